@@ -1,0 +1,97 @@
+/**
+ * Contracts between the engine's stages (source -> link/IP decode -> flows -> reassembly ->
+ * HTTP/WebSocket). Plain Node TypeScript: no electron, no cap import anywhere under engine/
+ * except engine/capture/live-*.ts which load cap lazily.
+ *
+ * Memory ownership: a `PacketRecord.data` view is only valid during the callback that
+ * receives it (sources reuse their read buffers). A stage that keeps bytes past the
+ * callback copies them (`Uint8Array.prototype.slice`).
+ */
+
+/** One capture record. */
+export interface PacketRecord {
+  /** 1-based record number in the capture */
+  no: number;
+  /** seconds since the epoch */
+  ts: number;
+  /** LINKTYPE_* value (pcap / pcapng IDB) */
+  linkType: number;
+  /** captured bytes (a view; valid during the callback only) */
+  data: Uint8Array;
+  /** length on the wire; > data.length when the snap length cut it */
+  origLen: number;
+  /** pcapng interface id (0 for pcap) */
+  iface: number;
+}
+
+export interface CaptureInterfaceInfo {
+  id: number;
+  linkType: number;
+  name?: string;
+  description?: string;
+  snaplen: number;
+  /** seconds per timestamp unit, e.g. 1e-6 */
+  tsResolution: number;
+}
+
+/** Problems a capture reader reports (and keeps going where it can). */
+export interface CaptureProblem {
+  kind: 'truncated-capture' | 'corrupt-block' | 'unknown-link-type' | 'bad-header';
+  /** record number the problem is next to (0 if none) */
+  packet: number;
+  offset: number;
+  text: string;
+}
+
+export interface CaptureSink {
+  packet(rec: PacketRecord): void;
+  problem?(p: CaptureProblem): void;
+  iface?(info: CaptureInterfaceInfo): void;
+}
+
+/** Result of the link/IP/transport header walk. */
+export interface DecodedPacket {
+  ipVersion: 4 | 6;
+  /** printable addresses (IPv6 without brackets) */
+  src: string;
+  dst: string;
+  /** 6 = TCP, 17 = UDP, other = IP protocol number */
+  protocol: number;
+  srcPort: number;
+  dstPort: number;
+  /** TCP only */
+  seq: number;
+  ack: number;
+  /** TCP flags byte (FIN 0x01, SYN 0x02, RST 0x04, PSH 0x08, ACK 0x10, URG 0x20, ECE 0x40, CWR 0x80) */
+  flags: number;
+  window: number;
+  /** transport payload (view into the record; valid during the callback) */
+  payload: Uint8Array;
+  /** transport payload bytes that the snap length cut (payload is shorter than the segment) */
+  missing: number;
+}
+
+export const TCP_FIN = 0x01;
+export const TCP_SYN = 0x02;
+export const TCP_RST = 0x04;
+export const TCP_ACK = 0x10;
+
+/** Where a chunk of stream data came from. */
+export interface ChunkMeta {
+  ts: number;
+  /** record number of the packet that carried (the end of) these bytes */
+  packet: number;
+}
+
+/**
+ * One direction of a TCP connection, ordered (gopacket's Stream shape).
+ * `skip` on `data`: 0 = contiguous with the previous chunk; N > 0 = N bytes were lost just
+ * before this chunk; -1 = the start of the stream was not seen (mid-stream pickup), reported
+ * on the first chunk only.
+ */
+export interface StreamSink {
+  data(bytes: Uint8Array, skip: number, meta: ChunkMeta): void;
+  end(reason: 'fin' | 'rst' | 'eof', meta: ChunkMeta): void;
+  /** a retransmitted byte range that differs from what was delivered first */
+  conflict?(offset: number, length: number, meta: ChunkMeta): void;
+}

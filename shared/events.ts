@@ -1,0 +1,184 @@
+/**
+ * The event stream: what the engine produces and what both the CLI (`wsscope read --json`)
+ * and the UI consume. Field names and types of the wire form (`toWire` in engine/cli/json.ts)
+ * follow ../shared/design.md exactly; the engine-side objects carry a few extra fields
+ * (raw bytes, ids) that the JSON form drops or converts.
+ *
+ * No Node types here: `Uint8Array` only, so every event survives structured clone.
+ * Times are seconds since the epoch as numbers (microsecond precision).
+ */
+
+export type Direction = 'client' | 'server';
+export type Severity = 'error' | 'warning' | 'info';
+
+export interface ConnectionEvent {
+  type: 'connection';
+  id: number;
+  transport: 'tcp' | 'udp';
+  /** "IP:PORT", IPv6 as "[addr]:port" */
+  client: string;
+  server: string;
+  ts: number;
+  /** packet (1-based record number) that opened it */
+  packet: number;
+  /** how the client side was decided */
+  roleBy: 'syn' | 'http' | 'mask' | 'port';
+}
+
+export interface HandshakeEvent {
+  type: 'handshake';
+  conn: number;
+  ts: number;
+  /** packet that completed the response (or the request when no response was seen) */
+  packet: number;
+  method: string;
+  path: string;
+  host: string;
+  /** HTTP status of the answer; 0 when no answer was captured */
+  status: number;
+  statusText: string;
+  key: string;
+  accept: string;
+  /** base64(SHA-1(key + GUID)) computed from the key */
+  expectedAccept: string;
+  acceptValid: boolean;
+  version: string;
+  origin: string;
+  /** negotiated subprotocol (response header) */
+  protocol: string;
+  /** requested subprotocols (request header) */
+  requestedProtocols: string;
+  /** negotiated extensions (response header) */
+  extensions: string;
+  requestedExtensions: string;
+  /** true when the connection switched to WebSocket */
+  websocket: boolean;
+  /** raw header lines, in order, for the handshake pane */
+  requestHeaders: Array<[string, string]>;
+  responseHeaders: Array<[string, string]>;
+  requestLine: string;
+  statusLine: string;
+  /** bytes of the request and response heads on the wire */
+  requestBytes: number;
+  responseBytes: number;
+  /** permessage-deflate parameters when negotiated */
+  deflate?: DeflateParams;
+}
+
+export interface DeflateParams {
+  serverNoContextTakeover: boolean;
+  clientNoContextTakeover: boolean;
+  /** 8..15 */
+  serverMaxWindowBits: number;
+  clientMaxWindowBits: number;
+}
+
+export interface FrameEvent {
+  type: 'frame';
+  conn: number;
+  dir: Direction;
+  ts: number;
+  /** capture-wide frame index, 0-based */
+  index: number;
+  fin: boolean;
+  rsv1: boolean;
+  rsv2: boolean;
+  rsv3: boolean;
+  opcode: number;
+  masked: boolean;
+  /** 8 hex digits, "" when not masked */
+  maskKey: string;
+  /** payload length as declared by the header */
+  length: number;
+  /** header size on the wire (2..14) */
+  headerLength: number;
+  /** packet (1-based record) that completed the frame */
+  packet: number;
+  /** first packet that carried a byte of the frame */
+  firstPacket: number;
+  /** raw header bytes (2..14) */
+  header: Uint8Array;
+  /** the payload as it was on the wire (still masked); may be a prefix when limits cut it */
+  wirePayload?: Uint8Array;
+}
+
+export interface MessageEvent {
+  type: 'message';
+  conn: number;
+  dir: Direction;
+  ts: number;
+  /** capture-wide message index, 0-based */
+  index: number;
+  opcode: number;
+  compressed: boolean;
+  /** payload length after unmasking, reassembly and inflation */
+  length: number;
+  /** bytes of payload on the wire (sum of frame payload lengths) */
+  wireLength: number;
+  /** frame indexes that made this message */
+  frames: number[];
+  packet: number;
+  /** unmasked, reassembled, inflated payload (may be cut at a limit: see `truncated`) */
+  data: Uint8Array;
+  /** true when `data` is not the whole payload (limit hit, gap, decompression failure) */
+  truncated: boolean;
+  /** for text messages: whether `data` is valid UTF-8 */
+  utf8Valid: boolean;
+  /** close frames only */
+  code?: number;
+  reason?: string;
+}
+
+export interface FindingEvent {
+  type: 'finding';
+  id: string;
+  severity: Severity;
+  conn: number;
+  dir?: Direction;
+  ts: number;
+  packet: number;
+  /** frame index when the finding is about one frame */
+  frame?: number;
+  text: string;
+}
+
+export interface DatagramEvent {
+  type: 'datagram';
+  conn: number;
+  dir: Direction;
+  ts: number;
+  length: number;
+  packet: number;
+}
+
+export interface ConnectionEndEvent {
+  type: 'connection-end';
+  conn: number;
+  ts: number;
+  packet: number;
+  reason: 'fin' | 'rst' | 'eof';
+}
+
+export interface SummaryEvent {
+  type: 'summary';
+  packets: number;
+  connections: number;
+  messages: number;
+  frames: number;
+  findings: number;
+  bytes: number;
+  /** seconds between first and last packet */
+  seconds: number;
+}
+
+export type EngineEvent =
+  | ConnectionEvent
+  | HandshakeEvent
+  | FrameEvent
+  | MessageEvent
+  | FindingEvent
+  | DatagramEvent
+  | ConnectionEndEvent
+  | SummaryEvent;
+
+export type EventSink = (ev: EngineEvent) => void;

@@ -1,0 +1,64 @@
+/**
+ * Stable finding ids (never rename; add new ones at the end of their group) with their
+ * severity and a one-line title. The sentence attached to each finding event says what
+ * exactly was seen; the title says what the rule is.
+ */
+import type { Severity } from './events';
+
+export interface FindingInfo {
+  severity: Severity;
+  title: string;
+  /** where the rule comes from */
+  ref: string;
+}
+
+export const FINDINGS = {
+  // framing (RFC 6455 section 5)
+  'unmasked-client-frame': { severity: 'error', title: 'Client frame not masked', ref: 'RFC 6455 5.1' },
+  'masked-server-frame': { severity: 'error', title: 'Server frame masked', ref: 'RFC 6455 5.1' },
+  'reserved-opcode': { severity: 'error', title: 'Reserved opcode', ref: 'RFC 6455 5.2' },
+  'rsv-without-extension': { severity: 'error', title: 'RSV bit set without a negotiated extension', ref: 'RFC 6455 5.2' },
+  'control-frame-too-long': { severity: 'error', title: 'Control frame payload over 125 bytes', ref: 'RFC 6455 5.5' },
+  'fragmented-control-frame': { severity: 'error', title: 'Fragmented control frame', ref: 'RFC 6455 5.5' },
+  'unexpected-continuation': { severity: 'error', title: 'Continuation frame without a message to continue', ref: 'RFC 6455 5.4' },
+  'interleaved-data-message': { severity: 'error', title: 'New data message before the previous one finished', ref: 'RFC 6455 5.4' },
+  'invalid-utf8': { severity: 'error', title: 'Text is not valid UTF-8', ref: 'RFC 6455 5.6, 8.1' },
+  'invalid-close-code': { severity: 'error', title: 'Close code not allowed on the wire', ref: 'RFC 6455 7.4' },
+  'close-payload-too-short': { severity: 'error', title: 'Close payload of 1 byte', ref: 'RFC 6455 5.5.1' },
+  'non-minimal-length': { severity: 'warning', title: 'Payload length not in its minimal encoding', ref: 'RFC 6455 5.2' },
+  'length-high-bit-set': { severity: 'error', title: '64-bit length with the most significant bit set', ref: 'RFC 6455 5.2' },
+  'frame-after-close': { severity: 'error', title: 'Frame sent after a close frame', ref: 'RFC 6455 5.5.1' },
+  'pong-mismatch': { severity: 'warning', title: 'Pong payload does not match the ping it answers', ref: 'RFC 6455 5.5.3' },
+  'unsolicited-pong': { severity: 'info', title: 'Pong without a ping (allowed as a heartbeat)', ref: 'RFC 6455 5.5.3' },
+  'data-after-close': { severity: 'warning', title: 'TCP data after the closing handshake', ref: 'RFC 6455 7.1.1' },
+  'rsv1-on-continuation': { severity: 'error', title: 'RSV1 set on a continuation frame', ref: 'RFC 7692 6.1' },
+  'rsv1-on-control-frame': { severity: 'error', title: 'RSV1 set on a control frame', ref: 'RFC 7692 6.1' },
+  'zero-mask-key': { severity: 'info', title: 'Masking key is all zero', ref: 'RFC 6455 5.3' },
+  // handshake (RFC 6455 section 4)
+  'bad-accept': { severity: 'error', title: 'Sec-WebSocket-Accept does not match the key', ref: 'RFC 6455 4.2.2' },
+  'missing-key': { severity: 'error', title: 'Sec-WebSocket-Key missing or not 16 bytes of base64', ref: 'RFC 6455 4.1' },
+  'bad-version': { severity: 'error', title: 'Sec-WebSocket-Version is not 13', ref: 'RFC 6455 4.1' },
+  'missing-origin': { severity: 'info', title: 'No Origin header (non-browser client)', ref: 'RFC 6455 4.1, 10.2' },
+  'extension-not-negotiated': { severity: 'error', title: 'Server accepted an extension the client did not offer', ref: 'RFC 6455 9.1' },
+  'protocol-not-negotiated': { severity: 'error', title: 'Server chose a subprotocol the client did not offer', ref: 'RFC 6455 4.1' },
+  'handshake-rejected': { severity: 'warning', title: 'Upgrade answered with a status other than 101', ref: 'RFC 6455 4.2.2' },
+  'bad-upgrade-headers': { severity: 'error', title: 'Upgrade/Connection headers missing or wrong', ref: 'RFC 6455 4.1, 4.2.2' },
+  'no-handshake': { severity: 'info', title: 'WebSocket traffic without a captured handshake', ref: 'RFC 6455 4' },
+  'bad-deflate-params': { severity: 'error', title: 'Invalid permessage-deflate parameters', ref: 'RFC 7692 7.1' },
+  // permessage-deflate (RFC 7692)
+  'decompression-failed': { severity: 'error', title: 'Compressed message does not inflate', ref: 'RFC 7692 7.2.2' },
+  'decompressed-size-limit': { severity: 'warning', title: 'Inflated size over the configured limit', ref: 'wsscope --max-inflate' },
+  // transport and capture
+  'tcp-gap': { severity: 'warning', title: 'Bytes missing from the TCP stream', ref: 'capture' },
+  'tcp-overlap-conflict': { severity: 'warning', title: 'Retransmitted bytes differ from the first copy', ref: 'RFC 9293' },
+  'truncated-capture': { severity: 'warning', title: 'Capture file ends in the middle of a record, or packets were cut by the snap length', ref: 'capture' },
+  'ip-fragments-incomplete': { severity: 'warning', title: 'IP fragments that never completed a datagram', ref: 'RFC 791' },
+  'resync': { severity: 'info', title: 'Frame decoder resynchronised after lost bytes', ref: 'wsscope' },
+  'limit-reached': { severity: 'warning', title: 'A configured limit cut the data kept', ref: 'wsscope' },
+} as const satisfies Record<string, FindingInfo>;
+
+export type FindingId = keyof typeof FINDINGS;
+
+export function findingInfo(id: string): FindingInfo | undefined {
+  return (FINDINGS as Record<string, FindingInfo>)[id];
+}
