@@ -1,0 +1,290 @@
+/**
+ * The one typed contract between the engine and the UI.
+ *
+ * The renderer only ever talks to an object of type `WsscopeApi`. Two implementations:
+ *  - Electron: electron/preload exposes it as `window.api` over IPC (channel names below);
+ *  - browser shell (`wsscope serve`): renderer/src/api/ws-client.ts speaks it over one
+ *    WebSocket to engine/serve, with the same call names and event names.
+ *
+ * Everything here survives structured clone (numbers, strings, booleans, Uint8Array, plain
+ * objects and arrays). Calls never throw across the boundary: they resolve to `Result<T>`.
+ * No Node types in this file.
+ */
+import type { Direction, FindingEvent, HandshakeEvent, Severity } from './events';
+
+// ---------------------------------------------------------------- results and errors
+
+export type ErrorCode =
+  | 'not-found'
+  | 'not-a-capture'
+  | 'io'
+  | 'permission-denied'
+  | 'no-such-interface'
+  | 'invalid-filter'
+  | 'interface-down'
+  | 'dumpcap-missing'
+  | 'capture-running'
+  | 'no-capture'
+  | 'engine-crashed'
+  | 'bad-request'
+  | 'unsupported'
+  | 'cancelled'
+  | 'internal';
+
+export interface ApiError {
+  code: ErrorCode;
+  /** one sentence a person understands, saying what to do where possible */
+  message: string;
+}
+
+export type Result<T> = { ok: true; value: T } | { ok: false; error: ApiError };
+
+export const ok = <T>(value: T): Result<T> => ({ ok: true, value });
+export const err = (code: ErrorCode, message: string): Result<never> => ({ ok: false, error: { code, message } });
+
+// ---------------------------------------------------------------- DTOs
+
+export interface InterfaceInfo {
+  name: string;
+  description: string;
+  addresses: string[];
+  loopback: boolean;
+  up: boolean;
+  running: boolean;
+}
+
+export interface CaptureOptions {
+  iface: string;
+  filter?: string;
+  snaplen?: number;
+  bufferSize?: number;
+  promiscuous?: boolean;
+  durationSeconds?: number;
+  count?: number;
+  backend?: 'auto' | 'cap' | 'dumpcap';
+}
+
+/** What is loaded now: a file, a live capture, or nothing. */
+export interface SessionInfo {
+  id: number;
+  kind: 'file' | 'live' | 'none';
+  /** file opened, or the pcapng being written by a live capture */
+  path: string;
+  /** for files: size in bytes */
+  totalBytes: number;
+}
+
+export interface ConnectionRow {
+  id: number;
+  transport: 'tcp' | 'udp';
+  client: string;
+  server: string;
+  ts: number;
+  websocket: boolean;
+  /** "ws://host/path" when a handshake was seen */
+  url: string;
+  protocol: string;
+  extensions: string;
+  state: 'open' | 'closing' | 'closed' | 'failed';
+  /** HTTP status of the upgrade answer (0 = none seen) */
+  status: number;
+  messages: number;
+  frames: number;
+  datagrams: number;
+  findings: number;
+  /** bytes of WebSocket frames on the wire (headers + payloads), both directions */
+  wireBytes: number;
+  /** message payload bytes after unmasking and inflation */
+  payloadBytes: number;
+  /** compressed payload bytes on the wire, for messages with RSV1 */
+  compressedWireBytes: number;
+  /** inflated size of those */
+  compressedPayloadBytes: number;
+  handshakeBytes: number;
+  lastTs: number;
+}
+
+/** One timeline row. `preview` is plain text (never HTML), at most ~200 chars. */
+export interface MessageRow {
+  index: number;
+  conn: number;
+  dir: Direction;
+  ts: number;
+  opcode: number;
+  length: number;
+  wireLength: number;
+  compressed: boolean;
+  /** first frame's bits */
+  fin: boolean;
+  rsv: number;
+  masked: boolean;
+  frames: number;
+  truncated: boolean;
+  preview: string;
+  /** payload kind used for the preview */
+  kind: 'text' | 'binary' | 'close' | 'ping' | 'pong' | 'other';
+  findings: number;
+  code?: number;
+}
+
+export interface FrameDetail {
+  index: number;
+  ts: number;
+  fin: boolean;
+  rsv1: boolean;
+  rsv2: boolean;
+  rsv3: boolean;
+  opcode: number;
+  masked: boolean;
+  maskKey: string;
+  length: number;
+  header: Uint8Array;
+  /** wire (masked) payload, possibly cut to `detailByteLimit` */
+  wirePayload: Uint8Array;
+  /** unmasked payload, possibly cut the same way */
+  payload: Uint8Array;
+  packets: number[];
+}
+
+export interface MessageDetail {
+  row: MessageRow;
+  frames: FrameDetail[];
+  /** unmasked, reassembled, inflated payload, possibly cut to `detailByteLimit` */
+  data: Uint8Array;
+  dataTruncated: boolean;
+  closeCode?: number;
+  closeReason?: string;
+  closeMeaning?: string;
+  findings: FindingRow[];
+}
+
+export type FindingRow = Omit<FindingEvent, 'type'> & { index: number };
+
+export interface ConnStats {
+  conn: number;
+  wireBytes: number;
+  payloadBytes: number;
+  headerBytes: number;
+  handshakeBytes: number;
+  compressedWireBytes: number;
+  compressedPayloadBytes: number;
+  messages: number;
+  /** per-second buckets since the connection opened */
+  perSecond: Array<{ t: number; messages: number; bytes: number }>;
+  /** what the same messages would cost as HTTP polling requests carrying the handshake's headers */
+  pollingBytesEstimate: number;
+}
+
+export interface ProgressInfo {
+  bytesRead: number;
+  totalBytes: number;
+  packets: number;
+  done: boolean;
+}
+
+export interface CaptureStatus {
+  state: 'idle' | 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
+  iface: string;
+  backend: 'cap' | 'dumpcap' | '';
+  packets: number;
+  bytes: number;
+  /** null when the backend cannot tell (cap exposes no pcap_stats) */
+  drops: number | null;
+  file: string;
+  error?: ApiError;
+}
+
+/** What the engine pushes, batched every ~50 ms (never one push per packet). */
+export interface Batch {
+  session: number;
+  /** new or changed connections (upsert by id) */
+  connections: ConnectionRow[];
+  /** new timeline rows, in index order */
+  messages: MessageRow[];
+  findings: FindingRow[];
+  /** handshakes completed in this batch */
+  handshakes: HandshakeEvent[];
+  totals: { packets: number; messages: number; findings: number; connections: number };
+}
+
+export interface MessageQuery {
+  text?: string;
+  regex?: boolean;
+  dir?: Direction | '';
+  opcodes?: number[];
+  conn?: number | null;
+  findingsOnly?: boolean;
+  severity?: Severity | '';
+}
+
+export type ExportFormat = 'ndjson' | 'har' | 'pcapng';
+
+// ---------------------------------------------------------------- the contract
+
+export interface WsscopeApi {
+  listInterfaces(): Promise<Result<InterfaceInfo[]>>;
+  validateFilter(filter: string, iface?: string): Promise<Result<true>>;
+  /** open a capture by path (Electron dialog paths, drag-and-drop, recent files, `serve FILE`) */
+  openFile(path: string): Promise<Result<SessionInfo>>;
+  /** Electron only: show the open dialog; resolves null when cancelled */
+  openFileDialog(): Promise<Result<SessionInfo | null>>;
+  /** browser shell: upload the bytes of a dropped file */
+  openBytes(name: string, bytes: Uint8Array): Promise<Result<SessionInfo>>;
+  recentFiles(): Promise<Result<string[]>>;
+  startCapture(opts: CaptureOptions): Promise<Result<SessionInfo>>;
+  stopCapture(): Promise<Result<CaptureStatus>>;
+  currentSession(): Promise<Result<SessionInfo>>;
+  getMessageDetail(index: number): Promise<Result<MessageDetail>>;
+  getHandshake(conn: number): Promise<Result<HandshakeEvent | null>>;
+  getStats(conn: number): Promise<Result<ConnStats>>;
+  /** the matching message indexes, in order (filtering runs in the engine) */
+  queryMessages(q: MessageQuery): Promise<Result<{ indexes: Uint32Array; total: number }>>;
+  /** Electron: asks for a path with a save dialog when `path` is omitted; browser: returns the bytes for download */
+  exportData(format: ExportFormat, path?: string): Promise<Result<{ path: string; bytes?: Uint8Array }>>;
+
+  onBatch(cb: (b: Batch) => void): () => void;
+  onProgress(cb: (p: ProgressInfo) => void): () => void;
+  onCaptureStatus(cb: (s: CaptureStatus) => void): () => void;
+  onSession(cb: (s: SessionInfo) => void): () => void;
+  onError(cb: (e: ApiError) => void): () => void;
+}
+
+/** Call names (renderer -> engine), one per method; IPC channel = `wsscope:<name>`. */
+export const CALLS = [
+  'listInterfaces',
+  'validateFilter',
+  'openFile',
+  'openFileDialog',
+  'openBytes',
+  'recentFiles',
+  'startCapture',
+  'stopCapture',
+  'currentSession',
+  'getMessageDetail',
+  'getHandshake',
+  'getStats',
+  'queryMessages',
+  'exportData',
+] as const satisfies ReadonlyArray<keyof WsscopeApi>;
+export type CallName = (typeof CALLS)[number];
+
+/** Pushed event names (engine -> renderer); IPC channel = `wsscope:event:<name>`. */
+export const PUSHES = ['batch', 'progress', 'captureStatus', 'session', 'error'] as const;
+export type PushName = (typeof PUSHES)[number];
+
+export interface PushPayloads {
+  batch: Batch;
+  progress: ProgressInfo;
+  captureStatus: CaptureStatus;
+  session: SessionInfo;
+  error: ApiError;
+}
+
+export type CallArgs<K extends CallName> = Parameters<WsscopeApi[K]>;
+export type CallResult<K extends CallName> = Awaited<ReturnType<WsscopeApi[K]>>;
+
+export const callChannel = (name: CallName): string => `wsscope:${name}`;
+export const pushChannel = (name: PushName): string => `wsscope:event:${name}`;
+
+/** Bytes of a payload sent in a MessageDetail at most (the rest is fetched by export). */
+export const DETAIL_BYTE_LIMIT = 1 << 20;
