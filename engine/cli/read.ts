@@ -1,0 +1,114 @@
+/**
+ * `wsscope read FILE`: decode a capture file and print its WebSocket conversations.
+ */
+import { parseArgs } from 'node:util';
+import { analyzeFile } from '../pipeline';
+import { toWire } from './json';
+import { TextFormatter } from './format';
+import { Out } from './out';
+import { CaptureFileError } from '../capture/file-source';
+import type { EngineEvent } from '../../shared/events';
+
+export const READ_HELP = `Usage: wsscope read FILE [options]
+
+Decode a .pcap / .pcapng (optionally gzip-compressed) capture and print every WebSocket
+conversation in it: handshakes (Sec-WebSocket-Accept verified), messages (unmasked,
+reassembled from fragments, inflated), close codes, and a finding for every protocol
+violation.
+
+Options:
+  --json               print the NDJSON event stream (see docs/events.md)
+  --frames             text output: also print one line per frame
+  --ws-port N          decode TCP port N as WebSocket even without a captured handshake
+                       (like Wireshark's Decode As); repeatable
+  --no-heuristic       do not guess WebSocket on connections without a handshake
+  --max-inflate BYTES  cap on the inflated size of one permessage-deflate message
+                       (default 67108864); a message over it is cut and flagged
+  --summary            decode everything, print only the summary line (or event)
+  --color / --no-color colour the text output (default: on when stdout is a TTY)
+  -h, --help           this help
+
+Exit status: 0 when the file was decoded (even with findings or a truncated capture),
+2 for a missing file, a file that is not a capture, or bad options.
+`;
+
+export async function readCommand(argv: string[]): Promise<number> {
+  let values;
+  let positionals: string[];
+  try {
+    ({ values, positionals } = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        json: { type: 'boolean', default: false },
+        frames: { type: 'boolean', default: false },
+        'ws-port': { type: 'string', multiple: true, default: [] },
+        'no-heuristic': { type: 'boolean', default: false },
+        'max-inflate': { type: 'string' },
+        summary: { type: 'boolean', default: false },
+        color: { type: 'boolean' },
+        'no-color': { type: 'boolean' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    }));
+  } catch (e) {
+    process.stderr.write(`wsscope read: ${(e as Error).message}\n`);
+    return 2;
+  }
+  if (values.help) {
+    process.stdout.write(READ_HELP);
+    return 0;
+  }
+  if (positionals.length !== 1) {
+    process.stderr.write('wsscope read: expected exactly one capture file (see wsscope read --help)\n');
+    return 2;
+  }
+  const wsPorts: number[] = [];
+  for (const p of values['ws-port'] ?? []) {
+    const n = Number(p);
+    if (!Number.isInteger(n) || n < 1 || n > 65535) {
+      process.stderr.write(`wsscope read: --ws-port ${p}: not a port number\n`);
+      return 2;
+    }
+    wsPorts.push(n);
+  }
+  let maxInflate: number | undefined;
+  if (values['max-inflate'] !== undefined) {
+    maxInflate = Number(values['max-inflate']);
+    if (!Number.isSafeInteger(maxInflate) || maxInflate < 0) {
+      process.stderr.write(`wsscope read: --max-inflate ${values['max-inflate']}: not a byte count\n`);
+      return 2;
+    }
+  }
+  const color = values['no-color'] ? false : (values.color ?? process.stdout.isTTY === true);
+  const out = new Out();
+  const fmt = new TextFormatter({ color, frames: values.frames ?? false, preview: 100 });
+  const json = values.json ?? false;
+  const summaryOnly = values.summary ?? false;
+  const emit = (ev: EngineEvent): void => {
+    if (summaryOnly && ev.type !== 'summary') return;
+    if (json) {
+      const w = toWire(ev);
+      if (w) out.line(JSON.stringify(w));
+    } else {
+      const s = fmt.format(ev);
+      if (s !== null) out.line(s);
+    }
+  };
+  try {
+    await analyzeFile(positionals[0], emit, {
+      wsPorts,
+      heuristic: !values['no-heuristic'],
+      session: maxInflate !== undefined ? { maxInflate } : {},
+    });
+  } catch (e) {
+    out.flush();
+    if (e instanceof CaptureFileError) {
+      process.stderr.write(`wsscope read: ${e.message}\n`);
+      return 2;
+    }
+    throw e;
+  }
+  out.flush();
+  return 0;
+}

@@ -1,0 +1,379 @@
+/**
+ * The pipeline: capture records in, engine events out (shared/events.ts), synchronously.
+ *
+ *   PacketRecord -> NetDecoder (link/IP/TCP/UDP) -> flow table (this file) ->
+ *     TCP: one TcpReassembler per direction -> TcpSession (HTTP upgrade + WebSocket)
+ *     UDP: datagram events
+ *
+ * The flow table decides which side of a TCP connection is the client: the SYN sender
+ * (or the receiver of a SYN-ACK); without a handshake, the side that sends an HTTP request
+ * (or receives an HTTP response), else the side that masks WebSocket frames (RFC 6455
+ * section 5.1: clients mask), else the side with the higher (ephemeral) port.
+ *
+ * Memory: records are only looked at during `packet()`; the reassemblers copy what they
+ * must buffer; nothing keeps a reference to a record's bytes afterwards.
+ */
+import type { CaptureProblem, ChunkMeta, DecodedPacket, PacketRecord, StreamSink } from './types';
+import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from './types';
+import type { Direction, EngineEvent, EventSink, FindingEvent, SummaryEvent } from '../shared/events';
+import { FINDINGS, type FindingId } from '../shared/findings';
+import { NetDecoder } from './net/decode';
+import { TcpReassembler } from './tcp/reassembler';
+import {
+  DEFAULT_SESSION_OPTIONS,
+  TcpSession,
+  looksLikeWebSocketStart,
+  type Counters,
+  type SessionOptions,
+} from './ws/session';
+import { readCaptureFile } from './capture/file-source';
+
+export interface PipelineOptions {
+  /** server ports whose connections are decoded as WebSocket without a handshake (Decode As) */
+  wsPorts: number[];
+  /** detect WebSocket frames on connections whose handshake was not captured */
+  heuristic: boolean;
+  /** max out-of-order bytes buffered per TCP direction before a hole is declared lost */
+  maxBufferedBytes: number;
+  session: Partial<SessionOptions>;
+}
+
+export const DEFAULT_PIPELINE_OPTIONS: PipelineOptions = {
+  wsPorts: [],
+  heuristic: true,
+  maxBufferedBytes: 4 << 20,
+  session: {},
+};
+
+type Side = 'a' | 'b';
+
+interface Endpoint {
+  addr: string;
+  port: number;
+  v6: boolean;
+}
+
+function endpointString(e: Endpoint): string {
+  return e.v6 ? `[${e.addr}]:${e.port}` : `${e.addr}:${e.port}`;
+}
+
+const HTTP_METHODS = ['GET ', 'POST ', 'PUT ', 'HEAD ', 'DELETE ', 'OPTIONS ', 'PATCH ', 'CONNECT ', 'TRACE '];
+
+function startsWithAscii(bytes: Uint8Array, s: string): boolean {
+  if (bytes.length < s.length) return false;
+  for (let i = 0; i < s.length; i++) if (bytes[i] !== s.charCodeAt(i)) return false;
+  return true;
+}
+
+/** What the first payload bytes of a side say about its role: 'client', 'server' or unknown. */
+function roleFromPayload(bytes: Uint8Array): 'client' | 'server' | undefined {
+  for (const m of HTTP_METHODS) if (startsWithAscii(bytes, m)) return 'client';
+  if (startsWithAscii(bytes, 'HTTP/1.')) return 'server';
+  const ws = looksLikeWebSocketStart(bytes);
+  if (ws) return ws.masked ? 'client' : 'server';
+  return undefined;
+}
+
+class TcpConn {
+  id = 0;
+  /** role of side a; undefined until decided */
+  clientSide: Side | undefined;
+  roleBy: 'syn' | 'http' | 'mask' | 'port' = 'port';
+  announced = false;
+  synSeq: number | undefined;
+  readonly ra: TcpReassembler;
+  readonly rb: TcpReassembler;
+  session: TcpSession | undefined;
+  endedA = false;
+  endedB = false;
+  endReason: 'fin' | 'rst' | 'eof' = 'fin';
+  closedAnnounced = false;
+  /** data that arrived before the roles were known (only the very first chunk can) */
+  firstTs = 0;
+  firstPacket = 0;
+
+  constructor(
+    readonly pipe: Pipeline,
+    readonly a: Endpoint,
+    readonly b: Endpoint,
+    maxBufferedBytes: number,
+  ) {
+    this.ra = new TcpReassembler(this.sinkFor('a'), { maxBufferedBytes });
+    this.rb = new TcpReassembler(this.sinkFor('b'), { maxBufferedBytes });
+  }
+
+  dirOf(side: Side): Direction {
+    return side === this.clientSide ? 'client' : 'server';
+  }
+
+  private sinkFor(side: Side): StreamSink {
+    return {
+      data: (bytes, skip, meta) => {
+        if (!this.clientSide) this.pipe.decideRoles(this, side, bytes);
+        this.pipe.ensureAnnounced(this, meta);
+        this.session!.data(this.dirOf(side), bytes, skip, meta);
+      },
+      end: (reason, meta) => {
+        if (side === 'a') this.endedA = true;
+        else this.endedB = true;
+        if (reason !== 'fin') this.endReason = reason;
+        if (!this.session) return;
+        this.session.end(this.dirOf(side), reason, meta);
+        if (this.endedA && this.endedB && !this.closedAnnounced) {
+          this.closedAnnounced = true;
+          this.pipe.emitEvent({ type: 'connection-end', conn: this.id, ts: meta.ts, packet: meta.packet, reason: this.endReason });
+        }
+      },
+      conflict: (offset, length, meta) => {
+        if (!this.session) return;
+        this.pipe.finding('tcp-overlap-conflict', this.id, this.dirOf(side), meta, `${length} retransmitted bytes at stream offset ${offset} differ from the copy seen first; the first copy is kept.`);
+      },
+    };
+  }
+}
+
+class UdpFlow {
+  constructor(
+    readonly id: number,
+    readonly client: Endpoint,
+  ) {}
+}
+
+export class Pipeline {
+  readonly opts: PipelineOptions;
+  private readonly net = new NetDecoder();
+  private readonly tcp = new Map<string, TcpConn>();
+  private readonly udp = new Map<string, UdpFlow>();
+  private readonly sessionOpts: SessionOptions;
+  private readonly counters: Counters = { frames: 0, messages: 0 };
+  private readonly wsPorts: Set<number>;
+  private nextConn = 1;
+  private packets = 0;
+  private bytes = 0;
+  private firstTs = -1;
+  private lastTs = 0;
+  private lastPacket = 0;
+  private messages = 0;
+  private frames = 0;
+  private findings = 0;
+  private snapCut = 0;
+  private problems = 0;
+  private finished: SummaryEvent | undefined;
+  private readonly emit: EventSink;
+
+  constructor(
+    private readonly sink: EventSink,
+    opts: Partial<PipelineOptions> = {},
+  ) {
+    this.opts = { ...DEFAULT_PIPELINE_OPTIONS, ...opts };
+    this.sessionOpts = { ...DEFAULT_SESSION_OPTIONS, heuristic: this.opts.heuristic, ...this.opts.session };
+    this.wsPorts = new Set(this.opts.wsPorts);
+    this.emit = (ev: EngineEvent) => {
+      if (ev.type === 'message') this.messages++;
+      else if (ev.type === 'frame') this.frames++;
+      else if (ev.type === 'finding') this.findings++;
+      this.sink(ev);
+    };
+  }
+
+  /** used by TcpConn */
+  emitEvent(ev: EngineEvent): void {
+    this.emit(ev);
+  }
+
+  finding(id: FindingId, conn: number, dir: Direction | undefined, meta: ChunkMeta, text: string): void {
+    const ev: FindingEvent = { type: 'finding', id, severity: FINDINGS[id].severity, conn, ts: meta.ts, packet: meta.packet, text };
+    if (dir) ev.dir = dir;
+    this.emit(ev);
+  }
+
+  packet(rec: PacketRecord): void {
+    this.packets++;
+    this.bytes += rec.data.length;
+    if (this.firstTs < 0) this.firstTs = rec.ts;
+    this.lastTs = rec.ts;
+    this.lastPacket = rec.no;
+    if (rec.origLen > rec.data.length) this.snapCut++;
+    const d = this.net.decode(rec);
+    if (!d) return;
+    if (d.protocol === 6) this.tcpPacket(d, rec);
+    else if (d.protocol === 17) this.udpPacket(d, rec);
+  }
+
+  /** a problem the capture reader reported (truncated file, corrupt block, ...) */
+  problem(p: CaptureProblem): void {
+    this.problems++;
+    const id: FindingId = 'truncated-capture';
+    this.emit({ type: 'finding', id, severity: p.kind === 'truncated-capture' ? 'warning' : 'error', conn: 0, ts: this.lastTs, packet: p.packet || this.lastPacket, text: p.text });
+  }
+
+  private tcpPacket(d: DecodedPacket, rec: PacketRecord): void {
+    const key = `${d.src}|${d.srcPort}|${d.dst}|${d.dstPort}`;
+    let conn = this.tcp.get(key);
+    const syn = (d.flags & TCP_SYN) !== 0;
+    const ack = (d.flags & TCP_ACK) !== 0;
+    // Port reuse: a new SYN (a different initial sequence number) on a known 4-tuple starts
+    // a new connection; a retransmitted SYN carries the same ISN.
+    if (conn && syn && !ack && conn.synSeq !== undefined && conn.synSeq !== d.seq) {
+      this.closeConn(conn, { ts: rec.ts, packet: rec.no });
+      this.tcp.delete(key);
+      this.tcp.delete(`${d.dst}|${d.dstPort}|${d.src}|${d.srcPort}`);
+      conn = undefined;
+    }
+    if (!conn) {
+      const v6 = d.ipVersion === 6;
+      conn = new TcpConn(this, { addr: d.src, port: d.srcPort, v6 }, { addr: d.dst, port: d.dstPort, v6 }, this.opts.maxBufferedBytes);
+      conn.firstTs = rec.ts;
+      conn.firstPacket = rec.no;
+      this.tcp.set(key, conn);
+      this.tcp.set(`${d.dst}|${d.dstPort}|${d.src}|${d.srcPort}`, conn);
+    }
+    const side: Side = conn.a.port === d.srcPort && conn.a.addr === d.src ? 'a' : 'b';
+    if (syn && !conn.clientSide) {
+      // RFC 9293 3.5: the SYN sender opens; a SYN-ACK comes from the server.
+      const senderIsClient = !ack;
+      conn.clientSide = senderIsClient ? side : side === 'a' ? 'b' : 'a';
+      conn.roleBy = 'syn';
+    }
+    if (syn && !ack) conn.synSeq = d.seq;
+    const meta: ChunkMeta = { ts: rec.ts, packet: rec.no };
+    if (conn.clientSide) this.ensureAnnounced(conn, meta);
+    (side === 'a' ? conn.ra : conn.rb).segment(d.seq, d.flags, d.payload, d.missing, meta);
+    if ((d.flags & (TCP_FIN | TCP_RST)) !== 0 && !conn.clientSide) {
+      // a connection that ends before any role evidence: fall back to ports
+      this.decideRoles(conn, side, new Uint8Array(0));
+      this.ensureAnnounced(conn, meta);
+    }
+  }
+
+  /** Decide the client side from the first payload one side sent (see module comment). */
+  decideRoles(conn: TcpConn, side: Side, firstBytes: Uint8Array): void {
+    const other: Side = side === 'a' ? 'b' : 'a';
+    const r = firstBytes.length ? roleFromPayload(firstBytes) : undefined;
+    if (r) {
+      conn.clientSide = r === 'client' ? side : other;
+      conn.roleBy = startsWithAscii(firstBytes, 'HTTP/1.') || HTTP_METHODS.some((m) => startsWithAscii(firstBytes, m)) ? 'http' : 'mask';
+      return;
+    }
+    // ephemeral ports are the higher ones (RFC 6335 section 6)
+    const pa = conn.a.port;
+    const pb = conn.b.port;
+    conn.clientSide = pa > pb ? 'a' : pb > pa ? 'b' : side;
+    conn.roleBy = 'port';
+  }
+
+  ensureAnnounced(conn: TcpConn, meta: ChunkMeta): void {
+    if (conn.announced) return;
+    conn.announced = true;
+    conn.id = this.nextConn++;
+    const client = conn.clientSide === 'a' ? conn.a : conn.b;
+    const server = conn.clientSide === 'a' ? conn.b : conn.a;
+    this.emit({
+      type: 'connection',
+      id: conn.id,
+      transport: 'tcp',
+      client: endpointString(client),
+      server: endpointString(server),
+      ts: conn.firstTs || meta.ts,
+      packet: conn.firstPacket || meta.packet,
+      roleBy: conn.roleBy,
+    });
+    conn.session = new TcpSession(conn.id, this.emit, this.counters, {
+      ...this.sessionOpts,
+      assumeWebSocket: this.wsPorts.has(server.port),
+    });
+  }
+
+  private udpPacket(d: DecodedPacket, rec: PacketRecord): void {
+    const key = `${d.src}|${d.srcPort}|${d.dst}|${d.dstPort}`;
+    let flow = this.udp.get(key);
+    if (!flow) {
+      const v6 = d.ipVersion === 6;
+      const client: Endpoint = { addr: d.src, port: d.srcPort, v6 };
+      flow = new UdpFlow(this.nextConn++, client);
+      this.udp.set(key, flow);
+      this.udp.set(`${d.dst}|${d.dstPort}|${d.src}|${d.srcPort}`, flow);
+      this.emit({
+        type: 'connection',
+        id: flow.id,
+        transport: 'udp',
+        client: endpointString(client),
+        server: endpointString({ addr: d.dst, port: d.dstPort, v6 }),
+        ts: rec.ts,
+        packet: rec.no,
+        roleBy: 'port',
+      });
+    }
+    const dir: Direction = flow.client.port === d.srcPort && flow.client.addr === d.src ? 'client' : 'server';
+    this.emit({ type: 'datagram', conn: flow.id, dir, ts: rec.ts, length: d.payload.length + d.missing, packet: rec.no });
+  }
+
+  private closeConn(conn: TcpConn, meta: ChunkMeta): void {
+    conn.ra.flush(meta);
+    conn.rb.flush(meta);
+    if (conn.session) conn.session.finish(meta);
+  }
+
+  /** End of capture: flush every stream and emit the summary (also returned). */
+  finish(): SummaryEvent {
+    if (this.finished) return this.finished;
+    const meta: ChunkMeta = { ts: this.lastTs, packet: this.lastPacket };
+    const seen = new Set<TcpConn>();
+    for (const conn of this.tcp.values()) {
+      if (seen.has(conn)) continue;
+      seen.add(conn);
+      if (!conn.clientSide) {
+        this.decideRoles(conn, 'a', new Uint8Array(0));
+      }
+      this.ensureAnnounced(conn, meta);
+      this.closeConn(conn, meta);
+    }
+    if (this.snapCut > 0) {
+      this.emit({ type: 'finding', id: 'truncated-capture', severity: 'info', conn: 0, ts: this.lastTs, packet: this.lastPacket, text: `${this.snapCut} packet(s) were cut by the capture's snap length; their missing bytes are reported as gaps.` });
+    }
+    const fragStats = this.net.stats as { fragmentsPending?: number } | undefined;
+    if (fragStats?.fragmentsPending) {
+      this.emit({ type: 'finding', id: 'ip-fragments-incomplete', severity: 'warning', conn: 0, ts: this.lastTs, packet: this.lastPacket, text: `${fragStats.fragmentsPending} IP fragment(s) never completed a datagram.` });
+    }
+    const summary: SummaryEvent = {
+      type: 'summary',
+      packets: this.packets,
+      connections: this.nextConn - 1,
+      messages: this.messages,
+      frames: this.frames,
+      findings: this.findings,
+      bytes: this.bytes,
+      seconds: this.firstTs < 0 ? 0 : this.lastTs - this.firstTs,
+    };
+    this.finished = summary;
+    this.sink(summary);
+    return summary;
+  }
+}
+
+export interface AnalyzeOptions extends Partial<PipelineOptions> {
+  onProgress?: (bytesRead: number, totalBytes: number, packets: number) => void;
+  signal?: AbortSignal;
+}
+
+/** Decode a capture file, streaming, emitting every event; resolves with the summary. */
+export async function analyzeFile(path: string, emit: EventSink, opts: AnalyzeOptions = {}): Promise<SummaryEvent> {
+  const { onProgress, signal, ...popts } = opts;
+  const pipe = new Pipeline(emit, popts);
+  let packets = 0;
+  await readCaptureFile(
+    path,
+    {
+      packet: (rec) => {
+        packets++;
+        pipe.packet(rec);
+      },
+      problem: (p) => pipe.problem(p),
+    },
+    {
+      signal,
+      onProgress: onProgress ? (read, total) => onProgress(read, total, packets) : undefined,
+    },
+  );
+  return pipe.finish();
+}
