@@ -1,0 +1,174 @@
+/**
+ * Streams a capture file (pcap / pcapng, optionally gzip-compressed) through a CaptureParser.
+ *
+ * Contract: the file is read in chunks (default 4 MiB) into two reused buffers, never whole:
+ * while the parser works on one buffer the next read fills the other. Records go to `sink`
+ * as the parser finds them; `onProgress` gets the bytes of the FILE read so far (compressed
+ * bytes for a .gz) after each chunk. Missing, unreadable or non-capture files reject with a
+ * `CaptureFileError`; an abort rejects with `signal.reason`. Damage inside a capture is not
+ * an error: it reaches `sink.problem` and the records before (and after a resync) still arrive.
+ *
+ * Memory ownership: `rec.data` views alias the read buffer, which is refilled once the
+ * synchronous `push` of its chunk has returned, so a sink must copy what it keeps.
+ */
+import { open, type FileHandle } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { createGunzip } from 'node:zlib';
+import type { CaptureSink } from '../types';
+import { CaptureParser, isCaptureMagic, type CaptureFormat } from './pcap-parser';
+
+export type CaptureFileErrorCode = 'not-found' | 'not-a-capture' | 'io';
+
+export class CaptureFileError extends Error {
+  readonly code: CaptureFileErrorCode;
+  constructor(code: CaptureFileErrorCode, message: string) {
+    super(message);
+    this.name = 'CaptureFileError';
+    this.code = code;
+  }
+}
+
+export interface ReadCaptureOptions {
+  onProgress?: (bytesRead: number, totalBytes: number) => void;
+  signal?: AbortSignal;
+  /** read size in bytes (default 4 MiB) */
+  chunkSize?: number;
+}
+
+export interface ReadCaptureResult {
+  format: CaptureFormat;
+  /** capture bytes parsed (after decompression) */
+  bytes: number;
+  packets: number;
+  gzip: boolean;
+}
+
+const DEFAULT_CHUNK = 4 * 1024 * 1024;
+
+function ioError(path: string, e: unknown): CaptureFileError {
+  const code = (e as { code?: string }).code;
+  if (code === 'ENOENT') return new CaptureFileError('not-found', `${path}: no such file`);
+  const msg = e instanceof Error ? e.message : String(e);
+  return new CaptureFileError('io', `${path}: ${msg}`);
+}
+
+function notCapture(path: string, head: Uint8Array): CaptureFileError {
+  if (head.length === 0) return new CaptureFileError('not-a-capture', `${path}: empty file, not a capture`);
+  let hex = '';
+  for (let i = 0; i < Math.min(4, head.length); i++) hex += head[i].toString(16).padStart(2, '0');
+  return new CaptureFileError('not-a-capture', `${path}: not a pcap or pcapng file (starts with ${hex})`);
+}
+
+export async function readCaptureFile(path: string, sink: CaptureSink, opts: ReadCaptureOptions = {}): Promise<ReadCaptureResult> {
+  const chunkSize = Math.max(opts.chunkSize ?? DEFAULT_CHUNK, 64);
+  opts.signal?.throwIfAborted();
+  let fh: FileHandle;
+  try {
+    fh = await open(path, 'r');
+  } catch (e) {
+    throw ioError(path, e);
+  }
+  let total: number;
+  let head: Uint8Array;
+  try {
+    const st = await fh.stat();
+    if (st.isDirectory()) throw new CaptureFileError('io', `${path}: is a directory`);
+    total = st.size;
+    head = new Uint8Array(4);
+    const { bytesRead } = await fh.read(head, 0, 4, 0);
+    head = head.subarray(0, bytesRead);
+  } catch (e) {
+    await fh.close();
+    throw e instanceof CaptureFileError ? e : ioError(path, e);
+  }
+  // RFC 1952 section 2.3.1: a gzip member starts with 1f 8b.
+  if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) {
+    await fh.close();
+    return readGzip(path, total, sink, opts, chunkSize);
+  }
+  try {
+    if (!isCaptureMagic(head)) throw notCapture(path, head);
+    return await readPlain(fh, path, total, sink, opts, chunkSize);
+  } finally {
+    await fh.close();
+  }
+}
+
+async function readPlain(fh: FileHandle, path: string, total: number, sink: CaptureSink, opts: ReadCaptureOptions, chunkSize: number): Promise<ReadCaptureResult> {
+  const parser = new CaptureParser(sink);
+  const bufs = [new Uint8Array(chunkSize), new Uint8Array(chunkSize)];
+  let pos = 0;
+  let i = 0;
+  let pending: Promise<{ bytesRead: number }> | undefined = fh.read(bufs[0], 0, chunkSize, 0);
+  try {
+    for (;;) {
+      const r: number = (await pending).bytesRead;
+      pending = undefined;
+      if (r === 0) break;
+      const cur = bufs[i];
+      pos += r;
+      // Overlap the next read with parsing this chunk; it fills the OTHER buffer.
+      i ^= 1;
+      pending = fh.read(bufs[i], 0, chunkSize, pos);
+      parser.push(r === chunkSize ? cur : cur.subarray(0, r));
+      opts.onProgress?.(pos, total);
+      opts.signal?.throwIfAborted();
+      if (parser.stopped) break;
+    }
+  } catch (e) {
+    if (pending !== undefined) await pending.catch(() => undefined);
+    if (opts.signal?.aborted === true && e === opts.signal.reason) throw e;
+    throw e instanceof CaptureFileError ? e : ioError(path, e);
+  }
+  if (pending !== undefined) await pending.catch(() => undefined);
+  parser.end();
+  return { format: parser.format ?? 'pcap', bytes: parser.bytes, packets: parser.packets, gzip: false };
+}
+
+async function readGzip(path: string, total: number, sink: CaptureSink, opts: ReadCaptureOptions, chunkSize: number): Promise<ReadCaptureResult> {
+  const src = createReadStream(path, { highWaterMark: Math.min(chunkSize, 1024 * 1024) });
+  const gunzip = createGunzip({ chunkSize: Math.min(chunkSize, 1024 * 1024) });
+  src.on('error', (e) => gunzip.destroy(e));
+  src.pipe(gunzip);
+  const parser = new CaptureParser(sink);
+  let checked = false;
+  let head = new Uint8Array(0);
+  try {
+    for await (const out of gunzip as AsyncIterable<Buffer>) {
+      // Hand the parser plain Uint8Array views (no Buffer escapes into records).
+      let chunk = new Uint8Array(out.buffer, out.byteOffset, out.length);
+      if (!checked) {
+        // The magic may straddle the first output chunks.
+        const joined = new Uint8Array(head.length + chunk.length);
+        joined.set(head);
+        joined.set(chunk, head.length);
+        if (joined.length < 4) {
+          head = joined;
+          continue;
+        }
+        if (!isCaptureMagic(joined)) throw notCapture(path, joined);
+        checked = true;
+        chunk = joined;
+      }
+      parser.push(chunk);
+      opts.onProgress?.(src.bytesRead, total);
+      opts.signal?.throwIfAborted();
+      if (parser.stopped) break;
+    }
+  } catch (e) {
+    src.destroy();
+    gunzip.destroy();
+    if (e instanceof CaptureFileError) throw e;
+    if (opts.signal?.aborted === true && e === opts.signal.reason) throw e;
+    const code = (e as { code?: string }).code;
+    if (code === 'ENOENT') throw ioError(path, e);
+    if (!checked) throw new CaptureFileError('not-a-capture', `${path}: gzip data is damaged (${(e as Error).message})`);
+    // A damaged or cut gzip stream after a good start: keep what was decoded.
+    sink.problem?.({ kind: 'truncated-capture', packet: parser.packets, offset: parser.bytes, text: `gzip stream is damaged or cut short: ${(e as Error).message}` });
+  }
+  src.destroy();
+  gunzip.destroy();
+  if (!checked) throw notCapture(path, head);
+  parser.end();
+  return { format: parser.format ?? 'pcap', bytes: parser.bytes, packets: parser.packets, gzip: true };
+}
