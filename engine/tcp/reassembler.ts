@@ -1,0 +1,503 @@
+/**
+ * One direction of a TCP connection turned into an ordered byte stream, in the shape of
+ * gopacket's reassembly (tcpassembly/assembly.go): the caller hands in every segment of the
+ * direction (SYN, FIN, RST and pure ACKs included) in capture order; the sink receives the
+ * bytes in stream order with `skip` marking what was lost (engine/types.ts `StreamSink`),
+ * then exactly one `end`.
+ *
+ * Memory ownership: `payload` is a view valid only during `segment()`. In-order bytes are
+ * passed to `sink.data` as that same view (zero copy), so the sink must copy what it keeps.
+ * Out-of-order bytes are copied (`slice`) into a buffer bounded by `maxBufferedBytes` and
+ * `maxSegments`; when a bound is hit the oldest hole is declared lost and the buffered data
+ * after it is delivered with `skip` = the hole size, so memory never grows past the bound.
+ *
+ * Rules (deterministic, first copy wins):
+ * - SYN sets the ISN; data starts at ISN+1 (RFC 9293 section 3.4). Without a SYN, the first
+ *   segment carrying data (or FIN/RST) starts the stream and the first chunk has skip -1;
+ *   bytes sequenced before that start are dropped and counted (`stats.beforeStart`).
+ * - Bytes already delivered or already buffered are trimmed from a new segment; where the
+ *   overlapping bytes differ from the first copy, `sink.conflict` is called. Buffered bytes
+ *   are always checked; delivered bytes only within `conflictWindow` (a copy of the last
+ *   delivered bytes, off by default so the in-order path copies nothing).
+ * - Keep-alives (0 or 1 byte at next-1, RFC 9293 section 3.8.4) are counted and ignored.
+ *   Zero-window probes are either of that form (Linux) or carry the genuine next byte
+ *   (RFC 9293 section 3.8.6.1); that byte is delivered once and its later retransmission
+ *   is trimmed as a duplicate, so a probe never adds a byte to the stream.
+ * - FIN ends the stream once every byte before it is delivered (its offset is remembered
+ *   when it comes early). RST ends at once: buffered data is delivered (with skips over
+ *   holes), then `end('rst')`. Data after the FIN or after the end is counted and ignored.
+ * - `missing` bytes (cut by the snap length) are never invented: the captured prefix is
+ *   delivered and the cut tail becomes part of the next chunk's `skip`.
+ * - Offsets are kept as JS numbers from the stream start (exact to 2^53), sequence numbers
+ *   only compared through `seqDiff`, so streams crossing 2^32 need no special case.
+ */
+import { TCP_FIN, TCP_RST, TCP_SYN } from '../types';
+import type { ChunkMeta, StreamSink } from '../types';
+import { seqDiff } from './seq';
+
+export interface ReassemblerOptions {
+  /** bytes of out-of-order data kept per direction before a hole is declared lost (4 MiB) */
+  maxBufferedBytes?: number;
+  /** out-of-order pieces kept before a hole is declared lost (8192) */
+  maxSegments?: number;
+  /** bytes of delivered data remembered to detect conflicting retransmits (0 = off) */
+  conflictWindow?: number;
+}
+
+export interface ReassemblerStats {
+  /** calls to segment() */
+  segments: number;
+  /** bytes handed to sink.data */
+  delivered: number;
+  /** bytes declared lost: holes skipped and snap-length-cut tails */
+  skipped: number;
+  /** holes declared lost (buffer bound, RST, flush) */
+  gaps: number;
+  /** segments that had to be buffered */
+  outOfOrder: number;
+  /** data segments whose every byte had been seen already */
+  retransmits: number;
+  /** data segments partly overlapping bytes seen already */
+  overlaps: number;
+  /** sink.conflict calls */
+  conflicts: number;
+  keepAlives: number;
+  /** bytes sequenced before the start of a mid-stream pickup, dropped */
+  beforeStart: number;
+  /** segments carrying data past the FIN or after the end, ignored (trimmed part counted) */
+  afterEnd: number;
+  /** bytes the snap length cut (sum of `missing`) */
+  cutBytes: number;
+}
+
+/** A buffered out-of-order piece: `data` (a private copy) then `missing` unknown bytes. */
+interface Piece {
+  off: number;
+  data: Uint8Array;
+  missing: number;
+  meta: ChunkMeta;
+}
+
+const EMPTY = new Uint8Array(0);
+const CTRL = TCP_SYN | TCP_FIN | TCP_RST;
+
+export class TcpReassembler {
+  readonly stats: ReassemblerStats = {
+    segments: 0,
+    delivered: 0,
+    skipped: 0,
+    gaps: 0,
+    outOfOrder: 0,
+    retransmits: 0,
+    overlaps: 0,
+    conflicts: 0,
+    keepAlives: 0,
+    beforeStart: 0,
+    afterEnd: 0,
+    cutBytes: 0,
+  };
+
+  private readonly sink: StreamSink;
+  private readonly maxBytes: number;
+  private readonly maxPieces: number;
+
+  private started = false;
+  private midstream = false;
+  private firstChunk = true;
+  private isEnded = false;
+  /** sequence number of the next byte to deliver */
+  private nextSeq = 0;
+  /** stream offset of the next byte to deliver */
+  private nextOffset = 0;
+  /** bytes lost since the last chunk, reported as the next chunk's skip */
+  private pendingSkip = 0;
+  /** stream offset of the FIN (-1 = none seen) */
+  private finOffset = -1;
+  private finMeta: ChunkMeta | null = null;
+  /** out-of-order pieces, sorted by offset, non-overlapping, all after nextOffset */
+  private buf: Piece[] = [];
+  private buffered = 0;
+
+  /** ring of the last delivered bytes (conflictWindow), null when off */
+  private readonly hist: Uint8Array | null;
+  private histEnd = 0;
+  private histValid = 0;
+
+  constructor(sink: StreamSink, opts?: ReassemblerOptions) {
+    this.sink = sink;
+    this.maxBytes = opts?.maxBufferedBytes ?? 4 * 1024 * 1024;
+    this.maxPieces = opts?.maxSegments ?? 8192;
+    const w = opts?.conflictWindow ?? 0;
+    this.hist = w > 0 ? new Uint8Array(w) : null;
+  }
+
+  /** bytes of out-of-order data currently held */
+  get bufferedBytes(): number {
+    return this.buffered;
+  }
+
+  /** true once end() was called on the sink */
+  get ended(): boolean {
+    return this.isEnded;
+  }
+
+  /** stream offset of the next byte expected (bytes delivered + skipped so far) */
+  get offset(): number {
+    return this.nextOffset;
+  }
+
+  segment(seq: number, flags: number, payload: Uint8Array, missing: number, meta: ChunkMeta): void {
+    this.stats.segments++;
+    const len = payload.length;
+    if (len === 0 && missing === 0 && (flags & CTRL) === 0) {
+      // Pure ACK or window update: the common case, only a keep-alive is worth counting.
+      if (this.started && !this.isEnded && seq === ((this.nextSeq - 1) >>> 0)) this.stats.keepAlives++;
+      return;
+    }
+    if (this.isEnded) {
+      if (len + missing > 0) this.stats.afterEnd++;
+      return;
+    }
+    if (seq === this.nextSeq && (flags & CTRL) === 0 && this.buf.length === 0 && this.finOffset < 0 && this.started) {
+      // Fast path: the next bytes, nothing buffered: hand the view over, no copy.
+      if (len > 0) this.emit(payload, meta);
+      const n = len + missing;
+      this.nextOffset += n;
+      this.nextSeq = (seq + n) >>> 0;
+      if (missing > 0) {
+        this.stats.cutBytes += missing;
+        this.cut(missing);
+      }
+      return;
+    }
+    this.slowPath(seq, flags, payload, missing, meta);
+  }
+
+  /** End of input: deliver what is buffered, with skips over holes, then end the stream. */
+  flush(meta: ChunkMeta): void {
+    if (this.isEnded) return;
+    this.flushAll();
+    if (this.finOffset >= 0 && this.finMeta !== null) {
+      // Bytes between the last delivered one and the FIN were never seen.
+      if (this.finOffset > this.nextOffset) this.stats.skipped += this.finOffset - this.nextOffset;
+      this.finish('fin', this.finMeta);
+    } else {
+      this.finish('eof', meta);
+    }
+  }
+
+  private slowPath(seq: number, flags: number, payload: Uint8Array, missing: number, meta: ChunkMeta): void {
+    const st = this.stats;
+    let dataSeq = seq;
+    if ((flags & TCP_SYN) !== 0) {
+      // The SYN occupies one sequence number; its data starts after it (RFC 9293 3.4).
+      dataSeq = (seq + 1) >>> 0;
+      if (!this.started) {
+        this.started = true;
+        this.nextSeq = dataSeq;
+      }
+      // A SYN on a started stream (retransmitted, or seen after a mid-stream start) moves
+      // nothing: any data it carries is judged against what was seen, like any segment.
+    }
+    if (!this.started) {
+      // Mid-stream pickup: this segment (it carries data, FIN or RST) defines the start.
+      this.started = true;
+      this.midstream = true;
+      this.nextSeq = dataSeq;
+    }
+    if (missing > 0) st.cutBytes += missing;
+    let len = payload.length;
+    let segLen = len + missing;
+    let off = this.nextOffset + seqDiff(dataSeq, this.nextSeq);
+
+    if ((flags & CTRL) === 0 && segLen <= 1 && off === this.nextOffset - 1) {
+      // Keep-alive: 0 or 1 byte at next-1 (RFC 9293 3.8.4); never part of the stream.
+      st.keepAlives++;
+      return;
+    }
+
+    if ((flags & TCP_FIN) !== 0 && this.finOffset < 0) this.setFin(off + segLen, meta);
+
+    if (segLen > 0 && this.finOffset >= 0 && off + segLen > this.finOffset) {
+      // Bytes sequenced after the FIN cannot be part of the stream.
+      st.afterEnd++;
+      const keep = Math.max(0, this.finOffset - off);
+      if (keep < len) {
+        payload = payload.subarray(0, keep);
+        len = keep;
+        missing = 0;
+      } else {
+        missing = keep - len;
+      }
+      segLen = keep;
+    }
+
+    if (segLen > 0 && off < this.nextOffset) {
+      // Some or all of these bytes were delivered already: the first copy wins.
+      const old = Math.min(this.nextOffset - off, segLen);
+      if (off < 0) st.beforeStart += Math.min(-off, segLen);
+      if (this.hist !== null && len > 0) this.checkHistory(off, payload, Math.min(old, len), meta);
+      if (old === segLen) {
+        if (off + segLen > 0) st.retransmits++;
+        segLen = 0;
+      } else {
+        st.overlaps++;
+        if (old <= len) {
+          payload = payload.subarray(old);
+          len -= old;
+        } else {
+          missing -= old - len;
+          payload = EMPTY;
+          len = 0;
+        }
+        segLen -= old;
+        off = this.nextOffset;
+      }
+    }
+
+    if (segLen > 0) {
+      if (off === this.nextOffset) {
+        const head = this.buf.length > 0 ? this.buf[0] : undefined;
+        const direct = head === undefined ? segLen : Math.min(segLen, head.off - off);
+        // In order: deliver what precedes the first buffered piece straight from the view.
+        const d = Math.min(direct, len);
+        if (d > 0) {
+          this.emit(d === len ? payload : payload.subarray(0, d), meta);
+          this.advance(d);
+        }
+        if (direct > d) {
+          this.cut(direct - d);
+          this.advance(direct - d);
+        }
+        if (direct < segLen) {
+          // The rest runs into buffered data: resolve it piece by piece.
+          this.insert(off + direct, d < len ? payload.subarray(d) : EMPTY, missing - Math.max(0, direct - len), meta);
+        }
+      } else {
+        this.insert(off, payload, missing, meta);
+      }
+      this.drain();
+      this.enforceBound();
+    }
+
+    if (this.finOffset >= 0 && this.nextOffset >= this.finOffset && this.finMeta !== null) {
+      this.finish('fin', this.finMeta);
+    } else if ((flags & TCP_RST) !== 0) {
+      // RST: the connection is gone; nothing after a hole will ever be filled.
+      this.flushAll();
+      this.finish('rst', meta);
+    }
+  }
+
+  private setFin(finOffset: number, meta: ChunkMeta): void {
+    // A FIN claiming an offset already passed cannot move the stream backwards.
+    const fo = Math.max(finOffset, this.nextOffset);
+    this.finOffset = fo;
+    this.finMeta = { ts: meta.ts, packet: meta.packet };
+    // Drop or cut buffered pieces past the FIN.
+    const buf = this.buf;
+    while (buf.length > 0) {
+      const p = buf[buf.length - 1];
+      if (p.off >= fo) {
+        buf.pop();
+        this.buffered -= p.data.length;
+        this.stats.afterEnd++;
+        continue;
+      }
+      const keep = fo - p.off;
+      if (p.data.length + p.missing > keep) {
+        this.stats.afterEnd++;
+        if (keep < p.data.length) {
+          this.buffered -= p.data.length - keep;
+          p.data = p.data.subarray(0, keep);
+          p.missing = 0;
+        } else {
+          p.missing = keep - p.data.length;
+        }
+      }
+      break;
+    }
+  }
+
+  /**
+   * Buffers [off, off+len+missing) where it is not buffered already (first copy wins),
+   * comparing overlapped bytes with the buffered copy. `off` >= nextOffset.
+   */
+  private insert(off: number, payload: Uint8Array, missing: number, meta: ChunkMeta): void {
+    const buf = this.buf;
+    const len = payload.length;
+    const dataEnd = off + len;
+    const end = dataEnd + missing;
+    let i = this.firstEndingAfter(off);
+    let cur = off;
+    let overlapped = false;
+    let inserted = false;
+    let m: ChunkMeta | null = null;
+    while (cur < end) {
+      const b = i < buf.length ? buf[i] : undefined;
+      if (b !== undefined && b.off <= cur) {
+        const bEnd = b.off + b.data.length + b.missing;
+        const oEnd = Math.min(end, bEnd);
+        this.compare(cur, Math.min(oEnd, dataEnd, b.off + b.data.length), b.data, b.off, payload, off, meta);
+        overlapped = true;
+        cur = oEnd;
+        i++;
+      } else {
+        const pEnd = b !== undefined ? Math.min(end, b.off) : end;
+        const dEnd = Math.min(pEnd, dataEnd);
+        const data = cur < dEnd ? payload.slice(cur - off, dEnd - off) : EMPTY;
+        if (m === null) m = { ts: meta.ts, packet: meta.packet };
+        buf.splice(i, 0, { off: cur, data, missing: pEnd - Math.max(cur, dEnd), meta: m });
+        this.buffered += data.length;
+        inserted = true;
+        i++;
+        cur = pEnd;
+      }
+    }
+    if (!inserted) this.stats.retransmits++;
+    else {
+      this.stats.outOfOrder++;
+      if (overlapped) this.stats.overlaps++;
+    }
+  }
+
+  /** index of the first buffered piece ending after `off` (pieces are sorted, disjoint) */
+  private firstEndingAfter(off: number): number {
+    const buf = this.buf;
+    let lo = 0;
+    let hi = buf.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const p = buf[mid];
+      if (p.off + p.data.length + p.missing <= off) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** compares new bytes with a first copy over stream offsets [lo, hi); reports a difference */
+  private compare(lo: number, hi: number, first: Uint8Array, firstOff: number, next: Uint8Array, nextOff: number, meta: ChunkMeta): void {
+    let a = -1;
+    let z = -1;
+    for (let o = lo; o < hi; o++) {
+      if (first[o - firstOff] !== next[o - nextOff]) {
+        if (a < 0) a = o;
+        z = o;
+      }
+    }
+    if (a >= 0) this.conflict(a, z - a + 1, meta);
+  }
+
+  private conflict(offset: number, length: number, meta: ChunkMeta): void {
+    this.stats.conflicts++;
+    this.sink.conflict?.(offset, length, meta);
+  }
+
+  /** compares the first `n` bytes of a segment at `off` with the delivered-bytes ring */
+  private checkHistory(off: number, payload: Uint8Array, n: number, meta: ChunkMeta): void {
+    const h = this.hist;
+    if (h === null) return;
+    const size = h.length;
+    const lo = Math.max(off, this.histValid, this.histEnd - size);
+    const hi = Math.min(off + n, this.histEnd);
+    let a = -1;
+    let z = -1;
+    for (let o = lo; o < hi; o++) {
+      if (h[o % size] !== payload[o - off]) {
+        if (a < 0) a = o;
+        z = o;
+      }
+    }
+    if (a >= 0) this.conflict(a, z - a + 1, meta);
+  }
+
+  /** delivers buffered pieces that start at the next offset */
+  private drain(): void {
+    const buf = this.buf;
+    while (buf.length > 0 && buf[0].off === this.nextOffset) {
+      const p = buf.shift() as Piece;
+      this.buffered -= p.data.length;
+      if (p.data.length > 0) {
+        this.emit(p.data, p.meta);
+        this.advance(p.data.length);
+      }
+      if (p.missing > 0) {
+        this.cut(p.missing);
+        this.advance(p.missing);
+      }
+    }
+  }
+
+  /** over a bound: give up on the first hole, deliver what follows it, until under */
+  private enforceBound(): void {
+    while (this.buf.length > 0 && (this.buffered > this.maxBytes || this.buf.length > this.maxPieces)) {
+      this.skipTo(this.buf[0].off);
+      this.drain();
+    }
+  }
+
+  private flushAll(): void {
+    while (this.buf.length > 0) {
+      this.skipTo(this.buf[0].off);
+      this.drain();
+    }
+  }
+
+  private skipTo(off: number): void {
+    const hole = off - this.nextOffset;
+    if (hole <= 0) return;
+    this.stats.gaps++;
+    this.stats.skipped += hole;
+    this.pendingSkip += hole;
+    this.advance(hole);
+  }
+
+  /** a snap-length-cut tail: lost bytes reported as the next chunk's skip */
+  private cut(n: number): void {
+    this.stats.skipped += n;
+    this.pendingSkip += n;
+  }
+
+  private advance(n: number): void {
+    this.nextOffset += n;
+    this.nextSeq = (this.nextSeq + n) >>> 0;
+  }
+
+  /** hands `bytes` (starting at nextOffset) to the sink; the caller advances */
+  private emit(bytes: Uint8Array, meta: ChunkMeta): void {
+    let skip = this.pendingSkip;
+    if (this.firstChunk) {
+      this.firstChunk = false;
+      if (this.midstream) skip = -1;
+    }
+    this.pendingSkip = 0;
+    this.stats.delivered += bytes.length;
+    if (this.hist !== null) this.record(bytes);
+    this.sink.data(bytes, skip, meta);
+  }
+
+  private record(bytes: Uint8Array): void {
+    const h = this.hist as Uint8Array;
+    const size = h.length;
+    const off = this.nextOffset;
+    if (off !== this.histEnd) this.histValid = off;
+    let src = bytes;
+    let o = off;
+    if (src.length > size) {
+      o = off + src.length - size;
+      src = src.subarray(src.length - size);
+    }
+    const p = o % size;
+    const first = Math.min(size - p, src.length);
+    h.set(first === src.length ? src : src.subarray(0, first), p);
+    if (first < src.length) h.set(src.subarray(first), 0);
+    this.histEnd = off + bytes.length;
+  }
+
+  private finish(reason: 'fin' | 'rst' | 'eof', meta: ChunkMeta): void {
+    this.isEnded = true;
+    this.buf = [];
+    this.buffered = 0;
+    this.sink.end(reason, meta);
+  }
+}
