@@ -240,6 +240,12 @@ const cases: Case[] = [
     stats: { keepAlives: 2, conflicts: 0, retransmits: 0 },
   },
   {
+    name: 'ignores a keep-alive at the end of buffered data while a hole is open',
+    steps: [SYN(999), { seq: 1000, data: 'ab' }, { seq: 1004, data: 'ef' }, { seq: 1005, data: '\0' }, { seq: 1005 }, { seq: 1002, data: 'cd' }],
+    want: [['data', 'ab', 0, 2], ['data', 'cd', 0, 6], ['data', 'ef', 0, 3]],
+    stats: { keepAlives: 2, conflicts: 0, retransmits: 0 },
+  },
+  {
     name: 'ignores a keep-alive sent right after the SYN',
     steps: [SYN(999), { seq: 999, data: 'x' }, { seq: 1000, data: 'a' }],
     want: [['data', 'a', 0, 3]],

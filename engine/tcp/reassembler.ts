@@ -80,6 +80,8 @@ interface Piece {
 
 const EMPTY = new Uint8Array(0);
 const CTRL = TCP_SYN | TCP_FIN | TCP_RST;
+const INSERTED = 1;
+const OVERLAPPED = 2;
 
 export class TcpReassembler {
   readonly stats: ReassemblerStats = {
@@ -151,7 +153,7 @@ export class TcpReassembler {
     const len = payload.length;
     if (len === 0 && missing === 0 && (flags & CTRL) === 0) {
       // Pure ACK or window update: the common case, only a keep-alive is worth counting.
-      if (this.started && !this.isEnded && seq === ((this.nextSeq - 1) >>> 0)) this.stats.keepAlives++;
+      if (this.started && !this.isEnded && this.isKeepAliveSeq(seq)) this.stats.keepAlives++;
       return;
     }
     if (this.isEnded) {
@@ -210,11 +212,12 @@ export class TcpReassembler {
     let segLen = len + missing;
     let off = this.nextOffset + seqDiff(dataSeq, this.nextSeq);
 
-    if ((flags & CTRL) === 0 && segLen <= 1 && off === this.nextOffset - 1) {
-      // Keep-alive: 0 or 1 byte at next-1 (RFC 9293 3.8.4); never part of the stream.
+    if ((flags & CTRL) === 0 && segLen <= 1 && this.isKeepAliveSeq(dataSeq)) {
+      // Keep-alive: 0 or 1 byte at SND.NXT-1 (RFC 9293 3.8.4); never part of the stream.
       st.keepAlives++;
       return;
     }
+    let overlapped = false;
 
     if ((flags & TCP_FIN) !== 0 && this.finOffset < 0) this.setFin(off + segLen, meta);
 
@@ -241,7 +244,7 @@ export class TcpReassembler {
         if (off + segLen > 0) st.retransmits++;
         segLen = 0;
       } else {
-        st.overlaps++;
+        overlapped = true;
         if (old <= len) {
           payload = payload.subarray(old);
           len -= old;
@@ -272,10 +275,17 @@ export class TcpReassembler {
         if (direct < segLen) {
           // The rest runs into buffered data: resolve it piece by piece.
           this.insert(off + direct, d < len ? payload.subarray(d) : EMPTY, missing - Math.max(0, direct - len), meta);
+          overlapped = true;
         }
       } else {
-        this.insert(off, payload, missing, meta);
+        const r = this.insert(off, payload, missing, meta);
+        if (r === OVERLAPPED) st.retransmits++;
+        else {
+          st.outOfOrder++;
+          if (r !== INSERTED) overlapped = true;
+        }
       }
+      if (overlapped) st.overlaps++;
       this.drain();
       this.enforceBound();
     }
@@ -287,6 +297,20 @@ export class TcpReassembler {
       this.flushAll();
       this.finish('rst', meta);
     }
+  }
+
+  /**
+   * A keep-alive is sent at SND.NXT-1. With a hole open, our next byte lags behind the
+   * sender's SND.NXT, best estimated by the end of the highest buffered piece; either
+   * position holds only bytes already seen, so nothing is lost by ignoring them.
+   */
+  private isKeepAliveSeq(seq: number): boolean {
+    const rel = seqDiff(seq, this.nextSeq);
+    if (rel === -1) return true;
+    const n = this.buf.length;
+    if (n === 0) return false;
+    const last = this.buf[n - 1];
+    return this.nextOffset + rel === last.off + last.data.length + last.missing - 1;
   }
 
   private setFin(finOffset: number, meta: ChunkMeta): void {
@@ -321,25 +345,29 @@ export class TcpReassembler {
 
   /**
    * Buffers [off, off+len+missing) where it is not buffered already (first copy wins),
-   * comparing overlapped bytes with the buffered copy. `off` >= nextOffset.
+   * comparing overlapped bytes with the buffered copy. `off` >= nextOffset. Returns
+   * INSERTED and/or OVERLAPPED bits. The affected range of the buffer is rebuilt once, so a
+   * segment spanning many buffered pieces costs O(pieces), not O(pieces^2).
    */
-  private insert(off: number, payload: Uint8Array, missing: number, meta: ChunkMeta): void {
+  private insert(off: number, payload: Uint8Array, missing: number, meta: ChunkMeta): number {
     const buf = this.buf;
     const len = payload.length;
     const dataEnd = off + len;
     const end = dataEnd + missing;
-    let i = this.firstEndingAfter(off);
+    const i0 = this.firstEndingAfter(off);
+    let i = i0;
     let cur = off;
-    let overlapped = false;
-    let inserted = false;
+    let result = 0;
     let m: ChunkMeta | null = null;
+    const mid: Piece[] = [];
     while (cur < end) {
       const b = i < buf.length ? buf[i] : undefined;
       if (b !== undefined && b.off <= cur) {
         const bEnd = b.off + b.data.length + b.missing;
         const oEnd = Math.min(end, bEnd);
         this.compare(cur, Math.min(oEnd, dataEnd, b.off + b.data.length), b.data, b.off, payload, off, meta);
-        overlapped = true;
+        result |= OVERLAPPED;
+        mid.push(b);
         cur = oEnd;
         i++;
       } else {
@@ -347,18 +375,17 @@ export class TcpReassembler {
         const dEnd = Math.min(pEnd, dataEnd);
         const data = cur < dEnd ? payload.slice(cur - off, dEnd - off) : EMPTY;
         if (m === null) m = { ts: meta.ts, packet: meta.packet };
-        buf.splice(i, 0, { off: cur, data, missing: pEnd - Math.max(cur, dEnd), meta: m });
+        mid.push({ off: cur, data, missing: pEnd - Math.max(cur, dEnd), meta: m });
         this.buffered += data.length;
-        inserted = true;
-        i++;
+        result |= INSERTED;
         cur = pEnd;
       }
     }
-    if (!inserted) this.stats.retransmits++;
-    else {
-      this.stats.outOfOrder++;
-      if (overlapped) this.stats.overlaps++;
+    if ((result & INSERTED) !== 0) {
+      if (mid.length === 1) buf.splice(i0, i - i0, mid[0]);
+      else this.buf = buf.slice(0, i0).concat(mid, buf.slice(i));
     }
+    return result;
   }
 
   /** index of the first buffered piece ending after `off` (pieces are sorted, disjoint) */
