@@ -1,0 +1,238 @@
+/**
+ * Exports of a SessionStore:
+ *  - NDJSON: the same lines as `wsscope read --json` (engine/cli/json.ts `toWire`), in the
+ *    original event order;
+ *  - HAR 1.2 (http://www.softwareishard.com/blog/har-12-spec/) with Chrome DevTools'
+ *    `_webSocketMessages` extension: one entry per connection with a handshake, its
+ *    request/response from the handshake, and {type: 'send'|'receive', time, opcode, data}
+ *    per data message (text as text, binary as base64, as Chrome writes them);
+ *  - pcapng of a capture file: a copy when it already is uncompressed pcapng, else a
+ *    conversion record by record (engine/capture/pcapng-writer.ts).
+ *
+ * Output goes through a `TextSink`, so big exports stream to a file (`FileSink`) in
+ * bounded chunks, or collect into memory (`MemorySink`) for the browser shell's download.
+ *
+ * Memory: nothing is retained after the call; payloads are re-read from the store one event
+ * at a time.
+ */
+import { closeSync, copyFileSync, openSync, readSync, writeSync } from 'node:fs';
+import { toWire } from '../cli/json';
+import { readCaptureFile } from '../capture/file-source';
+import { PcapngWriter } from '../capture/pcapng-writer';
+import type { HandshakeEvent } from '../../shared/events';
+import type { SessionStore } from './session-store';
+
+export interface TextSink {
+  write(s: string): void;
+}
+
+const FLUSH_CHARS = 1 << 20;
+
+/** Buffers strings and writes them to a file descriptor about 1 MiB at a time. */
+export class FileSink implements TextSink {
+  private parts: string[] = [];
+  private chars = 0;
+  private readonly fd: number;
+  bytes = 0;
+
+  constructor(path: string) {
+    this.fd = openSync(path, 'w', 0o644);
+  }
+
+  write(s: string): void {
+    this.parts.push(s);
+    this.chars += s.length;
+    if (this.chars >= FLUSH_CHARS) this.flush();
+  }
+
+  private flush(): void {
+    if (this.parts.length === 0) return;
+    const buf = Buffer.from(this.parts.join(''), 'utf8');
+    let off = 0;
+    while (off < buf.length) off += writeSync(this.fd, buf, off, buf.length - off);
+    this.bytes += buf.length;
+    this.parts = [];
+    this.chars = 0;
+  }
+
+  close(): void {
+    this.flush();
+    closeSync(this.fd);
+  }
+}
+
+/** Collects the output in memory (bounded by `limit` bytes: throws RangeError beyond). */
+export class MemorySink implements TextSink {
+  private chunks: Buffer[] = [];
+  private parts: string[] = [];
+  private chars = 0;
+  private size = 0;
+
+  constructor(private readonly limit = 512 * 1024 * 1024) {}
+
+  write(s: string): void {
+    this.parts.push(s);
+    this.chars += s.length;
+    if (this.chars >= FLUSH_CHARS) this.flush();
+  }
+
+  private flush(): void {
+    if (this.parts.length === 0) return;
+    const b = Buffer.from(this.parts.join(''), 'utf8');
+    this.size += b.length;
+    if (this.size > this.limit) throw new RangeError(`export larger than ${this.limit} bytes`);
+    this.chunks.push(b);
+    this.parts = [];
+    this.chars = 0;
+  }
+
+  bytes(): Uint8Array {
+    this.flush();
+    const all = Buffer.concat(this.chunks);
+    // a plain Uint8Array (structured clone and JSON wire encoding know it; Buffer is Node-only)
+    return new Uint8Array(all.buffer, all.byteOffset, all.byteLength);
+  }
+}
+
+export function writeNdjson(store: SessionStore, out: TextSink): void {
+  for (const ev of store.events()) {
+    const w = toWire(ev);
+    if (w) out.write(JSON.stringify(w) + '\n');
+  }
+}
+
+function isoTime(ts: number): string {
+  return new Date(Math.round(ts * 1000)).toISOString();
+}
+
+function httpVersion(line: string, fallback: string): string {
+  const m = /HTTP\/\d(?:\.\d)?/.exec(line);
+  return m ? m[0] : fallback;
+}
+
+function headerList(h: Array<[string, string]>): Array<{ name: string; value: string }> {
+  return h.map(([name, value]) => ({ name, value }));
+}
+
+function queryString(path: string): Array<{ name: string; value: string }> {
+  const q = path.indexOf('?');
+  if (q < 0) return [];
+  const out: Array<{ name: string; value: string }> = [];
+  for (const [name, value] of new URLSearchParams(path.slice(q + 1))) out.push({ name, value });
+  return out;
+}
+
+function harEntry(hs: HandshakeEvent, startTs: number, url: string): Record<string, unknown> {
+  const elapsed = Math.max(0, (hs.ts - startTs) * 1000);
+  return {
+    startedDateTime: isoTime(startTs),
+    time: elapsed,
+    request: {
+      method: hs.method || 'GET',
+      url,
+      httpVersion: httpVersion(hs.requestLine, 'HTTP/1.1'),
+      cookies: [],
+      headers: headerList(hs.requestHeaders),
+      queryString: queryString(hs.path),
+      headersSize: hs.requestBytes || -1,
+      bodySize: 0,
+    },
+    response: {
+      status: hs.status,
+      statusText: hs.statusText,
+      httpVersion: httpVersion(hs.statusLine, 'HTTP/1.1'),
+      cookies: [],
+      headers: headerList(hs.responseHeaders),
+      content: { size: 0, mimeType: 'x-unknown' },
+      redirectURL: '',
+      headersSize: hs.responseBytes || -1,
+      bodySize: 0,
+    },
+    cache: {},
+    timings: { blocked: -1, dns: -1, connect: -1, send: 0, wait: elapsed, receive: 0, ssl: -1 },
+    _resourceType: 'websocket',
+    _wsscopeConnection: hs.conn,
+  };
+}
+
+/**
+ * HAR 1.2, streamed: the entry object is written without its closing brace, then the
+ * messages one by one, so a connection with a million messages never becomes one string.
+ */
+export function writeHar(store: SessionStore, out: TextSink, version = '0.1.0'): void {
+  out.write(`{"log":{"version":"1.2","creator":{"name":"wsscope","version":${JSON.stringify(version)}},"pages":[],"entries":[`);
+  let first = true;
+  for (const conn of store.connectionIds()) {
+    const hs = store.handshake(conn);
+    if (!hs) continue;
+    const ce = store.connectionEvent(conn);
+    const url = store.connectionRow(conn)?.url || `ws://${hs.host}${hs.path}`;
+    const entry = JSON.stringify(harEntry(hs, ce?.ts || hs.ts, url));
+    out.write((first ? '' : ',') + entry.slice(0, -1) + ',"_webSocketMessages":[');
+    first = false;
+    let firstMsg = true;
+    for (const m of store.connectionMessages(conn)) {
+      // Chrome exports data frames only (opcode 1 text, 2 binary as base64)
+      if (m.opcode !== 1 && m.opcode !== 2) continue;
+      const buf = Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength);
+      const text = m.opcode === 1 && m.utf8Valid;
+      const data = text ? buf.toString('utf8') : buf.toString('base64');
+      const item = { type: m.dir === 'client' ? 'send' : 'receive', time: m.ts, opcode: text ? 1 : 2, data };
+      out.write((firstMsg ? '' : ',') + JSON.stringify(item));
+      firstMsg = false;
+    }
+    out.write(']}');
+  }
+  out.write(']}}\n');
+}
+
+/**
+ * Writes `src` (pcap or pcapng, maybe gzip) to `dst` as pcapng: a plain copy when it is
+ * uncompressed pcapng already, else re-encoded record by record with the interfaces' link
+ * types, snap lengths and timestamp resolutions.
+ */
+export async function convertToPcapng(src: string, dst: string, signal?: AbortSignal): Promise<void> {
+  const head = Buffer.alloc(4);
+  const fd = openSync(src, 'r');
+  try {
+    readSync(fd, head, 0, 4, 0);
+  } finally {
+    closeSync(fd);
+  }
+  if (head.readUInt32BE(0) === 0x0a0d0d0a) {
+    copyFileSync(src, dst);
+    return;
+  }
+  const w = PcapngWriter.create(dst);
+  const ids = new Map<number, number>();
+  try {
+    await readCaptureFile(
+      src,
+      {
+        iface: (info) => {
+          ids.set(
+            info.id,
+            w.addInterface({
+              linkType: info.linkType,
+              snaplen: info.snaplen,
+              name: info.name,
+              description: info.description,
+              tsResolution: info.tsResolution < 1e-6 ? 9 : 6,
+            }),
+          );
+        },
+        packet: (rec) => {
+          let id = ids.get(rec.iface);
+          if (id === undefined) {
+            id = w.addInterface({ linkType: rec.linkType, snaplen: 262144 });
+            ids.set(rec.iface, id);
+          }
+          w.appendPacket(id, rec.ts, rec.data, rec.origLen);
+        },
+      },
+      { signal },
+    );
+  } finally {
+    w.close();
+  }
+}

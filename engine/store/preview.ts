@@ -1,0 +1,137 @@
+/**
+ * One-line previews of message payloads for the timeline: plain text, never HTML, at most
+ * PREVIEW_MAX characters. Captured payloads are hostile, so everything that could hide or
+ * reorder text is made visible: C0 controls become their U+2400 "control picture", DEL
+ * becomes U+2421, C1 controls, bidi embeddings/overrides/isolates (the "Trojan Source"
+ * characters, CVE-2021-42574) and zero-width characters become `\uXXXX` escapes.
+ * Binary payloads get a hex preview.
+ *
+ * Memory: reads the given bytes during the call only; returns fresh flat strings (never a
+ * slice of a larger string, so a preview cannot pin a big decoded payload in memory).
+ */
+import { closeCodeMeaning } from '../../shared/labels';
+
+export const PREVIEW_MAX = 200;
+
+const decoder = new TextDecoder('utf-8', { fatal: false });
+/** output scratch: PREVIEW_MAX code units plus room for one escape and the ellipsis */
+const scratch = new Uint16Array(PREVIEW_MAX + 8);
+const HEX = '0123456789abcdef';
+
+function invisible(c: number): boolean {
+  return (
+    (c >= 0x80 && c <= 0x9f) ||
+    c === 0x061c ||
+    (c >= 0x200b && c <= 0x200f) ||
+    (c >= 0x202a && c <= 0x202e) ||
+    (c >= 0x2060 && c <= 0x2069) ||
+    c === 0xfeff
+  );
+}
+
+/** Text preview of UTF-8 bytes (invalid sequences become U+FFFD). */
+export function textPreview(data: Uint8Array, max = PREVIEW_MAX): string {
+  const limit = Math.min(max, PREVIEW_MAX);
+  // Fast path: printable ASCII only, which most JSON/text traffic is.
+  const n = Math.min(data.length, limit);
+  let ascii = true;
+  for (let i = 0; i < n; i++) {
+    const b = data[i];
+    if (b < 0x20 || b > 0x7e) {
+      ascii = false;
+      break;
+    }
+  }
+  if (ascii) {
+    const s = String.fromCharCode.apply(null, data.subarray(0, n) as unknown as number[]);
+    return data.length > limit ? s + '…' : s;
+  }
+  // A code point takes at most 4 bytes: limit*4 bytes always yield >= limit characters
+  // when there are that many.
+  const text = decoder.decode(data.subarray(0, Math.min(data.length, limit * 4)));
+  let o = 0;
+  let i = 0;
+  for (; i < text.length && o < limit; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x20) scratch[o++] = 0x2400 + c;
+    else if (c === 0x7f) scratch[o++] = 0x2421;
+    else if (invisible(c)) {
+      if (o + 6 > limit) break;
+      scratch[o++] = 0x5c; // \
+      scratch[o++] = 0x75; // u
+      scratch[o++] = HEX.charCodeAt((c >> 12) & 15);
+      scratch[o++] = HEX.charCodeAt((c >> 8) & 15);
+      scratch[o++] = HEX.charCodeAt((c >> 4) & 15);
+      scratch[o++] = HEX.charCodeAt(c & 15);
+    } else if (c >= 0xd800 && c <= 0xdbff) {
+      // keep surrogate pairs together
+      if (o + 2 > limit) break;
+      scratch[o++] = c;
+      if (i + 1 < text.length) scratch[o++] = text.charCodeAt(++i);
+    } else scratch[o++] = c;
+  }
+  const cut = i < text.length || data.length > limit * 4;
+  if (cut) scratch[o++] = 0x2026;
+  return String.fromCharCode.apply(null, scratch.subarray(0, o) as unknown as number[]);
+}
+
+/** "81 7e 00 ff …": as many bytes as fit in `max` characters. */
+export function hexPreview(data: Uint8Array, max = PREVIEW_MAX): string {
+  const bytes = Math.min(data.length, Math.floor((Math.min(max, PREVIEW_MAX) - 1) / 3));
+  let o = 0;
+  for (let i = 0; i < bytes; i++) {
+    if (i > 0) scratch[o++] = 0x20;
+    scratch[o++] = HEX.charCodeAt(data[i] >> 4);
+    scratch[o++] = HEX.charCodeAt(data[i] & 15);
+  }
+  if (data.length > bytes) {
+    if (o > 0) scratch[o++] = 0x20;
+    scratch[o++] = 0x2026;
+  }
+  return String.fromCharCode.apply(null, scratch.subarray(0, o) as unknown as number[]);
+}
+
+export type PreviewKind = 'text' | 'binary' | 'close' | 'ping' | 'pong' | 'other';
+
+export function previewKind(opcode: number): PreviewKind {
+  switch (opcode) {
+    case 1:
+      return 'text';
+    case 2:
+      return 'binary';
+    case 8:
+      return 'close';
+    case 9:
+      return 'ping';
+    case 10:
+      return 'pong';
+    default:
+      return 'other';
+  }
+}
+
+/**
+ * The timeline preview of one message. Close: "1000 Normal Closure: reason" (RFC 6455
+ * section 5.5.1: 2-byte code, then UTF-8 reason). Ping/pong and text: text when the bytes are
+ * UTF-8, else hex. Binary: hex.
+ */
+export function messagePreview(opcode: number, data: Uint8Array, utf8Valid: boolean, code?: number): string {
+  if (opcode === 8) {
+    if (code === undefined || data.length < 2) return data.length === 0 ? '(no status)' : hexPreview(data);
+    const head = `${code} ${closeCodeMeaning(code)}`;
+    if (data.length === 2) return head;
+    return `${head}: ${textPreview(data.subarray(2), PREVIEW_MAX - head.length - 2)}`;
+  }
+  if (opcode === 1) return utf8Valid ? textPreview(data) : hexPreview(data);
+  if (opcode === 9 || opcode === 10) return looksLikeText(data) ? textPreview(data) : hexPreview(data);
+  return hexPreview(data);
+}
+
+function looksLikeText(data: Uint8Array): boolean {
+  const n = Math.min(data.length, 125);
+  for (let i = 0; i < n; i++) {
+    const b = data[i];
+    if ((b < 0x20 && b !== 0x09 && b !== 0x0a && b !== 0x0d) || b === 0x7f) return false;
+  }
+  return true;
+}

@@ -1,0 +1,157 @@
+/**
+ * Hand-made engine events for tests and benchmarks of the store and the service: a
+ * connection, its 101 handshake, then masked client / unmasked server single-frame
+ * messages, exactly as engine/pipeline.ts would emit them (frame before message, capture-wide
+ * indexes). Pure functions; every event owns its bytes.
+ */
+import { createHash } from 'node:crypto';
+import type { ConnectionEvent, EngineEvent, FrameEvent, HandshakeEvent, MessageEvent } from '../../shared/events';
+
+const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
+
+export function connectionEvent(id: number, ts: number): ConnectionEvent {
+  return {
+    type: 'connection',
+    id,
+    transport: 'tcp',
+    client: `127.0.0.1:${40000 + id}`,
+    server: '127.0.0.1:8080',
+    ts,
+    packet: 1,
+    roleBy: 'syn',
+  };
+}
+
+export function handshakeEvent(conn: number, ts: number, path = '/chat'): HandshakeEvent {
+  const key = 'dGhlIHNhbXBsZSBub25jZQ==';
+  const accept = createHash('sha1').update(key + GUID).digest('base64');
+  const requestHeaders: Array<[string, string]> = [
+    ['Host', 'example.test:8080'],
+    ['Upgrade', 'websocket'],
+    ['Connection', 'Upgrade'],
+    ['Sec-WebSocket-Key', key],
+    ['Sec-WebSocket-Version', '13'],
+    ['Origin', 'http://example.test'],
+  ];
+  const responseHeaders: Array<[string, string]> = [
+    ['Upgrade', 'websocket'],
+    ['Connection', 'Upgrade'],
+    ['Sec-WebSocket-Accept', accept],
+  ];
+  return {
+    type: 'handshake',
+    conn,
+    ts,
+    packet: 4,
+    method: 'GET',
+    path,
+    host: 'example.test:8080',
+    status: 101,
+    statusText: 'Switching Protocols',
+    key,
+    accept,
+    expectedAccept: accept,
+    acceptValid: true,
+    version: '13',
+    origin: 'http://example.test',
+    protocol: '',
+    requestedProtocols: '',
+    extensions: '',
+    requestedExtensions: '',
+    websocket: true,
+    requestHeaders,
+    responseHeaders,
+    requestLine: `GET ${path} HTTP/1.1`,
+    statusLine: 'HTTP/1.1 101 Switching Protocols',
+    requestBytes: 180,
+    responseBytes: 130,
+  };
+}
+
+export interface SyntheticMessage {
+  conn: number;
+  dir: 'client' | 'server';
+  ts: number;
+  opcode: number;
+  data: Uint8Array;
+  packet: number;
+}
+
+/** The frame and message events of one single-frame message; client frames are masked. */
+export function messageEvents(m: SyntheticMessage, frameIndex: number, messageIndex: number): [FrameEvent, MessageEvent] {
+  const masked = m.dir === 'client';
+  const len = m.data.length;
+  const ext = len < 126 ? 0 : len < 65536 ? 2 : 8;
+  const header = new Uint8Array(2 + ext + (masked ? 4 : 0));
+  header[0] = 0x80 | m.opcode;
+  header[1] = (masked ? 0x80 : 0) | (ext === 0 ? len : ext === 2 ? 126 : 127);
+  if (ext === 2) {
+    header[2] = len >> 8;
+    header[3] = len & 0xff;
+  } else if (ext === 8) new DataView(header.buffer).setUint32(6, len);
+  const key = Uint8Array.of(0x37, 0xfa, 0x21, 0x3d);
+  let wire = m.data;
+  if (masked) {
+    header.set(key, header.length - 4);
+    wire = new Uint8Array(len);
+    for (let i = 0; i < len; i++) wire[i] = m.data[i] ^ key[i & 3];
+  }
+  const frame: FrameEvent = {
+    type: 'frame',
+    conn: m.conn,
+    dir: m.dir,
+    ts: m.ts,
+    index: frameIndex,
+    fin: true,
+    rsv1: false,
+    rsv2: false,
+    rsv3: false,
+    opcode: m.opcode,
+    masked,
+    maskKey: masked ? '37fa213d' : '',
+    length: len,
+    headerLength: header.length,
+    packet: m.packet,
+    firstPacket: m.packet,
+    header,
+    wirePayload: wire,
+  };
+  const message: MessageEvent = {
+    type: 'message',
+    conn: m.conn,
+    dir: m.dir,
+    ts: m.ts,
+    index: messageIndex,
+    opcode: m.opcode,
+    compressed: false,
+    length: len,
+    wireLength: len,
+    frames: [frameIndex],
+    packet: m.packet,
+    data: m.data,
+    truncated: false,
+    utf8Valid: true,
+  };
+  if (m.opcode === 8 && len >= 2) {
+    message.code = (m.data[0] << 8) | m.data[1];
+    message.reason = Buffer.from(m.data.subarray(2)).toString('utf8');
+  }
+  return [frame, message];
+}
+
+/** A whole conversation: connection, handshake, `n` text messages alternating sides, a close each way. */
+export function conversation(conn: number, n: number, t0 = 1700000000, text = (i: number) => `{"seq":${i},"msg":"hello ${i}"}`): EngineEvent[] {
+  const evs: EngineEvent[] = [connectionEvent(conn, t0), handshakeEvent(conn, t0 + 0.001)];
+  let packet = 5;
+  let i = 0;
+  for (; i < n; i++) {
+    const dir = i % 2 === 0 ? 'client' : 'server';
+    evs.push(...messageEvents({ conn, dir, ts: t0 + 0.01 + i * 0.01, opcode: 1, data: Buffer.from(text(i)), packet: packet++ }, i, i));
+  }
+  const close = Uint8Array.of(0x03, 0xe8, 0x62, 0x79, 0x65); // 1000 "bye"
+  evs.push(...messageEvents({ conn, dir: 'client', ts: t0 + 0.02 + n * 0.01, opcode: 8, data: close, packet: packet++ }, i, i));
+  i++;
+  evs.push(...messageEvents({ conn, dir: 'server', ts: t0 + 0.03 + n * 0.01, opcode: 8, data: close.slice(0, 2), packet: packet++ }, i, i));
+  evs.push({ type: 'connection-end', conn, ts: t0 + 0.04 + n * 0.01, packet: packet++, reason: 'fin' });
+  return evs;
+}
