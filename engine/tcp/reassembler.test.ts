@@ -335,6 +335,28 @@ describe('TcpReassembler step tables', () => {
     expect(rec.out).toEqual([['data', 'abc', 0, 3], ['data', 'def', 0, 2]]);
   });
 
+  it('keeps exact stream offsets past 4 GiB, where sequence numbers have wrapped around the ISN', () => {
+    const isn = 0x12345678;
+    const seqAt = (o: number) => (isn + 1 + o) >>> 0;
+    const block = new Uint8Array(65536);
+    const meta = { ts: 0, packet: 1 };
+    let delivered = 0;
+    let conflictAt = -1;
+    const r = new TcpReassembler({ data: (b) => (delivered += b.length), end: () => {}, conflict: (o) => (conflictAt = o) });
+    r.segment(isn, TCP_SYN, new Uint8Array(0), 0, meta);
+    // 65537 blocks of 64 KiB: 2^32 + 2^16 bytes, so sequence numbers pass the ISN again.
+    const blocks = 65537;
+    for (let k = 0; k < blocks; k++) r.segment(seqAt(k * 65536), TCP_ACK, block, 0, meta);
+    const end = blocks * 65536;
+    expect(delivered).toBe(end);
+    expect(r.offset).toBe(end);
+    // An out-of-order segment and a conflicting copy of it: the offset is exact past 2^32.
+    r.segment(seqAt(end + 10), TCP_ACK, bytes('xyz'), 0, meta);
+    r.segment(seqAt(end + 10), TCP_ACK, bytes('xYz'), 0, meta);
+    expect(conflictAt).toBe(end + 11);
+    expect(r.bufferedBytes).toBe(3);
+  });
+
   it('ends exactly once and ignores everything after the end', () => {
     const rec = new Recorder();
     const r = new TcpReassembler(rec);
