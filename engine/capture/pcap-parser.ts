@@ -213,8 +213,10 @@ export class CaptureParser {
       this.report('truncated-capture', this.offset, `file ends inside the pcap file header (${partial} of 24 bytes)`);
       return;
     }
-    if (partial > 0 || this.skip > 0) {
-      const what = state === 'pcap-record' ? `record ${this._packets + 1}` : state === 'ng-block' ? 'a block' : 'a resync scan';
+    if (state === 'pcap-resync' || state === 'ng-resync') {
+      if (partial > 0) this.report('truncated-capture', this.offset, `file ends at offset ${this.offset + partial} while scanning for the next record after a corrupt one`);
+    } else if (partial > 0 || this.skip > 0) {
+      const what = state === 'pcap-record' ? `record ${this._packets + 1}` : 'a block';
       const need = this.skip > 0 ? `${this.skip} bytes short` : `${partial} of ${this.need} bytes`;
       this.report('truncated-capture', this.offset, `file ends inside ${what} at offset ${this.offset} (${need})`);
     }
@@ -463,6 +465,7 @@ export class CaptureParser {
     this.state = 'ng-resync';
     this.resyncFrom = this.offset;
     this.resyncScanned = 0;
+    this.need = 12;
     return 4;
   }
 
