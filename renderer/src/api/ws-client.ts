@@ -1,0 +1,245 @@
+/**
+ * `WsscopeApi` over one WebSocket to `wsscope serve` (the browser shell), in the JSON wire
+ * format of shared/wire.ts: `{"t":"call",id,name,args}` out, `{"t":"result",id,result}` and
+ * `{"t":"push",name,payload}` in.
+ *
+ * Contract: calls never reject. A call made while disconnected waits for the next connection
+ * (at most `queueTimeoutMs`), a call in flight when the socket drops resolves to an `io` error
+ * Result, and the socket reconnects with capped exponential backoff until `close()`.
+ * Push listeners survive reconnects. Memory: decoded pushes are handed to listeners as is; the
+ * client keeps no reference after dispatch.
+ */
+import type {
+  ApiError,
+  CallArgs,
+  CallName,
+  CallResult,
+  PushName,
+  PushPayloads,
+  Result,
+  WsscopeApi,
+} from '../../../shared/api';
+import { err } from '../../../shared/api';
+import { decodeWire, encodeWire } from '../../../shared/wire';
+import type { WireMessage } from '../../../shared/wire';
+
+/** The part of the WebSocket interface this client uses (browser WebSocket and `ws` both fit). */
+export interface SocketLike {
+  readyState: number;
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+  onopen: ((ev: unknown) => void) | null;
+  onclose: ((ev: unknown) => void) | null;
+  onerror: ((ev: unknown) => void) | null;
+  onmessage: ((ev: { data: unknown }) => void) | null;
+}
+export type SocketFactory = (url: string) => SocketLike;
+
+export interface WsClientOptions {
+  url: string;
+  /** defaults to the browser's WebSocket */
+  connect?: SocketFactory;
+  /** first reconnect delay; doubles up to `maxBackoffMs` */
+  backoffMs?: number;
+  maxBackoffMs?: number;
+  /** how long a call made while disconnected waits for a connection */
+  queueTimeoutMs?: number;
+}
+
+export interface WsClient extends WsscopeApi {
+  /** stops reconnecting and fails pending calls */
+  close(): void;
+  readonly connected: boolean;
+}
+
+/** `ws(s)://<host>/api?token=<token>` from the page's own location (token from `?token=`). */
+export function apiUrlFromLocation(loc: { protocol: string; host: string; search: string }): string {
+  const token = new URLSearchParams(loc.search).get('token') ?? '';
+  const proto = loc.protocol === 'https:' ? 'wss:' : 'ws:';
+  return `${proto}//${loc.host}/api?token=${encodeURIComponent(token)}`;
+}
+
+type Listener = (payload: never) => void;
+interface Queued {
+  text: string;
+  id: number;
+  timer: ReturnType<typeof setTimeout>;
+}
+
+const OPEN = 1;
+
+export function createWsClient(opts: WsClientOptions): WsClient {
+  const connect: SocketFactory = opts.connect ?? ((url) => new WebSocket(url) as unknown as SocketLike);
+  const backoff0 = opts.backoffMs ?? 250;
+  const backoffMax = opts.maxBackoffMs ?? 5000;
+  const queueTimeout = opts.queueTimeoutMs ?? 10_000;
+
+  let nextId = 1;
+  let sock: SocketLike | null = null;
+  let open = false;
+  let closed = false;
+  let attempt = 0;
+  let retryTimer: ReturnType<typeof setTimeout> | null = null;
+  const pending = new Map<number, (r: Result<unknown>) => void>();
+  const queue: Queued[] = [];
+  const listeners: { [K in PushName]: Set<Listener> } = {
+    batch: new Set(),
+    progress: new Set(),
+    captureStatus: new Set(),
+    session: new Set(),
+    error: new Set(),
+  };
+
+  function dispatch<K extends PushName>(name: K, payload: PushPayloads[K]): void {
+    for (const l of listeners[name]) {
+      try {
+        (l as (p: PushPayloads[K]) => void)(payload);
+      } catch (e) {
+        // one broken listener must not starve the others
+        console.error('wsscope push listener failed', e);
+      }
+    }
+  }
+
+  function failPending(error: ApiError): void {
+    for (const [id, resolve] of pending) {
+      pending.delete(id);
+      resolve({ ok: false, error });
+    }
+  }
+
+  function onMessage(ev: { data: unknown }): void {
+    if (typeof ev.data !== 'string') return;
+    let msg: WireMessage;
+    try {
+      msg = decodeWire(ev.data);
+    } catch {
+      return;
+    }
+    if (msg.t === 'result') {
+      const resolve = pending.get(msg.id);
+      if (resolve) {
+        pending.delete(msg.id);
+        resolve(msg.result);
+      }
+    } else if (msg.t === 'push') {
+      dispatch(msg.name, msg.payload as never);
+    }
+  }
+
+  function scheduleReconnect(): void {
+    if (closed || retryTimer) return;
+    const delay = Math.min(backoffMax, backoff0 * 2 ** Math.min(attempt, 16));
+    attempt++;
+    retryTimer = setTimeout(() => {
+      retryTimer = null;
+      start();
+    }, delay);
+  }
+
+  function start(): void {
+    if (closed) return;
+    let s: SocketLike;
+    try {
+      s = connect(opts.url);
+    } catch {
+      scheduleReconnect();
+      return;
+    }
+    sock = s;
+    s.onopen = () => {
+      if (sock !== s) return;
+      open = true;
+      attempt = 0;
+      // flush calls made while disconnected, in order
+      for (const q of queue.splice(0)) {
+        clearTimeout(q.timer);
+        s.send(q.text);
+      }
+    };
+    s.onmessage = onMessage;
+    s.onerror = () => {
+      /* a close event follows; reconnect is handled there */
+    };
+    s.onclose = () => {
+      if (sock !== s) return;
+      const wasOpen = open;
+      open = false;
+      sock = null;
+      failPending({ code: 'io', message: 'Lost the connection to wsscope serve; reconnecting.' });
+      if (wasOpen && !closed) dispatch('error', { code: 'io', message: 'Disconnected from wsscope serve; reconnecting…' });
+      scheduleReconnect();
+    };
+  }
+
+  function call<K extends CallName>(name: K, args: CallArgs<K>): Promise<CallResult<K>> {
+    return new Promise<CallResult<K>>((resolve) => {
+      if (closed) {
+        resolve(err('io', 'The connection to wsscope serve is closed.') as CallResult<K>);
+        return;
+      }
+      const id = nextId++;
+      const text = encodeWire({ t: 'call', id, name, args: args as unknown[] });
+      pending.set(id, resolve as (r: Result<unknown>) => void);
+      if (open && sock && sock.readyState === OPEN) {
+        sock.send(text);
+        return;
+      }
+      const timer = setTimeout(() => {
+        const i = queue.findIndex((q) => q.id === id);
+        if (i >= 0) queue.splice(i, 1);
+        pending.delete(id);
+        resolve(err('io', 'wsscope serve is not reachable; is it still running?') as CallResult<K>);
+      }, queueTimeout);
+      queue.push({ text, id, timer });
+    });
+  }
+
+  function on<K extends PushName>(name: K, cb: (p: PushPayloads[K]) => void): () => void {
+    const l = cb as Listener;
+    listeners[name].add(l);
+    return () => listeners[name].delete(l);
+  }
+
+  start();
+
+  return {
+    get connected() {
+      return open;
+    },
+    close() {
+      closed = true;
+      if (retryTimer) clearTimeout(retryTimer);
+      retryTimer = null;
+      for (const q of queue.splice(0)) {
+        clearTimeout(q.timer);
+      }
+      failPending({ code: 'cancelled', message: 'The client was closed.' });
+      const s = sock;
+      sock = null;
+      open = false;
+      s?.close();
+    },
+    listInterfaces: () => call('listInterfaces', []),
+    validateFilter: (filter, iface) => call('validateFilter', iface === undefined ? [filter] : [filter, iface]),
+    openFile: (path) => call('openFile', [path]),
+    // a browser has no native open dialog: the UI uses <input type=file> + openBytes instead
+    openFileDialog: () =>
+      Promise.resolve(err('unsupported', 'The browser shell has no file dialog: use Open or drop a file on the window.')),
+    openBytes: (name, bytes) => call('openBytes', [name, bytes]),
+    recentFiles: () => call('recentFiles', []),
+    startCapture: (o) => call('startCapture', [o]),
+    stopCapture: () => call('stopCapture', []),
+    currentSession: () => call('currentSession', []),
+    getMessageDetail: (index) => call('getMessageDetail', [index]),
+    getHandshake: (conn) => call('getHandshake', [conn]),
+    getStats: (conn) => call('getStats', [conn]),
+    queryMessages: (q) => call('queryMessages', [q]),
+    exportData: (format, path) => call('exportData', path === undefined ? [format] : [format, path]),
+    onBatch: (cb) => on('batch', cb),
+    onProgress: (cb) => on('progress', cb),
+    onCaptureStatus: (cb) => on('captureStatus', cb),
+    onSession: (cb) => on('session', cb),
+    onError: (cb) => on('error', cb),
+  };
+}

@@ -1,0 +1,58 @@
+/**
+ * Connections and their handshakes. Rows are upserted by id from each batch into a Map held
+ * in a `shallowRef` (triggered once per batch); `list` orders WebSocket connections first,
+ * then by id. Handshakes come from batches or, when a connection is opened in the UI before
+ * its handshake was pushed, from `api.getHandshake`.
+ */
+import { defineStore } from 'pinia';
+import { computed, markRaw, shallowRef, triggerRef } from 'vue';
+import type { ConnectionRow } from '../../../shared/api';
+import type { HandshakeEvent } from '../../../shared/events';
+import { useApi } from '../api/index';
+
+export const useConnectionsStore = defineStore('connections', () => {
+  const api = useApi();
+  const byId = shallowRef(markRaw(new Map<number, ConnectionRow>()));
+  const handshakes = shallowRef(markRaw(new Map<number, HandshakeEvent | null>()));
+
+  const list = computed(() => {
+    const out = Array.from(byId.value.values());
+    out.sort((a, b) => (a.websocket === b.websocket ? a.id - b.id : a.websocket ? -1 : 1));
+    return out;
+  });
+  const websocketCount = computed(() => {
+    let n = 0;
+    for (const c of byId.value.values()) if (c.websocket) n++;
+    return n;
+  });
+
+  function upsert(rows: ConnectionRow[]): void {
+    if (rows.length === 0) return;
+    const m = byId.value;
+    for (const r of rows) m.set(r.id, r);
+    triggerRef(byId);
+  }
+
+  function addHandshakes(list: HandshakeEvent[]): void {
+    if (list.length === 0) return;
+    const m = handshakes.value;
+    for (const h of list) m.set(h.conn, h);
+    triggerRef(handshakes);
+  }
+
+  async function loadHandshake(conn: number): Promise<HandshakeEvent | null> {
+    const known = handshakes.value.get(conn);
+    if (known) return known;
+    const r = await api.getHandshake(conn);
+    if (!r.ok) return null;
+    if (r.value) addHandshakes([r.value]);
+    return r.value;
+  }
+
+  function reset(): void {
+    byId.value = markRaw(new Map());
+    handshakes.value = markRaw(new Map());
+  }
+
+  return { byId, handshakes, list, websocketCount, upsert, addHandshakes, loadHandshake, reset };
+});

@@ -1,0 +1,48 @@
+/**
+ * Findings of the current session, in arrival order, in a `shallowRef` appended per batch.
+ * `FindingRow.index` links a finding to its message; `messageIndexOf` falls back to the first
+ * message of the same connection at or after the finding's time when that link is missing.
+ */
+import { defineStore } from 'pinia';
+import { markRaw, ref, shallowRef, triggerRef } from 'vue';
+import type { FindingRow } from '../../../shared/api';
+import { useMessagesStore } from './messages';
+
+export const useFindingsStore = defineStore('findings', () => {
+  const list = shallowRef<FindingRow[]>(markRaw([]));
+  const messages = useMessagesStore();
+
+  // kept incrementally: recounting a million findings per batch would stall ingest
+  const counts = ref({ error: 0, warning: 0, info: 0 });
+
+  function append(batch: FindingRow[]): void {
+    if (batch.length === 0) return;
+    const arr = list.value;
+    const c = { ...counts.value };
+    for (const f of batch) {
+      arr.push(f);
+      c[f.severity]++;
+    }
+    counts.value = c;
+    triggerRef(list);
+  }
+
+  function reset(): void {
+    list.value = markRaw([]);
+    counts.value = { error: 0, warning: 0, info: 0 };
+  }
+
+  /** The message a finding is about, or -1 when the session holds none for it. */
+  function messageIndexOf(f: FindingRow): number {
+    const pos = messages.positionOfIndex(f.index);
+    const rows = messages.rows;
+    if (pos >= 0 && rows[pos].conn === f.conn) return rows[pos].index;
+    if (rows.length === 0) return -1;
+    for (let p = messages.positionAtTime(f.ts); p >= 0 && p < rows.length; p++) {
+      if (rows[p].conn === f.conn && (f.dir === undefined || rows[p].dir === f.dir)) return rows[p].index;
+    }
+    return -1;
+  }
+
+  return { list, counts, append, reset, messageIndexOf };
+});
