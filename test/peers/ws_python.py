@@ -1,0 +1,63 @@
+"""python3-websockets peer program (see ./peer.ts for the protocol):
+    python3 ws_python.py server|client PORT deflate|plain MESSAGES_JSON PATH
+Server: echoes each message with its opcode. Client: sends MESSAGES in order, waits for as
+many echoes, closes with 1000 "done". Logs JSON lines on stdout.
+"""
+import asyncio
+import base64
+import json
+import signal
+import sys
+
+import websockets
+
+role, port, mode, messages_json, path = sys.argv[1:6]
+compression = "deflate" if mode == "deflate" else None
+
+
+def log(**o):
+    sys.stdout.write(json.dumps(o) + "\n")
+    sys.stdout.flush()
+
+
+def entry(ev, data):
+    if isinstance(data, str):
+        return dict(ev=ev, opcode=1, b64=base64.b64encode(data.encode("utf-8")).decode())
+    return dict(ev=ev, opcode=2, b64=base64.b64encode(data).decode())
+
+
+async def echo(ws, _path=None):
+    async for data in ws:
+        log(**entry("received", data))
+        await ws.send(data)
+        log(**entry("sent", data))
+
+
+async def server():
+    stop = asyncio.get_running_loop().create_future()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set_result, None)
+    async with websockets.serve(echo, "127.0.0.1", int(port), compression=compression) as srv:
+        log(ev="listening", port=srv.sockets[0].getsockname()[1])
+        await stop
+
+
+async def client():
+    messages = json.loads(messages_json)
+    async with websockets.connect(f"ws://127.0.0.1:{port}{path or '/'}", compression=compression) as ws:
+        log(ev="listening", port=int(port))
+        for m in messages:
+            raw = base64.b64decode(m["b64"])
+            data = raw.decode("utf-8") if m["opcode"] == 1 else raw
+            await ws.send(data)
+            log(**entry("sent", data))
+        for _ in messages:
+            log(**entry("received", await ws.recv()))
+        await ws.close(1000, "done")
+    log(ev="done")
+
+
+try:
+    asyncio.run(server() if role == "server" else client())
+except Exception as e:  # reported to the launcher, which fails the test with it
+    log(ev="error", message=f"{type(e).__name__}: {e}")
+    sys.exit(1)
