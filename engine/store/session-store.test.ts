@@ -5,7 +5,10 @@ import { PayloadStore } from './payload-store';
 import { MemorySink, writeHar, writeNdjson } from './export';
 import { conversation, messageEvents, connectionEvent } from './synthetic-events';
 import { toWire } from '../cli/json';
+import { analyzeFile } from '../pipeline';
 import type { EngineEvent, FindingEvent } from '../../shared/events';
+
+const CAPTURES = '/work/shared/captures/public';
 
 function load(evs: EngineEvent[], opts?: ConstructorParameters<typeof SessionStore>[1]): SessionStore {
   const s = new SessionStore(1, opts);
@@ -219,6 +222,43 @@ describe('SessionStore', () => {
     expect(server.length).toBe(n / 2);
     expect(Array.from(re)).toEqual([999990, 999991, 999992, 999993, 999994, 999995, 999996, 999997, 999998, 999999]);
     console.log(`store 1M: ingest ${ingestMs.toFixed(0)} ms, text ${textMs.toFixed(0)} ms, columns ${colMs.toFixed(0)} ms, regex ${reMs.toFixed(0)} ms, heap ${(process.memoryUsage().heapUsed / 2 ** 20).toFixed(0)} MiB`);
+    s.close();
+  });
+});
+
+describe('SessionStore on real captures', () => {
+  for (const name of ['zeek__broker-websocket.pcap', 'suricata-verify__websocket-compressed__example_websocket.pcap', 'zeek__fragmented-http-reply.pcap']) {
+    it(`replays ${name} into the same NDJSON as the pipeline's own events`, async () => {
+      const s = new SessionStore(1);
+      const direct: string[] = [];
+      await analyzeFile(`${CAPTURES}/${name}`, (ev) => {
+        s.ingest(ev);
+        const w = toWire(ev);
+        if (w) direct.push(JSON.stringify(w) + '\n');
+      }, { session: { keepWirePayload: true } });
+      const out = new MemorySink();
+      writeNdjson(s, out);
+      expect(text(out.bytes())).toBe(direct.join(''));
+      const b = s.takeBatch();
+      expect(b?.messages.length).toBe(s.messageCount);
+      expect(b?.connections.some((c) => c.websocket && c.status === 101)).toBe(true);
+      s.close();
+    });
+  }
+
+  it('shows the inflated text and the compressed wire sizes of permessage-deflate messages', async () => {
+    const s = new SessionStore(1);
+    await analyzeFile(`${CAPTURES}/suricata-verify__websocket-compressed__example_websocket.pcap`, (ev) => s.ingest(ev), { session: { keepWirePayload: true } });
+    const rows = s.takeBatch()?.messages ?? [];
+    const compressed = rows.filter((r) => r.compressed);
+    expect(compressed.length).toBe(10);
+    expect(compressed[0].rsv).toBe(4);
+    const c = s.connections()[0];
+    expect(c.extensions).toContain('permessage-deflate');
+    expect(c.compressedPayloadBytes).toBeGreaterThan(c.compressedWireBytes);
+    const d = s.detail(compressed[0].index);
+    expect(d?.data.length).toBe(compressed[0].length);
+    expect(d?.frames[0].rsv1).toBe(true);
     s.close();
   });
 });

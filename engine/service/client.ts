@@ -1,0 +1,204 @@
+/**
+ * EngineClient: the parent side of an engine host process (./host.ts), used by Electron's
+ * main process (over utilityProcess) and by `wsscope serve` (over child_process.fork).
+ *
+ * `call(name, args)` resolves to the host's Result. If the process dies, every pending call
+ * resolves to `engine-crashed`, an `error` push goes to the listeners, and the next call
+ * starts a fresh host. Whatever was being read or captured stays on disk: the message says
+ * which file to reopen.
+ *
+ * How a process is started is injected (`fork`), so the same client runs over both
+ * transports and tests can use a real child process.
+ */
+import { fork as nodeChildFork } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { ApiError, CallArgs, CallName, CallResult, PushName, PushPayloads, Result, SessionInfo } from '../../shared/api';
+import { isFromHost, type ToHost } from './protocol';
+
+/** A started engine process, whatever the transport. */
+export interface EngineProcess {
+  readonly pid: number | undefined;
+  postMessage(m: ToHost): void;
+  onMessage(cb: (m: unknown) => void): void;
+  /** called once when the process is gone, for whatever reason */
+  onExit(cb: (code: number | null, signal: string | null) => void): void;
+  kill(): void;
+}
+
+export type ForkFn = () => EngineProcess;
+
+export type PushListener = <K extends PushName>(name: K, payload: PushPayloads[K]) => void;
+
+export interface EngineClient {
+  call<K extends CallName>(name: K, args: CallArgs<K>): Promise<CallResult<K>>;
+  /** untyped variant for relays (IPC, WebSocket): the host validates everything */
+  callRaw(name: string, args: unknown[]): Promise<Result<unknown>>;
+  onPush(cb: PushListener): () => void;
+  /** pid of the running host (undefined before it started or after it died) */
+  readonly pid: number | undefined;
+  /** resolves once the current host said it is ready */
+  ready(): Promise<void>;
+  close(): Promise<void>;
+}
+
+interface Pending {
+  resolve: (r: Result<unknown>) => void;
+}
+
+export function spawnEngine({ fork }: { fork: ForkFn }): EngineClient {
+  let proc: EngineProcess | null = null;
+  let nextId = 1;
+  const pending = new Map<number, Pending>();
+  const listeners = new Set<PushListener>();
+  let lastSession: SessionInfo | null = null;
+  let closed = false;
+  let readyPromise: Promise<void> = Promise.resolve();
+  let readyResolve: () => void = () => {};
+
+  const emit: PushListener = (name, payload) => {
+    for (const l of listeners) {
+      try {
+        l(name, payload);
+      } catch {
+        // a listener's failure must not stop the others
+      }
+    }
+  };
+
+  function start(): EngineProcess {
+    const p = fork();
+    proc = p;
+    readyPromise = new Promise<void>((r) => (readyResolve = r));
+    p.onMessage((m) => {
+      if (proc !== p || !isFromHost(m)) return;
+      if (m.t === 'ready') readyResolve();
+      else if (m.t === 'result') {
+        const w = pending.get(m.id);
+        if (w) {
+          pending.delete(m.id);
+          w.resolve(m.result);
+        }
+      } else {
+        if (m.name === 'session') lastSession = m.payload as SessionInfo;
+        emit(m.name, m.payload as PushPayloads[typeof m.name]);
+      }
+    });
+    p.onExit((code, signal) => {
+      if (proc !== p) return;
+      proc = null;
+      readyResolve();
+      if (closed) return;
+      const how = signal ? `was killed (${signal})` : `exited with code ${code}`;
+      const file = lastSession && lastSession.kind !== 'none' && lastSession.path ? ` ${lastSession.path} is still on disk: open it again to continue.` : '';
+      const error: ApiError = { code: 'engine-crashed', message: `The wsscope engine ${how}.${file}` };
+      const waiting = [...pending.values()];
+      pending.clear();
+      for (const w of waiting) w.resolve({ ok: false, error });
+      emit('error', error);
+      emit('session', { id: 0, kind: 'none', path: '', totalBytes: 0 });
+    });
+    return p;
+  }
+
+  start();
+
+  const callRaw = (name: string, args: unknown[]): Promise<Result<unknown>> => {
+    if (closed) return Promise.resolve({ ok: false, error: { code: 'engine-crashed', message: 'The engine was shut down.' } });
+    const p = proc ?? start();
+    const id = nextId++;
+    return new Promise<Result<unknown>>((resolve) => {
+      pending.set(id, { resolve });
+      try {
+        p.postMessage({ t: 'call', id, name, args });
+      } catch (e) {
+        pending.delete(id);
+        resolve({ ok: false, error: { code: 'engine-crashed', message: `The engine cannot be reached: ${e instanceof Error ? e.message : String(e)}` } });
+      }
+    });
+  };
+
+  return {
+    call: <K extends CallName>(name: K, args: CallArgs<K>) => callRaw(name, args as unknown[]) as Promise<CallResult<K>>,
+    callRaw,
+    onPush(cb) {
+      listeners.add(cb);
+      return () => listeners.delete(cb);
+    },
+    get pid() {
+      return proc?.pid;
+    },
+    ready: () => readyPromise,
+    async close() {
+      if (closed) return;
+      closed = true;
+      const p = proc;
+      if (!p) return;
+      const gone = new Promise<void>((r) => p.onExit(() => r()));
+      try {
+        p.postMessage({ t: 'shutdown' });
+      } catch {
+        p.kill();
+      }
+      // a host that does not stop within 3 s is killed
+      const t = setTimeout(() => p.kill(), 3000);
+      await gone;
+      clearTimeout(t);
+      for (const w of pending.values()) w.resolve({ ok: false, error: { code: 'engine-crashed', message: 'The engine was shut down.' } });
+      pending.clear();
+    },
+  };
+}
+
+export interface NodeForkOptions {
+  /** host entry (default: ./host.ts next to this file, run through tsx) */
+  entry?: string;
+  args?: string[];
+  /** extra node flags */
+  execArgv?: string[];
+  /** where the host's stderr goes (default: inherit) */
+  stderr?: 'inherit' | 'ignore';
+}
+
+/** ForkFn over child_process.fork with an IPC channel using structured clone. */
+export function nodeFork(opts: NodeForkOptions = {}): ForkFn {
+  const entry = opts.entry ?? fileURLToPath(new URL('./host.ts', import.meta.url));
+  const execArgv = [...(opts.execArgv ?? [])];
+  if (entry.endsWith('.ts')) {
+    // absolute, so the host starts whatever the current directory is
+    const tsx = createRequire(import.meta.url).resolve('tsx');
+    execArgv.push('--import', pathToFileURL(tsx).href);
+  }
+  return () => {
+    const child = nodeChildFork(entry, opts.args ?? [], {
+      execArgv,
+      serialization: 'advanced',
+      stdio: ['ignore', 'ignore', opts.stderr ?? 'inherit', 'ipc'],
+    });
+    let exited = false;
+    const exitCbs: Array<(code: number | null, signal: string | null) => void> = [];
+    child.on('exit', (code, signal) => {
+      exited = true;
+      for (const cb of exitCbs.splice(0)) cb(code, signal);
+    });
+    // an IPC write to a dead child emits 'error' on the child object; 'exit' reports it
+    child.on('error', () => {});
+    return {
+      get pid() {
+        return exited ? undefined : child.pid;
+      },
+      postMessage: (m) => {
+        if (!child.connected) throw new Error('engine process is not connected');
+        child.send(m);
+      },
+      onMessage: (cb) => child.on('message', cb),
+      onExit: (cb) => {
+        if (exited) cb(child.exitCode, child.signalCode);
+        else exitCbs.push(cb);
+      },
+      kill: () => {
+        if (!exited) child.kill('SIGKILL');
+      },
+    };
+  };
+}

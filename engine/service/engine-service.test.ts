@@ -1,0 +1,212 @@
+import { describe, it, expect, beforeEach, afterEach } from 'vitest';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { EngineService, type Analyzer } from './engine-service';
+import type { Batch, CallName, PushName, PushPayloads, SessionInfo } from '../../shared/api';
+import { analyzeFile } from '../pipeline';
+import { toWire } from '../cli/json';
+
+const CAPTURES = '/work/shared/captures/public';
+const BROKER = `${CAPTURES}/zeek__broker-websocket.pcap`;
+
+type Push = { [K in PushName]: [K, PushPayloads[K]] }[PushName];
+
+let dir: string;
+let pushes: Push[];
+let svc: EngineService;
+
+function make(extra: Partial<ConstructorParameters<typeof EngineService>[0]> = {}): EngineService {
+  return new EngineService({
+    push: (name, payload) => pushes.push([name, payload] as Push),
+    configDir: join(dir, 'config'),
+    workDir: join(dir, 'work'),
+    captureDir: join(dir, 'captures'),
+    batchMs: 10,
+    loadLive: async () => null,
+    ...extra,
+  });
+}
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'wsscope-svc-'));
+  pushes = [];
+  svc = make();
+});
+
+afterEach(async () => {
+  await svc.dispose();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const batches = (): Batch[] => pushes.filter((p): p is ['batch', Batch] => p[0] === 'batch').map((p) => p[1]);
+
+describe('EngineService argument validation', () => {
+  const cases: Array<[string, unknown[]]> = [
+    ['openFile', []],
+    ['openFile', [42]],
+    ['openFile', ['']],
+    ['openFile', ['a\0b']],
+    ['openFile', ['a', 'b']],
+    ['openBytes', ['x.pcap', 'not bytes']],
+    ['openBytes', ['', new Uint8Array(4)]],
+    ['getMessageDetail', [-1]],
+    ['getMessageDetail', [1.5]],
+    ['getMessageDetail', ['3']],
+    ['getMessageDetail', [2 ** 32]],
+    ['getHandshake', [null]],
+    ['getStats', [{}]],
+    ['queryMessages', [null]],
+    ['queryMessages', [{ text: 5 }]],
+    ['queryMessages', [{ text: '(', regex: true }]],
+    ['queryMessages', [{ text: '(a+)+$', regex: true }]],
+    ['queryMessages', [{ dir: 'up' }]],
+    ['queryMessages', [{ opcodes: [16] }]],
+    ['queryMessages', [{ conn: -2 }]],
+    ['queryMessages', [{ severity: 'fatal' }]],
+    ['queryMessages', [{ text: 'x'.repeat(1001) }]],
+    ['exportData', ['csv']],
+    ['exportData', ['har', 7]],
+    ['startCapture', [{}]],
+    ['startCapture', [{ iface: 'lo', snaplen: 10 }]],
+    ['startCapture', [{ iface: 'lo', backend: 'pcap' }]],
+    ['startCapture', [{ iface: 'lo', count: 0 }]],
+    ['validateFilter', [1]],
+    ['validateFilter', ['tcp', '']],
+    ['currentSession', [1]],
+    ['recentFiles', ['x']],
+  ];
+  for (const [name, args] of cases) {
+    it(`answers bad-request to ${name}(${JSON.stringify(args).slice(1, -1).slice(0, 40)})`, async () => {
+      const r = await svc.call(name, args);
+      expect(r.ok).toBe(false);
+      if (!r.ok) expect(r.error.code).toBe('bad-request');
+    });
+  }
+
+  it('answers bad-request to an unknown call name and to arguments that are not a list', async () => {
+    expect(await svc.call('__proto__', [])).toMatchObject({ ok: false, error: { code: 'bad-request' } });
+    expect(await svc.call('openFile', 'x')).toMatchObject({ ok: false, error: { code: 'bad-request' } });
+  });
+});
+
+describe('EngineService with capture files', () => {
+  it('tells missing files, non-captures and directories apart', async () => {
+    expect(await svc.call('openFile', [join(dir, 'nope.pcap')])).toMatchObject({ ok: false, error: { code: 'not-found' } });
+    const txt = join(dir, 'notes.txt');
+    writeFileSync(txt, 'hello world');
+    expect(await svc.call('openFile', [txt])).toMatchObject({ ok: false, error: { code: 'not-a-capture' } });
+    expect(await svc.call('openFile', [dir])).toMatchObject({ ok: false, error: { code: 'io' } });
+    expect(await svc.call('exportData', ['ndjson'])).toMatchObject({ ok: false, error: { code: 'no-capture' } });
+  });
+
+  it('opens a capture, pushes the session, batches and a final progress, and answers reads', async () => {
+    const r = await svc.call('openFile', [BROKER]);
+    expect(r).toMatchObject({ ok: true, value: { kind: 'file', path: BROKER, totalBytes: 5103 } });
+    await svc.idle();
+    expect(pushes[0]).toEqual(['session', { id: 1, kind: 'file', path: BROKER, totalBytes: 5103 }]);
+    const rows = batches().flatMap((b) => b.messages);
+    expect(rows.map((m) => m.index)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
+    const last = pushes.filter((p) => p[0] === 'progress').at(-1);
+    expect(last?.[1]).toMatchObject({ done: true, packets: 22 });
+
+    const q = await svc.call('queryMessages', [{ dir: 'client' }]);
+    expect(q.ok && Array.from((q.value as { indexes: Uint32Array }).indexes)).toEqual(rows.filter((m) => m.dir === 'client').map((m) => m.index));
+    const d = await svc.call('getMessageDetail', [0]);
+    expect(d).toMatchObject({ ok: true, value: { row: { index: 0, masked: true } } });
+    expect(await svc.call('getMessageDetail', [999])).toMatchObject({ ok: false, error: { code: 'not-found' } });
+    expect(await svc.call('getHandshake', [1])).toMatchObject({ ok: true, value: { status: 101, path: '/v1/messages/json' } });
+    expect(await svc.call('getHandshake', [77])).toMatchObject({ ok: false, error: { code: 'not-found' } });
+    expect(await svc.call('getStats', [1])).toMatchObject({ ok: true, value: { conn: 1, messages: 9, pollingBytesEstimate: 9 * 410 } });
+    expect(await svc.call('recentFiles', [])).toEqual({ ok: true, value: [BROKER] });
+  });
+
+  it('exports NDJSON equal to the CLI lines, HAR, and pcapng that decodes to the same messages', async () => {
+    await svc.call('openFile', [BROKER]);
+    await svc.idle();
+    const want: string[] = [];
+    await analyzeFile(BROKER, (ev) => {
+      const w = toWire(ev);
+      if (w) want.push(JSON.stringify(w) + '\n');
+    });
+    const nd = await svc.call('exportData', ['ndjson']);
+    expect(nd.ok).toBe(true);
+    if (!nd.ok) return;
+    const v = nd.value as { path: string; bytes: Uint8Array };
+    expect(v.path).toBe('zeek__broker-websocket.ndjson');
+    expect(Buffer.from(v.bytes).toString('utf8')).toBe(want.join(''));
+
+    const harPath = join(dir, 'out.har');
+    expect(await svc.call('exportData', ['har', harPath])).toEqual({ ok: true, value: { path: harPath } });
+    const har = JSON.parse(readFileSync(harPath, 'utf8'));
+    expect(har.log.entries[0]._webSocketMessages.length).toBe(8); // 8 text messages, the close is not a data frame
+
+    const pcapng = join(dir, 'copy.pcapng');
+    expect(await svc.call('exportData', ['pcapng', pcapng])).toEqual({ ok: true, value: { path: pcapng } });
+    expect(readFileSync(pcapng).readUInt32LE(0)).toBe(0x0a0d0d0a);
+    let messages = 0;
+    const sum = await analyzeFile(pcapng, (ev) => {
+      if (ev.type === 'message') messages++;
+    });
+    expect(messages).toBe(9);
+    expect(sum.packets).toBe(22);
+  });
+
+  it('cancels the running analysis when another file is opened', async () => {
+    let aborted = false;
+    const slow: Analyzer = (path, emit, opts) =>
+      path === BROKER
+        ? analyzeFile(path, emit, opts)
+        : new Promise((_res, rej) => {
+            emit({ type: 'connection', id: 1, transport: 'tcp', client: 'a:1', server: 'b:2', ts: 1, packet: 1, roleBy: 'syn' });
+            opts.signal?.addEventListener('abort', () => {
+              aborted = true;
+              rej(opts.signal?.reason);
+            });
+          });
+    await svc.dispose();
+    svc = make({ analyze: slow });
+    const first = `${CAPTURES}/zeek__http-websocket.pcap`;
+    expect((await svc.call('openFile', [first])).ok).toBe(true);
+    expect((await svc.call('openFile', [BROKER])).ok).toBe(true);
+    expect(aborted).toBe(true);
+    await svc.idle();
+    const sessions = pushes.filter((p) => p[0] === 'session').map((p) => (p[1] as SessionInfo).id);
+    expect(sessions).toEqual([1, 2]);
+    // after the second session started, every batch belongs to it
+    const afterSecond = pushes.slice(pushes.findIndex((p) => p[0] === 'session' && (p[1] as SessionInfo).id === 2));
+    expect(afterSecond.filter((p) => p[0] === 'batch').every((p) => (p[1] as Batch).session === 2)).toBe(true);
+    expect(pushes.some((p) => p[0] === 'error')).toBe(false);
+  });
+
+  it('opens uploaded bytes from a file whose name tries to escape the upload directory', async () => {
+    const bytes = new Uint8Array(readFileSync(BROKER));
+    const r = await svc.call('openBytes', ['../../../etc/evil name.pcap', bytes]);
+    expect(r).toMatchObject({ ok: true, value: { kind: 'file', path: '../../../etc/evil name.pcap' } });
+    await svc.idle();
+    const uploads = readdirSync(join(dir, 'work', 'uploads'));
+    expect(uploads).toHaveLength(1);
+    expect(uploads[0]).toMatch(/^[0-9a-f]{12}-evil_name\.pcap$/);
+    expect(batches().flatMap((b) => b.messages)).toHaveLength(9);
+    // uploads are not "recent files"
+    expect(await svc.call('recentFiles', [])).toEqual({ ok: true, value: [] });
+    await svc.dispose();
+    expect(existsSync(join(dir, 'work'))).toBe(true);
+    expect(readdirSync(join(dir, 'work', 'uploads'))).toHaveLength(0);
+  });
+
+  it('answers unsupported for live capture when the capture module is missing', async () => {
+    expect(await svc.call('startCapture', [{ iface: 'lo' }])).toMatchObject({ ok: false, error: { code: 'unsupported' } });
+    expect(await svc.call('listInterfaces', [])).toMatchObject({ ok: false, error: { code: 'unsupported' } });
+    expect(await svc.call('stopCapture', [])).toMatchObject({ ok: false, error: { code: 'no-capture' } });
+    expect(await svc.call('openFileDialog', [])).toMatchObject({ ok: false, error: { code: 'unsupported' } });
+  });
+
+  it('keeps at most ten recent files, newest first', async () => {
+    const names = readdirSync(CAPTURES).filter((f) => /\.pcap(ng)?$/.test(f)).slice(0, 12);
+    for (const n of names) await svc.call('openFile' as CallName, [join(CAPTURES, n)]);
+    await svc.idle();
+    const r = await svc.call('recentFiles', []);
+    expect(r).toEqual({ ok: true, value: names.slice(2).reverse().map((n) => join(CAPTURES, n)) });
+  });
+});

@@ -1,0 +1,79 @@
+/**
+ * Entry point of the engine process: runs one EngineService and speaks the protocol of
+ * ./protocol.ts with whoever started it, over `process.parentPort` when it is an Electron
+ * utilityProcess, else over Node's IPC channel (`child_process.fork`, serialization
+ * 'advanced'). Arguments: --config-dir=DIR [--work-dir=DIR] [--capture-dir=DIR]
+ * [--payload-budget=BYTES].
+ *
+ * The process exits when told to shut down or when its parent goes away. An uncaught error
+ * ends it too (exit code 70): the client reports `engine-crashed` and starts a fresh one,
+ * which is safer than going on with a store in an unknown state.
+ */
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { EngineService } from './engine-service';
+import { isToHost, type FromHost } from './protocol';
+
+interface ParentPort {
+  on(event: 'message', cb: (e: { data: unknown }) => void): void;
+  postMessage(m: unknown): void;
+}
+
+function arg(name: string): string | undefined {
+  const pre = `--${name}=`;
+  const a = process.argv.find((x) => x.startsWith(pre));
+  return a === undefined ? undefined : a.slice(pre.length);
+}
+
+const parentPort = (process as unknown as { parentPort?: ParentPort }).parentPort;
+let send: (m: FromHost) => void;
+let listen: (cb: (m: unknown) => void) => void;
+if (parentPort) {
+  send = (m) => parentPort.postMessage(m);
+  listen = (cb) => parentPort.on('message', (e) => cb(e.data));
+} else if (process.send) {
+  send = (m) => {
+    if (process.connected) process.send?.(m);
+  };
+  listen = (cb) => process.on('message', cb);
+  process.on('disconnect', () => void shutdown(0));
+} else {
+  process.stderr.write('wsscope engine host: start me with child_process.fork or utilityProcess.fork\n');
+  process.exit(64);
+}
+
+const budget = Number(arg('payload-budget'));
+const service = new EngineService({
+  push: (name, payload) => send({ t: 'push', name, payload }),
+  configDir: arg('config-dir') ?? join(homedir(), '.config', 'wsscope'),
+  workDir: arg('work-dir'),
+  captureDir: arg('capture-dir'),
+  payloadBudget: Number.isFinite(budget) && budget > 0 ? budget : undefined,
+});
+
+let stopping = false;
+async function shutdown(code: number): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  await service.dispose().catch(() => undefined);
+  process.exit(code);
+}
+
+process.on('uncaughtException', (e) => {
+  process.stderr.write(`wsscope engine: ${e.stack ?? e.message}\n`);
+  process.exit(70);
+});
+process.on('unhandledRejection', (e) => {
+  process.stderr.write(`wsscope engine: unhandled rejection: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  process.exit(70);
+});
+
+listen((m) => {
+  if (!isToHost(m)) return;
+  if (m.t === 'shutdown') {
+    void shutdown(0);
+    return;
+  }
+  void service.call(m.name, m.args).then((result) => send({ t: 'result', id: m.id, result }));
+});
+send({ t: 'ready', pid: process.pid });

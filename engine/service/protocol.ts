@@ -1,0 +1,30 @@
+/**
+ * Messages between an engine host process (engine/service/host.ts) and its client
+ * (engine/service/client.ts). They travel by structured clone (Electron utilityProcess
+ * MessagePort, or Node's IPC channel with `serialization: 'advanced'`), so typed arrays
+ * survive as they are. Plain data only.
+ *
+ *   client -> host: {t:'call', id, name, args} | {t:'shutdown'}
+ *   host -> client: {t:'ready'} | {t:'result', id, result} | {t:'push', name, payload}
+ */
+import type { PushName, Result } from '../../shared/api';
+
+export type ToHost = { t: 'call'; id: number; name: string; args: unknown[] } | { t: 'shutdown' };
+
+export type FromHost =
+  | { t: 'ready'; pid: number }
+  | { t: 'result'; id: number; result: Result<unknown> }
+  | { t: 'push'; name: PushName; payload: unknown };
+
+export function isFromHost(m: unknown): m is FromHost {
+  if (typeof m !== 'object' || m === null) return false;
+  const t = (m as { t?: unknown }).t;
+  return t === 'ready' || t === 'result' || t === 'push';
+}
+
+export function isToHost(m: unknown): m is ToHost {
+  if (typeof m !== 'object' || m === null) return false;
+  const o = m as { t?: unknown; id?: unknown; name?: unknown; args?: unknown };
+  if (o.t === 'shutdown') return true;
+  return o.t === 'call' && typeof o.id === 'number' && typeof o.name === 'string' && Array.isArray(o.args);
+}

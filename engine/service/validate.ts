@@ -1,0 +1,167 @@
+/**
+ * Argument checks for every call of the WsscopeApi contract. Arguments arrive from another
+ * process (IPC, the browser shell's WebSocket) and are untrusted: each checker returns the
+ * typed arguments or a sentence saying what is wrong (the caller turns it into a
+ * `bad-request` Result). Pure functions, no state.
+ */
+import type { CallName, CaptureOptions, ExportFormat, MessageQuery } from '../../shared/api';
+
+export type Checked<T> = { ok: true; value: T } | { ok: false; message: string };
+
+const good = <T>(value: T): Checked<T> => ({ ok: true, value });
+const bad = (message: string): Checked<never> => ({ ok: false, message });
+
+export const MAX_PATH = 4096;
+export const MAX_FILTER = 4096;
+export const MAX_QUERY_TEXT = 1000;
+export const MAX_UPLOAD_BYTES = 2 ** 31 - 1;
+
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isUint = (v: unknown, max = 2 ** 32 - 1): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= max;
+
+export function checkPath(v: unknown, what = 'path'): Checked<string> {
+  if (typeof v !== 'string' || v.length === 0) return bad(`The ${what} must be a non-empty string.`);
+  if (v.length > MAX_PATH) return bad(`The ${what} is longer than ${MAX_PATH} characters.`);
+  if (v.includes('\0')) return bad(`The ${what} contains a NUL character.`);
+  return good(v);
+}
+
+export function checkIndex(v: unknown, what = 'index'): Checked<number> {
+  return isUint(v) ? good(v) : bad(`The ${what} must be an integer from 0 to 4294967295.`);
+}
+
+export const EXPORT_FORMATS: readonly ExportFormat[] = ['ndjson', 'har', 'pcapng'];
+
+export function checkFormat(v: unknown): Checked<ExportFormat> {
+  return typeof v === 'string' && (EXPORT_FORMATS as readonly string[]).includes(v)
+    ? good(v as ExportFormat)
+    : bad(`The export format must be one of ${EXPORT_FORMATS.join(', ')}.`);
+}
+
+export function checkFilter(v: unknown): Checked<string> {
+  if (typeof v !== 'string') return bad('The capture filter must be a string.');
+  if (v.length > MAX_FILTER) return bad(`The capture filter is longer than ${MAX_FILTER} characters.`);
+  if (v.includes('\0')) return bad('The capture filter contains a NUL character.');
+  return good(v);
+}
+
+export function checkIface(v: unknown): Checked<string> {
+  if (typeof v !== 'string' || v.length === 0 || v.length > 256 || v.includes('\0')) return bad('The interface must be a name of 1 to 256 characters.');
+  return good(v);
+}
+
+/**
+ * A user regex runs over a million previews; patterns with a quantified group that itself
+ * ends in a quantifier (`(a+)+`, `(x*)*`, `(.+){2,}`) can backtrack exponentially and would
+ * freeze the engine, so they are refused.
+ */
+function catastrophic(pattern: string): boolean {
+  return /\((?:[^()\\]|\\.)*[+*}]\)+[+*{]/.test(pattern);
+}
+
+export function checkQuery(v: unknown): Checked<MessageQuery> {
+  if (!isObj(v)) return bad('The query must be an object.');
+  const q: MessageQuery = {};
+  if (v.text !== undefined) {
+    if (typeof v.text !== 'string' || v.text.length > MAX_QUERY_TEXT) return bad(`The search text must be a string of at most ${MAX_QUERY_TEXT} characters.`);
+    q.text = v.text;
+  }
+  if (v.regex !== undefined) {
+    if (typeof v.regex !== 'boolean') return bad('"regex" must be true or false.');
+    q.regex = v.regex;
+  }
+  if (q.regex && q.text) {
+    try {
+      new RegExp(q.text, 'i');
+    } catch (e) {
+      return bad(`The regular expression is invalid: ${(e as Error).message}.`);
+    }
+    if (catastrophic(q.text)) return bad('The regular expression nests quantifiers (like (a+)+), which can take forever; simplify it.');
+  }
+  if (v.dir !== undefined) {
+    if (v.dir !== '' && v.dir !== 'client' && v.dir !== 'server') return bad('"dir" must be "client", "server" or "".');
+    q.dir = v.dir;
+  }
+  if (v.opcodes !== undefined) {
+    if (!Array.isArray(v.opcodes) || v.opcodes.length > 16 || !v.opcodes.every((o) => isUint(o, 15))) return bad('"opcodes" must be a list of opcodes 0..15.');
+    q.opcodes = v.opcodes as number[];
+  }
+  if (v.conn !== undefined && v.conn !== null) {
+    if (!isUint(v.conn)) return bad('"conn" must be a connection id or null.');
+    q.conn = v.conn;
+  }
+  if (v.findingsOnly !== undefined) {
+    if (typeof v.findingsOnly !== 'boolean') return bad('"findingsOnly" must be true or false.');
+    q.findingsOnly = v.findingsOnly;
+  }
+  if (v.severity !== undefined) {
+    if (v.severity !== '' && v.severity !== 'error' && v.severity !== 'warning' && v.severity !== 'info') return bad('"severity" must be "error", "warning", "info" or "".');
+    q.severity = v.severity;
+  }
+  return good(q);
+}
+
+export function checkCaptureOptions(v: unknown): Checked<CaptureOptions> {
+  if (!isObj(v)) return bad('The capture options must be an object.');
+  const iface = checkIface(v.iface);
+  if (!iface.ok) return iface;
+  const o: CaptureOptions = { iface: iface.value };
+  if (v.filter !== undefined) {
+    const f = checkFilter(v.filter);
+    if (!f.ok) return f;
+    o.filter = f.value;
+  }
+  if (v.snaplen !== undefined) {
+    if (!isUint(v.snaplen, 262144) || v.snaplen < 64) return bad('The snap length must be an integer from 64 to 262144.');
+    o.snaplen = v.snaplen;
+  }
+  if (v.bufferSize !== undefined) {
+    if (typeof v.bufferSize !== 'number' || !(v.bufferSize > 0 && v.bufferSize <= 4096)) return bad('The buffer size must be from 1 to 4096 MiB.');
+    o.bufferSize = v.bufferSize;
+  }
+  if (v.promiscuous !== undefined) {
+    if (typeof v.promiscuous !== 'boolean') return bad('"promiscuous" must be true or false.');
+    o.promiscuous = v.promiscuous;
+  }
+  if (v.durationSeconds !== undefined) {
+    if (typeof v.durationSeconds !== 'number' || !(v.durationSeconds > 0 && v.durationSeconds <= 7 * 86400)) return bad('The duration must be from 0 to 604800 seconds.');
+    o.durationSeconds = v.durationSeconds;
+  }
+  if (v.count !== undefined) {
+    if (!isUint(v.count) || v.count === 0) return bad('The packet count must be a positive integer.');
+    o.count = v.count;
+  }
+  if (v.backend !== undefined) {
+    if (v.backend !== 'auto' && v.backend !== 'cap' && v.backend !== 'dumpcap') return bad('The backend must be "auto", "cap" or "dumpcap".');
+    o.backend = v.backend;
+  }
+  return good(o);
+}
+
+/** Allowed argument counts per call (optional trailing arguments may be absent or undefined). */
+export const ARITY: Record<CallName, [number, number]> = {
+  listInterfaces: [0, 0],
+  validateFilter: [1, 2],
+  openFile: [1, 1],
+  openFileDialog: [0, 0],
+  openBytes: [2, 2],
+  recentFiles: [0, 0],
+  startCapture: [1, 1],
+  stopCapture: [0, 0],
+  currentSession: [0, 0],
+  getMessageDetail: [1, 1],
+  getHandshake: [1, 1],
+  getStats: [1, 1],
+  queryMessages: [1, 1],
+  exportData: [1, 2],
+};
+
+export function checkArity(name: CallName, args: unknown): Checked<unknown[]> {
+  if (!Array.isArray(args)) return bad('The arguments must be a list.');
+  // trailing undefined counts as absent (IPC and JSON keep or drop it depending on the path)
+  let n = args.length;
+  while (n > 0 && args[n - 1] === undefined) n--;
+  const [min, max] = ARITY[name];
+  if (n < min || n > max) return bad(`${name} takes ${min === max ? min : `${min} to ${max}`} argument${max === 1 ? '' : 's'}, got ${n}.`);
+  return good(args.slice(0, n));
+}
