@@ -297,7 +297,8 @@ describe('bad input', () => {
 
   it('rejects pcapng block lengths of 0, under 12, and over 256 MiB, and a block running past the end of the file', () => {
     const good = concat([ngShb(), ngIdb({ linkType: 1 })]);
-    for (const len of [0, 8, 0x7ffffffc]) {
+    // 0, under 12, over 256 MiB, and a packet block over the 16 MiB that is ever buffered
+    for (const len of [0, 8, 0x7ffffffc, 20 * 1024 * 1024]) {
       const bad = Uint8Array.of(6, 0, 0, 0, len & 0xff, (len >> 8) & 0xff, (len >> 16) & 0xff, len >>> 24);
       const r = parse(concat([good, bad, ngEpb(0, 1n, pkt('after'))]));
       expect(r.problems[0].kind).toBe('corrupt-block');
@@ -307,6 +308,12 @@ describe('bad input', () => {
     const r = parse(cut);
     expect(r.recs.length).toBe(1);
     expect(r.problems.map((p) => p.kind)).toEqual(['truncated-capture']);
+    // a skipped block (ISB) claiming 100 MiB is skipped without being buffered, then found cut
+    const isb = Uint8Array.of(5, 0, 0, 0, 0, 0, 0x40, 0x06);
+    const r2 = parse(concat([good, ngEpb(0, 1n, pkt('before')), isb, new Uint8Array(64)]), [16]);
+    expect(r2.recs.length).toBe(1);
+    expect(r2.problems.map((p) => p.kind)).toEqual(['truncated-capture']);
+    expect(r2.problems[0].text).toMatch(/bytes short/);
   });
 
   it('never throws when a small capture is cut at any byte offset, and reports truncation exactly when the cut is inside a unit', () => {

@@ -20,7 +20,7 @@
  *
  * Memory ownership: when a whole record lies inside the pushed chunk, `rec.data` is a subarray
  * of that chunk (zero copy); a record that straddles chunks is assembled in an internal buffer
- * that grows to the largest unit seen (bounded by MAX_UNIT) and is reused. Either way
+ * that grows to the largest unit seen (bounded by MAX_BUFFERED_UNIT) and is reused. Either way
  * `rec.data` is valid only during the `sink.packet` call. The parser keeps no reference to a
  * chunk after `push` returns, so the caller may reuse its buffer.
  */
@@ -41,8 +41,14 @@ const BT_SPB = 3;
 const BT_EPB = 6;
 const KNOWN_BLOCKS = new Set([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 0x0bad, 0x40000bad, PCAPNG_SHB]);
 
-/** A unit (one pcapng block / one pcap record) larger than this is corrupt, not a capture. */
+/** A block larger than this is corrupt (blocks we skip are never buffered, so this costs no memory). */
 export const MAX_UNIT = 256 * 1024 * 1024;
+/**
+ * Blocks that must be buffered whole (SHB, IDB, packet blocks) and pcap records larger than
+ * this are corrupt: Wireshark's pcapng reader uses the same 16 MiB bound, and it caps what a
+ * damaged length can make the reader allocate.
+ */
+export const MAX_BUFFERED_UNIT = 16 * 1024 * 1024;
 /** Largest captured length believed when the snap length is smaller (libpcap's MAXIMUM_SNAPLEN). */
 const MAX_PLAUSIBLE_CAPLEN = 262144;
 /** How far a resync scans before giving up. */
@@ -228,7 +234,7 @@ export class CaptureParser {
     if (this.pend.length >= size) return;
     let cap = Math.max(this.pend.length * 2, 4096);
     while (cap < size) cap *= 2;
-    const next = new Uint8Array(Math.min(cap, Math.max(size, MAX_UNIT + 64)));
+    const next = new Uint8Array(Math.min(cap, Math.max(size, MAX_BUFFERED_UNIT + 64)));
     next.set(this.pend.subarray(0, this.pendLen));
     this.pend = next;
   }
@@ -336,7 +342,7 @@ export class CaptureParser {
   }
 
   private pcapCaplenLimit(): number {
-    return Math.max(this.pcapSnap, MAX_PLAUSIBLE_CAPLEN);
+    return Math.max(Math.min(this.pcapSnap, MAX_BUFFERED_UNIT), MAX_PLAUSIBLE_CAPLEN);
   }
 
   private pcapRecord(b: Uint8Array, off: number, len: number): number {
@@ -346,7 +352,7 @@ export class CaptureParser {
       return 0;
     }
     const caplen = this.u32(b, off + 8);
-    if (caplen > this.pcapCaplenLimit() || caplen > MAX_UNIT) {
+    if (caplen > this.pcapCaplenLimit()) {
       this.report('corrupt-block', this.offset, `record ${this._packets + 1} at offset ${this.offset}: captured length ${caplen} is larger than the snap length ${this.pcapSnap}; scanning for the next record`);
       this.state = 'pcap-resync';
       this.resyncFrom = this.offset;
@@ -377,7 +383,7 @@ export class CaptureParser {
     const caplen = this.u32(b, o + 8);
     const origLen = this.u32(b, o + 12);
     if (frac >= (this.nanos ? 1e9 : 1e6)) return false;
-    if (caplen > this.pcapCaplenLimit() || origLen < caplen || origLen > MAX_UNIT) return false;
+    if (caplen > this.pcapCaplenLimit() || origLen < caplen || origLen > MAX_BUFFERED_UNIT) return false;
     if (this.pcapSnap > 0 && caplen > this.pcapSnap) return false;
     if (this.lastSec >= 0 && Math.abs(sec - this.lastSec) > 7 * 86400) return false;
     return true;
@@ -440,6 +446,9 @@ export class CaptureParser {
     }
     const interesting = type === BT_EPB || type === BT_SPB || type === BT_PB || type === BT_IDB || typeBE === PCAPNG_SHB;
     if (!interesting) return blen; // NRB, ISB, DSB, custom, unknown: skipped without buffering
+    if (blen > MAX_BUFFERED_UNIT) {
+      return this.corruptNg(`block at offset ${this.offset} (type 0x${type.toString(16)}) claims ${blen} bytes, more than any real one`);
+    }
     if (len < blen) {
       this.need = blen;
       return 0;
