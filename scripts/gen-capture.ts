@@ -115,7 +115,7 @@ export interface CaptureTruth {
 
 const MSS = 1460;
 const WINDOW = 32768;
-const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC11D65';
+const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 const SYN = 0x02;
 const FIN = 0x01;
 const PSH = 0x08;
