@@ -1,5 +1,5 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -7,7 +7,9 @@ import { CaptureFileError, readCaptureFile } from './file-source';
 import { CaptureParser } from './pcap-parser';
 import type { CaptureProblem, CaptureSink, PacketRecord } from '../types';
 
-const PUBLIC = join(import.meta.dirname, '../../../shared/captures/public');
+// shared/ lies beside the repository (CI clones it elsewhere); /work/shared is the developers' copy
+const PUBLIC_REL = join(import.meta.dirname, '../../../shared/captures/public');
+const PUBLIC = existsSync(PUBLIC_REL) ? PUBLIC_REL : '/work/shared/captures/public';
 const FIX = join(import.meta.dirname, '../../test/fixtures/capture');
 let tmp = '';
 beforeAll(() => {

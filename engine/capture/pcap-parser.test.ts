@@ -1,12 +1,14 @@
 import { describe, it, expect } from 'vitest';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { CaptureParser, isCaptureMagic } from './pcap-parser';
 import type { CaptureInterfaceInfo, CaptureProblem, PacketRecord } from '../types';
 import { concat, ether, ipv4, ipv4Bytes, ngBlock, ngEpb, ngIdb, ngPb, ngShb, ngSpb, pcapFile, tcp } from '../../test/fixtures/capture/builders';
 
-const PUBLIC = join(import.meta.dirname, '../../../shared/captures/public');
+// shared/ lies beside the repository (CI clones it elsewhere); /work/shared is the developers' copy
+const PUBLIC_REL = join(import.meta.dirname, '../../../shared/captures/public');
+const PUBLIC = existsSync(PUBLIC_REL) ? PUBLIC_REL : '/work/shared/captures/public';
 const FIX = join(import.meta.dirname, '../../test/fixtures/capture');
 const publicCaptures = readdirSync(PUBLIC).filter((f) => /\.pcap(ng)?$/.test(f));
 const fixtureCaptures = readdirSync(FIX).filter((f) => /\.pcap(ng)?$/.test(f));

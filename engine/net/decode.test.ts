@@ -1,12 +1,14 @@
 import { describe, it, expect } from 'vitest';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CaptureParser } from '../capture/pcap-parser';
 import { NetDecoder, type NetProblem } from './decode';
 import type { DecodedPacket, PacketRecord } from '../types';
 import { concat, ether, ext6, ipv4, ipv4Bytes, ipv6, ipv6Bytes, sll, sll2, nullHeader, tcp, udp } from '../../test/fixtures/capture/builders';
 
-const PUBLIC = join(import.meta.dirname, '../../../shared/captures/public');
+// shared/ lies beside the repository (CI clones it elsewhere); /work/shared is the developers' copy
+const PUBLIC_REL = join(import.meta.dirname, '../../../shared/captures/public');
+const PUBLIC = existsSync(PUBLIC_REL) ? PUBLIC_REL : '/work/shared/captures/public';
 const FIX = join(import.meta.dirname, '../../test/fixtures/capture');
 
 type Out = Omit<DecodedPacket, 'payload'> & { payload: string };
