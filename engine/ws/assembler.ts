@@ -1,0 +1,396 @@
+/**
+ * Message assembly and validation for one direction of a WebSocket connection (RFC 6455
+ * sections 5.4-5.6, 7.4, 8.1; RFC 7692). Receives frames from the FrameDecoder, emits
+ * FrameEvent, MessageEvent and FindingEvent through the connection's shared context.
+ *
+ * Fragmented data messages are merged as they arrive into one growing PayloadBuffer (no list
+ * of fragments is kept); control frames may interleave (section 5.4) and get their own buffer.
+ * Frame-level findings are collected at frame start and emitted right after the frame event,
+ * so they carry its capture-wide index.
+ *
+ * Memory: emitted `data`, `header` and `wirePayload` buffers are owned by the event (never
+ * reused). Nothing of the decoder's input is kept.
+ */
+import type { ChunkMeta } from '../types';
+import type { DeflateParams, Direction, EventSink, FrameEvent, MessageEvent } from '../../shared/events';
+import type { FindingId } from '../../shared/findings';
+import { isValidWireCloseCode } from '../../shared/labels';
+import type { FrameHead, FrameSink } from './frame-decoder';
+import { Inflater } from './inflate';
+import { PayloadBuffer } from './payload-buffer';
+import type { Expectation } from './plausible';
+import { firstBytePlausible } from './plausible';
+import type { Counters, SessionOptions } from './options';
+import { decodeUtf8Lossy, validUtf8 } from './utf8';
+
+export type DeflateMode = 'negotiated' | 'none' | 'unknown';
+
+/** State shared by both directions of one connection (owned by TcpSession). */
+export interface WsShared {
+  conn: number;
+  emit: EventSink;
+  counters: Counters;
+  opts: SessionOptions;
+  deflateMode: DeflateMode;
+  deflate: DeflateParams | null;
+  closeSent: Record<Direction, boolean>;
+  /** outstanding ping payloads per sender (bounded) */
+  pings: Record<Direction, Uint8Array[]>;
+  finding(id: FindingId, dir: Direction | undefined, meta: ChunkMeta, text: string, frame?: number): void;
+  onClose(dir: Direction, meta: ChunkMeta): void;
+}
+
+interface Message {
+  opcode: number;
+  compressed: boolean;
+  frames: number[];
+  frameCount: number;
+  wireLength: number;
+  buf: PayloadBuffer;
+  /** bytes are missing in the middle (gap) or at the end (stream ended): data is a prefix */
+  holed: boolean;
+  fragLimitReported: boolean;
+}
+
+const MAX_PINGS = 32;
+const EMPTY = new Uint8Array(0);
+type Pending = Array<[FindingId, string]>;
+
+export class MessageAssembler implements FrameSink {
+  private readonly s: WsShared;
+  private readonly dir: Direction;
+  private readonly other: Direction;
+  private msg: Message | null = null;
+  private ctrl: PayloadBuffer | null = null;
+  private readonly pend: Pending = [];
+  private inflater: Inflater | null = null;
+  private zeroMaskReported = false;
+  private drained = 0;
+
+  constructor(shared: WsShared, dir: Direction) {
+    this.s = shared;
+    this.dir = dir;
+    this.other = dir === 'client' ? 'server' : 'client';
+  }
+
+  get closed(): boolean {
+    return this.s.closeSent[this.dir];
+  }
+
+  expectation(): Expectation {
+    return {
+      masked: this.dir === 'client',
+      rsv1: this.s.deflateMode !== 'none',
+      continuation: this.msg !== null,
+    };
+  }
+
+  frameStart(h: FrameHead, meta: ChunkMeta): void {
+    const pf = this.pend;
+    pf.length = 0;
+    const op = h.opcode;
+    const control = (op & 0x08) !== 0;
+    const known = op <= 2 || (op >= 8 && op <= 10);
+    const mode = this.s.deflateMode;
+    if (this.s.closeSent[this.dir]) pf.push(['frame-after-close', `${this.dir} sent a ${opName(op)} frame after its close frame.`]);
+    if (!known) pf.push(['reserved-opcode', `Opcode 0x${op.toString(16)} is reserved.`]);
+    // RFC 6455 section 5.1: clients mask every frame, servers never do
+    if (this.dir === 'client' && !h.masked) pf.push(['unmasked-client-frame', `Client ${opName(op)} frame is not masked.`]);
+    if (this.dir === 'server' && h.masked) pf.push(['masked-server-frame', `Server ${opName(op)} frame is masked (key ${h.maskKey}).`]);
+    if (h.masked && h.maskKey === '00000000' && !this.zeroMaskReported) {
+      this.zeroMaskReported = true;
+      pf.push(['zero-mask-key', `The ${this.dir} uses the all-zero masking key, which leaves payloads readable on the wire.`]);
+    }
+    if (h.rsv2 || h.rsv3) pf.push(['rsv-without-extension', `RSV${h.rsv2 ? '2' : '3'} is set; no negotiated extension defines it.`]);
+    if (h.rsv1) {
+      if (mode === 'none') pf.push(['rsv-without-extension', `RSV1 is set on a ${opName(op)} frame but permessage-deflate was not negotiated.`]);
+      else if (control) pf.push(['rsv1-on-control-frame', `RSV1 is set on a ${opName(op)} frame; control frames are never compressed.`]);
+      else if (op === 0) pf.push(['rsv1-on-continuation', 'RSV1 is set on a continuation frame; only the first frame of a message carries it.']);
+    }
+    if (control && h.length > 125) pf.push(['control-frame-too-long', `${cap(opName(op))} frame payload is ${h.length} bytes (at most 125).`]);
+    if (control && !h.fin) pf.push(['fragmented-control-frame', `${cap(opName(op))} frame has FIN clear.`]);
+    if (h.nonMinimal) pf.push(['non-minimal-length', `Length ${h.length} uses the ${h.headerLength - (h.masked ? 4 : 0) === 4 ? '16' : '64'}-bit form.`]);
+    if (h.highBit) pf.push(['length-high-bit-set', '64-bit payload length has its most significant bit set; the rest of the stream is resynchronised.']);
+
+    const limit = this.s.opts.maxMessageBytes;
+    if (control) {
+      this.ctrl = new PayloadBuffer(Math.min(h.length, 125), limit);
+      h.target = this.ctrl;
+    } else {
+      if (op === 0) {
+        if (this.msg === null) {
+          pf.push(['unexpected-continuation', 'Continuation frame with no fragmented message in progress.']);
+          this.msg = this.newMessage(0, false);
+        }
+      } else {
+        if (this.msg !== null) {
+          // after lost bytes the old message's end may simply be in the gap: no violation to report
+          if (!this.msg.holed) pf.push(['interleaved-data-message', `A new ${opName(op)} message started before the previous fragmented message was finished.`]);
+          this.finishMessage(meta, 'interrupted');
+        }
+        this.msg = this.newMessage(op, h.rsv1 && mode !== 'none');
+      }
+      const m = this.msg as Message;
+      if (!m.holed) {
+        m.buf.reserve(h.length);
+        h.target = m.buf;
+      }
+    }
+    if (this.s.opts.keepWirePayload) h.wire = new PayloadBuffer(Math.min(h.length, 1 << 20), limit);
+  }
+
+  private newMessage(opcode: number, compressed: boolean): Message {
+    return {
+      opcode,
+      compressed,
+      frames: [],
+      frameCount: 0,
+      wireLength: 0,
+      buf: new PayloadBuffer(0, this.s.opts.maxMessageBytes),
+      holed: false,
+      fragLimitReported: false,
+    };
+  }
+
+  frameEnd(h: FrameHead, meta: ChunkMeta): void {
+    const s = this.s;
+    const index = s.counters.frames++;
+    const ev: FrameEvent = {
+      type: 'frame',
+      conn: s.conn,
+      dir: this.dir,
+      ts: meta.ts,
+      index,
+      fin: h.fin,
+      rsv1: h.rsv1,
+      rsv2: h.rsv2,
+      rsv3: h.rsv3,
+      opcode: h.opcode,
+      masked: h.masked,
+      maskKey: h.maskKey,
+      length: h.length,
+      headerLength: h.headerLength,
+      packet: meta.packet,
+      firstPacket: h.firstPacket,
+      header: h.header,
+    };
+    if (h.wire !== null) ev.wirePayload = h.wire.view();
+    s.emit(ev);
+    const pf = this.pend;
+    for (let k = 0; k < pf.length; k++) s.finding(pf[k][0], this.dir, meta, pf[k][1], index);
+    pf.length = 0;
+    if (h.lost > 0) {
+      if (h.cutBy === '') s.finding('tcp-gap', this.dir, meta, `${h.lost} of the ${h.length} payload bytes of this frame were lost in the capture.`, index);
+      else s.finding(h.cutBy === 'eof' ? 'truncated-capture' : 'tcp-gap', this.dir, meta, endText(h.cutBy, `${h.lost} of the ${h.length} payload bytes of this frame never arrived`), index);
+    }
+    if ((h.opcode & 0x08) !== 0) {
+      this.controlMessage(h, index, meta);
+      return;
+    }
+    const m = this.msg;
+    if (m === null) return;
+    m.frameCount++;
+    if (m.frameCount <= s.opts.maxFragments) m.frames.push(index);
+    else if (!m.fragLimitReported) {
+      m.fragLimitReported = true;
+      s.finding('limit-reached', this.dir, meta, `Message has more than ${s.opts.maxFragments} fragments; the frame list is cut there.`, index);
+    }
+    m.wireLength += h.length;
+    if (h.lost > 0 || h.highBit) m.holed = true;
+    if (h.fin || h.highBit) this.finishMessage(meta, '');
+  }
+
+  /** Emit the data message in progress. `ending`: why it is emitted without its final fragment. */
+  private finishMessage(meta: ChunkMeta, ending: '' | 'interrupted' | 'fin' | 'rst' | 'eof'): void {
+    const incomplete = ending !== '';
+    const m = this.msg;
+    if (m === null) return;
+    this.msg = null;
+    const s = this.s;
+    const after: Pending = [];
+    const raw = m.buf.view();
+    const cut = m.buf.cut;
+    let truncated = cut || m.holed || incomplete;
+    let data = raw;
+    let length = truncated && !cut ? raw.length : m.wireLength;
+    if (cut) after.push(['limit-reached', `Message payload is ${m.wireLength} bytes; only the first ${raw.length} are kept (maxMessageBytes).`]);
+    if (m.compressed) {
+      if (this.inflater === null) this.inflater = this.makeInflater();
+      const r = this.inflater.inflate(raw, !truncated);
+      data = r.data;
+      length = data.length;
+      if (r.partial) truncated = true;
+      if (r.error === 'limit') after.push(['decompressed-size-limit', `Message inflates to more than ${s.opts.maxInflate} bytes; inflation stopped there (${data.length} bytes kept).`]);
+      else if (r.error === 'corrupt') after.push(['decompression-failed', `Compressed message does not inflate: ${r.detail ?? 'corrupt data'}.`]);
+      else if (r.error === 'context-lost') after.push(['decompression-failed', 'An earlier message of this direction could not be inflated completely, so the compression window this message refers to is unknown.']);
+      if (data.length > s.opts.maxMessageBytes) {
+        data = data.subarray(0, s.opts.maxMessageBytes);
+        truncated = true;
+        after.push(['limit-reached', `Inflated message is ${length} bytes; only the first ${data.length} are kept (maxMessageBytes).`]);
+      }
+    }
+    let utf8Valid = true;
+    if (m.opcode === 1) {
+      utf8Valid = validUtf8(data, truncated);
+      if (!utf8Valid) after.push(['invalid-utf8', `Text message of ${length} bytes is not valid UTF-8.`]);
+    }
+    if (ending === 'eof') after.push(['truncated-capture', 'The capture ended before the final fragment of this message.']);
+    const ev: MessageEvent = {
+      type: 'message',
+      conn: s.conn,
+      dir: this.dir,
+      ts: meta.ts,
+      index: s.counters.messages++,
+      opcode: m.opcode,
+      compressed: m.compressed,
+      length,
+      wireLength: m.wireLength,
+      frames: m.frames,
+      packet: meta.packet,
+      data,
+      truncated,
+      utf8Valid,
+    };
+    s.emit(ev);
+    const lastFrame = m.frames.length ? m.frames[m.frames.length - 1] : undefined;
+    for (const [id, text] of after) s.finding(id, this.dir, meta, text, lastFrame);
+  }
+
+  private makeInflater(): Inflater {
+    const s = this.s;
+    let takeover: boolean | null = null;
+    if (s.deflateMode === 'negotiated' && s.deflate) {
+      takeover = this.dir === 'client' ? !s.deflate.clientNoContextTakeover : !s.deflate.serverNoContextTakeover;
+    }
+    return new Inflater(takeover, s.opts.maxInflate);
+  }
+
+  private controlMessage(h: FrameHead, index: number, meta: ChunkMeta): void {
+    const s = this.s;
+    const buf = this.ctrl;
+    this.ctrl = null;
+    const data = buf ? buf.view() : EMPTY;
+    const truncated = (buf?.cut ?? false) || h.lost > 0 || h.highBit;
+    const after: Pending = [];
+    const ev: MessageEvent = {
+      type: 'message',
+      conn: s.conn,
+      dir: this.dir,
+      ts: meta.ts,
+      index: s.counters.messages++,
+      opcode: h.opcode,
+      compressed: false,
+      length: truncated ? data.length : h.length,
+      wireLength: h.length,
+      frames: [index],
+      packet: meta.packet,
+      data,
+      truncated,
+      utf8Valid: true,
+    };
+    if (h.opcode === 8) {
+      // RFC 6455 section 5.5.1: empty, or a 2-byte code followed by a UTF-8 reason
+      if (data.length === 1 && !truncated) {
+        after.push(['close-payload-too-short', 'Close frame payload is 1 byte; a status code needs 2.']);
+      } else if (data.length >= 2) {
+        const code = (data[0] << 8) | data[1];
+        ev.code = code;
+        const reason = data.subarray(2);
+        ev.reason = decodeUtf8Lossy(reason);
+        if (!isValidWireCloseCode(code)) after.push(['invalid-close-code', `Close code ${code} may not be sent in a close frame (RFC 6455 section 7.4).`]);
+        ev.utf8Valid = validUtf8(reason, truncated);
+        if (!ev.utf8Valid) after.push(['invalid-utf8', 'Close reason is not valid UTF-8.']);
+      }
+    } else if (h.opcode === 9) {
+      const q = s.pings[this.dir];
+      if (q.length >= MAX_PINGS) q.shift();
+      q.push(data);
+    } else if (h.opcode === 10) {
+      // RFC 6455 section 5.5.3: a pong echoes the payload of the ping it answers
+      const q = s.pings[this.other];
+      if (q.length === 0) {
+        after.push(['unsolicited-pong', `Pong from the ${this.dir} with no outstanding ping from the ${this.other}.`]);
+      } else {
+        let hit = -1;
+        for (let k = q.length - 1; k >= 0; k--) {
+          if (sameBytes(q[k], data)) {
+            hit = k;
+            break;
+          }
+        }
+        if (hit >= 0) q.splice(0, hit + 1);
+        else {
+          after.push(['pong-mismatch', `Pong payload (${data.length} bytes) matches none of the ${q.length} outstanding ping(s).`]);
+          q.shift();
+        }
+      }
+    }
+    s.emit(ev);
+    for (const [id, text] of after) s.finding(id, this.dir, meta, text, index);
+    if (h.opcode === 8) s.onClose(this.dir, meta);
+  }
+
+  lostSync(lostBytes: number, partialHeader: number, meta: ChunkMeta): void {
+    const where = partialHeader > 0 ? ` after ${partialHeader} bytes of a frame header` : ' at a frame boundary';
+    this.s.finding('tcp-gap', this.dir, meta, `${lostBytes} bytes were lost${where}; looking for the next frame header.`);
+    if (this.msg !== null) this.msg.holed = true;
+  }
+
+  resynced(skipped: number, found: boolean, meta: ChunkMeta): void {
+    if (found) {
+      // a message cut by the loss cannot continue with anything but a continuation frame
+      this.s.finding('resync', this.dir, meta, `Skipped ${skipped} bytes to the next plausible frame header.`);
+    } else {
+      this.s.finding('resync', this.dir, meta, `No plausible frame header in the last ${skipped} bytes of the stream.`);
+    }
+  }
+
+  partialHeader(have: number, reason: 'fin' | 'rst' | 'eof', meta: ChunkMeta): void {
+    this.s.finding(reason === 'eof' ? 'truncated-capture' : 'tcp-gap', this.dir, meta, endText(reason, `only ${have} bytes of a frame header were seen`));
+  }
+
+  acceptAfterClose(firstByte: number, meta: ChunkMeta, bytesLeft: number): boolean {
+    if (firstBytePlausible(firstByte, { masked: null, rsv1: this.s.deflateMode !== 'none', continuation: true })) return true;
+    this.drained += bytesLeft;
+    this.s.finding('data-after-close', this.dir, meta, `${bytesLeft} bytes that are not a WebSocket frame followed the ${this.dir}'s close frame; not decoded.`);
+    return false;
+  }
+
+  streamEnd(reason: 'fin' | 'rst' | 'eof', meta: ChunkMeta): void {
+    if (this.msg !== null) this.finishMessage(meta, reason);
+  }
+}
+
+function opName(op: number): string {
+  switch (op) {
+    case 0:
+      return 'continuation';
+    case 1:
+      return 'text';
+    case 2:
+      return 'binary';
+    case 8:
+      return 'close';
+    case 9:
+      return 'ping';
+    case 10:
+      return 'pong';
+    default:
+      return `reserved 0x${op.toString(16)}`;
+  }
+}
+
+function cap(s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1);
+}
+
+function endText(reason: string, what: string): string {
+  const how = reason === 'eof' ? 'The capture ended' : reason === 'rst' ? 'The connection was reset' : 'The sender closed the stream';
+  return `${how} mid-frame: ${what}.`;
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}

@@ -1,0 +1,325 @@
+/**
+ * Incremental WebSocket frame decoder for one direction of a connection (RFC 6455 section 5.2),
+ * in the shape of websockets/ws lib/receiver.js: named states, "not enough bytes" is a plain
+ * return, frames may span any number of chunks and a chunk may hold many frames.
+ *
+ * The decoder only parses headers and routes payload bytes: the sink (the message assembler)
+ * chooses at frame start where the payload goes (`head.target`, unmasked into it; `head.wire`,
+ * the masked copy), and is told when the frame ends. Lost bytes (`skip`) inside a payload whose
+ * length is known are consumed as part of it (`head.lost`); lost bytes anywhere else send the
+ * decoder into RESYNC, which scans for the next plausible frame header (plausible.ts).
+ *
+ * Memory: input chunks are read during `push` only; the header is copied (`head.header`, 2..14
+ * bytes); payload bytes are copied by the target buffers. Up to 13 bytes are carried between
+ * chunks while resynchronising.
+ */
+import type { ChunkMeta } from '../types';
+import { findFrameStart, type Expectation } from './plausible';
+import type { PayloadBuffer } from './payload-buffer';
+
+export const enum DecoderState {
+  GET_HEADER = 0,
+  GET_PAYLOAD = 1,
+  RESYNC = 2,
+  DRAIN = 3,
+  ENDED = 4,
+}
+
+/** The frame being decoded. One object per decoder, reused: sinks copy what they keep. */
+export class FrameHead {
+  fin = false;
+  rsv1 = false;
+  rsv2 = false;
+  rsv3 = false;
+  opcode = 0;
+  masked = false;
+  readonly mask = new Uint8Array(4);
+  maskKey = '';
+  /** declared payload length (approximate above 2^53) */
+  length = 0;
+  headerLength = 0;
+  header: Uint8Array = new Uint8Array(0);
+  /** the 64-bit length had its most significant bit set (RFC 6455 section 5.2) */
+  highBit = false;
+  /** the length was not in its minimal encoding */
+  nonMinimal = false;
+  firstPacket = 0;
+  firstTs = 0;
+  /** payload bytes consumed so far, lost ones included */
+  received = 0;
+  /** payload bytes lost to capture gaps or to the end of the stream */
+  lost = 0;
+  /** set when the stream ended inside this frame's payload */
+  cutBy: '' | 'fin' | 'rst' | 'eof' = '';
+  /** where unmasked payload goes (null: counted, not kept) */
+  target: PayloadBuffer | null = null;
+  /** where the masked wire bytes go (null: not kept) */
+  wire: PayloadBuffer | null = null;
+}
+
+export interface FrameSink {
+  frameStart(h: FrameHead, meta: ChunkMeta): void;
+  frameEnd(h: FrameHead, meta: ChunkMeta): void;
+  /** bytes were lost where no frame length told us how to skip them; decoder now resynchronises */
+  lostSync(lostBytes: number, partialHeader: number, meta: ChunkMeta): void;
+  /** RESYNC found a frame header after skipping `skipped` bytes (found=false: stream ended first) */
+  resynced(skipped: number, found: boolean, meta: ChunkMeta): void;
+  /** the stream ended (or the capture did) in the middle of a header */
+  partialHeader(have: number, reason: 'fin' | 'rst' | 'eof', meta: ChunkMeta): void;
+  /** the direction already sent a close frame: are following bytes still frames? false = drain them */
+  acceptAfterClose(firstByte: number, meta: ChunkMeta, bytesLeft: number): boolean;
+  /** flush a message in progress at the end of the stream */
+  streamEnd(reason: 'fin' | 'rst' | 'eof', meta: ChunkMeta): void;
+  expectation(): Expectation;
+  readonly closed: boolean;
+}
+
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+const TWO32 = 4294967296;
+
+export class FrameDecoder {
+  state: DecoderState = DecoderState.GET_HEADER;
+  readonly head = new FrameHead();
+  private readonly sink: FrameSink;
+  private readonly hdr = new Uint8Array(14);
+  private hdrHave = 0;
+  private hdrNeed = 2;
+  private left = 0;
+  private carry: Uint8Array | null = null;
+  private resyncSkipped = 0;
+  private readonly pending = { at: -1 };
+  /** mask bit of the last decoded frame (resync expects the same) */
+  lastMasked: boolean | null = null;
+
+  constructor(sink: FrameSink, startInResync = false) {
+    this.sink = sink;
+    if (startInResync) this.state = DecoderState.RESYNC;
+  }
+
+  /** In a frame (header started or payload pending)? */
+  get midFrame(): boolean {
+    return (this.state === DecoderState.GET_HEADER && this.hdrHave > 0) || this.state === DecoderState.GET_PAYLOAD;
+  }
+
+  push(bytes: Uint8Array, skip: number, meta: ChunkMeta): void {
+    if (this.state === DecoderState.ENDED) return;
+    if (skip > 0) this.gap(skip, meta);
+    else if (skip < 0 && !this.midFrame && this.state === DecoderState.GET_HEADER) this.state = DecoderState.RESYNC;
+    this.run(bytes, 0, meta);
+  }
+
+  /** `n` bytes were lost just before the next chunk */
+  private gap(n: number, meta: ChunkMeta): void {
+    switch (this.state) {
+      case DecoderState.GET_PAYLOAD: {
+        const h = this.head;
+        // the length is known: the lost bytes belong to this frame as far as it reaches
+        const inFrame = Math.min(n, this.left);
+        h.received += inFrame;
+        h.lost += inFrame;
+        h.target = null; // never append after a hole: data stays an honest prefix
+        this.left -= inFrame;
+        if (this.left === 0) {
+          this.state = DecoderState.GET_HEADER;
+          this.hdrHave = 0;
+          this.sink.frameEnd(h, meta);
+          if (n > inFrame) {
+            this.sink.lostSync(n - inFrame, 0, meta);
+            this.state = DecoderState.RESYNC;
+          }
+        }
+        return;
+      }
+      case DecoderState.GET_HEADER:
+        this.sink.lostSync(n, this.hdrHave, meta);
+        this.hdrHave = 0;
+        this.state = DecoderState.RESYNC;
+        return;
+      case DecoderState.RESYNC:
+        this.carry = null;
+        this.resyncSkipped += n;
+        return;
+      default:
+        return;
+    }
+  }
+
+  private run(bytes: Uint8Array, p: number, meta: ChunkMeta): void {
+    const n = bytes.length;
+    const h = this.head;
+    while (p < n) {
+      switch (this.state) {
+        case DecoderState.GET_HEADER: {
+          if (this.hdrHave === 0) {
+            if (this.sink.closed && !this.sink.acceptAfterClose(bytes[p], meta, n - p)) {
+              this.state = DecoderState.DRAIN;
+              return;
+            }
+            h.firstPacket = meta.packet;
+            h.firstTs = meta.ts;
+            // fast path: the whole header is in this chunk
+            if (n - p >= 2) {
+              const need = headerLength(bytes[p + 1]);
+              if (n - p >= need) {
+                this.startFrame(bytes.slice(p, p + need), meta);
+                p += need;
+                break;
+              }
+            }
+          }
+          // slow path: gather header bytes across chunks
+          while (p < n && this.hdrHave < this.hdrNeed) {
+            this.hdr[this.hdrHave++] = bytes[p++];
+            if (this.hdrHave === 2) this.hdrNeed = headerLength(this.hdr[1]);
+          }
+          if (this.hdrHave < this.hdrNeed) return;
+          const hb = this.hdr.slice(0, this.hdrNeed);
+          this.hdrHave = 0;
+          this.hdrNeed = 2;
+          this.startFrame(hb, meta);
+          break;
+        }
+        case DecoderState.GET_PAYLOAD: {
+          const avail = n - p;
+          const take = avail < this.left ? avail : this.left;
+          if (h.target !== null) h.target.append(bytes, p, p + take, h.masked ? h.mask : null, h.received);
+          if (h.wire !== null) h.wire.append(bytes, p, p + take, null, 0);
+          h.received += take;
+          this.left -= take;
+          p += take;
+          if (this.left === 0) {
+            this.state = DecoderState.GET_HEADER;
+            this.sink.frameEnd(h, meta);
+          }
+          break;
+        }
+        case DecoderState.RESYNC: {
+          if (this.carry !== null) {
+            const c = this.carry;
+            const joined = new Uint8Array(c.length + n - p);
+            joined.set(c);
+            joined.set(bytes.subarray(p), c.length);
+            this.carry = null;
+            this.resync(joined, 0, meta);
+            return;
+          }
+          this.resync(bytes, p, meta);
+          return;
+        }
+        default:
+          return;
+      }
+    }
+  }
+
+  private resync(bytes: Uint8Array, p: number, meta: ChunkMeta): void {
+    const n = bytes.length;
+    const at = findFrameStart(bytes, p, n, this.expectation(), false, this.pending);
+    if (at >= 0) {
+      this.resyncSkipped += at - p;
+      this.sink.resynced(this.resyncSkipped, true, meta);
+      this.resyncSkipped = 0;
+      this.state = DecoderState.GET_HEADER;
+      this.hdrHave = 0;
+      this.hdrNeed = 2;
+      this.run(bytes, at, meta);
+      return;
+    }
+    // keep a possible header start cut by the chunk end (at most 13 bytes)
+    const keepFrom = this.pending.at >= 0 ? this.pending.at : n;
+    this.resyncSkipped += keepFrom - p;
+    if (keepFrom < n) this.carry = bytes.slice(keepFrom);
+  }
+
+  private expectation(): Expectation {
+    const e = this.sink.expectation();
+    if (this.lastMasked !== null && e.masked !== null) e.masked = this.lastMasked;
+    return e;
+  }
+
+  private startFrame(hb: Uint8Array, meta: ChunkMeta): void {
+    const h = this.head;
+    const b0 = hb[0];
+    const b1 = hb[1];
+    h.header = hb;
+    h.headerLength = hb.length;
+    h.fin = (b0 & 0x80) !== 0;
+    h.rsv1 = (b0 & 0x40) !== 0;
+    h.rsv2 = (b0 & 0x20) !== 0;
+    h.rsv3 = (b0 & 0x10) !== 0;
+    h.opcode = b0 & 0x0f;
+    h.masked = (b1 & 0x80) !== 0;
+    this.lastMasked = h.masked;
+    const len7 = b1 & 0x7f;
+    let off = 2;
+    h.highBit = false;
+    h.nonMinimal = false;
+    if (len7 === 126) {
+      h.length = (hb[2] << 8) | hb[3];
+      h.nonMinimal = h.length < 126;
+      off = 4;
+    } else if (len7 === 127) {
+      const hi = ((hb[2] << 24) | (hb[3] << 16) | (hb[4] << 8) | hb[5]) >>> 0;
+      const lo = ((hb[6] << 24) | (hb[7] << 16) | (hb[8] << 8) | hb[9]) >>> 0;
+      h.highBit = hi >= 0x80000000;
+      h.length = hi * TWO32 + lo;
+      h.nonMinimal = h.length < 65536;
+      off = 10;
+    } else {
+      h.length = len7;
+    }
+    if (h.masked) {
+      h.mask[0] = hb[off];
+      h.mask[1] = hb[off + 1];
+      h.mask[2] = hb[off + 2];
+      h.mask[3] = hb[off + 3];
+      h.maskKey = HEX[hb[off]] + HEX[hb[off + 1]] + HEX[hb[off + 2]] + HEX[hb[off + 3]];
+    } else {
+      h.maskKey = '';
+    }
+    h.received = 0;
+    h.lost = 0;
+    h.cutBy = '';
+    h.target = null;
+    h.wire = null;
+    this.sink.frameStart(h, meta);
+    if (h.highBit) {
+      // RFC 6455 section 5.2: the length is meaningless; nothing tells where the next frame is
+      this.sink.frameEnd(h, meta);
+      this.state = DecoderState.RESYNC;
+      return;
+    }
+    if (h.length === 0) {
+      this.sink.frameEnd(h, meta);
+      return;
+    }
+    this.left = h.length;
+    this.state = DecoderState.GET_PAYLOAD;
+  }
+
+  /** The stream ended (FIN, RST, end of capture): flush what is in progress. */
+  end(reason: 'fin' | 'rst' | 'eof', meta: ChunkMeta): void {
+    if (this.state === DecoderState.ENDED) return;
+    if (this.state === DecoderState.GET_HEADER && this.hdrHave > 0) {
+      this.sink.partialHeader(this.hdrHave, reason, meta);
+    } else if (this.state === DecoderState.GET_PAYLOAD) {
+      const h = this.head;
+      h.lost += this.left;
+      h.received += this.left;
+      h.cutBy = reason;
+      this.left = 0;
+      this.sink.frameEnd(h, meta);
+    } else if (this.state === DecoderState.RESYNC && (this.resyncSkipped > 0 || this.carry !== null)) {
+      this.sink.resynced(this.resyncSkipped + (this.carry?.length ?? 0), false, meta);
+    }
+    this.carry = null;
+    this.state = DecoderState.ENDED;
+    this.sink.streamEnd(reason, meta);
+  }
+}
+
+/** header size from the second byte (RFC 6455 section 5.2) */
+function headerLength(b1: number): number {
+  const len7 = b1 & 0x7f;
+  return 2 + (len7 === 126 ? 2 : len7 === 127 ? 8 : 0) + (b1 & 0x80 ? 4 : 0);
+}

@@ -1,0 +1,31 @@
+/** Options and shared counters of a TcpSession (re-exported by session.ts). */
+
+export interface SessionOptions {
+  /** max inflated bytes per message; enforced during inflate */
+  maxInflate: number;
+  /** max payload bytes kept per message in `data`; beyond: cut, truncated=true, finding limit-reached */
+  maxMessageBytes: number;
+  /** max fragments listed per message */
+  maxFragments: number;
+  /** attach FrameEvent.wirePayload (masked bytes) */
+  keepWirePayload: boolean;
+  /** --ws-port matched: decode frames from the first byte even without a handshake */
+  assumeWebSocket: boolean;
+  /** without handshake: detect plausible WebSocket frames (conservative) and decode */
+  heuristic: boolean;
+}
+
+export const DEFAULT_SESSION_OPTIONS: SessionOptions = {
+  maxInflate: 64 * 1024 * 1024,
+  maxMessageBytes: 64 * 1024 * 1024,
+  maxFragments: 100_000,
+  keepWirePayload: false,
+  assumeWebSocket: false,
+  heuristic: false,
+};
+
+/** capture-wide indexes, shared by all sessions */
+export interface Counters {
+  frames: number;
+  messages: number;
+}
