@@ -1,0 +1,259 @@
+/**
+ * Offline benchmark: wsscope's decoder against tshark on the same generated captures.
+ *
+ *   npm run bench -- [--size MB] [--deflate-size MB] [--seed N] [--connections N]
+ *                    [--keep] [--skip-tshark] [--json FILE]
+ *
+ * 1. Generates (or reuses, keyed by seed, size and connection count) a plain capture and a
+ *    permessage-deflate capture in bench-data/ with scripts/gen-capture.ts; sizes are in
+ *    MB = 10^6 bytes. Without --keep the files are deleted at the end.
+ * 2. Times, one after the other on the same file (page cache warmed by the first read):
+ *    - floor: reading the file alone (scripts/lib/read-child.ts, 1 MiB chunks like FileSource);
+ *    - wsscope: `analyzeFile` in a child (scripts/lib/decode-child.ts) that reports its decode
+ *      time, and the process's wall time and peak RSS measured from outside;
+ *    - wsscope CLI: `node --import tsx bin/wsscope.ts read FILE --summary` (when it runs);
+ *    - tshark: `tshark -r FILE -Y websocket -T fields -e frame.number -e websocket.opcode`
+ *      (full dissection with TCP reassembly, unmasking and inflation), output to /dev/null;
+ *    - tshark's fixed start-up cost, on a capture of one small connection.
+ * 3. Checks correctness in a separate, untimed run: wsscope's message and frame counts equal
+ *    the truth sidecar, every connection's per-direction payload SHA-256 matches, and the
+ *    clean capture yields no findings.
+ * 4. Prints a table (wall s, MB/s, messages/s, peak RSS MB), the wsscope/tshark ratios and
+ *    whether the targets hold: >= 10x tshark's throughput, peak RSS <= 300 MB.
+ *
+ * Memory: the bench process holds only results; every measured program runs as a child.
+ */
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { generateCapture, truthPath, type CaptureTruth } from './gen-capture';
+import { hasGnuTime, measure, type Measured } from './lib/measure';
+import type { DecodeChildResult } from './lib/decode-child';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const DATA = join(ROOT, 'bench-data');
+const MB = 1e6;
+const TARGET_RATIO = 10;
+const TARGET_RSS = 300 * MB;
+
+interface Options {
+  size: number;
+  deflateSize: number;
+  seed: number;
+  connections: number;
+  keep: boolean;
+  skipTshark: boolean;
+  json?: string;
+}
+
+function parseArgs(argv: string[]): Options {
+  const o: Options = { size: 200, deflateSize: 100, seed: 1, connections: 128, keep: false, skipTshark: false };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const num = (): number => {
+      const v = Number(argv[++i]);
+      if (!Number.isFinite(v) || v < 0) throw new Error(`${a} needs a number`);
+      return v;
+    };
+    if (a === '--size') o.size = num();
+    else if (a === '--deflate-size') o.deflateSize = num();
+    else if (a === '--seed') o.seed = num();
+    else if (a === '--connections') o.connections = num();
+    else if (a === '--keep') o.keep = true;
+    else if (a === '--skip-tshark') o.skipTshark = true;
+    else if (a === '--json') o.json = argv[++i];
+    else if (a === '-h' || a === '--help') {
+      console.log('npm run bench -- [--size MB] [--deflate-size MB] [--seed N] [--connections N] [--keep] [--skip-tshark] [--json FILE]');
+      process.exit(0);
+    } else throw new Error(`unknown option ${a}`);
+  }
+  return o;
+}
+
+async function ensureCapture(name: string, bytes: number, deflate: boolean, o: Options): Promise<{ file: string; truth: CaptureTruth }> {
+  const file = join(DATA, `${name}-seed${o.seed}-${bytes}B-c${o.connections}.pcap`);
+  if (existsSync(file) && existsSync(truthPath(file))) {
+    const truth = JSON.parse(readFileSync(truthPath(file), 'utf8')) as CaptureTruth;
+    if (truth.bytes === statSync(file).size && truth.seed === o.seed && truth.deflate === deflate) {
+      console.log(`reusing ${relative(ROOT, file)}`);
+      return { file, truth };
+    }
+  }
+  const t0 = performance.now();
+  const truth = await generateCapture({ out: file, bytes, deflate, connections: o.connections, seed: o.seed, format: 'pcap' });
+  console.log(`generated ${relative(ROOT, file)}: ${(truth.bytes / MB).toFixed(1)} MB in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  return { file, truth };
+}
+
+interface Row {
+  name: string;
+  wall: number;
+  peakRss: number;
+  note?: string;
+}
+
+interface FileResult {
+  label: string;
+  file: string;
+  bytes: number;
+  messages: number;
+  rows: Row[];
+  decodeSeconds?: number;
+  wsscopeWall?: number;
+  wsscopeRss?: number;
+  tsharkWall?: number;
+  tsharkRss?: number;
+  tsharkStartup?: number;
+  correctness: string[];
+  correct: boolean;
+}
+
+const nodeTsx = (script: string, args: string[]): [string, string[]] => [process.execPath, ['--import', 'tsx', join(ROOT, script), ...args]];
+
+function parseChild(m: Measured): DecodeChildResult {
+  const line = m.stdout.trim().split('\n').pop() ?? '';
+  try {
+    return JSON.parse(line) as DecodeChildResult;
+  } catch {
+    return { ok: false, error: `exit ${m.exitCode}: ${m.stderr.slice(0, 400)}` } as DecodeChildResult;
+  }
+}
+
+async function benchFile(label: string, file: string, truth: CaptureTruth, o: Options, tsharkStartup: number | undefined): Promise<FileResult> {
+  const res: FileResult = { label, file, bytes: truth.bytes, messages: truth.messages, rows: [], correctness: [], correct: false };
+  console.log(`\n== ${label}: ${relative(ROOT, file)} (${(truth.bytes / MB).toFixed(1)} MB, ${truth.packets} packets, ${truth.connections} connections, ${truth.messages} messages)`);
+
+  // floor; the first read also warms the page cache for everything after it
+  await measure(...nodeTsx('scripts/lib/read-child.ts', [file]));
+  const floor = await measure(...nodeTsx('scripts/lib/read-child.ts', [file]), { captureStdout: true });
+  const floorIn = JSON.parse(floor.stdout) as { seconds: number };
+  res.rows.push({ name: 'read file only (floor, in-process)', wall: floorIn.seconds, peakRss: floor.peakRss });
+
+  // wsscope, timed run
+  const dm = await measure(...nodeTsx('scripts/lib/decode-child.ts', [file]), { captureStdout: true });
+  const d = parseChild(dm);
+  if (!d.ok) {
+    res.correctness.push(`wsscope failed: ${d.error ?? 'unknown error'}`);
+  } else {
+    res.decodeSeconds = d.decodeSeconds;
+    res.wsscopeWall = dm.wall;
+    res.wsscopeRss = dm.peakRss;
+    res.rows.push({ name: 'wsscope analyzeFile (decode only)', wall: d.decodeSeconds, peakRss: d.maxRss, note: 'in-process time' });
+    res.rows.push({ name: 'wsscope decode-child (process)', wall: dm.wall, peakRss: dm.peakRss, note: `incl. ${d.loadSeconds.toFixed(2)} s node+tsx+module load` });
+  }
+
+  // wsscope CLI, as a user runs it
+  const cm = await measure(...nodeTsx('bin/wsscope.ts', ['read', file, '--summary']));
+  if (cm.exitCode === 0) res.rows.push({ name: 'wsscope read --summary (CLI)', wall: cm.wall, peakRss: cm.peakRss });
+  else res.rows.push({ name: 'wsscope read --summary (CLI)', wall: NaN, peakRss: NaN, note: `failed (exit ${cm.exitCode}): ${cm.stderr.split('\n').find((l) => /error/i.test(l))?.trim().slice(0, 80) ?? ''}` });
+
+  // correctness, untimed
+  if (d.ok) {
+    const v = parseChild(await measure(...nodeTsx('scripts/lib/decode-child.ts', [file, '--verify', truthPath(file)]), { captureStdout: true }));
+    const c = res.correctness;
+    if (!v.ok) c.push(`verify run failed: ${v.error ?? ''}`);
+    else {
+      if (v.messages !== truth.messages) c.push(`messages ${v.messages} != truth ${truth.messages}`);
+      if (v.frames !== truth.frames) c.push(`frames ${v.frames} != truth ${truth.frames}`);
+      if (v.connections !== truth.connections) c.push(`connections ${v.connections} != truth ${truth.connections}`);
+      if (v.truncatedMessages > 0) c.push(`${v.truncatedMessages} messages truncated`);
+      if (v.findings > 0) {
+        const ids = Object.entries(v.findingIds ?? {}).map(([id, n]) => `${id} x${n}`).join(', ');
+        c.push(`${v.findings} findings on a capture that has nothing to find: ${ids}`);
+      }
+      for (const m of v.mismatches ?? []) c.push(m);
+    }
+    res.correct = c.length === 0;
+  }
+
+  if (!o.skipTshark) {
+    const tm = await measure('tshark', ['-r', file, '-Y', 'websocket', '-T', 'fields', '-e', 'frame.number', '-e', 'websocket.opcode']);
+    if (tm.exitCode !== 0) {
+      res.rows.push({ name: 'tshark -Y websocket -T fields', wall: NaN, peakRss: NaN, note: `exit ${tm.exitCode}` });
+    } else {
+      res.tsharkWall = tm.wall;
+      res.tsharkRss = tm.peakRss;
+      res.tsharkStartup = tsharkStartup;
+      res.rows.push({ name: 'tshark -Y websocket -T fields', wall: tm.wall, peakRss: tm.peakRss });
+    }
+  }
+  return res;
+}
+
+const f1 = (n: number): string => (Number.isFinite(n) ? n.toFixed(1) : '-');
+const f2 = (n: number): string => (Number.isFinite(n) ? n.toFixed(2) : '-');
+
+function report(r: FileResult): string[] {
+  const out: string[] = [];
+  out.push(`### ${r.label}: ${(r.bytes / MB).toFixed(1)} MB, ${r.messages} messages`);
+  out.push('');
+  out.push('| run | wall s | MB/s | messages/s | peak RSS MB | note |');
+  out.push('|---|---:|---:|---:|---:|---|');
+  for (const row of r.rows) {
+    out.push(
+      `| ${row.name} | ${f2(row.wall)} | ${f1(r.bytes / MB / row.wall)} | ${Number.isFinite(row.wall) ? Math.round(r.messages / row.wall) : '-'} | ${f1(row.peakRss / MB)} | ${row.note ?? ''} |`,
+    );
+  }
+  out.push('');
+  if (r.wsscopeWall !== undefined && r.tsharkWall !== undefined && r.decodeSeconds !== undefined) {
+    const procRatio = r.tsharkWall / r.wsscopeWall;
+    const startup = r.tsharkStartup ?? 0;
+    const decRatio = (r.tsharkWall - startup) / r.decodeSeconds;
+    const rssRatio = (r.wsscopeRss ?? NaN) / r.tsharkRss!;
+    out.push(`- throughput, process vs process: wsscope ${procRatio.toFixed(1)}x tshark`);
+    out.push(`- throughput, decode only (tshark minus its ${startup.toFixed(2)} s start-up): wsscope ${decRatio.toFixed(1)}x tshark`);
+    out.push(`- peak RSS: wsscope ${f1((r.wsscopeRss ?? NaN) / MB)} MB = ${rssRatio.toFixed(2)} x tshark's ${f1(r.tsharkRss! / MB)} MB`);
+    out.push(`- target >= ${TARGET_RATIO}x tshark: ${procRatio >= TARGET_RATIO ? 'holds' : 'MISSED'} (process), ${decRatio >= TARGET_RATIO ? 'holds' : 'MISSED'} (decode only)`);
+  }
+  if (r.wsscopeRss !== undefined) out.push(`- target peak RSS <= ${TARGET_RSS / MB} MB: ${r.wsscopeRss <= TARGET_RSS ? 'holds' : 'MISSED'}`);
+  out.push(`- correctness against the truth sidecar: ${r.correct ? 'OK (messages, frames, connections, per-direction payload SHA-256, no findings)' : 'FAILED'}`);
+  for (const c of r.correctness) out.push(`  - ${c}`);
+  return out;
+}
+
+async function main(): Promise<void> {
+  const o = parseArgs(process.argv.slice(2));
+  mkdirSync(DATA, { recursive: true });
+  if (!hasGnuTime()) console.log('note: /usr/bin/time not found (apt package "time"); peak RSS from polling /proc/PID/status VmHWM');
+  const captures: Array<{ label: string; file: string; truth: CaptureTruth }> = [];
+  if (o.size > 0) captures.push({ label: 'plain', ...(await ensureCapture('ws-plain', Math.round(o.size * MB), false, o)) });
+  if (o.deflateSize > 0) captures.push({ label: 'permessage-deflate', ...(await ensureCapture('ws-deflate', Math.round(o.deflateSize * MB), true, o)) });
+
+  let tsharkStartup: number | undefined;
+  let tiny = '';
+  if (!o.skipTshark) {
+    tiny = join(DATA, 'tiny.pcap');
+    await generateCapture({ out: tiny, bytes: 2000, connections: 1, seed: 1 });
+    await measure('tshark', ['-r', tiny, '-Y', 'websocket']);
+    tsharkStartup = (await measure('tshark', ['-r', tiny, '-Y', 'websocket', '-T', 'fields', '-e', 'frame.number', '-e', 'websocket.opcode'])).wall;
+  }
+
+  const results: FileResult[] = [];
+  for (const c of captures) results.push(await benchFile(c.label, c.file, c.truth, o, tsharkStartup));
+
+  const lines = [
+    `wsscope offline benchmark, ${new Date().toISOString().slice(0, 10)}, node ${process.version}, seed ${o.seed}, ${o.connections} connections per capture`,
+    tsharkStartup !== undefined ? `tshark start-up (one tiny capture): ${tsharkStartup.toFixed(2)} s` : 'tshark skipped',
+    '',
+  ];
+  for (const r of results) lines.push(...report(r), '');
+  console.log('\n' + lines.join('\n'));
+  if (o.json) writeFileSync(o.json, JSON.stringify({ options: o, tsharkStartup, results }, null, 1) + '\n');
+
+  if (!o.keep) {
+    for (const c of captures) {
+      rmSync(c.file, { force: true });
+      rmSync(truthPath(c.file), { force: true });
+    }
+  }
+  if (tiny) {
+    rmSync(tiny, { force: true });
+    rmSync(truthPath(tiny), { force: true });
+  }
+  process.exitCode = results.every((r) => r.correct) ? 0 : 1;
+}
+
+main().catch((e: unknown) => {
+  console.error(e instanceof Error ? (e.stack ?? e.message) : e);
+  process.exit(1);
+});

@@ -1,0 +1,81 @@
+/**
+ * Run one command and measure it from the outside: wall time (performance.now around the
+ * process's life) and peak resident set size. Peak RSS comes from GNU time (`/usr/bin/time
+ * -f %M`, the kernel's ru_maxrss of the waited-for child, written to a side file so the
+ * command's own stderr stays untouched); without GNU time, from polling VmHWM in
+ * /proc/PID/status every 10 ms (a high-water mark, so only the last read before exit counts;
+ * it may miss growth in the final 10 ms).
+ *
+ * Memory: collects the child's stdout only when asked (`captureStdout`), else discards it.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export interface Measured {
+  /** seconds */
+  wall: number;
+  /** peak RSS in bytes (0 when unknown) */
+  peakRss: number;
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+  rssSource: 'gnu-time' | 'proc-vmhwm' | 'none';
+}
+
+const GNU_TIME = '/usr/bin/time';
+
+export function hasGnuTime(): boolean {
+  return existsSync(GNU_TIME);
+}
+
+function readVmHwm(pid: number): number {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+export async function measure(cmd: string, args: string[], opts: { captureStdout?: boolean; cwd?: string } = {}): Promise<Measured> {
+  const gnu = hasGnuTime();
+  const dir = gnu ? mkdtempSync(join(tmpdir(), 'wsscope-bench-')) : '';
+  const timeFile = join(dir, 'time.txt');
+  const [file, argv] = gnu ? [GNU_TIME, ['-f', '%M', '-o', timeFile, cmd, ...args]] : [cmd, args];
+  const t0 = performance.now();
+  const child = spawn(file, argv, { cwd: opts.cwd, stdio: ['ignore', opts.captureStdout ? 'pipe' : 'ignore', 'pipe'] });
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  child.stdout?.on('data', (d: Buffer) => out.push(d));
+  child.stderr?.on('data', (d: Buffer) => {
+    if (err.length < 64) err.push(d);
+  });
+  let hwm = 0;
+  const poll = gnu
+    ? undefined
+    : setInterval(() => {
+        if (child.pid !== undefined) hwm = Math.max(hwm, readVmHwm(child.pid));
+      }, 10);
+  const exitCode = await new Promise<number>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve(code ?? (signal ? 128 : 1)));
+  });
+  const wall = (performance.now() - t0) / 1000;
+  if (poll) clearInterval(poll);
+  let peakRss = hwm;
+  let rssSource: Measured['rssSource'] = hwm > 0 ? 'proc-vmhwm' : 'none';
+  if (gnu) {
+    try {
+      // GNU time writes "Command exited with non-zero status N" before the figures on failure
+      const lines = readFileSync(timeFile, 'utf8').trim().split('\n');
+      peakRss = Number(lines[lines.length - 1]) * 1024;
+      rssSource = 'gnu-time';
+    } catch {
+      rssSource = 'none';
+    }
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return { wall, peakRss, exitCode, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8'), rssSource };
+}
