@@ -8,7 +8,8 @@
  *   client.sent / server.sent           // what each peer put on the wire, in order
  *   await server.stop();
  *
- * Implementations: 'node-ws' (npm ws, test/peers/ws-node.ts under tsx) and 'python'
+ * Implementations: 'node-ws' (npm ws, test/peers/ws-node.ts run by `node --import tsx`, so
+ * `pid` is the peer itself and not a wrapper) and 'python'
  * (python3-websockets, test/peers/ws_python.py), each a child process; headless Chromium as
  * a browser client lives in ./chromium.ts with the same `Peer` shape. Servers echo every
  * message back with the same opcode; clients send `messages` in order, wait for all echoes,
@@ -24,7 +25,6 @@ import { dirname, join } from 'node:path';
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const REPO = join(here, '..', '..');
-export const TSX = join(REPO, 'node_modules', '.bin', 'tsx');
 export const PYTHON = '/usr/bin/python3';
 
 export interface PeerMessage {
@@ -154,7 +154,7 @@ export function startPeer(o: PeerOptions): Promise<Peer> {
   const args = [o.role, String(o.port ?? 0), o.deflate ? 'deflate' : 'plain', encodeMessages(o.messages ?? []), o.path ?? '/'];
   const child =
     o.impl === 'node-ws'
-      ? spawn(TSX, [join(here, 'ws-node.ts'), ...args], { stdio: ['ignore', 'pipe', 'pipe'], cwd: REPO })
+      ? spawn(process.execPath, ['--import', 'tsx', join(here, 'ws-node.ts'), ...args], { stdio: ['ignore', 'pipe', 'pipe'], cwd: REPO })
       : spawn(PYTHON, [join(here, 'ws_python.py'), ...args], { stdio: ['ignore', 'pipe', 'pipe'], cwd: REPO });
   return attachPeer(child, `${o.impl} ${o.role}`, o.role, o.timeoutMs ?? 30_000);
 }
