@@ -258,6 +258,43 @@ describe('bad input', () => {
     expect(parse(bytes, [1])).toEqual(r);
   });
 
+  it('stops with a bad header on an unknown pcap version, and a pcapng section header whose byte-order magic is neither order (also one 8 bytes short)', () => {
+    const v3 = pcapFile({ linkType: 1, records: [] });
+    v3[4] = 3;
+    const badBom = ngShb();
+    badBom[8] = 0x11;
+    const noShb = Uint8Array.of(0x0a, 0x0d, 0x0d, 0x0a, 28, 0, 0, 0);
+    for (const [bytes, text] of [
+      [v3, /version 3\.4/],
+      [badBom, /byte-order magic/],
+      [concat([noShb, ngIdb({ linkType: 1 })]), /byte-order magic/],
+    ] as Array<[Uint8Array, RegExp]>) {
+      const r = parse(concat([bytes, ngEpb(0, 1n, pkt('x'))]));
+      expect(r.recs).toEqual([]);
+      expect(r.problems.map((p) => p.kind)).toEqual(['bad-header']);
+      expect(r.problems[0].text).toMatch(text);
+    }
+  });
+
+  it("reads Kuznetsov's modified pcap (magic 0xa1b2cd34, 24-byte record headers)", () => {
+    const head = pcapFile({ linkType: 1, records: [] });
+    head.set([0x34, 0xcd, 0xb2, 0xa1], 0);
+    const recs = [pkt('k1'), pkt('k2')].map((d, i) => {
+      const h = new DataView(new ArrayBuffer(24));
+      h.setUint32(0, 100 + i, true);
+      h.setUint32(4, 500000, true);
+      h.setUint32(8, d.length, true);
+      h.setUint32(12, d.length, true);
+      return concat([new Uint8Array(h.buffer), d]);
+    });
+    const r = parse(concat([head, ...recs]));
+    expect(r.problems).toEqual([]);
+    expect(r.recs.map((x) => [x.ts, x.hex])).toEqual([
+      [100.5, hex(pkt('k1'))],
+      [101.5, hex(pkt('k2'))],
+    ]);
+  });
+
   it('recognises every capture magic', () => {
     for (const f of publicCaptures) expect(isCaptureMagic(readPub(f).subarray(0, 4))).toBe(true);
     expect(isCaptureMagic(Uint8Array.of(0xa1, 0xb2, 0xc3, 0xd4))).toBe(true);
