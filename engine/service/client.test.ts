@@ -28,7 +28,7 @@ function engine(): EngineClient {
 function nextPush<K extends PushName>(c: EngineClient, name: K, pred: (p: PushPayloads[K]) => boolean = () => true): Promise<PushPayloads[K]> {
   return new Promise((resolve) => {
     const off = c.onPush((n, payload) => {
-      if (n === name && pred(payload as PushPayloads[K])) {
+      if ((n as PushName) === name && pred(payload as PushPayloads[K])) {
         off();
         resolve(payload as PushPayloads[K]);
       }
