@@ -106,6 +106,14 @@ describe('readCaptureFile', () => {
     expect(g.recs.length).toBeLessThan(758);
   });
 
+  it("lets a sink's own exception through unchanged, for plain and gzip files", async () => {
+    for (const f of [join(PUBLIC, 'arkime__websocket.pcap'), join(FIX, 'arkime.pcapng.gz')]) {
+      const boom = new TypeError('sink bug');
+      const err = await readCaptureFile(f, { packet: (r) => { if (r.no === 3) throw boom; } }).catch((e: unknown) => e);
+      expect(err).toBe(boom);
+    }
+  });
+
   it('reports damage inside a file through the sink, not as an error', async () => {
     const g = collector();
     const res = await readCaptureFile(join(FIX, 'truncated.pcap'), g.sink, { chunkSize: 100 });

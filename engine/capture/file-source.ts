@@ -102,25 +102,30 @@ async function readPlain(fh: FileHandle, path: string, total: number, sink: Capt
   let pending: Promise<{ bytesRead: number }> | undefined = fh.read(bufs[0], 0, chunkSize, 0);
   try {
     for (;;) {
-      const r: number = (await pending).bytesRead;
-      pending = undefined;
+      let r: number;
+      try {
+        r = (await pending).bytesRead;
+      } catch (e) {
+        throw ioError(path, e);
+      } finally {
+        pending = undefined;
+      }
       if (r === 0) break;
       const cur = bufs[i];
       pos += r;
       // Overlap the next read with parsing this chunk; it fills the OTHER buffer.
       i ^= 1;
       pending = fh.read(bufs[i], 0, chunkSize, pos);
+      // The sink's own exceptions pass through unchanged (they are not I/O errors).
       parser.push(r === chunkSize ? cur : cur.subarray(0, r));
       opts.onProgress?.(pos, total);
       opts.signal?.throwIfAborted();
       if (parser.stopped) break;
     }
-  } catch (e) {
+  } finally {
+    // never close the file under a read in flight
     if (pending !== undefined) await pending.catch(() => undefined);
-    if (opts.signal?.aborted === true && e === opts.signal.reason) throw e;
-    throw e instanceof CaptureFileError ? e : ioError(path, e);
   }
-  if (pending !== undefined) await pending.catch(() => undefined);
   parser.end();
   return { format: parser.format ?? 'pcap', bytes: parser.bytes, packets: parser.packets, gzip: false };
 }
@@ -133,6 +138,8 @@ async function readGzip(path: string, total: number, sink: CaptureSink, opts: Re
   const parser = new CaptureParser(sink);
   let checked = false;
   let head = new Uint8Array(0);
+  /** set when the sink (or an abort) threw: those pass through unchanged */
+  let passThrough: { error: unknown } | undefined;
   try {
     for await (const out of gunzip as AsyncIterable<Buffer>) {
       // Hand the parser plain Uint8Array views (no Buffer escapes into records).
@@ -150,16 +157,20 @@ async function readGzip(path: string, total: number, sink: CaptureSink, opts: Re
         checked = true;
         chunk = joined;
       }
-      parser.push(chunk);
-      opts.onProgress?.(src.bytesRead, total);
-      opts.signal?.throwIfAborted();
+      try {
+        parser.push(chunk);
+        opts.onProgress?.(src.bytesRead, total);
+        opts.signal?.throwIfAborted();
+      } catch (e) {
+        passThrough = { error: e };
+        break;
+      }
       if (parser.stopped) break;
     }
   } catch (e) {
     src.destroy();
     gunzip.destroy();
     if (e instanceof CaptureFileError) throw e;
-    if (opts.signal?.aborted === true && e === opts.signal.reason) throw e;
     const code = (e as { code?: string }).code;
     if (code === 'ENOENT') throw ioError(path, e);
     if (!checked) throw new CaptureFileError('not-a-capture', `${path}: gzip data is damaged (${(e as Error).message})`);
@@ -168,6 +179,7 @@ async function readGzip(path: string, total: number, sink: CaptureSink, opts: Re
   }
   src.destroy();
   gunzip.destroy();
+  if (passThrough !== undefined) throw passThrough.error;
   if (!checked) throw notCapture(path, head);
   parser.end();
   return { format: parser.format ?? 'pcap', bytes: parser.bytes, packets: parser.packets, gzip: true };
