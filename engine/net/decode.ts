@@ -289,8 +289,9 @@ export class NetDecoder {
     o.dst = this.addresses.v6(d, off + 24);
     let nh = d[off + 6];
     let p = off + 40;
-    // Payload length 0 means a jumbogram (RFC 2675) or a TSO capture: trust the capture.
-    let segEnd = plen === 0 ? rec.origLen : p + plen;
+    // Payload length 0 means a jumbogram (RFC 2675) or a TSO/BIG TCP capture: trust the
+    // capture, except with No Next Header (59), where 0 is simply empty and the rest is padding.
+    let segEnd = plen === 0 && nh !== 59 ? rec.origLen : p + plen;
     let capEnd = segEnd < n ? segEnd : n;
     for (let i = 0; i < MAX_EXT_HEADERS; i++) {
       if (nh === 0 || nh === 43 || nh === 60 || nh === 51) {
