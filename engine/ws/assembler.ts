@@ -179,10 +179,9 @@ export class MessageAssembler implements FrameSink {
     const pf = this.pend;
     for (let k = 0; k < pf.length; k++) s.finding(pf[k][0], this.dir, meta, pf[k][1], index);
     pf.length = 0;
-    if (h.lost > 0) {
-      if (h.cutBy === '') s.finding('tcp-gap', this.dir, meta, `${h.lost} of the ${h.length} payload bytes of this frame were lost in the capture.`, index);
-      else s.finding(h.cutBy === 'eof' ? 'truncated-capture' : 'tcp-gap', this.dir, meta, endText(h.cutBy, `${h.lost} of the ${h.length} payload bytes of this frame never arrived`), index);
-    }
+    const gapLost = h.lost - h.endLost;
+    if (gapLost > 0) s.finding('tcp-gap', this.dir, meta, `${gapLost} of the ${h.length} payload bytes of this frame were lost in the capture.`, index);
+    if (h.endLost > 0) s.finding(h.cutBy === 'eof' ? 'truncated-capture' : 'tcp-gap', this.dir, meta, endText(h.cutBy, `${h.endLost} of the ${h.length} payload bytes of this frame never arrived`), index);
     if ((h.opcode & 0x08) !== 0) {
       this.controlMessage(h, index, meta);
       return;
@@ -327,7 +326,10 @@ export class MessageAssembler implements FrameSink {
     }
     s.emit(ev);
     for (const [id, text] of after) s.finding(id, this.dir, meta, text, index);
-    if (h.opcode === 8) s.onClose(this.dir, meta);
+    if (h.opcode === 8) {
+      s.closeSent[this.dir] = true;
+      s.onClose(this.dir, meta);
+    }
   }
 
   lostSync(lostBytes: number, partialHeader: number, meta: ChunkMeta): void {

@@ -10,8 +10,8 @@
  * decoder into RESYNC, which scans for the next plausible frame header (plausible.ts).
  *
  * Memory: input chunks are read during `push` only; the header is copied (`head.header`, 2..14
- * bytes); payload bytes are copied by the target buffers. Up to 13 bytes are carried between
- * chunks while resynchronising.
+ * bytes); payload bytes are copied by the target buffers. While resynchronising, an undecided
+ * candidate (at most 256 KiB) is carried to the next chunk.
  */
 import type { ChunkMeta } from '../types';
 import { findFrameStart, type Expectation } from './plausible';
@@ -49,6 +49,8 @@ export class FrameHead {
   received = 0;
   /** payload bytes lost to capture gaps or to the end of the stream */
   lost = 0;
+  /** of `lost`, the bytes missing because the stream ended inside the payload */
+  endLost = 0;
   /** set when the stream ended inside this frame's payload */
   cutBy: '' | 'fin' | 'rst' | 'eof' = '';
   /** where unmasked payload goes (null: counted, not kept) */
@@ -76,6 +78,7 @@ export interface FrameSink {
 
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 const TWO32 = 4294967296;
+const MAX_CARRY = 256 * 1024;
 
 export class FrameDecoder {
   state: DecoderState = DecoderState.GET_HEADER;
@@ -214,7 +217,7 @@ export class FrameDecoder {
 
   private resync(bytes: Uint8Array, p: number, meta: ChunkMeta): void {
     const n = bytes.length;
-    const at = findFrameStart(bytes, p, n, this.expectation(), false, this.pending);
+    const at = findFrameStart(bytes, p, n, this.expectation(), false, this.pending, true);
     if (at >= 0) {
       this.resyncSkipped += at - p;
       this.sink.resynced(this.resyncSkipped, true, meta);
@@ -225,8 +228,10 @@ export class FrameDecoder {
       this.run(bytes, at, meta);
       return;
     }
-    // keep a possible header start cut by the chunk end (at most 13 bytes)
-    const keepFrom = this.pending.at >= 0 ? this.pending.at : n;
+    // keep a candidate the chunk end leaves undecided (its header, or its frame plus the
+    // start of the next header); bounded so a pathological stream cannot grow it
+    let keepFrom = this.pending.at >= 0 ? this.pending.at : n;
+    if (n - keepFrom > MAX_CARRY) keepFrom = n - MAX_CARRY;
     this.resyncSkipped += keepFrom - p;
     if (keepFrom < n) this.carry = bytes.slice(keepFrom);
   }
@@ -279,6 +284,7 @@ export class FrameDecoder {
     }
     h.received = 0;
     h.lost = 0;
+    h.endLost = 0;
     h.cutBy = '';
     h.target = null;
     h.wire = null;
@@ -305,6 +311,7 @@ export class FrameDecoder {
     } else if (this.state === DecoderState.GET_PAYLOAD) {
       const h = this.head;
       h.lost += this.left;
+      h.endLost = this.left;
       h.received += this.left;
       h.cutBy = reason;
       this.left = 0;

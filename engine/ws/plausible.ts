@@ -20,6 +20,7 @@ export interface Expectation {
 }
 
 const MAX_SANE = 0x7fffffff;
+const SMALL_FRAME = 4096;
 
 /** header length if plausible, 0 if not, -1 if the header is not complete in view */
 export function plausibleHeaderAt(b: Uint8Array, i: number, end: number, exp: Expectation): number {
@@ -70,18 +71,22 @@ export function payloadLengthAt(b: Uint8Array, i: number): number {
 
 /**
  * A frame start at i that is plausible and, when the frame ends inside the view, is followed by
- * a plausible first byte (and mask bit). Returns 1 = yes, 0 = no, -1 = need more bytes to tell.
- * `mustFit`: the whole frame must be in view (strict detection).
+ * a plausible header. Returns 1 = yes, 0 = no, -1 = need more bytes to tell.
+ * `mustFit`: the whole frame must be in view (strict detection). `sureNext`: wait (-1) when
+ * the following header is cut by the end of the view, or when a small frame (up to 4 KiB)
+ * runs past it, rather than judge on less.
  */
-export function frameStartAt(b: Uint8Array, i: number, end: number, exp: Expectation, mustFit: boolean): number {
+export function frameStartAt(b: Uint8Array, i: number, end: number, exp: Expectation, mustFit: boolean, sureNext = false): number {
   const hl = plausibleHeaderAt(b, i, end, exp);
   if (hl <= 0) return hl;
   const next = i + hl + payloadLengthAt(b, i);
   if (next === end) return 1;
-  if (next > end) return mustFit ? -1 : 1;
+  // a small frame running past the view is cheap to wait for; a big one is taken on its header
+  if (next > end) return mustFit || (sureNext && next - i <= SMALL_FRAME) ? -1 : 1;
   const after: Expectation = { masked: (b[i + 1] & 0x80) !== 0, rsv1: exp.rsv1, continuation: true };
-  if (!firstBytePlausible(b[next], after)) return 0;
-  if (next + 1 < end && ((b[next + 1] & 0x80) !== 0) !== after.masked) return 0;
+  const r = plausibleHeaderAt(b, next, end, after);
+  if (r === 0) return 0;
+  if (r === -1) return mustFit || sureNext ? -1 : 1;
   return 1;
 }
 
@@ -96,11 +101,12 @@ export function findFrameStart(
   exp: Expectation,
   mustFit: boolean,
   pending: { at: number },
+  sureNext = false,
 ): number {
   pending.at = -1;
   for (let i = from; i < end; i++) {
     if (!firstBytePlausible(b[i], exp)) continue;
-    const r = frameStartAt(b, i, end, exp, mustFit);
+    const r = frameStartAt(b, i, end, exp, mustFit, sureNext);
     if (r === 1) return i;
     if (r === -1 && pending.at < 0) pending.at = i;
   }
