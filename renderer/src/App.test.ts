@@ -1,0 +1,77 @@
+// @vitest-environment happy-dom
+import { describe, it, expect } from 'vitest';
+import { flushPromises } from '@vue/test-utils';
+import { nextTick } from 'vue';
+import App from './App.vue';
+import { batchOf, createFakeApi, makeConn, makeRow } from './testing/fake-api';
+import { mountWith } from './testing/mount';
+import { useSelectionStore } from './stores/selection';
+import { useFiltersStore } from './stores/filters';
+
+describe('App', () => {
+  it('tells a new user what to do when nothing is loaded', async () => {
+    const api = createFakeApi();
+    const w = mountWith(App, api);
+    await flushPromises();
+    expect(w.find('[data-test="empty-state"]').text()).toContain(
+      'Open a capture (.pcap/.pcapng) or pick an interface and press Start',
+    );
+    w.unmount();
+  });
+
+  it('opens a picked file through openBytes in the browser and the dialog in Electron', async () => {
+    const api = createFakeApi();
+    const w = mountWith(App, api);
+    await flushPromises();
+    const input = w.find('[data-test="file-input"]').element as HTMLInputElement;
+    const file = new File([new Uint8Array([0x0a, 0x0d, 0x0d, 0x0a])], 'x.pcapng');
+    Object.defineProperty(input, 'files', { value: [file], configurable: true });
+    await w.find('[data-test="file-input"]').trigger('change');
+    await flushPromises();
+    const call = api.calls.find((c) => c.name === 'openBytes');
+    expect(call?.args[0]).toBe('x.pcapng');
+    expect(Array.from(call?.args[1] as Uint8Array)).toEqual([0x0a, 0x0d, 0x0d, 0x0a]);
+    w.unmount();
+
+    const api2 = createFakeApi();
+    const e = mountWith(App, api2, { kind: 'electron' });
+    await flushPromises();
+    await e.find('[data-test="open"]').trigger('click');
+    await flushPromises();
+    expect(api2.calls.some((c) => c.name === 'openFileDialog')).toBe(true);
+    e.unmount();
+  });
+
+  it('focuses the filter on "/", filters by connection on click, and links findings to messages', async () => {
+    const api = createFakeApi({ session: { id: 1, kind: 'file', path: 'a.pcap', totalBytes: 1 } });
+    const w = mountWith(App, api, { attachTo: document.body });
+    await flushPromises();
+    api.rows = [makeRow(0, { conn: 1 }), makeRow(1, { conn: 2 }), makeRow(2, { conn: 1, findings: 1 })];
+    api.emitBatch(
+      batchOf(1, api.rows.slice(), {
+        connections: [makeConn(1), makeConn(2)],
+        findings: [{ id: 'invalid-utf8', severity: 'error', conn: 1, ts: 1, packet: 9, text: 'bad utf-8', index: 2 }],
+      }),
+    );
+    await nextTick();
+    window.dispatchEvent(new KeyboardEvent('keydown', { key: '/' }));
+    expect(document.activeElement?.getAttribute('data-test')).toBe('filter-text');
+
+    await w.find('[data-conn="2"]').trigger('click');
+    await useFiltersStore().apply();
+    await nextTick();
+    expect(w.findAll('.tl-row').map((r) => r.attributes('data-index'))).toEqual(['1']);
+    expect(w.find('[data-test="filter-count"]').text()).toBe('1 of 3');
+    await w.find('[data-test="conn-all"]').trigger('click');
+    await useFiltersStore().apply();
+    await nextTick();
+    expect(w.findAll('.tl-row')).toHaveLength(3);
+
+    await w.find('[data-test="finding"]').trigger('click');
+    await flushPromises();
+    expect(useSelectionStore().index).toBe(2);
+    expect(w.find('.tl-row.selected').attributes('data-index')).toBe('2');
+    expect(w.find('.detail').text()).toContain('#2 · connection 1');
+    w.unmount();
+  });
+});

@@ -1,0 +1,77 @@
+// @vitest-environment happy-dom
+import { describe, it, expect } from 'vitest';
+import { defineComponent, h } from 'vue';
+import { flushPromises } from '@vue/test-utils';
+import { useEngineFeed } from './useEngineFeed';
+import { batchOf, createFakeApi, makeConn, makeRow } from '../testing/fake-api';
+import { mountWith } from '../testing/mount';
+import { useMessagesStore } from '../stores/messages';
+import { useConnectionsStore } from '../stores/connections';
+import { useCaptureStore } from '../stores/capture';
+import { useFindingsStore } from '../stores/findings';
+import { useSelectionStore } from '../stores/selection';
+
+const Host = defineComponent({
+  setup() {
+    useEngineFeed();
+    return () => h('div');
+  },
+});
+
+describe('useEngineFeed', () => {
+  it('routes batches into the stores, switches sessions and drops batches of an old session', async () => {
+    const api = createFakeApi({ session: { id: 1, kind: 'file', path: 'a.pcap', totalBytes: 100 } });
+    const w = mountWith(Host, api);
+    await flushPromises();
+    const messages = useMessagesStore();
+    const connections = useConnectionsStore();
+    const capture = useCaptureStore();
+    const findings = useFindingsStore();
+    expect(capture.session.path).toBe('a.pcap');
+    // interfaces are listed at start; the loopback one is picked
+    expect(capture.iface).toBe('lo');
+
+    api.emitBatch(
+      batchOf(1, [makeRow(0), makeRow(1)], {
+        connections: [makeConn(2, { websocket: false }), makeConn(1)],
+        findings: [{ id: 'tcp-gap', severity: 'warning', conn: 1, ts: 1, packet: 3, text: 'gap', index: 1 }],
+      }),
+    );
+    expect(messages.count).toBe(2);
+    expect(connections.list.map((c) => c.id)).toEqual([1, 2]);
+    expect(findings.counts.warning).toBe(1);
+
+    await useSelectionStore().selectMessage(1);
+    api.emitSession({ id: 2, kind: 'file', path: 'b.pcap', totalBytes: 5 });
+    expect(messages.count).toBe(0);
+    expect(connections.list).toEqual([]);
+    expect(findings.list).toEqual([]);
+    expect(useSelectionStore().index).toBeNull();
+
+    api.emitBatch(batchOf(1, [makeRow(0)]));
+    expect(messages.count).toBe(0);
+    api.emitBatch(batchOf(2, [makeRow(0, { preview: 'new session' })]));
+    expect(messages.rows[0].preview).toBe('new session');
+    // a batch from a newer session than the last session event switches too
+    api.emitBatch(batchOf(3, [makeRow(0), makeRow(1), makeRow(2)]));
+    expect(messages.count).toBe(3);
+    expect(capture.session.id).toBe(3);
+    w.unmount();
+  });
+
+  it('shows capture status and errors, and unsubscribes when its component goes away', async () => {
+    const api = createFakeApi();
+    const w = mountWith(Host, api);
+    await flushPromises();
+    expect(api.listenerCount()).toBe(5);
+    const capture = useCaptureStore();
+    api.emitCaptureStatus({ state: 'running', iface: 'lo', backend: 'cap', packets: 10, bytes: 900, drops: null, file: '/tmp/x.pcapng' });
+    expect(capture.running).toBe(true);
+    api.emitError({ code: 'engine-crashed', message: 'The engine stopped.' });
+    expect(capture.errors.map((e) => e.code)).toEqual(['engine-crashed']);
+    api.emitProgress({ bytesRead: 50, totalBytes: 100, packets: 7, done: false });
+    expect(capture.loading).toBe(true);
+    w.unmount();
+    expect(api.listenerCount()).toBe(0);
+  });
+});
