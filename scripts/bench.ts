@@ -2,7 +2,7 @@
  * Offline benchmark: wsscope's decoder against tshark on the same generated captures.
  *
  *   npm run bench -- [--size MB] [--deflate-size MB] [--seed N] [--connections N]
- *                    [--keep] [--skip-tshark] [--json FILE]
+ *                    [--runs N] [--keep] [--skip-tshark] [--json FILE]
  *
  * 1. Generates (or reuses, keyed by seed, size and connection count) a plain capture and a
  *    permessage-deflate capture in bench-data/ with scripts/gen-capture.ts; sizes are in
@@ -10,7 +10,8 @@
  * 2. Times, one after the other on the same file (page cache warmed by the first read):
  *    - floor: reading the file alone (scripts/lib/read-child.ts, 1 MiB chunks like FileSource);
  *    - wsscope: `analyzeFile` in a child (scripts/lib/decode-child.ts) that reports its decode
- *      time, and the process's wall time and peak RSS measured from outside;
+ *      time, and the process's wall time and peak RSS measured from outside; once bundled
+ *      with esbuild into plain JS (as an app ships it) and once through tsx (as in development);
  *    - wsscope CLI: `node --import tsx bin/wsscope.ts read FILE --summary` (when it runs);
  *    - tshark: `tshark -r FILE -Y websocket -T fields -e frame.number -e websocket.opcode`
  *      (full dissection with TCP reassembly, unmasking and inflation), output to /dev/null;
@@ -18,16 +19,19 @@
  * 3. Checks correctness in a separate, untimed run: wsscope's message and frame counts equal
  *    the truth sidecar, every connection's per-direction payload SHA-256 matches, and the
  *    clean capture yields no findings.
+ *    Every timed measurement runs --runs times (default 2) and the fastest run counts.
  * 4. Prints a table (wall s, MB/s, messages/s, peak RSS MB), the wsscope/tshark ratios and
  *    whether the targets hold: >= 10x tshark's throughput, peak RSS <= 300 MB.
  *
  * Memory: the bench process holds only results; every measured program runs as a child.
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateCapture, truthPath, type CaptureTruth } from './gen-capture';
-import { hasGnuTime, measure, type Measured } from './lib/measure';
+import { hasGnuTime, measure, measureBest, type Measured } from './lib/measure';
 import type { DecodeChildResult } from './lib/decode-child';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -43,11 +47,13 @@ interface Options {
   connections: number;
   keep: boolean;
   skipTshark: boolean;
+  /** timed runs per measurement; the fastest counts */
+  runs: number;
   json?: string;
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { size: 200, deflateSize: 100, seed: 1, connections: 128, keep: false, skipTshark: false };
+  const o: Options = { size: 200, deflateSize: 100, seed: 1, connections: 128, keep: false, skipTshark: false, runs: 2 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const num = (): number => {
@@ -59,11 +65,12 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--deflate-size') o.deflateSize = num();
     else if (a === '--seed') o.seed = num();
     else if (a === '--connections') o.connections = num();
+    else if (a === '--runs') o.runs = Math.max(1, Math.floor(num()));
     else if (a === '--keep') o.keep = true;
     else if (a === '--skip-tshark') o.skipTshark = true;
     else if (a === '--json') o.json = argv[++i];
     else if (a === '-h' || a === '--help') {
-      console.log('npm run bench -- [--size MB] [--deflate-size MB] [--seed N] [--connections N] [--keep] [--skip-tshark] [--json FILE]');
+      console.log('npm run bench -- [--size MB] [--deflate-size MB] [--seed N] [--connections N] [--runs N] [--keep] [--skip-tshark] [--json FILE]');
       process.exit(0);
     } else throw new Error(`unknown option ${a}`);
   }
@@ -85,6 +92,25 @@ async function ensureCapture(name: string, bytes: number, deflate: boolean, o: O
   return { file, truth };
 }
 
+/**
+ * Bundle scripts/lib/decode-child.ts and the engine into one ES module with esbuild (installed
+ * with tsx and vite), so the decoder can be timed as shipped, without tsx's start-up and
+ * on-the-fly transpiling. Returns undefined when esbuild is not there.
+ */
+function bundleDecodeChild(): string | undefined {
+  const esbuild = join(ROOT, 'node_modules', '.bin', 'esbuild');
+  const out = join(DATA, 'decode-child.mjs');
+  if (!existsSync(esbuild)) return undefined;
+  const r = spawnSync(esbuild, [join(ROOT, 'scripts/lib/decode-child.ts'), '--bundle', '--platform=node', '--format=esm', `--outfile=${out}`, '--log-level=error'], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  if (r.status !== 0) {
+    console.log(`esbuild bundle failed: ${r.stderr.toString().slice(0, 300)}`);
+    return undefined;
+  }
+  return out;
+}
+
 interface Row {
   name: string;
   wall: number;
@@ -101,6 +127,8 @@ interface FileResult {
   decodeSeconds?: number;
   wsscopeWall?: number;
   wsscopeRss?: number;
+  /** which wsscope process the ratios use */
+  wsscopeKind?: 'bundled JS' | 'tsx';
   tsharkWall?: number;
   tsharkRss?: number;
   tsharkStartup?: number;
@@ -119,31 +147,48 @@ function parseChild(m: Measured): DecodeChildResult {
   }
 }
 
-async function benchFile(label: string, file: string, truth: CaptureTruth, o: Options, tsharkStartup: number | undefined): Promise<FileResult> {
+async function benchFile(label: string, file: string, truth: CaptureTruth, o: Options, tsharkStartup: number | undefined, bundle: string | undefined): Promise<FileResult> {
   const res: FileResult = { label, file, bytes: truth.bytes, messages: truth.messages, rows: [], correctness: [], correct: false };
   console.log(`\n== ${label}: ${relative(ROOT, file)} (${(truth.bytes / MB).toFixed(1)} MB, ${truth.packets} packets, ${truth.connections} connections, ${truth.messages} messages)`);
 
   // floor; the first read also warms the page cache for everything after it
   await measure(...nodeTsx('scripts/lib/read-child.ts', [file]));
-  const floor = await measure(...nodeTsx('scripts/lib/read-child.ts', [file]), { captureStdout: true });
+  const floor = await measureBest(o.runs, ...nodeTsx('scripts/lib/read-child.ts', [file]), { captureStdout: true });
   const floorIn = JSON.parse(floor.stdout) as { seconds: number };
   res.rows.push({ name: 'read file only (floor, in-process)', wall: floorIn.seconds, peakRss: floor.peakRss });
 
-  // wsscope, timed run
-  const dm = await measure(...nodeTsx('scripts/lib/decode-child.ts', [file]), { captureStdout: true });
+  // wsscope, timed runs: bundled JS as an app ships it, then through tsx as in development
+  if (bundle) {
+    const bm = await measureBest(o.runs, process.execPath, [bundle, file], { captureStdout: true });
+    const b = parseChild(bm);
+    if (b.ok) {
+      res.decodeSeconds = b.decodeSeconds;
+      res.wsscopeWall = bm.wall;
+      res.wsscopeRss = bm.peakRss;
+      res.wsscopeKind = 'bundled JS';
+      res.rows.push({ name: 'wsscope analyzeFile (decode only)', wall: b.decodeSeconds, peakRss: b.maxRss, note: 'in-process time, bundled child' });
+      res.rows.push({ name: 'wsscope decode-child, bundled JS (process)', wall: bm.wall, peakRss: bm.peakRss, note: 'node + esbuild bundle' });
+    } else {
+      res.rows.push({ name: 'wsscope decode-child, bundled JS (process)', wall: NaN, peakRss: NaN, note: `failed: ${(b.error ?? '').slice(0, 80)}` });
+    }
+  }
+  const dm = await measureBest(o.runs, ...nodeTsx('scripts/lib/decode-child.ts', [file]), { captureStdout: true });
   const d = parseChild(dm);
   if (!d.ok) {
     res.correctness.push(`wsscope failed: ${d.error ?? 'unknown error'}`);
   } else {
-    res.decodeSeconds = d.decodeSeconds;
-    res.wsscopeWall = dm.wall;
-    res.wsscopeRss = dm.peakRss;
-    res.rows.push({ name: 'wsscope analyzeFile (decode only)', wall: d.decodeSeconds, peakRss: d.maxRss, note: 'in-process time' });
-    res.rows.push({ name: 'wsscope decode-child (process)', wall: dm.wall, peakRss: dm.peakRss, note: `incl. ${d.loadSeconds.toFixed(2)} s node+tsx+module load` });
+    if (res.decodeSeconds === undefined) {
+      res.decodeSeconds = d.decodeSeconds;
+      res.wsscopeWall = dm.wall;
+      res.wsscopeRss = dm.peakRss;
+      res.wsscopeKind = 'tsx';
+      res.rows.push({ name: 'wsscope analyzeFile (decode only)', wall: d.decodeSeconds, peakRss: d.maxRss, note: 'in-process time, tsx child' });
+    }
+    res.rows.push({ name: 'wsscope decode-child via tsx (process)', wall: dm.wall, peakRss: dm.peakRss, note: 'node --import tsx, transpiles at start' });
   }
 
   // wsscope CLI, as a user runs it
-  const cm = await measure(...nodeTsx('bin/wsscope.ts', ['read', file, '--summary']));
+  const cm = await measureBest(o.runs, ...nodeTsx('bin/wsscope.ts', ['read', file, '--summary']));
   if (cm.exitCode === 0) res.rows.push({ name: 'wsscope read --summary (CLI)', wall: cm.wall, peakRss: cm.peakRss });
   else res.rows.push({ name: 'wsscope read --summary (CLI)', wall: NaN, peakRss: NaN, note: `failed (exit ${cm.exitCode}): ${cm.stderr.split('\n').find((l) => /error/i.test(l))?.trim().slice(0, 80) ?? ''}` });
 
@@ -167,7 +212,7 @@ async function benchFile(label: string, file: string, truth: CaptureTruth, o: Op
   }
 
   if (!o.skipTshark) {
-    const tm = await measure('tshark', ['-r', file, '-Y', 'websocket', '-T', 'fields', '-e', 'frame.number', '-e', 'websocket.opcode']);
+    const tm = await measureBest(o.runs, 'tshark', ['-r', file, '-Y', 'websocket', '-T', 'fields', '-e', 'frame.number', '-e', 'websocket.opcode']);
     if (tm.exitCode !== 0) {
       res.rows.push({ name: 'tshark -Y websocket -T fields', wall: NaN, peakRss: NaN, note: `exit ${tm.exitCode}` });
     } else {
@@ -200,9 +245,9 @@ function report(r: FileResult): string[] {
     const startup = r.tsharkStartup ?? 0;
     const decRatio = (r.tsharkWall - startup) / r.decodeSeconds;
     const rssRatio = (r.wsscopeRss ?? NaN) / r.tsharkRss!;
-    out.push(`- throughput, process vs process: wsscope ${procRatio.toFixed(1)}x tshark`);
+    out.push(`- throughput, process vs process (wsscope ${r.wsscopeKind ?? ''}): wsscope ${procRatio.toFixed(1)}x tshark`);
     out.push(`- throughput, decode only (tshark minus its ${startup.toFixed(2)} s start-up): wsscope ${decRatio.toFixed(1)}x tshark`);
-    out.push(`- peak RSS: wsscope ${f1((r.wsscopeRss ?? NaN) / MB)} MB = ${rssRatio.toFixed(2)} x tshark's ${f1(r.tsharkRss! / MB)} MB`);
+    out.push(`- peak RSS (wsscope ${r.wsscopeKind ?? ''} process): wsscope ${f1((r.wsscopeRss ?? NaN) / MB)} MB = ${rssRatio.toFixed(2)} x tshark's ${f1(r.tsharkRss! / MB)} MB`);
     out.push(`- target >= ${TARGET_RATIO}x tshark: ${procRatio >= TARGET_RATIO ? 'holds' : 'MISSED'} (process), ${decRatio >= TARGET_RATIO ? 'holds' : 'MISSED'} (decode only)`);
   }
   if (r.wsscopeRss !== undefined) out.push(`- target peak RSS <= ${TARGET_RSS / MB} MB: ${r.wsscopeRss <= TARGET_RSS ? 'holds' : 'MISSED'}`);
@@ -213,6 +258,7 @@ function report(r: FileResult): string[] {
 
 async function main(): Promise<void> {
   const o = parseArgs(process.argv.slice(2));
+  const load = loadavg();
   mkdirSync(DATA, { recursive: true });
   if (!hasGnuTime()) console.log('note: /usr/bin/time not found (apt package "time"); peak RSS from polling /proc/PID/status VmHWM');
   const captures: Array<{ label: string; file: string; truth: CaptureTruth }> = [];
@@ -225,14 +271,16 @@ async function main(): Promise<void> {
     tiny = join(DATA, 'tiny.pcap');
     await generateCapture({ out: tiny, bytes: 2000, connections: 1, seed: 1 });
     await measure('tshark', ['-r', tiny, '-Y', 'websocket']);
-    tsharkStartup = (await measure('tshark', ['-r', tiny, '-Y', 'websocket', '-T', 'fields', '-e', 'frame.number', '-e', 'websocket.opcode'])).wall;
+    tsharkStartup = (await measureBest(3, 'tshark', ['-r', tiny, '-Y', 'websocket', '-T', 'fields', '-e', 'frame.number', '-e', 'websocket.opcode'])).wall;
   }
 
   const results: FileResult[] = [];
-  for (const c of captures) results.push(await benchFile(c.label, c.file, c.truth, o, tsharkStartup));
+  const bundle = bundleDecodeChild();
+  for (const c of captures) results.push(await benchFile(c.label, c.file, c.truth, o, tsharkStartup, bundle));
 
   const lines = [
-    `wsscope offline benchmark, ${new Date().toISOString().slice(0, 10)}, node ${process.version}, seed ${o.seed}, ${o.connections} connections per capture`,
+    `wsscope offline benchmark, ${new Date().toISOString().slice(0, 10)}, node ${process.version}, seed ${o.seed}, ${o.connections} connections per capture, best of ${o.runs} runs`,
+    `machine: ${cpus().length} x ${cpus()[0]?.model ?? '?'}, load average at start ${load.map((l) => l.toFixed(1)).join(' ')}`,
     tsharkStartup !== undefined ? `tshark start-up (one tiny capture): ${tsharkStartup.toFixed(2)} s` : 'tshark skipped',
     '',
   ];
@@ -246,6 +294,7 @@ async function main(): Promise<void> {
       rmSync(truthPath(c.file), { force: true });
     }
   }
+  if (bundle) rmSync(bundle, { force: true });
   if (tiny) {
     rmSync(tiny, { force: true });
     rmSync(truthPath(tiny), { force: true });

@@ -4,6 +4,7 @@
  * loaded), `process.resourceUsage().maxRSS`, and event counts.
  *
  *   node --import tsx scripts/lib/decode-child.ts FILE [--verify FILE.truth.json]
+ *   node bench-data/decode-child.mjs FILE      (bundled by the bench with esbuild)
  *
  * With --verify it also hashes every text/binary message payload per connection and
  * direction and compares with the generator's truth (see scripts/gen-capture.ts), which
@@ -16,8 +17,6 @@ import { createHash, type Hash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { EngineEvent, SummaryEvent } from '../../shared/events';
 import type { CaptureTruth } from '../gen-capture';
-
-type AnalyzeFile = (path: string, emit: (ev: EngineEvent) => void, opts?: object) => Promise<SummaryEvent>;
 
 export interface DecodeChildResult {
   ok: boolean;
@@ -56,13 +55,8 @@ async function main(argv: string[]): Promise<DecodeChildResult> {
     return res;
   }
   const t0 = performance.now();
-  // resolved at run time so this script type-checks before the engine's pipeline exists
-  const pipelineUrl = new URL('../../engine/pipeline.ts', import.meta.url).href;
-  const mod = (await import(pipelineUrl)) as { analyzeFile?: AnalyzeFile };
-  if (typeof mod.analyzeFile !== 'function') {
-    res.error = 'engine/pipeline.ts exports no analyzeFile';
-    return res;
-  }
+  // loaded here (not at the top) so the load time is measured apart from the decode
+  const { analyzeFile } = await import('../../engine/pipeline');
   const t1 = performance.now();
   res.loadSeconds = (t1 - t0) / 1000;
 
@@ -98,7 +92,7 @@ async function main(argv: string[]): Promise<DecodeChildResult> {
         break;
     }
   };
-  res.summary = await mod.analyzeFile(file, emit);
+  res.summary = await analyzeFile(file, emit);
   res.decodeSeconds = (performance.now() - t1) / 1000;
   res.maxRss = process.resourceUsage().maxRSS * 1024;
 
