@@ -50,7 +50,8 @@ describe('App', () => {
     api.emitBatch(
       batchOf(1, api.rows.slice(), {
         connections: [makeConn(1), makeConn(2)],
-        findings: [{ id: 'invalid-utf8', severity: 'error', conn: 1, ts: 1, packet: 9, text: 'bad utf-8', index: 2 }],
+        // the finding's own index is 0; it is about the client frame sent at message 2's time
+        findings: [{ id: 'invalid-utf8', severity: 'error', conn: 1, dir: 'client', ts: api.rows[2].ts, packet: 9, text: 'bad utf-8', index: 0 }],
       }),
     );
     await nextTick();

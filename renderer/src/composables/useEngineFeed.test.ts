@@ -28,6 +28,8 @@ describe('useEngineFeed', () => {
     const capture = useCaptureStore();
     const findings = useFindingsStore();
     expect(capture.session.path).toBe('a.pcap');
+    // a page that connects after the file was opened reads it again to receive every batch
+    expect(api.calls.filter((c) => c.name === 'openFile').map((c) => c.args[0])).toEqual(['a.pcap']);
     // interfaces are listed at start; the loopback one is picked
     expect(capture.iface).toBe('lo');
 

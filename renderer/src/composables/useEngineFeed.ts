@@ -70,7 +70,13 @@ export function useEngineFeed(): { ready: Promise<void> } {
 
   const ready = (async () => {
     const r = await api.currentSession();
-    if (r.ok) onSession(r.value);
+    if (r.ok) {
+      onSession(r.value);
+      // Batches are pushed once, to whoever listens: a page that connects after a file was
+      // opened (`wsscope serve FILE`, a reload) missed them and no call fetches rows, so it
+      // reads the file again to receive every row.
+      if (r.value.kind === 'file' && r.value.path) await capture.openPath(r.value.path);
+    }
     await capture.loadInterfaces();
   })();
   return { ready };

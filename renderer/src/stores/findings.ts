@@ -1,7 +1,6 @@
 /**
- * Findings of the current session, in arrival order, in a `shallowRef` appended per batch.
- * `FindingRow.index` links a finding to its message; `messageIndexOf` falls back to the first
- * message of the same connection at or after the finding's time when that link is missing.
+ * Findings of the current session, in arrival order, in a `shallowRef` appended per batch,
+ * with per-severity counts kept incrementally.
  */
 import { defineStore } from 'pinia';
 import { markRaw, ref, shallowRef, triggerRef } from 'vue';
@@ -32,11 +31,13 @@ export const useFindingsStore = defineStore('findings', () => {
     counts.value = { error: 0, warning: 0, info: 0 };
   }
 
-  /** The message a finding is about, or -1 when the session holds none for it. */
+  /**
+   * The message a finding is about, or -1. `FindingRow.index` numbers the finding itself, so
+   * the link goes by connection, direction and time: a frame-level finding carries the time of
+   * its frame, and the message that frame belongs to completes at or after it.
+   */
   function messageIndexOf(f: FindingRow): number {
-    const pos = messages.positionOfIndex(f.index);
     const rows = messages.rows;
-    if (pos >= 0 && rows[pos].conn === f.conn) return rows[pos].index;
     if (rows.length === 0) return -1;
     for (let p = messages.positionAtTime(f.ts); p >= 0 && p < rows.length; p++) {
       if (rows[p].conn === f.conn && (f.dir === undefined || rows[p].dir === f.dir)) return rows[p].index;
