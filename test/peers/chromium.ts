@@ -13,7 +13,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { chromium, type Browser } from 'playwright-core';
-import { encodeMessages, type Peer, type PeerMessage } from './peer';
+import { PeerLog, encodeMessages, type Peer } from './peer';
 
 export const CHROMIUM = '/usr/bin/chromium';
 const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
@@ -67,8 +67,8 @@ export async function startChromiumClient(o: ChromiumOptions): Promise<Peer> {
     browser = null;
     await new Promise<void>((r) => http.close(() => r()));
   };
-  const sent: PeerMessage[] = [];
-  const received: PeerMessage[] = [];
+  const log = new PeerLog();
+  const { sent, received } = log;
   let resolveDone!: () => void;
   let rejectDone!: (e: Error) => void;
   const done = new Promise<void>((res, rej) => {
@@ -81,7 +81,7 @@ export async function startChromiumClient(o: ChromiumOptions): Promise<Peer> {
     const page = await browser.newPage();
     const timer = setTimeout(() => rejectDone(new Error(`chromium client: not done within ${o.timeoutMs ?? 30_000} ms (sent ${sent.length}, received ${received.length})`)), o.timeoutMs ?? 30_000);
     await page.exposeFunction('peerLog', (m: { ev: string; opcode?: number; b64?: string; message?: string }) => {
-      if (m.ev === 'sent' || m.ev === 'received') (m.ev === 'sent' ? sent : received).push({ opcode: m.opcode ?? 0, data: new Uint8Array(Buffer.from(m.b64 ?? '', 'base64')) });
+      if (m.ev === 'sent' || m.ev === 'received') log.add(m.ev, m.opcode ?? 0, m.b64 ?? '');
       else if (m.ev === 'done') {
         clearTimeout(timer);
         resolveDone();
@@ -96,7 +96,7 @@ export async function startChromiumClient(o: ChromiumOptions): Promise<Peer> {
     throw e;
   }
   const pid = childPid(/chrom/);
-  return { port: httpPort, pid, sent, received, done, stop: closeAll };
+  return { port: httpPort, pid, sent, received, done, sentCount: (n, t) => log.sentCount(n, 'chromium client', t), stop: closeAll };
 }
 
 /** pid of this process's child whose command line matches (playwright's Browser hides it). */

@@ -42,7 +42,40 @@ export interface Peer {
   readonly received: PeerMessage[];
   /** clients: resolves when the conversation ended (close handshake done); servers: on exit */
   readonly done: Promise<void>;
+  /** resolves once this peer has logged `n` sent messages (a server's log can trail the client's `done`) */
+  sentCount(n: number, timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
+}
+
+/** The message log of one peer, with waiters on its length. */
+export class PeerLog {
+  readonly sent: PeerMessage[] = [];
+  readonly received: PeerMessage[] = [];
+  private waiters: Array<{ n: number; resolve: () => void }> = [];
+
+  add(ev: 'sent' | 'received', opcode: number, b64: string): void {
+    (ev === 'sent' ? this.sent : this.received).push({ opcode, data: new Uint8Array(Buffer.from(b64, 'base64')) });
+    if (ev !== 'sent') return;
+    this.waiters = this.waiters.filter((w) => {
+      if (this.sent.length < w.n) return true;
+      w.resolve();
+      return false;
+    });
+  }
+
+  sentCount(n: number, what: string, timeoutMs = 20_000): Promise<void> {
+    if (this.sent.length >= n) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`${what}: ${this.sent.length} of ${n} messages sent after ${timeoutMs} ms`)), timeoutMs);
+      this.waiters.push({
+        n,
+        resolve: () => {
+          clearTimeout(t);
+          resolve();
+        },
+      });
+    });
+  }
 }
 
 export type PeerImpl = 'node-ws' | 'python';
@@ -81,8 +114,8 @@ interface LogLine {
 
 /** Wraps a peer child process that speaks the JSON-lines log protocol. */
 export function attachPeer(child: ChildProcess, what: string, role: 'server' | 'client', timeoutMs: number, onStop?: () => Promise<void>): Promise<Peer> {
-  const sent: PeerMessage[] = [];
-  const received: PeerMessage[] = [];
+  const log = new PeerLog();
+  const { sent, received } = log;
   let stderr = '';
   child.stderr?.setEncoding('utf8');
   child.stderr?.on('data', (s: string) => {
@@ -109,6 +142,7 @@ export function attachPeer(child: ChildProcess, what: string, role: 'server' | '
       sent,
       received,
       done,
+      sentCount: (n, timeoutMs) => log.sentCount(n, what, timeoutMs),
       stop: async () => {
         clearTimeout(timer);
         if (onStop) await onStop();
@@ -130,7 +164,7 @@ export function attachPeer(child: ChildProcess, what: string, role: 'server' | '
         if (role === 'server') clearTimeout(timer);
         resolve(peer);
       } else if (m.ev === 'sent' || m.ev === 'received') {
-        (m.ev === 'sent' ? sent : received).push({ opcode: m.opcode ?? 0, data: new Uint8Array(Buffer.from(m.b64 ?? '', 'base64')) });
+        log.add(m.ev, m.opcode ?? 0, m.b64 ?? '');
       } else if (m.ev === 'done') {
         clearTimeout(timer);
         resolveDone();
@@ -151,10 +185,13 @@ export function attachPeer(child: ChildProcess, what: string, role: 'server' | '
 }
 
 export function startPeer(o: PeerOptions): Promise<Peer> {
-  const args = [o.role, String(o.port ?? 0), o.deflate ? 'deflate' : 'plain', encodeMessages(o.messages ?? []), o.path ?? '/'];
+  // messages travel on stdin (one JSON line): argv is too small for big test messages
+  const args = [o.role, String(o.port ?? 0), o.deflate ? 'deflate' : 'plain', o.path ?? '/'];
   const child =
     o.impl === 'node-ws'
-      ? spawn(process.execPath, ['--import', 'tsx', join(here, 'ws-node.ts'), ...args], { stdio: ['ignore', 'pipe', 'pipe'], cwd: REPO })
-      : spawn(PYTHON, [join(here, 'ws_python.py'), ...args], { stdio: ['ignore', 'pipe', 'pipe'], cwd: REPO });
+      ? spawn(process.execPath, ['--import', 'tsx', join(here, 'ws-node.ts'), ...args], { stdio: ['pipe', 'pipe', 'pipe'], cwd: REPO })
+      : spawn(PYTHON, [join(here, 'ws_python.py'), ...args], { stdio: ['pipe', 'pipe', 'pipe'], cwd: REPO });
+  child.stdin!.on('error', () => {}); // a peer that died early is reported by attachPeer
+  child.stdin!.end(`${encodeMessages(o.messages ?? [])}\n`);
   return attachPeer(child, `${o.impl} ${o.role}`, o.role, o.timeoutMs ?? 30_000);
 }

@@ -1,12 +1,14 @@
 /**
  * npm `ws` peer program (see ./peer.ts for the protocol):
- *   tsx ws-node.ts server|client PORT deflate|plain MESSAGES_JSON PATH
+ *   node --import tsx ws-node.ts server|client PORT deflate|plain PATH   (MESSAGES_JSON on stdin)
  * Server: echoes each message with its opcode. Client: sends MESSAGES in order, waits for as
  * many echoes, closes with 1000 "done". Logs JSON lines on stdout.
  */
+import { readFileSync } from 'node:fs';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 
-const [role, portArg, deflateArg, messagesArg, path] = process.argv.slice(2);
+const [role, portArg, deflateArg, path] = process.argv.slice(2);
+const messagesArg = readFileSync(0, 'utf8');
 const deflate = deflateArg === 'deflate';
 const log = (o: object): void => void process.stdout.write(`${JSON.stringify(o)}\n`);
 const b64 = (d: RawData): string => (Array.isArray(d) ? Buffer.concat(d) : Buffer.from(d as Buffer)).toString('base64');
@@ -43,12 +45,7 @@ if (role === 'server') {
     log({ ev: 'received', opcode: isBinary ? 2 : 1, b64: b64(data) });
     if (++echoes === messages.length) ws.close(1000, 'done');
   });
-  ws.on('close', () => {
-    log({ ev: 'done' });
-    process.exit(0);
-  });
-  ws.on('error', (e) => {
-    log({ ev: 'error', message: e.message });
-    process.exit(1);
-  });
+  // exit only once the last log line is out (stdout to a pipe is asynchronous)
+  ws.on('close', () => void process.stdout.write(`${JSON.stringify({ ev: 'done' })}\n`, () => process.exit(0)));
+  ws.on('error', (e) => void process.stdout.write(`${JSON.stringify({ ev: 'error', message: e.message })}\n`, () => process.exit(1)));
 }

@@ -1,5 +1,5 @@
 """python3-websockets peer program (see ./peer.ts for the protocol):
-    python3 ws_python.py server|client PORT deflate|plain MESSAGES_JSON PATH
+    python3 ws_python.py server|client PORT deflate|plain PATH   (MESSAGES_JSON on stdin)
 Server: echoes each message with its opcode. Client: sends MESSAGES in order, waits for as
 many echoes, closes with 1000 "done". Logs JSON lines on stdout.
 """
@@ -11,7 +11,8 @@ import sys
 
 import websockets
 
-role, port, mode, messages_json, path = sys.argv[1:6]
+role, port, mode, path = sys.argv[1:5]
+messages_json = sys.stdin.readline()
 compression = "deflate" if mode == "deflate" else None
 
 
