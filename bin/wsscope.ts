@@ -1,4 +1,3 @@
-#!/usr/bin/env -S node --import tsx
 /**
  * The wsscope command line. Subcommands load their modules lazily so `read` never loads
  * the capture addon and `capture` never loads the UI server.

@@ -98,8 +98,10 @@ class TcpConn {
     readonly b: Endpoint,
     maxBufferedBytes: number,
   ) {
-    this.ra = new TcpReassembler(this.sinkFor('a'), { maxBufferedBytes });
-    this.rb = new TcpReassembler(this.sinkFor('b'), { maxBufferedBytes });
+    // conflictWindow: keep the last 64 KiB delivered per direction so a retransmission that
+    // differs from what was already delivered is flagged too (about 0.2 us per segment).
+    this.ra = new TcpReassembler(this.sinkFor('a'), { maxBufferedBytes, conflictWindow: 65536 });
+    this.rb = new TcpReassembler(this.sinkFor('b'), { maxBufferedBytes, conflictWindow: 65536 });
   }
 
   dirOf(side: Side): Direction {
@@ -239,6 +241,9 @@ export class Pipeline {
     const meta: ChunkMeta = { ts: rec.ts, packet: rec.no };
     if (conn.clientSide) this.ensureAnnounced(conn, meta);
     (side === 'a' ? conn.ra : conn.rb).segment(d.seq, d.flags, d.payload, d.missing, meta);
+    // RFC 9293 3.10.7.4: a reset aborts the whole connection, so the other direction ends too
+    // (what it had buffered is delivered first, holes as skips).
+    if ((d.flags & TCP_RST) !== 0) (side === 'a' ? conn.rb : conn.ra).flush(meta);
     if ((d.flags & (TCP_FIN | TCP_RST)) !== 0 && !conn.clientSide) {
       // a connection that ends before any role evidence: fall back to ports
       this.decideRoles(conn, side, new Uint8Array(0));

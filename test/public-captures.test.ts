@@ -21,6 +21,7 @@ const CAPTURES = existsSync(DIR) ? DIR : ALT;
 
 interface TsharkFrame {
   frame_number: number;
+  tcp_stream: number;
   index_in_packet: number;
   src: string;
   dst: string;
@@ -59,7 +60,34 @@ const WS_PORTS: Record<string, number[]> = {
  * Places where wsscope and tshark 4.0 disagree and wsscope is right (checked against the
  * bytes). Key: file -> message key "stream/dir/itemIndex" -> why.
  */
-const TSHARK_WRONG: Record<string, Record<string, string>> = {};
+const TSHARK_WRONG: Record<string, Record<string, string>> = {
+  'eririmba-socket.io-sample__websocket.pcap': {
+    '3/c2s/0':
+      'RSV1 is set (compressed) but the handshake, and so the earlier messages whose window this one refers to, was not captured: ' +
+      'tshark shows the 4 compressed bytes (22 20 0f 00) as if they were the text; the raw DEFLATE block refers back into a window ' +
+      'that is not in the capture ("invalid distance too far back"), so wsscope reports decompression-failed and keeps no invented text.',
+  },
+};
+
+/**
+ * Frames wsscope decodes and tshark does not, because their connection's handshake is not in
+ * the capture (tshark decodes WebSocket only after an Upgrade, or with Decode As). Each was
+ * checked by hand against the bytes: key = file, value = packets and why.
+ */
+const EXTRA_FRAMES: Record<string, { packets: number[]; why: string }> = {
+  'ndn-tools__ipv4-websocket-segmented.pcap': {
+    packets: [1, 3],
+    why: 'the close handshake of an earlier connection: 88 82 + key (masked close 1001) from the client, 88 02 03 e9 from the server',
+  },
+  'ndn-tools__ipv6-websocket-segmented.pcap': {
+    packets: [],
+    why: 'the same capture over IPv6',
+  },
+  'onewesong-websocket_test__websocket.pcap': {
+    packets: [1],
+    why: 'a leftover masked text frame "\\n" (81 81 + key + 1 byte) of an earlier session with the same server, then RST',
+  },
+};
 
 /** Findings each capture must produce (id -> direction or 'any'). */
 const EXPECTED_FINDINGS: Record<string, Array<[string, 'client' | 'server' | 'any']>> = {
@@ -126,7 +154,15 @@ describe.each(files)('%s', (file) => {
 
   it('decodes the same frames as tshark, bit for bit', () => {
     const theirs = [...t.tshark.frames].sort((a, b) => a.frame_number - b.frame_number || a.index_in_packet - b.index_in_packet);
-    const ours = d.frames.map((f) => {
+    const extra = new Set(EXTRA_FRAMES[file]?.packets ?? []);
+    const mine = d.frames.filter((f) => !extra.has(f.packet));
+    // the extra frames exist, on a connection with no handshake
+    for (const p of extra) {
+      const f = d.frames.find((x) => x.packet === p);
+      expect(f, `extra frame in packet ${p}`).toBeDefined();
+      expect(d.handshakes.some((h) => h.conn === f!.conn)).toBe(false);
+    }
+    const ours = mine.map((f) => {
       const [src, dst] = srcDst(d, f.conn, f.dir);
       return { packet: f.packet, src, dst, fin: f.fin, rsv: (+f.rsv1 << 2) | (+f.rsv2 << 1) | +f.rsv3, opcode: f.opcode, masked: f.masked, length: f.length, maskKey: f.maskKey };
     });
@@ -148,13 +184,17 @@ describe.each(files)('%s', (file) => {
     const wrong = TSHARK_WRONG[file] ?? {};
     // map tshark (stream, direction) to our (conn, dir) via the stream's endpoints
     for (const group of t.tshark.messages) {
-      const flow = t.flows.tcp.find((f) => f.tcp_stream === group.tcp_stream)!;
+      // tshark leaves client/server null on streams without SYN or request; take the
+      // sender of the group's first frame instead
+      const firstFrame = group.items.flatMap((i) => i.frames)[0];
+      const tf = t.tshark.frames.find((f) => f.frame_number === firstFrame && f.tcp_stream === group.tcp_stream)!;
+      const sender = tf.src;
+      const receiver = tf.dst;
       const conn = [...d.conns.values()].find(
-        (c) => (c.client === flow.client && c.server === flow.server) || (c.client === flow.server && c.server === flow.client),
+        (c) => (c.client === sender && c.server === receiver) || (c.client === receiver && c.server === sender),
       );
       expect(conn, `connection for tcp stream ${group.tcp_stream}`).toBeDefined();
-      const weAreSame = conn!.client === flow.client;
-      const dir = (group.direction === 'c2s') === weAreSame ? 'client' : 'server';
+      const dir = conn!.client === sender ? 'client' : 'server';
       const ours = d.messages.filter((m) => m.conn === conn!.id && m.dir === dir);
       expect(ours.length, `messages ${group.tcp_stream}/${group.direction}`).toBe(group.items.length);
       group.items.forEach((item, i) => {
@@ -171,6 +211,18 @@ describe.each(files)('%s', (file) => {
         expect(m.length, key).toBe(item.len);
         expect(sha256(m.data), key).toBe(item.sha256);
       });
+    }
+  });
+
+  if (TSHARK_WRONG[file]) it('is right where tshark 4.0 is wrong', () => {
+    if (file === 'eririmba-socket.io-sample__websocket.pcap') {
+      const m = d.messages.find((x) => x.packet === 10)!;
+      expect(m.compressed).toBe(true);
+      expect(m.truncated).toBe(true);
+      expect(m.data.length).toBe(0);
+      const f = d.findings.find((x) => x.id === 'decompression-failed');
+      expect(f?.packet).toBe(10);
+      expect(f?.dir).toBe('client');
     }
   });
 
