@@ -1,0 +1,165 @@
+/**
+ * The main window and the `app://` protocol that serves the built renderer to it.
+ *
+ * Security settings (Electron's security checklist, https://www.electronjs.org/docs/latest/tutorial/security):
+ * context isolation, sandbox, no Node in the renderer, web security on, no <webview>, no
+ * navigation away from the app, no new windows, every permission request denied, and a
+ * strict CSP on every app:// response. Captured payloads are hostile; the renderer shows
+ * them, so it gets no power beyond the preload's `window.api`.
+ *
+ * Only `import type` from electron here: the wiring takes its dependencies as arguments so
+ * tests pass small fakes.
+ */
+import { readFileSync, realpathSync, statSync } from 'node:fs';
+import { extname, normalize, resolve, sep } from 'node:path';
+import type { BrowserWindowConstructorOptions, Event as ElectronEvent, HandlerDetails, Session, WindowOpenHandlerResponse } from 'electron';
+
+export const APP_SCHEME = 'app';
+export const APP_HOST = 'wsscope';
+export const APP_ORIGIN = `${APP_SCHEME}://${APP_HOST}`;
+export const APP_URL = `${APP_ORIGIN}/index.html`;
+
+/** The renderer's CSP in the desktop app: IPC only, so no network at all. */
+export const APP_CSP = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data: blob:",
+  "font-src 'self'",
+  "connect-src 'self'",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+/** Privileges of app:// (register with protocol.registerSchemesAsPrivileged before ready). */
+export const APP_SCHEME_PRIVILEGES = [
+  { scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true, corsEnabled: false, stream: true } },
+];
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.woff2': 'font/woff2',
+  '.map': 'application/json',
+};
+
+function notFound(): Response {
+  return new Response('Not found', { status: 404, headers: { 'Content-Type': 'text/plain', 'X-Content-Type-Options': 'nosniff' } });
+}
+
+/**
+ * The app:// handler: files of `root` only (no traversal, no listing, other hosts 404),
+ * with the CSP and nosniff headers.
+ */
+export function appProtocolHandler(root: string): (req: { url: string; method?: string }) => Response {
+  let realRoot = '';
+  return (req) => {
+    let url: URL;
+    try {
+      url = new URL(req.url);
+    } catch {
+      return notFound();
+    }
+    if (url.protocol !== `${APP_SCHEME}:` || url.host !== APP_HOST) return notFound();
+    if (req.method && req.method !== 'GET' && req.method !== 'HEAD') return notFound();
+    let pathname: string;
+    try {
+      pathname = decodeURIComponent(url.pathname);
+    } catch {
+      return notFound();
+    }
+    if (pathname.includes('\0') || pathname.includes('\\')) return notFound();
+    if (pathname === '/') pathname = '/index.html';
+    try {
+      realRoot ||= realpathSync(root);
+      const file = realpathSync(resolve(realRoot, '.' + normalize(pathname)));
+      if (!file.startsWith(realRoot + sep) || !statSync(file).isFile()) return notFound();
+      return new Response(readFileSync(file), {
+        status: 200,
+        headers: {
+          'Content-Type': TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream',
+          'Content-Security-Policy': APP_CSP,
+          'X-Content-Type-Options': 'nosniff',
+          'Cross-Origin-Opener-Policy': 'same-origin',
+        },
+      });
+    } catch {
+      return notFound();
+    }
+  };
+}
+
+/** The parts of BrowserWindow the app uses. */
+export interface WindowLike {
+  webContents: {
+    on(event: 'will-navigate', cb: (e: ElectronEvent, url: string) => void): unknown;
+    on(event: 'will-attach-webview', cb: (e: ElectronEvent) => void): unknown;
+    setWindowOpenHandler(h: (d: HandlerDetails) => WindowOpenHandlerResponse): void;
+    session: Pick<Session, 'setPermissionRequestHandler' | 'setPermissionCheckHandler'>;
+    send(channel: string, ...args: unknown[]): void;
+    isDestroyed(): boolean;
+    reload(): void;
+  };
+  once(event: 'ready-to-show', cb: () => void): unknown;
+  on(event: 'closed', cb: () => void): unknown;
+  show(): void;
+  loadURL(url: string): Promise<void>;
+  isDestroyed(): boolean;
+}
+
+export type BrowserWindowCtor<W extends WindowLike = WindowLike> = new (opts: BrowserWindowConstructorOptions) => W;
+
+export interface MainWindowOptions<W extends WindowLike> {
+  BrowserWindow: BrowserWindowCtor<W>;
+  preload: string;
+  /** page to load: APP_URL, or the dev server's URL in development */
+  url: string;
+  isDev: boolean;
+}
+
+export function windowOptions(preload: string, isDev: boolean): BrowserWindowConstructorOptions {
+  return {
+    width: 1400,
+    height: 900,
+    minWidth: 800,
+    minHeight: 500,
+    show: false,
+    title: 'wsscope',
+    webPreferences: {
+      preload,
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+      nodeIntegrationInWorker: false,
+      nodeIntegrationInSubFrames: false,
+      webSecurity: true,
+      allowRunningInsecureContent: false,
+      webviewTag: false,
+      navigateOnDragDrop: false,
+      spellcheck: false,
+      devTools: isDev,
+    },
+  };
+}
+
+export function createMainWindow<W extends WindowLike>(o: MainWindowOptions<W>): W {
+  const win = new o.BrowserWindow(windowOptions(o.preload, o.isDev));
+  const wc = win.webContents;
+  // the page never leaves the app: links and dropped files must not navigate it
+  wc.on('will-navigate', (e) => e.preventDefault());
+  wc.on('will-attach-webview', (e) => e.preventDefault());
+  wc.setWindowOpenHandler(() => ({ action: 'deny' }));
+  wc.session.setPermissionRequestHandler((_wc, _permission, cb) => cb(false));
+  wc.session.setPermissionCheckHandler(() => false);
+  win.once('ready-to-show', () => win.show());
+  void win.loadURL(o.url);
+  return win;
+}
