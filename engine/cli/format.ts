@@ -18,7 +18,6 @@ const C = { reset: '\x1b[0m', dim: '\x1b[2m', red: '\x1b[31m', yellow: '\x1b[33m
 
 /** Escape a string for a terminal: C0/C1 controls, DEL, bidi and zero-width controls as \u escapes. */
 export function escapeForTerminal(s: string): string {
-  // eslint-disable-next-line no-control-regex
   return s.replace(/[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]/g, (c) => {
     if (c === '\n') return '\\n';
     if (c === '\r') return '\\r';
