@@ -1,0 +1,96 @@
+/**
+ * Child-process side of the fuzz/corpus runner (forked by ./fuzz-runner with tsx loaded).
+ * One job at a time, over the IPC channel:
+ *  - `{ type: 'init', sources }`: read (and parse) the source captures once;
+ *  - `{ type: 'fuzz', id, seed, source }`: mutate source `source` with `seed` (./fuzz-mutate),
+ *    push it through CaptureParser (random chunk sizes) and the Pipeline, turn every event into
+ *    its wire form and JSON (as `wsscope read --json` does);
+ *  - `{ type: 'file', id, path, opts }`: `analyzeFile` on a file, collecting the golden form.
+ * Replies `{ id, status: 'ok' | 'crash', ms, rss, ... }`. An exception that escapes the engine
+ * is a crash (its stack is sent). Hangs and memory are watched by the parent, which kills us.
+ *
+ * Memory: sources stay loaded for the process's life; each job's buffers are dropped after it.
+ */
+import { readFileSync } from 'node:fs';
+import { CaptureFileError } from '../../engine/capture/file-source';
+import { analyzeFile, type AnalyzeOptions } from '../../engine/pipeline';
+import { decodeBytes } from './fuzz-decode';
+import { GoldenCollector } from './fuzz-golden';
+import { mutate, parseRecords, type ParsedRecord } from './fuzz-mutate';
+
+export type WorkerJob =
+  | { type: 'fuzz'; id: number; seed: number; source: number }
+  | { type: 'file'; id: number; path: string; opts?: AnalyzeOptions };
+
+export type WorkerInit = { type: 'init'; sources: string[] };
+
+export interface WorkerReply {
+  id: number;
+  status: 'ok' | 'crash';
+  ms: number;
+  /** resident set size after the job, MiB */
+  rss: number;
+  desc?: string;
+  error?: string;
+  golden?: import('./fuzz-golden').Golden;
+  events?: number;
+}
+
+interface Source {
+  bytes: Uint8Array;
+  recs: ParsedRecord[] | null | undefined;
+}
+
+const sources: Source[] = [];
+
+function send(m: unknown): void {
+  process.send!(m);
+}
+
+async function runJob(job: WorkerJob): Promise<WorkerReply> {
+  const t0 = performance.now();
+  const reply: WorkerReply = { id: job.id, status: 'ok', ms: 0, rss: 0 };
+  try {
+    if (job.type === 'fuzz') {
+      const s = sources[job.source]!;
+      if (s.recs === undefined) s.recs = parseRecords(s.bytes);
+      const m = mutate(s.bytes, s.recs, job.seed);
+      reply.desc = m.desc;
+      reply.events = decodeBytes(m.bytes, job.seed ^ 0x5bd1e995);
+    } else {
+      const col = new GoldenCollector();
+      try {
+        await analyzeFile(job.path, col.sink, job.opts ?? {});
+      } catch (e) {
+        if (!(e instanceof CaptureFileError)) throw e;
+        col.g.error = e.code;
+      }
+      reply.golden = col.g;
+    }
+  } catch (e) {
+    reply.status = 'crash';
+    reply.error = e instanceof Error ? (e.stack ?? e.message) : String(e);
+  }
+  reply.ms = performance.now() - t0;
+  reply.rss = process.memoryUsage.rss() / 1048576;
+  return reply;
+}
+
+process.on('message', (m: WorkerInit | WorkerJob) => {
+  if (m.type === 'init') {
+    sources.length = 0;
+    for (const p of m.sources) sources.push({ bytes: new Uint8Array(readFileSync(p)), recs: undefined });
+    send({ ready: true });
+    return;
+  }
+  void runJob(m).then(send);
+});
+
+process.on('uncaughtException', (e) => {
+  send({ id: -1, status: 'crash', ms: 0, rss: 0, error: `uncaught: ${e.stack ?? e.message}` });
+  process.exit(70);
+});
+process.on('unhandledRejection', (e) => {
+  send({ id: -1, status: 'crash', ms: 0, rss: 0, error: `unhandled rejection: ${e instanceof Error ? e.stack : String(e)}` });
+  process.exit(70);
+});
