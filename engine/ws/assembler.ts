@@ -220,7 +220,15 @@ export class MessageAssembler implements FrameSink {
       length = data.length;
       if (r.partial) truncated = true;
       if (r.error === 'limit') after.push(['decompressed-size-limit', `Message inflates to more than ${s.opts.maxInflate} bytes; inflation stopped there (${data.length} bytes kept).`]);
-      else if (r.error === 'corrupt') after.push(['decompression-failed', `Compressed message does not inflate: ${r.detail ?? 'corrupt data'}.`]);
+      else if (r.error === 'corrupt') {
+        const unknownWindow = s.deflateMode === 'unknown' && /too far back/.test(r.detail ?? '');
+        after.push([
+          'decompression-failed',
+          unknownWindow
+            ? 'Compressed message refers back to earlier messages (context takeover) that were not captured, so it cannot be inflated.'
+            : `Compressed message does not inflate: ${r.detail ?? 'corrupt data'}.`,
+        ]);
+      }
       else if (r.error === 'context-lost') after.push(['decompression-failed', 'An earlier message of this direction could not be inflated completely, so the compression window this message refers to is unknown.']);
       if (data.length > s.opts.maxMessageBytes) {
         data = data.subarray(0, s.opts.maxMessageBytes);
@@ -340,7 +348,7 @@ export class MessageAssembler implements FrameSink {
 
   resynced(skipped: number, found: boolean, meta: ChunkMeta): void {
     if (found) {
-      // a message cut by the loss cannot continue with anything but a continuation frame
+      if (skipped === 0) return; // picked up exactly at a frame start: nothing to report
       this.s.finding('resync', this.dir, meta, `Skipped ${skipped} bytes to the next plausible frame header.`);
     } else {
       this.s.finding('resync', this.dir, meta, `No plausible frame header in the last ${skipped} bytes of the stream.`);

@@ -28,7 +28,9 @@ import {
 } from '../http/upgrade';
 import { MessageAssembler, type WsShared } from './assembler';
 import { FrameDecoder } from './frame-decoder';
-import { frameStartAt, findFrameStart, type Expectation } from './plausible';
+import { payloadLengthAt, plausibleHeaderAt, type Expectation } from './plausible';
+import { unmask } from './unmask';
+import { validUtf8 } from './utf8';
 import { DEFAULT_SESSION_OPTIONS, type Counters, type SessionOptions } from './options';
 
 export { DEFAULT_SESSION_OPTIONS, type Counters, type SessionOptions };
@@ -488,22 +490,42 @@ function bodyOf(headers: Array<[string, string]>, response: boolean, status: num
 }
 
 /**
- * Heuristic detection of WebSocket frames in the first bytes of a direction (no handshake).
- * At the very start: one plausible header (and its successor when in view). Mid-stream: the
- * first offset where a whole frame fits and is followed by another plausible frame or the end.
- * Returns the offset, -1 = not WebSocket, -2 = too few bytes to tell.
+ * Heuristic detection of WebSocket frames at the start of a chunk (no handshake). Conservative,
+ * because random bytes (TLS, compressed data) contain plausible-looking headers: the chunk
+ * must be tiled by plausible frames from its first byte (text payloads valid UTF-8). When the
+ * stream start is known (SYN seen), the last frame may run past the chunk; mid-stream, the
+ * chunk must end exactly on a frame boundary, or hold two whole frames before one that runs
+ * past. Returns 0 (frames start here), -1 = not WebSocket, -2 = too few bytes to tell.
  */
 function detectFrames(buf: Uint8Array, dir: Direction, midStream: boolean): number {
   const exp: Expectation = { masked: dir === 'client', rsv1: true, continuation: false };
-  if (!midStream) {
-    const r = frameStartAt(buf, 0, buf.length, exp, false);
-    return r === 1 ? 0 : r === -1 ? -2 : -1;
+  const n = buf.length;
+  let i = 0;
+  let whole = 0;
+  for (let k = 0; k < 64 && i < n; k++) {
+    const hl = plausibleHeaderAt(buf, i, n, exp);
+    if (hl === 0) return -1;
+    if (hl < 0) return whole > 0 && !midStream ? 0 : -2;
+    const len = payloadLengthAt(buf, i);
+    const next = i + hl + len;
+    if (next > n) {
+      if (midStream) return whole >= 2 ? 0 : -1;
+      return whole > 0 || len > 4096 ? 0 : -2;
+    }
+    if ((buf[i] & 0x4f) === 0x01 && !textPlausible(buf, i, hl, len)) return -1;
+    whole++;
+    i = next;
+    exp.masked = (buf[i - len - hl + 1] & 0x80) !== 0;
+    exp.continuation = true;
   }
-  const r0 = frameStartAt(buf, 0, buf.length, exp, false);
-  if (r0 === 1) return 0;
-  const pending = { at: -1 };
-  const at = findFrameStart(buf, 1, buf.length, exp, true, pending);
-  return at;
+  return 0;
+}
+
+/** an uncompressed text frame's payload is UTF-8 */
+function textPlausible(buf: Uint8Array, i: number, hl: number, len: number): boolean {
+  const start = i + hl;
+  if ((buf[i + 1] & 0x80) === 0) return validUtf8(buf.subarray(start, start + len));
+  return validUtf8(unmask(buf.subarray(start, start + len), buf.subarray(start - 4, start)));
 }
 
 function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
