@@ -12,7 +12,12 @@
  *  - snap length fixed at 65535 by the addon: a smaller snaplen is applied here by cutting,
  *    and a packet libpcap itself cut at 65535 gets its wire length back from its IP header;
  *  - always promiscuous;
- *  - no "interface went down" signal: the caller watches the interface (see live.ts).
+ *  - no "interface went down" signal: the caller watches the interface (see live.ts);
+ *  - a failed `open()` leaves the addon object half set up: its destructor (run by the GC)
+ *    then stops a uv_poll handle that was never initialised and the process crashes. Failed
+ *    instances are therefore kept alive for the life of the process (`failedCaps`); an
+ *    open that failed on the filter also keeps its libpcap ring, so callers compile filters
+ *    first with a small buffer (`validateFilter` in live.ts) and only then open for real.
  */
 import { createRequire } from 'node:module';
 import { Buffer } from 'node:buffer';
@@ -38,6 +43,8 @@ interface CapModule {
 }
 
 let capModule: CapModule | null | undefined;
+/** see the module comment: never let the GC destroy an instance whose open() threw */
+const failedCaps: CapInstance[] = [];
 let capLoadError = '';
 
 /** The addon, or null when it is not built / not loadable here (reason in `capUnavailableReason`). */
@@ -130,17 +137,19 @@ export function openCap(opts: CapOpenOptions, onPacket: CapPacketFn): Result<Cap
   try {
     linkName = cap.open(opts.iface, opts.filter, opts.bufferSize, buffer);
   } catch (e) {
+    failedCaps.push(cap);
     const message = (e as Error).message;
     const code = classifyPcapError(message);
     if (code === 'io' && opts.filter) {
       // pcap_compile / pcap_setfilter failed after the device opened: find out which by
-      // opening without the filter (cap offers no compile-only call)
+      // opening without the filter (cap offers no compile-only call), with a small ring
       const probe = new m.Cap();
       try {
-        probe.open(opts.iface, '', opts.bufferSize, buffer);
+        probe.open(opts.iface, '', 1 << 20, buffer);
         probe.close();
         return err('invalid-filter', `Invalid capture filter "${opts.filter}": ${message}.`);
       } catch {
+        failedCaps.push(probe);
         // the device itself fails: report the original message
       }
     }

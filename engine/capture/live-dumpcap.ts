@@ -80,9 +80,12 @@ export function classifyDumpcapError(stderr: string): ApiError {
   else if (/invalid capture filter/i.test(stderr)) code = 'invalid-filter';
   else if (/no longer running|went down|network is down/i.test(stderr)) code = 'interface-down';
   if (code === 'invalid-filter') {
-    // "That string isn't a valid capture filter (can't parse filter expression: syntax error)."
-    const why = /\(([^()]*(?:\([^()]*\))?[^()]*)\)\.?\s*$/m.exec(stderr.split('\n').find((l) => /valid capture filter/.test(l)) ?? '');
-    return { code, message: `${line.replace(/ for interface .*$/, '')}${why ? `: ${why[1]}` : ''}` };
+    // dumpcap: Invalid capture filter "tcp port" for interface 'lo'.
+    // That string isn't a valid capture filter (can't parse filter expression: syntax error).
+    const head = line.replace(/ for interface .*$/, '').replace(/\.$/, '');
+    const detail = stderr.split('\n').find((l) => /valid capture filter \(/.test(l));
+    const why = detail ? /\((.*)\)\.?\s*$/.exec(detail) : null;
+    return { code, message: `${head}${why ? `: ${why[1]}` : ''}.` };
   }
   if (code === 'permission-denied') return { code, message: `${line} To fix: ${PERMISSION_HELP}.` };
   return { code, message: line };

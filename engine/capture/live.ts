@@ -166,9 +166,16 @@ class DecodeQueue {
 
 const EMPTY = new Uint8Array(0);
 
-/** Check a BPF filter for an interface: libpcap compiles it (through cap, else `dumpcap -d`). */
+/**
+ * Check a BPF filter for an interface: libpcap compiles it, through `dumpcap -d` when dumpcap
+ * is installed and allowed (a child process: nothing stays behind), else by opening the
+ * device through cap with a small ring (see live-cap.ts for what a failed open keeps).
+ * Resolves ok(true) when neither can tell (no privilege anywhere): opening will.
+ */
 export function validateFilter(filter: string, iface: string): Result<true> {
   if (!filter.trim()) return ok(true);
+  const viaDumpcap = findDumpcap() ? validateFilterWithDumpcap(filter, iface) : null;
+  if (viaDumpcap && (viaDumpcap.ok || viaDumpcap.error.code !== 'permission-denied')) return viaDumpcap;
   if (loadCap()) {
     const r = openCap({ iface, filter, snaplen: 64, bufferSize: 1 << 20 }, () => {});
     if (r.ok) {
@@ -176,9 +183,10 @@ export function validateFilter(filter: string, iface: string): Result<true> {
       return ok(true);
     }
     if (r.error.code === 'invalid-filter') return r;
-    // cannot open the device here (no permission): let dumpcap compile it
+    if (r.error.code === 'permission-denied') return viaDumpcap ?? r;
+    return r;
   }
-  return validateFilterWithDumpcap(filter, iface);
+  return viaDumpcap ?? ok(true);
 }
 
 /**
@@ -205,6 +213,12 @@ export async function startLiveCapture(
   // the interface must exist (pseudo-devices such as "any" are listed by libpcap)
   const names = listInterfaces().map((i) => i.name);
   if (names.length && !names.includes(iface)) return err('no-such-interface', noSuchInterface(iface).message);
+
+  // compile the filter before opening for real (a failed cap open would keep its ring)
+  if (filter.trim()) {
+    const v = validateFilter(filter, iface);
+    if (!v.ok && v.error.code === 'invalid-filter') return v;
+  }
 
   const status: CaptureStatus = { state: 'starting', iface, backend: '', packets: 0, bytes: 0, drops: null, file };
   const emitStatus = (): void => onStatus({ ...status, error: status.error ? { ...status.error } : undefined });
