@@ -12,8 +12,28 @@ import { toWire } from '../../engine/cli/json';
 import type { EngineEvent } from '../../shared/events';
 import { Prng } from './prng';
 
+export interface DecodeResult {
+  events: number;
+  /** an internal error a TcpSession caught and swallowed (it gives the direction up) */
+  swallowed: unknown;
+}
+
+/**
+ * Errors that TcpSession caught instead of throwing (it records the last one in its public
+ * `lastError`). The flow table is private to the pipeline: this reaches into it on purpose,
+ * as a diagnostic of the fuzz harness only, and fails loudly if its shape changes.
+ */
+function swallowedErrors(pipe: Pipeline): unknown {
+  const tcp = (pipe as unknown as { tcp?: unknown }).tcp;
+  if (!(tcp instanceof Map)) throw new Error('fuzz-decode: Pipeline has no `tcp` flow map any more; update swallowedErrors()');
+  for (const conn of tcp.values() as Iterable<{ session?: { lastError: unknown } }>) {
+    if (conn.session?.lastError) return conn.session.lastError;
+  }
+  return null;
+}
+
 /** Decode bytes in memory the way a file would be, pushed in random-sized chunks. */
-export function decodeBytes(bytes: Uint8Array, chunkSeed: number): number {
+export function decodeBytes(bytes: Uint8Array, chunkSeed: number): DecodeResult {
   let events = 0;
   const sink = (ev: EngineEvent): void => {
     events++;
@@ -31,6 +51,6 @@ export function decodeBytes(bytes: Uint8Array, chunkSeed: number): number {
   }
   parser.end();
   pipe.finish();
-  return events;
+  return { events, swallowed: swallowedErrors(pipe) };
 }
 

@@ -250,5 +250,5 @@ function recordMutation(kind: MutationKind, recs: readonly ParsedRecord[], r: Pr
       for (let i = 0; i < n; i++) r.pick(ops)();
     }
   }
-  return { bytes: writeRecords(list), desc: parts.join(', ') };
+  return { bytes: writeRecords(list), desc: (kind === 'tcp-mix' ? 'tcp-mix ' : '') + parts.join(', ') };
 }

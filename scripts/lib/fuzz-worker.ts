@@ -34,6 +34,8 @@ export interface WorkerReply {
   error?: string;
   golden?: import('./fuzz-golden').Golden;
   events?: number;
+  /** stack of an error the engine caught internally (a TcpSession gave a direction up) */
+  swallowed?: string;
 }
 
 interface Source {
@@ -56,7 +58,9 @@ async function runJob(job: WorkerJob): Promise<WorkerReply> {
       if (s.recs === undefined) s.recs = parseRecords(s.bytes);
       const m = mutate(s.bytes, s.recs, job.seed);
       reply.desc = m.desc;
-      reply.events = decodeBytes(m.bytes, job.seed ^ 0x5bd1e995);
+      const d = decodeBytes(m.bytes, job.seed ^ 0x5bd1e995);
+      reply.events = d.events;
+      if (d.swallowed) reply.swallowed = d.swallowed instanceof Error ? (d.swallowed.stack ?? d.swallowed.message) : String(d.swallowed);
     } else {
       const col = new GoldenCollector();
       try {

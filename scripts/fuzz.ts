@@ -1,0 +1,168 @@
+/**
+ * `npm run fuzz`: mutation fuzzer of the capture decoder.
+ *
+ *   tsx scripts/fuzz.ts [--count N] [--seed S] [--time-limit-ms 5000] [--rss-limit-mb 512]
+ *                       [--workers 1] [--out fuzz-out]
+ *
+ * Sources: the public captures (/work/shared/captures/public, or $WSSCOPE_PUBLIC_CAPTURES),
+ * resources/samples/*.pcapng and the committed corpus (test/corpus). Input i gets its own seed
+ * (derived from --seed and i), which picks the source and the mutation (scripts/lib/fuzz-mutate:
+ * ~2% byte errors like `editcap -E 0.02`, truncation, interesting values, splices, and record
+ * shuffles, duplicates, drops, snap cuts). Each input is decoded in a worker process under a
+ * time and memory limit (scripts/lib/fuzz-runner). A crash (exception escaping the engine, or
+ * a worker that dies), a hang (over the time limit) or an RSS over the limit is a failure; the
+ * input is saved to --out with its seed. Exit status 1 on any failure.
+ *
+ * Last line: `fuzz: N inputs, C crashes, H hangs, max RSS M MiB`.
+ */
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { FuzzPool, type JobResult } from './lib/fuzz-runner';
+import { mutate, parseRecords } from './lib/fuzz-mutate';
+
+const ROOT = resolve(import.meta.dirname, '..');
+const PUBLIC = process.env.WSSCOPE_PUBLIC_CAPTURES ?? '/work/shared/captures/public';
+
+export interface FuzzOptions {
+  count: number;
+  seed: number;
+  timeLimitMs: number;
+  rssLimitMb: number;
+  workers: number;
+  out: string;
+  /** progress lines to stderr every ~2 s */
+  progress: boolean;
+  /** sources override (default: public captures, samples, corpus) */
+  sources?: string[];
+}
+
+export interface FuzzStats {
+  inputs: number;
+  crashes: number;
+  hangs: number;
+  rssOver: number;
+  /** inputs where the engine caught an internal error itself (not a crash, but a bug) */
+  swallowed: number;
+  maxRssMb: number;
+  /** slowest input, ms */
+  maxMs: number;
+  seconds: number;
+  failures: Array<{ index: number; seed: number; source: string; status: string; desc?: string; error?: string; saved: string }>;
+  /** inputs per mutation kind (first word of the description) */
+  kinds: Record<string, number>;
+}
+
+function listCaptures(dir: string, exts: RegExp): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((f) => exts.test(f))
+    .sort()
+    .map((f) => join(dir, f));
+}
+
+export function defaultSources(): string[] {
+  return [
+    ...listCaptures(PUBLIC, /\.(pcap|pcapng)$/),
+    ...listCaptures(join(ROOT, 'resources/samples'), /\.pcapng$/),
+    ...listCaptures(join(ROOT, 'test/corpus'), /\.(pcap|pcapng|pcap\.gz)$/),
+  ];
+}
+
+/** splitmix32 of (seed, i): independent seeds per input */
+export function inputSeed(seed: number, i: number): number {
+  let z = (Math.imul(seed >>> 0, 0x9e3779b1) + Math.imul(i + 1, 0x85ebca6b)) >>> 0;
+  z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
+  z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
+  return (z ^ (z >>> 16)) >>> 0;
+}
+
+export async function runFuzz(o: FuzzOptions): Promise<FuzzStats> {
+  const sources = o.sources ?? defaultSources();
+  if (sources.length === 0) throw new Error('fuzz: no source captures found');
+  const pool = new FuzzPool({ workers: o.workers, timeLimitMs: o.timeLimitMs, rssLimitMb: o.rssLimitMb, sources });
+  const st: FuzzStats = { inputs: 0, crashes: 0, hangs: 0, rssOver: 0, swallowed: 0, maxRssMb: 0, maxMs: 0, seconds: 0, failures: [], kinds: {} };
+  const t0 = performance.now();
+  let lastReport = t0;
+  let next = 0;
+
+  const save = (i: number, s: number, src: number, r: JobResult): void => {
+    mkdirSync(o.out, { recursive: true });
+    const file = readFileSync(sources[src]!);
+    const bytes = new Uint8Array(file.buffer, file.byteOffset, file.length);
+    const m = mutate(bytes, parseRecords(bytes), s);
+    const base = join(o.out, `${r.error?.startsWith('swallowed') ? 'swallowed' : r.status}-seed${o.seed}-i${i}`);
+    writeFileSync(`${base}.pcapng`, m.bytes);
+    const info = { seed: o.seed, index: i, inputSeed: s, source: sources[src], mutation: m.desc, status: r.status, ms: r.ms, rssMb: r.rss, error: r.error };
+    writeFileSync(`${base}.json`, JSON.stringify(info, null, 1) + '\n');
+    st.failures.push({ index: i, seed: s, source: sources[src]!, status: r.status, desc: m.desc, error: r.error, saved: `${base}.pcapng` });
+  };
+
+  const worker = async (): Promise<void> => {
+    for (;;) {
+      const i = next++;
+      if (i >= o.count) return;
+      const s = inputSeed(o.seed, i);
+      const src = s % sources.length;
+      const r = await pool.run({ type: 'fuzz', id: i, seed: s, source: src });
+      st.inputs++;
+      const kind = (r.desc ?? '?').split(' ')[0]!;
+      st.kinds[kind] = (st.kinds[kind] ?? 0) + 1;
+      if (r.ms > st.maxMs && r.status === 'ok') st.maxMs = r.ms;
+      if (r.status === 'crash' || r.status === 'died') st.crashes++;
+      else if (r.status === 'hang') st.hangs++;
+      else if (r.status === 'rss') st.rssOver++;
+      if (r.status !== 'ok') save(i, s, src, r);
+      else if (r.swallowed) {
+        st.swallowed++;
+        save(i, s, src, { ...r, status: 'ok', error: `swallowed: ${r.swallowed}` });
+      }
+      const now = performance.now();
+      if (o.progress && now - lastReport > 2000) {
+        lastReport = now;
+        const rate = st.inputs / ((now - t0) / 1000);
+        process.stderr.write(`fuzz: ${st.inputs}/${o.count} inputs, ${st.crashes} crashes, ${st.hangs} hangs, ${st.rssOver} over RSS, max RSS ${pool.maxRss.toFixed(0)} MiB, ${rate.toFixed(0)} inputs/s\n`);
+      }
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: o.workers }, worker));
+  } finally {
+    pool.close();
+  }
+  st.maxRssMb = pool.maxRss;
+  st.seconds = (performance.now() - t0) / 1000;
+  return st;
+}
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      count: { type: 'string', default: '1000' },
+      seed: { type: 'string', default: '1' },
+      'time-limit-ms': { type: 'string', default: '5000' },
+      'rss-limit-mb': { type: 'string', default: '512' },
+      workers: { type: 'string', default: '1' },
+      out: { type: 'string', default: join(ROOT, 'fuzz-out') },
+    },
+  });
+  const o: FuzzOptions = {
+    count: Number(values.count),
+    seed: Number(values.seed),
+    timeLimitMs: Number(values['time-limit-ms']),
+    rssLimitMb: Number(values['rss-limit-mb']),
+    workers: Math.max(1, Number(values.workers)),
+    out: resolve(values.out!),
+    progress: true,
+  };
+  for (const [k, v] of Object.entries(o)) if (typeof v === 'number' && !Number.isFinite(v)) throw new Error(`fuzz: --${k} is not a number`);
+  const st = await runFuzz(o);
+  for (const f of st.failures.slice(0, 20)) process.stderr.write(`FAIL ${f.status} input ${f.index} (seed ${f.seed}) ${f.source} [${f.desc}] -> ${f.saved}\n  ${(f.error ?? '').split('\n').slice(0, 3).join('\n  ')}\n`);
+  process.stderr.write(`mutations: ${Object.entries(st.kinds).map(([k, n]) => `${k} ${n}`).join(', ')}; slowest input ${st.maxMs.toFixed(0)} ms; ${st.seconds.toFixed(1)} s; ${st.rssOver} over the RSS limit; ${st.swallowed} with an internal error the engine swallowed\n`);
+  process.stdout.write(`fuzz: ${st.inputs} inputs, ${st.crashes} crashes, ${st.hangs} hangs, max RSS ${st.maxRssMb.toFixed(0)} MiB\n`);
+  return st.crashes + st.hangs + st.rssOver > 0 ? 1 : 0;
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === resolve(import.meta.filename)) {
+  process.exitCode = await main();
+}
