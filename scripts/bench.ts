@@ -12,7 +12,7 @@
  *    - wsscope: `analyzeFile` in a child (scripts/lib/decode-child.ts) that reports its decode
  *      time, and the process's wall time and peak RSS measured from outside; once bundled
  *      with esbuild into plain JS (as an app ships it) and once through tsx (as in development);
- *    - wsscope CLI: `node --import tsx bin/wsscope.ts read FILE --summary` (when it runs);
+ *    - wsscope CLI: `node --import tsx bin/wsscope.ts read FILE --summary --json` (when it runs);
  *    - tshark: `tshark -r FILE -Y websocket -T fields -e frame.number -e websocket.opcode`
  *      (full dissection with TCP reassembly, unmasking and inflation), output to /dev/null;
  *    - tshark's fixed start-up cost, on a capture of one small connection.
@@ -188,9 +188,18 @@ async function benchFile(label: string, file: string, truth: CaptureTruth, o: Op
   }
 
   // wsscope CLI, as a user runs it
-  const cm = await measureBest(o.runs, ...nodeTsx('bin/wsscope.ts', ['read', file, '--summary']));
-  if (cm.exitCode === 0) res.rows.push({ name: 'wsscope read --summary (CLI)', wall: cm.wall, peakRss: cm.peakRss });
-  else res.rows.push({ name: 'wsscope read --summary (CLI)', wall: NaN, peakRss: NaN, note: `failed (exit ${cm.exitCode}): ${cm.stderr.split('\n').find((l) => /error/i.test(l))?.trim().slice(0, 80) ?? ''}` });
+  const cm = await measureBest(o.runs, ...nodeTsx('bin/wsscope.ts', ['read', file, '--summary', '--json']), { captureStdout: true });
+  if (cm.exitCode === 0) {
+    let cliMessages = NaN;
+    try {
+      cliMessages = (JSON.parse(cm.stdout.trim().split('\n').pop() ?? '') as { messages: number }).messages;
+    } catch {
+      // reported below as a mismatch
+    }
+    if (cliMessages !== truth.messages) res.correctness.push(`CLI summary says ${cliMessages} messages, truth ${truth.messages}`);
+    res.rows.push({ name: 'wsscope read --summary --json (CLI via tsx)', wall: cm.wall, peakRss: cm.peakRss });
+  }
+  else res.rows.push({ name: 'wsscope read --summary --json (CLI via tsx)', wall: NaN, peakRss: NaN, note: `failed (exit ${cm.exitCode}): ${cm.stderr.split('\n').find((l) => /error/i.test(l))?.trim().slice(0, 80) ?? ''}` });
 
   // correctness, untimed
   if (d.ok) {
