@@ -44,13 +44,12 @@ describe('Detail pane of a masked frame', () => {
   it('puts the masked wire bytes and the unmasked payload side by side in hex', async () => {
     const w = mountHello();
     await flushPromises();
-    const dumps = w.findAll('.side .hexdump');
-    expect(dumps).toHaveLength(2);
-    // "Hello" xor 37 fa 21 3d (RFC 6455 section 5.7) = 7f 9f 4d 51 58
-    expect(dumps[0].text()).toContain('masked (on the wire)');
-    expect(dumps[0].text()).toContain('7f 9f 4d 51 58');
-    expect(dumps[1].text()).toContain('48 65 6c 6c 6f');
-    expect(dumps[1].text()).toContain('|Hello|');
+    const dump = w.find('.frame .hexdump');
+    expect(dump.text()).toContain('masking key 37fa213d');
+    const lines = dump.findAll('pre').map((p) => p.text());
+    expect(lines[0]).toMatch(/^offset\s+masked \(on the wire\)\s+│ unmasked\s+text$/);
+    // "Hello" xor 37 fa 21 3d (RFC 6455 section 5.7) = 7f 9f 4d 51 58, on the same line
+    expect(lines[1]).toMatch(/^000000  7f 9f 4d 51 58\s+│ 48 65 6c 6c 6f\s+Hello$/);
     expect(w.find('.frame-title').text()).toContain('packets 4');
   });
 

@@ -82,6 +82,35 @@ export function hexDumpLines(b: Uint8Array, from = 0, to = b.length): string[] {
   return lines;
 }
 
+export const MASKED_DUMP_HEADER = `offset  ${'masked (on the wire)'.padEnd(24)}\u2502 ${'unmasked'.padEnd(24)}text`;
+
+/**
+ * Masked and unmasked bytes side by side, 8 per line: offset, wire (masked) hex, unmasked hex,
+ * unmasked printable ASCII. Both arrays are read up to the shorter one's length.
+ */
+export function maskedDumpLines(wire: Uint8Array, plain: Uint8Array, from = 0, to = Math.min(wire.length, plain.length)): string[] {
+  const end = Math.min(to, wire.length, plain.length);
+  const lines: string[] = [];
+  for (let off = from; off < end; off += 8) {
+    let a = '';
+    let b = '';
+    let asc = '';
+    for (let i = 0; i < 8; i++) {
+      const p = off + i;
+      if (p < end) {
+        a += HEX[wire[p]] + ' ';
+        b += HEX[plain[p]] + ' ';
+        asc += plain[p] >= 0x20 && plain[p] < 0x7f ? String.fromCharCode(plain[p]) : '.';
+      } else {
+        a += '   ';
+        b += '   ';
+      }
+    }
+    lines.push(`${off.toString(16).padStart(6, '0')}  ${a}\u2502 ${b} ${asc}`);
+  }
+  return lines;
+}
+
 export function toBase64(b: Uint8Array): string {
   return bytesToBase64(b);
 }
