@@ -164,7 +164,7 @@ export class FrameDecoder {
             if (n - p >= 2) {
               const need = headerLength(bytes[p + 1]);
               if (n - p >= need) {
-                this.startFrame(bytes.slice(p, p + need), meta);
+                this.startFrame(copyOf(bytes, p, p + need), meta);
                 p += need;
                 break;
               }
@@ -233,7 +233,7 @@ export class FrameDecoder {
     let keepFrom = this.pending.at >= 0 ? this.pending.at : n;
     if (n - keepFrom > MAX_CARRY) keepFrom = n - MAX_CARRY;
     this.resyncSkipped += keepFrom - p;
-    if (keepFrom < n) this.carry = bytes.slice(keepFrom);
+    if (keepFrom < n) this.carry = copyOf(bytes, keepFrom, n);
   }
 
   private expectation(): Expectation {
@@ -323,6 +323,14 @@ export class FrameDecoder {
     this.state = DecoderState.ENDED;
     this.sink.streamEnd(reason, meta);
   }
+}
+
+/**
+ * A copy of b[start, end). Not `b.slice()`: on a Node Buffer that is a view, and the pipeline
+ * may hand us Buffers over memory the capture source reuses.
+ */
+export function copyOf(b: Uint8Array, start: number, end: number): Uint8Array {
+  return new Uint8Array(b.subarray(start, end));
 }
 
 /** header size from the second byte (RFC 6455 section 5.2) */

@@ -72,6 +72,9 @@ export class Inflater {
       }
       return { data: new Uint8Array(0), partial: true, error: 'corrupt', detail: (e as Error).message };
     }
+    // zlib returns views of its output chunks (often a 16 KiB ArrayBuffer for a few bytes):
+    // copy so an event owns exactly its bytes (structured clone copies whole ArrayBuffers)
+    if (out.byteLength !== out.buffer.byteLength) out = new Uint8Array(out);
     if (!complete) {
       this.broken = true;
     } else if (this.takeover !== false) {
@@ -90,7 +93,7 @@ export class Inflater {
     if (n <= 0) return new Uint8Array(0);
     try {
       const out = inflateRawSync(src.subarray(0, n), { ...opts, maxOutputLength: Math.max(this.maxOut, 1) });
-      return out;
+      return out.byteLength !== out.buffer.byteLength ? new Uint8Array(out) : out;
     } catch {
       return new Uint8Array(0);
     }
@@ -98,7 +101,7 @@ export class Inflater {
 
   private remember(out: Uint8Array): void {
     if (out.length >= WINDOW) {
-      this.dict = out.slice(out.length - WINDOW);
+      this.dict = new Uint8Array(out.subarray(out.length - WINDOW)); // a copy (Buffer#slice is a view)
       return;
     }
     if (out.length === 0) return;

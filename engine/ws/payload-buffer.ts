@@ -10,12 +10,15 @@
  */
 import { copyUnmasked } from './unmask';
 
-const PREALLOC_MAX = 16 * 1024 * 1024;
+const PREALLOC_MAX = 4 * 1024 * 1024;
 const EMPTY = new Uint8Array(0);
 
 function alloc(n: number): Uint8Array {
-  // allocUnsafeSlow: own ArrayBuffer (byteOffset 0, word-aligned) and no zero fill
-  return n === 0 ? EMPTY : Buffer.allocUnsafeSlow(n);
+  // Always an own ArrayBuffer of exactly n bytes (byteOffset 0, word-aligned): never a slice of
+  // Node's shared pool, which an event would keep alive and structured clone would copy whole.
+  // Large ones skip the zero fill.
+  if (n === 0) return EMPTY;
+  return n < 4096 ? new Uint8Array(n) : Buffer.allocUnsafeSlow(n);
 }
 
 export class PayloadBuffer {
@@ -38,7 +41,7 @@ export class PayloadBuffer {
   private grow(more: number): void {
     const need = this.len + more;
     if (need <= this.buf.length) return;
-    let cap = Math.max(this.buf.length * 2, need, 64);
+    let cap = this.buf.length === 0 ? need : Math.max(this.buf.length * 2, need);
     if (cap > this.limit) cap = Math.max(this.limit, need);
     const nb = alloc(cap);
     nb.set(this.buf.subarray(0, this.len));
@@ -72,7 +75,10 @@ export class PayloadBuffer {
     this.dropped += n;
   }
 
+  /** The bytes kept. Trimmed to an exact copy when growth left much unused room. */
   view(): Uint8Array {
-    return this.len === this.buf.length ? this.buf : this.buf.subarray(0, this.len);
+    if (this.len === this.buf.length) return this.buf;
+    if (this.buf.length - this.len > (this.len >> 2) + 256) return new Uint8Array(this.buf.subarray(0, this.len)); // a copy (Buffer#slice is a view)
+    return this.buf.subarray(0, this.len);
   }
 }

@@ -65,6 +65,50 @@ describe('split writes', () => {
   });
 });
 
+describe('memory ownership', () => {
+  it('keeps nothing of its input: events survive the capture reusing one Buffer for every chunk', () => {
+    const stream = concatAll([enc(upgradeRequest()), cf(1, 'a'.repeat(50)), cf(2, pattern(5000), { fin: false }), cf(9, 'pp'), cf(0, pattern(10))]);
+    const server = concatAll([enc(upgradeResponse()), sf(1, 'b'.repeat(40))]);
+    const reused = Buffer.alloc(64);
+    const events: EngineEvent[] = [];
+    const s = new TcpSession(1, (e) => events.push(e), { frames: 0, messages: 0 }, { ...DEFAULT_SESSION_OPTIONS, keepWirePayload: true });
+    let pkt = 0;
+    const feed = (dir: 'client' | 'server', b: Uint8Array, first: number): void => {
+      // the request's first bytes go alone, so the session holds them while it decides
+      for (let p = 0; p < b.length; ) {
+        const n = p === 0 ? first : 64;
+        const view = reused.subarray(0, Math.min(n, b.length - p));
+        view.set(b.subarray(p, p + view.length));
+        s.data(dir, view, 0, { ts: pkt, packet: ++pkt });
+        reused.fill(0xee);
+        p += view.length;
+      }
+    };
+    feed('client', stream.subarray(0, enc(upgradeRequest()).length), 2);
+    feed('server', server, 64);
+    feed('client', stream.subarray(enc(upgradeRequest()).length), 5);
+    s.finish({ ts: pkt, packet: ++pkt });
+    const msgs = events.filter((e): e is MessageEvent => e.type === 'message');
+    expect(msgs.map((m) => [m.dir, m.opcode, m.data.length])).toEqual([
+      ['server', 1, 40],
+      ['client', 1, 50],
+      ['client', 9, 2],
+      ['client', 2, 5010],
+    ]);
+    expect(text(msgs[0])).toBe('b'.repeat(40));
+    expect(text(msgs[1])).toBe('a'.repeat(50));
+    expect(hex(msgs[3].data)).toBe(hex(concatAll([pattern(5000), pattern(10)])));
+    for (const e of events) if (e.type === 'frame') expect(e.header.includes(0xee) && e.header[0] === 0xee).toBe(false);
+    expect(events.find((e) => e.type === 'handshake')).toMatchObject({ path: '/chat', websocket: true });
+  });
+
+  it('gives every message its own exactly-sized buffer', () => {
+    const r = run([...open([PMD], [PMD]), ['server', concatAll([sf(2, pattern(3), { fin: false }), sf(0, pattern(7000))])], ['server', sf(1, deflateRawSync(enc('tiny'), { finishFlush: constants.Z_SYNC_FLUSH }).subarray(0, -4), { rsv1: true })]]);
+    for (const m of r.messages) expect(m.data.buffer.byteLength).toBe(m.data.length);
+    expect(text(r.messages[1])).toBe('tiny');
+  });
+});
+
 describe('HTTP before the upgrade', () => {
   it('decodes frames that share a segment with the 101 response', () => {
     const r = run([['client', upgradeRequest()], ['server', concatAll([enc(upgradeResponse()), sf(9, 'hb'), sf(1, 'first')])]]);

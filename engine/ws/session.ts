@@ -27,7 +27,7 @@ import {
   type UpgradeRequest,
 } from '../http/upgrade';
 import { MessageAssembler, type WsShared } from './assembler';
-import { FrameDecoder } from './frame-decoder';
+import { copyOf, FrameDecoder } from './frame-decoder';
 import { payloadLengthAt, plausibleHeaderAt, type Expectation } from './plausible';
 import { unmask } from './unmask';
 import { validUtf8 } from './utf8';
@@ -320,7 +320,7 @@ export class TcpSession {
 
   private hold(d: DirState, buf: Uint8Array, skip: number): void {
     d.seen -= buf.length;
-    d.pre = buf.slice();
+    d.pre = copyOf(buf, 0, buf.length);
     d.preSkip = skip;
   }
 
@@ -356,7 +356,7 @@ export class TcpSession {
     }
     const s = d.stashDropped > 0 ? d.stashDropped + Math.max(skip, 0) : skip;
     d.stashDropped = 0;
-    d.stash.push({ bytes: bytes.slice(), skip: s, meta });
+    d.stash.push({ bytes: copyOf(bytes, 0, bytes.length), skip: s, meta });
     d.stashBytes += bytes.length;
   }
 
