@@ -18,6 +18,12 @@ const decoder = new TextDecoder('utf-8', { fatal: false });
 const scratch = new Uint16Array(PREVIEW_MAX + 8);
 const HEX = '0123456789abcdef';
 
+let cutFlag = false;
+/** Whether the last preview made was cut short (set by every function here). */
+export function lastPreviewCut(): boolean {
+  return cutFlag;
+}
+
 function invisible(c: number): boolean {
   return (
     (c >= 0x80 && c <= 0x9f) ||
@@ -29,8 +35,12 @@ function invisible(c: number): boolean {
   );
 }
 
-/** Text preview of UTF-8 bytes (invalid sequences become U+FFFD). */
-export function textPreview(data: Uint8Array, max = PREVIEW_MAX): string {
+/**
+ * Text preview of UTF-8 bytes (invalid sequences become U+FFFD). With `ellipsis` false a cut
+ * preview gets no trailing "…" (see `lastPreviewCut`): stores keep ASCII previews as
+ * one-byte strings, half the memory of a string holding U+2026.
+ */
+export function textPreview(data: Uint8Array, max = PREVIEW_MAX, ellipsis = true): string {
   const limit = Math.min(max, PREVIEW_MAX);
   // Fast path: printable ASCII only, which most JSON/text traffic is.
   const n = Math.min(data.length, limit);
@@ -43,8 +53,12 @@ export function textPreview(data: Uint8Array, max = PREVIEW_MAX): string {
     }
   }
   if (ascii) {
-    const s = String.fromCharCode.apply(null, data.subarray(0, n) as unknown as number[]);
-    return data.length > limit ? s + '…' : s;
+    cutFlag = data.length > limit;
+    if (!cutFlag || !ellipsis) return String.fromCharCode.apply(null, data.subarray(0, n) as unknown as number[]);
+    // not `s + '…'`: that makes a cons string, which the first search would have to flatten
+    for (let i = 0; i < n; i++) scratch[i] = data[i];
+    scratch[n] = 0x2026;
+    return String.fromCharCode.apply(null, scratch.subarray(0, n + 1) as unknown as number[]);
   }
   // A code point takes at most 4 bytes: limit*4 bytes always yield >= limit characters
   // when there are that many.
@@ -70,13 +84,13 @@ export function textPreview(data: Uint8Array, max = PREVIEW_MAX): string {
       if (i + 1 < text.length) scratch[o++] = text.charCodeAt(++i);
     } else scratch[o++] = c;
   }
-  const cut = i < text.length || data.length > limit * 4;
-  if (cut) scratch[o++] = 0x2026;
+  cutFlag = i < text.length || data.length > limit * 4;
+  if (cutFlag && ellipsis) scratch[o++] = 0x2026;
   return String.fromCharCode.apply(null, scratch.subarray(0, o) as unknown as number[]);
 }
 
 /** "81 7e 00 ff …": as many bytes as fit in `max` characters. */
-export function hexPreview(data: Uint8Array, max = PREVIEW_MAX): string {
+export function hexPreview(data: Uint8Array, max = PREVIEW_MAX, ellipsis = true): string {
   const bytes = Math.min(data.length, Math.floor((Math.min(max, PREVIEW_MAX) - 1) / 3));
   let o = 0;
   for (let i = 0; i < bytes; i++) {
@@ -84,7 +98,8 @@ export function hexPreview(data: Uint8Array, max = PREVIEW_MAX): string {
     scratch[o++] = HEX.charCodeAt(data[i] >> 4);
     scratch[o++] = HEX.charCodeAt(data[i] & 15);
   }
-  if (data.length > bytes) {
+  cutFlag = data.length > bytes;
+  if (cutFlag && ellipsis) {
     if (o > 0) scratch[o++] = 0x20;
     scratch[o++] = 0x2026;
   }
@@ -115,16 +130,17 @@ export function previewKind(opcode: number): PreviewKind {
  * section 5.5.1: 2-byte code, then UTF-8 reason). Ping/pong and text: text when the bytes are
  * UTF-8, else hex. Binary: hex.
  */
-export function messagePreview(opcode: number, data: Uint8Array, utf8Valid: boolean, code?: number): string {
+export function messagePreview(opcode: number, data: Uint8Array, utf8Valid: boolean, code?: number, ellipsis = true): string {
+  cutFlag = false;
   if (opcode === 8) {
-    if (code === undefined || data.length < 2) return data.length === 0 ? '(no status)' : hexPreview(data);
+    if (code === undefined || data.length < 2) return data.length === 0 ? '(no status)' : hexPreview(data, PREVIEW_MAX, ellipsis);
     const head = `${code} ${closeCodeMeaning(code)}`;
     if (data.length === 2) return head;
-    return `${head}: ${textPreview(data.subarray(2), PREVIEW_MAX - head.length - 2)}`;
+    return `${head}: ${textPreview(data.subarray(2), PREVIEW_MAX - head.length - 2, ellipsis)}`;
   }
-  if (opcode === 1) return utf8Valid ? textPreview(data) : hexPreview(data);
-  if (opcode === 9 || opcode === 10) return looksLikeText(data) ? textPreview(data) : hexPreview(data);
-  return hexPreview(data);
+  if (opcode === 1) return utf8Valid ? textPreview(data, PREVIEW_MAX, ellipsis) : hexPreview(data, PREVIEW_MAX, ellipsis);
+  if (opcode === 9 || opcode === 10) return looksLikeText(data) ? textPreview(data, PREVIEW_MAX, ellipsis) : hexPreview(data, PREVIEW_MAX, ellipsis);
+  return hexPreview(data, PREVIEW_MAX, ellipsis);
 }
 
 function looksLikeText(data: Uint8Array): boolean {

@@ -131,6 +131,10 @@ describe('SessionStore', () => {
     expect(Array.from(s.query({ opcodes: [8] }))).toEqual([6, 7, 10, 11]);
     expect(Array.from(s.query({ conn: 2 }))).toEqual([8, 9, 10, 11]);
     expect(Array.from(s.query({ text: '"seq":1' }))).toEqual([1, 9]);
+    // plain text is literal and case-insensitive, metacharacters included
+    expect(Array.from(s.query({ text: '"SEQ":1,"Msg' }))).toEqual([1, 9]);
+    expect(Array.from(s.query({ text: 'hello .' }))).toEqual([]);
+    expect(Array.from(s.query({ text: '[45]' }))).toEqual([]);
     s.close();
   });
 
