@@ -232,6 +232,12 @@ describe('lost bytes and mid-stream pickup', () => {
     expect(r.session.state).toBe('other');
   });
 
+  it('with the heuristic, does not switch to WebSocket when only one side looks like frames', () => {
+    const r = run([['client', 'SSH-2.0-OpenSSH_9.2\r\n'], ['server', sf(2, 'lucky')]], { heuristic: true });
+    expect(r.frames).toEqual([]);
+    expect(r.session.state).toBe('other');
+  });
+
   it('parses HTTP picked up mid-stream', () => {
     const r = run([['client', upgradeRequest(), -1], ['server', upgradeResponse(), -1], ['client', cf(1, 'x')]]);
     expect(r.handshakes).toHaveLength(1);

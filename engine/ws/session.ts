@@ -68,6 +68,8 @@ interface DirState {
   stashBytes: number;
   stashDropped: number;
   gotData: boolean;
+  /** examined from the stream's first byte and found to be neither HTTP nor WebSocket */
+  notWs: boolean;
 }
 
 interface Pending {
@@ -92,6 +94,7 @@ function newDir(): DirState {
     stashBytes: 0,
     stashDropped: 0,
     gotData: false,
+    notWs: false,
   };
 }
 
@@ -295,7 +298,10 @@ export class TcpSession {
       (d.decoder as FrameDecoder).push(buf, skip > 0 ? skip : 0, meta);
       return;
     }
-    if (this.opts.heuristic) {
+    // the other side, seen from its first byte, spoke something else: one lucky-looking
+    // direction must not turn the connection into WebSocket
+    const otherDir = this.dirs[dir === 'client' ? 'server' : 'client'];
+    if (this.opts.heuristic && !otherDir.notWs) {
       const at = detectFrames(buf, dir, skip < 0 || d.midStream);
       if (at >= 0) {
         this.startWebSocket(meta, 'unknown', true);
@@ -315,6 +321,7 @@ export class TcpSession {
       }
     }
     d.mode = 'other';
+    if (!d.midStream) d.notWs = true;
     if (this.dirs.client.mode !== 'http' && this.dirs.server.mode !== 'http') this.st = 'other';
   }
 
