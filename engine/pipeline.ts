@@ -134,6 +134,35 @@ class TcpConn {
   }
 }
 
+/**
+ * Flows keyed by (src, dst, srcPort, dstPort) without building a key string per packet: the
+ * decoder hands out cached address strings, whose hashes V8 keeps, so three small Map
+ * lookups cost less than hashing a freshly concatenated string.
+ */
+class FlowMap<T> {
+  private readonly bySrc = new Map<string, Map<string, Map<number, T>>>();
+
+  get(src: string, dst: string, sp: number, dp: number): T | undefined {
+    return this.bySrc.get(src)?.get(dst)?.get(sp * 65536 + dp);
+  }
+
+  set(src: string, dst: string, sp: number, dp: number, v: T): void {
+    let byDst = this.bySrc.get(src);
+    if (!byDst) this.bySrc.set(src, (byDst = new Map()));
+    let byPorts = byDst.get(dst);
+    if (!byPorts) byDst.set(dst, (byPorts = new Map()));
+    byPorts.set(sp * 65536 + dp, v);
+  }
+
+  delete(src: string, dst: string, sp: number, dp: number): void {
+    this.bySrc.get(src)?.get(dst)?.delete(sp * 65536 + dp);
+  }
+
+  *values(): IterableIterator<T> {
+    for (const byDst of this.bySrc.values()) for (const byPorts of byDst.values()) yield* byPorts.values();
+  }
+}
+
 class UdpFlow {
   constructor(
     readonly id: number,
@@ -144,8 +173,8 @@ class UdpFlow {
 export class Pipeline {
   readonly opts: PipelineOptions;
   private readonly net = new NetDecoder();
-  private readonly tcp = new Map<string, TcpConn>();
-  private readonly udp = new Map<string, UdpFlow>();
+  private readonly tcp = new FlowMap<TcpConn>();
+  private readonly udp = new FlowMap<UdpFlow>();
   private readonly sessionOpts: SessionOptions;
   private readonly counters: Counters = { frames: 0, messages: 0 };
   private readonly wsPorts: Set<number>;
@@ -210,16 +239,15 @@ export class Pipeline {
   }
 
   private tcpPacket(d: DecodedPacket, rec: PacketRecord): void {
-    const key = `${d.src}|${d.srcPort}|${d.dst}|${d.dstPort}`;
-    let conn = this.tcp.get(key);
+    let conn = this.tcp.get(d.src, d.dst, d.srcPort, d.dstPort);
     const syn = (d.flags & TCP_SYN) !== 0;
     const ack = (d.flags & TCP_ACK) !== 0;
     // Port reuse: a new SYN (a different initial sequence number) on a known 4-tuple starts
     // a new connection; a retransmitted SYN carries the same ISN.
     if (conn && syn && !ack && conn.synSeq !== undefined && conn.synSeq !== d.seq) {
       this.closeConn(conn, { ts: rec.ts, packet: rec.no });
-      this.tcp.delete(key);
-      this.tcp.delete(`${d.dst}|${d.dstPort}|${d.src}|${d.srcPort}`);
+      this.tcp.delete(d.src, d.dst, d.srcPort, d.dstPort);
+      this.tcp.delete(d.dst, d.src, d.dstPort, d.srcPort);
       conn = undefined;
     }
     if (!conn) {
@@ -227,8 +255,8 @@ export class Pipeline {
       conn = new TcpConn(this, { addr: d.src, port: d.srcPort, v6 }, { addr: d.dst, port: d.dstPort, v6 }, this.opts.maxBufferedBytes);
       conn.firstTs = rec.ts;
       conn.firstPacket = rec.no;
-      this.tcp.set(key, conn);
-      this.tcp.set(`${d.dst}|${d.dstPort}|${d.src}|${d.srcPort}`, conn);
+      this.tcp.set(d.src, d.dst, d.srcPort, d.dstPort, conn);
+      this.tcp.set(d.dst, d.src, d.dstPort, d.srcPort, conn);
     }
     const side: Side = conn.a.port === d.srcPort && conn.a.addr === d.src ? 'a' : 'b';
     if (syn && !conn.clientSide) {
@@ -290,14 +318,13 @@ export class Pipeline {
   }
 
   private udpPacket(d: DecodedPacket, rec: PacketRecord): void {
-    const key = `${d.src}|${d.srcPort}|${d.dst}|${d.dstPort}`;
-    let flow = this.udp.get(key);
+    let flow = this.udp.get(d.src, d.dst, d.srcPort, d.dstPort);
     if (!flow) {
       const v6 = d.ipVersion === 6;
       const client: Endpoint = { addr: d.src, port: d.srcPort, v6 };
       flow = new UdpFlow(this.nextConn++, client);
-      this.udp.set(key, flow);
-      this.udp.set(`${d.dst}|${d.dstPort}|${d.src}|${d.srcPort}`, flow);
+      this.udp.set(d.src, d.dst, d.srcPort, d.dstPort, flow);
+      this.udp.set(d.dst, d.src, d.dstPort, d.srcPort, flow);
       this.emit({
         type: 'connection',
         id: flow.id,
