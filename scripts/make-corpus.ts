@@ -5,6 +5,7 @@
  * written as `NAME.expected.json` together with the file's SHA-256.
  *
  *   tsx scripts/make-corpus.ts [--out test/corpus] [--only NAME[,NAME...]]
+ *   tsx scripts/make-corpus.ts --table      (print the corpus table of docs/hardening.md)
  *
  * Run it after an intended change of the engine's output, then review the golden diff.
  */
@@ -46,13 +47,30 @@ export function writeCase(c: CorpusCase, dir: string): { path: string; sha: stri
   return { path, sha: sha256(b), bytes: b.length };
 }
 
+/** The corpus as a markdown table: case, file, what it checks, required and forbidden findings. */
+export function markdownTable(): string {
+  const cell = (s: string): string => s.replace(/\|/g, '\\|');
+  const ids = (l: readonly string[] | undefined): string => (l && l.length ? l.map((x) => `\`${x}\``).join(', ') : '-');
+  const rows = CASES.map((c) => {
+    const expect = c.rejects ? `rejected: \`${c.rejects}\`` : ids(c.expect);
+    const where = c.commit === false ? ' (generated at test time)' : '';
+    return `| \`${c.name}\`${where} | ${cell(c.checks)} | ${expect} | ${ids(c.absent)} |`;
+  });
+  return ['| case | what it checks | required findings | forbidden findings |', '|---|---|---|---|', ...rows].join('\n') + '\n';
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       out: { type: 'string', default: CORPUS_DIR },
       only: { type: 'string' },
+      table: { type: 'boolean', default: false },
     },
   });
+  if (values.table) {
+    process.stdout.write(markdownTable());
+    return;
+  }
   const out = resolve(values.out!);
   mkdirSync(out, { recursive: true });
   const only = values.only ? new Set(values.only.split(',')) : null;

@@ -175,7 +175,15 @@ export const CASES: CorpusCase[] = [
   {
     name: 'pcap-caplen-lt-len',
     ext: 'pcap',
-    checks: 'snaplen 100 cuts a 300-byte frame (caplen < len): cut bytes become a gap, later messages resync',
+    checks: 'snaplen 300 cuts the packet of a 300-byte frame (caplen < len): the cut bytes are a gap, that message is truncated, the close frames after it decode',
+    expect: ['truncated-capture', 'tcp-gap'],
+    check: (g) => someTruncated(g) ?? (g.messages.filter((m) => m.includes(' op8 ')).length === 2 ? null : 'expected both close messages after the cut frame'),
+    build: () => snapCut(300),
+  },
+  {
+    name: 'pcap-snaplen-cuts-handshake',
+    ext: 'pcap',
+    checks: 'snaplen 100 cuts the upgrade request and answer themselves: gaps reported, nothing thrown',
     expect: ['truncated-capture', 'tcp-gap'],
     build: () => snapCut(100),
   },
@@ -640,6 +648,7 @@ export const CASES: CorpusCase[] = [
     ext: 'pcap',
     checks: 'the segment holding a frame header is lost: gap, then the decoder resynchronises',
     expect: ['tcp-gap'],
+    check: (g) => (g.summary?.messages === 3 ? null : `expected the 3 messages around the lost one, got ${g.summary?.messages}`),
     build: () => {
       const c = ws((cc) => {
         cc.send('s', sf(1, 'one'));
