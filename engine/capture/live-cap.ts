@@ -1,11 +1,16 @@
 /**
- * The `cap` backend: libpcap inside this process, through the `cap` native addon, which is
- * loaded lazily (createRequire) so nothing else in the engine depends on it being built.
+ * The `cap` backend: libpcap through the `cap` native addon, which is loaded lazily
+ * (createRequire) so nothing else in the engine depends on it being built.
  *
- * Contract: `openCap` opens the device synchronously (when it returns ok, packets are being
- * captured) and calls `onPacket` once per packet from the event loop's poll phase, with a
- * view of cap's one reused buffer (valid only during the call: copy it) and the time stamp
- * taken at that boundary. What cap cannot do, and how we cope:
+ * Capture runs in a helper process (this file, started by `startCapHelper` with
+ * WSSCOPE_CAP_HELPER=1), which writes pcapng to its stdout exactly like dumpcap does, because
+ * the addon aborts its process when the interface goes down (its poll callback asserts on
+ * the POLLERR the kernel then raises), and because capture in its own process never waits
+ * for the decoder. `openCap` itself (used by the helper and to compile filters) opens the
+ * device synchronously (when it returns ok, packets are being captured) and calls `onPacket`
+ * once per packet from the event loop's poll phase, with a view of cap's one reused buffer
+ * (valid only during the call: copy it) and the time stamp taken at that boundary.
+ * What cap cannot do, and how we cope:
  *  - no packet time stamps: we stamp when the packet reaches JavaScript, from a monotonic
  *    clock anchored once to the wall clock (`performance.timeOrigin + performance.now()`);
  *  - no pcap_stats: drops are unknown (`null`), and we say so;
@@ -21,8 +26,13 @@
  */
 import { createRequire } from 'node:module';
 import { Buffer } from 'node:buffer';
+import { dirname } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { err, ok, type ErrorCode, type Result } from '../../shared/api';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { err, ok, type ApiError, type ErrorCode, type Result } from '../../shared/api';
+import { PcapngWriter } from './pcapng-writer';
+import { kernelState } from './interfaces';
+import { spawnPcapngChild, type DumpcapHandle } from './live-dumpcap';
 
 interface CapDevice {
   name: string;
@@ -208,4 +218,101 @@ export function wireLengthFromHeaders(linkType: number, b: Uint8Array): number {
   if (etherType === 0x0800) return off + ((b[off + 2] << 8) | b[off + 3]);
   if (etherType === 0x86dd) return off + 40 + ((b[off + 4] << 8) | b[off + 5]);
   return 0;
+}
+
+// ---------------------------------------------------------------- the helper process
+
+export interface CapHelperOptions extends CapOpenOptions {
+  /** stop after this many packets */
+  count?: number;
+}
+
+/** Milliseconds the helper keeps reading after SIGTERM, for packets already in the ring. */
+const HELPER_DRAIN_MS = 50;
+
+/**
+ * Start the helper: resolves once the device is open and the pcapng header is on its stdout;
+ * `onData` then gets the pcapng stream (pass-through chunks). Drops are never known (null).
+ */
+export function startCapHelper(opts: CapHelperOptions, onData: (chunk: Uint8Array) => void): Promise<Result<DumpcapHandle>> {
+  if (!loadCap()) return Promise.resolve(err('unsupported', `The cap backend is not available (${capLoadError || 'addon not built'}); use --backend dumpcap.`));
+  const script = fileURLToPath(import.meta.url);
+  // under tsx / vitest this file is TypeScript: the helper needs the tsx loader, resolved
+  // from the repository (cwd = this directory)
+  const args = script.endsWith('.ts') ? ['--import', 'tsx', script, JSON.stringify(opts)] : [script, JSON.stringify(opts)];
+  return spawnPcapngChild(
+    {
+      name: 'the cap capture helper',
+      cmd: process.execPath,
+      args,
+      cwd: dirname(script),
+      env: { ...process.env, WSSCOPE_CAP_HELPER: '1', ELECTRON_RUN_AS_NODE: '1' },
+      drainMs: 0,
+      missing: 'The cap capture helper could not be started.',
+      classify: (stderr, code, signal) => helperError(opts.iface, stderr, code, signal),
+      stats: () => null,
+    },
+    onData,
+  );
+}
+
+function helperError(iface: string, stderr: string, code: number | null, signal: NodeJS.Signals | null): ApiError {
+  // the helper reports its own errors as one JSON line
+  for (const line of stderr.split('\n')) {
+    if (!line.startsWith('{')) continue;
+    try {
+      const e = JSON.parse(line) as ApiError;
+      if (e.code && e.message) return e;
+    } catch {
+      // not ours
+    }
+  }
+  const k = kernelState(iface);
+  if (k === null || !k.up) return { code: 'interface-down', message: `Interface ${iface} went down; capture stopped (bring it up with \`sudo ip link set ${iface} up\` and start again).` };
+  const last = stderr.trim().split('\n').pop() ?? '';
+  return { code: 'io', message: `The cap capture helper stopped unexpectedly (${signal ?? `status ${code}`})${last ? `: ${last}` : ''}.` };
+}
+
+/** The helper's main: capture to stdout until SIGTERM/SIGINT or `count` packets. */
+export function runCapHelper(opts: CapHelperOptions): void {
+  const writer = new PcapngWriter(1, false);
+  let iface = 0;
+  let packets = 0;
+  let scheduled = false;
+  let done = false;
+  const flush = (): void => {
+    scheduled = false;
+    writer.flush();
+  };
+  const r = openCap(opts, (data, origLen, tsMicros) => {
+    if (done) return;
+    writer.appendPacketUnits(iface, tsMicros, data, origLen);
+    if (!scheduled) {
+      scheduled = true;
+      setImmediate(flush);
+    }
+    if (opts.count && ++packets >= opts.count) finish();
+  });
+  if (!r.ok) {
+    process.stderr.write(`${JSON.stringify(r.error)}\n`);
+    process.exitCode = 2;
+    return;
+  }
+  const handle = r.value;
+  iface = writer.addInterface({ linkType: handle.linkType, snaplen: Math.min(opts.snaplen, CAP_SNAPLEN), name: opts.iface, tsResolution: 6 });
+  writer.flush();
+  function finish(): void {
+    if (done) return;
+    done = true;
+    handle.close();
+    writer.flush();
+    process.exit(0);
+  }
+  const onSignal = (): void => void setTimeout(finish, HELPER_DRAIN_MS);
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+}
+
+if (process.env.WSSCOPE_CAP_HELPER === '1' && process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  runCapHelper(JSON.parse(process.argv[2]) as CapHelperOptions);
 }

@@ -118,13 +118,48 @@ export function startDumpcap(opts: DumpcapOptions, onData: (chunk: Uint8Array) =
   if (opts.filter) args.push('-f', opts.filter);
   if (!opts.promiscuous) args.push('-p');
   if (opts.count) args.push('-c', String(opts.count));
-  // --pdeathsig: dumpcap must not outlive us when we are killed (it would otherwise only
-  // notice at its next write to the closed pipe); setpriv execs dumpcap, so the pid and
+  return spawnPcapngChild(
+    {
+      name: 'dumpcap',
+      cmd: dumpcap,
+      args,
+      drainMs: DUMPCAP_DRAIN_MS,
+      missing: DUMPCAP_MISSING,
+      classify: (stderr, code, signal) => classifyDumpcapError(stderr || `dumpcap exited with status ${code ?? signal}`),
+      stats: parseDumpcapStats,
+    },
+    onData,
+  );
+}
+
+/** How to run and read one capture child that writes pcapng to its stdout. */
+export interface PcapngChildSpec {
+  name: string;
+  cmd: string;
+  args: string[];
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  /** wait between stop() and SIGTERM, for packets the child has not read yet */
+  drainMs: number;
+  /** message when `cmd` does not exist */
+  missing: string;
+  /** the error of a child that exited on its own with a failure */
+  classify(stderr: string, code: number | null, signal: NodeJS.Signals | null): ApiError;
+  stats(stderr: string): { received: number; drops: number } | null;
+}
+
+/**
+ * Runs a capture child (dumpcap, or the cap helper of live-cap.ts) whose stdout is a pcapng
+ * stream: resolves ok at the first stdout bytes (the section header, written once the device
+ * is open), or with the child's classified error when it exits first.
+ */
+export function spawnPcapngChild(spec: PcapngChildSpec, onData: (chunk: Uint8Array) => void): Promise<Result<DumpcapHandle>> {
+  // --pdeathsig: the child must not outlive us when we are killed (it would otherwise only
+  // notice at its next write to the closed pipe); setpriv execs the child, so the pid and
   // dumpcap's file capabilities are unchanged
   const setpriv = process.platform === 'linux' ? findOnPath('setpriv') : null;
-  const child: ChildProcess = setpriv
-    ? spawn(setpriv, ['--pdeathsig', 'TERM', dumpcap, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
-    : spawn(dumpcap, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const options = { stdio: ['ignore', 'pipe', 'pipe'] as ['ignore', 'pipe', 'pipe'], env: spec.env ?? process.env, cwd: spec.cwd };
+  const child: ChildProcess = setpriv ? spawn(setpriv, ['--pdeathsig', 'TERM', spec.cmd, ...spec.args], options) : spawn(spec.cmd, spec.args, options);
   let stderr = '';
   let started = false;
   let stopping = false;
@@ -139,7 +174,7 @@ export function startDumpcap(opts: DumpcapOptions, onData: (chunk: Uint8Array) =
     child.on('error', (e: NodeJS.ErrnoException) => {
       if (!started) {
         started = true;
-        resolve(e.code === 'ENOENT' ? err('dumpcap-missing', DUMPCAP_MISSING) : err('io', `dumpcap could not be started: ${e.message}`));
+        resolve(e.code === 'ENOENT' ? err('dumpcap-missing', spec.missing) : err('io', `${spec.name} could not be started: ${e.message}`));
       }
     });
     child.stdout!.on('data', (chunk: Buffer) => {
@@ -151,13 +186,13 @@ export function startDumpcap(opts: DumpcapOptions, onData: (chunk: Uint8Array) =
     });
     // 'close' fires after exit and after stdout/stderr are drained
     child.on('close', (code, signal) => {
-      const stats = parseDumpcapStats(stderr);
+      const stats = spec.stats(stderr);
       const exit: DumpcapExit = { drops: stats ? stats.drops : null, received: stats ? stats.received : null };
-      const failed = !stopping && code !== 0 && !(signal === 'SIGTERM' || signal === 'SIGINT');
-      if (failed || (!started && code !== 0)) exit.error = classifyDumpcapError(stderr || `dumpcap exited with status ${code ?? signal}`);
+      const failed = !stopping && code !== 0;
+      if (failed || (!started && code !== 0)) exit.error = spec.classify(stderr, code, signal);
       if (!started) {
         started = true;
-        resolve(exit.error ? { ok: false, error: exit.error } : err('io', 'dumpcap exited before capturing'));
+        resolve(exit.error ? { ok: false, error: exit.error } : err('io', `${spec.name} exited before capturing`));
       }
       resolveExit(exit);
     });
@@ -172,7 +207,7 @@ export function startDumpcap(opts: DumpcapOptions, onData: (chunk: Uint8Array) =
             const t = setTimeout(() => child.kill('SIGKILL'), 5000);
             t.unref();
             void exited.then(() => clearTimeout(t));
-          }, DUMPCAP_DRAIN_MS);
+          }, spec.drainMs);
           void exited.then(() => clearTimeout(drain));
         }
         return exited;
@@ -181,7 +216,7 @@ export function startDumpcap(opts: DumpcapOptions, onData: (chunk: Uint8Array) =
   });
 }
 
-function findOnPath(name: string): string | null {
+export function findOnPath(name: string): string | null {
   for (const d of (process.env.PATH ?? '').split(delimiter).concat(['/usr/bin', '/usr/sbin', '/usr/local/bin', '/bin'])) {
     if (!d) continue;
     try {

@@ -1,9 +1,11 @@
 /**
- * Live capture: one interface over two backends (cap = libpcap in-process, dumpcap = child
- * process), written through to a pcapng file and decoded from that same byte stream.
+ * Live capture: one interface over two backends, each a child process that writes pcapng to
+ * its stdout (cap = libpcap through the `cap` addon in a helper process, see live-cap.ts;
+ * dumpcap = Wireshark's), written through to a pcapng file and decoded from that stream.
  *
- *   backend --pcapng bytes--> PcapngWriter (fs.writeSync per batch) --flushed batch-->
- *     DecodeQueue --(time-budgeted turns)--> CaptureParser --> sink (PacketRecord)
+ *   child stdout --BlockAligner (whole blocks only)--> PcapngWriter (one fs.writeSync per
+ *     event-loop turn) --flushed batch--> DecodeQueue --(time-budgeted turns)-->
+ *     CaptureParser --> sink (PacketRecord)
  *
  * Contract:
  *  - The file comes first: a packet reaches the sink only after the batch that holds it was
@@ -12,7 +14,8 @@
  *  - Decoding never blocks capture: batches are flushed every loop turn, while decoding runs
  *    in turns of at most `decodeBudgetMs`; a decoder that falls behind only makes the queue
  *    grow, up to `maxQueuedBytes`, beyond which it reads the backlog back from the file.
- *    Nothing is dropped inside wsscope; drops can only happen in the kernel or dumpcap.
+ *    Nothing is dropped inside wsscope; drops can only happen in the kernel or dumpcap. As
+ *    capture runs in its own process, a busy decoder never delays reading the kernel ring.
  *  - `stop()` ends capture, decodes everything still queued, ends the parser, closes the
  *    file and resolves with the final status. The file is kept in every case, errors too.
  *  - Errors are `ApiError`s with one sentence that says what to do.
@@ -27,8 +30,8 @@ import { err, ok, type ApiError, type CaptureOptions, type CaptureStatus, type R
 import type { CaptureSink } from '../types';
 import { CaptureParser } from './pcap-parser';
 import { PcapngWriter } from './pcapng-writer';
-import { loadCap, openCap, type CapHandle } from './live-cap';
-import { PERMISSION_HELP, findDumpcap, startDumpcap, validateFilterWithDumpcap, type DumpcapHandle } from './live-dumpcap';
+import { loadCap, openCap, startCapHelper } from './live-cap';
+import { DUMPCAP_MISSING, PERMISSION_HELP, findDumpcap, startDumpcap, validateFilterWithDumpcap, type DumpcapHandle } from './live-dumpcap';
 import { kernelState, listInterfaces } from './interfaces';
 
 export interface LiveOptions extends CaptureOptions {
@@ -55,6 +58,9 @@ export interface LiveCapture {
 export const DEFAULT_SNAPLEN = 262144;
 /** MiB; dumpcap's default is 2, too small for a busy loopback */
 export const DEFAULT_BUFFER_MIB = 64;
+
+/** How often the interface's kernel state is checked during a capture. */
+const INTERFACE_POLL_MS = 500;
 
 const CAP_DROPS_NOTE = 'drops: not reported by the cap backend';
 export { CAP_DROPS_NOTE };
@@ -165,6 +171,49 @@ class DecodeQueue {
 }
 
 const EMPTY = new Uint8Array(0);
+const PCAPNG_SHB = 0x0a0d0d0a;
+
+/**
+ * Cuts a pcapng byte stream at block boundaries, so only whole blocks reach the file: pipe
+ * reads end anywhere, and a file must never end inside a block (pcapng section 3.1: every
+ * block carries its total length after the type). The byte order is taken from each SHB.
+ * A length that cannot be a block switches to plain pass-through (the parser reports it).
+ */
+class BlockAligner {
+  private carry: Uint8Array = EMPTY;
+  private le = true;
+  private broken = false;
+
+  push(chunk: Uint8Array): Uint8Array {
+    if (this.broken) return chunk;
+    let data = chunk;
+    if (this.carry.length) {
+      data = new Uint8Array(this.carry.length + chunk.length);
+      data.set(this.carry);
+      data.set(chunk, this.carry.length);
+    }
+    const v = new DataView(data.buffer, data.byteOffset, data.byteLength);
+    let o = 0;
+    while (o + 12 <= data.length) {
+      if (v.getUint32(o, true) === PCAPNG_SHB) this.le = v.getUint32(o + 8, true) === 0x1a2b3c4d;
+      const len = v.getUint32(o + 4, this.le);
+      if (len < 12 || len % 4 !== 0) {
+        this.broken = true;
+        this.carry = EMPTY;
+        return data;
+      }
+      if (o + len > data.length) break;
+      o += len;
+    }
+    this.carry = o < data.length ? data.slice(o) : EMPTY;
+    return data.subarray(0, o);
+  }
+
+  /** bytes of an unfinished block at the end of the stream */
+  get leftover(): Uint8Array {
+    return this.carry;
+  }
+}
 
 /**
  * Check a BPF filter for an interface: libpcap compiles it, through `dumpcap -d` when dumpcap
@@ -193,6 +242,10 @@ export function validateFilter(filter: string, iface: string): Result<true> {
  * Start capturing on `opts.iface`. Resolves once packets are being captured (or with the
  * error that prevented it). `sink` receives the decoded records; `onStatus` every state
  * change and, while running, the counters every `statusIntervalMs`.
+ *
+ * Backends: `cap` runs libpcap in a helper process (see live-cap.ts), `dumpcap` runs
+ * Wireshark's; both hand over a pcapng stream, which is written to the file unchanged and
+ * decoded. `auto` tries cap, then dumpcap when cap may not open the device.
  */
 export async function startLiveCapture(
   opts: LiveOptions,
@@ -209,10 +262,13 @@ export async function startLiveCapture(
   if (!iface) return err('bad-request', 'Choose an interface to capture on (see `wsscope interfaces`).');
   if (!Number.isInteger(snaplen) || snaplen < 64 || snaplen > 262144) return err('bad-request', `Snap length ${snaplen} is out of range (64..262144).`);
   if (!(bufferMiB > 0)) return err('bad-request', `Buffer size ${bufferMiB} MiB must be positive.`);
+  if (wanted === 'cap' && !promiscuous) {
+    return err('unsupported', 'The cap backend always captures in promiscuous mode; use --backend dumpcap for --no-promisc.');
+  }
 
   // the interface must exist (pseudo-devices such as "any" are listed by libpcap)
   const names = listInterfaces().map((i) => i.name);
-  if (names.length && !names.includes(iface)) return err('no-such-interface', noSuchInterface(iface).message);
+  if (names.length && !names.includes(iface)) return { ok: false, error: noSuchInterface(iface) };
 
   // compile the filter before opening for real (a failed cap open would keep its ring)
   if (filter.trim()) {
@@ -224,130 +280,88 @@ export async function startLiveCapture(
   const emitStatus = (): void => onStatus({ ...status, error: status.error ? { ...status.error } : undefined });
   emitStatus();
 
-  // ---- choose and open the backend
-  let cap: CapHandle | null = null;
-  let dumpcap: DumpcapHandle | null = null;
-  let capError: ApiError | null = null;
-
-  let writer: PcapngWriter | null = null;
-  let capIface = 0;
+  // ---- the file and the decoder: both backends deliver a pcapng byte stream
+  let writer: PcapngWriter;
+  try {
+    writer = new PcapngWriter(openSync(file, 'w', 0o644), true, null);
+  } catch (e) {
+    return err('io', `Cannot write the capture file ${file}: ${(e as Error).message}.`);
+  }
+  const parser = new CaptureParser({
+    packet: (rec) => {
+      status.packets++;
+      status.bytes += rec.data.length;
+      sink.packet(rec);
+    },
+    problem: (p) => sink.problem?.(p),
+    iface: (i) => sink.iface?.(i),
+  });
+  const queue = new DecodeQueue(parser, file, opts.decodeBudgetMs ?? 20, opts.maxQueuedBytes ?? 256 << 20);
+  writer.onFlush = (bytes, offset) => queue.add(bytes, offset);
+  // one write per event-loop turn, whatever the number of chunks that arrived in it
   let flushScheduled = false;
-  let packets = 0;
-  let limitReached = false;
-  let stopRequested: (() => void) | null = null;
   const flushTurn = (): void => {
     flushScheduled = false;
-    if (writer) writer.flush();
-  };
-  const scheduleFlush = (): void => {
-    if (flushScheduled) return;
-    flushScheduled = true;
-    setImmediate(flushTurn);
-  };
-
-  const tryCap = wanted === 'cap' || (wanted === 'auto' && promiscuous);
-  if (wanted === 'cap' && !promiscuous) {
-    return err('unsupported', 'The cap backend always captures in promiscuous mode; use --backend dumpcap for --no-promisc.');
-  }
-  if (tryCap) {
-    const r = openCap({ iface, filter, snaplen, bufferSize: Math.round(bufferMiB * 1024 * 1024) }, (data, origLen, tsMicros) => {
-      if (limitReached) return;
-      writer!.appendPacketUnits(capIface, tsMicros, data, origLen);
-      packets++;
-      status.bytes += data.length;
-      scheduleFlush();
-      if (opts.count && packets >= opts.count) {
-        limitReached = true;
-        stopRequested?.();
-      }
-    });
-    if (r.ok) cap = r.value;
-    else capError = r.error;
-    if (capError?.code === 'invalid-filter') return { ok: false, error: capError };
-    if (capError?.code === 'no-such-interface') return err('no-such-interface', noSuchInterface(iface).message);
-    if (wanted === 'cap' && capError) {
-      return { ok: false, error: capError.code === 'permission-denied' ? permissionDenied(iface, capError.message) : capError };
-    }
-  }
-
-  // the file: created once a backend is chosen (cap) or about to start (dumpcap)
-  const createWriter = (shb: boolean): Result<PcapngWriter> => {
-    try {
-      const fd = openSync(file, 'w', 0o644);
-      return ok(new PcapngWriter(fd, true, shb ? 'wsscope' : null));
-    } catch (e) {
-      return err('io', `Cannot write the capture file ${file}: ${(e as Error).message}.`);
-    }
-  };
-
-  let parser!: CaptureParser;
-  let queue!: DecodeQueue;
-  const setupDecode = (w: PcapngWriter): void => {
-    parser = new CaptureParser({
-      packet: (rec) => {
-        if (dumpcap) {
-          status.packets++;
-          status.bytes += rec.data.length;
-        }
-        sink.packet(rec);
-      },
-      problem: (p) => sink.problem?.(p),
-      iface: (i) => sink.iface?.(i),
-    });
-    queue = new DecodeQueue(parser, file, opts.decodeBudgetMs ?? 20, opts.maxQueuedBytes ?? 256 << 20);
-    w.onFlush = (bytes, offset) => {
-      if (cap) status.packets = w.packetsWritten;
-      queue.add(bytes, offset);
-    };
-  };
-
-  if (cap) {
-    const w = createWriter(true);
-    if (!w.ok) {
-      cap.close();
-      return w;
-    }
-    writer = w.value;
-    capIface = writer.addInterface({ linkType: cap.linkType, snaplen: Math.min(snaplen, 65535), name: iface, tsResolution: 6 });
-    setupDecode(writer);
     writer.flush();
-    status.backend = 'cap';
-    status.drops = null;
-  } else {
+  };
+  const aligner = new BlockAligner();
+  const onData = (chunk: Uint8Array): void => {
+    const whole = aligner.push(chunk);
+    if (whole.length === 0) return;
+    writer.appendRaw(whole);
+    if (!flushScheduled) {
+      flushScheduled = true;
+      setImmediate(flushTurn);
+    }
+  };
+  const discardFile = (): void => {
+    writer.close();
+    try {
+      unlinkSync(file); // nothing was captured: leave no empty file behind
+    } catch {
+      // already gone
+    }
+  };
+
+  // ---- choose and start the backend
+  let child: DumpcapHandle | null = null;
+  let backend: 'cap' | 'dumpcap' = 'cap';
+  let capError: ApiError | null = null;
+  if (wanted === 'cap' || (wanted === 'auto' && promiscuous)) {
+    const r = await startCapHelper({ iface, filter, snaplen, bufferSize: Math.round(bufferMiB * 1024 * 1024), count: opts.count }, onData);
+    if (r.ok) child = r.value;
+    else capError = r.error;
+    const fatal = capError && (wanted === 'cap' || capError.code === 'invalid-filter' || capError.code === 'no-such-interface' || capError.code === 'io');
+    if (capError && fatal) {
+      discardFile();
+      if (capError.code === 'permission-denied') return { ok: false, error: permissionDenied(iface, capError.message) };
+      if (capError.code === 'no-such-interface') return { ok: false, error: noSuchInterface(iface) };
+      return { ok: false, error: capError };
+    }
+  }
+  if (!child) {
+    backend = 'dumpcap';
     if (!findDumpcap()) {
+      discardFile();
       if (capError) {
         const why = capError.code === 'permission-denied' ? permissionDenied(iface, capError.message).message : capError.message;
         return err(capError.code, `${why} (dumpcap, the other backend, is not installed: \`sudo apt-get install wireshark-common\`.)`);
       }
-      return err('dumpcap-missing', 'dumpcap is not installed: install it with `sudo apt-get install wireshark-common` (or `tshark`), or use --backend cap.');
+      return err('dumpcap-missing', DUMPCAP_MISSING);
     }
-    const w = createWriter(false);
-    if (!w.ok) return w;
-    writer = w.value;
-    setupDecode(writer);
-    const started = await startDumpcap(
-      { iface, filter, snaplen, bufferMiB, promiscuous, count: opts.count },
-      (chunk) => {
-        writer!.appendRaw(chunk);
-        scheduleFlush();
-      },
-    );
+    const started = await startDumpcap({ iface, filter, snaplen, bufferMiB, promiscuous, count: opts.count }, onData);
     if (!started.ok) {
-      writer.close();
-      // nothing was captured: do not leave an empty file behind
-      try {
-        unlinkSync(file);
-      } catch {
-        // already gone
-      }
+      discardFile();
       let e = started.error;
-      if (e.code === 'permission-denied') e = permissionDenied(iface, capError ? `${capError.message}; dumpcap: ${e.message.replace(/ To fix:.*$/, '')}` : e.message.replace(/ To fix:.*$/, ''));
+      const detail = e.message.replace(/ To fix:.*$/, '');
+      if (e.code === 'permission-denied') e = permissionDenied(iface, capError ? `${capError.message}; dumpcap: ${detail}` : detail);
       if (e.code === 'no-such-interface') e = noSuchInterface(iface);
       return { ok: false, error: e };
     }
-    dumpcap = started.value;
-    status.backend = 'dumpcap';
+    child = started.value;
   }
+  const proc = child;
+  status.backend = backend;
 
   // ---- running
   status.state = 'running';
@@ -361,23 +375,17 @@ export async function startLiveCapture(
     status.state = 'stopping';
     emitStatus();
     for (const t of timers) clearInterval(t);
-    let error = failure;
-    if (cap) {
-      cap.close();
-      cap = null;
-      status.drops = null;
-    }
-    if (dumpcap) {
-      const exit = await dumpcap.stop();
-      status.drops = exit.drops;
-      if (exit.error && !error) error = exit.error;
-    }
-    writer!.flush();
+    const exit = await proc.stop();
+    status.drops = exit.drops;
+    const error = failure ?? exit.error;
+    // the child's last bytes have arrived ('close' fires after stdout is drained); a block
+    // it left unfinished (it was killed mid-write) is kept, for the parser to report
+    if (aligner.leftover.length) writer.appendRaw(aligner.leftover);
+    writer.flush();
     queue.run(Infinity);
     parser.end();
     queue.close();
-    writer!.close();
-    if (status.backend === 'cap') status.packets = writer!.packetsWritten;
+    writer.close();
     if (error) {
       status.state = 'failed';
       status.error = { code: error.code, message: `${error.message} The ${status.packets} packet(s) captured so far are in ${file}.` };
@@ -392,21 +400,19 @@ export async function startLiveCapture(
     stopping ??= finish(failure);
     return stopping;
   };
-  stopRequested = () => void stop();
 
-  if (dumpcap) {
-    const d = dumpcap;
-    void d.exited.then((exit) => {
-      // dumpcap ended by itself: -c count reached, or an error (interface gone, ...)
-      if (!stopping) void stop(exit.error);
-    });
-  }
-  if (cap) {
-    // cap has no error callback: watch the interface ourselves (Linux /sys)
+  // the child ends by itself: count reached, or an error (the cap helper dies with the interface)
+  void proc.exited.then((exit) => {
+    if (!stopping) void stop(exit.error);
+  });
+  // neither backend reports an interface going down (dumpcap keeps waiting on a downed
+  // link), so watch the kernel's view ourselves (Linux /sys)
+  if (kernelState(iface)) {
     const watch = setInterval(() => {
       const k = kernelState(iface);
-      if (k && !k.up) void stop({ code: 'interface-down', message: `Interface ${iface} went down; capture stopped (bring it up and start again).` });
-    }, 1000);
+      if (!k) void stop({ code: 'interface-down', message: `Interface ${iface} disappeared; capture stopped.` });
+      else if (!k.up) void stop(interfaceDown(iface));
+    }, INTERFACE_POLL_MS);
     watch.unref();
     timers.push(watch);
   }
@@ -422,11 +428,16 @@ export async function startLiveCapture(
     t.unref();
     timers.push(t);
   }
+
   return ok({
     file,
-    backend: status.backend as 'cap' | 'dumpcap',
+    backend,
     status: () => ({ ...status }),
     done,
     stop: () => stop(),
   });
+}
+
+function interfaceDown(iface: string): ApiError {
+  return { code: 'interface-down', message: `Interface ${iface} went down; capture stopped (bring it up with \`sudo ip link set ${iface} up\` and start again).` };
 }

@@ -41,6 +41,7 @@ const AUTO_FLUSH_BYTES = 1 << 20;
 const TWO_32 = 4294967296;
 
 const encoder = new TextEncoder();
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
 const pad4 = (n: number): number => (n + 3) & ~3;
 
 export class PcapngWriter {
@@ -162,7 +163,15 @@ export class PcapngWriter {
     if (this.len === 0) return 0;
     const batch = this.buf.subarray(0, this.len);
     let off = 0;
-    while (off < batch.length) off += writeSync(this.fd, batch, off, batch.length - off);
+    while (off < batch.length) {
+      try {
+        off += writeSync(this.fd, batch, off, batch.length - off);
+      } catch (e) {
+        // a non-blocking pipe (stdout of the capture helper) that is full: wait for the reader
+        if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
+        Atomics.wait(sleeper, 0, 0, 1);
+      }
+    }
     const at = this.bytesWritten;
     this.bytesWritten += batch.length;
     this.packetsWritten += this.packetsPending;
