@@ -33,6 +33,8 @@ export interface WsShared {
   opts: SessionOptions;
   deflateMode: DeflateMode;
   deflate: DeflateParams | null;
+  /** negotiated extensions other than permessage-deflate: they may define RSV bits we cannot judge */
+  foreignExtensions: string[];
   closeSent: Record<Direction, boolean>;
   /** outstanding ping payloads per sender (bounded) */
   pings: Record<Direction, Uint8Array[]>;
@@ -101,10 +103,12 @@ export class MessageAssembler implements FrameSink {
       this.zeroMaskReported = true;
       pf.push(['zero-mask-key', `The ${this.dir} uses the all-zero masking key, which leaves payloads readable on the wire.`]);
     }
-    if (h.rsv2 || h.rsv3) pf.push(['rsv-without-extension', `RSV${h.rsv2 ? '2' : '3'} is set; no negotiated extension defines it.`]);
+    const foreign = this.s.foreignExtensions.length > 0;
+    if ((h.rsv2 || h.rsv3) && !foreign) pf.push(['rsv-without-extension', `RSV${h.rsv2 ? '2' : '3'} is set; no negotiated extension defines it.`]);
     if (h.rsv1) {
-      if (mode === 'none') pf.push(['rsv-without-extension', `RSV1 is set on a ${opName(op)} frame but permessage-deflate was not negotiated.`]);
-      else if (control) pf.push(['rsv1-on-control-frame', `RSV1 is set on a ${opName(op)} frame; control frames are never compressed.`]);
+      if (mode === 'none') {
+        if (!foreign) pf.push(['rsv-without-extension', `RSV1 is set on a ${opName(op)} frame but permessage-deflate was not negotiated.`]);
+      } else if (control) pf.push(['rsv1-on-control-frame', `RSV1 is set on a ${opName(op)} frame; control frames are never compressed.`]);
       else if (op === 0) pf.push(['rsv1-on-continuation', 'RSV1 is set on a continuation frame; only the first frame of a message carries it.']);
     }
     if (control && h.length > 125) pf.push(['control-frame-too-long', `${cap(opName(op))} frame payload is ${h.length} bytes (at most 125).`]);

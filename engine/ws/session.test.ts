@@ -167,9 +167,23 @@ describe('HTTP before the upgrade', () => {
     expect(r.handshakes[0].expectedAccept).toBe('s3pPLMBiTxaQ9kYGzzhZRbK+xOo=');
   });
 
+  it('decodes client frames after an unanswered upgrade (server side not captured)', () => {
+    const r = run([['client', upgradeRequest()], ['client', concatAll([cf(1, 'one'), cf(1, 'two')])]]);
+    expect(r.handshakes.map((h) => h.status)).toEqual([0]);
+    expect(r.messages.map(text)).toEqual(['one', 'two']);
+    expect(r.session.isWebSocket).toBe(true);
+  });
+
   it('gives up as other on a head over 64 KiB', () => {
     const r = run([['client', `GET / HTTP/1.1\r\nX: ${'a'.repeat(70000)}`]]);
     expect(r.session.state).toBe('other');
+  });
+
+  it('does not judge RSV bits when another extension was negotiated', () => {
+    const ext = 'Sec-WebSocket-Extensions: x-webkit-deflate-frame';
+    const r = run([...open([ext], [ext]), ['server', sf(1, 'raw', { rsv1: true, rsv2: true })]]);
+    expect(r.findings).toEqual([]);
+    expect(r.messages[0].compressed).toBe(false);
   });
 
   it('parses the negotiated permessage-deflate parameters into the handshake', () => {

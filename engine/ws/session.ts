@@ -16,6 +16,7 @@ import type { Direction, EventSink } from '../../shared/events';
 import { FINDINGS, type FindingId } from '../../shared/findings';
 import type { ChunkMeta } from '../types';
 import { BodySkipper } from '../http/body';
+import { parseExtensions } from '../http/extensions';
 import { HeadReader, headerTokens, headerValue, looksLikeHttpStart } from '../http/head';
 import {
   buildHandshake,
@@ -28,13 +29,13 @@ import {
 } from '../http/upgrade';
 import { MessageAssembler, type WsShared } from './assembler';
 import { copyOf, FrameDecoder } from './frame-decoder';
-import { payloadLengthAt, plausibleHeaderAt, type Expectation } from './plausible';
+import { looksLikeWebSocketStart, payloadLengthAt, plausibleHeaderAt, type Expectation } from './plausible';
 import { unmask } from './unmask';
 import { validUtf8 } from './utf8';
 import { DEFAULT_SESSION_OPTIONS, type Counters, type SessionOptions } from './options';
 
 export { DEFAULT_SESSION_OPTIONS, type Counters, type SessionOptions };
-export { looksLikeWebSocketStart } from './plausible';
+export { looksLikeWebSocketStart };
 
 /** findings of one id listed per connection before they are only counted */
 const FINDINGS_PER_ID = 20;
@@ -123,6 +124,7 @@ export class TcpSession {
       opts,
       deflateMode: 'unknown',
       deflate: null,
+      foreignExtensions: [],
       closeSent: { client: false, server: false },
       pings: { client: [], server: [] },
       finding: (id, dir, meta, text, frame) => this.finding(id, dir, meta, text, frame),
@@ -180,6 +182,17 @@ export class TcpSession {
         if (p.upgrade) this.emitHandshake(p.req, null);
       }
       this.queue.length = 0;
+      // The answer is missing but the client went on sending frames (a capture that lost the
+      // server side): decode them, extension parameters unknown.
+      const c = this.dirs.client;
+      if (c.mode === 'await' && c.stash.length > 0 && !this.ws && looksLikeWebSocketStart(c.stash[0].bytes)?.masked) {
+        this.startWebSocket(meta, 'unknown', false);
+        this.startDecoder('client', false);
+        const stash = c.stash;
+        c.stash = [];
+        for (const s of stash) (c.decoder as FrameDecoder).push(s.bytes, s.skip, s.meta);
+        if (c.endWhileAwait) (c.decoder as FrameDecoder).end(c.endWhileAwait.reason, c.endWhileAwait.meta);
+      }
       for (const dir of ['client', 'server'] as const) {
         const d = this.dirs[dir];
         if (d.mode === 'undecided' && d.pre !== null) {
@@ -439,6 +452,9 @@ export class TcpSession {
     this.emitFindings(out.findings);
     if (out.event.websocket) {
       this.shared.deflate = out.deflate;
+      this.shared.foreignExtensions = parseExtensions(out.event.extensions)
+        .map((e) => e.name)
+        .filter((n) => n !== 'permessage-deflate');
     }
     return out.event.websocket;
   }
