@@ -36,7 +36,12 @@ export interface PipelineOptions {
   /** max out-of-order bytes buffered per TCP direction before a hole is declared lost */
   maxBufferedBytes: number;
   session: Partial<SessionOptions>;
+  /** how a TCP connection's decoder is made (tests hand in their own) */
+  createSession?: (conn: number, emit: EventSink, counters: Counters, opts: SessionOptions) => SessionLike;
 }
+
+/** What the pipeline needs of a connection's decoder (TcpSession implements it). */
+export type SessionLike = Pick<TcpSession, 'data' | 'end' | 'finish'>;
 
 export const DEFAULT_PIPELINE_OPTIONS: PipelineOptions = {
   wsPorts: [],
@@ -83,7 +88,7 @@ class TcpConn {
   synSeq: number | undefined;
   readonly ra: TcpReassembler;
   readonly rb: TcpReassembler;
-  session: TcpSession | undefined;
+  session: SessionLike | undefined;
   endedA = false;
   endedB = false;
   endReason: 'fin' | 'rst' | 'eof' = 'fin';
@@ -104,6 +109,17 @@ class TcpConn {
     this.rb = new TcpReassembler(this.sinkFor('b'), { maxBufferedBytes, conflictWindow: 65536 });
   }
 
+  /**
+   * A decoder bug must not end the whole capture's analysis: the connection stops being
+   * decoded, a `decoder-error` finding says so, every other connection goes on.
+   */
+  failed = false;
+  fail(e: unknown, meta: ChunkMeta): void {
+    this.failed = true;
+    const msg = e instanceof Error ? e.message : String(e);
+    this.pipe.finding('decoder-error', this.id, undefined, meta, `Decoding of this connection stopped after an internal error (${msg}); other connections are not affected.`);
+  }
+
   dirOf(side: Side): Direction {
     return side === this.clientSide ? 'client' : 'server';
   }
@@ -113,14 +129,25 @@ class TcpConn {
       data: (bytes, skip, meta) => {
         if (!this.clientSide) this.pipe.decideRoles(this, side, bytes);
         this.pipe.ensureAnnounced(this, meta);
-        this.session!.data(this.dirOf(side), bytes, skip, meta);
+        if (this.failed) return;
+        try {
+          this.session!.data(this.dirOf(side), bytes, skip, meta);
+        } catch (e) {
+          this.fail(e, meta);
+        }
       },
       end: (reason, meta) => {
         if (side === 'a') this.endedA = true;
         else this.endedB = true;
         if (reason !== 'fin') this.endReason = reason;
         if (!this.session) return;
-        this.session.end(this.dirOf(side), reason, meta);
+        if (!this.failed) {
+          try {
+            this.session.end(this.dirOf(side), reason, meta);
+          } catch (e) {
+            this.fail(e, meta);
+          }
+        }
         if (this.endedA && this.endedB && !this.closedAnnounced) {
           this.closedAnnounced = true;
           this.pipe.emitEvent({ type: 'connection-end', conn: this.id, ts: meta.ts, packet: meta.packet, reason: this.endReason });
@@ -311,10 +338,10 @@ export class Pipeline {
       packet: conn.firstPacket || meta.packet,
       roleBy: conn.roleBy,
     });
-    conn.session = new TcpSession(conn.id, this.emit, this.counters, {
-      ...this.sessionOpts,
-      assumeWebSocket: this.wsPorts.has(server.port),
-    });
+    const sopts = { ...this.sessionOpts, assumeWebSocket: this.wsPorts.has(server.port) };
+    conn.session = this.opts.createSession
+      ? this.opts.createSession(conn.id, this.emit, this.counters, sopts)
+      : new TcpSession(conn.id, this.emit, this.counters, sopts);
   }
 
   private udpPacket(d: DecodedPacket, rec: PacketRecord): void {
@@ -343,7 +370,13 @@ export class Pipeline {
   private closeConn(conn: TcpConn, meta: ChunkMeta): void {
     conn.ra.flush(meta);
     conn.rb.flush(meta);
-    if (conn.session) conn.session.finish(meta);
+    if (conn.session && !conn.failed) {
+      try {
+        conn.session.finish(meta);
+      } catch (e) {
+        conn.fail(e, meta);
+      }
+    }
   }
 
   /** End of capture: flush every stream and emit the summary (also returned). */

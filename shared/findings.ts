@@ -55,6 +55,7 @@ export const FINDINGS = {
   'ip-fragments-incomplete': { severity: 'warning', title: 'IP fragments that never completed a datagram', ref: 'RFC 791' },
   'resync': { severity: 'info', title: 'Frame decoder resynchronised after lost bytes', ref: 'wsscope' },
   'limit-reached': { severity: 'warning', title: 'A configured limit cut the data kept', ref: 'wsscope' },
+  'decoder-error': { severity: 'error', title: 'wsscope failed on this connection (a bug: please report it with the capture)', ref: 'wsscope' },
 } as const satisfies Record<string, FindingInfo>;
 
 export type FindingId = keyof typeof FINDINGS;

@@ -1,0 +1,90 @@
+import { describe, it, expect } from 'vitest';
+import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { Conv, cf, sf, pcap } from '../scripts/lib/fuzz-build';
+import { analyzeFile } from './pipeline';
+import { TcpSession } from './ws/session';
+import type { EngineEvent } from '../shared/events';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const PUB = existsSync(join(ROOT, '..', 'shared', 'captures', 'public')) ? join(ROOT, '..', 'shared', 'captures', 'public') : '/work/shared/captures/public';
+
+describe('pipeline', () => {
+  it('keeps decoding the other connections when one connection decoder throws', async () => {
+    const events: EngineEvent[] = [];
+    // wstunnel-ssh holds two WebSocket connections; the decoder of the first one breaks
+    await analyzeFile(join(PUB, 'zeek__wstunnel-ssh.pcap'), (e) => events.push(e), {
+      createSession: (conn, emit, counters, opts) => {
+        const real = new TcpSession(conn, emit, counters, opts);
+        let calls = 0;
+        if (conn !== 1) return real;
+        return {
+          data: (dir, bytes, skip, meta) => {
+            if (++calls === 3) throw new Error('boom');
+            real.data(dir, bytes, skip, meta);
+          },
+          end: (dir, reason, meta) => real.end(dir, reason, meta),
+          finish: (meta) => real.finish(meta),
+        };
+      },
+    });
+    const err = events.find((e) => e.type === 'finding' && e.id === 'decoder-error');
+    expect(err && err.type === 'finding' && err.conn).toBe(1);
+    expect(err && err.type === 'finding' && err.text).toContain('boom');
+    const wsConns = new Set(events.filter((e) => e.type === 'message').map((e) => (e.type === 'message' ? e.conn : 0)));
+    expect(wsConns.size).toBeGreaterThanOrEqual(1);
+    expect([...wsConns].some((c) => c !== 1)).toBe(true);
+    expect(events[events.length - 1].type).toBe('summary');
+  });
+
+  it('starts a new connection when a SYN with a new sequence number reuses a finished 4-tuple', async () => {
+    const first = new Conv({ isnC: 1000, isnS: 5000 }).upgrade();
+    first.send('c', cf(1, 'first'));
+    first.close();
+    const second = new Conv({ isnC: 900_000, isnS: 7_000_000, t0: first.t + 1_000_000 }).upgrade();
+    second.send('c', cf(1, 'second'));
+    second.close();
+    const file = join(mkdtempSync(join(tmpdir(), 'wsscope-pipe-')), 'reuse.pcap');
+    writeFileSync(file, pcap([...first.recs, ...second.recs], { linkType: first.linkType }));
+    const events: EngineEvent[] = [];
+    await analyzeFile(file, (e) => events.push(e));
+    const conns = events.filter((e) => e.type === 'connection');
+    expect(conns.map((c) => c.type === 'connection' && [c.id, c.client, c.server, c.roleBy])).toEqual([
+      [1, '127.0.0.1:54321', '127.0.0.1:8080', 'syn'],
+      [2, '127.0.0.1:54321', '127.0.0.1:8080', 'syn'],
+    ]);
+    const msgs = events.flatMap((e) => (e.type === 'message' ? [[e.conn, Buffer.from(e.data).toString()]] : []));
+    expect(msgs).toEqual([
+      [1, 'first'],
+      [2, 'second'],
+    ]);
+    expect(events.filter((e) => e.type === 'handshake')).toHaveLength(2);
+    expect(events.filter((e) => e.type === 'finding' && e.severity !== 'info')).toEqual([]);
+  });
+
+  it('infers the client without a SYN from the HTTP request, and from masking', async () => {
+    const c = new Conv({ clientPort: 40000, serverPort: 50000 }).upgrade();
+    c.send('c', cf(1, 'hi'));
+    // drop the TCP handshake: the pickup starts with the request, sent by the lower port
+    const file = join(mkdtempSync(join(tmpdir(), 'wsscope-pipe-')), 'nosyn.pcap');
+    writeFileSync(file, pcap(c.recs.slice(3), { linkType: c.linkType }));
+    const events: EngineEvent[] = [];
+    await analyzeFile(file, (e) => events.push(e));
+    const conn = events.find((e) => e.type === 'connection');
+    expect(conn && conn.type === 'connection' && [conn.client, conn.roleBy]).toEqual(['127.0.0.1:40000', 'http']);
+
+    const m = new Conv({ clientPort: 40000, serverPort: 50000 });
+    m.send('s', sf(1, 'from server'));
+    m.send('c', cf(1, 'from client'));
+    const file2 = join(mkdtempSync(join(tmpdir(), 'wsscope-pipe-')), 'mask.pcap');
+    writeFileSync(file2, pcap(m.recs, { linkType: m.linkType }));
+    const ev2: EngineEvent[] = [];
+    await analyzeFile(file2, (e) => ev2.push(e), { wsPorts: [50000] });
+    const conn2 = ev2.find((e) => e.type === 'connection');
+    expect(conn2 && conn2.type === 'connection' && [conn2.client, conn2.roleBy]).toEqual(['127.0.0.1:40000', 'mask']);
+    expect(ev2.filter((e) => e.type === 'finding' && (e.id === 'unmasked-client-frame' || e.id === 'masked-server-frame'))).toEqual([]);
+  });
+});
