@@ -90,7 +90,7 @@ async function main(): Promise<void> {
       writeFileSync(join(out, `${c.name}.expected.json`), JSON.stringify(exp, null, 1) + '\n');
       if (!commit) rmSync(w.path);
       const ids = r.golden ? Object.keys(r.golden.findingCounts).join(',') : '';
-      process.stdout.write(`${r.status.padEnd(5)} ${r.ms.toFixed(0).padStart(6)} ms ${String(w.bytes).padStart(9)} B  ${c.name}  [${ids}]${r.golden?.error ? ` rejected:${r.golden.error}` : ''}\n`);
+      process.stdout.write(`${r.status.padEnd(5)} ${r.ms.toFixed(0).padStart(6)} ms ${r.rss.toFixed(0).padStart(4)} MiB ${String(w.bytes).padStart(9)} B  ${c.name}  [${ids}]${r.golden?.error ? ` rejected:${r.golden.error}` : ''}\n`);
     }
   } finally {
     pool.close();

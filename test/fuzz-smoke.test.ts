@@ -120,31 +120,39 @@ describe('robustness properties', () => {
     );
   });
 
-  it('a real capture cut into random segments, reordered and duplicated decodes to the same messages', () => {
-    const file = new Uint8Array(readFileSync(join(ROOT, 'resources/samples/chat.pcapng')));
-    const recs = parseRecords(file)!;
-    const summary = (events: EngineEvent[]): string[] =>
-      events.flatMap((ev) =>
-        ev.type === 'message' ? [`${ev.conn} ${ev.dir} op${ev.opcode} len${ev.length} z${ev.compressed ? 1 : 0} t${ev.truncated ? 1 : 0} ${createHash('sha256').update(ev.data).digest('hex')} ${ev.code ?? ''}`] : [],
+  const PUBLIC = '/work/shared/captures/public';
+  const conversations: Array<[string, number]> = [
+    [join(ROOT, 'resources/samples/chat.pcapng'), 19],
+    [join(PUBLIC, 'zeek-pr5646__websocket_compressed.pcap'), 4],
+    [join(PUBLIC, 'zeek__wstunnel-ssh.pcap'), 155],
+  ];
+  for (const [path, count] of conversations) {
+    it(`${path.split('/').pop()}: cut into random segments, reordered and duplicated, decodes to the same ${count} messages`, () => {
+      const file = new Uint8Array(readFileSync(path));
+      const recs = parseRecords(file)!;
+      const summary = (events: EngineEvent[]): string[] =>
+        events.flatMap((ev) =>
+          ev.type === 'message' ? [`${ev.conn} ${ev.dir} op${ev.opcode} len${ev.length} z${ev.compressed ? 1 : 0} t${ev.truncated ? 1 : 0} ${createHash('sha256').update(ev.data).digest('hex')} ${ev.code ?? ''}`] : [],
+        );
+      const original = summary(decodeChunked(file, []));
+      expect(original.length).toBe(count);
+      fc.assert(
+        fc.property(
+          fc.array(fc.integer({ min: 1, max: 3000 }), { minLength: 1, maxLength: 12 }),
+          fc.constantFrom(0, 0.1, 0.5),
+          fc.boolean(),
+          fc.integer({ min: 0, max: 2 ** 31 - 1 }),
+          (sizes, dup, shuffle, seed) => {
+            const out = resegment(recs, { sizes, dup, shuffle }, new Prng(seed));
+            const events = decodeChunked(pcap(out, { linkType: LT_ETHERNET }), []);
+            expect(summary(events)).toEqual(original);
+            expect(events.filter((e) => e.type === 'finding' && (e.id === 'tcp-gap' || e.id === 'tcp-overlap-conflict'))).toEqual([]);
+          },
+        ),
+        { numRuns: 25 },
       );
-    const original = summary(decodeChunked(file, []));
-    expect(original.length).toBe(19);
-    fc.assert(
-      fc.property(
-        fc.array(fc.integer({ min: 1, max: 3000 }), { minLength: 1, maxLength: 12 }),
-        fc.constantFrom(0, 0.1, 0.5),
-        fc.boolean(),
-        fc.integer({ min: 0, max: 2 ** 31 - 1 }),
-        (sizes, dup, shuffle, seed) => {
-          const out = resegment(recs, { sizes, dup, shuffle }, new Prng(seed));
-          const events = decodeChunked(pcap(out, { linkType: LT_ETHERNET }), []);
-          expect(summary(events)).toEqual(original);
-          expect(events.filter((e) => e.type === 'finding' && (e.id === 'tcp-gap' || e.id === 'tcp-overlap-conflict'))).toEqual([]);
-        },
-      ),
-      { numRuns: 40 },
-    );
-  });
+    });
+  }
 });
 
 describe('fuzzer', () => {

@@ -9,6 +9,7 @@
 import { CaptureParser } from '../../engine/capture/pcap-parser';
 import { Pipeline } from '../../engine/pipeline';
 import { toWire } from '../../engine/cli/json';
+import { TcpSession } from '../../engine/ws/session';
 import type { EngineEvent } from '../../shared/events';
 import { Prng } from './prng';
 
@@ -19,21 +20,31 @@ export interface DecodeResult {
 }
 
 /**
- * Errors that TcpSession caught instead of throwing (it records the last one in its public
- * `lastError`). The flow table is private to the pipeline: this reaches into it on purpose,
- * as a diagnostic of the fuzz harness only, and fails loudly if its shape changes.
+ * TcpSession catches its own internal errors (it gives the direction up and keeps the error in
+ * its public `lastError`), so they never escape the pipeline. To see them anyway, the public
+ * methods of the class are wrapped once per process: after each call, a new `lastError` is
+ * remembered for the decode in progress. Nothing else about the session is touched.
  */
-function swallowedErrors(pipe: Pipeline): unknown {
-  const tcp = (pipe as unknown as { tcp?: unknown }).tcp;
-  if (!(tcp instanceof Map)) throw new Error('fuzz-decode: Pipeline has no `tcp` flow map any more; update swallowedErrors()');
-  for (const conn of tcp.values() as Iterable<{ session?: { lastError: unknown } }>) {
-    if (conn.session?.lastError) return conn.session.lastError;
+let swallowed: unknown = null;
+let watching = false;
+
+function watchSwallowedErrors(): void {
+  if (watching) return;
+  watching = true;
+  const proto = TcpSession.prototype as unknown as Record<'data' | 'end' | 'finish', (this: TcpSession, ...a: unknown[]) => void>;
+  for (const name of ['data', 'end', 'finish'] as const) {
+    const orig = proto[name];
+    proto[name] = function (this: TcpSession, ...a: unknown[]): void {
+      orig.apply(this, a);
+      if (this.lastError !== null && swallowed === null) swallowed = this.lastError;
+    };
   }
-  return null;
 }
 
 /** Decode bytes in memory the way a file would be, pushed in random-sized chunks. */
 export function decodeBytes(bytes: Uint8Array, chunkSeed: number): DecodeResult {
+  watchSwallowedErrors();
+  swallowed = null;
   let events = 0;
   const sink = (ev: EngineEvent): void => {
     events++;
@@ -51,6 +62,6 @@ export function decodeBytes(bytes: Uint8Array, chunkSeed: number): DecodeResult 
   }
   parser.end();
   pipe.finish();
-  return { events, swallowed: swallowedErrors(pipe) };
+  return { events, swallowed };
 }
 
