@@ -148,7 +148,7 @@ export class FrameDecoder {
   }
 
   private run(bytes: Uint8Array, p: number, meta: ChunkMeta): void {
-    const n = bytes.length;
+    let n = bytes.length;
     const h = this.head;
     while (p < n) {
       switch (this.state) {
@@ -198,16 +198,21 @@ export class FrameDecoder {
         }
         case DecoderState.RESYNC: {
           if (this.carry !== null) {
+            // continue on the carried bytes joined with this chunk (iteratively: a garbage
+            // stream may resynchronise thousands of times in one chunk)
             const c = this.carry;
             const joined = new Uint8Array(c.length + n - p);
             joined.set(c);
             joined.set(bytes.subarray(p), c.length);
             this.carry = null;
-            this.resync(joined, 0, meta);
-            return;
+            bytes = joined;
+            n = joined.length;
+            p = 0;
           }
-          this.resync(bytes, p, meta);
-          return;
+          const at = this.resync(bytes, p, meta);
+          if (at < 0) return;
+          p = at;
+          break;
         }
         default:
           return;
@@ -215,7 +220,8 @@ export class FrameDecoder {
     }
   }
 
-  private resync(bytes: Uint8Array, p: number, meta: ChunkMeta): void {
+  /** Scan for a frame start from p: its offset (state is then GET_HEADER), or -1 (all consumed). */
+  private resync(bytes: Uint8Array, p: number, meta: ChunkMeta): number {
     const n = bytes.length;
     const at = findFrameStart(bytes, p, n, this.expectation(), false, this.pending, true);
     if (at >= 0) {
@@ -225,8 +231,7 @@ export class FrameDecoder {
       this.state = DecoderState.GET_HEADER;
       this.hdrHave = 0;
       this.hdrNeed = 2;
-      this.run(bytes, at, meta);
-      return;
+      return at;
     }
     // keep a candidate the chunk end leaves undecided (its header, or its frame plus the
     // start of the next header); bounded so a pathological stream cannot grow it
@@ -234,6 +239,7 @@ export class FrameDecoder {
     if (n - keepFrom > MAX_CARRY) keepFrom = n - MAX_CARRY;
     this.resyncSkipped += keepFrom - p;
     if (keepFrom < n) this.carry = copyOf(bytes, keepFrom, n);
+    return -1;
   }
 
   private expectation(): Expectation {

@@ -6,7 +6,7 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
 import { constants, deflateRawSync } from 'node:zlib';
-import type { Direction, EngineEvent } from '../../shared/events';
+import type { Direction, EngineEvent, MessageEvent } from '../../shared/events';
 import { DEFAULT_SESSION_OPTIONS, TcpSession } from './session';
 import { cf, concatAll, normalise, run, sf, upgradeRequest, upgradeResponse, type Step } from './testing';
 
@@ -69,6 +69,21 @@ describe('robustness', () => {
       ),
       { numRuns: 400 },
     );
+  });
+
+  it('after a 64-bit length with the high bit set, skips what follows without taking such headers for frames', () => {
+    const one = new Uint8Array([0x82, 0x7f, 0x80, 0, 0, 0, 0, 0, 0, 0]);
+    const many = new Uint8Array(one.length * 100_000);
+    for (let i = 0; i < 100_000; i++) many.set(one, i * one.length);
+    const events: EngineEvent[] = [];
+    const s = new TcpSession(1, (e) => events.push(e), { frames: 0, messages: 0 }, { ...DEFAULT_SESSION_OPTIONS, assumeWebSocket: true });
+    s.data('server', concatAll([many, sf(1, 'found')]), 0, { ts: 0, packet: 1 });
+    s.finish({ ts: 0, packet: 2 });
+    expect(s.lastError).toBeNull();
+    expect(events.filter((e) => e.type === 'frame')).toHaveLength(2);
+    expect(events.filter((e) => e.type === 'finding').map((e) => (e.type === 'finding' ? e.id : ''))).toEqual(['no-handshake', 'length-high-bit-set', 'resync']);
+    const m = events.filter((e): e is MessageEvent => e.type === 'message');
+    expect(new TextDecoder().decode(m[1].data)).toBe('found');
   });
 
   it('decodes a valid stream identically under any split', () => {
