@@ -87,4 +87,30 @@ describe('pipeline', () => {
     expect(conn2 && conn2.type === 'connection' && [conn2.client, conn2.roleBy]).toEqual(['127.0.0.1:40000', 'mask']);
     expect(ev2.filter((e) => e.type === 'finding' && (e.id === 'unmasked-client-frame' || e.id === 'masked-server-frame'))).toEqual([]);
   });
+
+  it('keeps total reassembly memory under its budget by declaring the oldest hole lost', async () => {
+    const recs = [];
+    for (let i = 0; i < 4; i++) {
+      const c = new Conv({ clientPort: 41000 + i, t0: 1_700_000_000_000_000 + i * 10 });
+      c.upgrade();
+      const lost = c.send('c', cf(2, new Uint8Array(1000).fill(i)), 500); // 3 segments
+      c.recs.splice(c.recs.indexOf(lost[0]), 1); // the first one is lost
+      for (let k = 0; k < 8; k++) c.send('c', cf(1, `after ${k} `.padEnd(600, '.')), 700);
+      recs.push(...c.recs);
+    }
+    recs.sort((a, b) => a.tsUs - b.tsUs);
+    const file = join(mkdtempSync(join(tmpdir(), 'wsscope-pipe-')), 'holes.pcap');
+    writeFileSync(file, pcap(recs, { linkType: 1 }));
+    const events: EngineEvent[] = [];
+    await analyzeFile(file, (e) => events.push(e), { maxTotalBufferedBytes: 8000 });
+    const limits = events.filter((e) => e.type === 'finding' && e.id === 'limit-reached');
+    expect(limits.length).toBeGreaterThan(0);
+    const gaps = events.filter((e) => e.type === 'finding' && e.id === 'tcp-gap');
+    expect(new Set(gaps.map((g) => (g.type === 'finding' ? g.conn : 0))).size).toBe(4);
+    // after the declared loss, each connection decodes the frames that follow the damaged one
+    for (let conn = 1; conn <= 4; conn++) {
+      const texts = events.filter((e) => e.type === 'message' && e.conn === conn && e.opcode === 1);
+      expect(texts.length, `conn ${conn}`).toBeGreaterThanOrEqual(7);
+    }
+  });
 });

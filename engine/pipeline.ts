@@ -35,6 +35,8 @@ export interface PipelineOptions {
   heuristic: boolean;
   /** max out-of-order bytes buffered per TCP direction before a hole is declared lost */
   maxBufferedBytes: number;
+  /** max out-of-order bytes buffered over all TCP streams together (same remedy) */
+  maxTotalBufferedBytes: number;
   session: Partial<SessionOptions>;
   /** how a TCP connection's decoder is made (tests hand in their own) */
   createSession?: (conn: number, emit: EventSink, counters: Counters, opts: SessionOptions) => SessionLike;
@@ -47,6 +49,7 @@ export const DEFAULT_PIPELINE_OPTIONS: PipelineOptions = {
   wsPorts: [],
   heuristic: true,
   maxBufferedBytes: 4 << 20,
+  maxTotalBufferedBytes: 64 << 20,
   session: {},
 };
 
@@ -215,6 +218,7 @@ export class Pipeline {
   private frames = 0;
   private findings = 0;
   private snapCut = 0;
+  private totalBuffered = 0;
   private problems = 0;
   private finished: SummaryEvent | undefined;
   private readonly emit: EventSink;
@@ -295,14 +299,45 @@ export class Pipeline {
     if (syn && !ack) conn.synSeq = d.seq;
     const meta: ChunkMeta = { ts: rec.ts, packet: rec.no };
     if (conn.clientSide) this.ensureAnnounced(conn, meta);
+    const before = conn.ra.bufferedBytes + conn.rb.bufferedBytes;
     (side === 'a' ? conn.ra : conn.rb).segment(d.seq, d.flags, d.payload, d.missing, meta);
     // RFC 9293 3.10.7.4: a reset aborts the whole connection, so the other direction ends too
     // (what it had buffered is delivered first, holes as skips).
     if ((d.flags & TCP_RST) !== 0) (side === 'a' ? conn.rb : conn.ra).flush(meta);
+    const after = conn.ra.bufferedBytes + conn.rb.bufferedBytes;
+    if (after !== before) {
+      this.totalBuffered += after - before;
+      if (this.totalBuffered > this.opts.maxTotalBufferedBytes) this.releaseReassemblyMemory(meta);
+    }
     if ((d.flags & (TCP_FIN | TCP_RST)) !== 0 && !conn.clientSide) {
       // a connection that ends before any role evidence: fall back to ports
       this.decideRoles(conn, side, new Uint8Array(0));
       this.ensureAnnounced(conn, meta);
+    }
+  }
+
+  /**
+   * Over the shared reassembly budget: give up on the oldest hole of the stream holding the
+   * most out-of-order bytes (its bytes become a gap), until under budget. Never an OOM.
+   */
+  private releaseReassemblyMemory(meta: ChunkMeta): void {
+    const seen = new Set<TcpConn>();
+    while (this.totalBuffered > this.opts.maxTotalBufferedBytes) {
+      let worst: TcpReassembler | undefined;
+      let worstConn: TcpConn | undefined;
+      seen.clear();
+      for (const c of this.tcp.values()) {
+        if (seen.has(c)) continue;
+        seen.add(c);
+        for (const r of [c.ra, c.rb]) if (!worst || r.bufferedBytes > worst.bufferedBytes) [worst, worstConn] = [r, c];
+      }
+      if (!worst || worst.bufferedBytes === 0 || !worstConn) return;
+      const released = worst.releaseFirstHole();
+      this.totalBuffered -= released;
+      if (worstConn.session) {
+        this.finding('limit-reached', worstConn.id, worstConn.dirOf(worst === worstConn.ra ? 'a' : 'b'), meta, `All TCP streams together buffered more than ${this.opts.maxTotalBufferedBytes} out-of-order bytes; a missing range of this stream was declared lost to free ${released} bytes.`);
+      }
+      if (released === 0) return;
     }
   }
 

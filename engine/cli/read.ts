@@ -24,6 +24,9 @@ Options:
   --no-heuristic       do not guess WebSocket on connections without a handshake
   --max-inflate BYTES  cap on the inflated size of one permessage-deflate message
                        (default 67108864); a message over it is cut and flagged
+  --max-reassembly BYTES
+                       cap on out-of-order TCP bytes buffered over all streams (default
+                       67108864); over it the oldest hole is declared lost (a tcp-gap)
   --summary            decode everything, print only the summary line (or event)
   --color / --no-color colour the text output (default: on when stdout is a TTY)
   -h, --help           this help
@@ -45,6 +48,7 @@ export async function readCommand(argv: string[]): Promise<number> {
         'ws-port': { type: 'string', multiple: true, default: [] },
         'no-heuristic': { type: 'boolean', default: false },
         'max-inflate': { type: 'string' },
+        'max-reassembly': { type: 'string' },
         summary: { type: 'boolean', default: false },
         color: { type: 'boolean' },
         'no-color': { type: 'boolean' },
@@ -80,6 +84,14 @@ export async function readCommand(argv: string[]): Promise<number> {
       return 2;
     }
   }
+  let maxTotal: number | undefined;
+  if (values['max-reassembly'] !== undefined) {
+    maxTotal = Number(values['max-reassembly']);
+    if (!Number.isSafeInteger(maxTotal) || maxTotal < 0) {
+      process.stderr.write(`wsscope read: --max-reassembly ${values['max-reassembly']}: not a byte count\n`);
+      return 2;
+    }
+  }
   const color = values['no-color'] ? false : (values.color ?? process.stdout.isTTY === true);
   const out = new Out();
   const fmt = new TextFormatter({ color, frames: values.frames ?? false, preview: 100 });
@@ -99,6 +111,7 @@ export async function readCommand(argv: string[]): Promise<number> {
     await analyzeFile(positionals[0], emit, {
       wsPorts,
       heuristic: !values['no-heuristic'],
+      ...(maxTotal !== undefined ? { maxTotalBufferedBytes: maxTotal } : {}),
       session: maxInflate !== undefined ? { maxInflate } : {},
     });
   } catch (e) {

@@ -463,6 +463,20 @@ export class TcpReassembler {
     }
   }
 
+  /**
+   * Give up on the first hole (its bytes are declared lost and reported as a skip) and
+   * deliver what follows it; used by the owner to enforce a memory budget shared by many
+   * streams. Returns the buffered bytes released.
+   */
+  releaseFirstHole(): number {
+    const before = this.buffered;
+    if (this.buf.length > 0) {
+      this.skipTo(this.buf[0].off);
+      this.drain();
+    }
+    return before - this.buffered;
+  }
+
   private flushAll(): void {
     while (this.buf.length > 0) {
       this.skipTo(this.buf[0].off);
