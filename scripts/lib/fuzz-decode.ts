@@ -1,13 +1,14 @@
 /**
  * In-memory decode of capture bytes for the fuzzer: CaptureParser (fed in random-sized chunks,
  * to exercise records that straddle pushes) -> Pipeline -> wire form -> JSON, i.e. everything
- * `wsscope read --json` does except the file I/O. Exceptions are left to escape: the caller
- * counts them as crashes.
+ * `wsscope read --json` does except the file I/O. Some inputs also get unusual options (tiny
+ * buffers and limits, no heuristic, Decode-As ports). Exceptions are left to escape: the
+ * caller counts them as crashes.
  *
  * Memory: nothing is kept; events are serialised and dropped.
  */
 import { CaptureParser } from '../../engine/capture/pcap-parser';
-import { Pipeline } from '../../engine/pipeline';
+import { Pipeline, type PipelineOptions } from '../../engine/pipeline';
 import { toWire } from '../../engine/cli/json';
 import { TcpSession } from '../../engine/ws/session';
 import type { EngineEvent } from '../../shared/events';
@@ -51,9 +52,16 @@ export function decodeBytes(bytes: Uint8Array, chunkSeed: number): DecodeResult 
     const w = toWire(ev);
     if (w) JSON.stringify(w);
   };
-  const pipe = new Pipeline(sink);
-  const parser = new CaptureParser({ packet: (rec) => pipe.packet(rec), problem: (p) => pipe.problem(p) });
   const r = new Prng(chunkSeed);
+  // vary the options that change code paths: tiny reassembly buffers (holes declared lost),
+  // no heuristic, a small inflate limit, Decode-As on the common ports
+  const opts: Partial<PipelineOptions> = {};
+  if (r.chance(0.2)) opts.maxBufferedBytes = r.pick([0, 1500, 65536]);
+  if (r.chance(0.2)) opts.heuristic = false;
+  if (r.chance(0.2)) opts.session = { maxInflate: r.pick([0, 100, 65536]), maxMessageBytes: r.pick([0, 10, 65536]) };
+  if (r.chance(0.1)) opts.wsPorts = [80, 8080, 8008, 12345, 443];
+  const pipe = new Pipeline(sink, opts);
+  const parser = new CaptureParser({ packet: (rec) => pipe.packet(rec), problem: (p) => pipe.problem(p) });
   const whole = r.chance(0.5);
   for (let o = 0; o < bytes.length && !parser.stopped; ) {
     const n = whole ? bytes.length : r.logInt(1, 65536);

@@ -6,7 +6,8 @@
  * Byte level: random byte errors at ~2% per byte over the whole file (like `editcap -E 0.02`,
  * which only touches packet data: that variant is `packet-errors`), truncation, interesting
  * integer values written at random places (0, 0x7f, 0x80, 0xff.., 125/126/127: frame lengths),
- * spliced copies of a region. Record level (parse -> mutate the record list -> rewrite as
+ * spliced copies of a region. Payload level: errors or interesting values only inside TCP/UDP
+ * payloads, headers intact, so they reach the HTTP and WebSocket decoders. Record level (parse -> mutate the record list -> rewrite as
  * pcapng): records shuffled within a window, duplicated (sometimes with changed bytes: a
  * conflicting retransmission), dropped, cut short (snap length).
  *
@@ -14,6 +15,7 @@
  */
 import { gunzipSync } from 'node:zlib';
 import { CaptureParser } from '../../engine/capture/pcap-parser';
+import { NetDecoder } from '../../engine/net/decode';
 import { Prng } from './prng';
 import { concat, ngEpb, ngIdb, ngShb, type Bytes, type Rec } from './fuzz-build';
 
@@ -94,6 +96,7 @@ export type MutationKind =
   | 'duplicate'
   | 'drop'
   | 'snap'
+  | 'payload-errors'
   | 'tcp-mix';
 
 const KINDS: Array<[MutationKind, number]> = [
@@ -106,6 +109,7 @@ const KINDS: Array<[MutationKind, number]> = [
   ['duplicate', 10],
   ['drop', 10],
   ['snap', 5],
+  ['payload-errors', 14],
   ['tcp-mix', 12],
 ];
 const TOTAL_WEIGHT = KINDS.reduce((a, [, w]) => a + w, 0);
@@ -141,7 +145,7 @@ function shuffleWindow<T>(a: T[], win: number, r: Prng): void {
 export function mutate(src: Bytes, recs: readonly ParsedRecord[] | null, seed: number): Mutation {
   const r = new Prng(seed);
   let kind = pickKind(r);
-  const recLevel = kind === 'packet-errors' || kind === 'shuffle' || kind === 'duplicate' || kind === 'drop' || kind === 'snap' || kind === 'tcp-mix';
+  const recLevel = kind === 'packet-errors' || kind === 'payload-errors' || kind === 'shuffle' || kind === 'duplicate' || kind === 'drop' || kind === 'snap' || kind === 'tcp-mix';
   if (recLevel && !recs) kind = 'file-errors';
   switch (kind) {
     case 'file-errors': {
@@ -223,6 +227,29 @@ function recordMutation(kind: MutationKind, recs: readonly ParsedRecord[], r: Pr
     list = list.filter(() => !r.chance(p));
     parts.push(`drop p=${p} n=${before - list.length}`);
   };
+  // Damage only transport payloads (frame headers, lengths, masks, HTTP heads), keeping the
+  // link/IP/TCP headers intact so the damage reaches the WebSocket layer.
+  const doPayload = (): void => {
+    const net = new NetDecoder();
+    const p = r.pick([0.001, 0.01, 0.05]);
+    let n = 0;
+    list = list.map((x, i) => {
+      const d = net.decode({ no: i + 1, ts: 0, linkType: x.linkType, data: x.data, origLen: x.origLen, iface: 0 });
+      if (!d || d.payload.length === 0 || d.payload.buffer !== x.data.buffer) return x;
+      const data = x.data.slice();
+      const from = d.payload.byteOffset - x.data.byteOffset;
+      const to = from + d.payload.length;
+      if (r.chance(0.5)) n += byteErrors(data, from, to, p, r);
+      else {
+        // an interesting value at a frame-header-like position: the first bytes of the payload
+        const at = from + Math.min(d.payload.length - 1, r.logInt(1, 16) - 1);
+        data[at] = r.pick(INTERESTING);
+        n++;
+      }
+      return { ...x, data };
+    });
+    parts.push(`payload-errors p=${p} changed=${n}`);
+  };
   const doSnap = (): void => {
     const snap = r.pick([14, 34, 54, 60, 64, 100, 200]);
     list = list.map((x) => (r.chance(0.5) && x.data.length > snap ? { ...x, data: x.data.subarray(0, snap) } : x));
@@ -244,8 +271,11 @@ function recordMutation(kind: MutationKind, recs: readonly ParsedRecord[], r: Pr
     case 'snap':
       doSnap();
       break;
+    case 'payload-errors':
+      doPayload();
+      break;
     default: {
-      const ops = [doShuffle, doDuplicate, doDrop, doSnap, doErrors];
+      const ops = [doShuffle, doDuplicate, doDrop, doSnap, doErrors, doPayload];
       const n = r.int(2, 4);
       for (let i = 0; i < n; i++) r.pick(ops)();
     }
