@@ -39,6 +39,13 @@ export function kernelState(iface: string): { up: boolean; running: boolean; loo
   return { up, running, loopback: (flags & IFF_LOOPBACK) !== 0 };
 }
 
+/** The interface's MTU from /sys (Linux), or null. */
+export function interfaceMtu(iface: string): number | null {
+  const t = readSys(iface, 'mtu');
+  const n = t === null ? NaN : Number(t);
+  return Number.isFinite(n) ? n : null;
+}
+
 export function listInterfaces(): InterfaceInfo[] {
   const os = networkInterfaces();
   const out: InterfaceInfo[] = [];

@@ -32,7 +32,7 @@ import { CaptureParser } from './pcap-parser';
 import { PcapngWriter } from './pcapng-writer';
 import { loadCap, openCap, startCapHelper } from './live-cap';
 import { DUMPCAP_MISSING, PERMISSION_HELP, findDumpcap, startDumpcap, validateFilterWithDumpcap, type DumpcapHandle } from './live-dumpcap';
-import { kernelState, listInterfaces } from './interfaces';
+import { interfaceMtu, kernelState, listInterfaces } from './interfaces';
 
 export interface LiveOptions extends CaptureOptions {
   /** pcapng file to write; default: a new file in the temp directory */
@@ -245,7 +245,8 @@ export function validateFilter(filter: string, iface: string): Result<true> {
  *
  * Backends: `cap` runs libpcap in a helper process (see live-cap.ts), `dumpcap` runs
  * Wireshark's; both hand over a pcapng stream, which is written to the file unchanged and
- * decoded. `auto` tries cap, then dumpcap when cap may not open the device.
+ * decoded. `auto` tries cap, then dumpcap when cap may not open the device; on interfaces
+ * whose frames can exceed cap's fixed 65535-byte snap length (lo) it tries dumpcap first.
  */
 export async function startLiveCapture(
   opts: LiveOptions,
@@ -323,42 +324,29 @@ export async function startLiveCapture(
     }
   };
 
-  // ---- choose and start the backend
+  // ---- choose and start the backend: try in order, fall through on missing rights or tools
+  const order: Array<'cap' | 'dumpcap'> =
+    wanted !== 'auto' ? [wanted] : !promiscuous ? ['dumpcap'] : capMayCutPackets(iface) ? ['dumpcap', 'cap'] : ['cap', 'dumpcap'];
   let child: DumpcapHandle | null = null;
-  let backend: 'cap' | 'dumpcap' = 'cap';
-  let capError: ApiError | null = null;
-  if (wanted === 'cap' || (wanted === 'auto' && promiscuous)) {
-    const r = await startCapHelper({ iface, filter, snaplen, bufferSize: Math.round(bufferMiB * 1024 * 1024), count: opts.count }, onData);
-    if (r.ok) child = r.value;
-    else capError = r.error;
-    const fatal = capError && (wanted === 'cap' || capError.code === 'invalid-filter' || capError.code === 'no-such-interface' || capError.code === 'io');
-    if (capError && fatal) {
-      discardFile();
-      if (capError.code === 'permission-denied') return { ok: false, error: permissionDenied(iface, capError.message) };
-      if (capError.code === 'no-such-interface') return { ok: false, error: noSuchInterface(iface) };
-      return { ok: false, error: capError };
+  let backend: 'cap' | 'dumpcap' = order[0];
+  const failures: Array<[string, ApiError]> = [];
+  for (const b of order) {
+    const r =
+      b === 'cap'
+        ? await startCapHelper({ iface, filter, snaplen, bufferSize: Math.round(bufferMiB * 1024 * 1024), count: opts.count }, onData)
+        : await startDumpcap({ iface, filter, snaplen, bufferMiB, promiscuous, count: opts.count }, onData);
+    if (r.ok) {
+      child = r.value;
+      backend = b;
+      break;
     }
+    failures.push([b, r.error]);
+    const next = r.error.code === 'permission-denied' || r.error.code === 'dumpcap-missing' || r.error.code === 'unsupported';
+    if (!next) break;
   }
   if (!child) {
-    backend = 'dumpcap';
-    if (!findDumpcap()) {
-      discardFile();
-      if (capError) {
-        const why = capError.code === 'permission-denied' ? permissionDenied(iface, capError.message).message : capError.message;
-        return err(capError.code, `${why} (dumpcap, the other backend, is not installed: \`sudo apt-get install wireshark-common\`.)`);
-      }
-      return err('dumpcap-missing', DUMPCAP_MISSING);
-    }
-    const started = await startDumpcap({ iface, filter, snaplen, bufferMiB, promiscuous, count: opts.count }, onData);
-    if (!started.ok) {
-      discardFile();
-      let e = started.error;
-      const detail = e.message.replace(/ To fix:.*$/, '');
-      if (e.code === 'permission-denied') e = permissionDenied(iface, capError ? `${capError.message}; dumpcap: ${detail}` : detail);
-      if (e.code === 'no-such-interface') e = noSuchInterface(iface);
-      return { ok: false, error: e };
-    }
-    child = started.value;
+    discardFile();
+    return { ok: false, error: startError(iface, failures) };
   }
   const proc = child;
   status.backend = backend;
@@ -436,6 +424,29 @@ export async function startLiveCapture(
     done,
     stop: () => stop(),
   });
+}
+
+/**
+ * cap's snap length is fixed at 65535 bytes: on an interface whose frames can be longer
+ * (lo: MTU 65536 plus the 14-byte Ethernet header) full-size segments would be cut and
+ * their bytes lost, so `auto` prefers dumpcap there.
+ */
+function capMayCutPackets(iface: string): boolean {
+  const mtu = interfaceMtu(iface);
+  return mtu !== null && mtu + 14 > 65535;
+}
+
+/** One error for a start that failed on every backend tried. */
+function startError(iface: string, failures: Array<[string, ApiError]>): ApiError {
+  const denied = failures.filter(([, e]) => e.code === 'permission-denied');
+  if (denied.length) {
+    const detail = denied.map(([b, e]) => `${b}: ${e.message.replace(/ To fix:.*$/, '')}`).join('; ');
+    return permissionDenied(iface, detail);
+  }
+  const [b, e] = failures[failures.length - 1];
+  if (e.code === 'no-such-interface') return noSuchInterface(iface);
+  if (e.code === 'dumpcap-missing' && failures.length > 1) return { code: failures[0][1].code, message: `${failures[0][1].message} (${DUMPCAP_MISSING})` };
+  return b === 'dumpcap' || e.code !== 'io' ? e : { code: e.code, message: `cap: ${e.message}` };
 }
 
 function interfaceDown(iface: string): ApiError {

@@ -31,8 +31,10 @@ Options:
   --frames               text output: also print one line per frame
   --duration S           stop after S seconds
   -c, --count N          stop after N packets
-  --backend B            auto (default), cap (libpcap in-process) or dumpcap (Wireshark's
-                         helper; needs no root when dumpcap has capabilities)
+  --backend B            auto (default), cap (libpcap through the cap addon, lowest latency;
+                         no drop counters; frames over 65535 bytes are cut, so auto picks
+                         dumpcap on lo) or dumpcap (Wireshark's helper; needs no root when
+                         dumpcap has capabilities; up to ~250 ms delivery delay)
   -s, --snaplen N        bytes kept per packet (default ${DEFAULT_SNAPLEN})
   -B, --buffer-size MB   kernel capture buffer in MiB (default ${DEFAULT_BUFFER_MIB})
   --no-promisc           do not put the interface in promiscuous mode (dumpcap backend)
