@@ -2,7 +2,7 @@
 // `wsscope serve` over loopback with a real engine process, on public captures. Screenshots of
 // the main views land in docs/screenshots (light and dark).
 import { describe, it, expect, beforeAll, afterAll, afterEach } from 'vitest';
-import { mkdtempSync, rmSync, mkdirSync, existsSync } from 'node:fs';
+import { mkdtempSync, rmSync, mkdirSync, existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -160,6 +160,20 @@ describe('UI in Chromium against wsscope serve', () => {
     await page.screenshot({ path: join(SHOTS, 'stats-dark.png') });
   });
 
+  it('downloads NDJSON and pcapng exports through Blob URLs', async () => {
+    const page = await openPage();
+    await expect.poll(() => rows(page).count()).toBe(9);
+    const [nd] = await Promise.all([page.waitForEvent('download'), page.locator('[data-test="export-ndjson"]').click()]);
+    expect(nd.suggestedFilename()).toBe('wsscope-export.ndjson');
+    expect(nd.url()).toMatch(/^blob:http:\/\/127\.0\.0\.1:\d+\//);
+    const lines = readFileSync((await nd.path())!, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string });
+    expect(lines.filter((e) => e.type === 'message')).toHaveLength(9);
+    const [pc] = await Promise.all([page.waitForEvent('download'), page.locator('[data-test="export-pcapng"]').click()]);
+    expect(pc.suggestedFilename()).toBe('wsscope-export.pcapng');
+    // pcapng Section Header Block type
+    expect([...readFileSync((await pc.path())!).subarray(0, 4)]).toEqual([0x0a, 0x0d, 0x0d, 0x0a]);
+  });
+
   it('tells a new user what to do when nothing is open', async () => {
     // a second server with no file: the empty state
     const empty = await startServe({ staticDir: join(tmp, 'renderer'), configDir: join(tmp, 'config2'), log: () => {} });
@@ -209,7 +223,7 @@ function installMillionRowEngine(total: number): void {
     findings: i % 10_000 === 0 ? 1 : 0,
   });
   const session = { id: 1, kind: 'file', path: '/synthetic/million.pcapng', totalBytes: 0 };
-  const w = window as unknown as Record<string, unknown>;
+  const w = globalThis as unknown as Record<string, unknown>;
   w.__feed = () => {
     const t0 = performance.now();
     let i = 0;
@@ -262,9 +276,9 @@ describe('UI at a million messages (Chromium, in-page engine stand-in)', () => {
     await page.addInitScript(installMillionRowEngine, 1_000_000);
     await page.goto(serve.url);
     await page.waitForSelector('[data-test="empty-state"]');
-    await page.evaluate(() => (window as unknown as { __feed(): void }).__feed());
-    await expect.poll(() => page.evaluate(() => (window as unknown as { __fedMs?: number }).__fedMs), { timeout: 60_000 }).toBeGreaterThan(0);
-    const fedMs = await page.evaluate(() => (window as unknown as { __fedMs: number }).__fedMs);
+    await page.evaluate(() => (globalThis as unknown as { __feed(): void }).__feed());
+    await expect.poll(() => page.evaluate(() => (globalThis as unknown as { __fedMs?: number }).__fedMs), { timeout: 60_000 }).toBeGreaterThan(0);
+    const fedMs = await page.evaluate(() => (globalThis as unknown as { __fedMs: number }).__fedMs);
     await expect.poll(() => page.locator('[data-test="shown-count"]').innerText()).toContain('1,000,000 messages');
     // only the rows in view exist in the DOM
     expect(await page.locator('.tl-row').count()).toBeLessThan(60);
@@ -277,12 +291,17 @@ describe('UI at a million messages (Chromium, in-page engine stand-in)', () => {
     type Metrics = { metrics: Array<{ name: string; value: number }> };
     const m0 = ((await cdp.send('Performance.getMetrics')) as Metrics).metrics;
     const frames = await page.evaluate(async () => {
-      const el = document.querySelector('.tl-body .vl') as HTMLElement;
+      // this runs in the page: DOM globals typed locally (the test project has no DOM lib)
+      const g = globalThis as unknown as {
+        document: { querySelector(s: string): { scrollTop: number; scrollHeight: number; clientHeight: number } };
+        requestAnimationFrame(cb: () => void): number;
+      };
+      const el = g.document.querySelector('.tl-body .vl');
       const times: number[] = [];
       let last = performance.now();
       for (let f = 0; f <= 240; f++) {
         el.scrollTop = (el.scrollHeight - el.clientHeight) * (f / 240);
-        await new Promise((r) => requestAnimationFrame(() => r(null)));
+        await new Promise((r) => g.requestAnimationFrame(() => r(null)));
         const now = performance.now();
         times.push(now - last);
         last = now;
