@@ -71,7 +71,7 @@ describe('malformed-capture corpus', () => {
         for (const id of c.absent ?? []) expect([...ids], `finding ${id} forbidden`).not.toContain(id);
         if (c.check) expect(c.check(g)).toBeNull();
       }
-      expect(g).toEqual(exp.golden);
+      expect(g, `golden decode changed; if intended: npx tsx scripts/make-corpus.ts --only ${c.name}, then review the diff`).toEqual(exp.golden);
     });
   }
 });
