@@ -75,4 +75,23 @@ describe('App', () => {
     expect(w.find('.detail').text()).toContain('#2 · connection 1');
     w.unmount();
   });
+
+  it('resizes the side panes with the splitters and remembers the widths', async () => {
+    localStorage.clear();
+    Object.defineProperty(window, 'innerWidth', { value: 1600, configurable: true });
+    const api = createFakeApi();
+    const w = mountWith(App, api);
+    await flushPromises();
+    const panes = w.find('.panes');
+    expect(panes.attributes('style')).toContain('260px auto minmax(0, 1fr) auto 460px');
+    const [left, right] = w.findAll('[role="separator"]');
+    await left.trigger('keydown', { key: 'ArrowRight' });
+    await right.trigger('keydown', { key: 'ArrowLeft' });
+    expect(panes.attributes('style')).toContain('276px auto minmax(0, 1fr) auto 476px');
+    expect(localStorage.getItem('wsscope.leftWidth')).toBe('276');
+    // never narrower than the minimum
+    for (let i = 0; i < 20; i++) await left.trigger('keydown', { key: 'ArrowLeft' });
+    expect(panes.attributes('style')).toContain('180px auto');
+    w.unmount();
+  });
 });
