@@ -140,6 +140,21 @@ describe('UI in Chromium against wsscope serve', () => {
     }
   });
 
+  it('downloads NDJSON and pcapng exports through Blob URLs', async () => {
+    const page = await openPage();
+    await expect.poll(() => rows(page).count()).toBe(9);
+    const [nd] = await Promise.all([page.waitForEvent('download'), page.locator('[data-test="export-ndjson"]').click()]);
+    expect(nd.suggestedFilename()).toBe('wsscope-export.ndjson');
+    expect(nd.url()).toMatch(/^blob:http:\/\/127\.0\.0\.1:\d+\//);
+    const lines = readFileSync((await nd.path())!, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string });
+    expect(lines.filter((e) => e.type === 'message')).toHaveLength(9);
+    const [pc] = await Promise.all([page.waitForEvent('download'), page.locator('[data-test="export-pcapng"]').click()]);
+    expect(pc.suggestedFilename()).toBe('wsscope-export.pcapng');
+    // pcapng Section Header Block type
+    expect([...readFileSync((await pc.path())!).subarray(0, 4)]).toEqual([0x0a, 0x0d, 0x0d, 0x0a]);
+  });
+
+  // runs after the tests that expect the broker capture: the upload replaces the session
   it('uploads a picked file and shows compression and per-connection statistics', async () => {
     const page = await openPage();
     await expect.poll(() => rows(page).count()).toBe(9);
@@ -158,20 +173,6 @@ describe('UI in Chromium against wsscope serve', () => {
     await page.screenshot({ path: join(SHOTS, 'stats-light.png') });
     await page.emulateMedia({ colorScheme: 'dark' });
     await page.screenshot({ path: join(SHOTS, 'stats-dark.png') });
-  });
-
-  it('downloads NDJSON and pcapng exports through Blob URLs', async () => {
-    const page = await openPage();
-    await expect.poll(() => rows(page).count()).toBe(9);
-    const [nd] = await Promise.all([page.waitForEvent('download'), page.locator('[data-test="export-ndjson"]').click()]);
-    expect(nd.suggestedFilename()).toBe('wsscope-export.ndjson');
-    expect(nd.url()).toMatch(/^blob:http:\/\/127\.0\.0\.1:\d+\//);
-    const lines = readFileSync((await nd.path())!, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string });
-    expect(lines.filter((e) => e.type === 'message')).toHaveLength(9);
-    const [pc] = await Promise.all([page.waitForEvent('download'), page.locator('[data-test="export-pcapng"]').click()]);
-    expect(pc.suggestedFilename()).toBe('wsscope-export.pcapng');
-    // pcapng Section Header Block type
-    expect([...readFileSync((await pc.path())!).subarray(0, 4)]).toEqual([0x0a, 0x0d, 0x0d, 0x0a]);
   });
 
   it('tells a new user what to do when nothing is open', async () => {
