@@ -4,7 +4,7 @@ import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BrowserWindowConstructorOptions, IpcMainInvokeEvent, MenuItemConstructorOptions } from 'electron';
-import { APP_CSP, APP_URL, appProtocolHandler, createMainWindow, windowOptions, type WindowLike } from './window';
+import { APP_CSP, APP_URL, allowedRequest, appProtocolHandler, createMainWindow, type WindowLike } from './window';
 import { registerIpc, trustedSender, type DialogLike } from './ipc';
 import { buildMenuTemplate } from './menu';
 import { createApp, type UtilityProcessLike } from './app';
@@ -25,6 +25,8 @@ class FakeWindow implements WindowLike {
   openHandler: ((d: never) => { action: string }) | null = null;
   permissionRequest: ((...a: never[]) => void) | null = null;
   permissionCheck: ((...a: never[]) => boolean) | null = null;
+  requestFilter: { urls: string[] } | null = null;
+  requestListener: ((details: { url: string }, cb: (r: { cancel?: boolean }) => void) => void) | null = null;
   loaded = '';
   sent: Array<[string, unknown]> = [];
   shown = false;
@@ -40,6 +42,12 @@ class FakeWindow implements WindowLike {
       session: {
         setPermissionRequestHandler: (h) => (self.permissionRequest = h as never),
         setPermissionCheckHandler: (h) => (self.permissionCheck = h as never),
+        webRequest: {
+          onBeforeRequest: ((filter: unknown, listener: unknown) => {
+            self.requestFilter = filter as { urls: string[] };
+            self.requestListener = listener as never;
+          }) as never,
+        },
       },
       send: (channel: string, payload: unknown) => void self.sent.push([channel, payload]),
       isDestroyed: () => false,
@@ -124,8 +132,8 @@ function fakeDialog(open: string[] | null, save: string | null) {
 
 describe('main window', () => {
   it('turns on every renderer isolation setting', () => {
-    const w = windowOptions('/p/preload.cjs', false).webPreferences;
-    expect(w).toMatchObject({
+    const opts = (isDev: boolean) => createMainWindow({ BrowserWindow: FakeWindow, preload: '/p/preload.cjs', url: APP_URL, isDev }).options.webPreferences;
+    expect(opts(false)).toMatchObject({
       preload: '/p/preload.cjs',
       contextIsolation: true,
       sandbox: true,
@@ -134,10 +142,33 @@ describe('main window', () => {
       nodeIntegrationInSubFrames: false,
       webSecurity: true,
       allowRunningInsecureContent: false,
+      experimentalFeatures: false,
       webviewTag: false,
+      disableBlinkFeatures: 'Auxclick',
       devTools: false,
     });
-    expect(windowOptions('/p', true).webPreferences?.devTools).toBe(true);
+    expect(opts(true)?.devTools).toBe(true);
+  });
+
+  it('cancels every request that is not for the app itself (or the dev server in development)', () => {
+    const decide = (win: FakeWindow, url: string): boolean | undefined => {
+      let cancel: boolean | undefined;
+      win.requestListener?.({ url }, (r) => (cancel = r.cancel));
+      return cancel;
+    };
+    const prod = createMainWindow({ BrowserWindow: FakeWindow, preload: '/p.cjs', url: APP_URL, isDev: false });
+    expect(prod.requestFilter).toEqual({ urls: ['<all_urls>'] });
+    expect(decide(prod, 'app://wsscope/assets/index.js')).toBe(false);
+    expect(decide(prod, 'data:image/png;base64,AAAA')).toBe(false);
+    for (const u of ['https://evil.example/x.js', 'http://127.0.0.1:8080/', 'ws://127.0.0.1:9/', 'file:///etc/passwd', 'app://other/index.html', 'devtools://devtools/bundled/x', 'http://localhost:5173/', 'not a url']) {
+      expect(decide(prod, u), u).toBe(true);
+    }
+    const dev = createMainWindow({ BrowserWindow: FakeWindow, preload: '/p.cjs', url: 'http://localhost:5173/', isDev: true });
+    expect(decide(dev, 'http://localhost:5173/src/main.ts')).toBe(false);
+    expect(decide(dev, 'ws://localhost:5173/')).toBe(false);
+    expect(decide(dev, 'http://localhost:5174/')).toBe(true);
+    expect(decide(dev, 'https://evil.example/')).toBe(true);
+    expect(allowedRequest('app://wsscope/index.html')).toBe(true);
   });
 
   it('denies navigation, new windows, webviews and every permission', () => {

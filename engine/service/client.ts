@@ -3,9 +3,13 @@
  * main process (over utilityProcess) and by `wsscope serve` (over child_process.fork).
  *
  * `call(name, args)` resolves to the host's Result. If the process dies, every pending call
- * resolves to `engine-crashed`, an `error` push goes to the listeners, and the next call
- * starts a fresh host. Whatever was being read or captured stays on disk: the message says
- * which file to reopen.
+ * resolves to `engine-crashed`, and the listeners get, in this order: an `error` push
+ * (code `engine-crashed`) whose message names the file to reopen, a `captureStatus` with
+ * state `failed` when a live capture was running (so capture controls do not stay on
+ * "running"; no `error` field: the error push already said why), and a `session` push of
+ * kind `none`. The next call starts a fresh host. Whatever was being read or captured stays
+ * on disk: a file being read is untouched, and a live capture's pcapng ends on a block
+ * boundary (engine/capture/live.ts writes whole blocks before decoding them).
  *
  * How a process is started is injected (`fork`), so the same client runs over both
  * transports and tests can use a real child process.
@@ -13,7 +17,7 @@
 import { fork as nodeChildFork } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { ApiError, CallArgs, CallName, CallResult, PushName, PushPayloads, Result, SessionInfo } from '../../shared/api';
+import type { ApiError, CallArgs, CallName, CallResult, CaptureStatus, PushName, PushPayloads, Result, SessionInfo } from '../../shared/api';
 import { isFromHost, type ToHost } from './protocol';
 
 /** A started engine process, whatever the transport. */
@@ -52,6 +56,7 @@ export function spawnEngine({ fork }: { fork: ForkFn }): EngineClient {
   const pending = new Map<number, Pending>();
   const listeners = new Set<PushListener>();
   let lastSession: SessionInfo | null = null;
+  let lastCapture: CaptureStatus | null = null;
   let closed = false;
   let readyPromise: Promise<void> = Promise.resolve();
   let readyResolve: () => void = () => {};
@@ -81,6 +86,7 @@ export function spawnEngine({ fork }: { fork: ForkFn }): EngineClient {
         }
       } else {
         if (m.name === 'session') lastSession = m.payload as SessionInfo;
+        else if (m.name === 'captureStatus') lastCapture = m.payload as CaptureStatus;
         emit(m.name, m.payload as PushPayloads[typeof m.name]);
       }
     });
@@ -89,13 +95,18 @@ export function spawnEngine({ fork }: { fork: ForkFn }): EngineClient {
       proc = null;
       readyResolve();
       if (closed) return;
-      const how = signal ? `was killed (${signal})` : `exited with code ${code}`;
-      const file = lastSession && lastSession.kind !== 'none' && lastSession.path ? ` ${lastSession.path} is still on disk: open it again to continue.` : '';
-      const error: ApiError = { code: 'engine-crashed', message: `The wsscope engine ${how}.${file}` };
+      const capture = lastCapture && ACTIVE_CAPTURE.includes(lastCapture.state) ? lastCapture : null;
+      const error: ApiError = { code: 'engine-crashed', message: crashMessage(code, signal, lastSession, capture) };
+      lastSession = null;
+      lastCapture = null;
       const waiting = [...pending.values()];
       pending.clear();
       for (const w of waiting) w.resolve({ ok: false, error });
       emit('error', error);
+      if (capture) {
+        const { error: _previous, ...rest } = capture;
+        emit('captureStatus', { ...rest, state: 'failed' });
+      }
       emit('session', { id: 0, kind: 'none', path: '', totalBytes: 0 });
     });
     return p;
@@ -148,6 +159,24 @@ export function spawnEngine({ fork }: { fork: ForkFn }): EngineClient {
       pending.clear();
     },
   };
+}
+
+const ACTIVE_CAPTURE: ReadonlyArray<CaptureStatus['state']> = ['starting', 'running', 'stopping'];
+
+/**
+ * The sentence of an `engine-crashed` error: what happened, and which file holds the data
+ * (the capture file being read, or the pcapng a live capture was writing) to open again.
+ * `capture` is the last status of a capture that was still running, else null.
+ */
+export function crashMessage(code: number | null, signal: string | null, session: SessionInfo | null, capture: CaptureStatus | null): string {
+  const how = signal ? `was killed (${signal})` : `exited with code ${code}`;
+  const path = session && session.kind !== 'none' ? session.path : '';
+  if (capture && path) {
+    const iface = capture.iface ? ` on ${capture.iface}` : '';
+    return `The wsscope engine ${how} during the live capture${iface}, which stopped. The packets captured so far are in ${path}: open that file to see them.`;
+  }
+  if (path) return `The wsscope engine ${how} while showing ${path}. The file is unchanged: open it again to continue.`;
+  return `The wsscope engine ${how}; it restarts with the next action.`;
 }
 
 export interface NodeForkOptions {
