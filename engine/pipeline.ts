@@ -219,6 +219,7 @@ export class Pipeline {
   private findings = 0;
   private snapCut = 0;
   private totalBuffered = 0;
+  private malformed = 0;
   private problems = 0;
   private finished: SummaryEvent | undefined;
   private readonly emit: EventSink;
@@ -230,6 +231,12 @@ export class Pipeline {
     this.opts = { ...DEFAULT_PIPELINE_OPTIONS, ...opts };
     this.sessionOpts = { ...DEFAULT_SESSION_OPTIONS, heuristic: this.opts.heuristic, ...this.opts.session };
     this.wsPorts = new Set(this.opts.wsPorts);
+    // Malformed IP/TCP/UDP headers: the first few are reported one by one, the rest counted
+    // (a capture of garbage must not produce a finding per packet).
+    this.net.onProblem = (p) => {
+      if (p.kind === 'truncated') return; // snap-length cuts are summarised at finish
+      if (++this.malformed <= 20) this.emit({ type: 'finding', id: 'malformed-packet', severity: FINDINGS['malformed-packet'].severity, conn: 0, ts: this.lastTs, packet: p.packet, text: p.text });
+    };
     this.emit = (ev: EngineEvent) => {
       if (ev.type === 'message') this.messages++;
       else if (ev.type === 'frame') this.frames++;
@@ -265,8 +272,8 @@ export class Pipeline {
   /** a problem the capture reader reported (truncated file, corrupt block, ...) */
   problem(p: CaptureProblem): void {
     this.problems++;
-    const id: FindingId = 'truncated-capture';
-    this.emit({ type: 'finding', id, severity: p.kind === 'truncated-capture' ? 'warning' : 'error', conn: 0, ts: this.lastTs, packet: p.packet || this.lastPacket, text: p.text });
+    const id: FindingId = p.kind === 'truncated-capture' ? 'truncated-capture' : p.kind === 'unknown-link-type' ? 'unsupported-link-type' : 'corrupt-capture';
+    this.emit({ type: 'finding', id, severity: FINDINGS[id].severity, conn: 0, ts: this.lastTs, packet: p.packet || this.lastPacket, text: p.text });
   }
 
   private tcpPacket(d: DecodedPacket, rec: PacketRecord): void {
@@ -431,9 +438,12 @@ export class Pipeline {
     if (this.snapCut > 0) {
       this.emit({ type: 'finding', id: 'truncated-capture', severity: 'info', conn: 0, ts: this.lastTs, packet: this.lastPacket, text: `${this.snapCut} packet(s) were cut by the capture's snap length; their missing bytes are reported as gaps.` });
     }
-    const fragStats = this.net.stats as { fragmentsPending?: number } | undefined;
-    if (fragStats?.fragmentsPending) {
-      this.emit({ type: 'finding', id: 'ip-fragments-incomplete', severity: 'warning', conn: 0, ts: this.lastTs, packet: this.lastPacket, text: `${fragStats.fragmentsPending} IP fragment(s) never completed a datagram.` });
+    if (this.malformed > 20) {
+      this.emit({ type: 'finding', id: 'malformed-packet', severity: FINDINGS['malformed-packet'].severity, conn: 0, ts: this.lastTs, packet: this.lastPacket, text: `${this.malformed - 20} more packet(s) with malformed IP/TCP/UDP headers were skipped.` });
+    }
+    const incomplete = this.net.incompleteDatagrams;
+    if (incomplete > 0) {
+      this.emit({ type: 'finding', id: 'ip-fragments-incomplete', severity: FINDINGS['ip-fragments-incomplete'].severity, conn: 0, ts: this.lastTs, packet: this.lastPacket, text: `${incomplete} IP datagram(s) never completed: fragments were missing or invalid, so their bytes are lost.` });
     }
     const summary: SummaryEvent = {
       type: 'summary',

@@ -55,6 +55,9 @@ export const FINDINGS = {
   'ip-fragments-incomplete': { severity: 'warning', title: 'IP fragments that never completed a datagram', ref: 'RFC 791' },
   'resync': { severity: 'info', title: 'Frame decoder resynchronised after lost bytes', ref: 'wsscope' },
   'limit-reached': { severity: 'warning', title: 'A configured limit cut the data kept', ref: 'wsscope' },
+  'corrupt-capture': { severity: 'error', title: 'Capture file damaged: a block or record header makes no sense; decoding resumed at the next plausible record', ref: 'pcap / pcapng' },
+  'unsupported-link-type': { severity: 'warning', title: 'Packets of a link type wsscope does not decode', ref: 'pcap LINKTYPE_*' },
+  'malformed-packet': { severity: 'warning', title: 'Packet with a malformed IP, TCP or UDP header (skipped)', ref: 'RFC 791, RFC 8200, RFC 9293, RFC 768' },
   'decoder-error': { severity: 'error', title: 'wsscope failed on this connection (a bug: please report it with the capture)', ref: 'wsscope' },
 } as const satisfies Record<string, FindingInfo>;
 

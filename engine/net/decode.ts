@@ -130,6 +130,11 @@ export class NetDecoder {
     return this.frag.stats;
   }
 
+  /** datagrams whose fragments never all arrived: dropped ones plus those still incomplete */
+  get incompleteDatagrams(): number {
+    return this.frag.stats.dropped + this.frag.inFlight;
+  }
+
   decode(rec: PacketRecord): DecodedPacket | null {
     this.stats.packets++;
     this.no = rec.no;

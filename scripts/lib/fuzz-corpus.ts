@@ -231,7 +231,7 @@ export const CASES: CorpusCase[] = [
     name: 'pcap-caplen-huge',
     ext: 'pcap',
     checks: 'a record claiming caplen 2^31-1 mid-file is reported and the reader resyncs on the next record',
-    expect: ['truncated-capture'],
+    expect: ['corrupt-capture'],
     build: () => {
       const c = basic();
       const parts: Bytes[] = [pcapHeader({ linkType: LT_ETHERNET })];
@@ -246,7 +246,7 @@ export const CASES: CorpusCase[] = [
     name: 'pcap-bad-version',
     ext: 'pcap',
     checks: 'pcap major version 3 is refused as a bad header, not decoded as garbage',
-    expect: ['truncated-capture'],
+    expect: ['corrupt-capture'],
     build: () => basic().pcap({ major: 3 }),
   },
   {
@@ -310,7 +310,7 @@ export const CASES: CorpusCase[] = [
     name: 'unknown-linktype-pcap',
     ext: 'pcap',
     checks: 'link type 147 (USER0) is not decoded and produces no connection',
-    expect: [],
+    expect: ['unsupported-link-type'],
     check: (g) => (g.connections.length === 0 ? null : 'expected no connections'),
     build: () => pcap(basic().recs, { linkType: 147 }),
   },
@@ -328,7 +328,7 @@ export const CASES: CorpusCase[] = [
     name: 'pcapng-block-len-0',
     ext: 'pcapng',
     checks: 'a block with total length 0 is corrupt; the reader resyncs on the next block',
-    expect: ['truncated-capture'],
+    expect: ['corrupt-capture'],
     build: () => {
       const c = basic();
       const bad = new Uint8Array(8);
@@ -340,7 +340,7 @@ export const CASES: CorpusCase[] = [
     name: 'pcapng-block-len-unaligned',
     ext: 'pcapng',
     checks: 'a block length that is not a multiple of 4 is corrupt',
-    expect: ['truncated-capture'],
+    expect: ['corrupt-capture'],
     build: () => {
       const c = basic();
       const bad = ngEpb(c.recs[5]!).slice();
@@ -364,7 +364,7 @@ export const CASES: CorpusCase[] = [
     name: 'pcapng-epb-caplen-past-block',
     ext: 'pcapng',
     checks: 'an EPB whose captured length is larger than its block',
-    expect: ['truncated-capture'],
+    expect: ['corrupt-capture'],
     build: () => {
       const c = basic();
       const bad = ngEpb(c.recs[4]!).slice();
@@ -376,7 +376,7 @@ export const CASES: CorpusCase[] = [
     name: 'pcapng-epb-unknown-iface',
     ext: 'pcapng',
     checks: 'an EPB refers to interface 7, which was never described',
-    expect: ['truncated-capture'],
+    expect: ['corrupt-capture'],
     build: () => {
       const c = basic();
       return concat([ngShb(), ngIdb({ linkType: LT_ETHERNET }), ...c.recs.map((r, i) => ngEpb(i === 2 ? { ...r, iface: 7 } : r))]);
@@ -386,7 +386,7 @@ export const CASES: CorpusCase[] = [
     name: 'pcapng-unknown-linktype',
     ext: 'pcapng',
     checks: 'an interface with link type 4242 is not decoded; no connection',
-    expect: [],
+    expect: ['unsupported-link-type'],
     check: (g) => (g.connections.length === 0 ? null : 'expected no connections'),
     build: () => basic().pcapng({ linkType: 4242 }),
   },
@@ -522,7 +522,7 @@ export const CASES: CorpusCase[] = [
     name: 'ipv4-ihl-lt-5',
     ext: 'pcap',
     checks: 'an extra packet with IHL 4 carrying conflicting bytes is dropped, not decoded',
-    expect: [],
+    expect: ['malformed-packet'],
     absent: ['tcp-overlap-conflict', 'invalid-utf8', 'tcp-gap'],
     check: allSeven,
     build: () => {
@@ -549,7 +549,7 @@ export const CASES: CorpusCase[] = [
     name: 'ipv4-total-length-short',
     ext: 'pcap',
     checks: 'an extra packet whose IPv4 total length is below its header length is dropped',
-    expect: [],
+    expect: ['malformed-packet'],
     absent: ['tcp-overlap-conflict', 'tcp-gap'],
     check: allSeven,
     build: () => {
@@ -562,7 +562,7 @@ export const CASES: CorpusCase[] = [
     name: 'tcp-doff-lt-5',
     ext: 'pcap',
     checks: 'an extra segment with TCP data offset 4 is dropped',
-    expect: [],
+    expect: ['malformed-packet'],
     absent: ['tcp-overlap-conflict', 'tcp-gap'],
     check: allSeven,
     build: () => {
@@ -575,7 +575,7 @@ export const CASES: CorpusCase[] = [
     name: 'tcp-doff-past-segment',
     ext: 'pcap',
     checks: 'an extra segment with data offset 15 in a 28-byte segment is dropped',
-    expect: [],
+    expect: ['malformed-packet'],
     absent: ['tcp-overlap-conflict', 'tcp-gap'],
     check: allSeven,
     build: () => {
