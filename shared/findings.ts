@@ -49,6 +49,7 @@ export const FINDINGS = {
   'decompression-failed': { severity: 'error', title: 'Compressed message does not inflate', ref: 'RFC 7692 7.2.2' },
   'decompressed-size-limit': { severity: 'warning', title: 'Inflated size over the configured limit', ref: 'wsscope --max-inflate' },
   // transport and capture
+  'incomplete-frame': { severity: 'warning', title: 'The TCP stream ended (FIN or RST) in the middle of a frame: an abnormal closure (1006)', ref: 'RFC 6455 7.1.5' },
   'tcp-gap': { severity: 'warning', title: 'Bytes missing from the TCP stream', ref: 'capture' },
   'tcp-overlap-conflict': { severity: 'warning', title: 'Retransmitted bytes differ from the first copy', ref: 'RFC 9293' },
   'truncated-capture': { severity: 'warning', title: 'Capture file ends in the middle of a record, or packets were cut by the snap length', ref: 'capture' },

@@ -185,7 +185,7 @@ export class MessageAssembler implements FrameSink {
     pf.length = 0;
     const gapLost = h.lost - h.endLost;
     if (gapLost > 0) s.finding('tcp-gap', this.dir, meta, `${gapLost} of the ${h.length} payload bytes of this frame were lost in the capture.`, index);
-    if (h.endLost > 0) s.finding(h.cutBy === 'eof' ? 'truncated-capture' : 'tcp-gap', this.dir, meta, endText(h.cutBy, `${h.endLost} of the ${h.length} payload bytes of this frame never arrived`), index);
+    if (h.endLost > 0) s.finding(h.cutBy === 'eof' ? 'truncated-capture' : h.cutBy === 'fin' || h.cutBy === 'rst' ? 'incomplete-frame' : 'tcp-gap', this.dir, meta, endText(h.cutBy, `${h.endLost} of the ${h.length} payload bytes of this frame never arrived`), index);
     if ((h.opcode & 0x08) !== 0) {
       this.controlMessage(h, index, meta);
       return;

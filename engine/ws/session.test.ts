@@ -266,7 +266,7 @@ describe('lost bytes and mid-stream pickup', () => {
     expect(looksLikeWebSocketStart(new Uint8Array([0x81]))).toBeNull();
   });
 
-  it('flushes a frame cut by FIN as truncated, with a tcp-gap finding', () => {
+  it('flushes a frame cut by FIN as truncated, with an incomplete-frame finding', () => {
     const events: EngineEvent[] = [];
     const s = new TcpSession(3, (e) => events.push(e), { frames: 0, messages: 0 }, DEFAULT_SESSION_OPTIONS);
     s.data('client', enc(upgradeRequest()), 0, { ts: 1, packet: 1 });
@@ -276,7 +276,7 @@ describe('lost bytes and mid-stream pickup', () => {
     s.finish({ ts: 5, packet: 5 });
     const m = events.find((e): e is MessageEvent => e.type === 'message');
     expect(m && [text(m), m.truncated, m.packet]).toEqual(['abc', true, 4]);
-    expect(events.filter((e) => e.type === 'finding').map((e) => (e.type === 'finding' ? e.id : ''))).toEqual(['tcp-gap']);
+    expect(events.filter((e) => e.type === 'finding').map((e) => (e.type === 'finding' ? e.id : ''))).toEqual(['incomplete-frame']);
   });
 });
 

@@ -731,7 +731,7 @@ export const CASES: CorpusCase[] = [
     name: 'tcp-rst-mid-frame',
     ext: 'pcap',
     checks: 'a RST arrives in the middle of a frame: the partial message is flushed, nothing hangs',
-    expect: [],
+    expect: ['incomplete-frame'],
     check: someTruncated,
     build: () => {
       const c = ws((cc) => {
@@ -831,7 +831,7 @@ export const CASES: CorpusCase[] = [
     name: 'ws-len64-2p53-plus-1',
     ext: 'pcap',
     checks: 'a 64-bit payload length of 2^53+1 (not a safe JS integer) with the stream ending early',
-    expect: [],
+    expect: ['incomplete-frame'],
     check: (g) => (g.messages.every((m) => !m.includes('len9007199254740993 ') || m.includes(' trunc ')) ? null : 'a 2^53+1 message cannot be complete'),
     build: () =>
       ws((c) => {
@@ -1132,7 +1132,7 @@ export const CASES: CorpusCase[] = [
     name: 'ws-stream-ends-mid-payload',
     ext: 'pcap',
     checks: 'the TCP stream ends (FIN) in the middle of a frame payload: message flushed as truncated',
-    expect: [],
+    expect: ['incomplete-frame'],
     check: someTruncated,
     build: () =>
       ws((c) => {
