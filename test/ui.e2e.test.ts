@@ -175,6 +175,61 @@ describe('UI in Chromium against wsscope serve', () => {
     await page.screenshot({ path: join(SHOTS, 'stats-dark.png') });
   });
 
+  // runs last against this server: the capture replaces the session
+  it('captures live on lo with a validated BPF filter and follows the new messages', async () => {
+    const { WebSocketServer, WebSocket } = await import('ws');
+    const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    await new Promise<void>((r) => wss.once('listening', () => r()));
+    const port = (wss.address() as { port: number }).port;
+    wss.on('connection', (s) => s.on('message', (d, bin) => s.send(d, { binary: bin })));
+    try {
+      const page = await openPage();
+      await expect.poll(() => page.locator('[data-test="iface"]').inputValue()).toBe('lo');
+      await page.locator('[data-test="bpf"]').fill('tcp port (');
+      await expect.poll(() => page.locator('[data-test="bpf-state"]').innerText()).toBe('✗');
+      expect(await page.locator('[data-test="start"]').isDisabled()).toBe(true);
+      await page.locator('[data-test="bpf"]').fill(`tcp port ${port}`);
+      await expect.poll(() => page.locator('[data-test="bpf-state"]').innerText()).toBe('✓');
+      await page.locator('[data-test="start"]').click();
+      await expect.poll(() => page.locator('[data-test="capture-counters"]').innerText(), { timeout: 20_000 }).toMatch(/^running/);
+
+      const client = new WebSocket(`ws://127.0.0.1:${port}/live`);
+      await new Promise<void>((r, j) => {
+        client.once('open', () => r());
+        client.once('error', j);
+      });
+      let echoed = 0;
+      const allEchoed = new Promise<void>((r) =>
+        client.on('message', () => {
+          if (++echoed === 20) r();
+        }),
+      );
+      for (let i = 0; i < 20; i++) client.send(JSON.stringify({ live: i }));
+      await allEchoed;
+      const closed = new Promise<void>((r) => client.once('close', () => r()));
+      client.close(1000, 'done');
+      await closed;
+
+      // 20 messages each way and the two close frames
+      await expect.poll(() => page.locator('[data-test="shown-count"]').innerText(), { timeout: 20_000 }).toBe('42 messages');
+      expect(await page.locator('.conns').innerText()).toContain(`ws://127.0.0.1:${port}/live`);
+      expect(await page.locator('[data-test="capture-counters"]').innerText()).toMatch(/drops: (unknown|\d+)/);
+      // following: the newest row is inside the visible part of the timeline
+      const body = (await page.locator('.tl-body').boundingBox())!;
+      await expect
+        .poll(async () => {
+          const last = await page.locator('.tl-row[data-index="41"]').boundingBox();
+          return !!last && last.y >= body.y && last.y + last.height <= body.y + body.height + 1;
+        })
+        .toBe(true);
+      await page.screenshot({ path: join(SHOTS, 'live-light.png') });
+      await page.locator('[data-test="stop"]').click();
+      await expect.poll(() => page.locator('[data-test="start"]').count(), { timeout: 20_000 }).toBe(1);
+    } finally {
+      await new Promise<void>((r) => wss.close(() => r()));
+    }
+  });
+
   it('tells a new user what to do when nothing is open', async () => {
     // a second server with no file: the empty state
     const empty = await startServe({ staticDir: join(tmp, 'renderer'), configDir: join(tmp, 'config2'), log: () => {} });

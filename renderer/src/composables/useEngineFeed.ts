@@ -58,6 +58,7 @@ export function useEngineFeed(): { ready: Promise<void> } {
       capture.progress = p;
     }),
     api.onCaptureStatus((s) => {
+      if (s.state === 'running' && capture.status.state !== 'running') messages.follow = true;
       capture.status = s;
       if (s.error) capture.pushError(s.error);
     }),

@@ -14,6 +14,8 @@ export const useMessagesStore = defineStore('messages', () => {
   const rows = shallowRef<MessageRow[]>(markRaw([]));
   const totals = ref<Batch['totals']>({ packets: 0, messages: 0, findings: 0, connections: 0 });
   const timeMode = ref<TimeMode>('relative');
+  /** keep the newest row in view (like tail -f); turned on when a live capture starts */
+  const follow = ref(false);
 
   const count = computed(() => rows.value.length);
   const t0 = computed(() => (rows.value.length ? rows.value[0].ts : 0));
@@ -67,5 +69,5 @@ export const useMessagesStore = defineStore('messages', () => {
     return Math.min(lo, arr.length - 1);
   }
 
-  return { rows, totals, timeMode, count, t0, append, setRows, reset, positionOfIndex, positionAtTime };
+  return { rows, totals, timeMode, follow, count, t0, append, setRows, reset, positionOfIndex, positionAtTime };
 });
