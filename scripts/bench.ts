@@ -2,7 +2,7 @@
  * Offline benchmark: wsscope's decoder against tshark on the same generated captures.
  *
  *   npm run bench -- [--size MB] [--deflate-size MB] [--seed N] [--connections N]
- *                    [--runs N] [--keep] [--skip-tshark] [--json FILE]
+ *                    [--runs N] [--format pcap|pcapng] [--keep] [--skip-tshark] [--json FILE]
  *
  * 1. Generates (or reuses, keyed by seed, size and connection count) a plain capture and a
  *    permessage-deflate capture in bench-data/ with scripts/gen-capture.ts; sizes are in
@@ -33,6 +33,7 @@ import { fileURLToPath } from 'node:url';
 import { generateCapture, truthPath, type CaptureTruth } from './gen-capture';
 import { hasGnuTime, measure, measureBest, type Measured } from './lib/measure';
 import type { DecodeChildResult } from './lib/decode-child';
+import type { CaptureFormat } from './lib/capture-writer';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const DATA = join(ROOT, 'bench-data');
@@ -49,11 +50,12 @@ interface Options {
   skipTshark: boolean;
   /** timed runs per measurement; the fastest counts */
   runs: number;
+  format: CaptureFormat;
   json?: string;
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { size: 200, deflateSize: 100, seed: 1, connections: 128, keep: false, skipTshark: false, runs: 2 };
+  const o: Options = { size: 200, deflateSize: 100, seed: 1, connections: 128, keep: false, skipTshark: false, runs: 2, format: 'pcap' };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const num = (): number => {
@@ -66,11 +68,15 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--seed') o.seed = num();
     else if (a === '--connections') o.connections = num();
     else if (a === '--runs') o.runs = Math.max(1, Math.floor(num()));
-    else if (a === '--keep') o.keep = true;
+    else if (a === '--format') {
+      const f = argv[++i];
+      if (f !== 'pcap' && f !== 'pcapng') throw new Error('--format is pcap or pcapng');
+      o.format = f;
+    } else if (a === '--keep') o.keep = true;
     else if (a === '--skip-tshark') o.skipTshark = true;
     else if (a === '--json') o.json = argv[++i];
     else if (a === '-h' || a === '--help') {
-      console.log('npm run bench -- [--size MB] [--deflate-size MB] [--seed N] [--connections N] [--runs N] [--keep] [--skip-tshark] [--json FILE]');
+      console.log('npm run bench -- [--size MB] [--deflate-size MB] [--seed N] [--connections N] [--runs N] [--format pcap|pcapng] [--keep] [--skip-tshark] [--json FILE]');
       process.exit(0);
     } else throw new Error(`unknown option ${a}`);
   }
@@ -78,16 +84,16 @@ function parseArgs(argv: string[]): Options {
 }
 
 async function ensureCapture(name: string, bytes: number, deflate: boolean, o: Options): Promise<{ file: string; truth: CaptureTruth }> {
-  const file = join(DATA, `${name}-seed${o.seed}-${bytes}B-c${o.connections}.pcap`);
+  const file = join(DATA, `${name}-seed${o.seed}-${bytes}B-c${o.connections}.${o.format}`);
   if (existsSync(file) && existsSync(truthPath(file))) {
     const truth = JSON.parse(readFileSync(truthPath(file), 'utf8')) as CaptureTruth;
-    if (truth.bytes === statSync(file).size && truth.seed === o.seed && truth.deflate === deflate) {
+    if (truth.bytes === statSync(file).size && truth.seed === o.seed && truth.deflate === deflate && truth.format === o.format) {
       console.log(`reusing ${relative(ROOT, file)}`);
       return { file, truth };
     }
   }
   const t0 = performance.now();
-  const truth = await generateCapture({ out: file, bytes, deflate, connections: o.connections, seed: o.seed, format: 'pcap' });
+  const truth = await generateCapture({ out: file, bytes, deflate, connections: o.connections, seed: o.seed, format: o.format });
   console.log(`generated ${relative(ROOT, file)}: ${(truth.bytes / MB).toFixed(1)} MB in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   return { file, truth };
 }
