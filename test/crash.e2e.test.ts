@@ -7,6 +7,8 @@
  *    reads cleanly in tshark, and opening it in the restarted engine shows the same frames;
  *  - `wsscope serve`: the crash reaches a real browser-side WebSocket client as an `error`
  *    push, and the page can reopen the file over the same socket;
+ *  - a decoder that throws during a live capture (EngineService in-process) stops decoding,
+ *    not capturing: one `error` push naming the file, and the file holds every frame;
  *  - `wsscope read` (engine in-process): an exception inside one connection's decoder is
  *    contained to that connection (a `decoder-error` finding); the read goes on, decodes the
  *    other connections and exits 0 with its summary.
@@ -20,6 +22,7 @@ import { pathToFileURL } from 'node:url';
 import WebSocket from 'ws';
 import { nodeFork, spawnEngine, type EngineClient } from '../engine/service/client';
 import { startServe } from '../engine/serve/server';
+import { EngineService } from '../engine/service/engine-service';
 import { decodeWire, encodeWire, type WireMessage } from '../shared/wire';
 import type { ApiError, Batch, CaptureStatus, ProgressInfo, PushName, PushPayloads, Result, SessionInfo } from '../shared/api';
 import { REPO, startPeer, textOf, type Peer } from './peers/peer';
@@ -98,7 +101,7 @@ function readCli(args: string[], nodeArgs: string[] = []): Promise<{ code: numbe
 }
 
 // no commas or tabs (tshark's field aggregation); unfragmented, uncompressed
-const MESSAGES = Array.from({ length: 40 }, (_, i) => `crash-test message ${i} ${'x'.repeat(i * 37)}`);
+const MESSAGES = Array.from({ length: 40 }, (_, i) => `crash-test message ${i} ${'x'.repeat(i * 7)}`);
 
 describe.each(['cap', 'dumpcap'] as const)('engine killed during a live capture on lo (%s backend)', (backend) => {
   it('reports engine-crashed naming the pcapng, fails the capture, and the file reads in tshark and reopens with the same frames', async () => {
@@ -178,6 +181,50 @@ describe.each(['cap', 'dumpcap'] as const)('engine killed during a live capture 
       await client?.stop();
       await server.stop();
       await c.close();
+    }
+  });
+});
+
+describe('a decoder fault during a live capture', () => {
+  it('stops decoding but not capturing: one error push naming the file, and the file holds the whole conversation', async () => {
+    const pushes: Array<[PushName, unknown]> = [];
+    const svc = new EngineService({
+      push: (name, payload) => void pushes.push([name, payload]),
+      configDir: join(dir, 'fault', 'cfg'),
+      workDir: join(dir, 'fault', 'work'),
+      captureDir: join(dir, 'fault', 'cap'),
+      // fails where the pipeline does not contain it (creating a connection's session)
+      pipeline: {
+        createSession: () => {
+          throw new Error('injected session fault');
+        },
+      },
+    });
+    const server = await startPeer({ impl: 'node-ws', role: 'server' });
+    let client: Peer | undefined;
+    try {
+      const started = await svc.call('startCapture', [{ iface: 'lo', filter: `tcp port ${server.port}` }]);
+      expect(started).toMatchObject({ ok: true, value: { kind: 'live' } });
+      const file = (started as { ok: true; value: SessionInfo }).value.path;
+      client = await startPeer({ impl: 'node-ws', role: 'client', port: server.port, messages: MESSAGES });
+      await client.done;
+      await server.sentCount(MESSAGES.length);
+      const stopped = await svc.call('stopCapture', []);
+      expect(stopped).toMatchObject({ ok: true, value: { state: 'stopped', file } });
+      const errors = pushes.filter(([n]) => n === 'error').map(([, p]) => p as ApiError);
+      expect(errors).toHaveLength(1);
+      expect(errors[0].code).toBe('internal');
+      expect(errors[0].message).toContain('injected session fault');
+      expect(errors[0].message).toContain(file);
+      // every message of both peers, plus the two close frames, is in the file
+      const rows = tsharkFrameRows(file, server.port);
+      expect(rows.filter((r) => r.opcode === 1).map((r) => r.payload).sort()).toEqual([...client.sent.map(textOf), ...server.sent.map(textOf)].sort());
+      expect(rows.filter((r) => r.opcode === 1)).toHaveLength(2 * MESSAGES.length);
+      expect(rows.filter((r) => r.opcode === 8)).toHaveLength(2);
+    } finally {
+      await client?.stop();
+      await server.stop();
+      await svc.dispose();
     }
   });
 });

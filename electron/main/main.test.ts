@@ -379,6 +379,46 @@ describe('createApp', () => {
   });
 });
 
+describe('createApp when the engine process dies', () => {
+  it('tells the window which file to reopen, answers pending calls, and forks a fresh engine on the next call', async () => {
+    const utils: FakeUtility[] = [];
+    const ipc = new FakeIpcMain();
+    FakeWindow.created = [];
+    const handle = createApp({
+      app: { whenReady: () => Promise.resolve(), on: () => undefined, quit: () => {}, getPath: () => '/cfg' },
+      BrowserWindow: FakeWindow,
+      ipcMain: ipc,
+      Menu: { buildFromTemplate: (t) => t, setApplicationMenu: () => {} },
+      dialog: fakeDialog(null, null).d,
+      protocol: { registerSchemesAsPrivileged: () => {}, handle: () => {} },
+      utilityProcess: {
+        fork: () => {
+          const u = new FakeUtility();
+          utils.push(u);
+          return u;
+        },
+      },
+      paths: { preload: '/p.cjs', host: '/host.js', renderer: '/r' },
+      platform: 'linux',
+    });
+    await handle.ready;
+    const [win] = FakeWindow.created;
+    // the engine reports a file being shown, then dies
+    utils[0].emit('message', { t: 'push', name: 'session', payload: { id: 3, kind: 'file', path: '/caps/big.pcapng', totalBytes: 9 } });
+    utils[0].emit('exit', 9);
+    const errors = win.sent.filter(([ch]) => ch === 'wsscope:event:error').map(([, p]) => p);
+    expect(errors).toEqual([{ code: 'engine-crashed', message: 'The wsscope engine exited with code 9 while showing /caps/big.pcapng. The file is unchanged: open it again to continue.' }]);
+    expect(win.sent.filter(([ch]) => ch === 'wsscope:event:session').map(([, p]) => p)).toEqual([
+      { id: 3, kind: 'file', path: '/caps/big.pcapng', totalBytes: 9 },
+      { id: 0, kind: 'none', path: '', totalBytes: 0 },
+    ]);
+    // the page reopens the file: a new engine process is forked for it
+    expect(await ipc.invoke('wsscope:openFile', OURS, '/caps/big.pcapng')).toEqual({ ok: true, value: null });
+    expect(utils).toHaveLength(2);
+    expect(utils[1].received).toContainEqual(expect.objectContaining({ t: 'call', name: 'openFile', args: ['/caps/big.pcapng'] }));
+  });
+});
+
 // ---------------------------------------------------------------- preload
 
 describe('preload api', () => {

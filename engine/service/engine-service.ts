@@ -370,12 +370,36 @@ export class EngineService {
     const file = join(dir, `wsscope-${o.value.iface.replace(/[^A-Za-z0-9._-]/g, '_')}-${stamp}.pcapng`);
     const store = await this.replaceSession('live', file, 0);
     const pipeline = new Pipeline((ev) => store.ingest(ev), { ...this.pipelineOpts, session: { ...this.pipelineOpts.session, keepWirePayload: true } });
+    // A decoder bug must not end the capture: the pipeline contains errors per connection,
+    // and anything that still escapes it stops decoding only. Capture goes on writing the
+    // file (the packets reach the sink after they are on disk), and the user is told once.
+    let decodeError = false;
+    const decodeFailed = (e: unknown): void => {
+      if (decodeError) return;
+      decodeError = true;
+      this.push('error', {
+        code: 'internal',
+        message: `Decoding the live capture stopped after an internal error (${e instanceof Error ? e.message : String(e)}); capturing goes on into ${file}: stop the capture and open that file to see everything.`,
+      });
+    };
     const sink: CaptureSink = {
       packet: (rec) => {
-        pipeline.packet(rec);
         store.setPackets(rec.no);
+        if (decodeError) return;
+        try {
+          pipeline.packet(rec);
+        } catch (e) {
+          decodeFailed(e);
+        }
       },
-      problem: (p) => pipeline.problem(p),
+      problem: (p) => {
+        if (decodeError) return;
+        try {
+          pipeline.problem(p);
+        } catch (e) {
+          decodeFailed(e);
+        }
+      },
     };
     const r = await live.startLiveCapture({ ...o.value, file }, sink, (s) => this.push('captureStatus', s));
     if (!r.ok) {
@@ -390,7 +414,13 @@ export class EngineService {
       finished: capture.done.then((final) => {
         if (this.live === session) this.live = null;
         if (this.store === store) {
-          pipeline.finish();
+          if (!decodeError) {
+            try {
+              pipeline.finish();
+            } catch (e) {
+              decodeFailed(e);
+            }
+          }
           this.flush();
         }
         if (!this.analysis && !this.live) this.stopTimer();
