@@ -2,7 +2,7 @@
  * Deterministic generator of large WebSocket captures for the benchmark and the tests.
  *
  *   tsx scripts/gen-capture.ts --out F.pcap --bytes 200M [--deflate] [--connections 128]
- *                              [--seed 1] [--format pcap|pcapng]
+ *                              [--seed 1] [--format pcap|pcapng] [--tcp-anomalies]
  *   import { generateCapture } from './gen-capture'
  *
  * One seed gives the same file byte for byte (sfc32 PRNG, no clock, no crypto randomness).
@@ -44,6 +44,11 @@ export interface GenerateOptions {
   format?: CaptureFormat;
   /** connections open at the same time (default min(connections, 32)) */
   concurrency?: number;
+  /**
+   * add TCP anomalies that lose nothing: 1% of data segments sent twice (retransmission),
+   * 2% overtaken by the next segment (out of order). Default false.
+   */
+  tcpAnomalies?: boolean;
   /** every message as generated (payload uncompressed and unmasked; view valid during the call) */
   onMessage?: (m: GeneratedMessage) => void;
 }
@@ -110,6 +115,8 @@ export interface CaptureTruth {
   wirePayloadBytes: number;
   /** SHA-256 over the ASCII hex digests fromClient.sha256 + fromServer.sha256 of every connection in id order */
   sha256: string;
+  /** with tcpAnomalies: duplicated segments and swapped segment pairs */
+  tcpAnomalies: { retransmissions: number; outOfOrder: number } | null;
   perConnection: ConnectionTruth[];
 }
 
@@ -252,6 +259,7 @@ class Generator {
   private fragmentedMessages = 0;
   private wirePayloadBytes = 0;
   private seqNo = 0;
+  private readonly anomalies = { retransmissions: 0, outOfOrder: 0 };
 
   constructor(private readonly o: Required<Omit<GenerateOptions, 'onMessage'>> & Pick<GenerateOptions, 'onMessage'>) {
     this.rng = new Prng(o.seed);
@@ -316,21 +324,41 @@ class Generator {
 
   // ---- TCP ----
 
-  private packet(from: Side, to: Side, flags: number, payload: Uint8Array = EMPTY, off = 0, len = 0, options?: Uint8Array): void {
+  private packet(from: Side, to: Side, flags: number, payload: Uint8Array = EMPTY, off = 0, len = 0, options?: Uint8Array, seq = from.seq): void {
     this.now += this.rng.int(1, 25);
-    this.w.tcp(this.now, from.ep, to.ep, from.seq, to.seq, flags, payload, off, len, options);
+    this.w.tcp(this.now, from.ep, to.ep, seq, to.seq, flags, payload, off, len, options);
   }
 
   private segment(from: Side, to: Side, len: number): void {
     const q = from.q;
     this.packet(from, to, PSH | ACK, q.buf, q.head, len);
+    // tcpAnomalies: an identical copy, as a sender retransmits after a lost ACK
+    if (this.o.tcpAnomalies && this.rng.chance(0.01)) {
+      this.packet(from, to, PSH | ACK, q.buf, q.head, len);
+      this.anomalies.retransmissions++;
+    }
+    this.sent(from, to, len, 1);
+  }
+
+  /** tcpAnomalies: the segment after `len1` bytes arrives before them (RFC 793 section 3.3 reordering) */
+  private segmentPair(from: Side, to: Side, len1: number, len2: number): void {
+    const q = from.q;
+    this.packet(from, to, PSH | ACK, q.buf, q.head + len1, len2, undefined, (from.seq + len1) >>> 0);
+    this.packet(from, to, PSH | ACK, q.buf, q.head, len1);
+    this.anomalies.outOfOrder++;
+    this.sent(from, to, len1 + len2, 2);
+  }
+
+  private sent(from: Side, to: Side, len: number, segments: number): void {
     from.seq = (from.seq + len) >>> 0;
-    q.consume(len);
+    from.q.consume(len);
     from.sentPos += len;
+    // the packet that completes a frame is the one tshark lists it in
     if (from.framesEndingBy(from.sentPos) > 0) this.wsPackets++;
     // this segment acknowledges everything the peer sent
     to.unacked = 0;
-    if (++from.unacked >= 2) this.ack(to, from);
+    from.unacked += segments;
+    if (from.unacked >= 2) this.ack(to, from);
   }
 
   private ack(from: Side, to: Side): void {
@@ -344,6 +372,10 @@ class Generator {
     while (from.q.length > 0) {
       let len = Math.min(MSS, from.q.length);
       if (len > 1 && rng.chance(0.08)) len = rng.int(1, len - 1);
+      if (this.o.tcpAnomalies && from.q.length > len && rng.chance(0.02)) {
+        this.segmentPair(from, to, len, Math.min(MSS, from.q.length - len));
+        continue;
+      }
       this.segment(from, to, len);
     }
     if (from.unacked > 0 && rng.chance(0.5)) this.ack(to, from);
@@ -625,6 +657,7 @@ class Generator {
       payloadBytes,
       wirePayloadBytes: this.wirePayloadBytes,
       sha256: all.digest('hex'),
+      tcpAnomalies: this.o.tcpAnomalies ? { ...this.anomalies } : null,
       perConnection: per,
     };
   }
@@ -647,6 +680,7 @@ export async function generateCapture(opts: GenerateOptions): Promise<CaptureTru
     seed: opts.seed ?? 1,
     format: opts.format ?? 'pcap',
     concurrency: Math.max(1, opts.concurrency ?? Math.min(connections, 32)),
+    tcpAnomalies: opts.tcpAnomalies ?? false,
     onMessage: opts.onMessage,
   });
   const truth = gen.run();
@@ -674,6 +708,7 @@ async function main(argv: string[]): Promise<void> {
     if (a === '--out') o.out = val();
     else if (a === '--bytes' || a === '--size') o.bytes = parseSize(val());
     else if (a === '--deflate') o.deflate = true;
+    else if (a === '--tcp-anomalies') o.tcpAnomalies = true;
     else if (a === '--connections') o.connections = Number(val());
     else if (a === '--seed') o.seed = Number(val());
     else if (a === '--format') {
@@ -682,7 +717,7 @@ async function main(argv: string[]): Promise<void> {
       o.format = f;
     } else throw new Error(`unknown option ${a}`);
   }
-  if (!o.out) throw new Error('usage: gen-capture --out FILE [--bytes 200M] [--deflate] [--connections N] [--seed N] [--format pcap|pcapng]');
+  if (!o.out) throw new Error('usage: gen-capture --out FILE [--bytes 200M] [--deflate] [--connections N] [--seed N] [--format pcap|pcapng] [--tcp-anomalies]');
   const t0 = performance.now();
   const t = await generateCapture(o);
   const s = (performance.now() - t0) / 1000;
