@@ -2,7 +2,7 @@
  * Offline benchmark: wsscope's decoder against tshark on the same generated captures.
  *
  *   npm run bench -- [--size MB] [--deflate-size MB] [--seed N] [--connections N]
- *                    [--runs N] [--format pcap|pcapng] [--keep] [--skip-tshark] [--json FILE]
+ *                    [--runs N] [--format pcap|pcapng] [--tcp-anomalies] [--keep] [--skip-tshark] [--json FILE]
  *
  * 1. Generates (or reuses, keyed by seed, size and connection count) a plain capture and a
  *    permessage-deflate capture in bench-data/ with scripts/gen-capture.ts; sizes are in
@@ -51,11 +51,12 @@ interface Options {
   /** timed runs per measurement; the fastest counts */
   runs: number;
   format: CaptureFormat;
+  tcpAnomalies: boolean;
   json?: string;
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { size: 200, deflateSize: 100, seed: 1, connections: 128, keep: false, skipTshark: false, runs: 2, format: 'pcap' };
+  const o: Options = { size: 200, deflateSize: 100, seed: 1, connections: 128, keep: false, skipTshark: false, runs: 2, format: 'pcap', tcpAnomalies: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const num = (): number => {
@@ -72,11 +73,12 @@ function parseArgs(argv: string[]): Options {
       const f = argv[++i];
       if (f !== 'pcap' && f !== 'pcapng') throw new Error('--format is pcap or pcapng');
       o.format = f;
-    } else if (a === '--keep') o.keep = true;
+    } else if (a === '--tcp-anomalies') o.tcpAnomalies = true;
+    else if (a === '--keep') o.keep = true;
     else if (a === '--skip-tshark') o.skipTshark = true;
     else if (a === '--json') o.json = argv[++i];
     else if (a === '-h' || a === '--help') {
-      console.log('npm run bench -- [--size MB] [--deflate-size MB] [--seed N] [--connections N] [--runs N] [--format pcap|pcapng] [--keep] [--skip-tshark] [--json FILE]');
+      console.log('npm run bench -- [--size MB] [--deflate-size MB] [--seed N] [--connections N] [--runs N] [--format pcap|pcapng] [--tcp-anomalies] [--keep] [--skip-tshark] [--json FILE]');
       process.exit(0);
     } else throw new Error(`unknown option ${a}`);
   }
@@ -84,16 +86,16 @@ function parseArgs(argv: string[]): Options {
 }
 
 async function ensureCapture(name: string, bytes: number, deflate: boolean, o: Options): Promise<{ file: string; truth: CaptureTruth }> {
-  const file = join(DATA, `${name}-seed${o.seed}-${bytes}B-c${o.connections}.${o.format}`);
+  const file = join(DATA, `${name}-seed${o.seed}-${bytes}B-c${o.connections}${o.tcpAnomalies ? '-anomalies' : ''}.${o.format}`);
   if (existsSync(file) && existsSync(truthPath(file))) {
     const truth = JSON.parse(readFileSync(truthPath(file), 'utf8')) as CaptureTruth;
-    if (truth.bytes === statSync(file).size && truth.seed === o.seed && truth.deflate === deflate && truth.format === o.format) {
+    if (truth.bytes === statSync(file).size && truth.seed === o.seed && truth.deflate === deflate && truth.format === o.format && (truth.tcpAnomalies !== null) === o.tcpAnomalies) {
       console.log(`reusing ${relative(ROOT, file)}`);
       return { file, truth };
     }
   }
   const t0 = performance.now();
-  const truth = await generateCapture({ out: file, bytes, deflate, connections: o.connections, seed: o.seed, format: o.format });
+  const truth = await generateCapture({ out: file, bytes, deflate, connections: o.connections, seed: o.seed, format: o.format, tcpAnomalies: o.tcpAnomalies });
   console.log(`generated ${relative(ROOT, file)}: ${(truth.bytes / MB).toFixed(1)} MB in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   return { file, truth };
 }
@@ -227,7 +229,9 @@ async function benchFile(label: string, file: string, truth: CaptureTruth, o: Op
   }
 
   if (!o.skipTshark) {
-    const tm = await measureBest(o.runs, 'tshark', ['-r', file, '-Y', 'websocket', '-T', 'fields', '-e', 'frame.number', '-e', 'websocket.opcode']);
+    // reordered segments need tshark's out-of-order reassembly (off by default in 4.0)
+    const prefs = o.tcpAnomalies ? ['-o', 'tcp.reassemble_out_of_order:TRUE'] : [];
+    const tm = await measureBest(o.runs, 'tshark', [...prefs, '-r', file, '-Y', 'websocket', '-T', 'fields', '-e', 'frame.number', '-e', 'websocket.opcode']);
     if (tm.exitCode !== 0) {
       res.rows.push({ name: 'tshark -Y websocket -T fields', wall: NaN, peakRss: NaN, note: `exit ${tm.exitCode}` });
     } else {
