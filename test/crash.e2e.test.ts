@@ -185,6 +185,34 @@ describe.each(['cap', 'dumpcap'] as const)('engine killed during a live capture 
   });
 });
 
+describe('engine killed while showing an uploaded file', () => {
+  it("removes the dead host's scratch directory (the upload, the spill) and asks to drop the file again", async () => {
+    // no --work-dir: the host makes its own scratch directory, as under `wsscope serve`
+    const c = spawnEngine({ fork: nodeFork({ args: [`--config-dir=${join(dir, 'upload', 'cfg')}`] }) });
+    try {
+      await c.ready();
+      const session = nextPush(c, 'session', (s) => s.kind === 'file');
+      const done = nextPush(c, 'progress', (p) => p.done);
+      const r = await c.call('openBytes', ['my capture.pcap', new Uint8Array(readFileSync(BROKER))]);
+      expect(r).toMatchObject({ ok: true, value: { kind: 'file', path: 'my capture.pcap' } });
+      const stored = (await session).path;
+      await done;
+      expect(existsSync(stored)).toBe(true);
+      const scratch = join(stored, '..', '..');
+      expect(scratch.startsWith(tmpdir())).toBe(true);
+      const error = nextPush(c, 'error');
+      process.kill(c.pid as number, 'SIGKILL');
+      expect(await error).toEqual({
+        code: 'engine-crashed',
+        message: 'The wsscope engine was killed (SIGKILL) while showing the uploaded file my capture.pcap. Drop my capture.pcap on the window again to continue.',
+      });
+      expect(existsSync(scratch)).toBe(false);
+    } finally {
+      await c.close();
+    }
+  });
+});
+
 describe('a decoder fault during a live capture', () => {
   it('stops decoding but not capturing: one error push naming the file, and the file holds the whole conversation', async () => {
     const pushes: Array<[PushName, unknown]> = [];

@@ -15,6 +15,8 @@
  * transports and tests can use a real child process.
  */
 import { fork as nodeChildFork } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { basename, sep } from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { ApiError, CallArgs, CallName, CallResult, CaptureStatus, PushName, PushPayloads, Result, SessionInfo } from '../../shared/api';
@@ -54,9 +56,12 @@ export function spawnEngine({ fork }: { fork: ForkFn }): EngineClient {
   let proc: EngineProcess | null = null;
   let nextId = 1;
   const pending = new Map<number, Pending>();
+  const pendingUploads = new Map<number, string>();
   const listeners = new Set<PushListener>();
   let lastSession: SessionInfo | null = null;
   let lastCapture: CaptureStatus | null = null;
+  /** the name the page gave the upload being shown (its stored copy has a sanitised name) */
+  let upload: { stored: string; name: string } | null = null;
   let closed = false;
   let readyPromise: Promise<void> = Promise.resolve();
   let readyResolve: () => void = () => {};
@@ -74,10 +79,20 @@ export function spawnEngine({ fork }: { fork: ForkFn }): EngineClient {
   function start(): EngineProcess {
     const p = fork();
     proc = p;
+    let scratch = '';
     readyPromise = new Promise<void>((r) => (readyResolve = r));
     p.onMessage((m) => {
       if (proc !== p || !isFromHost(m)) return;
-      if (m.t === 'ready') readyResolve();
+      if (m.t === 'result' && m.result.ok && pendingUploads.has(m.id)) {
+        // the session push of an upload comes before its result: lastSession is its copy
+        if (lastSession && lastSession.kind === 'file') upload = { stored: lastSession.path, name: pendingUploads.get(m.id) as string };
+      }
+      if (m.t === 'result') pendingUploads.delete(m.id);
+      if (m.t === 'ready') {
+        // only a directory of the shape EngineService creates (tmpdir/wsscope-PID-HEX) is ever removed
+        scratch = typeof m.scratch === 'string' && /^wsscope-\d+-[0-9a-f]+$/.test(basename(m.scratch)) ? m.scratch : '';
+        readyResolve();
+      }
       else if (m.t === 'result') {
         const w = pending.get(m.id);
         if (w) {
@@ -94,9 +109,14 @@ export function spawnEngine({ fork }: { fork: ForkFn }): EngineClient {
       if (proc !== p) return;
       proc = null;
       readyResolve();
+      // a host that died could not remove its uploads and spill files: do it for it
+      if (scratch) rmSync(scratch, { recursive: true, force: true });
       if (closed) return;
       const capture = lastCapture && ACTIVE_CAPTURE.includes(lastCapture.state) ? lastCapture : null;
-      const error: ApiError = { code: 'engine-crashed', message: crashMessage(code, signal, lastSession, capture) };
+      const uploadName = upload && lastSession && upload.stored === lastSession.path ? upload.name : undefined;
+      const error: ApiError = { code: 'engine-crashed', message: crashMessage(code, signal, lastSession, capture, scratch, uploadName) };
+      upload = null;
+      pendingUploads.clear();
       lastSession = null;
       lastCapture = null;
       const waiting = [...pending.values()];
@@ -120,6 +140,7 @@ export function spawnEngine({ fork }: { fork: ForkFn }): EngineClient {
     const id = nextId++;
     return new Promise<Result<unknown>>((resolve) => {
       pending.set(id, { resolve });
+      if (name === 'openBytes' && typeof args[0] === 'string') pendingUploads.set(id, args[0]);
       try {
         p.postMessage({ t: 'call', id, name, args });
       } catch (e) {
@@ -166,11 +187,19 @@ const ACTIVE_CAPTURE: ReadonlyArray<CaptureStatus['state']> = ['starting', 'runn
 /**
  * The sentence of an `engine-crashed` error: what happened, and which file holds the data
  * (the capture file being read, or the pcapng a live capture was writing) to open again.
- * `capture` is the last status of a capture that was still running, else null.
+ * `capture` is the last status of a capture that was still running, else null. An upload
+ * (`wsscope serve`; `uploadName` is the name the page gave it, or the file lies under
+ * `scratch`) is only a copy that dies with the host, so the user is asked to drop the
+ * original again, by its name.
  */
-export function crashMessage(code: number | null, signal: string | null, session: SessionInfo | null, capture: CaptureStatus | null): string {
+export function crashMessage(code: number | null, signal: string | null, session: SessionInfo | null, capture: CaptureStatus | null, scratch = '', uploadName?: string): string {
   const how = signal ? `was killed (${signal})` : `exited with code ${code}`;
   const path = session && session.kind !== 'none' ? session.path : '';
+  if (path && ((scratch && path.startsWith(scratch + sep)) || uploadName)) {
+    // uploads are stored as <12 hex digits>-<sanitised name> (EngineService.openBytes)
+    const name = uploadName ?? basename(path).replace(/^[0-9a-f]{12}-/, '');
+    return `The wsscope engine ${how} while showing the uploaded file ${name}. Drop ${name} on the window again to continue.`;
+  }
   if (capture && path) {
     const iface = capture.iface ? ` on ${capture.iface}` : '';
     return `The wsscope engine ${how} during the live capture${iface}, which stopped. The packets captured so far are in ${path}: open that file to see them.`;

@@ -184,6 +184,14 @@ export class EngineService {
     }
   }
 
+  /**
+   * The directory this service created for uploads and spill files and removes in
+   * `dispose()`; undefined when the caller chose `workDir` (then it is the caller's).
+   */
+  get scratchDir(): string | undefined {
+    return this.ownsWorkDir ? this.workDir : undefined;
+  }
+
   // ------------------------------------------------------------------ sessions
 
   get session(): SessionInfo {

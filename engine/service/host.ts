@@ -76,4 +76,4 @@ listen((m) => {
   }
   void service.call(m.name, m.args).then((result) => send({ t: 'result', id: m.id, result }));
 });
-send({ t: 'ready', pid: process.pid });
+send({ t: 'ready', pid: process.pid, scratch: service.scratchDir });

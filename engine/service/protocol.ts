@@ -5,14 +5,17 @@
  * survive as they are. Plain data only.
  *
  *   client -> host: {t:'call', id, name, args} | {t:'shutdown'}
- *   host -> client: {t:'ready'} | {t:'result', id, result} | {t:'push', name, payload}
+ *   host -> client: {t:'ready', pid, scratch?} | {t:'result', id, result} | {t:'push', name, payload}
+ *
+ * `scratch` is the directory the host made for uploads and spill files: it removes it when
+ * it shuts down, and when it dies instead the client does (nothing else would).
  */
 import type { PushName, Result } from '../../shared/api';
 
 export type ToHost = { t: 'call'; id: number; name: string; args: unknown[] } | { t: 'shutdown' };
 
 export type FromHost =
-  | { t: 'ready'; pid: number }
+  | { t: 'ready'; pid: number; scratch?: string }
   | { t: 'result'; id: number; result: Result<unknown> }
   | { t: 'push'; name: PushName; payload: unknown };
 
