@@ -53,7 +53,7 @@ describe('useEngineFeed', () => {
     api.emitBatch(batchOf(1, [makeRow(0)]));
     expect(messages.count).toBe(0);
     api.emitBatch(batchOf(2, [makeRow(0, { preview: 'new session' })]));
-    expect(messages.rows[0].preview).toBe('new session');
+    expect(messages.rowAt(0).preview).toBe('new session');
     // a batch from a newer session than the last session event switches too
     api.emitBatch(batchOf(3, [makeRow(0), makeRow(1), makeRow(2)]));
     expect(messages.count).toBe(3);

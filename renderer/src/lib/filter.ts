@@ -4,14 +4,27 @@
  * or a case-insensitive regex); the engine's `queryMessages` matches whole payloads.
  */
 import type { MessageQuery, MessageRow } from '../../../shared/api';
+import type { Direction } from '../../../shared/events';
+import type { RowTable } from './row-table';
 
+/** Takes the fields a query looks at, so rows can be tested from objects or from columns. */
+export type FieldPredicate = (conn: number, dir: Direction, opcode: number, findings: number, preview: string) => boolean;
 export type RowPredicate = (r: MessageRow) => boolean;
+
+export function rowTest(f: FieldPredicate): RowPredicate {
+  return (r) => f(r.conn, r.dir, r.opcode, r.findings, r.preview);
+}
+
+/** Predicate over positions of a RowTable. */
+export function tableTest(f: FieldPredicate, t: RowTable): (p: number) => boolean {
+  return (p) => f(t.conn[p], t.dir(p), t.opcode[p], t.findings[p], t.preview[p]);
+}
 
 export function isQueryActive(q: MessageQuery): boolean {
   return !!q.text || !!q.dir || (q.opcodes?.length ?? 0) > 0 || (q.conn ?? null) !== null || !!q.findingsOnly;
 }
 
-export function compileQuery(q: MessageQuery): { test: RowPredicate } | { error: string } {
+export function compileQuery(q: MessageQuery): { test: FieldPredicate } | { error: string } {
   let re: RegExp | null = null;
   let needle = '';
   if (q.text) {
@@ -30,13 +43,13 @@ export function compileQuery(q: MessageQuery): { test: RowPredicate } | { error:
   const dir = q.dir || '';
   const findingsOnly = !!q.findingsOnly;
   return {
-    test: (r) => {
-      if (conn !== null && r.conn !== conn) return false;
-      if (dir && r.dir !== dir) return false;
-      if (ops && !ops.has(r.opcode)) return false;
-      if (findingsOnly && r.findings === 0) return false;
-      if (re) return re.test(r.preview);
-      if (needle) return r.preview.toLowerCase().includes(needle);
+    test: (rConn, rDir, rOpcode, rFindings, preview) => {
+      if (conn !== null && rConn !== conn) return false;
+      if (dir && rDir !== dir) return false;
+      if (ops && !ops.has(rOpcode)) return false;
+      if (findingsOnly && rFindings === 0) return false;
+      if (re) return re.test(preview);
+      if (needle) return preview.toLowerCase().includes(needle);
       return true;
     },
   };

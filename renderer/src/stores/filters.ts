@@ -11,8 +11,8 @@ import { computed, ref, shallowRef, watch } from 'vue';
 import type { MessageQuery } from '../../../shared/api';
 import type { Direction } from '../../../shared/events';
 import { useApi } from '../api/index';
-import { compileQuery, isQueryActive } from '../lib/filter';
-import type { RowPredicate } from '../lib/filter';
+import { compileQuery, isQueryActive, tableTest } from '../lib/filter';
+import type { FieldPredicate } from '../lib/filter';
 import { useMessagesStore } from './messages';
 
 export const LOCAL_FILTER_LIMIT = 100_000;
@@ -51,7 +51,7 @@ export const useFiltersStore = defineStore('filters', () => {
   let buf = new Uint32Array(1024);
   let len = 0;
   let gen = 0;
-  let predicate: RowPredicate | null = null;
+  let predicate: FieldPredicate | null = null;
   let requeryTimer: ReturnType<typeof setTimeout> | null = null;
   let debounceTimer: ReturnType<typeof setTimeout> | null = null;
 
@@ -67,10 +67,10 @@ export const useFiltersStore = defineStore('filters', () => {
     positions.value = buf.subarray(0, len);
   }
   function scan(from: number): void {
-    const rows = messages.rows;
-    const test = predicate;
-    if (!test) return;
-    for (let p = from; p < rows.length; p++) if (test(rows[p])) push(p);
+    if (!predicate) return;
+    const t = messages.table;
+    const test = tableTest(predicate, t);
+    for (let p = from; p < t.length; p++) if (test(p)) push(p);
   }
 
   /** Recomputes `positions` for the current query; resolves when the view is up to date. */
@@ -92,7 +92,7 @@ export const useFiltersStore = defineStore('filters', () => {
     }
     error.value = '';
     predicate = compiled.test;
-    const rows = messages.rows;
+    const rows = messages.table;
     if (rows.length <= localLimit.value) {
       mode.value = 'local';
       busy.value = false;

@@ -37,10 +37,10 @@ export const useFindingsStore = defineStore('findings', () => {
    * its frame, and the message that frame belongs to completes at or after it.
    */
   function messageIndexOf(f: FindingRow): number {
-    const rows = messages.rows;
-    if (rows.length === 0) return -1;
-    for (let p = messages.positionAtTime(f.ts); p >= 0 && p < rows.length; p++) {
-      if (rows[p].conn === f.conn && (f.dir === undefined || rows[p].dir === f.dir)) return rows[p].index;
+    const t = messages.table;
+    if (t.length === 0) return -1;
+    for (let p = messages.positionAtTime(f.ts); p >= 0 && p < t.length; p++) {
+      if (t.conn[p] === f.conn && (f.dir === undefined || t.dir(p) === f.dir)) return t.index[p];
     }
     return -1;
   }

@@ -34,7 +34,7 @@ export const useSelectionStore = defineStore('selection', () => {
     index.value = i;
     const p = messages.positionOfIndex(i);
     if (p >= 0) {
-      const c = messages.rows[p].conn;
+      const c = messages.table.conn[p];
       if (conn.value !== c) {
         conn.value = c;
         stats.value = null;

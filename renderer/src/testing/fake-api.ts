@@ -19,7 +19,7 @@ import type {
 } from '../../../shared/api';
 import { err, ok } from '../../../shared/api';
 import type { HandshakeEvent } from '../../../shared/events';
-import { compileQuery } from '../lib/filter';
+import { compileQuery, rowTest } from '../lib/filter';
 
 export interface FakeApi extends WsscopeApi {
   calls: Array<{ name: string; args: unknown[] }>;
@@ -192,7 +192,8 @@ export function createFakeApi(init: Partial<Pick<FakeApi, 'rows' | 'session'>> =
       const c = compileQuery(q);
       if ('error' in c) return err('bad-request', c.error);
       const out: number[] = [];
-      for (const r of api.rows) if (c.test(r)) out.push(r.index);
+      const test = rowTest(c.test);
+      for (const r of api.rows) if (test(r)) out.push(r.index);
       return ok({ indexes: Uint32Array.from(out), total: out.length });
     },
     async exportData(format, path) {

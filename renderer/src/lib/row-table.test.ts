@@ -1,0 +1,33 @@
+import { describe, it, expect } from 'vitest';
+import { RowTable } from './row-table';
+import { makeRow } from '../testing/fake-api';
+
+describe('RowTable', () => {
+  it('gives back every field of the rows pushed into it, across growth', () => {
+    const rows = Array.from({ length: 3000 }, (_, i) =>
+      makeRow(i * 2, {
+        conn: i % 5,
+        dir: i % 3 ? 'server' : 'client',
+        opcode: [1, 2, 8, 9, 10][i % 5],
+        kind: (['text', 'binary', 'close', 'ping', 'pong'] as const)[i % 5],
+        compressed: i % 4 === 0,
+        fin: i % 6 !== 0,
+        rsv: i % 8,
+        masked: i % 2 === 0,
+        truncated: i % 7 === 0,
+        length: 2 ** 33 + i,
+        wireLength: i,
+        frames: i % 9,
+        findings: i % 11,
+        preview: `p${i}`,
+        ...(i % 5 === 2 ? { code: 1000 + i } : {}),
+      }),
+    );
+    const t = new RowTable();
+    for (const r of rows) t.push(r);
+    expect(t.length).toBe(3000);
+    for (let p = 0; p < rows.length; p++) expect(t.get(p)).toEqual(rows[p]);
+    expect(t.dir(1)).toBe('server');
+    expect(new RowTable(rows.slice(0, 10)).get(9)).toEqual(rows[9]);
+  });
+});
