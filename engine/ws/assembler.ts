@@ -322,8 +322,11 @@ export class MessageAssembler implements FrameSink {
       if (q.length === 0) {
         after.push(['unsolicited-pong', `Pong from the ${this.dir} with no outstanding ping from the ${this.other}.`]);
       } else {
+        // Oldest first: pongs answer pings in order, and a pong for the latest ping also
+        // settles the older ones it skipped (a MAY of section 5.5.3). Searching newest-first
+        // would let one pong settle several pings with equal payloads (often empty ones).
         let hit = -1;
-        for (let k = q.length - 1; k >= 0; k--) {
+        for (let k = 0; k < q.length; k++) {
           if (sameBytes(q[k], data)) {
             hit = k;
             break;

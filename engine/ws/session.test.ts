@@ -301,6 +301,13 @@ describe('messages', () => {
     expect(r.findings.map((f) => f.id)).toEqual(['unsolicited-pong']);
   });
 
+  it('accepts one pong per ping when several pings carry the same payload', () => {
+    const r = run([...open(), ['server', concatAll([sf(9, ''), sf(9, '')])], ['client', cf(10, '')], ['client', cf(10, '')]]);
+    expect(r.findings.map((f) => f.id)).toEqual([]);
+    const same = run([...open(), ['server', concatAll([sf(9, 'hb'), sf(9, 'hb'), sf(9, 'hb')])], ['client', concatAll([cf(10, 'hb'), cf(10, 'hb'), cf(10, 'hb')])]]);
+    expect(same.findings.map((f) => f.id)).toEqual([]);
+  });
+
   it('merges a million empty continuation frames without keeping them, listing at most maxFragments', () => {
     const parts: Uint8Array[] = [cf(2, 'x', { fin: false })];
     const empty = cf(0, '', { fin: false });
