@@ -94,4 +94,26 @@ describe('App', () => {
     expect(panes.attributes('style')).toContain('180px auto');
     w.unmount();
   });
+
+  it('lists recent captures to reopen and shows read progress for a big file', async () => {
+    const api = createFakeApi();
+    api.recent = ['/data/big.pcapng', '/data/evil\u202Egpj.pcap'];
+    const w = mountWith(App, api);
+    await flushPromises();
+    const options = w.findAll('[data-test="recent"] option').map((o) => o.text());
+    expect(options).toEqual(['Recent…', '/data/big.pcapng', '/data/evil⟨U+202E⟩gpj.pcap']);
+    await w.find('[data-test="recent"]').setValue('/data/big.pcapng');
+    await flushPromises();
+    expect(api.calls.find((c) => c.name === 'openFile')?.args).toEqual(['/data/big.pcapng']);
+
+    api.emitSession({ id: 4, kind: 'file', path: '/data/big.pcapng', totalBytes: 4 * 2 ** 30 });
+    api.emitProgress({ bytesRead: 2 ** 30, totalBytes: 4 * 2 ** 30, packets: 123456, done: false });
+    await nextTick();
+    expect(w.find('[data-test="progress"]').text()).toBe('25 % · 1.00 GiB of 4.00 GiB · 123,456 packets');
+    expect(w.find('[data-test="empty-state"]').text()).toContain('Reading the capture');
+    api.emitProgress({ bytesRead: 4 * 2 ** 30, totalBytes: 4 * 2 ** 30, packets: 500000, done: true });
+    await nextTick();
+    expect(w.find('[data-test="progress"]').exists()).toBe(false);
+    w.unmount();
+  });
 });

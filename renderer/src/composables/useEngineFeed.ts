@@ -34,7 +34,10 @@ export function useEngineFeed(): { ready: Promise<void> } {
   }
 
   function onSession(s: SessionInfo): void {
-    if (capture.setSession(s)) resetSessionData();
+    if (capture.setSession(s)) {
+      resetSessionData();
+      if (s.kind === 'file') void capture.loadRecent();
+    }
   }
 
   function onBatch(b: Batch): void {
@@ -78,7 +81,7 @@ export function useEngineFeed(): { ready: Promise<void> } {
       // reads the file again to receive every row.
       if (r.value.kind === 'file' && r.value.path) await capture.openPath(r.value.path);
     }
-    await capture.loadInterfaces();
+    await Promise.all([capture.loadInterfaces(), capture.loadRecent()]);
   })();
   return { ready };
 }

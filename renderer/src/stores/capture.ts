@@ -40,6 +40,7 @@ export const useCaptureStore = defineStore('capture', () => {
   const errors = ref<ShownError[]>([]);
   const busy = ref(false);
   const lastExport = ref('');
+  const recent = ref<string[]>([]);
 
   const running = computed(() => ['starting', 'running', 'stopping'].includes(status.value.state));
   const loading = computed(() => !!progress.value && !progress.value.done);
@@ -134,6 +135,10 @@ export const useCaptureStore = defineStore('capture', () => {
   async function openPath(path: string): Promise<void> {
     check(await api.openFile(path));
   }
+  async function loadRecent(): Promise<void> {
+    const r = await api.recentFiles();
+    if (r.ok) recent.value = r.value;
+  }
 
   /**
    * Electron: the main process asks for a path and writes the file. Browser: the engine returns
@@ -170,6 +175,7 @@ export const useCaptureStore = defineStore('capture', () => {
     errors,
     busy,
     lastExport,
+    recent,
     running,
     loading,
     hasSession,
@@ -183,6 +189,7 @@ export const useCaptureStore = defineStore('capture', () => {
     openDialog,
     openBytes,
     openPath,
+    loadRecent,
     exportAs,
     setSession,
   };

@@ -28,6 +28,7 @@ export interface FakeApi extends WsscopeApi {
   handshakes: Map<number, HandshakeEvent>;
   stats: Map<number, ConnStats>;
   session: SessionInfo;
+  recent: string[];
   validate: (filter: string) => Result<true>;
   emitBatch(b: Batch): void;
   emitProgress(p: ProgressInfo): void;
@@ -132,6 +133,7 @@ export function createFakeApi(init: Partial<Pick<FakeApi, 'rows' | 'session'>> =
     handshakes: new Map(),
     stats: new Map(),
     session: init.session ?? { id: 0, kind: 'none', path: '', totalBytes: 0 },
+    recent: [],
     validate: (f) => (f.includes('(') ? err('invalid-filter', `syntax error in filter expression: ${f}`) : ok(true)),
     async listInterfaces() {
       api.calls.push({ name: 'listInterfaces', args: [] });
@@ -157,7 +159,8 @@ export function createFakeApi(init: Partial<Pick<FakeApi, 'rows' | 'session'>> =
       return ok({ id: api.session.id + 1, kind: 'file', path: name, totalBytes: bytes.length });
     },
     async recentFiles() {
-      return ok([]);
+      api.calls.push({ name: 'recentFiles', args: [] });
+      return ok(api.recent);
     },
     async startCapture(o) {
       api.calls.push({ name: 'startCapture', args: [o] });
