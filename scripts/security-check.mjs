@@ -9,6 +9,7 @@
  *   node scripts/security-check.mjs                 # both targets, SARIF in out/security/
  *   node scripts/security-check.mjs --input DIR     # scan DIR instead (repeatable)
  *   node scripts/security-check.mjs --sarif-dir DIR --json
+ *   node scripts/security-check.mjs --rebuild       # npm run build first, even if out/ exists (CI)
  *
  * Exit status: 0 no finding at the gate, 1 findings at the gate (listed), 2 the scan failed
  * (bad arguments, a file Electronegativity could not parse, the build failed).
@@ -24,7 +25,7 @@
  * once, so the bundled en-US strings are used and nothing leaves the machine.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import Module, { createRequire } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -70,13 +71,14 @@ export function atGate(issue) {
 }
 
 function parseArgs(argv) {
-  const o = { inputs: [], sarifDir: join(ROOT, 'out', 'security'), json: false, build: true };
+  const o = { inputs: [], sarifDir: join(ROOT, 'out', 'security'), json: false, build: true, rebuild: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--input' || a === '-i') o.inputs.push(argv[++i]);
     else if (a === '--sarif-dir') o.sarifDir = resolve(argv[++i] ?? '');
     else if (a === '--json') o.json = true;
     else if (a === '--no-build') o.build = false;
+    else if (a === '--rebuild') o.rebuild = true;
     else if (a === '-h' || a === '--help') o.help = true;
     else throw new Error(`unknown argument ${a}`);
   }
@@ -101,12 +103,33 @@ function electronVersion() {
   return JSON.parse(readFileSync(require.resolve('electron/package.json'), 'utf8')).version;
 }
 
-function ensureBuild() {
-  const need = ['out/main/index.js', 'out/main/host.js', 'out/preload/index.cjs', 'out/renderer/index.html'];
-  if (need.every((f) => existsSync(join(ROOT, f)))) return;
+const BUILT = ['out/main/index.js', 'out/main/host.js', 'out/preload/index.cjs', 'out/renderer/index.html'];
+const SOURCES = ['electron', 'engine', 'renderer', 'shared', 'electron.vite.config.ts'];
+
+/** Newest modification time under `p` (files only, bounded walk). */
+function newest(p, depth = 0) {
+  const st = statSync(p);
+  if (!st.isDirectory()) return st.mtimeMs;
+  let t = 0;
+  if (depth > 8) return t;
+  for (const e of readdirSync(p)) if (e !== 'node_modules') t = Math.max(t, newest(join(p, e), depth + 1));
+  return t;
+}
+
+/** Sources changed after the last build: the app-build target scans out/ as it is. */
+export function buildIsStale() {
+  const built = Math.min(...BUILT.map((f) => statSync(join(ROOT, f)).mtimeMs));
+  return SOURCES.some((s) => existsSync(join(ROOT, s)) && newest(join(ROOT, s)) > built);
+}
+
+/** Builds when out/ is incomplete (or when forced); returns whether out/ is older than the sources. */
+function ensureBuild(force) {
+  const need = BUILT;
+  if (!force && need.every((f) => existsSync(join(ROOT, f)))) return buildIsStale();
   process.stderr.write('security-check: out/ is incomplete, running npm run build\n');
   const r = spawnSync('npm', ['run', '-s', 'build'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
   if (r.status !== 0) throw new Error(`npm run build failed (status ${r.status})`);
+  return false;
 }
 
 function toIssue(i, dir) {
@@ -175,14 +198,15 @@ async function main() {
     return 2;
   }
   if (o.help) {
-    process.stdout.write('Usage: node scripts/security-check.mjs [--input DIR]... [--sarif-dir DIR] [--json] [--no-build]\n');
+    process.stdout.write('Usage: node scripts/security-check.mjs [--input DIR]... [--sarif-dir DIR] [--json] [--rebuild | --no-build]\n');
     return 0;
   }
   const targets = o.inputs.length
     ? o.inputs.map((d, n) => ({ name: `input-${n + 1}`, dir: relative(ROOT, resolve(d)) || '.', abs: resolve(d), exclude: [...ALWAYS_EXCLUDED] }))
     : TARGETS.map((t) => ({ ...t, abs: join(ROOT, t.dir) }));
+  let staleBuild = false;
   try {
-    if (!o.inputs.length && o.build) ensureBuild();
+    if (!o.inputs.length && o.build) staleBuild = ensureBuild(o.rebuild);
   } catch (e) {
     process.stderr.write(`security-check: ${e.message}\n`);
     return 2;
@@ -191,7 +215,8 @@ async function main() {
   const version = JSON.parse(readFileSync(require.resolve('@doyensec/electronegativity/package.json'), 'utf8')).version;
   const electron = electronVersion();
   mkdirSync(o.sarifDir, { recursive: true });
-  const report = { electron, gate: GATE, targets: [] };
+  const report = { electron, gate: GATE, staleBuild, targets: [] };
+  if (staleBuild && !o.json) process.stdout.write('security-check: note: sources changed after out/ was built; app-build scans out/ as built (--rebuild builds first)\n');
   let failed = 0;
   let broken = false;
   for (const t of targets) {

@@ -10,7 +10,7 @@
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -46,18 +46,17 @@ function runCheck(args: string[]): Promise<{ code: number; stdout: string; stder
 let dir: string;
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'wsscope-security-'));
-  // build once here rather than inside the script's timed run (the script builds when out/ is incomplete)
-  if (!['out/main/index.js', 'out/main/host.js', 'out/preload/index.cjs', 'out/renderer/index.html'].every((f) => existsSync(join(ROOT, f)))) {
-    const r = spawnSync('npm', ['run', '-s', 'build'], { cwd: ROOT, stdio: 'ignore' });
-    if (r.status !== 0) throw new Error('npm run build failed');
-  }
+  // Build the app once, fresh, so the app-build target scans the code as it is now (no other
+  // test reads out/; `wsscope serve` builds to its own directory in the UI test).
+  const r = spawnSync('npm', ['run', '-s', 'build'], { cwd: ROOT, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`npm run build failed: ${r.stderr}`);
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('Electronegativity scan (scripts/security-check.mjs)', () => {
   it('finds nothing at MEDIUM severity / FIRM confidence in electron/ and in the built app, and writes SARIF for both', async () => {
     const sarifDir = join(dir, 'sarif');
-    const r = await runCheck(['--json', '--sarif-dir', sarifDir]);
+    const r = await runCheck(['--json', '--no-build', '--sarif-dir', sarifDir]);
     expect(r.stderr).toBe('');
     const report = JSON.parse(r.stdout) as Report;
     expect(report.targets.map((t) => [t.name, t.input])).toEqual([
