@@ -61,6 +61,12 @@ function assertInert(root: Element): void {
       expect(attr.value.toLowerCase()).not.toContain('javascript:');
     }
   }
+  // no single element holds more than one 64 KiB chunk of text of its own
+  for (const el of Array.from(root.querySelectorAll('*'))) {
+    let own = 0;
+    for (const n of Array.from(el.childNodes)) if (n.nodeType === 3) own += (n.textContent ?? '').length;
+    expect(own, `<${el.tagName}> holds ${own} characters`).toBeLessThanOrEqual(64 * 1024);
+  }
   const text = root.textContent ?? '';
   expect(text).not.toContain('\u202E');
   expect(text).not.toContain('\u0000');
@@ -114,7 +120,7 @@ describe('hostile payloads', () => {
 
   it('renders JSON keys and values as text', async () => {
     const api = createFakeApi({ session: { id: 1, kind: 'file', path: 'x', totalBytes: 1 } });
-    const json = JSON.stringify({ [IMG]: SVG, list: [JS, TPL, NUL], [BIDI]: { deep: IMG } });
+    const json = JSON.stringify({ [IMG]: SVG, list: [JS, TPL, NUL], [BIDI]: { deep: IMG }, ['K'.repeat(200_000)]: 'V'.repeat(200_000) });
     const row = makeRow(0, { preview: json });
     api.details.set(0, detailFor(row, new TextEncoder().encode(json)));
     const w = mountWith(App, api, { attachTo: document.body });
