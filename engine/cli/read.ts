@@ -112,7 +112,8 @@ export async function readCommand(argv: string[]): Promise<number> {
       wsPorts,
       heuristic: !values['no-heuristic'],
       ...(maxTotal !== undefined ? { maxTotalBufferedBytes: maxTotal } : {}),
-      session: maxInflate !== undefined ? { maxInflate } : {},
+      // events are printed and dropped at once, so payload buffers can be reused
+      session: { ephemeralPayloads: true, ...(maxInflate !== undefined ? { maxInflate } : {}) },
     });
   } catch (e) {
     out.flush();

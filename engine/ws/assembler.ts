@@ -143,6 +143,16 @@ export class MessageAssembler implements FrameSink {
     if (this.s.opts.keepWirePayload) h.wire = new PayloadBuffer(Math.min(h.length, 1 << 20), limit);
   }
 
+  /** Scratch buffer reused by every data message when payloads are ephemeral. */
+  private scratch: PayloadBuffer | null = null;
+
+  private messageBuffer(): PayloadBuffer {
+    if (!this.s.opts.ephemeralPayloads) return new PayloadBuffer(0, this.s.opts.maxMessageBytes);
+    if (this.scratch === null) this.scratch = new PayloadBuffer(0, this.s.opts.maxMessageBytes);
+    this.scratch.reset();
+    return this.scratch;
+  }
+
   private newMessage(opcode: number, compressed: boolean): Message {
     return {
       opcode,
@@ -150,7 +160,7 @@ export class MessageAssembler implements FrameSink {
       frames: [],
       frameCount: 0,
       wireLength: 0,
-      buf: new PayloadBuffer(0, this.s.opts.maxMessageBytes),
+      buf: this.messageBuffer(),
       holed: false,
       fragLimitReported: false,
     };
@@ -211,7 +221,7 @@ export class MessageAssembler implements FrameSink {
     this.msg = null;
     const s = this.s;
     const after: Pending = [];
-    const raw = m.buf.view();
+    const raw = this.s.opts.ephemeralPayloads ? m.buf.shared() : m.buf.view();
     const cut = m.buf.cut;
     let truncated = cut || m.holed || incomplete;
     let data = raw;
@@ -263,6 +273,8 @@ export class MessageAssembler implements FrameSink {
       utf8Valid,
     };
     s.emit(ev);
+    // a scratch buffer grown by one big message is not kept for the rest of the connection
+    if (m.buf === this.scratch && m.buf.buf.length > 1 << 20) this.scratch = null;
     const lastFrame = m.frames.length ? m.frames[m.frames.length - 1] : undefined;
     for (const [id, text] of after) s.finding(id, this.dir, meta, text, lastFrame);
   }

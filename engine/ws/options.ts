@@ -13,6 +13,13 @@ export interface SessionOptions {
   assumeWebSocket: boolean;
   /** without handshake: detect plausible WebSocket frames (conservative) and decode */
   heuristic: boolean;
+  /**
+   * Reuse one payload buffer per direction for data messages: `MessageEvent.data` of an
+   * uncompressed message is then only valid during the emit callback (a consumer that keeps
+   * it must copy). For consumers that print and forget (the CLI); saves one allocation and
+   * the garbage of every message.
+   */
+  ephemeralPayloads: boolean;
 }
 
 export const DEFAULT_SESSION_OPTIONS: SessionOptions = {
@@ -22,6 +29,7 @@ export const DEFAULT_SESSION_OPTIONS: SessionOptions = {
   keepWirePayload: false,
   assumeWebSocket: false,
   heuristic: false,
+  ephemeralPayloads: false,
 };
 
 /** capture-wide indexes, shared by all sessions */

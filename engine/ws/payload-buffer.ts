@@ -70,6 +70,17 @@ export class PayloadBuffer {
     this.len += n;
   }
 
+  /** Empty the buffer for reuse, keeping its capacity (see SessionOptions.ephemeralPayloads). */
+  reset(): void {
+    this.len = 0;
+    this.dropped = 0;
+  }
+
+  /** The bytes kept, as a view of the reused buffer (valid until the next reset). */
+  shared(): Uint8Array {
+    return this.buf.subarray(0, this.len);
+  }
+
   /** Count bytes as dropped without keeping them (used for lost bytes). */
   drop(n: number): void {
     this.dropped += n;

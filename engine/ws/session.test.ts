@@ -412,3 +412,29 @@ describe('permessage-deflate', () => {
     expect(m.data.every((b) => b === 0)).toBe(true);
   });
 });
+
+describe('ephemeral payloads', () => {
+  it('decodes the same messages when one buffer is reused per direction, each valid during its callback', () => {
+    const frames = concatAll([cf(1, 'first message'), cf(2, new Uint8Array(3000).fill(7), { fin: false }), cf(0, new Uint8Array(10).fill(8)), cf(1, 'third')]);
+    const copies: string[] = [];
+    const views: Uint8Array[] = [];
+    const s = new TcpSession(1, (e) => {
+      if (e.type === 'message') {
+        copies.push(Buffer.from(e.data).toString('hex'));
+        views.push(e.data);
+      }
+    }, { frames: 0, messages: 0 }, { ...DEFAULT_SESSION_OPTIONS, ephemeralPayloads: true });
+    const reference: string[] = [];
+    const r = new TcpSession(1, (e) => {
+      if (e.type === 'message') reference.push(Buffer.from(e.data).toString('hex'));
+    }, { frames: 0, messages: 0 }, DEFAULT_SESSION_OPTIONS);
+    for (const sess of [s, r]) {
+      for (const [dir, bytes] of open()) sess.data(dir, typeof bytes === 'string' ? enc(bytes) : bytes, 0, { ts: 1, packet: 1 });
+      sess.data('client', frames, 0, { ts: 2, packet: 2 });
+    }
+    expect(copies).toEqual(reference);
+    expect(copies).toHaveLength(3);
+    // the views share one buffer: the third message reused the second one's buffer
+    expect(views[1].buffer).toBe(views[2].buffer);
+  });
+});
