@@ -120,4 +120,27 @@ describe('Timeline (virtual list)', () => {
     expect(w.find('[data-test="shown-count"]').text()).toContain('6 of 1,000,000');
     w.unmount();
   });
+
+  it('follows new rows while at the end and stops following when scrolled up', async () => {
+    const api2 = createFakeApi();
+    const pinia = piniaWith(api2);
+    const messages = useMessagesStore();
+    messages.setRows(Array.from({ length: 100 }, (_, i) => makeRow(i)));
+    messages.follow = true;
+    const w = mountWith(Timeline, api2, { pinia, props: { initialHeight: 400 } });
+    await nextTick();
+    messages.append(Array.from({ length: 100 }, (_, i) => makeRow(100 + i)));
+    await flushPromises();
+    expect(renderedIndexes(w)).toContain(199);
+    // the user scrolls to the top: following stops, new rows no longer move the view
+    const scroller = w.find('.vl').element as HTMLElement;
+    scroller.scrollTop = 0;
+    await w.find('.vl').trigger('scroll');
+    expect(messages.follow).toBe(false);
+    messages.append([makeRow(200)]);
+    await flushPromises();
+    expect(renderedIndexes(w)).toContain(0);
+    expect(renderedIndexes(w)).not.toContain(200);
+    w.unmount();
+  });
 });
