@@ -113,4 +113,19 @@ describe('pipeline', () => {
       expect(texts.length, `conn ${conn}`).toBeGreaterThanOrEqual(7);
     }
   });
+
+  it('contains a failure to even create a connection decoder to that connection', async () => {
+    const events: EngineEvent[] = [];
+    await analyzeFile(join(PUB, 'zeek__wstunnel-ssh.pcap'), (e) => events.push(e), {
+      createSession: (conn, emit, counters, opts) => {
+        if (conn === 1) throw new Error('no decoder for you');
+        return new TcpSession(conn, emit, counters, opts);
+      },
+    });
+    const errs = events.filter((e) => e.type === 'finding' && e.id === 'decoder-error');
+    expect(errs).toHaveLength(1);
+    expect(errs[0].type === 'finding' && errs[0].conn).toBe(1);
+    expect(events.some((e) => e.type === 'message' && e.conn !== 1)).toBe(true);
+    expect(events[events.length - 1].type).toBe('summary');
+  });
 });

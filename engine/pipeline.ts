@@ -118,6 +118,7 @@ class TcpConn {
    */
   failed = false;
   fail(e: unknown, meta: ChunkMeta): void {
+    if (this.failed) return;
     this.failed = true;
     const msg = e instanceof Error ? e.message : String(e);
     this.pipe.finding('decoder-error', this.id, undefined, meta, `Decoding of this connection stopped after an internal error (${msg}); other connections are not affected.`);
@@ -220,6 +221,7 @@ export class Pipeline {
   private snapCut = 0;
   private totalBuffered = 0;
   private malformed = 0;
+  private packetErrors = 0;
   private problems = 0;
   private finished: SummaryEvent | undefined;
   private readonly emit: EventSink;
@@ -263,10 +265,18 @@ export class Pipeline {
     this.lastTs = rec.ts;
     this.lastPacket = rec.no;
     if (rec.origLen > rec.data.length) this.snapCut++;
-    const d = this.net.decode(rec);
-    if (!d) return;
-    if (d.protocol === 6) this.tcpPacket(d, rec);
-    else if (d.protocol === 17) this.udpPacket(d, rec);
+    // A bug must never end the whole analysis: a packet the decoders choke on is reported
+    // and skipped (connection-level failures are contained in tcpPacket).
+    try {
+      const d = this.net.decode(rec);
+      if (!d) return;
+      if (d.protocol === 6) this.tcpPacket(d, rec);
+      else if (d.protocol === 17) this.udpPacket(d, rec);
+    } catch (e) {
+      if (++this.packetErrors <= 20) {
+        this.finding('decoder-error', 0, undefined, { ts: rec.ts, packet: rec.no }, `Packet ${rec.no} was skipped after an internal error (${e instanceof Error ? e.message : String(e)}).`);
+      }
+    }
   }
 
   /** a problem the capture reader reported (truncated file, corrupt block, ...) */
@@ -305,6 +315,15 @@ export class Pipeline {
     }
     if (syn && !ack) conn.synSeq = d.seq;
     const meta: ChunkMeta = { ts: rec.ts, packet: rec.no };
+    if (conn.failed) return;
+    try {
+      this.tcpSegment(conn, side, d, meta);
+    } catch (e) {
+      conn.fail(e, meta);
+    }
+  }
+
+  private tcpSegment(conn: TcpConn, side: Side, d: DecodedPacket, meta: ChunkMeta): void {
     if (conn.clientSide) this.ensureAnnounced(conn, meta);
     const before = conn.ra.bufferedBytes + conn.rb.bufferedBytes;
     (side === 'a' ? conn.ra : conn.rb).segment(d.seq, d.flags, d.payload, d.missing, meta);
@@ -410,8 +429,14 @@ export class Pipeline {
   }
 
   private closeConn(conn: TcpConn, meta: ChunkMeta): void {
-    conn.ra.flush(meta);
-    conn.rb.flush(meta);
+    if (conn.failed) return;
+    try {
+      conn.ra.flush(meta);
+      conn.rb.flush(meta);
+    } catch (e) {
+      conn.fail(e, meta);
+      return;
+    }
     if (conn.session && !conn.failed) {
       try {
         conn.session.finish(meta);
@@ -429,11 +454,13 @@ export class Pipeline {
     for (const conn of this.tcp.values()) {
       if (seen.has(conn)) continue;
       seen.add(conn);
-      if (!conn.clientSide) {
-        this.decideRoles(conn, 'a', new Uint8Array(0));
+      try {
+        if (!conn.clientSide) this.decideRoles(conn, 'a', new Uint8Array(0));
+        this.ensureAnnounced(conn, meta);
+        this.closeConn(conn, meta);
+      } catch (e) {
+        conn.fail(e, meta);
       }
-      this.ensureAnnounced(conn, meta);
-      this.closeConn(conn, meta);
     }
     if (this.snapCut > 0) {
       this.emit({ type: 'finding', id: 'truncated-capture', severity: 'info', conn: 0, ts: this.lastTs, packet: this.lastPacket, text: `${this.snapCut} packet(s) were cut by the capture's snap length; their missing bytes are reported as gaps.` });

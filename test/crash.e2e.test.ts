@@ -214,14 +214,14 @@ describe('engine killed while showing an uploaded file', () => {
 });
 
 describe('a decoder fault during a live capture', () => {
-  it('stops decoding but not capturing: one error push naming the file, and the file holds the whole conversation', async () => {
+  it('is contained to its connection: a decoder-error finding, capture and file go on, no engine error', async () => {
     const pushes: Array<[PushName, unknown]> = [];
     const svc = new EngineService({
       push: (name, payload) => void pushes.push([name, payload]),
       configDir: join(dir, 'fault', 'cfg'),
       workDir: join(dir, 'fault', 'work'),
       captureDir: join(dir, 'fault', 'cap'),
-      // fails where the pipeline does not contain it (creating a connection's session)
+      // a connection decoder that cannot even be created
       pipeline: {
         createSession: () => {
           throw new Error('injected session fault');
@@ -239,11 +239,11 @@ describe('a decoder fault during a live capture', () => {
       await server.sentCount(MESSAGES.length);
       const stopped = await svc.call('stopCapture', []);
       expect(stopped).toMatchObject({ ok: true, value: { state: 'stopped', file } });
-      const errors = pushes.filter(([n]) => n === 'error').map(([, p]) => p as ApiError);
-      expect(errors).toHaveLength(1);
-      expect(errors[0].code).toBe('internal');
-      expect(errors[0].message).toContain('injected session fault');
-      expect(errors[0].message).toContain(file);
+      expect(pushes.filter(([n]) => n === 'error')).toEqual([]);
+      const findings = pushes.filter(([n]) => n === 'batch').flatMap(([, p]) => (p as Batch).findings);
+      const faults = findings.filter((f) => f.id === 'decoder-error');
+      expect(faults).toHaveLength(1);
+      expect(faults[0].text).toContain('injected session fault');
       // every message of both peers, plus the two close frames, is in the file
       const rows = tsharkFrameRows(file, server.port);
       expect(rows.filter((r) => r.opcode === 1).map((r) => r.payload).sort()).toEqual([...client.sent.map(textOf), ...server.sent.map(textOf)].sort());
