@@ -164,4 +164,16 @@ describe('ws-client', () => {
     expect(!r.ok && r.error.code).toBe('unsupported');
     expect(peer.calls).toHaveLength(0);
   });
+
+  it('fails a call with an io error when no server answers within the queue timeout', async () => {
+    peer = await startPeer();
+    const url = peer.url;
+    await new Promise<void>((r) => peer!.server.close(() => r()));
+    peer = null;
+    client = createWsClient({ url, connect, backoffMs: 10, maxBackoffMs: 20, queueTimeoutMs: 100 });
+    const r = await client.listInterfaces();
+    expect(r.ok).toBe(false);
+    expect(!r.ok && r.error.code).toBe('io');
+    expect(client.connected).toBe(false);
+  });
 });
