@@ -1,6 +1,7 @@
 // End to end: the real renderer (built with Vite) in headless Chromium, served by
 // `wsscope serve` over loopback with a real engine process, on public captures. Screenshots of
-// the main views land in docs/screenshots (light and dark).
+// the main views (light and dark): `WSSCOPE_SCREENSHOTS=1 npx vitest run test/ui.e2e.test.ts`
+// writes them to docs/screenshots.
 import { describe, it, expect, beforeAll, afterAll, afterEach } from 'vitest';
 import { mkdtempSync, rmSync, mkdirSync, existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,7 +15,9 @@ const CAPTURES = existsSync(join(import.meta.dirname, '../../shared/captures/pub
   : '/work/shared/captures/public';
 const BROKER = join(CAPTURES, 'zeek__broker-websocket.pcap');
 const COMPRESSED = join(CAPTURES, 'zeek-pr5646__websocket_compressed.pcap');
-const SHOTS = join(import.meta.dirname, '../docs/screenshots');
+// docs/screenshots is refreshed on request only (WSSCOPE_SCREENSHOTS=1), so an ordinary test
+// run leaves the work tree clean; otherwise the screenshots go to the run's temp directory
+let SHOTS = join(import.meta.dirname, '../docs/screenshots');
 
 let tmp = '';
 let serve: ServeHandle;
@@ -24,6 +27,7 @@ const pages: Page[] = [];
 
 beforeAll(async () => {
   tmp = mkdtempSync(join(tmpdir(), 'wsscope-ui-e2e-'));
+  if (!process.env.WSSCOPE_SCREENSHOTS) SHOTS = join(tmp, 'screenshots');
   const staticDir = await buildRenderer(join(tmp, 'renderer'));
   serve = await startServe({ file: BROKER, staticDir, configDir: join(tmp, 'config'), log: () => {} });
   browser = await chromium.launch({
