@@ -12,7 +12,7 @@
  *    - wsscope: `analyzeFile` in a child (scripts/lib/decode-child.ts) that reports its decode
  *      time, and the process's wall time and peak RSS measured from outside; once bundled
  *      with esbuild into plain JS (as an app ships it) and once through tsx (as in development);
- *    - wsscope CLI: `node --import tsx bin/wsscope.ts read FILE --summary --json` (when it runs);
+ *    - wsscope CLI: `node scripts/wsscope.mjs read FILE --summary --json` (the launcher of `npm run wsscope`);
  *    - tshark: `tshark -r FILE -Y websocket -T fields -e frame.number -e websocket.opcode`
  *      (full dissection with TCP reassembly, unmasking and inflation), output to /dev/null;
  *    - tshark's fixed start-up cost, on a capture of one small connection.
