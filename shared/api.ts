@@ -158,7 +158,11 @@ export interface MessageDetail {
   findings: FindingRow[];
 }
 
-export type FindingRow = Omit<FindingEvent, 'type'> & { index: number };
+export type FindingRow = Omit<FindingEvent, 'type'> & {
+  index: number;
+  /** the timeline message (MessageRow.index) this finding is about, when it is known */
+  message?: number;
+};
 
 export interface ConnStats {
   conn: number;

@@ -120,6 +120,11 @@ describe('SessionStore', () => {
     expect(Array.from(s.query({ findingsOnly: true }))).toEqual([0, 1]);
     expect(Array.from(s.query({ severity: 'error' }))).toEqual([1]);
     expect(s.connections()[0].findings).toBe(2);
+    // each finding row names its message, whichever came first
+    expect(s.takeBatch()?.findings.map((f) => [f.id, f.message])).toEqual([
+      ['zero-mask-key', 0],
+      ['invalid-utf8', 1],
+    ]);
     s.close();
   });
 

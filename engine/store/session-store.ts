@@ -469,6 +469,9 @@ export class SessionStore {
       const fr = this.frameRow(fi);
       if (fr < 0) continue;
       this.fMsg[fr] = r;
+      // findings about this frame came before its message: point them at it now
+      const about = this.findingsByFrame.get(fi);
+      if (about) for (const idx of about) this.findings[idx].message = ev.index;
       hdr += this.fHeaderLen[fr];
       findings += this.fFindings[fr];
       flags |= this.fFindingSev[fr];
@@ -532,6 +535,7 @@ export class SessionStore {
         if (mr >= 0) {
           this.mFindings[mr]++;
           this.mFlags[mr] |= bit;
+          this.findings[fi].message = this.mIndex[mr];
         }
       }
     } else {

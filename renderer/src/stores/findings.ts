@@ -32,11 +32,13 @@ export const useFindingsStore = defineStore('findings', () => {
   }
 
   /**
-   * The message a finding is about, or -1. `FindingRow.index` numbers the finding itself, so
-   * the link goes by connection, direction and time: a frame-level finding carries the time of
-   * its frame, and the message that frame belongs to completes at or after it.
+   * The message a finding is about, or -1: `FindingRow.message` when the engine knew it when
+   * the finding was sent; otherwise by connection, direction and time (a frame-level finding
+   * carries the time of its frame, and the message that frame belongs to completes at or
+   * after it).
    */
   function messageIndexOf(f: FindingRow): number {
+    if (f.message !== undefined) return f.message;
     const t = messages.table;
     if (t.length === 0) return -1;
     for (let p = messages.positionAtTime(f.ts); p >= 0 && p < t.length; p++) {
