@@ -41,7 +41,7 @@ import type {
 import { DETAIL_BYTE_LIMIT } from '../../shared/api';
 import { closeCodeMeaning } from '../../shared/labels';
 import { PayloadStore, type PayloadStoreOptions } from './payload-store';
-import { lastPreviewCut, messagePreview, type PreviewKind } from './preview';
+import { lastPreviewCut, messagePreview, previewKind, type PreviewKind } from './preview';
 
 // message flag bits
 const F_OPCODE = 0xf;
@@ -642,21 +642,8 @@ export class SessionStore {
 
   private kind(flags: number): PreviewKind {
     const op = flags & F_OPCODE;
-    if (op === 1 && !(flags & F_UTF8)) return 'binary';
-    switch (op) {
-      case 1:
-        return 'text';
-      case 2:
-        return 'binary';
-      case 8:
-        return 'close';
-      case 9:
-        return 'ping';
-      case 10:
-        return 'pong';
-      default:
-        return 'other';
-    }
+    // text that is not valid UTF-8 is previewed as bytes
+    return op === 1 && !(flags & F_UTF8) ? 'binary' : previewKind(op);
   }
 
   private row(r: number): MessageRow {

@@ -14,7 +14,7 @@
 import type { ChunkMeta } from '../types';
 import type { DeflateParams, Direction, EventSink, FrameEvent, MessageEvent } from '../../shared/events';
 import type { FindingId } from '../../shared/findings';
-import { isValidWireCloseCode } from '../../shared/labels';
+import { OPCODE_NAMES, isValidWireCloseCode } from '../../shared/labels';
 import type { FrameHead, FrameSink } from './frame-decoder';
 import { Inflater } from './inflate';
 import { PayloadBuffer } from './payload-buffer';
@@ -391,22 +391,7 @@ export class MessageAssembler implements FrameSink {
 }
 
 function opName(op: number): string {
-  switch (op) {
-    case 0:
-      return 'continuation';
-    case 1:
-      return 'text';
-    case 2:
-      return 'binary';
-    case 8:
-      return 'close';
-    case 9:
-      return 'ping';
-    case 10:
-      return 'pong';
-    default:
-      return `reserved 0x${op.toString(16)}`;
-  }
+  return OPCODE_NAMES[op] ?? `reserved 0x${op.toString(16)}`;
 }
 
 function cap(s: string): string {
