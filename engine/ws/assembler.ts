@@ -38,6 +38,8 @@ export interface WsShared {
   closeSent: Record<Direction, boolean>;
   /** outstanding ping payloads per sender (bounded) */
   pings: Record<Direction, Uint8Array[]>;
+  /** inflated bytes so far, both directions (bounded by opts.maxInflatePerConnection) */
+  inflated: number;
   finding(id: FindingId, dir: Direction | undefined, meta: ChunkMeta, text: string, frame?: number): void;
   onClose(dir: Direction, meta: ChunkMeta): void;
 }
@@ -229,11 +231,17 @@ export class MessageAssembler implements FrameSink {
     if (cut) after.push(['limit-reached', `Message payload is ${m.wireLength} bytes; only the first ${raw.length} are kept (maxMessageBytes).`]);
     if (m.compressed) {
       if (this.inflater === null) this.inflater = this.makeInflater();
-      const r = this.inflater.inflate(raw, !truncated);
+      // the per-message limit, further bounded by what is left of the connection's budget
+      const left = Math.max(0, s.opts.maxInflatePerConnection - s.inflated);
+      const limit = Math.min(s.opts.maxInflate, left);
+      const r = this.inflater.inflate(raw, !truncated, limit);
       data = r.data;
       length = data.length;
+      s.inflated += data.length;
       if (r.partial) truncated = true;
-      if (r.error === 'limit') after.push(['decompressed-size-limit', `Message inflates to more than ${s.opts.maxInflate} bytes; inflation stopped there (${data.length} bytes kept).`]);
+      if (r.error === 'limit' && limit < s.opts.maxInflate) {
+        after.push(['decompressed-size-limit', `This connection has inflated ${s.inflated} bytes, its limit (maxInflatePerConnection ${s.opts.maxInflatePerConnection}); this message was cut at ${data.length} bytes and later compressed messages are not inflated.`]);
+      } else if (r.error === 'limit') after.push(['decompressed-size-limit', `Message inflates to more than ${s.opts.maxInflate} bytes; inflation stopped there (${data.length} bytes kept).`]);
       else if (r.error === 'corrupt') {
         const unknownWindow = s.deflateMode === 'unknown' && /too far back/.test(r.detail ?? '');
         after.push([

@@ -47,7 +47,7 @@ export class Inflater {
   }
 
   /** `input`: the message's reassembled, unmasked payload; `complete`: false when it was cut or has a hole. */
-  inflate(input: Uint8Array, complete: boolean): InflateResult {
+  inflate(input: Uint8Array, complete: boolean, limit: number = this.maxOut): InflateResult {
     if (this.broken && this.takeover === true) {
       return { data: new Uint8Array(0), partial: true, error: 'context-lost' };
     }
@@ -58,7 +58,7 @@ export class Inflater {
     const opts = {
       windowBits: 15,
       finishFlush: constants.Z_SYNC_FLUSH,
-      maxOutputLength: Math.max(this.maxOut, 1),
+      maxOutputLength: Math.max(limit, 1),
       ...(useDict ? { dictionary: this.dict as Uint8Array } : {}),
     };
     let out: Uint8Array;
@@ -68,7 +68,7 @@ export class Inflater {
       this.broken = true;
       const code = (e as { code?: string }).code;
       if (code === 'ERR_BUFFER_TOO_LARGE') {
-        return { data: this.prefix(src, opts), partial: true, error: 'limit' };
+        return { data: this.prefix(src, opts, limit), partial: true, error: 'limit' };
       }
       return { data: new Uint8Array(0), partial: true, error: 'corrupt', detail: (e as Error).message };
     }
@@ -88,11 +88,11 @@ export class Inflater {
     return { data: out, partial: !complete };
   }
 
-  private prefix(src: Uint8Array, opts: object): Uint8Array {
-    const n = Math.min(src.length, Math.floor(this.maxOut / MAX_RATIO));
+  private prefix(src: Uint8Array, opts: object, limit: number): Uint8Array {
+    const n = Math.min(src.length, Math.floor(limit / MAX_RATIO));
     if (n <= 0) return new Uint8Array(0);
     try {
-      const out = inflateRawSync(src.subarray(0, n), { ...opts, maxOutputLength: Math.max(this.maxOut, 1) });
+      const out = inflateRawSync(src.subarray(0, n), { ...opts, maxOutputLength: Math.max(limit, 1) });
       return out.byteLength !== out.buffer.byteLength ? new Uint8Array(out) : out;
     } catch {
       return new Uint8Array(0);

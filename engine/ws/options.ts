@@ -3,6 +3,8 @@
 export interface SessionOptions {
   /** max inflated bytes per message; enforced during inflate */
   maxInflate: number;
+  /** max inflated bytes per connection, both directions together; enforced during inflate */
+  maxInflatePerConnection: number;
   /** max payload bytes kept per message in `data`; beyond: cut, truncated=true, finding limit-reached */
   maxMessageBytes: number;
   /** max fragments listed per message */
@@ -24,6 +26,7 @@ export interface SessionOptions {
 
 export const DEFAULT_SESSION_OPTIONS: SessionOptions = {
   maxInflate: 64 * 1024 * 1024,
+  maxInflatePerConnection: 1024 * 1024 * 1024,
   maxMessageBytes: 64 * 1024 * 1024,
   maxFragments: 100_000,
   keepWirePayload: false,

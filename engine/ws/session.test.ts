@@ -376,6 +376,24 @@ describe('permessage-deflate', () => {
     expect(r.findings).toEqual([]);
   });
 
+  it('stops inflating a connection at maxInflatePerConnection, over both directions', () => {
+    const noCtx = 'Sec-WebSocket-Extensions: permessage-deflate; server_no_context_takeover; client_no_context_takeover';
+    const big = 'a'.repeat(600);
+    const r = run(
+      [...open([PMD], [noCtx]), ['server', sf(1, z(big), { rsv1: true })], ['client', cf(1, z(big), { rsv1: true })], ['server', sf(1, z(big), { rsv1: true })]],
+      { maxInflatePerConnection: 1000 },
+    );
+    expect(r.messages.map((m) => [m.dir, m.data.length, m.truncated])).toEqual([
+      ['server', 600, false],
+      ['client', 0, true], // the 400 bytes left cannot be reached by a safe prefix of a 600:1-ratio input
+      ['server', 0, true],
+    ]);
+    expect(r.messages[0].data.length + r.messages[1].data.length).toBeLessThanOrEqual(1000);
+    const limits = r.findings.filter((f) => f.id === 'decompressed-size-limit');
+    expect(limits.length).toBe(2);
+    expect(limits[0].text).toContain('maxInflatePerConnection');
+  });
+
   it('inflates empty compressed messages: an empty payload and the single 0x00 block', () => {
     const r = run([...pmd(), ['server', concatAll([sf(1, '', { rsv1: true }), sf(1, new Uint8Array([0x00]), { rsv1: true })])]]);
     expect(r.messages.map((m) => [m.length, m.compressed, m.truncated])).toEqual([

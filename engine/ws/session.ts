@@ -127,6 +127,7 @@ export class TcpSession {
       foreignExtensions: [],
       closeSent: { client: false, server: false },
       pings: { client: [], server: [] },
+      inflated: 0,
       finding: (id, dir, meta, text, frame) => this.finding(id, dir, meta, text, frame),
       onClose: () => {
         if (this.shared.closeSent.client && this.shared.closeSent.server) this.st = 'closed';
