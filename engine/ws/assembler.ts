@@ -383,7 +383,7 @@ export class MessageAssembler implements FrameSink {
   }
 
   partialHeader(have: number, reason: 'fin' | 'rst' | 'eof', meta: ChunkMeta): void {
-    this.s.finding(reason === 'eof' ? 'truncated-capture' : 'tcp-gap', this.dir, meta, endText(reason, `only ${have} bytes of a frame header were seen`));
+    this.s.finding(reason === 'eof' ? 'truncated-capture' : 'incomplete-frame', this.dir, meta, endText(reason, `only ${have} bytes of a frame header were seen`));
   }
 
   acceptAfterClose(firstByte: number, meta: ChunkMeta, bytesLeft: number): boolean {

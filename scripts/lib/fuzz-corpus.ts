@@ -1120,7 +1120,7 @@ export const CASES: CorpusCase[] = [
     name: 'ws-stream-ends-mid-header',
     ext: 'pcap',
     checks: 'the TCP stream ends (FIN) after the first byte of a frame header',
-    expect: [],
+    expect: ['incomplete-frame'],
     check: (g) => (g.summary?.messages === 1 ? null : `expected only the complete message, got ${g.summary?.messages}`),
     build: () =>
       ws((c) => {
