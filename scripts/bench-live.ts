@@ -2,95 +2,31 @@
  * Live-capture benchmark on `lo`: sustained WebSocket message rate that wsscope captures,
  * writes and decodes completely (and with 0 drops where the backend can tell), and the
  * packet-to-event latency (packet time stamp -> message event), per backend, beside dumpcap
- * alone on the same traffic.
+ * alone on the same traffic. Part of `npm run bench` (scripts/bench.ts runs it as a child).
  *
- *   npx tsx scripts/bench-live.ts [--seconds 3] [--rates 20000,50000,100000] [--backends cap,dumpcap] [--size 32]
+ *   npx tsx scripts/bench-live.ts [--seconds 3] [--rates 20000,50000,100000] [--backends cap,dumpcap]
+ *                                 [--size 32] [--json FILE]
  *
- * Traffic: a generator process (this script with --traffic) runs an npm `ws` server and
- * client on 127.0.0.1 and sends `rate` text messages per second of `size` bytes, client to
- * server, in 1 ms ticks, without permessage-deflate, for `seconds`. Must run as root (or
- * with capture rights). Prints one table row per run and a JSON line with every figure.
+ * Traffic: a generator process (scripts/lib/bench-traffic.ts) runs an npm `ws` server and
+ * client on 127.0.0.1 (ephemeral port, BPF `tcp port N`) and sends `rate` text messages per
+ * second of `size` bytes, client to server, in 1 ms ticks, without permessage-deflate, for
+ * `seconds`. Must run as root (or with capture rights). Prints one table row per run, then
+ * per backend the highest rate that met the targets (every message decoded, 0 drops where
+ * the backend reports them, p99 latency <= 100 ms; target >= 50,000 messages/s), and every
+ * figure as JSON (to FILE with --json, else as the last line).
+ *
+ * Memory: the latency samples of one run (one number per message).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { fileURLToPath } from 'node:url';
-import { WebSocket, WebSocketServer } from 'ws';
 import { startLiveCapture } from '../engine/capture/live';
 import { parseDumpcapStats, findDumpcap } from '../engine/capture/live-dumpcap';
 import { Pipeline } from '../engine/pipeline';
-
-const SELF = fileURLToPath(import.meta.url);
-
-// ---------------------------------------------------------------- traffic generator
-
-async function traffic(rate: number, seconds: number, size: number): Promise<void> {
-  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false });
-  await new Promise<void>((r) => wss.once('listening', () => r()));
-  let received = 0;
-  wss.on('connection', (ws) => ws.on('message', () => received++));
-  const port = (wss.address() as { port: number }).port;
-  process.stdout.write(`${JSON.stringify({ port })}\n`);
-  // wait for "go" on stdin: the capture is running
-  await new Promise<void>((r) => createInterface({ input: process.stdin }).once('line', () => r()));
-  const ws = new WebSocket(`ws://127.0.0.1:${port}/`, { perMessageDeflate: false });
-  await new Promise<void>((r) => ws.once('open', () => r()));
-  const payload = 'x'.repeat(size);
-  let sent = 0;
-  const t0 = performance.now();
-  const total = Math.round(rate * seconds);
-  await new Promise<void>((resolve) => {
-    const tick = (): void => {
-      const due = Math.min(total, Math.round(((performance.now() - t0) / 1000) * rate));
-      while (sent < due) {
-        ws.send(payload);
-        sent++;
-      }
-      if (sent >= total) resolve();
-      else setTimeout(tick, 1);
-    };
-    tick();
-  });
-  const elapsed = (performance.now() - t0) / 1000;
-  // let the server read everything, then close
-  const deadline = performance.now() + 10_000;
-  while (received < sent && performance.now() < deadline) await new Promise((r) => setTimeout(r, 5));
-  ws.close(1000, 'done');
-  await new Promise<void>((r) => ws.once('close', () => r()));
-  process.stdout.write(`${JSON.stringify({ sent, received, seconds: elapsed })}\n`);
-  wss.close();
-  process.exit(0);
-}
-
-interface Generator {
-  port: number;
-  child: ChildProcess;
-  go(): Promise<{ sent: number; received: number; seconds: number }>;
-}
-
-function startGenerator(rate: number, seconds: number, size: number): Promise<Generator> {
-  const child = spawn(process.execPath, ['--import', 'tsx', SELF, '--traffic', String(rate), '--seconds', String(seconds), '--size', String(size)], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-    cwd: join(SELF, '..', '..'),
-  });
-  const rl = createInterface({ input: child.stdout! });
-  const lines: Array<(l: string) => void> = [];
-  rl.on('line', (l) => lines.shift()?.(l));
-  const next = (): Promise<string> => new Promise((r) => lines.push(r));
-  return next().then((l) => ({
-    port: (JSON.parse(l) as { port: number }).port,
-    child,
-    go: async () => {
-      const result = next();
-      child.stdin!.write('go\n');
-      return JSON.parse(await result) as { sent: number; received: number; seconds: number };
-    },
-  }));
-}
+import { startGenerator } from './lib/bench-traffic';
 
 // ---------------------------------------------------------------- measurements
 
@@ -135,7 +71,10 @@ async function benchWsscope(backend: 'cap' | 'dumpcap', rate: number, seconds: n
       problem: (p) => pipe.problem(p),
     },
   );
-  if (!r.ok) throw new Error(`${backend}: ${r.error.message}`);
+  if (!r.ok) {
+    gen.kill();
+    throw new Error(`${backend}: ${r.error.message}`);
+  }
   const res = await gen.go();
   // wait until every sent message is decoded (or nothing moves for 3 s)
   let last = -1;
@@ -175,7 +114,15 @@ async function benchDumpcapAlone(rate: number, seconds: number, size: number, di
   child.stderr!.setEncoding('utf8');
   child.stderr!.on('data', (s: string) => (stderr += s));
   // dumpcap prints "File: ..." once it captures
-  while (!/File: /.test(stderr)) await new Promise((x) => setTimeout(x, 10));
+  const until = performance.now() + 20_000;
+  while (!/File: /.test(stderr)) {
+    if (child.exitCode !== null || performance.now() > until) {
+      gen.kill();
+      child.kill('SIGTERM');
+      throw new Error(`dumpcap did not start: ${stderr.slice(0, 300)}`);
+    }
+    await new Promise((x) => setTimeout(x, 10));
+  }
   const res = await gen.go();
   await new Promise((x) => setTimeout(x, 500)); // its 250 ms read timeout, then stop
   child.kill('SIGTERM');
@@ -197,19 +144,47 @@ async function benchDumpcapAlone(rate: number, seconds: number, size: number, di
   };
 }
 
+const TARGET_RATE = 50_000;
+const TARGET_P99_MS = 100;
+
+/** A wsscope run meets the targets: every message decoded, no drops reported, p99 within the target. */
+function runHolds(r: Row): boolean {
+  return r.decoded === r.sent && (r.drops === null || r.drops === 0) && r.p99ms <= TARGET_P99_MS;
+}
+
+/** Per wsscope backend: the highest rate whose run held, and whether that meets TARGET_RATE. */
+function verdicts(rows: Row[]): string[] {
+  const out: string[] = [];
+  for (const backend of [...new Set(rows.map((r) => r.backend))].filter((b) => b.startsWith('wsscope/'))) {
+    const held = rows.filter((r) => r.backend === backend && runHolds(r)).sort((a, b) => b.msgsPerSec - a.msgsPerSec);
+    const best = held[0];
+    const failed = rows.filter((r) => r.backend === backend && !runHolds(r)).map((r) => r.rate);
+    const rateOk = !!best && best.msgsPerSec >= TARGET_RATE * 0.98;
+    out.push(
+      `- ${backend}: highest rate with every message decoded, 0 drops and p99 <= ${TARGET_P99_MS} ms: ` +
+        (best ? `${best.msgsPerSec.toLocaleString('en-US')} msg/s, ${best.pktsPerSec.toLocaleString('en-US')} pkt/s (p50 ${best.p50ms.toFixed(1)} ms, p99 ${best.p99ms.toFixed(1)} ms)` : 'none') +
+        ` -> target >= ${TARGET_RATE.toLocaleString('en-US')} msg/s: ${rateOk ? 'holds' : 'MISSED'}` +
+        (failed.length ? ` (missed at ${failed.map((f) => f.toLocaleString('en-US')).join(', ')}/s)` : ''),
+    );
+  }
+  const dc = rows.filter((r) => r.backend === 'dumpcap alone' && r.drops === 0).sort((a, b) => b.msgsPerSec - a.msgsPerSec)[0];
+  if (dc) out.push(`- dumpcap alone: 0 drops up to ${dc.msgsPerSec.toLocaleString('en-US')} msg/s, ${dc.pktsPerSec.toLocaleString('en-US')} pkt/s (highest rate tried)`);
+  return out;
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
-      traffic: { type: 'string' },
       seconds: { type: 'string', default: '3' },
       size: { type: 'string', default: '32' },
       rates: { type: 'string', default: '20000,50000,100000' },
       backends: { type: 'string', default: 'cap,dumpcap' },
+      json: { type: 'string' },
     },
   });
   const seconds = Number(values.seconds);
   const size = Number(values.size);
-  if (values.traffic) return traffic(Number(values.traffic), seconds, size);
+  const load = loadavg();
   const dir = mkdtempSync(join(tmpdir(), 'wsscope-bench-live-'));
   const rows: Row[] = [];
   try {
@@ -221,13 +196,18 @@ async function main(): Promise<void> {
     rmSync(dir, { recursive: true, force: true });
   }
   const f = (n: number, d = 1): string => (Number.isNaN(n) ? '-' : n.toFixed(d));
+  console.log(`live capture on lo: ${seconds} s per run, ${size}-byte text messages client to server, load average at start ${load.map((l) => l.toFixed(1)).join(' ')}`);
   console.log('backend            target/s     sent/s  decoded/sent   packets/s  drops    p50 ms   p99 ms   max ms  findings');
   for (const r of rows) {
     console.log(
       `${r.backend.padEnd(18)} ${String(r.rate).padStart(8)} ${String(r.msgsPerSec).padStart(10)} ${`${Number.isNaN(r.decoded) ? '-' : r.decoded}/${r.sent}`.padStart(13)} ${String(r.pktsPerSec).padStart(11)} ${String(r.drops ?? 'n/a').padStart(6)} ${f(r.p50ms).padStart(9)} ${f(r.p99ms).padStart(8)} ${f(r.maxms).padStart(8)}  ${Object.entries(r.findings).map(([k, v]) => `${k}:${v}`).join(' ')}`,
     );
   }
-  console.log(JSON.stringify({ seconds, size, rows }));
+  console.log('');
+  for (const l of verdicts(rows)) console.log(l);
+  const all = { seconds, size, load, rows, verdicts: verdicts(rows) };
+  if (values.json) writeFileSync(values.json, JSON.stringify(all) + '\n');
+  else console.log(JSON.stringify(all));
 }
 
 main().catch((e: unknown) => {
