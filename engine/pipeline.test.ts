@@ -128,4 +128,26 @@ describe('pipeline', () => {
     expect(events.some((e) => e.type === 'message' && e.conn !== 1)).toBe(true);
     expect(events[events.length - 1].type).toBe('summary');
   });
+
+  it('declares a hole lost after gapTimeoutSeconds of capture time (live mode), not at the end', async () => {
+    const held = new Conv({ clientPort: 42001 }).upgrade();
+    const lost = held.send('c', cf(1, 'x'.repeat(900)), 500); // 2 segments
+    held.recs.splice(held.recs.indexOf(lost[0]), 1);
+    held.send('c', cf(1, 'after the hole'));
+    const later = new Conv({ clientPort: 42002, t0: held.t + 3_000_000 }).upgrade();
+    later.send('c', cf(1, 'three seconds later'));
+    const file = join(mkdtempSync(join(tmpdir(), 'wsscope-pipe-')), 'stall.pcap');
+    writeFileSync(file, pcap([...held.recs, ...later.recs], { linkType: 1 }));
+    const order = async (gapTimeoutSeconds: number): Promise<string[]> => {
+      const out: string[] = [];
+      await analyzeFile(file, (e) => {
+        if (e.type === 'message') out.push(Buffer.from(e.data).toString());
+      }, { gapTimeoutSeconds });
+      return out;
+    };
+    // live: the message behind the hole shows up when the timeout passes, before later traffic
+    expect(await order(1)).toEqual(['after the hole', 'three seconds later']);
+    // files: it waits for a retransmission until the end of the capture
+    expect(await order(Infinity)).toEqual(['three seconds later', 'after the hole']);
+  });
 });

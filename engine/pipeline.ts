@@ -37,6 +37,12 @@ export interface PipelineOptions {
   maxBufferedBytes: number;
   /** max out-of-order bytes buffered over all TCP streams together (same remedy) */
   maxTotalBufferedBytes: number;
+  /**
+   * Seconds (capture time) a hole may hold back the data after it before it is declared lost.
+   * Infinity for files (a late retransmission can always still come); about 1 s for live
+   * capture, so one lost packet does not freeze a conversation on screen.
+   */
+  gapTimeoutSeconds: number;
   session: Partial<SessionOptions>;
   /** how a TCP connection's decoder is made (tests hand in their own) */
   createSession?: (conn: number, emit: EventSink, counters: Counters, opts: SessionOptions) => SessionLike;
@@ -45,11 +51,15 @@ export interface PipelineOptions {
 /** What the pipeline needs of a connection's decoder (TcpSession implements it). */
 export type SessionLike = Pick<TcpSession, 'data' | 'end' | 'finish'>;
 
+/** gapTimeoutSeconds for live capture */
+export const LIVE_GAP_TIMEOUT_S = 1;
+
 export const DEFAULT_PIPELINE_OPTIONS: PipelineOptions = {
   wsPorts: [],
   heuristic: true,
   maxBufferedBytes: 4 << 20,
   maxTotalBufferedBytes: 64 << 20,
+  gapTimeoutSeconds: Infinity,
   session: {},
 };
 
@@ -220,6 +230,9 @@ export class Pipeline {
   private findings = 0;
   private snapCut = 0;
   private totalBuffered = 0;
+  /** connections with out-of-order data waiting behind a hole */
+  private readonly holding = new Set<TcpConn>();
+  private lastGapCheck = 0;
   private malformed = 0;
   private packetErrors = 0;
   private problems = 0;
@@ -265,6 +278,7 @@ export class Pipeline {
     this.lastTs = rec.ts;
     this.lastPacket = rec.no;
     if (rec.origLen > rec.data.length) this.snapCut++;
+    if (this.holding.size > 0 && rec.ts - this.lastGapCheck >= 0.1) this.expireHoles(rec);
     // A bug must never end the whole analysis: a packet the decoders choke on is reported
     // and skipped (connection-level failures are contained in tcpPacket).
     try {
@@ -331,6 +345,8 @@ export class Pipeline {
     // (what it had buffered is delivered first, holes as skips).
     if ((d.flags & TCP_RST) !== 0) (side === 'a' ? conn.rb : conn.ra).flush(meta);
     const after = conn.ra.bufferedBytes + conn.rb.bufferedBytes;
+    if (after > 0) this.holding.add(conn);
+    else if (before > 0) this.holding.delete(conn);
     if (after !== before) {
       this.totalBuffered += after - before;
       if (this.totalBuffered > this.opts.maxTotalBufferedBytes) this.releaseReassemblyMemory(meta);
@@ -339,6 +355,32 @@ export class Pipeline {
       // a connection that ends before any role evidence: fall back to ports
       this.decideRoles(conn, side, new Uint8Array(0));
       this.ensureAnnounced(conn, meta);
+    }
+  }
+
+  /** Live capture: holes open longer than gapTimeoutSeconds are declared lost (tcp-gap). */
+  private expireHoles(rec: PacketRecord): void {
+    this.lastGapCheck = rec.ts;
+    const limit = this.opts.gapTimeoutSeconds;
+    if (!(limit < Infinity)) return;
+    const meta: ChunkMeta = { ts: rec.ts, packet: rec.no };
+    for (const conn of this.holding) {
+      if (conn.failed) {
+        this.holding.delete(conn);
+        continue;
+      }
+      try {
+        for (const r of [conn.ra, conn.rb]) {
+          while (rec.ts - r.waitingSince > limit) {
+            const released = r.releaseFirstHole();
+            this.totalBuffered -= released;
+            if (released === 0) break;
+          }
+        }
+      } catch (e) {
+        conn.fail(e, meta);
+      }
+      if (conn.ra.bufferedBytes + conn.rb.bufferedBytes === 0) this.holding.delete(conn);
     }
   }
 

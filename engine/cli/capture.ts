@@ -134,8 +134,9 @@ export async function captureCommand(argv: string[]): Promise<number> {
     }
   };
   // loaded here so `wsscope interfaces` never loads the decoder
-  const { Pipeline } = await import('../pipeline');
-  const pipe = new Pipeline(emit, { wsPorts });
+  const { Pipeline, LIVE_GAP_TIMEOUT_S } = await import('../pipeline');
+  // live: a lost packet must not hold back what follows it for the rest of the capture
+  const pipe = new Pipeline(emit, { wsPorts, gapTimeoutSeconds: LIVE_GAP_TIMEOUT_S });
 
   const started = await startLiveCapture(
     {

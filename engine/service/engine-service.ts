@@ -38,7 +38,7 @@ import {
 } from '../../shared/api';
 import type { EventSink, HandshakeEvent, SummaryEvent } from '../../shared/events';
 import type { CaptureSink } from '../types';
-import { analyzeFile, Pipeline, type AnalyzeOptions, type PipelineOptions } from '../pipeline';
+import { analyzeFile, LIVE_GAP_TIMEOUT_S, Pipeline, type AnalyzeOptions, type PipelineOptions } from '../pipeline';
 import { isCaptureMagic } from '../capture/pcap-parser';
 import { SessionStore } from '../store/session-store';
 import { convertToPcapng, FileSink, MemorySink, writeHar, writeNdjson, type TextSink } from '../store/export';
@@ -377,7 +377,8 @@ export class EngineService {
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');
     const file = join(dir, `wsscope-${o.value.iface.replace(/[^A-Za-z0-9._-]/g, '_')}-${stamp}.pcapng`);
     const store = await this.replaceSession('live', file, 0);
-    const pipeline = new Pipeline((ev) => store.ingest(ev), { ...this.pipelineOpts, session: { ...this.pipelineOpts.session, keepWirePayload: true } });
+    // live: a lost packet must not hold back what follows it for the rest of the capture
+    const pipeline = new Pipeline((ev) => store.ingest(ev), { gapTimeoutSeconds: LIVE_GAP_TIMEOUT_S, ...this.pipelineOpts, session: { ...this.pipelineOpts.session, keepWirePayload: true } });
     // A decoder bug must not end the capture: the pipeline contains errors per connection,
     // and anything that still escapes it stops decoding only. Capture goes on writing the
     // file (the packets reach the sink after they are on disk), and the user is told once.

@@ -463,6 +463,11 @@ export class TcpReassembler {
     }
   }
 
+  /** capture time of the first buffered piece after the hole (Infinity when nothing waits) */
+  get waitingSince(): number {
+    return this.buf.length > 0 ? this.buf[0].meta.ts : Infinity;
+  }
+
   /**
    * Give up on the first hole (its bytes are declared lost and reported as a skip) and
    * deliver what follows it; used by the owner to enforce a memory budget shared by many
