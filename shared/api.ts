@@ -238,6 +238,12 @@ export interface WsscopeApi {
   startCapture(opts: CaptureOptions): Promise<Result<SessionInfo>>;
   stopCapture(): Promise<Result<CaptureStatus>>;
   currentSession(): Promise<Result<SessionInfo>>;
+  /**
+   * Push the current session again from its first row, as batches, for a page that joined
+   * late (a reload, a second browser tab, a live capture already running). Pages ignore rows
+   * they already have (by index).
+   */
+  replay(): Promise<Result<SessionInfo>>;
   getMessageDetail(index: number): Promise<Result<MessageDetail>>;
   getHandshake(conn: number): Promise<Result<HandshakeEvent | null>>;
   getStats(conn: number): Promise<Result<ConnStats>>;
@@ -264,6 +270,7 @@ export const CALLS = [
   'startCapture',
   'stopCapture',
   'currentSession',
+  'replay',
   'getMessageDetail',
   'getHandshake',
   'getStats',

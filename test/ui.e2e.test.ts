@@ -227,6 +227,12 @@ describe('UI in Chromium against wsscope serve', () => {
         })
         .toBe(true);
       await page.screenshot({ path: join(SHOTS, 'live-light.png') });
+      // a second tab joining the running capture gets every earlier row too (replay)
+      const late = await openPage();
+      await expect.poll(() => late.locator('[data-test="shown-count"]').innerText(), { timeout: 20_000 }).toBe('42 messages');
+      expect(await late.locator('.conns').innerText()).toContain(`ws://127.0.0.1:${port}/live`);
+      // ... and the first tab did not get the replayed rows twice
+      expect(await page.locator('[data-test="shown-count"]').innerText()).toBe('42 messages');
       await page.locator('[data-test="stop"]').click();
       await expect.poll(() => page.locator('[data-test="start"]').count(), { timeout: 20_000 }).toBe(1);
     } finally {
@@ -311,6 +317,7 @@ function installMillionRowEngine(total: number): void {
     startCapture: () => ok(session),
     stopCapture: () => ok({ state: 'idle', iface: '', backend: '', packets: 0, bytes: 0, drops: null, file: '' }),
     currentSession: () => ok({ id: 0, kind: 'none', path: '', totalBytes: 0 }),
+    replay: () => ok({ id: 0, kind: 'none', path: '', totalBytes: 0 }),
     getMessageDetail: (i: number) => ok({ row: row(i), frames: [], data: new TextEncoder().encode(row(i).preview), dataTruncated: false, findings: [] }),
     getHandshake: () => ok(null),
     getStats: () => Promise.resolve({ ok: false, error: { code: 'not-found', message: 'none' } }),

@@ -30,6 +30,7 @@ export function buildApi(ipc: IpcRendererLike): WsscopeApi {
     startCapture: (opts) => call('startCapture', opts),
     stopCapture: () => call('stopCapture'),
     currentSession: () => call('currentSession'),
+    replay: () => call('replay'),
     getMessageDetail: (index) => call('getMessageDetail', index),
     getHandshake: (conn) => call('getHandshake', conn),
     getStats: (conn) => call('getStats', conn),

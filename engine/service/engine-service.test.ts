@@ -121,6 +121,19 @@ describe('EngineService with capture files', () => {
     expect(await svc.call('recentFiles', [])).toEqual({ ok: true, value: [BROKER] });
   });
 
+  it('replays the whole session from its first row for a page that joined late', async () => {
+    await svc.call('openFile', [BROKER]);
+    await svc.idle();
+    const before = batches();
+    pushes.length = 0;
+    expect(await svc.call('replay', [])).toMatchObject({ ok: true, value: { kind: 'file', path: BROKER } });
+    const again = batches();
+    expect(again.flatMap((b) => b.messages.map((m) => m.index))).toEqual(before.flatMap((b) => b.messages.map((m) => m.index)));
+    expect(again.flatMap((b) => b.findings.map((f) => f.id))).toEqual(before.flatMap((b) => b.findings.map((f) => f.id)));
+    expect(again.flatMap((b) => b.connections.map((c) => c.id))).toContain(1);
+    expect(again.flatMap((b) => b.handshakes)).toHaveLength(1);
+  });
+
   it('exports NDJSON equal to the CLI lines, HAR, and pcapng that decodes to the same messages', async () => {
     await svc.call('openFile', [BROKER]);
     await svc.idle();

@@ -168,6 +168,8 @@ export class EngineService {
           return await this.stopCapture();
         case 'currentSession':
           return ok({ ...this.info });
+        case 'replay':
+          return this.replay();
         case 'getMessageDetail':
           return this.getMessageDetail(v[0]);
         case 'getHandshake':
@@ -571,6 +573,17 @@ export class EngineService {
       this.push('progress', this.progress);
       this.progress = null;
     }
+  }
+
+  /** Everything of the current session again, from its first row (see WsscopeApi.replay). */
+  private replay(): Result<SessionInfo> {
+    const store = this.store;
+    if (!store) return ok({ ...this.info });
+    store.rewind();
+    // a session still growing keeps its timer; a finished one is sent at once
+    if (this.timer) this.tick();
+    else this.flush();
+    return ok({ ...this.info });
   }
 
   /** Push every batch still pending (end of a file or capture). */

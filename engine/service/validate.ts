@@ -149,6 +149,7 @@ export const ARITY: Record<CallName, [number, number]> = {
   startCapture: [1, 1],
   stopCapture: [0, 0],
   currentSession: [0, 0],
+  replay: [0, 0],
   getMessageDetail: [1, 1],
   getHandshake: [1, 1],
   getStats: [1, 1],

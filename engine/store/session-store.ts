@@ -582,6 +582,15 @@ export class SessionStore {
 
   // ------------------------------------------------------------------ batches
 
+  /** Make the next batches start again from the first row, connection and finding. */
+  rewind(): void {
+    this.batchMsg = 0;
+    this.batchFinding = 0;
+    this.batchHandshake = 0;
+    for (const id of this.conns.keys()) this.dirty.add(id);
+    this.changed = this.mCount > 0 || this.findings.length > 0 || this.handshakes.length > 0;
+  }
+
   /** What changed since the previous call, or null when nothing did. */
   takeBatch(): Batch | null {
     if (!this.changed && this.dirty.size === 0) return null;

@@ -231,6 +231,7 @@ export function createWsClient(opts: WsClientOptions): WsClient {
     startCapture: (o) => call('startCapture', [o]),
     stopCapture: () => call('stopCapture', []),
     currentSession: () => call('currentSession', []),
+    replay: () => call('replay', []),
     getMessageDetail: (index) => call('getMessageDetail', [index]),
     getHandshake: (conn) => call('getHandshake', [conn]),
     getStats: (conn) => call('getStats', [conn]),

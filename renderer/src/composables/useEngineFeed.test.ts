@@ -28,8 +28,9 @@ describe('useEngineFeed', () => {
     const capture = useCaptureStore();
     const findings = useFindingsStore();
     expect(capture.session.path).toBe('a.pcap');
-    // a page that connects after the file was opened reads it again to receive every batch
-    expect(api.calls.filter((c) => c.name === 'openFile').map((c) => c.args[0])).toEqual(['a.pcap']);
+    // a page that connects after the file was opened asks for the session's rows again
+    expect(api.calls.filter((c) => c.name === 'replay')).toHaveLength(1);
+    expect(api.calls.filter((c) => c.name === 'openFile')).toEqual([]);
     // interfaces are listed at start; the loopback one is picked
     expect(capture.iface).toBe('lo');
 
@@ -42,6 +43,17 @@ describe('useEngineFeed', () => {
     expect(messages.count).toBe(2);
     expect(connections.list.map((c) => c.id)).toEqual([1, 2]);
     expect(findings.counts.warning).toBe(1);
+    // a replay for another page resends rows this page has: they are not added twice
+    api.emitBatch(
+      batchOf(1, [makeRow(0), makeRow(1), makeRow(2)], {
+        findings: [
+          { id: 'tcp-gap', severity: 'warning', conn: 1, ts: 1, packet: 3, text: 'gap', index: 0 },
+          { id: 'tcp-gap', severity: 'warning', conn: 1, ts: 1, packet: 3, text: 'gap', index: 1 },
+        ],
+      }),
+    );
+    expect(messages.count).toBe(3);
+    expect(findings.list.map((f) => f.index)).toEqual([1]);
 
     await useSelectionStore().selectMessage(1);
     api.emitSession({ id: 2, kind: 'file', path: 'b.pcap', totalBytes: 5 });

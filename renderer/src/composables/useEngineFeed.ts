@@ -77,9 +77,9 @@ export function useEngineFeed(): { ready: Promise<void> } {
     if (r.ok) {
       onSession(r.value);
       // Batches are pushed once, to whoever listens: a page that connects after a file was
-      // opened (`wsscope serve FILE`, a reload) missed them and no call fetches rows, so it
-      // reads the file again to receive every row.
-      if (r.value.kind === 'file' && r.value.path) await capture.openPath(r.value.path);
+      // opened or a capture started (`wsscope serve FILE`, a reload, a second tab) asks for
+      // the session again from its first row; pages that have the rows ignore the repeats.
+      if (r.value.kind !== 'none') await api.replay();
     }
     await Promise.all([capture.loadInterfaces(), capture.loadRecent()]);
   })();

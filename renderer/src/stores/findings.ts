@@ -18,7 +18,11 @@ export const useFindingsStore = defineStore('findings', () => {
     if (batch.length === 0) return;
     const arr = list.value;
     const c = { ...counts.value };
+    let last = arr.length > 0 ? arr[arr.length - 1].index : -1;
     for (const f of batch) {
+      // findings arrive in index order; a replay (WsscopeApi.replay) resends ones we have
+      if (f.index <= last) continue;
+      last = f.index;
       arr.push(f);
       c[f.severity]++;
     }

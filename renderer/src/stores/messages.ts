@@ -26,8 +26,15 @@ export const useMessagesStore = defineStore('messages', () => {
     const t = table.value;
     const from = t.length;
     if (batch.length === 0) return from;
-    for (let i = 0; i < batch.length; i++) t.push(batch[i]);
-    triggerRef(table);
+    // rows arrive in index order; a replay (WsscopeApi.replay) resends ones we already have
+    const last = from > 0 ? t.index[from - 1] : -1;
+    let added = 0;
+    for (let i = 0; i < batch.length; i++) {
+      if (batch[i].index <= last) continue;
+      t.push(batch[i]);
+      added++;
+    }
+    if (added > 0) triggerRef(table);
     return from;
   }
 

@@ -174,6 +174,10 @@ export function createFakeApi(init: Partial<Pick<FakeApi, 'rows' | 'session'>> =
       api.calls.push({ name: 'currentSession', args: [] });
       return ok(api.session);
     },
+    async replay() {
+      api.calls.push({ name: 'replay', args: [] });
+      return ok(api.session);
+    },
     async getMessageDetail(index) {
       api.calls.push({ name: 'getMessageDetail', args: [index] });
       const d = api.details.get(index);
