@@ -1,12 +1,25 @@
 /**
- * Offline benchmark: wsscope's decoder against tshark on the same generated captures.
+ * `npm run bench`: three sections in one run, each can be left out.
  *
  *   npm run bench -- [--size MB] [--deflate-size MB] [--seed N] [--connections N]
  *                    [--runs N] [--format pcap|pcapng] [--tcp-anomalies] [--keep] [--skip-tshark] [--json FILE]
+ *                    [--no-offline] [--no-live] [--no-ui]
  *
+ * - offline (this file, described below): wsscope's decoder against tshark on the same
+ *   generated captures;
+ * - live (scripts/bench-live.ts, run as a child): sustained live capture rate on `lo` with 0
+ *   drops and packet-to-event latency, beside dumpcap alone;
+ * - ui (scripts/bench-ui.ts, run as a child): the renderer in headless Chromium: time to first
+ *   row and to fully loaded for the plain capture, filter latency at 1,000,000 messages, the
+ *   longest main-thread task while 10,000 messages/s stream in.
+ * Then a summary of every target and whether it holds.
+ *
+ * Offline section:
  * 1. Generates (or reuses, keyed by seed, size and connection count) a plain capture and a
  *    permessage-deflate capture in bench-data/ with scripts/gen-capture.ts; sizes are in
- *    MB = 10^6 bytes. Without --keep the files are deleted at the end.
+ *    MB = 10^6 bytes. Files this run generated are deleted at the end unless --keep; files
+ *    reused from bench-data/ (kept by an earlier --keep) stay. The UI section loads the plain
+ *    capture.
  * 2. Times, one after the other on the same file (page cache warmed by the first read):
  *    - floor: reading the file alone (scripts/lib/read-child.ts, 1 MiB chunks like FileSource);
  *    - wsscope: `analyzeFile` in a child (scripts/lib/decode-child.ts) that reports its decode
@@ -25,9 +38,9 @@
  *
  * Memory: the bench process holds only results; every measured program runs as a child.
  */
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg } from 'node:os';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateCapture, truthPath, type CaptureTruth } from './gen-capture';
@@ -53,10 +66,13 @@ interface Options {
   format: CaptureFormat;
   tcpAnomalies: boolean;
   json?: string;
+  offline: boolean;
+  live: boolean;
+  ui: boolean;
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { size: 200, deflateSize: 100, seed: 1, connections: 128, keep: false, skipTshark: false, runs: 2, format: 'pcap', tcpAnomalies: false };
+  const o: Options = { size: 200, deflateSize: 100, seed: 1, connections: 128, keep: false, skipTshark: false, runs: 2, format: 'pcap', tcpAnomalies: false, offline: true, live: true, ui: true };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const num = (): number => {
@@ -77,27 +93,32 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--keep') o.keep = true;
     else if (a === '--skip-tshark') o.skipTshark = true;
     else if (a === '--json') o.json = argv[++i];
+    else if (a === '--no-offline') o.offline = false;
+    else if (a === '--no-live') o.live = false;
+    else if (a === '--no-ui') o.ui = false;
     else if (a === '-h' || a === '--help') {
-      console.log('npm run bench -- [--size MB] [--deflate-size MB] [--seed N] [--connections N] [--runs N] [--format pcap|pcapng] [--tcp-anomalies] [--keep] [--skip-tshark] [--json FILE]');
+      console.log(
+        'npm run bench -- [--size MB] [--deflate-size MB] [--seed N] [--connections N] [--runs N] [--format pcap|pcapng] [--tcp-anomalies] [--keep] [--skip-tshark] [--json FILE] [--no-offline] [--no-live] [--no-ui]',
+      );
       process.exit(0);
     } else throw new Error(`unknown option ${a}`);
   }
   return o;
 }
 
-async function ensureCapture(name: string, bytes: number, deflate: boolean, o: Options): Promise<{ file: string; truth: CaptureTruth }> {
+async function ensureCapture(name: string, bytes: number, deflate: boolean, o: Options): Promise<{ file: string; truth: CaptureTruth; generated: boolean }> {
   const file = join(DATA, `${name}-seed${o.seed}-${bytes}B-c${o.connections}${o.tcpAnomalies ? '-anomalies' : ''}.${o.format}`);
   if (existsSync(file) && existsSync(truthPath(file))) {
     const truth = JSON.parse(readFileSync(truthPath(file), 'utf8')) as CaptureTruth;
     if (truth.bytes === statSync(file).size && truth.seed === o.seed && truth.deflate === deflate && truth.format === o.format && (truth.tcpAnomalies !== null) === o.tcpAnomalies) {
       console.log(`reusing ${relative(ROOT, file)}`);
-      return { file, truth };
+      return { file, truth, generated: false };
     }
   }
   const t0 = performance.now();
   const truth = await generateCapture({ out: file, bytes, deflate, connections: o.connections, seed: o.seed, format: o.format, tcpAnomalies: o.tcpAnomalies });
   console.log(`generated ${relative(ROOT, file)}: ${(truth.bytes / MB).toFixed(1)} MB in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-  return { file, truth };
+  return { file, truth, generated: true };
 }
 
 /**
@@ -282,12 +303,22 @@ function report(r: FileResult): string[] {
   return out;
 }
 
-async function main(): Promise<void> {
-  const o = parseArgs(process.argv.slice(2));
+interface OfflineOutcome {
+  tsharkStartup?: number;
+  results: FileResult[];
+  /** the plain capture (for the UI section), if one was made or reused */
+  plain?: string;
+  /** files this run generated (deleted at the end without --keep) */
+  generated: string[];
+  /** report lines ("- target ...") for the summary */
+  targets: string[];
+}
+
+async function runOffline(o: Options): Promise<OfflineOutcome> {
   const load = loadavg();
   mkdirSync(DATA, { recursive: true });
   if (!hasGnuTime()) console.log('note: /usr/bin/time not found (apt package "time"); peak RSS from polling /proc/PID/status VmHWM');
-  const captures: Array<{ label: string; file: string; truth: CaptureTruth }> = [];
+  const captures: Array<{ label: string; file: string; truth: CaptureTruth; generated: boolean }> = [];
   if (o.size > 0) captures.push({ label: 'plain', ...(await ensureCapture('ws-plain', Math.round(o.size * MB), false, o)) });
   if (o.deflateSize > 0) captures.push({ label: 'permessage-deflate', ...(await ensureCapture('ws-deflate', Math.round(o.deflateSize * MB), true, o)) });
 
@@ -310,22 +341,83 @@ async function main(): Promise<void> {
     tsharkStartup !== undefined ? `tshark start-up (one tiny capture): ${tsharkStartup.toFixed(2)} s` : 'tshark skipped',
     '',
   ];
-  for (const r of results) lines.push(...report(r), '');
-  console.log('\n' + lines.join('\n'));
-  if (o.json) writeFileSync(o.json, JSON.stringify({ options: o, tsharkStartup, results }, null, 1) + '\n');
-
-  if (!o.keep) {
-    for (const c of captures) {
-      rmSync(c.file, { force: true });
-      rmSync(truthPath(c.file), { force: true });
-    }
+  const targets: string[] = [];
+  for (const r of results) {
+    const rep = report(r);
+    lines.push(...rep, '');
+    for (const l of rep) if (l.startsWith('- target') || l.startsWith('- correctness')) targets.push(`- ${r.label}: ${l.slice(2)}`);
   }
+  console.log('\n' + lines.join('\n'));
+
   if (bundle) rmSync(bundle, { force: true });
   if (tiny) {
     rmSync(tiny, { force: true });
     rmSync(truthPath(tiny), { force: true });
   }
-  process.exitCode = results.every((r) => r.correct) ? 0 : 1;
+  const generated = captures.filter((c) => c.generated).flatMap((c) => [c.file, truthPath(c.file)]);
+  return { tsharkStartup, results, plain: captures.find((c) => c.label === 'plain')?.file, generated, targets };
+}
+
+/** Run a section script as a child through tsx, its output straight to ours; returns its --json output. */
+async function runSection(script: string, args: string[], jsonFile: string): Promise<{ ok: boolean; json?: Record<string, unknown> }> {
+  rmSync(jsonFile, { force: true });
+  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, script), ...args, '--json', jsonFile], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] });
+  const code = await new Promise<number>((resolve) => {
+    child.on('error', () => resolve(1));
+    child.on('close', (c, sig) => resolve(c ?? (sig ? 128 : 1)));
+  });
+  let json: Record<string, unknown> | undefined;
+  try {
+    json = JSON.parse(readFileSync(jsonFile, 'utf8')) as Record<string, unknown>;
+  } catch {
+    json = undefined;
+  }
+  return { ok: code === 0 && json !== undefined, json };
+}
+
+async function main(): Promise<void> {
+  const o = parseArgs(process.argv.slice(2));
+  const t0 = performance.now();
+  const load = loadavg();
+  const tmp = mkdtempSync(join(tmpdir(), 'wsscope-bench-'));
+  const summary: string[] = [];
+  let ok = true;
+  let offline: OfflineOutcome | undefined;
+  let live: Record<string, unknown> | undefined;
+  let ui: Record<string, unknown> | undefined;
+  try {
+    if (o.offline) {
+      console.log('\n## Offline decode: wsscope vs tshark\n');
+      offline = await runOffline(o);
+      ok &&= offline.results.every((r) => r.correct);
+      summary.push(...offline.targets);
+    }
+    if (o.live) {
+      console.log('\n## Live capture on lo (scripts/bench-live.ts)\n');
+      const r = await runSection('scripts/bench-live.ts', [], join(tmp, 'live.json'));
+      live = r.json;
+      ok &&= r.ok;
+      summary.push(...((live?.verdicts as string[] | undefined) ?? ['- live section FAILED (see its output)']));
+    }
+    if (o.ui) {
+      console.log('\n## UI in headless Chromium (scripts/bench-ui.ts)\n');
+      const args = offline?.plain ? ['--file', offline.plain] : [];
+      const r = await runSection('scripts/bench-ui.ts', args, join(tmp, 'ui.json'));
+      ui = r.json;
+      ok &&= r.ok;
+      summary.push(...((ui?.targets as string[] | undefined) ?? ['- UI section FAILED (see its output)']));
+      for (const e of (ui?.errors as string[] | undefined) ?? []) summary.push(`- UI part FAILED: ${e.slice(0, 200)}`);
+    }
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+    if (offline && !o.keep) for (const f of offline.generated) rmSync(f, { force: true });
+  }
+  console.log(`\n## Targets\n\nload average at start ${load.map((l) => l.toFixed(1)).join(' ')}, now ${loadavg().map((l) => l.toFixed(1)).join(' ')}; whole run ${((performance.now() - t0) / 1000).toFixed(0)} s\n`);
+  console.log(summary.join('\n'));
+  if (o.json) {
+    writeFileSync(o.json, JSON.stringify({ options: o, tsharkStartup: offline?.tsharkStartup, results: offline?.results, live, ui }, null, 1) + '\n');
+  }
+  process.exitCode = ok ? 0 : 1;
 }
 
 main().catch((e: unknown) => {

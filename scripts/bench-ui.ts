@@ -1,0 +1,426 @@
+/**
+ * UI benchmark: the real renderer (built with Vite) in headless Debian Chromium through
+ * playwright-core, served by `wsscope serve` (engine/serve/server.ts `startServe`, in this
+ * process) with a real engine process. Part of `npm run bench` (scripts/bench.ts runs it as a
+ * child); alone:
+ *
+ *   npx tsx scripts/bench-ui.ts [--file CAPTURE] [--messages 1000000] [--filter-runs 3]
+ *                               [--rate 10000] [--seconds 10] [--parts load,filter,stream]
+ *                               [--static DIR] [--keep] [--json FILE]
+ *
+ * Parts:
+ * - load: `wsscope serve FILE` on the 200 MB generated capture (--file; default the bench's
+ *   bench-data/ws-plain-seed1-200000000B-c128.pcap, generated with scripts/gen-capture.ts if
+ *   missing). The server reads the file once at start (as `serve FILE` does); once that is
+ *   done the page is opened, and from navigation start we time the first timeline row in the
+ *   DOM and the load being complete (no read progress, the row count equal to the truth's
+ *   message count). The page re-reads the file on connect (renderer useEngineFeed), so this
+ *   is what a user sees when opening the URL.
+ * - filter: a capture of --messages small messages (scripts/lib/bench-small-capture.ts, 16-64
+ *   bytes, cached in bench-data/), loaded the same way (its first-row and loaded times are
+ *   reported too), then each of FILTER_PROBES (text, regex, opcode) --filter-runs times: clear
+ *   the filter, apply it, and time until the filter count reads the expected "N of 1,000,000"
+ *   (above 100,000 rows the renderer asks the engine, `queryMessages`) and the next frame is
+ *   painted. Two figures per run: from the keystroke (includes the renderer's 150 ms typing
+ *   debounce, renderer/src/stores/filters.ts) and from the query going out (the timeline says
+ *   "filtering…") to the result on screen.
+ * - stream: a live capture on `lo` started through the UI's controls (interface lo, BPF
+ *   `tcp port N` of a scripts/lib/bench-traffic.ts peer on an ephemeral port), the peer sends
+ *   --rate text messages/s for --seconds; a PerformanceObserver({ type: 'longtask' }) injected
+ *   with page.addInitScript records every main-thread task over 50 ms: we report the longest
+ *   task and the number over 50 ms from the start of sending until the timeline shows every
+ *   message, and the longest gap between animation frames.
+ *
+ * Targets: filter <= 200 ms at 1,000,000 messages; no main-thread task > 100 ms while
+ * streaming. Prints a table with the targets and whether they hold; exit status 1 when a part
+ * failed to run (a missed target is a result, not a failure).
+ *
+ * Memory: this process holds the server and the results; the engine runs as a child process,
+ * the page in Chromium.
+ */
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { startServe, type ServeHandle } from '../engine/serve/server';
+import { buildRenderer } from '../engine/serve/renderer-build';
+import { nodeFork, spawnEngine, type EngineClient } from '../engine/service/client';
+import { generateCapture, truthPath, type CaptureTruth } from './gen-capture';
+import { FILTER_PROBES, generateSmallMessageCapture, smallTruthPath, type SmallCaptureTruth } from './lib/bench-small-capture';
+import { startGenerator, type TrafficResult } from './lib/bench-traffic';
+import { filterExpr, INIT_SCRIPT, loadedExpr, type FilterRun } from './lib/bench-ui-page';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const DATA = join(ROOT, 'bench-data');
+const DEFAULT_FILE = join(DATA, 'ws-plain-seed1-200000000B-c128.pcap');
+const TARGET_FILTER_MS = 200;
+const TARGET_TASK_MS = 100;
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+interface LoadResult {
+  file: string;
+  bytes: number;
+  messages: number;
+  /** ms from navigation start */
+  firstRowMs: number;
+  loadedMs: number;
+  /** the server's own first read of the file (before the page opened), ms */
+  serverReadMs: number;
+  /** from navigation to fully loaded (includes the app's start-up) */
+  longestTaskMs: number;
+  tasksOver50: number;
+  /** from the first row to fully loaded (rows arriving only) */
+  longestTaskAfterFirstRowMs: number;
+}
+
+interface FilterResult {
+  probe: string;
+  expected: number;
+  runs: FilterRun[];
+  medianTotal: number;
+  medianAfterDebounce: number;
+}
+
+interface StreamResult {
+  rate: number;
+  seconds: number;
+  traffic: TrafficResult;
+  rowsShown: number;
+  /** ms from the last message sent until the timeline showed every message (NaN if it never did) */
+  catchUpMs: number;
+  longestTaskMs: number;
+  tasksOver50: number;
+  longestFrameGapMs: number;
+  frames: number;
+  counters: string;
+  longtaskError: string;
+}
+
+interface UiResults {
+  date: string;
+  load: number[];
+  machine: string;
+  loadPart?: LoadResult;
+  smallLoad?: LoadResult;
+  filters?: FilterResult[];
+  stream?: StreamResult;
+  /** one line per target: figure, target, holds or MISSED */
+  targets: string[];
+  errors: string[];
+}
+
+const median = (xs: number[]): number => {
+  const s = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  if (s.length === 0) return NaN;
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+const ms = (n: number): string => (Number.isFinite(n) ? `${Math.round(n)} ms` : '-');
+const s2 = (n: number): string => (Number.isFinite(n) ? `${(n / 1000).toFixed(2)} s` : '-');
+const int = (n: number): string => n.toLocaleString('en-US');
+const verdict = (ok: boolean): string => (ok ? 'holds' : 'MISSED');
+
+class Bench {
+  browser!: Browser;
+  staticDir = '';
+  readonly tmp = mkdtempSync(join(tmpdir(), 'wsscope-bench-ui-'));
+  private n = 0;
+
+  async start(staticDir: string | undefined): Promise<void> {
+    const t0 = performance.now();
+    this.staticDir = staticDir ?? (await buildRenderer(join(this.tmp, 'renderer')));
+    if (!staticDir) console.log(`built the renderer in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    this.browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  }
+
+  /** `wsscope serve [FILE]` with its own engine; resolves once the server's first read of FILE is done. */
+  async serve(file?: string): Promise<{ serve: ServeHandle; engine: EngineClient; readMs: number }> {
+    const configDir = join(this.tmp, `config${++this.n}`);
+    const engine = spawnEngine({ fork: nodeFork({ args: [`--config-dir=${configDir}`] }) });
+    let doneAt = 0;
+    const read = new Promise<void>((resolve) => {
+      const off = engine.onPush((name, payload) => {
+        if (name === 'progress' && (payload as { done: boolean }).done) {
+          doneAt = performance.now();
+          off();
+          resolve();
+        }
+      });
+    });
+    const t0 = performance.now();
+    const serve = await startServe({ file, staticDir: this.staticDir, engine, log: (l) => console.log(l) });
+    if (file) await withTimeout(read, 300_000, 'the server never finished reading the file');
+    return { serve, engine, readMs: file ? doneAt - t0 : NaN };
+  }
+
+  async page(): Promise<Page> {
+    const page = await this.browser.newPage({ viewport: { width: 1440, height: 860 } });
+    page.on('pageerror', (e) => console.log(`page error: ${e.message}`));
+    await page.addInitScript({ content: INIT_SCRIPT });
+    return page;
+  }
+
+  async close(): Promise<void> {
+    await this.browser?.close();
+    rmSync(this.tmp, { recursive: true, force: true });
+  }
+}
+
+function withTimeout<T>(p: Promise<T>, timeoutMs: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  return Promise.race([
+    p.finally(() => clearTimeout(timer)),
+    new Promise<T>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(what)), timeoutMs);
+    }),
+  ]);
+}
+
+async function longTasks(page: Page, from: number, to: number): Promise<{ longest: number; over50: number; error: string }> {
+  return page.evaluate(`(() => {
+    const b = window.__bench;
+    const xs = b.longtasks.filter((t) => t.start + t.duration >= ${from} && t.start <= ${to});
+    return { longest: xs.reduce((m, t) => Math.max(m, t.duration), 0), over50: xs.length, error: b.longtaskError };
+  })()`);
+}
+
+/** Open `file` through `wsscope serve FILE` in a fresh page; times first row and full load. */
+async function loadFile(bench: Bench, file: string, messages: number, keep?: (page: Page) => Promise<void>): Promise<LoadResult> {
+  const { serve, engine, readMs } = await bench.serve(file);
+  const page = await bench.page();
+  try {
+    await page.goto(serve.url);
+    const r = (await page.evaluate(loadedExpr(messages, 600_000))) as { firstRow: number; loaded: number };
+    const t = await longTasks(page, 0, r.loaded);
+    const after = await longTasks(page, r.firstRow, r.loaded);
+    const res: LoadResult = {
+      file,
+      bytes: statSync(file).size,
+      messages,
+      firstRowMs: r.firstRow,
+      loadedMs: r.loaded,
+      serverReadMs: readMs,
+      longestTaskMs: t.longest,
+      tasksOver50: t.over50,
+      longestTaskAfterFirstRowMs: after.longest,
+    };
+    console.log(
+      `${relative(ROOT, file)}: first row ${ms(res.firstRowMs)}, fully loaded ${ms(res.loadedMs)} after navigation ` +
+        `(${int(messages)} messages; server's own read ${ms(readMs)}; longest task while loading ${ms(t.longest)}, ${t.over50} over 50 ms; after the first row ${ms(after.longest)})`,
+    );
+    if (keep) await keep(page);
+    return res;
+  } finally {
+    await page.close();
+    await serve.close();
+    await engine.close();
+  }
+}
+
+async function ensurePlain(file: string, generated: string[]): Promise<CaptureTruth> {
+  if (existsSync(file) && existsSync(truthPath(file))) {
+    const t = JSON.parse(readFileSync(truthPath(file), 'utf8')) as CaptureTruth;
+    if (t.bytes === statSync(file).size) return t;
+  }
+  const m = /ws-(plain|deflate)-seed(\d+)-(\d+)B-c(\d+)\.(pcapng|pcap)$/.exec(file);
+  if (!m) throw new Error(`${file} has no truth sidecar and is not a bench capture name the generator understands`);
+  const t0 = performance.now();
+  mkdirSync(dirname(file), { recursive: true });
+  const truth = await generateCapture({ out: file, deflate: m[1] === 'deflate', seed: Number(m[2]), bytes: Number(m[3]), connections: Number(m[4]), format: m[5] as 'pcap' | 'pcapng' });
+  generated.push(file, truthPath(file));
+  console.log(`generated ${relative(ROOT, file)} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  return truth;
+}
+
+function ensureSmall(messages: number, generated: string[]): { file: string; truth: SmallCaptureTruth } {
+  const file = join(DATA, `ws-small-seed1-${messages}m-c4.pcap`);
+  if (existsSync(file) && existsSync(smallTruthPath(file))) {
+    const t = JSON.parse(readFileSync(smallTruthPath(file), 'utf8')) as SmallCaptureTruth;
+    if (t.bytes === statSync(file).size && t.messages === messages && FILTER_PROBES.every((p) => p.name in t.expected)) return { file, truth: t };
+  }
+  mkdirSync(DATA, { recursive: true });
+  const t0 = performance.now();
+  const truth = generateSmallMessageCapture({ out: file, messages, connections: 4, seed: 1 });
+  generated.push(file, smallTruthPath(file));
+  console.log(`generated ${relative(ROOT, file)}: ${(truth.bytes / 1e6).toFixed(1)} MB, ${int(truth.messages)} messages in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  return { file, truth };
+}
+
+async function filterPart(bench: Bench, messages: number, runs: number, generated: string[], out: UiResults): Promise<void> {
+  const { file, truth } = ensureSmall(messages, generated);
+  const filters: FilterResult[] = [];
+  out.smallLoad = await loadFile(bench, file, truth.messages, async (page) => {
+    for (const p of FILTER_PROBES) {
+      const expected = truth.expected[p.name]!;
+      const rs: FilterRun[] = [];
+      for (let i = 0; i < runs; i++) rs.push((await page.evaluate(filterExpr(p, expected, truth.messages, 60_000))) as FilterRun);
+      const f: FilterResult = { probe: p.name, expected, runs: rs, medianTotal: median(rs.map((r) => r.total)), medianAfterDebounce: median(rs.map((r) => r.afterDebounce)) };
+      console.log(`filter ${p.name}: ${int(expected)} of ${int(truth.messages)}; runs ${rs.map((r) => `${ms(r.total)} (${ms(r.afterDebounce)} after debounce)`).join(', ')}`);
+      filters.push(f);
+    }
+  });
+  out.filters = filters;
+}
+
+async function streamPart(bench: Bench, rate: number, seconds: number, out: UiResults): Promise<void> {
+  const { serve, engine } = await bench.serve();
+  const page = await bench.page();
+  const gen = await startGenerator(rate, seconds, 32);
+  try {
+    await page.goto(serve.url);
+    // waits run inside the page (window.__bench.waitFor): the CSP forbids eval, which page.waitForFunction needs
+    const until = (check: string): Promise<unknown> => page.evaluate(`window.__bench.waitFor(() => ${check}, 30000)`);
+    await until(`document.querySelector('[data-test="iface"] option[value="lo"]') !== null`);
+    await page.locator('[data-test="iface"]').selectOption('lo');
+    await page.locator('[data-test="bpf"]').fill(`tcp port ${gen.port}`);
+    await until(`window.__bench.text('[data-test="bpf-state"]') === '✓'`);
+    await page.locator('[data-test="start"]').click();
+    await until(`window.__bench.text('[data-test="capture-counters"]').startsWith('running')`);
+    const from = (await page.evaluate('(() => { window.__bench.frames.start(); return performance.now(); })()')) as number;
+    const traffic = await gen.go();
+    const sentAt = (await page.evaluate('performance.now()')) as number;
+    // every text message and the two close frames
+    const want = traffic.sent + 2;
+    let to = NaN;
+    try {
+      to = (await page.evaluate(`window.__bench.waitFor(() => window.__bench.shownCount() >= ${want}, 30000)`)) as number;
+    } catch {
+      // reported as rows shown < sent
+    }
+    const frames = (await page.evaluate('window.__bench.frames.stop()')) as { maxGap: number; frames: number };
+    const end = Number.isFinite(to) ? to : ((await page.evaluate('performance.now()')) as number);
+    const t = await longTasks(page, from, end);
+    const rowsShown = (await page.evaluate('window.__bench.shownCount()')) as number;
+    const counters = (await page.evaluate(`window.__bench.text('[data-test="capture-counters"]')`)) as string;
+    await page.locator('[data-test="stop"]').click();
+    await until(`document.querySelector('[data-test="start"]') !== null`);
+    out.stream = {
+      rate,
+      seconds,
+      traffic,
+      rowsShown,
+      catchUpMs: to - sentAt,
+      longestTaskMs: t.longest,
+      tasksOver50: t.over50,
+      longestFrameGapMs: frames.maxGap,
+      frames: frames.frames,
+      counters,
+      longtaskError: t.error,
+    };
+    console.log(
+      `live ${int(rate)} msg/s for ${seconds} s: sent ${int(traffic.sent)} at ${int(Math.round(traffic.sent / traffic.seconds))}/s, timeline ${int(rowsShown)} rows ` +
+        `(caught up ${ms(to - sentAt)} after the last send); longest task ${ms(t.longest)}, ${t.over50} over 50 ms; longest frame gap ${ms(frames.maxGap)}; ${counters}`,
+    );
+  } finally {
+    gen.kill();
+    await page.close();
+    await serve.close();
+    await engine.close();
+  }
+}
+
+/** The report table; also fills `r.targets` (one line per target, for the bench's summary). */
+function uiReport(r: UiResults): string[] {
+  const lines: string[] = [];
+  r.targets = [];
+  lines.push(`wsscope UI benchmark, ${r.date}, headless Chromium (software raster, --disable-gpu), ${r.machine}, load average at start ${r.load.map((l) => l.toFixed(1)).join(' ')}`);
+  lines.push('');
+  lines.push('| figure | value | target | |');
+  lines.push('|---|---:|---|---|');
+  const L = r.loadPart;
+  if (L) {
+    const what = `${(L.bytes / 1e6).toFixed(0)} MB capture (${int(L.messages)} messages)`;
+    r.targets.push(`- UI ${what}: first row ${s2(L.firstRowMs)}, fully loaded ${s2(L.loadedMs)} after navigation (no target set)`);
+    lines.push(`| ${what}: navigation to first timeline row | ${s2(L.firstRowMs)} | | |`);
+    lines.push(`| ${what}: navigation to fully loaded | ${s2(L.loadedMs)} | | |`);
+    lines.push(`| ${what}: longest main-thread task from navigation to loaded / after the first row | ${ms(L.longestTaskMs)} (${L.tasksOver50} over 50 ms) / ${ms(L.longestTaskAfterFirstRowMs)} | | |`);
+  }
+  const S = r.smallLoad;
+  if (S) {
+    const what = `${int(S.messages)}-message capture (${(S.bytes / 1e6).toFixed(0)} MB)`;
+    lines.push(`| ${what}: navigation to first row / fully loaded | ${s2(S.firstRowMs)} / ${s2(S.loadedMs)} | | |`);
+    lines.push(`| ${what}: longest main-thread task from navigation to loaded / after the first row | ${ms(S.longestTaskMs)} (${S.tasksOver50} over 50 ms) / ${ms(S.longestTaskAfterFirstRowMs)} | | |`);
+  }
+  if (r.filters?.length) {
+    const n = S ? int(S.messages) : '?';
+    const total = median(r.filters.flatMap((f) => f.runs.map((x) => x.total)));
+    const after = median(r.filters.flatMap((f) => f.runs.map((x) => x.afterDebounce)));
+    const worst = Math.max(...r.filters.map((f) => f.medianTotal));
+    for (const f of r.filters) lines.push(`| filter ${f.probe} at ${n} (${int(f.expected)} match), keystroke to rows shown / after debounce, median of ${f.runs.length} | ${ms(f.medianTotal)} / ${ms(f.medianAfterDebounce)} | | |`);
+    lines.push(`| **filter at ${n} messages, keystroke to rows shown (incl. 150 ms debounce), median of all** | ${ms(total)} (slowest filter ${ms(worst)}) | <= ${TARGET_FILTER_MS} ms | ${verdict(total <= TARGET_FILTER_MS)} |`);
+    lines.push(`| **filter at ${n} messages, query sent to rows shown (after the debounce), median of all** | ${ms(after)} | <= ${TARGET_FILTER_MS} ms | ${verdict(after <= TARGET_FILTER_MS)} |`);
+    r.targets.push(`- UI filter at ${n} messages (median of ${r.filters.length} filters x ${r.filters[0]!.runs.length} runs): keystroke to rows shown ${ms(total)} (incl. 150 ms debounce) -> target <= ${TARGET_FILTER_MS} ms: ${verdict(total <= TARGET_FILTER_MS)}; query sent to rows shown ${ms(after)}: ${verdict(after <= TARGET_FILTER_MS)}`);
+  }
+  const T = r.stream;
+  if (T) {
+    const what = `live capture on lo, ${int(T.rate)} msg/s for ${T.seconds} s`;
+    lines.push(`| ${what}: sent / timeline rows | ${int(T.traffic.sent)} at ${int(Math.round(T.traffic.sent / T.traffic.seconds))}/s / ${int(T.rowsShown)} | all (${int(T.traffic.sent + 2)} incl. 2 close) | ${verdict(T.rowsShown >= T.traffic.sent + 2)} |`);
+    lines.push(`| ${what}: timeline caught up after the last send | ${ms(T.catchUpMs)} | | |`);
+    lines.push(`| **${what}: longest main-thread task** | ${ms(T.longestTaskMs)}${T.longtaskError ? ` (${T.longtaskError})` : ''} | <= ${TARGET_TASK_MS} ms | ${verdict(!T.longtaskError && T.longestTaskMs <= TARGET_TASK_MS)} |`);
+    lines.push(`| ${what}: tasks over 50 ms | ${T.tasksOver50} | | |`);
+    r.targets.push(
+      `- UI ${what}: longest main-thread task ${ms(T.longestTaskMs)}, ${T.tasksOver50} over 50 ms, timeline ${int(T.rowsShown)} of ${int(T.traffic.sent + 2)} rows -> target no task > ${TARGET_TASK_MS} ms: ${verdict(!T.longtaskError && T.longestTaskMs <= TARGET_TASK_MS)}`,
+    );
+    lines.push(`| ${what}: longest gap between animation frames | ${ms(T.longestFrameGapMs)} (${int(T.frames)} frames) | | |`);
+    lines.push(`| ${what}: capture counters at the end | ${T.counters} | | |`);
+  }
+  for (const e of r.errors) lines.push(`| FAILED | ${e.replace(/\|/g, '/').replace(/\s+/g, ' ').slice(0, 300)} | | |`);
+  return lines;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      file: { type: 'string', default: DEFAULT_FILE },
+      messages: { type: 'string', default: '1000000' },
+      'filter-runs': { type: 'string', default: '3' },
+      rate: { type: 'string', default: '10000' },
+      seconds: { type: 'string', default: '10' },
+      parts: { type: 'string', default: 'load,filter,stream' },
+      static: { type: 'string' },
+      keep: { type: 'boolean', default: false },
+      json: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) {
+    console.log('npx tsx scripts/bench-ui.ts [--file CAPTURE] [--messages N] [--filter-runs N] [--rate N] [--seconds S] [--parts load,filter,stream] [--static DIR] [--keep] [--json FILE]');
+    return;
+  }
+  const parts = new Set(values.parts!.split(','));
+  const out: UiResults = { date: new Date().toISOString().slice(0, 10), load: loadavg(), machine: `${cpus().length} x ${cpus()[0]?.model ?? '?'}`, targets: [], errors: [] };
+  const generated: string[] = [];
+  const bench = new Bench();
+  const attempt = async (name: string, f: () => Promise<void>): Promise<void> => {
+    try {
+      await f();
+    } catch (e) {
+      out.errors.push(`${name}: ${e instanceof Error ? e.message : String(e)}`);
+      console.log(`${name} failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+    }
+  };
+  try {
+    await bench.start(values.static);
+    if (parts.has('load')) {
+      await attempt('load', async () => {
+        const truth = await ensurePlain(values.file!, generated);
+        out.loadPart = await loadFile(bench, values.file!, truth.messages);
+      });
+    }
+    if (parts.has('filter')) await attempt('filter', () => filterPart(bench, Number(values.messages), Math.max(1, Number(values['filter-runs'])), generated, out));
+    if (parts.has('stream')) await attempt('stream', () => streamPart(bench, Number(values.rate), Number(values.seconds), out));
+  } finally {
+    await bench.close();
+    if (!values.keep) for (const f of generated) rmSync(f, { force: true });
+  }
+  console.log('\n' + uiReport(out).join('\n'));
+  if (values.json) writeFileSync(values.json, JSON.stringify(out, null, 1) + '\n');
+  process.exitCode = out.errors.length ? 1 : 0;
+}
+
+main().catch((e: unknown) => {
+  console.error(e instanceof Error ? (e.stack ?? e.message) : e);
+  process.exit(1);
+});
