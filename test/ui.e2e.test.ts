@@ -99,6 +99,16 @@ describe('UI in Chromium against wsscope serve', () => {
 
     await page.locator('[data-test="view-hex"]').click();
     expect(await detail.locator('[data-test="payload"]').innerText()).toContain('7b 22 74 79');
+    // copy the payload: the clipboard gets plain text in each representation
+    await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(serve.url).origin });
+    await page.locator('[data-test="copy-base64"]').click();
+    await expect.poll(() => detail.locator('[data-test="copied"]').innerText()).toBe('copied base64');
+    const b64 = await page.evaluate<string>('navigator.clipboard.readText()');
+    expect(Buffer.from(b64, 'base64').toString()).toMatch(/^\{"type": "data-message"/);
+    await page.locator('[data-test="copy-text"]').click();
+    await expect.poll(() => page.evaluate<string>('navigator.clipboard.readText()')).toMatch(/^\{"type": "data-message"/);
+    await page.locator('[data-test="copy-hex"]').click();
+    await expect.poll(() => page.evaluate<string>('navigator.clipboard.readText()')).toMatch(/^7b 22 74 79/);
     // keyboard: Down moves to the next message, Enter keeps the detail on it
     await page.locator('.tl-body').focus();
     await page.keyboard.press('ArrowDown');

@@ -184,6 +184,17 @@ describe('main window', () => {
     win.permissionRequest?.(...([null, 'media', (g: boolean) => (granted = g)] as never[]));
     expect(granted).toBe(false);
     expect(win.permissionCheck?.()).toBe(false);
+    // the one exception: our own page may write plain text to the clipboard
+    const ask = (permission: string, url: string): boolean | undefined => {
+      let g: boolean | undefined;
+      win.permissionRequest?.(...([null, permission, (x: boolean) => (g = x), { requestingUrl: url }] as never[]));
+      return g;
+    };
+    expect(ask('clipboard-sanitized-write', 'app://wsscope/index.html')).toBe(true);
+    expect(ask('clipboard-sanitized-write', 'https://evil.example/')).toBe(false);
+    expect(ask('clipboard-read', 'app://wsscope/index.html')).toBe(false);
+    expect(win.permissionCheck?.(...([null, 'clipboard-sanitized-write', 'app://wsscope'] as never[]))).toBe(true);
+    expect(win.permissionCheck?.(...([null, 'geolocation', 'app://wsscope'] as never[]))).toBe(false);
     (win.events.get('ready-to-show') as () => void)();
     expect(win.shown).toBe(true);
   });

@@ -131,6 +131,16 @@ export interface MainWindowOptions<W extends WindowLike> {
  * Everything else (any remote http(s)/ws(s), file://, other schemes) is cancelled before it
  * leaves, whatever asked for it: no remote content, even if the CSP were bypassed.
  */
+export function clipboardWrite(permission: string, requester: string | undefined): boolean {
+  if (permission !== 'clipboard-sanitized-write' || !requester) return false;
+  try {
+    const u = new URL(requester);
+    return u.protocol === `${APP_SCHEME}:` && u.host === APP_HOST;
+  } catch {
+    return false;
+  }
+}
+
 export function allowedRequest(url: string, devOrigin?: string): boolean {
   let u: URL;
   try {
@@ -187,8 +197,10 @@ export function createMainWindow<W extends WindowLike>(o: MainWindowOptions<W>):
   wc.on('will-navigate', (e) => e.preventDefault());
   wc.on('will-attach-webview', (e) => e.preventDefault());
   wc.setWindowOpenHandler(() => ({ action: 'deny' }));
-  wc.session.setPermissionRequestHandler((_wc, _permission, cb) => cb(false));
-  wc.session.setPermissionCheckHandler(() => false);
+  // Every permission is denied except writing plain text to the clipboard ("copy payload as
+  // text/hex/base64"), and that only for our own page.
+  wc.session.setPermissionRequestHandler((_wc, permission, cb, details) => cb(clipboardWrite(permission, details?.requestingUrl)));
+  wc.session.setPermissionCheckHandler((_wc, permission, requestingOrigin) => clipboardWrite(permission, requestingOrigin));
   const devOrigin = o.isDev ? new URL(o.url).origin : undefined;
   wc.session.webRequest.onBeforeRequest({ urls: ['<all_urls>'] }, (details, cb) => cb({ cancel: !allowedRequest(details.url, devOrigin) }));
   win.once('ready-to-show', () => win.show());
