@@ -6,7 +6,7 @@
  *
  *   npx tsx scripts/bench-ui.ts [--file CAPTURE] [--messages 1000000] [--filter-runs 3]
  *                               [--rate 10000] [--seconds 10] [--parts load,filter,stream]
- *                               [--static DIR] [--keep] [--json FILE]
+ *                               [--static DIR] [--keep] [--profile DIR] [--json FILE]
  *
  * Parts:
  * - load: `wsscope serve FILE` on the 200 MB generated capture (--file; default the bench's
@@ -31,6 +31,9 @@
  *   task and the number over 50 ms from the start of sending until the timeline shows every
  *   message, and the longest gap between animation frames.
  *
+ * --profile DIR writes V8 CPU profiles of the page (filters, stream) and prints the functions
+ * with the most self time (the figures of such a run carry the profiler's cost).
+ *
  * Targets: filter <= 200 ms at 1,000,000 messages; no main-thread task > 100 ms while
  * streaming. Prints a table with the targets and whether they hold; exit status 1 when a part
  * failed to run (a missed target is a result, not a failure).
@@ -45,12 +48,13 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { startServe, type ServeHandle } from '../engine/serve/server';
-import { buildRenderer } from '../engine/serve/renderer-build';
+import { buildRenderer, rendererConfig } from '../engine/serve/renderer-build';
 import { nodeFork, spawnEngine, type EngineClient } from '../engine/service/client';
 import { generateCapture, truthPath, type CaptureTruth } from './gen-capture';
 import { FILTER_PROBES, generateSmallMessageCapture, smallTruthPath, type SmallCaptureTruth } from './lib/bench-small-capture';
 import { startGenerator, type TrafficResult } from './lib/bench-traffic';
 import { filterExpr, INIT_SCRIPT, loadedExpr, type FilterRun } from './lib/bench-ui-page';
+import { selfTimes, type CpuProfile } from './lib/bench-profile';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const DATA = join(ROOT, 'bench-data');
@@ -81,6 +85,8 @@ interface FilterResult {
   runs: FilterRun[];
   medianTotal: number;
   medianAfterDebounce: number;
+  /** the engine's queryMessages alone, called from this process over the engine's IPC (median of the same number of runs), ms */
+  medianEngineQuery: number;
 }
 
 interface StreamResult {
@@ -125,12 +131,14 @@ const verdict = (ok: boolean): string => (ok ? 'holds' : 'MISSED');
 class Bench {
   browser!: Browser;
   staticDir = '';
+  /** --profile: where CPU profiles of the page go (none when empty) */
+  profileDir = '';
   readonly tmp = mkdtempSync(join(tmpdir(), 'wsscope-bench-ui-'));
   private n = 0;
 
   async start(staticDir: string | undefined): Promise<void> {
     const t0 = performance.now();
-    this.staticDir = staticDir ?? (await buildRenderer(join(this.tmp, 'renderer')));
+    this.staticDir = staticDir ?? (this.profileDir ? await buildUnminified(join(this.tmp, 'renderer')) : await buildRenderer(join(this.tmp, 'renderer')));
     if (!staticDir) console.log(`built the renderer in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     this.browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
   }
@@ -162,10 +170,43 @@ class Bench {
     return page;
   }
 
+  /**
+   * With --profile, run `f` under the page's V8 sampling profiler (Chrome DevTools Protocol
+   * Profiler domain), write DIR/NAME.cpuprofile (opens in Chrome DevTools) and print the
+   * functions with the most self time. The profiler costs some time itself: figures of a
+   * profiled run are not the bench's figures.
+   */
+  async profiled<T>(page: Page, name: string, f: () => Promise<T>): Promise<T> {
+    if (!this.profileDir) return f();
+    const cdp = await page.context().newCDPSession(page);
+    await cdp.send('Profiler.enable');
+    await cdp.send('Profiler.setSamplingInterval', { interval: 500 });
+    await cdp.send('Profiler.start');
+    try {
+      return await f();
+    } finally {
+      const { profile } = (await cdp.send('Profiler.stop')) as unknown as { profile: CpuProfile };
+      mkdirSync(this.profileDir, { recursive: true });
+      const file = join(this.profileDir, `${name}.cpuprofile`);
+      writeFileSync(file, JSON.stringify(profile));
+      console.log(`profile ${file}; self time:`);
+      for (const t of selfTimes(profile, 12)) console.log(`  ${t.ms.toFixed(0).padStart(6)} ms ${(100 * t.share).toFixed(1).padStart(5)} %  ${t.fn}`);
+      await cdp.detach();
+    }
+  }
+
   async close(): Promise<void> {
     await this.browser?.close();
     rmSync(this.tmp, { recursive: true, force: true });
   }
+}
+
+/** The renderer as buildRenderer makes it, but not minified, so profiles name the functions. */
+async function buildUnminified(outDir: string): Promise<string> {
+  const { build } = await import('vite');
+  const c = rendererConfig(outDir);
+  await build({ ...c, build: { ...c.build, minify: false }, configFile: false, logLevel: 'warn' });
+  return outDir;
 }
 
 function withTimeout<T>(p: Promise<T>, timeoutMs: number, what: string): Promise<T> {
@@ -187,7 +228,7 @@ async function longTasks(page: Page, from: number, to: number): Promise<{ longes
 }
 
 /** Open `file` through `wsscope serve FILE` in a fresh page; times first row and full load. */
-async function loadFile(bench: Bench, file: string, messages: number, keep?: (page: Page) => Promise<void>): Promise<LoadResult> {
+async function loadFile(bench: Bench, file: string, messages: number, keep?: (page: Page, engine: EngineClient) => Promise<void>): Promise<LoadResult> {
   const { serve, engine, readMs } = await bench.serve(file);
   const page = await bench.page();
   try {
@@ -210,7 +251,7 @@ async function loadFile(bench: Bench, file: string, messages: number, keep?: (pa
       `${relative(ROOT, file)}: first row ${ms(res.firstRowMs)}, fully loaded ${ms(res.loadedMs)} after navigation ` +
         `(${int(messages)} messages; server's own read ${ms(readMs)}; longest task while loading ${ms(t.longest)}, ${t.over50} over 50 ms; after the first row ${ms(after.longest)})`,
     );
-    if (keep) await keep(page);
+    if (keep) await keep(page, engine);
     return res;
   } finally {
     await page.close();
@@ -251,15 +292,38 @@ function ensureSmall(messages: number, generated: string[]): { file: string; tru
 async function filterPart(bench: Bench, messages: number, runs: number, generated: string[], out: UiResults): Promise<void> {
   const { file, truth } = ensureSmall(messages, generated);
   const filters: FilterResult[] = [];
-  out.smallLoad = await loadFile(bench, file, truth.messages, async (page) => {
+  out.smallLoad = await loadFile(bench, file, truth.messages, async (page, engine) => {
+    // the engine's share: the same queries straight to the engine, without the page
+    const engineMs: number[][] = [];
     for (const p of FILTER_PROBES) {
-      const expected = truth.expected[p.name]!;
-      const rs: FilterRun[] = [];
-      for (let i = 0; i < runs; i++) rs.push((await page.evaluate(filterExpr(p, expected, truth.messages, 60_000))) as FilterRun);
-      const f: FilterResult = { probe: p.name, expected, runs: rs, medianTotal: median(rs.map((r) => r.total)), medianAfterDebounce: median(rs.map((r) => r.afterDebounce)) };
-      console.log(`filter ${p.name}: ${int(expected)} of ${int(truth.messages)}; runs ${rs.map((r) => `${ms(r.total)} (${ms(r.afterDebounce)} after debounce)`).join(', ')}`);
-      filters.push(f);
+      const xs: number[] = [];
+      for (let i = 0; i < runs; i++) {
+        const t0 = performance.now();
+        const r = await engine.call('queryMessages', [{ text: p.text ?? '', regex: !!p.regex, opcodes: p.opcodes ?? [] }]);
+        xs.push(performance.now() - t0);
+        if (!r.ok || r.value.indexes.length !== truth.expected[p.name]) throw new Error(`engine queryMessages for ${p.name}: ${r.ok ? `${r.value.indexes.length} rows` : r.error.message}, expected ${truth.expected[p.name]}`);
+      }
+      engineMs.push(xs);
     }
+    await bench.profiled(page, 'filters', async () => {
+      for (const [k, p] of FILTER_PROBES.entries()) {
+        const expected = truth.expected[p.name]!;
+        const rs: FilterRun[] = [];
+        for (let i = 0; i < runs; i++) rs.push((await page.evaluate(filterExpr(p, expected, truth.messages, 60_000))) as FilterRun);
+        const f: FilterResult = {
+          probe: p.name,
+          expected,
+          runs: rs,
+          medianTotal: median(rs.map((r) => r.total)),
+          medianAfterDebounce: median(rs.map((r) => r.afterDebounce)),
+          medianEngineQuery: median(engineMs[k]!),
+        };
+        console.log(
+          `filter ${p.name}: ${int(expected)} of ${int(truth.messages)}; runs ${rs.map((r) => `${ms(r.total)} (${ms(r.afterDebounce)} after debounce)`).join(', ')}; engine query alone ${engineMs[k]!.map(ms).join(', ')}`,
+        );
+        filters.push(f);
+      }
+    });
   });
   out.filters = filters;
 }
@@ -279,16 +343,19 @@ async function streamPart(bench: Bench, rate: number, seconds: number, out: UiRe
     await page.locator('[data-test="start"]').click();
     await until(`window.__bench.text('[data-test="capture-counters"]').startsWith('running')`);
     const from = (await page.evaluate('(() => { window.__bench.frames.start(); return performance.now(); })()')) as number;
-    const traffic = await gen.go();
-    const sentAt = (await page.evaluate('performance.now()')) as number;
-    // every text message and the two close frames
-    const want = traffic.sent + 2;
+    let sentAt = NaN;
     let to = NaN;
-    try {
-      to = (await page.evaluate(`window.__bench.waitFor(() => window.__bench.shownCount() >= ${want}, 30000)`)) as number;
-    } catch {
-      // reported as rows shown < sent
-    }
+    const traffic = await bench.profiled(page, 'stream', async () => {
+      const tr = await gen.go();
+      sentAt = (await page.evaluate('performance.now()')) as number;
+      // every text message and the two close frames
+      try {
+        to = (await page.evaluate(`window.__bench.waitFor(() => window.__bench.shownCount() >= ${tr.sent + 2}, 30000)`)) as number;
+      } catch {
+        // reported as rows shown < sent
+      }
+      return tr;
+    });
     const frames = (await page.evaluate('window.__bench.frames.stop()')) as { maxGap: number; frames: number };
     const end = Number.isFinite(to) ? to : ((await page.evaluate('performance.now()')) as number);
     const t = await longTasks(page, from, end);
@@ -348,7 +415,8 @@ function uiReport(r: UiResults): string[] {
     const total = median(r.filters.flatMap((f) => f.runs.map((x) => x.total)));
     const after = median(r.filters.flatMap((f) => f.runs.map((x) => x.afterDebounce)));
     const worst = Math.max(...r.filters.map((f) => f.medianTotal));
-    for (const f of r.filters) lines.push(`| filter ${f.probe} at ${n} (${int(f.expected)} match), keystroke to rows shown / after debounce, median of ${f.runs.length} | ${ms(f.medianTotal)} / ${ms(f.medianAfterDebounce)} | | |`);
+    for (const f of r.filters)
+      lines.push(`| filter ${f.probe} at ${n} (${int(f.expected)} match), keystroke to rows shown / after debounce / engine query alone, median of ${f.runs.length} | ${ms(f.medianTotal)} / ${ms(f.medianAfterDebounce)} / ${ms(f.medianEngineQuery)} | | |`);
     lines.push(`| **filter at ${n} messages, keystroke to rows shown (incl. 150 ms debounce), median of all** | ${ms(total)} (slowest filter ${ms(worst)}) | <= ${TARGET_FILTER_MS} ms | ${verdict(total <= TARGET_FILTER_MS)} |`);
     lines.push(`| **filter at ${n} messages, query sent to rows shown (after the debounce), median of all** | ${ms(after)} | <= ${TARGET_FILTER_MS} ms | ${verdict(after <= TARGET_FILTER_MS)} |`);
     r.targets.push(`- UI filter at ${n} messages (median of ${r.filters.length} filters x ${r.filters[0]!.runs.length} runs): keystroke to rows shown ${ms(total)} (incl. 150 ms debounce) -> target <= ${TARGET_FILTER_MS} ms: ${verdict(total <= TARGET_FILTER_MS)}; query sent to rows shown ${ms(after)}: ${verdict(after <= TARGET_FILTER_MS)}`);
@@ -380,19 +448,21 @@ async function main(): Promise<void> {
       seconds: { type: 'string', default: '10' },
       parts: { type: 'string', default: 'load,filter,stream' },
       static: { type: 'string' },
+      profile: { type: 'string' },
       keep: { type: 'boolean', default: false },
       json: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
   if (values.help) {
-    console.log('npx tsx scripts/bench-ui.ts [--file CAPTURE] [--messages N] [--filter-runs N] [--rate N] [--seconds S] [--parts load,filter,stream] [--static DIR] [--keep] [--json FILE]');
+    console.log('npx tsx scripts/bench-ui.ts [--file CAPTURE] [--messages N] [--filter-runs N] [--rate N] [--seconds S] [--parts load,filter,stream] [--static DIR] [--keep] [--profile DIR] [--json FILE]');
     return;
   }
   const parts = new Set(values.parts!.split(','));
   const out: UiResults = { date: new Date().toISOString().slice(0, 10), load: loadavg(), machine: `${cpus().length} x ${cpus()[0]?.model ?? '?'}`, targets: [], errors: [] };
   const generated: string[] = [];
   const bench = new Bench();
+  bench.profileDir = values.profile ?? '';
   const attempt = async (name: string, f: () => Promise<void>): Promise<void> => {
     try {
       await f();
