@@ -345,7 +345,7 @@ async function runOffline(o: Options): Promise<OfflineOutcome> {
   for (const r of results) {
     const rep = report(r);
     lines.push(...rep, '');
-    for (const l of rep) if (l.startsWith('- target') || l.startsWith('- correctness')) targets.push(`- ${r.label}: ${l.slice(2)}`);
+    for (const l of rep) if (/^- (target|correctness|throughput, process)/.test(l)) targets.push(`- offline ${r.label}: ${l.slice(2)}`);
   }
   console.log('\n' + lines.join('\n'));
 
