@@ -6,6 +6,7 @@
  *
  *   npx tsx scripts/bench-live.ts [--seconds 3] [--rates 20000,50000,100000] [--backends cap,dumpcap]
  *                                 [--size 32] [--json FILE]
+ *   npx tsx scripts/bench-live.ts --traffic RATE [--seconds S] [--size B]   (the generator alone)
  *
  * Traffic: a generator process (scripts/lib/bench-traffic.ts) runs an npm `ws` server and
  * client on 127.0.0.1 (ephemeral port, BPF `tcp port N`) and sends `rate` text messages per
@@ -26,7 +27,7 @@ import { parseArgs } from 'node:util';
 import { startLiveCapture } from '../engine/capture/live';
 import { parseDumpcapStats, findDumpcap } from '../engine/capture/live-dumpcap';
 import { Pipeline } from '../engine/pipeline';
-import { startGenerator } from './lib/bench-traffic';
+import { startGenerator, traffic } from './lib/bench-traffic';
 
 // ---------------------------------------------------------------- measurements
 
@@ -180,10 +181,13 @@ async function main(): Promise<void> {
       rates: { type: 'string', default: '20000,50000,100000' },
       backends: { type: 'string', default: 'cap,dumpcap' },
       json: { type: 'string' },
+      traffic: { type: 'string' },
     },
   });
   const seconds = Number(values.seconds);
   const size = Number(values.size);
+  // the generator alone, as scripts/soak.ts runs it (scripts/lib/bench-traffic.ts)
+  if (values.traffic) return traffic(Number(values.traffic), seconds, size);
   const load = loadavg();
   const dir = mkdtempSync(join(tmpdir(), 'wsscope-bench-live-'));
   const rows: Row[] = [];

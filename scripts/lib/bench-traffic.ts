@@ -36,7 +36,8 @@ export interface Generator {
   kill(): void;
 }
 
-async function traffic(rate: number, seconds: number, size: number): Promise<void> {
+/** The generator's body: run in the child (also `scripts/bench-live.ts --traffic RATE`, which scripts/soak.ts uses). */
+export async function traffic(rate: number, seconds: number, size: number): Promise<void> {
   const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false });
   await new Promise<void>((r) => wss.once('listening', () => r()));
   let received = 0;
