@@ -5,7 +5,8 @@
  *  - HAR 1.2 (http://www.softwareishard.com/blog/har-12-spec/) with Chrome DevTools'
  *    `_webSocketMessages` extension: one entry per connection with a handshake, its
  *    request/response from the handshake, and {type: 'send'|'receive', time, opcode, data}
- *    per data message (text as text, binary as base64, as Chrome writes them);
+ *    per data message (text as text, binary as base64, as Chrome writes them; a text message
+ *    that is not valid UTF-8 keeps opcode 1, U+FFFD in `data`, its bytes in `_wsscopeBase64`);
  *  - pcapng of a capture file: a copy when it already is uncompressed pcapng, else a
  *    conversion record by record (engine/capture/pcapng-writer.ts).
  *
@@ -175,9 +176,16 @@ export function writeHar(store: SessionStore, out: TextSink, version = '0.1.0'):
       // Chrome exports data frames only (opcode 1 text, 2 binary as base64)
       if (m.opcode !== 1 && m.opcode !== 2) continue;
       const buf = Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength);
-      const text = m.opcode === 1 && m.utf8Valid;
-      const data = text ? buf.toString('utf8') : buf.toString('base64');
-      const item = { type: m.dir === 'client' ? 'send' : 'receive', time: m.ts, opcode: text ? 1 : 2, data };
+      // the opcode is the captured one: a text message that is not UTF-8 (RFC 6455 section
+      // 8.1) stays opcode 1, its data decoded with U+FFFD for the bad bytes, and the exact
+      // bytes ride along in base64 (HAR allows custom fields that start with "_")
+      const item: { type: string; time: number; opcode: number; data: string; _wsscopeBase64?: string } = {
+        type: m.dir === 'client' ? 'send' : 'receive',
+        time: m.ts,
+        opcode: m.opcode,
+        data: m.opcode === 1 ? buf.toString('utf8') : buf.toString('base64'),
+      };
+      if (m.opcode === 1 && !m.utf8Valid) item._wsscopeBase64 = buf.toString('base64');
       out.write((firstMsg ? '' : ',') + JSON.stringify(item));
       firstMsg = false;
     }

@@ -187,6 +187,19 @@ describe('SessionStore', () => {
     s.close();
   });
 
+  it('exports a text message that is not UTF-8 to HAR with its opcode, U+FFFD for the bad bytes and the exact bytes in base64', () => {
+    const evs = conversation(1, 0);
+    const [f, m] = messageEvents({ conn: 1, dir: 'client', ts: 1700000000.25, opcode: 1, data: Uint8Array.of(0x68, 0x69, 0xff), packet: 40 }, 10, 0);
+    m.utf8Valid = false;
+    evs.push(f, m);
+    const s = load(evs);
+    const out = new MemorySink();
+    writeHar(s, out);
+    const har = JSON.parse(text(out.bytes()));
+    expect(har.log.entries[0]._webSocketMessages).toEqual([{ type: 'send', time: 1700000000.25, opcode: 1, data: 'hi\uFFFD', _wsscopeBase64: 'aGn/' }]);
+    s.close();
+  });
+
   it('spills payloads past the memory budget to disk and reads them back', () => {
     const evs = conversation(1, 2000, 1700000000, (i) => `${i}:`.padEnd(1000, String.fromCharCode(97 + (i % 26))));
     const s = load(evs, { payload: { budget: 64 * 1024, chunkSize: 16 * 1024 } });
