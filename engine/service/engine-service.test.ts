@@ -60,6 +60,7 @@ describe('EngineService argument validation', () => {
     ['queryMessages', [{ text: 5 }]],
     ['queryMessages', [{ text: '(', regex: true }]],
     ['queryMessages', [{ text: '(a+)+$', regex: true }]],
+    ['queryMessages', [{ text: '(\\w+\\s?)+$', regex: true }]],
     ['queryMessages', [{ dir: 'up' }]],
     ['queryMessages', [{ opcodes: [16] }]],
     ['queryMessages', [{ conn: -2 }]],

@@ -5,6 +5,7 @@
  * `bad-request` Result). Pure functions, no state.
  */
 import type { CallName, CaptureOptions, ExportFormat, MessageQuery } from '../../shared/api';
+import { nestsQuantifiers } from '../../shared/regex';
 
 export type Checked<T> = { ok: true; value: T } | { ok: false; message: string };
 
@@ -55,9 +56,6 @@ export function checkIface(v: unknown): Checked<string> {
  * ends in a quantifier (`(a+)+`, `(x*)*`, `(.+){2,}`) can backtrack exponentially and would
  * freeze the engine, so they are refused.
  */
-function catastrophic(pattern: string): boolean {
-  return /\((?:[^()\\]|\\.)*[+*}]\)+[+*{]/.test(pattern);
-}
 
 export function checkQuery(v: unknown): Checked<MessageQuery> {
   if (!isObj(v)) return bad('The query must be an object.');
@@ -76,7 +74,7 @@ export function checkQuery(v: unknown): Checked<MessageQuery> {
     } catch (e) {
       return bad(`The regular expression is invalid: ${(e as Error).message}.`);
     }
-    if (catastrophic(q.text)) return bad('The regular expression nests quantifiers (like (a+)+), which can take forever; simplify it.');
+    if (nestsQuantifiers(q.text)) return bad('The regular expression nests quantifiers (like (a+)+), which can take forever; simplify it.');
   }
   if (v.dir !== undefined) {
     if (v.dir !== '' && v.dir !== 'client' && v.dir !== 'server') return bad('"dir" must be "client", "server" or "".');

@@ -1,5 +1,6 @@
 import { describe, it, expect } from 'vitest';
-import { compileQuery, nestsQuantifiers } from './filter';
+import { compileQuery } from './filter';
+import { nestsQuantifiers } from '../../../shared/regex';
 
 describe('nestsQuantifiers', () => {
   it('flags a repeated group that holds a quantifier', () => {
