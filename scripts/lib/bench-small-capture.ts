@@ -1,6 +1,6 @@
 /**
- * Generator of a capture with very many small WebSocket messages (default 16-64 byte
- * payloads), for the UI bench's filter-latency figure at 1,000,000 messages. scripts/gen-capture.ts
+ * Generator of a capture with very many small WebSocket messages (default payloads of at
+ * most 64 bytes), for the UI bench's filter-latency figure at 1,000,000 messages. scripts/gen-capture.ts
  * makes realistic mixes of 16 B..64 KiB messages (about 3.5 KB on average, so a million
  * messages would be a 3.5 GB file); this makes the message count, not the byte count, large.
  *
@@ -10,7 +10,9 @@
  * 127.0.0.1:8081, each a 3-way handshake, an HTTP/1.1 Upgrade with a random Sec-WebSocket-Key
  * and a 101 with the matching Accept (RFC 6455 section 4.2.2), then single-frame messages in
  * both directions (client frames masked, section 5.3): 95% text, JSON like
- * `{"s":17,"sym":"S42","op":"tick","x":"..."}`, 5% binary of random bytes; several frames
+ * `{"s":17,"sym":"S42","op":"tick","x":"..."}` padded to a size drawn from minSize..maxSize
+ * (at least its unpadded length, 30-38 bytes), 5% binary of random bytes of a size drawn from
+ * minSize..maxSize; several frames
  * share one TCP segment (at most 1460 bytes, frames never split), the receiver ACKs every
  * second segment; a close handshake (1000, section 5.5.1) and FINs at the end.
  * `messages` counts every message the engine reports, the 2 close frames per connection
