@@ -17,7 +17,7 @@ import { useMessagesStore } from './messages';
 
 export const LOCAL_FILTER_LIMIT = 100_000;
 const REQUERY_MS = 1000;
-const DEBOUNCE_MS = 150;
+const DEBOUNCE_MS = 100;
 
 export const useFiltersStore = defineStore('filters', () => {
   const api = useApi();
@@ -117,16 +117,38 @@ export const useFiltersStore = defineStore('filters', () => {
     }
     const idx = r.value.indexes;
     if (buf.length < idx.length) buf = new Uint32Array(idx.length + 1024);
-    for (let i = 0; i < idx.length; i++) {
-      const p = messages.positionOfIndex(idx[i]);
-      if (p >= 0 && p < covered) push(p);
+    const t = messages.table;
+    if (t.length > 0 && t.index[0] === 0 && t.index[t.length - 1] === t.length - 1) {
+      // rows are the session's messages 0..n-1 in order (the usual case): a message's index
+      // is its position, so the answer is copied in one go (sorted: cut at `covered`)
+      let n = idx.length;
+      while (n > 0 && idx[n - 1] >= covered) n--;
+      buf.set(idx.subarray(0, n), 0);
+      len = n;
+    } else {
+      for (let i = 0; i < idx.length; i++) {
+        const p = messages.positionOfIndex(idx[i]);
+        if (p >= 0 && p < covered) push(p);
+      }
     }
     scan(covered);
     publish();
   }
 
+  /**
+   * Leading-edge debounce: a change is answered at once when nothing is pending; changes that
+   * come while a query is still running or waiting are coalesced into one trailing query
+   * `delay` ms after the last of them (typing into a million-row filter sends one query for
+   * the first key and one for the burst, not one per key).
+   */
   function scheduleApply(delay = DEBOUNCE_MS): void {
+    const pending = debounceTimer !== null;
     if (debounceTimer) clearTimeout(debounceTimer);
+    debounceTimer = null;
+    if (delay <= 0 || (!pending && !busy.value)) {
+      void apply();
+      return;
+    }
     debounceTimer = setTimeout(() => {
       debounceTimer = null;
       void apply();
