@@ -150,4 +150,39 @@ describe('pipeline', () => {
     // files: it waits for a retransmission until the end of the capture
     expect(await order(Infinity)).toEqual(['three seconds later', 'after the hole']);
   });
+
+  it('lets go of a connection decoder when both directions end, and forgets the flow 60 s later', async () => {
+    const c = new Conv({ clientPort: 43001 }).upgrade();
+    c.send('c', cf(1, 'hello'));
+    const dataRec = c.recs[c.recs.length - 1];
+    c.close();
+    const endPacket = c.recs.length;
+    // a copy of the data segment 30 s later (a late retransmission) still belongs to it...
+    const late1 = { ...dataRec, tsUs: c.t + 30_000_000 };
+    // ...one 100 s later no longer does: it is a new (mid-stream) connection
+    const late2 = { ...dataRec, tsUs: c.t + 100_000_000 };
+    const file = join(mkdtempSync(join(tmpdir(), 'wsscope-pipe-')), 'ended.pcap');
+    writeFileSync(file, pcap([...c.recs, late1, late2], { linkType: c.linkType }));
+    const finishedAt: Array<[number, number]> = [];
+    const events: EngineEvent[] = [];
+    await analyzeFile(file, (e) => events.push(e), {
+      wsPorts: [8080],
+      createSession: (conn, emit, counters, opts) => {
+        const real = new TcpSession(conn, emit, counters, opts);
+        return {
+          data: (d, b, k, m) => real.data(d, b, k, m),
+          end: (d, r, m) => real.end(d, r, m),
+          finish: (m) => {
+            finishedAt.push([conn, m.packet]);
+            real.finish(m);
+          },
+        };
+      },
+    });
+    // the first connection's decoder was finished when its last FIN arrived, not at the end
+    expect(finishedAt[0]).toEqual([1, endPacket - 1]);
+    expect(events.filter((e) => e.type === 'connection').map((e) => (e.type === 'connection' ? e.id : 0))).toEqual([1, 2]);
+    const second = events.find((e) => e.type === 'connection' && e.id === 2);
+    expect(second && second.type === 'connection' && second.packet).toBe(endPacket + 2);
+  });
 });

@@ -51,6 +51,9 @@ export interface PipelineOptions {
 /** What the pipeline needs of a connection's decoder (TcpSession implements it). */
 export type SessionLike = Pick<TcpSession, 'data' | 'end' | 'finish'>;
 
+/** seconds of capture time an ended connection still matches late packets */
+const ENDED_GRACE_S = 60;
+
 /** gapTimeoutSeconds for live capture */
 export const LIVE_GAP_TIMEOUT_S = 1;
 
@@ -164,7 +167,18 @@ class TcpConn {
         }
         if (this.endedA && this.endedB && !this.closedAnnounced) {
           this.closedAnnounced = true;
+          // Both directions are over: flush the decoder and let go of it (its buffers), so
+          // memory follows the connections open at once, not every connection ever seen.
+          if (!this.failed) {
+            try {
+              this.session.finish(meta);
+            } catch (e) {
+              this.fail(e, meta);
+            }
+          }
+          this.session = undefined;
           this.pipe.emitEvent({ type: 'connection-end', conn: this.id, ts: meta.ts, packet: meta.packet, reason: this.endReason });
+          this.pipe.connectionEnded(this, meta.ts);
         }
       },
       conflict: (offset, length, meta) => {
@@ -260,6 +274,34 @@ export class Pipeline {
     };
   }
 
+  /**
+   * Ended connections stay in the flow table for a grace period of capture time (Linux keeps
+   * TIME_WAIT for 60 s), so late retransmissions and ACKs still match them instead of opening
+   * a phantom connection; then they are dropped, so a long capture does not accumulate them.
+   */
+  private readonly endedQueue: Array<{ conn: TcpConn; ts: number }> = [];
+  private endedHead = 0;
+
+  connectionEnded(conn: TcpConn, ts: number): void {
+    this.endedQueue.push({ conn, ts });
+  }
+
+  private evictEnded(now: number): void {
+    const q = this.endedQueue;
+    while (this.endedHead < q.length && now - q[this.endedHead].ts > ENDED_GRACE_S) {
+      const { conn } = q[this.endedHead++];
+      const { a, b } = conn;
+      if (this.tcp.get(a.addr, b.addr, a.port, b.port) === conn) {
+        this.tcp.delete(a.addr, b.addr, a.port, b.port);
+        this.tcp.delete(b.addr, a.addr, b.port, a.port);
+      }
+    }
+    if (this.endedHead > 1024 && this.endedHead * 2 > q.length) {
+      q.splice(0, this.endedHead);
+      this.endedHead = 0;
+    }
+  }
+
   /** used by TcpConn */
   emitEvent(ev: EngineEvent): void {
     this.emit(ev);
@@ -279,6 +321,7 @@ export class Pipeline {
     this.lastPacket = rec.no;
     if (rec.origLen > rec.data.length) this.snapCut++;
     if (this.holding.size > 0 && rec.ts - this.lastGapCheck >= 0.1) this.expireHoles(rec);
+    if (this.endedHead < this.endedQueue.length) this.evictEnded(rec.ts);
     // A bug must never end the whole analysis: a packet the decoders choke on is reported
     // and skipped (connection-level failures are contained in tcpPacket).
     try {

@@ -672,3 +672,34 @@ describe('TcpReassembler on zeek__wstunnel-https.pcap', () => {
     }
   });
 });
+
+describe('retransmission history', () => {
+  it('grows its ring as data is delivered and still catches a conflicting retransmit 40 KiB back', () => {
+    const stream = Uint8Array.from({ length: 60_000 }, (_, i) => (i * 7 + 3) & 0xff);
+    const conflicts: Array<[number, number]> = [];
+    const r = new TcpReassembler({ data: () => {}, end: () => {}, conflict: (o, n) => void conflicts.push([o, n]) }, { conflictWindow: 65536 });
+    r.segment(999, TCP_SYN, new Uint8Array(0), 0, { ts: 0, packet: 1 });
+    for (let o = 0; o < stream.length; o += 1460) r.segment(1000 + o, TCP_ACK, stream.subarray(o, Math.min(stream.length, o + 1460)), 0, { ts: 1, packet: 2 });
+    // an identical retransmission far back: nothing to report
+    r.segment(1000 + 20_000, TCP_ACK, stream.subarray(20_000, 21_460), 0, { ts: 2, packet: 3 });
+    expect(conflicts).toEqual([]);
+    // the same range with 3 bytes changed
+    const bad = stream.slice(20_000, 21_460);
+    bad[100] ^= 1;
+    bad[101] ^= 1;
+    bad[102] ^= 1;
+    r.segment(1000 + 20_000, TCP_ACK, bad, 0, { ts: 3, packet: 4 });
+    expect(conflicts).toEqual([[20_100, 3]]);
+  });
+
+  it('catches a conflicting retransmit of the last small message while its ring is still small', () => {
+    const conflicts: number[] = [];
+    const r = new TcpReassembler({ data: () => {}, end: () => {}, conflict: (o) => void conflicts.push(o) }, { conflictWindow: 65536 });
+    r.segment(0, TCP_SYN, new Uint8Array(0), 0, { ts: 0, packet: 1 });
+    for (let i = 0, s = 1; i < 100; i++, s += 40) r.segment(s, TCP_ACK, new Uint8Array(40).fill(i), 0, { ts: i, packet: i + 2 });
+    r.segment(1 + 99 * 40, TCP_ACK, new Uint8Array(40).fill(99), 0, { ts: 200, packet: 300 });
+    expect(conflicts).toEqual([]);
+    r.segment(1 + 99 * 40, TCP_ACK, new Uint8Array(40).fill(7), 0, { ts: 201, packet: 301 });
+    expect(conflicts).toEqual([99 * 40]);
+  });
+});

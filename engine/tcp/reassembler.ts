@@ -120,8 +120,12 @@ export class TcpReassembler {
   private buf: Piece[] = [];
   private buffered = 0;
 
-  /** ring of the last delivered bytes (conflictWindow), null when off */
-  private readonly hist: Uint8Array | null;
+  /**
+   * Ring of the last delivered bytes, allocated on first use and grown by doubling up to
+   * `conflictWindow` (a connection of small messages keeps a small ring); null until then.
+   */
+  private hist: Uint8Array | null = null;
+  private readonly histMax: number;
   private histEnd = 0;
   private histValid = 0;
 
@@ -129,8 +133,7 @@ export class TcpReassembler {
     this.sink = sink;
     this.maxBytes = opts?.maxBufferedBytes ?? 4 * 1024 * 1024;
     this.maxPieces = opts?.maxSegments ?? 8192;
-    const w = opts?.conflictWindow ?? 0;
-    this.hist = w > 0 ? new Uint8Array(w) : null;
+    this.histMax = opts?.conflictWindow ?? 0;
   }
 
   /** bytes of out-of-order data currently held */
@@ -518,12 +521,17 @@ export class TcpReassembler {
     }
     this.pendingSkip = 0;
     this.stats.delivered += bytes.length;
-    if (this.hist !== null) this.record(bytes);
+    if (this.histMax > 0 && !this.isEnded) this.record(bytes);
     this.sink.data(bytes, skip, meta);
   }
 
   private record(bytes: Uint8Array): void {
-    const h = this.hist as Uint8Array;
+    let h = this.hist;
+    if (h === null || h.length < this.histMax) {
+      const kept = h === null ? 0 : this.histEnd - Math.max(this.histValid, this.histEnd - h.length);
+      const want = Math.min(this.histMax, (this.nextOffset === this.histEnd ? kept : 0) + bytes.length);
+      if (h === null || want > h.length) h = this.growHistory(want);
+    }
     const size = h.length;
     const off = this.nextOffset;
     if (off !== this.histEnd) this.histValid = off;
@@ -540,10 +548,27 @@ export class TcpReassembler {
     this.histEnd = off + bytes.length;
   }
 
+  /** A larger ring holding the same last delivered bytes (at their offset mod the new size). */
+  private growHistory(want: number): Uint8Array {
+    const old = this.hist;
+    let size = old === null ? 1024 : old.length;
+    while (size < want) size *= 2;
+    size = Math.min(size, this.histMax);
+    const h = new Uint8Array(size);
+    if (old !== null) {
+      const os = old.length;
+      for (let o = Math.max(this.histValid, this.histEnd - os); o < this.histEnd; o++) h[o % size] = old[o % os];
+    }
+    this.hist = h;
+    return h;
+  }
+
   private finish(reason: 'fin' | 'rst' | 'eof', meta: ChunkMeta): void {
     this.isEnded = true;
     this.buf = [];
     this.buffered = 0;
+    // nothing is delivered after the end: the retransmission history can go
+    this.hist = null;
     this.sink.end(reason, meta);
   }
 }
