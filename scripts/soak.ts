@@ -84,29 +84,9 @@ async function ensureCapture(bytes: number, connections: number, seed: number): 
   console.log(df(dir));
   if (free < bytes * 1.2) throw new Error(`not enough free disk for a ${mb(bytes, 0)} MB capture in ${dir} (${mb(free, 0)} MB free)`);
   const t0 = performance.now();
-  const truth = await withU32Wrap(() => generateCapture({ out: file, bytes, connections, seed, format: 'pcap' }));
+  const truth = await generateCapture({ out: file, bytes, connections, seed, format: 'pcap' });
   console.log(`generated ${relative(ROOT, file)}: ${mb(truth.bytes)} MB, ${truth.messages} messages, ${truth.connections} connections in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   return { file, truth };
-}
-
-/**
- * Workaround: scripts/lib/ws-content.ts binaryMessage writes `seq * 4096 + i` with
- * Buffer#writeUInt32LE, which throws once the message sequence passes 2^20 (about 4.9 GB of
- * capture). Until it writes `(seq * 4096 + i) >>> 0` itself, the value is wrapped modulo 2^32
- * here, during generation only (a no-op for every in-range value, so files under the limit
- * are byte for byte what gen-capture writes).
- */
-async function withU32Wrap<T>(f: () => Promise<T>): Promise<T> {
-  const proto = Buffer.prototype as { writeUInt32LE: (value: number, offset?: number) => number };
-  const orig = proto.writeUInt32LE;
-  proto.writeUInt32LE = function (this: Buffer, value: number, offset?: number): number {
-    return orig.call(this, value >>> 0, offset);
-  };
-  try {
-    return await f();
-  } finally {
-    proto.writeUInt32LE = orig;
-  }
 }
 
 interface FileSample {

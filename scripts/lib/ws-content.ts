@@ -82,7 +82,7 @@ export function binaryMessage(rng: Prng, out: Buffer, len: number, kind: BinaryK
   let i = 0;
   const channel = rng.int(0, 15);
   while (p + 16 <= len) {
-    out.writeUInt32LE(seq * 4096 + i, p);
+    out.writeUInt32LE((seq * 4096 + i) >>> 0, p); // wraps past 2^20 messages (captures over ~4.9 GB)
     out.writeUInt32LE(channel, p + 4);
     out.writeDoubleLE(Math.round(Math.sin((seq + i) / 50) * 1000) / 1000, p + 8);
     p += 16;
