@@ -556,8 +556,15 @@ export class TcpReassembler {
     size = Math.min(size, this.histMax);
     const h = new Uint8Array(size);
     if (old !== null) {
+      // copy the valid range in runs that are contiguous in both rings (a few set() calls)
       const os = old.length;
-      for (let o = Math.max(this.histValid, this.histEnd - os); o < this.histEnd; o++) h[o % size] = old[o % os];
+      for (let o = Math.max(this.histValid, this.histEnd - os); o < this.histEnd; ) {
+        const po = o % os;
+        const pn = o % size;
+        const n = Math.min(this.histEnd - o, os - po, size - pn);
+        h.set(old.subarray(po, po + n), pn);
+        o += n;
+      }
     }
     this.hist = h;
     return h;

@@ -282,7 +282,7 @@ export class MessageAssembler implements FrameSink {
     };
     s.emit(ev);
     // a scratch buffer grown by one big message is not kept for the rest of the connection
-    if (m.buf === this.scratch && m.buf.buf.length > 64 << 10) this.scratch = null;
+    if (m.buf === this.scratch && m.buf.buf.length > 256 << 10) this.scratch = null;
     const lastFrame = m.frames.length ? m.frames[m.frames.length - 1] : undefined;
     for (const [id, text] of after) s.finding(id, this.dir, meta, text, lastFrame);
   }
