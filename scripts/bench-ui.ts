@@ -46,7 +46,8 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from '../test/peers/chromium';
 import { startServe, type ServeHandle } from '../engine/serve/server';
 import { buildRenderer, rendererConfig } from '../engine/serve/renderer-build';
 import { nodeFork, spawnEngine, type EngineClient } from '../engine/service/client';
@@ -61,7 +62,6 @@ const DATA = join(ROOT, 'bench-data');
 const DEFAULT_FILE = join(DATA, 'ws-plain-seed1-200000000B-c128.pcap');
 const TARGET_FILTER_MS = 200;
 const TARGET_TASK_MS = 100;
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 interface LoadResult {
   file: string;
@@ -140,7 +140,7 @@ class Bench {
     const t0 = performance.now();
     this.staticDir = staticDir ?? (this.profileDir ? await buildUnminified(join(this.tmp, 'renderer')) : await buildRenderer(join(this.tmp, 'renderer')));
     if (!staticDir) console.log(`built the renderer in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-    this.browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+    this.browser = await launchChromium();
   }
 
   /** `wsscope serve [FILE]` with its own engine; resolves once the server's first read of FILE is done. */

@@ -10,7 +10,8 @@ import { describe, it, expect, beforeAll, afterAll, vi } from 'vitest';
 import { mkdtempSync, rmSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from './peers/chromium';
 import { startServe, type ServeHandle } from '../engine/serve/server';
 import { buildRenderer } from '../engine/serve/renderer-build';
 import { Conv, MASK, acceptFor, ascii, closePayload, concat, pcap, wsFrame, KEY, type Rec, type Side } from '../scripts/lib/fuzz-build';
@@ -163,18 +164,7 @@ beforeAll(async () => {
   writeFileSync(file, buildCapture());
   const staticDir = await buildRenderer(join(tmp, 'renderer'));
   serve = await startServe({ file, staticDir, configDir: join(tmp, 'config'), log: () => {} });
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1440, height: 900 }, acceptDownloads: true });
   page.on('dialog', (d) => {
     dialogs.push(`${d.type()}: ${d.message()}`);

@@ -6,7 +6,8 @@ import { describe, it, expect, beforeAll, afterAll, afterEach } from 'vitest';
 import { mkdtempSync, rmSync, mkdirSync, existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from './peers/chromium';
 import { startServe, type ServeHandle } from '../engine/serve/server';
 import { buildRenderer } from '../engine/serve/renderer-build';
 
@@ -30,18 +31,7 @@ beforeAll(async () => {
   if (!process.env.WSSCOPE_SCREENSHOTS) SHOTS = join(tmp, 'screenshots');
   const staticDir = await buildRenderer(join(tmp, 'renderer'));
   serve = await startServe({ file: BROKER, staticDir, configDir: join(tmp, 'config'), log: () => {} });
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
   mkdirSync(SHOTS, { recursive: true });
 });
 

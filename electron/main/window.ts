@@ -13,6 +13,7 @@
 import { readFileSync, realpathSync, statSync } from 'node:fs';
 import { extname, normalize, resolve, sep } from 'node:path';
 import type { BrowserWindowConstructorOptions, Event as ElectronEvent, HandlerDetails, Session, WindowOpenHandlerResponse } from 'electron';
+import { CONTENT_TYPES } from '../../shared/content-types';
 
 export const APP_SCHEME = 'app';
 export const APP_HOST = 'wsscope';
@@ -38,18 +39,7 @@ export const APP_SCHEME_PRIVILEGES = [
   { scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true, corsEnabled: false, stream: true } },
 ];
 
-const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.ico': 'image/x-icon',
-  '.woff2': 'font/woff2',
-  '.map': 'application/json',
-};
+
 
 function notFound(): Response {
   return new Response('Not found', { status: 404, headers: { 'Content-Type': 'text/plain', 'X-Content-Type-Options': 'nosniff' } });
@@ -85,7 +75,7 @@ export function appProtocolHandler(root: string): (req: { url: string; method?: 
       return new Response(readFileSync(file), {
         status: 200,
         headers: {
-          'Content-Type': TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream',
+          'Content-Type': CONTENT_TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream',
           'Content-Security-Policy': APP_CSP,
           'X-Content-Type-Options': 'nosniff',
           'Cross-Origin-Opener-Policy': 'same-origin',

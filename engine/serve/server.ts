@@ -23,6 +23,7 @@ import { extname, join, normalize, resolve, sep } from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { CALLS, type CallName } from '../../shared/api';
 import { decodeWire, encodeWire, type WireMessage } from '../../shared/wire';
+import { CONTENT_TYPES } from '../../shared/content-types';
 import { nodeFork, spawnEngine, type EngineClient } from '../service/client';
 
 export interface ServeOptions {
@@ -51,20 +52,7 @@ export interface ServeHandle {
 /** Largest message a page may send (an uploaded capture, base64 in JSON). */
 export const MAX_WIRE_MESSAGE = 768 * 1024 * 1024;
 
-const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.ico': 'image/x-icon',
-  '.woff2': 'font/woff2',
-  '.woff': 'font/woff',
-  '.txt': 'text/plain; charset=utf-8',
-  '.map': 'application/json',
-};
+
 
 /**
  * The page's Content-Security-Policy. Styles allow 'unsafe-inline' because the renderer sets
@@ -154,7 +142,7 @@ export async function startServe(opts: ServeOptions = {}): Promise<ServeHandle> 
     } catch {
       return send(res, 404, 'Not found\n');
     }
-    const type = TYPES[extname(real).toLowerCase()] ?? 'application/octet-stream';
+    const type = CONTENT_TYPES[extname(real).toLowerCase()] ?? 'application/octet-stream';
     res.writeHead(200, {
       'Content-Type': type,
       'Content-Length': size,

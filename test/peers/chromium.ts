@@ -16,7 +16,14 @@ import { chromium, type Browser } from 'playwright-core';
 import { PeerLog, encodeMessages, type Peer } from './peer';
 
 export const CHROMIUM = '/usr/bin/chromium';
-const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+/** Debian's Chromium headless, as root, on a machine with no network beyond loopback. */
+export const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const FLAGS = CHROMIUM_FLAGS;
+
+/** Launch Debian's Chromium through playwright-core (the one place the flags live). */
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_FLAGS });
+}
 
 const PAGE = (port: number, messagesJson: string, path: string): string => `<!doctype html>
 <meta charset="utf-8"><title>wsscope peer</title>
