@@ -5,7 +5,7 @@
 const HELP = `wsscope: see every WebSocket conversation on the wire
 
 Usage:
-  wsscope read FILE [--json] [--frames] [--ws-port N] [--max-inflate BYTES] [--summary]
+  wsscope read FILE [--json] [--frames] [--ws-port N] [--max-inflate BYTES] [--max-reassembly BYTES] [--summary]
         decode a .pcap/.pcapng capture file
   wsscope capture -i IF [-f BPF] [-w FILE] [--json] [--duration S] [--count N] [--backend cap|dumpcap]
         capture live from an interface (written through to a pcapng file)
