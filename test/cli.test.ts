@@ -87,6 +87,7 @@ describe('wsscope read, text output and errors', () => {
     const r = wsscope('read', SAMPLE);
     expect(r.code).toBe(0);
     expect(r.out).toContain('"Hello, wsscope!"');
+    expect(r.out).toMatch(/ping +14B "are you there\?"/);
     expect(r.out).toContain('4001 Private use');
     expect(r.out).toMatch(/packets, 2 connections/);
     expect(r.out).not.toContain('\x1b[');

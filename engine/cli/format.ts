@@ -61,6 +61,10 @@ export class TextFormatter {
       const cut = text.length > max || m.data.byteLength > max * 4;
       return `"${escapeForTerminal(text.slice(0, max))}${cut ? '...' : ''}"`;
     }
+    // ping/pong payloads are often short ASCII ("heartbeat", a timestamp): show them as text
+    if ((m.opcode === 9 || m.opcode === 10) && m.data.length > 0 && m.data.every((b) => b >= 0x20 && b < 0x7f)) {
+      return `"${escapeForTerminal(Buffer.from(m.data.buffer, m.data.byteOffset, Math.min(m.data.length, max)).toString('latin1'))}${m.data.length > max ? '...' : ''}"`;
+    }
     return m.data.length ? `hex ${hex(m.data, Math.max(8, max >> 2))}` : '(empty)';
   }
 
