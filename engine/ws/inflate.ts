@@ -1,27 +1,38 @@
 /**
  * permessage-deflate decompression for one direction (RFC 7692 section 7.2.2).
  *
- * Each message is inflated with one synchronous `inflateRawSync` call after appending
- * 00 00 ff ff. Context takeover is modelled by handing the last 32 KiB of the direction's
- * output to the next call as the preset dictionary: a sender with a smaller window
- * (max_window_bits 8..15) never refers further back, and we always inflate with windowBits 15,
- * which accepts any smaller window (this also sidesteps zlib's refusal of windowBits 8).
+ * Streaming path (normally taken): one persistent raw inflate per direction, driven
+ * synchronously through the zlib binding's handle (`_handle.writeSync`, the protocol Node's own
+ * `processChunkSync` in lib/zlib.js uses; Node has no public synchronous streaming inflate).
+ * Each message is fed followed by 00 00 ff ff with Z_SYNC_FLUSH; with context takeover the
+ * stream simply keeps its window between messages, without takeover it is reset first. We
+ * always inflate with windowBits 15, which accepts any smaller sender window (max_window_bits
+ * 8..15) and sidesteps zlib's refusal of windowBits 8. The output limit is enforced inside the
+ * loop, so a bomb stops after `limit + 1` bytes; the prefix kept is the fallback's, so both
+ * paths give identical results. Any zlib error closes the stream. These internals are feature-detected (and checked on a known input)
+ * once; without them the fallback below is used.
  *
- * `maxOutputLength` stops a bomb at the limit inside zlib. Node then throws away what it had
+ * Fallback path: one `inflateRawSync` per message, context takeover modelled by handing the
+ * last 32 KiB of the direction's output to the next call as the preset dictionary.
+ * `maxOutputLength` stops a bomb at the limit inside zlib; Node then throws away what it had
  * inflated, so to keep an honest prefix we inflate again only a prefix of the input short
  * enough that it cannot exceed the limit (deflate expands at most 1032:1).
  *
- * Once a message could not be inflated completely (corrupt, cut, limit), the sender's window
- * is unknown: with context takeover every later message of the direction is reported as
- * `context-lost` rather than decoded against a wrong dictionary.
+ * Both paths: once a message could not be inflated completely (corrupt, cut, limit), the
+ * sender's window is unknown: with context takeover every later message of the direction is
+ * reported as `context-lost` rather than decoded against a wrong dictionary.
  *
- * Memory: `inflate` returns a new buffer; the dictionary is an own copy.
+ * Memory: `inflate` returns a new buffer that the caller owns; `input` is only read, during the
+ * call. The streaming path keeps one zlib stream (~40 KiB native), an output scratch (at most
+ * 1 MiB kept) and, with takeover, a 64 KiB copy of the recent output (see `track`).
  */
-import { constants, inflateRawSync } from 'node:zlib';
+import { constants, createInflateRaw, deflateRawSync, inflateRawSync } from 'node:zlib';
 
 const TAIL = new Uint8Array([0x00, 0x00, 0xff, 0xff]);
 const WINDOW = 32 * 1024;
 const MAX_RATIO = 1100; // deflate's worst expansion is 1032:1, plus block headers
+const SCRATCH = 64 * 1024; // first output buffer of the streaming path
+const SCRATCH_KEEP = 1 << 20; // a scratch grown past this by one big message is not kept
 
 export type InflateError = 'limit' | 'corrupt' | 'context-lost';
 
@@ -34,16 +45,99 @@ export interface InflateResult {
   detail?: string;
 }
 
+/** The parts of Node's zlib binding handle we drive (lib/zlib.js `processChunkSync`). */
+interface ZHandle {
+  writeSync(flush: number, input: Uint8Array, inOff: number, inLen: number, out: Uint8Array, outOff: number, outLen: number): void;
+  reset(): void;
+  onerror: ((message: string, errno: number) => void) | null;
+}
+/** A zlib stream seen through its internals: `_writeState` is [availOutAfter, availInAfter]. */
+interface ZStream {
+  _handle?: ZHandle | null;
+  _writeState?: Uint32Array;
+  close(): void;
+}
+
+interface Engine {
+  stream: ZStream;
+  handle: ZHandle;
+  state: Uint32Array;
+  /** created with a preset dictionary (`reset()` re-applies it, so it cannot give an empty window) */
+  dict: boolean;
+  /** not used since it was created (its window is empty, no reset needed) */
+  fresh: boolean;
+  /** zlib's message from `onerror` during the current write */
+  err: string | null;
+}
+
+function openEngine(dictionary: Uint8Array | null): Engine | null {
+  let stream: ZStream;
+  try {
+    stream = createInflateRaw(dictionary ? { windowBits: 15, dictionary } : { windowBits: 15 }) as unknown as ZStream;
+  } catch {
+    return null;
+  }
+  const handle = stream._handle;
+  const state = stream._writeState;
+  if (!handle || typeof handle.writeSync !== 'function' || typeof handle.reset !== 'function' || !(state instanceof Uint32Array) || state.length < 2) {
+    stream.close();
+    return null;
+  }
+  const e: Engine = { stream, handle, state, dict: dictionary !== null, fresh: true, err: null };
+  // zlib errors are reported synchronously from writeSync through onerror (node_zlib.cc
+  // EmitError); Node's own handler would destroy the stream, ours only records the message
+  handle.onerror = (message: string) => {
+    e.err = message;
+  };
+  return e;
+}
+
+let streamingWorks: boolean | null = null;
+
+/** The binding internals exist and behave as expected on a known input (checked once). */
+export function streamingAvailable(): boolean {
+  if (streamingWorks !== null) return streamingWorks;
+  streamingWorks = false;
+  const e = openEngine(null);
+  if (e === null) return false;
+  try {
+    const text = 'abcabcabc abcabcabc';
+    const input = deflateRawSync(new TextEncoder().encode(text), { finishFlush: constants.Z_SYNC_FLUSH });
+    const out = new Uint8Array(32);
+    e.handle.writeSync(constants.Z_SYNC_FLUSH, input, 0, input.length, out, 0, out.length);
+    const n = out.length - e.state[0];
+    streamingWorks = e.err === null && e.state[1] === 0 && String.fromCharCode(...out.subarray(0, n)) === text;
+  } catch {
+    streamingWorks = false;
+  }
+  e.stream.close();
+  return streamingWorks;
+}
+
+export interface InflaterOptions {
+  /** false forces the one-call-per-message fallback (tests compare the two paths) */
+  streaming?: boolean;
+}
+
 export class Inflater {
   /** true: the sender keeps its window between messages (no *_no_context_takeover); null: unknown (no handshake seen) */
   private readonly takeover: boolean | null;
   private dict: Uint8Array | null = null;
   private broken = false;
   private readonly maxOut: number;
+  private readonly streaming: boolean;
+  private engine: Engine | null = null;
+  private scratch: Uint8Array | null = null;
+  /** recent output (last `winLen` bytes at [0, winLen)), kept only to restart after a final block */
+  private win: Uint8Array | null = null;
+  private winLen = 0;
+  /** the sender ended its deflate stream (BFINAL, RFC 7692 section 7.2.3.3): the next message starts a new one */
+  private ended = false;
 
-  constructor(contextTakeover: boolean | null, maxOut: number) {
+  constructor(contextTakeover: boolean | null, maxOut: number, opts: InflaterOptions = {}) {
     this.takeover = contextTakeover;
     this.maxOut = maxOut;
+    this.streaming = opts.streaming !== false && streamingAvailable();
   }
 
   /** `input`: the message's reassembled, unmasked payload; `complete`: false when it was cut or has a hole. */
@@ -51,6 +145,132 @@ export class Inflater {
     if (this.broken && this.takeover === true) {
       return { data: new Uint8Array(0), partial: true, error: 'context-lost' };
     }
+    return this.streaming ? this.inflateStreaming(input, complete, limit) : this.inflateOnce(input, complete, limit);
+  }
+
+  private inflateStreaming(input: Uint8Array, complete: boolean, limit: number): InflateResult {
+    // without takeover, or after a loss with unknown negotiation, the message must inflate
+    // against an empty window (RFC 7692 section 7.2.2); otherwise the stream's window is the
+    // sender's
+    const needFresh = this.takeover === false || this.broken;
+    let e = this.engine;
+    if (e !== null) {
+      if (needFresh ? e.dict : this.ended) {
+        e.stream.close();
+        e = this.engine = null;
+      } else if (needFresh && !e.fresh) {
+        e.handle.reset(); // inflateReset: empty window, also leaves the ended state
+      }
+    }
+    if (e === null) {
+      // after a final block the sender's window carries over to its next stream: preset it
+      const dictionary = !needFresh && this.ended && this.winLen > 0 ? this.win!.subarray(Math.max(0, this.winLen - WINDOW), this.winLen) : null;
+      e = this.engine = openEngine(dictionary);
+      if (e === null) throw new Error('zlib stream could not be created');
+    }
+    this.ended = false;
+    if (needFresh) this.winLen = 0;
+    e.fresh = false;
+    // same bound as the fallback's maxOutputLength: up to max(limit, 1) bytes inflate cleanly
+    const cap = Math.max(limit, 1);
+    let out = this.scratch ?? new Uint8Array(SCRATCH);
+    let total = 0;
+    let error: InflateError | undefined;
+    let detail: string | undefined;
+    // the honest prefix kept at the limit is the fallback's (see `prefix`): what the first
+    // limit / MAX_RATIO input bytes inflate to, so both paths report the same bytes; the
+    // payload is fed in two pieces split there and the output length at the split remembered
+    const n = Math.floor(limit / MAX_RATIO);
+    const split = n > 0 && n < input.length ? n : input.length;
+    let mark = -1;
+    // segment 0 and 1 feed the payload, segment 2 the 00 00 ff ff tail a complete message lost
+    // on the wire (RFC 7692 section 7.2.2); zlib ignores the flush mode of inflate except
+    // Z_FINISH/Z_BLOCK. An empty payload is fed nothing: the tail alone would leave zlib inside
+    // a stored block header, and the next message would be read as its continuation.
+    for (let seg = 0; seg < 3 && error === undefined; seg++) {
+      const src = seg === 2 ? TAIL : input;
+      let inOff = seg === 1 ? split : 0;
+      let inLen = seg === 0 ? split : seg === 1 ? input.length - split : complete && input.length > 0 ? TAIL.length : 0;
+      if (inLen === 0) continue;
+      for (;;) {
+        if (total === out.length) {
+          // the output buffer is full and the limit not yet passed: grow (doubling, at most to cap + 1)
+          const bigger = new Uint8Array(Math.min(out.length * 2, cap + 1));
+          bigger.set(out);
+          out = bigger;
+        }
+        const room = Math.min(out.length, cap + 1) - total;
+        e.err = null;
+        e.handle.writeSync(constants.Z_SYNC_FLUSH, src, inOff, inLen, out, total, room);
+        if (e.err !== null) {
+          error = 'corrupt';
+          detail = e.err;
+          break;
+        }
+        const availOut = e.state[0];
+        const availIn = e.state[1];
+        total += room - availOut;
+        inOff += inLen - availIn;
+        inLen = availIn;
+        if (total > cap) {
+          error = 'limit';
+          break;
+        }
+        if (availOut !== 0) {
+          // zlib stopped with room left: all input is consumed, or the deflate stream ended
+          // (a BFINAL block; what follows it in the message is ignored, like inflateRawSync does)
+          if (inLen !== 0) {
+            this.ended = true;
+            seg = 3;
+          }
+          break;
+        }
+      }
+      if (seg === 0) mark = total;
+    }
+    if (out.length <= SCRATCH_KEEP) this.scratch = out;
+    if (error !== undefined) {
+      this.broken = true;
+      this.engine = null;
+      e.stream.close();
+      if (error === 'corrupt') return { data: new Uint8Array(0), partial: true, error, detail };
+      return { data: split < input.length && mark >= 0 ? out.slice(0, mark) : new Uint8Array(0), partial: true, error };
+    }
+    const data = out.slice(0, total);
+    if (!complete) {
+      this.broken = true;
+    } else {
+      // unknown negotiation: a message that inflated against an empty window re-establishes it
+      this.broken = false;
+      if (this.takeover !== false) this.track(data);
+    }
+    return { data, partial: !complete };
+  }
+
+  /**
+   * Keeps the last 32 KiB of output in a 64 KiB buffer (one copy of at most 32 KiB per message,
+   * amortised), so a sender that ends its deflate stream (BFINAL) can be followed: the next
+   * stream gets it as its preset dictionary, the same window the sender keeps.
+   */
+  private track(data: Uint8Array): void {
+    const n = data.length;
+    if (n === 0) return;
+    const w = (this.win ??= new Uint8Array(2 * WINDOW));
+    if (n >= WINDOW) {
+      w.set(data.subarray(n - WINDOW));
+      this.winLen = WINDOW;
+      return;
+    }
+    if (this.winLen + n > w.length) {
+      const keep = WINDOW - n;
+      w.copyWithin(0, this.winLen - keep, this.winLen);
+      this.winLen = keep;
+    }
+    w.set(data, this.winLen);
+    this.winLen += n;
+  }
+
+  private inflateOnce(input: Uint8Array, complete: boolean, limit: number): InflateResult {
     const src = new Uint8Array(input.length + 4);
     src.set(input);
     src.set(TAIL, input.length);
