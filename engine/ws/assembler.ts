@@ -395,6 +395,10 @@ export class MessageAssembler implements FrameSink {
 
   streamEnd(reason: 'fin' | 'rst' | 'eof', meta: ChunkMeta): void {
     if (this.msg !== null) this.finishMessage(meta, reason);
+    // nothing more comes in this direction: release zlib's stream and the scratch buffer
+    this.inflater?.close();
+    this.inflater = null;
+    this.scratch = null;
   }
 }
 

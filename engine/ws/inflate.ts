@@ -140,6 +140,16 @@ export class Inflater {
     this.streaming = opts.streaming !== false && streamingAvailable();
   }
 
+  /** The direction is over: free the native zlib stream and the buffers now, not at GC. */
+  close(): void {
+    if (this.engine !== null) this.engine.stream.close();
+    this.engine = null;
+    this.scratch = null;
+    this.win = null;
+    this.winLen = 0;
+    this.dict = null;
+  }
+
   /** `input`: the message's reassembled, unmasked payload; `complete`: false when it was cut or has a hole. */
   inflate(input: Uint8Array, complete: boolean, limit: number = this.maxOut): InflateResult {
     if (this.broken && this.takeover === true) {
