@@ -588,32 +588,18 @@ export class CaptureParser {
   }
 
   private ngEpb(b: Uint8Array, body: number, bodyLen: number): void {
-    if (bodyLen < 20) {
-      this.report('corrupt-block', this.offset, `enhanced packet block at offset ${this.offset} is too short`);
-      return;
-    }
-    const ifId = this.u32(b, body);
-    const caplen = this.u32(b, body + 12);
-    const origLen = this.u32(b, body + 16);
-    const ifc = this.ifaces[ifId];
-    if (ifc === undefined) {
-      this.report('corrupt-block', this.offset, `packet at offset ${this.offset} refers to interface ${ifId}, which this section did not describe`);
-      return;
-    }
-    if (caplen > bodyLen - 20) {
-      this.report('corrupt-block', this.offset, `packet at offset ${this.offset}: captured length ${caplen} is larger than its block`);
-      return;
-    }
-    const ts = this.ngTs(ifc, this.u32(b, body + 4), this.u32(b, body + 8));
-    this.ngEmit(ifc, ts, b.subarray(body + 20, body + 20 + caplen), origLen);
+    if (bodyLen >= 20) this.ngPacket(b, body, bodyLen, this.u32(b, body));
+    else this.report('corrupt-block', this.offset, `enhanced packet block at offset ${this.offset} is too short`);
   }
 
+  /** The obsolete Packet Block (type 2): an EPB with a 16-bit interface id and drop count. */
   private ngPb(b: Uint8Array, body: number, bodyLen: number): void {
-    if (bodyLen < 20) {
-      this.report('corrupt-block', this.offset, `packet block at offset ${this.offset} is too short`);
-      return;
-    }
-    const ifId = this.u16(b, body);
+    if (bodyLen >= 20) this.ngPacket(b, body, bodyLen, this.u16(b, body));
+    else this.report('corrupt-block', this.offset, `packet block at offset ${this.offset} is too short`);
+  }
+
+  /** EPB and PB share their layout after the interface id: ts high, ts low, caplen, origLen, data. */
+  private ngPacket(b: Uint8Array, body: number, bodyLen: number, ifId: number): void {
     const caplen = this.u32(b, body + 12);
     const origLen = this.u32(b, body + 16);
     const ifc = this.ifaces[ifId];
