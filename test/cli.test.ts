@@ -131,3 +131,13 @@ describe('wsscope read, text output and errors', () => {
     expect(top.out).toContain('wsscope serve');
   });
 });
+
+describe('wsscope option errors', () => {
+  it('rejects a --ws-port that is not a port, in read and in capture, with exit 2', () => {
+    for (const args of [['read', SAMPLE, '--ws-port', '70000'], ['capture', '-i', 'lo', '--ws-port', 'x']]) {
+      const r = wsscope(...args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.err).toMatch(/--ws-port (70000|x): not a port number/);
+    }
+  });
+});

@@ -17,6 +17,7 @@ import { listInterfaces } from '../capture/interfaces';
 import { CAP_DROPS_NOTE, DEFAULT_BUFFER_MIB, DEFAULT_SNAPLEN, startLiveCapture } from '../capture/live';
 import type { EngineEvent, SummaryEvent } from '../../shared/events';
 import type { CaptureStatus } from '../../shared/api';
+import { parsePorts, wantColor } from './args';
 
 export const CAPTURE_HELP = `Usage: wsscope capture -i IF [options]
 
@@ -102,15 +103,11 @@ export async function captureCommand(argv: string[]): Promise<number> {
   const snaplen = positiveNumber(values.snaplen, '--snaplen', true);
   const bufferSize = positiveNumber(values['buffer-size'], '--buffer-size', false);
   for (const v of [duration, count, snaplen, bufferSize]) if (v instanceof Error) return usage(v.message);
-  const wsPorts: number[] = [];
-  for (const p of values['ws-port'] ?? []) {
-    const n = Number(p);
-    if (!Number.isInteger(n) || n < 1 || n > 65535) return usage(`--ws-port ${p}: not a port number`);
-    wsPorts.push(n);
-  }
+  const wsPorts = parsePorts(values['ws-port']);
+  if (typeof wsPorts === 'string') return usage(wsPorts);
 
   const json = values.json ?? false;
-  const color = values['no-color'] ? false : (values.color ?? process.stdout.isTTY === true);
+  const color = wantColor(values);
   const out = new Out();
   const fmt = new TextFormatter({ color, frames: values.frames ?? false, preview: 100 });
   // live output: flush once per event-loop turn, not per event and not only at 64 KiB

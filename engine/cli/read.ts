@@ -6,6 +6,7 @@ import { analyzeFile } from '../pipeline';
 import { toWire } from './json';
 import { TextFormatter } from './format';
 import { Out } from './out';
+import { parsePorts, wantColor } from './args';
 import { CaptureFileError } from '../capture/file-source';
 import type { EngineEvent } from '../../shared/events';
 
@@ -67,14 +68,10 @@ export async function readCommand(argv: string[]): Promise<number> {
     process.stderr.write('wsscope read: expected exactly one capture file (see wsscope read --help)\n');
     return 2;
   }
-  const wsPorts: number[] = [];
-  for (const p of values['ws-port'] ?? []) {
-    const n = Number(p);
-    if (!Number.isInteger(n) || n < 1 || n > 65535) {
-      process.stderr.write(`wsscope read: --ws-port ${p}: not a port number\n`);
-      return 2;
-    }
-    wsPorts.push(n);
+  const wsPorts = parsePorts(values['ws-port']);
+  if (typeof wsPorts === 'string') {
+    process.stderr.write(`wsscope read: ${wsPorts}\n`);
+    return 2;
   }
   let maxInflate: number | undefined;
   if (values['max-inflate'] !== undefined) {
@@ -92,7 +89,7 @@ export async function readCommand(argv: string[]): Promise<number> {
       return 2;
     }
   }
-  const color = values['no-color'] ? false : (values.color ?? process.stdout.isTTY === true);
+  const color = wantColor(values);
   const out = new Out();
   const fmt = new TextFormatter({ color, frames: values.frames ?? false, preview: 100 });
   const json = values.json ?? false;

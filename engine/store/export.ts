@@ -29,16 +29,10 @@ export interface TextSink {
 
 const FLUSH_CHARS = 1 << 20;
 
-/** Buffers strings and writes them to a file descriptor about 1 MiB at a time. */
-export class FileSink implements TextSink {
+/** Batches strings into about 1 MiB of UTF-8 at a time and hands each batch to `put`. */
+abstract class BatchingSink implements TextSink {
   private parts: string[] = [];
   private chars = 0;
-  private readonly fd: number;
-  bytes = 0;
-
-  constructor(path: string) {
-    this.fd = openSync(path, 'w', 0o644);
-  }
 
   write(s: string): void {
     this.parts.push(s);
@@ -46,14 +40,31 @@ export class FileSink implements TextSink {
     if (this.chars >= FLUSH_CHARS) this.flush();
   }
 
-  private flush(): void {
+  protected flush(): void {
     if (this.parts.length === 0) return;
     const buf = Buffer.from(this.parts.join(''), 'utf8');
+    this.parts = [];
+    this.chars = 0;
+    this.put(buf);
+  }
+
+  protected abstract put(buf: Buffer): void;
+}
+
+/** Writes to a file descriptor about 1 MiB at a time. */
+export class FileSink extends BatchingSink {
+  private readonly fd: number;
+  bytes = 0;
+
+  constructor(path: string) {
+    super();
+    this.fd = openSync(path, 'w', 0o644);
+  }
+
+  protected put(buf: Buffer): void {
     let off = 0;
     while (off < buf.length) off += writeSync(this.fd, buf, off, buf.length - off);
     this.bytes += buf.length;
-    this.parts = [];
-    this.chars = 0;
   }
 
   close(): void {
@@ -63,28 +74,18 @@ export class FileSink implements TextSink {
 }
 
 /** Collects the output in memory (bounded by `limit` bytes: throws RangeError beyond). */
-export class MemorySink implements TextSink {
+export class MemorySink extends BatchingSink {
   private chunks: Buffer[] = [];
-  private parts: string[] = [];
-  private chars = 0;
   private size = 0;
 
-  constructor(private readonly limit = 512 * 1024 * 1024) {}
-
-  write(s: string): void {
-    this.parts.push(s);
-    this.chars += s.length;
-    if (this.chars >= FLUSH_CHARS) this.flush();
+  constructor(private readonly limit = 512 * 1024 * 1024) {
+    super();
   }
 
-  private flush(): void {
-    if (this.parts.length === 0) return;
-    const b = Buffer.from(this.parts.join(''), 'utf8');
+  protected put(b: Buffer): void {
     this.size += b.length;
     if (this.size > this.limit) throw new RangeError(`export larger than ${this.limit} bytes`);
     this.chunks.push(b);
-    this.parts = [];
-    this.chars = 0;
   }
 
   bytes(): Uint8Array {
