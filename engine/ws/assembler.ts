@@ -293,7 +293,7 @@ export class MessageAssembler implements FrameSink {
     if (s.deflateMode === 'negotiated' && s.deflate) {
       takeover = this.dir === 'client' ? !s.deflate.clientNoContextTakeover : !s.deflate.serverNoContextTakeover;
     }
-    return new Inflater(takeover, s.opts.maxInflate);
+    return new Inflater(takeover, s.opts.maxInflate, { views: s.opts.ephemeralPayloads });
   }
 
   private controlMessage(h: FrameHead, index: number, meta: ChunkMeta): void {

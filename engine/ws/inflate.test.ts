@@ -88,23 +88,25 @@ interface Step {
   limit?: number;
 }
 
-/** Runs the same messages through both paths and checks they agree; returns the streaming results. */
+/** Runs the same messages through the three paths (wasm, zlib stream, zlib once) and checks they agree; returns the wasm results. */
 function both(takeover: boolean | null, steps: Step[]): InflateResult[] {
-  const s = new Inflater(takeover, BIG);
-  const f = new Inflater(takeover, BIG, { streaming: false });
+  const engines = [new Inflater(takeover, BIG), new Inflater(takeover, BIG, { engine: 'stream' }), new Inflater(takeover, BIG, { engine: 'once' })];
+  expect(engines.map((e) => e.engineKind)).toEqual(['wasm', 'stream', 'once']);
   const out: InflateResult[] = [];
   steps.forEach((st, i) => {
-    const a = s.inflate(st.input, st.complete ?? true, st.limit);
-    const b = f.inflate(st.input, st.complete ?? true, st.limit);
-    const where = `message ${i}`;
-    expect(a.error, where).toBe(b.error);
-    expect(a.partial, where).toBe(b.partial);
-    expect(a.detail, where).toBe(b.detail);
-    expect(Buffer.from(a.data).equals(Buffer.from(b.data)), where).toBe(true);
+    const [a, ...others] = engines.map((e) => e.inflate(st.input, st.complete ?? true, st.limit));
+    for (const [k, b] of others.entries()) {
+      const where = `message ${i}, wasm against ${k === 0 ? 'stream' : 'once'}`;
+      expect(a!.error, where).toBe(b.error);
+      expect(a!.partial, where).toBe(b.partial);
+      expect(a!.detail, where).toBe(b.detail);
+      expect(Buffer.from(a!.data).equals(Buffer.from(b.data)), where).toBe(true);
+    }
     // an event owns exactly its bytes
-    expect(a.data.byteLength, where).toBe(a.data.buffer.byteLength);
-    out.push(a);
+    expect(a!.data.byteLength, `message ${i}`).toBe(a!.data.buffer.byteLength);
+    out.push(a!);
   });
+  for (const e of engines) e.close();
   return out;
 }
 

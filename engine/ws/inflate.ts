@@ -1,7 +1,16 @@
 /**
  * permessage-deflate decompression for one direction (RFC 7692 section 7.2.2).
  *
- * Streaming path (normally taken): one persistent raw inflate per direction, driven
+ * Wasm path (normally taken): libdeflate compiled to WebAssembly (./wasm-inflate.ts,
+ * native/README.md) inflates each message in one call, written right after the direction's
+ * last 32 KiB of output so that context takeover is a preset dictionary. Whatever it cannot
+ * finish cleanly (cut messages, corrupt data, the output limit, very large output) is redone
+ * by a zlib stream preset with the same window, so errors, details and kept prefixes are
+ * zlib's. A message whose compressed data does not end on a block boundary (RFC 7692 section
+ * 7.2.1 requires it to) is inflated on its own; a persistent zlib stream would carry the
+ * half-read block into the next message.
+ *
+ * Streaming path (without WebAssembly): one persistent raw inflate per direction, driven
  * synchronously through the zlib binding's handle (`_handle.writeSync`, the protocol Node's own
  * `processChunkSync` in lib/zlib.js uses; Node has no public synchronous streaming inflate).
  * Each message is fed followed by 00 00 ff ff with Z_SYNC_FLUSH; with context takeover the
@@ -18,18 +27,20 @@
  * inflated, so to keep an honest prefix we inflate again only a prefix of the input short
  * enough that it cannot exceed the limit (deflate expands at most 1032:1).
  *
- * Both paths: once a message could not be inflated completely (corrupt, cut, limit), the
+ * All paths: once a message could not be inflated completely (corrupt, cut, limit), the
  * sender's window is unknown: with context takeover every later message of the direction is
  * reported as `context-lost` rather than decoded against a wrong dictionary.
  *
- * Memory: `inflate` returns a new buffer that the caller owns; `input` is only read, during the
- * call. The streaming path keeps one zlib stream (~40 KiB native), an output scratch (at most
+ * Memory: `inflate` returns a new buffer that the caller owns (or, with `views`, a view into
+ * wasm memory valid until the next call); `input` is only read, during the
+ * call. The wasm path keeps a region of 64-288 KiB of wasm memory per direction with takeover
+ * (its window plus room), given back by `close()`. The streaming path keeps one zlib stream (~40 KiB native), an output scratch (at most
  * 1 MiB kept) and, with takeover, a 64 KiB copy of the recent output (see `track`).
  */
 import { constants, createInflateRaw, deflateRawSync, inflateRawSync } from 'node:zlib';
+import { MAX_OUTPUT, WASM_NO_SPACE, WASM_OK, WINDOW, wasmInflate, type WasmInflate } from './wasm-inflate';
 
 const TAIL = new Uint8Array([0x00, 0x00, 0xff, 0xff]);
-const WINDOW = 32 * 1024;
 const MAX_RATIO = 1100; // deflate's worst expansion is 1032:1, plus block headers
 const SCRATCH = 64 * 1024; // first output buffer of the streaming path
 const SCRATCH_KEEP = 1 << 20; // a scratch grown past this by one big message is not kept
@@ -114,10 +125,44 @@ export function streamingAvailable(): boolean {
   return streamingWorks;
 }
 
+export type InflateEngine = 'wasm' | 'stream' | 'once';
+
 export interface InflaterOptions {
-  /** false forces the one-call-per-message fallback (tests compare the two paths) */
-  streaming?: boolean;
+  /**
+   * Which path decodes: 'wasm' (the default; libdeflate, with zlib for what it cannot finish),
+   * 'stream' (a persistent zlib stream) or 'once' (one inflateRawSync per message). A path the
+   * runtime lacks falls back to the next one. Tests run all three on the same input.
+   */
+  engine?: InflateEngine;
+  /**
+   * Return the wasm path's output as a view into wasm memory, valid until the next call on
+   * any Inflater, instead of a copy the caller owns (SessionOptions.ephemeralPayloads).
+   */
+  views?: boolean;
 }
+
+/** what one message fed through a zlib stream gave (see `feed`) */
+interface Fed {
+  out: Uint8Array;
+  total: number;
+  error?: InflateError;
+  detail?: string;
+  /** output length after the first `split` input bytes (-1: not reached) */
+  mark: number;
+  split: number;
+  /** the sender ended its deflate stream (BFINAL) inside the message */
+  ended: boolean;
+}
+
+/** a complete message's payload is followed by the 00 00 ff ff lost on the wire and a final empty block (03 00), so libdeflate sees a whole stream */
+const TAIL_FINAL = new Uint8Array([0x00, 0x00, 0xff, 0xff, 0x03, 0x00]);
+/** a direction's wasm region: its window (32 KiB) plus room for messages written after it */
+const REGION_MIN = 64 * 1024;
+const REGION_MAX = 256 * 1024;
+const MIN_ROOM = 16 * 1024;
+
+/** Gives back a direction's wasm region when its Inflater is collected without `close()`. */
+const regions = new FinalizationRegistry<{ ptr: number }>((r) => wasmInflate()?.free(r.ptr));
 
 export class Inflater {
   /** true: the sender keeps its window between messages (no *_no_context_takeover); null: unknown (no handshake seen) */
@@ -125,7 +170,9 @@ export class Inflater {
   private dict: Uint8Array | null = null;
   private broken = false;
   private readonly maxOut: number;
-  private readonly streaming: boolean;
+  private readonly kind: InflateEngine;
+  private readonly wasm: WasmInflate | null;
+  private readonly views: boolean;
   private engine: Engine | null = null;
   private scratch: Uint8Array | null = null;
   /** recent output (last `winLen` bytes at [0, winLen)), kept only to restart after a final block */
@@ -133,14 +180,28 @@ export class Inflater {
   private winLen = 0;
   /** the sender ended its deflate stream (BFINAL, RFC 7692 section 7.2.3.3): the next message starts a new one */
   private ended = false;
+  /** wasm path: this direction's region in wasm memory; its window is [pos - histLen, pos) */
+  private region: { ptr: number } | null = null;
+  private regionCap = 0;
+  private pos = 0;
+  private histLen = 0;
 
   constructor(contextTakeover: boolean | null, maxOut: number, opts: InflaterOptions = {}) {
     this.takeover = contextTakeover;
     this.maxOut = maxOut;
-    this.streaming = opts.streaming !== false && streamingAvailable();
+    this.views = opts.views === true;
+    const want = opts.engine ?? 'wasm';
+    this.wasm = want === 'wasm' ? wasmInflate() : null;
+    if (this.wasm !== null) this.kind = 'wasm';
+    else this.kind = want !== 'once' && streamingAvailable() ? 'stream' : 'once';
   }
 
-  /** The direction is over: free the native zlib stream and the buffers now, not at GC. */
+  /** the path this Inflater takes */
+  get engineKind(): InflateEngine {
+    return this.kind;
+  }
+
+  /** The direction is over: free the native zlib stream, the wasm region and the buffers now, not at GC. */
   close(): void {
     if (this.engine !== null) this.engine.stream.close();
     this.engine = null;
@@ -148,6 +209,12 @@ export class Inflater {
     this.win = null;
     this.winLen = 0;
     this.dict = null;
+    if (this.region !== null) {
+      regions.unregister(this);
+      this.wasm?.free(this.region.ptr);
+      this.region = null;
+      this.regionCap = this.pos = this.histLen = 0;
+    }
   }
 
   /** `input`: the message's reassembled, unmasked payload; `complete`: false when it was cut or has a hole. */
@@ -155,7 +222,161 @@ export class Inflater {
     if (this.broken && this.takeover === true) {
       return { data: new Uint8Array(0), partial: true, error: 'context-lost' };
     }
-    return this.streaming ? this.inflateStreaming(input, complete, limit) : this.inflateOnce(input, complete, limit);
+    if (this.kind === 'wasm') return this.inflateWasm(input, complete, limit);
+    return this.kind === 'stream' ? this.inflateStreaming(input, complete, limit) : this.inflateOnce(input, complete, limit);
+  }
+
+  /**
+   * The wasm path: the message is inflated in one call, written right after the direction's
+   * window in its region (or, when large, after a copy of the window in the shared buffer).
+   * Whatever it cannot finish cleanly (cut messages, corrupt data, the limit, output past
+   * MAX_OUTPUT, no memory) is redone by zlib from the same window, so errors, details and the
+   * prefix kept at a limit are zlib's, exactly as on the other paths.
+   */
+  private inflateWasm(input: Uint8Array, complete: boolean, limit: number): InflateResult {
+    const w = this.wasm!;
+    // without takeover, or after a loss with unknown negotiation, the message must inflate
+    // against an empty window (RFC 7692 section 7.2.2)
+    const needFresh = this.takeover === false || this.broken;
+    const keep = this.takeover !== false;
+    if (needFresh) this.histLen = 0;
+    if (complete && input.length === 0) {
+      this.broken = false;
+      return { data: new Uint8Array(0), partial: false };
+    }
+    const cap = Math.max(limit, 1);
+    const inPtr = complete ? w.load(input, TAIL_FINAL) : 0;
+    if (inPtr !== 0) {
+      let want = Math.min(cap + 1, Math.max(MIN_ROOM, input.length * 4));
+      for (;;) {
+        const dict = this.histLen;
+        let out: number;
+        let avail: number;
+        const inRegion = keep && dict + want <= REGION_MAX;
+        if (inRegion) {
+          out = this.reserve(w, want);
+          avail = this.regionCap - this.pos;
+        } else {
+          const base = w.shared(WINDOW + want);
+          out = base === 0 ? 0 : base + WINDOW;
+          avail = w.sharedSize - WINDOW;
+          if (out !== 0 && dict > 0) {
+            const at = this.region!.ptr + this.pos;
+            w.heap().copyWithin(out - dict, at - dict, at);
+          }
+        }
+        if (out === 0) break;
+        avail = Math.min(avail, cap + 1);
+        const rc = w.inflate(inPtr, input.length + TAIL_FINAL.length, out, avail, dict);
+        if (rc === WASM_OK) {
+          const n = w.outLen();
+          if (n > cap) break; // past the limit: zlib reports it, with its prefix
+          const data = this.views ? w.heap().subarray(out, out + n) : w.copyOut(out, n);
+          this.broken = false;
+          if (keep) {
+            if (inRegion) {
+              this.pos += n;
+              this.histLen = Math.min(WINDOW, dict + n);
+            } else {
+              // the window now ends in the shared buffer: bring it back to the region
+              const k = Math.min(WINDOW, dict + n);
+              this.histLen = 0;
+              const dst = this.reserve(w, k);
+              if (dst === 0) this.broken = true;
+              else {
+                w.heap().copyWithin(dst, out + n - k, out + n);
+                this.pos += k;
+                this.histLen = k;
+              }
+            }
+          }
+          return { data, partial: false };
+        }
+        if (rc !== WASM_NO_SPACE || avail > cap || want >= MAX_OUTPUT) break;
+        want = Math.min(cap + 1, MAX_OUTPUT, Math.max(want * 4, avail * 2));
+      }
+    }
+    return this.inflateZlib(input, complete, limit, needFresh);
+  }
+
+  /**
+   * Room for `want` bytes after the window in this direction's region (allocated, grown up to
+   * REGION_MAX or slid as needed); returns the write address, or 0 when memory cannot grow.
+   */
+  private reserve(w: WasmInflate, want: number): number {
+    if (this.region !== null && this.regionCap - this.pos >= want) return this.region.ptr + this.pos;
+    const need = this.histLen + want;
+    if (this.region === null || this.regionCap < need) {
+      const cap = Math.min(REGION_MAX + WINDOW, Math.max(need, REGION_MIN, this.regionCap * 2));
+      const p = w.malloc(cap);
+      if (p === 0) return 0;
+      if (this.region === null) {
+        this.region = { ptr: p };
+        regions.register(this, this.region, this);
+      } else {
+        const at = this.region.ptr + this.pos;
+        if (this.histLen > 0) w.heap().copyWithin(p, at - this.histLen, at);
+        w.free(this.region.ptr);
+        this.region.ptr = p;
+      }
+      this.regionCap = cap;
+    } else if (this.histLen > 0) {
+      const at = this.region.ptr + this.pos;
+      w.heap().copyWithin(this.region.ptr, at - this.histLen, at);
+    }
+    this.pos = this.histLen;
+    return this.region.ptr + this.pos;
+  }
+
+  /** The wasm path's fallback: one message through a zlib stream preset with the direction's window. */
+  private inflateZlib(input: Uint8Array, complete: boolean, limit: number, needFresh: boolean): InflateResult {
+    const w = this.wasm!;
+    let dictionary: Uint8Array | null = null;
+    if (!needFresh && this.histLen > 0) {
+      const at = this.region!.ptr + this.pos;
+      dictionary = w.heap().slice(at - this.histLen, at);
+    }
+    const e = openEngine(dictionary);
+    if (e === null) throw new Error('zlib stream could not be created');
+    let f: Fed;
+    try {
+      f = this.feed(e, input, complete, limit);
+    } finally {
+      e.stream.close();
+    }
+    this.scratch = null;
+    if (f.error !== undefined) return this.failed(f, input);
+    const data = f.out.slice(0, f.total);
+    if (!complete) {
+      this.broken = true;
+      return { data, partial: true };
+    }
+    this.broken = false;
+    if (this.takeover !== false) this.pushWindow(w, data);
+    return { data, partial: false };
+  }
+
+  /** Appends output that zlib inflated to the direction's window in its region. */
+  private pushWindow(w: WasmInflate, data: Uint8Array): void {
+    const n = data.length;
+    if (n === 0) return;
+    if (n >= WINDOW) this.histLen = 0;
+    const src = n > WINDOW ? data.subarray(n - WINDOW) : data;
+    const dst = this.reserve(w, src.length);
+    if (dst === 0) {
+      this.broken = true;
+      return;
+    }
+    w.heap().set(src, dst);
+    this.pos += src.length;
+    this.histLen = Math.min(WINDOW, this.histLen + src.length);
+  }
+
+  /** An error result; the direction's window is lost from here on (see `inflate`). */
+  private failed(f: Fed, input: Uint8Array): InflateResult {
+    this.broken = true;
+    if (f.error === 'corrupt') return { data: new Uint8Array(0), partial: true, error: 'corrupt', detail: f.detail };
+    return { data: f.split < input.length && f.mark >= 0 ? f.out.slice(0, f.mark) : new Uint8Array(0), partial: true, error: f.error };
   }
 
   private inflateStreaming(input: Uint8Array, complete: boolean, limit: number): InflateResult {
@@ -181,12 +402,37 @@ export class Inflater {
     this.ended = false;
     if (needFresh) this.winLen = 0;
     e.fresh = false;
+    const f = this.feed(e, input, complete, limit);
+    if (f.out.length <= SCRATCH_KEEP) this.scratch = f.out;
+    if (f.ended) this.ended = true;
+    if (f.error !== undefined) {
+      this.engine = null;
+      e.stream.close();
+      return this.failed(f, input);
+    }
+    const data = f.out.slice(0, f.total);
+    if (!complete) {
+      this.broken = true;
+    } else {
+      // unknown negotiation: a message that inflated against an empty window re-establishes it
+      this.broken = false;
+      if (this.takeover !== false) this.track(data);
+    }
+    return { data, partial: !complete };
+  }
+
+  /**
+   * Feeds one message to a zlib stream, enforcing the output limit inside the loop (a bomb
+   * stops after `limit + 1` bytes).
+   */
+  private feed(e: Engine, input: Uint8Array, complete: boolean, limit: number): Fed {
     // same bound as the fallback's maxOutputLength: up to max(limit, 1) bytes inflate cleanly
     const cap = Math.max(limit, 1);
     let out = this.scratch ?? new Uint8Array(SCRATCH);
     let total = 0;
     let error: InflateError | undefined;
     let detail: string | undefined;
+    let ended = false;
     // the honest prefix kept at the limit is the fallback's (see `prefix`): what the first
     // limit / MAX_RATIO input bytes inflate to, so both paths report the same bytes; the
     // payload is fed in two pieces split there and the output length at the split remembered
@@ -230,7 +476,7 @@ export class Inflater {
           // zlib stopped with room left: all input is consumed, or the deflate stream ended
           // (a BFINAL block; what follows it in the message is ignored, like inflateRawSync does)
           if (inLen !== 0) {
-            this.ended = true;
+            ended = true;
             seg = 3;
           }
           break;
@@ -238,23 +484,7 @@ export class Inflater {
       }
       if (seg === 0) mark = total;
     }
-    if (out.length <= SCRATCH_KEEP) this.scratch = out;
-    if (error !== undefined) {
-      this.broken = true;
-      this.engine = null;
-      e.stream.close();
-      if (error === 'corrupt') return { data: new Uint8Array(0), partial: true, error, detail };
-      return { data: split < input.length && mark >= 0 ? out.slice(0, mark) : new Uint8Array(0), partial: true, error };
-    }
-    const data = out.slice(0, total);
-    if (!complete) {
-      this.broken = true;
-    } else {
-      // unknown negotiation: a message that inflated against an empty window re-establishes it
-      this.broken = false;
-      if (this.takeover !== false) this.track(data);
-    }
-    return { data, partial: !complete };
+    return { out, total, error, detail, mark, split, ended };
   }
 
   /**

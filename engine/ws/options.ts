@@ -16,9 +16,9 @@ export interface SessionOptions {
   /** without handshake: detect plausible WebSocket frames (conservative) and decode */
   heuristic: boolean;
   /**
-   * Reuse one payload buffer per direction for data messages: `MessageEvent.data` of an
-   * uncompressed message is then only valid during the emit callback (a consumer that keeps
-   * it must copy). For consumers that print and forget (the CLI); saves one allocation and
+   * Reuse one payload buffer per direction for data messages, and hand out inflated
+   * messages as views into the inflater's memory: `MessageEvent.data` is then only valid
+   * during the emit callback (a consumer that keeps it must copy). For consumers that print and forget (the CLI); saves one allocation and
    * the garbage of every message.
    */
   ephemeralPayloads: boolean;
