@@ -176,3 +176,113 @@ describe('wasm inflater', () => {
     owned.close();
   });
 });
+
+/** DEFLATE bit writer (RFC 1951 section 3.1.1): values LSB first, Huffman codes MSB first. */
+class Bits {
+  private bytes: number[] = [];
+  private acc = 0;
+  private n = 0;
+  bits(value: number, count: number): this {
+    for (let i = 0; i < count; i++) this.bit((value >> i) & 1);
+    return this;
+  }
+  code(code: number, len: number): this {
+    for (let i = len - 1; i >= 0; i--) this.bit((code >> i) & 1);
+    return this;
+  }
+  private bit(b: number): void {
+    this.acc |= b << this.n;
+    if (++this.n === 8) {
+      this.bytes.push(this.acc);
+      this.acc = this.n = 0;
+    }
+  }
+  done(): Uint8Array {
+    return new Uint8Array(this.n ? [...this.bytes, this.acc] : this.bytes);
+  }
+}
+
+const PRECODE_ORDER = [16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15];
+
+/**
+ * A dynamic block header (BFINAL=1) whose precode gives symbols 0-14 and 18 four bits each
+ * (a complete code: symbol s < 15 is code s, 18 is 1111), then `lens` written with it
+ * (`{ zeros: n }` is symbol 18, a run of n zeros). Returns the writer to append the block's
+ * symbols; `hlit`/`hdist` override the counts in the header.
+ */
+function dynamicHeader(nlit: number, ndist: number, lens: (number | { zeros: number })[], precode?: number[]): Bits {
+  const w = new Bits().bits(1, 1).bits(2, 2).bits(nlit - 257, 5).bits(ndist - 1, 5);
+  const pl = precode ?? PRECODE_ORDER.map((s) => (s < 15 || s === 18 ? 4 : 0));
+  const used = precode ? pl.length : 18; // up to symbol 1 in PRECODE_ORDER
+  w.bits(used - 4, 4);
+  for (let i = 0; i < used; i++) w.bits(pl[i]!, 3);
+  for (const l of lens) {
+    if (typeof l === 'number') w.code(l, 4);
+    else w.code(15, 4).bits(l.zeros - 11, 7);
+  }
+  return w;
+}
+
+/** what every path says of one message, and libdeflate's own verdict on the bare stream */
+function verdicts(stream: Uint8Array): { paths: InflateResult[]; wasmRc: number } {
+  const paths = agree(false, [{ input: stream }]);
+  const w = wasmInflate()!;
+  const inp = w.load(stream, new Uint8Array(0));
+  const out = w.shared(1 << 16);
+  return { paths, wasmRc: w.inflate(inp, stream.length, out, 1 << 16, 0) };
+}
+
+describe('wasm inflater: zlib strictness (native/libdeflate.patch)', () => {
+  // litlen code for the blocks below: 'a' (97) '0', end-of-block '10', length 3 (257) '11'
+  const litlen = (): (number | { zeros: number })[] => [{ zeros: 97 }, 1, { zeros: 138 }, { zeros: 20 }, 2, 2];
+
+  it('builds valid dynamic blocks (the control: "aaaa" from a literal and a match)', () => {
+    const w = dynamicHeader(258, 1, [...litlen(), 1]).code(0, 1).code(3, 2).code(0, 1).code(2, 2);
+    const { paths, wasmRc } = verdicts(w.done());
+    expect(Buffer.from(paths[0]!.data).toString()).toBe('aaaa');
+    expect(paths[0]!.error).toBeUndefined();
+    expect(wasmRc).toBe(0);
+  });
+
+  // fixed-code symbols (RFC 1951 section 3.2.6): literal 'a' (97) is 8 bits 0x30 + 97,
+  // lengths 257-279 are 7 bits from 0, 280-287 are 8 bits from 0xc0; offsets 5 bits
+  const fixedA = (w: Bits): Bits => w.code(0x30 + 97, 8);
+  const fixed = (): Bits => fixedA(new Bits().bits(1, 1).bits(1, 2));
+  // Each stream but two is one that upstream libdeflate 1.14 decodes without an error
+  // (checked once against an unpatched build): the patch is what makes these refusals.
+  const cases: [string, () => Uint8Array, string][] = [
+    // upstream: length 258, then "a" x 259
+    ['litlen symbol 286 in a fixed block', () => fixed().code(0xc0 + 6, 8).code(0, 5).code(0, 7).done(), 'invalid literal/length code'],
+    // 'a', 96 matches of 258 at distance 1 (24,769 bytes), then length 3 at offset symbol 30
+    // (upstream: 24577 + 13 extra bits, here 0), then end-of-block
+    [
+      'offset symbol 30 in a fixed block',
+      () => {
+        const w = fixed();
+        for (let i = 0; i < 96; i++) w.code(0xc0 + 5, 8).code(0, 5);
+        return w.code(1, 7).code(30, 5).bits(0, 13).code(0, 7).done();
+      },
+      'invalid distance code',
+    ],
+    // upstream: a 287-symbol litlen code decoding "a"
+    ['287 litlen codes (HLIT 30)', () => dynamicHeader(287, 1, [...litlen(), { zeros: 29 }, 1]).code(0, 1).code(2, 2).done(), 'too many length or distance symbols'],
+    ['31 offset codes (HDIST 30)', () => dynamicHeader(258, 31, [...litlen(), 1, { zeros: 30 }]).code(0, 1).code(2, 2).done(), 'too many length or distance symbols'],
+    // the offset lengths are a run of 11 zeros where 1 length is left (upstream: an empty offset code)
+    ['a run of zero lengths past the last code', () => dynamicHeader(258, 1, [...litlen(), { zeros: 11 }]).code(0, 1).code(2, 2).done(), 'invalid bit length repeat'],
+    // a match at offset symbol 0 of an empty offset code (upstream: distance 1, "aaaa")
+    ['a match in a block whose offset code is empty', () => dynamicHeader(258, 1, [...litlen(), 0]).code(0, 1).code(3, 2).code(0, 1).code(2, 2).done(), 'invalid distance code'],
+    // the two that upstream refuses too, but only once the input runs out: a block without an
+    // end-of-block code decodes literals until then, a single-code precode makes every length the same
+    ['no end-of-block code', () => dynamicHeader(258, 1, [{ zeros: 97 }, 1, 1, { zeros: 138 }, { zeros: 21 }, 1]).bits(0, 4096).done(), 'invalid code -- missing end-of-block'],
+    ['an incomplete precode (one code of length 1)', () => dynamicHeader(258, 1, [], [0, 0, 0, 1]).bits(0, 32).done(), 'invalid code lengths set'],
+  ];
+  for (const [name, make, detail] of cases) {
+    it(`refuses ${name}, like zlib`, () => {
+      const { paths, wasmRc } = verdicts(make());
+      expect(paths[0]!.error).toBe('corrupt');
+      expect(paths[0]!.detail).toBe(detail);
+      // libdeflate itself refuses it (LIBDEFLATE_BAD_DATA), not just the zlib fallback
+      expect(wasmRc).toBe(1);
+    });
+  }
+});
