@@ -6,6 +6,7 @@ import { EngineService, type Analyzer } from './engine-service';
 import type { Batch, CallName, PushName, PushPayloads, SessionInfo } from '../../shared/api';
 import { analyzeFile } from '../pipeline';
 import { toWire } from '../cli/json';
+import { connectionEvent, handshakeEvent, messageEvents } from '../store/synthetic-events';
 
 const CAPTURES = '/work/shared/captures/public';
 const BROKER = `${CAPTURES}/zeek__broker-websocket.pcap`;
@@ -222,5 +223,82 @@ describe('EngineService with capture files', () => {
     await svc.idle();
     const r = await svc.call('recentFiles', []);
     expect(r).toEqual({ ok: true, value: names.slice(2).reverse().map((n) => join(CAPTURES, n)) });
+  });
+});
+
+describe('EngineService exports of big sessions', () => {
+  const CONNS = 20;
+  const PER_CONN = 6_000;
+
+  /** An analyzer that emits CONNS interleaved conversations (capture-wide indexes, as the pipeline numbers them). */
+  const bigSession: Analyzer = async (_path, emit) => {
+    let frame = 0;
+    let message = 0;
+    let packet = 1;
+    for (let c = 1; c <= CONNS; c++) {
+      emit(connectionEvent(c, 1700000000));
+      emit(handshakeEvent(c, 1700000000.001));
+    }
+    for (let i = 0; i < PER_CONN; i++) {
+      for (let c = 1; c <= CONNS; c++) {
+        const data = Buffer.from(`{"conn":${c},"seq":${i},"body":"${'x'.repeat(40)}"}`);
+        for (const ev of messageEvents({ conn: c, dir: i % 2 ? 'server' : 'client', ts: 1700000001 + i / 1000, opcode: 1, data, packet: packet++ }, frame++, message++)) emit(ev);
+      }
+    }
+    const summary = { type: 'summary' as const, packets: packet, connections: CONNS, messages: message, frames: frame, findings: 0, bytes: 0, seconds: PER_CONN / 1000 };
+    emit(summary);
+    return summary;
+  };
+
+  it('serves other calls while an export of 120,000 messages runs, and the export holds every event', async () => {
+    await svc.dispose();
+    svc = make({ analyze: bigSession });
+    await svc.call('openFile', [BROKER]);
+    await svc.idle();
+    const out = join(dir, 'big.ndjson');
+    const order: string[] = [];
+    const exp = svc.call('exportData', ['ndjson', out]).then((r) => {
+      order.push('export');
+      return r;
+    });
+    // a query issued after the export started is answered before it ends
+    const q = await svc.call('queryMessages', [{ text: '"seq":5999' }]);
+    order.push('query');
+    expect(q.ok && (q.value as { indexes: Uint32Array }).indexes.length).toBe(CONNS);
+    expect(await exp).toEqual({ ok: true, value: { path: out } });
+    expect(order).toEqual(['query', 'export']);
+    const lines = readFileSync(out, 'utf8').trimEnd().split('\n');
+    // connections, handshakes, a frame and a message each, the summary
+    expect(lines.length).toBe(2 * CONNS + 2 * CONNS * PER_CONN + 1);
+    expect(JSON.parse(lines.at(-2)!)).toMatchObject({ type: 'message', conn: CONNS, text: `{"conn":${CONNS},"seq":${PER_CONN - 1},"body":"${'x'.repeat(40)}"}` });
+  });
+
+  it('exports HAR for many connections in one pass (each entry with its own messages, in order)', async () => {
+    await svc.dispose();
+    svc = make({ analyze: bigSession });
+    await svc.call('openFile', [BROKER]);
+    await svc.idle();
+    const out = join(dir, 'big.har');
+    expect(await svc.call('exportData', ['har', out])).toEqual({ ok: true, value: { path: out } });
+    const har = JSON.parse(readFileSync(out, 'utf8')) as { log: { entries: Array<{ _wsscopeConnection: number; _webSocketMessages: Array<{ data: string }> }> } };
+    expect(har.log.entries.map((e) => e._wsscopeConnection)).toEqual(Array.from({ length: CONNS }, (_, i) => i + 1));
+    for (const e of har.log.entries) {
+      expect(e._webSocketMessages).toHaveLength(PER_CONN);
+      expect(e._webSocketMessages.map((m) => JSON.parse(m.data).seq)).toEqual(Array.from({ length: PER_CONN }, (_, i) => i));
+      expect(e._webSocketMessages.every((m) => JSON.parse(m.data).conn === e._wsscopeConnection)).toBe(true);
+    }
+  });
+
+  it('opening another file waits for a running export of the current session, which completes', async () => {
+    await svc.dispose();
+    svc = make({ analyze: (path, emit, opts) => (path === BROKER ? analyzeFile(path, emit, opts) : bigSession(path, emit, opts)) });
+    // the first file's events are the big synthetic session, the second's the real capture
+    await svc.call('openFile', [`${CAPTURES}/zeek__http-websocket.pcap`]);
+    await svc.idle();
+    const out = join(dir, 'first.ndjson');
+    const exp = svc.call('exportData', ['ndjson', out]);
+    expect((await svc.call('openFile', [BROKER])).ok).toBe(true);
+    expect(await exp).toEqual({ ok: true, value: { path: out } });
+    expect(readFileSync(out, 'utf8').trimEnd().split('\n').length).toBe(2 * CONNS + 2 * CONNS * PER_CONN + 1);
   });
 });

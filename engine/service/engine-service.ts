@@ -41,7 +41,7 @@ import type { CaptureSink } from '../types';
 import { analyzeFile, LIVE_GAP_TIMEOUT_S, Pipeline, type AnalyzeOptions, type PipelineOptions } from '../pipeline';
 import { isCaptureMagic } from '../capture/pcap-parser';
 import { SessionStore } from '../store/session-store';
-import { convertToPcapng, FileSink, MemorySink, writeHar, writeNdjson, type TextSink } from '../store/export';
+import { convertToPcapng, FileSink, MemorySink, Pacer, writeHar, writeNdjson, type TextSink } from '../store/export';
 import { checkArity, checkCaptureOptions, checkFilter, checkFormat, checkIface, checkIndex, checkPath, checkQuery, MAX_UPLOAD_BYTES } from './validate';
 
 export type PushFn = <K extends PushName>(name: K, payload: PushPayloads[K]) => void;
@@ -126,6 +126,9 @@ export class EngineService {
   private timer: ReturnType<typeof setInterval> | null = null;
   private progress: ProgressInfo | null = null;
   private disposed = false;
+  /** exports in progress (see exportData), and what stops them when the engine shuts down */
+  private readonly exporting = new Set<Promise<void>>();
+  private readonly exportAbort = new AbortController();
 
   constructor(opts: EngineServiceOptions) {
     this.push = opts.push;
@@ -212,6 +215,7 @@ export class EngineService {
       this.analysis = null;
       await old.done;
     }
+    await this.exportsDone();
     this.store?.close();
     if (this.upload && this.upload !== path) {
       rmSync(this.upload, { force: true });
@@ -528,29 +532,50 @@ export class EngineService {
         if (!target) rmSync(dst, { force: true });
       }
     }
-    const write = (out: TextSink): void => (format === 'ndjson' ? writeNdjson(store, out) : writeHar(store, out, this.version));
-    if (target) {
-      let sink: FileSink;
+    // paced: other calls (queries, a running capture's batches) are served while it runs;
+    // the store is not closed under it (replaceSession and dispose wait for `exporting`)
+    const pace = new Pacer(20, this.exportAbort.signal);
+    const write = (out: TextSink): Promise<void> => (format === 'ndjson' ? writeNdjson(store, out, pace) : writeHar(store, out, this.version, pace));
+    const run = async (): Promise<Result<{ path: string; bytes?: Uint8Array }>> => {
+      if (target) {
+        let sink: FileSink;
+        try {
+          sink = new FileSink(target);
+        } catch (e) {
+          return fail(fsError(target, e));
+        }
+        try {
+          await write(sink);
+        } finally {
+          sink.close();
+        }
+        return ok({ path: target });
+      }
+      const mem = new MemorySink();
       try {
-        sink = new FileSink(target);
+        await write(mem);
       } catch (e) {
-        return fail(fsError(target, e));
+        if (e instanceof RangeError) return err('unsupported', `The export is too big to download (${e.message}); use the desktop app or \`wsscope read --json\`.`);
+        throw e;
       }
-      try {
-        write(sink);
-      } finally {
-        sink.close();
-      }
-      return ok({ path: target });
-    }
-    const mem = new MemorySink();
+      return ok({ path: suggested, bytes: mem.bytes() });
+    };
+    const p = run();
+    const done = p.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.exporting.add(done);
     try {
-      write(mem);
-    } catch (e) {
-      if (e instanceof RangeError) return err('unsupported', `The export is too big to download (${e.message}); use the desktop app or \`wsscope read --json\`.`);
-      throw e;
+      return await p;
+    } finally {
+      this.exporting.delete(done);
     }
-    return ok({ path: suggested, bytes: mem.bytes() });
+  }
+
+  /** Waits for the exports in progress (they read the current store). */
+  private async exportsDone(): Promise<void> {
+    while (this.exporting.size > 0) await Promise.all([...this.exporting]);
   }
 
   // ------------------------------------------------------------------ batching
@@ -605,6 +630,8 @@ export class EngineService {
       await a.done;
     }
     if (this.live) await this.live.capture.stop().catch(() => undefined);
+    this.exportAbort.abort(new Error('engine shutting down'));
+    await this.exportsDone();
     this.store?.close();
     this.store = null;
     if (this.upload) rmSync(this.upload, { force: true });

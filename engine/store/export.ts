@@ -12,6 +12,9 @@
  *
  * Output goes through a `TextSink`, so big exports stream to a file (`FileSink`) in
  * bounded chunks, or collect into memory (`MemorySink`) for the browser shell's download.
+ * With a `Pacer`, NDJSON and HAR give the event loop a turn about every 20 ms, so a big
+ * export does not stall the engine process (live capture, the UI's queries); they cover
+ * what the store held when they started.
  *
  * Memory: nothing is retained after the call; payloads are re-read from the store one event
  * at a time.
@@ -96,10 +99,35 @@ export class MemorySink extends BatchingSink {
   }
 }
 
-export function writeNdjson(store: SessionStore, out: TextSink): void {
-  for (const ev of store.events()) {
+/** Lets a long export yield to the event loop (and stop when its signal aborts). */
+export class Pacer {
+  private t = performance.now();
+  private n = 0;
+
+  constructor(
+    private readonly sliceMs = 20,
+    private readonly signal?: AbortSignal,
+  ) {}
+
+  /** Cheap enough to ask per item: true about every `sliceMs`. */
+  due(): boolean {
+    if ((++this.n & 255) !== 0) return false;
+    return performance.now() - this.t >= this.sliceMs;
+  }
+
+  /** One turn of the event loop; throws the signal's reason if it was aborted meanwhile. */
+  async pause(): Promise<void> {
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    this.t = performance.now();
+    this.signal?.throwIfAborted();
+  }
+}
+
+export async function writeNdjson(store: SessionStore, out: TextSink, pace?: Pacer): Promise<void> {
+  for (const ev of store.events(store.eventCount)) {
     const w = toWire(ev);
     if (w) out.write(JSON.stringify(w) + '\n');
+    if (pace?.due()) await pace.pause();
   }
 }
 
@@ -161,7 +189,8 @@ function harEntry(hs: HandshakeEvent, startTs: number, url: string): Record<stri
  * HAR 1.2, streamed: the entry object is written without its closing brace, then the
  * messages one by one, so a connection with a million messages never becomes one string.
  */
-export function writeHar(store: SessionStore, out: TextSink, version = '0.1.0'): void {
+export async function writeHar(store: SessionStore, out: TextSink, version = '0.1.0', pace?: Pacer): Promise<void> {
+  const rowsOf = store.messageRowsByConnection(store.messageCount);
   out.write(`{"log":{"version":"1.2","creator":{"name":"wsscope","version":${JSON.stringify(version)}},"pages":[],"entries":[`);
   let first = true;
   for (const conn of store.connectionIds()) {
@@ -173,7 +202,9 @@ export function writeHar(store: SessionStore, out: TextSink, version = '0.1.0'):
     out.write((first ? '' : ',') + entry.slice(0, -1) + ',"_webSocketMessages":[');
     first = false;
     let firstMsg = true;
-    for (const m of store.connectionMessages(conn)) {
+    for (const r of rowsOf.get(conn) ?? []) {
+      if (pace?.due()) await pace.pause();
+      const m = store.messageEventAt(r);
       // Chrome exports data frames only (opcode 1 text, 2 binary as base64)
       if (m.opcode !== 1 && m.opcode !== 2) continue;
       const buf = Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength);

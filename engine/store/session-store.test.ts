@@ -156,22 +156,22 @@ describe('SessionStore', () => {
     s.close();
   });
 
-  it('exports NDJSON lines identical to toWire of the original events, in order', () => {
+  it('exports NDJSON lines identical to toWire of the original events, in order', async () => {
     const evs = conversation(1, 3);
     const s = load(evs);
     const out = new MemorySink();
-    writeNdjson(s, out);
+    await writeNdjson(s, out);
     const want = evs.map((e) => toWire(e)).filter((w) => w !== null).map((w) => JSON.stringify(w) + '\n').join('');
     expect(text(out.bytes())).toBe(want);
     s.close();
   });
 
-  it('exports HAR 1.2 with the handshake and Chrome-style _webSocketMessages', () => {
+  it('exports HAR 1.2 with the handshake and Chrome-style _webSocketMessages', async () => {
     const evs = conversation(1, 2);
     evs.push(...messageEvents({ conn: 1, dir: 'server', ts: 1700000000.5, opcode: 2, data: Uint8Array.of(1, 2, 3), packet: 40 }, 10, 10));
     const s = load(evs);
     const out = new MemorySink();
-    writeHar(s, out);
+    await writeHar(s, out);
     const har = JSON.parse(text(out.bytes()));
     expect(har.log.version).toBe('1.2');
     const [e] = har.log.entries;
@@ -187,14 +187,14 @@ describe('SessionStore', () => {
     s.close();
   });
 
-  it('exports a text message that is not UTF-8 to HAR with its opcode, U+FFFD for the bad bytes and the exact bytes in base64', () => {
+  it('exports a text message that is not UTF-8 to HAR with its opcode, U+FFFD for the bad bytes and the exact bytes in base64', async () => {
     const evs = conversation(1, 0);
     const [f, m] = messageEvents({ conn: 1, dir: 'client', ts: 1700000000.25, opcode: 1, data: Uint8Array.of(0x68, 0x69, 0xff), packet: 40 }, 10, 0);
     m.utf8Valid = false;
     evs.push(f, m);
     const s = load(evs);
     const out = new MemorySink();
-    writeHar(s, out);
+    await writeHar(s, out);
     const har = JSON.parse(text(out.bytes()));
     expect(har.log.entries[0]._webSocketMessages).toEqual([{ type: 'send', time: 1700000000.25, opcode: 1, data: 'hi\uFFFD', _wsscopeBase64: 'aGn/' }]);
     s.close();
@@ -259,7 +259,7 @@ describe('SessionStore on real captures', () => {
         if (w) direct.push(JSON.stringify(w) + '\n');
       }, { session: { keepWirePayload: true } });
       const out = new MemorySink();
-      writeNdjson(s, out);
+      await writeNdjson(s, out);
       expect(text(out.bytes())).toBe(direct.join(''));
       const b = s.takeBatch();
       expect(b?.messages.length).toBe(s.messageCount);

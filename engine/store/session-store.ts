@@ -906,9 +906,17 @@ export class SessionStore {
     return ev;
   }
 
-  /** Replays every event in its original order (payloads re-read from memory or disk). */
-  *events(): Generator<EngineEvent> {
-    for (let i = 0; i < this.logCount; i++) {
+  /** Events ingested so far (the end to pass to `events` for a snapshot). */
+  get eventCount(): number {
+    return this.logCount;
+  }
+
+  /**
+   * Replays the events in their original order (payloads re-read from memory or disk), up to
+   * `end` (default: all, including any ingested while the replay runs).
+   */
+  *events(end = Infinity): Generator<EngineEvent> {
+    for (let i = 0; i < this.logCount && i < end; i++) {
       const ref = this.logRef[i];
       switch (this.logType[i] as Ev) {
         case Ev.Connection:
@@ -948,9 +956,25 @@ export class SessionStore {
     }
   }
 
-  /** Messages of one connection, in order (for HAR). */
-  *connectionMessages(conn: number): Generator<MessageEvent> {
-    for (let r = 0; r < this.mCount; r++) if (this.mConn[r] === conn) yield this.messageEvent(r);
+  /**
+   * Message rows [0, end) grouped by connection, each in order: one pass over the rows, so an
+   * export that walks connection by connection stays linear in the message count.
+   */
+  messageRowsByConnection(end = this.mCount): Map<number, number[]> {
+    const by = new Map<number, number[]>();
+    const n = Math.min(end, this.mCount);
+    for (let r = 0; r < n; r++) {
+      const c = this.mConn[r];
+      const rows = by.get(c);
+      if (rows) rows.push(r);
+      else by.set(c, [r]);
+    }
+    return by;
+  }
+
+  /** Message row `r` as its event (payload re-read from memory or disk). */
+  messageEventAt(r: number): MessageEvent {
+    return this.messageEvent(r);
   }
 
   connectionIds(): number[] {
