@@ -376,8 +376,8 @@ describe('hostile payloads in Chromium through wsscope serve', () => {
     for (const dir of ['client', 'server'] as const) {
       const b = indexOf(isText(BIDI, dir));
       await openRow(b);
-      // the engine's previews escape bidi controls as \uXXXX; the detail pane uses ⟨U+XXXX⟩
-      expect(await row(b).locator('.preview').textContent()).toBe('user\\u202egpj.exe \\u2066isolated\\u2069 end');
+      // the engine's previews and the detail pane show bidi controls the same way: ⟨U+XXXX⟩
+      expect(await row(b).locator('.preview').textContent()).toBe('user⟨U+202E⟩gpj.exe ⟨U+2066⟩isolated⟨U+2069⟩ end');
       await expect.poll(() => payload().textContent()).toBe('user⟨U+202E⟩gpj.exe ⟨U+2066⟩isolated⟨U+2069⟩ end');
       await expectInert(`bidi ${dir}`);
       const c = indexOf(isText(CTRL, dir));

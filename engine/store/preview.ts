@@ -3,7 +3,8 @@
  * PREVIEW_MAX characters. Captured payloads are hostile, so everything that could hide or
  * reorder text is made visible: C0 controls become their U+2400 "control picture", DEL
  * becomes U+2421, C1 controls, bidi embeddings/overrides/isolates (the "Trojan Source"
- * characters, CVE-2021-42574) and zero-width characters become `\uXXXX` escapes.
+ * characters, CVE-2021-42574) and zero-width characters become `⟨U+XXXX⟩`, as in the
+ * renderer's detail views.
  * Binary payloads get a hex preview.
  *
  * Memory: reads the given bytes during the call only; returns fresh flat strings (never a
@@ -14,9 +15,10 @@ import { closeCodeMeaning } from '../../shared/labels';
 export const PREVIEW_MAX = 200;
 
 const decoder = new TextDecoder('utf-8', { fatal: false });
-/** output scratch: PREVIEW_MAX code units plus room for one escape and the ellipsis */
+/** output scratch: PREVIEW_MAX code units plus room for the ellipsis */
 const scratch = new Uint16Array(PREVIEW_MAX + 8);
 const HEX = '0123456789abcdef';
+const HEX_UPPER = '0123456789ABCDEF';
 
 let cutFlag = false;
 /** Whether the last preview made was cut short (set by every function here). */
@@ -70,13 +72,16 @@ export function textPreview(data: Uint8Array, max = PREVIEW_MAX, ellipsis = true
     if (c < 0x20) scratch[o++] = 0x2400 + c;
     else if (c === 0x7f) scratch[o++] = 0x2421;
     else if (invisible(c)) {
-      if (o + 6 > limit) break;
-      scratch[o++] = 0x5c; // \
-      scratch[o++] = 0x75; // u
-      scratch[o++] = HEX.charCodeAt((c >> 12) & 15);
-      scratch[o++] = HEX.charCodeAt((c >> 8) & 15);
-      scratch[o++] = HEX.charCodeAt((c >> 4) & 15);
-      scratch[o++] = HEX.charCodeAt(c & 15);
+      // ⟨U+202E⟩, the notation of the renderer's detail views (renderer/src/lib/format.ts)
+      if (o + 8 > limit) break;
+      scratch[o++] = 0x27e8; // ⟨
+      scratch[o++] = 0x55; // U
+      scratch[o++] = 0x2b; // +
+      scratch[o++] = HEX_UPPER.charCodeAt((c >> 12) & 15);
+      scratch[o++] = HEX_UPPER.charCodeAt((c >> 8) & 15);
+      scratch[o++] = HEX_UPPER.charCodeAt((c >> 4) & 15);
+      scratch[o++] = HEX_UPPER.charCodeAt(c & 15);
+      scratch[o++] = 0x27e9; // ⟩
     } else if (c >= 0xd800 && c <= 0xdbff) {
       // keep surrogate pairs together
       if (o + 2 > limit) break;

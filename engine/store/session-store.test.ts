@@ -66,7 +66,7 @@ describe('SessionStore', () => {
     evs.push(...messageEvents({ conn: 1, dir: 'server', ts: 3, opcode: 2, data: Uint8Array.of(0, 1, 0xab, 0xff), packet: 3 }, 1, 1));
     evs.push(...messageEvents({ conn: 1, dir: 'server', ts: 4, opcode: 1, data: Buffer.from('x'.repeat(500)), packet: 4 }, 2, 2));
     const s = load(evs);
-    expect(s.message(0)?.preview).toBe('a\u2400b\u240ac\\u202eevil\\u2066x');
+    expect(s.message(0)?.preview).toBe('a\u2400b\u240ac⟨U+202E⟩evil⟨U+2066⟩x');
     expect(s.message(1)?.preview).toBe('00 01 ab ff');
     expect(s.message(1)?.kind).toBe('binary');
     const long = s.message(2)?.preview ?? '';
