@@ -271,7 +271,6 @@ export class Inflater {
         if (rc === WASM_OK) {
           const n = w.outLen();
           if (n > cap) break; // past the limit: zlib reports it, with its prefix
-          const data = this.views ? w.heap().subarray(out, out + n) : w.copyOut(out, n);
           this.broken = false;
           if (keep) {
             if (inRegion) {
@@ -290,6 +289,8 @@ export class Inflater {
               }
             }
           }
+          // made last: `reserve` above may grow wasm memory, which detaches earlier views
+          const data = this.views ? w.heap().subarray(out, out + n) : w.copyOut(out, n);
           return { data, partial: false };
         }
         if (rc !== WASM_NO_SPACE || avail > cap || want >= MAX_OUTPUT) break;

@@ -175,6 +175,7 @@ describe('wasm inflater', () => {
     v.close();
     owned.close();
   });
+
 });
 
 /** DEFLATE bit writer (RFC 1951 section 3.1.1): values LSB first, Huffman codes MSB first. */
