@@ -26,6 +26,9 @@
  *      time, and the process's wall time and peak RSS measured from outside; once bundled
  *      with esbuild into plain JS (as an app ships it) and once through tsx (as in development);
  *    - wsscope CLI: `node scripts/wsscope.mjs read FILE --summary --json` (the launcher of `npm run wsscope`);
+ *    - permessage-deflate only: inflating the file's compressed messages alone with the
+ *      engine's Inflater, wasm and zlib paths (scripts/lib/inflate-child.ts, regenerates the
+ *      capture to collect them), and how much of the 10x budget that takes;
  *    - tshark: `tshark -r FILE -Y websocket -T fields -e frame.number -e websocket.opcode`
  *      (full dissection with TCP reassembly, unmasking and inflation), output to /dev/null;
  *    - tshark's fixed start-up cost, on a capture of one small connection.
@@ -163,6 +166,8 @@ interface FileResult {
   tsharkStartup?: number;
   correctness: string[];
   correct: boolean;
+  /** permessage-deflate: seconds to inflate the file's compressed messages alone (wasm path) */
+  inflateSeconds?: number;
 }
 
 const nodeTsx = (script: string, args: string[]): [string, string[]] => [process.execPath, ['--import', 'tsx', join(ROOT, script), ...args]];
@@ -256,6 +261,25 @@ async function benchFile(label: string, file: string, truth: CaptureTruth, o: Op
     res.correct = c.length === 0;
   }
 
+  // permessage-deflate: what inflating alone costs (the floor of any decoder of this file)
+  if (truth.deflate) {
+    const im = await measure(...nodeTsx('scripts/lib/inflate-child.ts', [truthPath(file), '--runs', String(o.runs)]), { captureStdout: true });
+    try {
+      const r = JSON.parse(im.stdout.trim().split('\n').pop() ?? '') as { ok: boolean; mismatches?: number; error?: string; messages: number; inBytes: number; outBytes: number; wasmSeconds: number; zlibSeconds: number };
+      if (!r.ok) {
+        res.correctness.push(`inflate floor: ${r.error ?? `${r.mismatches} messages inflated wrong`}`);
+        res.correct = false;
+      }
+      const what = `in-process, the file's ${r.messages} compressed messages, ${f1(r.inBytes / MB)} -> ${f1(r.outBytes / MB)} MB`;
+      res.rows.push({ name: 'inflate only: libdeflate wasm (engine Inflater)', wall: r.wasmSeconds, peakRss: NaN, note: what });
+      res.rows.push({ name: 'inflate only: zlib stream (engine Inflater)', wall: r.zlibSeconds, peakRss: NaN, note: 'the same messages through zlib' });
+      res.inflateSeconds = r.wasmSeconds;
+    } catch {
+      res.correctness.push(`inflate floor: child failed (exit ${im.exitCode}): ${im.stderr.slice(0, 200)}`);
+      res.correct = false;
+    }
+  }
+
   if (!o.skipTshark) {
     // reordered segments need tshark's out-of-order reassembly (off by default in 4.0)
     const prefs = o.tcpAnomalies ? ['-o', 'tcp.reassemble_out_of_order:TRUE'] : [];
@@ -296,6 +320,10 @@ function report(r: FileResult): string[] {
     out.push(`- throughput, decode only (tshark minus its ${startup.toFixed(2)} s start-up): wsscope ${decRatio.toFixed(1)}x tshark`);
     out.push(`- peak RSS (wsscope ${r.wsscopeKind ?? ''} process): wsscope ${f1((r.wsscopeRss ?? NaN) / MB)} MB = ${rssRatio.toFixed(2)} x tshark's ${f1(r.tsharkRss! / MB)} MB`);
     out.push(`- target >= ${TARGET_RATIO}x tshark: ${procRatio >= TARGET_RATIO ? 'holds' : 'MISSED'} (process), ${decRatio >= TARGET_RATIO ? 'holds' : 'MISSED'} (decode only)`);
+  }
+  if (r.inflateSeconds !== undefined && r.tsharkWall !== undefined) {
+    const budget = r.tsharkWall / TARGET_RATIO;
+    out.push(`- ${TARGET_RATIO}x budget: tshark ${f2(r.tsharkWall)} s / ${TARGET_RATIO} = ${f2(budget)} s for the whole command; inflating alone takes ${f2(r.inflateSeconds)} s (${Math.round((100 * r.inflateSeconds) / budget)}% of it)`);
   }
   if (r.wsscopeRss !== undefined) out.push(`- target peak RSS <= ${TARGET_RSS / MB} MB: ${r.wsscopeRss <= TARGET_RSS ? 'holds' : 'MISSED'}`);
   out.push(`- correctness against the truth sidecar: ${r.correct ? 'OK (messages, frames, connections, per-direction payload SHA-256, no findings)' : 'FAILED'}`);
