@@ -18,8 +18,9 @@
  * always inflate with windowBits 15, which accepts any smaller sender window (max_window_bits
  * 8..15) and sidesteps zlib's refusal of windowBits 8. The output limit is enforced inside the
  * loop, so a bomb stops after `limit + 1` bytes; the prefix kept is the fallback's, so both
- * paths give identical results. Any zlib error closes the stream. These internals are feature-detected (and checked on a known input)
- * once; without them the fallback below is used.
+ * paths give identical results. Any zlib error closes the stream. These internals are
+ * feature-detected (and checked on a known input) once; without them the fallback below is
+ * used.
  *
  * Fallback path: one `inflateRawSync` per message, context takeover modelled by handing the
  * last 32 KiB of the direction's output to the next call as the preset dictionary.

@@ -18,8 +18,8 @@ export interface SessionOptions {
   /**
    * Reuse one payload buffer per direction for data messages, and hand out inflated
    * messages as views into the inflater's memory: `MessageEvent.data` is then only valid
-   * during the emit callback (a consumer that keeps it must copy). For consumers that print and forget (the CLI); saves one allocation and
-   * the garbage of every message.
+   * during the emit callback (a consumer that keeps it must copy). For consumers that print
+   * and forget (the CLI); saves one allocation, one copy and the garbage of every message.
    */
   ephemeralPayloads: boolean;
 }
