@@ -70,16 +70,8 @@ export function sf(opcode: number, payload?: Uint8Array | string, extra: Partial
   return frame({ opcode, payload, ...extra });
 }
 
-export function concatAll(parts: Uint8Array[]): Uint8Array {
-  const n = parts.reduce((a, p) => a + p.length, 0);
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
+/** the test byte builders' concat (scripts/lib/fuzz-build.ts), under the name these tests use */
+export { concat as concatAll } from '../../scripts/lib/fuzz-build';
 
 export const KEY = 'dGhlIHNhbXBsZSBub25jZQ==';
 
