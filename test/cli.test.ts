@@ -140,4 +140,33 @@ describe('wsscope option errors', () => {
       expect(r.err).toMatch(/--ws-port (70000|x): not a port number/);
     }
   });
+
+  it('rejects a byte count that is not one, for both limits of read, with exit 2', () => {
+    for (const [flag, v] of [['--max-inflate', '-1'], ['--max-reassembly', '1.5'], ['--max-inflate', 'lots']]) {
+      const r = wsscope('read', SAMPLE, `${flag}=${v}`);
+      expect(r.code, `${flag} ${v}`).toBe(2);
+      expect(r.err).toBe(`wsscope read: ${flag} ${v}: not a byte count\n`);
+    }
+  });
+
+  it('every command answers an unknown option with one line on stderr and exit 2, and --help with exit 0', () => {
+    for (const cmd of ['read', 'capture', 'interfaces', 'serve']) {
+      const bad = wsscope(cmd, '--no-such-option');
+      expect(bad.code, cmd).toBe(2);
+      expect(bad.err.trim().split('\n'), cmd).toHaveLength(1);
+      expect(bad.err, cmd).toMatch(new RegExp(`^wsscope ${cmd}: Unknown option '--no-such-option'`));
+      const help = wsscope(cmd, '--help');
+      expect(help.code, cmd).toBe(0);
+      expect(help.out, cmd).toMatch(new RegExp(`^Usage: wsscope ${cmd}`));
+    }
+  });
+
+  it('serve refuses a port out of range and a second file', () => {
+    const port = wsscope('serve', '--port', '70000');
+    expect(port.code).toBe(2);
+    expect(port.err).toBe('wsscope serve: --port wants a number from 0 to 65535, got "70000"\n');
+    const two = wsscope('serve', 'a.pcap', 'b.pcap');
+    expect(two.code).toBe(2);
+    expect(two.err).toBe('wsscope serve: one FILE at most\n');
+  });
 });

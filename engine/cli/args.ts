@@ -1,4 +1,31 @@
 /** Option parsing shared by the CLI commands. */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+
+/**
+ * `parseArgs` for `wsscope NAME`: an unknown or malformed option prints one line on stderr
+ * and gives exit status 2, `--help` prints `help` and gives 0; otherwise the parsed options.
+ */
+export function parseCommand<T extends ParseArgsConfig>(name: string, help: string, config: T): ReturnType<typeof parseArgs<T>> | number {
+  let parsed: ReturnType<typeof parseArgs<T>>;
+  try {
+    parsed = parseArgs(config);
+  } catch (e) {
+    process.stderr.write(`wsscope ${name}: ${(e as Error).message}\n`);
+    return 2;
+  }
+  if ((parsed.values as { help?: boolean }).help) {
+    process.stdout.write(help);
+    return 0;
+  }
+  return parsed;
+}
+
+/** A byte-count option (a non-negative integer): undefined when absent, or the message for a bad value. */
+export function byteCount(flag: string, v: string | undefined): number | undefined | string {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  return Number.isSafeInteger(n) && n >= 0 ? n : `--${flag} ${v}: not a byte count`;
+}
 
 /** `--ws-port` values as port numbers, or the message for the first one that is not a port. */
 export function parsePorts(values: readonly string[] | undefined): number[] | string {

@@ -9,7 +9,6 @@
  * printed, the file closed. Exit status: 0 after a clean stop, 1 when the capture could not
  * start or failed, 2 for bad options.
  */
-import { parseArgs } from 'node:util';
 import { toWire } from './json';
 import { TextFormatter } from './format';
 import { Out } from './out';
@@ -17,7 +16,7 @@ import { listInterfaces } from '../capture/interfaces';
 import { CAP_DROPS_NOTE, DEFAULT_BUFFER_MIB, DEFAULT_SNAPLEN, startLiveCapture } from '../capture/live';
 import type { EngineEvent, SummaryEvent } from '../../shared/events';
 import type { CaptureStatus } from '../../shared/api';
-import { parsePorts, wantColor } from './args';
+import { parseCommand, parsePorts, wantColor } from './args';
 
 export const CAPTURE_HELP = `Usage: wsscope capture -i IF [options]
 
@@ -60,37 +59,29 @@ function positiveNumber(v: string | undefined, name: string, integer: boolean): 
 }
 
 export async function captureCommand(argv: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      allowPositionals: false,
-      options: {
-        interface: { type: 'string', short: 'i' },
-        filter: { type: 'string', short: 'f' },
-        write: { type: 'string', short: 'w' },
-        json: { type: 'boolean', default: false },
-        frames: { type: 'boolean', default: false },
-        duration: { type: 'string' },
-        count: { type: 'string', short: 'c' },
-        backend: { type: 'string', default: 'auto' },
-        snaplen: { type: 'string', short: 's' },
-        'buffer-size': { type: 'string', short: 'B' },
-        'no-promisc': { type: 'boolean', default: false },
-        'ws-port': { type: 'string', multiple: true, default: [] },
-        color: { type: 'boolean' },
-        'no-color': { type: 'boolean' },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    }));
-  } catch (e) {
-    process.stderr.write(`wsscope capture: ${(e as Error).message}\n`);
-    return 2;
-  }
-  if (values.help) {
-    process.stdout.write(CAPTURE_HELP);
-    return 0;
-  }
+  const parsed = parseCommand('capture', CAPTURE_HELP, {
+    args: argv,
+    allowPositionals: false,
+    options: {
+      interface: { type: 'string', short: 'i' },
+      filter: { type: 'string', short: 'f' },
+      write: { type: 'string', short: 'w' },
+      json: { type: 'boolean', default: false },
+      frames: { type: 'boolean', default: false },
+      duration: { type: 'string' },
+      count: { type: 'string', short: 'c' },
+      backend: { type: 'string', default: 'auto' },
+      snaplen: { type: 'string', short: 's' },
+      'buffer-size': { type: 'string', short: 'B' },
+      'no-promisc': { type: 'boolean', default: false },
+      'ws-port': { type: 'string', multiple: true, default: [] },
+      color: { type: 'boolean' },
+      'no-color': { type: 'boolean' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (typeof parsed === 'number') return parsed;
+  const { values } = parsed;
   const usage = (msg: string): number => {
     process.stderr.write(`wsscope capture: ${msg} (see wsscope capture --help)\n`);
     return 2;
@@ -202,17 +193,9 @@ function printSummary(out: Out, s: SummaryEvent, st: CaptureStatus, json: boolea
 }
 
 export async function interfacesCommand(argv: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({ args: argv, options: { json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } } }));
-  } catch (e) {
-    process.stderr.write(`wsscope interfaces: ${(e as Error).message}\n`);
-    return 2;
-  }
-  if (values.help) {
-    process.stdout.write(INTERFACES_HELP);
-    return 0;
-  }
+  const parsed = parseCommand('interfaces', INTERFACES_HELP, { args: argv, options: { json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } } });
+  if (typeof parsed === 'number') return parsed;
+  const { values } = parsed;
   const list = listInterfaces();
   if (values.json) {
     process.stdout.write(`${JSON.stringify(list)}\n`);

@@ -1,12 +1,11 @@
 /**
  * `wsscope read FILE`: decode a capture file and print its WebSocket conversations.
  */
-import { parseArgs } from 'node:util';
 import { analyzeFile } from '../pipeline';
 import { toWire } from './json';
 import { TextFormatter } from './format';
 import { Out } from './out';
-import { parsePorts, wantColor } from './args';
+import { byteCount, parseCommand, parsePorts, wantColor } from './args';
 import { CaptureFileError } from '../capture/file-source';
 import type { EngineEvent } from '../../shared/events';
 
@@ -37,58 +36,38 @@ Exit status: 0 when the file was decoded (even with findings or a truncated capt
 `;
 
 export async function readCommand(argv: string[]): Promise<number> {
-  let values;
-  let positionals: string[];
-  try {
-    ({ values, positionals } = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        json: { type: 'boolean', default: false },
-        frames: { type: 'boolean', default: false },
-        'ws-port': { type: 'string', multiple: true, default: [] },
-        'no-heuristic': { type: 'boolean', default: false },
-        'max-inflate': { type: 'string' },
-        'max-reassembly': { type: 'string' },
-        summary: { type: 'boolean', default: false },
-        color: { type: 'boolean' },
-        'no-color': { type: 'boolean' },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    }));
-  } catch (e) {
-    process.stderr.write(`wsscope read: ${(e as Error).message}\n`);
-    return 2;
-  }
-  if (values.help) {
-    process.stdout.write(READ_HELP);
-    return 0;
-  }
+  const parsed = parseCommand('read', READ_HELP, {
+    args: argv,
+    allowPositionals: true,
+    options: {
+      json: { type: 'boolean', default: false },
+      frames: { type: 'boolean', default: false },
+      'ws-port': { type: 'string', multiple: true, default: [] },
+      'no-heuristic': { type: 'boolean', default: false },
+      'max-inflate': { type: 'string' },
+      'max-reassembly': { type: 'string' },
+      summary: { type: 'boolean', default: false },
+      color: { type: 'boolean' },
+      'no-color': { type: 'boolean' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (typeof parsed === 'number') return parsed;
+  const { values, positionals } = parsed;
   if (positionals.length !== 1) {
     process.stderr.write('wsscope read: expected exactly one capture file (see wsscope read --help)\n');
     return 2;
   }
-  const wsPorts = parsePorts(values['ws-port']);
-  if (typeof wsPorts === 'string') {
-    process.stderr.write(`wsscope read: ${wsPorts}\n`);
+  const fail = (msg: string): number => {
+    process.stderr.write(`wsscope read: ${msg}\n`);
     return 2;
-  }
-  let maxInflate: number | undefined;
-  if (values['max-inflate'] !== undefined) {
-    maxInflate = Number(values['max-inflate']);
-    if (!Number.isSafeInteger(maxInflate) || maxInflate < 0) {
-      process.stderr.write(`wsscope read: --max-inflate ${values['max-inflate']}: not a byte count\n`);
-      return 2;
-    }
-  }
-  let maxTotal: number | undefined;
-  if (values['max-reassembly'] !== undefined) {
-    maxTotal = Number(values['max-reassembly']);
-    if (!Number.isSafeInteger(maxTotal) || maxTotal < 0) {
-      process.stderr.write(`wsscope read: --max-reassembly ${values['max-reassembly']}: not a byte count\n`);
-      return 2;
-    }
-  }
+  };
+  const wsPorts = parsePorts(values['ws-port']);
+  if (typeof wsPorts === 'string') return fail(wsPorts);
+  const maxInflate = byteCount('max-inflate', values['max-inflate']);
+  if (typeof maxInflate === 'string') return fail(maxInflate);
+  const maxTotal = byteCount('max-reassembly', values['max-reassembly']);
+  if (typeof maxTotal === 'string') return fail(maxTotal);
   const color = wantColor(values);
   const out = new Out();
   const fmt = new TextFormatter({ color, frames: values.frames ?? false, preview: 100 });

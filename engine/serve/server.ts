@@ -25,6 +25,7 @@ import { CALLS, type CallName } from '../../shared/api';
 import { decodeWire, encodeWire, type WireMessage } from '../../shared/wire';
 import { CONTENT_TYPES } from '../../shared/content-types';
 import { nodeFork, spawnEngine, type EngineClient } from '../service/client';
+import { parseCommand } from '../cli/args';
 
 export interface ServeOptions {
   /** 0 or absent: any free port */
@@ -259,30 +260,22 @@ which carries a secret token: anyone with the URL can use the UI. Stops on Ctrl-
 
 /** `wsscope serve [FILE] [--port N]`: prints the URL and runs until SIGINT/SIGTERM. */
 export async function serveCommand(argv: string[]): Promise<number> {
-  let file: string | undefined;
-  let port = 0;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === '-h' || a === '--help') {
-      process.stdout.write(SERVE_HELP);
-      return 0;
-    }
-    if (a === '--port' || a.startsWith('--port=')) {
-      const v = a === '--port' ? argv[++i] : a.slice('--port='.length);
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < 0 || n > 65535) {
-        process.stderr.write(`wsscope serve: --port wants a number from 0 to 65535, got ${JSON.stringify(v ?? '')}\n`);
-        return 2;
-      }
-      port = n;
-    } else if (a.startsWith('-')) {
-      process.stderr.write(`wsscope serve: unknown option ${a}\n\n${SERVE_HELP}`);
-      return 2;
-    } else if (file === undefined) file = a;
-    else {
-      process.stderr.write(`wsscope serve: one FILE at most\n`);
-      return 2;
-    }
+  const parsed = parseCommand('serve', SERVE_HELP, {
+    args: argv,
+    allowPositionals: true,
+    options: { port: { type: 'string', default: '0' }, help: { type: 'boolean', short: 'h', default: false } },
+  });
+  if (typeof parsed === 'number') return parsed;
+  const { values, positionals } = parsed;
+  if (positionals.length > 1) {
+    process.stderr.write(`wsscope serve: one FILE at most\n`);
+    return 2;
+  }
+  const file = positionals[0];
+  const port = Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    process.stderr.write(`wsscope serve: --port wants a number from 0 to 65535, got ${JSON.stringify(values.port)}\n`);
+    return 2;
   }
   let handle: ServeHandle;
   try {
