@@ -250,11 +250,16 @@ describe('EngineService exports of big sessions', () => {
     return summary;
   };
 
-  it('serves other calls while an export of 120,000 messages runs, and the export holds every event', async () => {
+  /** a fresh service whose analyzer is `analyze`, with `file` opened and decoded */
+  async function openWith(analyze: Analyzer, file: string): Promise<void> {
     await svc.dispose();
-    svc = make({ analyze: bigSession });
-    await svc.call('openFile', [BROKER]);
+    svc = make({ analyze });
+    await svc.call('openFile', [file]);
     await svc.idle();
+  }
+
+  it('serves other calls while an export of 120,000 messages runs, and the export holds every event', async () => {
+    await openWith(bigSession, BROKER);
     const out = join(dir, 'big.ndjson');
     const order: string[] = [];
     const exp = svc.call('exportData', ['ndjson', out]).then((r) => {
@@ -274,10 +279,7 @@ describe('EngineService exports of big sessions', () => {
   });
 
   it('exports HAR for many connections in one pass (each entry with its own messages, in order)', async () => {
-    await svc.dispose();
-    svc = make({ analyze: bigSession });
-    await svc.call('openFile', [BROKER]);
-    await svc.idle();
+    await openWith(bigSession, BROKER);
     const out = join(dir, 'big.har');
     expect(await svc.call('exportData', ['har', out])).toEqual({ ok: true, value: { path: out } });
     const har = JSON.parse(readFileSync(out, 'utf8')) as { log: { entries: Array<{ _wsscopeConnection: number; _webSocketMessages: Array<{ data: string }> }> } };
@@ -290,11 +292,8 @@ describe('EngineService exports of big sessions', () => {
   });
 
   it('opening another file waits for a running export of the current session, which completes', async () => {
-    await svc.dispose();
-    svc = make({ analyze: (path, emit, opts) => (path === BROKER ? analyzeFile(path, emit, opts) : bigSession(path, emit, opts)) });
     // the first file's events are the big synthetic session, the second's the real capture
-    await svc.call('openFile', [`${CAPTURES}/zeek__http-websocket.pcap`]);
-    await svc.idle();
+    await openWith((path, emit, opts) => (path === BROKER ? analyzeFile(path, emit, opts) : bigSession(path, emit, opts)), `${CAPTURES}/zeek__http-websocket.pcap`);
     const out = join(dir, 'first.ndjson');
     const exp = svc.call('exportData', ['ndjson', out]);
     expect((await svc.call('openFile', [BROKER])).ok).toBe(true);
