@@ -346,7 +346,6 @@ export class Inflater {
     } finally {
       e.stream.close();
     }
-    this.scratch = null;
     if (f.error !== undefined) return this.failed(f, input);
     const data = f.out.slice(0, f.total);
     if (!complete) {
