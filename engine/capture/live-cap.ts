@@ -31,7 +31,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { err, ok, type ApiError, type ErrorCode, type Result } from '../../shared/api';
 import { PcapngWriter } from './pcapng-writer';
-import { kernelState } from './interfaces';
+import { kernelState } from './sys-net';
 import { spawnPcapngChild, type DumpcapHandle } from './live-dumpcap';
 
 interface CapDevice {

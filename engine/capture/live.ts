@@ -32,7 +32,8 @@ import { CaptureParser } from './pcap-parser';
 import { PcapngWriter } from './pcapng-writer';
 import { loadCap, openCap, startCapHelper } from './live-cap';
 import { DUMPCAP_MISSING, PERMISSION_HELP, findDumpcap, startDumpcap, validateFilterWithDumpcap, type DumpcapHandle } from './live-dumpcap';
-import { interfaceMtu, kernelState, listInterfaces } from './interfaces';
+import { listInterfaces } from './interfaces';
+import { interfaceMtu, kernelState } from './sys-net';
 
 export interface LiveOptions extends CaptureOptions {
   /** pcapng file to write; default: a new file in the temp directory */
