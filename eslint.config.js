@@ -31,7 +31,7 @@ const TEST_MODULE = /(^|\/)(test|testing)\/|(^|\/)testing(\.ts)?$|\.test(\.ts)?$
  * layer whose `files` match it (eslint's flat-config order), so narrower entries and test code
  * come after the folder they sit in. Production layers (`test` unset) never import test code.
  */
-export const LAYERS = [
+const LAYERS = [
   { name: 'shared', files: ['shared/**/*.ts'], paths: ['shared/'], packages: [] },
   { name: 'engine', files: ['engine/**/*.ts'], paths: ['engine/', 'shared/'], packages: [NODE] },
   // `cap` is a native addon that may be missing: only the live capture adapter loads it, lazily
