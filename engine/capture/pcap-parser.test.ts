@@ -1,16 +1,14 @@
 import { describe, it, expect } from 'vitest';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { CaptureParser, isCaptureMagic } from './pcap-parser';
 import type { CaptureInterfaceInfo, CaptureProblem, PacketRecord } from '../types';
 import { concat, ether, ipv4, ipv4Bytes, ngBlock, ngEpb, ngIdb, ngPb, ngShb, ngSpb, pcapFile, tcp } from '../../test/fixtures/capture/builders';
 
-// shared/ lies beside the repository (CI clones it elsewhere); /work/shared is the developers' copy
-const PUBLIC_REL = join(import.meta.dirname, '../../../shared/captures/public');
-const PUBLIC = existsSync(PUBLIC_REL) ? PUBLIC_REL : '/work/shared/captures/public';
-const FIX = join(import.meta.dirname, '../../test/fixtures/capture');
-const publicCaptures = readdirSync(PUBLIC).filter((f) => /\.pcap(ng)?$/.test(f));
+import { CAPTURE_FIXTURES as FIX, PUBLIC_CAPTURES as PUBLIC, publicCaptureNames } from '../../test/kit/paths';
+
+const publicCaptures = publicCaptureNames();
 const fixtureCaptures = readdirSync(FIX).filter((f) => /\.pcap(ng)?$/.test(f));
 
 interface Rec {

@@ -1,15 +1,12 @@
 import { describe, it, expect } from 'vitest';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CaptureParser } from '../capture/pcap-parser';
 import { NetDecoder, type NetProblem } from './decode';
 import type { DecodedPacket, PacketRecord } from '../types';
 import { concat, ether, ext6, ipv4, ipv4Bytes, ipv6, ipv6Bytes, sll, sll2, nullHeader, tcp, udp } from '../../test/fixtures/capture/builders';
 
-// shared/ lies beside the repository (CI clones it elsewhere); /work/shared is the developers' copy
-const PUBLIC_REL = join(import.meta.dirname, '../../../shared/captures/public');
-const PUBLIC = existsSync(PUBLIC_REL) ? PUBLIC_REL : '/work/shared/captures/public';
-const FIX = join(import.meta.dirname, '../../test/fixtures/capture');
+import { CAPTURE_FIXTURES as FIX, PUBLIC_CAPTURES as PUBLIC, publicCaptureNames } from '../../test/kit/paths';
 
 type Out = Omit<DecodedPacket, 'payload'> & { payload: string };
 
@@ -35,7 +32,7 @@ const tcp4 = (payload: string, over: Partial<Parameters<typeof tcp>[0]> = {}): U
   ipv4({ src: '10.0.0.1', dst: '10.0.0.2', proto: 6, payload: tcp({ sport: 1000, dport: 80, seq: 7, ack: 9, payload: te.encode(payload), ...over }, ipv4Bytes('10.0.0.1'), ipv4Bytes('10.0.0.2')) });
 
 describe('NetDecoder against tshark on the public captures', () => {
-  for (const f of readdirSync(PUBLIC).filter((x) => /\.pcap(ng)?$/.test(x))) {
+  for (const f of publicCaptureNames()) {
     it(`${f}: same TCP flows, packets per flow and payload bytes per flow as tshark`, () => {
       const j = JSON.parse(readFileSync(join(PUBLIC, `${f}.tshark.json`), 'utf8'));
       const { out } = decodeFile(join(PUBLIC, f));

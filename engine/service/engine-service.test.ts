@@ -8,7 +8,8 @@ import { analyzeFile } from '../pipeline';
 import { toWire } from '../cli/json';
 import { connectionEvent, handshakeEvent, messageEvents } from '../store/synthetic-events';
 
-const CAPTURES = '/work/shared/captures/public';
+import { PUBLIC_CAPTURES as CAPTURES } from '../../test/kit/paths';
+
 const BROKER = `${CAPTURES}/zeek__broker-websocket.pcap`;
 
 type Push = { [K in PushName]: [K, PushPayloads[K]] }[PushName];

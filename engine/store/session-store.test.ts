@@ -8,7 +8,7 @@ import { toWire } from '../cli/json';
 import { analyzeFile } from '../pipeline';
 import type { EngineEvent, FindingEvent } from '../../shared/events';
 
-const CAPTURES = '/work/shared/captures/public';
+import { PUBLIC_CAPTURES as CAPTURES } from '../../test/kit/paths';
 
 function load(evs: EngineEvent[], opts?: ConstructorParameters<typeof SessionStore>[1]): SessionStore {
   const s = new SessionStore(1, opts);
