@@ -1,5 +1,5 @@
 /**
- * End to end on every public capture in ../shared/captures/public: wsscope's decode is
+ * End to end on every public capture in test/captures/public: wsscope's decode is
  * cross-checked against tshark's decode stored beside each file (FILE.tshark.json): the same
  * frames (packet, direction, FIN/RSV/opcode/MASK, masking key, length), the same messages
  * (opcode, length, SHA-256 of the payload), the same close codes, the same handshakes.
@@ -8,16 +8,12 @@
  */
 import { describe, it, expect, beforeAll } from 'vitest';
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { analyzeFile } from '../engine/pipeline';
 import type { ConnectionEvent, EngineEvent, FrameEvent, HandshakeEvent, MessageEvent, FindingEvent } from '../shared/events';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const DIR = join(ROOT, '..', 'shared', 'captures', 'public');
-const ALT = '/work/shared/captures/public';
-const CAPTURES = existsSync(DIR) ? DIR : ALT;
+import { PUBLIC_CAPTURES as CAPTURES, publicCaptureNames } from './kit/paths';
 
 interface TsharkFrame {
   frame_number: number;
@@ -97,7 +93,7 @@ const EXPECTED_FINDINGS: Record<string, Array<[string, 'client' | 'server' | 'an
   'suricata-verify__websocket-ping__input.pcap': [['unmasked-client-frame', 'client']],
 };
 
-const files = readdirSync(CAPTURES).filter((f) => /\.(pcap|pcapng)$/.test(f));
+const files = publicCaptureNames();
 
 interface Decoded {
   events: EngineEvent[];
@@ -130,8 +126,10 @@ function srcDst(d: Decoded, conn: number, dir: 'client' | 'server'): [string, st
   return dir === 'client' ? [c.client, c.server] : [c.server, c.client];
 }
 
-it('finds every public capture', () => {
-  expect(files.length).toBeGreaterThanOrEqual(27);
+it('finds every public capture listed in its README', () => {
+  const listed = [...readFileSync(join(CAPTURES, 'README.md'), 'utf8').matchAll(/^\| `([^`]+\.pcap(?:ng)?)` \| \d+ \|/gm)].map((m) => m[1]);
+  expect(listed).toHaveLength(27);
+  expect(files).toEqual(listed.sort());
 });
 
 describe.each(files)('%s', (file) => {
