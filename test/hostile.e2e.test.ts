@@ -363,9 +363,11 @@ describe('hostile payloads in Chromium through wsscope serve', () => {
     await page.locator('[data-test="filter-text"]').fill('(a+)+$');
     await expect.poll(() => page.locator('[data-test="filter-error"]').count()).toBe(1);
     expect(await page.locator('[data-test="filter-error"]').innerText()).toMatch(/nest/i);
+    // and the page still answers: a backtracking run over 61 characters would hold its main
+    // thread for hours, so a bound far above any load-induced delay still tells the two apart
     const t0 = Date.now();
     await page.evaluate(() => 1);
-    expect(Date.now() - t0).toBeLessThan(2000);
+    expect(Date.now() - t0).toBeLessThan(15_000);
     await page.locator('[data-test="filter-clear"]').click();
     await expect.poll(() => page.locator('[data-test="shown-count"]').innerText()).toBe(`${messages.length} messages`);
     expect(await page.locator('[data-test="filter-regex"]').isChecked()).toBe(false);
@@ -503,7 +505,9 @@ describe('hostile payloads in Chromium through wsscope serve', () => {
     await row(k).click();
     await expect.poll(() => payload().locator('[data-test="show-more"]').count()).toBe(1);
     const openMs = Date.now() - t0;
-    expect(openMs).toBeLessThan(5000);
+    // a hang, not a speed, check (the time is printed below; speed is the UI benchmark's):
+    // generous enough for a loaded 2-core machine
+    expect(openMs).toBeLessThan(20_000);
     // the engine sends the first MiB; the page shows its first 64 Ki characters
     expect(await detail().innerText()).toContain('Showing the first 1.0 MiB');
     const shown = await payload().locator('.safe-text > span').allTextContents();
@@ -523,7 +527,7 @@ describe('hostile payloads in Chromium through wsscope serve', () => {
     await row(k + 1).click();
     await expect.poll(() => payload().textContent()).toBe('after big');
     const nextMs = Date.now() - t1;
-    expect(nextMs).toBeLessThan(2000);
+    expect(nextMs).toBeLessThan(10_000);
     console.log(`10 MiB message: detail with "show more" in ${openMs} ms; next row in ${nextMs} ms`);
   });
 

@@ -403,9 +403,12 @@ describe('UI at a million messages (Chromium, in-page engine stand-in)', () => {
         `per frame: script ${scriptMs.toFixed(2)} ms, style+layout ${layoutMs.toFixed(2)} ms; ` +
         `PageDown ${pageDownMs.toFixed(0)} ms/key; text filter via queryMessages ${filterMs} ms (incl. 150 ms debounce); heap after GC ${heapMB} MB`,
     );
-    // the timeline's own work per scrolled frame does not grow with the row count
-    expect(scriptMs).toBeLessThan(2);
-    expect(layoutMs).toBeLessThan(16);
+    // The timeline's own work per scrolled frame does not grow with the row count: laying out
+    // a million rows takes seconds per frame, a virtualised list well under a millisecond, so
+    // these bounds sit far above what a loaded 2-core machine shows and still catch the former.
+    // (The figures are printed above; they are measurements, not targets.)
+    expect(scriptMs).toBeLessThan(20);
+    expect(layoutMs).toBeLessThan(100);
     await page.screenshot({ path: join(SHOTS, 'million-light.png') });
   });
 });
