@@ -14,7 +14,8 @@ import type { Browser, Page } from 'playwright-core';
 import { launchChromium } from './peers/chromium';
 import { startServe, type ServeHandle } from '../engine/serve/server';
 import { buildRenderer } from '../engine/serve/renderer-build';
-import { Conv, MASK, acceptFor, ascii, closePayload, concat, pcap, wsFrame, KEY, type Rec, type Side } from '../scripts/lib/fuzz-build';
+import { Conv, ascii, concat, pcap, type Rec, type Side } from './kit/capture';
+import { MASK, acceptFor, closePayload, wsFrame, KEY } from './kit/websocket';
 
 // ---------- the payloads ----------
 const IMG = '<img src=x onerror="window.__pwned=1">';

@@ -6,7 +6,7 @@ import { EngineService, type Analyzer } from './engine-service';
 import type { Batch, CallName, PushName, PushPayloads, SessionInfo } from '../../shared/api';
 import { analyzeFile } from '../pipeline';
 import { toWire } from '../cli/json';
-import { connectionEvent, handshakeEvent, messageEvents } from '../store/synthetic-events';
+import { connectionEvent, handshakeEvent, messageEvents } from '../../test/kit/events';
 
 import { PUBLIC_CAPTURES as CAPTURES } from '../../test/kit/paths';
 

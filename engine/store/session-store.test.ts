@@ -3,7 +3,7 @@ import { existsSync, statSync } from 'node:fs';
 import { SessionStore } from './session-store';
 import { PayloadStore } from './payload-store';
 import { MemorySink, writeHar, writeNdjson } from './export';
-import { conversation, messageEvents, connectionEvent } from './synthetic-events';
+import { conversation, messageEvents, connectionEvent } from '../../test/kit/events';
 import { toWire } from '../cli/json';
 import { analyzeFile } from '../pipeline';
 import type { EngineEvent, FindingEvent } from '../../shared/events';

@@ -13,35 +13,8 @@
 import { createHash } from 'node:crypto';
 import { constants, deflateRawSync, gzipSync } from 'node:zlib';
 import type { FindingId } from '../../shared/findings';
-import {
-  ACK,
-  Conv,
-  KEY,
-  LT_ETHERNET,
-  PSH,
-  ether,
-  ipv4,
-  udp,
-  acceptFor,
-  ascii,
-  cf,
-  closePayload,
-  concat,
-  ngBlock,
-  ngIdb,
-  ngShb,
-  ngSpb,
-  ngEpb,
-  pcap,
-  pcapHeader,
-  pcapRecord,
-  sf,
-  type Bytes,
-  type ConvOpts,
-  type HandshakeOpts,
-  type Rec,
-  type ResponseOpts,
-} from './fuzz-build';
+import { ACK, Conv, LT_ETHERNET, PSH, ether, ipv4, udp, ascii, concat, ngBlock, ngIdb, ngShb, ngSpb, ngEpb, pcap, pcapHeader, pcapRecord, type Bytes, type ConvOpts, type Rec } from '../../test/kit/capture';
+import { KEY, acceptFor, cf, closePayload, sf, type HandshakeOpts, type ResponseOpts } from '../../test/kit/websocket';
 import type { Golden } from './fuzz-golden';
 
 export interface CorpusCase {

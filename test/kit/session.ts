@@ -1,80 +1,15 @@
 /**
- * Test helpers for the WebSocket layer: build frames and handshakes by hand, feed a
- * TcpSession in arbitrary splits, collect its events. Used by *.test.ts only.
+ * A harness for the WebSocket layer: the opening handshake as text, and `run`, which feeds a
+ * fresh TcpSession steps of bytes in arbitrary splits (with gaps) and collects its events by
+ * type. The frames come from ./websocket.ts; the accept a response carries is computed there,
+ * independently of the engine.
  */
 import type { Direction, EngineEvent, FindingEvent, FrameEvent, HandshakeEvent, MessageEvent } from '../../shared/events';
-import { computeAccept } from '../http/accept';
-import { DEFAULT_SESSION_OPTIONS, TcpSession, type SessionOptions } from './session';
+import { DEFAULT_SESSION_OPTIONS, TcpSession, type SessionOptions } from '../../engine/ws/session';
+import { bytesOf } from './bytes';
+import { KEY, acceptFor } from './websocket';
 
-export interface FrameSpec {
-  fin?: boolean;
-  rsv1?: boolean;
-  rsv2?: boolean;
-  rsv3?: boolean;
-  opcode: number;
-  /** masking key (4 bytes) or null for unmasked */
-  mask?: Uint8Array | null;
-  payload?: Uint8Array | string;
-  /** force a length encoding: 7, 16 or 64 bits */
-  lenBits?: 7 | 16 | 64;
-  /** override the declared length (64-bit form) */
-  declaredLength?: bigint;
-}
-
-export const MASK = new Uint8Array([0x37, 0xfa, 0x21, 0x3d]);
-const enc = new TextEncoder();
-
-export function bytesOf(x: Uint8Array | string | undefined): Uint8Array {
-  if (x === undefined) return new Uint8Array(0);
-  return typeof x === 'string' ? enc.encode(x) : x;
-}
-
-export function frame(spec: FrameSpec): Uint8Array {
-  const payload = bytesOf(spec.payload);
-  const n = payload.length;
-  const bits = spec.declaredLength !== undefined ? 64 : (spec.lenBits ?? (n < 126 ? 7 : n < 65536 ? 16 : 64));
-  const mask = spec.mask === undefined ? null : spec.mask;
-  const hl = 2 + (bits === 16 ? 2 : bits === 64 ? 8 : 0) + (mask ? 4 : 0);
-  const out = new Uint8Array(hl + n);
-  out[0] = ((spec.fin ?? true) ? 0x80 : 0) | (spec.rsv1 ? 0x40 : 0) | (spec.rsv2 ? 0x20 : 0) | (spec.rsv3 ? 0x10 : 0) | spec.opcode;
-  let off = 2;
-  if (bits === 7) out[1] = n;
-  else if (bits === 16) {
-    out[1] = 126;
-    out[2] = n >> 8;
-    out[3] = n & 0xff;
-    off = 4;
-  } else {
-    out[1] = 127;
-    const v = spec.declaredLength ?? BigInt(n);
-    new DataView(out.buffer).setBigUint64(2, v);
-    off = 10;
-  }
-  if (mask) {
-    out[1] |= 0x80;
-    out.set(mask, off);
-    off += 4;
-    for (let i = 0; i < n; i++) out[off + i] = payload[i] ^ mask[i & 3];
-  } else {
-    out.set(payload, off);
-  }
-  return out;
-}
-
-/** client frame (masked with MASK) */
-export function cf(opcode: number, payload?: Uint8Array | string, extra: Partial<FrameSpec> = {}): Uint8Array {
-  return frame({ opcode, payload, mask: MASK, ...extra });
-}
-/** server frame (unmasked) */
-export function sf(opcode: number, payload?: Uint8Array | string, extra: Partial<FrameSpec> = {}): Uint8Array {
-  return frame({ opcode, payload, ...extra });
-}
-
-/** the test byte builders' concat (scripts/lib/fuzz-build.ts), under the name these tests use */
-export { concat as concatAll } from '../../scripts/lib/fuzz-build';
-
-export const KEY = 'dGhlIHNhbXBsZSBub25jZQ==';
-
+/** An upgrade request as text; `extra` header lines go last, `null` leaves a header out. */
 export function upgradeRequest(extra: string[] = [], opts: { key?: string | null; version?: string | null; origin?: boolean; path?: string } = {}): string {
   const lines = [`GET ${opts.path ?? '/chat'} HTTP/1.1`, 'Host: example.com', 'Upgrade: websocket', 'Connection: Upgrade'];
   if (opts.key !== null) lines.push(`Sec-WebSocket-Key: ${opts.key ?? KEY}`);
@@ -83,9 +18,10 @@ export function upgradeRequest(extra: string[] = [], opts: { key?: string | null
   return [...lines, ...extra, '', ''].join('\r\n');
 }
 
+/** A 101 answer as text, with the accept for `opts.key` (the RFC's sample key by default). */
 export function upgradeResponse(extra: string[] = [], opts: { accept?: string | null; key?: string } = {}): string {
   const lines = ['HTTP/1.1 101 Switching Protocols', 'Upgrade: websocket', 'Connection: Upgrade'];
-  if (opts.accept !== null) lines.push(`Sec-WebSocket-Accept: ${opts.accept ?? computeAccept(opts.key ?? KEY)}`);
+  if (opts.accept !== null) lines.push(`Sec-WebSocket-Accept: ${opts.accept ?? acceptFor(opts.key ?? KEY)}`);
   return [...lines, ...extra, '', ''].join('\r\n');
 }
 
