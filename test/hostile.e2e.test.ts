@@ -1,5 +1,5 @@
 // End to end: hostile payloads in the real renderer (Vite build) in headless Chromium, served by
-// `wsscope serve` over loopback. The capture is built in beforeAll (scripts/lib/fuzz-build.ts):
+// `wsscope serve` over loopback. The capture is built in beforeAll (test/kit/capture.ts):
 // two WebSocket connections whose handshake fields, text and binary messages, ping/pong
 // payloads and close reasons carry markup, javascript: URLs, Vue and JS template injections,
 // bidi overrides, C0 controls, invalid UTF-8 and one 10 MiB single-line message. Every view is
