@@ -11,9 +11,10 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { analyzeFile } from '../engine/pipeline';
-import type { ConnectionEvent, EngineEvent, FrameEvent, HandshakeEvent, MessageEvent, FindingEvent } from '../shared/events';
+import type { ConnectionEvent, EngineEvent } from '../shared/events';
 
 import { PUBLIC_CAPTURES as CAPTURES, publicCaptureNames } from './kit/paths';
+import { byType, type EventsByType } from './kit/events';
 
 interface TsharkFrame {
   frame_number: number;
@@ -95,13 +96,9 @@ const EXPECTED_FINDINGS: Record<string, Array<[string, 'client' | 'server' | 'an
 
 const files = publicCaptureNames();
 
-interface Decoded {
+interface Decoded extends EventsByType {
   events: EngineEvent[];
   conns: Map<number, ConnectionEvent>;
-  frames: FrameEvent[];
-  messages: MessageEvent[];
-  handshakes: HandshakeEvent[];
-  findings: FindingEvent[];
 }
 
 async function decode(file: string): Promise<Decoded> {
@@ -109,14 +106,7 @@ async function decode(file: string): Promise<Decoded> {
   await analyzeFile(join(CAPTURES, file), (ev) => events.push(ev), { wsPorts: WS_PORTS[file] ?? [] });
   const conns = new Map<number, ConnectionEvent>();
   for (const e of events) if (e.type === 'connection') conns.set(e.id, e);
-  return {
-    events,
-    conns,
-    frames: events.filter((e): e is FrameEvent => e.type === 'frame'),
-    messages: events.filter((e): e is MessageEvent => e.type === 'message'),
-    handshakes: events.filter((e): e is HandshakeEvent => e.type === 'handshake'),
-    findings: events.filter((e): e is FindingEvent => e.type === 'finding'),
-  };
+  return { events, conns, ...byType(events) };
 }
 
 const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');

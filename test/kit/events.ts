@@ -4,7 +4,7 @@
  * messages, exactly as engine/pipeline.ts would emit them (frame before message, capture-wide
  * indexes). Pure functions; every event owns its bytes.
  */
-import type { ConnectionEvent, EngineEvent, FrameEvent, HandshakeEvent, MessageEvent } from '../../shared/events';
+import type { ConnectionEvent, EngineEvent, FindingEvent, FrameEvent, HandshakeEvent, MessageEvent } from '../../shared/events';
 import { KEY, MASK, acceptFor, wsFrame } from './websocket';
 
 export function connectionEvent(id: number, ts: number): ConnectionEvent {
@@ -140,4 +140,23 @@ export function conversation(conn: number, n: number, t0 = 1700000000, text = (i
   evs.push(...messageEvents({ conn, dir: 'server', ts: t0 + 0.03 + n * 0.01, opcode: 8, data: close.slice(0, 2), packet: packet++ }, i, i));
   evs.push({ type: 'connection-end', conn, ts: t0 + 0.04 + n * 0.01, packet: packet++, reason: 'fin' });
   return evs;
+}
+
+/** A decode's events sorted by type (each list in emission order). */
+export interface EventsByType {
+  frames: FrameEvent[];
+  messages: MessageEvent[];
+  findings: FindingEvent[];
+  handshakes: HandshakeEvent[];
+}
+
+export function byType(events: readonly EngineEvent[]): EventsByType {
+  const out: EventsByType = { frames: [], messages: [], findings: [], handshakes: [] };
+  for (const e of events) {
+    if (e.type === 'frame') out.frames.push(e);
+    else if (e.type === 'message') out.messages.push(e);
+    else if (e.type === 'finding') out.findings.push(e);
+    else if (e.type === 'handshake') out.handshakes.push(e);
+  }
+  return out;
 }

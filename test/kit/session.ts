@@ -4,9 +4,10 @@
  * type. The frames come from ./websocket.ts; the accept a response carries is computed there,
  * independently of the engine.
  */
-import type { Direction, EngineEvent, FindingEvent, FrameEvent, HandshakeEvent, MessageEvent } from '../../shared/events';
+import type { Direction, EngineEvent, MessageEvent } from '../../shared/events';
 import { DEFAULT_SESSION_OPTIONS, TcpSession, type SessionOptions } from '../../engine/ws/session';
 import { bytesOf } from './bytes';
+import { byType, type EventsByType } from './events';
 import { KEY, acceptFor } from './websocket';
 
 /** An upgrade request as text; `extra` header lines go last, `null` leaves a header out. */
@@ -27,13 +28,9 @@ export function upgradeResponse(extra: string[] = [], opts: { accept?: string | 
 
 export type Step = [Direction, Uint8Array | string] | [Direction, Uint8Array | string, number];
 
-export interface Run {
+export interface Run extends EventsByType {
   events: EngineEvent[];
   session: TcpSession;
-  frames: FrameEvent[];
-  messages: MessageEvent[];
-  findings: FindingEvent[];
-  handshakes: HandshakeEvent[];
 }
 
 /**
@@ -66,14 +63,7 @@ export function run(steps: Step[], opts: Partial<SessionOptions> = {}, split: nu
   packet++;
   session.finish({ ts: packet, packet });
   if (session.lastError) throw session.lastError;
-  return {
-    events,
-    session,
-    frames: events.filter((e): e is FrameEvent => e.type === 'frame'),
-    messages: events.filter((e): e is MessageEvent => e.type === 'message'),
-    findings: events.filter((e): e is FindingEvent => e.type === 'finding'),
-    handshakes: events.filter((e): e is HandshakeEvent => e.type === 'handshake'),
-  };
+  return { events, session, ...byType(events) };
 }
 
 export const text = (m: MessageEvent): string => new TextDecoder().decode(m.data);
