@@ -1,5 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readFloor, verdict, type VitestReport } from './run-tests.mjs';
 import { REPO_ROOT } from '../test/kit/paths';
@@ -38,8 +40,17 @@ describe('npm test (scripts/run-tests.mjs)', () => {
     expect(verdict(report({ success: false, numPassedTests: 5 }), 0, { filtered: true, floor: 1 })).toMatchObject({ ok: false, failed: 1 });
   });
 
-  it('keeps a floor that the suite meets: a positive integer in test/test-floor.json', () => {
-    expect(readFloor()).toBeGreaterThan(900);
+  it('reads the floor from test/test-floor.json and refuses one that is not a positive integer', () => {
+    expect(Number.isInteger(readFloor())).toBe(true);
+    const dir = mkdtempSync(join(tmpdir(), 'wsscope-floor-'));
+    try {
+      for (const bad of ['0', '12.5', '"many"']) {
+        writeFileSync(join(dir, 'floor.json'), `{ "minTests": ${bad} }`);
+        expect(() => readFloor(join(dir, 'floor.json'))).toThrow(/minTests must be a positive integer/);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('exits non-zero, with the closing counts line, when a test-name filter matches nothing', () => {
