@@ -9,7 +9,9 @@ export default defineConfig({
     pool: 'forks',
     testTimeout: 60_000,
     hookTimeout: 120_000,
-    // live-capture tests share the loopback interface; their files are serialised by name
+    // Files run in parallel, live-capture ones too: every capture on `lo` filters on its own
+    // server's ephemeral port (`tcp port N`; engine/capture/live.test.ts's `tcp port 9` expects
+    // silence), so captures running side by side never see each other's traffic.
     fileParallelism: true,
   },
 });

@@ -1,16 +1,13 @@
 import { describe, it, expect } from 'vitest';
 import { join } from 'node:path';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { Conv, cf, sf, pcap } from '../scripts/lib/fuzz-build';
+import { Conv, pcap } from '../test/kit/capture';
+import { cf, sf } from '../test/kit/websocket';
 import { analyzeFile } from './pipeline';
 import { TcpSession } from './ws/session';
 import type { EngineEvent } from '../shared/events';
-
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const PUB = existsSync(join(ROOT, '..', 'shared', 'captures', 'public')) ? join(ROOT, '..', 'shared', 'captures', 'public') : '/work/shared/captures/public';
+import { PUBLIC_CAPTURES as PUB } from '../test/kit/paths';
 
 describe('pipeline', () => {
   it('keeps decoding the other connections when one connection decoder throws', async () => {

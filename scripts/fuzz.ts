@@ -4,7 +4,7 @@
  *   tsx scripts/fuzz.ts [--count N] [--seed S] [--time-limit-ms 5000] [--rss-limit-mb 512]
  *                       [--workers 1] [--out fuzz-out]
  *
- * Sources: the public captures (/work/shared/captures/public, or $WSSCOPE_PUBLIC_CAPTURES),
+ * Sources: the public captures (test/captures/public, or the folder in $WSSCOPE_PUBLIC_CAPTURES),
  * resources/samples/*.pcapng and the committed corpus (test/corpus). Input i gets its own seed
  * (derived from --seed and i), which picks the source and the mutation (scripts/lib/fuzz-mutate:
  * ~2% byte errors like `editcap -E 0.02`, truncation, interesting values, splices, and record
@@ -15,14 +15,14 @@
  *
  * Last line: `fuzz: N inputs, C crashes, H hangs, max RSS M MiB`.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { FuzzPool, type JobResult } from './lib/fuzz-runner';
 import { mutate, parseRecords } from './lib/fuzz-mutate';
+import { CORPUS, PUBLIC_CAPTURES, REPO_ROOT } from '../test/kit/paths';
 
-const ROOT = resolve(import.meta.dirname, '..');
-const PUBLIC = process.env.WSSCOPE_PUBLIC_CAPTURES ?? '/work/shared/captures/public';
+const PUBLIC = process.env.WSSCOPE_PUBLIC_CAPTURES ?? PUBLIC_CAPTURES;
 
 export interface FuzzOptions {
   count: number;
@@ -53,8 +53,8 @@ export interface FuzzStats {
   kinds: Record<string, number>;
 }
 
+/** Capture files in `dir`; a missing folder throws (every default source is in the repository). */
 function listCaptures(dir: string, exts: RegExp): string[] {
-  if (!existsSync(dir)) return [];
   return readdirSync(dir)
     .filter((f) => exts.test(f))
     .sort()
@@ -64,8 +64,8 @@ function listCaptures(dir: string, exts: RegExp): string[] {
 export function defaultSources(): string[] {
   return [
     ...listCaptures(PUBLIC, /\.(pcap|pcapng)$/),
-    ...listCaptures(join(ROOT, 'resources/samples'), /\.pcapng$/),
-    ...listCaptures(join(ROOT, 'test/corpus'), /\.(pcap|pcapng|pcap\.gz)$/),
+    ...listCaptures(join(REPO_ROOT, 'resources/samples'), /\.pcapng$/),
+    ...listCaptures(CORPUS, /\.(pcap|pcapng|pcap\.gz)$/),
   ];
 }
 
@@ -143,7 +143,7 @@ async function main(): Promise<number> {
       'time-limit-ms': { type: 'string', default: '5000' },
       'rss-limit-mb': { type: 'string', default: '512' },
       workers: { type: 'string', default: '1' },
-      out: { type: 'string', default: join(ROOT, 'fuzz-out') },
+      out: { type: 'string', default: join(REPO_ROOT, 'fuzz-out') },
     },
   });
   const o: FuzzOptions = {

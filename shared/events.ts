@@ -1,7 +1,7 @@
 /**
  * The event stream: what the engine produces and what both the CLI (`wsscope read --json`)
  * and the UI consume. Field names and types of the wire form (`toWire` in engine/cli/json.ts)
- * follow ../shared/design.md exactly; the engine-side objects carry a few extra fields
+ * are the ones docs/events.md documents; the engine-side objects carry a few extra fields
  * (raw bytes, ids) that the JSON form drops or converts.
  *
  * No Node types here: `Uint8Array` only, so every event survives structured clone.

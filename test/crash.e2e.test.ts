@@ -28,9 +28,11 @@ import type { ApiError, Batch, CaptureStatus, ProgressInfo, PushName, PushPayloa
 import { REPO, startPeer, textOf, type Peer } from './peers/peer';
 import { tsharkFrameRows } from './peers/capture';
 
-const BROKER = '/work/shared/captures/public/zeek__broker-websocket.pcap';
+import { publicCapture } from './kit/paths';
+
+const BROKER = publicCapture('zeek__broker-websocket.pcap');
 // two WebSocket connections in one capture (see engine/pipeline.test.ts)
-const WSTUNNEL = '/work/shared/captures/public/zeek__wstunnel-ssh.pcap';
+const WSTUNNEL = publicCapture('zeek__wstunnel-ssh.pcap');
 
 let dir: string;
 beforeAll(() => {

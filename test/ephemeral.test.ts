@@ -9,16 +9,13 @@
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { analyzeFile } from '../engine/pipeline';
 import { generateCapture } from '../scripts/gen-capture';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const DIR = join(ROOT, '..', 'shared', 'captures', 'public');
-const CAPTURES = existsSync(DIR) ? DIR : '/work/shared/captures/public';
+import { SAMPLE_CHAT, publicCapture, publicCaptureNames } from './kit/paths';
 
 /** one line per message: connection, direction, opcode, flags, length and the SHA-256 of its bytes */
 async function digest(file: string, ephemeralPayloads: boolean): Promise<string[]> {
@@ -47,10 +44,7 @@ beforeAll(async () => {
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 describe('ephemeral payloads decode the same messages', () => {
-  const files = readdirSync(CAPTURES)
-    .filter((f) => /\.(pcap|pcapng)$/.test(f))
-    .map((f) => join(CAPTURES, f));
-  files.push(join(ROOT, 'resources', 'samples', 'chat.pcapng'));
+  const files = [...publicCaptureNames().map(publicCapture), SAMPLE_CHAT];
   for (const file of files) {
     it(file.split('/').pop()!, async () => {
       const [a, b] = [await digest(file, true), await digest(file, false)];

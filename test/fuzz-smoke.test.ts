@@ -16,13 +16,14 @@ import fc from 'fast-check';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { CaptureParser } from '../engine/capture/pcap-parser';
 import { Pipeline } from '../engine/pipeline';
 import { toWire } from '../engine/cli/json';
 import { DEFAULT_SESSION_OPTIONS, TcpSession } from '../engine/ws/session';
 import type { EngineEvent } from '../shared/events';
-import { LT_ETHERNET, ngIdb, ngShb, pcap, pcapHeader, wsRequest, wsResponse, concat } from '../scripts/lib/fuzz-build';
+import { LT_ETHERNET, ngIdb, ngShb, pcap, pcapHeader, concat } from './kit/capture';
+import { wsRequest, wsResponse } from './kit/websocket';
 import { parseRecords } from '../scripts/lib/fuzz-mutate';
 import { resegment } from '../scripts/lib/fuzz-resegment';
 import { Prng } from '../scripts/lib/prng';
@@ -30,8 +31,8 @@ import { runFuzz } from '../scripts/fuzz';
 import { FuzzPool } from '../scripts/lib/fuzz-runner';
 import { CASES } from '../scripts/lib/fuzz-corpus';
 import { writeCase } from '../scripts/make-corpus';
+import { CORPUS, SAMPLE_CHAT, publicCapture } from './kit/paths';
 
-const ROOT = resolve(import.meta.dirname, '..');
 const tmp = mkdtempSync(join(tmpdir(), 'wsscope-fuzz-smoke-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
@@ -120,11 +121,10 @@ describe('robustness properties', () => {
     );
   });
 
-  const PUBLIC = '/work/shared/captures/public';
   const conversations: Array<[string, number]> = [
-    [join(ROOT, 'resources/samples/chat.pcapng'), 19],
-    [join(PUBLIC, 'zeek-pr5646__websocket_compressed.pcap'), 4],
-    [join(PUBLIC, 'zeek__wstunnel-ssh.pcap'), 155],
+    [SAMPLE_CHAT, 19],
+    [publicCapture('zeek-pr5646__websocket_compressed.pcap'), 4],
+    [publicCapture('zeek__wstunnel-ssh.pcap'), 155],
   ];
   for (const [path, count] of conversations) {
     it(`${path.split('/').pop()}: cut into random segments, reordered and duplicated, decodes to the same ${count} messages`, () => {
@@ -172,7 +172,7 @@ describe('fuzzer', () => {
       const r = await slow.run({ type: 'file', id: 1, path: big.path });
       expect(r.status).toBe('hang');
       // the killed worker was replaced: the pool still answers
-      const again = await slow.run({ type: 'file', id: 2, path: join(ROOT, 'test/corpus/clean-baseline.pcap') });
+      const again = await slow.run({ type: 'file', id: 2, path: join(CORPUS, 'clean-baseline.pcap') });
       expect(again.status).toBe('ok');
     } finally {
       slow.close();

@@ -1,5 +1,5 @@
 // End to end: hostile payloads in the real renderer (Vite build) in headless Chromium, served by
-// `wsscope serve` over loopback. The capture is built in beforeAll (scripts/lib/fuzz-build.ts):
+// `wsscope serve` over loopback. The capture is built in beforeAll (test/kit/capture.ts):
 // two WebSocket connections whose handshake fields, text and binary messages, ping/pong
 // payloads and close reasons carry markup, javascript: URLs, Vue and JS template injections,
 // bidi overrides, C0 controls, invalid UTF-8 and one 10 MiB single-line message. Every view is
@@ -14,7 +14,8 @@ import type { Browser, Page } from 'playwright-core';
 import { launchChromium } from './peers/chromium';
 import { startServe, type ServeHandle } from '../engine/serve/server';
 import { buildRenderer } from '../engine/serve/renderer-build';
-import { Conv, MASK, acceptFor, ascii, closePayload, concat, pcap, wsFrame, KEY, type Rec, type Side } from '../scripts/lib/fuzz-build';
+import { Conv, ascii, concat, pcap, type Rec, type Side } from './kit/capture';
+import { MASK, acceptFor, closePayload, wsFrame, KEY } from './kit/websocket';
 
 // ---------- the payloads ----------
 const IMG = '<img src=x onerror="window.__pwned=1">';
@@ -363,9 +364,11 @@ describe('hostile payloads in Chromium through wsscope serve', () => {
     await page.locator('[data-test="filter-text"]').fill('(a+)+$');
     await expect.poll(() => page.locator('[data-test="filter-error"]').count()).toBe(1);
     expect(await page.locator('[data-test="filter-error"]').innerText()).toMatch(/nest/i);
+    // and the page still answers: a backtracking run over 61 characters would hold its main
+    // thread for hours, so a bound far above any load-induced delay still tells the two apart
     const t0 = Date.now();
     await page.evaluate(() => 1);
-    expect(Date.now() - t0).toBeLessThan(2000);
+    expect(Date.now() - t0).toBeLessThan(15_000);
     await page.locator('[data-test="filter-clear"]').click();
     await expect.poll(() => page.locator('[data-test="shown-count"]').innerText()).toBe(`${messages.length} messages`);
     expect(await page.locator('[data-test="filter-regex"]').isChecked()).toBe(false);
@@ -503,7 +506,9 @@ describe('hostile payloads in Chromium through wsscope serve', () => {
     await row(k).click();
     await expect.poll(() => payload().locator('[data-test="show-more"]').count()).toBe(1);
     const openMs = Date.now() - t0;
-    expect(openMs).toBeLessThan(5000);
+    // a hang, not a speed, check (the time is printed below; speed is the UI benchmark's):
+    // generous enough for a loaded 2-core machine
+    expect(openMs).toBeLessThan(20_000);
     // the engine sends the first MiB; the page shows its first 64 Ki characters
     expect(await detail().innerText()).toContain('Showing the first 1.0 MiB');
     const shown = await payload().locator('.safe-text > span').allTextContents();
@@ -523,7 +528,7 @@ describe('hostile payloads in Chromium through wsscope serve', () => {
     await row(k + 1).click();
     await expect.poll(() => payload().textContent()).toBe('after big');
     const nextMs = Date.now() - t1;
-    expect(nextMs).toBeLessThan(2000);
+    expect(nextMs).toBeLessThan(10_000);
     console.log(`10 MiB message: detail with "show more" in ${openMs} ms; next row in ${nextMs} ms`);
   });
 

@@ -1,5 +1,5 @@
 /**
- * End to end on every public capture in ../shared/captures/public: wsscope's decode is
+ * End to end on every public capture in test/captures/public: wsscope's decode is
  * cross-checked against tshark's decode stored beside each file (FILE.tshark.json): the same
  * frames (packet, direction, FIN/RSV/opcode/MASK, masking key, length), the same messages
  * (opcode, length, SHA-256 of the payload), the same close codes, the same handshakes.
@@ -8,16 +8,13 @@
  */
 import { describe, it, expect, beforeAll } from 'vitest';
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { analyzeFile } from '../engine/pipeline';
-import type { ConnectionEvent, EngineEvent, FrameEvent, HandshakeEvent, MessageEvent, FindingEvent } from '../shared/events';
+import type { ConnectionEvent, EngineEvent } from '../shared/events';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const DIR = join(ROOT, '..', 'shared', 'captures', 'public');
-const ALT = '/work/shared/captures/public';
-const CAPTURES = existsSync(DIR) ? DIR : ALT;
+import { PUBLIC_CAPTURES as CAPTURES, publicCaptureNames } from './kit/paths';
+import { byType, type EventsByType } from './kit/events';
 
 interface TsharkFrame {
   frame_number: number;
@@ -97,15 +94,11 @@ const EXPECTED_FINDINGS: Record<string, Array<[string, 'client' | 'server' | 'an
   'suricata-verify__websocket-ping__input.pcap': [['unmasked-client-frame', 'client']],
 };
 
-const files = readdirSync(CAPTURES).filter((f) => /\.(pcap|pcapng)$/.test(f));
+const files = publicCaptureNames();
 
-interface Decoded {
+interface Decoded extends EventsByType {
   events: EngineEvent[];
   conns: Map<number, ConnectionEvent>;
-  frames: FrameEvent[];
-  messages: MessageEvent[];
-  handshakes: HandshakeEvent[];
-  findings: FindingEvent[];
 }
 
 async function decode(file: string): Promise<Decoded> {
@@ -113,14 +106,7 @@ async function decode(file: string): Promise<Decoded> {
   await analyzeFile(join(CAPTURES, file), (ev) => events.push(ev), { wsPorts: WS_PORTS[file] ?? [] });
   const conns = new Map<number, ConnectionEvent>();
   for (const e of events) if (e.type === 'connection') conns.set(e.id, e);
-  return {
-    events,
-    conns,
-    frames: events.filter((e): e is FrameEvent => e.type === 'frame'),
-    messages: events.filter((e): e is MessageEvent => e.type === 'message'),
-    handshakes: events.filter((e): e is HandshakeEvent => e.type === 'handshake'),
-    findings: events.filter((e): e is FindingEvent => e.type === 'finding'),
-  };
+  return { events, conns, ...byType(events) };
 }
 
 const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
@@ -130,8 +116,10 @@ function srcDst(d: Decoded, conn: number, dir: 'client' | 'server'): [string, st
   return dir === 'client' ? [c.client, c.server] : [c.server, c.client];
 }
 
-it('finds every public capture', () => {
-  expect(files.length).toBeGreaterThanOrEqual(27);
+it('finds every public capture listed in its README', () => {
+  const listed = [...readFileSync(join(CAPTURES, 'README.md'), 'utf8').matchAll(/^\| `([^`]+\.pcap(?:ng)?)` \| \d+ \|/gm)].map((m) => m[1]);
+  expect(listed).toHaveLength(27);
+  expect(files).toEqual(listed.sort());
 });
 
 describe.each(files)('%s', (file) => {

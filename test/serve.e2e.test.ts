@@ -8,7 +8,9 @@ import { startServe, type ServeHandle } from '../engine/serve/server';
 import { decodeWire, encodeWire, type WireMessage } from '../shared/wire';
 import type { Batch, MessageDetail, ProgressInfo, Result } from '../shared/api';
 
-const BROKER = '/work/shared/captures/public/zeek__broker-websocket.pcap';
+import { publicCapture } from './kit/paths';
+
+const BROKER = publicCapture('zeek__broker-websocket.pcap');
 
 let dir: string;
 let srv: ServeHandle;

@@ -3,7 +3,7 @@
 // the main views (light and dark): `WSSCOPE_SCREENSHOTS=1 npx vitest run test/ui.e2e.test.ts`
 // writes them to docs/screenshots.
 import { describe, it, expect, beforeAll, afterAll, afterEach } from 'vitest';
-import { mkdtempSync, rmSync, mkdirSync, existsSync, readFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, mkdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -11,11 +11,10 @@ import { launchChromium } from './peers/chromium';
 import { startServe, type ServeHandle } from '../engine/serve/server';
 import { buildRenderer } from '../engine/serve/renderer-build';
 
-const CAPTURES = existsSync(join(import.meta.dirname, '../../shared/captures/public'))
-  ? join(import.meta.dirname, '../../shared/captures/public')
-  : '/work/shared/captures/public';
-const BROKER = join(CAPTURES, 'zeek__broker-websocket.pcap');
-const COMPRESSED = join(CAPTURES, 'zeek-pr5646__websocket_compressed.pcap');
+import { publicCapture } from './kit/paths';
+
+const BROKER = publicCapture('zeek__broker-websocket.pcap');
+const COMPRESSED = publicCapture('zeek-pr5646__websocket_compressed.pcap');
 // docs/screenshots is refreshed on request only (WSSCOPE_SCREENSHOTS=1), so an ordinary test
 // run leaves the work tree clean; otherwise the screenshots go to the run's temp directory
 let SHOTS = join(import.meta.dirname, '../docs/screenshots');
@@ -404,9 +403,12 @@ describe('UI at a million messages (Chromium, in-page engine stand-in)', () => {
         `per frame: script ${scriptMs.toFixed(2)} ms, style+layout ${layoutMs.toFixed(2)} ms; ` +
         `PageDown ${pageDownMs.toFixed(0)} ms/key; text filter via queryMessages ${filterMs} ms (incl. 150 ms debounce); heap after GC ${heapMB} MB`,
     );
-    // the timeline's own work per scrolled frame does not grow with the row count
-    expect(scriptMs).toBeLessThan(2);
-    expect(layoutMs).toBeLessThan(16);
+    // The timeline's own work per scrolled frame does not grow with the row count: laying out
+    // a million rows takes seconds per frame, a virtualised list well under a millisecond, so
+    // these bounds sit far above what a loaded 2-core machine shows and still catch the former.
+    // (The figures are printed above; they are measurements, not targets.)
+    expect(scriptMs).toBeLessThan(20);
+    expect(layoutMs).toBeLessThan(100);
     await page.screenshot({ path: join(SHOTS, 'million-light.png') });
   });
 });

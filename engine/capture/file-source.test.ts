@@ -1,5 +1,5 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -7,10 +7,8 @@ import { CaptureFileError, readCaptureFile } from './file-source';
 import { CaptureParser } from './pcap-parser';
 import type { CaptureProblem, CaptureSink, PacketRecord } from '../types';
 
-// shared/ lies beside the repository (CI clones it elsewhere); /work/shared is the developers' copy
-const PUBLIC_REL = join(import.meta.dirname, '../../../shared/captures/public');
-const PUBLIC = existsSync(PUBLIC_REL) ? PUBLIC_REL : '/work/shared/captures/public';
-const FIX = join(import.meta.dirname, '../../test/fixtures/capture');
+import { CAPTURE_FIXTURES as FIX, PUBLIC_CAPTURES as PUBLIC } from '../../test/kit/paths';
+
 let tmp = '';
 beforeAll(() => {
   tmp = mkdtempSync(join(tmpdir(), 'wsscope-fs-'));

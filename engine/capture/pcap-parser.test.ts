@@ -1,16 +1,14 @@
 import { describe, it, expect } from 'vitest';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { CaptureParser, isCaptureMagic } from './pcap-parser';
 import type { CaptureInterfaceInfo, CaptureProblem, PacketRecord } from '../types';
-import { concat, ether, ipv4, ipv4Bytes, ngBlock, ngEpb, ngIdb, ngPb, ngShb, ngSpb, pcapFile, tcp } from '../../test/fixtures/capture/builders';
+import { ACK, PSH, concat, ether, ipv4, ngBlock, ngEpbRaw, ngIdb, ngPb, ngShb, ngSpb, pcap, pcapHeader, tcp } from '../../test/kit/capture';
 
-// shared/ lies beside the repository (CI clones it elsewhere); /work/shared is the developers' copy
-const PUBLIC_REL = join(import.meta.dirname, '../../../shared/captures/public');
-const PUBLIC = existsSync(PUBLIC_REL) ? PUBLIC_REL : '/work/shared/captures/public';
-const FIX = join(import.meta.dirname, '../../test/fixtures/capture');
-const publicCaptures = readdirSync(PUBLIC).filter((f) => /\.pcap(ng)?$/.test(f));
+import { CAPTURE_FIXTURES as FIX, PUBLIC_CAPTURES as PUBLIC, publicCaptureNames } from '../../test/kit/paths';
+
+const publicCaptures = publicCaptureNames();
 const fixtureCaptures = readdirSync(FIX).filter((f) => /\.pcap(ng)?$/.test(f));
 
 interface Rec {
@@ -56,7 +54,7 @@ function parse(bytes: Uint8Array, sizes: number[] = []): Result {
 }
 
 const pkt = (s: string): Uint8Array =>
-  ether(0x0800, ipv4({ src: '10.1.1.1', dst: '10.1.1.2', proto: 6, payload: tcp({ sport: 1, dport: 2, payload: new TextEncoder().encode(s) }, ipv4Bytes('10.1.1.1'), ipv4Bytes('10.1.1.2')) }));
+  ether(0x0800, ipv4('10.1.1.1', '10.1.1.2', 6, tcp(1, 2, 0, 0, PSH | ACK, new TextEncoder().encode(s), { checksum: ['10.1.1.1', '10.1.1.2'] })));
 
 const readPub = (f: string): Uint8Array => new Uint8Array(readFileSync(join(PUBLIC, f)));
 const readFix = (f: string): Uint8Array => new Uint8Array(readFileSync(join(FIX, f)));
@@ -111,11 +109,10 @@ describe('zero copy', () => {
 describe('pcap variants', () => {
   it('reads a big-endian pcap like its little-endian twin', () => {
     const le = parse(readPub('arkime__websocket.pcap'));
-    const be = pcapFile({
-      le: false,
-      linkType: 1,
-      records: le.recs.map((r) => ({ sec: Math.floor(r.ts), frac: Math.round((r.ts - Math.floor(r.ts)) * 1e6), data: Buffer.from(r.hex, 'hex'), origLen: r.origLen })),
-    });
+    const be = pcap(
+      le.recs.map((r) => ({ tsUs: Math.floor(r.ts) * 1e6 + Math.round((r.ts - Math.floor(r.ts)) * 1e6), data: Buffer.from(r.hex, 'hex'), origLen: r.origLen })),
+      { linkType: 1, bigEndian: true },
+    );
     const r = parse(be);
     expect(r.problems).toEqual([]);
     expect(r.recs).toEqual(le.recs);
@@ -131,9 +128,9 @@ describe('pcap variants', () => {
   });
 
   it('strips the FCS announced in the link-type field (F bit, length in 16-bit words)', () => {
-    const frame = ether(0x0800, ipv4({ src: '10.0.0.1', dst: '10.0.0.2', proto: 17, payload: new Uint8Array(8) }));
+    const frame = ether(0x0800, ipv4('10.0.0.1', '10.0.0.2', 17, new Uint8Array(8)));
     const withFcs = concat([frame, Uint8Array.of(1, 2, 3, 4)]);
-    const file = pcapFile({ linkType: (1 | 0x04000000 | (2 << 28)) >>> 0, records: [{ sec: 1, frac: 0, data: withFcs }] });
+    const file = pcap([{ tsUs: 1e6, data: withFcs }], { linkType: (1 | 0x04000000 | (2 << 28)) >>> 0 });
     const r = parse(file);
     expect(r.ifaces[0].linkType).toBe(1);
     expect(r.recs[0].hex).toBe(hex(frame));
@@ -141,14 +138,14 @@ describe('pcap variants', () => {
   });
 
   it('reads a pcap with no records and reports nothing', () => {
-    const r = parse(pcapFile({ linkType: 1, records: [] }));
+    const r = parse(pcapHeader({ linkType: 1 }));
     expect(r.recs).toEqual([]);
     expect(r.problems).toEqual([]);
     expect(r.format).toBe('pcap');
   });
 
   it('raises origLen to the captured length when a writer put a smaller one', () => {
-    const r = parse(pcapFile({ linkType: 1, records: [{ sec: 1, frac: 0, data: new Uint8Array(60), origLen: 10 }] }));
+    const r = parse(pcap([{ tsUs: 1e6, data: new Uint8Array(60), origLen: 10 }], { linkType: 1 }));
     expect(r.recs[0].origLen).toBe(60);
   });
 });
@@ -192,17 +189,17 @@ describe('pcapng', () => {
   });
 
   it('reads big-endian sections, SPB (snaplen of IDB 0, last timestamp), the obsolete Packet Block, and skips NRB/ISB/custom/unknown blocks', () => {
-    for (const le of [true, false]) {
+    for (const order of [{ bigEndian: false }, { bigEndian: true }]) {
       const file = concat([
-        ngShb(le),
-        ngIdb({ linkType: 1, snaplen: 40 }, le),
-        ngBlock(4, Uint8Array.of(1, 0, 4, 0, 10, 0, 0, 1, 0, 0, 0, 0), le), // NRB
-        ngEpb(0, 5_000_000n, pkt('epb'), undefined, le),
-        ngSpb(pkt('spb, cut to the snap length'), undefined, le),
-        ngBlock(0x40000bad, new Uint8Array(20), le), // custom
-        ngBlock(0x99, new Uint8Array(8), le), // unknown
-        ngPb(0, 6_000_000n, pkt('pb'), undefined, le),
-        ngBlock(5, new Uint8Array(16), le), // ISB
+        ngShb(order),
+        ngIdb({ linkType: 1, snaplen: 40, ...order }),
+        ngBlock(4, Uint8Array.of(1, 0, 4, 0, 10, 0, 0, 1, 0, 0, 0, 0), order), // NRB
+        ngEpbRaw(0, 5_000_000n, pkt('epb'), order),
+        ngSpb({ data: pkt('spb, cut to the snap length') }, order),
+        ngBlock(0x40000bad, new Uint8Array(20), order), // custom
+        ngBlock(0x99, new Uint8Array(8), order), // unknown
+        ngPb(0, 6_000_000n, pkt('pb'), order),
+        ngBlock(5, new Uint8Array(16), order), // ISB
       ]);
       const r = parse(file);
       expect(r.problems).toEqual([]);
@@ -217,14 +214,14 @@ describe('pcapng', () => {
 
   it('numbers interfaces globally across sections, each section in its own byte order', () => {
     const file = concat([
-      ngShb(true),
-      ngIdb({ linkType: 1 }, true),
-      ngEpb(0, 1_000_000n, pkt('a'), undefined, true),
-      ngShb(false),
-      ngIdb({ linkType: 101 }, false),
-      ngIdb({ linkType: 1, tsresol: 3 }, false),
-      ngEpb(1, 2000n, pkt('b'), undefined, false),
-      ngEpb(0, 3_000_000n, pkt('c').subarray(14), undefined, false),
+      ngShb(),
+      ngIdb({ linkType: 1 }),
+      ngEpbRaw(0, 1_000_000n, pkt('a')),
+      ngShb({ bigEndian: true }),
+      ngIdb({ linkType: 101, bigEndian: true }),
+      ngIdb({ linkType: 1, tsresol: 3, bigEndian: true }),
+      ngEpbRaw(1, 2000n, pkt('b'), { bigEndian: true }),
+      ngEpbRaw(0, 3_000_000n, pkt('c').subarray(14), { bigEndian: true }),
     ]);
     const r = parse(file);
     expect(r.problems).toEqual([]);
@@ -241,7 +238,7 @@ describe('pcapng', () => {
   });
 
   it('reports a packet that names an interface its section did not describe, and goes on', () => {
-    const r = parse(concat([ngShb(), ngIdb({ linkType: 1 }), ngEpb(3, 1n, pkt('x')), ngEpb(0, 1n, pkt('y'))]));
+    const r = parse(concat([ngShb(), ngIdb({ linkType: 1 }), ngEpbRaw(3, 1n, pkt('x')), ngEpbRaw(0, 1n, pkt('y'))]));
     expect(r.recs.map((x) => x.hex)).toEqual([hex(pkt('y'))]);
     expect(r.problems.map((p) => p.kind)).toEqual(['corrupt-block']);
     expect(r.problems[0].text).toMatch(/interface 3/);
@@ -259,7 +256,7 @@ describe('bad input', () => {
   });
 
   it('stops with a bad header on an unknown pcap version, and a pcapng section header whose byte-order magic is neither order (also one 8 bytes short)', () => {
-    const v3 = pcapFile({ linkType: 1, records: [] });
+    const v3 = pcapHeader({ linkType: 1 });
     v3[4] = 3;
     const badBom = ngShb();
     badBom[8] = 0x11;
@@ -269,7 +266,7 @@ describe('bad input', () => {
       [badBom, /byte-order magic/],
       [concat([noShb, ngIdb({ linkType: 1 })]), /byte-order magic/],
     ] as Array<[Uint8Array, RegExp]>) {
-      const r = parse(concat([bytes, ngEpb(0, 1n, pkt('x'))]));
+      const r = parse(concat([bytes, ngEpbRaw(0, 1n, pkt('x'))]));
       expect(r.recs).toEqual([]);
       expect(r.problems.map((p) => p.kind)).toEqual(['bad-header']);
       expect(r.problems[0].text).toMatch(text);
@@ -277,7 +274,7 @@ describe('bad input', () => {
   });
 
   it("reads Kuznetsov's modified pcap (magic 0xa1b2cd34, 24-byte record headers)", () => {
-    const head = pcapFile({ linkType: 1, records: [] });
+    const head = pcapHeader({ linkType: 1 });
     head.set([0x34, 0xcd, 0xb2, 0xa1], 0);
     const recs = [pkt('k1'), pkt('k2')].map((d, i) => {
       const h = new DataView(new ArrayBuffer(24));
@@ -339,17 +336,17 @@ describe('bad input', () => {
     // 0, under 12, over 256 MiB, and a packet block over the 16 MiB that is ever buffered
     for (const len of [0, 8, 0x7ffffffc, 20 * 1024 * 1024]) {
       const bad = Uint8Array.of(6, 0, 0, 0, len & 0xff, (len >> 8) & 0xff, (len >> 16) & 0xff, len >>> 24);
-      const r = parse(concat([good, bad, ngEpb(0, 1n, pkt('after'))]));
+      const r = parse(concat([good, bad, ngEpbRaw(0, 1n, pkt('after'))]));
       expect(r.problems[0].kind).toBe('corrupt-block');
       expect(r.recs.map((x) => x.hex)).toEqual([hex(pkt('after'))]);
     }
-    const cut = concat([good, ngEpb(0, 1n, pkt('whole')), ngEpb(0, 2n, pkt('cut off')).subarray(0, 30)]);
+    const cut = concat([good, ngEpbRaw(0, 1n, pkt('whole')), ngEpbRaw(0, 2n, pkt('cut off')).subarray(0, 30)]);
     const r = parse(cut);
     expect(r.recs.length).toBe(1);
     expect(r.problems.map((p) => p.kind)).toEqual(['truncated-capture']);
     // a skipped block (ISB) claiming 100 MiB is skipped without being buffered, then found cut
     const isb = Uint8Array.of(5, 0, 0, 0, 0, 0, 0x40, 0x06);
-    const r2 = parse(concat([good, ngEpb(0, 1n, pkt('before')), isb, new Uint8Array(64)]), [16]);
+    const r2 = parse(concat([good, ngEpbRaw(0, 1n, pkt('before')), isb, new Uint8Array(64)]), [16]);
     expect(r2.recs.length).toBe(1);
     expect(r2.problems.map((p) => p.kind)).toEqual(['truncated-capture']);
     expect(r2.problems[0].text).toMatch(/bytes short/);
@@ -376,7 +373,7 @@ describe('bad input', () => {
   });
 
   it('survives random bytes after a valid header without throwing or looping', () => {
-    const heads = [pcapFile({ linkType: 1, records: [] }), concat([ngShb(), ngIdb({ linkType: 1 })]), concat([ngShb(false), ngIdb({ linkType: 1 }, false)])];
+    const heads = [pcapHeader({ linkType: 1 }), concat([ngShb(), ngIdb({ linkType: 1 })]), concat([ngShb({ bigEndian: true }), ngIdb({ linkType: 1, bigEndian: true })])];
     fc.assert(
       fc.property(fc.constantFrom(...heads), fc.uint8Array({ maxLength: 600 }), fc.integer({ min: 1, max: 64 }), (head, tail, step) => {
         const bytes = concat([head, tail]);

@@ -1,7 +1,7 @@
 /**
- * The NDJSON form of engine events (`wsscope read --json`), exactly as ../shared/design.md
- * specifies: field names and types as written there. Events the design does not list
- * (connection-end) have no wire form and return null.
+ * The NDJSON form of engine events (`wsscope read --json`), as docs/events.md documents it:
+ * field names and types as written there. Events it does not list (connection-end) have no
+ * wire form and return null.
  */
 import type { EngineEvent, MessageEvent } from '../../shared/events';
 

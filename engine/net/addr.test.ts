@@ -1,9 +1,9 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
 import { AddressCache, formatIPv4, formatIPv6 } from './addr';
-import { ipv6Bytes } from '../../test/fixtures/capture/builders';
+import { ipv6Addr } from '../../test/kit/capture';
 
-const v6 = (s: string): string => formatIPv6(Uint8Array.from(ipv6Bytes(s)), 0);
+const v6 = (s: string): string => formatIPv6(ipv6Addr(s), 0);
 
 describe('formatIPv6 (RFC 5952)', () => {
   it.each([

@@ -1,15 +1,12 @@
 import { describe, it, expect } from 'vitest';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CaptureParser } from '../capture/pcap-parser';
 import { NetDecoder, type NetProblem } from './decode';
 import type { DecodedPacket, PacketRecord } from '../types';
-import { concat, ether, ext6, ipv4, ipv4Bytes, ipv6, ipv6Bytes, sll, sll2, nullHeader, tcp, udp } from '../../test/fixtures/capture/builders';
+import { ACK, PSH, concat, ether, ipv4, ipv6, nullLoop, sll, sll2, tcp, udp, type TcpOpts } from '../../test/kit/capture';
 
-// shared/ lies beside the repository (CI clones it elsewhere); /work/shared is the developers' copy
-const PUBLIC_REL = join(import.meta.dirname, '../../../shared/captures/public');
-const PUBLIC = existsSync(PUBLIC_REL) ? PUBLIC_REL : '/work/shared/captures/public';
-const FIX = join(import.meta.dirname, '../../test/fixtures/capture');
+import { CAPTURE_FIXTURES as FIX, PUBLIC_CAPTURES as PUBLIC, publicCaptureNames } from '../../test/kit/paths';
 
 type Out = Omit<DecodedPacket, 'payload'> & { payload: string };
 
@@ -31,11 +28,11 @@ function rec(data: Uint8Array, linkType = 1, origLen = data.length, ts = 1): Pac
 }
 
 const te = new TextEncoder();
-const tcp4 = (payload: string, over: Partial<Parameters<typeof tcp>[0]> = {}): Uint8Array =>
-  ipv4({ src: '10.0.0.1', dst: '10.0.0.2', proto: 6, payload: tcp({ sport: 1000, dport: 80, seq: 7, ack: 9, payload: te.encode(payload), ...over }, ipv4Bytes('10.0.0.1'), ipv4Bytes('10.0.0.2')) });
+const tcp4 = (payload: string, over: TcpOpts = {}): Uint8Array =>
+  ipv4('10.0.0.1', '10.0.0.2', 6, tcp(1000, 80, 7, 9, PSH | ACK, te.encode(payload), { checksum: ['10.0.0.1', '10.0.0.2'], ...over }), { fragField: 0 });
 
 describe('NetDecoder against tshark on the public captures', () => {
-  for (const f of readdirSync(PUBLIC).filter((x) => /\.pcap(ng)?$/.test(x))) {
+  for (const f of publicCaptureNames()) {
     it(`${f}: same TCP flows, packets per flow and payload bytes per flow as tshark`, () => {
       const j = JSON.parse(readFileSync(join(PUBLIC, `${f}.tshark.json`), 'utf8'));
       const { out } = decodeFile(join(PUBLIC, f));
@@ -143,11 +140,11 @@ describe('NetDecoder on hand-made packets', () => {
 
   it('detects the byte order of a BSD NULL header (little- and big-endian writers)', () => {
     const dec = new NetDecoder();
-    expect(dec.decode(rec(concat([nullHeader(2, true), tcp4('x')]), 0))).toMatchObject({ ipVersion: 4 });
-    expect(dec.decode(rec(concat([nullHeader(2, false), tcp4('x')]), 0))).toMatchObject({ ipVersion: 4 });
-    const v6 = ipv6({ src: '::1', dst: '::1', nh: 17, payload: udp(1, 2, te.encode('q'), ipv6Bytes('::1'), ipv6Bytes('::1')) });
-    for (const fam of [24, 28, 30]) expect(dec.decode(rec(concat([nullHeader(fam, true), v6]), 0))).toMatchObject({ ipVersion: 6, protocol: 17 });
-    expect(dec.decode(rec(concat([nullHeader(7, true), v6]), 0))).toBeNull();
+    expect(dec.decode(rec(nullLoop(2, tcp4('x')), 0))).toMatchObject({ ipVersion: 4 });
+    expect(dec.decode(rec(nullLoop(2, tcp4('x'), true), 0))).toMatchObject({ ipVersion: 4 });
+    const v6 = ipv6('::1', '::1', 17, udp(1, 2, te.encode('q'), ['::1', '::1']));
+    for (const fam of [24, 28, 30]) expect(dec.decode(rec(nullLoop(fam, v6), 0))).toMatchObject({ ipVersion: 6, protocol: 17 });
+    expect(dec.decode(rec(nullLoop(7, v6), 0))).toBeNull();
     expect(dec.stats.nonIp).toBe(1);
   });
 
@@ -170,8 +167,8 @@ describe('NetDecoder on hand-made packets', () => {
   });
 
   it('skips IPv4 options (IHL > 5) and TCP options', () => {
-    const seg = tcp({ sport: 5, dport: 6, payload: te.encode('opt'), options: [2, 4, 5, 180, 1, 1, 4, 2] }, ipv4Bytes('10.0.0.1'), ipv4Bytes('10.0.0.2'));
-    const ip = ipv4({ src: '10.0.0.1', dst: '10.0.0.2', proto: 6, payload: seg, options: [0x94, 4, 0, 0] });
+    const seg = tcp(5, 6, 0, 0, PSH | ACK, te.encode('opt'), { options: Uint8Array.of(2, 4, 5, 180, 1, 1, 4, 2), checksum: ['10.0.0.1', '10.0.0.2'] });
+    const ip = ipv4('10.0.0.1', '10.0.0.2', 6, seg, { options: Uint8Array.of(0x94, 4, 0, 0), fragField: 0 });
     const d = new NetDecoder().decode(rec(ether(0x0800, ip)))!;
     expect(new TextDecoder().decode(d.payload)).toBe('opt');
     expect([d.srcPort, d.dstPort]).toEqual([5, 6]);
@@ -181,47 +178,47 @@ describe('NetDecoder on hand-made packets', () => {
     const dec = new NetDecoder();
     const problems: NetProblem[] = [];
     dec.onProblem = (p) => problems.push(p);
-    expect(dec.decode(rec(ether(0x0800, ipv4({ src: '1.1.1.1', dst: '2.2.2.2', proto: 6, payload: new Uint8Array(20), ihl: 4 }))))).toBeNull();
+    expect(dec.decode(rec(ether(0x0800, ipv4('1.1.1.1', '2.2.2.2', 6, new Uint8Array(20), { ihl: 4 }))))).toBeNull();
     expect(dec.decode(rec(ether(0x0800, tcp4('x', { dataOffset: 4 }))))).toBeNull();
     expect(dec.decode(rec(ether(0x0800, tcp4('x', { dataOffset: 15 }))))).toBeNull();
-    const u = udp(1, 2, te.encode('abc'), ipv4Bytes('1.1.1.1'), ipv4Bytes('2.2.2.2'));
+    const u = udp(1, 2, te.encode('abc'), ['1.1.1.1', '2.2.2.2']);
     u[5] = 4;
-    expect(dec.decode(rec(ether(0x0800, ipv4({ src: '1.1.1.1', dst: '2.2.2.2', proto: 17, payload: u }))))).toBeNull();
+    expect(dec.decode(rec(ether(0x0800, ipv4('1.1.1.1', '2.2.2.2', 17, u))))).toBeNull();
     expect(dec.stats).toMatchObject({ badIp: 1, badTcp: 2, badUdp: 1, decoded: 0 });
     expect(problems.map((p) => p.kind)).toEqual(['bad-ip', 'bad-tcp', 'bad-tcp', 'bad-udp']);
   });
 
   it('uses the UDP length when it is shorter than the IP payload', () => {
-    const u = udp(1, 2, te.encode('abcdef'), ipv4Bytes('1.1.1.1'), ipv4Bytes('2.2.2.2'));
+    const u = udp(1, 2, te.encode('abcdef'), ['1.1.1.1', '2.2.2.2']);
     u[5] = 8 + 3;
-    const d = new NetDecoder().decode(rec(ether(0x0800, ipv4({ src: '1.1.1.1', dst: '2.2.2.2', proto: 17, payload: u }))))!;
+    const d = new NetDecoder().decode(rec(ether(0x0800, ipv4('1.1.1.1', '2.2.2.2', 17, u))))!;
     expect(new TextDecoder().decode(d.payload)).toBe('abc');
   });
 
   it('reports other IP protocols with their number and the IP payload, and stops at ESP and No Next Header', () => {
     const dec = new NetDecoder();
-    const icmp = dec.decode(rec(ether(0x0800, ipv4({ src: '1.1.1.1', dst: '2.2.2.2', proto: 1, payload: Uint8Array.of(8, 0, 0, 0) }))))!;
+    const icmp = dec.decode(rec(ether(0x0800, ipv4('1.1.1.1', '2.2.2.2', 1, Uint8Array.of(8, 0, 0, 0)))))!;
     expect([icmp.protocol, icmp.srcPort, icmp.payload.length]).toEqual([1, 0, 4]);
-    const esp = dec.decode(rec(ether(0x86dd, ipv6({ src: '::1', dst: '::2', nh: 0, payload: concat([ext6(50), new Uint8Array(16)]) }))))!;
+    const esp = dec.decode(rec(ether(0x86dd, ipv6('::1', '::2', 50, new Uint8Array(16), [{ type: 0, body: new Uint8Array(6) }]))))!;
     expect([esp.protocol, esp.payload.length]).toEqual([50, 16]);
     // on Ethernet the 54-byte frame is padded to 60: the padding is not payload
-    const none = dec.decode(rec(concat([ether(0x86dd, ipv6({ src: '::1', dst: '::2', nh: 59, payload: new Uint8Array(0) })), new Uint8Array(6)])))!;
+    const none = dec.decode(rec(concat([ether(0x86dd, ipv6('::1', '::2', 59, new Uint8Array(0))), new Uint8Array(6)])))!;
     expect([none.protocol, none.payload.length]).toEqual([59, 0]);
   });
 
   it('walks an IPv6 Authentication Header (length in 4-byte units) to TCP', () => {
-    const seg = tcp({ sport: 7, dport: 8, payload: te.encode('ah') }, ipv6Bytes('::1'), ipv6Bytes('::2'));
+    const seg = tcp(7, 8, 0, 0, PSH | ACK, te.encode('ah'), { checksum: ['::1', '::2'] });
     const ah = new Uint8Array(16);
     ah[0] = 6;
     ah[1] = 2; // (2 + 2) * 4 = 16 bytes
-    const d = new NetDecoder().decode(rec(ether(0x86dd, ipv6({ src: '::1', dst: '::2', nh: 51, payload: concat([ah, seg]) }))))!;
+    const d = new NetDecoder().decode(rec(ether(0x86dd, ipv6('::1', '::2', 51, concat([ah, seg])))))!;
     expect([d.protocol, d.srcPort, new TextDecoder().decode(d.payload)]).toEqual([6, 7, 'ah']);
   });
 
   it('treats an atomic IPv6 fragment (offset 0, M = 0) as a whole packet (RFC 6946)', () => {
-    const seg = udp(9, 10, te.encode('atomic'), ipv6Bytes('::1'), ipv6Bytes('::2'));
+    const seg = udp(9, 10, te.encode('atomic'), ['::1', '::2']);
     const fh = Uint8Array.of(17, 0, 0, 0, 0, 0, 0, 1);
-    const d = new NetDecoder().decode(rec(ether(0x86dd, ipv6({ src: '::1', dst: '::2', nh: 44, payload: concat([fh, seg]) }))))!;
+    const d = new NetDecoder().decode(rec(ether(0x86dd, ipv6('::1', '::2', 44, concat([fh, seg])))))!;
     expect(new TextDecoder().decode(d.payload)).toBe('atomic');
   });
 
@@ -249,7 +246,7 @@ describe('NetDecoder on hand-made packets', () => {
   it('holds at most the configured number of IPv4 datagrams in reassembly', () => {
     const dec = new NetDecoder({ fragments: { maxDatagrams: 4 } });
     for (let id = 0; id < 100; id++) {
-      const f = ipv4({ src: '1.1.1.1', dst: '2.2.2.2', proto: 17, payload: new Uint8Array(16), id, mf: true });
+      const f = ipv4('1.1.1.1', '2.2.2.2', 17, new Uint8Array(16), { id, fragField: 0x2000 });
       expect(dec.decode(rec(ether(0x0800, f)))).toBeNull();
     }
     expect(dec.fragmentStats.dropped).toBe(96);

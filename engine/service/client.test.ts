@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { nodeFork, spawnEngine, type EngineClient } from './client';
 import { generateCapture } from '../../scripts/gen-capture';
+import { publicCapture } from '../../test/kit/paths';
 import type { ApiError, Batch, ProgressInfo, PushName, PushPayloads, SessionInfo } from '../../shared/api';
 
 let dir: string;
@@ -49,7 +50,7 @@ describe('engine client and host process', () => {
       c.onPush((n, p) => {
         if (n === 'batch') batches.push(p as Batch);
       });
-      const r = await c.call('openFile', ['/work/shared/captures/public/zeek__broker-websocket.pcap']);
+      const r = await c.call('openFile', [publicCapture('zeek__broker-websocket.pcap')]);
       expect(r).toMatchObject({ ok: true, value: { kind: 'file' } });
       expect(await session).toMatchObject({ kind: 'file' });
       expect((await done).packets).toBe(22);

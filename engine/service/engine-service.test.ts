@@ -6,9 +6,10 @@ import { EngineService, type Analyzer } from './engine-service';
 import type { Batch, CallName, PushName, PushPayloads, SessionInfo } from '../../shared/api';
 import { analyzeFile } from '../pipeline';
 import { toWire } from '../cli/json';
-import { connectionEvent, handshakeEvent, messageEvents } from '../store/synthetic-events';
+import { connectionEvent, handshakeEvent, messageEvents } from '../../test/kit/events';
 
-const CAPTURES = '/work/shared/captures/public';
+import { PUBLIC_CAPTURES as CAPTURES } from '../../test/kit/paths';
+
 const BROKER = `${CAPTURES}/zeek__broker-websocket.pcap`;
 
 type Push = { [K in PushName]: [K, PushPayloads[K]] }[PushName];

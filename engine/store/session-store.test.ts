@@ -3,12 +3,12 @@ import { existsSync, statSync } from 'node:fs';
 import { SessionStore } from './session-store';
 import { PayloadStore } from './payload-store';
 import { MemorySink, writeHar, writeNdjson } from './export';
-import { conversation, messageEvents, connectionEvent } from './synthetic-events';
+import { conversation, messageEvents, connectionEvent } from '../../test/kit/events';
 import { toWire } from '../cli/json';
 import { analyzeFile } from '../pipeline';
 import type { EngineEvent, FindingEvent } from '../../shared/events';
 
-const CAPTURES = '/work/shared/captures/public';
+import { PUBLIC_CAPTURES as CAPTURES } from '../../test/kit/paths';
 
 function load(evs: EngineEvent[], opts?: ConstructorParameters<typeof SessionStore>[1]): SessionStore {
   const s = new SessionStore(1, opts);

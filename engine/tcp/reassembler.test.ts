@@ -5,6 +5,7 @@ import { TcpReassembler } from './reassembler';
 import type { ReassemblerOptions } from './reassembler';
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from '../types';
 import type { ChunkMeta, StreamSink } from '../types';
+import { publicCapture } from '../../test/kit/paths';
 
 const MAX = 0xffffffff;
 const latin1 = new TextDecoder('latin1');
@@ -640,7 +641,7 @@ function reassemble(segs: CapSeg[]): { data: Buffer; ends: string[]; r: TcpReass
 }
 
 describe('TcpReassembler on zeek__wstunnel-https.pcap', () => {
-  const segs = readPcapTcp('/work/shared/captures/public/zeek__wstunnel-https.pcap');
+  const segs = readPcapTcp(publicCapture('zeek__wstunnel-https.pcap'));
   const dirs = [...new Set(segs.map((s) => s.dir))];
 
   it('reassembles both directions in capture order to the bytes tshark counts', () => {

@@ -5,7 +5,9 @@
 import { describe, it, expect } from 'vitest';
 import { deflateRawSync, constants } from 'node:zlib';
 import type { Direction, Severity } from '../../shared/events';
-import { cf, concatAll, frame, MASK, run, sf, upgradeRequest, upgradeResponse, type Step } from './testing';
+import { concat as concatAll } from '../../test/kit/bytes';
+import { cf, MASK, sf, wsFrame } from '../../test/kit/websocket';
+import { run, upgradeRequest, upgradeResponse, type Step } from '../../test/kit/session';
 import type { SessionOptions } from './session';
 
 const PMD = 'Sec-WebSocket-Extensions: permessage-deflate';
@@ -30,17 +32,17 @@ interface Case {
 
 const cases: Case[] = [
   { id: 'unmasked-client-frame', severity: 'error', dir: 'client', name: 'a client text frame without a mask', steps: [...open(), ['client', sf(1, 'hi')]] },
-  { id: 'masked-server-frame', severity: 'error', dir: 'server', name: 'a masked server frame', steps: [...open(), ['server', frame({ opcode: 1, payload: 'hi', mask: MASK })]] },
+  { id: 'masked-server-frame', severity: 'error', dir: 'server', name: 'a masked server frame', steps: [...open(), ['server', wsFrame({ opcode: 1, payload: 'hi', mask: MASK })]] },
   { id: 'reserved-opcode', severity: 'error', dir: 'client', name: 'opcode 3', steps: [...open(), ['client', cf(3, 'x')]] },
   { id: 'rsv-without-extension', severity: 'error', dir: 'server', name: 'RSV1 without permessage-deflate', steps: [...open(), ['server', sf(1, 'hi', { rsv1: true })]] },
   { id: 'rsv1-on-continuation', severity: 'error', dir: 'client', name: 'RSV1 on a continuation frame', steps: [...openPmd(), ['client', concatAll([cf(1, deflate('ab'), { fin: false, rsv1: true }), cf(0, '', { rsv1: true })])]] },
   { id: 'rsv1-on-control-frame', severity: 'error', dir: 'server', name: 'RSV1 on a ping', steps: [...openPmd(), ['server', sf(9, 'p', { rsv1: true })]] },
   { id: 'control-frame-too-long', severity: 'error', dir: 'server', name: 'a 126-byte close payload', steps: [...open(), ['server', sf(8, concatAll([new Uint8Array([3, 232]), new Uint8Array(124).fill(0x61)]))]] },
   { id: 'fragmented-control-frame', severity: 'error', dir: 'client', name: 'a ping with FIN clear', steps: [...open(), ['client', cf(9, 'p', { fin: false })]] },
-  { id: 'non-minimal-length', severity: 'warning', dir: 'server', name: 'length 5 in the 16-bit form', steps: [...open(), ['server', sf(1, 'hello', { lenBits: 16 })]] },
-  { id: 'length-high-bit-set', severity: 'error', dir: 'server', name: 'a 64-bit length with the top bit set', steps: [...open(), ['server', frame({ opcode: 2, declaredLength: 1n << 63n })]] },
+  { id: 'non-minimal-length', severity: 'warning', dir: 'server', name: 'length 5 in the 16-bit form', steps: [...open(), ['server', sf(1, 'hello', { lenForm: 16 })]] },
+  { id: 'length-high-bit-set', severity: 'error', dir: 'server', name: 'a 64-bit length with the top bit set', steps: [...open(), ['server', wsFrame({ opcode: 2, declared: 1n << 63n })]] },
   { id: 'frame-after-close', severity: 'error', dir: 'client', name: 'a text frame after the client close', steps: [...open(), ['client', concatAll([cf(8, new Uint8Array([3, 232])), cf(1, 'late')])]] },
-  { id: 'zero-mask-key', severity: 'info', dir: 'client', name: 'masking key 00000000', steps: [...open(), ['client', frame({ opcode: 1, payload: 'hi', mask: new Uint8Array(4) })]] },
+  { id: 'zero-mask-key', severity: 'info', dir: 'client', name: 'masking key 00000000', steps: [...open(), ['client', wsFrame({ opcode: 1, payload: 'hi', mask: new Uint8Array(4) })]] },
   { id: 'unexpected-continuation', severity: 'error', dir: 'client', name: 'a continuation with no message', steps: [...open(), ['client', cf(0, 'x')]] },
   { id: 'interleaved-data-message', severity: 'error', dir: 'server', name: 'a text frame inside a fragmented binary', steps: [...open(), ['server', concatAll([sf(2, 'a', { fin: false }), sf(1, 'b')])]] },
   { id: 'invalid-utf8', severity: 'error', dir: 'server', name: 'a text message with a lone 0xff', steps: [...open(), ['server', sf(1, new Uint8Array([0x61, 0xff]))]] },

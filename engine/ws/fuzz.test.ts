@@ -8,7 +8,9 @@ import fc from 'fast-check';
 import { constants, deflateRawSync } from 'node:zlib';
 import type { Direction, EngineEvent, MessageEvent } from '../../shared/events';
 import { DEFAULT_SESSION_OPTIONS, TcpSession } from './session';
-import { cf, concatAll, normalise, run, sf, upgradeRequest, upgradeResponse, type Step } from './testing';
+import { concat as concatAll } from '../../test/kit/bytes';
+import { cf, sf } from '../../test/kit/websocket';
+import { normalise, run, upgradeRequest, upgradeResponse, type Step } from '../../test/kit/session';
 
 const chunk = fc.record({
   dir: fc.constantFrom<Direction>('client', 'server'),
@@ -40,7 +42,7 @@ describe('robustness', () => {
   it('never throws on mutated valid streams (flipped bytes, cuts) with compression negotiated', () => {
     const z = deflateRawSync(Buffer.from('compress me '.repeat(40)), { finishFlush: constants.Z_SYNC_FLUSH });
     const server = concatAll([sf(1, z.subarray(0, z.length - 4), { rsv1: true }), sf(9, 'x'), sf(2, new Uint8Array(300).fill(1), { fin: false }), sf(0, 'end'), sf(8, new Uint8Array([3, 232, 0x61]))]);
-    const client = concatAll([cf(1, z.subarray(0, z.length - 4), { rsv1: true }), cf(10, 'x'), cf(2, new Uint8Array(200), { lenBits: 64 }), cf(8, new Uint8Array([3, 232]))]);
+    const client = concatAll([cf(1, z.subarray(0, z.length - 4), { rsv1: true }), cf(10, 'x'), cf(2, new Uint8Array(200), { lenForm: 64 }), cf(8, new Uint8Array([3, 232]))]);
     const PMD = 'Sec-WebSocket-Extensions: permessage-deflate';
     fc.assert(
       fc.property(

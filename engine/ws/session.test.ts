@@ -2,7 +2,9 @@ import { describe, it, expect } from 'vitest';
 import { deflateRawSync, constants } from 'node:zlib';
 import type { EngineEvent, MessageEvent } from '../../shared/events';
 import { DEFAULT_SESSION_OPTIONS, TcpSession, looksLikeWebSocketStart } from './session';
-import { cf, concatAll, MASK, normalise, run, sf, text, upgradeRequest, upgradeResponse, type Step } from './testing';
+import { concat as concatAll } from '../../test/kit/bytes';
+import { cf, MASK, sf } from '../../test/kit/websocket';
+import { normalise, run, text, upgradeRequest, upgradeResponse, type Step } from '../../test/kit/session';
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
 const PMD = 'Sec-WebSocket-Extensions: permessage-deflate';

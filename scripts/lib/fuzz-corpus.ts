@@ -10,37 +10,11 @@
  *
  * Memory: builders return fresh buffers; the big ones are a few MiB.
  */
+import { createHash } from 'node:crypto';
 import { constants, deflateRawSync, gzipSync } from 'node:zlib';
 import type { FindingId } from '../../shared/findings';
-import {
-  ACK,
-  Conv,
-  KEY,
-  LT_ETHERNET,
-  PSH,
-  ether,
-  ipv4,
-  udp,
-  acceptFor,
-  ascii,
-  cf,
-  closePayload,
-  concat,
-  ngBlock,
-  ngIdb,
-  ngShb,
-  ngSpb,
-  ngEpb,
-  pcap,
-  pcapHeader,
-  pcapRecord,
-  sf,
-  type Bytes,
-  type ConvOpts,
-  type HandshakeOpts,
-  type Rec,
-  type ResponseOpts,
-} from './fuzz-build';
+import { ACK, Conv, LT_ETHERNET, PSH, ether, ipv4, udp, ascii, concat, ngBlock, ngIdb, ngShb, ngSpb, ngEpb, pcap, pcapHeader, pcapRecord, type Bytes, type ConvOpts, type Rec } from '../../test/kit/capture';
+import { KEY, acceptFor, cf, closePayload, sf, type HandshakeOpts, type ResponseOpts } from '../../test/kit/websocket';
 import type { Golden } from './fuzz-golden';
 
 export interface CorpusCase {
@@ -110,6 +84,17 @@ function allSeven(g: Golden): string | null {
   return messagesOf(g) === 7 ? null : `expected the 7 messages of the clean exchange, got ${messagesOf(g)}`;
 }
 
+/**
+ * Complaint unless a whole `dir` message with `opcode` carries exactly `data` (by the golden's
+ * 16-hex-digit SHA-256 prefix) and arrived in `frames` frames.
+ */
+function hasMessage(g: Golden, dir: 'client' | 'server', opcode: number, data: Bytes, frames: number): string | null {
+  const sha = createHash('sha256').update(data).digest('hex').slice(0, 16);
+  const want = [` ${dir} `, ` op${opcode} len${data.length} `, ` sha${sha} frames${frames} `];
+  const whole = g.messages.some((m) => want.every((w) => m.includes(w)) && !m.includes(' trunc '));
+  return whole ? null : `expected a whole ${dir} message op${opcode} len${data.length} sha${sha} in ${frames} frames`;
+}
+
 function someTruncated(g: Golden): string | null {
   return g.messages.some((m) => m.includes(' trunc ')) ? null : 'expected a message marked truncated';
 }
@@ -142,6 +127,8 @@ function closeCodeCase(code: number, valid: boolean): CorpusCase {
     checks: valid ? `close code ${code} is allowed on the wire (RFC 6455 7.4.2)` : `close code ${code} may not be sent on the wire (RFC 6455 7.4.1/7.4.2)`,
     expect: valid ? [] : ['invalid-close-code'],
     absent: valid ? ['invalid-close-code'] : [],
+    // the client's close, as built below, comes through with its code and reason
+    check: (g) => (g.messages.some((m) => / client #\d+ op8 .* code(\d+) reason"x"$/.exec(m)?.[1] === String(code)) ? null : `expected the client close ${code} "x"`),
     build: () =>
       ws((c) => {
         c.send('c', cf(8, closePayload(code, 'x')));
@@ -405,6 +392,13 @@ export const CASES: CorpusCase[] = [
     checks: 'two sections, the second with its own interface (Ethernet then raw IP)',
     expect: [],
     absent: ['truncated-capture'],
+    // both sections' conversations, each the clean exchange's 7 messages after a 101
+    check: (g) => {
+      const packets = basic().recs.length + basic({ conv: { link: 'raw', clientPort: 40000 } }).recs.length;
+      const s = g.summary;
+      if (s?.packets !== packets || s.connections !== 2 || s.messages !== 14) return `expected ${packets} packets, 2 connections, 14 messages; got ${JSON.stringify(s)}`;
+      return g.handshakes.filter((h) => h.includes(' 101 acceptok ws1 ')).length === 2 ? null : 'expected two good 101 handshakes';
+    },
     build: () => {
       const a = basic();
       const b = basic({ conv: { link: 'raw', clientPort: 40000 } });
@@ -992,6 +986,8 @@ export const CASES: CorpusCase[] = [
     checks: 'a euro sign split across two fragments is valid UTF-8 once reassembled',
     expect: [],
     absent: ['invalid-utf8'],
+    // "a€b" (61 e2 82 ac 62), reassembled from the two frames built below
+    check: (g) => hasMessage(g, 'server', 1, u8(0x61, 0xe2, 0x82, 0xac, 0x62), 2) ?? (g.messages.some((m) => m.includes(' op1 len5 ') && m.includes(' u1 ')) ? null : 'expected it marked valid UTF-8'),
     build: () =>
       ws((c) => {
         c.send('s', sf(1, u8(0x61, 0xe2, 0x82), { fin: false }));

@@ -17,7 +17,7 @@ import { gunzipSync } from 'node:zlib';
 import { CaptureParser } from '../../engine/capture/pcap-parser';
 import { NetDecoder } from '../../engine/net/decode';
 import { Prng } from './prng';
-import { concat, ngEpb, ngIdb, ngShb, type Bytes, type Rec } from './fuzz-build';
+import { concat, ngEpb, ngIdb, ngShb, type Bytes, type Rec } from '../../test/kit/capture';
 
 export interface ParsedRecord {
   linkType: number;

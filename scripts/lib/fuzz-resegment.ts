@@ -10,7 +10,7 @@
  * Memory: returns fresh buffers; the input records are only read.
  */
 import { NetDecoder } from '../../engine/net/decode';
-import { ACK, FIN, PSH, RST, SYN, ether, ipv4, tcp, type Rec } from './fuzz-build';
+import { ACK, FIN, PSH, RST, SYN, ether, ipv4, tcp, type Rec } from '../../test/kit/capture';
 import type { ParsedRecord } from './fuzz-mutate';
 import type { Prng } from './prng';
 

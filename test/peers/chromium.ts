@@ -15,14 +15,13 @@ import { createServer, type Server } from 'node:http';
 import { chromium, type Browser } from 'playwright-core';
 import { PeerLog, encodeMessages, type Peer } from './peer';
 
-export const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM = '/usr/bin/chromium';
 /** Debian's Chromium headless, as root, on a machine with no network beyond loopback. */
-export const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-const FLAGS = CHROMIUM_FLAGS;
+const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 /** Launch Debian's Chromium through playwright-core (the one place the flags live). */
-export function launchChromium(): Promise<Browser> {
-  return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_FLAGS });
+export function launchChromium(o: { timeoutMs?: number } = {}): Promise<Browser> {
+  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_FLAGS, timeout: o.timeoutMs });
 }
 
 const PAGE = (port: number, messagesJson: string, path: string): string => `<!doctype html>
@@ -84,7 +83,7 @@ export async function startChromiumClient(o: ChromiumOptions): Promise<Peer> {
   });
   done.catch(() => {});
   try {
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: FLAGS, timeout: 30_000 });
+    browser = await launchChromium({ timeoutMs: 30_000 });
     const page = await browser.newPage();
     const timer = setTimeout(() => rejectDone(new Error(`chromium client: not done within ${o.timeoutMs ?? 30_000} ms (sent ${sent.length}, received ${received.length})`)), o.timeoutMs ?? 30_000);
     await page.exposeFunction('peerLog', (m: { ev: string; opcode?: number; b64?: string; message?: string }) => {

@@ -1,13 +1,11 @@
 /**
- * Hand-made engine events for tests and benchmarks of the store and the service: a
+ * Hand-made engine events for tests of the store and the service: a
  * connection, its 101 handshake, then masked client / unmasked server single-frame
  * messages, exactly as engine/pipeline.ts would emit them (frame before message, capture-wide
  * indexes). Pure functions; every event owns its bytes.
  */
-import { createHash } from 'node:crypto';
-import type { ConnectionEvent, EngineEvent, FrameEvent, HandshakeEvent, MessageEvent } from '../../shared/events';
-
-const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
+import type { ConnectionEvent, EngineEvent, FindingEvent, FrameEvent, HandshakeEvent, MessageEvent } from '../../shared/events';
+import { KEY, MASK, acceptFor, wsFrame } from './websocket';
 
 export function connectionEvent(id: number, ts: number): ConnectionEvent {
   return {
@@ -23,8 +21,8 @@ export function connectionEvent(id: number, ts: number): ConnectionEvent {
 }
 
 export function handshakeEvent(conn: number, ts: number, path = '/chat'): HandshakeEvent {
-  const key = 'dGhlIHNhbXBsZSBub25jZQ==';
-  const accept = createHash('sha1').update(key + GUID).digest('base64');
+  const key = KEY;
+  const accept = acceptFor(key);
   const requestHeaders: Array<[string, string]> = [
     ['Host', 'example.test:8080'],
     ['Upgrade', 'websocket'],
@@ -81,21 +79,9 @@ export interface SyntheticMessage {
 export function messageEvents(m: SyntheticMessage, frameIndex: number, messageIndex: number): [FrameEvent, MessageEvent] {
   const masked = m.dir === 'client';
   const len = m.data.length;
-  const ext = len < 126 ? 0 : len < 65536 ? 2 : 8;
-  const header = new Uint8Array(2 + ext + (masked ? 4 : 0));
-  header[0] = 0x80 | m.opcode;
-  header[1] = (masked ? 0x80 : 0) | (ext === 0 ? len : ext === 2 ? 126 : 127);
-  if (ext === 2) {
-    header[2] = len >> 8;
-    header[3] = len & 0xff;
-  } else if (ext === 8) new DataView(header.buffer).setUint32(6, len);
-  const key = Uint8Array.of(0x37, 0xfa, 0x21, 0x3d);
-  let wire = m.data;
-  if (masked) {
-    header.set(key, header.length - 4);
-    wire = new Uint8Array(len);
-    for (let i = 0; i < len; i++) wire[i] = m.data[i] ^ key[i & 3];
-  }
+  const bytes = wsFrame({ opcode: m.opcode, payload: m.data, mask: masked ? MASK : null });
+  const header = bytes.slice(0, bytes.length - len);
+  const wire = masked ? bytes.slice(bytes.length - len) : m.data;
   const frame: FrameEvent = {
     type: 'frame',
     conn: m.conn,
@@ -108,7 +94,7 @@ export function messageEvents(m: SyntheticMessage, frameIndex: number, messageIn
     rsv3: false,
     opcode: m.opcode,
     masked,
-    maskKey: masked ? '37fa213d' : '',
+    maskKey: masked ? Buffer.from(MASK).toString('hex') : '',
     length: len,
     headerLength: header.length,
     packet: m.packet,
@@ -154,4 +140,23 @@ export function conversation(conn: number, n: number, t0 = 1700000000, text = (i
   evs.push(...messageEvents({ conn, dir: 'server', ts: t0 + 0.03 + n * 0.01, opcode: 8, data: close.slice(0, 2), packet: packet++ }, i, i));
   evs.push({ type: 'connection-end', conn, ts: t0 + 0.04 + n * 0.01, packet: packet++, reason: 'fin' });
   return evs;
+}
+
+/** A decode's events sorted by type (each list in emission order). */
+export interface EventsByType {
+  frames: FrameEvent[];
+  messages: MessageEvent[];
+  findings: FindingEvent[];
+  handshakes: HandshakeEvent[];
+}
+
+export function byType(events: readonly EngineEvent[]): EventsByType {
+  const out: EventsByType = { frames: [], messages: [], findings: [], handshakes: [] };
+  for (const e of events) {
+    if (e.type === 'frame') out.frames.push(e);
+    else if (e.type === 'message') out.messages.push(e);
+    else if (e.type === 'finding') out.findings.push(e);
+    else if (e.type === 'handshake') out.handshakes.push(e);
+  }
+  return out;
 }

@@ -1,56 +1,28 @@
 /**
  * Byte-level builders for hand-made (and deliberately broken) captures: link layers
- * (Ethernet with VLAN tags, Linux SLL/SLL2, BSD NULL, raw IP), IPv4/IPv6 (with options and
- * extension headers), TCP/UDP, pcap and pcapng file writers, WebSocket frames and handshakes,
- * and `Conv`, a two-sided TCP conversation that tracks sequence numbers.
+ * (Ethernet with VLAN tags, Linux SLL/SLL2, BSD NULL, raw IP), IPv4/IPv6 (with options,
+ * extension headers and fragments), TCP/UDP, pcap and pcapng file writers (either byte
+ * order), and `Conv`, a two-sided TCP conversation that tracks sequence numbers and speaks the
+ * WebSocket opening handshake (./websocket.ts). Used by the tests, the corpus
+ * (scripts/lib/fuzz-corpus.ts), the fuzzer and test/fixtures/capture/make-fixtures.ts.
  *
  * Every builder takes explicit override knobs (IHL, data offset, caplen, block length, ...)
- * so a test can write exactly the malformed field it wants; defaults are well-formed.
- * Checksums (RFC 791 section 3.1, RFC 9293 section 3.1) are computed for well-formed headers.
+ * so a test can write exactly the malformed field it wants; defaults are well-formed. The IPv4
+ * header checksum (RFC 791 section 3.1) is always computed; TCP and UDP checksums (RFC 9293
+ * section 3.1, RFC 768) when the caller passes the pseudo-header addresses (`checksum`).
  *
  * Memory: every function returns a fresh Uint8Array that the caller owns; inputs are copied.
  */
-import { createHash } from 'node:crypto';
+import { ascii, be16, concat, fold, sum16, type Bytes } from './bytes';
+import { wsRequest, wsResponse, type HandshakeOpts, type ResponseOpts } from './websocket';
+
+export { ascii, concat, type Bytes } from './bytes';
 
 export const LT_NULL = 0;
 export const LT_ETHERNET = 1;
 export const LT_RAW = 101;
 export const LT_LINUX_SLL = 113;
 export const LT_LINUX_SLL2 = 276;
-
-export type Bytes = Uint8Array;
-
-export function concat(parts: readonly Bytes[]): Bytes {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
-
-export function ascii(s: string): Bytes {
-  return new TextEncoder().encode(s);
-}
-
-function be16(v: number): Bytes {
-  return Uint8Array.of((v >>> 8) & 0xff, v & 0xff);
-}
-
-function sum16(b: Bytes, acc: number): number {
-  let i = 0;
-  for (; i + 1 < b.length; i += 2) acc += (b[i]! << 8) | b[i + 1]!;
-  if (i < b.length) acc += b[i]! << 8;
-  return acc;
-}
-
-function fold(acc: number): number {
-  while (acc > 0xffff) acc = (acc & 0xffff) + Math.floor(acc / 0x10000);
-  return ~acc & 0xffff;
-}
 
 // ---------- link layers ----------
 
@@ -90,9 +62,14 @@ export function sll2(protocol: number, payload: Bytes): Bytes {
   return concat([h, payload]);
 }
 
-/** BSD loopback (LINKTYPE_NULL): address family in the capturing host's (here: little) byte order. */
-export function nullLoop(family: number, payload: Bytes): Bytes {
-  return concat([Uint8Array.of(family & 0xff, (family >>> 8) & 0xff, 0, 0), payload]);
+/**
+ * BSD loopback (LINKTYPE_NULL): the address family as 4 bytes in the capturing host's byte
+ * order (little-endian unless `bigEndian`; LINKTYPE_LOOP always writes it big-endian).
+ */
+export function nullLoop(family: number, payload: Bytes, bigEndian = false): Bytes {
+  const h = new Uint8Array(4);
+  new DataView(h.buffer).setUint32(0, family >>> 0, !bigEndian);
+  return concat([h, payload]);
 }
 
 // ---------- IP ----------
@@ -141,6 +118,19 @@ export function ipv4(src: string, dst: string, protocol: number, payload: Bytes,
   return concat([h, payload]);
 }
 
+/**
+ * An IPv4 datagram's payload cut into fragments of at most `size` bytes (a multiple of 8,
+ * RFC 791 section 3.2), all with the same identification; MF set on all but the last.
+ */
+export function ipv4Fragments(src: string, dst: string, protocol: number, payload: Bytes, size: number, o: Ipv4Opts = {}): Bytes[] {
+  const out: Bytes[] = [];
+  for (let off = 0; off < payload.length; off += size) {
+    const more = off + size < payload.length ? 0x2000 : 0;
+    out.push(ipv4(src, dst, protocol, payload.subarray(off, off + size), { ...o, fragField: more | (off / 8) }));
+  }
+  return out;
+}
+
 export interface Ipv6Ext {
   /** next-header value that announces this extension (0 hop-by-hop, 43 routing, 44 fragment, 60 destination options) */
   type: number;
@@ -181,6 +171,20 @@ export function ipv6(src: string, dst: string, protocol: number, payload: Bytes,
   return concat([h, extBytes, payload]);
 }
 
+/**
+ * An IPv6 packet's fragmentable part (`protocol` names its first header) cut into fragments of
+ * at most `size` bytes (a multiple of 8), each behind a Fragment header (RFC 8200 section 4.5).
+ */
+export function ipv6Fragments(src: string, dst: string, protocol: number, fragmentable: Bytes, size: number, id: number): Bytes[] {
+  const out: Bytes[] = [];
+  for (let off = 0; off < fragmentable.length; off += size) {
+    const more = off + size < fragmentable.length ? 1 : 0;
+    const body = Uint8Array.of((off >> 8) & 0xff, (off & 0xf8) | more, (id >>> 24) & 0xff, (id >>> 16) & 0xff, (id >>> 8) & 0xff, id & 0xff);
+    out.push(ipv6(src, dst, protocol, fragmentable.subarray(off, off + size), [{ type: 44, body }]));
+  }
+  return out;
+}
+
 // ---------- transport ----------
 
 export const FIN = 0x01;
@@ -189,11 +193,26 @@ export const RST = 0x04;
 export const PSH = 0x08;
 export const ACK = 0x10;
 
+/** Source and destination address of the IP header a segment will travel in (for its checksum). */
+export type PseudoAddrs = [src: string, dst: string];
+
 export interface TcpOpts {
   /** override the data-offset nibble (32-bit words) without changing the bytes written */
   dataOffset?: number;
   options?: Bytes;
   window?: number;
+  /** compute the checksum over this pseudo-header (else the field stays 0) */
+  checksum?: PseudoAddrs;
+}
+
+/** RFC 9293 section 3.1 / RFC 8200 section 8.1: the sum of the pseudo-header and the segment. */
+function transportChecksum(seg: Bytes, protocol: number, [src, dst]: PseudoAddrs): number {
+  const v6 = src.includes(':');
+  const a = v6 ? ipv6Addr(src) : ipv4Addr(src);
+  const b = v6 ? ipv6Addr(dst) : ipv4Addr(dst);
+  const len = seg.length;
+  const tail = v6 ? Uint8Array.of(0, 0, len >> 8, len & 0xff, 0, 0, 0, protocol) : Uint8Array.of(0, protocol, len >> 8, len & 0xff);
+  return fold(sum16(seg, sum16(tail, sum16(b, sum16(a)))));
 }
 
 export function tcp(srcPort: number, dstPort: number, seq: number, ack: number, flags: number, payload: Bytes, o: TcpOpts = {}): Bytes {
@@ -208,15 +227,20 @@ export function tcp(srcPort: number, dstPort: number, seq: number, ack: number, 
   h[13] = flags;
   h.set(be16(o.window ?? 65535), 14);
   h.set(opts, 20);
-  return concat([h, payload]);
+  const seg = concat([h, payload]);
+  if (o.checksum) seg.set(be16(transportChecksum(seg, 6, o.checksum)), 16);
+  return seg;
 }
 
-export function udp(srcPort: number, dstPort: number, payload: Bytes): Bytes {
+export function udp(srcPort: number, dstPort: number, payload: Bytes, checksum?: PseudoAddrs): Bytes {
   const h = new Uint8Array(8);
   h.set(be16(srcPort), 0);
   h.set(be16(dstPort), 2);
   h.set(be16(8 + payload.length), 4);
-  return concat([h, payload]);
+  const seg = concat([h, payload]);
+  // a computed 0 is sent as ffff: 0 means "no checksum" (RFC 768)
+  if (checksum) seg.set(be16(transportChecksum(seg, 17, checksum) || 0xffff), 6);
+  return seg;
 }
 
 // ---------- capture files ----------
@@ -269,168 +293,123 @@ export function pcap(recs: readonly Rec[], o: PcapOpts): Bytes {
   return concat([pcapHeader(o), ...recs.map((r) => pcapRecord(r, o))]);
 }
 
+/** Byte order of a pcapng section: little-endian unless `bigEndian`. */
+export interface NgOrder {
+  bigEndian?: boolean;
+}
+
 /** A pcapng block: type, total length (overridable: `lenField`), body padded to 4, trailing length. */
-export function ngBlock(type: number, body: Bytes, lenField?: number): Bytes {
+export function ngBlock(type: number, body: Bytes, o: NgOrder & { lenField?: number } = {}): Bytes {
+  const le = !o.bigEndian;
   const padded = (body.length + 3) & ~3;
   const total = 12 + padded;
   const b = new Uint8Array(total);
   const v = new DataView(b.buffer);
-  v.setUint32(0, type >>> 0, true);
-  v.setUint32(4, (lenField ?? total) >>> 0, true);
+  v.setUint32(0, type >>> 0, le);
+  v.setUint32(4, (o.lenField ?? total) >>> 0, le);
   b.set(body, 8);
-  v.setUint32(total - 4, (lenField ?? total) >>> 0, true);
+  v.setUint32(total - 4, (o.lenField ?? total) >>> 0, le);
   return b;
 }
 
-export function ngShb(): Bytes {
+/** One option (code, length, value padded to 4). */
+export function ngOption(code: number, value: Bytes, o: NgOrder = {}): Bytes {
+  const b = new Uint8Array(4 + ((value.length + 3) & ~3));
+  const v = new DataView(b.buffer);
+  v.setUint16(0, code, !o.bigEndian);
+  v.setUint16(2, value.length, !o.bigEndian);
+  b.set(value, 4);
+  return b;
+}
+
+/** Section Header Block: byte-order magic, version 1.0, section length -1 (unknown). */
+export function ngShb(o: NgOrder = {}): Bytes {
+  const le = !o.bigEndian;
   const body = new Uint8Array(16);
   const v = new DataView(body.buffer);
-  v.setUint32(0, 0x1a2b3c4d, true);
-  v.setUint16(4, 1, true);
-  v.setUint16(6, 0, true);
-  v.setInt32(8, -1, true);
-  v.setInt32(12, -1, true);
-  return ngBlock(0x0a0d0d0a, body);
+  v.setUint32(0, 0x1a2b3c4d, le);
+  v.setUint16(4, 1, le);
+  v.setUint16(6, 0, le);
+  v.setInt32(8, -1, le);
+  v.setInt32(12, -1, le);
+  return ngBlock(0x0a0d0d0a, body, o);
 }
 
-export interface NgIfaceOpts {
+export interface NgIfaceOpts extends NgOrder {
   linkType: number;
   snaplen?: number;
-  /** if_tsresol byte (6 = microseconds, 9 = nanoseconds) */
+  /** if_tsresol byte (6 = microseconds, 9 = nanoseconds, 0x80 | n = 2^-n) */
   tsresol?: number;
+  /** if_tsoffset, seconds added to every timestamp */
+  tsoffset?: number;
+  name?: string;
+  description?: string;
 }
 
+/** Interface Description Block; options in the order if_name, if_description, if_tsresol, if_tsoffset. */
 export function ngIdb(o: NgIfaceOpts): Bytes {
-  const opts: number[] = [];
-  if (o.tsresol !== undefined) opts.push(9, 0, 1, 0, o.tsresol, 0, 0, 0);
-  if (opts.length) opts.push(0, 0, 0, 0);
-  const body = new Uint8Array(8 + opts.length);
-  const v = new DataView(body.buffer);
-  v.setUint16(0, o.linkType, true);
-  v.setUint32(4, (o.snaplen ?? 262144) >>> 0, true);
-  body.set(opts, 8);
-  return ngBlock(1, body);
+  const le = !o.bigEndian;
+  const opts: Bytes[] = [];
+  if (o.name !== undefined) opts.push(ngOption(2, ascii(o.name), o));
+  if (o.description !== undefined) opts.push(ngOption(3, ascii(o.description), o));
+  if (o.tsresol !== undefined) opts.push(ngOption(9, Uint8Array.of(o.tsresol), o));
+  if (o.tsoffset !== undefined) {
+    const off = new Uint8Array(8);
+    new DataView(off.buffer).setBigInt64(0, BigInt(o.tsoffset), le);
+    opts.push(ngOption(14, off, o));
+  }
+  if (opts.length) opts.push(new Uint8Array(4)); // opt_endofopt
+  const head = new Uint8Array(8);
+  const v = new DataView(head.buffer);
+  v.setUint16(0, o.linkType, le);
+  v.setUint32(4, (o.snaplen ?? 262144) >>> 0, le);
+  return ngBlock(1, concat([head, ...opts]), o);
 }
 
+/**
+ * A packet block body's common part: interface (32 bits, or 16 + 16 reserved for the obsolete
+ * Packet Block), timestamp high/low in the interface's units, caplen, original length, data.
+ */
+function packetBody(iface: Bytes, units: bigint, data: Bytes, caplen: number, origLen: number, le: boolean): Bytes {
+  const h = new Uint8Array(16);
+  const v = new DataView(h.buffer);
+  v.setUint32(0, Number((units >> 32n) & 0xffffffffn), le);
+  v.setUint32(4, Number(units & 0xffffffffn), le);
+  v.setUint32(8, caplen >>> 0, le);
+  v.setUint32(12, origLen >>> 0, le);
+  return concat([iface, h, data]);
+}
+
+/** Enhanced Packet Block with a raw timestamp in the interface's units. */
+export function ngEpbRaw(iface: number, units: bigint, data: Bytes, o: NgOrder & { origLen?: number; caplen?: number } = {}): Bytes {
+  const id = new Uint8Array(4);
+  new DataView(id.buffer).setUint32(0, iface >>> 0, !o.bigEndian);
+  return ngBlock(6, packetBody(id, units, data, o.caplen ?? data.length, o.origLen ?? data.length, !o.bigEndian), o);
+}
+
+/** Enhanced Packet Block of a record, its timestamp in microseconds (tsresol 6) or nanoseconds (9). */
 export function ngEpb(r: Rec, tsresol = 6): Bytes {
-  const body = new Uint8Array(20 + r.data.length);
-  const v = new DataView(body.buffer);
   const units = tsresol === 9 ? BigInt(r.tsUs) * 1000n : BigInt(r.tsUs);
-  v.setUint32(0, r.iface ?? 0, true);
-  v.setUint32(4, Number(units >> 32n), true);
-  v.setUint32(8, Number(units & 0xffffffffn), true);
-  v.setUint32(12, (r.caplen ?? r.data.length) >>> 0, true);
-  v.setUint32(16, (r.origLen ?? r.data.length) >>> 0, true);
-  body.set(r.data, 20);
-  return ngBlock(6, body);
+  return ngEpbRaw(r.iface ?? 0, units, r.data, r);
 }
 
-export function ngSpb(r: Rec): Bytes {
+/** Obsolete Packet Block (type 2): 16-bit interface id, 16-bit drop count. */
+export function ngPb(iface: number, units: bigint, data: Bytes, o: NgOrder & { origLen?: number } = {}): Bytes {
+  const id = new Uint8Array(4);
+  new DataView(id.buffer).setUint16(0, iface, !o.bigEndian);
+  return ngBlock(2, packetBody(id, units, data, data.length, o.origLen ?? data.length, !o.bigEndian), o);
+}
+
+/** Simple Packet Block: original length, then the data (cut to the interface's snap length by the reader). */
+export function ngSpb(r: Pick<Rec, 'data' | 'origLen'>, o: NgOrder = {}): Bytes {
   const body = new Uint8Array(4 + r.data.length);
-  new DataView(body.buffer).setUint32(0, (r.origLen ?? r.data.length) >>> 0, true);
+  new DataView(body.buffer).setUint32(0, (r.origLen ?? r.data.length) >>> 0, !o.bigEndian);
   body.set(r.data, 4);
-  return ngBlock(3, body);
+  return ngBlock(3, body, o);
 }
 
 export function pcapng(recs: readonly Rec[], ifaces: NgIfaceOpts[]): Bytes {
   return concat([ngShb(), ...ifaces.map(ngIdb), ...recs.map((r) => ngEpb(r, ifaces[r.iface ?? 0]?.tsresol ?? 6))]);
-}
-
-// ---------- WebSocket ----------
-
-export const MASK = Uint8Array.of(0x37, 0xfa, 0x21, 0x3d);
-
-export interface FrameOpts {
-  fin?: boolean;
-  rsv1?: boolean;
-  rsv2?: boolean;
-  rsv3?: boolean;
-  opcode: number;
-  payload?: Bytes;
-  /** masking key (client frames); null/undefined = unmasked */
-  mask?: Bytes | null;
-  /** force the 16- or 64-bit length form (non-minimal encodings) */
-  lenForm?: 7 | 16 | 64;
-  /** declared length written in the header, when it must differ from the payload (64-bit form) */
-  declared?: bigint;
-}
-
-/** One frame as on the wire (RFC 6455 section 5.2), payload masked when a key is given. */
-export function wsFrame(f: FrameOpts): Bytes {
-  const payload = f.payload ?? new Uint8Array(0);
-  const n = f.declared ?? BigInt(payload.length);
-  const form = f.lenForm ?? (n < 126n ? 7 : n < 65536n ? 16 : 64);
-  const hdr: number[] = [];
-  hdr.push((f.fin === false ? 0 : 0x80) | (f.rsv1 ? 0x40 : 0) | (f.rsv2 ? 0x20 : 0) | (f.rsv3 ? 0x10 : 0) | (f.opcode & 0x0f));
-  const m = f.mask ? 0x80 : 0;
-  if (form === 7) hdr.push(m | Number(n));
-  else if (form === 16) hdr.push(m | 126, Number(n >> 8n) & 0xff, Number(n) & 0xff);
-  else {
-    hdr.push(m | 127);
-    for (let i = 7; i >= 0; i--) hdr.push(Number((n >> BigInt(i * 8)) & 0xffn));
-  }
-  let body = payload;
-  if (f.mask) {
-    hdr.push(...f.mask);
-    body = new Uint8Array(payload.length);
-    for (let i = 0; i < payload.length; i++) body[i] = payload[i]! ^ f.mask[i & 3]!;
-  }
-  return concat([Uint8Array.from(hdr), body]);
-}
-
-/** Close payload: 2-byte code then the reason bytes (RFC 6455 section 5.5.1). */
-export function closePayload(code: number, reason: Bytes | string = ''): Bytes {
-  return concat([be16(code), typeof reason === 'string' ? ascii(reason) : reason]);
-}
-
-export const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
-export const KEY = 'dGhlIHNhbXBsZSBub25jZQ==';
-
-export function acceptFor(key: string): string {
-  return createHash('sha1').update(key + GUID).digest('base64');
-}
-
-export interface HandshakeOpts {
-  path?: string;
-  /** null = leave the header out */
-  key?: string | null;
-  version?: string | null;
-  upgrade?: string | null;
-  extensions?: string;
-  protocols?: string;
-  origin?: string | null;
-}
-
-export function wsRequest(o: HandshakeOpts = {}): Bytes {
-  const lines = [`GET ${o.path ?? '/chat'} HTTP/1.1`, 'Host: 127.0.0.1:8080'];
-  if (o.upgrade !== null) lines.push(`Upgrade: ${o.upgrade ?? 'websocket'}`);
-  lines.push('Connection: Upgrade');
-  if (o.key !== null) lines.push(`Sec-WebSocket-Key: ${o.key ?? KEY}`);
-  if (o.version !== null) lines.push(`Sec-WebSocket-Version: ${o.version ?? '13'}`);
-  if (o.origin !== null) lines.push(`Origin: ${o.origin ?? 'http://127.0.0.1:8080'}`);
-  if (o.extensions) lines.push(`Sec-WebSocket-Extensions: ${o.extensions}`);
-  if (o.protocols) lines.push(`Sec-WebSocket-Protocol: ${o.protocols}`);
-  return ascii(lines.join('\r\n') + '\r\n\r\n');
-}
-
-export interface ResponseOpts {
-  status?: number;
-  accept?: string;
-  extensions?: string;
-  protocol?: string;
-  body?: string;
-}
-
-export function wsResponse(o: ResponseOpts = {}): Bytes {
-  const status = o.status ?? 101;
-  if (status !== 101) {
-    const body = o.body ?? 'forbidden';
-    return ascii(`HTTP/1.1 ${status} Forbidden\r\nContent-Length: ${body.length}\r\nContent-Type: text/plain\r\n\r\n${body}`);
-  }
-  const lines = ['HTTP/1.1 101 Switching Protocols', 'Upgrade: websocket', 'Connection: Upgrade', `Sec-WebSocket-Accept: ${o.accept ?? acceptFor(KEY)}`];
-  if (o.extensions) lines.push(`Sec-WebSocket-Extensions: ${o.extensions}`);
-  if (o.protocol) lines.push(`Sec-WebSocket-Protocol: ${o.protocol}`);
-  return ascii(lines.join('\r\n') + '\r\n\r\n');
 }
 
 // ---------- a TCP conversation ----------
@@ -607,12 +586,3 @@ export class Conv {
   }
 }
 
-/** A client (masked) frame. */
-export function cf(opcode: number, payload: Bytes | string = '', o: Partial<FrameOpts> = {}): Bytes {
-  return wsFrame({ opcode, payload: typeof payload === 'string' ? ascii(payload) : payload, mask: MASK, ...o });
-}
-
-/** A server (unmasked) frame. */
-export function sf(opcode: number, payload: Bytes | string = '', o: Partial<FrameOpts> = {}): Bytes {
-  return wsFrame({ opcode, payload: typeof payload === 'string' ? ascii(payload) : payload, mask: null, ...o });
-}
