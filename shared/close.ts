@@ -1,8 +1,8 @@
 /**
  * Close frames, in one place: what a close code means, whether it may be sent, and how a
- * close payload splits into code and reason (RFC 6455 sections 5.5.1 and 7.4). Used by the
- * engine (message assembly, the session store's detail view and export replay, the CLI) and
- * the renderer. No Node types: runs in the browser too.
+ * close payload splits into code and reason (RFC 6455 sections 5.5.1 and 7.4), for the
+ * engine (the session store's detail view and export replay, the CLI) and the renderer. No
+ * Node types: runs in the browser too.
  *
  * Memory: the functions read the given bytes during the call only.
  */
