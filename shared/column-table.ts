@@ -71,15 +71,17 @@ export class ColumnTable<S extends Schema> {
   /** the bound: `append` never makes `length` pass it */
   readonly maxRows: number;
   private readonly numeric: NumericColumn[] = [];
-  private readonly strings: string[] = [];
+  /** the string columns' arrays (never replaced: they grow by push) */
+  private readonly strings: string[][] = [];
 
   constructor(schema: S, opts: Partial<ColumnTableOptions> = {}) {
     const cols: Record<string, Uint8Array | Uint16Array | Uint32Array | Int32Array | Float64Array | string[]> = {};
     let bytes = 0;
     for (const [name, spec] of Object.entries(schema)) {
       if (spec === 'str') {
-        this.strings.push(name);
-        cols[name] = [];
+        const col: string[] = [];
+        this.strings.push(col);
+        cols[name] = col;
         bytes += 8;
         continue;
       }
@@ -113,13 +115,12 @@ export class ColumnTable<S extends Schema> {
    */
   append(n = 1): number {
     const at = this.length;
-    if (!this.fits(n)) return -1;
-    if (at + n > this.capacity) this.grow(at + n);
-    for (const name of this.strings) {
-      const col = this.cols[name] as string[];
-      for (let k = 0; k < n; k++) col.push('');
-    }
-    this.length = at + n;
+    const end = at + n;
+    if (end > this.maxRows) return -1;
+    if (end > this.capacity) this.grow(end);
+    const strings = this.strings;
+    for (let s = 0; s < strings.length; s++) for (let k = 0; k < n; k++) strings[s].push('');
+    this.length = end;
     return at;
   }
 
