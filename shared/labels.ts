@@ -17,43 +17,6 @@ export function isControlOpcode(op: number): boolean {
   return (op & 0x8) !== 0;
 }
 
-/** RFC 6455 section 7.4.1 and the IANA "WebSocket Close Code Number Registry". */
-export const CLOSE_CODES: Record<number, string> = {
-  1000: 'Normal Closure',
-  1001: 'Going Away',
-  1002: 'Protocol Error',
-  1003: 'Unsupported Data',
-  1004: 'Reserved',
-  1005: 'No Status Received (never on the wire)',
-  1006: 'Abnormal Closure (never on the wire)',
-  1007: 'Invalid Frame Payload Data',
-  1008: 'Policy Violation',
-  1009: 'Message Too Big',
-  1010: 'Mandatory Extension',
-  1011: 'Internal Error',
-  1012: 'Service Restart',
-  1013: 'Try Again Later',
-  1014: 'Bad Gateway',
-  1015: 'TLS Handshake (never on the wire)',
-};
-
-export function closeCodeMeaning(code: number): string {
-  if (CLOSE_CODES[code]) return CLOSE_CODES[code];
-  if (code < 1000) return 'Invalid (below 1000)';
-  if (code < 3000) return 'Reserved for future RFCs';
-  if (code < 4000) return 'Registered with IANA (libraries, frameworks)';
-  if (code < 5000) return 'Private use (application)';
-  return 'Invalid (5000 and above)';
-}
-
-/**
- * Whether a close code may be sent in a close frame: RFC 6455 section 7.4 and the
- * Autobahn test-suite's case 7.9 (1004-1006, 1015, 1016-2999 and anything under 1000 or
- * over 4999 fail; 1012-1014 are registered since and accepted).
- */
-export function isValidWireCloseCode(code: number): boolean {
-  if (code >= 3000 && code <= 4999) return true;
-  if (code >= 1000 && code <= 1003) return true;
-  if (code >= 1007 && code <= 1014) return true;
-  return false;
-}
+// The close-code tables moved to shared/close.ts (with close payload decoding); re-exported
+// for the importers that still name them here.
+export { CLOSE_CODES, closeCodeMeaning, isValidWireCloseCode } from './close';

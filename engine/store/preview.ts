@@ -10,7 +10,7 @@
  * Memory: reads the given bytes during the call only; returns fresh flat strings (never a
  * slice of a larger string, so a preview cannot pin a big decoded payload in memory).
  */
-import { closeCodeMeaning } from '../../shared/labels';
+import { closeCodeMeaning } from '../../shared/close';
 
 export const PREVIEW_MAX = 200;
 

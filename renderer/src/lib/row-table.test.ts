@@ -31,3 +31,15 @@ describe('RowTable', () => {
     expect(new RowTable(rows.slice(0, 10)).get(9)).toEqual(rows[9]);
   });
 });
+
+describe('RowTable bound', () => {
+  it('refuses rows past maxRows and keeps the ones it has', () => {
+    const t = new RowTable([], { maxRows: 2 });
+    expect(t.push(makeRow(0))).toBe(true);
+    expect(t.push(makeRow(1, { preview: 'second' }))).toBe(true);
+    expect(t.push(makeRow(2))).toBe(false);
+    expect(t.length).toBe(2);
+    expect(t.get(1)).toEqual(makeRow(1, { preview: 'second' }));
+    expect(Array.from(t.index.subarray(0, t.length))).toEqual([0, 1]);
+  });
+});

@@ -1,12 +1,18 @@
 /**
- * Timeline rows stored by column: typed arrays for the numbers and flags, one array of preview
- * strings. A million rows cost ~55 bytes each plus their preview (a MessageRow object costs
- * three times that), and the garbage collector never walks the typed columns.
- * `get(p)` builds a MessageRow on demand for the few rows on screen; hot loops (filtering,
- * the time axis, lookups) read the columns directly. Append-only; the table owns its arrays.
+ * Timeline rows stored by column (shared/column-table.ts): typed arrays for the numbers and
+ * flags, one array of preview strings. A million rows cost ~55 bytes each plus their preview
+ * (a MessageRow object costs three times that), and the garbage collector never walks the
+ * typed columns. `get(p)` builds a MessageRow on demand for the few rows on screen; hot loops
+ * (filtering, the time axis, lookups) read the columns directly, through the getters below
+ * (a column's array is replaced when the table grows: read it again after a `push`).
+ *
+ * Bound: at most `maxRows` rows (default DEFAULT_MAX_ROWS, 16.7 M); `push` beyond it drops
+ * the row and returns false, so a session larger than that shows its first rows instead of
+ * exhausting the renderer's memory. Append-only; the table owns its arrays.
  */
 import type { MessageRow } from '../../../shared/api';
 import type { Direction } from '../../../shared/events';
+import { ColumnTable, type ColumnTableOptions } from '../../../shared/column-table';
 
 const F_SERVER = 1;
 const F_COMPRESSED = 2;
@@ -18,99 +24,105 @@ const F_CODE = 32;
 const KINDS: MessageRow['kind'][] = ['text', 'binary', 'close', 'ping', 'pong', 'other'];
 const KIND_ID: Record<string, number> = { text: 0, binary: 1, close: 2, ping: 3, pong: 4, other: 5 };
 
-export class RowTable {
-  length = 0;
-  index = new Uint32Array(0);
-  conn = new Uint32Array(0);
-  ts = new Float64Array(0);
-  opcode = new Uint8Array(0);
-  flags = new Uint8Array(0);
-  rsv = new Uint8Array(0);
-  kind = new Uint8Array(0);
-  size = new Float64Array(0);
-  wireSize = new Float64Array(0);
-  frames = new Uint32Array(0);
-  findings = new Uint32Array(0);
-  code = new Uint16Array(0);
-  preview: string[] = [];
+const COLUMNS = {
+  index: 'u32',
+  conn: 'u32',
+  ts: 'f64',
+  opcode: 'u8',
+  flags: 'u8',
+  rsv: 'u8',
+  kind: 'u8',
+  size: 'f64',
+  wireSize: 'f64',
+  frames: 'u32',
+  findings: 'u32',
+  code: 'u16',
+  preview: 'str',
+} as const;
 
-  constructor(rows: MessageRow[] = []) {
-    this.reserve(rows.length);
+export class RowTable {
+  private readonly t: ColumnTable<typeof COLUMNS>;
+
+  constructor(rows: MessageRow[] = [], opts: Partial<ColumnTableOptions> = {}) {
+    this.t = new ColumnTable(COLUMNS, opts);
     for (const r of rows) this.push(r);
   }
 
-  private reserve(n: number): void {
-    if (n <= this.index.length) return;
-    const cap = Math.max(n, 1024, this.index.length * 2);
-    const grow = <T extends Uint8Array | Uint16Array | Uint32Array | Float64Array>(a: T, make: (n: number) => T): T => {
-      const b = make(cap);
-      b.set(a.subarray(0, this.length) as never);
-      return b;
-    };
-    this.index = grow(this.index, (n) => new Uint32Array(n));
-    this.conn = grow(this.conn, (n) => new Uint32Array(n));
-    this.ts = grow(this.ts, (n) => new Float64Array(n));
-    this.opcode = grow(this.opcode, (n) => new Uint8Array(n));
-    this.flags = grow(this.flags, (n) => new Uint8Array(n));
-    this.rsv = grow(this.rsv, (n) => new Uint8Array(n));
-    this.kind = grow(this.kind, (n) => new Uint8Array(n));
-    this.size = grow(this.size, (n) => new Float64Array(n));
-    this.wireSize = grow(this.wireSize, (n) => new Float64Array(n));
-    this.frames = grow(this.frames, (n) => new Uint32Array(n));
-    this.findings = grow(this.findings, (n) => new Uint32Array(n));
-    this.code = grow(this.code, (n) => new Uint16Array(n));
+  get length(): number {
+    return this.t.length;
+  }
+  get index(): Uint32Array {
+    return this.t.cols.index;
+  }
+  get conn(): Uint32Array {
+    return this.t.cols.conn;
+  }
+  get ts(): Float64Array {
+    return this.t.cols.ts;
+  }
+  get opcode(): Uint8Array {
+    return this.t.cols.opcode;
+  }
+  get findings(): Uint32Array {
+    return this.t.cols.findings;
+  }
+  get preview(): string[] {
+    return this.t.cols.preview;
   }
 
-  push(r: MessageRow): void {
-    const p = this.length;
-    if (p === this.index.length) this.reserve(p + 1);
-    this.index[p] = r.index;
-    this.conn[p] = r.conn;
-    this.ts[p] = r.ts;
-    this.opcode[p] = r.opcode;
-    this.flags[p] =
+  /** Appends a row; false (and nothing stored) when the table is full. */
+  push(r: MessageRow): boolean {
+    const p = this.t.append();
+    if (p < 0) return false;
+    const c = this.t.cols;
+    c.index[p] = r.index;
+    c.conn[p] = r.conn;
+    c.ts[p] = r.ts;
+    c.opcode[p] = r.opcode;
+    c.flags[p] =
       (r.dir === 'server' ? F_SERVER : 0) |
       (r.compressed ? F_COMPRESSED : 0) |
       (r.fin ? F_FIN : 0) |
       (r.masked ? F_MASKED : 0) |
       (r.truncated ? F_TRUNCATED : 0) |
       (r.code !== undefined ? F_CODE : 0);
-    this.rsv[p] = r.rsv;
-    this.kind[p] = KIND_ID[r.kind] ?? 5;
-    this.size[p] = r.length;
-    this.wireSize[p] = r.wireLength;
-    this.frames[p] = r.frames;
-    this.findings[p] = r.findings;
-    this.code[p] = r.code ?? 0;
-    this.preview.push(r.preview);
-    this.length = p + 1;
+    c.rsv[p] = r.rsv;
+    c.kind[p] = KIND_ID[r.kind] ?? 5;
+    c.size[p] = r.length;
+    c.wireSize[p] = r.wireLength;
+    c.frames[p] = r.frames;
+    c.findings[p] = r.findings;
+    c.code[p] = r.code ?? 0;
+    c.preview[p] = r.preview;
+    return true;
   }
 
   dir(p: number): Direction {
-    return this.flags[p] & F_SERVER ? 'server' : 'client';
+    return this.t.cols.flags[p] & F_SERVER ? 'server' : 'client';
   }
 
   get(p: number): MessageRow {
-    const f = this.flags[p];
+    const c = this.t.cols;
+    const f = c.flags[p];
     const row: MessageRow = {
-      index: this.index[p],
-      conn: this.conn[p],
+      index: c.index[p],
+      conn: c.conn[p],
       dir: f & F_SERVER ? 'server' : 'client',
-      ts: this.ts[p],
-      opcode: this.opcode[p],
-      length: this.size[p],
-      wireLength: this.wireSize[p],
+      ts: c.ts[p],
+      opcode: c.opcode[p],
+      length: c.size[p],
+      wireLength: c.wireSize[p],
       compressed: (f & F_COMPRESSED) !== 0,
       fin: (f & F_FIN) !== 0,
-      rsv: this.rsv[p],
+      rsv: c.rsv[p],
       masked: (f & F_MASKED) !== 0,
-      frames: this.frames[p],
+      frames: c.frames[p],
       truncated: (f & F_TRUNCATED) !== 0,
-      preview: this.preview[p],
-      kind: KINDS[this.kind[p]],
-      findings: this.findings[p],
+      preview: c.preview[p],
+      kind: KINDS[c.kind[p]],
+      findings: c.findings[p],
     };
-    if (f & F_CODE) row.code = this.code[p];
+    if (f & F_CODE) row.code = c.code[p];
     return row;
   }
 }

@@ -1,0 +1,55 @@
+import { describe, it, expect } from 'vitest';
+import { SessionStore } from './session-store';
+import { BATCH_MAX_MESSAGES } from './batches';
+import { conversation } from './synthetic-events';
+
+describe('BatchFeed', () => {
+  it(`splits a backlog into batches of at most ${BATCH_MAX_MESSAGES} rows and stays pending until it is handed out`, () => {
+    const s = new SessionStore(3);
+    for (const e of conversation(1, 45_000)) s.ingest(e);
+    const sizes: number[] = [];
+    let next = 0;
+    while (s.pending) {
+      const b = s.takeBatch();
+      if (!b) break;
+      sizes.push(b.messages.length);
+      // rows come in order, none skipped or repeated
+      expect(b.messages[0]?.index ?? next).toBe(next);
+      next += b.messages.length;
+      expect(b.totals.messages).toBe(45_002);
+    }
+    expect(sizes).toEqual([BATCH_MAX_MESSAGES, BATCH_MAX_MESSAGES, 5002]);
+    expect(s.takeBatch()).toBeNull();
+    s.close();
+  });
+
+  it('hands out everything again after a rewind, connections included', () => {
+    const s = new SessionStore(3);
+    for (const e of conversation(1, 3)) s.ingest(e);
+    for (const e of conversation(2, 1, 1700000100).map((e) => (e.type === 'frame' || e.type === 'message' ? { ...e, index: e.index + 5 } : e))) s.ingest(e);
+    const first = s.takeBatch();
+    expect(s.takeBatch()).toBeNull();
+    s.rewind();
+    expect(s.pending).toBe(true);
+    const again = s.takeBatch();
+    expect(again?.messages).toEqual(first?.messages);
+    expect(again?.findings).toEqual(first?.findings);
+    expect(again?.handshakes).toHaveLength(2);
+    expect(again?.connections.map((c) => c.id).sort()).toEqual([1, 2]);
+    expect(s.takeBatch()).toBeNull();
+    s.close();
+  });
+
+  it('sends only the connections that changed since the previous batch', () => {
+    const s = new SessionStore(3);
+    const one = conversation(1, 2);
+    const two = conversation(2, 2, 1700000100).map((e) => (e.type === 'frame' || e.type === 'message' ? { ...e, index: e.index + 4 } : e));
+    for (const e of [...one, ...two]) s.ingest(e);
+    expect(s.takeBatch()?.connections.map((c) => c.id)).toEqual([1, 2]);
+    s.ingest({ type: 'connection-end', conn: 2, ts: 1700000200, packet: 99, reason: 'rst' });
+    const b = s.takeBatch();
+    expect(b?.connections.map((c) => c.id)).toEqual([2]);
+    expect(b?.messages).toEqual([]);
+    s.close();
+  });
+});

@@ -1,0 +1,73 @@
+/**
+ * The UI feed of a session: `take()` returns what changed in a SessionData since the previous
+ * call (changed connection rows, new timeline rows, findings and handshakes, totals), or null
+ * when nothing did. At most BATCH_MAX_MESSAGES rows per batch, so one push (and its IPC
+ * clone) stays bounded; what is left stays pending for the next call. `rewind()` makes the
+ * next batches start again from the first row (a renderer that reloaded).
+ *
+ * Memory: batches are fresh copies (rows built on demand, connection rows cloned); the feed
+ * keeps only its three cursors and clears the data's change marks.
+ */
+import type { Batch, ConnectionRow, MessageRow } from '../../shared/api';
+import { timelineRow } from './rows';
+import type { SessionData } from './session-data';
+
+/** Maximum message rows in one batch: keeps one push (and its IPC clone) bounded. */
+export const BATCH_MAX_MESSAGES = 20_000;
+
+export class BatchFeed {
+  private msg = 0;
+  private finding = 0;
+  private handshake = 0;
+
+  constructor(
+    private readonly d: SessionData,
+    private readonly session: number,
+  ) {}
+
+  /** true when `take` would return something not yet handed out */
+  get pending(): boolean {
+    return this.d.changed || this.d.dirty.size > 0;
+  }
+
+  /** Make the next batches start again from the first row, connection and finding. */
+  rewind(): void {
+    const d = this.d;
+    this.msg = 0;
+    this.finding = 0;
+    this.handshake = 0;
+    for (const id of d.conns.keys()) d.dirty.add(id);
+    d.changed = d.messages.length > 0 || d.findings.length > 0 || d.handshakes.length > 0;
+  }
+
+  /** What changed since the previous call, or null when nothing did. */
+  take(): Batch | null {
+    const d = this.d;
+    if (!this.pending) return null;
+    const connections: ConnectionRow[] = [];
+    for (const id of d.dirty) {
+      const c = d.conns.get(id);
+      if (c) connections.push({ ...c.row });
+    }
+    d.dirty.clear();
+    const count = d.messages.length;
+    const end = Math.min(count, this.msg + BATCH_MAX_MESSAGES);
+    const messages: MessageRow[] = [];
+    for (let r = this.msg; r < end; r++) messages.push(timelineRow(d, r));
+    this.msg = end;
+    const findings = d.findings.slice(this.finding);
+    this.finding = d.findings.length;
+    const handshakes = d.handshakes.slice(this.handshake);
+    this.handshake = d.handshakes.length;
+    // more rows left: stay "changed" so the next call continues
+    d.changed = this.msg < count;
+    return {
+      session: this.session,
+      connections,
+      messages,
+      findings,
+      handshakes,
+      totals: { packets: d.packetCount, messages: count, findings: d.findings.length, connections: d.conns.size },
+    };
+  }
+}

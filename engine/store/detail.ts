@@ -1,0 +1,71 @@
+/**
+ * The detail pane's view of one message (MessageDetail of shared/api.ts): its timeline row,
+ * its payload, up to DETAIL_MAX_FRAMES frames with their header bytes, bits, wire payload and
+ * unmasked payload, the findings about its frames, and the close code, reason and meaning of a
+ * close message. Payloads are cut to DETAIL_BYTE_LIMIT.
+ *
+ * Memory: every byte array in the answer is a fresh copy (re-read from the payload store,
+ * which may read its spill file), owned by the caller.
+ */
+import type { FrameDetail, MessageDetail } from '../../shared/api';
+import { DETAIL_BYTE_LIMIT } from '../../shared/api';
+import { closeCodeMeaning, closeReason } from '../../shared/close';
+import { unmask } from '../ws/unmask';
+import { frameFields, timelineRow } from './rows';
+import { FRAME, type SessionData } from './session-data';
+
+/** Maximum frames listed in one MessageDetail. */
+export const DETAIL_MAX_FRAMES = 1000;
+
+/** Everything about message `index` for the detail pane, or null. */
+export function messageDetail(d: SessionData, index: number): MessageDetail | null {
+  const r = d.messageRow(index);
+  if (r < 0) return null;
+  const m = d.messages.cols;
+  const row = timelineRow(d, r);
+  const fullLen = m.dataLen[r];
+  const cut = Math.min(fullLen, DETAIL_BYTE_LIMIT);
+  const data = d.payloads.read(m.dataOff[r], cut);
+  const frames: FrameDetail[] = [];
+  const start = m.framesStart[r];
+  const total = m.framesCount[r];
+  const count = Math.min(total, DETAIL_MAX_FRAMES);
+  const list = d.msgFrames.cols.frame;
+  const findingIdx: number[] = [];
+  for (let k = 0; k < total; k++) {
+    const fi = list[start + k];
+    const about = d.findingsByFrame.get(fi);
+    if (about) findingIdx.push(...about);
+    if (k >= count) continue;
+    const fr = d.frameRow(fi);
+    if (fr >= 0) frames.push(frameDetail(d, fr));
+  }
+  const detail: MessageDetail = {
+    row,
+    frames,
+    data,
+    dataTruncated: row.truncated || cut < fullLen,
+    findings: findingIdx.sort((a, b) => a - b).map((i) => d.findings[i]),
+  };
+  if (row.code !== undefined) {
+    detail.closeCode = row.code;
+    detail.closeReason = closeReason(data);
+    detail.closeMeaning = closeCodeMeaning(row.code);
+  }
+  return detail;
+}
+
+/** Frame row `fr` for the detail pane: header bits and bytes, wire and unmasked payload (both cut to DETAIL_BYTE_LIMIT). */
+export function frameDetail(d: SessionData, fr: number): FrameDetail {
+  const f = d.frames.cols;
+  const fields = frameFields(d, fr);
+  let wirePayload: Uint8Array = new Uint8Array(0);
+  if (f.flags[fr] & FRAME.HAS_WIRE) wirePayload = d.payloads.read(f.wireOff[fr], Math.min(f.wireLen[fr], DETAIL_BYTE_LIMIT));
+  // the stored bytes are the wire's: unmasked into a new buffer, both are shown; the key is
+  // the header's last 4 bytes (RFC 6455 section 5.2)
+  const h = fields.header;
+  const payload = fields.maskKey ? unmask(wirePayload, h.subarray(h.length - 4)) : wirePayload;
+  const first = f.firstPacket[fr];
+  const last = f.packet[fr];
+  return { ...fields, wirePayload, payload, packets: first && first !== last ? [first, last] : [last] };
+}

@@ -1,0 +1,317 @@
+/**
+ * Ingest: writes one EngineEvent into a SessionData (session-data.ts), the only code that
+ * does. Upserts the connection row and its counters, appends frame/message/datagram rows
+ * and their payload bytes, ties findings to their frame and message whichever arrives first,
+ * logs the event for replay and marks what changed for the next UI batch.
+ *
+ * Events arrive as engine/pipeline.ts emits them: a message after its frames, capture-wide
+ * indexes; events for a connection never announced get a placeholder connection.
+ *
+ * Memory: payload bytes are copied into the payload store (the caller may reuse its views);
+ * connection, handshake, finding and summary events are kept as given.
+ */
+import type {
+  ConnectionEndEvent,
+  ConnectionEvent,
+  DatagramEvent,
+  EngineEvent,
+  FindingEvent,
+  FrameEvent,
+  HandshakeEvent,
+  MessageEvent,
+} from '../../shared/events';
+import type { ConnectionRow } from '../../shared/api';
+import { lastPreviewCut, messagePreview } from './preview';
+import { Ev, FRAME, HEADER_MAX, MSG, sevBit, type ConnRec, type EvType, type SessionData } from './session-data';
+
+/** Writes `ev` into `d`; drops it (counting `d.dropped`) when its table is full. */
+export function ingest(d: SessionData, ev: EngineEvent): void {
+  d.changed = true;
+  // every stored event takes a log row: without one it could not be replayed
+  if (!d.log.fits(1)) {
+    d.dropped++;
+    return;
+  }
+  switch (ev.type) {
+    case 'connection':
+      return onConnection(d, ev);
+    case 'handshake':
+      return onHandshake(d, ev);
+    case 'frame':
+      return onFrame(d, ev);
+    case 'message':
+      return onMessage(d, ev);
+    case 'finding':
+      return onFinding(d, ev);
+    case 'datagram':
+      return onDatagram(d, ev);
+    case 'connection-end':
+      return onEnd(d, ev);
+    case 'summary':
+      d.summary = ev;
+      log(d, Ev.Summary, 0);
+      return;
+  }
+}
+
+/** Packets read so far, from the capture source (the events name only the packets they come from). */
+export function notePacketCount(d: SessionData, n: number): void {
+  if (n > d.packets) {
+    d.packets = n;
+    d.changed = true;
+  }
+}
+
+function log(d: SessionData, type: EvType, ref: number): void {
+  const r = d.log.append();
+  const c = d.log.cols;
+  c.type[r] = type;
+  c.ref[r] = ref;
+}
+
+function notePacket(d: SessionData, p: number): void {
+  if (p > d.packets) d.packets = p;
+}
+
+/** An event of connection `c` at (ts, packet) was stored: the row's last time, the batch mark, the packet count. */
+function seen(d: SessionData, c: ConnRec, ts: number, packet: number): void {
+  if (ts > c.row.lastTs) c.row.lastTs = ts;
+  d.dirty.add(c.row.id);
+  notePacket(d, packet);
+}
+
+function conn(d: SessionData, id: number): ConnRec {
+  // events for a connection we were not told about: make a placeholder row
+  return d.conns.get(id) ?? newConn(d, { type: 'connection', id, transport: 'tcp', client: '', server: '', ts: 0, packet: 0, roleBy: 'port' });
+}
+
+function newConn(d: SessionData, ev: ConnectionEvent): ConnRec {
+  const row: ConnectionRow = {
+    id: ev.id,
+    transport: ev.transport,
+    client: ev.client,
+    server: ev.server,
+    ts: ev.ts,
+    websocket: false,
+    url: '',
+    protocol: '',
+    extensions: '',
+    state: 'open',
+    status: 0,
+    messages: 0,
+    frames: 0,
+    datagrams: 0,
+    findings: 0,
+    wireBytes: 0,
+    payloadBytes: 0,
+    compressedWireBytes: 0,
+    compressedPayloadBytes: 0,
+    handshakeBytes: 0,
+    lastTs: ev.ts,
+  };
+  const rec: ConnRec = { ev, row, handshake: null, end: null, headerBytes: 0, closedBy: 0 };
+  d.conns.set(ev.id, rec);
+  d.connOrder.push(ev.id);
+  d.dirty.add(ev.id);
+  return rec;
+}
+
+function onConnection(d: SessionData, ev: ConnectionEvent): void {
+  const old = d.conns.get(ev.id);
+  if (old) {
+    old.ev = ev;
+    Object.assign(old.row, { transport: ev.transport, client: ev.client, server: ev.server, ts: ev.ts });
+    d.dirty.add(ev.id);
+  } else newConn(d, ev);
+  notePacket(d, ev.packet);
+  log(d, Ev.Connection, ev.id);
+}
+
+function onHandshake(d: SessionData, ev: HandshakeEvent): void {
+  const c = conn(d, ev.conn);
+  c.handshake = ev;
+  const r = c.row;
+  r.websocket = ev.websocket || r.websocket;
+  r.url = `ws://${ev.host || c.ev.server}${ev.path}`;
+  r.protocol = ev.protocol;
+  r.extensions = ev.extensions;
+  r.status = ev.status;
+  r.handshakeBytes = ev.requestBytes + ev.responseBytes;
+  if (!ev.websocket && ev.status > 0) r.state = 'failed';
+  seen(d, c, ev.ts, ev.packet);
+  log(d, Ev.Handshake, d.handshakes.length);
+  d.handshakes.push(ev);
+}
+
+function onFrame(d: SessionData, ev: FrameEvent): void {
+  const r = d.frames.append();
+  if (r < 0) {
+    d.dropped++;
+    return;
+  }
+  const f = d.frames.cols;
+  if (ev.index !== r) (d.frameRowOf ??= new Map()).set(ev.index, r);
+  f.index[r] = ev.index;
+  f.conn[r] = ev.conn;
+  f.ts[r] = ev.ts;
+  let flags = ev.opcode & FRAME.OPCODE;
+  if (ev.dir === 'server') flags |= FRAME.SERVER;
+  if (ev.fin) flags |= FRAME.FIN;
+  if (ev.rsv1) flags |= FRAME.RSV1;
+  if (ev.rsv2) flags |= FRAME.RSV2;
+  if (ev.rsv3) flags |= FRAME.RSV3;
+  if (ev.masked) flags |= FRAME.MASKED;
+  f.length[r] = ev.length;
+  const hl = Math.min(ev.header.length, HEADER_MAX);
+  f.headerLen[r] = hl;
+  f.header.set(ev.header.subarray(0, hl), r * HEADER_MAX);
+  f.packet[r] = ev.packet;
+  f.firstPacket[r] = ev.firstPacket;
+  if (ev.wirePayload) {
+    flags |= FRAME.HAS_WIRE;
+    f.wireOff[r] = d.payloads.append(ev.wirePayload);
+    f.wireLen[r] = ev.wirePayload.length;
+  }
+  f.flags[r] = flags;
+  f.msg[r] = -1;
+  const c = conn(d, ev.conn);
+  c.row.frames++;
+  c.row.wireBytes += ev.headerLength + ev.length;
+  c.row.websocket = true;
+  c.headerBytes += ev.headerLength;
+  seen(d, c, ev.ts, ev.packet);
+  log(d, Ev.Frame, r);
+}
+
+function onMessage(d: SessionData, ev: MessageEvent): void {
+  if (!d.messages.fits(1) || !d.msgFrames.fits(ev.frames.length)) {
+    d.dropped++;
+    return;
+  }
+  const r = d.messages.append();
+  const m = d.messages.cols;
+  if (ev.index !== r) (d.messageRowOf ??= new Map()).set(ev.index, r);
+  m.index[r] = ev.index;
+  m.conn[r] = ev.conn;
+  m.ts[r] = ev.ts;
+  let flags = ev.opcode & MSG.OPCODE;
+  if (ev.dir === 'server') flags |= MSG.SERVER;
+  if (ev.compressed) flags |= MSG.COMPRESSED;
+  if (ev.truncated) flags |= MSG.TRUNCATED;
+  if (ev.utf8Valid) flags |= MSG.UTF8;
+  if (ev.code !== undefined) {
+    flags |= MSG.HAS_CODE;
+    m.code[r] = ev.code;
+  }
+  // frames: bits of the first one, header bytes, findings already attached to them
+  const start = d.msgFrames.append(ev.frames.length);
+  const list = d.msgFrames.cols.frame;
+  m.framesStart[r] = start;
+  m.framesCount[r] = ev.frames.length;
+  const f = d.frames.cols;
+  let hdr = 0;
+  let findings = 0;
+  for (let k = 0; k < ev.frames.length; k++) {
+    const fi = ev.frames[k];
+    list[start + k] = fi;
+    const fr = d.frameRow(fi);
+    if (fr < 0) continue;
+    f.msg[fr] = r;
+    // findings about this frame came before its message: point them at it now
+    const about = d.findingsByFrame.get(fi);
+    if (about) for (const idx of about) d.findings[idx].message = ev.index;
+    hdr += f.headerLen[fr];
+    findings += f.findings[fr];
+    flags |= f.findingSev[fr];
+    if (k === 0) {
+      const ff = f.flags[fr];
+      if (ff & FRAME.FIN) flags |= MSG.FIN;
+      if (ff & FRAME.MASKED) flags |= MSG.MASKED;
+      const rsv = (ff & FRAME.RSV1 ? 4 : 0) | (ff & FRAME.RSV2 ? 2 : 0) | (ff & FRAME.RSV3 ? 1 : 0);
+      flags |= rsv << MSG.RSV_SHIFT;
+    }
+  }
+  m.preview[r] = messagePreview(ev.opcode, ev.data, ev.utf8Valid, ev.code, false);
+  if (lastPreviewCut()) flags |= MSG.PREVIEW_CUT;
+  m.flags[r] = flags;
+  m.length[r] = ev.length;
+  m.wireLength[r] = ev.wireLength;
+  m.headerBytes[r] = hdr;
+  m.packet[r] = ev.packet;
+  m.findings[r] = findings;
+  m.dataOff[r] = d.payloads.append(ev.data);
+  m.dataLen[r] = ev.data.length;
+
+  const c = conn(d, ev.conn);
+  const row = c.row;
+  row.messages++;
+  row.payloadBytes += ev.length;
+  if (ev.compressed) {
+    row.compressedWireBytes += ev.wireLength;
+    row.compressedPayloadBytes += ev.length;
+  }
+  row.websocket = true;
+  if (ev.opcode === 8) {
+    // RFC 6455 section 7.1.2-7.1.4: closing handshake, one close frame each way
+    c.closedBy |= ev.dir === 'client' ? 1 : 2;
+    if (row.state !== 'failed') row.state = c.closedBy === 3 ? 'closed' : 'closing';
+  }
+  seen(d, c, ev.ts, ev.packet);
+  log(d, Ev.Message, r);
+}
+
+function onFinding(d: SessionData, ev: FindingEvent): void {
+  const fi = d.findings.length;
+  const { type: _type, ...rest } = ev;
+  d.findings.push({ ...rest, index: fi });
+  const c = conn(d, ev.conn);
+  c.row.findings++;
+  d.dirty.add(ev.conn);
+  if (ev.frame !== undefined) {
+    let list = d.findingsByFrame.get(ev.frame);
+    if (!list) d.findingsByFrame.set(ev.frame, (list = []));
+    list.push(fi);
+    const fr = d.frameRow(ev.frame);
+    if (fr >= 0) {
+      const bit = sevBit(ev.severity);
+      const f = d.frames.cols;
+      f.findings[fr]++;
+      f.findingSev[fr] |= bit;
+      const mr = f.msg[fr];
+      if (mr >= 0) {
+        const m = d.messages.cols;
+        m.findings[mr]++;
+        m.flags[mr] |= bit;
+        d.findings[fi].message = m.index[mr];
+      }
+    }
+  }
+  notePacket(d, ev.packet);
+  log(d, Ev.Finding, fi);
+}
+
+function onDatagram(d: SessionData, ev: DatagramEvent): void {
+  const r = d.datagrams.append();
+  if (r < 0) {
+    d.dropped++;
+    return;
+  }
+  const g = d.datagrams.cols;
+  g.conn[r] = ev.conn;
+  g.ts[r] = ev.ts;
+  g.server[r] = ev.dir === 'server' ? 1 : 0;
+  g.length[r] = ev.length;
+  g.packet[r] = ev.packet;
+  const c = conn(d, ev.conn);
+  c.row.datagrams++;
+  seen(d, c, ev.ts, ev.packet);
+  log(d, Ev.Datagram, r);
+}
+
+function onEnd(d: SessionData, ev: ConnectionEndEvent): void {
+  const c = conn(d, ev.conn);
+  c.end = ev;
+  if (c.row.state !== 'failed') c.row.state = 'closed';
+  seen(d, c, ev.ts, ev.packet);
+  log(d, Ev.End, ev.conn);
+}

@@ -1,0 +1,120 @@
+/**
+ * Export replay: the events a SessionData holds, rebuilt in their original order from the
+ * event log (what export.ts writes as NDJSON), and message events one connection at a time
+ * (what export.ts writes as HAR). A replayed event gives the same `toWire` line
+ * (engine/cli/json.ts) as the ingested one, payloads included; fields `toWire` does not write
+ * may differ (a replayed finding names the message it was tied to).
+ *
+ * Memory: events are built one at a time as the generator is pulled; their payloads are fresh
+ * copies re-read from the payload store (memory or spill file). Connection, handshake,
+ * connection-end and summary events are the stored objects themselves: do not modify them.
+ */
+import type { ConnectionEndEvent, EngineEvent, FrameEvent, MessageEvent, SummaryEvent } from '../../shared/events';
+import { closeReason } from '../../shared/close';
+import { frameFields } from './rows';
+import { Ev, FRAME, MSG, type ConnRec, type SessionData } from './session-data';
+
+/** Frame row `fr` as its event. */
+function frameEvent(d: SessionData, fr: number): FrameEvent {
+  const f = d.frames.cols;
+  const flags = f.flags[fr];
+  const ev: FrameEvent = {
+    type: 'frame',
+    conn: f.conn[fr],
+    dir: flags & FRAME.SERVER ? 'server' : 'client',
+    ...frameFields(d, fr),
+    headerLength: f.headerLen[fr],
+    packet: f.packet[fr],
+    firstPacket: f.firstPacket[fr],
+  };
+  if (flags & FRAME.HAS_WIRE) ev.wirePayload = d.payloads.read(f.wireOff[fr], f.wireLen[fr]);
+  return ev;
+}
+
+/** Message row `r` as its event. */
+export function messageEvent(d: SessionData, r: number): MessageEvent {
+  const m = d.messages.cols;
+  const flags = m.flags[r];
+  const data = d.payloads.read(m.dataOff[r], m.dataLen[r]);
+  const start = m.framesStart[r];
+  const ev: MessageEvent = {
+    type: 'message',
+    conn: m.conn[r],
+    dir: flags & MSG.SERVER ? 'server' : 'client',
+    ts: m.ts[r],
+    index: m.index[r],
+    opcode: flags & MSG.OPCODE,
+    compressed: (flags & MSG.COMPRESSED) !== 0,
+    length: m.length[r],
+    wireLength: m.wireLength[r],
+    frames: Array.from(d.msgFrames.cols.frame.subarray(start, start + m.framesCount[r])),
+    packet: m.packet[r],
+    data,
+    truncated: (flags & MSG.TRUNCATED) !== 0,
+    utf8Valid: (flags & MSG.UTF8) !== 0,
+  };
+  if (flags & MSG.HAS_CODE) {
+    ev.code = m.code[r];
+    ev.reason = closeReason(data);
+  }
+  return ev;
+}
+
+/**
+ * The events in their original order, up to log row `end` (default: all, including any
+ * ingested while the replay runs).
+ */
+export function* replayEvents(d: SessionData, end = Infinity): Generator<EngineEvent> {
+  for (let i = 0; i < d.log.length && i < end; i++) {
+    // read the columns per event: ingesting while the replay is suspended may grow them
+    const { type, ref: refs } = d.log.cols;
+    const ref = refs[i];
+    switch (type[i]) {
+      case Ev.Connection:
+        yield (d.conns.get(ref) as ConnRec).ev;
+        break;
+      case Ev.Handshake:
+        yield d.handshakes[ref];
+        break;
+      case Ev.Frame:
+        yield frameEvent(d, ref);
+        break;
+      case Ev.Message:
+        yield messageEvent(d, ref);
+        break;
+      case Ev.Finding: {
+        const { index: _index, ...rest } = d.findings[ref];
+        yield { type: 'finding', ...rest };
+        break;
+      }
+      case Ev.Datagram: {
+        const g = d.datagrams.cols;
+        yield { type: 'datagram', conn: g.conn[ref], dir: g.server[ref] ? 'server' : 'client', ts: g.ts[ref], length: g.length[ref], packet: g.packet[ref] };
+        break;
+      }
+      case Ev.End:
+        yield (d.conns.get(ref) as ConnRec).end as ConnectionEndEvent;
+        break;
+      case Ev.Summary:
+        yield d.summary as SummaryEvent;
+        break;
+    }
+  }
+}
+
+/**
+ * Message rows [0, end) grouped by connection, each in order: one pass over the rows, so an
+ * export that walks connection by connection stays linear in the message count.
+ */
+export function messageRowsByConnection(d: SessionData, end = d.messages.length): Map<number, number[]> {
+  const by = new Map<number, number[]>();
+  const n = Math.min(end, d.messages.length);
+  const conns = d.messages.cols.conn;
+  for (let r = 0; r < n; r++) {
+    const c = conns[r];
+    const rows = by.get(c);
+    if (rows) rows.push(r);
+    else by.set(c, [r]);
+  }
+  return by;
+}

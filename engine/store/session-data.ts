@@ -1,0 +1,207 @@
+/**
+ * The data of one loaded capture, as the session store keeps it: the tables every view of
+ * the store reads, the bit layout of their flag columns, and index -> row addressing.
+ *
+ *  - connections: one record per connection (its ConnectionRow of shared/api.ts, upserted,
+ *    plus the events replay needs), in first-seen order;
+ *  - messages, frames, datagrams: column tables (shared/column-table.ts), one row per event,
+ *    one preview string per message; a message's frames are a run of `msgFrames`;
+ *  - payload bytes (message data, frame wire payloads) live in a PayloadStore (memory up to a
+ *    budget, older bytes spilled to a temp file), the rows keep (offset, length);
+ *  - the event log: (type, row) per event, 5 bytes each, so exports replay the original
+ *    order exactly;
+ *  - change marks (`dirty` connections, `changed`) that batches.ts turns into UI batches.
+ *
+ * Writers and readers: ingest.ts is the only writer (and batches.ts clears the change marks);
+ * rows.ts, batches.ts, query.ts, detail.ts, stats.ts and replay.ts only read. Single-threaded,
+ * synchronous.
+ *
+ * Bounds: each column table holds at most `maxRows` rows (default DEFAULT_MAX_ROWS, 16.7 M:
+ * about 1.3 GB of message columns and as much for frames), `msgFrames` twice that and the
+ * event log four times that (every stored event takes one log row). An event that does not
+ * fit is dropped whole and counted in `dropped`: the store stops growing rather than the
+ * process running out of memory. Findings, handshakes and connections are plain arrays and
+ * maps with no bound of their own here (the engine limits findings per kind and connection).
+ *
+ * Memory: the tables own their arrays; handshake, connection, finding and summary events are
+ * kept as given (they are small and structured-clone safe, the pipeline does not reuse them).
+ */
+import type { ConnectionEndEvent, ConnectionEvent, HandshakeEvent, SummaryEvent } from '../../shared/events';
+import type { ConnectionRow, FindingRow } from '../../shared/api';
+import { ColumnTable, DEFAULT_MAX_ROWS } from '../../shared/column-table';
+import { PayloadStore, type PayloadStoreOptions } from './payload-store';
+
+/** Bits of the message flags column. */
+export const MSG = {
+  OPCODE: 0xf,
+  SERVER: 1 << 4,
+  COMPRESSED: 1 << 5,
+  FIN: 1 << 6,
+  /** 3 bits, RSV1 is the most significant (as Wireshark shows them) */
+  RSV_SHIFT: 7,
+  MASKED: 1 << 10,
+  TRUNCATED: 1 << 11,
+  UTF8: 1 << 12,
+  HAS_CODE: 1 << 13,
+  SEV_ERROR: 1 << 14,
+  SEV_WARNING: 1 << 15,
+  SEV_INFO: 1 << 16,
+  SEV_ALL: (1 << 14) | (1 << 15) | (1 << 16),
+  /** the stored preview was cut: rows get a trailing "…" (stored previews stay one-byte strings) */
+  PREVIEW_CUT: 1 << 17,
+} as const;
+
+/** Bits of the frame flags column: opcode and direction as in MSG, then the header bits. */
+export const FRAME = {
+  OPCODE: MSG.OPCODE,
+  SERVER: MSG.SERVER,
+  FIN: 1 << 5,
+  RSV1: 1 << 6,
+  RSV2: 1 << 7,
+  RSV3: 1 << 8,
+  MASKED: 1 << 9,
+  HAS_WIRE: 1 << 10,
+} as const;
+
+/** RFC 6455 section 5.2: 2 bytes, 8 of extended length, 4 of masking key at most */
+export const HEADER_MAX = 14;
+
+/** Event log types. */
+export const Ev = {
+  Connection: 0,
+  Handshake: 1,
+  Frame: 2,
+  Message: 3,
+  Finding: 4,
+  Datagram: 5,
+  End: 6,
+  Summary: 7,
+} as const;
+export type EvType = (typeof Ev)[keyof typeof Ev];
+
+export function sevBit(sev: string): number {
+  return sev === 'error' ? MSG.SEV_ERROR : sev === 'warning' ? MSG.SEV_WARNING : MSG.SEV_INFO;
+}
+
+const MESSAGE_COLUMNS = {
+  /** capture-wide message index (MessageEvent.index) */
+  index: 'u32',
+  conn: 'u32',
+  ts: 'f64',
+  flags: 'u32',
+  length: 'f64',
+  wireLength: 'f64',
+  /** header bytes of the message's frames */
+  headerBytes: 'u32',
+  packet: 'u32',
+  code: 'u16',
+  findings: 'u32',
+  /** the message's frame indexes are msgFrames rows [framesStart, framesStart + framesCount) */
+  framesStart: 'u32',
+  framesCount: 'u32',
+  dataOff: 'f64',
+  dataLen: 'u32',
+  preview: 'str',
+} as const;
+
+const FRAME_COLUMNS = {
+  index: 'u32',
+  conn: 'u32',
+  ts: 'f64',
+  flags: 'u32',
+  length: 'f64',
+  headerLen: 'u8',
+  header: ['u8', HEADER_MAX],
+  packet: 'u32',
+  firstPacket: 'u32',
+  wireOff: 'f64',
+  wireLen: 'u32',
+  /** message row the frame belongs to, -1 until its message arrives */
+  msg: 'i32',
+  findingSev: 'u32',
+  findings: 'u32',
+} as const;
+
+const DATAGRAM_COLUMNS = { conn: 'u32', ts: 'f64', server: 'u8', length: 'u32', packet: 'u32' } as const;
+const LOG_COLUMNS = { type: 'u8', ref: 'u32' } as const;
+const MSG_FRAME_COLUMNS = { frame: 'u32' } as const;
+
+export interface ConnRec {
+  ev: ConnectionEvent;
+  row: ConnectionRow;
+  handshake: HandshakeEvent | null;
+  end: ConnectionEndEvent | null;
+  headerBytes: number;
+  /** bit 1 = client sent close, bit 2 = server sent close */
+  closedBy: number;
+}
+
+export interface SessionDataOptions {
+  payload: Partial<PayloadStoreOptions>;
+  /** most messages, frames and datagrams kept (each); see the bounds above */
+  maxRows: number;
+}
+
+export class SessionData {
+  readonly payloads: PayloadStore;
+  readonly conns = new Map<number, ConnRec>();
+  readonly connOrder: number[] = [];
+  readonly handshakes: HandshakeEvent[] = [];
+  readonly findings: FindingRow[] = [];
+  /** frame index -> finding positions about that frame */
+  readonly findingsByFrame = new Map<number, number[]>();
+  summary: SummaryEvent | null = null;
+  /** highest packet number the events named */
+  packets = 0;
+
+  readonly messages: ColumnTable<typeof MESSAGE_COLUMNS>;
+  readonly frames: ColumnTable<typeof FRAME_COLUMNS>;
+  readonly msgFrames: ColumnTable<typeof MSG_FRAME_COLUMNS>;
+  readonly datagrams: ColumnTable<typeof DATAGRAM_COLUMNS>;
+  readonly log: ColumnTable<typeof LOG_COLUMNS>;
+  /** message index -> row, only once indexes stopped being equal to rows */
+  messageRowOf: Map<number, number> | null = null;
+  frameRowOf: Map<number, number> | null = null;
+  /** events dropped because a table was full */
+  dropped = 0;
+
+  /** connections whose row changed since the last batch */
+  readonly dirty = new Set<number>();
+  /** anything ingested since the last batch */
+  changed = false;
+
+  constructor(opts: Partial<SessionDataOptions> = {}) {
+    this.payloads = new PayloadStore(opts.payload);
+    const maxRows = opts.maxRows ?? DEFAULT_MAX_ROWS;
+    this.messages = new ColumnTable(MESSAGE_COLUMNS, { maxRows });
+    this.frames = new ColumnTable(FRAME_COLUMNS, { maxRows });
+    this.msgFrames = new ColumnTable(MSG_FRAME_COLUMNS, { maxRows: 2 * maxRows });
+    this.datagrams = new ColumnTable(DATAGRAM_COLUMNS, { maxRows });
+    this.log = new ColumnTable(LOG_COLUMNS, { maxRows: 4 * maxRows });
+  }
+
+  /** packets seen, as far as the events tell (max packet number; exact after the summary) */
+  get packetCount(): number {
+    return this.summary ? this.summary.packets : this.packets;
+  }
+
+  /** Row of message `index`, or -1. */
+  messageRow(index: number): number {
+    return rowOf(this.messageRowOf, this.messages.cols.index, this.messages.length, index);
+  }
+
+  /** Row of frame `index`, or -1. */
+  frameRow(index: number): number {
+    return rowOf(this.frameRowOf, this.frames.cols.index, this.frames.length, index);
+  }
+}
+
+/**
+ * Row of capture-wide `index`: the row itself while rows and indexes agree (the usual case,
+ * no map at all), else the map's entry, which ingest.ts fills from the first row that differs.
+ */
+function rowOf(map: Map<number, number> | null, indexes: Uint32Array, length: number, index: number): number {
+  const r = map?.get(index);
+  if (r !== undefined) return r;
+  return index < length && indexes[index] === index ? index : -1;
+}
