@@ -1,7 +1,8 @@
 /**
  * Live capture for EngineService: listInterfaces, validateFilter, startCapture and
  * stopCapture over engine/capture/live.ts, which is loaded lazily (a build may lack it, and
- * loading it may fail): the calls then answer `unsupported`.
+ * loading it may fail). When the module cannot be loaded the calls answer `unsupported`
+ * with the loader's own reason (its error message, first line), so the user sees why.
  *
  * A capture is one session (Sessions.replace, kind `live`): packets go through a Pipeline
  * into its store while the capture holds the batch pump; its statuses are pushed as
@@ -31,13 +32,10 @@ export interface LiveCaptureOptions {
   pipeline: Partial<PipelineOptions>;
 }
 
-export async function defaultLoadLive(): Promise<LiveModule | null> {
-  try {
-    const [live, ifs] = await Promise.all([import('../capture/live'), import('../capture/interfaces')]);
-    return { startLiveCapture: live.startLiveCapture, validateFilter: live.validateFilter, listInterfaces: ifs.listInterfaces };
-  } catch {
-    return null;
-  }
+/** Loads engine/capture/live.ts and the interface list; rejects with the reason when that fails. */
+export async function defaultLoadLive(): Promise<LiveModule> {
+  const [live, ifs] = await Promise.all([import('../capture/live'), import('../capture/interfaces')]);
+  return { startLiveCapture: live.startLiveCapture, validateFilter: live.validateFilter, listInterfaces: ifs.listInterfaces };
 }
 
 /** The interface filters are checked on when the caller names none. */
@@ -151,8 +149,14 @@ export class LiveCaptureControl {
     if (this.live) await this.live.capture.stop().catch(() => undefined);
   }
 
+  /** The live module, or why there is none (loaded on each use: Node caches the import). */
   private async module(): Promise<Result<LiveModule>> {
-    const m = await this.opts.load();
-    return m ? ok(m) : err('unsupported', 'Live capture is not available in this build.');
+    try {
+      const m = await this.opts.load();
+      return m ? ok(m) : err('unsupported', 'Live capture is not available in this build.');
+    } catch (e) {
+      // one line: a loader error may carry a stack or a native loader's multi-line report
+      return err('unsupported', `Live capture is not available: ${messageOf(e).split('\n')[0]}`);
+    }
   }
 }
