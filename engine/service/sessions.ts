@@ -179,6 +179,7 @@ export class Sessions {
     const { push, pump, pipeline } = this.opts;
     const abort = new AbortController();
     const release = pump.hold();
+    let bytesRead = 0;
     const done = this.opts
       .analyze(path, (ev) => store.ingest(ev), {
         ...pipeline,
@@ -186,6 +187,7 @@ export class Sessions {
         signal: abort.signal,
         onProgress: (read, totalBytes, packets) => {
           store.setPackets(packets);
+          bytesRead = read;
           pump.setProgress({ bytesRead: read, totalBytes, packets, done: false });
         },
       })
@@ -200,7 +202,7 @@ export class Sessions {
           pump.flush();
           const code = ANALYSIS_ERRORS.find((c) => c === codeOf(e)) ?? 'internal';
           push('error', { code, message: `Reading ${basename(path)} failed: ${messageOf(e)}` });
-          push('progress', { bytesRead: 0, totalBytes: this.current.totalBytes, packets: store.packetCount, done: true });
+          push('progress', { bytesRead, totalBytes: this.current.totalBytes, packets: store.packetCount, done: true });
         },
       );
     const entry = {
