@@ -187,6 +187,7 @@ function optional<T>(v: unknown, check: (v: unknown) => Checked<T>): Checked<T |
   return v === undefined ? good(undefined) : check(v);
 }
 
+/** The name and contents of an uploaded capture (openBytes). */
 export function checkUpload(name: unknown, bytes: unknown): Checked<[string, Uint8Array]> {
   if (typeof name !== 'string' || name.length === 0 || name.length > 255) return bad('The file name must be a string of 1 to 255 characters.');
   if (!(bytes instanceof Uint8Array)) return bad('The file contents must be bytes (Uint8Array).');
