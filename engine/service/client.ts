@@ -196,7 +196,7 @@ export function crashMessage(code: number | null, signal: string | null, session
   const how = signal ? `was killed (${signal})` : `exited with code ${code}`;
   const path = session && session.kind !== 'none' ? session.path : '';
   if (path && ((scratch && path.startsWith(scratch + sep)) || uploadName)) {
-    // uploads are stored as <12 hex digits>-<sanitised name> (EngineService.openBytes)
+    // uploads are stored as <12 hex digits>-<sanitised name> (engine/service/sessions.ts openBytes)
     const name = uploadName ?? basename(path).replace(/^[0-9a-f]{12}-/, '');
     return `The wsscope engine ${how} while showing the uploaded file ${name}. Drop ${name} on the window again to continue.`;
   }

@@ -301,4 +301,16 @@ describe('EngineService exports of big sessions', () => {
     expect(await exp).toEqual({ ok: true, value: { path: out } });
     expect(readFileSync(out, 'utf8').trimEnd().split('\n').length).toBe(2 * CONNS + 2 * CONNS * PER_CONN + 1);
   });
+
+  it('shutting the engine down stops a running export, which answers with the reason', async () => {
+    await openWith(bigSession, BROKER);
+    const out = join(dir, 'stopped.ndjson');
+    // the export writes its first slice, then yields: dispose runs in that gap
+    const exp = svc.call('exportData', ['ndjson', out]);
+    await svc.dispose();
+    expect(await exp).toEqual({ ok: false, error: { code: 'internal', message: 'wsscope failed in exportData: engine shutting down' } });
+    const written = readFileSync(out, 'utf8').trimEnd().split('\n').length;
+    expect(written).toBeGreaterThan(0);
+    expect(written).toBeLessThan(2 * CONNS + 2 * CONNS * PER_CONN + 1);
+  });
 });

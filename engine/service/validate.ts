@@ -2,9 +2,11 @@
  * Argument checks for every call of the WsscopeApi contract. Arguments arrive from another
  * process (IPC, the browser shell's WebSocket) and are untrusted: each checker returns the
  * typed arguments or a sentence saying what is wrong (the caller turns it into a
- * `bad-request` Result). Pure functions, no state.
+ * `bad-request` Result). `isCallName` and `checkArity` check the call itself; `CALL_ARGS`
+ * holds one checker per call, typed against the contract (shared/api.ts `CallArgs`), so
+ * what it lets through is exactly what the call's handler takes. Pure functions, no state.
  */
-import type { CallName, CaptureOptions, ExportFormat, MessageQuery } from '../../shared/api';
+import { CALLS, type CallArgs, type CallName, type CaptureOptions, type ExportFormat, type MessageQuery } from '../../shared/api';
 import { nestsQuantifiers } from '../../shared/regex';
 
 export type Checked<T> = { ok: true; value: T } | { ok: false; message: string };
@@ -155,6 +157,13 @@ export const ARITY: Record<CallName, [number, number]> = {
   exportData: [1, 2],
 };
 
+const CALL_NAMES: ReadonlySet<string> = new Set(CALLS);
+
+/** true for the name of a call of the contract (and for nothing inherited, like "__proto__") */
+export function isCallName(v: unknown): v is CallName {
+  return typeof v === 'string' && CALL_NAMES.has(v);
+}
+
 export function checkArity(name: CallName, args: unknown): Checked<unknown[]> {
   if (!Array.isArray(args)) return bad('The arguments must be a list.');
   // trailing undefined counts as absent (IPC and JSON keep or drop it depending on the path)
@@ -164,3 +173,53 @@ export function checkArity(name: CallName, args: unknown): Checked<unknown[]> {
   if (n < min || n > max) return bad(`${name} takes ${min === max ? min : `${min} to ${max}`} argument${max === 1 ? '' : 's'}, got ${n}.`);
   return good(args.slice(0, n));
 }
+
+/** A checker that turns one call's (arity-checked) argument list into its typed arguments. */
+export type CallArgsChecker<K extends CallName> = (args: readonly unknown[]) => Checked<CallArgs<K>>;
+
+const noArgs = (): Checked<[]> => good([]);
+
+/** `[value]` from a one-argument check. */
+const single = <T>(c: Checked<T>): Checked<[T]> => (c.ok ? good([c.value]) : c);
+
+/** An optional trailing argument: absent stays absent, present must pass `check`. */
+function optional<T>(v: unknown, check: (v: unknown) => Checked<T>): Checked<T | undefined> {
+  return v === undefined ? good(undefined) : check(v);
+}
+
+/** The name and contents of an uploaded capture (openBytes). */
+export function checkUpload(name: unknown, bytes: unknown): Checked<[string, Uint8Array]> {
+  if (typeof name !== 'string' || name.length === 0 || name.length > 255) return bad('The file name must be a string of 1 to 255 characters.');
+  if (!(bytes instanceof Uint8Array)) return bad('The file contents must be bytes (Uint8Array).');
+  if (bytes.length > MAX_UPLOAD_BYTES) return bad('The file is larger than 2 GiB; open it by path instead.');
+  return good([name, bytes]);
+}
+
+/** One checker per call: a call without one, or one of the wrong type, does not compile. */
+export const CALL_ARGS: { readonly [K in CallName]: CallArgsChecker<K> } = {
+  listInterfaces: noArgs,
+  validateFilter: ([filter, iface]) => {
+    const f = checkFilter(filter);
+    if (!f.ok) return f;
+    const i = optional(iface, checkIface);
+    return i.ok ? good([f.value, i.value]) : i;
+  },
+  openFile: ([path]) => single(checkPath(path)),
+  openFileDialog: noArgs,
+  openBytes: ([name, bytes]) => checkUpload(name, bytes),
+  recentFiles: noArgs,
+  startCapture: ([opts]) => single(checkCaptureOptions(opts)),
+  stopCapture: noArgs,
+  currentSession: noArgs,
+  replay: noArgs,
+  getMessageDetail: ([index]) => single(checkIndex(index)),
+  getHandshake: ([conn]) => single(checkIndex(conn, 'connection id')),
+  getStats: ([conn]) => single(checkIndex(conn, 'connection id')),
+  queryMessages: ([q]) => single(checkQuery(q)),
+  exportData: ([format, path]) => {
+    const f = checkFormat(format);
+    if (!f.ok) return f;
+    const p = optional(path, checkPath);
+    return p.ok ? good([f.value, p.value]) : p;
+  },
+};

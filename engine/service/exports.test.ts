@@ -1,0 +1,107 @@
+import { describe, it, expect, beforeEach, afterEach } from 'vitest';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { analyzeFile } from '../pipeline';
+import { Exporter } from './exports';
+import { BatchPump } from './pump';
+import { Sessions } from './sessions';
+
+// 1743 bytes, 15 packets, one connection, 7 messages (test/corpus/clean-baseline.expected.json)
+const CLEAN = fileURLToPath(new URL('../../test/corpus/clean-baseline.pcap', import.meta.url));
+const GZIP = fileURLToPath(new URL('../../test/corpus/gzip-capture.pcap.gz', import.meta.url));
+
+let dir: string;
+let work: string;
+let pump: BatchPump;
+let sessions: Sessions;
+let exporter: Exporter;
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'wsscope-exports-'));
+  work = join(dir, 'work');
+  pump = new BatchPump({ push: () => {}, intervalMs: 10, source: () => sessions.store });
+  sessions = new Sessions({ push: () => {}, pump, analyze: analyzeFile, workDir: work, pipeline: {} });
+  exporter = new Exporter({ sessions, workDir: work, version: '9.8.7' });
+});
+
+afterEach(async () => {
+  pump.close();
+  await sessions.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function open(path: string): Promise<void> {
+  expect((await sessions.openFile(path)).ok).toBe(true);
+  await sessions.idle();
+}
+
+/** Messages and packets of a capture held in `bytes`, decoded by the engine. */
+async function decode(bytes: Uint8Array): Promise<{ messages: number; packets: number }> {
+  const f = join(dir, `decode-${Math.random().toString(16).slice(2)}.pcapng`);
+  writeFileSync(f, bytes);
+  let messages = 0;
+  const sum = await analyzeFile(f, (ev) => {
+    if (ev.type === 'message') messages++;
+  });
+  return { messages, packets: sum.packets };
+}
+
+describe('Exporter', () => {
+  it('answers no-capture when nothing is loaded, whatever the format', async () => {
+    for (const f of ['ndjson', 'har', 'pcapng'] as const) expect(await exporter.export(f)).toMatchObject({ ok: false, error: { code: 'no-capture' } });
+  });
+
+  it('returns a pcapng download with a name from the capture, and leaves no scratch file', async () => {
+    await open(CLEAN);
+    const r = await exporter.export('pcapng');
+    expect(r.ok && r.value.path).toBe('clean-baseline.pcapng');
+    const bytes = r.ok ? r.value.bytes : undefined;
+    expect(bytes).toBeInstanceOf(Uint8Array);
+    expect(Buffer.from(bytes as Uint8Array).readUInt32LE(0)).toBe(0x0a0d0d0a);
+    expect(await decode(bytes as Uint8Array)).toEqual({ messages: 7, packets: 15 });
+    expect(readdirSync(work).filter((f) => f.startsWith('export-'))).toEqual([]);
+  });
+
+  it('names downloads of a gzip capture without .pcap.gz, and writes HAR with its version', async () => {
+    await open(GZIP);
+    const har = await exporter.export('har');
+    expect(har.ok && har.value.path).toBe('gzip-capture.har');
+    const doc = JSON.parse(Buffer.from((har.ok && har.value.bytes) || new Uint8Array()).toString('utf8'));
+    expect(doc.log.creator).toMatchObject({ name: 'wsscope', version: '9.8.7' });
+    expect(doc.log.entries).toHaveLength(1);
+    const nd = await exporter.export('ndjson');
+    expect(nd.ok && nd.value.path).toBe('gzip-capture.ndjson');
+  });
+
+  it('exports a live session as a copy of the capture file it writes', async () => {
+    await sessions.replace('live', CLEAN, 0);
+    const out = join(dir, 'live-copy.pcapng');
+    expect(await exporter.export('pcapng', out)).toEqual({ ok: true, value: { path: out } });
+    expect(readFileSync(out).equals(readFileSync(CLEAN))).toBe(true);
+  });
+
+  it('writes to a target path relative to the working directory, and says why it cannot', async () => {
+    await open(CLEAN);
+    const nd = join(dir, 'out.ndjson');
+    expect(await exporter.export('ndjson', relative(process.cwd(), nd))).toEqual({ ok: true, value: { path: nd } });
+    expect(readFileSync(nd, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l).type)).toContain('summary');
+
+    const missing = join(dir, 'no', 'such', 'dir', 'out.pcapng');
+    expect(await exporter.export('pcapng', missing)).toEqual({ ok: false, error: { code: 'not-found', message: `${missing} does not exist.` } });
+    const aDir = join(dir, 'a-dir');
+    mkdirSync(aDir);
+    expect(await exporter.export('har', aDir)).toMatchObject({ ok: false, error: { code: 'io' } });
+  });
+
+  it('a running text export keeps the session from switching until it is written', async () => {
+    await open(CLEAN);
+    const out = join(dir, 'first.ndjson');
+    const exp = exporter.export('ndjson', out);
+    await sessions.replace('none', '', 0);
+    // the export had finished (and its file was complete) before the old store closed
+    expect(await exp).toEqual({ ok: true, value: { path: out } });
+    expect(readFileSync(out, 'utf8').trimEnd().split('\n').filter((l) => JSON.parse(l).type === 'message')).toHaveLength(7);
+  });
+});

@@ -1,0 +1,99 @@
+/**
+ * The exportData call: the current session as NDJSON (the CLI's `read --json` lines), HAR
+ * or pcapng (engine/store/export.ts writes them). With a target path the export is written
+ * there; without one (the browser shell) its bytes come back with a suggested file name.
+ *
+ * NDJSON and HAR are paced (engine/store/export.ts Pacer): other calls, a running capture's
+ * batches and queries, are served while they run, and the store stays open under them (they
+ * run through `Sessions.using`, which a session switch waits for). `abortAll` stops them when
+ * the engine shuts down. pcapng is a copy of the capture file (live) or a conversion of it,
+ * through a scratch file under `workDir` when the bytes are returned.
+ *
+ * Memory: a download is built in memory (MemorySink, which refuses beyond its limit: the
+ * answer is then `unsupported`, with the way out); a file export streams.
+ */
+import { copyFileSync, readFileSync, rmSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { err, ok, type ExportFormat, type Result } from '../../shared/api';
+import { convertToPcapng, FileSink, MemorySink, Pacer, writeHar, writeNdjson, type TextSink } from '../store/export';
+import type { SessionStore } from '../store/session-store';
+import { fsError, nothingLoaded } from './errors';
+import type { Sessions } from './sessions';
+
+export type ExportResult = Result<{ path: string; bytes?: Uint8Array }>;
+
+export interface ExporterOptions {
+  sessions: Sessions;
+  /** where a pcapng download is assembled */
+  workDir: string;
+  /** the creator version written into HAR */
+  version: string;
+}
+
+/** How long a paced export runs before it yields to the event loop (ms). */
+const PACE_MS = 20;
+
+export class Exporter {
+  private readonly abort = new AbortController();
+
+  constructor(private readonly opts: ExporterOptions) {}
+
+  async export(format: ExportFormat, pathArg?: string): Promise<ExportResult> {
+    const target = pathArg === undefined ? undefined : resolve(pathArg);
+    const store = this.opts.sessions.store;
+    if (!store) return nothingLoaded();
+    const info = this.opts.sessions.info;
+    const stem = info.path ? basename(info.path).replace(/\.(pcapng|pcap|cap)(\.gz)?$/i, '') : 'wsscope';
+    const suggested = `${stem}.${format}`;
+    if (format === 'pcapng') return this.pcapng(info.path, info.kind === 'live', target, suggested);
+    return this.opts.sessions.using(this.text(store, format, target, suggested));
+  }
+
+  /** Stops the paced exports in progress (they resolve with an error). */
+  abortAll(reason: Error): void {
+    this.abort.abort(reason);
+  }
+
+  private async pcapng(src: string, live: boolean, target: string | undefined, suggested: string): Promise<ExportResult> {
+    const dst = target ?? join(this.opts.workDir, `export-${randomBytes(6).toString('hex')}.pcapng`);
+    try {
+      if (live) copyFileSync(src, dst);
+      else await convertToPcapng(src, dst);
+      if (target) return ok({ path: target });
+      const bytes = readFileSync(dst);
+      return ok({ path: suggested, bytes: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength) });
+    } catch (e) {
+      return { ok: false, error: fsError(target ?? src, e) };
+    } finally {
+      if (!target) rmSync(dst, { force: true });
+    }
+  }
+
+  private async text(store: SessionStore, format: 'ndjson' | 'har', target: string | undefined, suggested: string): Promise<ExportResult> {
+    const pace = new Pacer(PACE_MS, this.abort.signal);
+    const write = (out: TextSink): Promise<void> => (format === 'ndjson' ? writeNdjson(store, out, pace) : writeHar(store, out, this.opts.version, pace));
+    if (target) {
+      let sink: FileSink;
+      try {
+        sink = new FileSink(target);
+      } catch (e) {
+        return { ok: false, error: fsError(target, e) };
+      }
+      try {
+        await write(sink);
+      } finally {
+        sink.close();
+      }
+      return ok({ path: target });
+    }
+    const mem = new MemorySink();
+    try {
+      await write(mem);
+    } catch (e) {
+      if (e instanceof RangeError) return err('unsupported', `The export is too big to download (${e.message}); use the desktop app or \`wsscope read --json\`.`);
+      throw e;
+    }
+    return ok({ path: suggested, bytes: mem.bytes() });
+  }
+}

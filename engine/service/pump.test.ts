@@ -1,0 +1,131 @@
+import { describe, it, expect, beforeEach, afterEach, vi } from 'vitest';
+import { fileURLToPath } from 'node:url';
+import type { Batch, ProgressInfo, PushName, PushPayloads } from '../../shared/api';
+import { analyzeFile } from '../pipeline';
+import { SessionStore } from '../store/session-store';
+import { BatchPump } from './pump';
+
+// 15 packets, one WebSocket connection, 7 messages (test/corpus/clean-baseline.expected.json)
+const CLEAN = fileURLToPath(new URL('../../test/corpus/clean-baseline.pcap', import.meta.url));
+const INTERVAL = 50;
+
+type Push = { [K in PushName]: [K, PushPayloads[K]] }[PushName];
+
+let pushes: Push[];
+let store: SessionStore | null;
+
+/** A store holding the decoded capture, no batch taken yet. */
+async function decoded(): Promise<SessionStore> {
+  const s = new SessionStore(1);
+  await analyzeFile(CLEAN, (ev) => s.ingest(ev), { session: { keepWirePayload: true } });
+  return s;
+}
+
+function pump(): BatchPump {
+  return new BatchPump({ push: (name, payload) => pushes.push([name, payload] as Push), intervalMs: INTERVAL, source: () => store });
+}
+
+const names = (): string[] => pushes.map(([n]) => n);
+const messages = (): number[] => pushes.flatMap(([n, p]) => (n === 'batch' ? (p as Batch).messages.map((m) => m.index) : []));
+const progress: ProgressInfo = { bytesRead: 100, totalBytes: 1743, packets: 3, done: false };
+
+beforeEach(async () => {
+  pushes = [];
+  store = await decoded();
+  // the pump's only clock is its interval timer: fake it, so every tick is one we make
+  vi.useFakeTimers();
+});
+
+afterEach(() => {
+  vi.useRealTimers();
+  store?.close();
+});
+
+describe('BatchPump', () => {
+  it('pushes a batch, then the latest progress, every interval while held', () => {
+    const p = pump();
+    const release = p.hold();
+    p.setProgress({ ...progress, bytesRead: 10 });
+    p.setProgress(progress);
+    vi.advanceTimersByTime(INTERVAL - 1);
+    expect(pushes).toEqual([]);
+    vi.advanceTimersByTime(1);
+    expect(names()).toEqual(['batch', 'progress']);
+    expect(messages()).toEqual([0, 1, 2, 3, 4, 5, 6]);
+    expect(pushes[1]).toEqual(['progress', progress]);
+    // nothing changed, no progress: a tick pushes nothing
+    vi.advanceTimersByTime(INTERVAL * 3);
+    expect(pushes).toHaveLength(2);
+    release();
+  });
+
+  it('runs while any hold is out, and a release called twice counts once', () => {
+    const p = pump();
+    const a = p.hold();
+    const b = p.hold();
+    a();
+    a();
+    p.setProgress(progress);
+    vi.advanceTimersByTime(INTERVAL);
+    expect(names()).toEqual(['batch', 'progress']);
+    b();
+    p.setProgress(progress);
+    vi.advanceTimersByTime(INTERVAL * 10);
+    expect(names()).toEqual(['batch', 'progress']);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('flushes every pending row at once and drops the progress not yet pushed', () => {
+    const p = pump();
+    p.setProgress(progress);
+    p.flush();
+    expect(names()).toEqual(['batch']);
+    expect(messages()).toEqual([0, 1, 2, 3, 4, 5, 6]);
+    p.hold();
+    vi.advanceTimersByTime(INTERVAL);
+    expect(names()).toEqual(['batch']);
+  });
+
+  it('replays a finished session at once, from its first row', () => {
+    const p = pump();
+    p.flush();
+    pushes = [];
+    p.replay();
+    expect(messages()).toEqual([0, 1, 2, 3, 4, 5, 6]);
+    const [, batch] = pushes[0] as ['batch', Batch];
+    expect(batch.connections.map((c) => c.id)).toEqual([1]);
+    expect(batch.handshakes).toHaveLength(1);
+  });
+
+  it('replays a growing session with its timer: one batch now, the rest on later ticks', () => {
+    const p = pump();
+    p.hold();
+    vi.advanceTimersByTime(INTERVAL);
+    pushes = [];
+    p.replay();
+    expect(names()).toEqual(['batch']);
+    expect(messages()).toEqual([0, 1, 2, 3, 4, 5, 6]);
+  });
+
+  it('does nothing without a store', () => {
+    store?.close();
+    store = null;
+    const p = pump();
+    p.hold();
+    p.flush();
+    p.replay();
+    vi.advanceTimersByTime(INTERVAL * 2);
+    expect(pushes).toEqual([]);
+  });
+
+  it('stops for good when closed: a later hold starts no timer', () => {
+    const p = pump();
+    p.hold();
+    p.close();
+    expect(vi.getTimerCount()).toBe(0);
+    p.hold();
+    vi.advanceTimersByTime(INTERVAL * 5);
+    expect(vi.getTimerCount()).toBe(0);
+    expect(pushes).toEqual([]);
+  });
+});

@@ -1,0 +1,104 @@
+/**
+ * The batch pump: while something feeds the current session (a file being read, a live
+ * capture), a timer takes a batch from its store every `intervalMs` and pushes it, then the
+ * latest progress, so the UI gets a few messages a second instead of one per packet
+ * (style.md item 12).
+ *
+ * Producers `hold()` the pump and call the release they got when they end; the timer runs
+ * while at least one hold is out. `flush()` pushes every batch still pending at once (the end
+ * of a file or capture); `replay()` sends the session again from its first row.
+ *
+ * Memory: one pending ProgressInfo (the latest replaces the previous); batches are the
+ * store's and go straight to `push`.
+ */
+import type { Batch, ProgressInfo } from '../../shared/api';
+import type { PushFn } from './types';
+
+/** What the pump needs from a session store (engine/store/session-store.ts). */
+export interface BatchSource {
+  takeBatch(): Batch | null;
+  /** true when takeBatch would return rows not yet handed out */
+  readonly pending: boolean;
+  /** make the next batches start again from the first row */
+  rewind(): void;
+}
+
+export interface BatchPumpOptions {
+  push: PushFn;
+  intervalMs: number;
+  /** the current session's store (null while nothing is loaded) */
+  source: () => BatchSource | null;
+}
+
+/** Upper bound on the batches one flush pushes (a store hands out its rows in bounded batches). */
+const MAX_FLUSH_BATCHES = 1_000_000;
+
+export class BatchPump {
+  private timer: ReturnType<typeof setInterval> | null = null;
+  private progress: ProgressInfo | null = null;
+  private holds = 0;
+  private closed = false;
+
+  constructor(private readonly opts: BatchPumpOptions) {}
+
+  /** Runs the timer until the returned function is called (calling it again does nothing). */
+  hold(): () => void {
+    this.holds++;
+    if (!this.timer && !this.closed) this.timer = setInterval(() => this.tick(), this.opts.intervalMs);
+    let held = true;
+    return () => {
+      if (!held) return;
+      held = false;
+      if (--this.holds === 0) this.stopTimer();
+    };
+  }
+
+  /** The progress to push with the next tick (replaces one not yet pushed). */
+  setProgress(p: ProgressInfo | null): void {
+    this.progress = p;
+  }
+
+  /** Push one batch (if anything changed) and the pending progress. */
+  tick(): void {
+    const b = this.opts.source()?.takeBatch();
+    if (b) this.opts.push('batch', b);
+    if (this.progress) {
+      this.opts.push('progress', this.progress);
+      this.progress = null;
+    }
+  }
+
+  /** Push every batch still pending (end of a file or capture); the pending progress is dropped. */
+  flush(): void {
+    this.progress = null;
+    const store = this.opts.source();
+    if (!store) return;
+    for (let i = 0; i < MAX_FLUSH_BATCHES && store.pending; i++) {
+      const b = store.takeBatch();
+      if (!b) break;
+      this.opts.push('batch', b);
+    }
+  }
+
+  /** Everything of the current session again, from its first row (see WsscopeApi.replay). */
+  replay(): void {
+    const store = this.opts.source();
+    if (!store) return;
+    store.rewind();
+    // a session still growing keeps its timer; a finished one is sent at once
+    if (this.timer) this.tick();
+    else this.flush();
+  }
+
+  /** Stops the timer for good (engine shutting down); holds taken later start nothing. */
+  close(): void {
+    this.closed = true;
+    this.stopTimer();
+  }
+
+  private stopTimer(): void {
+    if (!this.timer) return;
+    clearInterval(this.timer);
+    this.timer = null;
+  }
+}

@@ -1,0 +1,231 @@
+/**
+ * Session management: the one session EngineService shows at a time (a file being analysed,
+ * a live capture, or nothing), the SessionStore holding it, and the file analysis feeding it.
+ *
+ * `replace` starts a new session: it cancels the analysis still running (and waits for it),
+ * waits for the work reading the old store (`using`: exports), closes that store, and pushes
+ * the new SessionInfo. `openFile` checks that the path is a capture (pcap, pcapng, gzip)
+ * before anything is replaced, so a bad path leaves the current session alone. An analysis
+ * holds the batch pump while it runs and flushes it at the end, followed by a final
+ * `progress` (done) or an `error` push.
+ *
+ * Memory: owns the current store (and its spill file under `workDir`) and the one upload it
+ * wrote (openBytes), which goes when another session replaces it and on `close()`.
+ */
+import { closeSync, mkdirSync, openSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { err, ok, type ErrorCode, type Result, type SessionInfo } from '../../shared/api';
+import { isCaptureMagic } from '../capture/pcap-parser';
+import type { PipelineOptions } from '../pipeline';
+import { SessionStore } from '../store/session-store';
+import { codeOf, fsError, messageOf } from './errors';
+import type { BatchPump } from './pump';
+import type { Analyzer, PushFn } from './types';
+
+export interface SessionsOptions {
+  push: PushFn;
+  pump: BatchPump;
+  analyze: Analyzer;
+  /** spill files and uploads */
+  workDir: string;
+  /** memory budget of each store's payloads (bytes) */
+  payloadBudget?: number;
+  pipeline: Partial<PipelineOptions>;
+}
+
+/** Error codes an analysis failure keeps; anything else is reported as `internal`. */
+const ANALYSIS_ERRORS: readonly ErrorCode[] = ['not-found', 'not-a-capture', 'io'];
+
+export class Sessions {
+  private nextId = 1;
+  private current: SessionInfo = { id: 0, kind: 'none', path: '', totalBytes: 0 };
+  private currentStore: SessionStore | null = null;
+  private analysis: { abort: AbortController; done: Promise<void> } | null = null;
+  private upload = '';
+  /** work reading the current store (see `using`); a session switch waits for it */
+  private readonly users = new Set<Promise<void>>();
+
+  constructor(private readonly opts: SessionsOptions) {}
+
+  /** The session shown now (a copy). */
+  get info(): SessionInfo {
+    return { ...this.current };
+  }
+
+  /** The current session's store, null before anything was opened and after `close()`. */
+  get store(): SessionStore | null {
+    return this.currentStore;
+  }
+
+  /** Resolves when the running file analysis (if any) has finished and its last batch went out. */
+  async idle(): Promise<void> {
+    while (this.analysis) await this.analysis.done;
+  }
+
+  /** Runs `work` (which reads the current store) with that store kept open until it settles. */
+  async using<T>(work: Promise<T>): Promise<T> {
+    const settled = work.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.users.add(settled);
+    try {
+      return await work;
+    } finally {
+      this.users.delete(settled);
+    }
+  }
+
+  /** Ends the current session and starts an empty one of `kind`, pushing its SessionInfo. */
+  async replace(kind: SessionInfo['kind'], path: string, totalBytes: number): Promise<SessionStore> {
+    await this.cancelAnalysis(new Error('another capture was opened'));
+    await this.usersDone();
+    this.currentStore?.close();
+    if (this.upload && this.upload !== path) {
+      rmSync(this.upload, { force: true });
+      this.upload = '';
+    }
+    this.opts.pump.setProgress(null);
+    const id = this.nextId++;
+    const store = new SessionStore(id, { payload: { budget: this.opts.payloadBudget, dir: this.opts.workDir } });
+    this.currentStore = store;
+    mkdirSync(this.opts.workDir, { recursive: true });
+    this.current = { id, kind, path, totalBytes };
+    this.opts.push('session', { ...this.current });
+    return store;
+  }
+
+  /**
+   * A session whose source failed to start (a live capture) shows nothing: kind `none`, the
+   * same id. Does nothing when another session has replaced `store` meanwhile.
+   */
+  abandon(store: SessionStore): void {
+    if (this.currentStore !== store) return;
+    this.current = { id: store.session, kind: 'none', path: '', totalBytes: 0 };
+    this.opts.push('session', { ...this.current });
+  }
+
+  /** The path of `store`'s session changed (the capture file a live backend chose). */
+  retarget(store: SessionStore, path: string): void {
+    if (this.currentStore === store) this.current = { ...this.current, path };
+  }
+
+  /** Opens a capture file (an absolute or relative path) and starts analysing it. */
+  async openFile(pathArg: string): Promise<Result<SessionInfo>> {
+    const path = resolve(pathArg);
+    let size: number;
+    try {
+      const st = statSync(path);
+      if (st.isDirectory()) return err('io', `${path} is a directory, not a capture file.`);
+      size = st.size;
+      if (!looksLikeCapture(path)) return err('not-a-capture', `${basename(path)} is not a pcap or pcapng capture file.`);
+    } catch (e) {
+      return { ok: false, error: fsError(path, e) };
+    }
+    const store = await this.replace('file', path, size);
+    this.startAnalysis(store, path);
+    return ok({ ...this.current });
+  }
+
+  /**
+   * Opens a capture uploaded as bytes (the browser shell). It is stored under `workDir`
+   * with a safe name; the SessionInfo returned carries the name the page gave.
+   */
+  async openBytes(name: string, bytes: Uint8Array): Promise<Result<SessionInfo>> {
+    // only the base name, restricted to a safe alphabet: the name comes from the browser
+    const safe = basename(name.replace(/\\/g, '/')).replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '_') || 'upload';
+    const dir = join(this.opts.workDir, 'uploads');
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    // 12 hex digits, then the name: engine/service/client.ts crashMessage recognises the shape
+    const path = join(dir, `${randomBytes(6).toString('hex')}-${safe}`);
+    try {
+      writeFileSync(path, bytes, { mode: 0o600 });
+    } catch (e) {
+      return { ok: false, error: fsError(path, e) };
+    }
+    const r = await this.openFile(path);
+    if (r.ok) {
+      this.upload = path;
+      return ok({ ...r.value, path: name });
+    }
+    rmSync(path, { force: true });
+    return r;
+  }
+
+  /** Stops the running file analysis (if any) and waits until it has let go of its store. */
+  async cancelAnalysis(reason: Error): Promise<void> {
+    const a = this.analysis;
+    if (!a) return;
+    a.abort.abort(reason);
+    this.analysis = null;
+    await a.done;
+  }
+
+  /** Releases the store and the upload; waits for the work still reading the store first. */
+  async close(): Promise<void> {
+    await this.usersDone();
+    this.currentStore?.close();
+    this.currentStore = null;
+    if (this.upload) rmSync(this.upload, { force: true });
+    this.upload = '';
+  }
+
+  private async usersDone(): Promise<void> {
+    while (this.users.size > 0) await Promise.all([...this.users]);
+  }
+
+  private startAnalysis(store: SessionStore, path: string): void {
+    const { push, pump, pipeline } = this.opts;
+    const abort = new AbortController();
+    const release = pump.hold();
+    let bytesRead = 0;
+    const done = this.opts
+      .analyze(path, (ev) => store.ingest(ev), {
+        ...pipeline,
+        session: { ...pipeline.session, keepWirePayload: true },
+        signal: abort.signal,
+        onProgress: (read, totalBytes, packets) => {
+          store.setPackets(packets);
+          bytesRead = read;
+          pump.setProgress({ bytesRead: read, totalBytes, packets, done: false });
+        },
+      })
+      .then(
+        (summary) => {
+          if (this.currentStore !== store) return;
+          pump.flush();
+          push('progress', { bytesRead: this.current.totalBytes, totalBytes: this.current.totalBytes, packets: summary.packets, done: true });
+        },
+        (e: unknown) => {
+          if (abort.signal.aborted || this.currentStore !== store) return;
+          pump.flush();
+          const code = ANALYSIS_ERRORS.find((c) => c === codeOf(e)) ?? 'internal';
+          push('error', { code, message: `Reading ${basename(path)} failed: ${messageOf(e)}` });
+          push('progress', { bytesRead, totalBytes: this.current.totalBytes, packets: store.packetCount, done: true });
+        },
+      );
+    const entry = {
+      abort,
+      done: done.finally(() => {
+        if (this.analysis === entry) this.analysis = null;
+        release();
+      }),
+    };
+    this.analysis = entry;
+  }
+}
+
+/** true when the file starts like a pcap, pcapng or gzip file (the first 4 bytes). */
+function looksLikeCapture(path: string): boolean {
+  const head = new Uint8Array(4);
+  const fd = openSync(path, 'r');
+  let n: number;
+  try {
+    n = readSync(fd, head, 0, 4, 0);
+  } finally {
+    closeSync(fd);
+  }
+  const gzip = n >= 2 && head[0] === 0x1f && head[1] === 0x8b;
+  return gzip || (n >= 4 && isCaptureMagic(head));
+}
