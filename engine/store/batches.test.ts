@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { SessionStore } from './session-store';
 import { BATCH_MAX_MESSAGES } from './batches';
-import { conversation } from './synthetic-events';
+import { conversation } from '../../test/kit/events';
 
 describe('BatchFeed', () => {
   it(`splits a backlog into batches of at most ${BATCH_MAX_MESSAGES} rows and stays pending until it is handed out`, () => {

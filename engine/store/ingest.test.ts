@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { SessionStore } from './session-store';
 import { MemorySink, writeNdjson } from './export';
-import { conversation } from './synthetic-events';
+import { conversation } from '../../test/kit/events';
 import { toWire } from '../cli/json';
 import type { EngineEvent } from '../../shared/events';
 
