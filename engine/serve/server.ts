@@ -21,10 +21,10 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { homedir } from 'node:os';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { CALLS, type CallName } from '../../shared/api';
 import { decodeWire, encodeWire, type WireMessage } from '../../shared/wire';
 import { CONTENT_TYPES } from '../../shared/content-types';
 import { nodeFork, spawnEngine, type EngineClient } from '../service/client';
+import { isCallName } from '../service/validate';
 import { parseCommand } from '../cli/args';
 
 export interface ServeOptions {
@@ -202,8 +202,8 @@ export async function startServe(opts: ServeOptions = {}): Promise<ServeHandle> 
       let args = msg.args;
       // A page never chooses a path to write on this machine: exports come back as bytes.
       if (name === 'exportData') args = args.slice(0, 1);
-      const reply = (CALLS as readonly string[]).includes(name)
-        ? engine.callRaw(name as CallName, args)
+      const reply = isCallName(name)
+        ? engine.callRaw(name, args)
         : Promise.resolve({ ok: false as const, error: { code: 'bad-request' as const, message: `Unknown call ${String(name).slice(0, 60)}.` } });
       void reply.then((result) => {
         if (ws.readyState === ws.OPEN) ws.send(encodeWire({ t: 'result', id, result }));
