@@ -56,6 +56,16 @@ export interface StackOptions {
   onInternalError?: InternalErrorHook;
 }
 
+/** an error thrown while making a layer, tagged with the layer's module id */
+class LayerFault extends Error {
+  constructor(
+    readonly layer: string,
+    override readonly cause: unknown,
+  ) {
+    super(cause instanceof Error ? cause.message : String(cause));
+  }
+}
+
 const UNDECIDED = 0;
 const DECIDED = 1;
 const REJECTED = 2;
@@ -278,10 +288,12 @@ export class ConnStack {
     if (have) return have;
     const m = this.opts.registry.get(id);
     if (!m) throw new Error(`no protocol module ${JSON.stringify(id)} is registered`);
-    const before = this.where;
-    this.where = id;
-    const layer = m.create(this.ctx, init, meta);
-    this.where = before;
+    let layer: Layer;
+    try {
+      layer = m.create(this.ctx, init, meta);
+    } catch (e) {
+      throw new LayerFault(id, e);
+    }
     this.layers.set(id, layer);
     this.made.push(layer);
     if (m.claimsConnection && this.claimer === null) {
@@ -328,21 +340,13 @@ export class ConnStack {
   /** The boundary: one decoder-error finding, the hook told, this connection's decoding stops. */
   fail(e: unknown, layer: string, meta: ChunkMeta): void {
     if (this.failed) return;
+    // a layer that could not be made is named, not the one that asked for it
+    if (e instanceof LayerFault) [layer, e] = [e.layer, e.cause];
     this.failed = true;
     this.client.drop();
     this.server.drop();
     this.client.ended = this.server.ended = true;
-    const msg = e instanceof Error ? e.message : String(e);
-    this.emit({
-      type: 'finding',
-      id: 'decoder-error',
-      severity: FINDINGS['decoder-error'].severity,
-      conn: this.conn,
-      ts: meta.ts,
-      packet: meta.packet,
-      text: `Decoding of this connection stopped after an internal error in the ${layer} layer (${msg}); other connections are not affected.`,
-    });
-    this.opts.onInternalError?.(e, { conn: this.conn, layer });
+    reportInternalError(this.emit, this.conn, layer, e, meta, this.opts.onInternalError);
   }
 
   private idOf(l: Layer): string {
@@ -367,6 +371,21 @@ export class ConnStack {
     };
     this.emit(ev);
   }
+}
+
+/** The one way an internal error is reported: a decoder-error finding naming the layer, and the hook. */
+export function reportInternalError(emit: EventSink, conn: number, layer: string, e: unknown, meta: ChunkMeta, hook: InternalErrorHook | undefined): void {
+  const msg = e instanceof Error ? e.message : String(e);
+  emit({
+    type: 'finding',
+    id: 'decoder-error',
+    severity: FINDINGS['decoder-error'].severity,
+    conn,
+    ts: meta.ts,
+    packet: meta.packet,
+    text: `Decoding of this connection stopped after an internal error in the ${layer} layer (${msg}); other connections are not affected.`,
+  });
+  hook?.(e, { conn, layer });
 }
 
 function viewOf(d: DirEntry): DetectView {
