@@ -47,6 +47,8 @@ export interface PipelineOptions {
    */
   gapTimeoutSeconds: number;
   session: Partial<SessionOptions>;
+  /** Decode As: server port -> id of the module forced on its connections (wsPorts add 'websocket') */
+  decodeAs?: Record<number, string>;
   /** the protocol modules detected on each connection (default: the process-wide registry) */
   registry?: ModuleRegistry;
   /** told of every internal error contained (besides its decoder-error finding) */
@@ -77,7 +79,8 @@ export class Pipeline {
   private readonly sessionOpts: SessionOptions;
   private readonly registry: ModuleRegistry;
   private readonly counters: Counters = { frames: 0, messages: 0 };
-  private readonly wsPorts: Set<number>;
+  /** Decode As by server port (wsPorts and decodeAs together) */
+  private readonly decodeAs: Map<number, string>;
   private nextConn = 1;
   private packets = 0;
   private bytes = 0;
@@ -100,7 +103,8 @@ export class Pipeline {
     this.opts = { ...DEFAULT_PIPELINE_OPTIONS, ...opts };
     this.sessionOpts = { ...DEFAULT_SESSION_OPTIONS, heuristic: this.opts.heuristic, ...this.opts.session };
     this.registry = this.opts.registry ?? defaultRegistry;
-    this.wsPorts = new Set(this.opts.wsPorts);
+    this.decodeAs = new Map(this.opts.wsPorts.map((p) => [p, 'websocket']));
+    for (const [port, id] of Object.entries(this.opts.decodeAs ?? {})) this.decodeAs.set(Number(port), id);
     // Malformed IP/TCP/UDP headers: the first few are reported one by one, the rest counted
     // (a capture of garbage must not produce a finding per packet).
     this.net.onProblem = (p) => {
@@ -133,7 +137,7 @@ export class Pipeline {
     return new ConnStack(conn.id, this.emit, this.counters, {
       session: this.sessionOpts,
       registry: this.registry,
-      decodeAs: this.wsPorts.has(server) ? 'websocket' : undefined,
+      decodeAs: this.decodeAs.get(server),
       clientPort: conn.client.port,
       serverPort: server,
       onInternalError: this.opts.onInternalError,
