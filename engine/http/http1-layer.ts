@@ -83,6 +83,7 @@ export class Http1Layer implements Layer {
   private readonly queue: Pending[] = [];
   private deflate: DeflateParams | null = null;
   private foreign: string[] = [];
+  private protocol = '';
 
   constructor(private readonly ctx: LayerContext) {
     this.client = new Http1Direction(this, 'client');
@@ -109,7 +110,7 @@ export class Http1Layer implements Layer {
     // server side): decode them, extension parameters unknown.
     const c = this.client;
     if (c.mode === 'await' && c.stash.length > 0 && !this.ctx.claimed() && looksLikeWebSocketStart(c.stash[0].bytes)?.masked) {
-      const init: WebSocketInit = { mode: 'unknown', deflate: this.deflate, foreignExtensions: this.foreign };
+      const init: WebSocketInit = { mode: 'unknown', deflate: this.deflate, foreignExtensions: this.foreign, protocol: this.protocol };
       this.handClient(this.ctx.openChild('websocket', init, meta));
     }
   }
@@ -218,6 +219,7 @@ export class Http1Layer implements Layer {
       this.foreign = parseExtensions(out.event.extensions)
         .map((e) => e.name)
         .filter((n) => n !== 'permessage-deflate');
+      this.protocol = out.event.protocol;
     }
     return out.event.websocket;
   }
@@ -227,7 +229,7 @@ export class Http1Layer implements Layer {
   }
 
   private switchToWebSocket(meta: ChunkMeta, serverRest: Uint8Array): void {
-    const init: WebSocketInit = { mode: this.deflate ? 'negotiated' : 'none', deflate: this.deflate, foreignExtensions: this.foreign };
+    const init: WebSocketInit = { mode: this.deflate ? 'negotiated' : 'none', deflate: this.deflate, foreignExtensions: this.foreign, protocol: this.protocol };
     const ws = this.ctx.openChild('websocket', init, meta);
     const s = ws.open('server', false);
     this.hand(this.server, s);

@@ -2,12 +2,14 @@ import { describe, it, expect } from 'vitest';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Conv, ascii, cf, sf, pcap, type Rec } from '../../scripts/lib/fuzz-build';
 import { analyzeFile } from '../analyze';
 import type { Direction, EngineEvent, MessageEvent } from '../../shared/events';
 import type { ChunkMeta } from '../types';
 import { DETECT_MORE, DETECT_NO, type ByteStream, type LayerContext, type ProtocolModule } from './layer';
 import { builtinRegistry } from './registry';
+import { webSocketModule, type WebSocketInit } from '../ws/ws-layer';
 import type { InternalErrorSite } from './connection-stack';
 
 const LINE_PORT = 7777;
@@ -143,5 +145,24 @@ describe('the stream stack', () => {
     const last: EngineEvent[] = [];
     await analyzeFile(capture(), (e) => last.push(e), { registry: builtinRegistry().register(forced), decodeAs: { [LINE_PORT]: 'line' } });
     expect(texts(last, 1)).toEqual(['server OK 2 items', 'server item one', 'server item two']);
+  });
+
+  it('has HTTP/1.1 open the WebSocket child with what the handshake negotiated (real capture)', async () => {
+    const made: Array<[number, WebSocketInit | undefined]> = [];
+    const registry = builtinRegistry().register({
+      ...webSocketModule,
+      create: (ctx, init, meta) => {
+        made.push([ctx.conn, init as WebSocketInit | undefined]);
+        return webSocketModule.create(ctx, init, meta);
+      },
+    });
+    const chat = fileURLToPath(new URL('../../resources/samples/chat.pcapng', import.meta.url));
+    const events: EngineEvent[] = [];
+    await analyzeFile(chat, (e) => events.push(e), { registry });
+    expect(made).toEqual([
+      [1, { mode: 'negotiated', deflate: { serverNoContextTakeover: false, clientNoContextTakeover: false, serverMaxWindowBits: 15, clientMaxWindowBits: 15 }, foreignExtensions: [], protocol: '' }],
+      [2, { mode: 'none', deflate: null, foreignExtensions: [], protocol: 'chat.v1' }],
+    ]);
+    expect(events.filter((e) => e.type === 'message')).toHaveLength(19);
   });
 });

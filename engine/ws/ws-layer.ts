@@ -26,6 +26,8 @@ export interface WebSocketInit {
   deflate: DeflateParams | null;
   /** negotiated extensions other than permessage-deflate */
   foreignExtensions: string[];
+  /** the subprotocol the server chose (Sec-WebSocket-Protocol), '' for none: what a subprotocol decoder keys on */
+  protocol: string;
 }
 
 /** bytes looked at to decide what an unknown stream is */
@@ -33,6 +35,8 @@ const DETECT_MAX = 64 * 1024;
 
 export class WebSocketLayer implements Layer {
   readonly shared: WsShared;
+  /** negotiated subprotocol ('' when none or no handshake) */
+  readonly protocol: string;
   private client: FrameDecoder | null = null;
   private server: FrameDecoder | null = null;
 
@@ -51,6 +55,7 @@ export class WebSocketLayer implements Layer {
       finding: ctx.finding,
       onClose: () => {},
     };
+    this.protocol = init?.protocol ?? '';
     if (!init) ctx.finding('no-handshake', undefined, meta, 'WebSocket frames decoded without a captured opening handshake; extension parameters are unknown.');
   }
 
