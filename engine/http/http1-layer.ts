@@ -90,7 +90,7 @@ export class Http1Layer implements Layer {
     this.server = new Http1Direction(this, 'server');
   }
 
-  /** a direction is still HTTP (or waiting for the answer to an upgrade) */
+  /** a direction is still HTTP (reading messages, or waiting for the answer to an upgrade) */
   get speaking(): boolean {
     const m = (d: Http1Direction): boolean => d.mode === 'http' || d.mode === 'await';
     return m(this.client) || m(this.server);

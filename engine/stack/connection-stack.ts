@@ -109,7 +109,7 @@ export class DirEntry implements ByteStream, DetectView {
 
   push(bytes: Uint8Array, skip: number, meta: ChunkMeta): void {
     const t = this.target;
-    if (t !== null) {
+    if (t !== null && !this.ended) {
       try {
         t.push(bytes, skip, meta);
       } catch (e) {
