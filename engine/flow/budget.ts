@@ -15,6 +15,11 @@ import type { ChunkMeta } from '../types';
 import type { TcpReassembler } from '../tcp/reassembler';
 import type { TcpConn } from './tcp-conn';
 
+/** the connections to choose from when over budget (the flow table), each once */
+export interface ConnSource {
+  all(): Iterable<TcpConn>;
+}
+
 export type FindingFn = (id: FindingId, conn: number, dir: Direction | undefined, meta: ChunkMeta, text: string) => void;
 
 export class ReassemblyBudget {
@@ -29,13 +34,13 @@ export class ReassemblyBudget {
   ) {}
 
   /** Account a connection's buffered bytes after a segment (`before`: what it held before). */
-  update(conn: TcpConn, before: number, meta: ChunkMeta, all: () => Iterable<TcpConn>): void {
+  update(conn: TcpConn, before: number, meta: ChunkMeta, conns: ConnSource): void {
     const after = conn.ra.bufferedBytes + conn.rb.bufferedBytes;
     if (after > 0) this.holding.add(conn);
     else if (before > 0) this.holding.delete(conn);
     if (after !== before) {
       this.total += after - before;
-      if (this.total > this.maxTotal) this.release(meta, all);
+      if (this.total > this.maxTotal) this.release(meta, conns);
     }
   }
 
@@ -45,11 +50,11 @@ export class ReassemblyBudget {
   }
 
   /** Over budget: release the oldest hole of the fullest stream until under (see module comment). */
-  private release(meta: ChunkMeta, all: () => Iterable<TcpConn>): void {
+  private release(meta: ChunkMeta, conns: ConnSource): void {
     while (this.total > this.maxTotal) {
       let worst: TcpReassembler | undefined;
       let worstConn: TcpConn | undefined;
-      for (const c of all()) {
+      for (const c of conns.all()) {
         if (!worst || c.ra.bufferedBytes > worst.bufferedBytes) [worst, worstConn] = [c.ra, c];
         if (c.rb.bufferedBytes > worst.bufferedBytes) [worst, worstConn] = [c.rb, c];
       }
