@@ -71,7 +71,7 @@ const DECIDED = 1;
 const REJECTED = 2;
 
 /** One direction's entry into the stack: what the reassembler (or a test) pushes to. */
-export class DirEntry implements ByteStream, DetectView {
+export class DirEntry implements ByteStream {
   /** the decided layer's stream; null while undecided or rejected */
   target: ByteStream | null = null;
   owner: Layer | null = null;
@@ -86,26 +86,11 @@ export class DirEntry implements ByteStream, DetectView {
   ended = false;
   /** examined from its first byte and rejected by every module */
   rejectedFromStart = false;
-  // DetectView (valid during a detector call)
-  final = false;
-  otherRejected = false;
 
   constructor(
     private readonly stack: ConnStack,
     readonly dir: Direction,
   ) {}
-
-  get clientPort(): number {
-    return this.stack.clientPort;
-  }
-
-  get serverPort(): number {
-    return this.stack.serverPort;
-  }
-
-  get opts(): SessionOptions {
-    return this.stack.opts.session;
-  }
 
   push(bytes: Uint8Array, skip: number, meta: ChunkMeta): void {
     const t = this.target;
@@ -233,11 +218,17 @@ export class ConnStack {
   /** First bytes of a direction: which module's layer gets it (see the module comment). */
   decide(d: DirEntry, buf: Uint8Array, skip: number, meta: ChunkMeta, final: boolean): void {
     d.seen += buf.length;
-    const other = d.dir === 'client' ? this.server : this.client;
-    d.final = final;
-    d.otherRejected = other.rejectedFromStart;
     const midStream = skip < 0 || d.midStream;
-    const view: DetectView = midStream === d.midStream ? d : { ...viewOf(d), midStream };
+    // made per decision, not per chunk: a direction is decided on its first chunk or few
+    const view: DetectView = {
+      clientPort: this.clientPort,
+      serverPort: this.serverPort,
+      midStream,
+      final,
+      seen: d.seen,
+      otherRejected: (d.dir === 'client' ? this.server : this.client).rejectedFromStart,
+      opts: this.opts.session,
+    };
     for (const m of this.mods) {
       let at: number;
       let forced = false;
@@ -386,10 +377,6 @@ export function reportInternalError(emit: EventSink, conn: number, layer: string
     text: `Decoding of this connection stopped after an internal error in the ${layer} layer (${msg}); other connections are not affected.`,
   });
   hook?.(e, { conn, layer });
-}
-
-function viewOf(d: DirEntry): DetectView {
-  return { clientPort: d.clientPort, serverPort: d.serverPort, midStream: d.midStream, final: d.final, seen: d.seen, otherRejected: d.otherRejected, opts: d.opts };
 }
 
 function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
