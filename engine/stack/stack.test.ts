@@ -1,5 +1,5 @@
-import { describe, it, expect } from 'vitest';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { describe, it, expect, afterAll } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,6 +13,8 @@ import { webSocketModule, type WebSocketInit } from '../ws/ws-layer';
 import type { InternalErrorSite } from './connection-stack';
 
 const LINE_PORT = 7777;
+const tmp = mkdtempSync(join(tmpdir(), 'wsscope-stack-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 /**
  * A newline-delimited text protocol on one port, written the way a real module would be:
@@ -75,7 +77,7 @@ function capture(): string {
     recs.push(...ws.recs);
   }
   recs.sort((a, b) => a.tsUs - b.tsUs);
-  const file = join(mkdtempSync(join(tmpdir(), 'wsscope-stack-')), 'lines.pcap');
+  const file = join(tmp, 'lines.pcap');
   writeFileSync(file, pcap(recs, { linkType: 1 }));
   return file;
 }
