@@ -5,32 +5,44 @@ import { tmpdir } from 'node:os';
 import { Conv, pcap } from '../test/kit/capture';
 import { cf, sf } from '../test/kit/websocket';
 import { analyzeFile } from './pipeline';
-import { TcpSession } from './ws/session';
+import { builtinRegistry, type ModuleRegistry } from './stack/registry';
+import type { Layer, LayerContext } from './stack/layer';
+import { webSocketModule } from './ws/ws-layer';
 import type { EngineEvent } from '../shared/events';
 import { PUBLIC_CAPTURES as PUB } from '../test/kit/paths';
+
+/** the built-in modules, with each connection's WebSocket layer passed through `wrap` */
+function wrappedWebSocket(wrap: (layer: Layer, ctx: LayerContext) => Layer): ModuleRegistry {
+  return builtinRegistry().register({ ...webSocketModule, create: (ctx, init, meta) => wrap(webSocketModule.create(ctx, init, meta), ctx) });
+}
 
 describe('pipeline', () => {
   it('keeps decoding the other connections when one connection decoder throws', async () => {
     const events: EngineEvent[] = [];
     // wstunnel-ssh holds two WebSocket connections; the decoder of the first one breaks
     await analyzeFile(join(PUB, 'zeek__wstunnel-ssh.pcap'), (e) => events.push(e), {
-      createSession: (conn, emit, counters, opts) => {
-        const real = new TcpSession(conn, emit, counters, opts);
+      registry: wrappedWebSocket((layer, ctx) => {
+        if (ctx.conn !== 1) return layer;
         let calls = 0;
-        if (conn !== 1) return real;
         return {
-          data: (dir, bytes, skip, meta) => {
-            if (++calls === 3) throw new Error('boom');
-            real.data(dir, bytes, skip, meta);
+          finish: (meta) => layer.finish(meta),
+          open: (dir, resync) => {
+            const s = layer.open(dir, resync);
+            return {
+              push: (bytes, skip, meta) => {
+                if (++calls === 3) throw new Error('boom');
+                s.push(bytes, skip, meta);
+              },
+              end: (reason, meta) => s.end(reason, meta),
+            };
           },
-          end: (dir, reason, meta) => real.end(dir, reason, meta),
-          finish: (meta) => real.finish(meta),
         };
-      },
+      }),
     });
     const err = events.find((e) => e.type === 'finding' && e.id === 'decoder-error');
     expect(err && err.type === 'finding' && err.conn).toBe(1);
-    expect(err && err.type === 'finding' && err.text).toContain('boom');
+    expect(err && err.type === 'finding' && err.text).toContain('in the websocket layer (boom)');
+    expect(events.filter((e) => e.type === 'finding' && e.id === 'decoder-error')).toHaveLength(1);
     const wsConns = new Set(events.filter((e) => e.type === 'message').map((e) => (e.type === 'message' ? e.conn : 0)));
     expect(wsConns.size).toBeGreaterThanOrEqual(1);
     expect([...wsConns].some((c) => c !== 1)).toBe(true);
@@ -111,17 +123,18 @@ describe('pipeline', () => {
     }
   });
 
-  it('contains a failure to even create a connection decoder to that connection', async () => {
+  it('contains a failure to even create a layer to that connection', async () => {
     const events: EngineEvent[] = [];
     await analyzeFile(join(PUB, 'zeek__wstunnel-ssh.pcap'), (e) => events.push(e), {
-      createSession: (conn, emit, counters, opts) => {
-        if (conn === 1) throw new Error('no decoder for you');
-        return new TcpSession(conn, emit, counters, opts);
-      },
+      registry: wrappedWebSocket((layer, ctx) => {
+        if (ctx.conn === 1) throw new Error('no decoder for you');
+        return layer;
+      }),
     });
     const errs = events.filter((e) => e.type === 'finding' && e.id === 'decoder-error');
     expect(errs).toHaveLength(1);
     expect(errs[0].type === 'finding' && errs[0].conn).toBe(1);
+    expect(errs[0].type === 'finding' && errs[0].text).toContain('in the websocket layer (no decoder for you)');
     expect(events.some((e) => e.type === 'message' && e.conn !== 1)).toBe(true);
     expect(events[events.length - 1].type).toBe('summary');
   });
@@ -164,17 +177,13 @@ describe('pipeline', () => {
     const events: EngineEvent[] = [];
     await analyzeFile(file, (e) => events.push(e), {
       wsPorts: [8080],
-      createSession: (conn, emit, counters, opts) => {
-        const real = new TcpSession(conn, emit, counters, opts);
-        return {
-          data: (d, b, k, m) => real.data(d, b, k, m),
-          end: (d, r, m) => real.end(d, r, m),
-          finish: (m) => {
-            finishedAt.push([conn, m.packet]);
-            real.finish(m);
-          },
-        };
-      },
+      registry: wrappedWebSocket((layer, ctx) => ({
+        open: (dir, resync) => layer.open(dir, resync),
+        finish: (m) => {
+          finishedAt.push([ctx.conn, m.packet]);
+          layer.finish(m);
+        },
+      })),
     });
     // the first connection's decoder was finished when its last FIN arrived, not at the end
     expect(finishedAt[0]).toEqual([1, endPacket - 1]);

@@ -1,6 +1,6 @@
 /**
  * Contracts between the engine's stages (source -> link/IP decode -> flows -> reassembly ->
- * HTTP/WebSocket). Plain Node TypeScript: no electron, no cap import anywhere under engine/
+ * the stream stack, whose own contracts are in engine/stack/layer.ts). Plain Node TypeScript: no electron, no cap import anywhere under engine/
  * except engine/capture/live-*.ts which load cap lazily.
  *
  * Memory ownership: a `PacketRecord.data` view is only valid during the callback that
@@ -84,7 +84,8 @@ export interface ChunkMeta {
 }
 
 /**
- * One direction of a TCP connection, ordered (gopacket's Stream shape).
+ * One direction of a TCP connection, ordered (gopacket's Stream shape); the stack's
+ * `ByteStream` (engine/stack/layer.ts) takes the same `skip`.
  * `skip` on `data`: 0 = contiguous with the previous chunk; N > 0 = N bytes were lost just
  * before this chunk; -1 = the start of the stream was not seen (mid-stream pickup), reported
  * on the first chunk only.

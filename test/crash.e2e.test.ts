@@ -23,6 +23,7 @@ import WebSocket from 'ws';
 import { nodeFork, spawnEngine, type EngineClient } from '../engine/service/client';
 import { startServe } from '../engine/serve/server';
 import { EngineService } from '../engine/service/engine-service';
+import { ModuleRegistry } from '../engine/stack/registry';
 import { decodeWire, encodeWire, type WireMessage } from '../shared/wire';
 import type { ApiError, Batch, CaptureStatus, ProgressInfo, PushName, PushPayloads, Result, SessionInfo } from '../shared/api';
 import { REPO, startPeer, textOf, type Peer } from './peers/peer';
@@ -223,11 +224,17 @@ describe('a decoder fault during a live capture', () => {
       configDir: join(dir, 'fault', 'cfg'),
       workDir: join(dir, 'fault', 'work'),
       captureDir: join(dir, 'fault', 'cap'),
-      // a connection decoder that cannot even be created
+      // a protocol layer that cannot even be made, detected on every connection
       pipeline: {
-        createSession: () => {
-          throw new Error('injected session fault');
-        },
+        registry: new ModuleRegistry([
+          {
+            id: 'faulty',
+            detect: () => 0,
+            create: () => {
+              throw new Error('injected session fault');
+            },
+          },
+        ]),
       },
     });
     const server = await startPeer({ impl: 'node-ws', role: 'server' });
@@ -329,19 +336,35 @@ describe('wsscope read with a decoder that throws', () => {
     expect(cleanMsgs(1)).toBeGreaterThan(0);
     expect(cleanMsgs(2)).toBeGreaterThan(0);
 
-    // A module loaded before the CLI makes connection 1's decoder throw on its third chunk:
-    // TcpSession swallows its own errors, so this is the pipeline's last line of defence.
+    // A module loaded before the CLI registers a WebSocket layer that throws on connection 1's
+    // third chunk, the way a plugin registers a module: the stack's boundary must contain it.
     const hook = join(dir, 'throwing-decoder.mjs');
-    const session = pathToFileURL(join(REPO, 'engine', 'ws', 'session.ts')).href;
+    const registry = pathToFileURL(join(REPO, 'engine', 'stack', 'registry.ts')).href;
     writeFileSync(
       hook,
-      `import { TcpSession } from ${JSON.stringify(session)};
-const data = TcpSession.prototype.data;
+      `import { defaultRegistry } from ${JSON.stringify(registry)};
+const ws = defaultRegistry.get('websocket');
 let calls = 0;
-TcpSession.prototype.data = function (...args) {
-  if (this.conn === 1 && ++calls === 3) throw new Error('injected decoder fault');
-  return data.apply(this, args);
-};
+defaultRegistry.register({
+  ...ws,
+  create(ctx, init, meta) {
+    const layer = ws.create(ctx, init, meta);
+    if (ctx.conn !== 1) return layer;
+    return {
+      finish: (m) => layer.finish(m),
+      open(dir, resync) {
+        const s = layer.open(dir, resync);
+        return {
+          push(bytes, skip, m) {
+            if (++calls === 3) throw new Error('injected decoder fault');
+            s.push(bytes, skip, m);
+          },
+          end: (reason, m) => s.end(reason, m),
+        };
+      },
+    };
+  },
+});
 `,
     );
     const cli = await readCli([WSTUNNEL, '--json'], ['--import', 'tsx', '--import', pathToFileURL(hook).href]);
@@ -351,7 +374,7 @@ TcpSession.prototype.data = function (...args) {
     const fault = events.filter((e) => e.type === 'finding' && e.id === 'decoder-error');
     expect(fault).toHaveLength(1);
     expect(fault[0]).toMatchObject({ conn: 1, severity: 'error' });
-    expect(fault[0].text).toContain('injected decoder fault');
+    expect(fault[0].text).toContain('in the websocket layer (injected decoder fault)');
     const msgs = (conn: number): number => events.filter((e) => e.type === 'message' && e.conn === conn).length;
     expect(msgs(1)).toBeLessThan(cleanMsgs(1));
     expect(msgs(2)).toBe(cleanMsgs(2));

@@ -2,50 +2,27 @@
  * In-memory decode of capture bytes for the fuzzer: CaptureParser (fed in random-sized chunks,
  * to exercise records that straddle pushes) -> Pipeline -> wire form -> JSON, i.e. everything
  * `wsscope read --json` does except the file I/O. Some inputs also get unusual options (tiny
- * buffers and limits, no heuristic, Decode-As ports). Exceptions are left to escape: the
- * caller counts them as crashes.
+ * buffers and limits, no heuristic, Decode-As ports). Exceptions that escape are the
+ * caller's crashes; the ones the engine contains (a decoder-error finding) are caught by the
+ * pipeline's `onInternalError` hook and returned as `swallowed`.
  *
  * Memory: nothing is kept; events are serialised and dropped.
  */
 import { CaptureParser } from '../../engine/capture/pcap-parser';
 import { Pipeline, type PipelineOptions } from '../../engine/pipeline';
 import { toWire } from '../../engine/cli/json';
-import { TcpSession } from '../../engine/ws/session';
 import type { EngineEvent } from '../../shared/events';
 import { Prng } from './prng';
 
 export interface DecodeResult {
   events: number;
-  /** an internal error a TcpSession caught and swallowed (it gives the direction up) */
+  /** the first internal error the engine contained (reported as a decoder-error finding) */
   swallowed: unknown;
-}
-
-/**
- * TcpSession catches its own internal errors (it gives the direction up and keeps the error in
- * its public `lastError`), so they never escape the pipeline. To see them anyway, the public
- * methods of the class are wrapped once per process: after each call, a new `lastError` is
- * remembered for the decode in progress. Nothing else about the session is touched.
- */
-let swallowed: unknown = null;
-let watching = false;
-
-function watchSwallowedErrors(): void {
-  if (watching) return;
-  watching = true;
-  const proto = TcpSession.prototype as unknown as Record<'data' | 'end' | 'finish', (this: TcpSession, ...a: unknown[]) => void>;
-  for (const name of ['data', 'end', 'finish'] as const) {
-    const orig = proto[name];
-    proto[name] = function (this: TcpSession, ...a: unknown[]): void {
-      orig.apply(this, a);
-      if (this.lastError !== null && swallowed === null) swallowed = this.lastError;
-    };
-  }
 }
 
 /** Decode bytes in memory the way a file would be, pushed in random-sized chunks. */
 export function decodeBytes(bytes: Uint8Array, chunkSeed: number): DecodeResult {
-  watchSwallowedErrors();
-  swallowed = null;
+  let swallowed: unknown = null;
   let events = 0;
   const sink = (ev: EngineEvent): void => {
     events++;
@@ -55,7 +32,11 @@ export function decodeBytes(bytes: Uint8Array, chunkSeed: number): DecodeResult 
   const r = new Prng(chunkSeed);
   // vary the options that change code paths: tiny reassembly buffers (holes declared lost),
   // no heuristic, a small inflate limit, Decode-As on the common ports
-  const opts: Partial<PipelineOptions> = {};
+  const opts: Partial<PipelineOptions> = {
+    onInternalError: (e) => {
+      swallowed ??= e;
+    },
+  };
   if (r.chance(0.2)) opts.maxBufferedBytes = r.pick([0, 1500, 65536]);
   if (r.chance(0.2)) opts.heuristic = false;
   if (r.chance(0.2)) opts.session = { maxInflate: r.pick([0, 100, 65536]), maxMessageBytes: r.pick([0, 10, 65536]) };

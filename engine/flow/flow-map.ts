@@ -1,0 +1,44 @@
+/**
+ * Flows keyed by (src, dst, srcPort, dstPort) without building a key string per packet: the
+ * decoder hands out cached address strings, whose hashes V8 keeps, so three small Map
+ * lookups cost less than hashing a freshly concatenated string. A flow is stored under both
+ * directions' keys by its owner.
+ *
+ * Memory: one entry per key set; `delete` removes one key (empty inner maps are kept, a few
+ * per address pair).
+ */
+
+export interface Endpoint {
+  addr: string;
+  port: number;
+  v6: boolean;
+}
+
+export function endpointString(e: Endpoint): string {
+  return e.v6 ? `[${e.addr}]:${e.port}` : `${e.addr}:${e.port}`;
+}
+
+export class FlowMap<T> {
+  private readonly bySrc = new Map<string, Map<string, Map<number, T>>>();
+
+  get(src: string, dst: string, sp: number, dp: number): T | undefined {
+    return this.bySrc.get(src)?.get(dst)?.get(sp * 65536 + dp);
+  }
+
+  set(src: string, dst: string, sp: number, dp: number, v: T): void {
+    let byDst = this.bySrc.get(src);
+    if (!byDst) this.bySrc.set(src, (byDst = new Map()));
+    let byPorts = byDst.get(dst);
+    if (!byPorts) byDst.set(dst, (byPorts = new Map()));
+    byPorts.set(sp * 65536 + dp, v);
+  }
+
+  delete(src: string, dst: string, sp: number, dp: number): void {
+    this.bySrc.get(src)?.get(dst)?.delete(sp * 65536 + dp);
+  }
+
+  /** every stored value once per key (a flow stored under both directions comes twice) */
+  *values(): IterableIterator<T> {
+    for (const byDst of this.bySrc.values()) for (const byPorts of byDst.values()) yield* byPorts.values();
+  }
+}

@@ -1,0 +1,209 @@
+/**
+ * One TCP connection in the flow table: a TcpReassembler per side, the roles, and the
+ * connection's stream stack once it is announced. It reaches the rest of the engine only
+ * through `ConnHost` (ids, events, findings, making its stack, being told it ended).
+ *
+ *   segment -> TcpReassembler (side a|b) -> SideSink -> stack entry (client|server) -> layers
+ *
+ * Roles: the SYN sender (set by the flow table), else roles.ts on the first payload. The
+ * connection is announced (a `connection` event, then its stack) on the first data or at
+ * the end, so the event carries the decided roles.
+ *
+ * Containment: a reassembly failure stops this connection with a `decoder-error` finding
+ * (the stack contains its own layers' failures the same way); nothing escapes to the
+ * other connections.
+ *
+ * Memory: the reassemblers buffer out-of-order bytes (bounded by `maxBufferedBytes`, shared
+ * budget in budget.ts); the stack is dropped when both directions have ended.
+ */
+import type { Direction, EngineEvent } from '../../shared/events';
+import type { FindingId } from '../../shared/findings';
+import type { ChunkMeta, StreamSink } from '../types';
+import { TcpReassembler } from '../tcp/reassembler';
+import { reportInternalError, type ConnStack, type DirEntry, type InternalErrorHook } from '../stack/connection-stack';
+import { endpointString, type Endpoint } from './flow-map';
+import { decideRoles, type RoleEvidence } from './roles';
+
+export type Side = 'a' | 'b';
+
+/** What a connection needs of the engine around it. */
+export interface ConnHost {
+  emit(ev: EngineEvent): void;
+  finding(id: FindingId, conn: number, dir: Direction | undefined, meta: ChunkMeta, text: string): void;
+  /** the next connection id (ids follow announcement order) */
+  nextId(): number;
+  /** the stream stack of a newly announced connection */
+  makeStack(conn: TcpConn): ConnStack;
+  /** both directions ended at capture time `ts` */
+  ended(conn: TcpConn, ts: number): void;
+  readonly onInternalError?: InternalErrorHook;
+}
+
+/** One side's ordered bytes, handed to the stack's entry for that side's role. */
+class SideSink implements StreamSink {
+  /** the stack's entry for this side (set when the connection is announced) */
+  entry: DirEntry | null = null;
+
+  constructor(
+    private readonly conn: TcpConn,
+    readonly side: Side,
+  ) {}
+
+  data(bytes: Uint8Array, skip: number, meta: ChunkMeta): void {
+    if (this.entry !== null) this.entry.push(bytes, skip, meta);
+    else if (!this.conn.announced) this.conn.announceFor(this.side, bytes, meta).push(bytes, skip, meta);
+  }
+
+  end(reason: 'fin' | 'rst' | 'eof', meta: ChunkMeta): void {
+    this.conn.sideEnded(this.side, reason, meta);
+  }
+
+  conflict(offset: number, length: number, meta: ChunkMeta): void {
+    this.conn.conflict(this.side, offset, length, meta);
+  }
+}
+
+export class TcpConn {
+  id = 0;
+  /** role of side a; undefined until decided */
+  clientSide: Side | undefined;
+  roleBy: RoleEvidence = 'port';
+  announced = false;
+  synSeq: number | undefined;
+  readonly ra: TcpReassembler;
+  readonly rb: TcpReassembler;
+  private readonly sa: SideSink;
+  private readonly sb: SideSink;
+  stack: ConnStack | undefined;
+  endedA = false;
+  endedB = false;
+  endReason: 'fin' | 'rst' | 'eof' = 'fin';
+  closedAnnounced = false;
+  firstTs = 0;
+  firstPacket = 0;
+  /** decoding stopped after an internal error */
+  failed = false;
+
+  constructor(
+    private readonly host: ConnHost,
+    readonly a: Endpoint,
+    readonly b: Endpoint,
+    maxBufferedBytes: number,
+  ) {
+    this.sa = new SideSink(this, 'a');
+    this.sb = new SideSink(this, 'b');
+    // conflictWindow: keep the last 64 KiB delivered per direction so a retransmission that
+    // differs from what was already delivered is flagged too (about 0.2 us per segment).
+    this.ra = new TcpReassembler(this.sa, { maxBufferedBytes, conflictWindow: 65536 });
+    this.rb = new TcpReassembler(this.sb, { maxBufferedBytes, conflictWindow: 65536 });
+  }
+
+  get client(): Endpoint {
+    return this.clientSide === 'a' ? this.a : this.b;
+  }
+
+  get server(): Endpoint {
+    return this.clientSide === 'a' ? this.b : this.a;
+  }
+
+  dirOf(side: Side): Direction {
+    return side === this.clientSide ? 'client' : 'server';
+  }
+
+  /** A SYN (RFC 9293 3.5: the SYN sender opens; a SYN-ACK comes from the server). */
+  syn(side: Side, ack: boolean): void {
+    if (this.clientSide) return;
+    this.clientSide = !ack ? side : side === 'a' ? 'b' : 'a';
+    this.roleBy = 'syn';
+  }
+
+  /** Decide the roles from the first payload one side sent (roles.ts). */
+  decideRoles(side: Side, firstBytes: Uint8Array): void {
+    const sender = side === 'a' ? this.a : this.b;
+    const other = side === 'a' ? this.b : this.a;
+    const v = decideRoles(firstBytes, sender.port, other.port);
+    this.clientSide = v.senderIsClient ? side : side === 'a' ? 'b' : 'a';
+    this.roleBy = v.by;
+  }
+
+  /** first data of a side before the announcement: decide roles, announce, return the entry */
+  announceFor(side: Side, bytes: Uint8Array, meta: ChunkMeta): DirEntry {
+    if (!this.clientSide) this.decideRoles(side, bytes);
+    this.announce(meta);
+    return (side === 'a' ? this.sa : this.sb).entry as DirEntry;
+  }
+
+  /** Emit the `connection` event and make the stack (once). */
+  announce(meta: ChunkMeta): void {
+    if (this.announced) return;
+    if (!this.clientSide) this.decideRoles('a', new Uint8Array(0));
+    this.announced = true;
+    this.id = this.host.nextId();
+    this.host.emit({
+      type: 'connection',
+      id: this.id,
+      transport: 'tcp',
+      client: endpointString(this.client),
+      server: endpointString(this.server),
+      ts: this.firstTs || meta.ts,
+      packet: this.firstPacket || meta.packet,
+      roleBy: this.roleBy,
+    });
+    const stack = this.host.makeStack(this);
+    this.stack = stack;
+    this.sa.entry = this.clientSide === 'a' ? stack.client : stack.server;
+    this.sb.entry = this.clientSide === 'a' ? stack.server : stack.client;
+  }
+
+  sideEnded(side: Side, reason: 'fin' | 'rst' | 'eof', meta: ChunkMeta): void {
+    if (side === 'a') this.endedA = true;
+    else this.endedB = true;
+    if (reason !== 'fin') this.endReason = reason;
+    const stack = this.stack;
+    if (!stack) return;
+    stack.entry(this.dirOf(side)).end(reason, meta);
+    if (this.endedA && this.endedB && !this.closedAnnounced) {
+      this.closedAnnounced = true;
+      // Both directions are over: flush the decoders and let go of them (their buffers), so
+      // memory follows the connections open at once, not every connection ever seen.
+      stack.finish(meta);
+      this.stack = undefined;
+      this.sa.entry = this.sb.entry = null;
+      this.host.emit({ type: 'connection-end', conn: this.id, ts: meta.ts, packet: meta.packet, reason: this.endReason });
+      this.host.ended(this, meta.ts);
+    }
+  }
+
+  conflict(side: Side, offset: number, length: number, meta: ChunkMeta): void {
+    if (!this.stack) return;
+    this.host.finding('tcp-overlap-conflict', this.id, this.dirOf(side), meta, `${length} retransmitted bytes at stream offset ${offset} differ from the copy seen first; the first copy is kept.`);
+  }
+
+  /** End of capture or port reuse: deliver what is buffered (holes as skips), finish the stack. */
+  close(meta: ChunkMeta): void {
+    if (this.failed) return;
+    this.contain(meta, () => {
+      this.ra.flush(meta);
+      this.rb.flush(meta);
+      this.stack?.finish(meta);
+    });
+  }
+
+  /** run reassembly work inside this connection's boundary */
+  contain(meta: ChunkMeta, f: () => void): void {
+    try {
+      f();
+    } catch (e) {
+      this.fail(e, meta);
+    }
+  }
+
+  /** A reassembly failure: this connection stops being decoded (see the module comment). */
+  fail(e: unknown, meta: ChunkMeta): void {
+    if (this.failed) return;
+    this.failed = true;
+    if (this.stack) this.stack.fail(e, 'tcp', meta);
+    else reportInternalError(this.host.emit, this.id, 'tcp', e, meta, this.host.onInternalError);
+  }
+}
+
