@@ -1,5 +1,6 @@
 import { describe, it, expect } from 'vitest';
-import { ascii, cf, sf } from '../../scripts/lib/fuzz-build';
+import { ascii } from '../../test/kit/bytes';
+import { cf, sf } from '../../test/kit/websocket';
 import { decideRoles } from './roles';
 
 describe('client/server roles without a SYN', () => {
