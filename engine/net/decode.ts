@@ -20,6 +20,7 @@
  */
 import type { DecodedPacket, PacketRecord } from '../types';
 import { AddressCache } from './addr';
+import { byteView } from './bytes';
 import { FragmentReassembler, type FragmentLimits, type FragmentStats } from './ipfrag';
 
 export const LINKTYPE_NULL = 0;
@@ -364,7 +365,7 @@ export class NetDecoder {
       o.ack = ((d[off + 8] << 24) | (d[off + 9] << 16) | (d[off + 10] << 8) | d[off + 11]) >>> 0;
       o.flags = d[off + 13];
       o.window = (d[off + 14] << 8) | d[off + 15];
-      o.payload = d.subarray(off + hl, capEnd);
+      o.payload = byteView(d, off + hl, capEnd - off - hl);
       o.missing = segEnd - capEnd;
     } else if (proto === 17) {
       if (capEnd - off < 8) {

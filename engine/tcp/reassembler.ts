@@ -79,6 +79,15 @@ interface Piece {
 }
 
 const EMPTY = new Uint8Array(0);
+/**
+ * Full-size history rings of ended streams, handed to the next streams. Every byte delivered
+ * goes through a ring, and rings live as long as their connection: without reuse, each
+ * connection's rings would be fresh memory (page faults) that only a full GC gives back, so a
+ * capture of many connections would grow the process by their sum. At most RING_SPARE_MAX
+ * rings are kept (4 MiB at the pipeline's 64 KiB window); a ring is only ever in one place.
+ */
+const spareRings: Uint8Array[] = [];
+const RING_SPARE_MAX = 64;
 const CTRL = TCP_SYN | TCP_FIN | TCP_RST;
 const INSERTED = 1;
 const OVERLAPPED = 2;
@@ -121,8 +130,12 @@ export class TcpReassembler {
   private buffered = 0;
 
   /**
-   * Ring of the last delivered bytes, allocated on first use and grown by doubling up to
+   * Ring of the last delivered bytes, taken on first use (an ended stream's full-size ring from
+   * `spareRings` when there is one, else 4 KiB) and grown eightfold up to
    * `conflictWindow` (a connection of small messages keeps a small ring); null until then.
+   * Every delivered byte is copied here, so growth is steep (a 64 KiB ring is reached after
+   * one copy of 4 KiB and one of 32 KiB) and rings are not zero-filled: only the valid range,
+   * [max(histValid, histEnd - size), histEnd), is ever read.
    */
   private hist: Uint8Array | null = null;
   private readonly histMax: number;
@@ -551,10 +564,16 @@ export class TcpReassembler {
   /** A larger ring holding the same last delivered bytes (at their offset mod the new size). */
   private growHistory(want: number): Uint8Array {
     const old = this.hist;
-    let size = old === null ? 1024 : old.length;
-    while (size < want) size *= 2;
+    if (old === null && spareRings.length > 0 && spareRings[spareRings.length - 1].length === this.histMax) {
+      // a spare ring of the full size: no growth at all (its old bytes lie outside the valid range)
+      const h = spareRings.pop() as Uint8Array;
+      this.hist = h;
+      return h;
+    }
+    let size = old === null ? 4096 : old.length;
+    while (size < want) size *= 8;
     size = Math.min(size, this.histMax);
-    const h = new Uint8Array(size);
+    const h = size < 4096 ? new Uint8Array(size) : Buffer.allocUnsafeSlow(size);
     if (old !== null) {
       // copy the valid range in runs that are contiguous in both rings (a few set() calls)
       const os = old.length;
@@ -575,6 +594,8 @@ export class TcpReassembler {
     this.buf = [];
     this.buffered = 0;
     // nothing is delivered after the end: the retransmission history can go
+    const h = this.hist;
+    if (h !== null && h.length === this.histMax && h.length >= 4096 && spareRings.length < RING_SPARE_MAX) spareRings.push(h);
     this.hist = null;
     this.sink.end(reason, meta);
   }

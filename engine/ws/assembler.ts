@@ -150,7 +150,7 @@ export class MessageAssembler implements FrameSink {
 
   private messageBuffer(): PayloadBuffer {
     if (!this.s.opts.ephemeralPayloads) return new PayloadBuffer(0, this.s.opts.maxMessageBytes);
-    if (this.scratch === null) this.scratch = new PayloadBuffer(0, this.s.opts.maxMessageBytes);
+    if (this.scratch === null) this.scratch = PayloadBuffer.scratch(this.s.opts.maxMessageBytes);
     this.scratch.reset();
     return this.scratch;
   }
@@ -282,7 +282,10 @@ export class MessageAssembler implements FrameSink {
     };
     s.emit(ev);
     // a scratch buffer grown by one big message is not kept for the rest of the connection
-    if (m.buf === this.scratch && m.buf.buf.length > 256 << 10) this.scratch = null;
+    if (m.buf === this.scratch && m.buf.buf.length > 256 << 10) {
+      m.buf.release();
+      this.scratch = null;
+    }
     const lastFrame = m.frames.length ? m.frames[m.frames.length - 1] : undefined;
     for (const [id, text] of after) s.finding(id, this.dir, meta, text, lastFrame);
   }
@@ -398,6 +401,7 @@ export class MessageAssembler implements FrameSink {
     // nothing more comes in this direction: release zlib's stream and the scratch buffer
     this.inflater?.close();
     this.inflater = null;
+    this.scratch?.release();
     this.scratch = null;
   }
 }

@@ -164,7 +164,7 @@ export class FrameDecoder {
             if (n - p >= 2) {
               const need = headerLength(bytes[p + 1]);
               if (n - p >= need) {
-                this.startFrame(copyOf(bytes, p, p + need), meta);
+                this.startFrame(headerCopy(bytes, p, need), meta);
                 p += need;
                 break;
               }
@@ -337,6 +337,13 @@ export class FrameDecoder {
  */
 export function copyOf(b: Uint8Array, start: number, end: number): Uint8Array {
   return new Uint8Array(b.subarray(start, end));
+}
+
+/** A copy of the `n` (2..14) header bytes at b[p]: one small allocation, no intermediate view. */
+function headerCopy(b: Uint8Array, p: number, n: number): Uint8Array {
+  const h = new Uint8Array(n);
+  for (let k = 0; k < n; k++) h[k] = b[p + k];
+  return h;
 }
 
 /** header size from the second byte (RFC 6455 section 5.2) */
