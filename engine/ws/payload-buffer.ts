@@ -116,7 +116,7 @@ export class PayloadBuffer {
     if (n <= 0) return;
     this.grow(n);
     if (mask) copyUnmasked(this.buf, this.len, src, start, end, mask, phase);
-    else this.buf.set(byteView(src, start, n), this.len);
+    else this.buf.set(n === src.length ? src : byteView(src, start, n), this.len);
     this.len += n;
   }
 

@@ -66,6 +66,8 @@ interface Simd {
   mem: ArrayBuffer;
   bytes: Uint8Array;
   xor: (p: number, blocks: number, mask: number) => void;
+  /** see simdOut */
+  out: Uint8Array;
 }
 
 /** the little of the WebAssembly JS API used here (the Node type-check has no DOM lib) */
@@ -83,7 +85,7 @@ function loadSimd(): Simd | null {
     const bytes = moduleBytes();
     if (wa === undefined || !wa.validate(bytes)) return null;
     const x = new wa.Instance(new wa.Module(bytes), {}).exports as { m: { buffer: ArrayBuffer }; x: Simd['xor'] };
-    const s: Simd = { mem: x.m.buffer, bytes: new Uint8Array(x.m.buffer), xor: x.x };
+    const s: Simd = { mem: x.m.buffer, bytes: new Uint8Array(x.m.buffer), xor: x.x, out: new Uint8Array(0) };
     // self-check on a known input: 64 bytes of 0..63 against the mask 01 02 03 04
     for (let i = 0; i < 64; i++) s.bytes[i] = i;
     s.xor(0, 1, 0x04030201);
@@ -92,6 +94,15 @@ function loadSimd(): Simd | null {
   } catch {
     return null;
   }
+}
+
+/**
+ * The first k bytes of the module's memory as a view; the last one is kept because most
+ * calls have the same length (full-size TCP segments).
+ */
+function simdOut(s: Simd, k: number): Uint8Array {
+  if (s.out.length !== k) s.out = new Uint8Array(s.mem, 0, k);
+  return s.out;
 }
 
 /** Which implementation unmasks runs of SIMD_MIN bytes and more in this process. */
@@ -127,9 +138,10 @@ export function copyUnmasked(
       for (let j = 0; j < n; j += SIMD_SLICE) {
         // SIMD_SLICE is a multiple of 4, so every slice starts at the same mask phase
         const k = n - j < SIMD_SLICE ? n - j : SIMD_SLICE;
-        s.bytes.set(byteView(src, start + j, k), 0);
+        // a whole segment's payload (the common case) needs no view of its own
+        s.bytes.set(k === src.length ? src : byteView(src, start + j, k), 0);
         s.xor(0, (k + 63) >>> 6, word);
-        dst.set(new Uint8Array(s.mem, 0, k), dstOff + j);
+        dst.set(simdOut(s, k), dstOff + j);
       }
       return;
     }
