@@ -12,3 +12,12 @@
 export function byteView(b: Uint8Array, off: number, len: number): Uint8Array {
   return new Uint8Array(b.buffer, b.byteOffset + off, len);
 }
+
+/**
+ * A new plain Uint8Array of n bytes over its own ArrayBuffer (byteOffset 0), not zero-filled:
+ * for buffers whose bytes are always written before they are read. Not a Node Buffer (which
+ * `Buffer.allocUnsafeSlow` returns), so buffers on the hot path keep one shape.
+ */
+export function uninitializedBytes(n: number): Uint8Array {
+  return new Uint8Array(Buffer.allocUnsafeSlow(n).buffer, 0, n);
+}

@@ -34,6 +34,7 @@
 import { TCP_FIN, TCP_RST, TCP_SYN } from '../types';
 import type { ChunkMeta, StreamSink } from '../types';
 import { seqDiff } from './seq';
+import { uninitializedBytes } from '../net/bytes';
 
 export interface ReassemblerOptions {
   /** bytes of out-of-order data kept per direction before a hole is declared lost (4 MiB) */
@@ -573,7 +574,7 @@ export class TcpReassembler {
     let size = old === null ? 4096 : old.length;
     while (size < want) size *= 8;
     size = Math.min(size, this.histMax);
-    const h = size < 4096 ? new Uint8Array(size) : Buffer.allocUnsafeSlow(size);
+    const h = size < 4096 ? new Uint8Array(size) : uninitializedBytes(size);
     if (old !== null) {
       // copy the valid range in runs that are contiguous in both rings (a few set() calls)
       const os = old.length;

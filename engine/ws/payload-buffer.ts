@@ -15,7 +15,7 @@
  * list holds at most SPARE_MAX buffers of at most SPARE_BYTES (8 MiB); a buffer is only ever in
  * one place (the list or one scratch).
  */
-import { byteView } from '../net/bytes';
+import { byteView, uninitializedBytes } from '../net/bytes';
 import { copyUnmasked } from './unmask';
 
 const PREALLOC_MAX = 4 * 1024 * 1024;
@@ -26,7 +26,7 @@ function alloc(n: number): Uint8Array {
   // Node's shared pool, which an event would keep alive and structured clone would copy whole.
   // Large ones skip the zero fill.
   if (n === 0) return EMPTY;
-  return n < 4096 ? new Uint8Array(n) : Buffer.allocUnsafeSlow(n);
+  return n < 4096 ? new Uint8Array(n) : uninitializedBytes(n);
 }
 
 const SCRATCH_MIN = 64 * 1024;
