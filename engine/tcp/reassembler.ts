@@ -80,6 +80,7 @@ interface Piece {
 }
 
 const EMPTY = new Uint8Array(0);
+const EMPTY_META: ChunkMeta = { ts: 0, packet: 0 };
 /**
  * Full-size history rings of ended streams, handed to the next streams. Every byte delivered
  * goes through a ring, and rings live as long as their connection: without reuse, each
@@ -148,6 +149,20 @@ export class TcpReassembler {
     this.maxBytes = opts?.maxBufferedBytes ?? 4 * 1024 * 1024;
     this.maxPieces = opts?.maxSegments ?? 8192;
     this.histMax = opts?.conflictWindow ?? 0;
+    // V8 treats a field written only once as a constant and folds its value into optimized
+    // code; the first FIN or end of any stream, typically well into a capture, would then
+    // throw away the optimized per-packet path (segment and everything it is inlined into)
+    // and compile it again. A second write here makes them plain mutable fields from the start.
+    this.finOffset = -2;
+    this.finOffset = -1;
+    this.finMeta = EMPTY_META;
+    this.finMeta = null;
+    this.isEnded = true;
+    this.isEnded = false;
+    this.buffered = -1;
+    this.buffered = 0;
+    this.buf = [];
+    this.buf = [];
   }
 
   /** bytes of out-of-order data currently held */

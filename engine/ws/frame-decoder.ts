@@ -44,7 +44,8 @@ export class FrameHead {
   /** the length was not in its minimal encoding */
   nonMinimal = false;
   firstPacket = 0;
-  firstTs = 0;
+  /** a capture time (a double: starting as one keeps the object's shape, see TcpReassembler's constructor) */
+  firstTs = 0.5;
   /** payload bytes consumed so far, lost ones included */
   received = 0;
   /** payload bytes lost to capture gaps or to the end of the stream */
@@ -97,6 +98,10 @@ export class FrameDecoder {
   constructor(sink: FrameSink, startInResync = false) {
     this.sink = sink;
     if (startInResync) this.state = DecoderState.RESYNC;
+    // written twice so V8 does not treat it as a constant until the first header split across
+    // chunks (see TcpReassembler's constructor)
+    this.hdrNeed = 14;
+    this.hdrNeed = 2;
   }
 
   /** In a frame (header started or payload pending)? */
