@@ -149,16 +149,11 @@ export function copyUnmasked(
   copyUnmaskedJs(dst, dstOff, src, start, end, mask, phase);
 }
 
+/** The signature of copyUnmasked and of its JS fallback. */
+export type CopyUnmasked = typeof copyUnmasked;
+
 /** copyUnmasked in plain JS (the fallback without WebAssembly SIMD, and for short runs). */
-export function copyUnmaskedJs(
-  dst: Uint8Array,
-  dstOff: number,
-  src: Uint8Array,
-  start: number,
-  end: number,
-  mask: Uint8Array,
-  phase: number,
-): void {
+export const copyUnmaskedJs: CopyUnmasked = (dst, dstOff, src, start, end, mask, phase) => {
   const n = end - start;
   if (n <= 0) return;
   let p = phase & 3;
@@ -192,7 +187,7 @@ export function copyUnmaskedJs(
   }
   dst.set(byteView(src, start, n), dstOff);
   xorInPlace(dst, dstOff, n, mask, p);
-}
+};
 
 const scratch = new Uint8Array(4);
 const scratchWord = new Int32Array(scratch.buffer);
