@@ -37,7 +37,8 @@
  *    clean capture yields no findings.
  *    Every timed measurement runs --runs times (default 2) and the fastest run counts.
  * 4. Prints a table (wall s, MB/s, messages/s, peak RSS MB), the wsscope/tshark ratios and
- *    whether the targets hold: >= 10x tshark's throughput, peak RSS <= 300 MB.
+ *    whether the targets hold: on the plain capture >= 15x tshark's throughput and peak RSS
+ *    <= 150 MB, on the permessage-deflate capture >= 10x and <= 300 MB (targetsFor).
  *
  * Memory: the bench process holds only results; every measured program runs as a child.
  */
@@ -54,8 +55,14 @@ import type { CaptureFormat } from './lib/capture-writer';
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const DATA = join(ROOT, 'bench-data');
 const MB = 1e6;
-const TARGET_RATIO = 10;
-const TARGET_RSS = 300 * MB;
+/**
+ * Targets per capture: the plain capture is the stack's own hot path (issue 9: >= 15x tshark,
+ * <= 150 MB); the permessage-deflate capture keeps the earlier targets (>= 10x, <= 300 MB),
+ * inflating alone takes most of its budget (docs/benchmarks.md).
+ */
+function targetsFor(label: string): { ratio: number; rss: number } {
+  return label === 'plain' ? { ratio: 15, rss: 150 * MB } : { ratio: 10, rss: 300 * MB };
+}
 
 interface Options {
   size: number;
@@ -301,6 +308,7 @@ const f2 = (n: number): string => (Number.isFinite(n) ? n.toFixed(2) : '-');
 
 function report(r: FileResult): string[] {
   const out: string[] = [];
+  const target = targetsFor(r.label);
   out.push(`### ${r.label}: ${(r.bytes / MB).toFixed(1)} MB, ${r.messages} messages`);
   out.push('');
   out.push('| run | wall s | MB/s | messages/s | peak RSS MB | note |');
@@ -319,13 +327,13 @@ function report(r: FileResult): string[] {
     out.push(`- throughput, process vs process (wsscope ${r.wsscopeKind ?? ''}): wsscope ${procRatio.toFixed(1)}x tshark`);
     out.push(`- throughput, decode only (tshark minus its ${startup.toFixed(2)} s start-up): wsscope ${decRatio.toFixed(1)}x tshark`);
     out.push(`- peak RSS (wsscope ${r.wsscopeKind ?? ''} process): wsscope ${f1((r.wsscopeRss ?? NaN) / MB)} MB = ${rssRatio.toFixed(2)} x tshark's ${f1(r.tsharkRss! / MB)} MB`);
-    out.push(`- target >= ${TARGET_RATIO}x tshark: ${procRatio >= TARGET_RATIO ? 'holds' : 'MISSED'} (process), ${decRatio >= TARGET_RATIO ? 'holds' : 'MISSED'} (decode only)`);
+    out.push(`- target >= ${target.ratio}x tshark: ${procRatio >= target.ratio ? 'holds' : 'MISSED'} (process), ${decRatio >= target.ratio ? 'holds' : 'MISSED'} (decode only)`);
   }
   if (r.inflateSeconds !== undefined && r.tsharkWall !== undefined) {
-    const budget = r.tsharkWall / TARGET_RATIO;
-    out.push(`- ${TARGET_RATIO}x budget: tshark ${f2(r.tsharkWall)} s / ${TARGET_RATIO} = ${f2(budget)} s for the whole command; inflating alone takes ${f2(r.inflateSeconds)} s (${Math.round((100 * r.inflateSeconds) / budget)}% of it)`);
+    const budget = r.tsharkWall / target.ratio;
+    out.push(`- ${target.ratio}x budget: tshark ${f2(r.tsharkWall)} s / ${target.ratio} = ${f2(budget)} s for the whole command; inflating alone takes ${f2(r.inflateSeconds)} s (${Math.round((100 * r.inflateSeconds) / budget)}% of it)`);
   }
-  if (r.wsscopeRss !== undefined) out.push(`- target peak RSS <= ${TARGET_RSS / MB} MB: ${r.wsscopeRss <= TARGET_RSS ? 'holds' : 'MISSED'}`);
+  if (r.wsscopeRss !== undefined) out.push(`- target peak RSS <= ${target.rss / MB} MB: ${r.wsscopeRss <= target.rss ? 'holds' : 'MISSED'}`);
   out.push(`- correctness against the truth sidecar: ${r.correct ? 'OK (messages, frames, connections, per-direction payload SHA-256, no findings)' : 'FAILED'}`);
   for (const c of r.correctness) out.push(`  - ${c}`);
   return out;

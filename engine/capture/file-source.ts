@@ -1,8 +1,9 @@
 /**
  * Streams a capture file (pcap / pcapng, optionally gzip-compressed) through a CaptureParser.
  *
- * Contract: the file is read in chunks (default 4 MiB) into two reused buffers, never whole:
- * while the parser works on one buffer the next read fills the other. Records go to `sink`
+ * Contract: the file is read in chunks (default 1 MiB) into two reused buffers, never whole:
+ * while the parser works on one buffer the next read fills the other (1 MiB chunks decode as
+ * fast as 4 MiB ones on the benchmark capture and keep 6 MiB less resident). Records go to `sink`
  * as the parser finds them; `onProgress` gets the bytes of the FILE read so far (compressed
  * bytes for a .gz) after each chunk. Missing, unreadable or non-capture files reject with a
  * `CaptureFileError`; an abort rejects with `signal.reason`. Damage inside a capture is not
@@ -31,7 +32,7 @@ export class CaptureFileError extends Error {
 export interface ReadCaptureOptions {
   onProgress?: (bytesRead: number, totalBytes: number) => void;
   signal?: AbortSignal;
-  /** read size in bytes (default 4 MiB) */
+  /** read size in bytes (default 1 MiB) */
   chunkSize?: number;
 }
 
@@ -43,7 +44,7 @@ export interface ReadCaptureResult {
   gzip: boolean;
 }
 
-const DEFAULT_CHUNK = 4 * 1024 * 1024;
+const DEFAULT_CHUNK = 1024 * 1024;
 
 function ioError(path: string, e: unknown): CaptureFileError {
   const code = (e as { code?: string }).code;

@@ -18,14 +18,17 @@
  * Interface ids in `PacketRecord.iface` are global across pcapng sections (as in Wireshark),
  * so two sections' interface 0 get distinct ids.
  *
- * Memory ownership: when a whole record lies inside the pushed chunk, `rec.data` is a subarray
- * of that chunk (zero copy); a record that straddles chunks is assembled in an internal buffer
+ * Memory ownership: when a whole record lies inside the pushed chunk, `rec.data` is a view of
+ * that chunk (zero copy); a record that straddles chunks is assembled in an internal buffer
  * that grows to the largest unit seen (bounded by MAX_BUFFERED_UNIT) and is reused. Either way
- * `rec.data` is valid only during the `sink.packet` call. The parser keeps no reference to a
- * chunk after `push` returns, so the caller may reuse its buffer.
+ * `rec.data` is valid only during the `sink.packet` call. The record object itself is one
+ * object per parser, refilled for every record (no allocation per packet beyond the data
+ * view): a sink copies the fields it keeps. The parser keeps no reference to a chunk after
+ * `push` returns, so the caller may reuse its buffer.
  */
 import type { CaptureInterfaceInfo, CaptureProblem, CaptureSink, PacketRecord } from '../types';
 import { isSupportedLinkType } from '../net/decode';
+import { byteView } from '../net/bytes';
 
 export type CaptureFormat = 'pcap' | 'pcapng';
 
@@ -120,6 +123,9 @@ export class CaptureParser {
   // resync
   private resyncFrom = 0;
   private resyncScanned = 0;
+
+  /** the record handed to `sink.packet`, refilled for every packet (see Memory ownership) */
+  private readonly rec: PacketRecord = { no: 0, ts: 0, linkType: 0, data: new Uint8Array(0), origLen: 0, iface: 0 };
 
   constructor(sink: CaptureSink) {
     this.sink = sink;
@@ -369,7 +375,7 @@ export class CaptureParser {
     let origLen = this.u32(b, off + 12);
     const ts = sec + (this.nanos ? frac / 1e9 : frac / 1e6);
     this.lastSec = sec;
-    let data = b.subarray(off + hl, off + total);
+    let data = byteView(b, off + hl, caplen);
     if (origLen < caplen) origLen = caplen;
     if (this.pcapFcs > 0) [data, origLen] = stripFcs(data, origLen, this.pcapFcs);
     this.emit(ts, this.pcapLink, data, origLen, 0);
@@ -410,7 +416,13 @@ export class CaptureParser {
 
   private emit(ts: number, linkType: number, data: Uint8Array, origLen: number, iface: number): void {
     this._packets++;
-    const rec: PacketRecord = { no: this._packets, ts, linkType, data, origLen, iface };
+    const rec = this.rec;
+    rec.no = this._packets;
+    rec.ts = ts;
+    rec.linkType = linkType;
+    rec.data = data;
+    rec.origLen = origLen;
+    rec.iface = iface;
     this.sink.packet(rec);
   }
 
@@ -612,7 +624,7 @@ export class CaptureParser {
       return;
     }
     const ts = this.ngTs(ifc, this.u32(b, body + 4), this.u32(b, body + 8));
-    this.ngEmit(ifc, ts, b.subarray(body + 20, body + 20 + caplen), origLen);
+    this.ngEmit(ifc, ts, byteView(b, body + 20, caplen), origLen);
   }
 
   private ngSpb(b: Uint8Array, body: number, bodyLen: number): void {
@@ -627,7 +639,7 @@ export class CaptureParser {
     let caplen = Math.min(origLen, bodyLen - 4);
     if (ifc.snaplen > 0) caplen = Math.min(caplen, ifc.snaplen);
     // No timestamp in an SPB: reuse the last one seen.
-    this.ngEmit(ifc, this.lastTs, b.subarray(body + 4, body + 4 + caplen), origLen);
+    this.ngEmit(ifc, this.lastTs, byteView(b, body + 4, caplen), origLen);
   }
 
   private ngEmit(ifc: NgIface, ts: number, data: Uint8Array, origLen: number): void {

@@ -20,6 +20,7 @@
  */
 import type { DecodedPacket, PacketRecord } from '../types';
 import { AddressCache } from './addr';
+import { byteView } from './bytes';
 import { FragmentReassembler, type FragmentLimits, type FragmentStats } from './ipfrag';
 
 export const LINKTYPE_NULL = 0;
@@ -57,6 +58,7 @@ const ETH_QINQ = 0x88a8;
 const ETH_QINQ_OLD = 0x9100;
 const ETH_PPPOE_SESSION = 0x8864;
 const ARPHRD_NETLINK = 824;
+const NO_PAYLOAD = new Uint8Array(0);
 /** more stacked VLAN tags than this is not a real frame */
 const MAX_TAGS = 8;
 /** more IPv6 extension headers than this is not a real packet */
@@ -364,7 +366,8 @@ export class NetDecoder {
       o.ack = ((d[off + 8] << 24) | (d[off + 9] << 16) | (d[off + 10] << 8) | d[off + 11]) >>> 0;
       o.flags = d[off + 13];
       o.window = (d[off + 14] << 8) | d[off + 15];
-      o.payload = d.subarray(off + hl, capEnd);
+      // pure ACKs (about a third of a bulk transfer's packets) share one empty payload
+      o.payload = capEnd > off + hl ? byteView(d, off + hl, capEnd - off - hl) : NO_PAYLOAD;
       o.missing = segEnd - capEnd;
     } else if (proto === 17) {
       if (capEnd - off < 8) {

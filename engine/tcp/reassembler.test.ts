@@ -704,3 +704,28 @@ describe('retransmission history', () => {
     expect(conflicts).toEqual([99 * 40]);
   });
 });
+
+describe('spare history rings', () => {
+  it('a ring handed over from an ended stream holds none of its bytes for the next stream', () => {
+    const window = 65536;
+    // stream A fills a full-size ring with 0xaa and ends: its ring becomes a spare
+    const a = new TcpReassembler({ data: () => {}, end: () => {} }, { conflictWindow: window });
+    a.segment(0, TCP_SYN, new Uint8Array(0), 0, { ts: 0, packet: 1 });
+    for (let o = 0; o < 70_000; o += 1400) a.segment(1 + o, TCP_ACK, new Uint8Array(1400).fill(0xaa), 0, { ts: 1, packet: 2 });
+    a.segment(1 + 70_000, TCP_FIN | TCP_ACK, new Uint8Array(0), 0, { ts: 2, packet: 3 });
+    expect(a.ended).toBe(true);
+    // stream B takes a ring: an identical retransmission of its own bytes is no conflict, a
+    // changed one is reported at the changed byte, and bytes it never delivered are not compared
+    const conflicts: Array<[number, number]> = [];
+    const b = new TcpReassembler({ data: () => {}, end: () => {}, conflict: (o, n) => void conflicts.push([o, n]) }, { conflictWindow: window });
+    b.segment(100, TCP_SYN, new Uint8Array(0), 0, { ts: 3, packet: 4 });
+    b.segment(101, TCP_ACK, new Uint8Array(50).fill(0x01), 0, { ts: 4, packet: 5 });
+    b.segment(101, TCP_ACK, new Uint8Array(50).fill(0x01), 0, { ts: 5, packet: 6 });
+    expect(conflicts).toEqual([]);
+    const changed = new Uint8Array(60).fill(0x01);
+    changed[10] = 0xaa;
+    b.segment(101, TCP_ACK, changed, 0, { ts: 6, packet: 7 });
+    expect(conflicts).toEqual([[10, 1]]);
+    expect(b.offset).toBe(60);
+  });
+});

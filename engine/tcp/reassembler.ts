@@ -34,6 +34,7 @@
 import { TCP_FIN, TCP_RST, TCP_SYN } from '../types';
 import type { ChunkMeta, StreamSink } from '../types';
 import { seqDiff } from './seq';
+import { uninitializedBytes } from '../net/bytes';
 
 export interface ReassemblerOptions {
   /** bytes of out-of-order data kept per direction before a hole is declared lost (4 MiB) */
@@ -79,6 +80,16 @@ interface Piece {
 }
 
 const EMPTY = new Uint8Array(0);
+const EMPTY_META: ChunkMeta = { ts: 0, packet: 0 };
+/**
+ * Full-size history rings of ended streams, handed to the next streams. Every byte delivered
+ * goes through a ring, and rings live as long as their connection: without reuse, each
+ * connection's rings would be fresh memory (page faults) that only a full GC gives back, so a
+ * capture of many connections would grow the process by their sum. At most RING_SPARE_MAX
+ * rings are kept (4 MiB at the pipeline's 64 KiB window); a ring is only ever in one place.
+ */
+const spareRings: Uint8Array[] = [];
+const RING_SPARE_MAX = 64;
 const CTRL = TCP_SYN | TCP_FIN | TCP_RST;
 const INSERTED = 1;
 const OVERLAPPED = 2;
@@ -121,8 +132,12 @@ export class TcpReassembler {
   private buffered = 0;
 
   /**
-   * Ring of the last delivered bytes, allocated on first use and grown by doubling up to
+   * Ring of the last delivered bytes, taken on first use (an ended stream's full-size ring from
+   * `spareRings` when there is one, else 4 KiB) and grown eightfold up to
    * `conflictWindow` (a connection of small messages keeps a small ring); null until then.
+   * Every delivered byte is copied here, so growth is steep (a 64 KiB ring is reached after
+   * one copy of 4 KiB and one of 32 KiB) and rings are not zero-filled: only the valid range,
+   * [max(histValid, histEnd - size), histEnd), is ever read.
    */
   private hist: Uint8Array | null = null;
   private readonly histMax: number;
@@ -134,6 +149,20 @@ export class TcpReassembler {
     this.maxBytes = opts?.maxBufferedBytes ?? 4 * 1024 * 1024;
     this.maxPieces = opts?.maxSegments ?? 8192;
     this.histMax = opts?.conflictWindow ?? 0;
+    // V8 treats a field written only once as a constant and folds its value into optimized
+    // code; the first FIN or end of any stream, typically well into a capture, would then
+    // throw away the optimized per-packet path (segment and everything it is inlined into)
+    // and compile it again. A second write here makes them plain mutable fields from the start.
+    this.finOffset = -2;
+    this.finOffset = -1;
+    this.finMeta = EMPTY_META;
+    this.finMeta = null;
+    this.isEnded = true;
+    this.isEnded = false;
+    this.buffered = -1;
+    this.buffered = 0;
+    this.buf = [];
+    this.buf = [];
   }
 
   /** bytes of out-of-order data currently held */
@@ -551,10 +580,16 @@ export class TcpReassembler {
   /** A larger ring holding the same last delivered bytes (at their offset mod the new size). */
   private growHistory(want: number): Uint8Array {
     const old = this.hist;
-    let size = old === null ? 1024 : old.length;
-    while (size < want) size *= 2;
+    if (old === null && spareRings.length > 0 && spareRings[spareRings.length - 1].length === this.histMax) {
+      // a spare ring of the full size: no growth at all (its old bytes lie outside the valid range)
+      const h = spareRings.pop() as Uint8Array;
+      this.hist = h;
+      return h;
+    }
+    let size = old === null ? 4096 : old.length;
+    while (size < want) size *= 8;
     size = Math.min(size, this.histMax);
-    const h = new Uint8Array(size);
+    const h = size < 4096 ? new Uint8Array(size) : uninitializedBytes(size);
     if (old !== null) {
       // copy the valid range in runs that are contiguous in both rings (a few set() calls)
       const os = old.length;
@@ -575,6 +610,8 @@ export class TcpReassembler {
     this.buf = [];
     this.buffered = 0;
     // nothing is delivered after the end: the retransmission history can go
+    const h = this.hist;
+    if (h !== null && h.length === this.histMax && h.length >= 4096 && spareRings.length < RING_SPARE_MAX) spareRings.push(h);
     this.hist = null;
     this.sink.end(reason, meta);
   }

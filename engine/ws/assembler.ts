@@ -150,7 +150,7 @@ export class MessageAssembler implements FrameSink {
 
   private messageBuffer(): PayloadBuffer {
     if (!this.s.opts.ephemeralPayloads) return new PayloadBuffer(0, this.s.opts.maxMessageBytes);
-    if (this.scratch === null) this.scratch = new PayloadBuffer(0, this.s.opts.maxMessageBytes);
+    if (this.scratch === null) this.scratch = PayloadBuffer.scratch(this.s.opts.maxMessageBytes);
     this.scratch.reset();
     return this.scratch;
   }
@@ -282,7 +282,10 @@ export class MessageAssembler implements FrameSink {
     };
     s.emit(ev);
     // a scratch buffer grown by one big message is not kept for the rest of the connection
-    if (m.buf === this.scratch && m.buf.buf.length > 256 << 10) this.scratch = null;
+    if (m.buf === this.scratch && m.buf.buf.length > 256 << 10) {
+      m.buf.release();
+      this.scratch = null;
+    }
     const lastFrame = m.frames.length ? m.frames[m.frames.length - 1] : undefined;
     for (const [id, text] of after) s.finding(id, this.dir, meta, text, lastFrame);
   }
@@ -303,6 +306,13 @@ export class MessageAssembler implements FrameSink {
     const data = buf ? buf.view() : EMPTY;
     const truncated = (buf?.cut ?? false) || h.lost > 0 || h.highBit;
     const after: Pending = [];
+    // RFC 6455 section 5.5.1: a close payload is empty, or a 2-byte code followed by a UTF-8
+    // reason. The reason is validated before the event is built: writing utf8Valid afterwards
+    // would turn the field mutable in the shape every message event shares, and V8 would drop
+    // the optimized finishMessage that relied on it.
+    const closeWithCode = h.opcode === 8 && data.length >= 2;
+    const reason = closeWithCode ? data.subarray(2) : EMPTY;
+    const utf8Valid = closeWithCode ? validUtf8(reason, truncated) : true;
     const ev: MessageEvent = {
       type: 'message',
       conn: s.conn,
@@ -317,20 +327,17 @@ export class MessageAssembler implements FrameSink {
       packet: meta.packet,
       data,
       truncated,
-      utf8Valid: true,
+      utf8Valid,
     };
     if (h.opcode === 8) {
-      // RFC 6455 section 5.5.1: empty, or a 2-byte code followed by a UTF-8 reason
       if (data.length === 1 && !truncated) {
         after.push(['close-payload-too-short', 'Close frame payload is 1 byte; a status code needs 2.']);
-      } else if (data.length >= 2) {
+      } else if (closeWithCode) {
         const code = (data[0] << 8) | data[1];
         ev.code = code;
-        const reason = data.subarray(2);
         ev.reason = decodeUtf8Lossy(reason);
         if (!isValidWireCloseCode(code)) after.push(['invalid-close-code', `Close code ${code} may not be sent in a close frame (RFC 6455 section 7.4).`]);
-        ev.utf8Valid = validUtf8(reason, truncated);
-        if (!ev.utf8Valid) after.push(['invalid-utf8', 'Close reason is not valid UTF-8.']);
+        if (!utf8Valid) after.push(['invalid-utf8', 'Close reason is not valid UTF-8.']);
       }
     } else if (h.opcode === 9) {
       const q = s.pings[this.dir];
@@ -398,6 +405,7 @@ export class MessageAssembler implements FrameSink {
     // nothing more comes in this direction: release zlib's stream and the scratch buffer
     this.inflater?.close();
     this.inflater = null;
+    this.scratch?.release();
     this.scratch = null;
   }
 }

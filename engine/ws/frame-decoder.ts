@@ -44,7 +44,8 @@ export class FrameHead {
   /** the length was not in its minimal encoding */
   nonMinimal = false;
   firstPacket = 0;
-  firstTs = 0;
+  /** a capture time (a double: starting as one keeps the object's shape, see TcpReassembler's constructor) */
+  firstTs = 0.5;
   /** payload bytes consumed so far, lost ones included */
   received = 0;
   /** payload bytes lost to capture gaps or to the end of the stream */
@@ -97,6 +98,10 @@ export class FrameDecoder {
   constructor(sink: FrameSink, startInResync = false) {
     this.sink = sink;
     if (startInResync) this.state = DecoderState.RESYNC;
+    // written twice so V8 does not treat it as a constant until the first header split across
+    // chunks (see TcpReassembler's constructor)
+    this.hdrNeed = 14;
+    this.hdrNeed = 2;
   }
 
   /** In a frame (header started or payload pending)? */
@@ -164,7 +169,7 @@ export class FrameDecoder {
             if (n - p >= 2) {
               const need = headerLength(bytes[p + 1]);
               if (n - p >= need) {
-                this.startFrame(copyOf(bytes, p, p + need), meta);
+                this.startFrame(headerCopy(bytes, p, need), meta);
                 p += need;
                 break;
               }
@@ -337,6 +342,13 @@ export class FrameDecoder {
  */
 export function copyOf(b: Uint8Array, start: number, end: number): Uint8Array {
   return new Uint8Array(b.subarray(start, end));
+}
+
+/** A copy of the `n` (2..14) header bytes at b[p]: one small allocation, no intermediate view. */
+function headerCopy(b: Uint8Array, p: number, n: number): Uint8Array {
+  const h = new Uint8Array(n);
+  for (let k = 0; k < n; k++) h[k] = b[p + k];
+  return h;
 }
 
 /** header size from the second byte (RFC 6455 section 5.2) */

@@ -6,8 +6,16 @@
  * before its bytes arrive (ws lib/permessage-deflate.js checks maxPayload the same way).
  *
  * Memory: owns `buf`; `view()` hands out a subarray that stays valid (the buffer is never
- * reused after `view()`; the owner drops the PayloadBuffer).
+ * reused after `view()`; the owner drops the PayloadBuffer). A scratch buffer
+ * (`PayloadBuffer.scratch`, for SessionOptions.ephemeralPayloads: one per direction, reset for
+ * every message, its bytes handed out by `shared()` only for the duration of an emit) takes
+ * its memory from a process-wide spare list and gives it back on growth and on `release()`:
+ * each connection would otherwise fault in fresh memory for buffers that only a full GC
+ * returns, so reading a capture of many connections would grow the process by their sum. The
+ * list holds at most SPARE_MAX buffers of at most SPARE_BYTES (8 MiB); a buffer is only ever in
+ * one place (the list or one scratch).
  */
+import { byteView, uninitializedBytes } from '../net/bytes';
 import { copyUnmasked } from './unmask';
 
 const PREALLOC_MAX = 4 * 1024 * 1024;
@@ -18,7 +26,29 @@ function alloc(n: number): Uint8Array {
   // Node's shared pool, which an event would keep alive and structured clone would copy whole.
   // Large ones skip the zero fill.
   if (n === 0) return EMPTY;
-  return n < 4096 ? new Uint8Array(n) : Buffer.allocUnsafeSlow(n);
+  return n < 4096 ? new Uint8Array(n) : uninitializedBytes(n);
+}
+
+const SCRATCH_MIN = 64 * 1024;
+const SPARE_MAX = 32;
+const SPARE_BYTES = 256 * 1024;
+const spare: Uint8Array[] = [];
+
+/** A spare buffer of at least n bytes (scratch buffers only: may be larger than asked), else a new one. */
+function takeSpare(n: number): Uint8Array {
+  for (let i = spare.length - 1; i >= 0; i--) {
+    const b = spare[i];
+    if (b.length >= n) {
+      spare[i] = spare[spare.length - 1];
+      spare.pop();
+      return b;
+    }
+  }
+  return alloc(n);
+}
+
+function giveSpare(b: Uint8Array): void {
+  if (b.length >= 4096 && b.length <= SPARE_BYTES && spare.length < SPARE_MAX) spare.push(b);
 }
 
 export class PayloadBuffer {
@@ -28,9 +58,26 @@ export class PayloadBuffer {
   dropped = 0;
   readonly limit: number;
 
-  constructor(expected: number, limit: number) {
+  /** a scratch buffer: memory from and back to the spare list (see Memory above) */
+  private readonly pooled: boolean;
+
+  constructor(expected: number, limit: number, pooled = false) {
     this.limit = limit;
+    this.pooled = pooled;
     this.buf = alloc(Math.min(expected, limit, PREALLOC_MAX));
+  }
+
+  /** An empty scratch buffer for ephemeral payloads (reset per message, `shared()`, `release()`). */
+  static scratch(limit: number): PayloadBuffer {
+    return new PayloadBuffer(0, limit, true);
+  }
+
+  /** A scratch buffer's owner is done with it: its memory goes back to the spare list. */
+  release(): void {
+    if (this.pooled) giveSpare(this.buf);
+    this.buf = EMPTY;
+    this.len = 0;
+    this.dropped = 0;
   }
 
   get cut(): boolean {
@@ -42,9 +89,12 @@ export class PayloadBuffer {
     const need = this.len + more;
     if (need <= this.buf.length) return;
     let cap = this.buf.length === 0 ? need : Math.max(this.buf.length * 2, need);
+    // scratch buffers start at SCRATCH_MIN, so spares fit most messages of the next owner
+    if (this.pooled && cap < SCRATCH_MIN) cap = SCRATCH_MIN;
     if (cap > this.limit) cap = Math.max(this.limit, need);
-    const nb = alloc(cap);
-    nb.set(this.buf.subarray(0, this.len));
+    const nb = this.pooled ? takeSpare(cap) : alloc(cap);
+    if (this.len > 0) nb.set(byteView(this.buf, 0, this.len));
+    if (this.pooled) giveSpare(this.buf);
     this.buf = nb;
   }
 
@@ -66,7 +116,7 @@ export class PayloadBuffer {
     if (n <= 0) return;
     this.grow(n);
     if (mask) copyUnmasked(this.buf, this.len, src, start, end, mask, phase);
-    else this.buf.set(src.subarray(start, end), this.len);
+    else this.buf.set(n === src.length ? src : byteView(src, start, n), this.len);
     this.len += n;
   }
 
@@ -78,7 +128,7 @@ export class PayloadBuffer {
 
   /** The bytes kept, as a view of the reused buffer (valid until the next reset). */
   shared(): Uint8Array {
-    return this.buf.subarray(0, this.len);
+    return byteView(this.buf, 0, this.len);
   }
 
   /** Count bytes as dropped without keeping them (used for lost bytes). */

@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { copyUnmasked, xorInPlace } from './unmask';
+import { copyUnmasked, copyUnmaskedJs, unmaskEngine, xorInPlace } from './unmask';
 import { validUtf8 } from './utf8';
 
 function naive(src: Uint8Array, mask: Uint8Array, phase: number): Uint8Array {
@@ -9,23 +9,38 @@ function naive(src: Uint8Array, mask: Uint8Array, phase: number): Uint8Array {
 describe('unmask', () => {
   const mask = new Uint8Array([0x12, 0x34, 0x56, 0x78]);
   const data = new Uint8Array(300).map((_, i) => (i * 7 + 3) & 0xff);
-  it('matches a byte-wise XOR for every source and destination alignment, phase and length', () => {
-    const backing = new Uint8Array(400);
-    for (const n of [0, 1, 5, 31, 32, 33, 100, 257]) {
-      for (let so = 0; so < 4; so++) {
-        for (let dOff = 0; dOff < 4; dOff++) {
-          for (let phase = 0; phase < 4; phase++) {
-            const src = new Uint8Array(backing.buffer, so, n + 8);
-            src.set(data.subarray(0, n + 8));
-            const before = src.slice();
-            const dst = new Uint8Array(n + 8);
-            copyUnmasked(dst, dOff, src, 2, 2 + n, mask, phase);
-            expect(Buffer.from(dst.subarray(dOff, dOff + n)).equals(Buffer.from(naive(src.subarray(2, 2 + n), mask, phase)))).toBe(true);
-            expect(Buffer.from(src).equals(Buffer.from(before))).toBe(true);
+  const backing = new Uint8Array(400);
+  for (const [name, copy] of [['copyUnmasked', copyUnmasked], ['copyUnmaskedJs', copyUnmaskedJs]] as const) {
+    it(`${name} matches a byte-wise XOR for every source and destination alignment, phase and length`, () => {
+      for (const n of [0, 1, 5, 31, 32, 33, 63, 64, 65, 100, 127, 128, 257]) {
+        for (let so = 0; so < 4; so++) {
+          for (let dOff = 0; dOff < 4; dOff++) {
+            for (let phase = 0; phase < 4; phase++) {
+              const src = new Uint8Array(backing.buffer, so, n + 8);
+              src.set(data.subarray(0, n + 8));
+              const before = src.slice();
+              const dst = new Uint8Array(n + 8);
+              copy(dst, dOff, src, 2, 2 + n, mask, phase);
+              expect(Buffer.from(dst.subarray(dOff, dOff + n)).equals(Buffer.from(naive(src.subarray(2, 2 + n), mask, phase)))).toBe(true);
+              expect(Buffer.from(src).equals(Buffer.from(before))).toBe(true);
+              // nothing written outside the destination range
+              expect(dst.subarray(0, dOff).every((b) => b === 0) && dst.subarray(dOff + n).every((b) => b === 0)).toBe(true);
+            }
           }
         }
       }
-    }
+    });
+    it(`${name} unmasks a payload larger than one WebAssembly slice (64 KiB) from a Node Buffer`, () => {
+      const big = Buffer.alloc(200_003 + 3);
+      for (let i = 0; i < big.length; i++) big[i] = (i * 31 + 7) & 0xff;
+      const dst = new Uint8Array(200_003 + 1);
+      copy(dst, 1, big, 3, big.length, mask, 2);
+      expect(Buffer.from(dst.subarray(1)).equals(Buffer.from(naive(big.subarray(3), mask, 2)))).toBe(true);
+      expect(dst[0]).toBe(0);
+    });
+  }
+  it('uses the WebAssembly SIMD path on this Node (the JS path is the fallback)', () => {
+    expect(unmaskEngine()).toBe('wasm-simd');
   });
   it('XORs in place at any offset', () => {
     for (let off = 0; off < 5; off++) {

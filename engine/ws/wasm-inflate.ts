@@ -16,6 +16,7 @@
 import { LIBDEFLATE_WASM_BASE64, LIBDEFLATE_WASM_SHA256 } from './libdeflate-wasm';
 import { createHash } from 'node:crypto';
 import { deflateRawSync } from 'node:zlib';
+import { uninitializedBytes } from '../net/bytes';
 
 /** libdeflate_result, plus -1 for "no decompressor" */
 export const WASM_OK = 0;
@@ -124,10 +125,10 @@ export class WasmInflate {
 
   /** A copy of `n` bytes at `p` that the caller owns (its buffer holds exactly those bytes). */
   copyOut(p: number, n: number): Uint8Array {
-    // allocUnsafeSlow: an unpooled buffer of exactly n bytes, not zero-filled first
-    const b = Buffer.allocUnsafeSlow(n);
+    // an unpooled buffer of exactly n bytes, not zero-filled first
+    const b = uninitializedBytes(n);
     b.set(this.heap().subarray(p, p + n));
-    return new Uint8Array(b.buffer, 0, n);
+    return b;
   }
 
   /** bytes written by the last successful `inflate` */
