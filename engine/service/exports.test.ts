@@ -1,5 +1,5 @@
 import { describe, it, expect, beforeEach, afterEach } from 'vitest';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -93,6 +93,22 @@ describe('Exporter', () => {
     const aDir = join(dir, 'a-dir');
     mkdirSync(aDir);
     expect(await exporter.export('har', aDir)).toMatchObject({ ok: false, error: { code: 'io' } });
+  });
+
+  it('writes every format to a path as a new 0600 file, replacing a symlink planted there instead of writing through it', async () => {
+    await open(CLEAN);
+    const victim = join(dir, 'victim');
+    writeFileSync(victim, 'untouched', { mode: 0o600 });
+    for (const f of ['ndjson', 'har', 'pcapng'] as const) {
+      const out = join(dir, `planted.${f}`);
+      symlinkSync(victim, out);
+      expect(await exporter.export(f, out)).toEqual({ ok: true, value: { path: out } });
+      expect(lstatSync(out).isSymbolicLink()).toBe(false);
+      expect(statSync(out).mode & 0o777).toBe(0o600);
+      expect(statSync(out).size).toBeGreaterThan(100);
+    }
+    expect(readFileSync(victim, 'utf8')).toBe('untouched');
+    expect(readdirSync(dir).filter((n) => n.endsWith('.tmp'))).toEqual([]);
   });
 
   it('a running text export keeps the session from switching until it is written', async () => {

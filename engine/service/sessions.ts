@@ -12,7 +12,8 @@
  * Memory: owns the current store (and its spill file under `workDir`) and the one upload it
  * wrote (openBytes), which goes when another session replaces it and on `close()`.
  */
-import { closeSync, mkdirSync, openSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readSync, rmSync, statSync } from 'node:fs';
+import { ensurePrivateDir, writePrivateFile } from '../fs/private';
 import { basename, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { err, ok, type ErrorCode, type Result, type SessionInfo } from '../../shared/api';
@@ -90,7 +91,7 @@ export class Sessions {
     const id = this.nextId++;
     const store = new SessionStore(id, { payload: { budget: this.opts.payloadBudget, dir: this.opts.workDir } });
     this.currentStore = store;
-    mkdirSync(this.opts.workDir, { recursive: true });
+    ensurePrivateDir(this.opts.workDir);
     this.current = { id, kind, path, totalBytes };
     this.opts.push('session', { ...this.current });
     return store;
@@ -136,11 +137,11 @@ export class Sessions {
     // only the base name, restricted to a safe alphabet: the name comes from the browser
     const safe = basename(name.replace(/\\/g, '/')).replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '_') || 'upload';
     const dir = join(this.opts.workDir, 'uploads');
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
     // 12 hex digits, then the name: engine/service/client.ts crashMessage recognises the shape
     const path = join(dir, `${randomBytes(6).toString('hex')}-${safe}`);
     try {
-      writeFileSync(path, bytes, { mode: 0o600 });
+      ensurePrivateDir(dir);
+      writePrivateFile(path, bytes);
     } catch (e) {
       return { ok: false, error: fsError(path, e) };
     }

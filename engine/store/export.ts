@@ -19,7 +19,8 @@
  * Memory: nothing is retained after the call; payloads are re-read from the store one event
  * at a time.
  */
-import { closeSync, copyFileSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
+import { copyToPrivateFile, createPrivateFile, writeAll } from '../fs/private';
 import { toWire } from '../cli/json';
 import { readCaptureFile } from '../capture/file-source';
 import { PcapngWriter } from '../capture/pcapng-writer';
@@ -54,19 +55,18 @@ abstract class BatchingSink implements TextSink {
   protected abstract put(buf: Buffer): void;
 }
 
-/** Writes to a file descriptor about 1 MiB at a time. */
+/** Writes a new private file (engine/fs/private.ts createPrivateFile) about 1 MiB at a time. */
 export class FileSink extends BatchingSink {
   private readonly fd: number;
   bytes = 0;
 
   constructor(path: string) {
     super();
-    this.fd = openSync(path, 'w', 0o644);
+    this.fd = createPrivateFile(path);
   }
 
   protected put(buf: Buffer): void {
-    let off = 0;
-    while (off < buf.length) off += writeSync(this.fd, buf, off, buf.length - off);
+    writeAll(this.fd, buf);
     this.bytes += buf.length;
   }
 
@@ -229,7 +229,8 @@ export async function writeHar(store: SessionStore, out: TextSink, version = '0.
 /**
  * Writes `src` (pcap or pcapng, maybe gzip) to `dst` as pcapng: a plain copy when it is
  * uncompressed pcapng already, else re-encoded record by record with the interfaces' link
- * types, snap lengths and timestamp resolutions.
+ * types, snap lengths and timestamp resolutions. `dst` is created new and private
+ * (engine/fs/private.ts): an existing name is refused.
  */
 export async function convertToPcapng(src: string, dst: string, signal?: AbortSignal): Promise<void> {
   const head = Buffer.alloc(4);
@@ -240,7 +241,7 @@ export async function convertToPcapng(src: string, dst: string, signal?: AbortSi
     closeSync(fd);
   }
   if (head.readUInt32BE(0) === 0x0a0d0d0a) {
-    copyFileSync(src, dst);
+    copyToPrivateFile(src, dst);
     return;
   }
   const w = PcapngWriter.create(dst);
