@@ -4,15 +4,16 @@
  *
  * `replace` starts a new session: it cancels the analysis still running (and waits for it),
  * waits for the work reading the old store (`using`: exports), closes that store, and pushes
- * the new SessionInfo. `openFile` checks that the path is a capture (pcap, pcapng, gzip)
- * before anything is replaced, so a bad path leaves the current session alone. An analysis
+ * the new SessionInfo. `openFile` checks that the path is a regular file (never a FIFO or a
+ * device: engine/fs/input.ts) holding a capture (pcap, pcapng, gzip) before anything is replaced, so a bad path leaves the current session alone. An analysis
  * holds the batch pump while it runs and flushes it at the end, followed by a final
  * `progress` (done) or an `error` push.
  *
  * Memory: owns the current store (and its spill file under `workDir`) and the one upload it
  * wrote (openBytes), which goes when another session replaces it and on `close()`.
  */
-import { closeSync, openSync, readSync, rmSync, statSync } from 'node:fs';
+import { rmSync } from 'node:fs';
+import { NotRegularFileError, probeInputFile } from '../fs/input';
 import { ensurePrivateDir, writePrivateFile } from '../fs/private';
 import { basename, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -117,11 +118,12 @@ export class Sessions {
     const path = resolve(pathArg);
     let size: number;
     try {
-      const st = statSync(path);
-      if (st.isDirectory()) return err('io', `${path} is a directory, not a capture file.`);
-      size = st.size;
-      if (!looksLikeCapture(path)) return err('not-a-capture', `${basename(path)} is not a pcap or pcapng capture file.`);
+      // regular files only: a FIFO or a device would block or never end (engine/fs/input.ts)
+      const probe = probeInputFile(path);
+      size = probe.size;
+      if (!looksLikeCapture(probe.head)) return err('not-a-capture', `${basename(path)} is not a pcap or pcapng capture file.`);
     } catch (e) {
+      if (e instanceof NotRegularFileError) return err('io', e.message);
       return { ok: false, error: fsError(path, e) };
     }
     const store = await this.replace('file', path, size);
@@ -217,16 +219,8 @@ export class Sessions {
   }
 }
 
-/** true when the file starts like a pcap, pcapng or gzip file (the first 4 bytes). */
-function looksLikeCapture(path: string): boolean {
-  const head = new Uint8Array(4);
-  const fd = openSync(path, 'r');
-  let n: number;
-  try {
-    n = readSync(fd, head, 0, 4, 0);
-  } finally {
-    closeSync(fd);
-  }
-  const gzip = n >= 2 && head[0] === 0x1f && head[1] === 0x8b;
-  return gzip || (n >= 4 && isCaptureMagic(head));
+/** true when a file's first 4 bytes start a pcap, pcapng or gzip file. */
+function looksLikeCapture(head: Uint8Array): boolean {
+  const gzip = head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b;
+  return gzip || (head.length >= 4 && isCaptureMagic(head));
 }
