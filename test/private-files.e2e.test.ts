@@ -53,7 +53,9 @@ describe('a local user who planted the capture folders with symlinks', () => {
       expect((await svc.call('stopCapture', [])).ok).toBe(true);
     } finally {
       await svc.dispose();
-      process.env.TMPDIR = saved;
+      // assigning undefined would set the string "undefined"
+      if (saved === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = saved;
     }
     expect(readFileSync(victim, 'utf8')).toBe(SECRET);
     // not in either planted folder, but in a fresh folder of root's, 0700, the file 0600
