@@ -32,7 +32,8 @@ const TEST_MODULE = /(^|\/)(test|testing)\/|(^|\/)testing(\.ts)?$|\.test(\.ts)?$
  * come after the folder they sit in. Production layers (`test` unset) never import test code.
  */
 const LAYERS = [
-  { name: 'shared', files: ['shared/**/*.ts'], paths: ['shared/'], packages: [] },
+  // re2js: pure JavaScript RE2, the linear-time regex engine both sides run (shared/regex.ts)
+  { name: 'shared', files: ['shared/**/*.ts'], paths: ['shared/'], packages: ['re2js'] },
   { name: 'engine', files: ['engine/**/*.ts'], paths: ['engine/', 'shared/'], packages: [NODE] },
   // `cap` is a native addon that may be missing: only the live capture adapter loads it, lazily
   { name: 'engine live capture', files: ['engine/capture/live-*.ts'], paths: ['engine/', 'shared/'], packages: [NODE, 'cap'] },

@@ -100,6 +100,21 @@ describe('wsscope read, text output and errors', () => {
     expect(r.err).toMatch(/nonexistent/);
   });
 
+  it('exits 2 at once with a one-line error for a FIFO, a device or a directory (nothing read from them)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wsscope-cli-'));
+    const fifo = join(dir, 'live.pcap');
+    spawnSync('mkfifo', [fifo]);
+    for (const [path, what] of [
+      [fifo, 'a named pipe (FIFO)'],
+      ['/dev/zero', 'a character device'],
+      [dir, 'a directory'],
+    ]) {
+      const r = wsscope('read', path);
+      expect(r.code).toBe(2);
+      expect(r.err).toBe(`wsscope read: ${path} is ${what}, not a capture file: wsscope opens regular files only.\n`);
+    }
+  });
+
   it('exits 2 with a one-line error for a file that is not a capture', () => {
     const dir = mkdtempSync(join(tmpdir(), 'wsscope-cli-'));
     const f = join(dir, 'notes.txt');

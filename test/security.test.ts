@@ -101,7 +101,8 @@ describe('Electronegativity scan (scripts/security-check.mjs)', () => {
 describe('eslint bans on HTML sinks', () => {
   it('rejects v-html in a .vue file and innerHTML, outerHTML, insertAdjacentHTML and document.write in a .ts file', async () => {
     const proj = join(dir, 'lint');
-    cpSync(join(ROOT, 'shared', 'labels.ts'), join(proj, 'clean.ts'));
+    // a module with no imports: the temporary project holds nothing else to resolve
+    cpSync(join(ROOT, 'shared', 'close.ts'), join(proj, 'clean.ts'));
     writeFileSync(join(proj, 'Payload.vue'), '<template>\n  <div v-html="payload" />\n</template>\n\n<script setup lang="ts">\ndefineProps<{ payload: string }>();\n</script>\n');
     writeFileSync(
       join(proj, 'sinks.ts'),

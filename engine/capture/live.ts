@@ -23,9 +23,9 @@
  * Memory ownership: records handed to the sink are views valid during the call only.
  */
 import { closeSync, openSync, readSync, unlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { createPrivateFile, defaultCaptureDir, PrivateFsError } from '../fs/private';
 import { err, ok, type ApiError, type CaptureOptions, type CaptureStatus, type Result } from '../../shared/api';
 import type { CaptureSink } from '../types';
 import { CaptureParser } from './pcap-parser';
@@ -36,7 +36,7 @@ import { listInterfaces } from './interfaces';
 import { interfaceMtu, kernelState } from './sys-net';
 
 export interface LiveOptions extends CaptureOptions {
-  /** pcapng file to write; default: a new file in the temp directory */
+  /** pcapng file to write (created new, mode 0600: an existing name is refused); default: a new file in the private capture folder */
   file?: string;
   /** longest decode turn before capture gets the event loop back (ms) */
   decodeBudgetMs?: number;
@@ -83,7 +83,7 @@ function defaultFile(iface: string): string {
   const d = new Date();
   const p = (n: number): string => String(n).padStart(2, '0');
   const stamp = `${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}-${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}`;
-  return join(tmpdir(), `wsscope-${iface.replace(/[^A-Za-z0-9_.-]/g, '_')}-${stamp}-${process.pid}.pcapng`);
+  return join(defaultCaptureDir(), `wsscope-${iface.replace(/[^A-Za-z0-9_.-]/g, '_')}-${stamp}-${process.pid}.pcapng`);
 }
 
 /**
@@ -260,12 +260,17 @@ export async function startLiveCapture(
   const bufferMiB = opts.bufferSize ?? DEFAULT_BUFFER_MIB;
   const promiscuous = opts.promiscuous ?? true;
   const wanted = opts.backend ?? 'auto';
-  const file = opts.file ?? defaultFile(iface);
   if (!iface) return err('bad-request', 'Choose an interface to capture on (see `wsscope interfaces`).');
   if (!Number.isInteger(snaplen) || snaplen < 64 || snaplen > 262144) return err('bad-request', `Snap length ${snaplen} is out of range (64..262144).`);
   if (!(bufferMiB > 0)) return err('bad-request', `Buffer size ${bufferMiB} MiB must be positive.`);
   if (wanted === 'cap' && !promiscuous) {
     return err('unsupported', 'The cap backend always captures in promiscuous mode; use --backend dumpcap for --no-promisc.');
+  }
+  let file: string;
+  try {
+    file = opts.file ?? defaultFile(iface);
+  } catch (e) {
+    return err('io', `Cannot make the capture folder: ${(e as Error).message}`);
   }
 
   // the interface must exist (pseudo-devices such as "any" are listed by libpcap)
@@ -285,8 +290,10 @@ export async function startLiveCapture(
   // ---- the file and the decoder: both backends deliver a pcapng byte stream
   let writer: PcapngWriter;
   try {
-    writer = new PcapngWriter(openSync(file, 'w', 0o644), true, null);
+    // a new private file (0600), never one that exists or a symlink (engine/fs/private.ts)
+    writer = new PcapngWriter(createPrivateFile(file), true, null);
   } catch (e) {
+    if (e instanceof PrivateFsError) return err('io', e.message);
     return err('io', `Cannot write the capture file ${file}: ${(e as Error).message}.`);
   }
   const parser = new CaptureParser({

@@ -14,7 +14,8 @@
  * writer will not touch again (it allocates a fresh batch buffer), so a consumer may keep it.
  */
 import { Buffer } from 'node:buffer';
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { closeSync, writeSync } from 'node:fs';
+import { createPrivateFile } from '../fs/private';
 
 export interface PcapngInterface {
   /** LINKTYPE_* value */
@@ -59,9 +60,12 @@ export class PcapngWriter {
   /** called after each flush with the bytes just written and the file offset they start at */
   onFlush: ((bytes: Uint8Array, offset: number) => void) | null = null;
 
-  /** Creates (truncates) `path` and writes the Section Header Block into the first batch. */
+  /**
+   * Creates `path` as a new private file (engine/fs/private.ts: refuses an existing name or a
+   * symlink, mode 0600) and writes the Section Header Block into the first batch.
+   */
   static create(path: string, application = 'wsscope'): PcapngWriter {
-    return new PcapngWriter(openSync(path, 'w', 0o644), true, application);
+    return new PcapngWriter(createPrivateFile(path), true, application);
   }
 
   /** Writes to an already open fd; `ownsFd` decides whether `close()` closes it. */

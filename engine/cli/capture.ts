@@ -26,7 +26,9 @@ write every packet through to a pcapng file (kept when the capture stops or fail
 Options:
   -i, --interface IF     interface to capture on (see 'wsscope interfaces')
   -f, --filter BPF       capture filter in libpcap syntax, e.g. 'tcp port 8080'
-  -w, --write FILE       pcapng file to write (default: a new file in the temp directory)
+  -w, --write FILE       new pcapng file to write, mode 0600 (an existing name or a symlink
+                         is refused; default: a new file in a private folder under the
+                         temp directory)
   --json                 print the NDJSON event stream instead of text
   --frames               text output: also print one line per frame
   --duration S           stop after S seconds

@@ -7,6 +7,7 @@ import { TextFormatter } from './format';
 import { Out } from './out';
 import { byteCount, parseCommand, parsePorts, wantColor } from './args';
 import { CaptureFileError } from '../capture/file-source';
+import { NotRegularFileError, probeInputFile } from '../fs/input';
 import type { EngineEvent } from '../../shared/events';
 
 export const READ_HELP = `Usage: wsscope read FILE [options]
@@ -62,6 +63,12 @@ export async function readCommand(argv: string[]): Promise<number> {
     process.stderr.write(`wsscope read: ${msg}\n`);
     return 2;
   };
+  // a FIFO or a device would block or never end: regular files only (engine/fs/input.ts)
+  try {
+    probeInputFile(positionals[0]);
+  } catch (e) {
+    if (e instanceof NotRegularFileError) return fail(e.message);
+  }
   const wsPorts = parsePorts(values['ws-port']);
   if (typeof wsPorts === 'string') return fail(wsPorts);
   const maxInflate = byteCount('max-inflate', values['max-inflate']);

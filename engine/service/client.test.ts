@@ -2,7 +2,7 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { nodeFork, spawnEngine, type EngineClient } from './client';
+import { nodeFork, spawnEngine, type EngineClient, type WatchdogOptions } from './client';
 import { generateCapture } from '../../scripts/gen-capture';
 import { publicCapture } from '../../test/kit/paths';
 import type { ApiError, Batch, ProgressInfo, PushName, PushPayloads, SessionInfo } from '../../shared/api';
@@ -19,9 +19,10 @@ beforeAll(async () => {
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function engine(): EngineClient {
+function engine(watchdog?: WatchdogOptions): EngineClient {
   return spawnEngine({
     fork: nodeFork({ args: [`--config-dir=${join(dir, 'cfg')}`, `--work-dir=${join(dir, 'work')}`, `--capture-dir=${join(dir, 'cap')}`] }),
+    watchdog,
   });
 }
 
@@ -101,6 +102,44 @@ describe('engine client and host process', () => {
       expect(end.packets).toBeGreaterThan(1000);
       const q = await c.call('queryMessages', [{}]);
       expect(q.ok && q.value.total).toBeGreaterThan(1000);
+    } finally {
+      await c.close();
+    }
+  });
+
+  it('keeps a busy host that answers pings, and replaces one that stops answering, reported like a crash', async () => {
+    const c = engine({ intervalMs: 100, timeoutMs: 1500 });
+    try {
+      await c.ready();
+      const errors: ApiError[] = [];
+      c.onPush((n, p) => {
+        if (n === 'error') errors.push(p as ApiError);
+      });
+      // decoding 40 MiB takes several timeouts' worth of time: the host keeps answering
+      const first = c.pid as number;
+      const done = nextPush(c, 'progress', (p) => p.done);
+      expect((await c.call('openFile', [big])).ok).toBe(true);
+      await done;
+      expect(errors).toEqual([]);
+      expect(c.pid).toBe(first);
+      // a host whose event loop no longer turns (stopped, as if spinning in a loop)
+      const crashed = nextPush(c, 'error');
+      const none = nextPush(c, 'session', (s) => s.kind === 'none');
+      process.kill(first, 'SIGSTOP');
+      const e = await crashed;
+      expect(e.code).toBe('engine-crashed');
+      // the silence it measured is at least the timeout (more when the machine is busy)
+      expect(Number(/no reply for (\d+) s/.exec(e.message)?.[1])).toBeGreaterThanOrEqual(2);
+      expect(e.message.replace(/no reply for \d+ s/, 'no reply for N s')).toBe(
+        `The wsscope engine stopped answering (no reply for N s) and was restarted while showing ${big}. The file is unchanged: open it again to continue.`,
+      );
+      await none;
+      // a fresh host is already there, and it answers
+      await c.ready();
+      expect(c.pid).toBeGreaterThan(0);
+      expect(c.pid).not.toBe(first);
+      expect(() => process.kill(first, 0)).toThrow(/ESRCH/);
+      expect(await c.call('currentSession', [])).toEqual({ ok: true, value: { id: 0, kind: 'none', path: '', totalBytes: 0 } });
     } finally {
       await c.close();
     }

@@ -11,6 +11,11 @@
  * on disk: a file being read is untouched, and a live capture's pcapng ends on a block
  * boundary (engine/capture/live.ts writes whole blocks before decoding them).
  *
+ * Watchdog: once the host is ready, the client pings it every `intervalMs`; a host that has
+ * sent nothing (no pong, no push, no result) for `timeoutMs` is hung (a regex or a loop that
+ * never yields, a blocking open): it is killed, reported like a crash (the same three pushes,
+ * the message saying it stopped answering), and a fresh host is started at once.
+ *
  * How a process is started is injected (`fork`), so the same client runs over both
  * transports and tests can use a real child process.
  */
@@ -52,7 +57,16 @@ interface Pending {
   resolve: (r: Result<unknown>) => void;
 }
 
-export function spawnEngine({ fork }: { fork: ForkFn }): EngineClient {
+export interface WatchdogOptions {
+  /** how often the host is pinged (ms, default 5,000) */
+  intervalMs?: number;
+  /** silence after which the host counts as hung and is killed (ms, default 30,000) */
+  timeoutMs?: number;
+}
+
+export function spawnEngine({ fork, watchdog = {} }: { fork: ForkFn; watchdog?: WatchdogOptions | false }): EngineClient {
+  const pingEvery = watchdog ? (watchdog.intervalMs ?? 5000) : 0;
+  const hungAfter = watchdog ? (watchdog.timeoutMs ?? 30_000) : 0;
   let proc: EngineProcess | null = null;
   let nextId = 1;
   const pending = new Map<number, Pending>();
@@ -80,9 +94,35 @@ export function spawnEngine({ fork }: { fork: ForkFn }): EngineClient {
     const p = fork();
     proc = p;
     let scratch = '';
+    let lastHeard = Date.now();
+    /** how long the host had been silent when the watchdog killed it (0: it was not) */
+    let hungMs = 0;
+    let pings: ReturnType<typeof setInterval> | undefined;
+    const watch = (): void => {
+      if (!pingEvery || pings) return;
+      let id = 0;
+      pings = setInterval(() => {
+        const silent = Date.now() - lastHeard;
+        if (silent >= hungAfter) {
+          clearInterval(pings);
+          hungMs = silent;
+          p.kill();
+          return;
+        }
+        try {
+          p.postMessage({ t: 'ping', id: ++id });
+        } catch {
+          // gone: onExit reports it
+        }
+      }, pingEvery);
+      // the watchdog never keeps the parent alive on its own
+      pings.unref?.();
+    };
     readyPromise = new Promise<void>((r) => (readyResolve = r));
     p.onMessage((m) => {
       if (proc !== p || !isFromHost(m)) return;
+      lastHeard = Date.now();
+      if (m.t === 'pong') return;
       if (m.t === 'result' && m.result.ok && pendingUploads.has(m.id)) {
         // the session push of an upload comes before its result: lastSession is its copy
         if (lastSession && lastSession.kind === 'file') upload = { stored: lastSession.path, name: pendingUploads.get(m.id) as string };
@@ -92,6 +132,7 @@ export function spawnEngine({ fork }: { fork: ForkFn }): EngineClient {
         // only a directory of the shape EngineService creates (tmpdir/wsscope-PID-HEX) is ever removed
         scratch = typeof m.scratch === 'string' && /^wsscope-\d+-[0-9a-f]+$/.test(basename(m.scratch)) ? m.scratch : '';
         readyResolve();
+        watch();
       }
       else if (m.t === 'result') {
         const w = pending.get(m.id);
@@ -106,6 +147,7 @@ export function spawnEngine({ fork }: { fork: ForkFn }): EngineClient {
       }
     });
     p.onExit((code, signal) => {
+      clearInterval(pings);
       if (proc !== p) return;
       proc = null;
       readyResolve();
@@ -114,7 +156,7 @@ export function spawnEngine({ fork }: { fork: ForkFn }): EngineClient {
       if (closed) return;
       const capture = lastCapture && ACTIVE_CAPTURE.includes(lastCapture.state) ? lastCapture : null;
       const uploadName = upload && lastSession && upload.stored === lastSession.path ? upload.name : undefined;
-      const error: ApiError = { code: 'engine-crashed', message: crashMessage(code, signal, lastSession, capture, scratch, uploadName) };
+      const error: ApiError = { code: 'engine-crashed', message: crashMessage(code, signal, lastSession, capture, scratch, uploadName, hungMs) };
       upload = null;
       pendingUploads.clear();
       lastSession = null;
@@ -128,6 +170,8 @@ export function spawnEngine({ fork }: { fork: ForkFn }): EngineClient {
         emit('captureStatus', { ...rest, state: 'failed' });
       }
       emit('session', { id: 0, kind: 'none', path: '', totalBytes: 0 });
+      // a hung host is replaced at once (a crashed one with the next call)
+      if (hungMs && !closed && !proc) start();
     });
     return p;
   }
@@ -190,10 +234,14 @@ const ACTIVE_CAPTURE: ReadonlyArray<CaptureStatus['state']> = ['starting', 'runn
  * `capture` is the last status of a capture that was still running, else null. An upload
  * (`wsscope serve`; `uploadName` is the name the page gave it, or the file lies under
  * `scratch`) is only a copy that dies with the host, so the user is asked to drop the
- * original again, by its name.
+ * original again, by its name. `hungMs` > 0: the watchdog killed a host silent that long.
  */
-export function crashMessage(code: number | null, signal: string | null, session: SessionInfo | null, capture: CaptureStatus | null, scratch = '', uploadName?: string): string {
-  const how = signal ? `was killed (${signal})` : `exited with code ${code}`;
+export function crashMessage(code: number | null, signal: string | null, session: SessionInfo | null, capture: CaptureStatus | null, scratch = '', uploadName?: string, hungMs = 0): string {
+  const how = hungMs
+    ? `stopped answering (no reply for ${Math.round(hungMs / 1000)} s) and was restarted`
+    : signal
+      ? `was killed (${signal})`
+      : `exited with code ${code}`;
   const path = session && session.kind !== 'none' ? session.path : '';
   if (path && ((scratch && path.startsWith(scratch + sep)) || uploadName)) {
     // uploads are stored as <12 hex digits>-<sanitised name> (engine/service/sessions.ts openBytes)
@@ -205,7 +253,7 @@ export function crashMessage(code: number | null, signal: string | null, session
     return `The wsscope engine ${how} during the live capture${iface}, which stopped. The packets captured so far are in ${path}: open that file to see them.`;
   }
   if (path) return `The wsscope engine ${how} while showing ${path}. The file is unchanged: open it again to continue.`;
-  return `The wsscope engine ${how}; it restarts with the next action.`;
+  return hungMs ? `The wsscope engine ${how}.` : `The wsscope engine ${how}; it restarts with the next action.`;
 }
 
 export interface NodeForkOptions {

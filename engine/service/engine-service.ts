@@ -20,12 +20,11 @@
  * Memory: the service owns the current store (and its spill file), the uploads it wrote,
  * the live capture and, unless the caller chose `workDir`, its scratch directory;
  * `dispose()` releases all of them. The capture file a live session wrote stays on disk (it
- * is the user's data).
+ * is the user's data). Every file it writes goes through engine/fs/private.ts (new files,
+ * mode 0600, never through a symlink; folders 0700 and checked).
  */
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
+import { makeScratchDir, removeStaleScratchDirs } from '../fs/private';
 import { err, ok, type Result, type SessionInfo } from '../../shared/api';
 import { analyzeFile, type PipelineOptions } from '../pipeline';
 import { dispatch, type CallHandlers } from './dispatch';
@@ -44,9 +43,13 @@ export interface EngineServiceOptions {
   push: PushFn;
   /** where recent.json lives */
   configDir: string;
-  /** uploads, spill files, exports in progress (default: a fresh dir under os.tmpdir(), removed by dispose) */
+  /**
+   * uploads, spill files, exports in progress (default: a fresh private folder
+   * `wsscope-<pid>-<hex>` under os.tmpdir(), removed by dispose; the ones of dead engines are
+   * removed when the next engine starts)
+   */
   workDir?: string;
-  /** where live captures are written; kept after dispose (default: os.tmpdir()/wsscope-captures) */
+  /** where live captures are written; kept after dispose (default: the private os.tmpdir()/wsscope-captures-<uid>, see engine/fs/private.ts) */
   captureDir?: string;
   batchMs?: number;
   /** memory budget of the payload store (bytes) */
@@ -74,7 +77,8 @@ export class EngineService {
     const push = opts.push;
     const pipeline = opts.pipeline ?? {};
     this.ownsWorkDir = !opts.workDir;
-    this.workDir = opts.workDir ?? join(tmpdir(), `wsscope-${process.pid}-${randomBytes(4).toString('hex')}`);
+    if (this.ownsWorkDir) removeStaleScratchDirs();
+    this.workDir = opts.workDir ?? makeScratchDir();
     this.pump = new BatchPump({ push, intervalMs: opts.batchMs ?? 50, source: () => this.sessions.store });
     this.sessions = new Sessions({ push, pump: this.pump, analyze: opts.analyze ?? analyzeFile, workDir: this.workDir, payloadBudget: opts.payloadBudget, pipeline });
     this.recent = new RecentFiles(opts.configDir);
@@ -83,7 +87,7 @@ export class EngineService {
       pump: this.pump,
       sessions: this.sessions,
       load: opts.loadLive ?? defaultLoadLive,
-      captureDir: opts.captureDir ?? join(tmpdir(), 'wsscope-captures'),
+      captureDir: opts.captureDir,
       pipeline,
     });
     this.exporter = new Exporter({ sessions: this.sessions, workDir: this.workDir, version: opts.version ?? '0.1.0' });

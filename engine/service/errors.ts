@@ -4,6 +4,7 @@
  * that needs a session when nothing is loaded. Pure functions.
  */
 import { err, type ApiError, type Result } from '../../shared/api';
+import { PrivateFsError } from '../fs/private';
 
 /** The message of a thrown value, whatever was thrown. */
 export function messageOf(e: unknown): string {
@@ -17,6 +18,8 @@ export function codeOf(e: unknown): string | undefined {
 
 /** A file system failure on `path` as a sentence a person understands. */
 export function fsError(path: string, e: unknown): ApiError {
+  // a path engine/fs/private.ts refused (exists, symlink, unsafe folder): its sentence says it all
+  if (e instanceof PrivateFsError) return { code: 'io', message: e.message };
   const code = codeOf(e);
   if (code === 'ENOENT') return { code: 'not-found', message: `${path} does not exist.` };
   if (code === 'EACCES' || code === 'EPERM') return { code: 'permission-denied', message: `No permission to access ${path}.` };

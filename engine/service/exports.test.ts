@@ -1,9 +1,11 @@
 import { describe, it, expect, beforeEach, afterEach } from 'vitest';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { analyzeFile } from '../pipeline';
+import { Conv } from '../../test/kit/capture';
+import { MASK, wsFrame } from '../../test/kit/websocket';
 import { Exporter } from './exports';
 import { BatchPump } from './pump';
 import { Sessions } from './sessions';
@@ -93,6 +95,54 @@ describe('Exporter', () => {
     const aDir = join(dir, 'a-dir');
     mkdirSync(aDir);
     expect(await exporter.export('har', aDir)).toMatchObject({ ok: false, error: { code: 'io' } });
+  });
+
+  it('writes every format to a path as a new 0600 file, replacing a symlink planted there instead of writing through it', async () => {
+    await open(CLEAN);
+    const victim = join(dir, 'victim');
+    writeFileSync(victim, 'untouched', { mode: 0o600 });
+    for (const f of ['ndjson', 'har', 'pcapng'] as const) {
+      const out = join(dir, `planted.${f}`);
+      symlinkSync(victim, out);
+      expect(await exporter.export(f, out)).toEqual({ ok: true, value: { path: out } });
+      expect(lstatSync(out).isSymbolicLink()).toBe(false);
+      expect(statSync(out).mode & 0o777).toBe(0o600);
+      expect(statSync(out).size).toBeGreaterThan(100);
+    }
+    expect(readFileSync(victim, 'utf8')).toBe('untouched');
+    expect(readdirSync(dir).filter((n) => n.endsWith('.tmp'))).toEqual([]);
+  });
+
+  it('clamps and flags timestamps no date can hold (if_tsoffset at the int64 ends) instead of failing the HAR export', async () => {
+    const doc = async (tsoffset: number): Promise<{ comment?: string; _wsscopeClampedTimes?: number; entries: Array<Record<string, unknown>> }> => {
+      const c = new Conv().open().upgrade();
+      c.send('c', wsFrame({ opcode: 1, payload: 'hello', mask: MASK }));
+      c.send('s', wsFrame({ opcode: 1, payload: 'world' }));
+      const f = join(dir, `offset-${tsoffset}.pcapng`);
+      writeFileSync(f, c.close().pcapng({ tsoffset }));
+      await open(f);
+      const r = await exporter.export('har');
+      expect(r.ok).toBe(true);
+      return JSON.parse(Buffer.from((r.ok && r.value.bytes) || new Uint8Array()).toString('utf8')).log;
+    };
+    for (const [offset, iso] of [
+      [9e18, '+275760-09-13T00:00:00.000Z'],
+      [-9e18, '-271821-04-20T00:00:00.000Z'],
+    ] as const) {
+      const log = await doc(offset);
+      expect(log.entries).toHaveLength(1);
+      const [e] = log.entries;
+      expect(e.startedDateTime).toBe(iso);
+      expect(e._wsscopeNote).toMatch(/^startedDateTime clamped: the capture timestamp \(-?\d{19} s since 1970\) is outside the range a date can hold$/);
+      expect(e.comment).toBe(e._wsscopeNote);
+      expect((e._webSocketMessages as Array<{ data: string }>).map((m) => m.data)).toEqual(['hello', 'world']);
+      expect(log._wsscopeClampedTimes).toBe(1);
+      expect(log.comment).toMatch(/^1 timestamp\(s\) outside the range a date can hold were clamped/);
+    }
+    // an ordinary capture carries no such note
+    const plain = await doc(0);
+    expect(plain.entries[0]).not.toHaveProperty('_wsscopeNote');
+    expect(plain).not.toHaveProperty('_wsscopeClampedTimes');
   });
 
   it('a running text export keeps the session from switching until it is written', async () => {

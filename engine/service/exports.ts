@@ -9,10 +9,15 @@
  * the engine shuts down. pcapng is a copy of the capture file (live) or a conversion of it,
  * through a scratch file under `workDir` when the bytes are returned.
  *
+ * Files: an export to a path replaces the target the way a save dialog does, through a new
+ * private file beside it renamed over it (engine/fs/private.ts replaceFile): mode 0600, never
+ * written through a symlink, the old file intact when the export fails.
+ *
  * Memory: a download is built in memory (MemorySink, which refuses beyond its limit: the
  * answer is then `unsupported`, with the way out); a file export streams.
  */
-import { copyFileSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
+import { copyToPrivateFile, replaceFile } from '../fs/private';
 import { basename, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { err, ok, type ExportFormat, type Result } from '../../shared/api';
@@ -57,10 +62,13 @@ export class Exporter {
 
   private async pcapng(src: string, live: boolean, target: string | undefined, suggested: string): Promise<ExportResult> {
     const dst = target ?? join(this.opts.workDir, `export-${randomBytes(6).toString('hex')}.pcapng`);
+    const write = async (to: string): Promise<void> => (live ? copyToPrivateFile(src, to) : convertToPcapng(src, to));
     try {
-      if (live) copyFileSync(src, dst);
-      else await convertToPcapng(src, dst);
-      if (target) return ok({ path: target });
+      if (target) {
+        await replaceFile(target, write);
+        return ok({ path: target });
+      }
+      await write(dst);
       const bytes = readFileSync(dst);
       return ok({ path: suggested, bytes: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength) });
     } catch (e) {
@@ -74,16 +82,22 @@ export class Exporter {
     const pace = new Pacer(PACE_MS, this.abort.signal);
     const write = (out: TextSink): Promise<void> => (format === 'ndjson' ? writeNdjson(store, out, pace) : writeHar(store, out, this.opts.version, pace));
     if (target) {
-      let sink: FileSink;
+      let writing = false;
       try {
-        sink = new FileSink(target);
+        await replaceFile(target, async (tmp) => {
+          const sink = new FileSink(tmp);
+          writing = true;
+          try {
+            await write(sink);
+          } finally {
+            sink.close();
+          }
+          writing = false;
+        });
       } catch (e) {
+        // failing to create or place the file is the user's to fix; one while writing is the export's
+        if (writing) throw e;
         return { ok: false, error: fsError(target, e) };
-      }
-      try {
-        await write(sink);
-      } finally {
-        sink.close();
       }
       return ok({ path: target });
     }

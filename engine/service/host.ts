@@ -74,6 +74,11 @@ listen((m) => {
     void shutdown(0);
     return;
   }
+  // the client's watchdog: answered at once, so only a blocked event loop misses it
+  if (m.t === 'ping') {
+    send({ t: 'pong', id: m.id });
+    return;
+  }
   void service.call(m.name, m.args).then((result) => send({ t: 'result', id: m.id, result }));
 });
 send({ t: 'ready', pid: process.pid, scratch: service.scratchDir });

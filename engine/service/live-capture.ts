@@ -12,7 +12,7 @@
  * Memory: the running capture and its pipeline (released when it finishes). The capture
  * file is the user's data and stays on disk.
  */
-import { mkdirSync } from 'node:fs';
+import { defaultCaptureDir, ensurePrivateDir } from '../fs/private';
 import { join } from 'node:path';
 import { err, ok, type CaptureOptions, type CaptureStatus, type InterfaceInfo, type Result, type SessionInfo } from '../../shared/api';
 import type { CaptureSink } from '../types';
@@ -27,8 +27,8 @@ export interface LiveCaptureOptions {
   pump: BatchPump;
   sessions: Sessions;
   load: LiveLoader;
-  /** where capture files are written */
-  captureDir: string;
+  /** where capture files are written (checked private: engine/fs/private.ts ensurePrivateDir); default defaultCaptureDir() */
+  captureDir?: string;
   pipeline: Partial<PipelineOptions>;
 }
 
@@ -66,9 +66,14 @@ export class LiveCaptureControl {
     const m = await this.module();
     if (!m.ok) return m;
     const { push, pump, sessions } = this.opts;
-    mkdirSync(this.opts.captureDir, { recursive: true, mode: 0o700 });
+    let dir: string;
+    try {
+      dir = this.opts.captureDir === undefined ? defaultCaptureDir() : ensurePrivateDir(this.opts.captureDir);
+    } catch (e) {
+      return err('io', `Cannot use the capture folder: ${messageOf(e)}`);
+    }
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-    const file = join(this.opts.captureDir, `wsscope-${options.iface.replace(/[^A-Za-z0-9._-]/g, '_')}-${stamp}.pcapng`);
+    const file = join(dir, `wsscope-${options.iface.replace(/[^A-Za-z0-9._-]/g, '_')}-${stamp}.pcapng`);
     const store = await sessions.replace('live', file, 0);
     // live: a lost packet must not hold back what follows it for the rest of the capture
     const pipeline = new Pipeline((ev) => store.ingest(ev), {

@@ -66,3 +66,26 @@ describe('reads over the current store', () => {
     expect(pings.ok && Array.from(pings.value.indexes)).toEqual([2, 3]);
   });
 });
+
+describe('regex queries', () => {
+  it('run the backtracking trap (a|aa)+x over long runs of "a" promptly (RE2, linear time), and still match what they should', async () => {
+    const { conversation } = await import('../../test/kit/events');
+    const { checkQuery } = await import('./validate');
+    const store = new SessionStore(1);
+    // message 1 (server) is 2,000 "a"s: its preview is a few hundred of them, far past the ~30
+    // that take a backtracking engine seconds (each more "a" multiplies the time by ~1.6)
+    for (const ev of conversation(1, 4, 1700000000, (i) => (i === 1 ? 'a'.repeat(2000) : `{"seq":${i}}`))) store.ingest(ev);
+    const t0 = performance.now();
+    const trap = queryMessages(store, { text: '(a|aa)+x', regex: true });
+    expect(trap.ok && Array.from(trap.value.indexes)).toEqual([]);
+    expect(performance.now() - t0).toBeLessThan(5000);
+    const runs = queryMessages(store, { text: '^(a|aa)+$', regex: true });
+    expect(runs.ok && Array.from(runs.value.indexes)).toEqual([1]);
+    const seq = queryMessages(store, { text: '"SEQ":[02]', regex: true });
+    expect(seq.ok && Array.from(seq.value.indexes)).toEqual([0, 2]);
+    store.close();
+    // an invalid pattern is one sentence from the validator; what RE2 lacks (lookbehind) is invalid too
+    expect(checkQuery({ text: '(unclosed', regex: true })).toEqual({ ok: false, message: 'Invalid regular expression: missing closing ): `(unclosed`.' });
+    expect(checkQuery({ text: '(?<=a)b', regex: true })).toMatchObject({ ok: false, message: expect.stringMatching(/^Invalid regular expression: /) });
+  });
+});

@@ -1,5 +1,5 @@
 import { describe, it, expect, beforeEach, afterEach } from 'vitest';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MAX_RECENT, RecentFiles } from './recent';
@@ -23,6 +23,20 @@ describe('RecentFiles', () => {
     expect(JSON.parse(readFileSync(join(cfg, 'recent.json'), 'utf8'))).toEqual(['/x/two.pcap', '/x/one.pcap']);
     // written through a temporary file that is renamed: nothing else is left behind
     expect(readdirSync(cfg)).toEqual(['recent.json']);
+    expect(statSync(cfg).mode & 0o777).toBe(0o700);
+    expect(statSync(join(cfg, 'recent.json')).mode & 0o777).toBe(0o600);
+  });
+
+  it('replaces a symlink planted at recent.json instead of writing through it', () => {
+    const victim = join(dir, 'victim');
+    writeFileSync(victim, 'untouched', { mode: 0o600 });
+    const cfg = join(dir, 'cfg');
+    new RecentFiles(cfg).add('/x/first.pcap');
+    rmSync(join(cfg, 'recent.json'));
+    symlinkSync(victim, join(cfg, 'recent.json'));
+    new RecentFiles(cfg).add('/x/second.pcap');
+    expect(readFileSync(victim, 'utf8')).toBe('untouched');
+    expect(lstatSync(join(cfg, 'recent.json')).isSymbolicLink()).toBe(false);
   });
 
   it(`keeps ${MAX_RECENT} entries, and a path opened again moves to the front once`, () => {

@@ -7,7 +7,8 @@
  * Nothing is cached: every call reads the file, so two engines sharing a config directory
  * see each other's entries.
  */
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { ensurePrivateDir, replaceFileSync } from '../fs/private';
 import { join } from 'node:path';
 
 export const MAX_RECENT = 10;
@@ -36,11 +37,10 @@ export class RecentFiles {
   add(path: string): void {
     const list = [path, ...this.list().filter((p) => p !== path)].slice(0, this.max);
     try {
-      mkdirSync(this.dir, { recursive: true });
-      // write then rename: a crash never leaves a half-written list
-      const tmp = `${this.file}.${process.pid}.tmp`;
-      writeFileSync(tmp, JSON.stringify(list, null, 1));
-      renameSync(tmp, this.file);
+      ensurePrivateDir(this.dir);
+      // a new private file renamed over the list: a crash never leaves a half-written list,
+      // and a symlink planted at recent.json is replaced, not written through
+      replaceFileSync(this.file, JSON.stringify(list, null, 1));
     } catch {
       // see the module comment: saving the list is best effort
     }

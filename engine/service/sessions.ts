@@ -4,15 +4,17 @@
  *
  * `replace` starts a new session: it cancels the analysis still running (and waits for it),
  * waits for the work reading the old store (`using`: exports), closes that store, and pushes
- * the new SessionInfo. `openFile` checks that the path is a capture (pcap, pcapng, gzip)
- * before anything is replaced, so a bad path leaves the current session alone. An analysis
+ * the new SessionInfo. `openFile` checks that the path is a regular file (never a FIFO or a
+ * device: engine/fs/input.ts) holding a capture (pcap, pcapng, gzip) before anything is replaced, so a bad path leaves the current session alone. An analysis
  * holds the batch pump while it runs and flushes it at the end, followed by a final
  * `progress` (done) or an `error` push.
  *
  * Memory: owns the current store (and its spill file under `workDir`) and the one upload it
  * wrote (openBytes), which goes when another session replaces it and on `close()`.
  */
-import { closeSync, mkdirSync, openSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { rmSync } from 'node:fs';
+import { NotRegularFileError, probeInputFile } from '../fs/input';
+import { ensurePrivateDir, writePrivateFile } from '../fs/private';
 import { basename, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { err, ok, type ErrorCode, type Result, type SessionInfo } from '../../shared/api';
@@ -90,7 +92,7 @@ export class Sessions {
     const id = this.nextId++;
     const store = new SessionStore(id, { payload: { budget: this.opts.payloadBudget, dir: this.opts.workDir } });
     this.currentStore = store;
-    mkdirSync(this.opts.workDir, { recursive: true });
+    ensurePrivateDir(this.opts.workDir);
     this.current = { id, kind, path, totalBytes };
     this.opts.push('session', { ...this.current });
     return store;
@@ -116,11 +118,12 @@ export class Sessions {
     const path = resolve(pathArg);
     let size: number;
     try {
-      const st = statSync(path);
-      if (st.isDirectory()) return err('io', `${path} is a directory, not a capture file.`);
-      size = st.size;
-      if (!looksLikeCapture(path)) return err('not-a-capture', `${basename(path)} is not a pcap or pcapng capture file.`);
+      // regular files only: a FIFO or a device would block or never end (engine/fs/input.ts)
+      const probe = probeInputFile(path);
+      size = probe.size;
+      if (!looksLikeCapture(probe.head)) return err('not-a-capture', `${basename(path)} is not a pcap or pcapng capture file.`);
     } catch (e) {
+      if (e instanceof NotRegularFileError) return err('io', e.message);
       return { ok: false, error: fsError(path, e) };
     }
     const store = await this.replace('file', path, size);
@@ -136,11 +139,11 @@ export class Sessions {
     // only the base name, restricted to a safe alphabet: the name comes from the browser
     const safe = basename(name.replace(/\\/g, '/')).replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '_') || 'upload';
     const dir = join(this.opts.workDir, 'uploads');
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
     // 12 hex digits, then the name: engine/service/client.ts crashMessage recognises the shape
     const path = join(dir, `${randomBytes(6).toString('hex')}-${safe}`);
     try {
-      writeFileSync(path, bytes, { mode: 0o600 });
+      ensurePrivateDir(dir);
+      writePrivateFile(path, bytes);
     } catch (e) {
       return { ok: false, error: fsError(path, e) };
     }
@@ -216,16 +219,8 @@ export class Sessions {
   }
 }
 
-/** true when the file starts like a pcap, pcapng or gzip file (the first 4 bytes). */
-function looksLikeCapture(path: string): boolean {
-  const head = new Uint8Array(4);
-  const fd = openSync(path, 'r');
-  let n: number;
-  try {
-    n = readSync(fd, head, 0, 4, 0);
-  } finally {
-    closeSync(fd);
-  }
-  const gzip = n >= 2 && head[0] === 0x1f && head[1] === 0x8b;
-  return gzip || (n >= 4 && isCaptureMagic(head));
+/** true when a file's first 4 bytes start a pcap, pcapng or gzip file. */
+function looksLikeCapture(head: Uint8Array): boolean {
+  const gzip = head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b;
+  return gzip || (head.length >= 4 && isCaptureMagic(head));
 }

@@ -19,7 +19,8 @@
  * Memory: nothing is retained after the call; payloads are re-read from the store one event
  * at a time.
  */
-import { closeSync, copyFileSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
+import { copyToPrivateFile, createPrivateFile, writeAll } from '../fs/private';
 import { toWire } from '../cli/json';
 import { readCaptureFile } from '../capture/file-source';
 import { PcapngWriter } from '../capture/pcapng-writer';
@@ -54,19 +55,18 @@ abstract class BatchingSink implements TextSink {
   protected abstract put(buf: Buffer): void;
 }
 
-/** Writes to a file descriptor about 1 MiB at a time. */
+/** Writes a new private file (engine/fs/private.ts createPrivateFile) about 1 MiB at a time. */
 export class FileSink extends BatchingSink {
   private readonly fd: number;
   bytes = 0;
 
   constructor(path: string) {
     super();
-    this.fd = openSync(path, 'w', 0o644);
+    this.fd = createPrivateFile(path);
   }
 
   protected put(buf: Buffer): void {
-    let off = 0;
-    while (off < buf.length) off += writeSync(this.fd, buf, off, buf.length - off);
+    writeAll(this.fd, buf);
     this.bytes += buf.length;
   }
 
@@ -131,8 +131,36 @@ export async function writeNdjson(store: SessionStore, out: TextSink, pace?: Pac
   }
 }
 
-function isoTime(ts: number): string {
-  return new Date(Math.round(ts * 1000)).toISOString();
+/**
+ * The largest time a Date holds: 8.64e15 ms either side of 1970 (ECMA-262 section 21.4.1.1,
+ * "Time Values and Time Range"). A capture's timestamps can lie far outside it (pcapng
+ * if_tsoffset is any 64-bit count of seconds, if_tsresol any power of 2 or 10), and
+ * `toISOString()` throws RangeError "Invalid time value" there.
+ */
+const MAX_DATE_MS = 8.64e15;
+
+/**
+ * Counts what an export had to change to stay valid (timestamps clamped into range), so one
+ * odd value costs a flagged entry, never the whole export.
+ */
+interface HarNotes {
+  clamped: number;
+}
+
+/** `ts` (seconds) as an ISO 8601 date, clamped into the Date range; `clamped` tells whether it was. */
+function isoTime(ts: number): { iso: string; clamped: boolean } {
+  const ms = Math.round(ts * 1000);
+  if (Math.abs(ms) <= MAX_DATE_MS) return { iso: new Date(ms).toISOString(), clamped: false };
+  // NaN counts as 1970 (it has no side); infinities and huge values take the nearest end
+  const edge = Number.isNaN(ms) ? 0 : Math.sign(ms) * MAX_DATE_MS;
+  return { iso: new Date(edge).toISOString(), clamped: true };
+}
+
+/** A message time (seconds) JSON can carry: a non-finite one (written `null`) becomes 0. */
+function finiteTime(ts: number, notes: HarNotes): number {
+  if (Number.isFinite(ts)) return ts;
+  notes.clamped++;
+  return 0;
 }
 
 function httpVersion(line: string, fallback: string): string {
@@ -152,10 +180,19 @@ function queryString(path: string): Array<{ name: string; value: string }> {
   return out;
 }
 
-function harEntry(hs: HandshakeEvent, startTs: number, url: string): Record<string, unknown> {
-  const elapsed = Math.max(0, (hs.ts - startTs) * 1000);
+function harEntry(hs: HandshakeEvent, startTs: number, url: string, notes: HarNotes): Record<string, unknown> {
+  const diff = (hs.ts - startTs) * 1000;
+  const elapsed = Number.isFinite(diff) ? Math.max(0, diff) : 0;
+  const started = isoTime(startTs);
+  const flag: Record<string, string> = {};
+  if (started.clamped) {
+    notes.clamped++;
+    // HAR 1.2 lets every object carry a `comment`; `_wsscopeNote` is for tools that read ours
+    flag.comment = flag._wsscopeNote = `startedDateTime clamped: the capture timestamp (${startTs} s since 1970) is outside the range a date can hold`;
+  }
   return {
-    startedDateTime: isoTime(startTs),
+    startedDateTime: started.iso,
+    ...flag,
     time: elapsed,
     request: {
       method: hs.method || 'GET',
@@ -188,8 +225,12 @@ function harEntry(hs: HandshakeEvent, startTs: number, url: string): Record<stri
 /**
  * HAR 1.2, streamed: the entry object is written without its closing brace, then the
  * messages one by one, so a connection with a million messages never becomes one string.
+ * A timestamp no date can hold is clamped and flagged (the entry's `comment` and
+ * `_wsscopeNote`; the log's `comment` and `_wsscopeClampedTimes` count them), never a
+ * failed export.
  */
 export async function writeHar(store: SessionStore, out: TextSink, version = '0.1.0', pace?: Pacer): Promise<void> {
+  const notes: HarNotes = { clamped: 0 };
   const rowsOf = store.messageRowsByConnection(store.messageCount);
   out.write(`{"log":{"version":"1.2","creator":{"name":"wsscope","version":${JSON.stringify(version)}},"pages":[],"entries":[`);
   let first = true;
@@ -198,7 +239,7 @@ export async function writeHar(store: SessionStore, out: TextSink, version = '0.
     if (!hs) continue;
     const ce = store.connectionEvent(conn);
     const url = store.connectionRow(conn)?.url || `ws://${hs.host}${hs.path}`;
-    const entry = JSON.stringify(harEntry(hs, ce?.ts || hs.ts, url));
+    const entry = JSON.stringify(harEntry(hs, ce?.ts || hs.ts, url, notes));
     out.write((first ? '' : ',') + entry.slice(0, -1) + ',"_webSocketMessages":[');
     first = false;
     let firstMsg = true;
@@ -213,7 +254,7 @@ export async function writeHar(store: SessionStore, out: TextSink, version = '0.
       // bytes ride along in base64 (HAR allows custom fields that start with "_")
       const item: { type: string; time: number; opcode: number; data: string; _wsscopeBase64?: string } = {
         type: m.dir === 'client' ? 'send' : 'receive',
-        time: m.ts,
+        time: finiteTime(m.ts, notes),
         opcode: m.opcode,
         data: m.opcode === 1 ? buf.toString('utf8') : buf.toString('base64'),
       };
@@ -223,13 +264,19 @@ export async function writeHar(store: SessionStore, out: TextSink, version = '0.
     }
     out.write(']}');
   }
-  out.write(']}}\n');
+  out.write(']');
+  if (notes.clamped > 0) {
+    const comment = `${notes.clamped} timestamp(s) outside the range a date can hold were clamped; see the entries' comments`;
+    out.write(`,"comment":${JSON.stringify(comment)},"_wsscopeClampedTimes":${notes.clamped}`);
+  }
+  out.write('}}\n');
 }
 
 /**
  * Writes `src` (pcap or pcapng, maybe gzip) to `dst` as pcapng: a plain copy when it is
  * uncompressed pcapng already, else re-encoded record by record with the interfaces' link
- * types, snap lengths and timestamp resolutions.
+ * types, snap lengths and timestamp resolutions. `dst` is created new and private
+ * (engine/fs/private.ts): an existing name is refused.
  */
 export async function convertToPcapng(src: string, dst: string, signal?: AbortSignal): Promise<void> {
   const head = Buffer.alloc(4);
@@ -240,7 +287,7 @@ export async function convertToPcapng(src: string, dst: string, signal?: AbortSi
     closeSync(fd);
   }
   if (head.readUInt32BE(0) === 0x0a0d0d0a) {
-    copyFileSync(src, dst);
+    copyToPrivateFile(src, dst);
     return;
   }
   const w = PcapngWriter.create(dst);

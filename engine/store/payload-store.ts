@@ -8,9 +8,9 @@
  * at most `budget + CHUNK` bytes of memory whatever the total size. `close()` deletes the
  * spill file; reading after close throws.
  */
-import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { closeSync, readSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { createPrivateFile, makeScratchDir } from '../fs/private';
 
 export const DEFAULT_PAYLOAD_BUDGET = 256 * 1024 * 1024;
 
@@ -19,7 +19,7 @@ export interface PayloadStoreOptions {
   budget: number;
   /** size of one in-memory chunk (default 4 MiB, or budget/4 if smaller) */
   chunkSize: number;
-  /** directory for the spill file (default: a fresh dir under os.tmpdir()) */
+  /** where the spill file's own private folder is made (default: os.tmpdir()) */
   dir: string;
 }
 
@@ -146,8 +146,10 @@ export class PayloadStore {
     while (mem > this.budget && this.chunks.length > 1) {
       const old = this.chunks.shift() as Chunk;
       if (this.fd < 0) {
-        this.dir = mkdtempSync(join(this.parentDir ?? tmpdir(), 'wsscope-spill-'));
-        this.fd = openSync(this.spillPath, 'w+', 0o600);
+        // a fresh 0700 folder named for this pid (removed at the next start if we die) and
+        // a new 0600 file in it (engine/fs/private.ts)
+        this.dir = makeScratchDir(this.parentDir);
+        this.fd = createPrivateFile(this.spillPath, true);
       }
       let done = 0;
       while (done < old.used) done += writeSync(this.fd, old.buf, done, old.used - done, old.start + done);

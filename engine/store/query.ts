@@ -8,6 +8,7 @@
  * `messages.length` scratch array for the duration of the call.
  */
 import type { MessageQuery } from '../../shared/api';
+import { compileUserRegex, type UserRegex } from '../../shared/regex';
 import { MSG, sevBit, type SessionData } from './session-data';
 
 /**
@@ -27,8 +28,8 @@ function caseFoldPattern(text: string): RegExp {
 
 /**
  * Matching message indexes, in order. `text` is a case-insensitive substring (or a regular
- * expression with `regex`) over the previews; throws SyntaxError on a bad regex (the caller
- * validates first).
+ * expression with `regex`, run by RE2 in linear time: shared/regex.ts) over the previews;
+ * throws SyntaxError on a bad regex (the caller validates first).
  */
 export function queryMessages(d: SessionData, q: MessageQuery): Uint32Array {
   let need = 0;
@@ -47,11 +48,15 @@ export function queryMessages(d: SessionData, q: MessageQuery): Uint32Array {
   let sevMask = 0;
   if (q.severity) sevMask = sevBit(q.severity);
   else if (q.findingsOnly) sevMask = MSG.SEV_ALL;
-  let re: RegExp | null = null;
+  // user patterns go to RE2; the literal searches below are patterns we build, safe for V8
+  let re: UserRegex | RegExp | null = null;
   let needle = '';
   if (q.text) {
-    if (q.regex) re = new RegExp(q.text, 'i');
-    else if (/[\u0080-\uffff]/.test(q.text)) re = new RegExp(q.text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), 'i');
+    if (q.regex) {
+      const c = compileUserRegex(q.text);
+      if ('error' in c) throw new SyntaxError(c.error);
+      re = c;
+    } else if (/[\u0080-\uffff]/.test(q.text)) re = new RegExp(q.text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), 'i');
     else if (/[A-Za-z]/.test(q.text)) re = caseFoldPattern(q.text);
     else needle = q.text;
   }

@@ -1,12 +1,12 @@
 /**
  * Local form of `MessageQuery`: a predicate over timeline rows, used when the session is small
  * enough to filter in the renderer. Text matches the row preview (case-insensitive substring,
- * or a case-insensitive regex); the engine's `queryMessages` matches whole payloads.
+ * or a case-insensitive RE2 regex, shared/regex.ts); the engine's `queryMessages` matches whole payloads.
  */
 import type { MessageQuery, MessageRow } from '../../../shared/api';
 import type { Direction } from '../../../shared/events';
 import type { RowTable } from './row-table';
-import { nestsQuantifiers } from '../../../shared/regex';
+import { compileUserRegex, type UserRegex } from '../../../shared/regex';
 
 /** Takes the fields a query looks at, so rows can be tested from objects or from columns. */
 export type FieldPredicate = (conn: number, dir: Direction, opcode: number, findings: number, preview: string) => boolean;
@@ -26,16 +26,14 @@ export function isQueryActive(q: MessageQuery): boolean {
 }
 
 export function compileQuery(q: MessageQuery): { test: FieldPredicate } | { error: string } {
-  let re: RegExp | null = null;
+  let re: UserRegex | null = null;
   let needle = '';
   if (q.text) {
     if (q.regex) {
-      try {
-        re = new RegExp(q.text, 'i');
-      } catch (e) {
-        return { error: `Invalid regular expression: ${(e as Error).message}` };
-      }
-      if (nestsQuantifiers(q.text)) return { error: 'The regular expression nests quantifiers (like (a+)+), which can take forever; simplify it.' };
+      // RE2, linear time: no pattern can freeze the page (shared/regex.ts)
+      const c = compileUserRegex(q.text);
+      if ('error' in c) return c;
+      re = c;
     } else {
       needle = q.text.toLowerCase();
     }
