@@ -60,13 +60,13 @@ interface Recorded {
 }
 
 /** capture one wss conversation on lo with dumpcap; resolves once the capture saw the connection end */
-async function record(name: string, tls: TlsParams, messages = MESSAGES): Promise<Recorded> {
+async function record(name: string, tls: TlsParams, messages = MESSAGES, connections = 1): Promise<Recorded> {
   const port = nextPort++;
   const file = join(dir, `${name.replace(/[^a-z0-9]+/gi, '-')}.pcapng`);
   const live = await captureLo({ backend: 'dumpcap', port, file });
-  const talk = await wssConversation({ port, cert, tls, messages });
-  // the live pipeline (no keys) still sees the TCP connection end: every packet is in the file
-  await live.until((evs) => evs.some((e) => e.type === 'connection-end'), 'the connection end');
+  const talk = await wssConversation({ port, cert, tls, messages, connections });
+  // the live pipeline (no keys) still sees the TCP connections end: every packet is in the file
+  await live.until((evs) => evs.filter((e) => e.type === 'connection-end').length === connections, 'the connections end');
   await live.stop();
   const keylog = join(dir, `${name.replace(/[^a-z0-9]+/gi, '-')}.keys`);
   writeFileSync(keylog, talk.keylog);
@@ -121,6 +121,24 @@ describe('wss:// decrypted from the key log of real peers', () => {
     expect(messageKeys(dataMessages(alone))).toEqual(messageKeys(dataMessages(events)));
     // the CBC cases run both record layouts (RFC 7366 encrypt_then_mac, and MAC-then-encrypt)
     if (c.suite.includes('CBC')) expect(serverHelloExtensions(r.file).includes(22)).toBe(!c.tls.secureOptions);
+  });
+});
+
+describe('resumed sessions', () => {
+  it.each([
+    ['TLS 1.3 (PSK from a ticket)', { minVersion: 'TLSv1.3', ciphers: 'TLS_AES_128_GCM_SHA256' }],
+    ['TLS 1.2 (session ticket)', { maxVersion: 'TLSv1.2', ciphers: 'ECDHE-RSA-AES256-GCM-SHA384' }],
+  ] as Array<[string, TlsParams]>)('%s: the resumed connection decrypts from its own key log lines', async (name, tls) => {
+    const r = await record(`resume ${name}`, tls, ['one', 'two'], 2);
+    expect(r.talk.reused).toEqual([false, true]);
+    const events = await read(r.file, r.talk.keylog);
+    expect(tlsEvents(events).map((t) => [t.conn, t.decrypted])).toEqual([
+      [1, true],
+      [2, true],
+    ]);
+    expect(messageKeys(dataMessages(events, 'client'))).toEqual(messageKeys(r.talk.clientSent));
+    expect(messageKeys(dataMessages(events, 'server'))).toEqual(messageKeys(r.talk.serverSent));
+    expect(events.filter((e) => e.type === 'finding' && e.severity !== 'info')).toEqual([]);
   });
 });
 

@@ -3,7 +3,9 @@
  * client, with the TLS parameters forced by the test, and the key log the server's TLS stack
  * wrote (Node's `keylog` event, the lines OpenSSL gives SSLKEYLOGFILE). The client sends
  * `messages` in order; the server echoes each with the same opcode; the client waits for
- * every echo, then closes with 1000 "done". What each side sent is logged.
+ * every echo, then closes with 1000 "done". What each side sent is logged. With
+ * `connections: N` the client does it N times in turn, each connection offering the session
+ * the previous one got (TLS 1.2 session resumption, TLS 1.3 PSK from a ticket).
  *
  *   const cert = selfSigned(dir);                          // openssl req, once per test file
  *   const s = await wssConversation({ port, cert, tls: { maxVersion: 'TLSv1.2', ciphers: '...' }, messages });
@@ -14,7 +16,7 @@ import { execFileSync } from 'node:child_process';
 import { createServer } from 'node:https';
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
-import type { SecureVersion, TLSSocket } from 'node:tls';
+import { connect, type ConnectionOptions, type SecureVersion, type TLSSocket } from 'node:tls';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { PeerMessage } from './peer';
 
@@ -47,57 +49,77 @@ export interface WssConversation {
   /** the TLS version and cipher the client's socket reported */
   protocol: string;
   cipher: string;
+  /** per connection: did the client's socket resume a session */
+  reused: boolean[];
 }
 
-export async function wssConversation(o: { port: number; cert: Cert; tls: TlsParams; messages: Array<string | Uint8Array>; path?: string; deflate?: boolean }): Promise<WssConversation> {
+export async function wssConversation(o: { port: number; cert: Cert; tls: TlsParams; messages: Array<string | Uint8Array>; path?: string; deflate?: boolean; connections?: number }): Promise<WssConversation> {
   const lines: string[] = [];
   const server = createServer({ key: o.cert.key, cert: o.cert.cert, ...o.tls });
   server.on('keylog', (line: Buffer) => lines.push(line.toString('latin1')));
   const wss = new WebSocketServer({ server, perMessageDeflate: o.deflate ?? false });
   const serverSent: PeerMessage[] = [];
-  const serverClosed = new Promise<void>((resolve) => {
-    wss.on('connection', (ws) => {
-      ws.on('message', (data: Buffer, binary: boolean) => {
-        const reply = binary ? new Uint8Array(data) : new Uint8Array(Buffer.from(`echo: ${data.toString('utf8')}`));
-        serverSent.push({ opcode: binary ? 2 : 1, data: reply });
-        ws.send(reply, { binary });
-      });
-      ws.on('close', () => resolve());
+  let serverCloses = 0;
+  let onServerClose = (): void => {};
+  wss.on('connection', (ws) => {
+    ws.on('message', (data: Buffer, binary: boolean) => {
+      const reply = binary ? new Uint8Array(data) : new Uint8Array(Buffer.from(`echo: ${data.toString('utf8')}`));
+      serverSent.push({ opcode: binary ? 2 : 1, data: reply });
+      ws.send(reply, { binary });
+    });
+    ws.on('close', () => {
+      serverCloses++;
+      onServerClose();
     });
   });
   await new Promise<void>((resolve) => server.listen(o.port, '127.0.0.1', resolve));
   const clientSent: PeerMessage[] = [];
+  const reused: boolean[] = [];
   let protocol = '';
   let cipher = '';
+  let session: Buffer | undefined;
   try {
-    await new Promise<void>((resolve, reject) => {
-      const ws = new WebSocket(`wss://127.0.0.1:${o.port}${o.path ?? '/chat'}`, { rejectUnauthorized: false, servername: 'localhost', perMessageDeflate: o.deflate ?? false, ...o.tls } as ConstructorParameters<typeof WebSocket>[2]);
-      let echoes = 0;
-      ws.on('error', reject);
-      ws.on('upgrade', (res) => {
-        const sock = res.socket as TLSSocket;
-        protocol = sock.getProtocol() ?? '';
-        cipher = sock.getCipher().standardName;
+    // one connection after the other; each offers the session (ticket) the previous one got
+    for (let n = 1; n <= (o.connections ?? 1); n++) {
+      await new Promise<void>((resolve, reject) => {
+        // our own connect, so the session (ticket) is caught as soon as the TLS stack has it
+        const createConnection = (opts: ConnectionOptions): TLSSocket => {
+          const sock = connect({ ...opts, path: undefined, ...(session ? { session } : {}) });
+          sock.on('session', (s: Buffer) => (session = s));
+          return sock;
+        };
+        const ws = new WebSocket(`wss://127.0.0.1:${o.port}${o.path ?? '/chat'}`, { rejectUnauthorized: false, servername: 'localhost', perMessageDeflate: o.deflate ?? false, ...o.tls, createConnection } as ConstructorParameters<typeof WebSocket>[2]);
+        let echoes = 0;
+        ws.on('error', reject);
+        ws.on('upgrade', (res) => {
+          const sock = res.socket as TLSSocket;
+          protocol = sock.getProtocol() ?? '';
+          cipher = sock.getCipher().standardName;
+          reused.push(sock.isSessionReused());
+        });
+        ws.on('open', () => {
+          for (const m of o.messages) {
+            const binary = typeof m !== 'string';
+            const data = binary ? m : new Uint8Array(Buffer.from(m));
+            clientSent.push({ opcode: binary ? 2 : 1, data });
+            ws.send(data, { binary });
+          }
+        });
+        ws.on('message', () => {
+          if (++echoes === o.messages.length) ws.close(1000, 'done');
+        });
+        ws.on('close', () => resolve());
       });
-      ws.on('open', () => {
-        for (const m of o.messages) {
-          const binary = typeof m !== 'string';
-          const data = binary ? m : new Uint8Array(Buffer.from(m));
-          clientSent.push({ opcode: binary ? 2 : 1, data });
-          ws.send(data, { binary });
-        }
+      await new Promise<void>((resolve) => {
+        onServerClose = () => serverCloses >= n && resolve();
+        onServerClose();
       });
-      ws.on('message', () => {
-        if (++echoes === o.messages.length) ws.close(1000, 'done');
-      });
-      ws.on('close', () => resolve());
-    });
-    await serverClosed;
+    }
   } finally {
     for (const c of wss.clients) c.terminate();
     await new Promise<void>((resolve) => wss.close(() => resolve()));
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
   }
-  return { keylog: lines.join(''), clientSent, serverSent, protocol, cipher };
+  return { keylog: lines.join(''), clientSent, serverSent, protocol, cipher, reused };
 }
