@@ -170,6 +170,15 @@ export function parseServerHello(body: Uint8Array): ServerHello | null {
   }
 }
 
+/** `b` after the bytes held from the chunk before (a fresh array), or `b` itself when none are held */
+export function afterHeld(held: Uint8Array | null, b: Uint8Array): Uint8Array {
+  if (held === null) return b;
+  const j = new Uint8Array(held.length + b.length);
+  j.set(held);
+  j.set(b, held.length);
+  return j;
+}
+
 /** longest handshake message kept whole (certificate chains are far below it) */
 export const MAX_HANDSHAKE_MESSAGE = 256 * 1024;
 
@@ -192,13 +201,8 @@ export class HandshakeReader {
       this.skipping -= n;
       b = b.subarray(n);
     }
-    if (this.held !== null) {
-      const j = new Uint8Array(this.held.length + b.length);
-      j.set(this.held);
-      j.set(b, this.held.length);
-      b = j;
-      this.held = null;
-    }
+    b = afterHeld(this.held, b);
+    this.held = null;
     let p = 0;
     while (p < b.length) {
       if (b.length - p < 4) break;

@@ -36,7 +36,7 @@ import type { Direction } from '../../shared/events';
 import type { ChunkMeta } from '../types';
 import { DETECT_MORE, DETECT_NO, type ByteStream, type EndReason, type Layer, type LayerContext, type NestedStack, type ProtocolModule } from '../stack/layer';
 import { nextTrafficSecret, tls12Decrypters, tls13Decrypter, type RecordDecrypter } from './crypto';
-import { HandshakeReader, HS_CLIENT_HELLO, HS_FINISHED, HS_KEY_UPDATE, HS_SERVER_HELLO, parseClientHello, parseServerHello, versionName, type ClientHello, type ServerHello } from './handshake';
+import { afterHeld, HandshakeReader, HS_CLIENT_HELLO, HS_FINISHED, HS_KEY_UPDATE, HS_SERVER_HELLO, parseClientHello, parseServerHello, versionName, type ClientHello, type ServerHello } from './handshake';
 import type { SessionSecrets } from './keylog';
 import { suiteName, suiteOf, type Suite } from './suites';
 
@@ -102,14 +102,8 @@ class TlsDirection implements ByteStream {
       this.stop(meta);
       return;
     }
-    let b = bytes;
-    if (this.part !== null) {
-      const j = new Uint8Array(this.part.length + b.length);
-      j.set(this.part);
-      j.set(b, this.part.length);
-      b = j;
-      this.part = null;
-    }
+    const b = afterHeld(this.part, bytes);
+    this.part = null;
     let p = 0;
     while (b.length - p >= 5) {
       if (!recordHeaderOk(b, p)) {
