@@ -156,6 +156,12 @@ describe('the tls layer', () => {
     for (const piece of [1, 3, 7, 100]) expect(strip(run(conversation({ keyUpdate: true }), keylogText, piece))).toEqual(strip(whole));
   });
 
+  it('reads an empty record split over chunks without stalling', () => {
+    const steps = conversation();
+    steps.splice(1, 0, ['client', record(22, new Uint8Array(0))]);
+    for (const piece of [1, 2, 4, Infinity]) expect(texts(run(steps, keylogText, piece))).toEqual(['client hello inside TLS', 'client after the key update', 'server one', 'server 010203']);
+  });
+
   it('follows a KeyUpdate to the next application secret', () => {
     const evs = run(conversation({ keyUpdate: true }), keylogText);
     expect(findings(evs)).toEqual(['tls-alert']);

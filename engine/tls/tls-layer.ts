@@ -36,7 +36,7 @@ import type { Direction } from '../../shared/events';
 import type { ChunkMeta } from '../types';
 import { DETECT_MORE, DETECT_NO, type ByteStream, type EndReason, type Layer, type LayerContext, type NestedStack, type ProtocolModule } from '../stack/layer';
 import { nextTrafficSecret, tls12Decrypters, tls13Decrypter, type RecordDecrypter } from './crypto';
-import { afterHeld, HandshakeReader, HS_CLIENT_HELLO, HS_FINISHED, HS_KEY_UPDATE, HS_SERVER_HELLO, parseClientHello, parseServerHello, versionName, type ClientHello, type ServerHello } from './handshake';
+import { HandshakeReader, HS_CLIENT_HELLO, HS_FINISHED, HS_KEY_UPDATE, HS_SERVER_HELLO, parseClientHello, parseServerHello, versionName, type ClientHello, type ServerHello } from './handshake';
 import type { SessionSecrets } from './keylog';
 import { suiteName, suiteOf, type Suite } from './suites';
 
@@ -72,8 +72,10 @@ function recordHeaderOk(b: Uint8Array, p: number): boolean {
 
 /** One direction's record reader. */
 class TlsDirection implements ByteStream {
-  /** a record cut by the segment boundary, copied */
+  /** the record cut by a segment boundary, copied (one buffer of the largest record, made on first use) */
   private part: Uint8Array | null = null;
+  /** bytes of it held */
+  private fill = 0;
   stopped = false;
   records = 0;
   /** decrypts this direction's records from now on (null: clear, or no key) */
@@ -102,36 +104,74 @@ class TlsDirection implements ByteStream {
       this.stop(meta);
       return;
     }
-    const b = afterHeld(this.part, bytes);
-    this.part = null;
+    const b = bytes;
+    const n = b.length;
     let p = 0;
-    while (b.length - p >= 5) {
-      if (!recordHeaderOk(b, p)) {
-        // a direction that never spoke TLS (the other side's ClientHello claimed the
-        // connection) is given back to the stack quietly; one that did has been damaged
-        if (this.records === 0) this.layer.ctx.reject(this.layer, this.dir);
-        else this.layer.ctx.finding('tls-decrypt-failed', this.dir, meta, `Bytes that are not a TLS record at record ${this.layer.recordNo + 1}; the rest of this direction is not decoded.`);
-        this.stop(meta);
-        return;
+    if (this.fill > 0) {
+      // complete the record held from the chunks before: header first, then its body
+      const rec = this.part as Uint8Array;
+      if (this.fill < 5) {
+        const take = Math.min(5 - this.fill, n);
+        rec.set(b.subarray(0, take), this.fill);
+        this.fill += take;
+        p = take;
+        if (this.fill < 5) return;
+        if (!this.headerOk(rec, 0, meta)) return;
       }
+      const want = 5 + ((rec[3] << 8) | rec[4]);
+      const take = Math.min(want - this.fill, n - p);
+      rec.set(b.subarray(p, p + take), this.fill);
+      this.fill += take;
+      p += take;
+      if (this.fill < want) return;
+      this.fill = 0;
+      if (!this.take(rec.subarray(0, 5), rec.subarray(5, want), meta)) return;
+    }
+    // whole records in this chunk are read in place
+    while (n - p >= 5) {
+      if (!this.headerOk(b, p, meta)) return;
       const len = (b[p + 3] << 8) | b[p + 4];
-      if (b.length - p - 5 < len) break;
-      this.records++;
-      this.layer.record(this, b.subarray(p, p + 5), b.subarray(p + 5, p + 5 + len), meta);
-      if (this.stopped) return;
+      if (n - p - 5 < len) break;
+      if (!this.take(b.subarray(p, p + 5), b.subarray(p + 5, p + 5 + len), meta)) return;
       p += 5 + len;
     }
-    if (p < b.length) this.part = b.slice(p);
+    if (p < n) {
+      // the start of a record the next chunks finish: copied into the direction's record buffer
+      this.part ??= new Uint8Array(5 + MAX_RECORD);
+      this.part.set(b.subarray(p), 0);
+      this.fill = n - p;
+      if (this.fill >= 5 && !this.headerOk(this.part, 0, meta)) return;
+    }
+  }
+
+  /** is there a record header at `p`? When not, the direction is given up */
+  private headerOk(b: Uint8Array, p: number, meta: ChunkMeta): boolean {
+    if (recordHeaderOk(b, p)) return true;
+    // a direction that never spoke TLS (the other side's ClientHello claimed the
+    // connection) is given back to the stack quietly; one that did has been damaged
+    if (this.records === 0) this.layer.ctx.reject(this.layer, this.dir);
+    else this.layer.ctx.finding('tls-decrypt-failed', this.dir, meta, `Bytes that are not a TLS record at record ${this.layer.recordNo + 1}; the rest of this direction is not decoded.`);
+    this.stop(meta);
+    return false;
+  }
+
+  /** one whole record (views valid during the call); false when the direction stopped */
+  private take(header: Uint8Array, body: Uint8Array, meta: ChunkMeta): boolean {
+    this.records++;
+    this.layer.record(this, header, body, meta);
+    return !this.stopped;
   }
 
   end(reason: EndReason, meta: ChunkMeta): void {
     this.part = null;
+    this.fill = 0;
     this.layer.inner?.[this.dir].end(reason, meta);
   }
 
   private stop(meta: ChunkMeta): void {
     this.stopped = true;
     this.part = null;
+    this.fill = 0;
     this.layer.inner?.[this.dir].end('eof', meta);
   }
 }
