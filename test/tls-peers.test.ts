@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { constants } from 'node:crypto';
 import { captureLo, dataMessages, frameRows, messageKeys, tsharkFrameRows } from './peers/capture';
+import { runWsscope } from './peers/wsscope';
 import { selfSigned, wssConversation, type Cert, type TlsParams, type WssConversation } from './peers/tls';
 import { analyzeFile } from '../engine/pipeline';
 import { KeyLog } from '../engine/tls/keylog';
@@ -121,6 +122,29 @@ describe('wss:// decrypted from the key log of real peers', () => {
     expect(messageKeys(dataMessages(alone))).toEqual(messageKeys(dataMessages(events)));
     // the CBC cases run both record layouts (RFC 7366 encrypt_then_mac, and MAC-then-encrypt)
     if (c.suite.includes('CBC')) expect(serverHelloExtensions(r.file).includes(22)).toBe(!c.tls.secureOptions);
+  });
+});
+
+describe('live: wsscope capture --keylog', () => {
+  it('follows the key log while the peer writes it and decodes every message of the wss conversation', async () => {
+    const port = nextPort++;
+    const keylog = join(dir, 'live.keys'); // does not exist yet: the follower waits for it
+    const file = join(dir, 'live.pcapng');
+    const cli = runWsscope(['capture', '-i', 'lo', '-f', `tcp port ${port}`, '--backend', 'dumpcap', '-w', file, '--json', '--keylog', keylog]);
+    try {
+      await cli.stderrMatch(/Capturing on lo/);
+      const talk = await wssConversation({ port, cert, tls: { minVersion: 'TLSv1.3', ciphers: 'TLS_CHACHA20_POLY1305_SHA256' }, messages: MESSAGES, keylogFile: keylog });
+      const parsed = (): Array<Record<string, unknown>> => cli.lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+      const data = (dir: string): Array<Record<string, unknown>> => parsed().filter((l) => l.type === 'message' && (l.opcode === 1 || l.opcode === 2) && l.dir === dir);
+      await cli.linesUntil(() => data('client').length >= MESSAGES.length && data('server').length >= MESSAGES.length, 'every message each way');
+      const key = (m: Record<string, unknown>): string => `${String(m.opcode)}:${Buffer.from((m.text as string | undefined) ?? '', 'utf8').toString('hex') || Buffer.from((m.base64 as string | undefined) ?? '', 'base64').toString('hex')}`;
+      expect(data('client').map(key)).toEqual(messageKeys(talk.clientSent));
+      expect(data('server').map(key)).toEqual(messageKeys(talk.serverSent));
+      expect(parsed().find((l) => l.type === 'tls')).toMatchObject({ decrypted: true, cipherSuite: 'TLS_CHACHA20_POLY1305_SHA256', sni: 'localhost' });
+    } finally {
+      cli.kill('SIGINT');
+      expect(await cli.exited).toBe(0);
+    }
   });
 });
 

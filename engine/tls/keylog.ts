@@ -83,9 +83,9 @@ export class KeyLog {
 
   /**
    * Add key log text (a file, or the body of a pcapng Decryption Secrets Block). Returns
-   * the warnings about it.
+   * the warnings about it; `firstLine` numbers its first line (text appended to a followed file).
    */
-  addText(data: Uint8Array | string, name: string): string[] {
+  addText(data: Uint8Array | string, name: string, firstLine = 1): string[] {
     const warnings: string[] = [];
     let extra = 0;
     const warn = (s: string): void => {
@@ -98,7 +98,7 @@ export class KeyLog {
       bytes = bytes.subarray(0, MAX_KEYLOG_BYTES);
     }
     const text = bytes.toString('latin1');
-    let lineNo = 0;
+    let lineNo = firstLine - 1;
     let at = 0;
     while (at < text.length) {
       let nl = text.indexOf('\n', at);
@@ -106,7 +106,7 @@ export class KeyLog {
       const line = text.slice(at, nl).replace(/\r$/, '').trim();
       at = nl + 1;
       lineNo++;
-      if (lineNo > MAX_KEYLOG_LINES) {
+      if (lineNo - firstLine + 1 > MAX_KEYLOG_LINES) {
         warn(`${name}: lines after ${MAX_KEYLOG_LINES} are ignored.`);
         break;
       }

@@ -5,7 +5,9 @@
  * `messages` in order; the server echoes each with the same opcode; the client waits for
  * every echo, then closes with 1000 "done". What each side sent is logged. With
  * `connections: N` the client does it N times in turn, each connection offering the session
- * the previous one got (TLS 1.2 session resumption, TLS 1.3 PSK from a ticket).
+ * the previous one got (TLS 1.2 session resumption, TLS 1.3 PSK from a ticket). With
+ * `keylogFile`, each key log line is also appended to that file the moment the TLS stack
+ * hands it over.
  *
  *   const cert = selfSigned(dir);                          // openssl req, once per test file
  *   const s = await wssConversation({ port, cert, tls: { maxVersion: 'TLSv1.2', ciphers: '...' }, messages });
@@ -15,7 +17,7 @@
 import { execFileSync } from 'node:child_process';
 import { createServer } from 'node:https';
 import { join } from 'node:path';
-import { readFileSync } from 'node:fs';
+import { appendFileSync, readFileSync } from 'node:fs';
 import { connect, type ConnectionOptions, type SecureVersion, type TLSSocket } from 'node:tls';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { PeerMessage } from './peer';
@@ -53,10 +55,14 @@ export interface WssConversation {
   reused: boolean[];
 }
 
-export async function wssConversation(o: { port: number; cert: Cert; tls: TlsParams; messages: Array<string | Uint8Array>; path?: string; deflate?: boolean; connections?: number }): Promise<WssConversation> {
+export async function wssConversation(o: { port: number; cert: Cert; tls: TlsParams; messages: Array<string | Uint8Array>; path?: string; deflate?: boolean; connections?: number; keylogFile?: string }): Promise<WssConversation> {
   const lines: string[] = [];
   const server = createServer({ key: o.cert.key, cert: o.cert.cert, ...o.tls });
-  server.on('keylog', (line: Buffer) => lines.push(line.toString('latin1')));
+  server.on('keylog', (line: Buffer) => {
+    lines.push(line.toString('latin1'));
+    // as SSLKEYLOGFILE is written: appended line by line while connections open
+    if (o.keylogFile !== undefined) appendFileSync(o.keylogFile, line);
+  });
   const wss = new WebSocketServer({ server, perMessageDeflate: o.deflate ?? false });
   const serverSent: PeerMessage[] = [];
   let serverCloses = 0;
