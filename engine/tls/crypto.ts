@@ -106,10 +106,13 @@ export function tls13Decrypter(suite: Suite, secret: Uint8Array): RecordDecrypte
     },
     open(header, body) {
       if (body.length < TAG + 1) return null;
-      const nonce = xorNonce(iv, seq++);
+      const nonce = xorNonce(iv, seq);
       // RFC 8446 section 5.2: the additional data is the record header
       const p = aeadOpen(suite.bulk, key, nonce, header, body.subarray(0, body.length - TAG), body.subarray(body.length - TAG));
+      // a record that does not open takes no sequence number: a server skips 0-RTT records it
+      // rejected by trial decryption the same way (RFC 8446 section 4.2.10)
       if (p === null) return null;
+      seq++;
       // TLSInnerPlaintext: content, the real type, zero padding
       let end = p.length;
       while (end > 0 && p[end - 1] === 0) end--;

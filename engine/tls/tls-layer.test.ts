@@ -39,10 +39,10 @@ const ext = (type: number, body: Bytes): Bytes => concat([be16(type), vec(2, bod
 const hsMsg = (type: number, body: Bytes): Bytes => concat([Uint8Array.of(type), u24(body.length), body]);
 const record = (type: number, body: Bytes): Bytes => concat([Uint8Array.of(type, 3, 3), be16(body.length), body]);
 
-function clientHello(random: Bytes): Bytes {
+function clientHello(random: Bytes, earlyData = false): Bytes {
   const sni = vec(2, concat([Uint8Array.of(0), vec(2, ascii('example.com'))]));
   const alpn = vec(2, concat([vec(1, ascii('h2')), vec(1, ascii('http/1.1'))]));
-  const exts = concat([ext(0, sni), ext(16, alpn), ext(43, vec(1, be16(0x0304)))]);
+  const exts = concat([ext(0, sni), ext(16, alpn), ext(43, vec(1, be16(0x0304))), ...(earlyData ? [ext(42, new Uint8Array(0))] : [])]);
   return hsMsg(1, concat([be16(0x0303), random, vec(1, new Uint8Array(0)), vec(2, concat([be16(0x1301), be16(0x1302)])), vec(1, Uint8Array.of(0)), vec(2, exts)]));
 }
 
@@ -84,10 +84,13 @@ function expandLabel1(secret: Bytes, label: string, length: number): Buffer {
 }
 
 /** the conversation, as [direction, bytes] in wire order */
-function conversation(o: { keyUpdate?: boolean; hrr?: boolean } = {}): Array<['client' | 'server', Bytes]> {
+function conversation(o: { keyUpdate?: boolean; hrr?: boolean; earlyData?: boolean } = {}): Array<['client' | 'server', Bytes]> {
   const out: Array<['client' | 'server', Bytes]> = [];
-  const ch = clientHello(RANDOM);
+  const ch = clientHello(RANDOM, o.earlyData);
   out.push(['client', record(22, ch)]);
+  // 0-RTT: application data under early traffic keys the key log does not have, right after the hello
+  const early = new Sealer(h('42'.repeat(16)), h('24'.repeat(12)));
+  if (o.earlyData) out.push(['client', concat([early.seal(23, ascii('GET /early HTTP/1.1\r\n\r\n')), early.seal(23, ascii('more'))])]);
   if (o.hrr) {
     out.push(['server', record(22, serverHello(HRR_RANDOM, concat([ext(43, be16(0x0304)), ext(51, be16(0x001d))])))]);
     out.push(['client', record(20, Uint8Array.of(1))]);
@@ -101,6 +104,8 @@ function conversation(o: { keyUpdate?: boolean; hrr?: boolean } = {}): Array<['c
   const ee = hsMsg(8, vec(2, ext(16, vec(2, vec(1, ascii('http/1.1'))))));
   out.push(['server', concat([record(22, serverHello(h('11'.repeat(32)), concat([ext(43, be16(0x0304)), ext(16, vec(2, vec(1, ascii('http/1.1'))))]))), sHs.seal(22, ee.subarray(0, 3)), sHs.seal(22, ee.subarray(3))])]);
   out.push(['server', sHs.seal(22, concat([hsMsg(11, new Uint8Array(300)), hsMsg(20, new Uint8Array(32))]))]);
+  // the server accepted early data: the client ends it (EndOfEarlyData) under the early keys
+  if (o.earlyData) out.push(['client', early.seal(22, hsMsg(5, new Uint8Array(0)))]);
   out.push(['client', concat([record(20, Uint8Array.of(1)), cHs.seal(22, hsMsg(20, new Uint8Array(32)))])]);
   out.push(['client', cAp.seal(23, wsRequest({ path: '/feed' }))]);
   out.push(['server', sAp.seal(23, wsResponse())]);
@@ -160,6 +165,13 @@ describe('the tls layer', () => {
     const steps = conversation();
     steps.splice(1, 0, ['client', record(22, new Uint8Array(0))]);
     for (const piece of [1, 2, 4, Infinity]) expect(texts(run(steps, keylogText, piece))).toEqual(['client hello inside TLS', 'client after the key update', 'server one', 'server 010203']);
+  });
+
+  it('skips 0-RTT records it has no early keys for, without calling them a failure', () => {
+    const evs = run(conversation({ earlyData: true }), keylogText);
+    expect(tls(evs)[0]).toMatchObject({ decrypted: true });
+    expect(texts(evs)).toEqual(['client hello inside TLS', 'client after the key update', 'server one', 'server 010203']);
+    expect(findings(evs)).toEqual(['tls-alert']);
   });
 
   it('follows a KeyUpdate to the next application secret', () => {

@@ -46,6 +46,8 @@ const CT_HANDSHAKE = 22;
 const CT_APPDATA = 23;
 /** RFC 8446 section 5.2: TLSCiphertext.length <= 2^14 + 256; RFC 5246 section 6.2.3: 2^14 + 2048 */
 const MAX_RECORD = 16384 + 2048;
+/** 0-RTT records skipped before the client's first handshake record before that counts as a failure */
+const MAX_EARLY_RECORDS = 64;
 /** bytes of encrypted records held per connection while its keys are missing */
 export const MAX_HELD_BYTES = 256 * 1024;
 
@@ -85,6 +87,10 @@ class TlsDirection implements ByteStream {
   /** TLS 1.3: the traffic secret of the current epoch (KeyUpdate derives the next) */
   secret: Uint8Array | null = null;
   appEpoch = false;
+  /** a record of this direction was decrypted */
+  opened = false;
+  /** 0-RTT records skipped (not decrypted: early data is not supported yet) */
+  skippedEarly = 0;
   readonly clearHs: HandshakeReader;
   readonly innerHs: HandshakeReader;
 
@@ -254,9 +260,16 @@ export class TlsLayer implements Layer {
     if (d.dec === null) return;
     const opened = d.dec.open(header, body);
     if (opened === null) {
+      // RFC 8446 section 4.2.10: 0-RTT records (early traffic keys) come before the client's
+      // handshake records; skipped as a server skips rejected early data, not a failure
+      if (d.dir === 'client' && tls13 && this.ch?.earlyData === true && !d.opened && d.skippedEarly < MAX_EARLY_RECORDS) {
+        d.skippedEarly++;
+        return;
+      }
       this.fail(d, meta);
       return;
     }
+    d.opened = true;
     if (opened.type === CT_APPDATA) {
       if (!this.announced) this.announce(meta, true);
       if (opened.data.length > 0) this.nested()[d.dir].push(opened.data, 0, meta);
