@@ -104,7 +104,8 @@ describe('wss:// decrypted from the key log of real peers', () => {
     const events = await read(r.file, r.talk.keylog);
     const [t] = tlsEvents(events);
     expect(tlsEvents(events)).toHaveLength(1);
-    expect(t).toMatchObject({ version: c.version, cipherSuite: c.suite, sni: 'localhost', decrypted: true });
+    // ALPN from the ServerHello (TLS 1.2) or from the decrypted EncryptedExtensions (TLS 1.3)
+    expect(t).toMatchObject({ version: c.version, cipherSuite: c.suite, sni: 'localhost', alpn: 'http/1.1', decrypted: true });
     expect(t.reason).toBeUndefined();
     expect(messageKeys(dataMessages(events, 'client'))).toEqual(messageKeys(r.talk.clientSent));
     expect(messageKeys(dataMessages(events, 'server'))).toEqual(messageKeys(r.talk.serverSent));
@@ -176,7 +177,7 @@ describe('wss:// that cannot be decrypted, and the command line', () => {
     const text = wsscope('read', r.file, '--keylog', r.keylog);
     expect(text.code).toBe(0);
     expect(text.err).toBe('');
-    expect(text.out).toContain(`TLS 1.3 TLS_AES_128_GCM_SHA256 sni=localhost decrypted`);
+    expect(text.out).toContain(`TLS 1.3 TLS_AES_128_GCM_SHA256 sni=localhost alpn=http/1.1 decrypted`);
     expect(text.out).toMatch(new RegExp(`GET wss://127\.0\.0\.1:${r.port}/chat -> 101 Switching Protocols accept ok`));
     expect(text.out).toMatch(/C->S text +5B "first"/);
     expect(text.out).toMatch(/S->C text +12B "echo: second"/);
@@ -184,7 +185,7 @@ describe('wss:// that cannot be decrypted, and the command line', () => {
       .out.trim()
       .split('\n')
       .map((l) => JSON.parse(l) as Record<string, unknown>);
-    expect(lines.filter((l) => l.type === 'tls')).toEqual([expect.objectContaining({ conn: 1, version: 'TLS 1.3', cipherSuite: 'TLS_AES_128_GCM_SHA256', sni: 'localhost', alpn: '', decrypted: true })]);
+    expect(lines.filter((l) => l.type === 'tls')).toEqual([expect.objectContaining({ conn: 1, version: 'TLS 1.3', cipherSuite: 'TLS_AES_128_GCM_SHA256', sni: 'localhost', alpn: 'http/1.1', decrypted: true })]);
     const said = (dir: string): unknown[] => lines.filter((l) => l.type === 'message' && l.opcode === 1 && l.dir === dir).map((l) => l.text);
     expect(said('client')).toEqual(['first', 'second']);
     expect(said('server')).toEqual(['echo: first', 'echo: second']);

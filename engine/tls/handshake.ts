@@ -12,6 +12,7 @@
 
 export const HS_CLIENT_HELLO = 1;
 export const HS_SERVER_HELLO = 2;
+export const HS_ENCRYPTED_EXTENSIONS = 8;
 export const HS_FINISHED = 20;
 export const HS_KEY_UPDATE = 24;
 
@@ -144,6 +145,21 @@ export function parseClientHello(body: Uint8Array): ClientHello | null {
   } catch {
     return null;
   }
+}
+
+/** the ALPN protocol an EncryptedExtensions body selects (TLS 1.3 sends it there, RFC 8446 section 4.3.1); '' for none */
+export function alpnOfEncryptedExtensions(body: Uint8Array): string {
+  let alpn = '';
+  try {
+    extensions(new Cursor(body), (type, e) => {
+      if (type !== 16) return;
+      const n = e.vec(2).vec(1);
+      alpn = latin1(n.bytes(n.left));
+    });
+  } catch {
+    // malformed: no ALPN
+  }
+  return alpn;
 }
 
 /** a ServerHello (or HelloRetryRequest) body */

@@ -100,9 +100,9 @@ function conversation(o: { keyUpdate?: boolean; hrr?: boolean; earlyData?: boole
   const cHs = new Sealer(...KEYS.clientHs);
   const sAp = new Sealer(...KEYS.serverAp);
   const cAp = new Sealer(...KEYS.clientAp);
-  // EncryptedExtensions (with ALPN) split over two records, then Certificate + Finished coalesced
+  // EncryptedExtensions (with ALPN: TLS 1.3 selects it there) split over two records, then Certificate + Finished coalesced
   const ee = hsMsg(8, vec(2, ext(16, vec(2, vec(1, ascii('http/1.1'))))));
-  out.push(['server', concat([record(22, serverHello(h('11'.repeat(32)), concat([ext(43, be16(0x0304)), ext(16, vec(2, vec(1, ascii('http/1.1'))))]))), sHs.seal(22, ee.subarray(0, 3)), sHs.seal(22, ee.subarray(3))])]);
+  out.push(['server', concat([record(22, serverHello(h('11'.repeat(32)))), sHs.seal(22, ee.subarray(0, 3)), sHs.seal(22, ee.subarray(3))])]);
   out.push(['server', sHs.seal(22, concat([hsMsg(11, new Uint8Array(300)), hsMsg(20, new Uint8Array(32))]))]);
   // the server accepted early data: the client ends it (EndOfEarlyData) under the early keys
   if (o.earlyData) out.push(['client', early.seal(22, hsMsg(5, new Uint8Array(0)))]);

@@ -36,7 +36,7 @@ import type { Direction } from '../../shared/events';
 import type { ChunkMeta } from '../types';
 import { DETECT_MORE, DETECT_NO, type ByteStream, type EndReason, type Layer, type LayerContext, type NestedStack, type ProtocolModule } from '../stack/layer';
 import { nextTrafficSecret, tls12Decrypters, tls13Decrypter, type RecordDecrypter } from './crypto';
-import { HandshakeReader, HS_CLIENT_HELLO, HS_FINISHED, HS_KEY_UPDATE, HS_SERVER_HELLO, parseClientHello, parseServerHello, versionName, type ClientHello, type ServerHello } from './handshake';
+import { alpnOfEncryptedExtensions, HandshakeReader, HS_CLIENT_HELLO, HS_ENCRYPTED_EXTENSIONS, HS_FINISHED, HS_KEY_UPDATE, HS_SERVER_HELLO, parseClientHello, parseServerHello, versionName, type ClientHello, type ServerHello } from './handshake';
 import type { SessionSecrets } from './keylog';
 import { suiteName, suiteOf, type Suite } from './suites';
 
@@ -206,6 +206,8 @@ export class TlsLayer implements Layer {
   private held: Held[] = [];
   private heldBytes = 0;
   private keyVersion = -1;
+  /** ALPN the server selected: in the ServerHello (TLS 1.2), in EncryptedExtensions (TLS 1.3) */
+  private alpn = '';
   /** the meta of the record being read (handshake messages come out of the reader without one) */
   private lastMeta: ChunkMeta = { ts: 0, packet: 0 };
 
@@ -288,10 +290,12 @@ export class TlsLayer implements Layer {
       const sh = parseServerHello(body);
       if (sh === null || sh.retry) return; // a HelloRetryRequest: the real ServerHello follows
       this.sh = sh;
+      this.alpn = sh.alpn;
       this.suite = suiteOf(sh.suite);
       this.setup(meta);
     } else if (sealed && this.suite?.tls13 && d.secret !== null) {
-      if (type === HS_FINISHED && !d.appEpoch) {
+      if (type === HS_ENCRYPTED_EXTENSIONS && d.dir === 'server') this.alpn = alpnOfEncryptedExtensions(body);
+      else if (type === HS_FINISHED && !d.appEpoch) {
         // RFC 8446 section 7.1: after its Finished a side sends with its application secret
         const s = this.secrets;
         const next = d.dir === 'client' ? s?.clientTraffic0 : s?.serverTraffic0;
@@ -403,7 +407,7 @@ export class TlsLayer implements Layer {
       version: sh === null ? '' : versionName(sh.version),
       cipherSuite: sh === null ? '' : suiteName(sh.suite),
       sni: this.ch?.sni ?? '',
-      alpn: sh?.alpn ?? '',
+      alpn: this.alpn,
       decrypted,
       ...(decrypted ? {} : { reason: this.reason }),
       records: { client: this.client.records, server: this.server.records },

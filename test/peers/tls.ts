@@ -3,7 +3,7 @@
  * client, with the TLS parameters forced by the test, and the key log the server's TLS stack
  * wrote (Node's `keylog` event, the lines OpenSSL gives SSLKEYLOGFILE). The client sends
  * `messages` in order; the server echoes each with the same opcode; the client waits for
- * every echo, then closes with 1000 "done". What each side sent is logged. With
+ * every echo, then closes with 1000 "done". Both sides offer ALPN http/1.1. What each side sent is logged. With
  * `connections: N` the client does it N times in turn, each connection offering the session
  * the previous one got (TLS 1.2 session resumption, TLS 1.3 PSK from a ticket). With
  * `keylogFile`, each key log line is also appended to that file the moment the TLS stack
@@ -57,7 +57,7 @@ export interface WssConversation {
 
 export async function wssConversation(o: { port: number; cert: Cert; tls: TlsParams; messages: Array<string | Uint8Array>; path?: string; deflate?: boolean; connections?: number; keylogFile?: string }): Promise<WssConversation> {
   const lines: string[] = [];
-  const server = createServer({ key: o.cert.key, cert: o.cert.cert, ...o.tls });
+  const server = createServer({ key: o.cert.key, cert: o.cert.cert, ALPNProtocols: ['http/1.1'], ...o.tls });
   server.on('keylog', (line: Buffer) => {
     lines.push(line.toString('latin1'));
     // as SSLKEYLOGFILE is written: appended line by line while connections open
@@ -94,7 +94,7 @@ export async function wssConversation(o: { port: number; cert: Cert; tls: TlsPar
           sock.on('session', (s: Buffer) => (session = s));
           return sock;
         };
-        const ws = new WebSocket(`wss://127.0.0.1:${o.port}${o.path ?? '/chat'}`, { rejectUnauthorized: false, servername: 'localhost', perMessageDeflate: o.deflate ?? false, ...o.tls, createConnection } as ConstructorParameters<typeof WebSocket>[2]);
+        const ws = new WebSocket(`wss://127.0.0.1:${o.port}${o.path ?? '/chat'}`, { rejectUnauthorized: false, servername: 'localhost', ALPNProtocols: ['http/1.1'], perMessageDeflate: o.deflate ?? false, ...o.tls, createConnection } as ConstructorParameters<typeof WebSocket>[2]);
         let echoes = 0;
         ws.on('error', reject);
         ws.on('upgrade', (res) => {
