@@ -226,6 +226,19 @@ describe('wss:// that cannot be decrypted, and the command line', () => {
     expect(ids).toEqual(['tls-no-key']);
   });
 
+  it('with the truncated key log injected as a pcapng secrets block: tls-keylog-line naming the line, then tls-no-key', async () => {
+    const lines = r.talk.keylog.split('\n');
+    const cut = join(dir, 'cut-dsb.keys');
+    writeFileSync(cut, `${lines.slice(0, 3).join('\n')}\n${lines[3].slice(0, 70)}`);
+    const injected = join(dir, 'cut-dsb.pcapng');
+    execFileSync('editcap', ['--inject-secrets', `tls,${cut}`, r.file, injected], { stdio: 'ignore' });
+    const evs = await read(injected);
+    expect(findingIds(evs)).toEqual(['tls-keylog-line', 'tls-no-key']);
+    const f = evs.find((e) => e.type === 'finding' && e.id === 'tls-keylog-line');
+    expect(f?.type === 'finding' && f.text).toMatch(/^decryption secrets block: line 4: /);
+    expect(f?.type === 'finding' && f.text).not.toContain(lines[3].slice(40, 70));
+  });
+
   it('refuses a --keylog file that does not exist (exit 2)', () => {
     const out = wsscope('read', r.file, '--keylog', join(dir, 'missing.keys'));
     expect(out.code).toBe(2);
