@@ -25,6 +25,7 @@ export async function analyzeFile(path: string, emit: EventSink, opts: AnalyzeOp
         pipe.packet(rec);
       },
       problem: (p) => pipe.problem(p),
+      secrets: (type, data) => pipe.secrets(type, data),
     },
     {
       signal,

@@ -47,6 +47,8 @@ export interface CaptureSink {
   packet(rec: PacketRecord): void;
   problem?(p: CaptureProblem): void;
   iface?(info: CaptureInterfaceInfo): void;
+  /** a pcapng Decryption Secrets Block: its secrets type (0x544c534b = TLS key log) and data (a view, valid during the call) */
+  secrets?(type: number, data: Uint8Array): void;
 }
 
 /** Result of the link/IP/transport header walk. */

@@ -159,6 +159,31 @@ export interface ConnectionEndEvent {
   reason: 'fin' | 'rst' | 'eof';
 }
 
+/**
+ * One TLS connection (engine/tls/tls-layer.ts): emitted once, before its first decrypted
+ * application data, or when decryption failed, or at the end of a connection that was not
+ * decrypted. The messages inside a decrypted connection are those of a plaintext one.
+ */
+export interface TlsEvent {
+  type: 'tls';
+  conn: number;
+  ts: number;
+  packet: number;
+  /** "TLS 1.3", "TLS 1.2", ...; "" when no ServerHello was captured */
+  version: string;
+  /** IANA name (TLS_AES_128_GCM_SHA256), or 0xNNNN when unknown; "" without a ServerHello */
+  cipherSuite: string;
+  /** server_name of the ClientHello, "" when absent */
+  sni: string;
+  /** ALPN protocol the server selected, "" when none */
+  alpn: string;
+  decrypted: boolean;
+  /** why not decrypted (no key for this session, decryption failed at record N, ...) */
+  reason?: string;
+  /** TLS records seen so far in each direction */
+  records: { client: number; server: number };
+}
+
 export interface SummaryEvent {
   type: 'summary';
   packets: number;
@@ -179,6 +204,7 @@ export type EngineEvent =
   | FindingEvent
   | DatagramEvent
   | ConnectionEndEvent
+  | TlsEvent
   | SummaryEvent;
 
 export type EventSink = (ev: EngineEvent) => void;

@@ -60,6 +60,12 @@ export const FINDINGS = {
   'unsupported-link-type': { severity: 'warning', title: 'Packets of a link type wsscope does not decode', ref: 'pcap LINKTYPE_*' },
   'malformed-packet': { severity: 'warning', title: 'Packet with a malformed IP, TCP or UDP header (skipped)', ref: 'RFC 791, RFC 8200, RFC 9293, RFC 768' },
   'decoder-error': { severity: 'error', title: 'wsscope failed on this connection (a bug: please report it with the capture)', ref: 'wsscope' },
+  // TLS (engine/tls)
+  'tls-no-key': { severity: 'info', title: 'TLS connection without a key in the key log (not decrypted)', ref: 'NSS key log format' },
+  'tls-decrypt-failed': { severity: 'error', title: 'TLS record does not authenticate (wrong key or damaged capture)', ref: 'RFC 8446 5.2, RFC 5246 6.2.3' },
+  'tls-unsupported-cipher': { severity: 'warning', title: 'TLS cipher suite or version wsscope does not decrypt', ref: 'RFC 8446 B.4, RFC 5246 A.5' },
+  'tls-alert': { severity: 'warning', title: 'TLS alert', ref: 'RFC 8446 6, RFC 5246 7.2' },
+  'tls-keylog-line': { severity: 'warning', title: 'Key log line not used (malformed)', ref: 'NSS key log format' },
 } as const satisfies Record<string, FindingInfo>;
 
 export type FindingId = keyof typeof FINDINGS;

@@ -42,6 +42,8 @@ const BT_IDB = 1;
 const BT_PB = 2;
 const BT_SPB = 3;
 const BT_EPB = 6;
+/** Decryption Secrets Block (pcapng draft section 4.7): handed to `sink.secrets` */
+const BT_DSB = 10;
 const KNOWN_BLOCKS = new Set([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 0x0bad, 0x40000bad, PCAPNG_SHB]);
 
 /** A block larger than this is corrupt (blocks we skip are never buffered, so this costs no memory). */
@@ -456,7 +458,7 @@ export class CaptureParser {
       if (typeBE === PCAPNG_SHB && !this.sawSection) return this.stop('bad-header', this.offset, `pcapng section header has a bad length ${blen}`);
       return this.corruptNg(`block at offset ${this.offset} (type 0x${type.toString(16)}) has a bad length ${blen}`);
     }
-    const interesting = type === BT_EPB || type === BT_SPB || type === BT_PB || type === BT_IDB || typeBE === PCAPNG_SHB;
+    const interesting = type === BT_EPB || type === BT_SPB || type === BT_PB || type === BT_IDB || typeBE === PCAPNG_SHB || (type === BT_DSB && this.sink.secrets !== undefined);
     if (!interesting) return blen; // NRB, ISB, DSB, custom, unknown: skipped without buffering
     if (blen > MAX_BUFFERED_UNIT) {
       return this.corruptNg(`block at offset ${this.offset} (type 0x${type.toString(16)}) claims ${blen} bytes, more than any real one`);
@@ -475,6 +477,7 @@ export class CaptureParser {
     else if (type === BT_IDB) this.ngIdb(b, body, bodyLen);
     else if (type === BT_EPB) this.ngEpb(b, body, bodyLen);
     else if (type === BT_SPB) this.ngSpb(b, body, bodyLen);
+    else if (type === BT_DSB) this.ngDsb(b, body, bodyLen);
     else this.ngPb(b, body, bodyLen);
     if (this.state === 'stopped') return 0;
     return blen;
@@ -625,6 +628,13 @@ export class CaptureParser {
     }
     const ts = this.ngTs(ifc, this.u32(b, body + 4), this.u32(b, body + 8));
     this.ngEmit(ifc, ts, byteView(b, body + 20, caplen), origLen);
+  }
+
+  /** DSB: secrets type, secrets length, the secrets (a view, valid during the call) */
+  private ngDsb(b: Uint8Array, body: number, bodyLen: number): void {
+    const len = bodyLen >= 8 ? this.u32(b, body + 4) : -1;
+    if (len < 0 || len > bodyLen - 8) return this.report('corrupt-block', this.offset, `decryption secrets block at offset ${this.offset} has a bad secrets length; it is skipped`);
+    this.sink.secrets?.(this.u32(b, body), b.subarray(body + 8, body + 8 + len));
   }
 
   private ngSpb(b: Uint8Array, body: number, bodyLen: number): void {

@@ -17,6 +17,8 @@ import { CAP_DROPS_NOTE, DEFAULT_BUFFER_MIB, DEFAULT_SNAPLEN, startLiveCapture }
 import type { EngineEvent, SummaryEvent } from '../../shared/events';
 import type { CaptureStatus } from '../../shared/api';
 import { parseCommand, parsePorts, wantColor } from './args';
+import { KeyLog } from '../tls/keylog';
+import { KeyLogFollower } from '../tls/keylog-follow';
 
 export const CAPTURE_HELP = `Usage: wsscope capture -i IF [options]
 
@@ -41,6 +43,8 @@ Options:
   -B, --buffer-size MB   kernel capture buffer in MiB (default ${DEFAULT_BUFFER_MIB})
   --no-promisc           do not put the interface in promiscuous mode (dumpcap backend)
   --ws-port N            decode TCP port N as WebSocket without a captured handshake; repeatable
+  --keylog FILE          TLS key log to decrypt wss:// with, followed while it grows (a browser
+                         appends as it connects; records wait for their keys); repeatable
   --color / --no-color   colour the text output (default: on when stdout is a TTY)
   -h, --help             this help
 
@@ -77,6 +81,7 @@ export async function captureCommand(argv: string[]): Promise<number> {
       'buffer-size': { type: 'string', short: 'B' },
       'no-promisc': { type: 'boolean', default: false },
       'ws-port': { type: 'string', multiple: true, default: [] },
+      keylog: { type: 'string', multiple: true, default: [] },
       color: { type: 'boolean' },
       'no-color': { type: 'boolean' },
       help: { type: 'boolean', short: 'h', default: false },
@@ -126,7 +131,10 @@ export async function captureCommand(argv: string[]): Promise<number> {
   // loaded here so `wsscope interfaces` never loads the decoder
   const { Pipeline, LIVE_GAP_TIMEOUT_S } = await import('../pipeline');
   // live: a lost packet must not hold back what follows it for the rest of the capture
-  const pipe = new Pipeline(emit, { wsPorts, gapTimeoutSeconds: LIVE_GAP_TIMEOUT_S });
+  const keyLog = new KeyLog();
+  const followers = (values.keylog ?? []).map((f) => new KeyLogFollower(keyLog, f, (w) => process.stderr.write(`wsscope capture: ${w}\n`)));
+  for (const f of followers) f.start();
+  const pipe = new Pipeline(emit, { wsPorts, gapTimeoutSeconds: LIVE_GAP_TIMEOUT_S, keyLog });
 
   const started = await startLiveCapture(
     {
@@ -143,6 +151,7 @@ export async function captureCommand(argv: string[]): Promise<number> {
     { packet: (rec) => pipe.packet(rec), problem: (p) => pipe.problem(p) },
   );
   if (!started.ok) {
+    for (const f of followers) f.stop();
     process.stderr.write(`wsscope capture: ${started.error.message}\n`);
     return 1;
   }
@@ -168,6 +177,8 @@ export async function captureCommand(argv: string[]): Promise<number> {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
+  // the lines written last unlock the connections still waiting, decrypted as they finish
+  for (const f of followers) f.stop();
   const summary = pipe.finish();
   out.flush();
   printSummary(out, summary, final, json);

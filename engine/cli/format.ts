@@ -35,6 +35,8 @@ function hex(b: Uint8Array, max: number): string {
 
 export class TextFormatter {
   private t0 = -1;
+  /** connections whose TLS decrypted (their handshakes read wss://); dropped at connection-end */
+  private readonly secure = new Set<number>();
   constructor(private readonly o: FormatOptions) {}
 
   private c(code: keyof typeof C, s: string): string {
@@ -76,7 +78,7 @@ export class TextFormatter {
         const ok = ev.websocket ? this.c('green', `${ev.status} ${ev.statusText}`) : this.c('yellow', ev.status ? `${ev.status} ${ev.statusText}` : 'no answer captured');
         const acc = ev.status === 101 ? (ev.acceptValid ? 'accept ok' : this.c('red', 'accept WRONG')) : '';
         const extra = [ev.protocol && `protocol=${ev.protocol}`, ev.extensions && `extensions=${ev.extensions}`].filter(Boolean).join(' ');
-        return `#${ev.conn} ${this.time(ev.ts)} ${ev.method} ws://${escapeForTerminal(ev.host)}${escapeForTerminal(ev.path)} -> ${ok} ${acc} ${extra}`.trimEnd();
+        return `#${ev.conn} ${this.time(ev.ts)} ${ev.method} ${this.secure.has(ev.conn) ? 'wss' : 'ws'}://${escapeForTerminal(ev.host)}${escapeForTerminal(ev.path)} -> ${ok} ${acc} ${extra}`.trimEnd();
       }
       case 'frame':
         if (!this.o.frames) return null;
@@ -92,7 +94,14 @@ export class TextFormatter {
       }
       case 'datagram':
         return null;
+      case 'tls': {
+        if (ev.decrypted) this.secure.add(ev.conn);
+        const what = [ev.version || 'TLS', ev.cipherSuite, ev.sni && `sni=${escapeForTerminal(ev.sni)}`, ev.alpn && `alpn=${escapeForTerminal(ev.alpn)}`].filter(Boolean).join(' ');
+        const state = ev.decrypted ? this.c('green', 'decrypted') : this.c('yellow', `not decrypted: ${ev.reason ?? ''} (${ev.records.client}+${ev.records.server} records)`);
+        return `#${ev.conn} ${this.time(ev.ts)} ${what} ${state}`;
+      }
       case 'connection-end':
+        this.secure.delete(ev.conn);
         return null;
       case 'summary':
         return this.c('bold', `${ev.packets} packets, ${ev.connections} connections, ${ev.frames} frames, ${ev.messages} messages, ${ev.findings} findings, ${ev.bytes} bytes over ${ev.seconds.toFixed(3)} s`);

@@ -86,6 +86,12 @@ export function toWire(ev: EngineEvent): Record<string, unknown> | null {
         bytes: ev.bytes,
         seconds: ev.seconds,
       };
+    case 'tls': {
+      const o: Record<string, unknown> = { type: 'tls', conn: ev.conn, ts: ev.ts, version: ev.version, cipherSuite: ev.cipherSuite, sni: ev.sni, alpn: ev.alpn, decrypted: ev.decrypted };
+      if (ev.reason !== undefined) o.reason = ev.reason;
+      o.records = ev.records;
+      return o;
+    }
     case 'connection-end':
       return null;
   }

@@ -9,6 +9,7 @@ import { byteCount, parseCommand, parsePorts, wantColor } from './args';
 import { CaptureFileError } from '../capture/file-source';
 import { NotRegularFileError, probeInputFile } from '../fs/input';
 import type { EngineEvent } from '../../shared/events';
+import { KeyLog } from '../tls/keylog';
 
 export const READ_HELP = `Usage: wsscope read FILE [options]
 
@@ -22,6 +23,9 @@ Options:
   --frames             text output: also print one line per frame
   --ws-port N          decode TCP port N as WebSocket even without a captured handshake
                        (like Wireshark's Decode As); repeatable
+  --keylog FILE        TLS key log (NSS format, as SSLKEYLOGFILE / node --tls-keylog write
+                       it) to decrypt wss:// with; repeatable. pcapng decryption secrets
+                       blocks in the capture are used without it
   --no-heuristic       do not guess WebSocket on connections without a handshake
   --max-inflate BYTES  cap on the inflated size of one permessage-deflate message
                        (default 67108864); a message over it is cut and flagged
@@ -44,6 +48,7 @@ export async function readCommand(argv: string[]): Promise<number> {
       json: { type: 'boolean', default: false },
       frames: { type: 'boolean', default: false },
       'ws-port': { type: 'string', multiple: true, default: [] },
+      keylog: { type: 'string', multiple: true, default: [] },
       'no-heuristic': { type: 'boolean', default: false },
       'max-inflate': { type: 'string' },
       'max-reassembly': { type: 'string' },
@@ -75,6 +80,14 @@ export async function readCommand(argv: string[]): Promise<number> {
   if (typeof maxInflate === 'string') return fail(maxInflate);
   const maxTotal = byteCount('max-reassembly', values['max-reassembly']);
   if (typeof maxTotal === 'string') return fail(maxTotal);
+  const keyLog = new KeyLog();
+  for (const f of values.keylog ?? []) {
+    try {
+      for (const w of keyLog.addFile(f)) process.stderr.write(`wsscope read: ${w}\n`);
+    } catch (e) {
+      return fail(`--keylog ${f}: ${(e as NodeJS.ErrnoException).code ?? 'cannot be read'}`);
+    }
+  }
   const color = wantColor(values);
   const out = new Out();
   const fmt = new TextFormatter({ color, frames: values.frames ?? false, preview: 100 });
@@ -94,6 +107,7 @@ export async function readCommand(argv: string[]): Promise<number> {
     await analyzeFile(positionals[0], emit, {
       wsPorts,
       heuristic: !values['no-heuristic'],
+      keyLog,
       ...(maxTotal !== undefined ? { maxTotalBufferedBytes: maxTotal } : {}),
       // events are printed and dropped at once, so payload buffers can be reused
       session: { ephemeralPayloads: true, ...(maxInflate !== undefined ? { maxInflate } : {}) },

@@ -25,6 +25,7 @@ import { NetDecoder } from '../net/decode';
 import { ConnStack, type InternalErrorHook } from '../stack/connection-stack';
 import { defaultRegistry, type ModuleRegistry } from '../stack/registry';
 import { DEFAULT_SESSION_OPTIONS, type Counters, type SessionOptions } from '../ws/options';
+import { KeyLog } from '../tls/keylog';
 import { ReassemblyBudget } from './budget';
 import { GapExpiry } from './gap-expiry';
 import type { Side, TcpConn, ConnHost } from './tcp-conn';
@@ -53,7 +54,15 @@ export interface PipelineOptions {
   registry?: ModuleRegistry;
   /** told of every internal error contained (besides its decoder-error finding) */
   onInternalError?: InternalErrorHook;
+  /**
+   * TLS secrets (--keylog files); pcapng Decryption Secrets Blocks are added to it as they
+   * are read (`secrets`). Absent: the pipeline makes an empty one for those blocks.
+   */
+  keyLog?: KeyLog;
 }
+
+/** pcapng secrets type of a TLS key log (the DSB's 'TLSK') */
+export const SECRETS_TLS_KEY_LOG = 0x544c534b;
 
 /** gapTimeoutSeconds for live capture */
 export const LIVE_GAP_TIMEOUT_S = 1;
@@ -78,6 +87,7 @@ export class Pipeline {
   private readonly gaps: GapExpiry;
   private readonly sessionOpts: SessionOptions;
   private readonly registry: ModuleRegistry;
+  readonly keyLog: KeyLog;
   private readonly counters: Counters = { frames: 0, messages: 0 };
   /** Decode As by server port (wsPorts and decodeAs together) */
   private readonly decodeAs: Map<number, string>;
@@ -101,7 +111,8 @@ export class Pipeline {
     opts: Partial<PipelineOptions> = {},
   ) {
     this.opts = { ...DEFAULT_PIPELINE_OPTIONS, ...opts };
-    this.sessionOpts = { ...DEFAULT_SESSION_OPTIONS, heuristic: this.opts.heuristic, ...this.opts.session };
+    this.keyLog = this.opts.keyLog ?? new KeyLog();
+    this.sessionOpts = { ...DEFAULT_SESSION_OPTIONS, heuristic: this.opts.heuristic, keyLog: this.keyLog, ...this.opts.session };
     this.registry = this.opts.registry ?? defaultRegistry;
     this.decodeAs = new Map(this.opts.wsPorts.map((p) => [p, 'websocket']));
     for (const [port, id] of Object.entries(this.opts.decodeAs ?? {})) this.decodeAs.set(Number(port), id);
@@ -171,6 +182,17 @@ export class Pipeline {
       if (++this.packetErrors <= 20) {
         this.finding('decoder-error', 0, undefined, { ts: rec.ts, packet: rec.no }, `Packet ${rec.no} was skipped after an internal error (${e instanceof Error ? e.message : String(e)}).`);
       }
+    }
+  }
+
+  /**
+   * A pcapng Decryption Secrets Block: TLS key log text is added to the key log (connections
+   * still waiting for their keys pick them up); a line it cannot use is a finding, no secret in it.
+   */
+  secrets(type: number, data: Uint8Array): void {
+    if (type !== SECRETS_TLS_KEY_LOG) return;
+    for (const w of this.keyLog.addText(data, 'decryption secrets block')) {
+      this.emit({ type: 'finding', id: 'tls-keylog-line', severity: FINDINGS['tls-keylog-line'].severity, conn: 0, ts: this.lastTs, packet: this.lastPacket, text: w });
     }
   }
 

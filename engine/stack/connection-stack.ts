@@ -36,6 +36,9 @@ import type { ModuleRegistry } from './registry';
 /** findings of one id listed per connection before they are only counted */
 export const FINDINGS_PER_ID = 20;
 
+/** stacks nested in one connection's stack (TLS in TLS in ...) before nest() refuses */
+export const MAX_NESTING = 4;
+
 /** Where an internal error was contained. */
 export interface InternalErrorSite {
   conn: number;
@@ -54,6 +57,8 @@ export interface StackOptions {
   clientPort?: number;
   serverPort?: number;
   onInternalError?: InternalErrorHook;
+  /** how deep this stack is nested in its connection's (0: on TCP) */
+  depth?: number;
 }
 
 /** an error thrown while making a layer, tagged with the layer's module id */
@@ -202,6 +207,12 @@ export class ConnStack {
       reject: (from, dir) => {
         const d = this.entry(dir);
         if (d.state === UNDECIDED || d.owner === from) d.drop();
+      },
+      nest: () => {
+        const depth = (opts.depth ?? 0) + 1;
+        if (depth > MAX_NESTING) throw new Error(`protocols nested more than ${MAX_NESTING} deep`);
+        // its own entries, layers and boundary: a failure inside stops the nested decoding only
+        return new ConnStack(conn, emit, counters, { ...opts, depth });
       },
     };
   }

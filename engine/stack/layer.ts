@@ -7,6 +7,9 @@
  *
  *   TCP reassembly -> ConnStack (detection, containment) -> layer (http1, websocket, ...)
  *                                                             -> child layer (openChild)
+ *                                                             -> nested stack (nest): the
+ *                                                                bytes a layer carries (TLS
+ *                                                                plaintext), detected anew
  *
  * A `ByteStream` is one direction of one layer. `push(bytes, skip, meta)` follows
  * `StreamSink.data` (engine/types.ts): skip 0 = contiguous, N > 0 = N bytes were lost just
@@ -114,4 +117,20 @@ export interface LayerContext {
   handOff(from: Layer, dir: Direction, to: ByteStream, toId: string): boolean;
   /** `from` gives `dir` up (not its protocol after all): the direction is rejected */
   reject(from: Layer, dir: Direction): void;
+  /**
+   * A stack nested in this connection: its two entries take the bytes a layer carries
+   * (TLS: each direction's decrypted application data) and detect what they are over the
+   * same registry and Decode As, with their own layers and their own boundary, as if they
+   * came from TCP. The caller pushes, ends and finishes it. Nesting deeper than
+   * MAX_NESTING (connection-stack.ts) throws (a capture of TLS in TLS in TLS...).
+   */
+  nest(): NestedStack;
+}
+
+/** A stack over the bytes a layer carries (see LayerContext.nest). */
+export interface NestedStack {
+  readonly client: ByteStream;
+  readonly server: ByteStream;
+  /** the carrying layer is finishing: flush the nested layers and end their open directions */
+  finish(meta: ChunkMeta): void;
 }

@@ -4,16 +4,18 @@
  * to let it judge first. Registering an id that is already there replaces that module in
  * place (its detection slot is kept), which is how a plugin or a test overrides a layer.
  *
- * The built-in registry (`builtinRegistry()`) holds HTTP/1.1 (engine/http/http1-layer.ts),
- * then WebSocket (engine/ws/ws-layer.ts): a direction that starts like HTTP is HTTP, else
- * frames may be WebSocket (Decode As, or the heuristic). Adding TLS or HTTP/2 means writing
- * a module and registering it here, before HTTP/1.1.
+ * The built-in registry (`builtinRegistry()`) holds TLS (engine/tls/tls-layer.ts), HTTP/1.1
+ * (engine/http/http1-layer.ts), then WebSocket (engine/ws/ws-layer.ts): a direction that
+ * starts with a ClientHello is TLS (its plaintext is detected again in a nested stack), one
+ * that starts like HTTP is HTTP, else frames may be WebSocket (Decode As, or the heuristic).
+ * Adding HTTP/2 means writing a module and registering it here, before HTTP/1.1.
  *
  * Memory: a handful of module objects; `list()` hands out the registry's own array (read-only
  * by contract) so the stack does not copy it per connection.
  */
 import { http1Module } from '../http/http1-layer';
 import { webSocketModule } from '../ws/ws-layer';
+import { tlsModule } from '../tls/tls-layer';
 import type { ProtocolModule } from './layer';
 
 export class ModuleRegistry {
@@ -49,9 +51,9 @@ export class ModuleRegistry {
   }
 }
 
-/** A fresh registry with the built-in modules (HTTP/1.1, then WebSocket). */
+/** A fresh registry with the built-in modules (TLS, HTTP/1.1, then WebSocket). */
 export function builtinRegistry(): ModuleRegistry {
-  return new ModuleRegistry([http1Module, webSocketModule]);
+  return new ModuleRegistry([tlsModule, http1Module, webSocketModule]);
 }
 
 /**

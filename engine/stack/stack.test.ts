@@ -4,14 +4,55 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Conv, ascii, pcap, type Rec } from '../../test/kit/capture';
-import { cf, sf } from '../../test/kit/websocket';
+import { cf, sf, wsRequest, wsResponse } from '../../test/kit/websocket';
+import { concat } from '../../test/kit/bytes';
 import { analyzeFile } from '../analyze';
 import type { Direction, EngineEvent, MessageEvent } from '../../shared/events';
 import type { ChunkMeta } from '../types';
 import { DETECT_MORE, DETECT_NO, type ByteStream, type LayerContext, type ProtocolModule } from './layer';
 import { builtinRegistry } from './registry';
 import { webSocketModule, type WebSocketInit } from '../ws/ws-layer';
-import type { InternalErrorSite } from './connection-stack';
+import { MAX_NESTING, type InternalErrorSite } from './connection-stack';
+
+/**
+ * A carrier protocol, the smallest there is: each direction opens with one marker byte ('>'
+ * from the client, '<' from the server) and carries what follows. Its layer hands the
+ * carried bytes to a nested stack (LayerContext.nest), as TLS hands its plaintext.
+ */
+const peelModule: ProtocolModule = {
+  id: 'peel',
+  detect: (bytes, dir) => (bytes.length === 0 ? DETECT_MORE : bytes[0] === (dir === 'client' ? 0x3e : 0x3c) ? 0 : DETECT_NO),
+  claimsConnection: true,
+  create: (ctx) => {
+    const inner = ctx.nest();
+    const stream = (dir: Direction): ByteStream => {
+      let marker = true;
+      return {
+        push: (bytes, skip, meta) => {
+          const rest = marker ? bytes.subarray(1) : bytes;
+          marker = false;
+          if (rest.length > 0) inner[dir].push(rest, skip, meta);
+        },
+        end: (reason, meta) => inner[dir].end(reason, meta),
+      };
+    };
+    const streams = { client: stream('client'), server: stream('server') };
+    return { open: (dir) => streams[dir], finish: (meta) => inner.finish(meta) };
+  },
+};
+
+/** one upgraded WebSocket conversation carried inside `depth` peel layers */
+function peeled(depth: number): string {
+  const wrap = (marker: string, b: Uint8Array): Uint8Array => concat([ascii(marker.repeat(depth)), b]);
+  const conv = new Conv({ clientPort: 40100 }).open();
+  conv.send('c', wrap('>', wsRequest()));
+  conv.send('s', wrap('<', concat([wsResponse(), sf(1, 'welcome')])));
+  conv.send('c', cf(1, 'hi inside'));
+  conv.close();
+  const file = join(tmp, `peel-${depth}.pcap`);
+  writeFileSync(file, pcap(conv.recs, { linkType: 1 }));
+  return file;
+}
 
 const LINE_PORT = 7777;
 const tmp = mkdtempSync(join(tmpdir(), 'wsscope-stack-'));
@@ -148,6 +189,26 @@ describe('the stream stack', () => {
     const last: EngineEvent[] = [];
     await analyzeFile(capture(), (e) => last.push(e), { registry: builtinRegistry().register(forced), decodeAs: { [LINE_PORT]: 'line' } });
     expect(texts(last, 1)).toEqual(['server OK 2 items', 'server item one', 'server item two']);
+  });
+
+  it('detects again inside a layer that nests: HTTP/1.1 -> WebSocket carried by another protocol, three deep', async () => {
+    const events: EngineEvent[] = [];
+    await analyzeFile(peeled(3), (e) => events.push(e), { registry: builtinRegistry().registerFirst(peelModule) });
+    expect(events.find((e) => e.type === 'handshake')).toMatchObject({ conn: 1, status: 101, websocket: true });
+    expect(texts(events, 1)).toEqual(['server welcome', 'client hi inside']);
+    expect(events.filter((e) => e.type === 'finding' && e.severity !== 'info')).toEqual([]);
+  });
+
+  it(`refuses to nest more than ${MAX_NESTING} deep: one decoder-error, contained to the connection`, async () => {
+    const errors: InternalErrorSite[] = [];
+    const events: EngineEvent[] = [];
+    await analyzeFile(peeled(MAX_NESTING + 1), (e) => events.push(e), { registry: builtinRegistry().registerFirst(peelModule), onInternalError: (_e, site) => errors.push(site) });
+    const faults = events.filter((e) => e.type === 'finding' && e.id === 'decoder-error');
+    expect(faults).toHaveLength(1);
+    expect(faults[0].type === 'finding' && faults[0].text).toContain(`protocols nested more than ${MAX_NESTING} deep`);
+    expect(errors).toEqual([{ conn: 1, layer: 'peel' }]);
+    expect(texts(events, 1)).toEqual([]);
+    expect(events[events.length - 1].type).toBe('summary');
   });
 
   it('has HTTP/1.1 open the WebSocket child with what the handshake negotiated (real capture)', async () => {

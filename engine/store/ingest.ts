@@ -47,6 +47,9 @@ export function ingest(d: SessionData, ev: EngineEvent): void {
       return onDatagram(d, ev);
     case 'connection-end':
       return onEnd(d, ev);
+    case 'tls':
+      // not stored yet: the UI has no TLS view (the connection's messages are stored as usual)
+      return;
     case 'summary':
       d.summary = ev;
       log(d, Ev.Summary, 0);

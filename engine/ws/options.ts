@@ -1,4 +1,5 @@
 /** Options and shared counters of a TcpSession (re-exported by session.ts). */
+import type { KeyLog } from '../tls/keylog';
 
 export interface SessionOptions {
   /** max inflated bytes per message; enforced during inflate */
@@ -22,6 +23,8 @@ export interface SessionOptions {
    * and forget (the CLI); saves one allocation, one copy and the garbage of every message.
    */
   ephemeralPayloads: boolean;
+  /** TLS secrets the `tls` layer decrypts with (engine/tls/keylog.ts); absent: nothing is decrypted */
+  keyLog?: KeyLog;
 }
 
 export const DEFAULT_SESSION_OPTIONS: SessionOptions = {

@@ -131,12 +131,12 @@ const FIELDS = [
 
 /**
  * tshark's frame rows for `file` (`-d tcp.port==PORT,http` so the upgrade is dissected on a
- * test port). Several frames in one packet come as comma-joined fields; payload fields exist
+ * test port; `extra` replaces that, e.g. with TLS and a key log). Several frames in one packet come as comma-joined fields; payload fields exist
  * only for the frames that have one, so they are dealt out by opcode. Test payloads must not
  * contain commas or tabs.
  */
-export function tsharkFrameRows(file: string, port: number): FrameRow[] {
-  const out = execFileSync('tshark', ['-r', file, '-d', `tcp.port==${port},http`, '-Y', 'websocket', '-T', 'fields', ...FIELDS.flatMap((f) => ['-e', f]), '-E', 'occurrence=a', '-E', 'aggregator=,'], {
+export function tsharkFrameRows(file: string, port: number, extra: string[] = ['-d', `tcp.port==${port},http`]): FrameRow[] {
+  const out = execFileSync('tshark', ['-r', file, ...extra, '-Y', 'websocket', '-T', 'fields', ...FIELDS.flatMap((f) => ['-e', f]), '-E', 'occurrence=a', '-E', 'aggregator=,'], {
     encoding: 'utf8',
     maxBuffer: 256 << 20,
     stdio: ['ignore', 'pipe', 'ignore'],

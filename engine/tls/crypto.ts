@@ -1,0 +1,221 @@
+/**
+ * TLS record protection, decrypt side, with node:crypto only (no subprocess, no OpenSSL
+ * command line): the TLS 1.3 key schedule's HKDF-Expand-Label (RFC 8446 section 7.1), the
+ * TLS 1.2 PRF (RFC 5246 section 5) and key block (section 6.3), and one `RecordDecrypter` per
+ * direction and epoch for the AEAD suites (RFC 5288, RFC 7905, RFC 8446 section 5.2) and
+ * AES-CBC with HMAC (RFC 5246 section 6.2.3.2, encrypt_then_mac per RFC 7366).
+ *
+ * A decrypter holds its direction's keys and sequence number; `open` returns the record's
+ * plaintext (a new Buffer the caller owns) and its content type, or null when the record does
+ * not authenticate (a wrong key or damaged bytes): nothing of an unauthenticated record is
+ * ever handed on. Keys never leave this module in a message.
+ */
+import { createDecipheriv, createHmac, timingSafeEqual } from 'node:crypto';
+import { keyLength, macLength, type Hash, type Suite } from './suites';
+
+/** HKDF-Expand (RFC 5869 section 2.3) */
+export function hkdfExpand(hash: Hash, prk: Uint8Array, info: Uint8Array, length: number): Buffer {
+  const out: Buffer[] = [];
+  let t: Buffer = Buffer.alloc(0);
+  let n = 0;
+  for (let i = 1; n < length; i++) {
+    t = createHmac(hash, prk).update(t).update(info).update(Uint8Array.of(i)).digest();
+    out.push(t);
+    n += t.length;
+  }
+  return Buffer.concat(out).subarray(0, length);
+}
+
+/** HKDF-Expand-Label (RFC 8446 section 7.1): HkdfLabel = length, "tls13 " + label, context */
+export function hkdfExpandLabel(hash: Hash, secret: Uint8Array, label: string, context: Uint8Array, length: number): Buffer {
+  const l = Buffer.from(`tls13 ${label}`, 'latin1');
+  const info = Buffer.alloc(2 + 1 + l.length + 1 + context.length);
+  info.writeUInt16BE(length, 0);
+  info[2] = l.length;
+  l.copy(info, 3);
+  info[3 + l.length] = context.length;
+  info.set(context, 4 + l.length);
+  return hkdfExpand(hash, secret, info, length);
+}
+
+/** TLS 1.2 PRF (RFC 5246 section 5): P_hash(secret, label + seed) */
+export function prf12(hash: 'sha256' | 'sha384', secret: Uint8Array, label: string, seed: Uint8Array, length: number): Buffer {
+  const s = Buffer.concat([Buffer.from(label, 'latin1'), seed]);
+  const out: Buffer[] = [];
+  let a: Buffer = s;
+  let n = 0;
+  while (n < length) {
+    a = createHmac(hash, secret).update(a).digest();
+    const p = createHmac(hash, secret).update(a).update(s).digest();
+    out.push(p);
+    n += p.length;
+  }
+  return Buffer.concat(out).subarray(0, length);
+}
+
+/** one record's plaintext and its (inner, for TLS 1.3) content type */
+export interface Opened {
+  type: number;
+  data: Buffer;
+}
+
+export interface RecordDecrypter {
+  /** `header`: the 5-byte record header; `body`: the fragment. Null: not authentic. */
+  open(header: Uint8Array, body: Uint8Array): Opened | null;
+  /** records opened (or tried) so far in this epoch */
+  readonly seq: bigint;
+}
+
+const TAG = 16;
+
+function seqBytes(seq: bigint): Buffer {
+  const b = Buffer.alloc(8);
+  b.writeBigUInt64BE(seq);
+  return b;
+}
+
+/** RFC 8446 section 5.3 / RFC 7905 section 2: the per-record nonce is the IV xor the padded sequence number */
+function xorNonce(iv: Buffer, seq: bigint): Buffer {
+  const n = Buffer.from(iv);
+  const s = seqBytes(seq);
+  for (let i = 0; i < 8; i++) n[n.length - 8 + i] ^= s[i];
+  return n;
+}
+
+function aeadOpen(bulk: Suite['bulk'], key: Buffer, nonce: Buffer, aad: Uint8Array, ct: Uint8Array, tag: Uint8Array): Buffer | null {
+  try {
+    const d = bulk === 'chacha20-poly1305' ? createDecipheriv('chacha20-poly1305', key, nonce, { authTagLength: TAG }) : createDecipheriv(bulk as 'aes-128-gcm', key, nonce);
+    d.setAAD(aad, { plaintextLength: ct.length });
+    d.setAuthTag(tag);
+    const a = d.update(ct);
+    const b = d.final();
+    return b.length === 0 ? a : Buffer.concat([a, b]);
+  } catch {
+    return null;
+  }
+}
+
+/** TLS 1.3 traffic keys from a traffic secret (RFC 8446 section 7.3) */
+export function tls13Decrypter(suite: Suite, secret: Uint8Array): RecordDecrypter {
+  const key = hkdfExpandLabel(suite.hash, secret, 'key', new Uint8Array(0), keyLength(suite.bulk));
+  const iv = hkdfExpandLabel(suite.hash, secret, 'iv', new Uint8Array(0), 12);
+  let seq = 0n;
+  return {
+    get seq() {
+      return seq;
+    },
+    open(header, body) {
+      if (body.length < TAG + 1) return null;
+      const nonce = xorNonce(iv, seq);
+      // RFC 8446 section 5.2: the additional data is the record header
+      const p = aeadOpen(suite.bulk, key, nonce, header, body.subarray(0, body.length - TAG), body.subarray(body.length - TAG));
+      // a record that does not open takes no sequence number: a server skips 0-RTT records it
+      // rejected by trial decryption the same way (RFC 8446 section 4.2.10)
+      if (p === null) return null;
+      seq++;
+      // TLSInnerPlaintext: content, the real type, zero padding
+      let end = p.length;
+      while (end > 0 && p[end - 1] === 0) end--;
+      if (end === 0) return null;
+      return { type: p[end - 1], data: p.subarray(0, end - 1) };
+    },
+  };
+}
+
+/** RFC 8446 section 7.2: application_traffic_secret_N+1 */
+export function nextTrafficSecret(suite: Suite, secret: Uint8Array): Buffer {
+  return hkdfExpandLabel(suite.hash, secret, 'traffic upd', new Uint8Array(0), suite.hash === 'sha384' ? 48 : 32);
+}
+
+/** TLS 1.2 keys of both directions from the master secret (RFC 5246 section 6.3) */
+export function tls12Decrypters(suite: Suite, master: Uint8Array, clientRandom: Uint8Array, serverRandom: Uint8Array, encryptThenMac: boolean): { client: RecordDecrypter; server: RecordDecrypter } {
+  const macLen = suite.mac ? macLength(suite.mac) : 0;
+  const keyLen = keyLength(suite.bulk);
+  // implicit IVs only for the AEAD suites: 4-byte GCM salt (RFC 5288 section 3), 12 bytes for ChaCha20 (RFC 7905)
+  const ivLen = suite.mac ? 0 : suite.bulk === 'chacha20-poly1305' ? 12 : 4;
+  const kb = prf12(suite.hash, master, 'key expansion', Buffer.concat([serverRandom, clientRandom]), 2 * (macLen + keyLen + ivLen));
+  let o = 0;
+  const take = (n: number): Buffer => kb.subarray(o, (o += n));
+  const cMac = take(macLen);
+  const sMac = take(macLen);
+  const cKey = take(keyLen);
+  const sKey = take(keyLen);
+  const cIv = take(ivLen);
+  const sIv = take(ivLen);
+  const make = suite.mac ? (k: Buffer, m: Buffer): RecordDecrypter => cbcDecrypter(suite, k, m, encryptThenMac) : (k: Buffer, _m: Buffer, iv: Buffer): RecordDecrypter => aead12Decrypter(suite, k, iv);
+  return { client: make(cKey, cMac, cIv), server: make(sKey, sMac, sIv) };
+}
+
+/** RFC 5246 section 6.2.3.3: additional data = seq_num + type + version + length */
+function aad12(seq: bigint, header: Uint8Array, length: number): Buffer {
+  const a = Buffer.alloc(13);
+  a.writeBigUInt64BE(seq);
+  a[8] = header[0];
+  a[9] = header[1];
+  a[10] = header[2];
+  a.writeUInt16BE(length, 11);
+  return a;
+}
+
+function aead12Decrypter(suite: Suite, key: Buffer, iv: Buffer): RecordDecrypter {
+  const chacha = suite.bulk === 'chacha20-poly1305';
+  let seq = 0n;
+  return {
+    get seq() {
+      return seq;
+    },
+    open(header, body) {
+      const s = seq++;
+      // GCM: 8-byte explicit nonce after the salt (RFC 5288 section 3); ChaCha20: none
+      const explicit = chacha ? 0 : 8;
+      if (body.length < explicit + TAG) return null;
+      const nonce = chacha ? xorNonce(iv, s) : Buffer.concat([iv, body.subarray(0, 8)]);
+      const ct = body.subarray(explicit, body.length - TAG);
+      const p = aeadOpen(suite.bulk, key, nonce, aad12(s, header, ct.length), ct, body.subarray(body.length - TAG));
+      return p === null ? null : { type: header[0], data: p };
+    },
+  };
+}
+
+function cbcDecrypter(suite: Suite, key: Buffer, macKey: Buffer, etm: boolean): RecordDecrypter {
+  const mac = suite.mac as Hash;
+  const macLen = macLength(mac);
+  let seq = 0n;
+  const hmac = (s: bigint, header: Uint8Array, content: Uint8Array): Buffer => createHmac(mac, macKey).update(aad12(s, header, content.length)).update(content).digest();
+  const decrypt = (ivAndCt: Uint8Array): Buffer | null => {
+    if (ivAndCt.length < 32 || ivAndCt.length % 16 !== 0) return null;
+    const d = createDecipheriv(suite.bulk, key, ivAndCt.subarray(0, 16));
+    d.setAutoPadding(false);
+    const p = Buffer.concat([d.update(ivAndCt.subarray(16)), d.final()]);
+    // RFC 5246 section 6.2.3.2: padding_length + 1 bytes, each holding padding_length
+    const pad = p[p.length - 1];
+    if (pad + 1 > p.length) return null;
+    for (let i = p.length - 1 - pad; i < p.length; i++) if (p[i] !== pad) return null;
+    return p.subarray(0, p.length - 1 - pad);
+  };
+  return {
+    get seq() {
+      return seq;
+    },
+    open(header, body) {
+      const s = seq++;
+      if (etm) {
+        // RFC 7366 section 3: the MAC covers the IV and ciphertext, checked before decrypting
+        if (body.length < macLen) return null;
+        const ivct = body.subarray(0, body.length - macLen);
+        if (!same(hmac(s, header, ivct), body.subarray(body.length - macLen))) return null;
+        const p = decrypt(ivct);
+        return p === null ? null : { type: header[0], data: p };
+      }
+      const p = decrypt(body);
+      if (p === null || p.length < macLen) return null;
+      const content = p.subarray(0, p.length - macLen);
+      if (!same(hmac(s, header, content), p.subarray(p.length - macLen))) return null;
+      return { type: header[0], data: content };
+    },
+  };
+}
+
+function same(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && timingSafeEqual(a, b);
+}

@@ -1,0 +1,258 @@
+/**
+ * The `tls` layer on a connection's stack, fed records built here from the specs: the
+ * RFC 8448 simple 1-RTT session's secrets in a key log, records sealed on the test side with
+ * the key/IV pairs the RFC publishes (so this file does not trust engine/tls/crypto.ts's key
+ * derivation), and a WebSocket conversation inside.
+ */
+import { describe, it, expect } from 'vitest';
+import { createCipheriv, createHmac } from 'node:crypto';
+import { concat, ascii, be16, type Bytes } from '../../test/kit/bytes';
+import { cf, sf, wsRequest, wsResponse } from '../../test/kit/websocket';
+import type { EngineEvent, TlsEvent } from '../../shared/events';
+import { ConnStack } from '../stack/connection-stack';
+import { builtinRegistry } from '../stack/registry';
+import { DEFAULT_SESSION_OPTIONS } from '../ws/options';
+import { KeyLog } from './keylog';
+
+const h = (s: string): Buffer => Buffer.from(s, 'hex');
+const RANDOM = h('cb34ecb1e78163ba1c38c6dacb196a6dffa21a8d9912ec18a2ef6283024dece7');
+// RFC 8448 section 3: secrets, and the key/IV each one expands to
+const SECRETS = {
+  CLIENT_HANDSHAKE_TRAFFIC_SECRET: 'b3eddb126e067f35a780b3abf45e2d8f3b1a950738f52e9600746a0e27a55a21',
+  SERVER_HANDSHAKE_TRAFFIC_SECRET: 'b67b7d690cc16c4e75e54213cb2d37b4e9c912bcded9105d42befd59d391ad38',
+  CLIENT_TRAFFIC_SECRET_0: '9e40646ce79a7f9dc05af8889bce6552875afa0b06df0087f792ebb7c17504a5',
+  SERVER_TRAFFIC_SECRET_0: 'a11af9f05531f856ad47116b45a950328204b4f44bfb6b3a4b4f1f3fcb631643',
+};
+const KEYS = {
+  clientHs: [h('dbfaa693d1762c5b666af5d950258d01'), h('5bd3c71b836e0b76bb73265f')],
+  serverHs: [h('3fce516009c21727d0f2e4e86ee403bc'), h('5d313eb2671276ee13000b30')],
+  clientAp: [h('17422dda596ed5d9acd890e3c63f5051'), h('5b78923dee08579033e523d9')],
+  serverAp: [h('9f02283b6c9c07efc26bb9f2ac92e356'), h('cf782b88dd83549aadf1e984')],
+} as const;
+const keylogText = Object.entries(SECRETS)
+  .map(([label, s]) => `${label} ${RANDOM.toString('hex')} ${s}`)
+  .join('\n');
+
+const u24 = (n: number): Bytes => Uint8Array.of(n >> 16, (n >> 8) & 255, n & 255);
+const vec = (lenBytes: 1 | 2, b: Bytes): Bytes => concat([lenBytes === 1 ? Uint8Array.of(b.length) : be16(b.length), b]);
+const ext = (type: number, body: Bytes): Bytes => concat([be16(type), vec(2, body)]);
+const hsMsg = (type: number, body: Bytes): Bytes => concat([Uint8Array.of(type), u24(body.length), body]);
+const record = (type: number, body: Bytes): Bytes => concat([Uint8Array.of(type, 3, 3), be16(body.length), body]);
+
+function clientHello(random: Bytes, earlyData = false): Bytes {
+  const sni = vec(2, concat([Uint8Array.of(0), vec(2, ascii('example.com'))]));
+  const alpn = vec(2, concat([vec(1, ascii('h2')), vec(1, ascii('http/1.1'))]));
+  const exts = concat([ext(0, sni), ext(16, alpn), ext(43, vec(1, be16(0x0304))), ...(earlyData ? [ext(42, new Uint8Array(0))] : [])]);
+  return hsMsg(1, concat([be16(0x0303), random, vec(1, new Uint8Array(0)), vec(2, concat([be16(0x1301), be16(0x1302)])), vec(1, Uint8Array.of(0)), vec(2, exts)]));
+}
+
+function serverHello(random: Bytes, exts: Bytes = ext(43, be16(0x0304)), suite = 0x1301): Bytes {
+  return hsMsg(2, concat([be16(0x0303), random, vec(1, new Uint8Array(0)), be16(suite), Uint8Array.of(0), vec(2, exts)]));
+}
+
+const HRR_RANDOM = h('cf21ad74e59a6111be1d8c021e65b891c2a211167abb8c5e079e09e2c8a8339c');
+
+/** RFC 8446 section 5.2: seal `inner` (content + type) with AES-128-GCM under key/iv at seq */
+class Sealer {
+  seq = 0;
+  constructor(
+    private key: Buffer,
+    private iv: Buffer,
+  ) {}
+  seal(type: number, content: Bytes): Bytes {
+    const inner = concat([content, Uint8Array.of(type)]);
+    const header = concat([Uint8Array.of(23, 3, 3), be16(inner.length + 16)]);
+    const nonce = Buffer.from(this.iv);
+    nonce.writeUInt32BE((nonce.readUInt32BE(8) ^ this.seq++) >>> 0, 8);
+    const c = createCipheriv('aes-128-gcm', this.key, nonce);
+    c.setAAD(header);
+    const ct = Buffer.concat([c.update(inner), c.final(), c.getAuthTag()]);
+    return concat([header, ct]);
+  }
+  rekey(key: Buffer, iv: Buffer): void {
+    this.key = key;
+    this.iv = iv;
+    this.seq = 0;
+  }
+}
+
+/** RFC 8446 section 7.1 HKDF-Expand-Label for outputs of one SHA-256 block (the test's own) */
+function expandLabel1(secret: Bytes, label: string, length: number): Buffer {
+  const l = ascii(`tls13 ${label}`);
+  const info = concat([be16(length), vec(1, l), Uint8Array.of(0)]);
+  return createHmac('sha256', secret).update(info).update(Uint8Array.of(1)).digest().subarray(0, length);
+}
+
+/** the conversation, as [direction, bytes] in wire order */
+function conversation(o: { keyUpdate?: boolean; hrr?: boolean; earlyData?: boolean } = {}): Array<['client' | 'server', Bytes]> {
+  const out: Array<['client' | 'server', Bytes]> = [];
+  const ch = clientHello(RANDOM, o.earlyData);
+  out.push(['client', record(22, ch)]);
+  // 0-RTT: application data under early traffic keys the key log does not have, right after the hello
+  const early = new Sealer(h('42'.repeat(16)), h('24'.repeat(12)));
+  if (o.earlyData) out.push(['client', concat([early.seal(23, ascii('GET /early HTTP/1.1\r\n\r\n')), early.seal(23, ascii('more'))])]);
+  if (o.hrr) {
+    out.push(['server', record(22, serverHello(HRR_RANDOM, concat([ext(43, be16(0x0304)), ext(51, be16(0x001d))])))]);
+    out.push(['client', record(20, Uint8Array.of(1))]);
+    out.push(['client', record(22, ch)]);
+  }
+  const sHs = new Sealer(...KEYS.serverHs);
+  const cHs = new Sealer(...KEYS.clientHs);
+  const sAp = new Sealer(...KEYS.serverAp);
+  const cAp = new Sealer(...KEYS.clientAp);
+  // EncryptedExtensions (with ALPN: TLS 1.3 selects it there) split over two records, then Certificate + Finished coalesced
+  const ee = hsMsg(8, vec(2, ext(16, vec(2, vec(1, ascii('http/1.1'))))));
+  out.push(['server', concat([record(22, serverHello(h('11'.repeat(32)))), sHs.seal(22, ee.subarray(0, 3)), sHs.seal(22, ee.subarray(3))])]);
+  out.push(['server', sHs.seal(22, concat([hsMsg(11, new Uint8Array(300)), hsMsg(20, new Uint8Array(32))]))]);
+  // the server accepted early data: the client ends it (EndOfEarlyData) under the early keys
+  if (o.earlyData) out.push(['client', early.seal(22, hsMsg(5, new Uint8Array(0)))]);
+  out.push(['client', concat([record(20, Uint8Array.of(1)), cHs.seal(22, hsMsg(20, new Uint8Array(32)))])]);
+  out.push(['client', cAp.seal(23, wsRequest({ path: '/feed' }))]);
+  out.push(['server', sAp.seal(23, wsResponse())]);
+  out.push(['client', cAp.seal(23, cf(1, 'hello inside TLS'))]);
+  if (o.keyUpdate) {
+    out.push(['client', cAp.seal(22, hsMsg(24, Uint8Array.of(0)))]);
+    const next = expandLabel1(h(SECRETS.CLIENT_TRAFFIC_SECRET_0), 'traffic upd', 32);
+    cAp.rekey(expandLabel1(next, 'key', 16), expandLabel1(next, 'iv', 12));
+  }
+  out.push(['client', cAp.seal(23, cf(1, 'after the key update'))]);
+  out.push(['server', sAp.seal(23, concat([sf(1, 'one'), sf(2, Uint8Array.of(1, 2, 3))]))]);
+  out.push(['server', sAp.seal(21, Uint8Array.of(2, 40))]);
+  return out;
+}
+
+/** run the conversation through a connection's stack, each direction cut into pieces of `piece` bytes */
+function run(steps: Array<['client' | 'server', Bytes]>, keylog: string | null, piece = Infinity, lateKeys?: { at: number; text: string }, onInternalError?: (e: unknown) => void): EngineEvent[] {
+  const events: EngineEvent[] = [];
+  const keyLog = new KeyLog();
+  if (keylog !== null) keyLog.addText(keylog, 'test');
+  const stack = new ConnStack(1, (e) => events.push(e), { frames: 0, messages: 0 }, { session: { ...DEFAULT_SESSION_OPTIONS, keyLog }, registry: builtinRegistry(), clientPort: 50000, serverPort: 443, onInternalError });
+  let packet = 0;
+  for (const [dir, bytes] of steps) {
+    if (lateKeys?.at === packet) keyLog.addText(lateKeys.text, 'late');
+    const entry = stack.entry(dir);
+    const n = Math.min(piece, bytes.length);
+    for (let i = 0; i < bytes.length; i += n) entry.push(bytes.subarray(i, i + n), 0, { ts: ++packet, packet });
+  }
+  stack.finish({ ts: packet, packet });
+  return events;
+}
+
+const texts = (evs: EngineEvent[]): string[] => evs.flatMap((e) => (e.type === 'message' ? [`${e.dir} ${e.opcode === 1 ? Buffer.from(e.data).toString() : Buffer.from(e.data).toString('hex')}`] : []));
+const tls = (evs: EngineEvent[]): TlsEvent[] => evs.filter((e): e is TlsEvent => e.type === 'tls');
+const findings = (evs: EngineEvent[]): string[] => evs.flatMap((e) => (e.type === 'finding' ? [e.id] : []));
+
+describe('the tls layer', () => {
+  it('decrypts a TLS 1.3 session from the key log and decodes the WebSocket inside it', () => {
+    const evs = run(conversation(), keylogText);
+    // announced with the first application data (the upgrade request, packet 5), before the handshake event
+    expect(tls(evs)).toEqual([{ type: 'tls', conn: 1, ts: 5, packet: 5, version: 'TLS 1.3', cipherSuite: 'TLS_AES_128_GCM_SHA256', sni: 'example.com', alpn: 'http/1.1', decrypted: true, records: { client: 4, server: 4 } }]);
+    expect(evs.findIndex((e) => e.type === 'tls')).toBeLessThan(evs.findIndex((e) => e.type === 'handshake'));
+    expect(evs.find((e) => e.type === 'handshake')).toMatchObject({ path: '/feed', status: 101, websocket: true, acceptValid: true });
+    expect(texts(evs)).toEqual(['client hello inside TLS', 'client after the key update', 'server one', 'server 010203']);
+    expect(findings(evs)).toEqual(['tls-alert']);
+    expect(evs.find((e) => e.type === 'finding')).toMatchObject({ dir: 'server', text: 'TLS fatal alert handshake_failure (40).' });
+  });
+
+  it('gives the same events fed byte by byte and in odd pieces (records and handshake messages split anywhere)', () => {
+    const whole = run(conversation({ keyUpdate: true }), keylogText);
+    expect(texts(whole)).toEqual(['client hello inside TLS', 'client after the key update', 'server one', 'server 010203']);
+    const strip = (evs: EngineEvent[]): unknown[] => evs.map((e) => ({ ...e, ts: 0, packet: 0, ...('firstPacket' in e ? { firstPacket: 0 } : {}) }));
+    for (const piece of [1, 3, 7, 100]) expect(strip(run(conversation({ keyUpdate: true }), keylogText, piece))).toEqual(strip(whole));
+  });
+
+  it('reads an empty record split over chunks without stalling', () => {
+    const steps = conversation();
+    steps.splice(1, 0, ['client', record(22, new Uint8Array(0))]);
+    for (const piece of [1, 2, 4, Infinity]) expect(texts(run(steps, keylogText, piece))).toEqual(['client hello inside TLS', 'client after the key update', 'server one', 'server 010203']);
+  });
+
+  it('skips 0-RTT records it has no early keys for, without calling them a failure', () => {
+    const evs = run(conversation({ earlyData: true }), keylogText);
+    expect(tls(evs)[0]).toMatchObject({ decrypted: true });
+    expect(texts(evs)).toEqual(['client hello inside TLS', 'client after the key update', 'server one', 'server 010203']);
+    expect(findings(evs)).toEqual(['tls-alert']);
+  });
+
+  it('follows a KeyUpdate to the next application secret', () => {
+    const evs = run(conversation({ keyUpdate: true }), keylogText);
+    expect(findings(evs)).toEqual(['tls-alert']);
+    expect(texts(evs)).toContain('client after the key update');
+  });
+
+  it('skips a HelloRetryRequest and keys on the real ServerHello', () => {
+    const evs = run(conversation({ hrr: true }), keylogText);
+    expect(tls(evs)[0]).toMatchObject({ decrypted: true, version: 'TLS 1.3' });
+    expect(texts(evs)).toHaveLength(4);
+  });
+
+  it('holds the records of a session whose keys come later (a secrets block further on) and decrypts them then', () => {
+    const evs = run(conversation(), null, Infinity, { at: 6, text: keylogText });
+    // the held records keep their own packet numbers: the events are those of a keyed run
+    expect(tls(evs)[0]).toMatchObject({ decrypted: true, packet: 5 });
+    const notTls = (e: EngineEvent): boolean => e.type !== 'tls';
+    expect(evs.filter(notTls)).toEqual(run(conversation(), keylogText).filter(notTls));
+    expect(texts(evs)).toHaveLength(4);
+  });
+
+  it('names a cipher suite it does not decrypt (tls-unsupported-cipher) and decodes nothing', () => {
+    const steps = conversation();
+    steps[1] = ['server', record(22, serverHello(h('11'.repeat(32)), ext(43, be16(0x0304)), 0x1304))];
+    const evs = run(steps, keylogText);
+    expect(tls(evs)).toEqual([expect.objectContaining({ cipherSuite: 'TLS_AES_128_CCM_SHA256', decrypted: false, reason: 'cipher suite TLS_AES_128_CCM_SHA256 is not supported for decryption' })]);
+    expect(findings(evs)).toEqual(['tls-unsupported-cipher']);
+    expect(texts(evs)).toEqual([]);
+  });
+
+  it('survives mutated sessions (bytes flipped, cut, repeated, dropped): findings at most, never an internal error', () => {
+    // xorshift32, seeded: the same mutations on every run
+    let x = 0x9e3779b9;
+    const rnd = (n: number): number => {
+      x ^= x << 13;
+      x ^= x >>> 17;
+      x ^= x << 5;
+      return (x >>> 0) % n;
+    };
+    const errors: unknown[] = [];
+    for (let round = 0; round < 400; round++) {
+      const steps = conversation({ keyUpdate: round % 2 === 0, hrr: round % 3 === 0, earlyData: round % 5 === 0 }).map(([d, b]): ['client' | 'server', Bytes] => [d, new Uint8Array(b)]);
+      for (let m = 1 + rnd(4); m > 0; m--) {
+        const i = rnd(steps.length);
+        const b = steps[i][1];
+        const at = rnd(b.length);
+        switch (rnd(4)) {
+          case 0:
+            b[at] ^= 1 << rnd(8);
+            break;
+          case 1:
+            steps[i][1] = b.subarray(0, at);
+            break;
+          case 2:
+            steps[i][1] = concat([b, b.subarray(at)]);
+            break;
+          default:
+            steps.splice(i, 1);
+        }
+        if (steps.length === 0) break;
+      }
+      run(steps, keylogText, 1 + rnd(64), undefined, (e) => errors.push(e));
+    }
+    expect(errors).toEqual([]);
+  });
+
+  it('without a key: tls-no-key with the client random, the records counted, nothing decoded', () => {
+    const evs = run(conversation(), null);
+    expect(tls(evs)).toEqual([expect.objectContaining({ decrypted: false, reason: 'no key for this session', records: { client: 6, server: 7 } })]);
+    const f = evs.find((e) => e.type === 'finding' && e.id === 'tls-no-key');
+    expect(f?.type === 'finding' && f.text).toContain(RANDOM.toString('hex'));
+    expect(texts(evs)).toEqual([]);
+  });
+
+  it('with a wrong key: decryption failed at the first encrypted record, once, and no bytes handed on', () => {
+    const wrong = keylogText.replace(SECRETS.SERVER_HANDSHAKE_TRAFFIC_SECRET, 'ab'.repeat(32));
+    const evs = run(conversation(), wrong);
+    expect(tls(evs)).toEqual([expect.objectContaining({ decrypted: false, reason: 'decryption failed at record 3' })]);
+    expect(findings(evs)).toEqual(['tls-decrypt-failed']);
+    expect(evs.filter((e) => e.type === 'handshake' || e.type === 'message')).toEqual([]);
+  });
+});
