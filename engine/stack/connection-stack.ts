@@ -30,7 +30,7 @@ import type { Direction, EventSink, FindingEvent } from '../../shared/events';
 import { FINDINGS, type FindingId } from '../../shared/findings';
 import type { ChunkMeta } from '../types';
 import type { Counters, SessionOptions } from '../ws/options';
-import { DETECT_MORE, DETECT_NEXT, DETECT_NO, type ByteStream, type DetectView, type EndReason, type Layer, type LayerContext, type ProtocolModule } from './layer';
+import { DETECT_MORE, DETECT_NEXT, DETECT_NO, type ByteStream, type CarriedConnection, type CarriedFields, type DetectView, type EndReason, type Layer, type LayerContext, type ProtocolModule } from './layer';
 import type { ModuleRegistry } from './registry';
 
 /** findings of one id listed per connection before they are only counted */
@@ -54,6 +54,12 @@ export interface StackOptions {
   clientPort?: number;
   serverPort?: number;
   onInternalError?: InternalErrorHook;
+  /**
+   * Announces a connection carried inside this one (LayerContext.openConnection): takes the
+   * next id from the pipeline's counter, emits its `connection` event, returns the id.
+   * Absent (a lone stack, engine/ws/session.ts): ids count on from this stack's own.
+   */
+  carrier?: (fields: CarriedFields, parent: number, meta: ChunkMeta) => number;
 }
 
 /** an error thrown while making a layer, tagged with the layer's module id */
@@ -173,6 +179,8 @@ export class ConnStack {
   private where = 'stack';
   finished = false;
   failed = false;
+  /** carried connections opened without a carrier (ids after this stack's own) */
+  private carried = 0;
 
   constructor(
     readonly conn: number,
@@ -202,6 +210,28 @@ export class ConnStack {
       reject: (from, dir) => {
         const d = this.entry(dir);
         if (d.state === UNDECIDED || d.owner === from) d.drop();
+      },
+      openConnection: (fields, meta) => this.openConnection(fields, meta),
+    };
+  }
+
+  /** A connection carried inside this one: a stack of its own, over the same modules. */
+  private openConnection(fields: CarriedFields, meta: ChunkMeta): CarriedConnection {
+    const o = this.opts;
+    const id = o.carrier ? o.carrier(fields, this.conn, meta) : this.conn + ++this.carried;
+    const stack = new ConnStack(id, this.emit, this.ctx.counters, { ...o, decodeAs: undefined });
+    let closed = false;
+    return {
+      ctx: stack.ctx,
+      client: stack.client,
+      server: stack.server,
+      close: (reason, m) => {
+        if (closed) return;
+        closed = true;
+        stack.client.end(reason, m);
+        stack.server.end(reason, m);
+        stack.finish(m);
+        this.emit({ type: 'connection-end', conn: id, ts: m.ts, packet: m.packet, reason });
       },
     };
   }
