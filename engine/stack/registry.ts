@@ -4,14 +4,16 @@
  * to let it judge first. Registering an id that is already there replaces that module in
  * place (its detection slot is kept), which is how a plugin or a test overrides a layer.
  *
- * The built-in registry (`builtinRegistry()`) holds HTTP/1.1 (engine/http/http1-layer.ts),
- * then WebSocket (engine/ws/ws-layer.ts): a direction that starts like HTTP is HTTP, else
- * frames may be WebSocket (Decode As, or the heuristic). Adding TLS or HTTP/2 means writing
- * a module and registering it here, before HTTP/1.1.
+ * The built-in registry (`builtinRegistry()`) holds HTTP/2 (engine/h2/h2-layer.ts: its
+ * preface is unmistakable, and "PRI * HTTP/2.0" would otherwise read as an HTTP/1.1 request),
+ * HTTP/1.1 (engine/http/http1-layer.ts), then WebSocket (engine/ws/ws-layer.ts): a direction
+ * that starts like HTTP is HTTP, else frames may be WebSocket (Decode As, or the heuristic).
+ * Adding TLS means writing a module and registering it here, before HTTP/2.
  *
  * Memory: a handful of module objects; `list()` hands out the registry's own array (read-only
  * by contract) so the stack does not copy it per connection.
  */
+import { http2Module } from '../h2/h2-layer';
 import { http1Module } from '../http/http1-layer';
 import { webSocketModule } from '../ws/ws-layer';
 import type { ProtocolModule } from './layer';
@@ -49,9 +51,9 @@ export class ModuleRegistry {
   }
 }
 
-/** A fresh registry with the built-in modules (HTTP/1.1, then WebSocket). */
+/** A fresh registry with the built-in modules (HTTP/2, HTTP/1.1, then WebSocket). */
 export function builtinRegistry(): ModuleRegistry {
-  return new ModuleRegistry([http1Module, webSocketModule]);
+  return new ModuleRegistry([http2Module, http1Module, webSocketModule]);
 }
 
 /**
