@@ -43,6 +43,11 @@ import { HpackDecoder, type HeaderList } from './hpack';
 export interface Http2Init {
   /** the client direction starts with the connection preface (always, for h2 and h2c) */
   preface: boolean;
+  /**
+   * After an HTTP/1.1 `Upgrade: h2c` (RFC 7540 section 3.2): the request that was upgraded.
+   * It is stream 1, half-closed from the client; its response comes on stream 1.
+   */
+  upgraded?: { method: string; path: string; host: string; meta: ChunkMeta };
 }
 
 const BLOCK_MAX = 256 * 1024;
@@ -157,6 +162,14 @@ export class Http2Layer implements Layer {
   ) {
     this.client = new H2Direction(this, 'client', init?.preface ?? true);
     this.server = new H2Direction(this, 'server', false);
+    const u = init?.upgraded;
+    if (u) {
+      const s = this.newStream(1, [], 0, u.method, u.meta);
+      s.path = u.path;
+      s.host = u.host;
+      s.clientDone = true;
+      this.streams.set(1, s);
+    }
   }
 
   open(dir: Direction): ByteStream {
@@ -310,24 +323,7 @@ export class Http2Layer implements Layer {
     }
     const method = headerValue(fields, ':method') ?? '';
     const protocol = headerValue(fields, ':protocol');
-    const s: H2Stream = {
-      id,
-      req: fields,
-      reqBytes: bytes,
-      method,
-      path: headerValue(fields, ':path') ?? '',
-      host: headerValue(fields, ':authority') ?? headerValue(fields, 'host') ?? '',
-      status: 0,
-      up: 0,
-      down: 0,
-      clientDone: false,
-      serverDone: false,
-      ws: null,
-      open: false,
-      early: [],
-      earlyBytes: 0,
-      lastMeta: meta,
-    };
+    const s = this.newStream(id, fields, bytes, method, meta);
     this.streams.set(id, s);
     if (protocol !== undefined && protocol.toLowerCase() === 'websocket' && method === 'CONNECT') {
       s.ws = this.ctx.openConnection({ http2: true, h2Stream: id }, meta);
@@ -348,6 +344,27 @@ export class Http2Layer implements Layer {
     }
     this.forbidden(fields, 'client', at, meta);
     return s;
+  }
+
+  private newStream(id: number, req: HeaderList, reqBytes: number, method: string, meta: ChunkMeta): H2Stream {
+    return {
+      id,
+      req,
+      reqBytes,
+      method,
+      path: headerValue(req, ':path') ?? '',
+      host: headerValue(req, ':authority') ?? headerValue(req, 'host') ?? '',
+      status: 0,
+      up: 0,
+      down: 0,
+      clientDone: false,
+      serverDone: false,
+      ws: null,
+      open: false,
+      early: [],
+      earlyBytes: 0,
+      lastMeta: meta,
+    };
   }
 
   private forbidden(fields: HeaderList, dir: Direction, at: LayerContext, meta: ChunkMeta): void {

@@ -265,3 +265,24 @@ describe('WebSocket over HTTP/2 in the stream stack (RFC 8441)', () => {
     expect(ev.filter((e) => e.type === 'connection-end')).toMatchObject([{ conn: 100, reason: 'rst' }]);
   });
 });
+
+describe('HTTP/1.1 Upgrade: h2c (RFC 7540 section 3.2)', () => {
+  it('hands the connection to HTTP/2 after the 101: the upgraded request is stream 1, a WebSocket follows on stream 3', () => {
+    const c = [
+      ascii('GET /up HTTP/1.1\r\nHost: example.test\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAoAAAAAIAAAAA\r\n\r\n'),
+      concat([PREFACE, settings([])]),
+      concat([connect(3), frame(0, 0, 3, cf(1, 'after h2c'))]),
+    ];
+    const s = [
+      concat([ascii('HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n'), settings([[8, 1]]), frame(1, 0x04, 1, literalBlock([[':status', '200']])), frame(0, 0x01, 1, ascii('upgraded body'))]),
+      ok(3),
+    ];
+    for (const split of [0, 1, 5]) {
+      const ev = run(c, s, ['c', 's', 'c', 'c', 's'], split);
+      expect(ev.filter((e) => e.type === 'http2-request')).toMatchObject([{ conn: 1, stream: 1, method: 'GET', path: '/up', host: 'example.test', status: 200, responseBytes: 13 }]);
+      expect(ev.filter((e) => e.type === 'connection')).toMatchObject([{ id: 100, h2Stream: 3, http2: true }]);
+      expect(ev.filter((e) => e.type === 'message').map((e) => e.type === 'message' && Buffer.from(e.data).toString())).toEqual(['after h2c']);
+      expect(ev.filter((e) => e.type === 'finding')).toEqual([]);
+    }
+  });
+});
