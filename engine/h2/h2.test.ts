@@ -1,4 +1,5 @@
 import { describe, it, expect } from 'vitest';
+import fc from 'fast-check';
 import type { EngineEvent } from '../../shared/events';
 import { ConnStack } from '../stack/connection-stack';
 import { builtinRegistry } from '../stack/registry';
@@ -153,15 +154,15 @@ describe('HPACK through hpack.js, against RFC 7541 Appendix C', () => {
 });
 
 /** one h2c connection through a ConnStack with the built-in modules; carried connections numbered 100, 101... */
-function run(client: Bytes[], server: Bytes[], order: Array<'c' | 's'>, split = 0): EngineEvent[] {
+function run(client: Bytes[], server: Bytes[], order: Array<'c' | 's'>, split = 0, onInternalError = (e: unknown): void => {
+  throw e;
+}): EngineEvent[] {
   const events: EngineEvent[] = [];
   let next = 100;
   const stack = new ConnStack(1, (e) => events.push(e), { frames: 0, messages: 0 }, {
     session: DEFAULT_SESSION_OPTIONS,
     registry: builtinRegistry(),
-    onInternalError: (e) => {
-      throw e;
-    },
+    onInternalError,
     carrier: (fields, parent, m) => {
       const id = next++;
       events.push({ type: 'connection', id, transport: 'tcp', client: 'c', server: 's', ts: m.ts, packet: m.packet, roleBy: 'syn', parent, ...fields });
@@ -227,6 +228,28 @@ describe('WebSocket over HTTP/2 in the stream stack (RFC 8441)', () => {
       { conn: 100, reason: 'fin' },
     ]);
     expect(ev.filter((e) => e.type === 'finding')).toEqual([]);
+  });
+
+  it('never fails internally on the conversation with bytes flipped, cut or dropped', () => {
+    const errors: unknown[] = [];
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.nat(client.length + server.length - 1), fc.nat(4096), fc.integer({ min: 0, max: 255 }), fc.constantFrom('flip', 'cut', 'drop')), { maxLength: 6 }), (edits) => {
+        const c = client.map((b) => new Uint8Array(b));
+        const s = server.map((b) => new Uint8Array(b));
+        for (const [which, at, v, how] of edits) {
+          const list = which < c.length ? c : s;
+          const i = which < c.length ? which : which - c.length;
+          const b = list[i];
+          if (b.length === 0) continue;
+          if (how === 'flip') b[at % b.length] ^= v | 1;
+          else if (how === 'cut') list[i] = b.subarray(0, at % b.length);
+          else list[i] = concat([b.subarray(0, at % b.length), b.subarray((at % b.length) + 1 + (v % 16))]);
+        }
+        run(c, s, order, 0, (e) => errors.push(e));
+      }),
+      { numRuns: 300 },
+    );
+    expect(errors).toEqual([]);
   });
 
   it('gives the same events fed byte by byte and in 7-byte pieces', () => {
