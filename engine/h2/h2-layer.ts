@@ -32,7 +32,8 @@
 import type { Direction, HandshakeEvent } from '../../shared/events';
 import type { FindingId } from '../../shared/findings';
 import type { ChunkMeta } from '../types';
-import { headerTokens, headerValue } from '../http/head';
+import { parseExtensions } from '../http/extensions';
+import { headerValue } from '../http/head';
 import { checkNegotiation } from '../http/upgrade';
 import { DETECT_MORE, DETECT_NO, type ByteStream, type CarriedConnection, type EndReason, type Layer, type LayerContext, type ProtocolModule } from '../stack/layer';
 import type { WebSocketInit } from '../ws/ws-layer';
@@ -263,7 +264,7 @@ export class Http2Layer implements Layer {
     if ((flags & END_HEADERS) === 0) return;
     d.block = null;
     if (d.hpack.failed) return;
-    const block = b.parts.length === 1 ? b.parts[0] : concatAll(b.parts, b.bytes);
+    const block = b.parts.length === 1 ? b.parts[0] : Buffer.concat(b.parts, b.bytes);
     const fields = d.hpack.decode(block);
     if (typeof fields === 'string') return this.hpackLost(d, fields, meta);
     if (b.type === HEADERS) this.headers(d, b.stream, fields, b.bytes, b.endStream, meta);
@@ -384,35 +385,7 @@ export class Http2Layer implements Layer {
     const accepted = s.status === 200;
     const deflate = accepted ? checkNegotiation(s.req, rs, true, add) : null;
     if (!accepted) add('h2-connect-rejected', `The server answered the extended CONNECT on stream ${s.id} with :status ${s.status}; no WebSocket was opened.`);
-    const ev: HandshakeEvent = {
-      type: 'handshake',
-      conn: ws.ctx.conn,
-      ts: meta.ts,
-      packet: meta.packet,
-      method: s.method,
-      path: s.path,
-      host: s.host,
-      status: s.status,
-      statusText: '',
-      key: '',
-      accept: '',
-      expectedAccept: '',
-      acceptValid: false,
-      version: headerValue(s.req, 'sec-websocket-version') ?? '',
-      origin: headerValue(s.req, 'origin') ?? '',
-      protocol: headerValue(rs, 'sec-websocket-protocol') ?? '',
-      requestedProtocols: headerValue(s.req, 'sec-websocket-protocol') ?? '',
-      extensions: headerValue(rs, 'sec-websocket-extensions') ?? '',
-      requestedExtensions: headerValue(s.req, 'sec-websocket-extensions') ?? '',
-      websocket: accepted,
-      requestHeaders: s.req,
-      responseHeaders: rs,
-      requestLine: `CONNECT ${s.path} (HTTP/2 stream ${s.id}, :protocol websocket)`,
-      statusLine: `:status ${s.status}`,
-      requestBytes: s.reqBytes,
-      responseBytes: bytes,
-      http2: true,
-    };
+    const ev = handshakeEvent(s, ws.ctx.conn, rs, bytes, meta);
     if (accepted && deflate) ev.deflate = deflate;
     ws.ctx.emit(ev);
     for (const [id, text] of findings) ws.ctx.finding(id, 'server', meta, text);
@@ -423,7 +396,9 @@ export class Http2Layer implements Layer {
     const init: WebSocketInit = {
       mode: deflate ? 'negotiated' : 'none',
       deflate,
-      foreignExtensions: [...new Set(headerTokens(rs, 'sec-websocket-extensions'))].filter((n) => n !== 'permessage-deflate'),
+      foreignExtensions: parseExtensions(ev.extensions)
+        .map((e) => e.name)
+        .filter((n) => n !== 'permessage-deflate'),
       protocol: ev.protocol,
     };
     const layer = ws.ctx.openChild('websocket', init, meta);
@@ -510,46 +485,42 @@ export class Http2Layer implements Layer {
 
   private answerMissing(s: H2Stream, meta: ChunkMeta): void {
     const ws = s.ws!;
-    ws.ctx.emit({
-      type: 'handshake',
-      conn: ws.ctx.conn,
-      ts: meta.ts,
-      packet: meta.packet,
-      method: s.method,
-      path: s.path,
-      host: s.host,
-      status: 0,
-      statusText: '',
-      key: '',
-      accept: '',
-      expectedAccept: '',
-      acceptValid: false,
-      version: headerValue(s.req, 'sec-websocket-version') ?? '',
-      origin: headerValue(s.req, 'origin') ?? '',
-      protocol: '',
-      requestedProtocols: headerValue(s.req, 'sec-websocket-protocol') ?? '',
-      extensions: '',
-      requestedExtensions: headerValue(s.req, 'sec-websocket-extensions') ?? '',
-      websocket: false,
-      requestHeaders: s.req,
-      responseHeaders: [],
-      requestLine: `CONNECT ${s.path} (HTTP/2 stream ${s.id}, :protocol websocket)`,
-      statusLine: '',
-      requestBytes: s.reqBytes,
-      responseBytes: 0,
-      http2: true,
-    });
+    ws.ctx.emit(handshakeEvent(s, ws.ctx.conn, null, 0, meta));
   }
 }
 
-function concatAll(parts: Uint8Array[], total: number): Uint8Array {
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+/** The handshake event of an extended CONNECT (RFC 8441 section 5): no key, no accept; `rs` null = no answer. */
+function handshakeEvent(s: H2Stream, conn: number, rs: HeaderList | null, responseBytes: number, meta: ChunkMeta): HandshakeEvent {
+  const res = rs ?? [];
+  return {
+    type: 'handshake',
+    conn,
+    ts: meta.ts,
+    packet: meta.packet,
+    method: s.method,
+    path: s.path,
+    host: s.host,
+    status: s.status,
+    statusText: '',
+    key: '',
+    accept: '',
+    expectedAccept: '',
+    acceptValid: false,
+    version: headerValue(s.req, 'sec-websocket-version') ?? '',
+    origin: headerValue(s.req, 'origin') ?? '',
+    protocol: headerValue(res, 'sec-websocket-protocol') ?? '',
+    requestedProtocols: headerValue(s.req, 'sec-websocket-protocol') ?? '',
+    extensions: headerValue(res, 'sec-websocket-extensions') ?? '',
+    requestedExtensions: headerValue(s.req, 'sec-websocket-extensions') ?? '',
+    websocket: s.status === 200,
+    requestHeaders: s.req,
+    responseHeaders: res,
+    requestLine: `CONNECT ${s.path} (HTTP/2 stream ${s.id}, :protocol websocket)`,
+    statusLine: rs ? `:status ${s.status}` : '',
+    requestBytes: s.reqBytes,
+    responseBytes,
+    http2: true,
+  };
 }
 
 /**

@@ -234,8 +234,8 @@ describe('WebSocket over HTTP/2 in the stream stack (RFC 8441)', () => {
     const errors: unknown[] = [];
     fc.assert(
       fc.property(fc.array(fc.tuple(fc.nat(client.length + server.length - 1), fc.nat(4096), fc.integer({ min: 0, max: 255 }), fc.constantFrom('flip', 'cut', 'drop')), { maxLength: 6 }), (edits) => {
-        const c = client.map((b) => new Uint8Array(b));
-        const s = server.map((b) => new Uint8Array(b));
+        const c: Bytes[] = client.map((b) => new Uint8Array(b));
+        const s: Bytes[] = server.map((b) => new Uint8Array(b));
         for (const [which, at, v, how] of edits) {
           const list = which < c.length ? c : s;
           const i = which < c.length ? which : which - c.length;
