@@ -71,6 +71,8 @@ describe('WebSocket over HTTP/2 (RFC 8441) between Node http2 peers, captured on
     await sb.send(bigBinary);
     const got = await client.get('/plain');
     expect(got).toMatchObject({ status: 200, body: 'plain http2 body' });
+    const refused = await client.refusedWebSocket('/refused');
+    expect(refused.status).toBe(403);
     await b.send('');
     await sa.send(bigBinary.subarray(0, 3000));
     // the server closes B with its own code; the client closes A normally
@@ -85,15 +87,15 @@ describe('WebSocket over HTTP/2 (RFC 8441) between Node http2 peers, captured on
 
     const sentMessages = client.sent.length + server.sent.length;
     // live: every data message decoded before the capture stops (connection teardown included)
-    await live.until((evs) => evs.filter((e) => e.type === 'message' && (e.opcode === 1 || e.opcode === 2)).length >= sentMessages && evs.filter((e) => e.type === 'connection-end').length >= 3, `${sentMessages} messages and three connection ends`);
+    await live.until((evs) => evs.filter((e) => e.type === 'message' && (e.opcode === 1 || e.opcode === 2)).length >= sentMessages && evs.filter((e) => e.type === 'connection-end').length >= 4, `${sentMessages} messages and four connection ends`);
     await live.stop();
 
     const out = readJson(file);
     const conns = out.filter((l) => l.type === 'connection');
-    expect(conns).toHaveLength(3);
+    expect(conns).toHaveLength(4);
     const tcp = conns.find((c) => c.http2 === undefined)!;
     const byStream = new Map(conns.filter((c) => c.http2 === true).map((c) => [c.h2Stream as number, c]));
-    expect([...byStream.keys()].sort()).toEqual([a.stream, b.stream].sort());
+    expect([...byStream.keys()].sort()).toEqual([a.stream, b.stream, refused.stream].sort());
     for (const c of byStream.values()) expect(c).toMatchObject({ parent: tcp.id, client: tcp.client, server: tcp.server, transport: 'tcp' });
     const connA = byStream.get(a.stream)!.id;
     const connB = byStream.get(b.stream)!.id;
@@ -125,7 +127,13 @@ describe('WebSocket over HTTP/2 (RFC 8441) between Node http2 peers, captured on
     expect(out.filter((l) => l.type === 'http2-request')).toEqual([
       { type: 'http2-request', conn: tcp.id, stream: got.stream, ts: expect.any(Number), method: 'GET', path: '/plain', host: `127.0.0.1:${server.port}`, status: 200, requestBytes: 0, responseBytes: 'plain http2 body'.length, reset: false },
     ]);
-    expect(out.filter((l) => l.type === 'finding' && l.severity !== 'info')).toEqual([]);
+    // the refused one: its handshake kept and shown, no WebSocket, one warning
+    const connR = byStream.get(refused.stream)!.id;
+    expect(out.filter((l) => l.conn === connR && l.type !== 'frame')).toMatchObject([
+      { type: 'handshake', http2: true, status: 403, path: '/refused', websocket: false },
+      { type: 'finding', id: 'h2-connect-rejected', severity: 'warning' },
+    ]);
+    expect(out.filter((l) => l.type === 'finding' && l.severity !== 'info' && l.conn !== connR)).toEqual([]);
 
     // tshark's HTTP/2 dissector: DATA bytes per stream and direction equal the WebSocket
     // frames wsscope decoded there (header + payload); the GET's path on its stream

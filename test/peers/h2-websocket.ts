@@ -84,6 +84,11 @@ export async function startH2Server(body = 'plain http2 body'): Promise<H2Server
   const queue: H2ServerSocket[] = [];
   const waiting: Array<(s: H2ServerSocket) => void> = [];
   server.on('stream', (stream, headers) => {
+    if (headers[':method'] === 'CONNECT' && headers[':path'] === '/refused') {
+      // a refused WebSocket (RFC 8441 section 5: any status but 200)
+      stream.respond({ ':status': 403 }, { endStream: true });
+      return;
+    }
     if (headers[':method'] === 'CONNECT' && headers[':protocol'] === 'websocket') {
       const offer = headers['sec-websocket-extensions'];
       let pmd: PerMessageDeflate | null = null;
@@ -131,6 +136,8 @@ export interface H2Client {
   sent: H2Message[];
   webSocket(path: string, o?: { deflate?: boolean; protocol?: string }): Promise<H2ClientSocket>;
   get(path: string): Promise<{ status: number; body: string; stream: number }>;
+  /** an extended CONNECT whose answer is only awaited (for refusals): the status and the stream id */
+  refusedWebSocket(path: string): Promise<{ status: number; stream: number }>;
   close(): Promise<void>;
 }
 
@@ -174,6 +181,19 @@ export async function connectH2(port: number): Promise<H2Client> {
         req.on('end', () => resolve({ status, body, stream: req.id! }));
         req.on('error', reject);
         req.end();
+      }),
+    refusedWebSocket: (path) =>
+      new Promise((resolve, reject) => {
+        const req = session.request({ ':method': 'CONNECT', ':protocol': 'websocket', ':scheme': 'http', ':path': path, ':authority': `127.0.0.1:${port}`, 'sec-websocket-version': '13' }, { endStream: false });
+        let status = 0;
+        req.on('response', (h) => (status = Number(h[':status'])));
+        req.on('error', reject);
+        // the refusal ends the server's side; end ours so the stream closes
+        req.on('end', () => {
+          req.end();
+          resolve({ status, stream: req.id! });
+        });
+        req.resume();
       }),
     close: () => new Promise((resolve) => session.close(() => resolve())),
   };
