@@ -524,17 +524,24 @@ function handshakeEvent(s: H2Stream, conn: number, rs: HeaderList | null, respon
 }
 
 /**
- * The server's first frame is SETTINGS without ACK on stream 0 (RFC 9113 section 3.4), a
- * payload of 6-byte settings: 00 00 LL 04 00 00 00 00 00 with LL a multiple of 6 (at most 60:
- * ten settings; servers send 2..6).
+ * The server's first frame is SETTINGS without ACK on stream 0 (RFC 9113 section 3.4): the
+ * header 00 00 LL 04 00 00 00 00 00 with LL a multiple of 6 from 6 to 60 (servers send 2..6
+ * settings; an empty SETTINGS, nine bytes of little but zeros, is too weak a sign), then LL/6
+ * settings whose identifiers are registered ones (0x1..0x10; RFC 9113 section 6.5.2, RFC 8441
+ * section 3). Holds at most 69 bytes while it waits.
  */
 function serverSettingsStart(b: Uint8Array): number {
   const head = [0, 0, -1, 4, 0, 0, 0, 0, 0];
   for (let i = 0; i < head.length && i < b.length; i++) {
     if (head[i] >= 0 && b[i] !== head[i]) return DETECT_NO;
-    if (i === 2 && (b[2] % 6 !== 0 || b[2] > 60)) return DETECT_NO;
+    if (i === 2 && (b[2] === 0 || b[2] % 6 !== 0 || b[2] > 60)) return DETECT_NO;
   }
-  return b.length < head.length ? DETECT_MORE : 0;
+  if (b.length < 9 + (b.length >= 3 ? b[2] : 60)) return DETECT_MORE;
+  for (let at = 9; at < 9 + b[2]; at += 6) {
+    const id = (b[at] << 8) | b[at + 1];
+    if (id === 0 || id > 0x10) return DETECT_NO;
+  }
+  return 0;
 }
 
 export const http2Module: ProtocolModule = {

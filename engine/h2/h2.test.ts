@@ -8,6 +8,8 @@ import { ascii, concat, type Bytes } from '../../test/kit/bytes';
 import { cf, closePayload, sf } from '../../test/kit/websocket';
 import { FrameReader, PREFACE, type H2Frame } from './frames';
 import { HpackDecoder, TABLE_MAX } from './hpack';
+import { http2Module } from './h2-layer';
+import { DETECT_MORE, DETECT_NO } from '../stack/layer';
 
 const hex = (s: string): Uint8Array => Uint8Array.from(Buffer.from(s.replace(/\s+/g, ''), 'hex'));
 const meta = { ts: 1, packet: 1 };
@@ -307,5 +309,24 @@ describe('HTTP/1.1 Upgrade: h2c (RFC 7540 section 3.2)', () => {
       expect(ev.filter((e) => e.type === 'message').map((e) => e.type === 'message' && Buffer.from(e.data).toString())).toEqual(['after h2c']);
       expect(ev.filter((e) => e.type === 'finding')).toEqual([]);
     }
+  });
+});
+
+describe('HTTP/2 detection', () => {
+  const detect = (bytes: Bytes, dir: 'client' | 'server'): number =>
+    http2Module.detect!(bytes, dir, { clientPort: 1, serverPort: 2, midStream: false, final: false, seen: 0, otherRejected: false, opts: DEFAULT_SESSION_OPTIONS });
+
+  it('takes the client preface (waiting for all of it) and a server opening with a plausible SETTINGS frame', () => {
+    expect(detect(PREFACE.subarray(0, 10), 'client')).toBe(DETECT_MORE);
+    expect(detect(concat([PREFACE, settings([])]), 'client')).toBe(0);
+    expect(detect(ascii('PRI * HTTP/1.1\r\n'), 'client')).toBe(DETECT_NO);
+    const s = settings([[3, 100], [8, 1]]);
+    expect(detect(s.subarray(0, 12), 'server')).toBe(DETECT_MORE);
+    expect(detect(s, 'server')).toBe(0);
+    // an empty SETTINGS, an unregistered identifier, a length not a multiple of 6: not enough
+    expect(detect(settings([]), 'server')).toBe(DETECT_NO);
+    expect(detect(settings([[0x4a4a, 1]]), 'server')).toBe(DETECT_NO);
+    expect(detect(frame(4, 0, 0, new Uint8Array(7)), 'server')).toBe(DETECT_NO);
+    expect(detect(ascii('HTTP/1.1 200 OK\r\n'), 'server')).toBe(DETECT_NO);
   });
 });
