@@ -254,6 +254,18 @@ describe('WebSocket over HTTP/2 in the stream stack (RFC 8441)', () => {
     expect(errors).toEqual([]);
   });
 
+  it('reads a request header block behind padding and priority fields, split over CONTINUATION frames', () => {
+    const block = literalBlock([[':method', 'CONNECT'], [':protocol', 'websocket'], [':scheme', 'http'], [':path', '/s1'], [':authority', 'example.test'], ['sec-websocket-version', '13'], ['sec-websocket-protocol', 'chat']]);
+    const headers = concat([
+      // HEADERS with PADDED | PRIORITY and no END_HEADERS: pad length 4, 5 priority bytes, 10 bytes of the block
+      frame(1, 0x08 | 0x20, 1, concat([Uint8Array.of(4), hex('8000000010'), block.subarray(0, 10), new Uint8Array(4)])),
+      frame(9, 0, 1, block.subarray(10, 50)),
+      frame(9, 0x04, 1, block.subarray(50)),
+    ]);
+    const ev = run([client[0], headers, ...client.slice(2)], server, order);
+    expect(ev).toEqual(run(client, server, order));
+  });
+
   it('gives the same events fed byte by byte and in 7-byte pieces', () => {
     const whole = run(client, server, order);
     expect(run(client, server, order, 1)).toEqual(whole);
