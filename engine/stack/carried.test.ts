@@ -46,6 +46,8 @@ const muxModule: ProtocolModule = {
     return {
       open: (dir) => ({
         push: (b, skip, m) => {
+          // a bug in the carrier, for the containment test
+          if (Buffer.from(b).toString('latin1') === 'BOOM') throw new Error('mux bug');
           const cut = dir === 'client' ? Math.min(head, b.length) : 0;
           if (dir === 'client') head -= cut;
           if (cut < b.length) inner()[dir].push(b.subarray(cut), skip, m);
@@ -89,5 +91,26 @@ describe('connections carried inside a connection (LayerContext.openConnection)'
     const ends = events.filter((e) => e.type === 'connection-end').map((e) => e.type === 'connection-end' && e.conn);
     expect(ends).toContain(2);
     expect(ends.indexOf(2)).toBeLessThan(ends.indexOf(1));
+  });
+
+  it('end when their carrier fails: the carrier gets the decoder-error, the carried connection its end', async () => {
+    const mux = new Conv({ clientPort: 40012, serverPort: MUX_PORT }).open();
+    mux.send('c', ascii('MUX\n'));
+    mux.send('c', cf(1, 'before the bug'));
+    mux.send('s', ascii('BOOM'));
+    mux.send('c', cf(1, 'after the bug'));
+    mux.close();
+    const file = join(tmp, 'mux-fail.pcap');
+    writeFileSync(file, pcap(mux.recs, { linkType: 1 }));
+    const events: EngineEvent[] = [];
+    const errors: string[] = [];
+    await analyzeFile(file, (e) => events.push(e), { registry: builtinRegistry().registerFirst(muxModule), onInternalError: (_e, site) => errors.push(`${site.conn} ${site.layer}`) });
+    expect(errors).toEqual(['1 mux']);
+    expect(events.filter((e) => e.type === 'message').map((e) => e.type === 'message' && `${e.conn} ${Buffer.from(e.data).toString()}`)).toEqual(['2 before the bug']);
+    expect(events.filter((e) => e.type === 'finding')).toMatchObject([{ conn: 1, id: 'decoder-error' }]);
+    expect(events.filter((e) => e.type === 'connection-end')).toMatchObject([
+      { conn: 2, reason: 'eof' },
+      { conn: 1, reason: 'fin' },
+    ]);
   });
 });

@@ -181,6 +181,8 @@ export class ConnStack {
   failed = false;
   /** carried connections opened without a carrier (ids after this stack's own) */
   private carried = 0;
+  /** carried connections not closed yet: closed here if this stack fails */
+  private readonly carriedOpen = new Set<CarriedConnection>();
 
   constructor(
     readonly conn: number,
@@ -221,19 +223,22 @@ export class ConnStack {
     const id = o.carrier ? o.carrier(fields, this.conn, meta) : this.conn + ++this.carried;
     const stack = new ConnStack(id, this.emit, this.ctx.counters, { ...o, decodeAs: undefined });
     let closed = false;
-    return {
+    const carried: CarriedConnection = {
       ctx: stack.ctx,
       client: stack.client,
       server: stack.server,
       close: (reason, m) => {
         if (closed) return;
         closed = true;
+        this.carriedOpen.delete(carried);
         stack.client.end(reason, m);
         stack.server.end(reason, m);
         stack.finish(m);
         this.emit({ type: 'connection-end', conn: id, ts: m.ts, packet: m.packet, reason });
       },
     };
+    this.carriedOpen.add(carried);
+    return carried;
   }
 
   entry(dir: Direction): DirEntry {
@@ -368,6 +373,8 @@ export class ConnStack {
     this.server.drop();
     this.client.ended = this.server.ended = true;
     reportInternalError(this.emit, this.conn, layer, e, meta, this.opts.onInternalError);
+    // the connections this one carried get nothing more: they end here (each in its own boundary)
+    for (const c of [...this.carriedOpen]) c.close('eof', meta);
   }
 
   private idOf(l: Layer): string {
