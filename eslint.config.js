@@ -37,6 +37,8 @@ const LAYERS = [
   { name: 'engine', files: ['engine/**/*.ts'], paths: ['engine/', 'shared/'], packages: [NODE] },
   // `cap` is a native addon that may be missing: only the live capture adapter loads it, lazily
   { name: 'engine live capture', files: ['engine/capture/live-*.ts'], paths: ['engine/', 'shared/'], packages: [NODE, 'cap'] },
+  // HPACK (RFC 7541) is hpack.js's, behind one module (README "Libraries and why")
+  { name: 'engine hpack', files: ['engine/h2/hpack.ts'], paths: ['engine/', 'shared/'], packages: [NODE, 'hpack.js'] },
   // the browser shell: a WebSocket server, and vite to build the renderer it serves
   { name: 'engine serve', files: ['engine/serve/**/*.ts'], paths: ['engine/', 'shared/'], packages: [NODE, 'ws', 'vite', '@vitejs/plugin-vue'] },
   // wiring only: it starts the engine process through the service client and checks IPC

@@ -23,6 +23,12 @@ export interface ConnectionEvent {
   packet: number;
   /** how the client side was decided */
   roleBy: 'syn' | 'http' | 'mask' | 'port';
+  /** a connection carried inside another (RFC 8441: a WebSocket on an HTTP/2 stream) */
+  http2?: true;
+  /** the HTTP/2 stream id that carries it */
+  h2Stream?: number;
+  /** id of the TCP connection that carries it */
+  parent?: number;
 }
 
 export interface HandshakeEvent {
@@ -63,6 +69,8 @@ export interface HandshakeEvent {
   responseBytes: number;
   /** permessage-deflate parameters when negotiated */
   deflate?: DeflateParams;
+  /** RFC 8441 extended CONNECT on an HTTP/2 stream: no key, no accept; status 200 accepts */
+  http2?: true;
 }
 
 export interface DeflateParams {
@@ -142,6 +150,28 @@ export interface FindingEvent {
   text: string;
 }
 
+/** One plain HTTP/2 request on a connection (not a WebSocket): listed, not decoded further. */
+export interface Http2RequestEvent {
+  type: 'http2-request';
+  conn: number;
+  /** stream id */
+  stream: number;
+  ts: number;
+  /** packet that ended the exchange (or the last one seen of it) */
+  packet: number;
+  method: string;
+  path: string;
+  /** :authority */
+  host: string;
+  /** :status, 0 when no response headers were captured */
+  status: number;
+  /** DATA payload bytes (padding excluded) each way */
+  requestBytes: number;
+  responseBytes: number;
+  /** the stream was reset (RST_STREAM) */
+  reset: boolean;
+}
+
 export interface DatagramEvent {
   type: 'datagram';
   conn: number;
@@ -203,6 +233,7 @@ export type EngineEvent =
   | MessageEvent
   | FindingEvent
   | DatagramEvent
+  | Http2RequestEvent
   | ConnectionEndEvent
   | TlsEvent
   | SummaryEvent;

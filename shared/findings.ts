@@ -48,6 +48,14 @@ export const FINDINGS = {
   // permessage-deflate (RFC 7692)
   'decompression-failed': { severity: 'error', title: 'Compressed message does not inflate', ref: 'RFC 7692 7.2.2' },
   'decompressed-size-limit': { severity: 'warning', title: 'Inflated size over the configured limit', ref: 'wsscope --max-inflate' },
+  // HTTP/2 (RFC 9113) and WebSocket over HTTP/2 (RFC 8441)
+  'h2-connect-without-setting': { severity: 'error', title: 'Extended CONNECT before the server sent SETTINGS_ENABLE_CONNECT_PROTOCOL = 1', ref: 'RFC 8441 3, 4' },
+  'h2-forbidden-header': { severity: 'error', title: 'Header field not allowed in HTTP/2 (Sec-WebSocket-Key, Upgrade, Connection...)', ref: 'RFC 9113 8.2.2, RFC 8441 5' },
+  'h2-protocol-without-connect': { severity: 'error', title: ':protocol on a request whose method is not CONNECT', ref: 'RFC 8441 4' },
+  'h2-hpack-failed': { severity: 'error', title: 'HPACK decoding failed: the header state of that direction is lost', ref: 'RFC 7541, RFC 9113 4.3' },
+  'h2-data-after-reset': { severity: 'error', title: 'DATA on a stream its sender had reset (RST_STREAM)', ref: 'RFC 9113 5.1, 6.4' },
+  'h2-connect-rejected': { severity: 'warning', title: 'Extended CONNECT answered with a status other than 200', ref: 'RFC 8441 5' },
+  'h2-frame-error': { severity: 'error', title: 'Malformed HTTP/2 framing (preface, padding, CONTINUATION, frame size)', ref: 'RFC 9113 3.4, 4, 6' },
   // transport and capture
   'incomplete-frame': { severity: 'warning', title: 'The TCP stream ended (FIN or RST) in the middle of a frame: an abnormal closure (1006)', ref: 'RFC 6455 7.1.5' },
   'tcp-gap': { severity: 'warning', title: 'Bytes missing from the TCP stream', ref: 'capture' },

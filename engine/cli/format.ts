@@ -73,7 +73,7 @@ export class TextFormatter {
   format(ev: EngineEvent): string | null {
     switch (ev.type) {
       case 'connection':
-        return this.c('bold', `#${ev.id} ${ev.transport} ${ev.client} -> ${ev.server}`) + this.c('dim', ` (packet ${ev.packet})`);
+        return this.c('bold', `#${ev.id} ${ev.transport} ${ev.client} -> ${ev.server}`) + (ev.http2 ? ` http2 stream ${ev.h2Stream} of #${ev.parent}` : '') + this.c('dim', ` (packet ${ev.packet})`);
       case 'handshake': {
         const ok = ev.websocket ? this.c('green', `${ev.status} ${ev.statusText}`) : this.c('yellow', ev.status ? `${ev.status} ${ev.statusText}` : 'no answer captured');
         const acc = ev.status === 101 ? (ev.acceptValid ? 'accept ok' : this.c('red', 'accept WRONG')) : '';
@@ -100,6 +100,8 @@ export class TextFormatter {
         const state = ev.decrypted ? this.c('green', 'decrypted') : this.c('yellow', `not decrypted: ${ev.reason ?? ''} (${ev.records.client}+${ev.records.server} records)`);
         return `#${ev.conn} ${this.time(ev.ts)} ${what} ${state}`;
       }
+      case 'http2-request':
+        return this.c('dim', `#${ev.conn} ${this.time(ev.ts)} http2 stream ${ev.stream} ${escapeForTerminal(ev.method)} ${escapeForTerminal(ev.path)} -> ${ev.status || 'no answer'}${ev.reset ? ' reset' : ''} (${ev.requestBytes}B up, ${ev.responseBytes}B down)`);
       case 'connection-end':
         this.secure.delete(ev.conn);
         return null;

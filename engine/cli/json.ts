@@ -13,9 +13,15 @@ function payloadFields(m: MessageEvent): { text: string } | { base64: string } {
 
 export function toWire(ev: EngineEvent): Record<string, unknown> | null {
   switch (ev.type) {
-    case 'connection':
-      return { type: 'connection', id: ev.id, transport: ev.transport, client: ev.client, server: ev.server, ts: ev.ts };
+    case 'connection': {
+      const o: Record<string, unknown> = { type: 'connection', id: ev.id, transport: ev.transport, client: ev.client, server: ev.server, ts: ev.ts };
+      // RFC 8441: a WebSocket carried on an HTTP/2 stream of connection `parent`
+      if (ev.http2) Object.assign(o, { http2: true, h2Stream: ev.h2Stream, parent: ev.parent });
+      return o;
+    }
     case 'handshake':
+      // an HTTP/2 handshake (extended CONNECT) has no key and no accept
+      if (ev.http2) return { type: 'handshake', conn: ev.conn, ts: ev.ts, http2: true, path: ev.path, host: ev.host, status: ev.status, origin: ev.origin, protocol: ev.protocol, extensions: ev.extensions, websocket: ev.websocket };
       return {
         type: 'handshake',
         conn: ev.conn,
@@ -92,6 +98,8 @@ export function toWire(ev: EngineEvent): Record<string, unknown> | null {
       o.records = ev.records;
       return o;
     }
+    case 'http2-request':
+      return { type: 'http2-request', conn: ev.conn, stream: ev.stream, ts: ev.ts, method: ev.method, path: ev.path, host: ev.host, status: ev.status, requestBytes: ev.requestBytes, responseBytes: ev.responseBytes, reset: ev.reset };
     case 'connection-end':
       return null;
   }

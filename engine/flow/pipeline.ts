@@ -27,6 +27,7 @@ import { defaultRegistry, type ModuleRegistry } from '../stack/registry';
 import { DEFAULT_SESSION_OPTIONS, type Counters, type SessionOptions } from '../ws/options';
 import { KeyLog } from '../tls/keylog';
 import { ReassemblyBudget } from './budget';
+import { endpointString } from './flow-map';
 import { GapExpiry } from './gap-expiry';
 import type { Side, TcpConn, ConnHost } from './tcp-conn';
 import { TcpFlowTable } from './tcp-flows';
@@ -152,6 +153,12 @@ export class Pipeline {
       clientPort: conn.client.port,
       serverPort: server,
       onInternalError: this.opts.onInternalError,
+      // a connection carried inside this one (an HTTP/2 stream's WebSocket): same endpoints
+      carrier: (fields, parent, meta) => {
+        const id = this.nextConn++;
+        this.emit({ type: 'connection', id, transport: 'tcp', client: endpointString(conn.client), server: endpointString(conn.server), ts: meta.ts, packet: meta.packet, roleBy: conn.roleBy, parent, ...fields });
+        return id;
+      },
     });
   }
 

@@ -5,6 +5,9 @@
  * child with what the handshake negotiated (permessage-deflate parameters, other
  * extensions) and hands both directions to it, bytes after the 101 included.
  *
+ * An accepted `Upgrade: h2c` (RFC 7540 section 3.2) hands both directions to the `http2`
+ * child the same way.
+ *
  * Detection: a direction whose first bytes look like a request (METHOD SP) or, from the
  * server, a response ("HTTP/"). A direction that stops being HTTP (a gap, an unparsable or
  * oversized head, a 101 to another protocol) is rejected back to the stack.
@@ -21,6 +24,7 @@ import type { DeflateParams, Direction } from '../../shared/events';
 import type { ChunkMeta } from '../types';
 import { DETECT_MORE, DETECT_NO, type ByteStream, type EndReason, type Layer, type LayerContext, type ProtocolModule } from '../stack/layer';
 import type { WebSocketInit } from '../ws/ws-layer';
+import type { Http2Init } from '../h2/h2-layer';
 import { looksLikeWebSocketStart } from '../ws/plausible';
 import { BodySkipper } from './body';
 import { parseExtensions } from './extensions';
@@ -84,6 +88,8 @@ export class Http1Layer implements Layer {
   private deflate: DeflateParams | null = null;
   private foreign: string[] = [];
   private protocol = '';
+  /** the module the connection was handed to (websocket, or http2 after an h2c upgrade) */
+  private childId = 'websocket';
 
   constructor(private readonly ctx: LayerContext) {
     this.client = new Http1Direction(this, 'client');
@@ -198,8 +204,15 @@ export class Http1Layer implements Layer {
           }
           // rejected: the client's held bytes are HTTP again
           this.releaseClient();
+        } else if (res.status === 101 && pending !== undefined && headerTokens(pending.req.head.headers, 'upgrade').includes('h2c') && headerTokens(head.headers, 'upgrade').includes('h2c')) {
+          // RFC 7540 section 3.2: HTTP/2 from the byte after the 101; the client starts with
+          // the connection preface, the server with SETTINGS
+          const rq = pending.req;
+          const init: Http2Init = { preface: true, upgraded: { method: rq.method, path: rq.target, host: headerValue(rq.head.headers, 'host') ?? '', meta: rq.meta } };
+          this.switchTo('http2', init, meta, bytes.subarray(p));
+          return;
         } else if (res.status === 101) {
-          // another protocol (h2c...): not ours
+          // another protocol: not ours
           this.giveUp(this.client);
           this.giveUp(this.server);
           return;
@@ -230,12 +243,18 @@ export class Http1Layer implements Layer {
 
   private switchToWebSocket(meta: ChunkMeta, serverRest: Uint8Array): void {
     const init: WebSocketInit = { mode: this.deflate ? 'negotiated' : 'none', deflate: this.deflate, foreignExtensions: this.foreign, protocol: this.protocol };
-    const ws = this.ctx.openChild('websocket', init, meta);
-    const s = ws.open('server', false);
+    this.switchTo('websocket', init, meta, serverRest);
+  }
+
+  /** both directions go to the child `id` (made with `init`), the server's from `serverRest` on */
+  private switchTo(id: string, init: unknown, meta: ChunkMeta, serverRest: Uint8Array): void {
+    const child = this.ctx.openChild(id, init, meta);
+    this.childId = id;
+    const s = child.open('server', false);
     this.hand(this.server, s);
     if (serverRest.length > 0) s.push(serverRest, 0, meta);
     const c = this.client;
-    if (c.mode === 'await' || c.mode === 'idle' || c.mode === 'http') this.handClient(ws);
+    if (c.mode === 'await' || c.mode === 'idle' || c.mode === 'http') this.handClient(child);
     else {
       c.stash = [];
       c.stashBytes = 0;
@@ -260,7 +279,7 @@ export class Http1Layer implements Layer {
   private hand(d: Http1Direction, to: ByteStream): void {
     const wasOurs = d.mode !== 'idle' && d.mode !== 'gone';
     d.mode = 'ws';
-    if (!this.ctx.handOff(this, d.dir, to, 'websocket') && wasOurs) d.next = to;
+    if (!this.ctx.handOff(this, d.dir, to, this.childId) && wasOurs) d.next = to;
   }
 
   private releaseClient(): void {

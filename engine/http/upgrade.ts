@@ -78,6 +78,37 @@ export function checkRequest(req: UpgradeRequest): HandshakeFinding[] {
   return out;
 }
 
+/**
+ * What an accepted handshake negotiated, checked against what was offered: extensions
+ * (RFC 6455 section 9.1, RFC 7692 section 7.1) and the subprotocol (section 4.1). Shared by
+ * the HTTP/1.1 upgrade and HTTP/2's extended CONNECT (RFC 8441 section 5, same header
+ * fields). `haveRequest`: the request was captured (else nothing was offered to compare).
+ * Returns the permessage-deflate parameters accepted, null when none.
+ */
+export function checkNegotiation(rq: Array<[string, string]>, rs: Array<[string, string]>, haveRequest: boolean, add: (id: FindingId, text: string) => void): DeflateParams | null {
+  let deflate: DeflateParams | null = null;
+  const offered = parseExtensions(headerValue(rq, 'sec-websocket-extensions'));
+  const accepted = parseExtensions(headerValue(rs, 'sec-websocket-extensions'));
+  for (const ext of accepted) {
+    const offers = offered.filter((o) => o.name === ext.name);
+    if (haveRequest && offers.length === 0) add('extension-not-negotiated', `The server accepted ${ext.name}, which the client did not offer.`);
+    if (ext.name === 'permessage-deflate') {
+      const offeredClientBits = offers.length === 0 || offers.some((o) => o.params.some(([n]) => n === 'client_max_window_bits'));
+      const c = checkDeflate(ext, false, offeredClientBits);
+      if (c.problems.length) add('bad-deflate-params', `permessage-deflate response: ${c.problems.join('; ')}.`);
+      if (deflate === null) deflate = c.params;
+    }
+  }
+  const chosen = headerValue(rs, 'sec-websocket-protocol');
+  if (chosen !== undefined && haveRequest) {
+    const requested = headerTokens(rq, 'sec-websocket-protocol');
+    if (!requested.includes(chosen.trim().toLowerCase())) {
+      add('protocol-not-negotiated', requested.length ? `The server chose subprotocol ${JSON.stringify(chosen)}, not among ${requested.join(', ')}.` : `The server chose subprotocol ${JSON.stringify(chosen)} although the client requested none.`);
+    }
+  }
+  return deflate;
+}
+
 export interface HandshakeOutcome {
   event: HandshakeEvent;
   findings: HandshakeFinding[];
@@ -117,25 +148,7 @@ export function buildHandshake(conn: number, req: UpgradeRequest | null, res: Up
       if (req && key !== '' && accept !== expectedAccept) {
         add('bad-accept', accept === '' ? `The 101 response has no Sec-WebSocket-Accept (expected ${expectedAccept}).` : `Sec-WebSocket-Accept is ${accept}, expected ${expectedAccept}.`);
       }
-      const offered = parseExtensions(headerValue(rq, 'sec-websocket-extensions'));
-      const accepted = parseExtensions(headerValue(rs, 'sec-websocket-extensions'));
-      for (const ext of accepted) {
-        const offers = offered.filter((o) => o.name === ext.name);
-        if (req && offers.length === 0) add('extension-not-negotiated', `The server accepted ${ext.name}, which the client did not offer.`);
-        if (ext.name === 'permessage-deflate') {
-          const offeredClientBits = offers.length === 0 || offers.some((o) => o.params.some(([n]) => n === 'client_max_window_bits'));
-          const c = checkDeflate(ext, false, offeredClientBits);
-          if (c.problems.length) add('bad-deflate-params', `permessage-deflate response: ${c.problems.join('; ')}.`);
-          if (deflate === null) deflate = c.params;
-        }
-      }
-      const chosen = headerValue(rs, 'sec-websocket-protocol');
-      if (chosen !== undefined && req) {
-        const requested = headerTokens(rq, 'sec-websocket-protocol');
-        if (!requested.includes(chosen.trim().toLowerCase())) {
-          add('protocol-not-negotiated', requested.length ? `The server chose subprotocol ${JSON.stringify(chosen)}, not among ${requested.join(', ')}.` : `The server chose subprotocol ${JSON.stringify(chosen)} although the client requested none.`);
-        }
-      }
+      deflate = checkNegotiation(rq, rs, req !== null, add);
     }
   }
 

@@ -30,7 +30,7 @@ import type { Direction, EventSink, FindingEvent } from '../../shared/events';
 import { FINDINGS, type FindingId } from '../../shared/findings';
 import type { ChunkMeta } from '../types';
 import type { Counters, SessionOptions } from '../ws/options';
-import { DETECT_MORE, DETECT_NEXT, DETECT_NO, type ByteStream, type DetectView, type EndReason, type Layer, type LayerContext, type ProtocolModule } from './layer';
+import { DETECT_MORE, DETECT_NEXT, DETECT_NO, type ByteStream, type CarriedConnection, type CarriedFields, type DetectView, type EndReason, type Layer, type LayerContext, type ProtocolModule } from './layer';
 import type { ModuleRegistry } from './registry';
 
 /** findings of one id listed per connection before they are only counted */
@@ -59,6 +59,12 @@ export interface StackOptions {
   onInternalError?: InternalErrorHook;
   /** how deep this stack is nested in its connection's (0: on TCP) */
   depth?: number;
+  /**
+   * Announces a connection carried inside this one (LayerContext.openConnection): takes the
+   * next id from the pipeline's counter, emits its `connection` event, returns the id.
+   * Absent (a lone stack, engine/ws/session.ts): ids count on from this stack's own.
+   */
+  carrier?: (fields: CarriedFields, parent: number, meta: ChunkMeta) => number;
 }
 
 /** an error thrown while making a layer, tagged with the layer's module id */
@@ -178,6 +184,10 @@ export class ConnStack {
   private where = 'stack';
   finished = false;
   failed = false;
+  /** carried connections opened without a carrier (ids after this stack's own) */
+  private carried = 0;
+  /** carried connections not closed yet: closed here if this stack fails */
+  private readonly carriedOpen = new Set<CarriedConnection>();
 
   constructor(
     readonly conn: number,
@@ -214,7 +224,32 @@ export class ConnStack {
         // its own entries, layers and boundary: a failure inside stops the nested decoding only
         return new ConnStack(conn, emit, counters, { ...opts, depth });
       },
+      openConnection: (fields, meta) => this.openConnection(fields, meta),
     };
+  }
+
+  /** A connection carried inside this one: a stack of its own, over the same modules. */
+  private openConnection(fields: CarriedFields, meta: ChunkMeta): CarriedConnection {
+    const o = this.opts;
+    const id = o.carrier ? o.carrier(fields, this.conn, meta) : this.conn + ++this.carried;
+    const stack = new ConnStack(id, this.emit, this.ctx.counters, { ...o, decodeAs: undefined });
+    let closed = false;
+    const carried: CarriedConnection = {
+      ctx: stack.ctx,
+      client: stack.client,
+      server: stack.server,
+      close: (reason, m) => {
+        if (closed) return;
+        closed = true;
+        this.carriedOpen.delete(carried);
+        stack.client.end(reason, m);
+        stack.server.end(reason, m);
+        stack.finish(m);
+        this.emit({ type: 'connection-end', conn: id, ts: m.ts, packet: m.packet, reason });
+      },
+    };
+    this.carriedOpen.add(carried);
+    return carried;
   }
 
   entry(dir: Direction): DirEntry {
@@ -349,6 +384,8 @@ export class ConnStack {
     this.server.drop();
     this.client.ended = this.server.ended = true;
     reportInternalError(this.emit, this.conn, layer, e, meta, this.opts.onInternalError);
+    // the connections this one carried get nothing more: they end here (each in its own boundary)
+    for (const c of [...this.carriedOpen]) c.close('eof', meta);
   }
 
   private idOf(l: Layer): string {

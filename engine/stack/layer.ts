@@ -125,6 +125,12 @@ export interface LayerContext {
    * MAX_NESTING (connection-stack.ts) throws (a capture of TLS in TLS in TLS...).
    */
   nest(): NestedStack;
+  /**
+   * Open a connection carried inside this one (an HTTP/2 stream's WebSocket, RFC 8441): an
+   * id from the pipeline's counter, a `connection` event with this connection's endpoints
+   * plus `fields`, and a stack of its own (its own findings cap, its own boundary).
+   */
+  openConnection(fields: CarriedFields, meta: ChunkMeta): CarriedConnection;
 }
 
 /** A stack over the bytes a layer carries (see LayerContext.nest). */
@@ -133,4 +139,24 @@ export interface NestedStack {
   readonly server: ByteStream;
   /** the carrying layer is finishing: flush the nested layers and end their open directions */
   finish(meta: ChunkMeta): void;
+}
+
+/** What a carried connection's `connection` event adds to the carrier's endpoints. */
+export interface CarriedFields {
+  http2: true;
+  /** the HTTP/2 stream id that carries it */
+  h2Stream: number;
+}
+
+/**
+ * A connection inside a connection. The carrier pushes each direction's bytes into `client`
+ * and `server` (they go through the carried stack's entries: detection, handOff, containment
+ * as for a TCP connection) and calls `close` once, when its carrier unit ends.
+ */
+export interface CarriedConnection {
+  readonly ctx: LayerContext;
+  readonly client: ByteStream;
+  readonly server: ByteStream;
+  /** both directions end (`reason`), the layers flush, the `connection-end` event follows */
+  close(reason: EndReason, meta: ChunkMeta): void;
 }

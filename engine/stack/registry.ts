@@ -4,15 +4,17 @@
  * to let it judge first. Registering an id that is already there replaces that module in
  * place (its detection slot is kept), which is how a plugin or a test overrides a layer.
  *
- * The built-in registry (`builtinRegistry()`) holds TLS (engine/tls/tls-layer.ts), HTTP/1.1
- * (engine/http/http1-layer.ts), then WebSocket (engine/ws/ws-layer.ts): a direction that
- * starts with a ClientHello is TLS (its plaintext is detected again in a nested stack), one
- * that starts like HTTP is HTTP, else frames may be WebSocket (Decode As, or the heuristic).
- * Adding HTTP/2 means writing a module and registering it here, before HTTP/1.1.
+ * The built-in registry (`builtinRegistry()`) holds TLS (engine/tls/tls-layer.ts), HTTP/2
+ * (engine/h2/h2-layer.ts: its preface is unmistakable, and "PRI * HTTP/2.0" would otherwise
+ * read as an HTTP/1.1 request), HTTP/1.1 (engine/http/http1-layer.ts), then WebSocket
+ * (engine/ws/ws-layer.ts): a direction that starts with a ClientHello is TLS (its plaintext
+ * is detected again in a nested stack), one that starts like HTTP is HTTP, else frames may be
+ * WebSocket (Decode As, or the heuristic).
  *
  * Memory: a handful of module objects; `list()` hands out the registry's own array (read-only
  * by contract) so the stack does not copy it per connection.
  */
+import { http2Module } from '../h2/h2-layer';
 import { http1Module } from '../http/http1-layer';
 import { webSocketModule } from '../ws/ws-layer';
 import { tlsModule } from '../tls/tls-layer';
@@ -51,9 +53,9 @@ export class ModuleRegistry {
   }
 }
 
-/** A fresh registry with the built-in modules (TLS, HTTP/1.1, then WebSocket). */
+/** A fresh registry with the built-in modules (TLS, HTTP/2, HTTP/1.1, then WebSocket). */
 export function builtinRegistry(): ModuleRegistry {
-  return new ModuleRegistry([tlsModule, http1Module, webSocketModule]);
+  return new ModuleRegistry([tlsModule, http2Module, http1Module, webSocketModule]);
 }
 
 /**

@@ -1,0 +1,161 @@
+/**
+ * WebSocket over HTTP/2 (RFC 8441, h2c with prior knowledge) end to end with real peers on
+ * `lo`: Node's http2 server with enableConnectProtocol and an http2 client opening extended
+ * CONNECT streams, `ws` framing each stream (test/peers/h2-websocket.ts). Captured by the
+ * test itself with dumpcap (`tcp port N`, the server's own port), then read by the real CLI
+ * (`read --json`). The peers' logs are the truth for every message; tshark's HTTP/2
+ * dissector (which shows no WebSocket frames here) is the independent oracle for the stream
+ * ids, the request header fields and the DATA bytes of each stream.
+ */
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { captureLo } from './peers/capture';
+import { connectH2, startH2Server, type H2Message } from './peers/h2-websocket';
+import { REPO_ROOT } from './kit/paths';
+
+type Line = Record<string, unknown>;
+
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'wsscope-h2-'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function readJson(file: string): Line[] {
+  const r = spawnSync(process.execPath, [join(REPO_ROOT, 'scripts', 'wsscope.mjs'), 'read', file, '--json'], { cwd: REPO_ROOT, encoding: 'utf8', maxBuffer: 256 << 20 });
+  expect(r.stderr).toBe('');
+  expect(r.status).toBe(0);
+  return r.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Line);
+}
+
+/** a JSON message's payload bytes */
+function payload(m: Line): string {
+  return m.text !== undefined ? Buffer.from(m.text as string, 'utf8').toString('hex') : Buffer.from((m.base64 as string) ?? '', 'base64').toString('hex');
+}
+
+function keys(ms: H2Message[], stream: number): string[] {
+  return ms.filter((m) => m.stream === stream).map((m) => `${m.opcode}:${Buffer.from(m.data).toString('hex')}`);
+}
+
+/** RFC 6455 section 5.2: the header size of a frame with this payload length */
+function wsHeaderLength(len: number, masked: boolean): number {
+  return 2 + (len > 65535 ? 8 : len > 125 ? 2 : 0) + (masked ? 4 : 0);
+}
+
+describe('WebSocket over HTTP/2 (RFC 8441) between Node http2 peers, captured on lo', () => {
+  it('decodes two interleaved WebSockets and a plain GET on one h2c connection byte-exact, as tshark sees the streams', async () => {
+    const file = join(dir, 'h2c.pcapng');
+    const server = await startH2Server();
+    const live = await captureLo({ backend: 'dumpcap', port: server.port, file });
+    const client = await connectH2(server.port);
+    const a = await client.webSocket('/chat', { deflate: true, protocol: 'chat.v1' });
+    const sa = await server.accepted();
+    const b = await client.webSocket('/feed');
+    const sb = await server.accepted();
+    expect([sa.stream, sb.stream]).toEqual([a.stream, b.stream]);
+
+    // interleaved: each message alternates stream and direction
+    const big = 'abcdefghijklmnopqrstuvwxyz0123456789'.repeat(5000); // 180 kB: many DATA frames, past the 64 KiB window
+    const bigBinary = new Uint8Array(200_000).map((_, i) => (i * 7919) & 0xff);
+    await a.send('hello over h2');
+    await b.send(new Uint8Array([0, 1, 2, 254, 255]));
+    await sa.send('server to A');
+    await sb.send('server to B: grüße 🌍');
+    await a.send(big);
+    await sb.send(bigBinary);
+    const got = await client.get('/plain');
+    expect(got).toMatchObject({ status: 200, body: 'plain http2 body' });
+    const refused = await client.refusedWebSocket('/refused');
+    expect(refused.status).toBe(403);
+    await b.send('');
+    await sa.send(bigBinary.subarray(0, 3000));
+    // the server closes B with its own code; the client closes A normally
+    const bClosed = new Promise<[number, string]>((resolve) => b.ws.once('close', (code, reason) => resolve([code, String(reason)])));
+    sb.ws.close(4001, 'server says bye');
+    expect(await bClosed).toEqual([4001, 'server says bye']);
+    const aClosed = new Promise<void>((resolve) => sa.ws.once('close', () => resolve()));
+    a.ws.close(1000, 'done');
+    await aClosed;
+    await client.close();
+    await server.close();
+
+    const sentMessages = client.sent.length + server.sent.length;
+    // live: every data message decoded before the capture stops (connection teardown included)
+    await live.until((evs) => evs.filter((e) => e.type === 'message' && (e.opcode === 1 || e.opcode === 2)).length >= sentMessages && evs.filter((e) => e.type === 'connection-end').length >= 4, `${sentMessages} messages and four connection ends`);
+    await live.stop();
+
+    const out = readJson(file);
+    const conns = out.filter((l) => l.type === 'connection');
+    expect(conns).toHaveLength(4);
+    const tcp = conns.find((c) => c.http2 === undefined)!;
+    const byStream = new Map(conns.filter((c) => c.http2 === true).map((c) => [c.h2Stream as number, c]));
+    expect([...byStream.keys()].sort()).toEqual([a.stream, b.stream, refused.stream].sort());
+    for (const c of byStream.values()) expect(c).toMatchObject({ parent: tcp.id, client: tcp.client, server: tcp.server, transport: 'tcp' });
+    const connA = byStream.get(a.stream)!.id;
+    const connB = byStream.get(b.stream)!.id;
+
+    // handshakes: from the header fields, no key or accept
+    const hsA = out.find((l) => l.type === 'handshake' && l.conn === connA)!;
+    const hsB = out.find((l) => l.type === 'handshake' && l.conn === connB)!;
+    expect(hsA).toMatchObject({ http2: true, status: 200, path: '/chat', host: `127.0.0.1:${server.port}`, protocol: 'chat.v1', websocket: true });
+    expect(hsA.extensions).toMatch(/^permessage-deflate/);
+    expect(hsB).toMatchObject({ http2: true, status: 200, path: '/feed', protocol: '', extensions: '', websocket: true });
+    expect(hsA.key).toBeUndefined();
+
+    // every message each peer sent, byte-exact, on its own connection and direction
+    const msgs = (conn: unknown, d: string): string[] => out.filter((l) => l.type === 'message' && l.conn === conn && l.dir === d && (l.opcode === 1 || l.opcode === 2)).map((m) => `${m.opcode as number}:${payload(m)}`);
+    expect(msgs(connA, 'client')).toEqual(keys(client.sent, a.stream));
+    expect(msgs(connA, 'server')).toEqual(keys(server.sent, a.stream));
+    expect(msgs(connB, 'client')).toEqual(keys(client.sent, b.stream));
+    expect(msgs(connB, 'server')).toEqual(keys(server.sent, b.stream));
+    expect(msgs(connA, 'client')).toHaveLength(2);
+    expect(msgs(connB, 'server')).toHaveLength(2);
+    // permessage-deflate on A (both ways), none on B
+    expect(out.filter((l) => l.type === 'message' && l.conn === connA && l.compressed === true).length).toBeGreaterThanOrEqual(4);
+    expect(out.filter((l) => l.type === 'message' && l.conn === connB && l.compressed === true)).toEqual([]);
+    // the server's close of B with its own code
+    expect(out.find((l) => l.type === 'message' && l.conn === connB && l.dir === 'server' && l.opcode === 8)).toMatchObject({ code: 4001, reason: 'server says bye' });
+    expect(out.find((l) => l.type === 'message' && l.conn === connA && l.dir === 'client' && l.opcode === 8)).toMatchObject({ code: 1000, reason: 'done' });
+
+    // the plain GET is listed on the TCP connection
+    expect(out.filter((l) => l.type === 'http2-request')).toEqual([
+      { type: 'http2-request', conn: tcp.id, stream: got.stream, ts: expect.any(Number), method: 'GET', path: '/plain', host: `127.0.0.1:${server.port}`, status: 200, requestBytes: 0, responseBytes: 'plain http2 body'.length, reset: false },
+    ]);
+    // the refused one: its handshake kept and shown, no WebSocket, one warning
+    const connR = byStream.get(refused.stream)!.id;
+    expect(out.filter((l) => l.conn === connR && l.type !== 'frame')).toMatchObject([
+      { type: 'handshake', http2: true, status: 403, path: '/refused', websocket: false },
+      { type: 'finding', id: 'h2-connect-rejected', severity: 'warning' },
+    ]);
+    expect(out.filter((l) => l.type === 'finding' && l.severity !== 'info' && l.conn !== connR)).toEqual([]);
+
+    // tshark's HTTP/2 dissector: DATA bytes per stream and direction equal the WebSocket
+    // frames wsscope decoded there (header + payload); the GET's path on its stream
+    const t = execFileSync('tshark', ['-r', file, '-d', `tcp.port==${server.port},http2`, '-Y', 'http2', '-T', 'fields', '-E', 'occurrence=a', '-E', 'aggregator=|', '-e', 'tcp.srcport', '-e', 'http2.streamid', '-e', 'http2.type', '-e', 'http2.length', '-e', 'http2.header.name', '-e', 'http2.header.value'], { encoding: 'utf8', maxBuffer: 64 << 20 });
+    const dataBytes = new Map<string, number>();
+    const paths = new Map<number, string>();
+    for (const row of t.split('\n').filter((r) => r !== '')) {
+      const [sport, ids, types, lens, names, values] = row.split('\t').map((f) => f.split('|'));
+      const dirOf = Number(sport[0]) === server.port ? 'server' : 'client';
+      for (let i = 0; i < types.length; i++) if (types[i] === '0') dataBytes.set(`${ids[i]}/${dirOf}`, (dataBytes.get(`${ids[i]}/${dirOf}`) ?? 0) + Number(lens[i]));
+      const pi = names.indexOf(':path');
+      if (pi >= 0 && dirOf === 'client') paths.set(Number(ids[types.indexOf('1')]), values[pi]);
+    }
+    for (const [stream, conn] of [[a.stream, connA], [b.stream, connB]]) {
+      for (const d of ['client', 'server']) {
+        const frames = out.filter((l) => l.type === 'frame' && l.conn === conn && l.dir === d);
+        const wire = frames.reduce((n, f) => n + (f.length as number) + wsHeaderLength(f.length as number, f.masked as boolean), 0);
+        expect(wire).toBe(dataBytes.get(`${stream}/${d}`));
+      }
+    }
+    expect(paths.get(got.stream)).toBe('/plain');
+    expect(paths.get(a.stream)).toBe('/chat');
+    expect(dataBytes.get(`${got.stream}/server`)).toBe('plain http2 body'.length);
+  }, 60_000);
+});
