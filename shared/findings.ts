@@ -60,6 +60,12 @@ export const FINDINGS = {
   'unsupported-link-type': { severity: 'warning', title: 'Packets of a link type wsscope does not decode', ref: 'pcap LINKTYPE_*' },
   'malformed-packet': { severity: 'warning', title: 'Packet with a malformed IP, TCP or UDP header (skipped)', ref: 'RFC 791, RFC 8200, RFC 9293, RFC 768' },
   'decoder-error': { severity: 'error', title: 'wsscope failed on this connection (a bug: please report it with the capture)', ref: 'wsscope' },
+  // subprotocols carried in WebSocket messages (engine/app/)
+  'subprotocol-malformed': { severity: 'warning', title: 'Message is not a well-formed packet of its subprotocol', ref: 'the subprotocol specification' },
+  'subprotocol-unknown-reply': { severity: 'warning', title: 'Reply to a request id that no request used', ref: 'the subprotocol specification' },
+  'subprotocol-duplicate-id': { severity: 'warning', title: 'Request id reused while a request with that id is pending', ref: 'the subprotocol specification' },
+  'subprotocol-unanswered': { severity: 'info', title: 'Request never answered before the connection ended', ref: 'the subprotocol specification' },
+  'subprotocol-incomplete': { severity: 'warning', title: 'Packet that never completed (bytes or attachments missing at the end)', ref: 'the subprotocol specification' },
 } as const satisfies Record<string, FindingInfo>;
 
 export type FindingId = keyof typeof FINDINGS;

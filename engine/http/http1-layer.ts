@@ -84,6 +84,8 @@ export class Http1Layer implements Layer {
   private deflate: DeflateParams | null = null;
   private foreign: string[] = [];
   private protocol = '';
+  /** request target of the accepted upgrade (a subprotocol decoder may key on it) */
+  private path = '';
 
   constructor(private readonly ctx: LayerContext) {
     this.client = new Http1Direction(this, 'client');
@@ -220,6 +222,7 @@ export class Http1Layer implements Layer {
         .map((e) => e.name)
         .filter((n) => n !== 'permessage-deflate');
       this.protocol = out.event.protocol;
+      this.path = out.event.path;
     }
     return out.event.websocket;
   }
@@ -229,7 +232,7 @@ export class Http1Layer implements Layer {
   }
 
   private switchToWebSocket(meta: ChunkMeta, serverRest: Uint8Array): void {
-    const init: WebSocketInit = { mode: this.deflate ? 'negotiated' : 'none', deflate: this.deflate, foreignExtensions: this.foreign, protocol: this.protocol };
+    const init: WebSocketInit = { mode: this.deflate ? 'negotiated' : 'none', deflate: this.deflate, foreignExtensions: this.foreign, protocol: this.protocol, path: this.path };
     const ws = this.ctx.openChild('websocket', init, meta);
     const s = ws.open('server', false);
     this.hand(this.server, s);

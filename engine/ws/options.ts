@@ -1,4 +1,5 @@
 /** Options and shared counters of a TcpSession (re-exported by session.ts). */
+import type { AppOptions } from '../app/decoder';
 
 export interface SessionOptions {
   /** max inflated bytes per message; enforced during inflate */
@@ -22,6 +23,8 @@ export interface SessionOptions {
    * and forget (the CLI); saves one allocation, one copy and the garbage of every message.
    */
   ephemeralPayloads: boolean;
+  /** subprotocol decoding (engine/app/): overrides per connection, the protocols, limits */
+  app?: AppOptions;
 }
 
 export const DEFAULT_SESSION_OPTIONS: SessionOptions = {
