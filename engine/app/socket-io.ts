@@ -173,9 +173,8 @@ function fillPlaceholders(v: unknown, lengths: number[], depth = 0): unknown {
   if (Array.isArray(v)) return v.map((x) => fillPlaceholders(x, lengths, depth + 1));
   if (!isObject(v)) return v;
   if (v._placeholder === true && typeof v.num === 'number' && v.num >= 0 && v.num < lengths.length) return { $binary: lengths[v.num] };
-  const out: Record<string, unknown> = {};
-  for (const k of Object.keys(v)) out[k] = fillPlaceholders(v[k], lengths, depth + 1);
-  return out;
+  // fromEntries defines own properties: a "__proto__" key in hostile JSON stays a plain key
+  return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, fillPlaceholders(x, lengths, depth + 1)]));
 }
 
 export const socketIoProtocol: AppProtocol = {
