@@ -48,6 +48,17 @@ export function describeAppPacket(p: AppPacket): string {
       add(f('code') !== undefined && `${String(f('code'))} ${String(f('message') ?? '')}`);
       add(f('reason') !== undefined && String(f('reason')));
       break;
+    case 'stomp': {
+      add(f('destination') !== undefined && String(f('destination')));
+      const h = (f('headers') ?? {}) as Record<string, string>;
+      add(h.id !== undefined && `id=${h.id}`);
+      add(h.subscription !== undefined && `sub=${h.subscription}`);
+      add(h.receipt !== undefined && `receipt=${h.receipt}`);
+      add(h['receipt-id'] !== undefined && `receipt-id=${h['receipt-id']}`);
+      add(h.message !== undefined && short(h.message));
+      add(f('bodyLength') !== undefined && f('bodyLength') !== 0 && `(${String(f('bodyLength'))} B)`);
+      break;
+    }
     case 'graphql-ws':
       add(f('operationType') !== undefined && String(f('operationType')));
       add(f('operationName') !== undefined && String(f('operationName')));

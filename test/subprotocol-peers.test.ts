@@ -2,7 +2,7 @@
  * Subprotocol decoders against real peers on `lo`: each test runs a protocol's own npm
  * server and client (socket.io + socket.io-client over WebSocket only; mqtt.js against an
  * aedes broker over WebSocket; a JSON-RPC 2.0 pair written on `ws`; graphql-ws client and
- * server), captures the conversation with dumpcap through a filter on the test's own port,
+ * server; @stomp/stompjs against a small broker written here), captures the conversation with dumpcap through a filter on the test's own port,
  * and compares what the peers' libraries logged (events and their arguments, acks, MQTT
  * packets sent and received, JSON-RPC calls and answers, GraphQL results) with the `app`
  * packets wsscope decoded, live and from the written pcapng.
@@ -21,6 +21,7 @@ import mqtt from 'mqtt';
 import { createRequire } from 'node:module';
 import { useServer } from 'graphql-ws/use/ws';
 import { createClient } from 'graphql-ws';
+import { Client as StompClient } from '@stomp/stompjs';
 import { captureLo } from './peers/capture';
 import { analyzeFile } from '../engine/pipeline';
 import type { AppPacket, Direction, EngineEvent, FindingEvent, MessageEvent } from '../shared/events';
@@ -282,6 +283,79 @@ describe('subprotocol decoding of real peers captured on lo', () => {
       expect(findings(events)).toEqual([]);
     } finally {
       await cleanup.dispose();
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+      await new Promise<void>((resolve) => http.close(() => resolve()));
+    }
+  });
+
+  it('STOMP: @stomp/stompjs subscribes, sends with receipts and gets the messages from a small broker', async () => {
+    const http = createServer();
+    // STOMP 1.2 broker, just enough for one client: one frame per message (as stompjs sends them)
+    const wss = new WebSocketServer({ server: http, handleProtocols: (offered) => (offered.has('v12.stomp') ? 'v12.stomp' : false) });
+    const brokerLog: Array<[string, string | null]> = [];
+    wss.on('connection', (ws) => {
+      const subs: Array<{ id: string; destination: string }> = [];
+      let n = 0;
+      ws.on('message', (data) => {
+        const text = String(data);
+        if (text.trim() === '') return; // heart-beat
+        const [head, body = ''] = text.split('\n\n');
+        const [command, ...lines] = head.split('\n');
+        const h = Object.fromEntries(lines.map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 1)]));
+        brokerLog.push([command, h.destination ?? null]);
+        if (command === 'CONNECT' || command === 'STOMP') ws.send('CONNECTED\nversion:1.2\nheart-beat:0,0\n\n\0');
+        if (command === 'SUBSCRIBE') subs.push({ id: h.id, destination: h.destination });
+        if (command === 'SEND') {
+          const payload = body.replace(/\0$/, '');
+          for (const sub of subs.filter((x) => x.destination === h.destination)) {
+            ws.send(`MESSAGE\nsubscription:${sub.id}\nmessage-id:${++n}\ndestination:${h.destination}\ncontent-length:${Buffer.byteLength(payload)}\n\n${payload}\0`);
+          }
+        }
+        if (h.receipt !== undefined) ws.send(`RECEIPT\nreceipt-id:${h.receipt}\n\n\0`);
+      });
+    });
+    const port = await listen(http);
+    const received: Array<[string, number]> = [];
+    const receipts: string[] = [];
+    try {
+      const events = await record('stomp', port, async () => {
+        const client = new StompClient({
+          webSocketFactory: () => new WebSocket(`ws://127.0.0.1:${port}`, ['v12.stomp', 'v11.stomp', 'v10.stomp']),
+          heartbeatIncoming: 0,
+          heartbeatOutgoing: 0,
+          reconnectDelay: 0,
+        });
+        await new Promise<void>((resolve) => {
+          client.onConnect = () => resolve();
+          client.activate();
+        });
+        const got = new Promise<void>((resolve) =>
+          client.subscribe('/topic/chat', (f) => {
+            received.push([f.headers.destination, Buffer.byteLength(f.body)]);
+            if (received.length === 2) resolve();
+          }),
+        );
+        for (const [k, body] of ['hello', 'grüße'].entries()) {
+          const done = new Promise<void>((resolve) => client.watchForReceipt(`r${k}`, (f) => (receipts.push(f.headers['receipt-id']), resolve())));
+          client.publish({ destination: '/topic/chat', body, headers: { receipt: `r${k}` } });
+          await done;
+        }
+        await got;
+        await client.deactivate();
+      });
+      const frames = items(events, 'client').filter((p) => p.type !== 'HEARTBEAT');
+      expect(frames.map((p) => [p.type, p.destination ?? null])).toEqual(brokerLog);
+      expect(frames.map((p) => p.type)).toEqual(['CONNECT', 'SUBSCRIBE', 'SEND', 'SEND', 'DISCONNECT']);
+      const msgs = items(events, 'server', 'MESSAGE');
+      expect(msgs.map((p) => [p.destination, p.bodyLength])).toEqual(received);
+      const got = items(events, 'server', 'RECEIPT');
+      // the two the client watched for, then the one its DISCONNECT asked for
+      const disconnect = frames[frames.length - 1].headers as Record<string, string>;
+      expect(got.map((p) => (p.headers as Record<string, string>)['receipt-id'])).toEqual([...receipts, disconnect.receipt]);
+      expect(receipts).toEqual(['r0', 'r1']);
+      for (const p of [...got, ...items(events, 'server', 'CONNECTED')]) expect(p.latencyMs).toBeGreaterThan(0);
+      expect(findings(events)).toEqual([]);
+    } finally {
       await new Promise<void>((resolve) => wss.close(() => resolve()));
       await new Promise<void>((resolve) => http.close(() => resolve()));
     }

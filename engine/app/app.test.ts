@@ -1,10 +1,12 @@
 import { describe, it, expect } from 'vitest';
+import fc from 'fast-check';
 import { generate, type Packet } from 'mqtt-packet';
 import type { AppPacket, FindingEvent, MessageEvent } from '../../shared/events';
 import { concat } from '../../test/kit/bytes';
 import { run, upgradeRequest, upgradeResponse, type Step } from '../../test/kit/session';
 import { cf, sf } from '../../test/kit/websocket';
 import type { AppOptions } from './decoder';
+import { defaultAppRegistry } from './registry';
 import { SNIFF_MESSAGES } from './tap';
 
 /** a WebSocket connection: the upgrade (with `protocol` negotiated, at `path`), then `steps` */
@@ -292,5 +294,64 @@ describe('GraphQL over WebSocket', () => {
       ['start', 'M'],
     ]);
     expect(ids(findings)).toEqual(['subprotocol-duplicate-id', 'subprotocol-unknown-reply', 'subprotocol-malformed', 'subprotocol-malformed', 'subprotocol-malformed', 'subprotocol-unanswered', 'subprotocol-unanswered']);
+  });
+});
+
+describe('STOMP', () => {
+  it('decodes frames split over messages and coalesced in one, heart-beats, 1.2 header escapes, receipts', () => {
+    const send = 'SEND\ndestination:/queue/a\ncontent-type:text/plain\ncontent-length:5\nreceipt:r1\nx-note:a\\cb\\nc\n\nhe\u0000lo\u0000\n';
+    const { messages, findings } = conn('v12.stomp', [
+      ['client', cf(1, 'CONNECT\naccept-version:1.2\nhost:h\nlogin:u\npasscode:secret\n\n\u0000')],
+      ['server', sf(1, 'CONNECTED\r\nversion:1.2\r\nheart-beat:0,0\r\n\r\n\u0000')],
+      ['client', cf(1, send.slice(0, 20))],
+      ['client', cf(1, send.slice(20))],
+      ['server', sf(1, 'RECEIPT\nreceipt-id:r1\n\n\u0000MESSAGE\nsubscription:0\nmessage-id:7\ndestination:/queue/a\n\nhi\u0000')],
+      ['client', cf(1, '\n')],
+    ]);
+    expect(apps(messages)).toEqual([
+      [{ protocol: 'stomp', type: 'CONNECT', headers: { 'accept-version': '1.2', host: 'h', login: 'u' }, bodyLength: 0 }],
+      [{ protocol: 'stomp', type: 'CONNECTED', headers: { version: '1.2', 'heart-beat': '0,0' }, bodyLength: 0, requestTs: 3, latencyMs: 1000 }],
+      [],
+      [{ protocol: 'stomp', type: 'SEND', destination: '/queue/a', headers: { destination: '/queue/a', 'content-type': 'text/plain', 'content-length': '5', receipt: 'r1', 'x-note': 'a:b\nc' }, bodyLength: 5 }, { protocol: 'stomp', type: 'HEARTBEAT' }],
+      [
+        { protocol: 'stomp', type: 'RECEIPT', headers: { 'receipt-id': 'r1' }, bodyLength: 0, requestTs: 6, latencyMs: 1000 },
+        { protocol: 'stomp', type: 'MESSAGE', destination: '/queue/a', headers: { subscription: '0', 'message-id': '7', destination: '/queue/a' }, bodyLength: 2 },
+      ],
+      [{ protocol: 'stomp', type: 'HEARTBEAT' }],
+    ]);
+    expect(findings).toEqual([]);
+  });
+
+  it('flags unknown commands, bad content-length, frames never completed and receipts never given', () => {
+    const { findings } = conn('v12.stomp', [
+      ['client', cf(1, 'HELLO\n\n\u0000')],
+      ['client', cf(1, 'SEND\ncontent-length:x\n\n\u0000')],
+      ['client', cf(1, 'SUBSCRIBE\nid:0\ndestination:/t\nreceipt:77\n\n\u0000')],
+      ['client', cf(1, 'SEND\ndestination:/t\n\nno end')],
+    ]);
+    expect(ids(findings)).toEqual(['subprotocol-malformed', 'subprotocol-malformed', 'subprotocol-incomplete', 'subprotocol-unanswered']);
+  });
+});
+
+describe('every decoder on hostile input', () => {
+  it('never throws, whatever the messages, and keeps its items well-formed', () => {
+    const protocols = defaultAppRegistry.list().map((p) => p.id);
+    const msg = fc.oneof(
+      fc.string({ maxLength: 60 }).map((t) => [1, t] as const),
+      fc.constantFrom('0{"sid":1}', '451-["a",{"_placeholder":true,"num":9}]', '{"jsonrpc":"2.0","id":{}}', '{"type":"next","id":"1"}', 'SEND\ncontent-length:99\n\n\u0000', '[{"jsonrpc":"2.0"}]', '{"__proto__":{"x":1}}').map((t) => [1, t] as const),
+      fc.uint8Array({ maxLength: 40 }).map((b) => [2, b] as const),
+    );
+    fc.assert(
+      fc.property(fc.constantFrom(...protocols), fc.array(fc.tuple(fc.boolean(), msg), { maxLength: 12 }), (proto, list) => {
+        const steps = list.map(([client, [op, payload]]): Step => (client ? ['client', cf(op, payload)] : ['server', sf(op, payload)]));
+        const { messages } = conn('', steps, { decode: { 1: proto } });
+        for (const p of flat(messages)) {
+          expect(p.protocol).toBe(proto);
+          expect(typeof p.type).toBe('string');
+          expect(Object.getPrototypeOf(p)).toBe(Object.prototype);
+        }
+      }),
+      { numRuns: 300, seed: 14 },
+    );
   });
 });
