@@ -59,6 +59,13 @@ export function describeAppPacket(p: AppPacket): string {
       add(f('bodyLength') !== undefined && f('bodyLength') !== 0 && `(${String(f('bodyLength'))} B)`);
       break;
     }
+    case 'signalr':
+      add(f('hubProtocol') !== undefined && `${String(f('hubProtocol'))} v${String(f('version'))}`);
+      add(f('target') !== undefined && String(f('target')));
+      add(f('invocationId') !== undefined && `#${String(f('invocationId'))}`);
+      add(f('arguments') !== undefined && short(f('arguments')));
+      add(f('error') !== undefined && `error ${short(f('error'))}`);
+      break;
     case 'graphql-ws':
       add(f('operationType') !== undefined && String(f('operationType')));
       add(f('operationName') !== undefined && String(f('operationName')));

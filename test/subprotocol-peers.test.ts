@@ -2,7 +2,7 @@
  * Subprotocol decoders against real peers on `lo`: each test runs a protocol's own npm
  * server and client (socket.io + socket.io-client over WebSocket only; mqtt.js against an
  * aedes broker over WebSocket; a JSON-RPC 2.0 pair written on `ws`; graphql-ws client and
- * server; @stomp/stompjs against a small broker written here), captures the conversation with dumpcap through a filter on the test's own port,
+ * server; @stomp/stompjs against a small broker and @microsoft/signalr against a hub written here to the spec), captures the conversation with dumpcap through a filter on the test's own port,
  * and compares what the peers' libraries logged (events and their arguments, acks, MQTT
  * packets sent and received, JSON-RPC calls and answers, GraphQL results) with the `app`
  * packets wsscope decoded, live and from the written pcapng.
@@ -22,6 +22,7 @@ import { createRequire } from 'node:module';
 import { useServer } from 'graphql-ws/use/ws';
 import { createClient } from 'graphql-ws';
 import { Client as StompClient } from '@stomp/stompjs';
+import { HttpTransportType, HubConnectionBuilder, LogLevel } from '@microsoft/signalr';
 import { captureLo } from './peers/capture';
 import { analyzeFile } from '../engine/pipeline';
 import type { AppPacket, Direction, EngineEvent, FindingEvent, MessageEvent } from '../shared/events';
@@ -354,6 +355,70 @@ describe('subprotocol decoding of real peers captured on lo', () => {
       expect(got.map((p) => (p.headers as Record<string, string>)['receipt-id'])).toEqual([...receipts, disconnect.receipt]);
       expect(receipts).toEqual(['r0', 'r1']);
       for (const p of [...got, ...items(events, 'server', 'CONNECTED')]) expect(p.latencyMs).toBeGreaterThan(0);
+      expect(findings(events)).toEqual([]);
+    } finally {
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+      await new Promise<void>((resolve) => http.close(() => resolve()));
+    }
+  });
+
+  it('SignalR: @microsoft/signalr invokes, streams and is called back by a hub written to the JSON hub protocol', async () => {
+    const http = createServer();
+    const wss = new WebSocketServer({ server: http });
+    const RS = '\u001e';
+    const hubLog: Array<[number | string, string | null, string | null]> = [];
+    wss.on('connection', (ws) => {
+      let shook = false;
+      const send = (o: object): void => ws.send(JSON.stringify(o) + RS);
+      ws.on('message', (data) => {
+        for (const rec of String(data).split(RS).filter((r) => r !== '')) {
+          const v = JSON.parse(rec) as { type?: number; target?: string; invocationId?: string; arguments?: number[] };
+          if (!shook) {
+            shook = true;
+            hubLog.push(['handshake', null, null]);
+            ws.send('{}' + RS);
+            continue;
+          }
+          hubLog.push([v.type ?? -1, v.target ?? null, v.invocationId ?? null]);
+          const args = v.arguments ?? [];
+          if (v.type === 1 && v.target === 'add') send({ type: 3, invocationId: v.invocationId, result: args[0] + args[1] });
+          if (v.type === 1 && v.target === 'notify') send({ type: 1, target: 'receive', arguments: ['noted', args[0]] });
+          if (v.type === 4 && v.target === 'counter') {
+            for (let i = 0; i < args[0]; i++) send({ type: 2, invocationId: v.invocationId, item: i });
+            send({ type: 3, invocationId: v.invocationId });
+          }
+        }
+      });
+    });
+    const port = await listen(http);
+    const clientLog: unknown[][] = [];
+    try {
+      const events = await record('signalr', port, async () => {
+        const hub = new HubConnectionBuilder()
+          .withUrl(`http://127.0.0.1:${port}/chat`, { skipNegotiation: true, transport: HttpTransportType.WebSockets })
+          .configureLogging(LogLevel.None)
+          .build();
+        const received = new Promise<void>((resolve) => hub.on('receive', (...args: unknown[]) => (clientLog.push(['receive', ...args]), resolve())));
+        await hub.start();
+        clientLog.push(['add', await hub.invoke('add', 2, 3)]);
+        const items: unknown[] = [];
+        await new Promise<void>((resolve, reject) => hub.stream('counter', 3).subscribe({ next: (i) => items.push(i), complete: resolve, error: reject }));
+        clientLog.push(['counter', ...items]);
+        await hub.send('notify', 7);
+        await received;
+        await hub.stop();
+      });
+      const sent = items(events, 'client');
+      expect(sent.map((p) => (p.type === 'HandshakeRequest' ? ['handshake', null, null] : [['', 'Invocation', 'StreamItem', 'Completion', 'StreamInvocation', 'CancelInvocation', 'Ping', 'Close'].indexOf(p.type), p.target ?? null, p.invocationId ?? null]))).toEqual(hubLog);
+      expect(sent[0]).toMatchObject({ hubProtocol: 'json', version: 1 });
+      const got = items(events, 'server');
+      expect(got[0]).toMatchObject({ type: 'HandshakeResponse', latencyMs: expect.any(Number) });
+      const add = got.find((p) => p.type === 'Completion' && p.target === 'add');
+      expect(add?.latencyMs).toBeGreaterThan(0);
+      expect(got.filter((p) => p.target === 'counter').map((p) => p.type)).toEqual(['StreamItem', 'StreamItem', 'StreamItem', 'Completion']);
+      expect(got.filter((p) => p.type === 'Invocation').map((p) => [p.target, ...(p.arguments as unknown[])])).toEqual(clientLog.filter((l) => l[0] === 'receive'));
+      expect(clientLog).toContainEqual(['add', 5]);
+      expect(clientLog).toContainEqual(['counter', 0, 1, 2]);
       expect(findings(events)).toEqual([]);
     } finally {
       await new Promise<void>((resolve) => wss.close(() => resolve()));

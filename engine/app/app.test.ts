@@ -333,6 +333,35 @@ describe('STOMP', () => {
   });
 });
 
+describe('SignalR (JSON hub protocol)', () => {
+  it('decodes the handshake and records cut at 0x1e across messages, and correlates invocations with their completions', () => {
+    const rs = '\u001e';
+    const { messages, findings } = conn('', [
+      ['client', cf(1, `{"protocol":"json","version":1}${rs}`)],
+      ['server', sf(1, `{}${rs}{"type":6}${rs}`)],
+      ['client', cf(1, `{"type":1,"invocationId":"0","target":"add","arguments":[2,3]}${rs}{"type":4,"invocationId":"1","tar`)],
+      ['client', cf(1, `get":"count","arguments":[2]}${rs}`)],
+      ['server', sf(1, `{"type":3,"invocationId":"0","result":5}${rs}{"type":2,"invocationId":"1","item":1}${rs}`)],
+      ['server', sf(1, `{"type":3,"invocationId":"1"}${rs}{"type":3,"invocationId":"7","error":"x"}${rs}{"type":99}${rs}`)],
+      ['client', cf(1, `{"type":1,"invocationId":"2","target":"late","arguments":[]}${rs}{"type":1,"target":"tail`)],
+    ]);
+    expect(flat(messages).map((p) => [p.type, p.target ?? null, p.invocationId ?? null, p.latencyMs ?? null])).toEqual([
+      ['HandshakeRequest', null, null, null],
+      ['HandshakeResponse', null, null, 1000],
+      ['Ping', null, null, null],
+      ['Invocation', 'add', '0', null],
+      ['StreamInvocation', 'count', '1', null],
+      ['Completion', 'add', '0', 2000],
+      ['StreamItem', 'count', '1', 1000],
+      ['Completion', 'count', '1', 2000],
+      ['Completion', null, '7', null],
+      ['Invocation', 'late', '2', null],
+    ]);
+    expect(flat(messages)[0]).toEqual({ protocol: 'signalr', type: 'HandshakeRequest', hubProtocol: 'json', version: 1 });
+    expect(ids(findings)).toEqual(['subprotocol-unknown-reply', 'subprotocol-malformed', 'subprotocol-incomplete', 'subprotocol-unanswered']);
+  });
+});
+
 describe('every decoder on hostile input', () => {
   it('never throws, whatever the messages, and keeps its items well-formed', () => {
     const protocols = defaultAppRegistry.list().map((p) => p.id);

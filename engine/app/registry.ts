@@ -11,6 +11,7 @@ import { graphqlWsProtocol } from './graphql-ws';
 import { jsonRpcProtocol } from './json-rpc';
 import { mqttProtocol } from './mqtt';
 import { socketIoProtocol } from './socket-io';
+import { signalRProtocol } from './signalr';
 import { stompProtocol } from './stomp';
 
 export class AppRegistry implements AppProtocols {
@@ -38,7 +39,7 @@ export class AppRegistry implements AppProtocols {
 
 /** A fresh registry with the built-in decoders. */
 export function builtinAppRegistry(): AppRegistry {
-  return new AppRegistry([socketIoProtocol, mqttProtocol, stompProtocol, graphqlWsProtocol, jsonRpcProtocol]);
+  return new AppRegistry([socketIoProtocol, mqttProtocol, stompProtocol, graphqlWsProtocol, signalRProtocol, jsonRpcProtocol]);
 }
 
 /** The registry connections use unless `SessionOptions.app.protocols` names another. */

@@ -24,8 +24,9 @@ Options:
                        (like Wireshark's Decode As); repeatable
   --no-heuristic       do not guess WebSocket on connections without a handshake
   --decode CONN=PROTO  decode the messages of connection CONN as PROTO (socket.io, mqtt,
-                       stomp, graphql-ws, json-rpc), or not at all (none); repeatable. Without it
-                       the subprotocol, the URL or the first messages choose
+                       stomp, graphql-ws, signalr, json-rpc) or not at all (none);
+                       repeatable. Without it the subprotocol, the URL or the first
+                       messages choose
   --max-inflate BYTES  cap on the inflated size of one permessage-deflate message
                        (default 67108864); a message over it is cut and flagged
   --max-reassembly BYTES
