@@ -66,6 +66,14 @@ export function describeAppPacket(p: AppPacket): string {
       add(f('arguments') !== undefined && short(f('arguments')));
       add(f('error') !== undefined && `error ${short(f('error'))}`);
       break;
+    case 'phoenix':
+      add(f('topic') !== undefined && String(f('topic')));
+      add(f('ref') !== undefined && `#${String(f('ref'))}`);
+      add(f('status') !== undefined && String(f('status')));
+      add(f('payload') !== undefined && short(f('payload')));
+      add(f('response') !== undefined && short(f('response')));
+      add(f('payloadLength') !== undefined && `(${String(f('payloadLength'))} B)`);
+      break;
     case 'graphql-ws':
       add(f('operationType') !== undefined && String(f('operationType')));
       add(f('operationName') !== undefined && String(f('operationName')));

@@ -2,7 +2,8 @@
  * Subprotocol decoders against real peers on `lo`: each test runs a protocol's own npm
  * server and client (socket.io + socket.io-client over WebSocket only; mqtt.js against an
  * aedes broker over WebSocket; a JSON-RPC 2.0 pair written on `ws`; graphql-ws client and
- * server; @stomp/stompjs against a small broker and @microsoft/signalr against a hub written here to the spec), captures the conversation with dumpcap through a filter on the test's own port,
+ * server; @stomp/stompjs against a small broker and @microsoft/signalr against a hub written here to the spec; the phoenix client against a small
+ * channel server), captures the conversation with dumpcap through a filter on the test's own port,
  * and compares what the peers' libraries logged (events and their arguments, acks, MQTT
  * packets sent and received, JSON-RPC calls and answers, GraphQL results) with the `app`
  * packets wsscope decoded, live and from the written pcapng.
@@ -23,6 +24,7 @@ import { useServer } from 'graphql-ws/use/ws';
 import { createClient } from 'graphql-ws';
 import { Client as StompClient } from '@stomp/stompjs';
 import { HttpTransportType, HubConnectionBuilder, LogLevel } from '@microsoft/signalr';
+import { Socket as PhoenixSocket } from 'phoenix';
 import { captureLo } from './peers/capture';
 import { analyzeFile } from '../engine/pipeline';
 import type { AppPacket, Direction, EngineEvent, FindingEvent, MessageEvent } from '../shared/events';
@@ -419,6 +421,50 @@ describe('subprotocol decoding of real peers captured on lo', () => {
       expect(got.filter((p) => p.type === 'Invocation').map((p) => [p.target, ...(p.arguments as unknown[])])).toEqual(clientLog.filter((l) => l[0] === 'receive'));
       expect(clientLog).toContainEqual(['add', 5]);
       expect(clientLog).toContainEqual(['counter', 0, 1, 2]);
+      expect(findings(events)).toEqual([]);
+    } finally {
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+      await new Promise<void>((resolve) => http.close(() => resolve()));
+    }
+  });
+
+  it('Phoenix Channels: the phoenix client joins, pushes, gets a broadcast and leaves', async () => {
+    const http = createServer();
+    const wss = new WebSocketServer({ server: http });
+    const serverLog: Array<[string, string, string | null]> = [];
+    wss.on('connection', (ws) =>
+      ws.on('message', (data) => {
+        const [joinRef, ref, topic, event, payload] = JSON.parse(String(data)) as [string | null, string | null, string, string, Record<string, unknown>];
+        serverLog.push([topic, event, ref]);
+        const reply = (response: object): void => ws.send(JSON.stringify([joinRef, ref, topic, 'phx_reply', { status: 'ok', response }]));
+        if (event === 'new_msg') {
+          reply({ stored: true });
+          ws.send(JSON.stringify([null, null, topic, 'new_msg', { body: payload.body, from: 'server' }]));
+        } else reply({});
+      }),
+    );
+    const port = await listen(http);
+    const clientLog: unknown[][] = [];
+    try {
+      const events = await record('phoenix', port, async () => {
+        const socket = new PhoenixSocket(`ws://127.0.0.1:${port}/socket`, { transport: WebSocket, params: { token: 't' } });
+        socket.connect();
+        const channel = socket.channel('room:lobby', { nick: 'ada' });
+        const broadcast = new Promise<void>((resolve) => channel.on('new_msg', (p) => (clientLog.push(['new_msg', p]), resolve())));
+        await new Promise<void>((resolve, reject) => channel.join().receive('ok', (r) => (clientLog.push(['join', r]), resolve())).receive('error', reject));
+        await new Promise<void>((resolve) => channel.push('new_msg', { body: 'hi' }).receive('ok', (r) => (clientLog.push(['push', r]), resolve())));
+        await broadcast;
+        await new Promise<void>((resolve) => channel.leave().receive('ok', () => resolve()));
+        await new Promise<void>((resolve) => socket.disconnect(() => resolve(), 1000));
+      });
+      const sent = items(events, 'client');
+      expect(sent.map((p) => [p.topic, p.type, p.ref ?? null])).toEqual(serverLog);
+      expect(sent.map((p) => p.type)).toEqual(['phx_join', 'new_msg', 'phx_leave']);
+      expect(sent[0].payload).toEqual({ nick: 'ada' });
+      const replies = items(events, 'server', 'phx_reply');
+      expect(replies.map((p) => p.ref)).toEqual(sent.map((p) => p.ref));
+      for (const r of replies) expect(r.latencyMs).toBeGreaterThan(0);
+      expect([['join', replies[0].response], ['push', replies[1].response], ...items(events, 'server', 'new_msg').map((p) => ['new_msg', p.payload])]).toEqual(clientLog);
       expect(findings(events)).toEqual([]);
     } finally {
       await new Promise<void>((resolve) => wss.close(() => resolve()));

@@ -362,6 +362,32 @@ describe('SignalR (JSON hub protocol)', () => {
   });
 });
 
+describe('Phoenix Channels', () => {
+  it('decodes both serializers (2.0.0 arrays and binary, 1.0.0 objects) and matches replies to pushes by topic and ref', () => {
+    const bin = concat([Uint8Array.of(2, 10, 3), new TextEncoder().encode('room:lobbyimg'), Uint8Array.of(9, 9, 9)]);
+    const { messages, findings } = conn('', [
+      ['client', cf(1, '["1","1","room:lobby","phx_join",{"token":"t"}]')],
+      ['server', sf(1, '["1","1","room:lobby","phx_reply",{"status":"ok","response":{}}]')],
+      ['client', cf(1, '{"topic":"phoenix","event":"heartbeat","payload":{},"ref":"2"}')],
+      ['server', sf(1, '{"topic":"phoenix","event":"phx_reply","payload":{"status":"ok","response":{}},"ref":"2"}')],
+      ['server', sf(2, bin)],
+      ['client', cf(1, '["1","3","room:lobby","new_msg",{"body":"hi"}]')],
+      ['server', sf(1, '["1","9","room:lobby","phx_reply",{"status":"ok","response":{}}]')],
+      ['client', cf(1, '"what"')],
+    ], undefined, '/socket/websocket?token=x&vsn=2.0.0');
+    expect(flat(messages)).toEqual([
+      { protocol: 'phoenix', type: 'phx_join', topic: 'room:lobby', ref: '1', joinRef: '1', payload: { token: 't' } },
+      { protocol: 'phoenix', type: 'phx_reply', topic: 'room:lobby', ref: '1', joinRef: '1', status: 'ok', response: {}, requestTs: 3, latencyMs: 1000 },
+      { protocol: 'phoenix', type: 'heartbeat', topic: 'phoenix', ref: '2', payload: {} },
+      { protocol: 'phoenix', type: 'phx_reply', topic: 'phoenix', ref: '2', status: 'ok', response: {}, requestTs: 5, latencyMs: 1000 },
+      { protocol: 'phoenix', type: 'img', topic: 'room:lobby', payloadLength: 3 },
+      { protocol: 'phoenix', type: 'new_msg', topic: 'room:lobby', ref: '3', joinRef: '1', payload: { body: 'hi' } },
+      { protocol: 'phoenix', type: 'phx_reply', topic: 'room:lobby', ref: '9', joinRef: '1', status: 'ok', response: {} },
+    ]);
+    expect(ids(findings)).toEqual(['subprotocol-unknown-reply', 'subprotocol-malformed', 'subprotocol-unanswered']);
+  });
+});
+
 describe('every decoder on hostile input', () => {
   it('never throws, whatever the messages, and keeps its items well-formed', () => {
     const protocols = defaultAppRegistry.list().map((p) => p.id);

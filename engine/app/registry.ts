@@ -10,6 +10,7 @@ import type { AppProtocol, AppProtocols } from './decoder';
 import { graphqlWsProtocol } from './graphql-ws';
 import { jsonRpcProtocol } from './json-rpc';
 import { mqttProtocol } from './mqtt';
+import { phoenixProtocol } from './phoenix';
 import { socketIoProtocol } from './socket-io';
 import { signalRProtocol } from './signalr';
 import { stompProtocol } from './stomp';
@@ -39,7 +40,7 @@ export class AppRegistry implements AppProtocols {
 
 /** A fresh registry with the built-in decoders. */
 export function builtinAppRegistry(): AppRegistry {
-  return new AppRegistry([socketIoProtocol, mqttProtocol, stompProtocol, graphqlWsProtocol, signalRProtocol, jsonRpcProtocol]);
+  return new AppRegistry([socketIoProtocol, mqttProtocol, stompProtocol, graphqlWsProtocol, signalRProtocol, phoenixProtocol, jsonRpcProtocol]);
 }
 
 /** The registry connections use unless `SessionOptions.app.protocols` names another. */
