@@ -74,6 +74,17 @@ export function describeAppPacket(p: AppPacket): string {
       add(f('response') !== undefined && short(f('response')));
       add(f('payloadLength') !== undefined && `(${String(f('payloadLength'))} B)`);
       break;
+    case 'wamp':
+      for (const k of ['realm', 'procedure', 'topic', 'request', 'error', 'reason']) add(f(k) !== undefined && String(f(k)));
+      add(f('requestId') !== undefined && `#${String(f('requestId'))}`);
+      add(f('args') !== undefined && short(f('args')));
+      break;
+    case 'actioncable':
+      add(f('channel') !== undefined && String(f('channel')));
+      add(f('action') !== undefined && String(f('action')));
+      add(f('message') !== undefined && short(f('message')));
+      add(f('reason') !== undefined && String(f('reason')));
+      break;
     case 'graphql-ws':
       add(f('operationType') !== undefined && String(f('operationType')));
       add(f('operationName') !== undefined && String(f('operationName')));

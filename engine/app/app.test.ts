@@ -388,6 +388,67 @@ describe('Phoenix Channels', () => {
   });
 });
 
+describe('WAMP (wamp.2.json)', () => {
+  it('decodes sessions, calls, registrations and pub/sub, and matches replies by request id and type', () => {
+    const { messages, findings } = conn('wamp.2.json', [
+      ['client', cf(1, '[1,"realm1",{"roles":{"caller":{},"subscriber":{}}}]')],
+      ['server', sf(1, '[2,9129137332,{"roles":{"broker":{}}}]')],
+      ['client', cf(1, '[48,7814135,{},"com.myapp.add",[23,7]]')],
+      ['server', sf(1, '[50,7814135,{},[30]]')],
+      ['client', cf(1, '[32,713845233,{},"com.myapp.topic1"]')],
+      ['server', sf(1, '[33,713845233,5512315355]')],
+      ['client', cf(1, '[16,239714735,{"acknowledge":true},"com.myapp.topic1",["Hello"]]')],
+      ['server', sf(1, '[17,239714735,4429313566]')],
+      ['server', sf(1, '[36,5512315355,4429313566,{},["Hello"]]')],
+      ['client', cf(1, '[48,7814136,{},"com.myapp.nope",[]]')],
+      ['server', sf(1, '[8,48,7814136,{},"wamp.error.no_such_procedure"]')],
+      ['client', cf(1, '[16,5,{},"t",[]]')],
+      ['client', cf(1, '[99]')],
+    ]);
+    expect(flat(messages).map((p) => [p.type, p.requestId ?? null, p.latencyMs ?? null, p.request ?? null])).toEqual([
+      ['HELLO', null, null, null],
+      ['WELCOME', null, 1000, null],
+      ['CALL', 7814135, null, null],
+      ['RESULT', 7814135, 1000, 'CALL com.myapp.add'],
+      ['SUBSCRIBE', 713845233, null, null],
+      ['SUBSCRIBED', 713845233, 1000, 'SUBSCRIBE com.myapp.topic1'],
+      ['PUBLISH', 239714735, null, null],
+      ['PUBLISHED', 239714735, 1000, 'PUBLISH com.myapp.topic1'],
+      ['EVENT', null, null, null],
+      ['CALL', 7814136, null, null],
+      ['ERROR', 7814136, 1000, 'CALL com.myapp.nope'],
+      ['PUBLISH', 5, null, null],
+    ]);
+    expect(flat(messages)[3].args).toEqual([30]);
+    expect(ids(findings)).toEqual(['subprotocol-malformed']);
+  });
+});
+
+describe('Action Cable', () => {
+  it('decodes commands, server messages and broadcasts, and matches subscribe to its confirmation', () => {
+    const ident = JSON.stringify({ channel: 'ChatChannel', room: 'lobby' });
+    const { messages, findings } = conn('', [
+      ['server', sf(1, '{"type":"welcome"}')],
+      ['client', cf(1, JSON.stringify({ command: 'subscribe', identifier: ident }))],
+      ['server', sf(1, JSON.stringify({ identifier: ident, type: 'confirm_subscription' }))],
+      ['client', cf(1, JSON.stringify({ command: 'message', identifier: ident, data: JSON.stringify({ action: 'speak', body: 'hi' }) }))],
+      ['server', sf(1, JSON.stringify({ identifier: ident, message: { body: 'hi' } }))],
+      ['server', sf(1, '{"type":"ping","message":1700000000}')],
+      ['client', cf(1, '{"nope":1}')],
+    ]);
+    expect(flat(messages).map((p) => [p.type, p.channel ?? null, p.action ?? null, p.latencyMs ?? null])).toEqual([
+      ['welcome', null, null, null],
+      ['subscribe', 'ChatChannel', null, null],
+      ['confirm_subscription', 'ChatChannel', null, 1000],
+      ['message', 'ChatChannel', 'speak', null],
+      ['message', 'ChatChannel', null, null],
+      ['ping', null, null, null],
+    ]);
+    expect(flat(messages)[4].message).toEqual({ body: 'hi' });
+    expect(ids(findings)).toEqual(['subprotocol-malformed']);
+  });
+});
+
 describe('every decoder on hostile input', () => {
   it('never throws, whatever the messages, and keeps its items well-formed', () => {
     const protocols = defaultAppRegistry.list().map((p) => p.id);

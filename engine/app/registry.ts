@@ -7,6 +7,7 @@
  * Memory: a handful of protocol objects; `list()` hands out the registry's own array.
  */
 import type { AppProtocol, AppProtocols } from './decoder';
+import { actionCableProtocol } from './actioncable';
 import { graphqlWsProtocol } from './graphql-ws';
 import { jsonRpcProtocol } from './json-rpc';
 import { mqttProtocol } from './mqtt';
@@ -14,6 +15,7 @@ import { phoenixProtocol } from './phoenix';
 import { socketIoProtocol } from './socket-io';
 import { signalRProtocol } from './signalr';
 import { stompProtocol } from './stomp';
+import { wampProtocol } from './wamp';
 
 export class AppRegistry implements AppProtocols {
   private readonly protos: AppProtocol[] = [];
@@ -40,7 +42,7 @@ export class AppRegistry implements AppProtocols {
 
 /** A fresh registry with the built-in decoders. */
 export function builtinAppRegistry(): AppRegistry {
-  return new AppRegistry([socketIoProtocol, mqttProtocol, stompProtocol, graphqlWsProtocol, signalRProtocol, phoenixProtocol, jsonRpcProtocol]);
+  return new AppRegistry([socketIoProtocol, mqttProtocol, stompProtocol, graphqlWsProtocol, signalRProtocol, phoenixProtocol, wampProtocol, actionCableProtocol, jsonRpcProtocol]);
 }
 
 /** The registry connections use unless `SessionOptions.app.protocols` names another. */

@@ -24,7 +24,8 @@ Options:
                        (like Wireshark's Decode As); repeatable
   --no-heuristic       do not guess WebSocket on connections without a handshake
   --decode CONN=PROTO  decode the messages of connection CONN as PROTO (socket.io, mqtt,
-                       stomp, graphql-ws, signalr, phoenix, json-rpc) or not at all (none);
+                       stomp, graphql-ws, signalr, phoenix, wamp, actioncable, json-rpc)
+                       or not at all (none);
                        repeatable. Without it the subprotocol, the URL or the first
                        messages choose
   --max-inflate BYTES  cap on the inflated size of one permessage-deflate message
