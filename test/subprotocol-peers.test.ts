@@ -44,6 +44,13 @@ async function listen(http: HttpServer): Promise<number> {
   return (http.address() as AddressInfo).port;
 }
 
+/** close a peer's WebSocket server (its clients too) and the HTTP server under it */
+async function shutdown(wss: WebSocketServer, http: HttpServer): Promise<void> {
+  for (const c of wss.clients) c.terminate();
+  await new Promise<void>((resolve) => wss.close(() => resolve()));
+  await new Promise<void>((resolve) => http.close(() => resolve()));
+}
+
 const closed = (evs: EngineEvent[]): boolean => (['client', 'server'] as const).every((d) => evs.some((e) => e.type === 'message' && e.opcode === 8 && e.dir === d));
 
 /**
@@ -165,9 +172,7 @@ describe('subprotocol decoding of real peers captured on lo', () => {
       expect(findings(events)).toEqual([]);
       expect(events.filter((e) => e.type === 'finding' && e.id.startsWith('subprotocol-'))).toEqual([]);
     } finally {
-      for (const c of wss.clients) c.terminate();
-      await new Promise<void>((resolve) => wss.close(() => resolve()));
-      await new Promise<void>((resolve) => http.close(() => resolve()));
+      await shutdown(wss, http);
       await new Promise<void>((resolve) => broker.close(() => resolve()));
     }
   });
@@ -235,8 +240,7 @@ describe('subprotocol decoding of real peers captured on lo', () => {
       for (const p of replies) expect(p.latencyMs).toBeGreaterThan(0);
       expect(findings(events)).toEqual([]);
     } finally {
-      await new Promise<void>((resolve) => wss.close(() => resolve()));
-      await new Promise<void>((resolve) => http.close(() => resolve()));
+      await shutdown(wss, http);
     }
   });
 
@@ -286,8 +290,7 @@ describe('subprotocol decoding of real peers captured on lo', () => {
       expect(findings(events)).toEqual([]);
     } finally {
       await cleanup.dispose();
-      await new Promise<void>((resolve) => wss.close(() => resolve()));
-      await new Promise<void>((resolve) => http.close(() => resolve()));
+      await shutdown(wss, http);
     }
   });
 
@@ -359,8 +362,7 @@ describe('subprotocol decoding of real peers captured on lo', () => {
       for (const p of [...got, ...items(events, 'server', 'CONNECTED')]) expect(p.latencyMs).toBeGreaterThan(0);
       expect(findings(events)).toEqual([]);
     } finally {
-      await new Promise<void>((resolve) => wss.close(() => resolve()));
-      await new Promise<void>((resolve) => http.close(() => resolve()));
+      await shutdown(wss, http);
     }
   });
 
@@ -423,8 +425,7 @@ describe('subprotocol decoding of real peers captured on lo', () => {
       expect(clientLog).toContainEqual(['counter', 0, 1, 2]);
       expect(findings(events)).toEqual([]);
     } finally {
-      await new Promise<void>((resolve) => wss.close(() => resolve()));
-      await new Promise<void>((resolve) => http.close(() => resolve()));
+      await shutdown(wss, http);
     }
   });
 
@@ -467,8 +468,7 @@ describe('subprotocol decoding of real peers captured on lo', () => {
       expect([['join', replies[0].response], ['push', replies[1].response], ...items(events, 'server', 'new_msg').map((p) => ['new_msg', p.payload])]).toEqual(clientLog);
       expect(findings(events)).toEqual([]);
     } finally {
-      await new Promise<void>((resolve) => wss.close(() => resolve()));
-      await new Promise<void>((resolve) => http.close(() => resolve()));
+      await shutdown(wss, http);
     }
   });
 });

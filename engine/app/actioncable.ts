@@ -13,16 +13,10 @@
  * Memory: the pending table (correlate.ts).
  */
 import type { AppPacket, AppValue, MessageEvent } from '../../shared/events';
-import { Pending } from './correlate';
-import { isObject, messageText, parseJson, type AppContext, type AppDecoder, type AppProtocol } from './decoder';
+import { PairingDecoder } from './correlate';
+import { isObject, messageText, parseJson, type AppProtocol } from './decoder';
 
-class ActionCableDecoder implements AppDecoder {
-  private readonly pending: Pending;
-
-  constructor(private readonly ctx: AppContext) {
-    this.pending = new Pending(ctx, 'Action Cable subscription');
-  }
-
+class ActionCableDecoder extends PairingDecoder {
   message(m: MessageEvent): AppPacket[] {
     const text = messageText(m, this.ctx.limits);
     if (text === null) return [];
@@ -55,9 +49,6 @@ class ActionCableDecoder implements AppDecoder {
     return [];
   }
 
-  finish(meta: { ts: number; packet: number }): void {
-    this.pending.finish(meta);
-  }
 }
 
 export const actionCableProtocol: AppProtocol = {
@@ -70,5 +61,5 @@ export const actionCableProtocol: AppProtocol = {
     const v = text === null ? undefined : parseJson(text);
     return isObject(v) && v.type === 'welcome';
   },
-  create: (ctx) => new ActionCableDecoder(ctx),
+  create: (ctx) => new ActionCableDecoder(ctx, 'Action Cable subscription'),
 };

@@ -14,7 +14,7 @@
  */
 import type { AppPacket, Direction, MessageEvent } from '../../shared/events';
 import type { ChunkMeta } from '../types';
-import type { AppContext } from './decoder';
+import type { AppContext, AppDecoder } from './decoder';
 
 interface Request {
   ts: number;
@@ -93,6 +93,29 @@ export class Pending {
       this.ctx.endFinding('subprotocol-unanswered', r.dir, meta, `${this.what} ${JSON.stringify(r.label)} (id ${idOf(key)}, packet ${r.packet}) was never answered.`);
     }
     this.table.clear();
+  }
+}
+
+/**
+ * The base of a decoder that pairs requests with replies: its context, its pending table, and
+ * the end of the connection listing what was never answered (a decoder with more to report at
+ * the end overrides `finish` and calls this one).
+ */
+export abstract class PairingDecoder implements AppDecoder {
+  protected readonly pending: Pending;
+
+  constructor(
+    protected readonly ctx: AppContext,
+    /** how findings name its requests ("JSON-RPC request") */
+    what: string,
+  ) {
+    this.pending = new Pending(ctx, what);
+  }
+
+  abstract message(m: MessageEvent): AppPacket[];
+
+  finish(meta: ChunkMeta): void {
+    this.pending.finish(meta);
   }
 }
 

@@ -19,19 +19,13 @@
  * Memory: the pending table (correlate.ts): one record per running operation.
  */
 import type { AppPacket, MessageEvent } from '../../shared/events';
-import { Pending } from './correlate';
-import { isObject, messageText, other, parseJson, type AppContext, type AppDecoder, type AppProtocol } from './decoder';
+import { PairingDecoder } from './correlate';
+import { isObject, messageText, other, parseJson, type AppProtocol } from './decoder';
 
 const CLIENT_TYPES = new Set(['connection_init', 'ping', 'pong', 'subscribe', 'complete', 'start', 'stop', 'connection_terminate']);
 const SERVER_TYPES = new Set(['connection_ack', 'connection_error', 'ping', 'pong', 'next', 'error', 'complete', 'data', 'ka']);
 
-class GraphqlWsDecoder implements AppDecoder {
-  private readonly ops: Pending;
-
-  constructor(private readonly ctx: AppContext) {
-    this.ops = new Pending(ctx, 'GraphQL operation');
-  }
-
+class GraphqlWsDecoder extends PairingDecoder {
   message(m: MessageEvent): AppPacket[] {
     const text = messageText(m, this.ctx.limits);
     if (text === null) {
@@ -60,25 +54,25 @@ class GraphqlWsDecoder implements AppDecoder {
     const key = `op|${id}`;
     switch (type) {
       case 'connection_init':
-        this.ops.open('client|init', m, 'connection_init');
+        this.pending.open('client|init', m, 'connection_init');
         break;
       case 'connection_ack':
       case 'connection_error':
-        this.ops.reply('client|init', m, p, false, true);
+        this.pending.reply('client|init', m, p, false, true);
         break;
       case 'ping':
-        this.ops.open(`${m.dir}|ping`, m, 'ping');
+        this.pending.open(`${m.dir}|ping`, m, 'ping');
         break;
       case 'pong':
         // a pong may also be a one-way heartbeat (graphql-ws PROTOCOL.md "Pong")
-        this.ops.reply(`${other(m.dir)}|ping`, m, p, false, true);
+        this.pending.reply(`${other(m.dir)}|ping`, m, p, false, true);
         break;
       case 'subscribe':
       case 'start': {
         const op = operationOf(v.payload);
         if (op.name !== undefined) p.operationName = op.name;
         if (op.type !== undefined) p.operationType = op.type;
-        this.ops.open(key, m, op.name ?? '');
+        this.pending.open(key, m, op.name ?? '');
         break;
       }
       case 'next':
@@ -87,18 +81,18 @@ class GraphqlWsDecoder implements AppDecoder {
       case 'complete': {
         if (m.dir === 'client') {
           // the client cancels (complete): an operation the server already completed is no error
-          this.name(p, this.ops.drop(key));
+          this.name(p, this.pending.drop(key));
           break;
         }
         if (type === 'next' || type === 'data') {
           const payload = v.payload;
           if (isObject(payload) && Array.isArray(payload.errors)) p.errors = payload.errors.length;
         }
-        this.name(p, this.ops.reply(key, m, p, type === 'next' || type === 'data'));
+        this.name(p, this.pending.reply(key, m, p, type === 'next' || type === 'data'));
         break;
       }
       case 'stop':
-        this.name(p, this.ops.drop(key));
+        this.name(p, this.pending.drop(key));
         break;
     }
     return [p];
@@ -108,9 +102,6 @@ class GraphqlWsDecoder implements AppDecoder {
     if (label) p.operationName = label;
   }
 
-  finish(meta: { ts: number; packet: number }): void {
-    this.ops.finish(meta);
-  }
 }
 
 /** the operation's name and type: the payload's operationName, else the query's first operation definition */
@@ -138,5 +129,5 @@ export const graphqlWsProtocol: AppProtocol = {
     const v = parseJson(text);
     return isObject(v) && v.type === 'connection_init';
   },
-  create: (ctx) => new GraphqlWsDecoder(ctx),
+  create: (ctx) => new GraphqlWsDecoder(ctx, 'GraphQL operation'),
 };

@@ -12,19 +12,13 @@
  * Memory: the pending table (correlate.ts): method names and times.
  */
 import type { AppPacket, AppValue, Direction, MessageEvent } from '../../shared/events';
-import { Pending } from './correlate';
-import { isObject, messageText, parseJson, type AppContext, type AppDecoder, type AppProtocol, other } from './decoder';
+import { PairingDecoder } from './correlate';
+import { isObject, messageText, parseJson, type AppProtocol, other } from './decoder';
 
 /** members of one batch decoded (a bigger batch is cut there, with a finding) */
 const MAX_BATCH = 10_000;
 
-class JsonRpcDecoder implements AppDecoder {
-  private readonly pending: Pending;
-
-  constructor(private readonly ctx: AppContext) {
-    this.pending = new Pending(ctx, 'JSON-RPC request');
-  }
-
+class JsonRpcDecoder extends PairingDecoder {
   message(m: MessageEvent): AppPacket[] {
     const text = messageText(m, this.ctx.limits);
     if (text === null) {
@@ -88,9 +82,6 @@ class JsonRpcDecoder implements AppDecoder {
     return { protocol: 'json-rpc', type: 'invalid', reason: why };
   }
 
-  finish(meta: { ts: number; packet: number }): void {
-    this.pending.finish(meta);
-  }
 }
 
 function key(dir: Direction, id: AppValue | unknown): string {
@@ -109,5 +100,5 @@ export const jsonRpcProtocol: AppProtocol = {
     const first = Array.isArray(v) ? v[0] : v;
     return isObject(first) && first.jsonrpc === '2.0' && (typeof first.method === 'string' || 'result' in first || 'error' in first);
   },
-  create: (ctx) => new JsonRpcDecoder(ctx),
+  create: (ctx) => new JsonRpcDecoder(ctx, 'JSON-RPC request'),
 };

@@ -19,8 +19,8 @@
  */
 import { parser as mqttParser, type Packet, type Parser } from 'mqtt-packet';
 import type { AppPacket, Direction, MessageEvent } from '../../shared/events';
-import { Pending } from './correlate';
-import { other, type AppContext, type AppDecoder, type AppProtocol } from './decoder';
+import { PairingDecoder } from './correlate';
+import { other, type AppContext, type AppProtocol } from './decoder';
 
 /** mqtt-packet's parser with the internals the bounds look at */
 interface StreamParser extends Parser {
@@ -30,16 +30,15 @@ interface StreamParser extends Parser {
   packet: { cmd?: string };
 }
 
-class MqttDecoder implements AppDecoder {
+class MqttDecoder extends PairingDecoder {
   private readonly parsers: Record<Direction, StreamParser>;
-  private readonly pending: Pending;
   /** the message being parsed and the packets it completed */
   private cur: MessageEvent | null = null;
   private out: AppPacket[] = [];
   private version = 4;
 
-  constructor(private readonly ctx: AppContext) {
-    this.pending = new Pending(ctx, 'MQTT');
+  constructor(ctx: AppContext) {
+    super(ctx, 'MQTT');
     this.parsers = { client: this.parser('client'), server: this.parser('server') };
   }
 
@@ -166,7 +165,7 @@ class MqttDecoder implements AppDecoder {
     this.out.push(p);
   }
 
-  finish(meta: { ts: number; packet: number }): void {
+  override finish(meta: { ts: number; packet: number }): void {
     for (const dir of ['client', 'server'] as const) {
       const p = this.parsers[dir];
       const held = p._list.length;
@@ -174,7 +173,7 @@ class MqttDecoder implements AppDecoder {
       if (held > 0) this.ctx.endFinding('subprotocol-incomplete', dir, meta, `${held} bytes of an MQTT ${cmd}packet never completed.`);
       p.removeAllListeners();
     }
-    this.pending.finish(meta);
+    super.finish(meta);
   }
 }
 

@@ -15,8 +15,8 @@
  * Memory: the pending table (correlate.ts).
  */
 import type { AppPacket, AppValue, MessageEvent } from '../../shared/events';
-import { Pending } from './correlate';
-import { isObject, messageText, parseJson, type AppContext, type AppDecoder, type AppProtocol } from './decoder';
+import { PairingDecoder } from './correlate';
+import { isObject, messageText, parseJson, type AppProtocol } from './decoder';
 import { decodeUtf8Lossy } from '../ws/utf8';
 
 interface Fields {
@@ -27,13 +27,7 @@ interface Fields {
   payload: unknown;
 }
 
-class PhoenixDecoder implements AppDecoder {
-  private readonly pending: Pending;
-
-  constructor(private readonly ctx: AppContext) {
-    this.pending = new Pending(ctx, 'Phoenix push');
-  }
-
+class PhoenixDecoder extends PairingDecoder {
   message(m: MessageEvent): AppPacket[] {
     if (m.opcode === 2) return this.binary(m);
     const text = messageText(m, this.ctx.limits);
@@ -95,9 +89,6 @@ class PhoenixDecoder implements AppDecoder {
     return [];
   }
 
-  finish(meta: { ts: number; packet: number }): void {
-    this.pending.finish(meta);
-  }
 }
 
 export const phoenixProtocol: AppProtocol = {
@@ -114,5 +105,5 @@ export const phoenixProtocol: AppProtocol = {
     if (Array.isArray(v)) return v.length === 5 && typeof v[2] === 'string' && (v[3] === 'phx_join' || v[3] === 'heartbeat');
     return isObject(v) && typeof v.topic === 'string' && (v.event === 'phx_join' || v.event === 'heartbeat');
   },
-  create: (ctx) => new PhoenixDecoder(ctx),
+  create: (ctx) => new PhoenixDecoder(ctx, 'Phoenix push'),
 };

@@ -18,19 +18,18 @@
  * characters; the pending table (correlate.ts).
  */
 import type { AppPacket, AppValue, Direction, MessageEvent } from '../../shared/events';
-import { Pending } from './correlate';
-import { isObject, messageText, other, parseJson, type AppContext, type AppDecoder, type AppProtocol } from './decoder';
+import { PairingDecoder } from './correlate';
+import { isObject, messageText, other, parseJson, type AppContext, type AppProtocol } from './decoder';
 
 const RS = '\u001e';
 const TYPES = ['', 'Invocation', 'StreamItem', 'Completion', 'StreamInvocation', 'CancelInvocation', 'Ping', 'Close', 'Ack', 'Sequence'];
 
-class SignalRDecoder implements AppDecoder {
+class SignalRDecoder extends PairingDecoder {
   private readonly held: Record<Direction, string> = { client: '', server: '' };
   private readonly shook: Record<Direction, boolean> = { client: false, server: false };
-  private readonly pending: Pending;
 
-  constructor(private readonly ctx: AppContext) {
-    this.pending = new Pending(ctx, 'SignalR invocation');
+  constructor(ctx: AppContext) {
+    super(ctx, 'SignalR invocation');
   }
 
   message(m: MessageEvent): AppPacket[] {
@@ -100,12 +99,12 @@ class SignalRDecoder implements AppDecoder {
     return p;
   }
 
-  finish(meta: { ts: number; packet: number }): void {
+  override finish(meta: { ts: number; packet: number }): void {
     for (const dir of ['client', 'server'] as const) {
       if (this.held[dir] !== '') this.ctx.endFinding('subprotocol-incomplete', dir, meta, `${this.held[dir].length} characters of a SignalR record never got their 0x1e separator.`);
       this.held[dir] = '';
     }
-    this.pending.finish(meta);
+    super.finish(meta);
   }
 }
 

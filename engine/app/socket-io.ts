@@ -18,8 +18,8 @@
  * the attachments' lengths, never their bytes); the ack table (correlate.ts).
  */
 import type { AppPacket, AppValue, Direction, MessageEvent } from '../../shared/events';
-import { Pending } from './correlate';
-import { isObject, messageText, parseJson, type AppContext, type AppDecoder, type AppHints, type AppProtocol, other } from './decoder';
+import { PairingDecoder } from './correlate';
+import { isObject, messageText, parseJson, type AppContext, type AppHints, type AppProtocol, other } from './decoder';
 
 const EIO_TYPES = ['open', 'close', 'ping', 'pong', 'message', 'upgrade', 'noop'];
 const SIO_TYPES = ['CONNECT', 'DISCONNECT', 'EVENT', 'ACK', 'CONNECT_ERROR', 'BINARY_EVENT', 'BINARY_ACK'];
@@ -36,17 +36,13 @@ interface Waiting {
   from: MessageEvent;
 }
 
-class SocketIoDecoder implements AppDecoder {
-  private readonly acks: Pending;
+class SocketIoDecoder extends PairingDecoder {
   private readonly waiting: Record<Direction, Waiting | null> = { client: null, server: null };
   /** Engine.IO v3 prefixes binary messages with the packet type byte (4) */
   private readonly v3: boolean;
 
-  constructor(
-    private readonly ctx: AppContext,
-    hints: AppHints,
-  ) {
-    this.acks = new Pending(ctx, 'Socket.IO ack request');
+  constructor(ctx: AppContext, hints: AppHints) {
+    super(ctx, 'Socket.IO ack request');
     this.v3 = /[?&]EIO=3(&|$)/.test(hints.path);
   }
 
@@ -120,12 +116,12 @@ class SocketIoDecoder implements AppDecoder {
       if (!Array.isArray(data) || (typeof data[0] !== 'string' && typeof data[0] !== 'number')) return this.malformed(m, `Socket.IO ${p.type} data is not an array starting with the event name`);
       p.event = String(data[0]);
       p.args = data.slice(1) as AppValue[];
-      if (p.ackId !== undefined) this.acks.open(`${m.dir}|${nsp}|${p.ackId}`, m, p.event);
+      if (p.ackId !== undefined) this.pending.open(`${m.dir}|${nsp}|${p.ackId}`, m, p.event);
     } else if (t === 3 || t === 6) {
       if (!Array.isArray(data)) return this.malformed(m, `Socket.IO ${p.type} data is not an array`);
       p.args = data as AppValue[];
       if (p.ackId === undefined) return this.malformed(m, `Socket.IO ${p.type} without an ack id`);
-      this.acks.reply(`${other(m.dir)}|${nsp}|${p.ackId}`, m, p);
+      this.pending.reply(`${other(m.dir)}|${nsp}|${p.ackId}`, m, p);
     } else if (t === 0) {
       if (isObject(data) && typeof data.sid === 'string') p.sid = data.sid;
       else if (data !== undefined) p.data = data as AppValue;
@@ -157,13 +153,13 @@ class SocketIoDecoder implements AppDecoder {
     return [];
   }
 
-  finish(meta: { ts: number; packet: number }): void {
+  override finish(meta: { ts: number; packet: number }): void {
     for (const dir of ['client', 'server'] as const) {
       const w = this.waiting[dir];
       if (w !== null) this.ctx.endFinding('subprotocol-incomplete', dir, meta, `Socket.IO ${w.p.type} (packet ${w.from.packet}) announced ${w.need} binary attachments; only ${w.lengths.length} came.`);
       this.waiting[dir] = null;
     }
-    this.acks.finish(meta);
+    super.finish(meta);
   }
 }
 

@@ -18,8 +18,8 @@
  * `limits.maxStreamBytes` (past it: `limit-reached`, and the stream starts over).
  */
 import type { AppPacket, Direction, MessageEvent } from '../../shared/events';
-import { Pending } from './correlate';
-import type { AppContext, AppDecoder, AppProtocol } from './decoder';
+import { PairingDecoder } from './correlate';
+import type { AppContext, AppProtocol } from './decoder';
 import { decodeUtf8Lossy } from '../ws/utf8';
 
 const LF = 0x0a;
@@ -30,12 +30,11 @@ const MALFORMED = -1;
 const MAX_HEADERS = 1000;
 const COMMANDS = new Set(['CONNECT', 'STOMP', 'CONNECTED', 'SEND', 'SUBSCRIBE', 'UNSUBSCRIBE', 'ACK', 'NACK', 'BEGIN', 'COMMIT', 'ABORT', 'DISCONNECT', 'MESSAGE', 'RECEIPT', 'ERROR']);
 
-class StompDecoder implements AppDecoder {
+class StompDecoder extends PairingDecoder {
   private readonly held: Record<Direction, Uint8Array | null> = { client: null, server: null };
-  private readonly pending: Pending;
 
-  constructor(private readonly ctx: AppContext) {
-    this.pending = new Pending(ctx, 'STOMP');
+  constructor(ctx: AppContext) {
+    super(ctx, 'STOMP');
   }
 
   message(m: MessageEvent): AppPacket[] {
@@ -140,13 +139,13 @@ class StompDecoder implements AppDecoder {
     return MALFORMED;
   }
 
-  finish(meta: { ts: number; packet: number }): void {
+  override finish(meta: { ts: number; packet: number }): void {
     for (const dir of ['client', 'server'] as const) {
       const h = this.held[dir];
       if (h !== null) this.ctx.endFinding('subprotocol-incomplete', dir, meta, `${h.length} bytes of a STOMP frame never completed.`);
       this.held[dir] = null;
     }
-    this.pending.finish(meta);
+    super.finish(meta);
   }
 }
 

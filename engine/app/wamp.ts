@@ -14,8 +14,8 @@
  * Memory: the pending table (correlate.ts).
  */
 import type { AppPacket, AppValue, Direction, MessageEvent } from '../../shared/events';
-import { Pending } from './correlate';
-import { isObject, messageText, other, parseJson, type AppContext, type AppDecoder, type AppProtocol } from './decoder';
+import { PairingDecoder } from './correlate';
+import { isObject, messageText, other, parseJson, type AppProtocol } from './decoder';
 
 const NAMES: Record<number, string> = {
   1: 'HELLO',
@@ -46,13 +46,7 @@ const NAMES: Record<number, string> = {
 /** reply code -> the request code it answers */
 const ANSWERS: Record<number, number> = { 17: 16, 33: 32, 35: 34, 50: 48, 65: 64, 67: 66, 70: 68 };
 
-class WampDecoder implements AppDecoder {
-  private readonly pending: Pending;
-
-  constructor(private readonly ctx: AppContext) {
-    this.pending = new Pending(ctx, 'WAMP request');
-  }
-
+class WampDecoder extends PairingDecoder {
   message(m: MessageEvent): AppPacket[] {
     if (m.opcode !== 1) return [];
     const text = messageText(m, this.ctx.limits);
@@ -148,9 +142,6 @@ class WampDecoder implements AppDecoder {
     if (typeof p.requestId === 'number') this.pending.open(`${dir}|${code}|${p.requestId}`, m, label);
   }
 
-  finish(meta: { ts: number; packet: number }): void {
-    this.pending.finish(meta);
-  }
 }
 
 export const wampProtocol: AppProtocol = {
@@ -163,5 +154,5 @@ export const wampProtocol: AppProtocol = {
     const v = text === null ? undefined : parseJson(text);
     return Array.isArray(v) && v.length === 3 && v[0] === 1 && typeof v[1] === 'string' && isObject(v[2]) && isObject(v[2].roles);
   },
-  create: (ctx) => new WampDecoder(ctx),
+  create: (ctx) => new WampDecoder(ctx, 'WAMP request'),
 };
