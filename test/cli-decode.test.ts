@@ -69,7 +69,7 @@ describe('wsscope read on subprotocol conversations', () => {
     const msgs = off.out.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.type === 'message');
     expect(msgs.filter((m) => m.conn === 1).every((m) => !('app' in m))).toBe(true);
     expect(msgs.find((m) => m.conn === 3 && m.opcode === 1)?.app).toEqual([{ protocol: 'json-rpc', type: 'invalid', reason: 'the message is not JSON' }]);
-    for (const bad of ['x=mqtt', '1=wamp', '0=mqtt']) {
+    for (const bad of ['x=mqtt', '1=bogus', '0=mqtt']) {
       const r = wsscope('read', file, '--decode', bad);
       expect(r.code, bad).toBe(2);
       expect(r.err).toMatch(/^wsscope read: --decode /);

@@ -221,6 +221,21 @@ describe('JSON-RPC 2.0', () => {
     expect(findings).toEqual([]);
   });
 
+  it('does not call a reply unknown when the decoder did not see the conversation from its start', () => {
+    // no handshake captured (frames decoded by Decode As): the requests may predate the capture
+    const r = run([['server', sf(1, '{"jsonrpc":"2.0","result":1,"id":1}')], ['client', cf(1, '{"jsonrpc":"2.0","method":"m","id":2}')], ['server', sf(1, '{"jsonrpc":"2.0","result":2,"id":2}')]], { assumeWebSocket: true });
+    expect(flat(r.messages).map((p) => [p.type, p.latencyMs ?? null])).toEqual([
+      ['response', null],
+      ['request', null],
+      ['response', 1000],
+    ]);
+    expect(ids(r.findings)).toEqual(['no-handshake']);
+    // sniffing decided on the second message: the first went by undecoded
+    const late = conn('', [['client', cf(1, 'hello')], ['server', sf(1, '{"jsonrpc":"2.0","result":1,"id":1}')]]);
+    expect(flat(late.messages).map((p) => p.type)).toEqual(['response']);
+    expect(late.findings).toEqual([]);
+  });
+
   it('flags invalid messages, duplicate ids, replies to unknown ids and requests never answered', () => {
     const { messages, findings } = conn('jsonrpc', [
       ['client', cf(1, '{"jsonrpc":"2.0","method":"a","id":5}')],

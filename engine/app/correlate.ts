@@ -60,12 +60,13 @@ export class Pending {
   /**
    * Reply `p` (in message `m`) to the request under `key`: stamps `requestTs` and `latencyMs`
    * and answers the request's label. `keep`: the request stays open for more replies.
-   * `quiet`: an unknown key is not a finding (the protocol allows it).
+   * `quiet`: an unknown key is not a finding (the protocol allows it); nor is it when the
+   * decoder did not see the conversation from its start.
    */
   reply(key: string, m: MessageEvent, p: AppPacket, keep = false, quiet = false): string | undefined {
     const r = this.table.get(key);
     if (r === undefined) {
-      if (!quiet) this.ctx.finding('subprotocol-unknown-reply', m, `${this.what} reply ${p.type} with id ${idOf(key)} answers no pending request.`);
+      if (!quiet && this.ctx.fromStart) this.ctx.finding('subprotocol-unknown-reply', m, `${this.what} reply ${p.type} with id ${idOf(key)} answers no pending request.`);
       return undefined;
     }
     p.requestTs = r.ts;

@@ -61,6 +61,12 @@ export interface AppOptions {
 export interface AppContext {
   readonly conn: number;
   readonly limits: AppLimits;
+  /**
+   * The decoder sees the conversation from its start (the opening handshake was captured and
+   * no data message went by before it). False: requests may predate what it saw, so a reply
+   * to an unknown id is not a finding.
+   */
+  readonly fromStart: boolean;
   /** a finding about message `m` (direction, time, packet and last frame taken from it) */
   finding(id: FindingId, m: MessageEvent, text: string): void;
   /** a finding at the end of the connection */
@@ -81,6 +87,8 @@ export interface AppHints {
   protocol: string;
   /** request target of the upgrade (path and query), '' when no handshake was captured */
   path: string;
+  /** the opening handshake was captured */
+  handshake: boolean;
 }
 
 export interface AppProtocol {

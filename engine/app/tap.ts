@@ -44,7 +44,7 @@ interface Held {
 export class AppTap {
   private decoder: AppDecoder | null = null;
   private sniffLeft = SNIFF_MESSAGES;
-  private readonly ctx: AppContext;
+  private readonly ctx: AppContext & { fromStart: boolean };
   private readonly held: Held[] = [];
   /** the sink the tap passes events on to (the layer's own) */
   private readonly next: EventSink;
@@ -60,12 +60,14 @@ export class AppTap {
     private readonly candidates: readonly AppProtocol[],
   ) {
     this.next = target.emit;
-    this.ctx = {
+    const ctx = {
       conn,
       limits,
-      finding: (id, m, text) => this.held.push({ id, m, text }),
-      endFinding: (id, dir, meta, text) => finding(id, dir, meta, text),
+      fromStart: hints.handshake,
+      finding: (id: FindingId, m: MessageEvent, text: string) => this.held.push({ id, m, text }),
+      endFinding: (id: FindingId, dir: Direction | undefined, meta: ChunkMeta, text: string) => finding(id, dir, meta, text),
     };
+    this.ctx = ctx;
     const flush = (): void => {
       for (const h of this.held) finding(h.id, h.m.dir, { ts: h.m.ts, packet: h.m.packet }, h.text, h.m.frames.length ? h.m.frames[h.m.frames.length - 1] : undefined);
       this.held.length = 0;
@@ -92,6 +94,8 @@ export class AppTap {
         if (--this.sniffLeft === 0) this.target.emit = this.next;
         return;
       }
+      // messages went by undecoded: requests they carried are unknown to the decoder
+      if (this.sniffLeft < SNIFF_MESSAGES) this.ctx.fromStart = false;
       this.use(p);
     }
     m.app = data ? (this.decoder as AppDecoder).message(m) : [];
