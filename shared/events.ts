@@ -135,6 +135,28 @@ export interface MessageEvent {
   /** close frames only */
   code?: number;
   reason?: string;
+  /**
+   * On a connection with a subprotocol decoder (engine/app/): the application packets this
+   * message completes, in order (often one, possibly none, possibly several). Absent on
+   * connections without a decoder.
+   */
+  app?: AppPacket[];
+}
+
+/** A JSON-like value: what decoded application fields hold (survives structured clone). */
+export type AppValue = string | number | boolean | null | AppValue[] | { [k: string]: AppValue };
+
+/**
+ * One application packet decoded from WebSocket messages (docs/events.md lists the protocols,
+ * their `type`s and fields). Correlated replies carry `latencyMs` and `requestTs` (the `ts`
+ * of the request's message).
+ */
+export interface AppPacket {
+  protocol: string;
+  type: string;
+  latencyMs?: number;
+  requestTs?: number;
+  [field: string]: AppValue | undefined;
 }
 
 export interface FindingEvent {

@@ -74,6 +74,12 @@ export const FINDINGS = {
   'tls-unsupported-cipher': { severity: 'warning', title: 'TLS cipher suite or version wsscope does not decrypt', ref: 'RFC 8446 B.4, RFC 5246 A.5' },
   'tls-alert': { severity: 'warning', title: 'TLS alert', ref: 'RFC 8446 6, RFC 5246 7.2' },
   'tls-keylog-line': { severity: 'warning', title: 'Key log line not used (malformed)', ref: 'NSS key log format' },
+  // subprotocols carried in WebSocket messages (engine/app/)
+  'subprotocol-malformed': { severity: 'warning', title: 'Message is not a well-formed packet of its subprotocol', ref: 'the subprotocol specification' },
+  'subprotocol-unknown-reply': { severity: 'warning', title: 'Reply to a request id that no request used', ref: 'the subprotocol specification' },
+  'subprotocol-duplicate-id': { severity: 'warning', title: 'Request id reused while a request with that id is pending', ref: 'the subprotocol specification' },
+  'subprotocol-unanswered': { severity: 'info', title: 'Request never answered before the connection ended', ref: 'the subprotocol specification' },
+  'subprotocol-incomplete': { severity: 'warning', title: 'Packet that never completed (bytes or attachments missing at the end)', ref: 'the subprotocol specification' },
 } as const satisfies Record<string, FindingInfo>;
 
 export type FindingId = keyof typeof FINDINGS;

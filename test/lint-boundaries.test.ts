@@ -27,6 +27,7 @@ function layerOfPath(file: string): string | null {
   if (/^engine\/capture\/live-[^/]+\.ts$/.test(file)) return 'engine live capture';
   if (file.startsWith('engine/serve/')) return 'engine serve';
   if (file === 'engine/h2/hpack.ts') return 'engine hpack';
+  if (file.startsWith('engine/app/')) return 'engine subprotocols';
   if (file.startsWith('engine/')) return 'engine';
   if (file.startsWith('electron/main/')) return 'electron main';
   if (file.startsWith('electron/preload/')) return 'electron preload';
@@ -78,6 +79,8 @@ const BREACHES: Array<[string, string, 'forbidden' | 'testCode' | 'computed', st
   ['engine/capture/interfaces.ts', "import cap from 'cap';", 'forbidden', 'cap'],
   ['engine/capture/x.ts', "import { createRequire } from 'node:module';\nconst req = createRequire(import.meta.url);\nreq('cap');", 'forbidden', 'cap'],
   ['engine/net/x.ts', "import { WebSocketServer } from 'ws';", 'forbidden', 'ws'],
+  ['engine/ws/x.ts', "import { parser } from 'mqtt-packet';", 'forbidden', 'mqtt-packet'],
+  ['engine/app/x.ts', "import { Server } from 'socket.io';", 'forbidden', 'socket.io'],
   ['engine/service/x.ts', 'const name = process.env.MODULE as string;\nawait import(name);', 'computed', ''],
   ['engine/serve/x.ts', "import { frame } from '../../test/kit/frames';", 'testCode', 'test/kit/frames'],
 
@@ -109,6 +112,7 @@ const ALLOWED: Array<[string, string]> = [
   ['engine/ws/x.test.ts', "import { frame } from '../../test/kit/frames';\nimport { concat } from '../../scripts/lib/fuzz-build';\nimport fc from 'fast-check';"],
   ['engine/capture/live-x.ts', "import { createRequire } from 'node:module';\nconst req = createRequire(import.meta.url);\nreq('cap');"],
   ['engine/serve/x.ts', "import { WebSocketServer } from 'ws';\nimport { build } from 'vite';\nimport vue from '@vitejs/plugin-vue';"],
+  ['engine/app/x.ts', "import { parser } from 'mqtt-packet';\nimport type { MessageEvent } from '../../shared/events';\nimport { decodeUtf8Lossy } from '../ws/utf8';"],
   [
     'electron/main/x.ts',
     "import { app } from 'electron';\nimport { join } from 'node:path';\nimport { spawnEngine } from '../../engine/service/client';\nimport type { ToHost } from '../../engine/service/protocol';\nimport { checkArity } from '../../engine/service/validate';\nimport { CALLS } from '../../shared/api';",
@@ -161,6 +165,6 @@ describe('eslint layer boundaries (wsscope/boundaries)', () => {
     expect(wrong).toEqual([]);
     // every layer has files, so none of the globs above is a typo
     const used = new Set(files.map(layerOfPath));
-    expect([...used].sort()).toEqual(['electron main', 'electron preload', 'engine', 'engine hpack', 'engine live capture', 'engine serve', 'node tests and tools', 'renderer', 'renderer tests', 'shared']);
+    expect([...used].sort()).toEqual(['electron main', 'electron preload', 'engine', 'engine hpack', 'engine live capture', 'engine serve', 'engine subprotocols', 'node tests and tools', 'renderer', 'renderer tests', 'shared']);
   });
 });

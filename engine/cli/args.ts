@@ -38,6 +38,22 @@ export function parsePorts(values: readonly string[] | undefined): number[] | st
   return ports;
 }
 
+/**
+ * `--decode CONN=PROTOCOL` values as a map from connection id to protocol id ('none' turns
+ * decoding off for that connection), or the message for the first bad one.
+ */
+export function parseDecode(values: readonly string[] | undefined, known: readonly string[]): Record<number, string> | string {
+  const out: Record<number, string> = {};
+  for (const v of values ?? []) {
+    const m = /^(\d+)=(.+)$/.exec(v);
+    const conn = m ? Number(m[1]) : 0;
+    if (!m || !Number.isSafeInteger(conn) || conn < 1) return `--decode ${v}: expected CONN=PROTOCOL (a connection number, e.g. 3=mqtt)`;
+    if (m[2] !== 'none' && !known.includes(m[2])) return `--decode ${v}: unknown protocol ${JSON.stringify(m[2])} (known: ${[...known, 'none'].join(', ')})`;
+    out[conn] = m[2];
+  }
+  return out;
+}
+
 /** `--color` / `--no-color`; by default colour when stdout is a terminal. */
 export function wantColor(values: { color?: boolean; 'no-color'?: boolean }): boolean {
   return values['no-color'] ? false : (values.color ?? process.stdout.isTTY === true);

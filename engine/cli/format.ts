@@ -5,6 +5,7 @@
  */
 import type { EngineEvent, MessageEvent } from '../../shared/events';
 import { closeCodeMeaning, opcodeName } from '../../shared/labels';
+import { describeAppPacket } from '../../shared/app';
 
 export interface FormatOptions {
   color: boolean;
@@ -85,7 +86,9 @@ export class TextFormatter {
         return this.c('dim', `#${ev.conn} ${this.time(ev.ts)} ${ev.dir === 'client' ? 'C->S' : 'S->C'}   frame fin=${+ev.fin} rsv=${+ev.rsv1}${+ev.rsv2}${+ev.rsv3} op=${ev.opcode} mask=${ev.masked ? ev.maskKey : '-'} len=${ev.length} pkt=${ev.packet}`);
       case 'message': {
         const flags = `${ev.compressed ? ' deflate' : ''}${ev.frames.length > 1 ? ` ${ev.frames.length} frames` : ''}${ev.truncated ? ' truncated' : ''}`;
-        return `#${ev.conn} ${this.time(ev.ts)} ${this.arrow(ev.dir)} ${opcodeName(ev.opcode).padEnd(6)} ${String(ev.length).padStart(7)}B${flags} ${this.preview(ev)}`;
+        const line = `#${ev.conn} ${this.time(ev.ts)} ${this.arrow(ev.dir)} ${opcodeName(ev.opcode).padEnd(6)} ${String(ev.length).padStart(7)}B${flags} ${this.preview(ev)}`;
+        // what the message means in its subprotocol (engine/app/), after the payload
+        return ev.app !== undefined && ev.app.length > 0 ? `${line} ${this.c('green', `=> ${escapeForTerminal(ev.app.map(describeAppPacket).join('; '))}`)}` : line;
       }
       case 'finding': {
         const col = ev.severity === 'error' ? 'red' : ev.severity === 'warning' ? 'yellow' : 'dim';

@@ -68,9 +68,12 @@ export function toWire(ev: EngineEvent): Record<string, unknown> | null {
           base.code = ev.code;
           base.reason = ev.reason ?? '';
         }
+        if (ev.app !== undefined) base.app = ev.app;
         return base;
       }
-      return { ...base, ...payloadFields(ev) };
+      const wire = { ...base, ...payloadFields(ev) };
+      // on connections with a subprotocol decoder (docs/events.md "Subprotocols")
+      return ev.app === undefined ? wire : { ...wire, app: ev.app };
     }
     case 'finding': {
       const o: Record<string, unknown> = { type: 'finding', id: ev.id, severity: ev.severity, conn: ev.conn };

@@ -5,7 +5,8 @@ import { analyzeFile } from '../pipeline';
 import { toWire } from './json';
 import { TextFormatter } from './format';
 import { Out } from './out';
-import { byteCount, parseCommand, parsePorts, wantColor } from './args';
+import { byteCount, parseCommand, parseDecode, parsePorts, wantColor } from './args';
+import { defaultAppRegistry } from '../app/registry';
 import { CaptureFileError } from '../capture/file-source';
 import { NotRegularFileError, probeInputFile } from '../fs/input';
 import type { EngineEvent } from '../../shared/events';
@@ -27,6 +28,11 @@ Options:
                        it) to decrypt wss:// with; repeatable. pcapng decryption secrets
                        blocks in the capture are used without it
   --no-heuristic       do not guess WebSocket on connections without a handshake
+  --decode CONN=PROTO  decode the messages of connection CONN as PROTO (socket.io, mqtt,
+                       stomp, graphql-ws, signalr, phoenix, wamp, actioncable, json-rpc)
+                       or not at all (none);
+                       repeatable. Without it the subprotocol, the URL or the first
+                       messages choose
   --max-inflate BYTES  cap on the inflated size of one permessage-deflate message
                        (default 67108864); a message over it is cut and flagged
   --max-reassembly BYTES
@@ -50,6 +56,7 @@ export async function readCommand(argv: string[]): Promise<number> {
       'ws-port': { type: 'string', multiple: true, default: [] },
       keylog: { type: 'string', multiple: true, default: [] },
       'no-heuristic': { type: 'boolean', default: false },
+      decode: { type: 'string', multiple: true, default: [] },
       'max-inflate': { type: 'string' },
       'max-reassembly': { type: 'string' },
       summary: { type: 'boolean', default: false },
@@ -76,6 +83,8 @@ export async function readCommand(argv: string[]): Promise<number> {
   }
   const wsPorts = parsePorts(values['ws-port']);
   if (typeof wsPorts === 'string') return fail(wsPorts);
+  const decode = parseDecode(values.decode, defaultAppRegistry.list().map((p) => p.id));
+  if (typeof decode === 'string') return fail(decode);
   const maxInflate = byteCount('max-inflate', values['max-inflate']);
   if (typeof maxInflate === 'string') return fail(maxInflate);
   const maxTotal = byteCount('max-reassembly', values['max-reassembly']);
@@ -110,7 +119,7 @@ export async function readCommand(argv: string[]): Promise<number> {
       keyLog,
       ...(maxTotal !== undefined ? { maxTotalBufferedBytes: maxTotal } : {}),
       // events are printed and dropped at once, so payload buffers can be reused
-      session: { ephemeralPayloads: true, ...(maxInflate !== undefined ? { maxInflate } : {}) },
+      session: { ephemeralPayloads: true, ...(maxInflate !== undefined ? { maxInflate } : {}), app: { decode } },
     });
   } catch (e) {
     out.flush();

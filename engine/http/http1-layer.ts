@@ -90,6 +90,8 @@ export class Http1Layer implements Layer {
   private protocol = '';
   /** the module the connection was handed to (websocket, or http2 after an h2c upgrade) */
   private childId = 'websocket';
+  /** request target of the accepted upgrade (a subprotocol decoder may key on it) */
+  private path = '';
 
   constructor(private readonly ctx: LayerContext) {
     this.client = new Http1Direction(this, 'client');
@@ -233,6 +235,7 @@ export class Http1Layer implements Layer {
         .map((e) => e.name)
         .filter((n) => n !== 'permessage-deflate');
       this.protocol = out.event.protocol;
+      this.path = out.event.path;
     }
     return out.event.websocket;
   }
@@ -242,7 +245,7 @@ export class Http1Layer implements Layer {
   }
 
   private switchToWebSocket(meta: ChunkMeta, serverRest: Uint8Array): void {
-    const init: WebSocketInit = { mode: this.deflate ? 'negotiated' : 'none', deflate: this.deflate, foreignExtensions: this.foreign, protocol: this.protocol };
+    const init: WebSocketInit = { mode: this.deflate ? 'negotiated' : 'none', deflate: this.deflate, foreignExtensions: this.foreign, protocol: this.protocol, path: this.path };
     this.switchTo('websocket', init, meta, serverRest);
   }
 

@@ -224,8 +224,8 @@ describe('the stream stack', () => {
     const events: EngineEvent[] = [];
     await analyzeFile(chat, (e) => events.push(e), { registry });
     expect(made).toEqual([
-      [1, { mode: 'negotiated', deflate: { serverNoContextTakeover: false, clientNoContextTakeover: false, serverMaxWindowBits: 15, clientMaxWindowBits: 15 }, foreignExtensions: [], protocol: '' }],
-      [2, { mode: 'none', deflate: null, foreignExtensions: [], protocol: 'chat.v1' }],
+      [1, { mode: 'negotiated', deflate: { serverNoContextTakeover: false, clientNoContextTakeover: false, serverMaxWindowBits: 15, clientMaxWindowBits: 15 }, foreignExtensions: [], protocol: '', path: '/chat?room=lobby' }],
+      [2, { mode: 'none', deflate: null, foreignExtensions: [], protocol: 'chat.v1', path: '/chat?room=lobby' }],
     ]);
     expect(events.filter((e) => e.type === 'message')).toHaveLength(19);
   });

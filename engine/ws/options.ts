@@ -1,5 +1,6 @@
 /** Options and shared counters of a TcpSession (re-exported by session.ts). */
 import type { KeyLog } from '../tls/keylog';
+import type { AppOptions } from '../app/decoder';
 
 export interface SessionOptions {
   /** max inflated bytes per message; enforced during inflate */
@@ -25,6 +26,8 @@ export interface SessionOptions {
   ephemeralPayloads: boolean;
   /** TLS secrets the `tls` layer decrypts with (engine/tls/keylog.ts); absent: nothing is decrypted */
   keyLog?: KeyLog;
+  /** subprotocol decoding (engine/app/): overrides per connection, the protocols, limits */
+  app?: AppOptions;
 }
 
 export const DEFAULT_SESSION_OPTIONS: SessionOptions = {

@@ -14,6 +14,7 @@
 import type { DeflateParams, Direction } from '../../shared/events';
 import type { ChunkMeta } from '../types';
 import { DETECT_MORE, DETECT_NEXT, DETECT_NO, type ByteStream, type Layer, type LayerContext, type ProtocolModule } from '../stack/layer';
+import { attachApp, type AppTap } from '../app/tap';
 import { MessageAssembler, type DeflateMode, type WsShared } from './assembler';
 import { FrameDecoder } from './frame-decoder';
 import { payloadLengthAt, plausibleHeaderAt, type Expectation } from './plausible';
@@ -28,6 +29,8 @@ export interface WebSocketInit {
   foreignExtensions: string[];
   /** the subprotocol the server chose (Sec-WebSocket-Protocol), '' for none: what a subprotocol decoder keys on */
   protocol: string;
+  /** request target of the upgrade, which a subprotocol decoder may key on too (`/socket.io/?EIO=4`) */
+  path?: string;
 }
 
 /** bytes looked at to decide what an unknown stream is */
@@ -39,6 +42,8 @@ export class WebSocketLayer implements Layer {
   readonly protocol: string;
   private client: FrameDecoder | null = null;
   private server: FrameDecoder | null = null;
+  /** the subprotocol decoder tapping this connection's messages (engine/app/), if any */
+  readonly app: AppTap | null;
 
   constructor(ctx: LayerContext, init: WebSocketInit | undefined, meta: ChunkMeta) {
     this.shared = {
@@ -56,6 +61,8 @@ export class WebSocketLayer implements Layer {
       onClose: () => {},
     };
     this.protocol = init?.protocol ?? '';
+    // taps shared.emit when a decoder applies; connections it does not concern are untouched
+    this.app = attachApp(this.shared, ctx.conn, ctx.finding, ctx.opts.app, { protocol: this.protocol, path: init?.path ?? '', handshake: init !== undefined });
     if (!init) ctx.finding('no-handshake', undefined, meta, 'WebSocket frames decoded without a captured opening handshake; extension parameters are unknown.');
   }
 
@@ -69,8 +76,9 @@ export class WebSocketLayer implements Layer {
     return (this.server ??= new FrameDecoder(new MessageAssembler(this.shared, 'server'), resync));
   }
 
-  finish(): void {
-    // nothing pending here: the stack ends the decoders still open
+  finish(meta: ChunkMeta): void {
+    // the stack ends the frame decoders still open; the subprotocol decoder lists what is pending
+    this.app?.finish(meta);
   }
 }
 
