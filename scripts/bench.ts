@@ -138,9 +138,11 @@ async function ensureCapture(name: string, bytes: number, deflate: boolean, o: O
  */
 function bundleDecodeChild(): string | undefined {
   const esbuild = join(ROOT, 'node_modules', '.bin', 'esbuild');
-  const out = join(DATA, 'decode-child.mjs');
+  // beside the CLI's bundle, so packages left external (CommonJS ones such as hpack.js and
+  // mqtt-packet cannot be bundled into an ES module) resolve from the repository's node_modules
+  const out = join(ROOT, 'node_modules', '.cache', 'wsscope', 'decode-child.mjs');
   if (!existsSync(esbuild)) return undefined;
-  const r = spawnSync(esbuild, [join(ROOT, 'scripts/lib/decode-child.ts'), '--bundle', '--platform=node', '--format=esm', `--outfile=${out}`, '--log-level=error'], {
+  const r = spawnSync(esbuild, [join(ROOT, 'scripts/lib/decode-child.ts'), '--bundle', '--platform=node', '--format=esm', '--packages=external', `--outfile=${out}`, '--log-level=error'], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   if (r.status !== 0) {
