@@ -29,7 +29,9 @@ export type ErrorCode =
   | 'bad-request'
   | 'unsupported'
   | 'cancelled'
-  | 'internal';
+  | 'internal'
+  /** a disk wsscope writes to (scratch folder, capture file) is full or failing */
+  | 'disk-full';
 
 export interface ApiError {
   code: ErrorCode;
@@ -184,6 +186,11 @@ export interface ProgressInfo {
   totalBytes: number;
   packets: number;
   done: boolean;
+  /**
+   * set when the session holds less than the capture (a disk that filled up, a cancelled
+   * read, the kept-payload limit): one sentence saying what is missing
+   */
+  incomplete?: string;
 }
 
 export interface CaptureStatus {

@@ -54,6 +54,8 @@ export interface EngineServiceOptions {
   batchMs?: number;
   /** memory budget of the payload store (bytes) */
   payloadBudget?: number;
+  /** payload bytes a session keeps at most, memory and spill file together (see Sessions) */
+  payloadLimit?: number;
   pipeline?: Partial<PipelineOptions>;
   analyze?: Analyzer;
   /** resolves null when live capture is not in this build; a rejection's message reaches the user */
@@ -80,7 +82,7 @@ export class EngineService {
     if (this.ownsWorkDir) removeStaleScratchDirs();
     this.workDir = opts.workDir ?? makeScratchDir();
     this.pump = new BatchPump({ push, intervalMs: opts.batchMs ?? 50, source: () => this.sessions.store });
-    this.sessions = new Sessions({ push, pump: this.pump, analyze: opts.analyze ?? analyzeFile, workDir: this.workDir, payloadBudget: opts.payloadBudget, pipeline });
+    this.sessions = new Sessions({ push, pump: this.pump, analyze: opts.analyze ?? analyzeFile, workDir: this.workDir, payloadBudget: opts.payloadBudget, payloadLimit: opts.payloadLimit, pipeline });
     this.recent = new RecentFiles(opts.configDir);
     this.live = new LiveCaptureControl({
       push,

@@ -20,6 +20,7 @@ import { randomBytes } from 'node:crypto';
 import { err, ok, type ErrorCode, type Result, type SessionInfo } from '../../shared/api';
 import { isCaptureMagic } from '../capture/pcap-parser';
 import type { PipelineOptions } from '../pipeline';
+import { DEFAULT_KEPT_PAYLOAD } from '../store/payload-store';
 import { SessionStore } from '../store/session-store';
 import { codeOf, fsError, messageOf } from './errors';
 import type { BatchPump } from './pump';
@@ -33,6 +34,11 @@ export interface SessionsOptions {
   workDir: string;
   /** memory budget of each store's payloads (bytes) */
   payloadBudget?: number;
+  /**
+   * payload bytes each store keeps at most, memory and spill file together (default: the
+   * larger of DEFAULT_KEPT_PAYLOAD, 1 GiB, and 4 times the capture file's size)
+   */
+  payloadLimit?: number;
   pipeline: Partial<PipelineOptions>;
 }
 
@@ -90,7 +96,13 @@ export class Sessions {
     }
     this.opts.pump.setProgress(null);
     const id = this.nextId++;
-    const store = new SessionStore(id, { payload: { budget: this.opts.payloadBudget, dir: this.opts.workDir } });
+    const store = new SessionStore(id, {
+      payload: { budget: this.opts.payloadBudget, limit: this.payloadLimit(totalBytes), dir: this.opts.workDir },
+      // the scratch disk filled up: said at once, not only at the end (ingest.ts wrote the sentence)
+      onSpillFailure: (message) => {
+        if (this.currentStore === store) this.opts.push('error', { code: 'disk-full', message });
+      },
+    });
     this.currentStore = store;
     ensurePrivateDir(this.opts.workDir);
     this.current = { id, kind, path, totalBytes };
@@ -111,6 +123,16 @@ export class Sessions {
   /** The path of `store`'s session changed (the capture file a live backend chose). */
   retarget(store: SessionStore, path: string): void {
     if (this.currentStore === store) this.current = { ...this.current, path };
+  }
+
+  /**
+   * The kept-payload limit of a new store: the configured one, else 1 GiB or 4 times the
+   * file, whichever is larger. Payloads kept twice (wire and unmasked) of an uncompressed
+   * capture never exceed twice its size, so an ordinary file never reaches 4 times; a
+   * decompression bomb (a few MB inflating to GiBs) stops at 1 GiB of scratch space.
+   */
+  private payloadLimit(fileBytes: number): number {
+    return this.opts.payloadLimit ?? Math.max(DEFAULT_KEPT_PAYLOAD, 4 * fileBytes);
   }
 
   /** Opens a capture file (an absolute or relative path) and starts analysing it. */
@@ -198,14 +220,14 @@ export class Sessions {
         (summary) => {
           if (this.currentStore !== store) return;
           pump.flush();
-          push('progress', { bytesRead: this.current.totalBytes, totalBytes: this.current.totalBytes, packets: summary.packets, done: true });
+          push('progress', { bytesRead: this.current.totalBytes, totalBytes: this.current.totalBytes, packets: summary.packets, done: true, ...incomplete(store) });
         },
         (e: unknown) => {
           if (abort.signal.aborted || this.currentStore !== store) return;
           pump.flush();
           const code = ANALYSIS_ERRORS.find((c) => c === codeOf(e)) ?? 'internal';
           push('error', { code, message: `Reading ${basename(path)} failed: ${messageOf(e)}` });
-          push('progress', { bytesRead, totalBytes: this.current.totalBytes, packets: store.packetCount, done: true });
+          push('progress', { bytesRead, totalBytes: this.current.totalBytes, packets: store.packetCount, done: true, incomplete: incomplete(store).incomplete ?? 'reading the file failed (see the error)' });
         },
       );
     const entry = {
@@ -217,6 +239,15 @@ export class Sessions {
     };
     this.analysis = entry;
   }
+}
+
+/** The final progress's `incomplete` when the store did not keep every payload whole. */
+export function incomplete(store: SessionStore): { incomplete?: string } {
+  const n = store.payloadCuts;
+  if (n === 0) return {};
+  const p = store.payloads;
+  const why = p.failure ? `writing them to the scratch folder failed (${p.failure.code})` : `the kept-payload limit of ${p.maxBytes} bytes was reached`;
+  return { incomplete: `the payloads of ${n} frames and messages were not kept whole: ${why}` };
 }
 
 /** true when a file's first 4 bytes start a pcap, pcapng or gzip file. */

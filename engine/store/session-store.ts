@@ -66,6 +66,11 @@ export class SessionStore {
     return this.d.packetCount;
   }
 
+  /** frames and messages whose payload bytes were not kept whole (the payload limit, or a failed spill write) */
+  get payloadCuts(): number {
+    return this.d.payloadCuts;
+  }
+
   /** events dropped because a table reached its bound (SessionStoreOptions.maxRows) */
   get droppedEvents(): number {
     return this.d.dropped;
