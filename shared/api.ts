@@ -230,6 +230,13 @@ export interface MessageQuery {
 
 export type ExportFormat = 'ndjson' | 'har' | 'pcapng';
 
+/**
+ * What `cancel` stops: `open` the reading of the file being loaded (the session keeps what
+ * was read; the last progress says it is incomplete), `query` the running message queries,
+ * `export` the running exports (they answer `cancelled` and leave no file behind).
+ */
+export type CancelKind = 'open' | 'query' | 'export';
+
 // ---------------------------------------------------------------- the contract
 
 export interface WsscopeApi {
@@ -258,6 +265,8 @@ export interface WsscopeApi {
   queryMessages(q: MessageQuery): Promise<Result<{ indexes: Uint32Array; total: number }>>;
   /** Electron: asks for a path with a save dialog when `path` is omitted; browser: returns the bytes for download */
   exportData(format: ExportFormat, path?: string): Promise<Result<{ path: string; bytes?: Uint8Array }>>;
+  /** stops the long work of one kind (see CancelKind); answers how many were stopped */
+  cancel(what: CancelKind): Promise<Result<{ cancelled: number }>>;
 
   onBatch(cb: (b: Batch) => void): () => void;
   onProgress(cb: (p: ProgressInfo) => void): () => void;
@@ -283,6 +292,7 @@ export const CALLS = [
   'getStats',
   'queryMessages',
   'exportData',
+  'cancel',
 ] as const satisfies ReadonlyArray<keyof WsscopeApi>;
 export type CallName = (typeof CALLS)[number];
 

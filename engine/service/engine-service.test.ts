@@ -72,6 +72,8 @@ describe('EngineService argument validation', () => {
     ['queryMessages', [{ text: 'x'.repeat(1001) }]],
     ['exportData', ['csv']],
     ['exportData', ['har', 7]],
+    ['cancel', []],
+    ['cancel', ['everything']],
     ['startCapture', [{}]],
     ['startCapture', [{ iface: 'lo', snaplen: 10 }]],
     ['startCapture', [{ iface: 'lo', backend: 'pcap' }]],
@@ -323,7 +325,7 @@ describe('EngineService exports of big sessions', () => {
     // the export writes its first slice, then yields: dispose runs in that gap
     const exp = svc.call('exportData', ['ndjson', out]);
     await svc.dispose();
-    expect(await exp).toEqual({ ok: false, error: { code: 'internal', message: 'wsscope failed in exportData: engine shutting down' } });
+    expect(await exp).toEqual({ ok: false, error: { code: 'cancelled', message: `The export was cancelled (engine shutting down); ${out} was not written.` } });
     // the half-written export was a temp file beside the target (engine/fs/private.ts replaceFile): gone
     expect(readFileSync(out, 'utf8')).toBe('the previous export\n');
     expect(readdirSync(dir).filter((n) => n.includes('stopped'))).toEqual(['stopped.ndjson']);

@@ -49,7 +49,7 @@ export class Sessions {
   private nextId = 1;
   private current: SessionInfo = { id: 0, kind: 'none', path: '', totalBytes: 0 };
   private currentStore: SessionStore | null = null;
-  private analysis: { abort: AbortController; done: Promise<void> } | null = null;
+  private analysis: { abort: AbortController; done: Promise<void>; stopped: boolean } | null = null;
   private upload = '';
   /** work reading the current store (see `using`); a session switch waits for it */
   private readonly users = new Set<Promise<void>>();
@@ -187,6 +187,19 @@ export class Sessions {
     await a.done;
   }
 
+  /**
+   * Stops reading the file being loaded (the `cancel('open')` call): the session keeps what
+   * was read, and the last progress says it is incomplete. Returns 1 when a read was running.
+   */
+  async stopReading(): Promise<number> {
+    const a = this.analysis;
+    if (!a) return 0;
+    a.stopped = true;
+    a.abort.abort(new Error('reading was cancelled'));
+    await a.done;
+    return 1;
+  }
+
   /** Releases the store and the upload; waits for the work still reading the store first. */
   async close(): Promise<void> {
     await this.usersDone();
@@ -223,15 +236,24 @@ export class Sessions {
           push('progress', { bytesRead: this.current.totalBytes, totalBytes: this.current.totalBytes, packets: summary.packets, done: true, ...incomplete(store) });
         },
         (e: unknown) => {
-          if (abort.signal.aborted || this.currentStore !== store) return;
+          if (this.currentStore !== store) return;
+          if (abort.signal.aborted) {
+            // stopped by the user (stopReading): what was read stays, and the progress says so
+            if (!entry.stopped) return;
+            pump.flush();
+            const total = this.current.totalBytes;
+            push('progress', { bytesRead, totalBytes: total, packets: store.packetCount, done: true, incomplete: `reading was cancelled after ${bytesRead} of ${total} bytes` });
+            return;
+          }
           pump.flush();
           const code = ANALYSIS_ERRORS.find((c) => c === codeOf(e)) ?? 'internal';
           push('error', { code, message: `Reading ${basename(path)} failed: ${messageOf(e)}` });
           push('progress', { bytesRead, totalBytes: this.current.totalBytes, packets: store.packetCount, done: true, incomplete: incomplete(store).incomplete ?? 'reading the file failed (see the error)' });
         },
       );
-    const entry = {
+    const entry: { abort: AbortController; done: Promise<void>; stopped: boolean } = {
       abort,
+      stopped: false,
       done: done.finally(() => {
         if (this.analysis === entry) this.analysis = null;
         release();
