@@ -7,12 +7,14 @@
  * incomplete, the spill file never past its bounds.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiError, Batch, PushName, PushPayloads, ProgressInfo } from '../../shared/api';
 import { generateCapture, type CaptureTruth } from '../../scripts/gen-capture';
+import { startServe } from '../serve/server';
+import { nodeFork, spawnEngine } from './client';
 import { EngineService, type EngineServiceOptions } from './engine-service';
 
 type Push = { [K in PushName]: [K, PushPayloads[K]] }[PushName];
@@ -142,6 +144,24 @@ describe('a full scratch disk', () => {
       }
     } finally {
       await svc.dispose();
+    }
+  });
+});
+
+describe('wsscope serve on a full scratch disk', () => {
+  it('prints the disk-full error on its console, where the operator sees it', async () => {
+    const ui = join(dir, 'ui');
+    mkdirSync(ui);
+    writeFileSync(join(ui, 'index.html'), '<!doctype html><title>wsscope</title>');
+    const engine = spawnEngine({ fork: nodeFork({ args: [`--config-dir=${join(dir, 'config')}`, `--work-dir=${full}`, '--payload-budget=1048576'] }) });
+    let said: (line: string) => void = () => {};
+    const line = new Promise<string>((resolve) => (said = resolve));
+    const handle = await startServe({ file: capture, engine, staticDir: ui, log: (l) => l.includes('disk is full') && said(l) });
+    try {
+      expect(await line).toMatch(new RegExp(`^wsscope serve: Writing decoded payloads to ${full}/wsscope-\\d+-[0-9a-f]+/payloads\\.bin failed: the disk is full \\(ENOSPC\\)\\. From .* and open the capture again\\.$`));
+    } finally {
+      await handle.close();
+      await engine.close();
     }
   });
 });
