@@ -8,13 +8,12 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync, readFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { Batch, ProgressInfo, PushName, PushPayloads, Result } from '../../shared/api';
+import type { Batch, ProgressInfo, Result } from '../../shared/api';
 import { connectionEvent, handshakeEvent, messageEvents } from '../../test/kit/events';
+import { testService, type Push } from '../../test/kit/service';
 import { generateCapture, type CaptureTruth } from '../../scripts/gen-capture';
 import { analyzeFile } from '../pipeline';
 import { EngineService, type Analyzer } from './engine-service';
-
-type Push = { [K in PushName]: [K, PushPayloads[K]] }[PushName];
 
 const MESSAGES = 200_000;
 
@@ -39,15 +38,7 @@ let pushes: Push[];
 let svc: EngineService;
 
 function make(analyze?: Analyzer): EngineService {
-  return new EngineService({
-    push: (name, payload) => pushes.push([name, payload] as Push),
-    configDir: join(dir, 'config'),
-    workDir: join(dir, 'work'),
-    captureDir: join(dir, 'captures'),
-    batchMs: 10,
-    loadLive: async () => null,
-    analyze,
-  });
+  return testService(dir, pushes, { analyze });
 }
 
 beforeAll(async () => {

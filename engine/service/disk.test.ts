@@ -11,13 +11,12 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ApiError, Batch, PushName, PushPayloads, ProgressInfo } from '../../shared/api';
+import type { ApiError, Batch, ProgressInfo } from '../../shared/api';
 import { generateCapture, type CaptureTruth } from '../../scripts/gen-capture';
 import { startServe } from '../serve/server';
 import { nodeFork, spawnEngine } from './client';
-import { EngineService, type EngineServiceOptions } from './engine-service';
-
-type Push = { [K in PushName]: [K, PushPayloads[K]] }[PushName];
+import { testService, type Push } from '../../test/kit/service';
+import type { EngineService, EngineServiceOptions } from './engine-service';
 
 let dir: string;
 let full: string;
@@ -41,14 +40,7 @@ afterAll(() => {
 /** Opens `capture` in a fresh service, waits for the end, and returns what was pushed and the service (disposed by the caller). */
 async function load(opts: Partial<EngineServiceOptions>): Promise<{ svc: EngineService; pushes: Push[] }> {
   const pushes: Push[] = [];
-  const svc = new EngineService({
-    push: (name, payload) => pushes.push([name, payload] as Push),
-    configDir: join(dir, 'config'),
-    captureDir: join(dir, 'captures'),
-    batchMs: 10,
-    loadLive: async () => null,
-    ...opts,
-  });
+  const svc = testService(dir, pushes, opts);
   const r = await svc.call('openFile', [capture]);
   expect(r.ok).toBe(true);
   await svc.idle();

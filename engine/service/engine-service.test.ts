@@ -4,31 +4,23 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync, readdirSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EngineService, type Analyzer } from './engine-service';
-import type { Batch, CallName, PushName, PushPayloads, SessionInfo } from '../../shared/api';
+import type { Batch, CallName, SessionInfo } from '../../shared/api';
 import { analyzeFile } from '../pipeline';
 import { toWire } from '../cli/json';
 import { connectionEvent, handshakeEvent, messageEvents } from '../../test/kit/events';
+import { testService, type Push } from '../../test/kit/service';
 
 import { PUBLIC_CAPTURES as CAPTURES } from '../../test/kit/paths';
 
 const BROKER = `${CAPTURES}/zeek__broker-websocket.pcap`;
 
-type Push = { [K in PushName]: [K, PushPayloads[K]] }[PushName];
 
 let dir: string;
 let pushes: Push[];
 let svc: EngineService;
 
 function make(extra: Partial<ConstructorParameters<typeof EngineService>[0]> = {}): EngineService {
-  return new EngineService({
-    push: (name, payload) => pushes.push([name, payload] as Push),
-    configDir: join(dir, 'config'),
-    workDir: join(dir, 'work'),
-    captureDir: join(dir, 'captures'),
-    batchMs: 10,
-    loadLive: async () => null,
-    ...extra,
-  });
+  return testService(dir, pushes, extra);
 }
 
 beforeEach(() => {
