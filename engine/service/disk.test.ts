@@ -123,6 +123,13 @@ describe('a full scratch disk', () => {
       expect(p.incomplete).toMatch(/were not kept whole: writing them to the scratch folder failed \(ENOSPC\)$/);
       expect(totals.messages).toBe(truth.messages);
       expect(fileSizes(full).reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(2 << 20);
+      // an export onto the full disk: said so, and no partial file left there
+      const target = join(full, 'export.ndjson');
+      expect(await svc.call('exportData', ['ndjson', target])).toEqual({
+        ok: false,
+        error: { code: 'disk-full', message: `The disk holding ${target} is full (ENOSPC): it was not written. Free space there or choose another folder.` },
+      });
+      expect(readdirSync(full).filter((n) => !n.startsWith('wsscope-'))).toEqual([]);
       // what was kept before the disk filled reads back, from the file and from memory
       const roomyDetail = await load({ workDir: join(dir, 'work-roomy2') });
       try {

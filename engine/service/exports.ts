@@ -27,7 +27,7 @@ import { err, ok, type ExportFormat, type Result } from '../../shared/api';
 import { convertToPcapng, FileSink, MemorySink, Pacer, writeHar, writeNdjson, type TextSink } from '../store/export';
 import type { SessionStore } from '../store/session-store';
 import { CancelledError, isCancel, type Cancels } from './cancel';
-import { fsError, messageOf, nothingLoaded } from './errors';
+import { fsError, isDiskFull, messageOf, nothingLoaded } from './errors';
 import type { Sessions } from './sessions';
 
 export type ExportResult = Result<{ path: string; bytes?: Uint8Array }>;
@@ -113,8 +113,9 @@ export class Exporter {
           writing = false;
         });
       } catch (e) {
-        // failing to create or place the file is the user's to fix; one while writing is the export's
-        if (writing) throw e;
+        // failing to create or place the file is the user's to fix, and so is a full disk; any
+        // other failure while writing is the export's
+        if (writing && !isDiskFull(e)) throw e;
         return { ok: false, error: fsError(target, e) };
       }
       return ok({ path: target });
