@@ -7,7 +7,10 @@
  * the new SessionInfo. `openFile` checks that the path is a regular file (never a FIFO or a
  * device: engine/fs/input.ts) holding a capture (pcap, pcapng, gzip) before anything is replaced, so a bad path leaves the current session alone. An analysis
  * holds the batch pump while it runs and flushes it at the end, followed by a final
- * `progress` (done) or an `error` push.
+ * `progress` (done) or an `error` push. That last progress carries `incomplete` when the
+ * session holds less than the file: reading stopped by `stopReading` (the `cancel('open')`
+ * call), a failed read, or payloads the store did not keep (its kept-payload limit, or a
+ * full scratch disk, which is also pushed at once as a `disk-full` error).
  *
  * Memory: owns the current store (and its spill file under `workDir`) and the one upload it
  * wrote (openBytes), which goes when another session replaces it and on `close()`.
