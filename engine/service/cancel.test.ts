@@ -70,7 +70,7 @@ describe('long calls', () => {
   afterAll(() => svc.dispose());
 
   it('answer other calls while a query scans 200,000 messages, and the query still finds everything', async () => {
-    const query = svc.call('queryMessages', [{ text: 'seq":1999\\d\\d\\}', regex: true }]);
+    const query = svc.call('queryMessages', [{ text: '\\w+":1999\\d\\d\\}', regex: true }]);
     const detail = svc.call('getMessageDetail', [7]);
     expect(await order(query, detail)).toEqual(['second', 'first']);
     const r = (await query) as Result<{ indexes: Uint32Array; total: number }>;
@@ -79,17 +79,21 @@ describe('long calls', () => {
   });
 
   it('stop a query on cancel("query") or when the call\'s own signal aborts, answering cancelled', async () => {
-    const query = svc.call('queryMessages', [{ text: 'tick', regex: true }]);
+    // a pattern RE2 must run over every preview (no literal prefix): well over one 20 ms slice
+    const query = svc.call('queryMessages', [{ text: '\\w+":\\d*x', regex: true }]);
     const cancel = svc.call('cancel', ['query']);
     expect(await cancel).toEqual({ ok: true, value: { cancelled: 1 } });
     expect(await query).toEqual({ ok: false, error: { code: 'cancelled', message: 'The query was cancelled.' } });
-    // a call's own signal stops that call only
+    // a call's own signal stops that call only: aborted once another call was answered meanwhile
     const ac = new AbortController();
-    const mine = svc.call('queryMessages', [{ text: 'tick', regex: true }], ac.signal);
+    const mine = svc.call('queryMessages', [{ text: '\\w+":\\d*x', regex: true }], ac.signal);
     const other = svc.call('queryMessages', [{ text: 'seq":7}' }]);
-    ac.abort();
+    const answered = other.then(() => ac.abort());
+    expect(await order(mine, answered)).toEqual(['second', 'first']);
     expect(await mine).toMatchObject({ ok: false, error: { code: 'cancelled' } });
     expect(await other).toMatchObject({ ok: true, value: { indexes: new Uint32Array([7]) } });
+    // a signal aborted before the call: nothing is scanned
+    expect(await svc.call('queryMessages', [{ text: 'tick' }], AbortSignal.abort())).toMatchObject({ ok: false, error: { code: 'cancelled' } });
     expect(await svc.call('cancel', ['query'])).toEqual({ ok: true, value: { cancelled: 0 } });
   });
 

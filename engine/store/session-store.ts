@@ -147,6 +147,7 @@ export class SessionStore {
    * with the signal's reason once it is aborted. Covers the rows present when it started.
    */
   async queryPaced(q: MessageQuery, signal?: AbortSignal): Promise<Uint32Array> {
+    signal?.throwIfAborted();
     const c = compileQuery(q);
     const n = this.d.messages.length;
     const out = new Uint32Array(n);
