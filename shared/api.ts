@@ -29,7 +29,9 @@ export type ErrorCode =
   | 'bad-request'
   | 'unsupported'
   | 'cancelled'
-  | 'internal';
+  | 'internal'
+  /** a disk wsscope writes to (scratch folder, capture file) is full or failing */
+  | 'disk-full';
 
 export interface ApiError {
   code: ErrorCode;
@@ -184,6 +186,11 @@ export interface ProgressInfo {
   totalBytes: number;
   packets: number;
   done: boolean;
+  /**
+   * set when the session holds less than the capture (a disk that filled up, a cancelled
+   * read, the kept-payload limit): one sentence saying what is missing
+   */
+  incomplete?: string;
 }
 
 export interface CaptureStatus {
@@ -223,6 +230,13 @@ export interface MessageQuery {
 
 export type ExportFormat = 'ndjson' | 'har' | 'pcapng';
 
+/**
+ * What `cancel` stops: `open` the reading of the file being loaded (the session keeps what
+ * was read; the last progress says it is incomplete), `query` the running message queries,
+ * `export` the running exports (they answer `cancelled` and leave no file behind).
+ */
+export type CancelKind = 'open' | 'query' | 'export';
+
 // ---------------------------------------------------------------- the contract
 
 export interface WsscopeApi {
@@ -251,6 +265,8 @@ export interface WsscopeApi {
   queryMessages(q: MessageQuery): Promise<Result<{ indexes: Uint32Array; total: number }>>;
   /** Electron: asks for a path with a save dialog when `path` is omitted; browser: returns the bytes for download */
   exportData(format: ExportFormat, path?: string): Promise<Result<{ path: string; bytes?: Uint8Array }>>;
+  /** stops the long work of one kind (see CancelKind); answers how many were stopped */
+  cancel(what: CancelKind): Promise<Result<{ cancelled: number }>>;
 
   onBatch(cb: (b: Batch) => void): () => void;
   onProgress(cb: (p: ProgressInfo) => void): () => void;
@@ -276,6 +292,7 @@ export const CALLS = [
   'getStats',
   'queryMessages',
   'exportData',
+  'cancel',
 ] as const satisfies ReadonlyArray<keyof WsscopeApi>;
 export type CallName = (typeof CALLS)[number];
 

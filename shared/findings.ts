@@ -80,6 +80,9 @@ export const FINDINGS = {
   'subprotocol-duplicate-id': { severity: 'warning', title: 'Request id reused while a request with that id is pending', ref: 'the subprotocol specification' },
   'subprotocol-unanswered': { severity: 'info', title: 'Request never answered before the connection ended', ref: 'the subprotocol specification' },
   'subprotocol-incomplete': { severity: 'warning', title: 'Packet that never completed (bytes or attachments missing at the end)', ref: 'the subprotocol specification' },
+  // the session store of the UI engine (engine/store): payload bytes it keeps for the views and exports
+  'payload-limit': { severity: 'warning', title: 'Payload bytes kept for this session reached their limit: later payloads are cut', ref: 'wsscope WSSCOPE_MAX_KEPT_PAYLOAD' },
+  'payload-spill-failed': { severity: 'error', title: 'Writing payloads to the scratch folder failed (disk full?): later payloads are not kept', ref: 'wsscope' },
 } as const satisfies Record<string, FindingInfo>;
 
 export type FindingId = keyof typeof FINDINGS;

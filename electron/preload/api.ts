@@ -36,6 +36,7 @@ export function buildApi(ipc: IpcRendererLike): WsscopeApi {
     getStats: (conn) => call('getStats', conn),
     queryMessages: (q) => call('queryMessages', q),
     exportData: (format, path) => (path === undefined ? call('exportData', format) : call('exportData', format, path)),
+    cancel: (what) => call('cancel', what),
     onBatch: (cb) => subscribe('batch', cb),
     onProgress: (cb) => subscribe('progress', cb),
     onCaptureStatus: (cb) => subscribe('captureStatus', cb),

@@ -18,7 +18,11 @@
  *    capture runs in its own process, a busy decoder never delays reading the kernel ring.
  *  - `stop()` ends capture, decodes everything still queued, ends the parser, closes the
  *    file and resolves with the final status. The file is kept in every case, errors too.
- *  - Errors are `ApiError`s with one sentence that says what to do.
+ *  - Errors are `ApiError`s with one sentence that says what to do. A capture file that
+ *    cannot be written (the disk is full: ENOSPC, EDQUOT; or failing: EIO) stops the capture
+ *    like any other failure (`disk-full` or `io`): the writer cut the file back to its last
+ *    whole block (pcapng-writer.ts), what was written is decoded, the status says what was
+ *    lost and what to do. Nothing is thrown out of an event handler.
  *
  * Memory ownership: records handed to the sink are views valid during the call only.
  */
@@ -307,24 +311,35 @@ export async function startLiveCapture(
   });
   const queue = new DecodeQueue(parser, file, opts.decodeBudgetMs ?? 20, opts.maxQueuedBytes ?? 256 << 20);
   writer.onFlush = (bytes, offset) => queue.add(bytes, offset);
+  // a write that fails stops the capture (declared below, used once it runs)
+  let writeFailure: ApiError | null = null;
+  let stop: (failure?: ApiError) => Promise<CaptureStatus> = async () => ({ ...status });
+  const guard = (write: () => void): void => {
+    try {
+      write();
+    } catch (e) {
+      writeFailure ??= writeError(file, e);
+      void stop(writeFailure);
+    }
+  };
   // one write per event-loop turn, whatever the number of chunks that arrived in it
   let flushScheduled = false;
   const flushTurn = (): void => {
     flushScheduled = false;
-    writer.flush();
+    guard(() => writer.flush());
   };
   const aligner = new BlockAligner();
   const onData = (chunk: Uint8Array): void => {
     const whole = aligner.push(chunk);
     if (whole.length === 0) return;
-    writer.appendRaw(whole);
+    guard(() => writer.appendRaw(whole));
     if (!flushScheduled) {
       flushScheduled = true;
       setImmediate(flushTurn);
     }
   };
   const discardFile = (): void => {
-    writer.close();
+    guard(() => writer.close());
     try {
       unlinkSync(file); // nothing was captured: leave no empty file behind
     } catch {
@@ -373,15 +388,18 @@ export async function startLiveCapture(
     for (const t of timers) clearInterval(t);
     const exit = await proc.stop();
     status.drops = exit.drops;
-    const error = failure ?? exit.error;
     // the child's last bytes have arrived ('close' fires after stdout is drained); a block
     // it left unfinished (it was killed mid-write) is kept, for the parser to report
-    if (aligner.leftover.length) writer.appendRaw(aligner.leftover);
-    writer.flush();
+    guard(() => {
+      if (aligner.leftover.length) writer.appendRaw(aligner.leftover);
+      writer.flush();
+    });
     queue.run(Infinity);
     parser.end();
     queue.close();
-    writer.close();
+    guard(() => writer.close());
+    // a write failure wins over the stop it caused (the child's exit, a signal)
+    const error = writeFailure ?? failure ?? exit.error;
     if (error) {
       status.state = 'failed';
       status.error = { code: error.code, message: `${error.message} The ${status.packets} packet(s) captured so far are in ${file}.` };
@@ -392,11 +410,13 @@ export async function startLiveCapture(
     resolveDone({ ...status });
     return { ...status };
   };
-  const stop = (failure?: ApiError): Promise<CaptureStatus> => {
+  stop = (failure?: ApiError): Promise<CaptureStatus> => {
     stopping ??= finish(failure);
     return stopping;
   };
 
+  // a write that failed while the backend was starting
+  if (writeFailure) void stop(writeFailure);
   // the child ends by itself: count reached, or an error (the cap helper dies with the interface)
   void proc.exited.then((exit) => {
     if (!stopping) void stop(exit.error);
@@ -455,6 +475,15 @@ function startError(iface: string, failures: Array<[string, ApiError]>): ApiErro
   if (e.code === 'no-such-interface') return noSuchInterface(iface);
   if (e.code === 'dumpcap-missing' && failures.length > 1) return { code: failures[0][1].code, message: `${failures[0][1].message} (${DUMPCAP_MISSING})` };
   return b === 'dumpcap' || e.code !== 'io' ? e : { code: e.code, message: `cap: ${e.message}` };
+}
+
+/** A capture file write that failed, as the user is told: what happened, what to do. */
+function writeError(file: string, e: unknown): ApiError {
+  const code = (e as NodeJS.ErrnoException).code ?? '';
+  if (code === 'ENOSPC' || code === 'EDQUOT') {
+    return { code: 'disk-full', message: `The disk holding ${file} is full (${code}): capture stopped, and the packets that arrived after that were not written. Free space there, or capture to a file on another disk (-w FILE), and start again.` };
+  }
+  return { code: 'io', message: `Writing ${file} failed (${code || 'error'}: ${(e as Error).message}): capture stopped, and the packets that arrived after that were not written.` };
 }
 
 function interfaceDown(iface: string): ApiError {

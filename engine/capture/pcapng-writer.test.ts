@@ -1,6 +1,6 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PcapngWriter } from './pcapng-writer';
@@ -159,3 +159,22 @@ function readFixtureFrame(): Uint8Array {
   frameCache ??= parse(readFileSync(FIXTURE)).recs[3].data;
   return frameCache;
 }
+
+describe('PcapngWriter on a disk that refuses writes', () => {
+  it('throws the write error once, then drops and counts what it is given, and close() only closes', () => {
+    // /dev/full: every write(2) fails with ENOSPC, as on a full disk
+    const w = new PcapngWriter(openSync('/dev/full', 'w'), true);
+    w.addInterface({ linkType: 1, snaplen: 65535 });
+    w.appendPacket(0, 1, new Uint8Array(60), 60);
+    expect(() => w.flush()).toThrow(expect.objectContaining({ code: 'ENOSPC' }));
+    expect(w.failure?.code).toBe('ENOSPC');
+    expect(w.packetsLost).toBe(1);
+    w.appendPacket(0, 2, new Uint8Array(60), 60);
+    w.appendRaw(new Uint8Array(32));
+    expect(w.pending).toBe(0);
+    expect(w.flush()).toBe(0);
+    expect(w.packetsLost).toBe(2);
+    expect(w.bytesWritten).toBe(0);
+    expect(() => w.close()).not.toThrow();
+  });
+});

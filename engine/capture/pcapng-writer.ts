@@ -9,12 +9,19 @@
  * Block layouts follow draft-ietf-opsawg-pcapng (sections 4.1 SHB, 4.2 IDB, 4.3 EPB), written
  * in little-endian byte order (the SHB's byte-order magic tells readers which).
  *
+ * A write that fails (ENOSPC, EDQUOT, EIO, EFBIG: a full or failing disk) leaves no torn
+ * block either: the file is cut back (ftruncate) to the end of the last batch written whole,
+ * `flush()` throws the error once, and the writer is dead from then on: `failure` holds the
+ * error, appends are dropped (EPBs counted in `packetsLost`), flush writes nothing and
+ * `close()` only closes. So a capture on a full disk keeps a file that ends on a block
+ * boundary and reads back in tshark; the caller stops and says what happened.
+ *
  * Memory ownership: `appendPacket` copies `data` into the batch (callers may reuse their
  * buffer right after). `flush()` hands the flushed batch to `onFlush` as a view that the
  * writer will not touch again (it allocates a fresh batch buffer), so a consumer may keep it.
  */
 import { Buffer } from 'node:buffer';
-import { closeSync, writeSync } from 'node:fs';
+import { closeSync, ftruncateSync, writeSync } from 'node:fs';
 import { createPrivateFile } from '../fs/private';
 
 export interface PcapngInterface {
@@ -57,6 +64,10 @@ export class PcapngWriter {
   /** packets that reached the file */
   packetsWritten = 0;
   private packetsPending = 0;
+  /** packets dropped because a write failed (see `failure`) */
+  packetsLost = 0;
+  /** the write error that killed this writer, if one did */
+  failure: NodeJS.ErrnoException | null = null;
   /** called after each flush with the bytes just written and the file offset they start at */
   onFlush: ((bytes: Uint8Array, offset: number) => void) | null = null;
 
@@ -131,6 +142,10 @@ export class PcapngWriter {
   }
 
   private appendEpb(iface: number, hi: number, lo: number, data: Uint8Array, origLen: number): void {
+    if (this.failure) {
+      this.packetsLost++;
+      return;
+    }
     const capLen = data.length;
     const total = 32 + pad4(capLen);
     this.reserve(total);
@@ -156,14 +171,22 @@ export class PcapngWriter {
 
   /** Appends whole pcapng blocks produced elsewhere (e.g. dumpcap's stdout), unchanged. */
   appendRaw(bytes: Uint8Array): void {
+    if (this.failure) return;
     this.reserve(bytes.length);
     this.buf.set(bytes, this.len);
     this.len += bytes.length;
     if (this.len >= AUTO_FLUSH_BYTES) this.flush();
   }
 
-  /** Writes the batch to the file; returns the number of bytes written. */
+  /**
+   * Writes the batch to the file; returns the number of bytes written. Throws the write
+   * error when one happens (once: the writer is dead afterwards, see the module comment).
+   */
   flush(): number {
+    if (this.failure) {
+      this.len = 0;
+      return 0;
+    }
     if (this.len === 0) return 0;
     const batch = this.buf.subarray(0, this.len);
     let off = 0;
@@ -172,8 +195,12 @@ export class PcapngWriter {
         off += writeSync(this.fd, batch, off, batch.length - off);
       } catch (e) {
         // a non-blocking pipe (stdout of the capture helper) that is full: wait for the reader
-        if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
-        Atomics.wait(sleeper, 0, 0, 1);
+        if ((e as NodeJS.ErrnoException).code === 'EAGAIN') {
+          Atomics.wait(sleeper, 0, 0, 1);
+          continue;
+        }
+        this.die(e as NodeJS.ErrnoException, off > 0);
+        throw e;
       }
     }
     const at = this.bytesWritten;
@@ -191,12 +218,32 @@ export class PcapngWriter {
     return batch.length;
   }
 
-  /** Flushes and closes (the fd only when this writer opened it). */
+  /** Flushes and closes (the fd only when this writer opened it, and even when the flush throws). */
   close(): void {
     if (this.fd < 0) return;
-    this.flush();
-    if (this.ownsFd) closeSync(this.fd);
-    this.fd = -1;
+    try {
+      this.flush();
+    } finally {
+      if (this.ownsFd) closeSync(this.fd);
+      this.fd = -1;
+    }
+  }
+
+  /**
+   * A write failed: drop the batch, cut a partly written one back off the file (a pipe cannot
+   * be cut, and nothing past bytesWritten was promised there either), and refuse all later work.
+   */
+  private die(e: NodeJS.ErrnoException, torn: boolean): void {
+    this.failure = e;
+    this.packetsLost += this.packetsPending;
+    this.packetsPending = 0;
+    this.len = 0;
+    if (!torn) return;
+    try {
+      ftruncateSync(this.fd, this.bytesWritten);
+    } catch {
+      // not a regular file
+    }
   }
 
   private writeShb(application: string): void {

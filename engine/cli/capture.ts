@@ -6,8 +6,11 @@
  * `wsscope read`); progress and the closing report on stderr, so stdout stays parseable.
  * The first stderr line, "Capturing on IF (backend B) -> FILE", is printed once packets are
  * being captured. SIGINT/SIGTERM stop cleanly: everything captured is decoded, the summary
- * printed, the file closed. Exit status: 0 after a clean stop, 1 when the capture could not
- * start or failed, 2 for bad options.
+ * printed, the file closed. A capture file that cannot be written (the disk is full) stops
+ * the capture the same way: the summary, then one line saying what was lost and what to do;
+ * the file ends on its last whole block (engine/capture/live.ts). Exit status: 0 after a
+ * clean stop, 1 when the capture could not start or failed (a full disk included), 2 for bad
+ * options.
  */
 import { toWire } from './json';
 import { TextFormatter } from './format';
@@ -49,7 +52,8 @@ Options:
   -h, --help             this help
 
 Ctrl-C stops the capture and prints a summary (packets, connections, messages, findings,
-drops, file).
+drops, file). When the disk fills up, the capture stops by itself the same way (exit status
+1): the file keeps every packet written until then and ends on a whole pcapng block.
 `;
 
 export const INTERFACES_HELP = `Usage: wsscope interfaces [--json]

@@ -127,14 +127,31 @@ export function replaceFileSync(target: string, bytes: Uint8Array | string): voi
   }
 }
 
-/** Copies `src` into the new private file `dst` (see createPrivateFile), 1 MiB at a time. */
-export function copyToPrivateFile(src: string, dst: string): void {
+/** Bytes a copy moves between turns of the event loop (16 reads of 1 MiB). */
+const COPY_SLICE = 16 << 20;
+
+/**
+ * Copies `src` into the new private file `dst` (see createPrivateFile), 1 MiB at a time,
+ * giving the event loop a turn every 16 MiB so a copy of gigabytes never holds up other
+ * work; with `signal`, stops at such a turn once it is aborted. On any failure (a full disk,
+ * the signal) `dst` is removed: no partial copy is left behind.
+ */
+export async function copyToPrivateFile(src: string, dst: string, signal?: AbortSignal): Promise<void> {
   const input = openSync(src, 'r');
   try {
     const out = createPrivateFile(dst);
     try {
       const buf = Buffer.allocUnsafe(1 << 20);
-      for (let n; (n = readSync(input, buf, 0, buf.length, null)) > 0; ) writeAll(out, buf.subarray(0, n));
+      let sinceTurn = 0;
+      for (let n; (n = readSync(input, buf, 0, buf.length, null)) > 0; ) {
+        writeAll(out, buf.subarray(0, n));
+        sinceTurn += n;
+        if (sinceTurn >= COPY_SLICE) {
+          sinceTurn = 0;
+          await new Promise<void>((resolve) => setImmediate(resolve));
+          signal?.throwIfAborted();
+        }
+      }
     } catch (e) {
       closeSync(out);
       unlinkSync(dst);

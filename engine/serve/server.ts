@@ -21,6 +21,7 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { homedir } from 'node:os';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
+import type { ApiError } from '../../shared/api';
 import { decodeWire, encodeWire, type WireMessage } from '../../shared/wire';
 import { CONTENT_TYPES } from '../../shared/content-types';
 import { nodeFork, spawnEngine, type EngineClient } from '../service/client';
@@ -178,6 +179,8 @@ export async function startServe(opts: ServeOptions = {}): Promise<ServeHandle> 
 
   const sockets = new Set<WebSocket>();
   const offPush = engine.onPush((name, payload) => {
+    // a full disk is the operator's to fix, and no page may be open to show it: say it here too
+    if (name === 'error' && (payload as ApiError).code === 'disk-full') log(`wsscope serve: ${(payload as ApiError).message}`);
     if (sockets.size === 0) return;
     const text = encodeWire({ t: 'push', name, payload } as WireMessage);
     for (const s of sockets) if (s.readyState === s.OPEN) s.send(text);

@@ -36,6 +36,7 @@ const VALID: { [K in CallName]: unknown[] } = {
   getStats: [1],
   queryMessages: [{}],
   exportData: ['ndjson'],
+  cancel: ['query'],
 };
 
 describe('the handler map', () => {

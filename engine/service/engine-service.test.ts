@@ -4,31 +4,23 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync, readdirSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EngineService, type Analyzer } from './engine-service';
-import type { Batch, CallName, PushName, PushPayloads, SessionInfo } from '../../shared/api';
+import type { Batch, CallName, SessionInfo } from '../../shared/api';
 import { analyzeFile } from '../pipeline';
 import { toWire } from '../cli/json';
 import { connectionEvent, handshakeEvent, messageEvents } from '../../test/kit/events';
+import { testService, type Push } from '../../test/kit/service';
 
 import { PUBLIC_CAPTURES as CAPTURES } from '../../test/kit/paths';
 
 const BROKER = `${CAPTURES}/zeek__broker-websocket.pcap`;
 
-type Push = { [K in PushName]: [K, PushPayloads[K]] }[PushName];
 
 let dir: string;
 let pushes: Push[];
 let svc: EngineService;
 
 function make(extra: Partial<ConstructorParameters<typeof EngineService>[0]> = {}): EngineService {
-  return new EngineService({
-    push: (name, payload) => pushes.push([name, payload] as Push),
-    configDir: join(dir, 'config'),
-    workDir: join(dir, 'work'),
-    captureDir: join(dir, 'captures'),
-    batchMs: 10,
-    loadLive: async () => null,
-    ...extra,
-  });
+  return testService(dir, pushes, extra);
 }
 
 beforeEach(() => {
@@ -72,6 +64,8 @@ describe('EngineService argument validation', () => {
     ['queryMessages', [{ text: 'x'.repeat(1001) }]],
     ['exportData', ['csv']],
     ['exportData', ['har', 7]],
+    ['cancel', []],
+    ['cancel', ['everything']],
     ['startCapture', [{}]],
     ['startCapture', [{ iface: 'lo', snaplen: 10 }]],
     ['startCapture', [{ iface: 'lo', backend: 'pcap' }]],
@@ -323,7 +317,7 @@ describe('EngineService exports of big sessions', () => {
     // the export writes its first slice, then yields: dispose runs in that gap
     const exp = svc.call('exportData', ['ndjson', out]);
     await svc.dispose();
-    expect(await exp).toEqual({ ok: false, error: { code: 'internal', message: 'wsscope failed in exportData: engine shutting down' } });
+    expect(await exp).toEqual({ ok: false, error: { code: 'cancelled', message: `The export was cancelled (engine shutting down); ${out} was not written.` } });
     // the half-written export was a temp file beside the target (engine/fs/private.ts replaceFile): gone
     expect(readFileSync(out, 'utf8')).toBe('the previous export\n');
     expect(readdirSync(dir).filter((n) => n.includes('stopped'))).toEqual(['stopped.ndjson']);

@@ -11,11 +11,14 @@
  *  - ./live-capture.ts live capture over engine/capture/live.ts, loaded lazily;
  *  - ./exports.ts      NDJSON, HAR and pcapng exports, paced;
  *  - ./recent.ts       the recent files list (recent.json in `configDir`);
- *  - ./reads.ts        message detail, handshake, stats and queries over the store.
+ *  - ./reads.ts        message detail, handshake, stats and queries over the store;
+ *  - ./cancel.ts       the long calls running (queries, exports), for `cancel` and for a
+ *                      call's own AbortSignal (`call(name, args, signal)`).
  *
  * `call` validates the name and the arguments (./validate.ts) and resolves to a Result:
  * nothing throws out of it. Opening a file cancels the analysis still running; it is refused
- * while a live capture runs.
+ * while a live capture runs. No call waits for another: reading a file, queries and exports
+ * give the event loop a turn every ~20 ms, and each can be cancelled (`cancel(kind)`).
  *
  * Memory: the service owns the current store (and its spill file), the uploads it wrote,
  * the live capture and, unless the caller chose `workDir`, its scratch directory;
@@ -27,6 +30,7 @@ import { rmSync } from 'node:fs';
 import { makeScratchDir, removeStaleScratchDirs } from '../fs/private';
 import { err, ok, type Result, type SessionInfo } from '../../shared/api';
 import { analyzeFile, type PipelineOptions } from '../pipeline';
+import { Cancels } from './cancel';
 import { dispatch, type CallHandlers } from './dispatch';
 import { Exporter } from './exports';
 import { defaultLoadLive, LiveCaptureControl } from './live-capture';
@@ -54,6 +58,8 @@ export interface EngineServiceOptions {
   batchMs?: number;
   /** memory budget of the payload store (bytes) */
   payloadBudget?: number;
+  /** payload bytes a session keeps at most, memory and spill file together (see Sessions) */
+  payloadLimit?: number;
   pipeline?: Partial<PipelineOptions>;
   analyze?: Analyzer;
   /** resolves null when live capture is not in this build; a rejection's message reaches the user */
@@ -72,6 +78,7 @@ export class EngineService {
   private readonly recent: RecentFiles;
   private readonly live: LiveCaptureControl;
   private readonly exporter: Exporter;
+  private readonly cancels = new Cancels();
 
   constructor(opts: EngineServiceOptions) {
     const push = opts.push;
@@ -80,7 +87,7 @@ export class EngineService {
     if (this.ownsWorkDir) removeStaleScratchDirs();
     this.workDir = opts.workDir ?? makeScratchDir();
     this.pump = new BatchPump({ push, intervalMs: opts.batchMs ?? 50, source: () => this.sessions.store });
-    this.sessions = new Sessions({ push, pump: this.pump, analyze: opts.analyze ?? analyzeFile, workDir: this.workDir, payloadBudget: opts.payloadBudget, pipeline });
+    this.sessions = new Sessions({ push, pump: this.pump, analyze: opts.analyze ?? analyzeFile, workDir: this.workDir, payloadBudget: opts.payloadBudget, payloadLimit: opts.payloadLimit, pipeline });
     this.recent = new RecentFiles(opts.configDir);
     this.live = new LiveCaptureControl({
       push,
@@ -90,7 +97,7 @@ export class EngineService {
       captureDir: opts.captureDir,
       pipeline,
     });
-    this.exporter = new Exporter({ sessions: this.sessions, workDir: this.workDir, version: opts.version ?? '0.1.0' });
+    this.exporter = new Exporter({ sessions: this.sessions, workDir: this.workDir, version: opts.version ?? '0.1.0', cancels: this.cancels });
 
     this.handlers = {
       listInterfaces: () => this.live.listInterfaces(),
@@ -109,14 +116,18 @@ export class EngineService {
       getMessageDetail: (index) => messageDetail(this.sessions.store, index),
       getHandshake: (conn) => handshake(this.sessions.store, conn),
       getStats: (conn) => connStats(this.sessions.store, conn),
-      queryMessages: (q) => queryMessages(this.sessions.store, q),
+      queryMessages: (q) => this.cancels.run('query', (signal) => queryMessages(this.sessions.store, q, signal)),
       exportData: (format, path) => this.exporter.export(format, path),
+      cancel: async (what) => ok({ cancelled: what === 'open' ? await this.sessions.stopReading() : this.cancels.cancel(what) }),
     };
   }
 
-  /** The dispatcher for IPC / wire calls: validates the name and arguments, never throws. */
-  call(name: unknown, args: unknown): Promise<Result<unknown>> {
-    return dispatch(this.handlers, name, args);
+  /**
+   * The dispatcher for IPC / wire calls: validates the name and arguments, never throws.
+   * Aborting `signal` cancels this call's long work (it then answers `cancelled`).
+   */
+  call(name: unknown, args: unknown, signal?: AbortSignal): Promise<Result<unknown>> {
+    return dispatch(this.handlers, name, args, signal);
   }
 
   /**

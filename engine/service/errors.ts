@@ -24,7 +24,14 @@ export function fsError(path: string, e: unknown): ApiError {
   if (code === 'ENOENT') return { code: 'not-found', message: `${path} does not exist.` };
   if (code === 'EACCES' || code === 'EPERM') return { code: 'permission-denied', message: `No permission to access ${path}.` };
   if (code === 'EISDIR') return { code: 'io', message: `${path} is a directory, not a capture file.` };
+  if (isDiskFull(e)) return { code: 'disk-full', message: `The disk holding ${path} is full (${code}): it was not written. Free space there or choose another folder.` };
   return { code: 'io', message: `${path}: ${messageOf(e)}` };
+}
+
+/** true for the errno codes of a disk that is full (ENOSPC) or over its quota (EDQUOT) */
+export function isDiskFull(e: unknown): boolean {
+  const code = codeOf(e);
+  return code === 'ENOSPC' || code === 'EDQUOT';
 }
 
 /** The answer to a call that needs a session when nothing is loaded. */

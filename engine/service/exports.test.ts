@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { analyzeFile } from '../pipeline';
 import { Conv } from '../../test/kit/capture';
 import { MASK, wsFrame } from '../../test/kit/websocket';
+import { Cancels } from './cancel';
 import { Exporter } from './exports';
 import { BatchPump } from './pump';
 import { Sessions } from './sessions';
@@ -25,7 +26,7 @@ beforeEach(() => {
   work = join(dir, 'work');
   pump = new BatchPump({ push: () => {}, intervalMs: 10, source: () => sessions.store });
   sessions = new Sessions({ push: () => {}, pump, analyze: analyzeFile, workDir: work, pipeline: {} });
-  exporter = new Exporter({ sessions, workDir: work, version: '9.8.7' });
+  exporter = new Exporter({ sessions, workDir: work, version: '9.8.7', cancels: new Cancels() });
 });
 
 afterEach(async () => {

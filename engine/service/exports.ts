@@ -5,13 +5,16 @@
  *
  * NDJSON and HAR are paced (engine/store/export.ts Pacer): other calls, a running capture's
  * batches and queries, are served while they run, and the store stays open under them (they
- * run through `Sessions.using`, which a session switch waits for). `abortAll` stops them when
- * the engine shuts down. pcapng is a copy of the capture file (live) or a conversion of it,
+ * run through `Sessions.using`, which a session switch waits for). Every export runs under
+ * `Cancels.run('export')` (./cancel.ts): `cancel('export')` or the call's own signal stops it
+ * at its next turn, and it answers `cancelled`; `abortAll` stops them all when the engine
+ * shuts down. pcapng is a copy of the capture file (live: paced too) or a conversion of it,
  * through a scratch file under `workDir` when the bytes are returned.
  *
  * Files: an export to a path replaces the target the way a save dialog does, through a new
  * private file beside it renamed over it (engine/fs/private.ts replaceFile): mode 0600, never
- * written through a symlink, the old file intact when the export fails.
+ * written through a symlink, the old file intact and no partial file left when the export
+ * fails or is cancelled.
  *
  * Memory: a download is built in memory (MemorySink, which refuses beyond its limit: the
  * answer is then `unsupported`, with the way out); a file export streams.
@@ -23,7 +26,8 @@ import { randomBytes } from 'node:crypto';
 import { err, ok, type ExportFormat, type Result } from '../../shared/api';
 import { convertToPcapng, FileSink, MemorySink, Pacer, writeHar, writeNdjson, type TextSink } from '../store/export';
 import type { SessionStore } from '../store/session-store';
-import { fsError, nothingLoaded } from './errors';
+import { CancelledError, isCancel, type Cancels } from './cancel';
+import { fsError, isDiskFull, messageOf, nothingLoaded } from './errors';
 import type { Sessions } from './sessions';
 
 export type ExportResult = Result<{ path: string; bytes?: Uint8Array }>;
@@ -34,6 +38,8 @@ export interface ExporterOptions {
   workDir: string;
   /** the creator version written into HAR */
   version: string;
+  /** running calls by kind, for `cancel('export')` */
+  cancels: Cancels;
 }
 
 /** How long a paced export runs before it yields to the event loop (ms). */
@@ -51,8 +57,19 @@ export class Exporter {
     const info = this.opts.sessions.info;
     const stem = info.path ? basename(info.path).replace(/\.(pcapng|pcap|cap)(\.gz)?$/i, '') : 'wsscope';
     const suggested = `${stem}.${format}`;
-    if (format === 'pcapng') return this.pcapng(info.path, info.kind === 'live', target, suggested);
-    return this.opts.sessions.using(this.text(store, format, target, suggested));
+    return this.opts.cancels.run('export', async (own) => {
+      const signal = AbortSignal.any([own, this.abort.signal]);
+      try {
+        if (format === 'pcapng') return await this.pcapng(info.path, info.kind === 'live', target, suggested, signal);
+        return await this.opts.sessions.using(this.text(store, format, target, suggested, signal));
+      } catch (e) {
+        if (isCancel(e, signal)) {
+          const why = e instanceof CancelledError ? '' : ` (${messageOf(e)})`;
+          return err('cancelled', `The export was cancelled${why}${target ? `; ${target} was not written` : ''}.`);
+        }
+        throw e;
+      }
+    });
   }
 
   /** Stops the paced exports in progress (they resolve with an error). */
@@ -60,9 +77,9 @@ export class Exporter {
     this.abort.abort(reason);
   }
 
-  private async pcapng(src: string, live: boolean, target: string | undefined, suggested: string): Promise<ExportResult> {
+  private async pcapng(src: string, live: boolean, target: string | undefined, suggested: string, signal: AbortSignal): Promise<ExportResult> {
     const dst = target ?? join(this.opts.workDir, `export-${randomBytes(6).toString('hex')}.pcapng`);
-    const write = async (to: string): Promise<void> => (live ? copyToPrivateFile(src, to) : convertToPcapng(src, to));
+    const write = async (to: string): Promise<void> => (live ? copyToPrivateFile(src, to, signal) : convertToPcapng(src, to, signal));
     try {
       if (target) {
         await replaceFile(target, write);
@@ -72,14 +89,15 @@ export class Exporter {
       const bytes = readFileSync(dst);
       return ok({ path: suggested, bytes: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength) });
     } catch (e) {
+      if (isCancel(e, signal)) throw e;
       return { ok: false, error: fsError(target ?? src, e) };
     } finally {
       if (!target) rmSync(dst, { force: true });
     }
   }
 
-  private async text(store: SessionStore, format: 'ndjson' | 'har', target: string | undefined, suggested: string): Promise<ExportResult> {
-    const pace = new Pacer(PACE_MS, this.abort.signal);
+  private async text(store: SessionStore, format: 'ndjson' | 'har', target: string | undefined, suggested: string, signal: AbortSignal): Promise<ExportResult> {
+    const pace = new Pacer(PACE_MS, signal);
     const write = (out: TextSink): Promise<void> => (format === 'ndjson' ? writeNdjson(store, out, pace) : writeHar(store, out, this.opts.version, pace));
     if (target) {
       let writing = false;
@@ -95,8 +113,9 @@ export class Exporter {
           writing = false;
         });
       } catch (e) {
-        // failing to create or place the file is the user's to fix; one while writing is the export's
-        if (writing) throw e;
+        // failing to create or place the file is the user's to fix, and so is a full disk; any
+        // other failure while writing is the export's
+        if (writing && !isDiskFull(e)) throw e;
         return { ok: false, error: fsError(target, e) };
       }
       return ok({ path: target });

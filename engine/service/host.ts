@@ -3,7 +3,10 @@
  * ./protocol.ts with whoever started it, over `process.parentPort` when it is an Electron
  * utilityProcess, else over Node's IPC channel (`child_process.fork`, serialization
  * 'advanced'). Arguments: --config-dir=DIR [--work-dir=DIR] [--capture-dir=DIR]
- * [--payload-budget=BYTES].
+ * [--payload-budget=BYTES] [--payload-limit=BYTES]. The environment variable
+ * WSSCOPE_MAX_KEPT_PAYLOAD (bytes) sets the payload limit when the argument is absent (the
+ * way to reach it through `wsscope serve` and the desktop app); TMPDIR moves the scratch
+ * folder (spill files, uploads) to another disk.
  *
  * The process exits when told to shut down or when its parent goes away. An uncaught error
  * ends it too (exit code 70): the client reports `engine-crashed` and starts a fresh one,
@@ -43,12 +46,14 @@ if (parentPort) {
 }
 
 const budget = Number(arg('payload-budget'));
+const limit = Number(arg('payload-limit') ?? (process.env.WSSCOPE_MAX_KEPT_PAYLOAD || undefined));
 const service = new EngineService({
   push: (name, payload) => send({ t: 'push', name, payload }),
   configDir: arg('config-dir') ?? join(homedir(), '.config', 'wsscope'),
   workDir: arg('work-dir'),
   captureDir: arg('capture-dir'),
   payloadBudget: Number.isFinite(budget) && budget > 0 ? budget : undefined,
+  payloadLimit: Number.isFinite(limit) && limit >= 0 ? limit : undefined,
 });
 
 let stopping = false;

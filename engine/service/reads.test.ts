@@ -31,11 +31,11 @@ afterAll(() => {
 const NOTHING = { ok: false, error: { code: 'no-capture', message: 'Nothing is loaded: open a capture file or start a live capture.' } };
 
 describe('reads over the current store', () => {
-  it('answers no-capture when nothing is loaded, and an empty match to a query', () => {
+  it('answers no-capture when nothing is loaded, and an empty match to a query', async () => {
     expect(messageDetail(null, 0)).toEqual(NOTHING);
     expect(handshake(null, 1)).toEqual(NOTHING);
     expect(connStats(null, 1)).toEqual(NOTHING);
-    expect(queryMessages(null, {})).toEqual({ ok: true, value: { indexes: new Uint32Array(0), total: 0 } });
+    expect(await queryMessages(null, {})).toEqual({ ok: true, value: { indexes: new Uint32Array(0), total: 0 } });
   });
 
   it('gives a message with its frames and close code, and not-found past the last one', () => {
@@ -58,11 +58,11 @@ describe('reads over the current store', () => {
     expect(connStats(clean, 9)).toEqual({ ok: false, error: { code: 'not-found', message: 'There is no connection 9 in this session.' } });
   });
 
-  it('answers a query with the matching indexes, in order, and the total', () => {
-    const r = queryMessages(clean, { dir: 'client' });
+  it('answers a query with the matching indexes, in order, and the total', async () => {
+    const r = await queryMessages(clean, { dir: 'client' });
     expect(r.ok && Array.from(r.value.indexes)).toEqual([0, 2, 5]);
     expect(r.ok && r.value.total).toBe(7);
-    const pings = queryMessages(clean, { opcodes: [9, 10] });
+    const pings = await queryMessages(clean, { opcodes: [9, 10] });
     expect(pings.ok && Array.from(pings.value.indexes)).toEqual([2, 3]);
   });
 });
@@ -76,12 +76,12 @@ describe('regex queries', () => {
     // that take a backtracking engine seconds (each more "a" multiplies the time by ~1.6)
     for (const ev of conversation(1, 4, 1700000000, (i) => (i === 1 ? 'a'.repeat(2000) : `{"seq":${i}}`))) store.ingest(ev);
     const t0 = performance.now();
-    const trap = queryMessages(store, { text: '(a|aa)+x', regex: true });
+    const trap = await queryMessages(store, { text: '(a|aa)+x', regex: true });
     expect(trap.ok && Array.from(trap.value.indexes)).toEqual([]);
     expect(performance.now() - t0).toBeLessThan(5000);
-    const runs = queryMessages(store, { text: '^(a|aa)+$', regex: true });
+    const runs = await queryMessages(store, { text: '^(a|aa)+$', regex: true });
     expect(runs.ok && Array.from(runs.value.indexes)).toEqual([1]);
-    const seq = queryMessages(store, { text: '"SEQ":[02]', regex: true });
+    const seq = await queryMessages(store, { text: '"SEQ":[02]', regex: true });
     expect(seq.ok && Array.from(seq.value.indexes)).toEqual([0, 2]);
     store.close();
     // an invalid pattern is one sentence from the validator; what RE2 lacks (lookbehind) is invalid too

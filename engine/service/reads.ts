@@ -3,11 +3,13 @@
  * query) over the current session's store, as Results: an index or connection the store
  * does not hold is `not-found`, no store at all is `no-capture` (a query then matches
  * nothing). Arguments arrive checked (engine/service/validate.ts). Pure functions of the
- * store: nothing is kept.
+ * store: nothing is kept. A query is paced (SessionStore.queryPaced: other calls are served
+ * while it scans) and answers `cancelled` once its signal aborts.
  */
 import { err, ok, type ConnStats, type MessageDetail, type MessageQuery, type Result } from '../../shared/api';
 import type { HandshakeEvent } from '../../shared/events';
 import type { SessionStore } from '../store/session-store';
+import { isCancel } from './cancel';
 import { nothingLoaded } from './errors';
 
 export function messageDetail(store: SessionStore | null, index: number): Result<MessageDetail> {
@@ -28,7 +30,13 @@ export function connStats(store: SessionStore | null, conn: number): Result<Conn
   return s ? ok(s) : err('not-found', `There is no connection ${conn} in this session.`);
 }
 
-export function queryMessages(store: SessionStore | null, q: MessageQuery): Result<{ indexes: Uint32Array; total: number }> {
+export async function queryMessages(store: SessionStore | null, q: MessageQuery, signal?: AbortSignal): Promise<Result<{ indexes: Uint32Array; total: number }>> {
   if (!store) return ok({ indexes: new Uint32Array(0), total: 0 });
-  return ok({ indexes: store.query(q), total: store.messageCount });
+  try {
+    const indexes = await store.queryPaced(q, signal);
+    return ok({ indexes, total: store.messageCount });
+  } catch (e) {
+    if (signal && isCancel(e, signal)) return err('cancelled', 'The query was cancelled.');
+    throw e;
+  }
 }

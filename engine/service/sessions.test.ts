@@ -86,7 +86,7 @@ describe('Sessions', () => {
     expect(of('error')).toEqual([{ code: 'io', message: 'Reading clean-baseline.pcap failed: EIO: i/o error, read' }]);
     // the rows decoded before the failure were pushed, then the end
     expect(of('batch').flatMap((b: Batch) => b.messages)).toHaveLength(7);
-    expect(pushes.at(-1)).toEqual(['progress', { bytesRead: 1743, totalBytes: 1743, packets: 15, done: true } satisfies ProgressInfo]);
+    expect(pushes.at(-1)).toEqual(['progress', { bytesRead: 1743, totalBytes: 1743, packets: 15, done: true, incomplete: 'reading the file failed (see the error)' } satisfies ProgressInfo]);
   });
 
   it('reports an unexpected analysis failure as internal', async () => {
@@ -96,7 +96,7 @@ describe('Sessions', () => {
     await sessions.openFile(CLEAN);
     await sessions.idle();
     expect(of('error')).toEqual([{ code: 'internal', message: 'Reading clean-baseline.pcap failed: x is undefined' }]);
-    expect(pushes.at(-1)).toEqual(['progress', { bytesRead: 0, totalBytes: 1743, packets: 0, done: true }]);
+    expect(pushes.at(-1)).toEqual(['progress', { bytesRead: 0, totalBytes: 1743, packets: 0, done: true, incomplete: 'reading the file failed (see the error)' }]);
   });
 
   it('cancels the running analysis quietly: no error, and idle resolves', async () => {

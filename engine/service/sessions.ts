@@ -7,7 +7,10 @@
  * the new SessionInfo. `openFile` checks that the path is a regular file (never a FIFO or a
  * device: engine/fs/input.ts) holding a capture (pcap, pcapng, gzip) before anything is replaced, so a bad path leaves the current session alone. An analysis
  * holds the batch pump while it runs and flushes it at the end, followed by a final
- * `progress` (done) or an `error` push.
+ * `progress` (done) or an `error` push. That last progress carries `incomplete` when the
+ * session holds less than the file: reading stopped by `stopReading` (the `cancel('open')`
+ * call), a failed read, or payloads the store did not keep (its kept-payload limit, or a
+ * full scratch disk, which is also pushed at once as a `disk-full` error).
  *
  * Memory: owns the current store (and its spill file under `workDir`) and the one upload it
  * wrote (openBytes), which goes when another session replaces it and on `close()`.
@@ -20,6 +23,7 @@ import { randomBytes } from 'node:crypto';
 import { err, ok, type ErrorCode, type Result, type SessionInfo } from '../../shared/api';
 import { isCaptureMagic } from '../capture/pcap-parser';
 import type { PipelineOptions } from '../pipeline';
+import { DEFAULT_KEPT_PAYLOAD } from '../store/payload-store';
 import { SessionStore } from '../store/session-store';
 import { codeOf, fsError, messageOf } from './errors';
 import type { BatchPump } from './pump';
@@ -33,6 +37,11 @@ export interface SessionsOptions {
   workDir: string;
   /** memory budget of each store's payloads (bytes) */
   payloadBudget?: number;
+  /**
+   * payload bytes each store keeps at most, memory and spill file together (default: the
+   * larger of DEFAULT_KEPT_PAYLOAD, 1 GiB, and 4 times the capture file's size)
+   */
+  payloadLimit?: number;
   pipeline: Partial<PipelineOptions>;
 }
 
@@ -43,7 +52,7 @@ export class Sessions {
   private nextId = 1;
   private current: SessionInfo = { id: 0, kind: 'none', path: '', totalBytes: 0 };
   private currentStore: SessionStore | null = null;
-  private analysis: { abort: AbortController; done: Promise<void> } | null = null;
+  private analysis: { abort: AbortController; done: Promise<void>; stopped: boolean } | null = null;
   private upload = '';
   /** work reading the current store (see `using`); a session switch waits for it */
   private readonly users = new Set<Promise<void>>();
@@ -90,7 +99,13 @@ export class Sessions {
     }
     this.opts.pump.setProgress(null);
     const id = this.nextId++;
-    const store = new SessionStore(id, { payload: { budget: this.opts.payloadBudget, dir: this.opts.workDir } });
+    const store = new SessionStore(id, {
+      payload: { budget: this.opts.payloadBudget, limit: this.payloadLimit(totalBytes), dir: this.opts.workDir },
+      // the scratch disk filled up: said at once, not only at the end (ingest.ts wrote the sentence)
+      onSpillFailure: (message) => {
+        if (this.currentStore === store) this.opts.push('error', { code: 'disk-full', message });
+      },
+    });
     this.currentStore = store;
     ensurePrivateDir(this.opts.workDir);
     this.current = { id, kind, path, totalBytes };
@@ -111,6 +126,16 @@ export class Sessions {
   /** The path of `store`'s session changed (the capture file a live backend chose). */
   retarget(store: SessionStore, path: string): void {
     if (this.currentStore === store) this.current = { ...this.current, path };
+  }
+
+  /**
+   * The kept-payload limit of a new store: the configured one, else 1 GiB or 4 times the
+   * file, whichever is larger. Payloads kept twice (wire and unmasked) of an uncompressed
+   * capture never exceed twice its size, so an ordinary file never reaches 4 times; a
+   * decompression bomb (a few MB inflating to GiBs) stops at 1 GiB of scratch space.
+   */
+  private payloadLimit(fileBytes: number): number {
+    return this.opts.payloadLimit ?? Math.max(DEFAULT_KEPT_PAYLOAD, 4 * fileBytes);
   }
 
   /** Opens a capture file (an absolute or relative path) and starts analysing it. */
@@ -165,6 +190,19 @@ export class Sessions {
     await a.done;
   }
 
+  /**
+   * Stops reading the file being loaded (the `cancel('open')` call): the session keeps what
+   * was read, and the last progress says it is incomplete. Returns 1 when a read was running.
+   */
+  async stopReading(): Promise<number> {
+    const a = this.analysis;
+    if (!a) return 0;
+    a.stopped = true;
+    a.abort.abort(new Error('reading was cancelled'));
+    await a.done;
+    return 1;
+  }
+
   /** Releases the store and the upload; waits for the work still reading the store first. */
   async close(): Promise<void> {
     await this.usersDone();
@@ -198,18 +236,27 @@ export class Sessions {
         (summary) => {
           if (this.currentStore !== store) return;
           pump.flush();
-          push('progress', { bytesRead: this.current.totalBytes, totalBytes: this.current.totalBytes, packets: summary.packets, done: true });
+          push('progress', { bytesRead: this.current.totalBytes, totalBytes: this.current.totalBytes, packets: summary.packets, done: true, ...incomplete(store) });
         },
         (e: unknown) => {
-          if (abort.signal.aborted || this.currentStore !== store) return;
+          if (this.currentStore !== store) return;
+          if (abort.signal.aborted) {
+            // stopped by the user (stopReading): what was read stays, and the progress says so
+            if (!entry.stopped) return;
+            pump.flush();
+            const total = this.current.totalBytes;
+            push('progress', { bytesRead, totalBytes: total, packets: store.packetCount, done: true, incomplete: `reading was cancelled after ${bytesRead} of ${total} bytes` });
+            return;
+          }
           pump.flush();
           const code = ANALYSIS_ERRORS.find((c) => c === codeOf(e)) ?? 'internal';
           push('error', { code, message: `Reading ${basename(path)} failed: ${messageOf(e)}` });
-          push('progress', { bytesRead, totalBytes: this.current.totalBytes, packets: store.packetCount, done: true });
+          push('progress', { bytesRead, totalBytes: this.current.totalBytes, packets: store.packetCount, done: true, incomplete: incomplete(store).incomplete ?? 'reading the file failed (see the error)' });
         },
       );
-    const entry = {
+    const entry: { abort: AbortController; done: Promise<void>; stopped: boolean } = {
       abort,
+      stopped: false,
       done: done.finally(() => {
         if (this.analysis === entry) this.analysis = null;
         release();
@@ -217,6 +264,15 @@ export class Sessions {
     };
     this.analysis = entry;
   }
+}
+
+/** The final progress's `incomplete` when the store did not keep every payload whole. */
+export function incomplete(store: SessionStore): { incomplete?: string } {
+  const n = store.payloadCuts;
+  if (n === 0) return {};
+  const p = store.payloads;
+  const why = p.failure ? `writing them to the scratch folder failed (${p.failure.code})` : `the kept-payload limit of ${p.maxBytes} bytes was reached`;
+  return { incomplete: `the payloads of ${n} frames and messages were not kept whole: ${why}` };
 }
 
 /** true when a file's first 4 bytes start a pcap, pcapng or gzip file. */

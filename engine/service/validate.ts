@@ -6,7 +6,7 @@
  * holds one checker per call, typed against the contract (shared/api.ts `CallArgs`), so
  * what it lets through is exactly what the call's handler takes. Pure functions, no state.
  */
-import { CALLS, type CallArgs, type CallName, type CaptureOptions, type ExportFormat, type MessageQuery } from '../../shared/api';
+import { CALLS, type CallArgs, type CallName, type CancelKind, type CaptureOptions, type ExportFormat, type MessageQuery } from '../../shared/api';
 import { compileUserRegex } from '../../shared/regex';
 
 export type Checked<T> = { ok: true; value: T } | { ok: false; message: string };
@@ -39,6 +39,12 @@ export function checkFormat(v: unknown): Checked<ExportFormat> {
   return typeof v === 'string' && (EXPORT_FORMATS as readonly string[]).includes(v)
     ? good(v as ExportFormat)
     : bad(`The export format must be one of ${EXPORT_FORMATS.join(', ')}.`);
+}
+
+export const CANCEL_KINDS: readonly CancelKind[] = ['open', 'query', 'export'];
+
+export function checkCancelKind(v: unknown): Checked<CancelKind> {
+  return typeof v === 'string' && (CANCEL_KINDS as readonly string[]).includes(v) ? good(v as CancelKind) : bad(`What to cancel must be one of ${CANCEL_KINDS.join(', ')}.`);
 }
 
 export function checkFilter(v: unknown): Checked<string> {
@@ -151,6 +157,7 @@ export const ARITY: Record<CallName, [number, number]> = {
   getStats: [1, 1],
   queryMessages: [1, 1],
   exportData: [1, 2],
+  cancel: [1, 1],
 };
 
 const CALL_NAMES: ReadonlySet<string> = new Set(CALLS);
@@ -218,4 +225,5 @@ export const CALL_ARGS: { readonly [K in CallName]: CallArgsChecker<K> } = {
     const p = optional(path, checkPath);
     return p.ok ? good([f.value, p.value]) : p;
   },
+  cancel: ([what]) => single(checkCancelKind(what)),
 };

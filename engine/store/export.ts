@@ -287,7 +287,7 @@ export async function convertToPcapng(src: string, dst: string, signal?: AbortSi
     closeSync(fd);
   }
   if (head.readUInt32BE(0) === 0x0a0d0d0a) {
-    copyToPrivateFile(src, dst);
+    await copyToPrivateFile(src, dst, signal);
     return;
   }
   const w = PcapngWriter.create(dst);

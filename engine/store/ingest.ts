@@ -7,6 +7,12 @@
  * Events arrive as engine/pipeline.ts emits them: a message after its frames, capture-wide
  * indexes; events for a connection never announced get a placeholder connection.
  *
+ * Payload bytes go to the payload store as far as it keeps them (its limit; nothing after a
+ * failed spill write): a cut payload keeps its row, size and findings, its message is marked
+ * `truncated`, and the first cut of the session becomes one finding (`payload-limit` or
+ * `payload-spill-failed`, shared/findings.ts) on that connection; a spill failure is also
+ * handed to `onSpillFailure` with a sentence for the user. `payloadCuts` counts the cuts.
+ *
  * Memory: payload bytes are copied into the payload store (the caller may reuse its views);
  * connection, handshake, finding and summary events are kept as given.
  */
@@ -23,6 +29,7 @@ import type {
 import type { ConnectionRow } from '../../shared/api';
 import { lastPreviewCut, messagePreview } from './preview';
 import { Ev, FRAME, HEADER_MAX, MSG, sevBit, type ConnRec, type EvType, type SessionData } from './session-data';
+import type { SpillFailure } from './payload-store';
 
 /** Writes `ev` into `d`; drops it (counting `d.dropped`) when its table is full. */
 export function ingest(d: SessionData, ev: EngineEvent): void {
@@ -170,10 +177,14 @@ function onFrame(d: SessionData, ev: FrameEvent): void {
   f.header.set(ev.header.subarray(0, hl), r * HEADER_MAX);
   f.packet[r] = ev.packet;
   f.firstPacket[r] = ev.firstPacket;
+  let cut = false;
   if (ev.wirePayload) {
-    flags |= FRAME.HAS_WIRE;
-    f.wireOff[r] = d.payloads.append(ev.wirePayload);
-    f.wireLen[r] = ev.wirePayload.length;
+    const off = d.payloads.append(ev.wirePayload);
+    const kept = d.payloads.size - off;
+    cut = kept < ev.wirePayload.length;
+    if (kept > 0) flags |= FRAME.HAS_WIRE;
+    f.wireOff[r] = off;
+    f.wireLen[r] = kept;
   }
   f.flags[r] = flags;
   f.msg[r] = -1;
@@ -184,6 +195,7 @@ function onFrame(d: SessionData, ev: FrameEvent): void {
   c.headerBytes += ev.headerLength;
   seen(d, c, ev.ts, ev.packet);
   log(d, Ev.Frame, r);
+  if (cut) payloadCut(d, ev, ev.index);
 }
 
 function onMessage(d: SessionData, ev: MessageEvent): void {
@@ -236,14 +248,18 @@ function onMessage(d: SessionData, ev: MessageEvent): void {
   }
   m.preview[r] = messagePreview(ev.opcode, ev.data, ev.utf8Valid, ev.code, false);
   if (lastPreviewCut()) flags |= MSG.PREVIEW_CUT;
+  const off = d.payloads.append(ev.data);
+  const kept = d.payloads.size - off;
+  // the bytes kept are not the whole message: exports and the detail view say so
+  if (kept < ev.data.length) flags |= MSG.TRUNCATED;
   m.flags[r] = flags;
   m.length[r] = ev.length;
   m.wireLength[r] = ev.wireLength;
   m.headerBytes[r] = hdr;
   m.packet[r] = ev.packet;
   m.findings[r] = findings;
-  m.dataOff[r] = d.payloads.append(ev.data);
-  m.dataLen[r] = ev.data.length;
+  m.dataOff[r] = off;
+  m.dataLen[r] = kept;
 
   const c = conn(d, ev.conn);
   const row = c.row;
@@ -261,6 +277,29 @@ function onMessage(d: SessionData, ev: MessageEvent): void {
   }
   seen(d, c, ev.ts, ev.packet);
   log(d, Ev.Message, r);
+  if (kept < ev.data.length) payloadCut(d, ev, ev.frames[ev.frames.length - 1]);
+}
+
+/**
+ * A frame or message whose payload the store did not keep whole: counted, and the first one
+ * of the session reported as a finding about that frame (so it lands on its message too).
+ */
+function payloadCut(d: SessionData, ev: FrameEvent | MessageEvent, frame: number | undefined): void {
+  if (d.payloadCuts++ > 0) return;
+  const p = d.payloads;
+  const failure = p.failure;
+  const what = ev.type === 'message' ? `message #${ev.index}` : `frame #${ev.index}`;
+  const text = failure
+    ? spillFailureText(failure, what)
+    : `Payload bytes kept for this session reached their limit of ${p.maxBytes} bytes (memory and scratch file together): from ${what} on, frames and messages keep their rows, sizes and findings but not all their bytes (marked truncated). Set WSSCOPE_MAX_KEPT_PAYLOAD (bytes) to keep more.`;
+  ingest(d, { type: 'finding', id: failure ? 'payload-spill-failed' : 'payload-limit', severity: failure ? 'error' : 'warning', conn: ev.conn, dir: ev.dir, ts: ev.ts, packet: ev.packet, frame, text });
+  if (failure) d.onSpillFailure?.(text);
+}
+
+/** What a failed spill write means for the user: what was lost, what to do. */
+export function spillFailureText(f: SpillFailure, from: string): string {
+  const why = f.code === 'ENOSPC' || f.code === 'EDQUOT' ? `the disk is full (${f.code})` : `the disk failed (${f.code}: ${f.message})`;
+  return `Writing decoded payloads to ${f.path} failed: ${why}. From ${from} on, payload bytes are not kept (rows, sizes and findings are; payloads show as truncated). Free space there, or start wsscope with TMPDIR on a bigger disk, and open the capture again.`;
 }
 
 function onFinding(d: SessionData, ev: FindingEvent): void {

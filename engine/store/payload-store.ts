@@ -1,22 +1,46 @@
 /**
- * Append-only byte store with a memory budget: blobs are appended to one logical stream
- * (offset, length); the newest `budget` bytes stay in memory in fixed-size chunks and older
- * chunks are written to a temp file (append-only, same offsets) and dropped from memory.
- * `read(offset, length)` returns a fresh copy, from memory or from the file.
+ * Append-only byte store with two bounds: blobs are appended to one logical stream (offset,
+ * length); the newest `budget` bytes stay in memory in fixed-size chunks and older chunks are
+ * written to a temp file (append-only, same offsets) and dropped from memory. `read(offset,
+ * length)` returns a fresh copy, from memory or from the file.
  *
- * Memory: `append` copies the given bytes (the caller's view may be reused); the store owns
- * at most `budget + CHUNK` bytes of memory whatever the total size. `close()` deletes the
- * spill file; reading after close throws.
+ * Bounds:
+ *  - memory: at most `budget + chunk` bytes whatever the total size;
+ *  - kept bytes (memory and spill file together): at most `limit`. `append` keeps the prefix
+ *    that fits and drops the rest (`size - offset` tells the caller how much it kept; `cut`
+ *    counts the bytes dropped), so the spill file never grows past `limit` however much a
+ *    capture inflates to.
+ *  - a spill write that fails (ENOSPC, EDQUOT, EIO, EFBIG: the disk under the scratch folder
+ *    is full or broken) never throws out of `append`: the file is cut back to what was written
+ *    whole, the chunk that could not go stays in memory, `failure` records the error, and from
+ *    then on nothing more is kept (as if the limit had been reached). Every byte appended
+ *    before stays readable; the caller tells the user (engine/store/ingest.ts).
+ *
+ * Memory: `append` copies the given bytes (the caller's view may be reused). `close()`
+ * deletes the spill file; reading after close throws.
  */
-import { closeSync, readSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, ftruncateSync, readSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { createPrivateFile, makeScratchDir } from '../fs/private';
 
-export const DEFAULT_PAYLOAD_BUDGET = 256 * 1024 * 1024;
+/** bytes kept in memory by default: with the tables, an engine under the 300 MB RSS target (docs/hardening.md) */
+export const DEFAULT_PAYLOAD_BUDGET = 64 * 1024 * 1024;
+/** bytes kept at most by default (memory and spill file together), see PayloadStoreOptions.limit */
+export const DEFAULT_KEPT_PAYLOAD = 1024 * 1024 * 1024;
+
+/** A failed spill write: what the user is told (engine/store/ingest.ts) and its errno code. */
+export interface SpillFailure {
+  code: string;
+  message: string;
+  /** the spill file that could not grow */
+  path: string;
+}
 
 export interface PayloadStoreOptions {
-  /** bytes kept in memory (default 256 MiB) */
+  /** bytes kept in memory (default 64 MiB) */
   budget: number;
+  /** bytes kept at most, memory and spill file together (default 1 GiB); the rest is cut */
+  limit: number;
   /** size of one in-memory chunk (default 4 MiB, or budget/4 if smaller) */
   chunkSize: number;
   /** where the spill file's own private folder is made (default: os.tmpdir()) */
@@ -32,6 +56,7 @@ interface Chunk {
 
 export class PayloadStore {
   private readonly budget: number;
+  private readonly limit: number;
   private readonly chunkSize: number;
   private readonly chunks: Chunk[] = [];
   /** logical bytes [0, spilled) live in the file */
@@ -41,14 +66,24 @@ export class PayloadStore {
   private dir = '';
   private readonly parentDir: string | undefined;
   private closed = false;
+  /** bytes `append` dropped (over the limit, or after a spill failure) */
+  cut = 0;
+  /** the spill write that failed, if one did: nothing is kept after it */
+  failure: SpillFailure | null = null;
 
   constructor(opts: Partial<PayloadStoreOptions> = {}) {
     this.budget = Math.max(1024, opts.budget ?? DEFAULT_PAYLOAD_BUDGET);
+    this.limit = Math.max(0, opts.limit ?? DEFAULT_KEPT_PAYLOAD);
     this.chunkSize = Math.max(256, Math.min(opts.chunkSize ?? 4 * 1024 * 1024, Math.floor(this.budget / 4)));
     this.parentDir = opts.dir;
   }
 
-  /** logical bytes appended so far */
+  /** the most bytes this store keeps (PayloadStoreOptions.limit) */
+  get maxBytes(): number {
+    return this.limit;
+  }
+
+  /** logical bytes kept so far */
   get size(): number {
     return this.total;
   }
@@ -68,27 +103,32 @@ export class PayloadStore {
     return this.dir ? join(this.dir, 'payloads.bin') : '';
   }
 
-  /** Copies `bytes` in; returns its logical offset. */
+  /**
+   * Copies `bytes` in, as much of it as the limit lets through (none after a spill failure);
+   * returns its logical offset. `size - offset` afterwards is the length kept.
+   */
   append(bytes: Uint8Array): number {
     if (this.closed) throw new Error('payload store closed');
     const offset = this.total;
+    const want = this.failure ? 0 : Math.min(bytes.length, this.limit - this.total);
     let src = 0;
-    while (src < bytes.length) {
+    while (src < want) {
       let tail = this.chunks[this.chunks.length - 1];
       if (!tail || tail.used === tail.buf.length) {
         // a blob bigger than a chunk gets one chunk of its own size (bounded by the budget
-        // check below, which spills it as soon as newer data arrives)
-        const size = Math.max(this.chunkSize, Math.min(bytes.length - src, this.budget));
+        // check, which spills it as soon as newer data arrives)
+        const size = Math.max(this.chunkSize, Math.min(want - src, this.budget));
+        if (!this.makeRoom(size)) break;
         tail = { start: this.total, buf: new Uint8Array(size), used: 0 };
         this.chunks.push(tail);
-        this.evict();
       }
-      const n = Math.min(bytes.length - src, tail.buf.length - tail.used);
+      const n = Math.min(want - src, tail.buf.length - tail.used);
       tail.buf.set(bytes.subarray(src, src + n), tail.used);
       tail.used += n;
       src += n;
       this.total += n;
     }
+    this.cut += bytes.length - src;
     return offset;
   }
 
@@ -140,21 +180,47 @@ export class PayloadStore {
     if (this.dir) rmSync(this.dir, { recursive: true, force: true });
   }
 
-  /** Spill the oldest full chunks until memory is within budget (the tail chunk stays). */
-  private evict(): void {
+  /**
+   * Spills the oldest chunks until `incoming` more bytes fit in the memory budget (the tail
+   * chunk, being filled, spills only when a new one is needed). false when a spill write
+   * failed: `failure` says why, the chunk stays in memory and the file is cut back to the
+   * chunks written whole, so it never holds a torn chunk and gives its space back.
+   */
+  private makeRoom(incoming: number): boolean {
     let mem = this.memoryBytes;
-    while (mem > this.budget && this.chunks.length > 1) {
-      const old = this.chunks.shift() as Chunk;
-      if (this.fd < 0) {
-        // a fresh 0700 folder named for this pid (removed at the next start if we die) and
-        // a new 0600 file in it (engine/fs/private.ts)
-        this.dir = makeScratchDir(this.parentDir);
-        this.fd = createPrivateFile(this.spillPath, true);
-      }
+    while (mem + incoming > this.budget && this.chunks.length > 0) {
+      const old = this.chunks[0];
       let done = 0;
-      while (done < old.used) done += writeSync(this.fd, old.buf, done, old.used - done, old.start + done);
+      try {
+        if (this.fd < 0) {
+          // a fresh 0700 folder named for this pid (removed at the next start if we die) and
+          // a new 0600 file in it (engine/fs/private.ts)
+          this.dir = makeScratchDir(this.parentDir);
+          this.fd = createPrivateFile(this.spillPath, true);
+        }
+        while (done < old.used) done += writeSync(this.fd, old.buf, done, old.used - done, old.start + done);
+      } catch (e) {
+        this.fail(e);
+        return false;
+      }
+      this.chunks.shift();
       this.spilled = old.start + old.used;
       mem -= old.buf.length;
+    }
+    return true;
+  }
+
+  private fail(e: unknown): void {
+    const code = (e as NodeJS.ErrnoException).code ?? 'EIO';
+    const path = this.spillPath || this.parentDir || 'the temp folder';
+    this.failure = { code, path, message: (e as Error).message ?? String(e) };
+    // a short write left part of the chunk in the file: give that space back
+    if (this.fd >= 0) {
+      try {
+        ftruncateSync(this.fd, this.spilled);
+      } catch {
+        // the file only ever reads back below `spilled`, whatever lies beyond
+      }
     }
   }
 }

@@ -4,6 +4,9 @@
  * timeline previews. One pass over the flag, connection and preview columns; answers are
  * capture-wide message indexes in order.
  *
+ * `compileQuery` + `scanMessages` are the same query in pieces, so a caller can scan a range
+ * of rows at a time and yield in between (session-store.ts queryPaced).
+ *
  * Memory: returns a fresh Uint32Array sized to the answer; the scan allocates one
  * `messages.length` scratch array for the duration of the call.
  */
@@ -26,12 +29,23 @@ function caseFoldPattern(text: string): RegExp {
   return new RegExp(src);
 }
 
+/** A query compiled once for a scan (see compileQuery). */
+export interface CompiledQuery {
+  need: number;
+  want: number;
+  opMask: number;
+  conn: number;
+  sevMask: number;
+  re: UserRegex | RegExp | null;
+  needle: string;
+}
+
 /**
- * Matching message indexes, in order. `text` is a case-insensitive substring (or a regular
+ * The query's tests, compiled: `text` is a case-insensitive substring (or a regular
  * expression with `regex`, run by RE2 in linear time: shared/regex.ts) over the previews;
  * throws SyntaxError on a bad regex (the caller validates first).
  */
-export function queryMessages(d: SessionData, q: MessageQuery): Uint32Array {
+export function compileQuery(q: MessageQuery): CompiledQuery {
   let need = 0;
   let want = 0;
   if (q.dir === 'client') need |= MSG.SERVER;
@@ -60,12 +74,15 @@ export function queryMessages(d: SessionData, q: MessageQuery): Uint32Array {
     else if (/[A-Za-z]/.test(q.text)) re = caseFoldPattern(q.text);
     else needle = q.text;
   }
+  return { need, want, opMask, conn, sevMask, re, needle };
+}
+
+/** Writes the indexes of the matching rows in [from, to) to `out` from position `k`; returns the new `k`. */
+export function scanMessages(d: SessionData, c: CompiledQuery, from: number, to: number, out: Uint32Array, k: number): number {
+  const { need, want, opMask, conn, sevMask, re, needle } = c;
   const OPCODE = MSG.OPCODE;
-  const n = d.messages.length;
   const { flags, conn: conns, preview: previews, index: idx } = d.messages.cols;
-  const out = new Uint32Array(n);
-  let k = 0;
-  for (let r = 0; r < n; r++) {
+  for (let r = from; r < to; r++) {
     const f = flags[r];
     if ((f & need) !== want) continue;
     if (!(opMask & (1 << (f & OPCODE)))) continue;
@@ -76,5 +93,13 @@ export function queryMessages(d: SessionData, q: MessageQuery): Uint32Array {
     } else if (needle && !previews[r].includes(needle)) continue;
     out[k++] = idx[r];
   }
+  return k;
+}
+
+/** Matching message indexes, in order (compileQuery's tests over every row, in one go). */
+export function queryMessages(d: SessionData, q: MessageQuery): Uint32Array {
+  const n = d.messages.length;
+  const out = new Uint32Array(n);
+  const k = scanMessages(d, compileQuery(q), 0, n, out, 0);
   return out.slice(0, k);
 }

@@ -7,7 +7,8 @@
  *  - messages, frames, datagrams: column tables (shared/column-table.ts), one row per event,
  *    one preview string per message; a message's frames are a run of `msgFrames`;
  *  - payload bytes (message data, frame wire payloads) live in a PayloadStore (memory up to a
- *    budget, older bytes spilled to a temp file), the rows keep (offset, length);
+ *    budget, older bytes spilled to a temp file, all of it up to a limit), the rows keep
+ *    (offset, length kept); a cut payload's message is marked TRUNCATED;
  *  - the event log: (type, row) per event, 5 bytes each, so exports replay the original
  *    order exactly;
  *  - change marks (`dirty` connections, `changed`) that batches.ts turns into UI batches.
@@ -138,6 +139,11 @@ export interface ConnRec {
 
 export interface SessionDataOptions {
   payload: Partial<PayloadStoreOptions>;
+  /**
+   * Told once, with a sentence for the user, when a spill write failed (disk full): payloads
+   * from then on are not kept (engine/store/ingest.ts; the service pushes it as an error).
+   */
+  onSpillFailure: (message: string) => void;
   /** most messages, frames and datagrams kept (each); see the bounds above */
   maxRows: number;
 }
@@ -164,6 +170,9 @@ export class SessionData {
   frameRowOf: Map<number, number> | null = null;
   /** events dropped because a table was full */
   dropped = 0;
+  /** frames and messages whose payload bytes were cut (the payload store's limit or a failed spill write) */
+  payloadCuts = 0;
+  readonly onSpillFailure: ((message: string) => void) | undefined;
 
   /** connections whose row changed since the last batch */
   readonly dirty = new Set<number>();
@@ -172,6 +181,7 @@ export class SessionData {
 
   constructor(opts: Partial<SessionDataOptions> = {}) {
     this.payloads = new PayloadStore(opts.payload);
+    this.onSpillFailure = opts.onSpillFailure;
     const maxRows = opts.maxRows ?? DEFAULT_MAX_ROWS;
     this.messages = new ColumnTable(MESSAGE_COLUMNS, { maxRows });
     this.frames = new ColumnTable(FRAME_COLUMNS, { maxRows });

@@ -299,6 +299,25 @@ describe('PayloadStore', () => {
     expect(() => p.read(9_995, 10)).toThrow(RangeError);
     p.close();
   });
+
+  it('keeps at most `limit` bytes, memory and spill file together: the prefix that fits, then nothing', () => {
+    const p = new PayloadStore({ budget: 1024, chunkSize: 256, limit: 3000 });
+    const blob = new Uint8Array(1000).map((_, i) => i & 0xff);
+    const offsets = [0, 1, 2, 3].map(() => p.append(blob));
+    expect(offsets).toEqual([0, 1000, 2000, 3000]);
+    expect(p.size).toBe(3000);
+    expect(p.cut).toBe(1000);
+    expect(p.memoryBytes).toBeLessThanOrEqual(1024);
+    expect(statSync(p.spillPath).size).toBe(p.spilledBytes);
+    expect(Buffer.from(p.read(2000, 1000)).equals(Buffer.from(blob))).toBe(true);
+    const partial = new PayloadStore({ budget: 1024, chunkSize: 256, limit: 1500 });
+    partial.append(blob);
+    const at = partial.append(blob);
+    expect(partial.size - at).toBe(500);
+    expect(Buffer.from(partial.read(at, 500)).equals(Buffer.from(blob.subarray(0, 500)))).toBe(true);
+    p.close();
+    partial.close();
+  });
 });
 
 function renumber(e: EngineEvent, by: number): EngineEvent {

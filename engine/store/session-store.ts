@@ -20,7 +20,7 @@ import { BatchFeed } from './batches';
 import { messageDetail } from './detail';
 import { ingest, notePacketCount } from './ingest';
 import type { PayloadStore } from './payload-store';
-import { queryMessages } from './query';
+import { compileQuery, queryMessages, scanMessages } from './query';
 import { messageEvent, messageRowsByConnection, replayEvents } from './replay';
 import { timelineRow } from './rows';
 import { SessionData, type SessionDataOptions } from './session-data';
@@ -28,6 +28,11 @@ import { connectionStats } from './stats';
 
 
 export type SessionStoreOptions = SessionDataOptions;
+
+/** Rows a paced query scans between looks at the clock (a few ms of RE2 at most). */
+const QUERY_SLICE_ROWS = 8192;
+/** How long a paced query runs before it yields (ms). */
+const QUERY_SLICE_MS = 20;
 
 export class SessionStore {
   private readonly d: SessionData;
@@ -64,6 +69,11 @@ export class SessionStore {
   /** packets seen, as far as the events tell (max packet number; exact after the summary) */
   get packetCount(): number {
     return this.d.packetCount;
+  }
+
+  /** frames and messages whose payload bytes were not kept whole (the payload limit, or a failed spill write) */
+  get payloadCuts(): number {
+    return this.d.payloadCuts;
   }
 
   /** events dropped because a table reached its bound (SessionStoreOptions.maxRows) */
@@ -129,6 +139,29 @@ export class SessionStore {
   /** Matching message indexes, in order (query.ts; throws SyntaxError on a bad regex). */
   query(q: MessageQuery): Uint32Array {
     return queryMessages(this.d, q);
+  }
+
+  /**
+   * `query`, scanned QUERY_SLICE_ROWS rows at a time, giving the event loop a turn whenever
+   * QUERY_SLICE_MS passed, so a query over millions of rows never holds up other calls; rejects
+   * with the signal's reason once it is aborted. Covers the rows present when it started.
+   */
+  async queryPaced(q: MessageQuery, signal?: AbortSignal): Promise<Uint32Array> {
+    signal?.throwIfAborted();
+    const c = compileQuery(q);
+    const n = this.d.messages.length;
+    const out = new Uint32Array(n);
+    let k = 0;
+    let t = performance.now();
+    for (let from = 0; from < n; from += QUERY_SLICE_ROWS) {
+      k = scanMessages(this.d, c, from, Math.min(n, from + QUERY_SLICE_ROWS), out, k);
+      if (performance.now() - t >= QUERY_SLICE_MS) {
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        signal?.throwIfAborted();
+        t = performance.now();
+      }
+    }
+    return out.slice(0, k);
   }
 
   /** Everything about message `index` for the detail pane, or null. */

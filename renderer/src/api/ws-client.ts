@@ -237,6 +237,7 @@ export function createWsClient(opts: WsClientOptions): WsClient {
     getStats: (conn) => call('getStats', [conn]),
     queryMessages: (q) => call('queryMessages', [q]),
     exportData: (format, path) => call('exportData', path === undefined ? [format] : [format, path]),
+    cancel: (what) => call('cancel', [what]),
     onBatch: (cb) => on('batch', cb),
     onProgress: (cb) => on('progress', cb),
     onCaptureStatus: (cb) => on('captureStatus', cb),

@@ -207,6 +207,10 @@ export function createFakeApi(init: Partial<Pick<FakeApi, 'rows' | 'session'>> =
       api.calls.push({ name: 'exportData', args: [format, path] });
       return ok({ path: '', bytes: new Uint8Array([1, 2, 3]) });
     },
+    async cancel(what) {
+      api.calls.push({ name: 'cancel', args: [what] });
+      return ok({ cancelled: 0 });
+    },
     onBatch: (cb) => sub(subs.batch, cb),
     onProgress: (cb) => sub(subs.progress, cb),
     onCaptureStatus: (cb) => sub(subs.captureStatus, cb),
