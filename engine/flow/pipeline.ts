@@ -231,7 +231,8 @@ export class Pipeline {
     // RFC 9293 3.10.7.4: a reset aborts the whole connection, so the other direction ends too
     // (what it had buffered is delivered first, holes as skips).
     if ((d.flags & TCP_RST) !== 0) (side === 'a' ? conn.rb : conn.ra).flush(meta);
-    this.budget.update(conn, before, meta, this.tcp);
+    // in-order data (the common case) leaves nothing buffered before or after: no bookkeeping
+    if (before !== 0 || conn.ra.bufferedBytes + conn.rb.bufferedBytes !== 0) this.budget.update(conn, before, meta, this.tcp);
     if ((d.flags & (TCP_FIN | TCP_RST)) !== 0 && !conn.clientSide) {
       // a connection that ends before any role evidence: fall back to ports
       conn.decideRoles(side, EMPTY);
