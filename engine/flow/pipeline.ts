@@ -170,11 +170,13 @@ export class Pipeline {
 
   packet(rec: PacketRecord): void {
     this.packets++;
-    this.bytes += rec.data.length;
+    // caplen when the source gives it: reading `data` would make the view the decoder avoids
+    const caplen = rec.caplen ?? rec.data.length;
+    this.bytes += caplen;
     if (this.firstTs < 0) this.firstTs = rec.ts;
     this.lastTs = rec.ts;
     this.lastPacket = rec.no;
-    if (rec.origLen > rec.data.length) this.snapCut++;
+    if (rec.origLen > caplen) this.snapCut++;
     // A bug must never end the whole analysis: a packet the decoders choke on is reported
     // and skipped (connection-level failures are contained in TcpConn and the stack).
     try {
