@@ -21,10 +21,12 @@
  * Memory ownership: when a whole record lies inside the pushed chunk, `rec.data` is a view of
  * that chunk (zero copy); a record that straddles chunks is assembled in an internal buffer
  * that grows to the largest unit seen (bounded by MAX_BUFFERED_UNIT) and is reused. Either way
- * `rec.data` is valid only during the `sink.packet` call. The record object itself is one
- * object per parser, refilled for every record (no allocation per packet beyond the data
- * view): a sink copies the fields it keeps. The parser keeps no reference to a chunk after
- * `push` returns, so the caller may reuse its buffer.
+ * `rec.data` (and `rec.buf`) is valid only during the `sink.packet` call. The record object
+ * itself is one object per parser, refilled for every record, and its `data` view is made
+ * only when a sink reads it (the pipeline reads `buf`/`off`/`caplen`): no allocation per
+ * packet. A sink copies the fields it keeps. The parser never reads a chunk after `push`
+ * returns (the record may still point at the last one until the next record), so the caller
+ * may reuse its buffer.
  */
 import type { CaptureInterfaceInfo, CaptureProblem, CaptureSink, PacketRecord } from '../types';
 import { isSupportedLinkType } from '../net/decode';

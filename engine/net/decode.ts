@@ -16,7 +16,8 @@
  * Memory: the returned DecodedPacket is ONE object reused by every call of this decoder:
  * read (or copy) its fields before the next `decode`. `payload` is a view of the record's
  * bytes (valid during the record's callback) except for reassembled datagrams. A record that
- * says where its bytes lie (`buf`, `off`, `caplen`) is read there without making `data`. Address strings come
+ * says where its bytes lie (`buf`, `off`, `caplen`) is read there without making `data`; the
+ * decoder holds that buffer until the next `decode` but never reads it outside one. Address strings come
  * from a bounded cache (./addr) and may be kept.
  */
 import type { DecodedPacket, PacketRecord } from '../types';
