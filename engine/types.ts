@@ -17,7 +17,15 @@ export interface PacketRecord {
   /** LINKTYPE_* value (pcap / pcapng IDB) */
   linkType: number;
   /** captured bytes (a view; valid during the callback only) */
-  data: Uint8Array;
+  readonly data: Uint8Array;
+  /**
+   * Optional, for readers on the per-packet path: the captured bytes are buf[off, off + caplen)
+   * (what `data` views). The file parser fills them and makes `data` only when it is read,
+   * so the header walk (engine/net/decode.ts) costs no view per packet.
+   */
+  readonly buf?: Uint8Array;
+  readonly off?: number;
+  readonly caplen?: number;
   /** length on the wire; > data.length when the snap length cut it */
   origLen: number;
   /** pcapng interface id (0 for pcap) */

@@ -17,10 +17,22 @@
  * yet (copies: the message's bytes are only valid during the call), at most
  * `limits.maxStreamBytes` (past it: a `limit-reached` finding and the stream starts over).
  */
-import { parser as mqttParser, type Packet, type Parser } from 'mqtt-packet';
+import { createRequire } from 'node:module';
+import type { Packet, Parser } from 'mqtt-packet';
 import type { AppPacket, Direction, MessageEvent } from '../../shared/events';
 import { PairingDecoder } from './correlate';
 import { other, type AppContext, type AppProtocol } from './decoder';
+
+/**
+ * mqtt-packet's `parser`, loaded when the first MQTT connection is decoded rather than at
+ * start-up: requiring it (with bl, readable-stream, debug) costs about 20 ms, paid by every
+ * `wsscope read` whether or not the capture holds MQTT (docs/benchmarks.md).
+ */
+let mqttParserFn: typeof import('mqtt-packet').parser | undefined;
+function mqttParser(opts: { protocolVersion: number }): Parser {
+  mqttParserFn ??= (createRequire(import.meta.url)('mqtt-packet') as typeof import('mqtt-packet')).parser;
+  return mqttParserFn(opts);
+}
 
 /** mqtt-packet's parser with the internals the bounds look at */
 interface StreamParser extends Parser {

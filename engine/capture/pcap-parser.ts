@@ -21,10 +21,12 @@
  * Memory ownership: when a whole record lies inside the pushed chunk, `rec.data` is a view of
  * that chunk (zero copy); a record that straddles chunks is assembled in an internal buffer
  * that grows to the largest unit seen (bounded by MAX_BUFFERED_UNIT) and is reused. Either way
- * `rec.data` is valid only during the `sink.packet` call. The record object itself is one
- * object per parser, refilled for every record (no allocation per packet beyond the data
- * view): a sink copies the fields it keeps. The parser keeps no reference to a chunk after
- * `push` returns, so the caller may reuse its buffer.
+ * `rec.data` (and `rec.buf`) is valid only during the `sink.packet` call. The record object
+ * itself is one object per parser, refilled for every record, and its `data` view is made
+ * only when a sink reads it (the pipeline reads `buf`/`off`/`caplen`): no allocation per
+ * packet. A sink copies the fields it keeps. The parser never reads a chunk after `push`
+ * returns (the record may still point at the last one until the next record), so the caller
+ * may reuse its buffer.
  */
 import type { CaptureInterfaceInfo, CaptureProblem, CaptureSink, PacketRecord } from '../types';
 import { isSupportedLinkType } from '../net/decode';
@@ -127,7 +129,7 @@ export class CaptureParser {
   private resyncScanned = 0;
 
   /** the record handed to `sink.packet`, refilled for every packet (see Memory ownership) */
-  private readonly rec: PacketRecord = { no: 0, ts: 0, linkType: 0, data: new Uint8Array(0), origLen: 0, iface: 0 };
+  private readonly rec = new ParsedRecord();
 
   constructor(sink: CaptureSink) {
     this.sink = sink;
@@ -377,10 +379,8 @@ export class CaptureParser {
     let origLen = this.u32(b, off + 12);
     const ts = sec + (this.nanos ? frac / 1e9 : frac / 1e6);
     this.lastSec = sec;
-    let data = byteView(b, off + hl, caplen);
     if (origLen < caplen) origLen = caplen;
-    if (this.pcapFcs > 0) [data, origLen] = stripFcs(data, origLen, this.pcapFcs);
-    this.emit(ts, this.pcapLink, data, origLen, 0);
+    this.emit(ts, this.pcapLink, b, off + hl, caplen, origLen, 0, this.pcapFcs);
     return total;
   }
 
@@ -416,13 +416,22 @@ export class CaptureParser {
     return 1;
   }
 
-  private emit(ts: number, linkType: number, data: Uint8Array, origLen: number, iface: number): void {
+  /** Hand b[off, off + caplen) to the sink as record `no`, less a trailing FCS of `fcs` bytes. */
+  private emit(ts: number, linkType: number, b: Uint8Array, off: number, caplen: number, origLen: number, iface: number, fcs: number): void {
     this._packets++;
+    if (fcs > 0) {
+      // drop the frame check sequence: it is not part of the frame's payload
+      origLen = origLen >= fcs ? origLen - fcs : 0;
+      if (caplen > origLen) caplen = origLen;
+    }
     const rec = this.rec;
     rec.no = this._packets;
     rec.ts = ts;
     rec.linkType = linkType;
-    rec.data = data;
+    rec.buf = b;
+    rec.off = off;
+    rec.caplen = caplen;
+    rec.view = null;
     rec.origLen = origLen;
     rec.iface = iface;
     this.sink.packet(rec);
@@ -627,7 +636,7 @@ export class CaptureParser {
       return;
     }
     const ts = this.ngTs(ifc, this.u32(b, body + 4), this.u32(b, body + 8));
-    this.ngEmit(ifc, ts, byteView(b, body + 20, caplen), origLen);
+    this.ngEmit(ifc, ts, b, body + 20, caplen, origLen);
   }
 
   /** DSB: secrets type, secrets length, the secrets (a view, valid during the call) */
@@ -649,22 +658,37 @@ export class CaptureParser {
     let caplen = Math.min(origLen, bodyLen - 4);
     if (ifc.snaplen > 0) caplen = Math.min(caplen, ifc.snaplen);
     // No timestamp in an SPB: reuse the last one seen.
-    this.ngEmit(ifc, this.lastTs, byteView(b, body + 4, caplen), origLen);
+    this.ngEmit(ifc, this.lastTs, b, body + 4, caplen, origLen);
   }
 
-  private ngEmit(ifc: NgIface, ts: number, data: Uint8Array, origLen: number): void {
-    let ol = origLen < data.length ? data.length : origLen;
-    let d = data;
-    if (ifc.fcsLen > 0) [d, ol] = stripFcs(d, ol, ifc.fcsLen);
-    this.emit(ts, ifc.linkType, d, ol, ifc.id);
+  private ngEmit(ifc: NgIface, ts: number, b: Uint8Array, off: number, caplen: number, origLen: number): void {
+    this.emit(ts, ifc.linkType, b, off, caplen, origLen < caplen ? caplen : origLen, ifc.id, ifc.fcsLen);
   }
 }
 
-/** Drop a trailing frame check sequence of `fcs` bytes from a record. */
-function stripFcs(data: Uint8Array, origLen: number, fcs: number): [Uint8Array, number] {
-  const ol = origLen >= fcs ? origLen - fcs : 0;
-  return [data.length > ol ? data.subarray(0, ol) : data, ol];
+/**
+ * The parser's one PacketRecord, refilled per packet: the captured bytes are buf[off, off +
+ * caplen), and the `data` view is made only if a sink reads it (the pipeline's header walk
+ * reads `buf` directly), saving a typed-array object per packet.
+ */
+class ParsedRecord implements PacketRecord {
+  no = 0;
+  ts = 0;
+  linkType = 0;
+  origLen = 0;
+  iface = 0;
+  buf: Uint8Array = EMPTY_BYTES;
+  off = 0;
+  caplen = 0;
+  /** the view of this packet, once made */
+  view: Uint8Array | null = null;
+
+  get data(): Uint8Array {
+    return (this.view ??= byteView(this.buf, this.off, this.caplen));
+  }
 }
+
+const EMPTY_BYTES = new Uint8Array(0);
 
 const decoder = new TextDecoder('utf-8', { fatal: false });
 function utf8(b: Uint8Array, o: number, n: number): string {

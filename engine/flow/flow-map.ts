@@ -4,6 +4,10 @@
  * lookups cost less than hashing a freshly concatenated string. A flow is stored under both
  * directions' keys by its owner.
  *
+ * The ports are one int32 key, `(sp << 16) | dp`: a small integer (Smi) to V8 for every port
+ * pair, where `sp * 65536 + dp` is a heap number for any source port >= 32768 (every ephemeral
+ * port), boxed and hashed as a double on every lookup.
+ *
  * Memory: one entry per key set; `delete` removes one key (empty inner maps are kept, a few
  * per address pair).
  */
@@ -18,11 +22,15 @@ export function endpointString(e: Endpoint): string {
   return e.v6 ? `[${e.addr}]:${e.port}` : `${e.addr}:${e.port}`;
 }
 
+function portKey(sp: number, dp: number): number {
+  return (sp << 16) | dp;
+}
+
 export class FlowMap<T> {
   private readonly bySrc = new Map<string, Map<string, Map<number, T>>>();
 
   get(src: string, dst: string, sp: number, dp: number): T | undefined {
-    return this.bySrc.get(src)?.get(dst)?.get(sp * 65536 + dp);
+    return this.bySrc.get(src)?.get(dst)?.get(portKey(sp, dp));
   }
 
   set(src: string, dst: string, sp: number, dp: number, v: T): void {
@@ -30,11 +38,11 @@ export class FlowMap<T> {
     if (!byDst) this.bySrc.set(src, (byDst = new Map()));
     let byPorts = byDst.get(dst);
     if (!byPorts) byDst.set(dst, (byPorts = new Map()));
-    byPorts.set(sp * 65536 + dp, v);
+    byPorts.set(portKey(sp, dp), v);
   }
 
   delete(src: string, dst: string, sp: number, dp: number): void {
-    this.bySrc.get(src)?.get(dst)?.delete(sp * 65536 + dp);
+    this.bySrc.get(src)?.get(dst)?.delete(portKey(sp, dp));
   }
 
   /** every stored value once per key (a flow stored under both directions comes twice) */

@@ -17,7 +17,7 @@
  * Memory: records are only looked at during `packet()`; the reassemblers copy what they
  * must buffer; nothing keeps a reference to a record's bytes afterwards.
  */
-import type { CaptureProblem, ChunkMeta, DecodedPacket, PacketRecord } from '../types';
+import type { CaptureProblem, CaptureSink, ChunkMeta, DecodedPacket, PacketRecord } from '../types';
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from '../types';
 import type { Direction, EngineEvent, EventSink, FindingEvent, SummaryEvent } from '../../shared/events';
 import { FINDINGS, type FindingId } from '../../shared/findings';
@@ -79,7 +79,7 @@ export const DEFAULT_PIPELINE_OPTIONS: PipelineOptions = {
 
 const EMPTY = new Uint8Array(0);
 
-export class Pipeline {
+export class Pipeline implements CaptureSink {
   readonly opts: PipelineOptions;
   private readonly net = new NetDecoder();
   private readonly tcp: TcpFlowTable;
@@ -168,13 +168,20 @@ export class Pipeline {
     this.emit(ev);
   }
 
+  /** records seen so far */
+  get packetCount(): number {
+    return this.packets;
+  }
+
   packet(rec: PacketRecord): void {
     this.packets++;
-    this.bytes += rec.data.length;
+    // caplen when the source gives it: reading `data` would make the view the decoder avoids
+    const caplen = rec.caplen ?? rec.data.length;
+    this.bytes += caplen;
     if (this.firstTs < 0) this.firstTs = rec.ts;
     this.lastTs = rec.ts;
     this.lastPacket = rec.no;
-    if (rec.origLen > rec.data.length) this.snapCut++;
+    if (rec.origLen > caplen) this.snapCut++;
     // A bug must never end the whole analysis: a packet the decoders choke on is reported
     // and skipped (connection-level failures are contained in TcpConn and the stack).
     try {
@@ -217,25 +224,24 @@ export class Pipeline {
     if (syn) conn.syn(side, (d.flags & TCP_ACK) !== 0);
     if (syn && (d.flags & TCP_ACK) === 0) conn.synSeq = d.seq;
     if (conn.failed) return;
+    // one function with tcpSegment's work inlined by hand: V8 compiles each hot level of the
+    // per-packet chain with its callees inlined, so every level costs a compile of its own
     try {
-      this.tcpSegment(conn, side, d, meta);
+      if (conn.clientSide) conn.announce(meta);
+      const before = conn.ra.bufferedBytes + conn.rb.bufferedBytes;
+      (side === 'a' ? conn.ra : conn.rb).segment(d.seq, d.flags, d.payload, d.missing, meta);
+      // RFC 9293 3.10.7.4: a reset aborts the whole connection, so the other direction ends too
+      // (what it had buffered is delivered first, holes as skips).
+      if ((d.flags & TCP_RST) !== 0) (side === 'a' ? conn.rb : conn.ra).flush(meta);
+      // in-order data (the common case) leaves nothing buffered before or after: no bookkeeping
+      if (before !== 0 || conn.ra.bufferedBytes + conn.rb.bufferedBytes !== 0) this.budget.update(conn, before, meta, this.tcp);
+      if ((d.flags & (TCP_FIN | TCP_RST)) !== 0 && !conn.clientSide) {
+        // a connection that ends before any role evidence: fall back to ports
+        conn.decideRoles(side, EMPTY);
+        conn.announce(meta);
+      }
     } catch (e) {
       conn.fail(e, meta);
-    }
-  }
-
-  private tcpSegment(conn: TcpConn, side: Side, d: DecodedPacket, meta: ChunkMeta): void {
-    if (conn.clientSide) conn.announce(meta);
-    const before = conn.ra.bufferedBytes + conn.rb.bufferedBytes;
-    (side === 'a' ? conn.ra : conn.rb).segment(d.seq, d.flags, d.payload, d.missing, meta);
-    // RFC 9293 3.10.7.4: a reset aborts the whole connection, so the other direction ends too
-    // (what it had buffered is delivered first, holes as skips).
-    if ((d.flags & TCP_RST) !== 0) (side === 'a' ? conn.rb : conn.ra).flush(meta);
-    this.budget.update(conn, before, meta, this.tcp);
-    if ((d.flags & (TCP_FIN | TCP_RST)) !== 0 && !conn.clientSide) {
-      // a connection that ends before any role evidence: fall back to ports
-      conn.decideRoles(side, EMPTY);
-      conn.announce(meta);
     }
   }
 

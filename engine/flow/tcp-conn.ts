@@ -92,6 +92,11 @@ export class TcpConn {
   ) {
     this.sa = new SideSink(this, 'a');
     this.sb = new SideSink(this, 'b');
+    // V8 folds a field written only once into optimized code as a constant: the first
+    // connection to end would then throw away the per-packet path (the reassembler's segment
+    // and what it is inlined into) and compile it again. A second write makes them plain fields.
+    this.endedA = this.endedB = this.closedAnnounced = true;
+    this.endedA = this.endedB = this.closedAnnounced = false;
     // conflictWindow: keep the last 64 KiB delivered per direction so a retransmission that
     // differs from what was already delivered is flagged too (about 0.2 us per segment).
     this.ra = new TcpReassembler(this.sa, { maxBufferedBytes, conflictWindow: 65536 });

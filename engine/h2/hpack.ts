@@ -15,7 +15,18 @@
  * Memory: the decompressor copies each block it is given (hpack.js buffers it); the fields
  * returned are strings the caller owns.
  */
-import hpack from 'hpack.js';
+import { createRequire } from 'node:module';
+import type hpackLib from 'hpack.js';
+
+/**
+ * hpack.js, loaded on the first HTTP/2 header block rather than at start-up: requiring it
+ * (with its readable-stream dependency) costs about 15 ms, paid by every `wsscope read`
+ * whether or not the capture holds HTTP/2 (docs/benchmarks.md).
+ */
+let hpack: typeof hpackLib | undefined;
+function lib(): typeof hpackLib {
+  return (hpack ??= createRequire(import.meta.url)('hpack.js') as typeof hpackLib);
+}
 
 /** largest dynamic table an encoder may ask for here */
 export const TABLE_MAX = 64 * 1024;
@@ -27,7 +38,7 @@ const DEFAULT_TABLE = 4096;
 export type HeaderList = Array<[string, string]>;
 
 export class HpackDecoder {
-  private readonly d = hpack.decompressor.create({ table: { maxSize: TABLE_MAX } });
+  private readonly d = lib().decompressor.create({ table: { maxSize: TABLE_MAX } });
   private error: Error | null = null;
   failed = false;
 

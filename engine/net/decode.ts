@@ -14,8 +14,10 @@
  * `payload` in a new buffer owned by the caller.
  *
  * Memory: the returned DecodedPacket is ONE object reused by every call of this decoder:
- * read (or copy) its fields before the next `decode`. `payload` is a view into `rec.data`
- * (valid during the record's callback) except for reassembled datagrams. Address strings come
+ * read (or copy) its fields before the next `decode`. `payload` is a view of the record's
+ * bytes (valid during the record's callback) except for reassembled datagrams. A record that
+ * says where its bytes lie (`buf`, `off`, `caplen`) is read there without making `data`; the
+ * decoder holds that buffer until the next `decode` but never reads it outside one. Address strings come
  * from a bounded cache (./addr) and may be kept.
  */
 import type { DecodedPacket, PacketRecord } from '../types';
@@ -122,6 +124,12 @@ export class NetDecoder {
     missing: 0,
   };
   private no = 0;
+  /** the record being decoded: its bytes are d[base, n), origLen and ts as in the record */
+  private d: Uint8Array = NO_PAYLOAD;
+  private base = 0;
+  private n = 0;
+  private origLen = 0;
+  private ts = 0;
 
   constructor(opts: NetDecoderOptions = {}) {
     this.frag = new FragmentReassembler(opts.fragments);
@@ -140,53 +148,70 @@ export class NetDecoder {
   decode(rec: PacketRecord): DecodedPacket | null {
     this.stats.packets++;
     this.no = rec.no;
-    const d = rec.data;
-    const n = d.length;
-    let off = 0;
+    // The record's bytes are d[b, n): the source's buffer when the record says where in it
+    // they are (no view made per packet), else its `data` view. Offsets below are into d.
+    let d: Uint8Array;
+    let b: number;
+    const buf = rec.buf;
+    if (buf !== undefined) {
+      d = buf;
+      b = rec.off ?? 0;
+      this.n = b + (rec.caplen ?? 0);
+    } else {
+      d = rec.data;
+      b = 0;
+      this.n = d.length;
+    }
+    this.d = d;
+    this.base = b;
+    this.origLen = rec.origLen;
+    this.ts = rec.ts;
+    const n = this.n - b;
+    let off = b;
     let etype = 0;
     switch (rec.linkType) {
       case LINKTYPE_ETHERNET:
         if (n < 14) return this.short('Ethernet header');
-        etype = (d[12] << 8) | d[13];
-        off = 14;
+        etype = (d[b + 12] << 8) | d[b + 13];
+        off = b + 14;
         if (etype <= 1500) {
           // IEEE 802.3 length field: only LLC/SNAP (AA AA 03, RFC 1042) carries an EtherType.
-          if (n < 22 || d[14] !== 0xaa || d[15] !== 0xaa || d[16] !== 0x03) return this.nonIp();
-          etype = (d[20] << 8) | d[21];
-          off = 22;
+          if (n < 22 || d[b + 14] !== 0xaa || d[b + 15] !== 0xaa || d[b + 16] !== 0x03) return this.nonIp();
+          etype = (d[b + 20] << 8) | d[b + 21];
+          off = b + 22;
         }
         break;
       case LINKTYPE_LINUX_SLL:
         if (n < 16) return this.short('Linux cooked header');
-        if (((d[2] << 8) | d[3]) === ARPHRD_NETLINK) return this.nonIp();
-        etype = (d[14] << 8) | d[15];
-        off = 16;
+        if (((d[b + 2] << 8) | d[b + 3]) === ARPHRD_NETLINK) return this.nonIp();
+        etype = (d[b + 14] << 8) | d[b + 15];
+        off = b + 16;
         break;
       case LINKTYPE_LINUX_SLL2:
         if (n < 20) return this.short('Linux cooked v2 header');
-        if (((d[8] << 8) | d[9]) === ARPHRD_NETLINK) return this.nonIp();
-        etype = (d[0] << 8) | d[1];
-        off = 20;
+        if (((d[b + 8] << 8) | d[b + 9]) === ARPHRD_NETLINK) return this.nonIp();
+        etype = (d[b] << 8) | d[b + 1];
+        off = b + 20;
         break;
       case LINKTYPE_NULL: {
         if (n < 4) return this.short('loopback header');
         // The family is in the capturing host's byte order: a big-endian host leaves the
         // first two bytes zero for every family value we know.
-        const fam = d[0] === 0 && d[1] === 0 ? (d[2] << 8) | d[3] : d[0] | (d[1] << 8);
-        return this.byFamily(rec, fam, 4);
+        const fam = d[b] === 0 && d[b + 1] === 0 ? (d[b + 2] << 8) | d[b + 3] : d[b] | (d[b + 1] << 8);
+        return this.byFamily(fam, b + 4);
       }
       case LINKTYPE_LOOP:
         if (n < 4) return this.short('loopback header');
-        return this.byFamily(rec, ((d[0] << 24) | (d[1] << 16) | (d[2] << 8) | d[3]) >>> 0, 4);
+        return this.byFamily(((d[b] << 24) | (d[b + 1] << 16) | (d[b + 2] << 8) | d[b + 3]) >>> 0, b + 4);
       case LINKTYPE_RAW:
       case LINKTYPE_RAW_12:
       case LINKTYPE_RAW_14:
         if (n < 1) return this.short('IP header');
-        return this.ipByVersion(rec, 0);
+        return this.ipByVersion(b);
       case LINKTYPE_IPV4:
-        return this.ipv4(rec, 0);
+        return this.ipv4(b);
       case LINKTYPE_IPV6:
-        return this.ipv6(rec, 0);
+        return this.ipv6(b);
       default:
         this.stats.unsupportedLink++;
         return null;
@@ -195,33 +220,33 @@ export class NetDecoder {
     // inner EtherType in the last 2.
     for (let tags = 0; etype === ETH_VLAN || etype === ETH_QINQ || etype === ETH_QINQ_OLD; tags++) {
       if (tags >= MAX_TAGS) return this.nonIp();
-      if (n < off + 4) return this.short('VLAN tag');
+      if (this.n < off + 4) return this.short('VLAN tag');
       etype = (d[off + 2] << 8) | d[off + 3];
       off += 4;
     }
-    if (etype === ETH_IPV4) return this.ipv4(rec, off);
-    if (etype === ETH_IPV6) return this.ipv6(rec, off);
+    if (etype === ETH_IPV4) return this.ipv4(off);
+    if (etype === ETH_IPV6) return this.ipv6(off);
     if (etype === ETH_PPPOE_SESSION) {
       // RFC 2516 section 4: 6-byte PPPoE header, then the PPP protocol (RFC 1661): 0x0021 IPv4, 0x0057 IPv6.
-      if (n < off + 8) return this.short('PPPoE header');
+      if (this.n < off + 8) return this.short('PPPoE header');
       const ppp = (d[off + 6] << 8) | d[off + 7];
-      if (ppp === 0x0021) return this.ipv4(rec, off + 8);
-      if (ppp === 0x0057) return this.ipv6(rec, off + 8);
+      if (ppp === 0x0021) return this.ipv4(off + 8);
+      if (ppp === 0x0057) return this.ipv6(off + 8);
     }
     return this.nonIp();
   }
 
-  private byFamily(rec: PacketRecord, fam: number, off: number): DecodedPacket | null {
-    if (fam === 2) return this.ipv4(rec, off);
+  private byFamily(fam: number, off: number): DecodedPacket | null {
+    if (fam === 2) return this.ipv4(off);
     // AF_INET6 differs per BSD: 24 (NetBSD, OpenBSD), 28 (FreeBSD), 30 (Darwin).
-    if (fam === 24 || fam === 28 || fam === 30) return this.ipv6(rec, off);
+    if (fam === 24 || fam === 28 || fam === 30) return this.ipv6(off);
     return this.nonIp();
   }
 
-  private ipByVersion(rec: PacketRecord, off: number): DecodedPacket | null {
-    const v = rec.data[off] >> 4;
-    if (v === 4) return this.ipv4(rec, off);
-    if (v === 6) return this.ipv6(rec, off);
+  private ipByVersion(off: number): DecodedPacket | null {
+    const v = this.d[off] >> 4;
+    if (v === 4) return this.ipv4(off);
+    if (v === 6) return this.ipv6(off);
     return this.nonIp();
   }
 
@@ -244,9 +269,9 @@ export class NetDecoder {
     return null;
   }
 
-  private ipv4(rec: PacketRecord, off: number): DecodedPacket | null {
-    const d = rec.data;
-    const n = d.length;
+  private ipv4(off: number): DecodedPacket | null {
+    const d = this.d;
+    const n = this.n;
     if (n < off + 20) return this.short('IPv4 header');
     const vihl = d[off];
     if (vihl >> 4 !== 4) return this.bad('bad-ip', `IPv4 header with version ${vihl >> 4}`);
@@ -256,7 +281,7 @@ export class NetDecoder {
     if (n < off + hl) return this.short('IPv4 options');
     let total = (d[off + 2] << 8) | d[off + 3];
     // A total length of 0 is what Linux shows for TSO super-segments: trust the capture.
-    if (total === 0) total = rec.origLen - off;
+    if (total === 0) total = this.origLen - (off - this.base);
     if (total < hl) return this.bad('bad-ip', `IPv4 total length ${total} < header length ${hl}`);
     const o = this.out;
     o.ipVersion = 4;
@@ -273,7 +298,7 @@ export class NetDecoder {
       const id = (d[off + 4] << 8) | d[off + 5];
       const key = `4|${o.src}|${o.dst}|${id}|${proto}`;
       const part = d.subarray(off + hl, capEnd);
-      const whole = this.frag.add(key, rec.ts, fragOff, more, part, capEnd < segEnd);
+      const whole = this.frag.add(key, this.ts, fragOff, more, part, capEnd < segEnd);
       if (whole === null) {
         this.stats.fragments++;
         return null;
@@ -284,9 +309,9 @@ export class NetDecoder {
     return this.transport(proto, d, off + hl, segEnd, capEnd);
   }
 
-  private ipv6(rec: PacketRecord, off: number): DecodedPacket | null {
-    let d = rec.data;
-    const n = d.length;
+  private ipv6(off: number): DecodedPacket | null {
+    let d = this.d;
+    const n = this.n;
     if (n < off + 40) return this.short('IPv6 header');
     if (d[off] >> 4 !== 6) return this.bad('bad-ip', `IPv6 header with version ${d[off] >> 4}`);
     const plen = (d[off + 4] << 8) | d[off + 5];
@@ -298,7 +323,7 @@ export class NetDecoder {
     let p = off + 40;
     // Payload length 0 means a jumbogram (RFC 2675) or a TSO/BIG TCP capture: trust the
     // capture, except with No Next Header (59), where 0 is simply empty and the rest is padding.
-    let segEnd = plen === 0 && nh !== 59 ? rec.origLen : p + plen;
+    let segEnd = plen === 0 && nh !== 59 ? this.base + this.origLen : p + plen;
     let capEnd = segEnd < n ? segEnd : n;
     for (let i = 0; i < MAX_EXT_HEADERS; i++) {
       if (nh === 0 || nh === 43 || nh === 60 || nh === 51) {
@@ -324,7 +349,7 @@ export class NetDecoder {
         if (fo === 0 && !more) continue;
         const id = ((d[p - 4] << 24) | (d[p - 3] << 16) | (d[p - 2] << 8) | d[p - 1]) >>> 0;
         const key = `6|${o.src}|${o.dst}|${id}`;
-        const whole = this.frag.add(key, rec.ts, fo, more, d.subarray(p, capEnd), capEnd < segEnd);
+        const whole = this.frag.add(key, this.ts, fo, more, d.subarray(p, capEnd), capEnd < segEnd);
         if (whole === null) {
           this.stats.fragments++;
           return null;

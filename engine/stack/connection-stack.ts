@@ -101,7 +101,13 @@ export class DirEntry implements ByteStream {
   constructor(
     private readonly stack: ConnStack,
     readonly dir: Direction,
-  ) {}
+  ) {
+    // V8 folds a field written only once into optimized code as a constant: the first
+    // direction to end would then throw away the per-packet path `push` is inlined into
+    // (the reassembler's segment) and compile it again. A second write makes it a plain field.
+    this.ended = true;
+    this.ended = false;
+  }
 
   push(bytes: Uint8Array, skip: number, meta: ChunkMeta): void {
     const t = this.target;

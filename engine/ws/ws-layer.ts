@@ -46,6 +46,11 @@ export class WebSocketLayer implements Layer {
   readonly app: AppTap | null;
 
   constructor(ctx: LayerContext, init: WebSocketInit | undefined, meta: ChunkMeta) {
+    // Written twice so that V8 does not treat them as constants: the first close frame of the
+    // capture would otherwise throw away the optimized frame path that reads them (frameStart,
+    // inlined into the per-packet chain) and have it compiled again.
+    const closeSent = { client: true, server: true };
+    closeSent.client = closeSent.server = false;
     this.shared = {
       conn: ctx.conn,
       emit: ctx.emit,
@@ -54,7 +59,7 @@ export class WebSocketLayer implements Layer {
       deflateMode: init?.mode ?? 'unknown',
       deflate: init?.deflate ?? null,
       foreignExtensions: init?.foreignExtensions ?? [],
-      closeSent: { client: false, server: false },
+      closeSent,
       pings: { client: [], server: [] },
       inflated: 0,
       finding: ctx.finding,
