@@ -1,9 +1,18 @@
 /**
  * The NDJSON form of engine events (`wsscope read --json`), as docs/events.md documents it:
  * field names and types as written there. Events it does not list (connection-end) have no
- * wire form and return null.
+ * wire form.
+ *
+ * Two forms of the same line: `toWire` builds the object (exports, tests), `writeEvent`
+ * streams it into an `Out` (engine/cli/out.ts). `writeEvent` writes a message's payload in
+ * slices of `SLICE` bytes, each encoded on its own (base64, or JSON-escaped text), so no string
+ * the size of a payload is ever built; without a `maxPayloadOut` cut its line is byte for byte
+ * `JSON.stringify(toWire(ev))` (engine/cli/json.test.ts holds it to that).
+ *
+ * Memory: nothing is kept between calls; a payload is only read during the call.
  */
 import type { EngineEvent, MessageEvent } from '../../shared/events';
+import type { Out } from './out';
 
 /** Text messages carry `text` when valid UTF-8; everything else carries `base64`. */
 function payloadFields(m: MessageEvent): { text: string } | { base64: string } {
@@ -63,6 +72,11 @@ export function toWire(ev: EngineEvent): Record<string, unknown> | null {
         compressed: ev.compressed,
         length: ev.length,
       };
+      // a message that is not whole says so (docs/events.md): bytes lost to a gap, or cut by a limit
+      if (ev.truncated) {
+        base.truncated = true;
+        base.wireLength = ev.wireLength;
+      }
       if (ev.opcode === 8) {
         if (ev.code !== undefined) {
           base.code = ev.code;
@@ -106,4 +120,133 @@ export function toWire(ev: EngineEvent): Record<string, unknown> | null {
     case 'connection-end':
       return null;
   }
+}
+
+/** Payload bytes encoded per slice: a multiple of 3, so base64 slices join without padding. */
+const SLICE = 48 * 1024;
+
+export interface WriteOptions {
+  /** payload bytes written per message event at most (`--max-payload-out`; Infinity: all) */
+  maxPayloadOut: number;
+}
+
+/**
+ * JSON string escapes (RFC 8259 section 7, as JSON.stringify writes them): 0 = the byte
+ * stands for itself, else the character after the backslash (`u` = \u00XX, lowercase hex).
+ */
+const ESCAPE = new Uint8Array(256);
+for (let c = 0; c < 0x20; c++) ESCAPE[c] = 0x75;
+ESCAPE[0x08] = 0x62; // \b
+ESCAPE[0x09] = 0x74; // \t
+ESCAPE[0x0a] = 0x6e; // \n
+ESCAPE[0x0c] = 0x66; // \f
+ESCAPE[0x0d] = 0x72; // \r
+ESCAPE[0x22] = 0x22;
+ESCAPE[0x5c] = 0x5c;
+const HEX = new TextEncoder().encode('0123456789abcdef');
+/** a run of bytes at least this long is copied with one native call */
+const LONG_RUN = 64;
+
+/**
+ * Bytes of valid UTF-8 text, d[a, z), JSON-escaped straight into `out`: a byte that needs no
+ * escape (ASCII other than ", \ and controls, and every byte of a multi-byte character) is
+ * copied as it is, which is what JSON.stringify's UTF-8 output holds. Nothing is allocated.
+ */
+function writeEscaped(out: Out, d: Uint8Array, a: number, z: number): void {
+  const buf = out.room(6 * (z - a)); // \u00XX: at most 6 bytes per byte
+  let p = out.pos;
+  let i = a;
+  while (i < z) {
+    // the run up to the next byte to escape: long runs (prose) are copied natively
+    let j = i;
+    while (j < z && ESCAPE[d[j]] === 0) j++;
+    if (j - i >= LONG_RUN) {
+      buf.set(d.subarray(i, j), p);
+      p += j - i;
+    } else for (let k = i; k < j; k++) buf[p++] = d[k];
+    if (j === z) break;
+    const c = d[j];
+    const e = ESCAPE[c];
+    buf[p++] = 0x5c;
+    buf[p++] = e;
+    if (e === 0x75) {
+      buf[p++] = 0x30;
+      buf[p++] = 0x30;
+      buf[p++] = HEX[c >> 4];
+      buf[p++] = HEX[c & 15];
+    }
+    i = j + 1;
+  }
+  out.advance(p);
+}
+
+/** A number as JSON.stringify writes it. */
+function num(n: number): string {
+  return Number.isFinite(n) ? String(n) : 'null';
+}
+
+/**
+ * End of the last whole UTF-8 character in d[0, end): `end`, or the start of a character
+ * whose bytes run past it (RFC 3629 section 3: a lead byte 11xxxxxx announces 2-4 bytes,
+ * each continuation byte is 10xxxxxx). For valid UTF-8 text only.
+ */
+function wholeCharsEnd(d: Uint8Array, end: number): number {
+  let i = end;
+  const stop = Math.max(0, end - 3);
+  while (i > stop && (d[i - 1] & 0xc0) === 0x80) i--;
+  if (i === 0) return end;
+  const lead = d[i - 1];
+  if (lead < 0xc0) return end;
+  const need = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : 2;
+  return end - (i - 1) >= need ? end : i - 1;
+}
+
+/** One event as its NDJSON line, written into `out` (see the module comment). */
+export function writeEvent(out: Out, ev: EngineEvent, o: WriteOptions): void {
+  if (ev.type === 'message' && ev.opcode !== 8) {
+    writeMessage(out, ev, o.maxPayloadOut);
+    return;
+  }
+  if (ev.type === 'frame') {
+    // the most frequent line: written without building its object (same fields as toWire)
+    out.latin1(
+      `{"type":"frame","conn":${num(ev.conn)},"dir":${JSON.stringify(ev.dir)},"ts":${num(ev.ts)},"fin":${ev.fin},"rsv1":${ev.rsv1},"rsv2":${ev.rsv2},"rsv3":${ev.rsv3},"opcode":${num(ev.opcode)},"masked":${ev.masked},"maskKey":${JSON.stringify(ev.maskKey)},"length":${num(ev.length)},"packet":${num(ev.packet)}}\n`,
+    );
+    return;
+  }
+  const w = toWire(ev);
+  if (w) out.line(JSON.stringify(w));
+}
+
+function writeMessage(out: Out, m: MessageEvent, max: number): void {
+  const data = m.data;
+  const text = m.opcode === 1 && m.utf8Valid;
+  let end = data.length;
+  const cut = end > max;
+  if (cut) end = max;
+  // Text ends on a whole character: cut there by --max-payload-out, or, for a message that
+  // was truncated inside a character (validUtf8 allows that tail), followed by one U+FFFD as
+  // toString('utf8') writes it (WHATWG Encoding: one replacement for an incomplete sequence).
+  let replacement = false;
+  if (text) {
+    const whole = wholeCharsEnd(data, end);
+    if (whole < end) {
+      replacement = !cut;
+      end = whole;
+    }
+  }
+  let h = `{"type":"message","conn":${num(m.conn)},"dir":${JSON.stringify(m.dir)},"ts":${num(m.ts)},"opcode":${num(m.opcode)},"compressed":${m.compressed},"length":${num(m.length)}`;
+  if (m.truncated || cut) h += `,"truncated":true,"wireLength":${num(m.wireLength)}`;
+  out.latin1(h + (text ? ',"text":"' : ',"base64":"'));
+  const b = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  for (let a = 0; a < end; a += SLICE) {
+    const z = Math.min(end, a + SLICE);
+    if (text) writeEscaped(out, data, a, z);
+    else out.latin1(b.toString('base64', a, z));
+  }
+  if (replacement) out.latin1('\xef\xbf\xbd');
+  out.latin1('"');
+  // on connections with a subprotocol decoder (docs/events.md "Subprotocols")
+  if (m.app !== undefined) out.utf8(`,"app":${JSON.stringify(m.app)}`);
+  out.latin1('}\n');
 }
