@@ -153,7 +153,13 @@ const LONG_RUN = 64;
  * copied as it is, which is what JSON.stringify's UTF-8 output holds. Nothing is allocated.
  */
 function writeEscaped(out: Out, d: Uint8Array, a: number, z: number): void {
-  const buf = out.room(6 * (z - a)); // \u00XX: at most 6 bytes per byte
+  // \u00XX: at most 6 bytes per byte, so a piece of capacity / 6 bytes always has room
+  const step = Math.max(1, Math.floor(out.capacity / 6));
+  for (let s = a; s < z; s += step) escapePiece(out, d, s, Math.min(z, s + step));
+}
+
+function escapePiece(out: Out, d: Uint8Array, a: number, z: number): void {
+  const buf = out.room(6 * (z - a));
   let p = out.pos;
   let i = a;
   while (i < z) {

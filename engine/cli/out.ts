@@ -70,6 +70,11 @@ export class Out {
     return this.buf;
   }
 
+  /** the buffer's size: the most `room` can promise */
+  get capacity(): number {
+    return this.buf.length;
+  }
+
   get pos(): number {
     return this.at;
   }
