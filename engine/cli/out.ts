@@ -18,6 +18,8 @@ const SIZE = 512 * 1024;
 
 export class Out {
   private readonly buf: Buffer;
+  /** the buffer as a DataView, for encoders that write several bytes at once (see `room`) */
+  readonly words: DataView;
   private at = 0;
 
   constructor(
@@ -25,6 +27,7 @@ export class Out {
     size = SIZE,
   ) {
     this.buf = Buffer.allocUnsafe(size);
+    this.words = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
   }
 
   /** One line of text (UTF-8) and its newline. */
