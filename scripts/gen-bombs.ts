@@ -28,12 +28,9 @@ import { constants, deflateRawSync } from 'node:zlib';
 import { CaptureWriter, ipv4, type Endpoint } from './lib/capture-writer';
 import { CASES } from './lib/fuzz-corpus';
 import { wsRequest, wsResponse } from '../test/kit/websocket';
+import { ACK, FIN, PSH, SYN } from '../test/kit/capture';
 
 const MSS = 1460;
-const SYN = 0x02;
-const ACK = 0x10;
-const PSH = 0x08;
-const FIN = 0x01;
 const DEFLATE = 'permessage-deflate';
 
 /** One TCP connection from 127.0.0.x to 127.0.0.1:8080, written as it is driven. */
