@@ -4,10 +4,10 @@
  * wire form.
  *
  * Two forms of the same line: `toWire` builds the object (exports, tests), `writeEvent`
- * streams it into an `Out` (engine/cli/out.ts). `writeEvent` writes a message's payload in
- * slices of `SLICE` bytes, each encoded on its own (base64, or JSON-escaped text), so no string
- * the size of a payload is ever built; without a `maxPayloadOut` cut its line is byte for byte
- * `JSON.stringify(toWire(ev))` (engine/cli/json.test.ts holds it to that).
+ * streams it into an `Out` (engine/cli/out.ts). `writeEvent` never builds a string the size of
+ * a payload: text is JSON-escaped straight into the output buffer, in pieces that fit it;
+ * binary goes out as base64 of `SLICE`-byte slices. Without a `maxPayloadOut` cut its line is
+ * byte for byte `JSON.stringify(toWire(ev))` (engine/cli/json.test.ts holds it to that).
  *
  * Memory: nothing is kept between calls; a payload is only read during the call.
  */
@@ -122,7 +122,7 @@ export function toWire(ev: EngineEvent): Record<string, unknown> | null {
   }
 }
 
-/** Payload bytes encoded per slice: a multiple of 3, so base64 slices join without padding. */
+/** Binary payload bytes encoded per base64 slice: a multiple of 3, so the slices join without padding. */
 const SLICE = 48 * 1024;
 
 export interface WriteOptions {
@@ -198,6 +198,19 @@ function num(n: number): string {
   return Number.isFinite(n) ? String(n) : 'null';
 }
 
+/** `num` of a timestamp, remembering the last one: a frame and the message it ends share theirs. */
+let lastTs = NaN;
+let lastTsText = 'null';
+function tsText(ts: number): string {
+  if (ts !== lastTs) {
+    lastTs = ts;
+    lastTsText = num(ts);
+  }
+  return lastTsText;
+}
+
+const DIR = { client: '"client"', server: '"server"' } as const;
+
 /**
  * End of the last whole UTF-8 character in d[0, end): `end`, or the start of a character
  * whose bytes run past it (RFC 3629 section 3: a lead byte 11xxxxxx announces 2-4 bytes,
@@ -223,7 +236,7 @@ export function writeEvent(out: Out, ev: EngineEvent, o: WriteOptions): void {
   if (ev.type === 'frame') {
     // the most frequent line: written without building its object (same fields as toWire)
     out.latin1(
-      `{"type":"frame","conn":${num(ev.conn)},"dir":${JSON.stringify(ev.dir)},"ts":${num(ev.ts)},"fin":${ev.fin},"rsv1":${ev.rsv1},"rsv2":${ev.rsv2},"rsv3":${ev.rsv3},"opcode":${num(ev.opcode)},"masked":${ev.masked},"maskKey":${JSON.stringify(ev.maskKey)},"length":${num(ev.length)},"packet":${num(ev.packet)}}\n`,
+      `{"type":"frame","conn":${num(ev.conn)},"dir":${DIR[ev.dir]},"ts":${tsText(ev.ts)},"fin":${ev.fin},"rsv1":${ev.rsv1},"rsv2":${ev.rsv2},"rsv3":${ev.rsv3},"opcode":${num(ev.opcode)},"masked":${ev.masked},"maskKey":${JSON.stringify(ev.maskKey)},"length":${num(ev.length)},"packet":${num(ev.packet)}}\n`,
     );
     return;
   }
@@ -248,14 +261,13 @@ function writeMessage(out: Out, m: MessageEvent, max: number): void {
       end = whole;
     }
   }
-  let h = `{"type":"message","conn":${num(m.conn)},"dir":${JSON.stringify(m.dir)},"ts":${num(m.ts)},"opcode":${num(m.opcode)},"compressed":${m.compressed},"length":${num(m.length)}`;
+  let h = `{"type":"message","conn":${num(m.conn)},"dir":${DIR[m.dir]},"ts":${tsText(m.ts)},"opcode":${num(m.opcode)},"compressed":${m.compressed},"length":${num(m.length)}`;
   if (m.truncated || cut) h += `,"truncated":true,"wireLength":${num(m.wireLength)}`;
   out.latin1(h + (text ? ',"text":"' : ',"base64":"'));
-  const b = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-  for (let a = 0; a < end; a += SLICE) {
-    const z = Math.min(end, a + SLICE);
-    if (text) writeEscaped(out, data, a, z);
-    else out.latin1(b.toString('base64', a, z));
+  if (text) writeEscaped(out, data, 0, end);
+  else {
+    const b = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+    for (let a = 0; a < end; a += SLICE) out.latin1(b.toString('base64', a, Math.min(end, a + SLICE)));
   }
   if (replacement) out.latin1('\xef\xbf\xbd');
   out.latin1('"');
