@@ -153,13 +153,13 @@ const HEX = new TextEncoder().encode('0123456789abcdef');
 function writeEscaped(out: Out, d: Uint8Array, a: number, z: number): void {
   // \u00XX: at most 6 bytes per byte, so a piece of capacity / 6 bytes always has room
   const step = Math.max(1, Math.floor(out.capacity / 6));
-  for (let s = a; s < z; s += step) escapePiece(out, d, s, Math.min(z, s + step));
+  const dv = new DataView(d.buffer, d.byteOffset, d.byteLength);
+  for (let s = a; s < z; s += step) escapePiece(out, d, dv, s, Math.min(z, s + step));
 }
 
-function escapePiece(out: Out, d: Uint8Array, a: number, z: number): void {
+function escapePiece(out: Out, d: Uint8Array, dv: DataView, a: number, z: number): void {
   const buf = out.room(6 * (z - a));
   const ov = out.words;
-  const dv = new DataView(d.buffer, d.byteOffset, d.byteLength);
   let p = out.pos;
   let i = a;
   while (i < z) {
@@ -266,8 +266,9 @@ function writeMessage(out: Out, m: MessageEvent, max: number): void {
   out.latin1(h + (text ? ',"text":"' : ',"base64":"'));
   if (text) writeEscaped(out, data, 0, end);
   else {
-    const b = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-    for (let a = 0; a < end; a += SLICE) out.latin1(b.toString('base64', a, Math.min(end, a + SLICE)));
+    // base64Slice: what toString('base64', a, z) calls, without its argument parsing
+    const b = Buffer.from(data.buffer, data.byteOffset, data.byteLength) as Buffer & { base64Slice(a: number, z: number): string };
+    for (let a = 0; a < end; a += SLICE) out.latin1(b.base64Slice(a, Math.min(end, a + SLICE)));
   }
   if (replacement) out.latin1('\xef\xbf\xbd');
   out.latin1('"');

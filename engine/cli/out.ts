@@ -14,10 +14,20 @@
 import { writeSync } from 'node:fs';
 
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * Buffer's direct encoders (lib/buffer.js defines them on Buffer.prototype; `write(s, at, enc)`
+ * is these behind argument parsing, which shows on a line of many small writes).
+ */
+interface Encoders {
+  latin1Write(s: string, at: number): number;
+  utf8Write(s: string, at: number): number;
+}
 const SIZE = 512 * 1024;
 
 export class Out {
   private readonly buf: Buffer;
+  private readonly enc: Encoders;
   /** the buffer as a DataView, for encoders that write several bytes at once (see `room`) */
   readonly words: DataView;
   private at = 0;
@@ -27,6 +37,7 @@ export class Out {
     size = SIZE,
   ) {
     this.buf = Buffer.allocUnsafe(size);
+    this.enc = this.buf as unknown as Encoders;
     this.words = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
   }
 
@@ -46,7 +57,7 @@ export class Out {
         return;
       }
     }
-    this.at += this.buf.write(s, this.at, 'utf8');
+    this.at += this.enc.utf8Write(s, this.at);
   }
 
   /**
@@ -61,7 +72,7 @@ export class Out {
         return;
       }
     }
-    this.at += this.buf.write(s, this.at, 'latin1');
+    this.at += this.enc.latin1Write(s, this.at);
   }
 
   /**
