@@ -49,6 +49,7 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateCapture, truthPath, type CaptureTruth } from './gen-capture';
 import { hasGnuTime, measure, measureBest, type Measured } from './lib/measure';
+import { benchJson } from './lib/bench-json';
 import type { DecodeChildResult } from './lib/decode-child';
 import type { CaptureFormat } from './lib/capture-writer';
 
@@ -250,6 +251,11 @@ async function benchFile(label: string, file: string, truth: CaptureTruth, o: Op
     res.wsscopeKind = 'CLI';
   }
   else res.rows.push({ name: 'wsscope read --summary --json (CLI)', wall: NaN, peakRss: NaN, note: `failed (exit ${cm.exitCode}): ${cm.stderr.split('\n').find((l) => /error/i.test(l))?.trim().slice(0, 80) ?? ''}` });
+
+  // read --json against read --summary, in alternation (scripts/lib/bench-json.ts)
+  const jb = await benchJson(file, o.runs).catch((e: unknown) => ({ rows: [], verdict: `read --json failed: ${String(e)}` }));
+  res.rows.push(...jb.rows);
+  console.log(`- ${jb.verdict}`);
 
   // correctness, untimed
   if (d.ok) {

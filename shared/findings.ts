@@ -47,7 +47,7 @@ export const FINDINGS = {
   'bad-deflate-params': { severity: 'error', title: 'Invalid permessage-deflate parameters', ref: 'RFC 7692 7.1' },
   // permessage-deflate (RFC 7692)
   'decompression-failed': { severity: 'error', title: 'Compressed message does not inflate', ref: 'RFC 7692 7.2.2' },
-  'decompressed-size-limit': { severity: 'warning', title: 'Inflated size over the configured limit', ref: 'wsscope --max-inflate' },
+  'decompressed-size-limit': { severity: 'warning', title: 'Inflated size over the configured limit', ref: 'wsscope --max-inflate, --max-inflate-total' },
   // HTTP/2 (RFC 9113) and WebSocket over HTTP/2 (RFC 8441)
   'h2-connect-without-setting': { severity: 'error', title: 'Extended CONNECT before the server sent SETTINGS_ENABLE_CONNECT_PROTOCOL = 1', ref: 'RFC 8441 3, 4' },
   'h2-forbidden-header': { severity: 'error', title: 'Header field not allowed in HTTP/2 (Sec-WebSocket-Key, Upgrade, Connection...)', ref: 'RFC 9113 8.2.2, RFC 8441 5' },

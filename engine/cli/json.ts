@@ -1,9 +1,18 @@
 /**
  * The NDJSON form of engine events (`wsscope read --json`), as docs/events.md documents it:
  * field names and types as written there. Events it does not list (connection-end) have no
- * wire form and return null.
+ * wire form.
+ *
+ * Two forms of the same line: `toWire` builds the object (exports, tests), `writeEvent`
+ * streams it into an `Out` (engine/cli/out.ts). `writeEvent` never builds a string the size of
+ * a payload: text is JSON-escaped straight into the output buffer, in pieces that fit it;
+ * binary goes out as base64 of `SLICE`-byte slices. Without a `maxPayloadOut` cut its line is
+ * byte for byte `JSON.stringify(toWire(ev))` (engine/cli/json.test.ts holds it to that).
+ *
+ * Memory: nothing is kept between calls; a payload is only read during the call.
  */
 import type { EngineEvent, MessageEvent } from '../../shared/events';
+import type { Out } from './out';
 
 /** Text messages carry `text` when valid UTF-8; everything else carries `base64`. */
 function payloadFields(m: MessageEvent): { text: string } | { base64: string } {
@@ -63,6 +72,11 @@ export function toWire(ev: EngineEvent): Record<string, unknown> | null {
         compressed: ev.compressed,
         length: ev.length,
       };
+      // a message that is not whole says so (docs/events.md): bytes lost to a gap, or cut by a limit
+      if (ev.truncated) {
+        base.truncated = true;
+        base.wireLength = ev.wireLength;
+      }
       if (ev.opcode === 8) {
         if (ev.code !== undefined) {
           base.code = ev.code;
@@ -106,4 +120,159 @@ export function toWire(ev: EngineEvent): Record<string, unknown> | null {
     case 'connection-end':
       return null;
   }
+}
+
+/** Binary payload bytes encoded per base64 slice: a multiple of 3, so the slices join without padding. */
+const SLICE = 48 * 1024;
+
+export interface WriteOptions {
+  /** payload bytes written per message event at most (`--max-payload-out`; Infinity: all) */
+  maxPayloadOut: number;
+}
+
+/**
+ * JSON string escapes (RFC 8259 section 7, as JSON.stringify writes them): 0 = the byte
+ * stands for itself, else the character after the backslash (`u` = \u00XX, lowercase hex).
+ */
+const ESCAPE = new Uint8Array(256);
+for (let c = 0; c < 0x20; c++) ESCAPE[c] = 0x75;
+ESCAPE[0x08] = 0x62; // \b
+ESCAPE[0x09] = 0x74; // \t
+ESCAPE[0x0a] = 0x6e; // \n
+ESCAPE[0x0c] = 0x66; // \f
+ESCAPE[0x0d] = 0x72; // \r
+ESCAPE[0x22] = 0x22;
+ESCAPE[0x5c] = 0x5c;
+const HEX = new TextEncoder().encode('0123456789abcdef');
+
+/**
+ * Bytes of valid UTF-8 text, d[a, z), JSON-escaped straight into `out`: a byte that needs no
+ * escape (ASCII other than ", \ and controls, and every byte of a multi-byte character) is
+ * copied as it is, which is what JSON.stringify's UTF-8 output holds. Nothing is allocated.
+ */
+function writeEscaped(out: Out, d: Uint8Array, a: number, z: number): void {
+  // \u00XX: at most 6 bytes per byte, so a piece of capacity / 6 bytes always has room
+  const step = Math.max(1, Math.floor(out.capacity / 6));
+  const dv = new DataView(d.buffer, d.byteOffset, d.byteLength);
+  for (let s = a; s < z; s += step) escapePiece(out, d, dv, s, Math.min(z, s + step));
+}
+
+function escapePiece(out: Out, d: Uint8Array, dv: DataView, a: number, z: number): void {
+  const buf = out.room(6 * (z - a));
+  const ov = out.words;
+  let p = out.pos;
+  let i = a;
+  while (i < z) {
+    // Four bytes at a time while none needs an escape (SWAR tests, exact for "any byte":
+    // a byte below 0x20; a byte equal to 0x22 or 0x5c, i.e. a zero byte after the XOR).
+    while (i + 4 <= z) {
+      const w = dv.getUint32(i, true);
+      const q = w ^ 0x22222222;
+      const b = w ^ 0x5c5c5c5c;
+      if (((w - 0x20202020) & ~w & 0x80808080) | ((q - 0x01010101) & ~q & 0x80808080) | ((b - 0x01010101) & ~b & 0x80808080)) break;
+      ov.setUint32(p, w, true);
+      p += 4;
+      i += 4;
+    }
+    if (i === z) break;
+    const c = d[i++];
+    const e = ESCAPE[c];
+    if (e === 0) {
+      buf[p++] = c;
+      continue;
+    }
+    buf[p++] = 0x5c;
+    buf[p++] = e;
+    if (e === 0x75) {
+      buf[p++] = 0x30;
+      buf[p++] = 0x30;
+      buf[p++] = HEX[c >> 4];
+      buf[p++] = HEX[c & 15];
+    }
+  }
+  out.advance(p);
+}
+
+/** A number as JSON.stringify writes it. */
+function num(n: number): string {
+  return Number.isFinite(n) ? String(n) : 'null';
+}
+
+/** `num` of a timestamp, remembering the last one: a frame and the message it ends share theirs. */
+let lastTs = NaN;
+let lastTsText = 'null';
+function tsText(ts: number): string {
+  if (ts !== lastTs) {
+    lastTs = ts;
+    lastTsText = num(ts);
+  }
+  return lastTsText;
+}
+
+const DIR = { client: '"client"', server: '"server"' } as const;
+
+/**
+ * End of the last whole UTF-8 character in d[0, end): `end`, or the start of a character
+ * whose bytes run past it (RFC 3629 section 3: a lead byte 11xxxxxx announces 2-4 bytes,
+ * each continuation byte is 10xxxxxx). For valid UTF-8 text only.
+ */
+function wholeCharsEnd(d: Uint8Array, end: number): number {
+  let i = end;
+  const stop = Math.max(0, end - 3);
+  while (i > stop && (d[i - 1] & 0xc0) === 0x80) i--;
+  if (i === 0) return end;
+  const lead = d[i - 1];
+  if (lead < 0xc0) return end;
+  const need = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : 2;
+  return end - (i - 1) >= need ? end : i - 1;
+}
+
+/** One event as its NDJSON line, written into `out` (see the module comment). */
+export function writeEvent(out: Out, ev: EngineEvent, o: WriteOptions): void {
+  if (ev.type === 'message' && ev.opcode !== 8) {
+    writeMessage(out, ev, o.maxPayloadOut);
+    return;
+  }
+  if (ev.type === 'frame') {
+    // the most frequent line: written without building its object (same fields as toWire)
+    out.latin1(
+      `{"type":"frame","conn":${num(ev.conn)},"dir":${DIR[ev.dir]},"ts":${tsText(ev.ts)},"fin":${ev.fin},"rsv1":${ev.rsv1},"rsv2":${ev.rsv2},"rsv3":${ev.rsv3},"opcode":${num(ev.opcode)},"masked":${ev.masked},"maskKey":${JSON.stringify(ev.maskKey)},"length":${num(ev.length)},"packet":${num(ev.packet)}}\n`,
+    );
+    return;
+  }
+  const w = toWire(ev);
+  if (w) out.line(JSON.stringify(w));
+}
+
+function writeMessage(out: Out, m: MessageEvent, max: number): void {
+  const data = m.data;
+  const text = m.opcode === 1 && m.utf8Valid;
+  let end = data.length;
+  const cut = end > max;
+  if (cut) end = max;
+  // Text ends on a whole character: cut there by --max-payload-out, or, for a message that
+  // was truncated inside a character (validUtf8 allows that tail), followed by one U+FFFD as
+  // toString('utf8') writes it (WHATWG Encoding: one replacement for an incomplete sequence).
+  let replacement = false;
+  if (text) {
+    const whole = wholeCharsEnd(data, end);
+    if (whole < end) {
+      replacement = !cut;
+      end = whole;
+    }
+  }
+  let h = `{"type":"message","conn":${num(m.conn)},"dir":${DIR[m.dir]},"ts":${tsText(m.ts)},"opcode":${num(m.opcode)},"compressed":${m.compressed},"length":${num(m.length)}`;
+  if (m.truncated || cut) h += `,"truncated":true,"wireLength":${num(m.wireLength)}`;
+  out.latin1(h + (text ? ',"text":"' : ',"base64":"'));
+  if (text) writeEscaped(out, data, 0, end);
+  else {
+    // base64Slice: what toString('base64', a, z) calls, without its argument parsing
+    const b = Buffer.from(data.buffer, data.byteOffset, data.byteLength) as Buffer & { base64Slice(a: number, z: number): string };
+    for (let a = 0; a < end; a += SLICE) out.latin1(b.base64Slice(a, Math.min(end, a + SLICE)));
+  }
+  if (replacement) out.latin1('\xef\xbf\xbd');
+  out.latin1('"');
+  // on connections with a subprotocol decoder (docs/events.md "Subprotocols")
+  if (m.app !== undefined) out.utf8(`,"app":${JSON.stringify(m.app)}`);
+  out.latin1('}\n');
 }

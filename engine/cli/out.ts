@@ -1,28 +1,115 @@
 /**
- * Buffered, synchronous stdout for the CLI. Synchronous writes give natural back-pressure
- * (a slow `| less` slows decoding instead of growing memory); EAGAIN on a non-blocking pipe
- * is retried after a short wait; EPIPE (`| head`) ends the process quietly.
+ * Buffered, synchronous stdout for the CLI: bytes are assembled in one fixed buffer
+ * (`SIZE`, 512 KiB) and written with `writeSync` when it fills. Synchronous writes give
+ * natural back-pressure (a slow `| less` slows decoding instead of growing memory); EAGAIN on
+ * a non-blocking pipe is retried after a short wait; EPIPE (`| head`) ends the process quietly.
+ *
+ * Callers hand in pieces of bounded size (a line of text output, one event's fields, one
+ * encoded slice of a payload: see engine/cli/json.ts), so nothing is ever joined into a string
+ * the size of the output. A piece larger than the buffer is written through on its own.
+ *
+ * Memory: owns its buffer; strings and byte ranges handed in are copied before the call
+ * returns (the caller may reuse or drop them).
  */
 import { writeSync } from 'node:fs';
 
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
 
-export class Out {
-  private parts: string[] = [];
-  private size = 0;
-  constructor(private readonly fd = 1, private readonly limit = 1 << 16) {}
+/**
+ * Buffer's direct encoders (lib/buffer.js defines them on Buffer.prototype; `write(s, at, enc)`
+ * is these behind argument parsing, which shows on a line of many small writes).
+ */
+interface Encoders {
+  latin1Write(s: string, at: number): number;
+  utf8Write(s: string, at: number): number;
+}
+const SIZE = 512 * 1024;
 
+export class Out {
+  private readonly buf: Buffer;
+  private readonly enc: Encoders;
+  /** the buffer as a DataView, for encoders that write several bytes at once (see `room`) */
+  readonly words: DataView;
+  private at = 0;
+
+  constructor(
+    private readonly fd = 1,
+    size = SIZE,
+  ) {
+    this.buf = Buffer.allocUnsafe(size);
+    this.enc = this.buf as unknown as Encoders;
+    this.words = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
+  }
+
+  /** One line of text (UTF-8) and its newline. */
   line(s: string): void {
-    this.parts.push(s, '\n');
-    this.size += s.length + 1;
-    if (this.size >= this.limit) this.flush();
+    this.utf8(s);
+    this.byte(0x0a);
+  }
+
+  /** A string as UTF-8. */
+  utf8(s: string): void {
+    // UTF-8 needs at most 3 bytes per UTF-16 code unit
+    if (s.length * 3 > this.buf.length - this.at) {
+      this.flush();
+      if (s.length * 3 > this.buf.length) {
+        this.writeAll(Buffer.from(s, 'utf8'));
+        return;
+      }
+    }
+    this.at += this.enc.utf8Write(s, this.at);
+  }
+
+  /**
+   * A string of code units 0-255, one byte each: base64, and the JSON escaping of a byte
+   * range read as latin1 (engine/cli/json.ts), which gives back the bytes themselves.
+   */
+  latin1(s: string): void {
+    if (s.length > this.buf.length - this.at) {
+      this.flush();
+      if (s.length > this.buf.length) {
+        this.writeAll(Buffer.from(s, 'latin1'));
+        return;
+      }
+    }
+    this.at += this.enc.latin1Write(s, this.at);
+  }
+
+  /**
+   * Direct access for an encoder that writes bytes itself: the buffer, with at least `n`
+   * (at most its size) bytes free from `pos`; the encoder then calls `advance`.
+   */
+  room(n: number): Buffer {
+    if (n > this.buf.length - this.at) this.flush();
+    return this.buf;
+  }
+
+  /** the buffer's size: the most `room` can promise */
+  get capacity(): number {
+    return this.buf.length;
+  }
+
+  get pos(): number {
+    return this.at;
+  }
+
+  advance(to: number): void {
+    this.at = to;
+  }
+
+  byte(b: number): void {
+    if (this.at === this.buf.length) this.flush();
+    this.buf[this.at++] = b;
   }
 
   flush(): void {
-    if (!this.parts.length) return;
-    let buf = Buffer.from(this.parts.join(''), 'utf8');
-    this.parts = [];
-    this.size = 0;
+    if (this.at === 0) return;
+    const n = this.at;
+    this.at = 0;
+    this.writeAll(this.buf.subarray(0, n));
+  }
+
+  private writeAll(buf: Uint8Array): void {
     while (buf.length) {
       try {
         const n = writeSync(this.fd, buf);

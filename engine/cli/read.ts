@@ -2,7 +2,7 @@
  * `wsscope read FILE`: decode a capture file and print its WebSocket conversations.
  */
 import { analyzeFile } from '../pipeline';
-import { toWire } from './json';
+import { writeEvent } from './json';
 import { TextFormatter } from './format';
 import { Out } from './out';
 import { byteCount, parseCommand, parseDecode, parsePorts, wantColor } from './args';
@@ -35,6 +35,13 @@ Options:
                        messages choose
   --max-inflate BYTES  cap on the inflated size of one permessage-deflate message
                        (default 67108864); a message over it is cut and flagged
+  --max-inflate-total BYTES
+                       cap on the bytes inflated in the whole file, all connections
+                       together (default 536870912); past it messages are cut, later
+                       compressed messages are not inflated, a finding says so
+  --max-payload-out BYTES
+                       --json: write at most BYTES of each message's payload (before
+                       encoding); a cut message says "truncated": true (default: all)
   --max-reassembly BYTES
                        cap on out-of-order TCP bytes buffered over all streams (default
                        67108864); over it the oldest hole is declared lost (a tcp-gap)
@@ -58,6 +65,8 @@ export async function readCommand(argv: string[]): Promise<number> {
       'no-heuristic': { type: 'boolean', default: false },
       decode: { type: 'string', multiple: true, default: [] },
       'max-inflate': { type: 'string' },
+      'max-inflate-total': { type: 'string' },
+      'max-payload-out': { type: 'string' },
       'max-reassembly': { type: 'string' },
       summary: { type: 'boolean', default: false },
       color: { type: 'boolean' },
@@ -89,6 +98,10 @@ export async function readCommand(argv: string[]): Promise<number> {
   if (typeof maxInflate === 'string') return fail(maxInflate);
   const maxTotal = byteCount('max-reassembly', values['max-reassembly']);
   if (typeof maxTotal === 'string') return fail(maxTotal);
+  const maxInflateTotal = byteCount('max-inflate-total', values['max-inflate-total']);
+  if (typeof maxInflateTotal === 'string') return fail(maxInflateTotal);
+  const maxPayloadOut = byteCount('max-payload-out', values['max-payload-out']);
+  if (typeof maxPayloadOut === 'string') return fail(maxPayloadOut);
   const keyLog = new KeyLog();
   for (const f of values.keylog ?? []) {
     try {
@@ -102,12 +115,13 @@ export async function readCommand(argv: string[]): Promise<number> {
   const fmt = new TextFormatter({ color, frames: values.frames ?? false, preview: 100 });
   const json = values.json ?? false;
   const summaryOnly = values.summary ?? false;
+  // events are written as they come, payloads in slices (engine/cli/json.ts): nothing the
+  // size of a payload is built, and a slow reader of stdout slows the decode (engine/cli/out.ts)
+  const wire = { maxPayloadOut: maxPayloadOut ?? Infinity };
   const emit = (ev: EngineEvent): void => {
     if (summaryOnly && ev.type !== 'summary') return;
-    if (json) {
-      const w = toWire(ev);
-      if (w) out.line(JSON.stringify(w));
-    } else {
+    if (json) writeEvent(out, ev, wire);
+    else {
       const s = fmt.format(ev);
       if (s !== null) out.line(s);
     }
@@ -119,7 +133,12 @@ export async function readCommand(argv: string[]): Promise<number> {
       keyLog,
       ...(maxTotal !== undefined ? { maxTotalBufferedBytes: maxTotal } : {}),
       // events are printed and dropped at once, so payload buffers can be reused
-      session: { ephemeralPayloads: true, ...(maxInflate !== undefined ? { maxInflate } : {}), app: { decode } },
+      session: {
+        ephemeralPayloads: true,
+        ...(maxInflate !== undefined ? { maxInflate } : {}),
+        ...(maxInflateTotal !== undefined ? { maxInflateTotal } : {}),
+        app: { decode },
+      },
     });
   } catch (e) {
     out.flush();

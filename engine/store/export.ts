@@ -6,7 +6,9 @@
  *    `_webSocketMessages` extension: one entry per connection with a handshake, its
  *    request/response from the handshake, and {type: 'send'|'receive', time, opcode, data}
  *    per data message (text as text, binary as base64, as Chrome writes them; a text message
- *    that is not valid UTF-8 keeps opcode 1, U+FFFD in `data`, its bytes in `_wsscopeBase64`);
+ *    that is not valid UTF-8 keeps opcode 1, U+FFFD in `data`, its bytes in `_wsscopeBase64`;
+ *    a message whose `data` is not all of it carries `_wsscopeTruncated: true`,
+ *    `_wsscopeLength` and `_wsscopeWireLength`, as NDJSON lines carry truncated/wireLength);
  *  - pcapng of a capture file: a copy when it already is uncompressed pcapng, else a
  *    conversion record by record (engine/capture/pcapng-writer.ts).
  *
@@ -252,13 +254,20 @@ export async function writeHar(store: SessionStore, out: TextSink, version = '0.
       // the opcode is the captured one: a text message that is not UTF-8 (RFC 6455 section
       // 8.1) stays opcode 1, its data decoded with U+FFFD for the bad bytes, and the exact
       // bytes ride along in base64 (HAR allows custom fields that start with "_")
-      const item: { type: string; time: number; opcode: number; data: string; _wsscopeBase64?: string } = {
+      const item: { type: string; time: number; opcode: number; data: string; _wsscopeBase64?: string; _wsscopeTruncated?: true; _wsscopeLength?: number; _wsscopeWireLength?: number } = {
         type: m.dir === 'client' ? 'send' : 'receive',
         time: finiteTime(m.ts, notes),
         opcode: m.opcode,
         data: m.opcode === 1 ? buf.toString('utf8') : buf.toString('base64'),
       };
       if (m.opcode === 1 && !m.utf8Valid) item._wsscopeBase64 = buf.toString('base64');
+      // `data` is not the whole message (bytes lost in a TCP gap, or cut by a limit): the
+      // same marker as the NDJSON line's truncated/wireLength, plus the message's length
+      if (m.truncated) {
+        item._wsscopeTruncated = true;
+        item._wsscopeLength = m.length;
+        item._wsscopeWireLength = m.wireLength;
+      }
       out.write((firstMsg ? '' : ',') + JSON.stringify(item));
       firstMsg = false;
     }

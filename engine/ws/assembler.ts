@@ -16,7 +16,7 @@ import type { DeflateParams, Direction, EventSink, FrameEvent, MessageEvent } fr
 import type { FindingId } from '../../shared/findings';
 import { OPCODE_NAMES, isValidWireCloseCode } from '../../shared/labels';
 import type { FrameHead, FrameSink } from './frame-decoder';
-import { Inflater } from './inflate';
+import { Inflater, type InflateResult } from './inflate';
 import { PayloadBuffer } from './payload-buffer';
 import type { Expectation } from './plausible';
 import { firstBytePlausible } from './plausible';
@@ -58,6 +58,8 @@ interface Message {
 
 const MAX_PINGS = 32;
 const EMPTY = new Uint8Array(0);
+/** What a compressed message gives once the inflate budget is spent: nothing, cut at the limit. */
+const SPENT: InflateResult = { data: EMPTY, partial: true, error: 'limit' };
 type Pending = Array<[FindingId, string]>;
 
 export class MessageAssembler implements FrameSink {
@@ -231,15 +233,21 @@ export class MessageAssembler implements FrameSink {
     if (cut) after.push(['limit-reached', `Message payload is ${m.wireLength} bytes; only the first ${raw.length} are kept (maxMessageBytes).`]);
     if (m.compressed) {
       if (this.inflater === null) this.inflater = this.makeInflater();
-      // the per-message limit, further bounded by what is left of the connection's budget
-      const left = Math.max(0, s.opts.maxInflatePerConnection - s.inflated);
-      const limit = Math.min(s.opts.maxInflate, left);
-      const r = this.inflater.inflate(raw, !truncated, limit);
+      // the per-message limit, further bounded by what is left of the connection's budget and
+      // of the file's (every connection together: SessionOptions.maxInflateTotal)
+      const connLeft = Math.max(0, s.opts.maxInflatePerConnection - s.inflated);
+      const fileLeft = Math.max(0, s.opts.maxInflateTotal - (s.counters.inflated ?? 0));
+      const limit = Math.min(s.opts.maxInflate, connLeft, fileLeft);
+      // a spent budget never comes back: later messages are not even handed to the inflater
+      const r = limit > 0 ? this.inflater.inflate(raw, !truncated, limit) : SPENT;
       data = r.data;
       length = data.length;
       s.inflated += data.length;
+      s.counters.inflated = (s.counters.inflated ?? 0) + data.length;
       if (r.partial) truncated = true;
-      if (r.error === 'limit' && limit < s.opts.maxInflate) {
+      if (r.error === 'limit' && fileLeft < connLeft && fileLeft < s.opts.maxInflate) {
+        after.push(['decompressed-size-limit', `This capture has inflated ${s.counters.inflated} bytes over all connections, its limit (maxInflateTotal ${s.opts.maxInflateTotal}, --max-inflate-total); this message was cut at ${data.length} bytes and later compressed messages are not inflated.`]);
+      } else if (r.error === 'limit' && limit < s.opts.maxInflate) {
         after.push(['decompressed-size-limit', `This connection has inflated ${s.inflated} bytes, its limit (maxInflatePerConnection ${s.opts.maxInflatePerConnection}); this message was cut at ${data.length} bytes and later compressed messages are not inflated.`]);
       } else if (r.error === 'limit') after.push(['decompressed-size-limit', `Message inflates to more than ${s.opts.maxInflate} bytes; inflation stopped there (${data.length} bytes kept).`]);
       else if (r.error === 'corrupt') {

@@ -33,7 +33,8 @@
  * reported as `context-lost` rather than decoded against a wrong dictionary.
  *
  * Memory: `inflate` returns a new buffer that the caller owns (or, with `views`, a view into
- * wasm memory valid until the next call); `input` is only read, during the
+ * wasm memory or into the process-wide zlib output buffer `sharedOut`, valid until the next
+ * inflate call of any Inflater); `input` is only read, during the
  * call. The wasm path keeps a region of 64-288 KiB of wasm memory per direction with takeover
  * (its window plus room), given back by `close()`. The streaming path keeps one zlib stream (~40 KiB native), an output scratch (at most
  * 1 MiB kept) and, with takeover, a 64 KiB copy of the recent output (see `track`).
@@ -45,6 +46,24 @@ const TAIL = new Uint8Array([0x00, 0x00, 0xff, 0xff]);
 const MAX_RATIO = 1100; // deflate's worst expansion is 1032:1, plus block headers
 const SCRATCH = 64 * 1024; // first output buffer of the streaming path
 const SCRATCH_KEEP = 1 << 20; // a scratch grown past this by one big message is not kept
+
+/**
+ * With `views`, the zlib paths grow their output into this one buffer, shared by every
+ * Inflater of the process: a view of it is only valid until the next inflate call anywhere,
+ * which SessionOptions.ephemeralPayloads consumers (the CLI prints each message during its
+ * emit) allow. Without it, a capture of many connections inflating large messages would leave
+ * a fresh buffer of up to `limit` bytes (plus its doublings and a trimmed copy) as garbage per
+ * message, and the process would grow by several of them before a GC. Bounded by the largest
+ * `limit` + 1 asked for (SessionOptions.maxInflate, 64 MiB by default).
+ */
+let sharedOut: Uint8Array | null = null;
+
+/** The shared output buffer, at least `n` bytes (a new one, keeping `keep` bytes of `from`, when it is smaller). */
+function growShared(n: number, from: Uint8Array, keep: number): Uint8Array {
+  if (sharedOut === null || sharedOut.length < n) sharedOut = new Uint8Array(n);
+  if (from !== sharedOut) sharedOut.set(from.subarray(0, keep));
+  return sharedOut;
+}
 
 export type InflateError = 'limit' | 'corrupt' | 'context-lost';
 
@@ -347,7 +366,7 @@ export class Inflater {
       e.stream.close();
     }
     if (f.error !== undefined) return this.failed(f, input);
-    const data = f.out.slice(0, f.total);
+    const data = this.own(f.out, f.total);
     if (!complete) {
       this.broken = true;
       return { data, partial: true };
@@ -377,7 +396,12 @@ export class Inflater {
   private failed(f: Fed, input: Uint8Array): InflateResult {
     this.broken = true;
     if (f.error === 'corrupt') return { data: new Uint8Array(0), partial: true, error: 'corrupt', detail: f.detail };
-    return { data: f.split < input.length && f.mark >= 0 ? f.out.slice(0, f.mark) : new Uint8Array(0), partial: true, error: f.error };
+    return { data: f.split < input.length && f.mark >= 0 ? this.own(f.out, f.mark) : new Uint8Array(0), partial: true, error: f.error };
+  }
+
+  /** The first `n` bytes of a zlib output buffer as the result: a view with `views`, else a copy of its own. */
+  private own(out: Uint8Array, n: number): Uint8Array {
+    return this.views ? out.subarray(0, n) : out.slice(0, n);
   }
 
   private inflateStreaming(input: Uint8Array, complete: boolean, limit: number): InflateResult {
@@ -411,7 +435,7 @@ export class Inflater {
       e.stream.close();
       return this.failed(f, input);
     }
-    const data = f.out.slice(0, f.total);
+    const data = this.own(f.out, f.total);
     if (!complete) {
       this.broken = true;
     } else {
@@ -452,9 +476,15 @@ export class Inflater {
       for (;;) {
         if (total === out.length) {
           // the output buffer is full and the limit not yet passed: grow (doubling, at most to cap + 1)
-          const bigger = new Uint8Array(Math.min(out.length * 2, cap + 1));
-          bigger.set(out);
-          out = bigger;
+          const size = Math.min(out.length * 2, cap + 1);
+          // the shared buffer is made its final size at once: calloc'd pages cost memory only
+          // once written, and no chain of doublings is left behind as garbage
+          if (this.views && size > SCRATCH_KEEP) out = growShared(cap + 1, out, total);
+          else {
+            const bigger = new Uint8Array(size);
+            bigger.set(out);
+            out = bigger;
+          }
         }
         const room = Math.min(out.length, cap + 1) - total;
         e.err = null;

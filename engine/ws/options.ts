@@ -7,6 +7,12 @@ export interface SessionOptions {
   maxInflate: number;
   /** max inflated bytes per connection, both directions together; enforced during inflate */
   maxInflatePerConnection: number;
+  /**
+   * max inflated bytes per file or live session (every connection together, through
+   * `Counters.inflated`); enforced during inflate. Bounds the time and output of a capture
+   * full of decompression bombs, whatever its number of connections.
+   */
+  maxInflateTotal: number;
   /** max payload bytes kept per message in `data`; beyond: cut, truncated=true, finding limit-reached */
   maxMessageBytes: number;
   /** max fragments listed per message */
@@ -33,6 +39,8 @@ export interface SessionOptions {
 export const DEFAULT_SESSION_OPTIONS: SessionOptions = {
   maxInflate: 64 * 1024 * 1024,
   maxInflatePerConnection: 1024 * 1024 * 1024,
+  // twice what the 100 MB permessage-deflate benchmark capture inflates to (docs/hardening.md)
+  maxInflateTotal: 512 * 1024 * 1024,
   maxMessageBytes: 64 * 1024 * 1024,
   maxFragments: 100_000,
   keepWirePayload: false,
@@ -41,8 +49,10 @@ export const DEFAULT_SESSION_OPTIONS: SessionOptions = {
   ephemeralPayloads: false,
 };
 
-/** capture-wide indexes, shared by all sessions */
+/** capture-wide indexes and totals, shared by all sessions of one file or live capture */
 export interface Counters {
   frames: number;
   messages: number;
+  /** inflated bytes so far, all connections (bounded by SessionOptions.maxInflateTotal); absent = 0 */
+  inflated?: number;
 }
