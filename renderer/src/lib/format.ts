@@ -116,20 +116,30 @@ export function middleEllipsis(s: string, max: number): string {
   return `${s.slice(0, head)}\u2026${s.slice(s.length - tail)}`;
 }
 
-export const MASKED_DUMP_HEADER = `offset  ${'masked (on the wire)'.padEnd(24)}\u2502 ${'unmasked'.padEnd(24)}text`;
+/** Column heads over maskedDumpLines of `perRow` bytes a line. */
+export function maskedDumpHeader(perRow = 8): string {
+  const w = 3 * perRow;
+  return `offset  ${'masked (on the wire)'.slice(0, w - 1).padEnd(w)}\u2502 ${'unmasked'.padEnd(w)}text`;
+}
+
+/** Characters of one maskedDumpLines line for `perRow` bytes. */
+export function maskedDumpLineChars(perRow: number): number {
+  return 6 + 2 + 3 * perRow + 2 + 3 * perRow + 1 + perRow;
+}
 
 /**
- * Masked and unmasked bytes side by side, 8 per line: offset, wire (masked) hex, unmasked hex,
- * unmasked printable ASCII. Both arrays are read up to the shorter one's length.
+ * Masked and unmasked bytes side by side, `perRow` (8, or 4 in a narrow pane) per line:
+ * offset, wire (masked) hex, unmasked hex, unmasked printable ASCII. Both arrays are read up
+ * to the shorter one's length.
  */
-export function maskedDumpLines(wire: Uint8Array, plain: Uint8Array, from = 0, to = Math.min(wire.length, plain.length)): string[] {
+export function maskedDumpLines(wire: Uint8Array, plain: Uint8Array, from = 0, to = Math.min(wire.length, plain.length), perRow = 8): string[] {
   const end = Math.min(to, wire.length, plain.length);
   const lines: string[] = [];
-  for (let off = from; off < end; off += 8) {
+  for (let off = from; off < end; off += perRow) {
     let a = '';
     let b = '';
     let asc = '';
-    for (let i = 0; i < 8; i++) {
+    for (let i = 0; i < perRow; i++) {
       const p = off + i;
       if (p < end) {
         a += HEX[wire[p]] + ' ';
@@ -143,6 +153,15 @@ export function maskedDumpLines(wire: Uint8Array, plain: Uint8Array, from = 0, t
     lines.push(`${off.toString(16).padStart(6, '0')}  ${a}\u2502 ${b} ${asc}`);
   }
   return lines;
+}
+
+/**
+ * Bytes per hex dump line that fit `widthPx` with characters `charPx` wide: the largest of
+ * 16, 8 and 4 (4 even when nothing fits), so the ASCII column is never scrolled out of view.
+ */
+export function bytesPerRow(widthPx: number, charPx: number, lineChars: (perRow: number) => number, widest = 16): number {
+  for (const n of [16, 8, 4]) if (n <= widest && lineChars(n) * charPx <= widthPx) return n;
+  return 4;
 }
 
 export function toBase64(b: Uint8Array): string {
