@@ -78,7 +78,7 @@ describe('Connections pane', () => {
     await flushPromises();
     const row = w.find('.conn-row[data-conn="1"]');
     expect(row.find('[data-test="conn-endpoints"]').text()).toBe('10.0.0.2:51544 → [2001:db8::1]:8443');
-    expect(row.attributes('title')).toBe(url);
+    expect(row.find('[data-test="conn-url-full"]').text()).toBe(url);
     expect(row.find('[data-test="conn-rtt"]').text()).toBe('· hs 3.50 ms');
     w.unmount();
     // in a 260 px pane the URL keeps its head and its tail

@@ -9,7 +9,7 @@
  */
 import { defineStore } from 'pinia';
 import { computed, markRaw, ref, shallowRef, triggerRef } from 'vue';
-import type { ConnectionRow } from '../../../shared/api';
+import type { ConnStats, ConnectionRow, Result } from '../../../shared/api';
 import type { HandshakeEvent } from '../../../shared/events';
 import { useApi } from '../api/index';
 
@@ -54,6 +54,11 @@ export const useConnectionsStore = defineStore('connections', () => {
     return h.ts - c.ts;
   }
 
+  /** Statistics of one connection, or of all together (ALL_CONNECTIONS), for the stats pane. */
+  function loadStats(conn: number): Promise<Result<ConnStats>> {
+    return api.getStats(conn);
+  }
+
   function upsert(rows: ConnectionRow[]): void {
     if (rows.length === 0) return;
     const m = byId.value;
@@ -83,5 +88,5 @@ export const useConnectionsStore = defineStore('connections', () => {
     wsOnlyChoice.value = null;
   }
 
-  return { byId, handshakes, list, websocketCount, otherCount, wsOnly, shown, handshakeTime, upsert, addHandshakes, loadHandshake, reset };
+  return { byId, handshakes, list, websocketCount, otherCount, wsOnly, shown, handshakeTime, loadStats, upsert, addHandshakes, loadHandshake, reset };
 });
