@@ -260,8 +260,12 @@ export interface WsscopeApi {
   getStats(conn: number): Promise<Result<ConnStats>>;
   /** the matching message indexes, in order (filtering runs in the engine) */
   queryMessages(q: MessageQuery): Promise<Result<{ indexes: Uint32Array; total: number }>>;
-  /** Electron: asks for a path with a save dialog when `path` is omitted; browser: returns the bytes for download */
-  exportData(format: ExportFormat, path?: string): Promise<Result<{ path: string; bytes?: Uint8Array }>>;
+  /**
+   * Electron: asks for a path with a save dialog when `path` is omitted; browser: returns the
+   * bytes for download. With `filter` (NDJSON and HAR), only the messages that match it, with
+   * their connections; pcapng is always the whole capture.
+   */
+  exportData(format: ExportFormat, path?: string, filter?: MessageQuery): Promise<Result<{ path: string; bytes?: Uint8Array }>>;
 
   onBatch(cb: (b: Batch) => void): () => void;
   onProgress(cb: (p: ProgressInfo) => void): () => void;

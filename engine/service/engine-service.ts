@@ -110,7 +110,7 @@ export class EngineService {
       getHandshake: (conn) => handshake(this.sessions.store, conn),
       getStats: (conn) => connStats(this.sessions.store, conn),
       queryMessages: (q) => queryMessages(this.sessions.store, q),
-      exportData: (format, path) => this.exporter.export(format, path),
+      exportData: (format, path, filter) => this.exporter.export(format, path, filter),
     };
   }
 

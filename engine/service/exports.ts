@@ -13,6 +13,9 @@
  * private file beside it renamed over it (engine/fs/private.ts replaceFile): mode 0600, never
  * written through a symlink, the old file intact when the export fails.
  *
+ * With a filter, NDJSON and HAR hold the matching messages only (engine/store/export.ts
+ * ExportSelection) and the suggested name says so (`capture-filtered.ndjson`).
+ *
  * Memory: a download is built in memory (MemorySink, which refuses beyond its limit: the
  * answer is then `unsupported`, with the way out); a file export streams.
  */
@@ -20,8 +23,8 @@ import { readFileSync, rmSync } from 'node:fs';
 import { copyToPrivateFile, replaceFile } from '../fs/private';
 import { basename, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { err, ok, type ExportFormat, type Result } from '../../shared/api';
-import { convertToPcapng, FileSink, MemorySink, Pacer, writeHar, writeNdjson, type TextSink } from '../store/export';
+import { err, ok, type ExportFormat, type MessageQuery, type Result } from '../../shared/api';
+import { convertToPcapng, FileSink, MemorySink, Pacer, writeHar, writeNdjson, type ExportSelection, type TextSink } from '../store/export';
 import type { SessionStore } from '../store/session-store';
 import { fsError, nothingLoaded } from './errors';
 import type { Sessions } from './sessions';
@@ -44,15 +47,26 @@ export class Exporter {
 
   constructor(private readonly opts: ExporterOptions) {}
 
-  async export(format: ExportFormat, pathArg?: string): Promise<ExportResult> {
+  /** `filter`: NDJSON and HAR of the matching messages only (the UI's filtered timeline). */
+  async export(format: ExportFormat, pathArg?: string, filter?: MessageQuery): Promise<ExportResult> {
     const target = pathArg === undefined ? undefined : resolve(pathArg);
     const store = this.opts.sessions.store;
     if (!store) return nothingLoaded();
     const info = this.opts.sessions.info;
     const stem = info.path ? basename(info.path).replace(/\.(pcapng|pcap|cap)(\.gz)?$/i, '') : 'wsscope';
-    const suggested = `${stem}.${format}`;
+    const filtered = filter !== undefined && format !== 'pcapng';
+    const suggested = `${stem}${filtered ? '-filtered' : ''}.${format}`;
     if (format === 'pcapng') return this.pcapng(info.path, info.kind === 'live', target, suggested);
-    return this.opts.sessions.using(this.text(store, format, target, suggested));
+    let sel: ExportSelection | undefined;
+    if (filtered) {
+      try {
+        sel = selection(store, filter);
+      } catch (e) {
+        if (e instanceof SyntaxError) return err('bad-request', e.message);
+        throw e;
+      }
+    }
+    return this.opts.sessions.using(this.text(store, format, target, suggested, sel));
   }
 
   /** Stops the paced exports in progress (they resolve with an error). */
@@ -78,9 +92,10 @@ export class Exporter {
     }
   }
 
-  private async text(store: SessionStore, format: 'ndjson' | 'har', target: string | undefined, suggested: string): Promise<ExportResult> {
+  private async text(store: SessionStore, format: 'ndjson' | 'har', target: string | undefined, suggested: string, sel?: ExportSelection): Promise<ExportResult> {
     const pace = new Pacer(PACE_MS, this.abort.signal);
-    const write = (out: TextSink): Promise<void> => (format === 'ndjson' ? writeNdjson(store, out, pace) : writeHar(store, out, this.opts.version, pace));
+    const write = (out: TextSink): Promise<void> =>
+      format === 'ndjson' ? writeNdjson(store, out, pace, sel) : writeHar(store, out, this.opts.version, pace, sel);
     if (target) {
       let writing = false;
       try {
@@ -110,4 +125,20 @@ export class Exporter {
     }
     return ok({ path: suggested, bytes: mem.bytes() });
   }
+}
+
+/**
+ * The messages `filter` matches (engine/store/query.ts, the same answer the timeline got) and
+ * their connections. Memory: one byte per message of the session. Throws SyntaxError on a bad
+ * regular expression.
+ */
+function selection(store: SessionStore, filter: MessageQuery): ExportSelection {
+  const messages = new Uint8Array(store.messageCount);
+  const conns = new Set<number>();
+  for (const i of store.query(filter)) {
+    messages[i] = 1;
+    const row = store.message(i);
+    if (row) conns.add(row.conn);
+  }
+  return { messages, conns };
 }
