@@ -3,6 +3,7 @@ import { describe, it, expect } from 'vitest';
 import { flushPromises } from '@vue/test-utils';
 import ConnectionsList from './ConnectionsList.vue';
 import HandshakePane from './HandshakePane.vue';
+import FindingsList from './FindingsList.vue';
 import { createFakeApi, makeConn } from '../testing/fake-api';
 import { mountWith, piniaWith } from '../testing/mount';
 import { useConnectionsStore } from '../stores/connections';
@@ -135,6 +136,33 @@ describe('Handshake pane', () => {
     await flushPromises();
     expect(w.find('[data-test="origin-flag"]').exists()).toBe(false);
     expect(w.find('[data-test="origin"]').text()).toContain('http://localhost:5173');
+    w.unmount();
+  });
+});
+
+describe('Findings list keyboard', () => {
+  it('moves through the findings with the arrow keys, opening each', async () => {
+    const api = createFakeApi();
+    const pinia = piniaWith(api);
+    useFindingsStore().append([
+      { index: 0, id: 'unsolicited-pong', severity: 'info', conn: 1, ts: 0, text: 'a', message: 4 },
+      { index: 1, id: 'invalid-utf8', severity: 'error', conn: 1, ts: 0, text: 'b', message: 7 },
+      { index: 2, id: 'missing-origin', severity: 'info', conn: 2, ts: 0, text: 'c' },
+    ] as FindingRow[]);
+    const w = mountWith(FindingsList, api, { pinia });
+    const selection = useSelectionStore();
+    const list = w.find('[data-test="findings-list"]');
+    await list.trigger('keydown', { key: 'ArrowDown' });
+    expect(selection.index).toBe(4);
+    await list.trigger('keydown', { key: 'ArrowDown' });
+    expect(selection.index).toBe(7);
+    expect(w.findAll('[data-test="finding"]')[1].classes()).toContain('current');
+    await list.trigger('keydown', { key: 'End' });
+    // a connection-level finding selects its connection
+    expect(selection.conn).toBe(2);
+    await list.trigger('keydown', { key: 'ArrowUp' });
+    expect(selection.index).toBe(7);
+    await flushPromises();
     w.unmount();
   });
 });
