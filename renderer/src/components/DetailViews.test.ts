@@ -83,7 +83,7 @@ describe('Detail pane views', () => {
     await flushPromises();
     const ext = w.find('[data-field="extendedPayloadLength"]');
     expect(ext.find('.pat').text()).toBe('00 00 00 00\n00 01 11 70');
-    expect(ext.find('.val').text()).toBe('70000');
+    expect(ext.find('.val').text()).toBe('70000 (64 bits)');
     expect(w.find('[data-field="rsv1"] .val').text()).toBe('False');
     expect(w.find('[data-field="payloadLength"] .val').text()).toBe('127 (64-bit extended length follows)');
     expect(w.find('[data-field="maskingKey"] .val').text()).toBe('01020304');

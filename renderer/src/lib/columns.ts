@@ -23,20 +23,24 @@ export interface ColumnDef {
   numeric?: boolean;
 }
 
-// Widths fit their longest value in the 12 px UI font: HH:MM:SS.ffffff (15 monospace
-// characters) in `time`, "continuation" and "reserved (11)" in `opcode`, five badges in `flags`.
+// Widths fit their longest value in the 12 px fonts: HH:MM:SS.ffffff (15 monospace
+// characters) in `time` when absolute (TIME_ABS_WIDTH, taken unless the user sized the
+// column), "continuation" and "reserved-b" in `opcode`, "Z MASK" or "RSV1 MASK" in `flags`; the
+// preview keeps what is left of a 1440 px window beside the side panes (about 160 px).
 export const COLUMNS: readonly ColumnDef[] = [
-  { id: 'no', label: 'No.', title: 'Number', width: 56, min: 32, numeric: true },
-  { id: 'time', label: 'Time', title: 'Time', width: 118, min: 60, sort: 'time' },
-  { id: 'delta', label: 'Δt', title: 'Delta time (since the previous row shown)', width: 76, min: 40, numeric: true },
-  { id: 'conn', label: 'Conn', title: 'Connection', width: 44, min: 28, sort: 'conn', numeric: true },
+  { id: 'no', label: 'No.', title: 'Number', width: 48, min: 28, numeric: true },
+  { id: 'time', label: 'Time', title: 'Time', width: 80, min: 48, sort: 'time' },
+  { id: 'delta', label: 'Δt', title: 'Delta time (since the previous row shown)', width: 66, min: 36, numeric: true },
+  { id: 'conn', label: 'Conn', title: 'Connection', width: 36, min: 24, sort: 'conn', numeric: true },
   { id: 'dir', label: '', title: 'Direction', width: 14, min: 12 },
-  { id: 'opcode', label: 'Opcode', title: 'Opcode', width: 92, min: 48 },
-  { id: 'length', label: 'Length', title: 'Length', width: 66, min: 40, sort: 'length', numeric: true },
-  { id: 'flags', label: 'Flags', title: 'Flags (FIN, RSV, MASK, compression)', width: 118, min: 40 },
+  { id: 'opcode', label: 'Opcode', title: 'Opcode', width: 82, min: 40 },
+  { id: 'length', label: 'Length', title: 'Length', width: 58, min: 36, sort: 'length', numeric: true },
+  { id: 'flags', label: 'Flags', title: 'Flags (FIN, RSV, MASK, compression)', width: 84, min: 30 },
   { id: 'find', label: '', title: 'Findings', width: 16, min: 14 },
-  { id: 'preview', label: 'Preview', title: 'Preview', width: 0, min: 80 },
+  { id: 'preview', label: 'Preview', title: 'Preview', width: 0, min: 60 },
 ];
+/** the time column's default width for absolute times (HH:MM:SS.ffffff) */
+export const TIME_ABS_WIDTH = 112;
 
 export const STORAGE_KEY = 'wsscope.timelineColumns';
 const MAX_WIDTH = 600;
@@ -88,9 +92,16 @@ export function visibleColumns(l: ColumnLayout): ColumnDef[] {
   return COLUMNS.filter((c) => !l.hidden.includes(c.id));
 }
 
-/** `grid-template-columns` for the visible columns; the preview takes what is left. */
-export function gridTemplate(l: ColumnLayout): string {
+/**
+ * `grid-template-columns` for the visible columns; the preview takes what is left. `absTime`:
+ * the time column shows HH:MM:SS.ffffff (wider by default).
+ */
+export function gridTemplate(l: ColumnLayout, absTime = false): string {
   return visibleColumns(l)
-    .map((c) => (c.id === 'preview' ? `minmax(${c.min}px, 1fr)` : `${l.widths[c.id] ?? c.width}px`))
+    .map((c) => {
+      if (c.id === 'preview') return `minmax(${c.min}px, 1fr)`;
+      const dflt = c.id === 'time' && absTime ? TIME_ABS_WIDTH : c.width;
+      return `${l.widths[c.id] ?? dflt}px`;
+    })
     .join(' ');
 }

@@ -119,7 +119,8 @@ export function middleEllipsis(s: string, max: number): string {
 /** Column heads over maskedDumpLines of `perRow` bytes a line. */
 export function maskedDumpHeader(perRow = 8): string {
   const w = 3 * perRow;
-  return `offset  ${'masked (on the wire)'.slice(0, w - 1).padEnd(w)}\u2502 ${'unmasked'.padEnd(w)}text`;
+  const wire = w > 20 ? 'masked (on the wire)' : 'masked';
+  return `offset  ${wire.padEnd(w)}\u2502 ${'unmasked'.padEnd(w)}text`;
 }
 
 /** Characters of one maskedDumpLines line for `perRow` bytes. */
