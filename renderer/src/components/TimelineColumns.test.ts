@@ -88,15 +88,22 @@ describe('Timeline columns', () => {
     expect(w.findAll('.tl-row')[0].attributes('data-index')).toBe('0');
     // the packed numeric sort against a comparator sort of the same column (what it replaces):
     // a ratio, so a loaded machine slows both alike
+    // (best of three each: the machine's other load only ever adds time)
     const t = messages.table;
-    let t0 = performance.now();
-    const fast = sortPositions(t, null, 'length', false);
-    const packedMs = performance.now() - t0;
-    t0 = performance.now();
-    const slow = Uint32Array.from({ length: N }, (_, i) => i).sort((a, b) => t.sizes[a] - t.sizes[b] || a - b);
-    const comparatorMs = performance.now() - t0;
-    expect(fast).toEqual(slow);
-    expect(packedMs).toBeLessThan(comparatorMs / 2);
+    const best = (f: () => Uint32Array): { ms: number; out: Uint32Array } => {
+      let ms = Infinity;
+      let out = new Uint32Array(0);
+      for (let k = 0; k < 3; k++) {
+        const t0 = performance.now();
+        out = f();
+        ms = Math.min(ms, performance.now() - t0);
+      }
+      return { ms, out };
+    };
+    const fast = best(() => sortPositions(t, null, 'length', false));
+    const slow = best(() => Uint32Array.from({ length: N }, (_, i) => i).sort((a, b) => t.sizes[a] - t.sizes[b] || a - b));
+    expect(fast.out).toEqual(slow.out);
+    expect(fast.ms).toBeLessThan(slow.ms / 2);
     w.unmount();
   });
 
@@ -129,6 +136,8 @@ describe('Timeline columns', () => {
       { index: 0, id: 'utf8-bom', severity: 'info', conn: 1, ts: rows[0].ts, text: 'x', message: 0 },
       { index: 1, id: 'unsolicited-pong', severity: 'warning', conn: 1, ts: rows[1].ts, text: 'y', message: 1 },
       { index: 2, id: 'bad-close-code', severity: 'error', conn: 1, ts: rows[1].ts, text: 'z', message: 1 },
+      // connection-level: about no message, so it marks no row
+      { index: 3, id: 'missing-origin', severity: 'info', conn: 1, ts: rows[2].ts, text: 'no Origin' },
     ] as never);
     await nextTick();
     expect(cell(w, 0, 'find').text()).toBe('ℹ');
