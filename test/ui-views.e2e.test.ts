@@ -4,56 +4,23 @@
 // message with a 64-bit length; see resources/samples/README.md). Layout is measured, not
 // assumed: a clipped cell has scrollWidth > clientWidth. With WSSCOPE_SCREENSHOTS=1 it also
 // writes the screenshots of these views (1440x900, light and dark) to docs/screenshots.
-import { describe, it, expect, beforeAll, afterAll, afterEach } from 'vitest';
-import { mkdtempSync, rmSync, mkdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { describe, it, expect } from 'vitest';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { launchChromium } from './peers/chromium';
-import { startServe, type ServeHandle } from '../engine/serve/server';
-import { buildRenderer } from '../engine/serve/renderer-build';
+import type { Page } from 'playwright-core';
 import { SAMPLE_CHAT } from './kit/paths';
+import { uiHarness } from './kit/ui-harness';
 
-let SHOTS = join(import.meta.dirname, '../docs/screenshots');
-let tmp = '';
-let serve: ServeHandle;
-let browser: Browser;
-const problems: string[] = [];
-const pages: Page[] = [];
+const ui = uiHarness(SAMPLE_CHAT, 'wsscope-ui-views-');
 
 // message indexes in chat.pcapng (0-based; the UI numbers them from 1)
 const BINARY = 6;
 const CLOSE_SEE_YOU = 9;
 const LEN64 = 15;
 
-beforeAll(async () => {
-  tmp = mkdtempSync(join(tmpdir(), 'wsscope-ui-views-'));
-  if (!process.env.WSSCOPE_SCREENSHOTS) SHOTS = join(tmp, 'screenshots');
-  const staticDir = await buildRenderer(join(tmp, 'renderer'));
-  serve = await startServe({ file: SAMPLE_CHAT, staticDir, configDir: join(tmp, 'config'), log: () => {} });
-  browser = await launchChromium();
-  mkdirSync(SHOTS, { recursive: true });
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await serve?.close();
-  if (tmp) rmSync(tmp, { recursive: true, force: true });
-});
-
-afterEach(async () => {
-  for (const p of pages.splice(0)) await p.close();
-  expect(problems.splice(0)).toEqual([]);
-});
-
+/** A page on chat.pcapng, its 19 messages listed. */
 async function openPage(colorScheme: 'light' | 'dark' = 'light'): Promise<Page> {
-  const page = await browser.newPage({ viewport: { width: 1440, height: 900 }, colorScheme });
-  pages.push(page);
-  page.on('console', (m) => {
-    if (m.type() === 'error') problems.push(`console: ${m.text()}`);
-  });
-  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
-  await page.goto(serve.url);
+  const page = await ui.openPage(colorScheme);
   await expect.poll(() => page.locator('.tl-row').count()).toBe(19);
   return page;
 }
@@ -98,9 +65,9 @@ describe('the views of a capture, measured in Chromium', () => {
     expect(await detail.locator('.frame .hexdump pre').nth(1).innerText()).toMatch(/│ 78 78 78 78 .*xxxx/);
     // the shot shows the frame: its header fields and the dump beside them
     await detail.locator('[data-test="frame"]').first().evaluate((el) => el.scrollIntoView({ block: 'start' }));
-    await page.screenshot({ path: join(SHOTS, 'frame64-light.png') });
+    await page.screenshot({ path: join(ui.shots, 'frame64-light.png') });
     await page.emulateMedia({ colorScheme: 'dark' });
-    await page.screenshot({ path: join(SHOTS, 'frame64-dark.png') });
+    await page.screenshot({ path: join(ui.shots, 'frame64-dark.png') });
   });
 
   it("shows a binary message's ASCII beside its hex, and a close frame's reason in the Text tab", async () => {
@@ -111,9 +78,9 @@ describe('the views of a capture, measured in Chromium', () => {
     expect(await page.locator('[data-test="payload"] .hexdump').innerText()).toContain('de ad be ef 00 01 02 03');
     expect(await page.locator('[data-test="payload"] .hexdump').innerText()).toMatch(/\|\.\.\.\.\.\.\.\.\|/);
     expect(await page.locator('[data-test="payload"] .hexdump').evaluate((el) => el.scrollWidth <= el.clientWidth + 1)).toBe(true);
-    await page.screenshot({ path: join(SHOTS, 'binary-light.png') });
+    await page.screenshot({ path: join(ui.shots, 'binary-light.png') });
     await page.emulateMedia({ colorScheme: 'dark' });
-    await page.screenshot({ path: join(SHOTS, 'binary-dark.png') });
+    await page.screenshot({ path: join(ui.shots, 'binary-dark.png') });
     await page.emulateMedia({ colorScheme: 'light' });
     await openMessage(page, CLOSE_SEE_YOU);
     expect(await page.locator('[data-test="text"]').innerText()).toBe('see you');
@@ -187,7 +154,7 @@ describe('the views of a capture, measured in Chromium', () => {
       expect(await page.locator('[data-test="rate-summary"]').innerText()).toMatch(/bins of \d+ µs/);
       expect(await page.locator('[data-test="tick-x"]').last().innerText()).toMatch(/ms$/);
       expect(await clipped(page, '.stats .tick')).toEqual([]);
-      await page.screenshot({ path: join(SHOTS, `stats-all-${scheme}.png`) });
+      await page.screenshot({ path: join(ui.shots, `stats-all-${scheme}.png`) });
     }
   });
 

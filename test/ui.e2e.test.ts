@@ -2,60 +2,26 @@
 // `wsscope serve` over loopback with a real engine process, on public captures. Screenshots of
 // the main views (light and dark): `WSSCOPE_SCREENSHOTS=1 npx vitest run test/ui.e2e.test.ts`
 // writes them to docs/screenshots.
-import { describe, it, expect, beforeAll, afterAll, afterEach } from 'vitest';
-import { mkdtempSync, rmSync, mkdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { describe, it, expect, beforeAll } from 'vitest';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { launchChromium } from './peers/chromium';
 import { startServe, type ServeHandle } from '../engine/serve/server';
-import { buildRenderer } from '../engine/serve/renderer-build';
-
 import { publicCapture } from './kit/paths';
+import { uiHarness } from './kit/ui-harness';
 
 const BROKER = publicCapture('zeek__broker-websocket.pcap');
 const COMPRESSED = publicCapture('zeek-pr5646__websocket_compressed.pcap');
-// docs/screenshots is refreshed on request only (WSSCOPE_SCREENSHOTS=1), so an ordinary test
-// run leaves the work tree clean; otherwise the screenshots go to the run's temp directory
-let SHOTS = join(import.meta.dirname, '../docs/screenshots');
-
+// the server, browser and page checks: test/kit/ui-harness.ts
+const ui = uiHarness(BROKER, 'wsscope-ui-e2e-');
+const { problems, pages, openPage } = ui;
 let tmp = '';
 let serve: ServeHandle;
 let browser: Browser;
-const problems: string[] = [];
-const pages: Page[] = [];
-
-beforeAll(async () => {
-  tmp = mkdtempSync(join(tmpdir(), 'wsscope-ui-e2e-'));
-  if (!process.env.WSSCOPE_SCREENSHOTS) SHOTS = join(tmp, 'screenshots');
-  const staticDir = await buildRenderer(join(tmp, 'renderer'));
-  serve = await startServe({ file: BROKER, staticDir, configDir: join(tmp, 'config'), log: () => {} });
-  browser = await launchChromium();
-  mkdirSync(SHOTS, { recursive: true });
+let SHOTS = '';
+beforeAll(() => {
+  ({ tmp, serve, browser, shots: SHOTS } = ui);
 });
-
-afterAll(async () => {
-  await browser?.close();
-  await serve?.close();
-  if (tmp) rmSync(tmp, { recursive: true, force: true });
-});
-
-afterEach(async () => {
-  for (const p of pages.splice(0)) await p.close();
-  // CSP violations, failed loads and uncaught exceptions all show up here
-  expect(problems.splice(0)).toEqual([]);
-});
-
-async function openPage(colorScheme: 'light' | 'dark' = 'light'): Promise<Page> {
-  const page = await browser.newPage({ viewport: { width: 1440, height: 900 }, colorScheme });
-  pages.push(page);
-  page.on('console', (m) => {
-    if (m.type() === 'error') problems.push(`console: ${m.text()}`);
-  });
-  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
-  await page.goto(serve.url);
-  return page;
-}
 
 const rows = (page: Page) => page.locator('.tl-row');
 

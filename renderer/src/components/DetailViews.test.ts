@@ -3,7 +3,7 @@ import { describe, it, expect, afterEach } from 'vitest';
 import { flushPromises } from '@vue/test-utils';
 import HexDump from './HexDump.vue';
 import MessagePane from './MessagePane.vue';
-import { createFakeApi, detailFor, makeRow } from '../testing/fake-api';
+import { createFakeApi, detailFor, makeRow, maskedHelloFrame } from '../testing/fake-api';
 import { mountWith } from '../testing/mount';
 import type { FindingRow, FrameDetail } from '../../../shared/api';
 
@@ -18,24 +18,10 @@ function withWidth(px: number): () => void {
   };
 }
 
+/** An unmasked text frame (from the fake API's masked "Hello"), with `over` applied. */
 function frame(over: Partial<FrameDetail>): FrameDetail {
-  return {
-    index: 0,
-    ts: 1_700_000_000,
-    fin: true,
-    rsv1: false,
-    rsv2: false,
-    rsv3: false,
-    opcode: 1,
-    masked: false,
-    maskKey: '',
-    length: 0,
-    header: new Uint8Array([0x81, 0]),
-    wirePayload: new Uint8Array(0),
-    payload: new Uint8Array(0),
-    packets: [1],
-    ...over,
-  };
+  const empty = new Uint8Array(0);
+  return { ...maskedHelloFrame(0), masked: false, maskKey: '', length: 0, header: new Uint8Array([0x81, 0]), wirePayload: empty, payload: empty, ...over };
 }
 
 describe('Detail pane views', () => {

@@ -92,7 +92,7 @@ describe('Timeline columns', () => {
     const t = messages.table;
     const best = (f: () => Uint32Array): { ms: number; out: Uint32Array } => {
       let ms = Infinity;
-      let out = new Uint32Array(0);
+      let out: Uint32Array = new Uint32Array(0);
       for (let k = 0; k < 3; k++) {
         const t0 = performance.now();
         out = f();
