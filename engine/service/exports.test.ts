@@ -193,3 +193,13 @@ describe('Exporter, filtered', () => {
     expect(p.ok && p.value.path).toBe('chat.pcapng');
   });
 });
+
+describe('Exporter, suggested names', () => {
+  it('names a download after the capture with markup and bidi controls made plain', async () => {
+    const hostile = join(dir, 'cap-<b>\u202Egpj.pcap');
+    writeFileSync(hostile, readFileSync(CLEAN));
+    await open(hostile);
+    const r = await exporter.export('ndjson');
+    expect(r.ok && r.value.path).toBe('cap-_b__gpj.ndjson');
+  });
+});

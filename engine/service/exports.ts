@@ -53,7 +53,9 @@ export class Exporter {
     const store = this.opts.sessions.store;
     if (!store) return nothingLoaded();
     const info = this.opts.sessions.info;
-    const stem = info.path ? basename(info.path).replace(/\.(pcapng|pcap|cap)(\.gz)?$/i, '') : 'wsscope';
+    // the suggestion is a file name in a save dialog or a download: letters, digits, space,
+    // . _ - only (a bidi override in a capture's name would disguise the extension)
+    const stem = info.path ? basename(info.path).replace(/\.(pcapng|pcap|cap)(\.gz)?$/i, '').replace(/[^\p{L}\p{N} ._-]/gu, '_') || 'wsscope' : 'wsscope';
     const filtered = filter !== undefined && format !== 'pcapng';
     const suggested = `${stem}${filtered ? '-filtered' : ''}.${format}`;
     if (format === 'pcapng') return this.pcapng(info.path, info.kind === 'live', target, suggested);
