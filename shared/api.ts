@@ -179,7 +179,17 @@ export interface ConnStats {
   perSecond: Array<{ t: number; messages: number; bytes: number }>;
   /** what the same messages would cost as HTTP polling requests carrying the handshake's headers */
   pollingBytesEstimate: number;
+  /** connections counted: 1, or every WebSocket connection for ALL_CONNECTIONS */
+  connections: number;
+  /**
+   * Messages and wire bytes in `binSeconds`-wide buckets from capture time `start`: a bin
+   * width from a 1-2-5 ladder giving at most 60 buckets, so 14 ms of traffic gets 250 us bins
+   * and a day gets 30 min ones.
+   */
+  rate: { start: number; binSeconds: number; bins: Array<{ messages: number; bytes: number }> };
 }
+/** getStats(ALL_CONNECTIONS): the figures of all connections together (0 is never a connection's id). */
+export const ALL_CONNECTIONS = 0;
 
 export interface ProgressInfo {
   bytesRead: number;
@@ -260,11 +270,16 @@ export interface WsscopeApi {
   replay(): Promise<Result<SessionInfo>>;
   getMessageDetail(index: number): Promise<Result<MessageDetail>>;
   getHandshake(conn: number): Promise<Result<HandshakeEvent | null>>;
+  /** one connection's figures, or all connections' together with ALL_CONNECTIONS */
   getStats(conn: number): Promise<Result<ConnStats>>;
   /** the matching message indexes, in order (filtering runs in the engine) */
   queryMessages(q: MessageQuery): Promise<Result<{ indexes: Uint32Array; total: number }>>;
-  /** Electron: asks for a path with a save dialog when `path` is omitted; browser: returns the bytes for download */
-  exportData(format: ExportFormat, path?: string): Promise<Result<{ path: string; bytes?: Uint8Array }>>;
+  /**
+   * Electron: asks for a path with a save dialog when `path` is omitted; browser: returns the
+   * bytes for download. With `filter` (NDJSON and HAR), only the messages that match it, with
+   * their connections; pcapng is always the whole capture.
+   */
+  exportData(format: ExportFormat, path?: string, filter?: MessageQuery): Promise<Result<{ path: string; bytes?: Uint8Array }>>;
   /** stops the long work of one kind (see CancelKind); answers how many were stopped */
   cancel(what: CancelKind): Promise<Result<{ cancelled: number }>>;
 

@@ -67,7 +67,7 @@ describe('the API contract', () => {
     expectTypeOf<WsscopeApi['openBytes']>().parameters.toEqualTypeOf<[name: string, bytes: Uint8Array]>();
     expectTypeOf<WsscopeApi['startCapture']>().parameters.toEqualTypeOf<[opts: CaptureOptions]>();
     expectTypeOf<WsscopeApi['queryMessages']>().parameters.toEqualTypeOf<[q: MessageQuery]>();
-    expectTypeOf<WsscopeApi['exportData']>().parameters.toEqualTypeOf<[format: ExportFormat, path?: string]>();
+    expectTypeOf<WsscopeApi['exportData']>().parameters.toEqualTypeOf<[format: ExportFormat, path?: string, filter?: MessageQuery]>();
     expectTypeOf<WsscopeApi['getMessageDetail']>().parameters.toEqualTypeOf<[index: number]>();
   });
 

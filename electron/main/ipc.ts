@@ -71,7 +71,7 @@ export async function openWithDialog(d: Pick<IpcDeps, 'dialog' | 'engine'>): Pro
 }
 
 /** Asks where to save and exports there; `cancelled` when the user backs out. */
-export async function exportWithDialog(d: Pick<IpcDeps, 'dialog' | 'engine'>, format: string, suggestion?: string): Promise<Result<unknown>> {
+export async function exportWithDialog(d: Pick<IpcDeps, 'dialog' | 'engine'>, format: string, suggestion?: string, filter?: unknown): Promise<Result<unknown>> {
   const f = checkFormat(format);
   if (!f.ok) return err('bad-request', f.message);
   const cur = await d.engine.callRaw('currentSession', []);
@@ -83,7 +83,8 @@ export async function exportWithDialog(d: Pick<IpcDeps, 'dialog' | 'engine'>, fo
     filters: EXPORT_FILTERS[f.value],
   });
   if (r.canceled || !r.filePath) return err('cancelled', 'Export cancelled.');
-  return d.engine.callRaw('exportData', [f.value, r.filePath]);
+  // the filter (the timeline's, for a filtered export) is checked by the engine's validator
+  return d.engine.callRaw('exportData', filter === undefined ? [f.value, r.filePath] : [f.value, r.filePath, filter]);
 }
 
 /** Registers every handler; returns a function that removes them and the push relay. */
@@ -101,7 +102,7 @@ export function registerIpc(d: IpcDeps): () => void {
           r = await openWithDialog(d);
           break;
         case 'exportData':
-          r = await exportWithDialog(d, args[0] as string, typeof args[1] === 'string' ? args[1] : undefined);
+          r = await exportWithDialog(d, args[0] as string, typeof args[1] === 'string' ? args[1] : undefined, args[2]);
           break;
         default:
           r = await d.engine.callRaw(name, args);

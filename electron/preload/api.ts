@@ -35,7 +35,8 @@ export function buildApi(ipc: IpcRendererLike): WsscopeApi {
     getHandshake: (conn) => call('getHandshake', conn),
     getStats: (conn) => call('getStats', conn),
     queryMessages: (q) => call('queryMessages', q),
-    exportData: (format, path) => (path === undefined ? call('exportData', format) : call('exportData', format, path)),
+    exportData: (format, path, filter) =>
+      filter !== undefined ? call('exportData', format, path, filter) : path === undefined ? call('exportData', format) : call('exportData', format, path),
     cancel: (what) => call('cancel', what),
     onBatch: (cb) => subscribe('batch', cb),
     onProgress: (cb) => subscribe('progress', cb),

@@ -2,7 +2,7 @@ import { describe, it, expect, expectTypeOf, beforeEach, afterEach } from 'vites
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CALLS, err, ok, type CallName, type ConnStats, type Result } from '../../shared/api';
+import { CALLS, err, ok, type CallName, type ConnStats, type MessageQuery, type Result } from '../../shared/api';
 import { dispatch, type CallHandlers } from './dispatch';
 import { EngineService } from './engine-service';
 
@@ -45,7 +45,7 @@ describe('the handler map', () => {
     for (const name of CALLS) expect(typeof svc.handlers[name]).toBe('function');
     // the same at compile time: keys are the call names, handlers take the contract's arguments
     expectTypeOf<keyof CallHandlers>().toEqualTypeOf<CallName>();
-    expectTypeOf<Parameters<CallHandlers['exportData']>>().toEqualTypeOf<[format: 'ndjson' | 'har' | 'pcapng', path?: string | undefined]>();
+    expectTypeOf<Parameters<CallHandlers['exportData']>>().toEqualTypeOf<[format: 'ndjson' | 'har' | 'pcapng', path?: string | undefined, filter?: MessageQuery | undefined]>();
     expectTypeOf<Awaited<ReturnType<CallHandlers['getStats']>>>().toEqualTypeOf<Result<ConnStats>>();
   });
 
@@ -86,14 +86,17 @@ describe('dispatch', () => {
       },
     };
     expect(await dispatch(handlers, 'exportData', 'ndjson')).toEqual(err('bad-request', 'The arguments must be a list.'));
-    expect(await dispatch(handlers, 'exportData', [])).toEqual(err('bad-request', 'exportData takes 1 to 2 arguments, got 0.'));
+    expect(await dispatch(handlers, 'exportData', [])).toEqual(err('bad-request', 'exportData takes 1 to 3 arguments, got 0.'));
     expect(await dispatch(handlers, 'exportData', ['csv'])).toEqual(err('bad-request', 'The export format must be one of ndjson, har, pcapng.'));
     expect(await dispatch(handlers, 'exportData', ['har', ''])).toEqual(err('bad-request', 'The path must be a non-empty string.'));
     expect(seen).toEqual([]);
     // a trailing undefined is an absent argument (IPC and JSON keep or drop it)
     expect(await dispatch(handlers, 'exportData', ['ndjson', undefined])).toEqual(ok({ path: 'x' }));
     expect(await dispatch(handlers, 'exportData', ['pcapng', '/tmp/out.pcapng'])).toEqual(ok({ path: 'x' }));
-    expect(seen).toEqual([['ndjson', undefined], ['pcapng', '/tmp/out.pcapng']]);
+    // a filter after a path left out (null over JSON), and a bad filter refused
+    expect(await dispatch(handlers, 'exportData', ['har', null, { conn: 2 }])).toEqual(ok({ path: 'x' }));
+    expect((await dispatch(handlers, 'exportData', ['har', null, { conn: 'x' }])).ok).toBe(false);
+    expect(seen).toEqual([['ndjson', undefined], ['pcapng', '/tmp/out.pcapng'], ['har', undefined, { conn: 2 }]]);
   });
 
   it('turns what a handler throws or rejects with into an internal error', async () => {

@@ -117,7 +117,7 @@ export class EngineService {
       getHandshake: (conn) => handshake(this.sessions.store, conn),
       getStats: (conn) => connStats(this.sessions.store, conn),
       queryMessages: (q) => this.cancels.run('query', (signal) => queryMessages(this.sessions.store, q, signal)),
-      exportData: (format, path) => this.exporter.export(format, path),
+      exportData: (format, path, filter) => this.exporter.export(format, path, filter),
       cancel: async (what) => ok({ cancelled: what === 'open' ? await this.sessions.stopReading() : this.cancels.cancel(what) }),
     };
   }

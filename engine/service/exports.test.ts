@@ -10,6 +10,7 @@ import { Cancels } from './cancel';
 import { Exporter } from './exports';
 import { BatchPump } from './pump';
 import { Sessions } from './sessions';
+import { SAMPLE_CHAT } from '../../test/kit/paths';
 
 // 1743 bytes, 15 packets, one connection, 7 messages (test/corpus/clean-baseline.expected.json)
 const CLEAN = fileURLToPath(new URL('../../test/corpus/clean-baseline.pcap', import.meta.url));
@@ -154,5 +155,52 @@ describe('Exporter', () => {
     // the export had finished (and its file was complete) before the old store closed
     expect(await exp).toEqual({ ok: true, value: { path: out } });
     expect(readFileSync(out, 'utf8').trimEnd().split('\n').filter((l) => JSON.parse(l).type === 'message')).toHaveLength(7);
+  });
+});
+
+describe('Exporter, filtered', () => {
+  it("writes only the filter's messages and their connection's events as NDJSON, named -filtered", async () => {
+    await open(SAMPLE_CHAT);
+    const r = await exporter.export('ndjson', undefined, { conn: 2, opcodes: [1] });
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(r.value.path).toBe('chat-filtered.ndjson');
+    const lines = new TextDecoder().decode(r.value.bytes).trim().split('\n').map((l) => JSON.parse(l) as { type: string; conn?: number; id?: number; opcode?: number });
+    const msgs = lines.filter((e) => e.type === 'message');
+    // connection 2's text messages: the fragmented one, its echo, 70,000 x and its echo
+    expect(msgs).toHaveLength(4);
+    expect(msgs.every((m) => m.conn === 2 && m.opcode === 1)).toBe(true);
+    expect(lines.filter((e) => e.type === 'connection').map((e) => e.id)).toEqual([2]);
+    expect(lines.filter((e) => e.type === 'handshake').map((e) => e.conn)).toEqual([2]);
+    expect(lines.some((e) => e.type === 'frame' || e.type === 'summary')).toBe(false);
+    const all = await exporter.export('ndjson');
+    expect(all.ok && all.value.path).toBe('chat.ndjson');
+  });
+
+  it('writes only the matching data messages under their connections as HAR', async () => {
+    await open(SAMPLE_CHAT);
+    const r = await exporter.export('har', undefined, { text: 'part one' });
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    const har = JSON.parse(new TextDecoder().decode(r.value.bytes)) as { log: { entries: Array<{ _wsscopeConnection: number; _webSocketMessages: Array<{ data: string }> }> } };
+    expect(har.log.entries.map((e) => e._wsscopeConnection)).toEqual([2]);
+    expect(har.log.entries[0]._webSocketMessages.map((m) => m.data)).toEqual(['part one, part two', 'echo: part one, part two']);
+  });
+
+  it('refuses a filter with a bad regular expression, and keeps pcapng whole', async () => {
+    await open(SAMPLE_CHAT);
+    expect(await exporter.export('ndjson', undefined, { text: '(', regex: true })).toMatchObject({ ok: false, error: { code: 'bad-request' } });
+    const p = await exporter.export('pcapng', undefined, { conn: 2 });
+    expect(p.ok && p.value.path).toBe('chat.pcapng');
+  });
+});
+
+describe('Exporter, suggested names', () => {
+  it('names a download after the capture with markup and bidi controls made plain', async () => {
+    const hostile = join(dir, 'cap-<b>\u202Egpj.pcap');
+    writeFileSync(hostile, readFileSync(CLEAN));
+    await open(hostile);
+    const r = await exporter.export('ndjson');
+    expect(r.ok && r.value.path).toBe('cap-_b__gpj.ndjson');
   });
 });

@@ -16,6 +16,9 @@
  * written through a symlink, the old file intact and no partial file left when the export
  * fails or is cancelled.
  *
+ * With a filter, NDJSON and HAR hold the matching messages only (engine/store/export.ts
+ * ExportSelection) and the suggested name says so (`capture-filtered.ndjson`).
+ *
  * Memory: a download is built in memory (MemorySink, which refuses beyond its limit: the
  * answer is then `unsupported`, with the way out); a file export streams.
  */
@@ -23,8 +26,8 @@ import { readFileSync, rmSync } from 'node:fs';
 import { copyToPrivateFile, replaceFile } from '../fs/private';
 import { basename, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { err, ok, type ExportFormat, type Result } from '../../shared/api';
-import { convertToPcapng, FileSink, MemorySink, Pacer, writeHar, writeNdjson, type TextSink } from '../store/export';
+import { err, ok, type ExportFormat, type MessageQuery, type Result } from '../../shared/api';
+import { convertToPcapng, FileSink, MemorySink, Pacer, writeHar, writeNdjson, type ExportSelection, type TextSink } from '../store/export';
 import type { SessionStore } from '../store/session-store';
 import { CancelledError, isCancel, type Cancels } from './cancel';
 import { fsError, isDiskFull, messageOf, nothingLoaded } from './errors';
@@ -50,18 +53,31 @@ export class Exporter {
 
   constructor(private readonly opts: ExporterOptions) {}
 
-  async export(format: ExportFormat, pathArg?: string): Promise<ExportResult> {
+  /** `filter`: NDJSON and HAR of the matching messages only (the UI's filtered timeline). */
+  async export(format: ExportFormat, pathArg?: string, filter?: MessageQuery): Promise<ExportResult> {
     const target = pathArg === undefined ? undefined : resolve(pathArg);
     const store = this.opts.sessions.store;
     if (!store) return nothingLoaded();
     const info = this.opts.sessions.info;
-    const stem = info.path ? basename(info.path).replace(/\.(pcapng|pcap|cap)(\.gz)?$/i, '') : 'wsscope';
-    const suggested = `${stem}.${format}`;
+    // the suggestion is a file name in a save dialog or a download: letters, digits, space,
+    // . _ - only (a bidi override in a capture's name would disguise the extension)
+    const stem = info.path ? basename(info.path).replace(/\.(pcapng|pcap|cap)(\.gz)?$/i, '').replace(/[^\p{L}\p{N} ._-]/gu, '_') || 'wsscope' : 'wsscope';
+    const filtered = filter !== undefined && format !== 'pcapng';
+    const suggested = `${stem}${filtered ? '-filtered' : ''}.${format}`;
+    let sel: ExportSelection | undefined;
+    if (filtered) {
+      try {
+        sel = selection(store, filter);
+      } catch (e) {
+        if (e instanceof SyntaxError) return err('bad-request', e.message);
+        throw e;
+      }
+    }
     return this.opts.cancels.run('export', async (own) => {
       const signal = AbortSignal.any([own, this.abort.signal]);
       try {
         if (format === 'pcapng') return await this.pcapng(info.path, info.kind === 'live', target, suggested, signal);
-        return await this.opts.sessions.using(this.text(store, format, target, suggested, signal));
+        return await this.opts.sessions.using(this.text(store, format, target, suggested, signal, sel));
       } catch (e) {
         if (isCancel(e, signal)) {
           const why = e instanceof CancelledError ? '' : ` (${messageOf(e)})`;
@@ -96,9 +112,17 @@ export class Exporter {
     }
   }
 
-  private async text(store: SessionStore, format: 'ndjson' | 'har', target: string | undefined, suggested: string, signal: AbortSignal): Promise<ExportResult> {
+  private async text(
+    store: SessionStore,
+    format: 'ndjson' | 'har',
+    target: string | undefined,
+    suggested: string,
+    signal: AbortSignal,
+    sel?: ExportSelection,
+  ): Promise<ExportResult> {
     const pace = new Pacer(PACE_MS, signal);
-    const write = (out: TextSink): Promise<void> => (format === 'ndjson' ? writeNdjson(store, out, pace) : writeHar(store, out, this.opts.version, pace));
+    const write = (out: TextSink): Promise<void> =>
+      format === 'ndjson' ? writeNdjson(store, out, pace, sel) : writeHar(store, out, this.opts.version, pace, sel);
     if (target) {
       let writing = false;
       try {
@@ -129,4 +153,20 @@ export class Exporter {
     }
     return ok({ path: suggested, bytes: mem.bytes() });
   }
+}
+
+/**
+ * The messages `filter` matches (engine/store/query.ts, the same answer the timeline got) and
+ * their connections. Memory: one byte per message of the session. Throws SyntaxError on a bad
+ * regular expression.
+ */
+function selection(store: SessionStore, filter: MessageQuery): ExportSelection {
+  const messages = new Uint8Array(store.messageCount);
+  const conns = new Set<number>();
+  for (const i of store.query(filter)) {
+    messages[i] = 1;
+    const row = store.message(i);
+    if (row) conns.add(row.conn);
+  }
+  return { messages, conns };
 }

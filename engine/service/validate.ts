@@ -156,7 +156,7 @@ export const ARITY: Record<CallName, [number, number]> = {
   getHandshake: [1, 1],
   getStats: [1, 1],
   queryMessages: [1, 1],
-  exportData: [1, 2],
+  exportData: [1, 3],
   cancel: [1, 1],
 };
 
@@ -219,11 +219,15 @@ export const CALL_ARGS: { readonly [K in CallName]: CallArgsChecker<K> } = {
   getHandshake: ([conn]) => single(checkIndex(conn, 'connection id')),
   getStats: ([conn]) => single(checkIndex(conn, 'connection id')),
   queryMessages: ([q]) => single(checkQuery(q)),
-  exportData: ([format, path]) => {
+  exportData: ([format, path, filter]) => {
     const f = checkFormat(format);
     if (!f.ok) return f;
-    const p = optional(path, checkPath);
-    return p.ok ? good([f.value, p.value]) : p;
+    // a path left out before a filter arrives as null over JSON (the browser shell)
+    const p = optional(path === null ? undefined : path, checkPath);
+    if (!p.ok) return p;
+    if (filter === undefined) return good([f.value, p.value]);
+    const q = checkQuery(filter);
+    return q.ok ? good([f.value, p.value, q.value]) : q;
   },
   cancel: ([what]) => single(checkCancelKind(what)),
 };

@@ -12,6 +12,10 @@
  *  - pcapng of a capture file: a copy when it already is uncompressed pcapng, else a
  *    conversion record by record (engine/capture/pcapng-writer.ts).
  *
+ * With an `ExportSelection` (the UI's "filtered messages"), NDJSON keeps the selected
+ * messages and their connections' connection, handshake, TLS and end events, HAR the
+ * selected data messages under their connections' entries.
+ *
  * Output goes through a `TextSink`, so big exports stream to a file (`FileSink`) in
  * bounded chunks, or collect into memory (`MemorySink`) for the browser shell's download.
  * With a `Pacer`, NDJSON and HAR give the event loop a turn about every 20 ms, so a big
@@ -26,7 +30,7 @@ import { copyToPrivateFile, createPrivateFile, writeAll } from '../fs/private';
 import { toWire } from '../cli/json';
 import { readCaptureFile } from '../capture/file-source';
 import { PcapngWriter } from '../capture/pcapng-writer';
-import type { HandshakeEvent } from '../../shared/events';
+import type { EngineEvent, HandshakeEvent } from '../../shared/events';
 import type { SessionStore } from './session-store';
 
 export interface TextSink {
@@ -125,8 +129,34 @@ export class Pacer {
   }
 }
 
-export async function writeNdjson(store: SessionStore, out: TextSink, pace?: Pacer): Promise<void> {
+/**
+ * What a filtered export keeps: messages by capture-wide index (1 = kept), and the
+ * connections they are on (whose connection, handshake, TLS and end events go along).
+ */
+export interface ExportSelection {
+  messages: Uint8Array;
+  conns: ReadonlySet<number>;
+}
+
+function keepEvent(ev: EngineEvent, sel: ExportSelection): boolean {
+  switch (ev.type) {
+    case 'message':
+      return sel.messages[ev.index] === 1;
+    case 'connection':
+      return sel.conns.has(ev.id);
+    case 'handshake':
+    case 'tls':
+    case 'connection-end':
+      return sel.conns.has(ev.conn);
+    default:
+      // frames, findings, datagrams and the summary describe the whole capture
+      return false;
+  }
+}
+
+export async function writeNdjson(store: SessionStore, out: TextSink, pace?: Pacer, sel?: ExportSelection): Promise<void> {
   for (const ev of store.events(store.eventCount)) {
+    if (sel && !keepEvent(ev, sel)) continue;
     const w = toWire(ev);
     if (w) out.write(JSON.stringify(w) + '\n');
     if (pace?.due()) await pace.pause();
@@ -231,14 +261,14 @@ function harEntry(hs: HandshakeEvent, startTs: number, url: string, notes: HarNo
  * `_wsscopeNote`; the log's `comment` and `_wsscopeClampedTimes` count them), never a
  * failed export.
  */
-export async function writeHar(store: SessionStore, out: TextSink, version = '0.1.0', pace?: Pacer): Promise<void> {
+export async function writeHar(store: SessionStore, out: TextSink, version = '0.1.0', pace?: Pacer, sel?: ExportSelection): Promise<void> {
   const notes: HarNotes = { clamped: 0 };
   const rowsOf = store.messageRowsByConnection(store.messageCount);
   out.write(`{"log":{"version":"1.2","creator":{"name":"wsscope","version":${JSON.stringify(version)}},"pages":[],"entries":[`);
   let first = true;
   for (const conn of store.connectionIds()) {
     const hs = store.handshake(conn);
-    if (!hs) continue;
+    if (!hs || (sel && !sel.conns.has(conn))) continue;
     const ce = store.connectionEvent(conn);
     const url = store.connectionRow(conn)?.url || `ws://${hs.host}${hs.path}`;
     const entry = JSON.stringify(harEntry(hs, ce?.ts || hs.ts, url, notes));
@@ -250,6 +280,7 @@ export async function writeHar(store: SessionStore, out: TextSink, version = '0.
       const m = store.messageEventAt(r);
       // Chrome exports data frames only (opcode 1 text, 2 binary as base64)
       if (m.opcode !== 1 && m.opcode !== 2) continue;
+      if (sel && sel.messages[m.index] !== 1) continue;
       const buf = Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength);
       // the opcode is the captured one: a text message that is not UTF-8 (RFC 6455 section
       // 8.1) stays opcode 1, its data decoded with U+FFFD for the bad bytes, and the exact

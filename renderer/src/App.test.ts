@@ -72,7 +72,7 @@ describe('App', () => {
     await flushPromises();
     expect(useSelectionStore().index).toBe(2);
     expect(w.find('.tl-row.selected').attributes('data-index')).toBe('2');
-    expect(w.find('.detail').text()).toContain('#2 · connection 1');
+    expect(w.find('.detail').text()).toContain('#3 · connection 1');
     w.unmount();
   });
 

@@ -236,7 +236,8 @@ export function createWsClient(opts: WsClientOptions): WsClient {
     getHandshake: (conn) => call('getHandshake', [conn]),
     getStats: (conn) => call('getStats', [conn]),
     queryMessages: (q) => call('queryMessages', [q]),
-    exportData: (format, path) => call('exportData', path === undefined ? [format] : [format, path]),
+    // a path left out before a filter goes over JSON as null (the engine's validator takes it)
+    exportData: (format, path, filter) => call('exportData', filter !== undefined ? [format, path, filter] : path === undefined ? [format] : [format, path]),
     cancel: (what) => call('cancel', [what]),
     onBatch: (cb) => on('batch', cb),
     onProgress: (cb) => on('progress', cb),

@@ -58,23 +58,26 @@ export function hexBytes(b: Uint8Array, limit = b.length): string {
 }
 
 /**
- * Classic hex dump lines ("00000010  48 65 6c 6c  ...  |Hell...|") for bytes [from, to).
- * Only printable ASCII appears in the right column, so no payload byte can act as markup.
+ * Classic hex dump lines ("00000010  48 65 6c 6c  ...  |Hell...|") for bytes [from, to),
+ * `perRow` bytes a line (16, or 8 or 4 in a narrow pane, so the ASCII column stays in view;
+ * a gap after every 8). Only printable ASCII appears in the right column, so no payload byte
+ * can act as markup.
  */
-export function hexDumpLines(b: Uint8Array, from = 0, to = b.length): string[] {
+export function hexDumpLines(b: Uint8Array, from = 0, to = b.length, perRow = 16): string[] {
   const end = Math.min(to, b.length);
   const lines: string[] = [];
-  for (let off = from; off < end; off += 16) {
+  for (let off = from; off < end; off += perRow) {
     let hex = '';
     let asc = '';
-    for (let i = 0; i < 16; i++) {
+    for (let i = 0; i < perRow; i++) {
       const p = off + i;
+      const gap = i === 7 && perRow > 8 ? ' ' : '';
       if (p < end) {
         const v = b[p];
-        hex += HEX[v] + (i === 7 ? '  ' : ' ');
+        hex += HEX[v] + ' ' + gap;
         asc += v >= 0x20 && v < 0x7f ? String.fromCharCode(v) : '.';
       } else {
-        hex += i === 7 ? '    ' : '   ';
+        hex += '   ' + gap;
       }
     }
     lines.push(`${off.toString(16).padStart(8, '0')}  ${hex} |${asc}|`);
@@ -82,20 +85,62 @@ export function hexDumpLines(b: Uint8Array, from = 0, to = b.length): string[] {
   return lines;
 }
 
-export const MASKED_DUMP_HEADER = `offset  ${'masked (on the wire)'.padEnd(24)}\u2502 ${'unmasked'.padEnd(24)}text`;
+/** Characters of one hexDumpLines line for `perRow` bytes (the width it needs). */
+export function hexDumpLineChars(perRow: number): number {
+  return 8 + 2 + 3 * perRow + (perRow > 8 ? 1 : 0) + 1 + perRow + 2;
+}
 
 /**
- * Masked and unmasked bytes side by side, 8 per line: offset, wire (masked) hex, unmasked hex,
- * unmasked printable ASCII. Both arrays are read up to the shorter one's length.
+ * The printable-ASCII reading of a hex preview ("48 69 00 …" -> "Hi."), as Chrome DevTools
+ * shows beside a binary message; null when `preview` is not a hex preview.
  */
-export function maskedDumpLines(wire: Uint8Array, plain: Uint8Array, from = 0, to = Math.min(wire.length, plain.length)): string[] {
+export function hexPreviewAscii(preview: string): string | null {
+  const m = /^([0-9a-f]{2}(?: [0-9a-f]{2})*)(?: \u2026)?$/.exec(preview);
+  if (!m) return null;
+  let out = '';
+  for (let i = 0; i < m[1].length; i += 3) {
+    const v = parseInt(m[1].slice(i, i + 2), 16);
+    out += v >= 0x20 && v < 0x7f ? String.fromCharCode(v) : '.';
+  }
+  return preview.endsWith('\u2026') ? out + '\u2026' : out;
+}
+
+/**
+ * Cuts `s` to at most `max` characters by taking out its middle ("ws://host/a…/b/c"), so both
+ * the scheme and host and the distinguishing tail stay visible.
+ */
+export function middleEllipsis(s: string, max: number): string {
+  if (s.length <= max || max < 5) return s;
+  const tail = Math.ceil((max - 1) / 2);
+  const head = max - 1 - tail;
+  return `${s.slice(0, head)}\u2026${s.slice(s.length - tail)}`;
+}
+
+/** Column heads over maskedDumpLines of `perRow` bytes a line. */
+export function maskedDumpHeader(perRow = 8): string {
+  const w = 3 * perRow;
+  const wire = w > 20 ? 'masked (on the wire)' : 'masked';
+  return `offset  ${wire.padEnd(w)}\u2502 ${'unmasked'.padEnd(w)}text`;
+}
+
+/** Characters of one maskedDumpLines line for `perRow` bytes. */
+export function maskedDumpLineChars(perRow: number): number {
+  return 6 + 2 + 3 * perRow + 2 + 3 * perRow + 1 + perRow;
+}
+
+/**
+ * Masked and unmasked bytes side by side, `perRow` (8, or 4 in a narrow pane) per line:
+ * offset, wire (masked) hex, unmasked hex, unmasked printable ASCII. Both arrays are read up
+ * to the shorter one's length.
+ */
+export function maskedDumpLines(wire: Uint8Array, plain: Uint8Array, from = 0, to = Math.min(wire.length, plain.length), perRow = 8): string[] {
   const end = Math.min(to, wire.length, plain.length);
   const lines: string[] = [];
-  for (let off = from; off < end; off += 8) {
+  for (let off = from; off < end; off += perRow) {
     let a = '';
     let b = '';
     let asc = '';
-    for (let i = 0; i < 8; i++) {
+    for (let i = 0; i < perRow; i++) {
       const p = off + i;
       if (p < end) {
         a += HEX[wire[p]] + ' ';
@@ -109,6 +154,15 @@ export function maskedDumpLines(wire: Uint8Array, plain: Uint8Array, from = 0, t
     lines.push(`${off.toString(16).padStart(6, '0')}  ${a}\u2502 ${b} ${asc}`);
   }
   return lines;
+}
+
+/**
+ * Bytes per hex dump line that fit `widthPx` with characters `charPx` wide: the largest of
+ * 16, 8 and 4 (4 even when nothing fits), so the ASCII column is never scrolled out of view.
+ */
+export function bytesPerRow(widthPx: number, charPx: number, lineChars: (perRow: number) => number, widest = 16): number {
+  for (const n of [16, 8, 4]) if (n <= widest && lineChars(n) * charPx <= widthPx) return n;
+  return 4;
 }
 
 export function toBase64(b: Uint8Array): string {
@@ -140,6 +194,20 @@ export function formatAbsTime(ts: number): string {
 /** Seconds since `t0`, six decimals. */
 export function formatRelTime(ts: number, t0: number): string {
   return (ts - t0).toFixed(6);
+}
+
+/** A time difference in seconds with six decimals (a delta-time column, like Wireshark's). */
+export function formatDelta(sec: number): string {
+  return sec.toFixed(6);
+}
+
+/** A duration for people: "850 µs", "12.4 ms", "1.25 s". */
+export function formatDuration(sec: number): string {
+  if (!Number.isFinite(sec) || sec < 0) return '–';
+  if (sec < 1e-3) return `${Math.round(sec * 1e6)} µs`;
+  if (sec < 1) return `${(sec * 1e3).toFixed(sec < 0.01 ? 2 : 1)} ms`;
+  if (sec < 120) return `${sec.toFixed(2)} s`;
+  return `${(sec / 60).toFixed(1)} min`;
 }
 
 export function formatPercent(part: number, whole: number): string {

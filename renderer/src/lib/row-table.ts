@@ -63,6 +63,10 @@ export class RowTable {
   get opcode(): Uint8Array {
     return this.t.cols.opcode;
   }
+  /** payload lengths (MessageRow.length) */
+  get sizes(): Float64Array {
+    return this.t.cols.size;
+  }
   get findings(): Uint32Array {
     return this.t.cols.findings;
   }

@@ -11,6 +11,7 @@ import type {
   CaptureStatus,
   ExportFormat,
   InterfaceInfo,
+  MessageQuery,
   ProgressInfo,
   Result,
   SessionInfo,
@@ -144,13 +145,14 @@ export const useCaptureStore = defineStore('capture', () => {
    * Electron: the main process asks for a path and writes the file. Browser: the engine returns
    * the bytes, handed to `download` (a Blob URL; never a URL built from capture content).
    */
-  async function exportAs(format: ExportFormat, download: (name: string, bytes: Uint8Array) => void): Promise<void> {
+  async function exportAs(format: ExportFormat, download: (name: string, bytes: Uint8Array) => void, filter?: MessageQuery): Promise<void> {
     busy.value = true;
-    const r = await api.exportData(format);
+    const r = await api.exportData(format, undefined, filter);
     busy.value = false;
     const v = check(r);
     if (!v) return;
-    if (v.bytes) download(exportName(format), v.bytes);
+    // the engine names a download after the capture (`capture.ndjson`, `capture-filtered.har`)
+    if (v.bytes) download(v.path || exportName(format), v.bytes);
     lastExport.value = v.path || exportName(format);
   }
 

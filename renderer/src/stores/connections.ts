@@ -2,13 +2,19 @@
  * Connections and their handshakes. Rows are upserted by id from each batch into a Map held
  * in a `shallowRef` (triggered once per batch); `list` orders WebSocket connections first,
  * then by id. Handshakes come from batches or, when a connection is opened in the UI before
- * its handshake was pushed, from `api.getHandshake`.
+ * its handshake was pushed, from `api.getHandshake`. `shown` is what the connections pane
+ * lists: WebSocket connections only while `wsOnly` is on, which it is by default once a capture
+ * holds AUTO_WS_ONLY_OTHERS other flows (a capture of a whole machine's traffic), until the
+ * user sets it.
  */
 import { defineStore } from 'pinia';
-import { computed, markRaw, shallowRef, triggerRef } from 'vue';
-import type { ConnectionRow } from '../../../shared/api';
+import { computed, markRaw, ref, shallowRef, triggerRef } from 'vue';
+import type { ConnStats, ConnectionRow, Result } from '../../../shared/api';
 import type { HandshakeEvent } from '../../../shared/events';
 import { useApi } from '../api/index';
+
+/** other (non-WebSocket) flows from which the pane lists WebSocket connections only by default */
+export const AUTO_WS_ONLY_OTHERS = 10;
 
 export const useConnectionsStore = defineStore('connections', () => {
   const api = useApi();
@@ -25,6 +31,33 @@ export const useConnectionsStore = defineStore('connections', () => {
     for (const c of byId.value.values()) if (c.websocket) n++;
     return n;
   });
+
+  /** the user's choice; null = automatic (on when there are many other flows) */
+  const wsOnlyChoice = ref<boolean | null>(null);
+  const otherCount = computed(() => byId.value.size - websocketCount.value);
+  const wsOnly = computed({
+    get: () => wsOnlyChoice.value ?? otherCount.value >= AUTO_WS_ONLY_OTHERS,
+    set: (v: boolean) => {
+      wsOnlyChoice.value = v;
+    },
+  });
+  const shown = computed(() => (wsOnly.value ? list.value.filter((c) => c.websocket) : list.value));
+
+  /**
+   * Seconds from the connection's first packet (its SYN when captured) to the end of the
+   * handshake's response, or null without a captured response.
+   */
+  function handshakeTime(id: number): number | null {
+    const c = byId.value.get(id);
+    const h = handshakes.value.get(id);
+    if (!c || !h || !h.status || !(h.ts >= c.ts)) return null;
+    return h.ts - c.ts;
+  }
+
+  /** Statistics of one connection, or of all together (ALL_CONNECTIONS), for the stats pane. */
+  function loadStats(conn: number): Promise<Result<ConnStats>> {
+    return api.getStats(conn);
+  }
 
   function upsert(rows: ConnectionRow[]): void {
     if (rows.length === 0) return;
@@ -52,7 +85,8 @@ export const useConnectionsStore = defineStore('connections', () => {
   function reset(): void {
     byId.value = markRaw(new Map());
     handshakes.value = markRaw(new Map());
+    wsOnlyChoice.value = null;
   }
 
-  return { byId, handshakes, list, websocketCount, upsert, addHandshakes, loadHandshake, reset };
+  return { byId, handshakes, list, websocketCount, otherCount, wsOnly, shown, handshakeTime, loadStats, upsert, addHandshakes, loadHandshake, reset };
 });

@@ -203,8 +203,8 @@ export function createFakeApi(init: Partial<Pick<FakeApi, 'rows' | 'session'>> =
       for (const r of api.rows) if (test(r)) out.push(r.index);
       return ok({ indexes: Uint32Array.from(out), total: out.length });
     },
-    async exportData(format, path) {
-      api.calls.push({ name: 'exportData', args: [format, path] });
+    async exportData(format, path, filter) {
+      api.calls.push({ name: 'exportData', args: filter === undefined ? [format, path] : [format, path, filter] });
       return ok({ path: '', bytes: new Uint8Array([1, 2, 3]) });
     },
     async cancel(what) {
