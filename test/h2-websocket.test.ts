@@ -79,9 +79,8 @@ describe('WebSocket over HTTP/2 (RFC 8441) between Node http2 peers, captured on
     const bClosed = new Promise<[number, string]>((resolve) => b.ws.once('close', (code, reason) => resolve([code, String(reason)])));
     sb.ws.close(4001, 'server says bye');
     expect(await bClosed).toEqual([4001, 'server says bye']);
-    // both ends must have seen the close handshake before the session goes: closing it earlier
-    // resets the stream while the server's echo is in flight (DATA after the peer's RST_STREAM,
-    // which wsscope does not decode yet)
+    // both ends see the close handshake before the session goes, so the peers' logs are
+    // complete (DATA in flight after a RST_STREAM is decoded too: engine/h2/h2.test.ts)
     const aClosed = Promise.all([new Promise<void>((resolve) => sa.ws.once('close', () => resolve())), new Promise<void>((resolve) => a.ws.once('close', () => resolve()))]);
     a.ws.close(1000, 'done');
     await aClosed;

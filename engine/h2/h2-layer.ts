@@ -13,7 +13,9 @@
  * (`:status` 200 accepts; RFC 8441 section 5: no key, no accept); on 200 the carried stack's
  * `websocket` layer is opened with the negotiated extensions and both directions handed to
  * it, so the stream's DATA payloads go straight into the RFC 6455 frame decoder (WebSocket
- * frames may span DATA frames). END_STREAM ends a direction, RST_STREAM both.
+ * frames may span DATA frames). END_STREAM ends a direction; RST_STREAM ends the sender's
+ * direction at once and the stream when the peer's direction ends (DATA the peer sent
+ * before the reset reached it is decoded; DATA the resetting side sends is a finding).
  *
  * Made by detection (the client preface, RFC 9113 section 3.4: h2c with prior knowledge, on
  * any port; or a server that starts with a SETTINGS frame) or as a child: a TLS layer whose
@@ -83,6 +85,11 @@ interface H2Stream {
   down: number;
   clientDone: boolean;
   serverDone: boolean;
+  /**
+   * the side that sent RST_STREAM on an open WebSocket stream: its direction is over, the
+   * other side's DATA sent before the reset reached it is still in flight and decoded
+   */
+  resetBy: Direction | null;
   /** a WebSocket (extended CONNECT, :protocol websocket): its carried connection */
   ws: CarriedConnection | null;
   /** the WebSocket was accepted (:status 200) and its layer is on the carried connection */
@@ -178,7 +185,7 @@ export class Http2Layer implements Layer {
   }
 
   finish(meta: ChunkMeta): void {
-    for (const s of this.streams.values()) this.done(s, 'eof', meta);
+    for (const s of this.streams.values()) this.done(s, s.resetBy === null ? 'eof' : 'rst', meta);
     this.streams.clear();
   }
 
@@ -360,6 +367,7 @@ export class Http2Layer implements Layer {
       down: 0,
       clientDone: false,
       serverDone: false,
+      resetBy: null,
       ws: null,
       open: false,
       early: [],
@@ -411,8 +419,8 @@ export class Http2Layer implements Layer {
 
   private data(d: H2Direction, f: H2Frame, meta: ChunkMeta): void {
     const s = this.streams.get(f.stream);
-    if (s === undefined) {
-      const by = this.resets.get(f.stream);
+    if (s === undefined || s.resetBy === d.dir) {
+      const by = s?.resetBy ?? this.resets.get(f.stream);
       if (by === d.dir) this.ctx.finding('h2-data-after-reset', d.dir, meta, `DATA (${f.payload.length} bytes) on stream ${f.stream}, which this side had reset with RST_STREAM (RFC 9113 section 5.1: a closed stream).`);
       return;
     }
@@ -444,7 +452,7 @@ export class Http2Layer implements Layer {
     if (s.open) s.ws![dir].end('fin', meta);
     if (s.clientDone && s.serverDone) {
       this.streams.delete(s.id);
-      this.done(s, 'fin', meta);
+      this.done(s, s.resetBy === null ? 'fin' : 'rst', meta);
     }
   }
 
@@ -454,8 +462,22 @@ export class Http2Layer implements Layer {
     this.resets.set(id, d.dir);
     const s = this.streams.get(id);
     if (s === undefined) return;
-    this.streams.delete(id);
     s.lastMeta = meta;
+    const other = d.dir === 'client' ? 'server' : 'client';
+    const otherDone = other === 'client' ? s.clientDone : s.serverDone;
+    if (s.open && s.resetBy === null && !otherDone) {
+      // RFC 9113 section 5.1 / 6.4: RST_STREAM closes the stream for its sender at once, but
+      // the peer learns of it one trip later: what the peer sent meanwhile is on the wire,
+      // sent legitimately, and decoded. The resetting side's direction ends here; the stream
+      // ends when the peer's direction does (its own END_STREAM or RST_STREAM, or the TCP
+      // connection's end). It stays counted among the streams tracked (STREAMS_MAX).
+      s.resetBy = d.dir;
+      if (d.dir === 'client') s.clientDone = true;
+      else s.serverDone = true;
+      s.ws![d.dir].end('rst', meta);
+      return;
+    }
+    this.streams.delete(id);
     this.done(s, 'rst', meta);
   }
 
