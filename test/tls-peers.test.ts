@@ -5,15 +5,19 @@
  * Every message each peer sent must come out byte-exact of `wsscope read --json` with
  * `--keylog`, tshark (given the same key log) must agree frame by frame, and the capture
  * with the secrets injected by `editcap --inject-secrets` must decrypt with no option.
- * A wrong key, no key and a truncated key log each give their finding, no crash.
+ * A wrong key, no key and a truncated key log each give their finding, no crash. Other TLS
+ * stacks write their own key logs: Python's ssl (keylog_filename) under python3-websockets,
+ * and headless Chromium (--ssl-key-log-file) against a Python wss server.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { constants } from 'node:crypto';
-import { captureLo, dataMessages, frameRows, messageKeys, tsharkFrameRows } from './peers/capture';
+import { captureLo, dataMessages, frameRows, messageKeys, tsharkFrameRows, type LiveSession } from './peers/capture';
+import { startPeer, type Peer, type PeerMessage } from './peers/peer';
+import { startChromiumClient } from './peers/chromium';
 import { runWsscope } from './peers/wsscope';
 import { selfSigned, wssConversation, type Cert, type TlsParams, type WssConversation } from './peers/tls';
 import { analyzeFile } from '../engine/pipeline';
@@ -124,6 +128,71 @@ describe('wss:// decrypted from the key log of real peers', () => {
     // the CBC cases run both record layouts (RFC 7366 encrypt_then_mac, and MAC-then-encrypt)
     if (c.suite.includes('CBC')) expect(serverHelloExtensions(r.file).includes(22)).toBe(!c.tls.secureOptions);
   });
+});
+
+/**
+ * The checks every real-peer capture passes: one decrypted TLS connection, each message each
+ * side logged byte-exact, no warning, and tshark with the same key log agreeing frame by frame.
+ */
+async function expectDecrypted(file: string, port: number, keylogFile: string, client: PeerMessage[], server: PeerMessage[]): Promise<TlsEvent> {
+  const events = await read(file, readFileSync(keylogFile, 'latin1'));
+  expect(tlsEvents(events)).toHaveLength(1);
+  expect(tlsEvents(events)[0]).toMatchObject({ decrypted: true });
+  expect(messageKeys(dataMessages(events, 'client'))).toEqual(messageKeys(client));
+  expect(messageKeys(dataMessages(events, 'server'))).toEqual(messageKeys(server));
+  expect(events.filter((e) => e.type === 'finding' && e.severity !== 'info')).toEqual([]);
+  const tshark = tsharkFrameRows(file, port, ['-o', `tls.keylog_file:${keylogFile}`, '-d', `tcp.port==${port},tls`, '-d', `tls.port==${port},http`]);
+  expect(tshark.length).toBeGreaterThanOrEqual(client.length + server.length);
+  expect(frameRows(events).map(({ packet: _p, ...f }) => f)).toEqual(tshark.map(({ packet: _p, ...f }) => f));
+  return tlsEvents(events)[0];
+}
+
+describe('other TLS stacks: Python ssl and Chromium (BoringSSL), each writing its own key log', () => {
+  /** a python3-websockets wss server on lo, captured by dumpcap on its port */
+  async function pythonServer(name: string): Promise<{ server: Peer; live: LiveSession; file: string }> {
+    writeFileSync(join(dir, 'key.pem'), cert.key);
+    writeFileSync(join(dir, 'cert.pem'), cert.cert);
+    const server = await startPeer({ impl: 'python', role: 'server', tls: { keylog: join(dir, `${name}-server.keys`), cert: join(dir, 'cert.pem'), key: join(dir, 'key.pem') } });
+    const file = join(dir, `${name}.pcapng`);
+    const live = await captureLo({ backend: 'dumpcap', port: server.port, file });
+    return { server, live, file };
+  }
+
+  it('Python websockets over ssl (keylog_filename on the client), both ends Python', async () => {
+    const { server, live, file } = await pythonServer('python');
+    const keylog = join(dir, 'python-client.keys');
+    const client = await startPeer({ impl: 'python', role: 'client', port: server.port, messages: MESSAGES, path: '/py', tls: { keylog } });
+    try {
+      await client.done;
+      await server.sentCount(MESSAGES.length);
+      await live.until((evs) => evs.some((e) => e.type === 'connection-end'), 'the connection ends');
+    } finally {
+      await live.stop();
+      await client.stop();
+      await server.stop();
+    }
+    const t = await expectDecrypted(file, server.port, keylog, client.sent, server.sent);
+    expect(t).toMatchObject({ version: 'TLS 1.3', cipherSuite: 'TLS_AES_256_GCM_SHA384' });
+  });
+
+  it('headless Chromium with --ssl-key-log-file against a local wss server (self-signed, --ignore-certificate-errors)', async () => {
+    const { server, live, file } = await pythonServer('chromium');
+    const keylog = join(dir, 'chromium.keys');
+    const browser = await startChromiumClient({ port: server.port, messages: MESSAGES, path: '/browser', keylogFile: keylog });
+    try {
+      await browser.done;
+      await server.sentCount(MESSAGES.length);
+      await live.until((evs) => evs.some((e) => e.type === 'connection-end'), 'the connection ends');
+    } finally {
+      await live.stop();
+      await browser.stop();
+      await server.stop();
+    }
+    const t = await expectDecrypted(file, server.port, keylog, browser.sent, server.sent);
+    // the server's OpenSSL picks the suite; no SNI for an IP literal (RFC 6066 section 3); the
+    // Python server configures no ALPN
+    expect(t).toMatchObject({ version: 'TLS 1.3', cipherSuite: 'TLS_AES_256_GCM_SHA384', sni: '', alpn: '' });
+  }, 60_000);
 });
 
 describe('live: wsscope capture --keylog', () => {
