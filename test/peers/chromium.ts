@@ -62,21 +62,33 @@ export interface ChromiumOptions {
   timeoutMs?: number;
   /** wss://: Chromium writes its TLS secrets to this file (--ssl-key-log-file) and accepts any certificate */
   keylogFile?: string;
+  /**
+   * Serve the page from the test's own server instead of a local HTTP one: `set` gets the
+   * page's HTML, Chromium loads `url` (e.g. an HTTPS HTTP/2 server that also takes the WebSocket)
+   */
+  page?: { url: string; set(html: string): void };
 }
 
 export async function startChromiumClient(o: ChromiumOptions): Promise<Peer> {
   const html = PAGE(o.port, encodeMessages(o.messages), o.path ?? '/', o.keylogFile === undefined ? 'ws' : 'wss');
-  const http: Server = createServer((_req, res) => {
-    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
-    res.end(html);
-  });
-  await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
-  const httpPort = (http.address() as { port: number }).port;
+  let http: Server | null = null;
+  let httpPort = o.port;
+  if (o.page) o.page.set(html);
+  else {
+    const server = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
+      res.end(html);
+    });
+    http = server;
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    httpPort = (server.address() as { port: number }).port;
+  }
   let browser: Browser | null = null;
   const closeAll = async (): Promise<void> => {
     await browser?.close().catch(() => {});
     browser = null;
-    await new Promise<void>((r) => http.close(() => r()));
+    if (http) await new Promise<void>((r) => http!.close(() => r()));
+    http = null;
   };
   const log = new PeerLog();
   const { sent, received } = log;
@@ -101,7 +113,7 @@ export async function startChromiumClient(o: ChromiumOptions): Promise<Peer> {
         rejectDone(new Error(`chromium client: ${m.message}`));
       }
     });
-    await page.goto(`http://127.0.0.1:${httpPort}/`);
+    await page.goto(o.page?.url ?? `http://127.0.0.1:${httpPort}/`);
   } catch (e) {
     await closeAll();
     throw e;
