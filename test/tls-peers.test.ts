@@ -10,7 +10,7 @@
  * and headless Chromium (--ssl-key-log-file) against a Python wss server.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -215,6 +215,17 @@ describe('live: wsscope capture --keylog', () => {
       cli.kill('SIGINT');
       expect(await cli.exited).toBe(0);
     }
+    // the file written carries the key log as Decryption Secrets Blocks: it decrypts alone,
+    // in wsscope and in tshark (no key log option); it is private, and no secret was printed
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    const alone = await read(file);
+    expect(tlsEvents(alone)[0]).toMatchObject({ decrypted: true });
+    expect(messageKeys(dataMessages(alone, 'client'))).toEqual(messageKeys(MESSAGES.map((m) => (typeof m === 'string' ? { opcode: 1, data: new TextEncoder().encode(m) } : { opcode: 2, data: m }))));
+    const tshark = tsharkFrameRows(file, port, ['-d', `tcp.port==${port},tls`, '-d', `tls.port==${port},http`]);
+    expect(tshark.length).toBeGreaterThan(MESSAGES.length * 2);
+    expect(frameRows(alone).map(({ packet: _p, ...f }) => f)).toEqual(tshark.map(({ packet: _p, ...f }) => f));
+    const printed = cli.stdout() + cli.stderr();
+    for (const line of readFileSync(keylog, 'latin1').trim().split('\n')) expect(printed).not.toContain(line.split(' ')[2]);
   });
 });
 

@@ -44,7 +44,9 @@ Options:
   --no-promisc           do not put the interface in promiscuous mode (dumpcap backend)
   --ws-port N            decode TCP port N as WebSocket without a captured handshake; repeatable
   --keylog FILE          TLS key log to decrypt wss:// with, followed while it grows (a browser
-                         appends as it connects; records wait for their keys); repeatable
+                         appends as it connects; records wait for their keys); repeatable.
+                         Its lines are embedded in the file written (pcapng Decryption
+                         Secrets Blocks), which then decrypts alone in wsscope and Wireshark
   --color / --no-color   colour the text output (default: on when stdout is a TTY)
   -h, --help             this help
 
@@ -132,7 +134,11 @@ export async function captureCommand(argv: string[]): Promise<number> {
   const { Pipeline, LIVE_GAP_TIMEOUT_S } = await import('../pipeline');
   // live: a lost packet must not hold back what follows it for the rest of the capture
   const keyLog = new KeyLog();
-  const followers = (values.keylog ?? []).map((f) => new KeyLogFollower(keyLog, f, (w) => process.stderr.write(`wsscope capture: ${w}\n`)));
+  // the key log lines also go into the file written (Decryption Secrets Blocks, a 0600
+  // file), so it decrypts alone; lines read before the capture starts wait for it
+  const early: Uint8Array[] = [];
+  let embed = (text: Uint8Array): void => void early.push(text.slice());
+  const followers = (values.keylog ?? []).map((f) => new KeyLogFollower(keyLog, f, (w) => process.stderr.write(`wsscope capture: ${w}\n`), undefined, (text) => embed(text)));
   for (const f of followers) f.start();
   const pipe = new Pipeline(emit, { wsPorts, gapTimeoutSeconds: LIVE_GAP_TIMEOUT_S, keyLog });
 
@@ -156,6 +162,8 @@ export async function captureCommand(argv: string[]): Promise<number> {
     return 1;
   }
   const live = started.value;
+  embed = (text) => live.addSecrets(text);
+  for (const t of early.splice(0)) live.addSecrets(t);
   process.stderr.write(`Capturing on ${values.interface} (backend ${live.backend}) -> ${live.file}; Ctrl-C stops\n`);
 
   let signals = 0;
@@ -166,6 +174,8 @@ export async function captureCommand(argv: string[]): Promise<number> {
       process.stderr.write('wsscope capture: interrupted again, exiting without the summary\n');
       process.exit(130);
     }
+    // the lines written last go into the file before it closes
+    for (const f of followers) f.poll();
     void live.stop();
   };
   process.on('SIGINT', onSignal);
