@@ -74,6 +74,8 @@ export class TextFormatter {
   format(ev: EngineEvent): string | null {
     switch (ev.type) {
       case 'connection':
+        // a WebSocket on an HTTP/2 stream of a decrypted TLS connection is wss:// too
+        if (ev.parent !== undefined && this.secure.has(ev.parent)) this.secure.add(ev.id);
         return this.c('bold', `#${ev.id} ${ev.transport} ${ev.client} -> ${ev.server}`) + (ev.http2 ? ` http2 stream ${ev.h2Stream} of #${ev.parent}` : '') + this.c('dim', ` (packet ${ev.packet})`);
       case 'handshake': {
         const ok = ev.websocket ? this.c('green', `${ev.status} ${ev.statusText}`) : this.c('yellow', ev.status ? `${ev.status} ${ev.statusText}` : 'no answer captured');
