@@ -14,6 +14,8 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import http2 from 'node:http2';
+import type { AddressInfo } from 'node:net';
 import { captureLo } from './peers/capture';
 import { connectH2, startH2Server, type H2Message } from './peers/h2-websocket';
 import { selfSigned, type Cert } from './peers/tls';
@@ -259,4 +261,46 @@ describe('WebSocket over HTTP/2 over TLS (ALPN h2), decrypted from the key log',
     const { dataBytes } = tsharkStreams(file, server.port, ['-o', `tls.keylog_file:${keys}`, '-d', `tcp.port==${server.port},tls`]);
     expectFramesFillStreams(out, dataBytes, [[ws.h2Stream as number, ws.id]]);
   }, 60_000);
+});
+
+describe('server push between Node http2 peers', () => {
+  it('lists the pushed response with the request of its PUSH_PROMISE, as the client received it', async () => {
+    const server = http2.createServer();
+    server.on('stream', (stream) => {
+      stream.pushStream({ ':path': '/pushed.css' }, (err, push) => {
+        if (err) throw err;
+        push.respond({ ':status': 200, 'content-type': 'text/css' });
+        push.end('body { color: teal }');
+      });
+      stream.respond({ ':status': 200 });
+      stream.end('<link rel=stylesheet href=/pushed.css>');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as AddressInfo).port;
+    const file = join(dir, 'push.pcapng');
+    const live = await captureLo({ backend: 'dumpcap', port, file });
+    const session = http2.connect(`http://127.0.0.1:${port}`);
+    const pushed = new Promise<{ path: string; body: string }>((resolve) =>
+      session.on('stream', (push, headers) => {
+        let body = '';
+        push.setEncoding('utf8');
+        push.on('data', (c: string) => (body += c));
+        push.on('end', () => resolve({ path: String(headers[':path']), body }));
+      }),
+    );
+    const req = session.request({ ':path': '/page' });
+    req.resume();
+    await new Promise((resolve) => req.on('end', resolve));
+    const got = await pushed;
+    await new Promise<void>((resolve) => session.close(() => resolve()));
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await live.until((evs) => evs.some((e) => e.type === 'connection-end'), 'the connection ends');
+    await live.stop();
+    expect(got).toEqual({ path: '/pushed.css', body: 'body { color: teal }' });
+    const out = readJson(file);
+    expect(out.filter((l) => l.type === 'http2-request')).toEqual([
+      expect.objectContaining({ stream: 1, method: 'GET', path: '/page', status: 200 }),
+      expect.objectContaining({ stream: 2, method: 'GET', path: '/pushed.css', status: 200, responseBytes: got.body.length, pushed: true }),
+    ]);
+  }, 30_000);
 });

@@ -106,7 +106,7 @@ export class TextFormatter {
         return `#${ev.conn} ${this.time(ev.ts)} ${what} ${state}`;
       }
       case 'http2-request':
-        return this.c('dim', `#${ev.conn} ${this.time(ev.ts)} http2 stream ${ev.stream} ${escapeForTerminal(ev.method)} ${escapeForTerminal(ev.path)} -> ${ev.status || 'no answer'}${ev.reset ? ' reset' : ''} (${ev.requestBytes}B up, ${ev.responseBytes}B down)`);
+        return this.c('dim', `#${ev.conn} ${this.time(ev.ts)} http2 stream ${ev.stream} ${escapeForTerminal(ev.method)} ${escapeForTerminal(ev.path)} -> ${ev.status || 'no answer'}${ev.reset ? ' reset' : ''}${ev.pushed ? ' pushed' : ''} (${ev.requestBytes}B up, ${ev.responseBytes}B down)`);
       case 'connection-end':
         this.secure.delete(ev.conn);
         return null;

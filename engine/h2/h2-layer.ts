@@ -2,7 +2,7 @@
  * HTTP/2 (RFC 9113) as a stream-stack layer (engine/stack/layer.ts), for what it carries:
  * WebSockets bootstrapped by extended CONNECT (RFC 8441), each decoded as a connection of its
  * own, and plain requests, listed (`http2-request`: method, path, status, DATA bytes) and not
- * decoded further.
+ * decoded further; server pushes (PUSH_PROMISE) are listed the same way, marked `pushed`.
  *
  *   client bytes -> FrameReader -> frames -> HPACK (per direction) -> streams
  *   server bytes -> FrameReader -/            stream DATA -> carried connection -> websocket
@@ -64,6 +64,11 @@ const SETTINGS_MAX_FRAME_SIZE = 0x5;
 /** RFC 8441 section 3 */
 const SETTINGS_ENABLE_CONNECT_PROTOCOL = 0x8;
 
+/** RFC 9113 section 6.5.2 and RFC 8441 section 3 / RFC 9218 section 2.1 setting names, by identifier */
+const SETTING_NAMES = ['', 'HEADER_TABLE_SIZE', 'ENABLE_PUSH', 'MAX_CONCURRENT_STREAMS', 'INITIAL_WINDOW_SIZE', 'MAX_FRAME_SIZE', 'MAX_HEADER_LIST_SIZE', '', 'ENABLE_CONNECT_PROTOCOL', 'NO_RFC7540_PRIORITIES'];
+/** distinct settings remembered per side (for the handshake pane) */
+const SETTINGS_KEPT = 32;
+
 /** RFC 9113 section 8.2.2 (connection-specific fields), RFC 8441 section 5 (no key in HTTP/2) */
 const FORBIDDEN = ['connection', 'upgrade', 'sec-websocket-key', 'keep-alive', 'proxy-connection', 'transfer-encoding'];
 
@@ -90,6 +95,8 @@ interface H2Stream {
    * other side's DATA sent before the reset reached it is still in flight and decoded
    */
   resetBy: Direction | null;
+  /** promised by the server (PUSH_PROMISE) */
+  pushed: boolean;
   /** a WebSocket (extended CONNECT, :protocol websocket): its carried connection */
   ws: CarriedConnection | null;
   /** the WebSocket was accepted (:status 200) and its layer is on the carried connection */
@@ -103,6 +110,8 @@ interface H2Stream {
 interface Block {
   type: number;
   stream: number;
+  /** PUSH_PROMISE: the promised stream (RFC 9113 section 6.6) */
+  promised: number;
   endStream: boolean;
   parts: Uint8Array[];
   bytes: number;
@@ -116,6 +125,8 @@ class H2Direction implements ByteStream, FrameSink {
   maxFrame = 16384;
   /** a frame over maxFrame was reported */
   saidFrameSize = false;
+  /** the settings this side sent, latest value per identifier, in first-sent order (at most SETTINGS_KEPT) */
+  readonly settings = new Map<number, number>();
   /** the loss of this direction's HPACK state was reported */
   hpackLost = false;
 
@@ -221,7 +232,8 @@ export class Http2Layer implements Layer {
           this.ctx.finding('h2-frame-error', d.dir, meta, `A ${frameTypeName(f.type)} frame on stream ${f.stream} is too short for its fields.`);
           return this.hpackLost(d, 'a header block could not be read', meta);
         }
-        d.block = { type: f.type, stream: f.stream, endStream: f.type === HEADERS && (f.flags & END_STREAM) !== 0, parts: [], bytes: 0 };
+        const promised = f.type === PUSH_PROMISE ? u32(f.payload, 0) & 0x7fffffff : 0;
+        d.block = { type: f.type, stream: f.stream, promised, endStream: f.type === HEADERS && (f.flags & END_STREAM) !== 0, parts: [], bytes: 0 };
         return this.fragment(d, frag, f.flags, meta);
       }
       case CONTINUATION:
@@ -275,6 +287,26 @@ export class Http2Layer implements Layer {
     const fields = d.hpack.decode(block);
     if (typeof fields === 'string') return this.hpackLost(d, fields, meta);
     if (b.type === HEADERS) this.headers(d, b.stream, fields, b.bytes, b.endStream, meta);
+    else if (d.dir === 'server') this.promise(b.promised, fields, b.bytes, meta);
+  }
+
+  /**
+   * A server push (RFC 9113 section 8.4): the PUSH_PROMISE carries the request the server
+   * answers on the promised (even) stream, which the client never sends on. Listed like a
+   * request when its response ends (`pushed`); a WebSocket cannot be pushed (RFC 9113
+   * section 8.4: only safe, cacheable methods).
+   */
+  private promise(id: number, fields: HeaderList, bytes: number, meta: ChunkMeta): void {
+    if (id === 0 || this.streams.has(id)) return;
+    if (this.streams.size >= STREAMS_MAX) {
+      if (!this.saidStreams) this.ctx.finding('limit-reached', 'server', meta, `Over ${STREAMS_MAX} HTTP/2 streams open at once; pushed stream ${id} and later new streams are not followed.`);
+      this.saidStreams = true;
+      return;
+    }
+    const s = this.newStream(id, fields, bytes, headerValue(fields, ':method') ?? '', meta);
+    s.clientDone = true;
+    s.pushed = true;
+    this.streams.set(id, s);
   }
 
   /** HPACK state of a direction is gone (RFC 9113 section 4.3: a connection error for the peers) */
@@ -290,6 +322,7 @@ export class Http2Layer implements Layer {
     for (let i = 0; i + 6 <= p.length; i += 6) {
       const id = (p[i] << 8) | p[i + 1];
       const v = u32(p, i + 2);
+      if (d.settings.has(id) || d.settings.size < SETTINGS_KEPT) d.settings.set(id, v);
       // what one side sets, the other side's sending obeys
       if (id === SETTINGS_HEADER_TABLE_SIZE) other.hpack.allow(v);
       else if (id === SETTINGS_MAX_FRAME_SIZE) other.maxFrame = v;
@@ -368,6 +401,7 @@ export class Http2Layer implements Layer {
       clientDone: false,
       serverDone: false,
       resetBy: null,
+      pushed: false,
       ws: null,
       open: false,
       early: [],
@@ -394,6 +428,7 @@ export class Http2Layer implements Layer {
     const deflate = accepted ? checkNegotiation(s.req, rs, true, add) : null;
     if (!accepted) add('h2-connect-rejected', `The server answered the extended CONNECT on stream ${s.id} with :status ${s.status}; no WebSocket was opened.`);
     const ev = handshakeEvent(s, ws.ctx.conn, rs, bytes, meta);
+    ev.h2Settings = this.settingsSeen();
     if (accepted && deflate) ev.deflate = deflate;
     ws.ctx.emit(ev);
     for (const [id, text] of findings) ws.ctx.finding(id, 'server', meta, text);
@@ -502,12 +537,19 @@ export class Http2Layer implements Layer {
       requestBytes: s.up,
       responseBytes: s.down,
       reset: reason === 'rst',
+      ...(s.pushed ? { pushed: true as const } : {}),
     });
   }
 
   private answerMissing(s: H2Stream, meta: ChunkMeta): void {
     const ws = s.ws!;
-    ws.ctx.emit(handshakeEvent(s, ws.ctx.conn, null, 0, meta));
+    ws.ctx.emit({ ...handshakeEvent(s, ws.ctx.conn, null, 0, meta), h2Settings: this.settingsSeen() });
+  }
+
+  /** both sides' SETTINGS so far, named (for the handshake pane: what allowed the extended CONNECT) */
+  private settingsSeen(): { client: Array<[string, number]>; server: Array<[string, number]> } {
+    const named = (m: Map<number, number>): Array<[string, number]> => [...m].map(([id, v]) => [SETTING_NAMES[id] || `0x${id.toString(16).padStart(4, '0')}`, v]);
+    return { client: named(this.client.settings), server: named(this.server.settings) };
   }
 }
 

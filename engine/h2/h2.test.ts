@@ -216,6 +216,8 @@ describe('WebSocket over HTTP/2 in the stream stack (RFC 8441)', () => {
       { id: 100, parent: 1, http2: true, h2Stream: 1 },
       { id: 101, parent: 1, http2: true, h2Stream: 3 },
     ]);
+    // the SETTINGS that allowed the extended CONNECT, for the handshake pane
+    expect(ev.find((e) => e.type === 'handshake')).toMatchObject({ h2Settings: { client: [], server: [['ENABLE_CONNECT_PROTOCOL', 1], ['HEADER_TABLE_SIZE', 4096]] } });
     expect(ev.filter((e) => e.type === 'handshake')).toMatchObject([
       { conn: 100, status: 200, path: '/s1', host: 'example.test', protocol: 'chat', websocket: true, http2: true, key: '' },
       { conn: 101, status: 200, path: '/s3', protocol: '', websocket: true },
@@ -305,6 +307,26 @@ describe('WebSocket over HTTP/2 in the stream stack (RFC 8441)', () => {
       expect(ev.filter((e) => e.type === 'finding')).toMatchObject([{ id: 'h2-data-after-reset', dir: 'client', conn: 1 }]);
       expect(texts(ev)).toEqual(['server in flight', 'server still in flight']);
       expect(ev.filter((e) => e.type === 'connection-end')).toMatchObject([{ conn: 100, reason: 'rst' }]);
+    }
+  });
+
+  it('lists a server push (PUSH_PROMISE, then the response on the promised stream) as a request marked pushed', () => {
+    const c = [concat([PREFACE, settings([])]), frame(1, 0x05, 1, literalBlock([[':method', 'GET'], [':path', '/page'], [':scheme', 'http'], [':authority', 'example.test']]))];
+    // PUSH_PROMISE on stream 1, PADDED | END_HEADERS: pad length, promised stream 2, the request
+    const promise = concat([Uint8Array.of(2, 0, 0, 0, 2), literalBlock([[':method', 'GET'], [':path', '/style.css'], [':scheme', 'http'], [':authority', 'example.test']]), new Uint8Array(2)]);
+    const s = [
+      settings([]),
+      concat([frame(5, 0x0c, 1, promise), frame(1, 0x04, 1, literalBlock([[':status', '200']])), frame(0, 0x01, 1, ascii('<html>'))]),
+      concat([frame(1, 0x04, 2, literalBlock([[':status', '200']])), frame(0, 0x01, 2, ascii('body{}'))]),
+    ];
+    for (const split of [0, 1, 3]) {
+      const ev = run(c, s, ['c', 's', 'c', 's', 's'], split);
+      expect(ev.filter((e) => e.type === 'http2-request')).toEqual([
+        expect.objectContaining({ stream: 1, path: '/page', status: 200, responseBytes: 6, reset: false }),
+        expect.objectContaining({ stream: 2, method: 'GET', path: '/style.css', host: 'example.test', status: 200, requestBytes: 0, responseBytes: 6, pushed: true }),
+      ]);
+      expect((ev.find((e) => e.type === 'http2-request') as { pushed?: boolean }).pushed).toBeUndefined();
+      expect(ev.filter((e) => e.type === 'finding')).toEqual([]);
     }
   });
 
