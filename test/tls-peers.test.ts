@@ -30,6 +30,7 @@ const MESSAGES: Array<string | Uint8Array> = ['hello over TLS', 'grüße 🌍', 
 interface Case {
   name: string;
   tls: TlsParams;
+  serverTls?: TlsParams;
   version: string;
   suite: string;
 }
@@ -38,6 +39,8 @@ const CASES: Case[] = [
   { name: 'TLS 1.3 AES-128-GCM', tls: { minVersion: 'TLSv1.3', ciphers: 'TLS_AES_128_GCM_SHA256' }, version: 'TLS 1.3', suite: 'TLS_AES_128_GCM_SHA256' },
   { name: 'TLS 1.3 AES-256-GCM', tls: { minVersion: 'TLSv1.3', ciphers: 'TLS_AES_256_GCM_SHA384' }, version: 'TLS 1.3', suite: 'TLS_AES_256_GCM_SHA384' },
   { name: 'TLS 1.3 ChaCha20-Poly1305', tls: { minVersion: 'TLSv1.3', ciphers: 'TLS_CHACHA20_POLY1305_SHA256' }, version: 'TLS 1.3', suite: 'TLS_CHACHA20_POLY1305_SHA256' },
+  // the client's key share is X25519, the server takes P-256 only: a HelloRetryRequest first
+  { name: 'TLS 1.3 after a HelloRetryRequest', tls: { minVersion: 'TLSv1.3', ciphers: 'TLS_AES_128_GCM_SHA256', ecdhCurve: 'X25519:P-256' }, serverTls: { ecdhCurve: 'P-256' }, version: 'TLS 1.3', suite: 'TLS_AES_128_GCM_SHA256' },
   { name: 'TLS 1.2 ECDHE-RSA AES-128-GCM', tls: { maxVersion: 'TLSv1.2', ciphers: 'ECDHE-RSA-AES128-GCM-SHA256' }, version: 'TLS 1.2', suite: 'TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256' },
   { name: 'TLS 1.2 ECDHE-RSA AES-256-GCM', tls: { maxVersion: 'TLSv1.2', ciphers: 'ECDHE-RSA-AES256-GCM-SHA384' }, version: 'TLS 1.2', suite: 'TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384' },
   { name: 'TLS 1.2 ECDHE-RSA ChaCha20-Poly1305', tls: { maxVersion: 'TLSv1.2', ciphers: 'ECDHE-RSA-CHACHA20-POLY1305' }, version: 'TLS 1.2', suite: 'TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256' },
@@ -65,11 +68,11 @@ interface Recorded {
 }
 
 /** capture one wss conversation on lo with dumpcap; resolves once the capture saw the connection end */
-async function record(name: string, tls: TlsParams, messages = MESSAGES, connections = 1): Promise<Recorded> {
+async function record(name: string, tls: TlsParams, messages = MESSAGES, connections = 1, serverTls?: TlsParams): Promise<Recorded> {
   const port = nextPort++;
   const file = join(dir, `${name.replace(/[^a-z0-9]+/gi, '-')}.pcapng`);
   const live = await captureLo({ backend: 'dumpcap', port, file });
-  const talk = await wssConversation({ port, cert, tls, messages, connections });
+  const talk = await wssConversation({ port, cert, tls, serverTls, messages, connections });
   // the live pipeline (no keys) still sees the TCP connections end: every packet is in the file
   await live.until((evs) => evs.filter((e) => e.type === 'connection-end').length === connections, 'the connections end');
   await live.stop();
@@ -95,6 +98,13 @@ function wsscope(...args: string[]): { code: number; out: string; err: string } 
   return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
 }
 
+/** ServerHello messages in a capture (a HelloRetryRequest is one), as tshark reads them */
+function serverHellos(file: string): number {
+  return execFileSync('tshark', ['-r', file, '-Y', 'tls.handshake.type == 2', '-T', 'fields', '-e', 'tls.handshake.type'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })
+    .split(/[\n,]/)
+    .filter((t) => t === '2').length;
+}
+
 /** ServerHello extension types of a capture, as tshark reads them */
 function serverHelloExtensions(file: string): number[] {
   const out = execFileSync('tshark', ['-r', file, '-Y', 'tls.handshake.type == 2', '-T', 'fields', '-e', 'tls.handshake.extension.type'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
@@ -103,8 +113,10 @@ function serverHelloExtensions(file: string): number[] {
 
 describe('wss:// decrypted from the key log of real peers', () => {
   it.each(CASES)('$name: every message byte-exact, tshark agrees, injected secrets need no option', async (c) => {
-    const r = await record(c.name, c.tls);
+    const r = await record(c.name, c.tls, MESSAGES, 1, c.serverTls);
     expect(r.talk.cipher).toBe(c.suite);
+    // two ServerHellos (the HelloRetryRequest is one) exactly when the case forces a retry
+    expect(serverHellos(r.file)).toBe(c.serverTls ? 2 : 1);
     const events = await read(r.file, r.talk.keylog);
     const [t] = tlsEvents(events);
     expect(tlsEvents(events)).toHaveLength(1);
@@ -291,6 +303,14 @@ describe('wss:// that cannot be decrypted, and the command line', () => {
     expect(findingIds(evs)).toEqual(['tls-decrypt-failed']);
     expect(tlsEvents(evs)[0]).toMatchObject({ decrypted: false, reason: expect.stringMatching(/^decryption failed at record \d+$/) });
     expect(evs.filter((e) => e.type === 'message' || e.type === 'handshake')).toEqual([]);
+  });
+
+  it('with the key log of another capture: tls-no-key, nothing decoded, no warning about the log', async () => {
+    const other = await wssConversation({ port: nextPort++, cert, tls: { minVersion: 'TLSv1.3' }, messages: ['elsewhere'] });
+    const evs = await read(r.file, other.keylog);
+    expect(findingIds(evs)).toEqual(['tls-no-key']);
+    expect(tlsEvents(evs)[0]).toMatchObject({ decrypted: false, reason: 'no key for this session' });
+    expect(evs.some((e) => e.type === 'message')).toBe(false);
   });
 
   it('with a truncated key log: its warning on stderr, no crash, the session it lacks is tls-no-key', () => {

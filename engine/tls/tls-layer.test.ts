@@ -97,7 +97,8 @@ function conversation(o: { keyUpdate?: boolean; hrr?: boolean; earlyData?: boole
   if (o.earlyData) out.push(['client', concat([early.seal(23, ascii('GET /early HTTP/1.1\r\n\r\n')), early.seal(23, ascii('more'))])]);
   if (o.earlyAccepted) out.push(['client', concat([early.seal(23, wsRequest({ path: '/early' })), early.seal(23, cf(1, 'sent in 0-RTT'))])]);
   if (o.hrr) {
-    out.push(['server', record(22, serverHello(HRR_RANDOM, concat([ext(43, be16(0x0304)), ext(51, be16(0x001d))])))]);
+    // the HelloRetryRequest and the server's compatibility ChangeCipherSpec (RFC 8446 appendix D.4)
+    out.push(['server', concat([record(22, serverHello(HRR_RANDOM, concat([ext(43, be16(0x0304)), ext(51, be16(0x001d))]))), record(20, Uint8Array.of(1))])]);
     out.push(['client', record(20, Uint8Array.of(1))]);
     out.push(['client', record(22, ch)]);
   }

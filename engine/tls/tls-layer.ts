@@ -271,9 +271,11 @@ export class TlsLayer implements Layer {
   private process(d: TlsDirection, header: Uint8Array, body: Uint8Array, meta: ChunkMeta): void {
     const type = header[0];
     const tls13 = this.suite?.tls13 === true;
-    if (type === CT_CCS && !tls13) {
-      // RFC 5246 section 7.1: records after ChangeCipherSpec use the pending keys
-      d.encrypted = true;
+    if (type === CT_CCS) {
+      // RFC 5246 section 7.1: records after ChangeCipherSpec use the pending keys. Before the
+      // ServerHello it is TLS 1.3's middlebox-compatibility CCS (RFC 8446 appendix D.4: after
+      // a HelloRetryRequest, or the client's with 0-RTT), which changes nothing
+      if (!tls13 && this.sh !== null) d.encrypted = true;
       return;
     }
     const sealed = tls13 ? type === CT_APPDATA && this.sh !== null : d.encrypted;
