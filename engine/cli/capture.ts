@@ -16,7 +16,7 @@ import { listInterfaces } from '../capture/interfaces';
 import { CAP_DROPS_NOTE, DEFAULT_BUFFER_MIB, DEFAULT_SNAPLEN, startLiveCapture } from '../capture/live';
 import type { EngineEvent, SummaryEvent } from '../../shared/events';
 import type { CaptureStatus } from '../../shared/api';
-import { parseCommand, parsePorts, wantColor } from './args';
+import { byteCount, parseCommand, parsePorts, wantColor } from './args';
 import { KeyLog } from '../tls/keylog';
 import { KeyLogFollower } from '../tls/keylog-follow';
 
@@ -47,6 +47,8 @@ Options:
                          appends as it connects; records wait for their keys); repeatable.
                          Its lines are embedded in the file written (pcapng Decryption
                          Secrets Blocks), which then decrypts alone in wsscope and Wireshark
+  --max-tls-held BYTES   encrypted bytes a TLS connection holds while its keys are not in the
+                         key log yet (default 262144); past it the connection is not decrypted
   --color / --no-color   colour the text output (default: on when stdout is a TTY)
   -h, --help             this help
 
@@ -84,6 +86,7 @@ export async function captureCommand(argv: string[]): Promise<number> {
       'no-promisc': { type: 'boolean', default: false },
       'ws-port': { type: 'string', multiple: true, default: [] },
       keylog: { type: 'string', multiple: true, default: [] },
+      'max-tls-held': { type: 'string' },
       color: { type: 'boolean' },
       'no-color': { type: 'boolean' },
       help: { type: 'boolean', short: 'h', default: false },
@@ -105,6 +108,8 @@ export async function captureCommand(argv: string[]): Promise<number> {
   for (const v of [duration, count, snaplen, bufferSize]) if (v instanceof Error) return usage(v.message);
   const wsPorts = parsePorts(values['ws-port']);
   if (typeof wsPorts === 'string') return usage(wsPorts);
+  const maxTlsHeld = byteCount('max-tls-held', values['max-tls-held']);
+  if (typeof maxTlsHeld === 'string') return usage(maxTlsHeld);
 
   const json = values.json ?? false;
   const color = wantColor(values);
@@ -140,7 +145,7 @@ export async function captureCommand(argv: string[]): Promise<number> {
   let embed = (text: Uint8Array): void => void early.push(text.slice());
   const followers = (values.keylog ?? []).map((f) => new KeyLogFollower(keyLog, f, (w) => process.stderr.write(`wsscope capture: ${w}\n`), undefined, (text) => embed(text)));
   for (const f of followers) f.start();
-  const pipe = new Pipeline(emit, { wsPorts, gapTimeoutSeconds: LIVE_GAP_TIMEOUT_S, keyLog });
+  const pipe = new Pipeline(emit, { wsPorts, gapTimeoutSeconds: LIVE_GAP_TIMEOUT_S, keyLog, ...(maxTlsHeld !== undefined ? { session: { maxTlsHeld } } : {}) });
 
   const started = await startLiveCapture(
     {

@@ -11,7 +11,7 @@ import { cf, sf, wsRequest, wsResponse } from '../../test/kit/websocket';
 import type { EngineEvent, TlsEvent } from '../../shared/events';
 import { ConnStack } from '../stack/connection-stack';
 import { builtinRegistry } from '../stack/registry';
-import { DEFAULT_SESSION_OPTIONS } from '../ws/options';
+import { DEFAULT_SESSION_OPTIONS, type SessionOptions } from '../ws/options';
 import { KeyLog } from './keylog';
 
 const h = (s: string): Buffer => Buffer.from(s, 'hex');
@@ -128,11 +128,11 @@ function conversation(o: { keyUpdate?: boolean; hrr?: boolean; earlyData?: boole
 }
 
 /** run the conversation through a connection's stack, each direction cut into pieces of `piece` bytes */
-function run(steps: Array<['client' | 'server', Bytes]>, keylog: string | null, piece = Infinity, lateKeys?: { at: number; text: string }, onInternalError?: (e: unknown) => void): EngineEvent[] {
+function run(steps: Array<['client' | 'server', Bytes]>, keylog: string | null, piece = Infinity, lateKeys?: { at: number; text: string }, onInternalError?: (e: unknown) => void, session: Partial<SessionOptions> = {}): EngineEvent[] {
   const events: EngineEvent[] = [];
   const keyLog = new KeyLog();
   if (keylog !== null) keyLog.addText(keylog, 'test');
-  const stack = new ConnStack(1, (e) => events.push(e), { frames: 0, messages: 0 }, { session: { ...DEFAULT_SESSION_OPTIONS, keyLog }, registry: builtinRegistry(), clientPort: 50000, serverPort: 443, onInternalError });
+  const stack = new ConnStack(1, (e) => events.push(e), { frames: 0, messages: 0 }, { session: { ...DEFAULT_SESSION_OPTIONS, keyLog, ...session }, registry: builtinRegistry(), clientPort: 50000, serverPort: 443, onInternalError });
   let packet = 0;
   for (const [dir, bytes] of steps) {
     if (lateKeys?.at === packet) keyLog.addText(lateKeys.text, 'late');
@@ -221,6 +221,16 @@ describe('the tls layer', () => {
     const notTls = (e: EngineEvent): boolean => e.type !== 'tls';
     expect(evs.filter(notTls)).toEqual(run(conversation(), keylogText).filter(notTls));
     expect(texts(evs)).toHaveLength(4);
+  });
+
+  it('gives up a connection whose keys come after more than maxTlsHeld bytes of records (limit-reached), and holds up to it', () => {
+    const late = { at: 6, text: keylogText };
+    const over = run(conversation(), null, Infinity, late, undefined, { maxTlsHeld: 100 });
+    expect(findings(over)).toEqual(['limit-reached', 'tls-no-key']);
+    expect(over.find((e) => e.type === 'finding')).toMatchObject({ text: expect.stringMatching(/^Over 100 bytes .* --max-tls-held/) });
+    expect(tls(over)[0]).toMatchObject({ decrypted: false });
+    expect(texts(over)).toEqual([]);
+    expect(texts(run(conversation(), null, Infinity, late, undefined, { maxTlsHeld: 4096 }))).toHaveLength(4);
   });
 
   it('names a cipher suite it does not decrypt (tls-unsupported-cipher) and decodes nothing', () => {

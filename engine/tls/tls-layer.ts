@@ -31,9 +31,11 @@
  * HelloRetryRequest): they are skipped as the server skips them; the client sends that data
  * again after the handshake.
  *
- * Keys that are not there yet (a pcapng Decryption Secrets Block later in the file): the
- * records are held, copied, up to MAX_HELD_BYTES per connection, and decrypted as soon as
- * the key log has the session; past the bound the connection is given up as keyless.
+ * Keys that are not there yet (a pcapng Decryption Secrets Block later in the file, a line
+ * a followed key log has not got yet): the records are held, copied, up to `maxTlsHeld`
+ * bytes per connection (session option, default MAX_HELD_BYTES; `wsscope capture
+ * --max-tls-held`), and decrypted as soon as the key log has the session; past the bound
+ * (`limit-reached`) the connection is given up as keyless.
  *
  * Memory: a partial record per direction (at most 5 + 2^14 + 2048 bytes), partial handshake
  * messages (handshake.ts bounds them), held records as said (0-RTT records count in the
@@ -434,11 +436,12 @@ export class TlsLayer implements Layer {
     this.lastMeta = meta;
   }
 
-  /** a client record while the 0-RTT answer is unknown: copied, within MAX_HELD_BYTES */
+  /** a client record while the 0-RTT answer is unknown: copied, within `maxTlsHeld` */
   private holdEarly(header: Uint8Array, body: Uint8Array, meta: ChunkMeta): void {
-    if (this.heldBytes + this.earlyBytes + body.length > MAX_HELD_BYTES) {
-      if (this.state === 'waiting' || this.state === 'hello') return this.noKey(meta);
-      this.ctx.finding('limit-reached', 'client', meta, `Over ${MAX_HELD_BYTES} bytes of 0-RTT records came before the server's answer to them; they are not decrypted.`);
+    const max = this.ctx.opts.maxTlsHeld ?? MAX_HELD_BYTES;
+    if (this.heldBytes + this.earlyBytes + body.length > max) {
+      if (this.state === 'waiting' || this.state === 'hello') return this.hold(this.client, header, body, meta);
+      this.ctx.finding('limit-reached', 'client', meta, `Over ${max} bytes of 0-RTT records came before the server's answer to them; they are not decrypted.`);
       this.early = 'answered';
       this.earlyBytes = 0;
       this.earlyHeld = [];
@@ -449,7 +452,9 @@ export class TlsLayer implements Layer {
   }
 
   private hold(d: TlsDirection, header: Uint8Array, body: Uint8Array, meta: ChunkMeta): void {
-    if (this.heldBytes + this.earlyBytes + body.length > MAX_HELD_BYTES) {
+    const max = this.ctx.opts.maxTlsHeld ?? MAX_HELD_BYTES;
+    if (this.heldBytes + this.earlyBytes + body.length > max) {
+      this.ctx.finding('limit-reached', d.dir, meta, `Over ${max} bytes of this connection's TLS records came before the key log had its session; they are dropped and the connection is not decrypted (raise the bound with --max-tls-held).`);
       this.noKey(meta);
       return;
     }
