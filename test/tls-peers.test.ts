@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { constants } from 'node:crypto';
-import { captureLo, dataMessages, frameRows, messageKeys, tsharkFrameRows, type LiveSession } from './peers/capture';
+import { captureLo, dataMessages, frameRows, messageKeys, tsharkFrameRows } from './peers/capture';
 import { startPeer, type Peer, type PeerMessage } from './peers/peer';
 import { startChromiumClient } from './peers/chromium';
 import { runWsscope } from './peers/wsscope';
@@ -160,47 +160,38 @@ async function expectDecrypted(file: string, port: number, keylogFile: string, c
 }
 
 describe('other TLS stacks: Python ssl and Chromium (BoringSSL), each writing its own key log', () => {
-  /** a python3-websockets wss server on lo, captured by dumpcap on its port */
-  async function pythonServer(name: string): Promise<{ server: Peer; live: LiveSession; file: string }> {
+  /**
+   * A python3-websockets wss server on lo, captured by dumpcap on its port, and a client
+   * `start`ed against it that writes its key log to `keylog`; the checks of expectDecrypted.
+   */
+  async function againstPythonServer(name: string, start: (port: number, keylog: string) => Promise<Peer>): Promise<TlsEvent> {
     writeFileSync(join(dir, 'key.pem'), cert.key);
     writeFileSync(join(dir, 'cert.pem'), cert.cert);
     const server = await startPeer({ impl: 'python', role: 'server', tls: { keylog: join(dir, `${name}-server.keys`), cert: join(dir, 'cert.pem'), key: join(dir, 'key.pem') } });
     const file = join(dir, `${name}.pcapng`);
+    const keylog = join(dir, `${name}-client.keys`);
     const live = await captureLo({ backend: 'dumpcap', port: server.port, file });
-    return { server, live, file };
-  }
-
-  it('Python websockets over ssl (keylog_filename on the client), both ends Python', async () => {
-    const { server, live, file } = await pythonServer('python');
-    const keylog = join(dir, 'python-client.keys');
-    const client = await startPeer({ impl: 'python', role: 'client', port: server.port, messages: MESSAGES, path: '/py', tls: { keylog } });
+    let client: Peer | undefined;
     try {
+      client = await start(server.port, keylog);
       await client.done;
       await server.sentCount(MESSAGES.length);
       await live.until((evs) => evs.some((e) => e.type === 'connection-end'), 'the connection ends');
     } finally {
       await live.stop();
-      await client.stop();
+      await client?.stop();
       await server.stop();
     }
-    const t = await expectDecrypted(file, server.port, keylog, client.sent, server.sent);
+    return expectDecrypted(file, server.port, keylog, client.sent, server.sent);
+  }
+
+  it('Python websockets over ssl (keylog_filename on the client), both ends Python', async () => {
+    const t = await againstPythonServer('python', (port, keylog) => startPeer({ impl: 'python', role: 'client', port, messages: MESSAGES, path: '/py', tls: { keylog } }));
     expect(t).toMatchObject({ version: 'TLS 1.3', cipherSuite: 'TLS_AES_256_GCM_SHA384' });
   });
 
   it('headless Chromium with --ssl-key-log-file against a local wss server (self-signed, --ignore-certificate-errors)', async () => {
-    const { server, live, file } = await pythonServer('chromium');
-    const keylog = join(dir, 'chromium.keys');
-    const browser = await startChromiumClient({ port: server.port, messages: MESSAGES, path: '/browser', keylogFile: keylog });
-    try {
-      await browser.done;
-      await server.sentCount(MESSAGES.length);
-      await live.until((evs) => evs.some((e) => e.type === 'connection-end'), 'the connection ends');
-    } finally {
-      await live.stop();
-      await browser.stop();
-      await server.stop();
-    }
-    const t = await expectDecrypted(file, server.port, keylog, browser.sent, server.sent);
+    const t = await againstPythonServer('chromium', (port, keylogFile) => startChromiumClient({ port, messages: MESSAGES, path: '/browser', keylogFile }));
     // the server's OpenSSL picks the suite; no SNI for an IP literal (RFC 6066 section 3); the
     // Python server configures no ALPN
     expect(t).toMatchObject({ version: 'TLS 1.3', cipherSuite: 'TLS_AES_256_GCM_SHA384', sni: '', alpn: '' });
