@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: three sections in one run, each can be left out.
  *
- *   npm run bench -- [--size MB] [--deflate-size MB] [--seed N] [--connections N]
+ *   npm run bench -- [--size MB] [--deflate-size MB] [--wss-size MB] [--seed N] [--connections N]
  *                    [--runs N] [--format pcap|pcapng] [--tcp-anomalies] [--keep] [--skip-tshark] [--json FILE]
  *                    [--no-offline] [--no-live] [--no-ui]
  *
@@ -12,6 +12,9 @@
  * - ui (scripts/bench-ui.ts, run as a child): the renderer in headless Chromium: time to first
  *   row and to fully loaded for the plain capture, filter latency at 1,000,000 messages, the
  *   longest main-thread task while 10,000 messages/s stream in.
+ * - wss (scripts/lib/bench-tls.ts, with the offline section): a generated wss:// capture
+ *   (TLS 1.3 AES-128-GCM and TLS 1.2 AES-256-GCM) and its key log, `wsscope read --keylog`
+ *   against `tshark -o tls.keylog_file:`;
  * Then a summary of every target and whether it holds.
  *
  * Offline section:
@@ -52,6 +55,7 @@ import { hasGnuTime, measure, measureBest, type Measured } from './lib/measure';
 import { benchJson } from './lib/bench-json';
 import type { DecodeChildResult } from './lib/decode-child';
 import type { CaptureFormat } from './lib/capture-writer';
+import { runTlsBench } from './lib/bench-tls';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const DATA = join(ROOT, 'bench-data');
@@ -77,13 +81,15 @@ interface Options {
   format: CaptureFormat;
   tcpAnomalies: boolean;
   json?: string;
+  /** MB of the wss capture (0: no wss case) */
+  wssSize: number;
   offline: boolean;
   live: boolean;
   ui: boolean;
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { size: 200, deflateSize: 100, seed: 1, connections: 128, keep: false, skipTshark: false, runs: 2, format: 'pcap', tcpAnomalies: false, offline: true, live: true, ui: true };
+  const o: Options = { size: 200, deflateSize: 100, seed: 1, connections: 128, keep: false, skipTshark: false, runs: 2, format: 'pcap', tcpAnomalies: false, wssSize: 100, offline: true, live: true, ui: true };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const num = (): number => {
@@ -93,6 +99,7 @@ function parseArgs(argv: string[]): Options {
     };
     if (a === '--size') o.size = num();
     else if (a === '--deflate-size') o.deflateSize = num();
+    else if (a === '--wss-size') o.wssSize = num();
     else if (a === '--seed') o.seed = num();
     else if (a === '--connections') o.connections = num();
     else if (a === '--runs') o.runs = Math.max(1, Math.floor(num()));
@@ -109,7 +116,7 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--no-ui') o.ui = false;
     else if (a === '-h' || a === '--help') {
       console.log(
-        'npm run bench -- [--size MB] [--deflate-size MB] [--seed N] [--connections N] [--runs N] [--format pcap|pcapng] [--tcp-anomalies] [--keep] [--skip-tshark] [--json FILE] [--no-offline] [--no-live] [--no-ui]',
+        'npm run bench -- [--size MB] [--deflate-size MB] [--wss-size MB] [--seed N] [--connections N] [--runs N] [--format pcap|pcapng] [--tcp-anomalies] [--keep] [--skip-tshark] [--json FILE] [--no-offline] [--no-live] [--no-ui]',
       );
       process.exit(0);
     } else throw new Error(`unknown option ${a}`);
@@ -435,6 +442,11 @@ async function main(): Promise<void> {
       offline = await runOffline(o);
       ok &&= offline.results.every((r) => r.correct);
       summary.push(...offline.targets);
+    }
+    if (o.offline && o.wssSize > 0) {
+      const wss = await runTlsBench({ dataDir: DATA, sizeMB: o.wssSize, seed: o.seed, runs: o.runs, keep: o.keep, skipTshark: o.skipTshark });
+      ok &&= wss.ok;
+      summary.push(...wss.targets);
     }
     if (o.live) {
       console.log('\n## Live capture on lo (scripts/bench-live.ts)\n');

@@ -5,7 +5,8 @@
  *                       [--workers 1] [--out fuzz-out]
  *
  * Sources: the public captures (test/captures/public, or the folder in $WSSCOPE_PUBLIC_CAPTURES),
- * resources/samples/*.pcapng and the committed corpus (test/corpus). Input i gets its own seed
+ * resources/samples/*.pcapng, the committed corpus (test/corpus) and, made for the run, wss://
+ * captures decoded with their key logs (scripts/lib/fuzz-tls.ts). Input i gets its own seed
  * (derived from --seed and i), which picks the source and the mutation (scripts/lib/fuzz-mutate:
  * ~2% byte errors like `editcap -E 0.02`, truncation, interesting values, splices, and record
  * shuffles, duplicates, drops, snap cuts). Each input is decoded in a worker process under a
@@ -15,11 +16,13 @@
  *
  * Last line: `fuzz: N inputs, C crashes, H hangs, max RSS M MiB`.
  */
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { FuzzPool, type JobResult } from './lib/fuzz-runner';
 import { mutate, parseRecords } from './lib/fuzz-mutate';
+import { tlsShapeSources } from './lib/fuzz-tls';
 import { CORPUS, PUBLIC_CAPTURES, REPO_ROOT } from '../test/kit/paths';
 
 const PUBLIC = process.env.WSSCOPE_PUBLIC_CAPTURES ?? PUBLIC_CAPTURES;
@@ -78,7 +81,16 @@ export function inputSeed(seed: number, i: number): number {
 }
 
 export async function runFuzz(o: FuzzOptions): Promise<FuzzStats> {
-  const sources = o.sources ?? defaultSources();
+  // the TLS shape: generated wss captures with their keys, in a folder deleted at the end
+  const tlsDir = o.sources ? null : mkdtempSync(join(tmpdir(), 'wsscope-fuzz-tls-'));
+  try {
+    return await fuzzSources(o, o.sources ?? [...defaultSources(), ...(await tlsShapeSources(tlsDir!))]);
+  } finally {
+    if (tlsDir) rmSync(tlsDir, { recursive: true, force: true });
+  }
+}
+
+async function fuzzSources(o: FuzzOptions, sources: string[]): Promise<FuzzStats> {
   if (sources.length === 0) throw new Error('fuzz: no source captures found');
   const pool = new FuzzPool({ workers: o.workers, timeLimitMs: o.timeLimitMs, rssLimitMb: o.rssLimitMb, sources });
   const st: FuzzStats = { inputs: 0, crashes: 0, hangs: 0, rssOver: 0, swallowed: 0, maxRssMb: 0, maxMs: 0, seconds: 0, failures: [], kinds: {} };

@@ -51,6 +51,20 @@ export interface GenerateOptions {
   tcpAnomalies?: boolean;
   /** every message as generated (payload uncompressed and unmasked; view valid during the call) */
   onMessage?: (m: GeneratedMessage) => void;
+  /** wrap every connection in TLS (wss://): scripts/lib/bench-tls.ts */
+  tls?: TlsWrap;
+}
+
+/**
+ * What makes a generated connection wss://: the TLS handshake records each way, sent right
+ * after the TCP handshake, and the sealing of every run of application bytes (the HTTP
+ * upgrade, then WebSocket frames) into TLS records just before it is cut into segments. With
+ * it, `wsPackets` in the truth counts packets by plaintext offsets and is only approximate.
+ */
+export interface TlsWrap {
+  handshake(conn: number): Array<['client' | 'server', Uint8Array]>;
+  /** the records carrying `plaintext` (a view valid during the call) */
+  seal(conn: number, dir: 'client' | 'server', plaintext: Uint8Array): Uint8Array;
 }
 
 export interface GeneratedMessage {
@@ -193,6 +207,7 @@ class Side {
     readonly ep: Endpoint,
     isn: number,
     readonly isClient: boolean,
+    readonly conn: number,
   ) {
     this.seq = isn >>> 0;
   }
@@ -261,7 +276,7 @@ class Generator {
   private seqNo = 0;
   private readonly anomalies = { retransmissions: 0, outOfOrder: 0 };
 
-  constructor(private readonly o: Required<Omit<GenerateOptions, 'onMessage'>> & Pick<GenerateOptions, 'onMessage'>) {
+  constructor(private readonly o: Required<Omit<GenerateOptions, 'onMessage' | 'tls'>> & Pick<GenerateOptions, 'onMessage' | 'tls'>) {
     this.rng = new Prng(o.seed);
     this.w = new CaptureWriter(o.out, o.format);
     for (const k of Object.values(OPCODE_KEYS)) {
@@ -316,8 +331,8 @@ class Generator {
     const clientEp: Endpoint = { ip: ipv4(127, 0, 0, 2 + (id % 250)), port: 40000 + id };
     // every 16th connection starts its client sequence just below 2^32 so it wraps (RFC 793 section 3.3)
     const cIsn = id % 16 === 3 ? 0x100000000 - rng.int(1, 20000) : rng.u32();
-    const client = new Side(clientEp, cIsn, true);
-    const server = new Side(this.server, rng.u32(), false);
+    const client = new Side(clientEp, cIsn, true, id);
+    const server = new Side(this.server, rng.u32(), false, id);
     const deflate = this.o.deflate ? { noContext: id % 2 === 1 } : null;
     return new Conn(id, client, server, budget, deflate);
   }
@@ -366,9 +381,15 @@ class Generator {
     to.unacked = 0;
   }
 
-  /** cut everything queued on `from` into segments of at most MSS bytes, some cut shorter */
-  private flush(from: Side, to: Side): void {
+  /** cut everything queued on `from` into segments of at most MSS bytes, some cut shorter (`raw`: TLS handshake bytes, not sealed) */
+  private flush(from: Side, to: Side, raw = false): void {
     const { rng } = this;
+    if (this.o.tls && !raw && from.q.length > 0) {
+      const q = from.q;
+      const sealed = this.o.tls.seal(from.conn, from.isClient ? 'client' : 'server', q.buf.subarray(q.head, q.tail));
+      q.consume(q.length);
+      q.buf.set(sealed, q.reserve(sealed.length));
+    }
     while (from.q.length > 0) {
       let len = Math.min(MSS, from.q.length);
       if (len > 1 && rng.chance(0.08)) len = rng.int(1, len - 1);
@@ -403,6 +424,11 @@ class Generator {
     this.packet(sv, cl, SYN | ACK, EMPTY, 0, 0, MSS_OPTION);
     sv.seq = (sv.seq + 1) >>> 0;
     this.packet(cl, sv, ACK);
+    for (const [dir, bytes] of this.o.tls?.handshake(c.id) ?? []) {
+      const [from, to] = dir === 'client' ? [cl, sv] : [sv, cl];
+      from.q.buf.set(bytes, from.q.reserve(bytes.length));
+      this.flush(from, to, true);
+    }
 
     const keyBytes = Buffer.allocUnsafe(16);
     rng.fill(keyBytes, 0, 16);
@@ -682,6 +708,7 @@ export async function generateCapture(opts: GenerateOptions): Promise<CaptureTru
     concurrency: Math.max(1, opts.concurrency ?? Math.min(connections, 32)),
     tcpAnomalies: opts.tcpAnomalies ?? false,
     onMessage: opts.onMessage,
+    tls: opts.tls,
   });
   const truth = gen.run();
   writeFileSync(truthPath(opts.out), JSON.stringify(truth, null, 1) + '\n');

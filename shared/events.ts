@@ -71,6 +71,12 @@ export interface HandshakeEvent {
   deflate?: DeflateParams;
   /** RFC 8441 extended CONNECT on an HTTP/2 stream: no key, no accept; status 200 accepts */
   http2?: true;
+  /**
+   * HTTP/2: the SETTINGS each side had sent when the stream opened (RFC 9113 section 6.5.2
+   * names, e.g. ENABLE_CONNECT_PROTOCOL, the server's permission, RFC 8441 section 3), in
+   * the order first sent; unregistered identifiers as 0xNNNN
+   */
+  h2Settings?: { client: Array<[string, number]>; server: Array<[string, number]> };
 }
 
 export interface DeflateParams {
@@ -192,6 +198,8 @@ export interface Http2RequestEvent {
   responseBytes: number;
   /** the stream was reset (RST_STREAM) */
   reset: boolean;
+  /** a server push: the request came in the server's PUSH_PROMISE (RFC 9113 section 8.4) */
+  pushed?: true;
 }
 
 export interface DatagramEvent {

@@ -5,15 +5,19 @@
  * Every message each peer sent must come out byte-exact of `wsscope read --json` with
  * `--keylog`, tshark (given the same key log) must agree frame by frame, and the capture
  * with the secrets injected by `editcap --inject-secrets` must decrypt with no option.
- * A wrong key, no key and a truncated key log each give their finding, no crash.
+ * A wrong key, no key and a truncated key log each give their finding, no crash. Other TLS
+ * stacks write their own key logs: Python's ssl (keylog_filename) under python3-websockets,
+ * and headless Chromium (--ssl-key-log-file) against a Python wss server.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { constants } from 'node:crypto';
 import { captureLo, dataMessages, frameRows, messageKeys, tsharkFrameRows } from './peers/capture';
+import { startPeer, type Peer, type PeerMessage } from './peers/peer';
+import { startChromiumClient } from './peers/chromium';
 import { runWsscope } from './peers/wsscope';
 import { selfSigned, wssConversation, type Cert, type TlsParams, type WssConversation } from './peers/tls';
 import { analyzeFile } from '../engine/pipeline';
@@ -26,6 +30,7 @@ const MESSAGES: Array<string | Uint8Array> = ['hello over TLS', 'grüße 🌍', 
 interface Case {
   name: string;
   tls: TlsParams;
+  serverTls?: TlsParams;
   version: string;
   suite: string;
 }
@@ -34,6 +39,8 @@ const CASES: Case[] = [
   { name: 'TLS 1.3 AES-128-GCM', tls: { minVersion: 'TLSv1.3', ciphers: 'TLS_AES_128_GCM_SHA256' }, version: 'TLS 1.3', suite: 'TLS_AES_128_GCM_SHA256' },
   { name: 'TLS 1.3 AES-256-GCM', tls: { minVersion: 'TLSv1.3', ciphers: 'TLS_AES_256_GCM_SHA384' }, version: 'TLS 1.3', suite: 'TLS_AES_256_GCM_SHA384' },
   { name: 'TLS 1.3 ChaCha20-Poly1305', tls: { minVersion: 'TLSv1.3', ciphers: 'TLS_CHACHA20_POLY1305_SHA256' }, version: 'TLS 1.3', suite: 'TLS_CHACHA20_POLY1305_SHA256' },
+  // the client's key share is X25519, the server takes P-256 only: a HelloRetryRequest first
+  { name: 'TLS 1.3 after a HelloRetryRequest', tls: { minVersion: 'TLSv1.3', ciphers: 'TLS_AES_128_GCM_SHA256', ecdhCurve: 'X25519:P-256' }, serverTls: { ecdhCurve: 'P-256' }, version: 'TLS 1.3', suite: 'TLS_AES_128_GCM_SHA256' },
   { name: 'TLS 1.2 ECDHE-RSA AES-128-GCM', tls: { maxVersion: 'TLSv1.2', ciphers: 'ECDHE-RSA-AES128-GCM-SHA256' }, version: 'TLS 1.2', suite: 'TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256' },
   { name: 'TLS 1.2 ECDHE-RSA AES-256-GCM', tls: { maxVersion: 'TLSv1.2', ciphers: 'ECDHE-RSA-AES256-GCM-SHA384' }, version: 'TLS 1.2', suite: 'TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384' },
   { name: 'TLS 1.2 ECDHE-RSA ChaCha20-Poly1305', tls: { maxVersion: 'TLSv1.2', ciphers: 'ECDHE-RSA-CHACHA20-POLY1305' }, version: 'TLS 1.2', suite: 'TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256' },
@@ -61,11 +68,11 @@ interface Recorded {
 }
 
 /** capture one wss conversation on lo with dumpcap; resolves once the capture saw the connection end */
-async function record(name: string, tls: TlsParams, messages = MESSAGES, connections = 1): Promise<Recorded> {
+async function record(name: string, tls: TlsParams, messages = MESSAGES, connections = 1, serverTls?: TlsParams): Promise<Recorded> {
   const port = nextPort++;
   const file = join(dir, `${name.replace(/[^a-z0-9]+/gi, '-')}.pcapng`);
   const live = await captureLo({ backend: 'dumpcap', port, file });
-  const talk = await wssConversation({ port, cert, tls, messages, connections });
+  const talk = await wssConversation({ port, cert, tls, serverTls, messages, connections });
   // the live pipeline (no keys) still sees the TCP connections end: every packet is in the file
   await live.until((evs) => evs.filter((e) => e.type === 'connection-end').length === connections, 'the connections end');
   await live.stop();
@@ -91,6 +98,13 @@ function wsscope(...args: string[]): { code: number; out: string; err: string } 
   return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
 }
 
+/** ServerHello messages in a capture (a HelloRetryRequest is one), as tshark reads them */
+function serverHellos(file: string): number {
+  return execFileSync('tshark', ['-r', file, '-Y', 'tls.handshake.type == 2', '-T', 'fields', '-e', 'tls.handshake.type'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })
+    .split(/[\n,]/)
+    .filter((t) => t === '2').length;
+}
+
 /** ServerHello extension types of a capture, as tshark reads them */
 function serverHelloExtensions(file: string): number[] {
   const out = execFileSync('tshark', ['-r', file, '-Y', 'tls.handshake.type == 2', '-T', 'fields', '-e', 'tls.handshake.extension.type'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
@@ -99,8 +113,10 @@ function serverHelloExtensions(file: string): number[] {
 
 describe('wss:// decrypted from the key log of real peers', () => {
   it.each(CASES)('$name: every message byte-exact, tshark agrees, injected secrets need no option', async (c) => {
-    const r = await record(c.name, c.tls);
+    const r = await record(c.name, c.tls, MESSAGES, 1, c.serverTls);
     expect(r.talk.cipher).toBe(c.suite);
+    // two ServerHellos (the HelloRetryRequest is one) exactly when the case forces a retry
+    expect(serverHellos(r.file)).toBe(c.serverTls ? 2 : 1);
     const events = await read(r.file, r.talk.keylog);
     const [t] = tlsEvents(events);
     expect(tlsEvents(events)).toHaveLength(1);
@@ -126,6 +142,62 @@ describe('wss:// decrypted from the key log of real peers', () => {
   });
 });
 
+/**
+ * The checks every real-peer capture passes: one decrypted TLS connection, each message each
+ * side logged byte-exact, no warning, and tshark with the same key log agreeing frame by frame.
+ */
+async function expectDecrypted(file: string, port: number, keylogFile: string, client: PeerMessage[], server: PeerMessage[]): Promise<TlsEvent> {
+  const events = await read(file, readFileSync(keylogFile, 'latin1'));
+  expect(tlsEvents(events)).toHaveLength(1);
+  expect(tlsEvents(events)[0]).toMatchObject({ decrypted: true });
+  expect(messageKeys(dataMessages(events, 'client'))).toEqual(messageKeys(client));
+  expect(messageKeys(dataMessages(events, 'server'))).toEqual(messageKeys(server));
+  expect(events.filter((e) => e.type === 'finding' && e.severity !== 'info')).toEqual([]);
+  const tshark = tsharkFrameRows(file, port, ['-o', `tls.keylog_file:${keylogFile}`, '-d', `tcp.port==${port},tls`, '-d', `tls.port==${port},http`]);
+  expect(tshark.length).toBeGreaterThanOrEqual(client.length + server.length);
+  expect(frameRows(events).map(({ packet: _p, ...f }) => f)).toEqual(tshark.map(({ packet: _p, ...f }) => f));
+  return tlsEvents(events)[0];
+}
+
+describe('other TLS stacks: Python ssl and Chromium (BoringSSL), each writing its own key log', () => {
+  /**
+   * A python3-websockets wss server on lo, captured by dumpcap on its port, and a client
+   * `start`ed against it that writes its key log to `keylog`; the checks of expectDecrypted.
+   */
+  async function againstPythonServer(name: string, start: (port: number, keylog: string) => Promise<Peer>): Promise<TlsEvent> {
+    writeFileSync(join(dir, 'key.pem'), cert.key);
+    writeFileSync(join(dir, 'cert.pem'), cert.cert);
+    const server = await startPeer({ impl: 'python', role: 'server', tls: { keylog: join(dir, `${name}-server.keys`), cert: join(dir, 'cert.pem'), key: join(dir, 'key.pem') } });
+    const file = join(dir, `${name}.pcapng`);
+    const keylog = join(dir, `${name}-client.keys`);
+    const live = await captureLo({ backend: 'dumpcap', port: server.port, file });
+    let client: Peer | undefined;
+    try {
+      client = await start(server.port, keylog);
+      await client.done;
+      await server.sentCount(MESSAGES.length);
+      await live.until((evs) => evs.some((e) => e.type === 'connection-end'), 'the connection ends');
+    } finally {
+      await live.stop();
+      await client?.stop();
+      await server.stop();
+    }
+    return expectDecrypted(file, server.port, keylog, client.sent, server.sent);
+  }
+
+  it('Python websockets over ssl (keylog_filename on the client), both ends Python', async () => {
+    const t = await againstPythonServer('python', (port, keylog) => startPeer({ impl: 'python', role: 'client', port, messages: MESSAGES, path: '/py', tls: { keylog } }));
+    expect(t).toMatchObject({ version: 'TLS 1.3', cipherSuite: 'TLS_AES_256_GCM_SHA384' });
+  });
+
+  it('headless Chromium with --ssl-key-log-file against a local wss server (self-signed, --ignore-certificate-errors)', async () => {
+    const t = await againstPythonServer('chromium', (port, keylogFile) => startChromiumClient({ port, messages: MESSAGES, path: '/browser', keylogFile }));
+    // the server's OpenSSL picks the suite; no SNI for an IP literal (RFC 6066 section 3); the
+    // Python server configures no ALPN
+    expect(t).toMatchObject({ version: 'TLS 1.3', cipherSuite: 'TLS_AES_256_GCM_SHA384', sni: '', alpn: '' });
+  }, 60_000);
+});
+
 describe('live: wsscope capture --keylog', () => {
   it('follows the key log while the peer writes it and decodes every message of the wss conversation', async () => {
     const port = nextPort++;
@@ -146,6 +218,17 @@ describe('live: wsscope capture --keylog', () => {
       cli.kill('SIGINT');
       expect(await cli.exited).toBe(0);
     }
+    // the file written carries the key log as Decryption Secrets Blocks: it decrypts alone,
+    // in wsscope and in tshark (no key log option); it is private, and no secret was printed
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    const alone = await read(file);
+    expect(tlsEvents(alone)[0]).toMatchObject({ decrypted: true });
+    expect(messageKeys(dataMessages(alone, 'client'))).toEqual(messageKeys(MESSAGES.map((m) => (typeof m === 'string' ? { opcode: 1, data: new TextEncoder().encode(m) } : { opcode: 2, data: m }))));
+    const tshark = tsharkFrameRows(file, port, ['-d', `tcp.port==${port},tls`, '-d', `tls.port==${port},http`]);
+    expect(tshark.length).toBeGreaterThan(MESSAGES.length * 2);
+    expect(frameRows(alone).map(({ packet: _p, ...f }) => f)).toEqual(tshark.map(({ packet: _p, ...f }) => f));
+    const printed = cli.stdout() + cli.stderr();
+    for (const line of readFileSync(keylog, 'latin1').trim().split('\n')) expect(printed).not.toContain(line.split(' ')[2]);
   });
 });
 
@@ -211,6 +294,14 @@ describe('wss:// that cannot be decrypted, and the command line', () => {
     expect(findingIds(evs)).toEqual(['tls-decrypt-failed']);
     expect(tlsEvents(evs)[0]).toMatchObject({ decrypted: false, reason: expect.stringMatching(/^decryption failed at record \d+$/) });
     expect(evs.filter((e) => e.type === 'message' || e.type === 'handshake')).toEqual([]);
+  });
+
+  it('with the key log of another capture: tls-no-key, nothing decoded, no warning about the log', async () => {
+    const other = await wssConversation({ port: nextPort++, cert, tls: { minVersion: 'TLSv1.3' }, messages: ['elsewhere'] });
+    const evs = await read(r.file, other.keylog);
+    expect(findingIds(evs)).toEqual(['tls-no-key']);
+    expect(tlsEvents(evs)[0]).toMatchObject({ decrypted: false, reason: 'no key for this session' });
+    expect(evs.some((e) => e.type === 'message')).toBe(false);
   });
 
   it('with a truncated key log: its warning on stderr, no crash, the session it lacks is tls-no-key', () => {

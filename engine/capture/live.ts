@@ -33,7 +33,7 @@ import { createPrivateFile, defaultCaptureDir, PrivateFsError } from '../fs/priv
 import { err, ok, type ApiError, type CaptureOptions, type CaptureStatus, type Result } from '../../shared/api';
 import type { CaptureSink } from '../types';
 import { CaptureParser } from './pcap-parser';
-import { PcapngWriter } from './pcapng-writer';
+import { PcapngWriter, SECRETS_TLS_KEY_LOG } from './pcapng-writer';
 import { loadCap, openCap, startCapHelper } from './live-cap';
 import { DUMPCAP_MISSING, PERMISSION_HELP, findDumpcap, startDumpcap, validateFilterWithDumpcap, type DumpcapHandle } from './live-dumpcap';
 import { listInterfaces } from './interfaces';
@@ -57,6 +57,12 @@ export interface LiveCapture {
   status(): CaptureStatus;
   /** resolves with the final status when the capture ends by itself or by stop() */
   readonly done: Promise<CaptureStatus>;
+  /**
+   * Embed TLS key log lines in the file as a Decryption Secrets Block (after the section's
+   * header; before it arrives they wait), so the saved capture decrypts alone. Ignored once
+   * the file is closed.
+   */
+  addSecrets(keyLogText: Uint8Array): void;
   stop(): Promise<CaptureStatus>;
 }
 
@@ -214,6 +220,11 @@ class BlockAligner {
     return data.subarray(0, o);
   }
 
+  /** the byte order of the current section */
+  get littleEndian(): boolean {
+    return this.le;
+  }
+
   /** bytes of an unfinished block at the end of the stream */
   get leftover(): Uint8Array {
     return this.carry;
@@ -328,15 +339,35 @@ export async function startLiveCapture(
     flushScheduled = false;
     guard(() => writer.flush());
   };
+  const scheduleFlush = (): void => {
+    if (flushScheduled) return;
+    flushScheduled = true;
+    setImmediate(flushTurn);
+  };
   const aligner = new BlockAligner();
+  // secrets go into the child's section: held until its header block is in the file (the
+  // key log follower bounds what it reads, keylog-follow.ts)
+  let closed = false;
+  let sectionStarted = false;
+  const pendingSecrets: Uint8Array[] = [];
+  const addSecrets = (text: Uint8Array): void => {
+    if (closed || text.length === 0) return;
+    if (!sectionStarted) {
+      pendingSecrets.push(text.slice());
+      return;
+    }
+    guard(() => writer.appendSecrets(SECRETS_TLS_KEY_LOG, text, aligner.littleEndian));
+    scheduleFlush();
+  };
   const onData = (chunk: Uint8Array): void => {
     const whole = aligner.push(chunk);
     if (whole.length === 0) return;
     guard(() => writer.appendRaw(whole));
-    if (!flushScheduled) {
-      flushScheduled = true;
-      setImmediate(flushTurn);
+    if (!sectionStarted) {
+      sectionStarted = true;
+      for (const t of pendingSecrets.splice(0)) addSecrets(t);
     }
+    scheduleFlush();
   };
   const discardFile = (): void => {
     guard(() => writer.close());
@@ -398,6 +429,7 @@ export async function startLiveCapture(
     parser.end();
     queue.close();
     guard(() => writer.close());
+    closed = true;
     // a write failure wins over the stop it caused (the child's exit, a signal)
     const error = writeFailure ?? failure ?? exit.error;
     if (error) {
@@ -451,6 +483,7 @@ export async function startLiveCapture(
     status: () => ({ ...status }),
     done,
     stop: () => stop(),
+    addSecrets,
   });
 }
 

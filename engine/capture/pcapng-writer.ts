@@ -6,8 +6,10 @@
  * `flush()`, with one `fs.writeSync` per batch of whole blocks. The file therefore always
  * ends on a block boundary as far as this process is concerned: a SIGKILL between flushes
  * loses the unflushed batch and nothing else, and every block in the file reads back.
- * Block layouts follow draft-ietf-opsawg-pcapng (sections 4.1 SHB, 4.2 IDB, 4.3 EPB), written
- * in little-endian byte order (the SHB's byte-order magic tells readers which).
+ * Block layouts follow draft-ietf-opsawg-pcapng (sections 4.1 SHB, 4.2 IDB, 4.3 EPB, 4.7 DSB),
+ * written in little-endian byte order (the SHB's byte-order magic tells readers which); a
+ * Decryption Secrets Block appended into another writer's section (dumpcap's) takes that
+ * section's byte order.
  *
  * A write that fails (ENOSPC, EDQUOT, EIO, EFBIG: a full or failing disk) leaves no torn
  * block either: the file is cut back (ftruncate) to the end of the last batch written whole,
@@ -37,6 +39,9 @@ export interface PcapngInterface {
 const SHB = 0x0a0d0d0a;
 const IDB = 0x00000001;
 const EPB = 0x00000006;
+const DSB = 0x0000000a;
+/** DSB secrets type of an NSS key log (pcapng section 4.7: 'TLSK') */
+export const SECRETS_TLS_KEY_LOG = 0x544c534b;
 const BYTE_ORDER_MAGIC = 0x1a2b3c4d;
 const OPT_ENDOFOPT = 0;
 const OPT_SHB_USERAPPL = 4;
@@ -166,6 +171,28 @@ export class PcapngWriter {
     v.setUint32(padded, total, true);
     this.len = padded + 4;
     this.packetsPending++;
+    if (this.len >= AUTO_FLUSH_BYTES) this.flush();
+  }
+
+  /**
+   * Appends a Decryption Secrets Block (section 4.7; no options) holding `secrets`, e.g. key
+   * log lines (SECRETS_TLS_KEY_LOG), so the file decrypts with no key log beside it. The
+   * secrets are copied. `littleEndian`: the byte order of the section it goes into.
+   */
+  appendSecrets(type: number, secrets: Uint8Array, littleEndian = true): void {
+    const total = 20 + pad4(secrets.length);
+    this.reserve(total);
+    const v = this.view;
+    const o = this.len;
+    v.setUint32(o, DSB, littleEndian);
+    v.setUint32(o + 4, total, littleEndian);
+    v.setUint32(o + 8, type, littleEndian);
+    v.setUint32(o + 12, secrets.length, littleEndian);
+    this.buf.set(secrets, o + 16);
+    const padded = o + 16 + pad4(secrets.length);
+    for (let i = o + 16 + secrets.length; i < padded; i++) this.buf[i] = 0;
+    v.setUint32(padded, total, littleEndian);
+    this.len = padded + 4;
     if (this.len >= AUTO_FLUSH_BYTES) this.flush();
   }
 

@@ -19,7 +19,7 @@ import { listInterfaces } from '../capture/interfaces';
 import { CAP_DROPS_NOTE, DEFAULT_BUFFER_MIB, DEFAULT_SNAPLEN, startLiveCapture } from '../capture/live';
 import type { EngineEvent, SummaryEvent } from '../../shared/events';
 import type { CaptureStatus } from '../../shared/api';
-import { parseCommand, parsePorts, wantColor } from './args';
+import { byteCount, parseCommand, parsePorts, wantColor } from './args';
 import { KeyLog } from '../tls/keylog';
 import { KeyLogFollower } from '../tls/keylog-follow';
 
@@ -47,7 +47,11 @@ Options:
   --no-promisc           do not put the interface in promiscuous mode (dumpcap backend)
   --ws-port N            decode TCP port N as WebSocket without a captured handshake; repeatable
   --keylog FILE          TLS key log to decrypt wss:// with, followed while it grows (a browser
-                         appends as it connects; records wait for their keys); repeatable
+                         appends as it connects; records wait for their keys); repeatable.
+                         Its lines are embedded in the file written (pcapng Decryption
+                         Secrets Blocks), which then decrypts alone in wsscope and Wireshark
+  --max-tls-held BYTES   encrypted bytes a TLS connection holds while its keys are not in the
+                         key log yet (default 262144); past it the connection is not decrypted
   --color / --no-color   colour the text output (default: on when stdout is a TTY)
   -h, --help             this help
 
@@ -86,6 +90,7 @@ export async function captureCommand(argv: string[]): Promise<number> {
       'no-promisc': { type: 'boolean', default: false },
       'ws-port': { type: 'string', multiple: true, default: [] },
       keylog: { type: 'string', multiple: true, default: [] },
+      'max-tls-held': { type: 'string' },
       color: { type: 'boolean' },
       'no-color': { type: 'boolean' },
       help: { type: 'boolean', short: 'h', default: false },
@@ -107,6 +112,8 @@ export async function captureCommand(argv: string[]): Promise<number> {
   for (const v of [duration, count, snaplen, bufferSize]) if (v instanceof Error) return usage(v.message);
   const wsPorts = parsePorts(values['ws-port']);
   if (typeof wsPorts === 'string') return usage(wsPorts);
+  const maxTlsHeld = byteCount('max-tls-held', values['max-tls-held']);
+  if (typeof maxTlsHeld === 'string') return usage(maxTlsHeld);
 
   const json = values.json ?? false;
   const color = wantColor(values);
@@ -136,9 +143,13 @@ export async function captureCommand(argv: string[]): Promise<number> {
   const { Pipeline, LIVE_GAP_TIMEOUT_S } = await import('../pipeline');
   // live: a lost packet must not hold back what follows it for the rest of the capture
   const keyLog = new KeyLog();
-  const followers = (values.keylog ?? []).map((f) => new KeyLogFollower(keyLog, f, (w) => process.stderr.write(`wsscope capture: ${w}\n`)));
+  // the key log lines also go into the file written (Decryption Secrets Blocks, a 0600
+  // file), so it decrypts alone; lines read before the capture starts wait for it
+  const early: Uint8Array[] = [];
+  let embed = (text: Uint8Array): void => void early.push(text.slice());
+  const followers = (values.keylog ?? []).map((f) => new KeyLogFollower(keyLog, f, (w) => process.stderr.write(`wsscope capture: ${w}\n`), undefined, (text) => embed(text)));
   for (const f of followers) f.start();
-  const pipe = new Pipeline(emit, { wsPorts, gapTimeoutSeconds: LIVE_GAP_TIMEOUT_S, keyLog });
+  const pipe = new Pipeline(emit, { wsPorts, gapTimeoutSeconds: LIVE_GAP_TIMEOUT_S, keyLog, ...(maxTlsHeld !== undefined ? { session: { maxTlsHeld } } : {}) });
 
   const started = await startLiveCapture(
     {
@@ -160,6 +171,8 @@ export async function captureCommand(argv: string[]): Promise<number> {
     return 1;
   }
   const live = started.value;
+  embed = (text) => live.addSecrets(text);
+  for (const t of early.splice(0)) live.addSecrets(t);
   process.stderr.write(`Capturing on ${values.interface} (backend ${live.backend}) -> ${live.file}; Ctrl-C stops\n`);
 
   let signals = 0;
@@ -170,6 +183,8 @@ export async function captureCommand(argv: string[]): Promise<number> {
       process.stderr.write('wsscope capture: interrupted again, exiting without the summary\n');
       process.exit(130);
     }
+    // the lines written last go into the file before it closes
+    for (const f of followers) f.poll();
     void live.stop();
   };
   process.on('SIGINT', onSignal);

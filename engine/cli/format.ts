@@ -74,6 +74,8 @@ export class TextFormatter {
   format(ev: EngineEvent): string | null {
     switch (ev.type) {
       case 'connection':
+        // a WebSocket on an HTTP/2 stream of a decrypted TLS connection is wss:// too
+        if (ev.parent !== undefined && this.secure.has(ev.parent)) this.secure.add(ev.id);
         return this.c('bold', `#${ev.id} ${ev.transport} ${ev.client} -> ${ev.server}`) + (ev.http2 ? ` http2 stream ${ev.h2Stream} of #${ev.parent}` : '') + this.c('dim', ` (packet ${ev.packet})`);
       case 'handshake': {
         const ok = ev.websocket ? this.c('green', `${ev.status} ${ev.statusText}`) : this.c('yellow', ev.status ? `${ev.status} ${ev.statusText}` : 'no answer captured');
@@ -104,7 +106,7 @@ export class TextFormatter {
         return `#${ev.conn} ${this.time(ev.ts)} ${what} ${state}`;
       }
       case 'http2-request':
-        return this.c('dim', `#${ev.conn} ${this.time(ev.ts)} http2 stream ${ev.stream} ${escapeForTerminal(ev.method)} ${escapeForTerminal(ev.path)} -> ${ev.status || 'no answer'}${ev.reset ? ' reset' : ''} (${ev.requestBytes}B up, ${ev.responseBytes}B down)`);
+        return this.c('dim', `#${ev.conn} ${this.time(ev.ts)} http2 stream ${ev.stream} ${escapeForTerminal(ev.method)} ${escapeForTerminal(ev.path)} -> ${ev.status || 'no answer'}${ev.reset ? ' reset' : ''}${ev.pushed ? ' pushed' : ''} (${ev.requestBytes}B up, ${ev.responseBytes}B down)`);
       case 'connection-end':
         this.secure.delete(ev.conn);
         return null;

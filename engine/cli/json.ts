@@ -116,7 +116,7 @@ export function toWire(ev: EngineEvent): Record<string, unknown> | null {
       return o;
     }
     case 'http2-request':
-      return { type: 'http2-request', conn: ev.conn, stream: ev.stream, ts: ev.ts, method: ev.method, path: ev.path, host: ev.host, status: ev.status, requestBytes: ev.requestBytes, responseBytes: ev.responseBytes, reset: ev.reset };
+      return { type: 'http2-request', conn: ev.conn, stream: ev.stream, ts: ev.ts, method: ev.method, path: ev.path, host: ev.host, status: ev.status, requestBytes: ev.requestBytes, responseBytes: ev.responseBytes, reset: ev.reset, ...(ev.pushed ? { pushed: true } : {}) };
     case 'connection-end':
       return null;
   }

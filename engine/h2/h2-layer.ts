@@ -2,7 +2,7 @@
  * HTTP/2 (RFC 9113) as a stream-stack layer (engine/stack/layer.ts), for what it carries:
  * WebSockets bootstrapped by extended CONNECT (RFC 8441), each decoded as a connection of its
  * own, and plain requests, listed (`http2-request`: method, path, status, DATA bytes) and not
- * decoded further.
+ * decoded further; server pushes (PUSH_PROMISE) are listed the same way, marked `pushed`.
  *
  *   client bytes -> FrameReader -> frames -> HPACK (per direction) -> streams
  *   server bytes -> FrameReader -/            stream DATA -> carried connection -> websocket
@@ -13,7 +13,9 @@
  * (`:status` 200 accepts; RFC 8441 section 5: no key, no accept); on 200 the carried stack's
  * `websocket` layer is opened with the negotiated extensions and both directions handed to
  * it, so the stream's DATA payloads go straight into the RFC 6455 frame decoder (WebSocket
- * frames may span DATA frames). END_STREAM ends a direction, RST_STREAM both.
+ * frames may span DATA frames). END_STREAM ends a direction; RST_STREAM ends the sender's
+ * direction at once and the stream when the peer's direction ends (DATA the peer sent
+ * before the reset reached it is decoded; DATA the resetting side sends is a finding).
  *
  * Made by detection (the client preface, RFC 9113 section 3.4: h2c with prior knowledge, on
  * any port; or a server that starts with a SETTINGS frame) or as a child: a TLS layer whose
@@ -62,6 +64,11 @@ const SETTINGS_MAX_FRAME_SIZE = 0x5;
 /** RFC 8441 section 3 */
 const SETTINGS_ENABLE_CONNECT_PROTOCOL = 0x8;
 
+/** RFC 9113 section 6.5.2 and RFC 8441 section 3 / RFC 9218 section 2.1 setting names, by identifier */
+const SETTING_NAMES = ['', 'HEADER_TABLE_SIZE', 'ENABLE_PUSH', 'MAX_CONCURRENT_STREAMS', 'INITIAL_WINDOW_SIZE', 'MAX_FRAME_SIZE', 'MAX_HEADER_LIST_SIZE', '', 'ENABLE_CONNECT_PROTOCOL', 'NO_RFC7540_PRIORITIES'];
+/** distinct settings remembered per side (for the handshake pane) */
+const SETTINGS_KEPT = 32;
+
 /** RFC 9113 section 8.2.2 (connection-specific fields), RFC 8441 section 5 (no key in HTTP/2) */
 const FORBIDDEN = ['connection', 'upgrade', 'sec-websocket-key', 'keep-alive', 'proxy-connection', 'transfer-encoding'];
 
@@ -83,6 +90,13 @@ interface H2Stream {
   down: number;
   clientDone: boolean;
   serverDone: boolean;
+  /**
+   * the side that sent RST_STREAM on an open WebSocket stream: its direction is over, the
+   * other side's DATA sent before the reset reached it is still in flight and decoded
+   */
+  resetBy: Direction | null;
+  /** promised by the server (PUSH_PROMISE) */
+  pushed: boolean;
   /** a WebSocket (extended CONNECT, :protocol websocket): its carried connection */
   ws: CarriedConnection | null;
   /** the WebSocket was accepted (:status 200) and its layer is on the carried connection */
@@ -96,6 +110,8 @@ interface H2Stream {
 interface Block {
   type: number;
   stream: number;
+  /** PUSH_PROMISE: the promised stream (RFC 9113 section 6.6) */
+  promised: number;
   endStream: boolean;
   parts: Uint8Array[];
   bytes: number;
@@ -109,6 +125,8 @@ class H2Direction implements ByteStream, FrameSink {
   maxFrame = 16384;
   /** a frame over maxFrame was reported */
   saidFrameSize = false;
+  /** the settings this side sent, latest value per identifier, in first-sent order (at most SETTINGS_KEPT) */
+  readonly settings = new Map<number, number>();
   /** the loss of this direction's HPACK state was reported */
   hpackLost = false;
 
@@ -178,7 +196,7 @@ export class Http2Layer implements Layer {
   }
 
   finish(meta: ChunkMeta): void {
-    for (const s of this.streams.values()) this.done(s, 'eof', meta);
+    for (const s of this.streams.values()) this.done(s, s.resetBy === null ? 'eof' : 'rst', meta);
     this.streams.clear();
   }
 
@@ -214,7 +232,8 @@ export class Http2Layer implements Layer {
           this.ctx.finding('h2-frame-error', d.dir, meta, `A ${frameTypeName(f.type)} frame on stream ${f.stream} is too short for its fields.`);
           return this.hpackLost(d, 'a header block could not be read', meta);
         }
-        d.block = { type: f.type, stream: f.stream, endStream: f.type === HEADERS && (f.flags & END_STREAM) !== 0, parts: [], bytes: 0 };
+        const promised = f.type === PUSH_PROMISE ? u32(f.payload, 0) & 0x7fffffff : 0;
+        d.block = { type: f.type, stream: f.stream, promised, endStream: f.type === HEADERS && (f.flags & END_STREAM) !== 0, parts: [], bytes: 0 };
         return this.fragment(d, frag, f.flags, meta);
       }
       case CONTINUATION:
@@ -268,6 +287,26 @@ export class Http2Layer implements Layer {
     const fields = d.hpack.decode(block);
     if (typeof fields === 'string') return this.hpackLost(d, fields, meta);
     if (b.type === HEADERS) this.headers(d, b.stream, fields, b.bytes, b.endStream, meta);
+    else if (d.dir === 'server') this.promise(b.promised, fields, b.bytes, meta);
+  }
+
+  /**
+   * A server push (RFC 9113 section 8.4): the PUSH_PROMISE carries the request the server
+   * answers on the promised (even) stream, which the client never sends on. Listed like a
+   * request when its response ends (`pushed`); a WebSocket cannot be pushed (RFC 9113
+   * section 8.4: only safe, cacheable methods).
+   */
+  private promise(id: number, fields: HeaderList, bytes: number, meta: ChunkMeta): void {
+    if (id === 0 || this.streams.has(id)) return;
+    if (this.streams.size >= STREAMS_MAX) {
+      if (!this.saidStreams) this.ctx.finding('limit-reached', 'server', meta, `Over ${STREAMS_MAX} HTTP/2 streams open at once; pushed stream ${id} and later new streams are not followed.`);
+      this.saidStreams = true;
+      return;
+    }
+    const s = this.newStream(id, fields, bytes, headerValue(fields, ':method') ?? '', meta);
+    s.clientDone = true;
+    s.pushed = true;
+    this.streams.set(id, s);
   }
 
   /** HPACK state of a direction is gone (RFC 9113 section 4.3: a connection error for the peers) */
@@ -283,6 +322,7 @@ export class Http2Layer implements Layer {
     for (let i = 0; i + 6 <= p.length; i += 6) {
       const id = (p[i] << 8) | p[i + 1];
       const v = u32(p, i + 2);
+      if (d.settings.has(id) || d.settings.size < SETTINGS_KEPT) d.settings.set(id, v);
       // what one side sets, the other side's sending obeys
       if (id === SETTINGS_HEADER_TABLE_SIZE) other.hpack.allow(v);
       else if (id === SETTINGS_MAX_FRAME_SIZE) other.maxFrame = v;
@@ -360,6 +400,8 @@ export class Http2Layer implements Layer {
       down: 0,
       clientDone: false,
       serverDone: false,
+      resetBy: null,
+      pushed: false,
       ws: null,
       open: false,
       early: [],
@@ -386,6 +428,7 @@ export class Http2Layer implements Layer {
     const deflate = accepted ? checkNegotiation(s.req, rs, true, add) : null;
     if (!accepted) add('h2-connect-rejected', `The server answered the extended CONNECT on stream ${s.id} with :status ${s.status}; no WebSocket was opened.`);
     const ev = handshakeEvent(s, ws.ctx.conn, rs, bytes, meta);
+    ev.h2Settings = this.settingsSeen();
     if (accepted && deflate) ev.deflate = deflate;
     ws.ctx.emit(ev);
     for (const [id, text] of findings) ws.ctx.finding(id, 'server', meta, text);
@@ -411,8 +454,8 @@ export class Http2Layer implements Layer {
 
   private data(d: H2Direction, f: H2Frame, meta: ChunkMeta): void {
     const s = this.streams.get(f.stream);
-    if (s === undefined) {
-      const by = this.resets.get(f.stream);
+    if (s === undefined || s.resetBy === d.dir) {
+      const by = s?.resetBy ?? this.resets.get(f.stream);
       if (by === d.dir) this.ctx.finding('h2-data-after-reset', d.dir, meta, `DATA (${f.payload.length} bytes) on stream ${f.stream}, which this side had reset with RST_STREAM (RFC 9113 section 5.1: a closed stream).`);
       return;
     }
@@ -444,7 +487,7 @@ export class Http2Layer implements Layer {
     if (s.open) s.ws![dir].end('fin', meta);
     if (s.clientDone && s.serverDone) {
       this.streams.delete(s.id);
-      this.done(s, 'fin', meta);
+      this.done(s, s.resetBy === null ? 'fin' : 'rst', meta);
     }
   }
 
@@ -454,8 +497,22 @@ export class Http2Layer implements Layer {
     this.resets.set(id, d.dir);
     const s = this.streams.get(id);
     if (s === undefined) return;
-    this.streams.delete(id);
     s.lastMeta = meta;
+    const other = d.dir === 'client' ? 'server' : 'client';
+    const otherDone = other === 'client' ? s.clientDone : s.serverDone;
+    if (s.open && s.resetBy === null && !otherDone) {
+      // RFC 9113 section 5.1 / 6.4: RST_STREAM closes the stream for its sender at once, but
+      // the peer learns of it one trip later: what the peer sent meanwhile is on the wire,
+      // sent legitimately, and decoded. The resetting side's direction ends here; the stream
+      // ends when the peer's direction does (its own END_STREAM or RST_STREAM, or the TCP
+      // connection's end). It stays counted among the streams tracked (STREAMS_MAX).
+      s.resetBy = d.dir;
+      if (d.dir === 'client') s.clientDone = true;
+      else s.serverDone = true;
+      s.ws![d.dir].end('rst', meta);
+      return;
+    }
+    this.streams.delete(id);
     this.done(s, 'rst', meta);
   }
 
@@ -480,12 +537,19 @@ export class Http2Layer implements Layer {
       requestBytes: s.up,
       responseBytes: s.down,
       reset: reason === 'rst',
+      ...(s.pushed ? { pushed: true as const } : {}),
     });
   }
 
   private answerMissing(s: H2Stream, meta: ChunkMeta): void {
     const ws = s.ws!;
-    ws.ctx.emit(handshakeEvent(s, ws.ctx.conn, null, 0, meta));
+    ws.ctx.emit({ ...handshakeEvent(s, ws.ctx.conn, null, 0, meta), h2Settings: this.settingsSeen() });
+  }
+
+  /** both sides' SETTINGS so far, named (for the handshake pane: what allowed the extended CONNECT) */
+  private settingsSeen(): { client: Array<[string, number]>; server: Array<[string, number]> } {
+    const named = (m: Map<number, number>): Array<[string, number]> => [...m].map(([id, v]) => [SETTING_NAMES[id] || `0x${id.toString(16).padStart(4, '0')}`, v]);
+    return { client: named(this.client.settings), server: named(this.server.settings) };
   }
 }
 

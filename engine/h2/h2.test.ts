@@ -216,6 +216,8 @@ describe('WebSocket over HTTP/2 in the stream stack (RFC 8441)', () => {
       { id: 100, parent: 1, http2: true, h2Stream: 1 },
       { id: 101, parent: 1, http2: true, h2Stream: 3 },
     ]);
+    // the SETTINGS that allowed the extended CONNECT, for the handshake pane
+    expect(ev.find((e) => e.type === 'handshake')).toMatchObject({ h2Settings: { client: [], server: [['ENABLE_CONNECT_PROTOCOL', 1], ['HEADER_TABLE_SIZE', 4096]] } });
     expect(ev.filter((e) => e.type === 'handshake')).toMatchObject([
       { conn: 100, status: 200, path: '/s1', host: 'example.test', protocol: 'chat', websocket: true, http2: true, key: '' },
       { conn: 101, status: 200, path: '/s3', protocol: '', websocket: true },
@@ -224,10 +226,11 @@ describe('WebSocket over HTTP/2 in the stream stack (RFC 8441)', () => {
     // stream 3's frame completes first: stream 1's was split around it
     expect(msgs).toEqual(['101 client 2 \u0001\u0002\u0003', '100 client 1 hello over h2', '101 server 1 to three', '100 server 8 4001', '100 client 8 1000']);
     expect(ev.filter((e) => e.type === 'http2-request')).toMatchObject([{ conn: 1, stream: 5, method: 'GET', path: '/x', status: 404, requestBytes: 0, responseBytes: 4, reset: false }]);
-    // stream 3 was reset by the server; stream 1 ended with END_STREAM both ways
+    // stream 1 ended with END_STREAM both ways; stream 3 was reset by the server, and as the
+    // client might still have DATA in flight it ends with the TCP connection
     expect(ev.filter((e) => e.type === 'connection-end')).toMatchObject([
-      { conn: 101, reason: 'rst' },
       { conn: 100, reason: 'fin' },
+      { conn: 101, reason: 'rst' },
     ]);
     expect(ev.filter((e) => e.type === 'finding')).toEqual([]);
   });
@@ -294,12 +297,47 @@ describe('WebSocket over HTTP/2 in the stream stack (RFC 8441)', () => {
     expect(ev.filter((e) => e.type === 'message').map((e) => e.type === 'message' && Buffer.from(e.data).toString())).toEqual(['still here']);
   });
 
-  it('reports DATA its sender sends after resetting the stream, not DATA in flight from the other side', () => {
+  it('reports DATA its sender sends after resetting the stream, and decodes DATA in flight from the other side', () => {
     const c = [concat([PREFACE, settings([])]), connect(1), concat([frame(3, 0, 1, Uint8Array.of(0, 0, 0, 8)), frame(0, 0, 1, cf(1, 'late'))])];
-    const s = [settings([[8, 1]]), ok(1), frame(0, 0, 1, sf(1, 'in flight'))];
-    const ev = run(c, s, ['c', 's', 'c', 's', 'c', 's']);
-    expect(ev.filter((e) => e.type === 'finding')).toMatchObject([{ id: 'h2-data-after-reset', dir: 'client', conn: 1 }]);
-    expect(ev.filter((e) => e.type === 'connection-end')).toMatchObject([{ conn: 100, reason: 'rst' }]);
+    // the server's echo crossed the client's RST_STREAM: sent before the reset reached it
+    const s = [settings([[8, 1]]), ok(1), frame(0, 0, 1, sf(1, 'in flight')), frame(0, 0, 1, sf(1, 'still in flight'))];
+    const texts = (ev: EngineEvent[]): unknown[] => ev.filter((e) => e.type === 'message').map((e) => e.type === 'message' && `${e.dir} ${Buffer.from(e.data).toString()}`);
+    for (const split of [0, 1, 4]) {
+      const ev = run(c, s, ['c', 's', 'c', 's', 'c', 's', 's'], split);
+      expect(ev.filter((e) => e.type === 'finding')).toMatchObject([{ id: 'h2-data-after-reset', dir: 'client', conn: 1 }]);
+      expect(texts(ev)).toEqual(['server in flight', 'server still in flight']);
+      expect(ev.filter((e) => e.type === 'connection-end')).toMatchObject([{ conn: 100, reason: 'rst' }]);
+    }
+  });
+
+  it('lists a server push (PUSH_PROMISE, then the response on the promised stream) as a request marked pushed', () => {
+    const c = [concat([PREFACE, settings([])]), frame(1, 0x05, 1, literalBlock([[':method', 'GET'], [':path', '/page'], [':scheme', 'http'], [':authority', 'example.test']]))];
+    // PUSH_PROMISE on stream 1, PADDED | END_HEADERS: pad length, promised stream 2, the request
+    const promise = concat([Uint8Array.of(2, 0, 0, 0, 2), literalBlock([[':method', 'GET'], [':path', '/style.css'], [':scheme', 'http'], [':authority', 'example.test']]), new Uint8Array(2)]);
+    const s = [
+      settings([]),
+      concat([frame(5, 0x0c, 1, promise), frame(1, 0x04, 1, literalBlock([[':status', '200']])), frame(0, 0x01, 1, ascii('<html>'))]),
+      concat([frame(1, 0x04, 2, literalBlock([[':status', '200']])), frame(0, 0x01, 2, ascii('body{}'))]),
+    ];
+    for (const split of [0, 1, 3]) {
+      const ev = run(c, s, ['c', 's', 'c', 's', 's'], split);
+      expect(ev.filter((e) => e.type === 'http2-request')).toEqual([
+        expect.objectContaining({ stream: 1, path: '/page', status: 200, responseBytes: 6, reset: false }),
+        expect.objectContaining({ stream: 2, method: 'GET', path: '/style.css', host: 'example.test', status: 200, requestBytes: 0, responseBytes: 6, pushed: true }),
+      ]);
+      expect((ev.find((e) => e.type === 'http2-request') as { pushed?: boolean }).pushed).toBeUndefined();
+      expect(ev.filter((e) => e.type === 'finding')).toEqual([]);
+    }
+  });
+
+  it('ends a reset WebSocket stream when the other side ends its direction too, before the TCP connection ends', () => {
+    const c = [concat([PREFACE, settings([])]), connect(1), frame(3, 0, 1, Uint8Array.of(0, 0, 0, 8)), concat([connect(3), frame(0, 0, 3, cf(1, 'next'))])];
+    const s = [settings([[8, 1]]), ok(1), frame(0, 0x01, 1, sf(1, 'last words')), ok(3)];
+    const ev = run(c, s, ['c', 's', 'c', 's', 'c', 's', 'c', 's']);
+    const order = ev.flatMap((e) => (e.type === 'connection-end' ? [`end ${e.conn} ${e.reason}`] : e.type === 'message' ? [`${e.conn} ${Buffer.from(e.data).toString()}`] : []));
+    // stream 1 ends at the server's END_STREAM, before stream 3's message; stream 3 at the end
+    expect(order).toEqual(['100 last words', 'end 100 rst', '101 next', 'end 101 eof']);
+    expect(ev.filter((e) => e.type === 'finding')).toEqual([]);
   });
 });
 

@@ -9,6 +9,12 @@
  * plaintext (a new Buffer the caller owns) and its content type, or null when the record does
  * not authenticate (a wrong key or damaged bytes): nothing of an unauthenticated record is
  * ever handed on. Keys never leave this module in a message.
+ *
+ * Speed (the hot path of a wss:// decode): per record, one decipher (node:crypto's AEAD
+ * ciphers take their nonce at creation, so one cannot be reused across records) and its output
+ * buffer; the nonce and additional data are written into buffers each decrypter owns, the
+ * ciphertext is read in place (a view of the record), and the sequence number is a plain
+ * number (2^53 records is beyond any capture).
  */
 import { createDecipheriv, createHmac, timingSafeEqual } from 'node:crypto';
 import { keyLength, macLength, type Hash, type Suite } from './suites';
@@ -63,23 +69,29 @@ export interface RecordDecrypter {
   /** `header`: the 5-byte record header; `body`: the fragment. Null: not authentic. */
   open(header: Uint8Array, body: Uint8Array): Opened | null;
   /** records opened (or tried) so far in this epoch */
-  readonly seq: bigint;
+  readonly seq: number;
 }
 
 const TAG = 16;
+const TWO_32 = 4294967296;
 
-function seqBytes(seq: bigint): Buffer {
-  const b = Buffer.alloc(8);
-  b.writeBigUInt64BE(seq);
-  return b;
+/** write `seq` as a 64-bit big-endian number at `b[at]` */
+function putSeq(b: Buffer, at: number, seq: number): void {
+  b.writeUInt32BE(Math.floor(seq / TWO_32), at);
+  b.writeUInt32BE(seq >>> 0, at + 4);
 }
 
-/** RFC 8446 section 5.3 / RFC 7905 section 2: the per-record nonce is the IV xor the padded sequence number */
-function xorNonce(iv: Buffer, seq: bigint): Buffer {
-  const n = Buffer.from(iv);
-  const s = seqBytes(seq);
-  for (let i = 0; i < 8; i++) n[n.length - 8 + i] ^= s[i];
-  return n;
+/**
+ * RFC 8446 section 5.3 / RFC 7905 section 2: the per-record nonce is the IV xor the padded
+ * sequence number, written into `out` (the decrypter's own 12-byte buffer)
+ */
+function xorNonce(out: Buffer, iv: Buffer, seq: number): Buffer {
+  iv.copy(out);
+  const hi = Math.floor(seq / TWO_32);
+  const lo = seq >>> 0;
+  out.writeUInt32BE((out.readUInt32BE(4) ^ hi) >>> 0, 4);
+  out.writeUInt32BE((out.readUInt32BE(8) ^ lo) >>> 0, 8);
+  return out;
 }
 
 function aeadOpen(bulk: Suite['bulk'], key: Buffer, nonce: Buffer, aad: Uint8Array, ct: Uint8Array, tag: Uint8Array): Buffer | null {
@@ -99,14 +111,15 @@ function aeadOpen(bulk: Suite['bulk'], key: Buffer, nonce: Buffer, aad: Uint8Arr
 export function tls13Decrypter(suite: Suite, secret: Uint8Array): RecordDecrypter {
   const key = hkdfExpandLabel(suite.hash, secret, 'key', new Uint8Array(0), keyLength(suite.bulk));
   const iv = hkdfExpandLabel(suite.hash, secret, 'iv', new Uint8Array(0), 12);
-  let seq = 0n;
+  const nonceBuf = Buffer.alloc(12);
+  let seq = 0;
   return {
     get seq() {
       return seq;
     },
     open(header, body) {
       if (body.length < TAG + 1) return null;
-      const nonce = xorNonce(iv, seq);
+      const nonce = xorNonce(nonceBuf, iv, seq);
       // RFC 8446 section 5.2: the additional data is the record header
       const p = aeadOpen(suite.bulk, key, nonce, header, body.subarray(0, body.length - TAG), body.subarray(body.length - TAG));
       // a record that does not open takes no sequence number: a server skips 0-RTT records it
@@ -146,10 +159,9 @@ export function tls12Decrypters(suite: Suite, master: Uint8Array, clientRandom: 
   return { client: make(cKey, cMac, cIv), server: make(sKey, sMac, sIv) };
 }
 
-/** RFC 5246 section 6.2.3.3: additional data = seq_num + type + version + length */
-function aad12(seq: bigint, header: Uint8Array, length: number): Buffer {
-  const a = Buffer.alloc(13);
-  a.writeBigUInt64BE(seq);
+/** RFC 5246 section 6.2.3.3: additional data = seq_num + type + version + length, written into `a` (13 bytes) */
+function aad12(a: Buffer, seq: number, header: Uint8Array, length: number): Buffer {
+  putSeq(a, 0, seq);
   a[8] = header[0];
   a[9] = header[1];
   a[10] = header[2];
@@ -159,7 +171,10 @@ function aad12(seq: bigint, header: Uint8Array, length: number): Buffer {
 
 function aead12Decrypter(suite: Suite, key: Buffer, iv: Buffer): RecordDecrypter {
   const chacha = suite.bulk === 'chacha20-poly1305';
-  let seq = 0n;
+  const nonce = Buffer.alloc(12);
+  const aad = Buffer.alloc(13);
+  if (!chacha) iv.copy(nonce);
+  let seq = 0;
   return {
     get seq() {
       return seq;
@@ -169,9 +184,10 @@ function aead12Decrypter(suite: Suite, key: Buffer, iv: Buffer): RecordDecrypter
       // GCM: 8-byte explicit nonce after the salt (RFC 5288 section 3); ChaCha20: none
       const explicit = chacha ? 0 : 8;
       if (body.length < explicit + TAG) return null;
-      const nonce = chacha ? xorNonce(iv, s) : Buffer.concat([iv, body.subarray(0, 8)]);
+      if (chacha) xorNonce(nonce, iv, s);
+      else nonce.set(body.subarray(0, 8), 4);
       const ct = body.subarray(explicit, body.length - TAG);
-      const p = aeadOpen(suite.bulk, key, nonce, aad12(s, header, ct.length), ct, body.subarray(body.length - TAG));
+      const p = aeadOpen(suite.bulk, key, nonce, aad12(aad, s, header, ct.length), ct, body.subarray(body.length - TAG));
       return p === null ? null : { type: header[0], data: p };
     },
   };
@@ -180,8 +196,9 @@ function aead12Decrypter(suite: Suite, key: Buffer, iv: Buffer): RecordDecrypter
 function cbcDecrypter(suite: Suite, key: Buffer, macKey: Buffer, etm: boolean): RecordDecrypter {
   const mac = suite.mac as Hash;
   const macLen = macLength(mac);
-  let seq = 0n;
-  const hmac = (s: bigint, header: Uint8Array, content: Uint8Array): Buffer => createHmac(mac, macKey).update(aad12(s, header, content.length)).update(content).digest();
+  const aad = Buffer.alloc(13);
+  let seq = 0;
+  const hmac = (s: number, header: Uint8Array, content: Uint8Array): Buffer => createHmac(mac, macKey).update(aad12(aad, s, header, content.length)).update(content).digest();
   const decrypt = (ivAndCt: Uint8Array): Buffer | null => {
     if (ivAndCt.length < 32 || ivAndCt.length % 16 !== 0) return null;
     const d = createDecipheriv(suite.bulk, key, ivAndCt.subarray(0, 16));

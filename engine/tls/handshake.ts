@@ -12,6 +12,8 @@
 
 export const HS_CLIENT_HELLO = 1;
 export const HS_SERVER_HELLO = 2;
+/** RFC 8446 section 4.5: the client's last message under the early traffic keys */
+export const HS_END_OF_EARLY_DATA = 5;
 export const HS_ENCRYPTED_EXTENSIONS = 8;
 export const HS_FINISHED = 20;
 export const HS_KEY_UPDATE = 24;
@@ -147,19 +149,24 @@ export function parseClientHello(body: Uint8Array): ClientHello | null {
   }
 }
 
-/** the ALPN protocol an EncryptedExtensions body selects (TLS 1.3 sends it there, RFC 8446 section 4.3.1); '' for none */
-export function alpnOfEncryptedExtensions(body: Uint8Array): string {
-  let alpn = '';
+/**
+ * What an EncryptedExtensions body says (TLS 1.3 sends these there, RFC 8446 section 4.3.1):
+ * the ALPN protocol selected ('' for none) and whether the server accepted the client's
+ * 0-RTT data (an empty early_data extension, RFC 8446 section 4.2.10).
+ */
+export function readEncryptedExtensions(body: Uint8Array): { alpn: string; earlyData: boolean } {
+  const out = { alpn: '', earlyData: false };
   try {
     extensions(new Cursor(body), (type, e) => {
+      if (type === 42) out.earlyData = true;
       if (type !== 16) return;
       const n = e.vec(2).vec(1);
-      alpn = latin1(n.bytes(n.left));
+      out.alpn = latin1(n.bytes(n.left));
     });
   } catch {
-    // malformed: no ALPN
+    // malformed: what was read so far
   }
-  return alpn;
+  return out;
 }
 
 /** a ServerHello (or HelloRetryRequest) body */

@@ -11,6 +11,9 @@
  * unfinished line carried between polls (beyond it the line is dropped with a warning).
  * Warnings name the file and line number, never a secret (keylog.ts).
  *
+ * `onLines` (optional) gets each run of complete lines read, e.g. to embed them in the capture
+ * file being written (pcapng Decryption Secrets Blocks); it is a view valid during the call.
+ *
  * Memory: the unfinished tail of the file only; the KeyLog owns the secrets.
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
@@ -31,6 +34,7 @@ export class KeyLogFollower {
     private readonly path: string,
     private readonly warn: (text: string) => void,
     private readonly intervalMs = 200,
+    private readonly onLines?: (text: Uint8Array) => void,
   ) {}
 
   start(): void {
@@ -78,6 +82,7 @@ export class KeyLogFollower {
       if (end === 0) return 0;
       const text = all.subarray(0, end);
       for (const w of this.keyLog.addText(text, this.path, this.line)) this.warn(w);
+      this.onLines?.(text);
       let lines = 0;
       for (const b of text) if (b === 0x0a) lines++;
       this.line += lines;

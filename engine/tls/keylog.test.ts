@@ -19,6 +19,10 @@ describe('the NSS key log', () => {
       `SERVER_TRAFFIC_SECRET_0 ${R1} ${S32('a4')}`,
       `CLIENT_EARLY_TRAFFIC_SECRET ${R1} ${S32('a5')}`,
       `EXPORTER_SECRET ${R1} ${S48('a6')}`,
+      // OpenSSL's additions (0-RTT exporter, secrets after a KeyUpdate): accepted, not kept
+      `EARLY_EXPORTER_SECRET ${R1} ${S32('a7')}`,
+      `CLIENT_TRAFFIC_SECRET_N ${R1} ${S32('a8')}`,
+      `SERVER_TRAFFIC_SECRET_N ${R1} ${S32('a9')}`,
       '   ',
       `CLIENT_RANDOM ${R2.toUpperCase()} ${S48('b1')}`,
     ].join('\r\n');

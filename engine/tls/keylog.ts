@@ -10,6 +10,9 @@
  *   SERVER_TRAFFIC_SECRET_0
  *   CLIENT_EARLY_TRAFFIC_SECRET
  *   EXPORTER_SECRET                     accepted, unused
+ *   EARLY_EXPORTER_SECRET               accepted, unused (OpenSSL writes it with 0-RTT)
+ *   CLIENT_TRAFFIC_SECRET_N             accepted, unused (OpenSSL writes the secret after a
+ *   SERVER_TRAFFIC_SECRET_N             KeyUpdate; the layer derives it, RFC 8446 section 7.2)
  * Sessions are keyed by the ClientHello's random (32 bytes), which both sides of a capture
  * show in clear. A duplicate line is harmless (the last one wins); a malformed line gives one
  * warning naming its line number and the rest of the file is used.
@@ -56,6 +59,9 @@ const LABELS: Record<string, keyof SessionSecrets> = {
   CLIENT_EARLY_TRAFFIC_SECRET: 'clientEarly',
   EXPORTER_SECRET: 'exporter',
 };
+
+/** labels other key log writers add, checked like the others and not kept */
+const UNUSED = new Set(['EARLY_EXPORTER_SECRET', 'CLIENT_TRAFFIC_SECRET_N', 'SERVER_TRAFFIC_SECRET_N']);
 
 const HEX = /^[0-9a-fA-F]+$/;
 
@@ -122,7 +128,7 @@ export class KeyLog {
   private addLine(line: string): string | null {
     const parts = line.split(/[ \t]+/);
     const label = parts[0];
-    const field = Object.prototype.hasOwnProperty.call(LABELS, label) ? LABELS[label] : undefined;
+    const field = Object.prototype.hasOwnProperty.call(LABELS, label) ? LABELS[label] : UNUSED.has(label) ? null : undefined;
     if (field === undefined) return `unknown label "${label.slice(0, 40).replace(/[^\x20-\x7e]/g, '?')}"`;
     if (parts.length !== 3) return `${label} needs a client random and a secret`;
     const [, random, secret] = parts;
@@ -131,6 +137,7 @@ export class KeyLog {
     // TLS 1.2 master secrets are 48 bytes; TLS 1.3 secrets are the hash's size (32 or 48)
     const n = secret.length / 2;
     if (field === 'master' ? n !== 48 : n !== 32 && n !== 48) return `${label}: the secret has ${n} bytes`;
+    if (field === null) return null;
     const key = random.toLowerCase();
     let s = this.sessions.get(key);
     if (s === undefined) {

@@ -11,7 +11,7 @@ import { cf, sf, wsRequest, wsResponse } from '../../test/kit/websocket';
 import type { EngineEvent, TlsEvent } from '../../shared/events';
 import { ConnStack } from '../stack/connection-stack';
 import { builtinRegistry } from '../stack/registry';
-import { DEFAULT_SESSION_OPTIONS } from '../ws/options';
+import { DEFAULT_SESSION_OPTIONS, type SessionOptions } from '../ws/options';
 import { KeyLog } from './keylog';
 
 const h = (s: string): Buffer => Buffer.from(s, 'hex');
@@ -29,6 +29,8 @@ const KEYS = {
   clientAp: [h('17422dda596ed5d9acd890e3c63f5051'), h('5b78923dee08579033e523d9')],
   serverAp: [h('9f02283b6c9c07efc26bb9f2ac92e356'), h('cf782b88dd83549aadf1e984')],
 } as const;
+/** the test's own early traffic secret (RFC 8448's session has no 0-RTT) */
+const EARLY_SECRET = '5a'.repeat(32);
 const keylogText = Object.entries(SECRETS)
   .map(([label, s]) => `${label} ${RANDOM.toString('hex')} ${s}`)
   .join('\n');
@@ -84,15 +86,19 @@ function expandLabel1(secret: Bytes, label: string, length: number): Buffer {
 }
 
 /** the conversation, as [direction, bytes] in wire order */
-function conversation(o: { keyUpdate?: boolean; hrr?: boolean; earlyData?: boolean } = {}): Array<['client' | 'server', Bytes]> {
+function conversation(o: { keyUpdate?: boolean; hrr?: boolean; earlyData?: boolean; earlyAccepted?: boolean } = {}): Array<['client' | 'server', Bytes]> {
   const out: Array<['client' | 'server', Bytes]> = [];
-  const ch = clientHello(RANDOM, o.earlyData);
+  const ch = clientHello(RANDOM, o.earlyData || o.earlyAccepted);
   out.push(['client', record(22, ch)]);
-  // 0-RTT: application data under early traffic keys the key log does not have, right after the hello
-  const early = new Sealer(h('42'.repeat(16)), h('24'.repeat(12)));
+  // 0-RTT: application data under early traffic keys right after the hello; rejected by the
+  // server (keys the key log does not have), or accepted (the upgrade and a first message,
+  // under the keys of EARLY_SECRET)
+  const early = o.earlyAccepted ? new Sealer(expandLabel1(h(EARLY_SECRET), 'key', 16), expandLabel1(h(EARLY_SECRET), 'iv', 12)) : new Sealer(h('42'.repeat(16)), h('24'.repeat(12)));
   if (o.earlyData) out.push(['client', concat([early.seal(23, ascii('GET /early HTTP/1.1\r\n\r\n')), early.seal(23, ascii('more'))])]);
+  if (o.earlyAccepted) out.push(['client', concat([early.seal(23, wsRequest({ path: '/early' })), early.seal(23, cf(1, 'sent in 0-RTT'))])]);
   if (o.hrr) {
-    out.push(['server', record(22, serverHello(HRR_RANDOM, concat([ext(43, be16(0x0304)), ext(51, be16(0x001d))])))]);
+    // the HelloRetryRequest and the server's compatibility ChangeCipherSpec (RFC 8446 appendix D.4)
+    out.push(['server', concat([record(22, serverHello(HRR_RANDOM, concat([ext(43, be16(0x0304)), ext(51, be16(0x001d))]))), record(20, Uint8Array.of(1))])]);
     out.push(['client', record(20, Uint8Array.of(1))]);
     out.push(['client', record(22, ch)]);
   }
@@ -101,13 +107,13 @@ function conversation(o: { keyUpdate?: boolean; hrr?: boolean; earlyData?: boole
   const sAp = new Sealer(...KEYS.serverAp);
   const cAp = new Sealer(...KEYS.clientAp);
   // EncryptedExtensions (with ALPN: TLS 1.3 selects it there) split over two records, then Certificate + Finished coalesced
-  const ee = hsMsg(8, vec(2, ext(16, vec(2, vec(1, ascii('http/1.1'))))));
+  const ee = hsMsg(8, vec(2, concat([ext(16, vec(2, vec(1, ascii('http/1.1')))), ...(o.earlyAccepted ? [ext(42, new Uint8Array(0))] : [])])));
   out.push(['server', concat([record(22, serverHello(h('11'.repeat(32)))), sHs.seal(22, ee.subarray(0, 3)), sHs.seal(22, ee.subarray(3))])]);
   out.push(['server', sHs.seal(22, concat([hsMsg(11, new Uint8Array(300)), hsMsg(20, new Uint8Array(32))]))]);
   // the server accepted early data: the client ends it (EndOfEarlyData) under the early keys
-  if (o.earlyData) out.push(['client', early.seal(22, hsMsg(5, new Uint8Array(0)))]);
+  if (o.earlyData || o.earlyAccepted) out.push(['client', early.seal(22, hsMsg(5, new Uint8Array(0)))]);
   out.push(['client', concat([record(20, Uint8Array.of(1)), cHs.seal(22, hsMsg(20, new Uint8Array(32)))])]);
-  out.push(['client', cAp.seal(23, wsRequest({ path: '/feed' }))]);
+  if (!o.earlyAccepted) out.push(['client', cAp.seal(23, wsRequest({ path: '/feed' }))]);
   out.push(['server', sAp.seal(23, wsResponse())]);
   out.push(['client', cAp.seal(23, cf(1, 'hello inside TLS'))]);
   if (o.keyUpdate) {
@@ -122,11 +128,11 @@ function conversation(o: { keyUpdate?: boolean; hrr?: boolean; earlyData?: boole
 }
 
 /** run the conversation through a connection's stack, each direction cut into pieces of `piece` bytes */
-function run(steps: Array<['client' | 'server', Bytes]>, keylog: string | null, piece = Infinity, lateKeys?: { at: number; text: string }, onInternalError?: (e: unknown) => void): EngineEvent[] {
+function run(steps: Array<['client' | 'server', Bytes]>, keylog: string | null, piece = Infinity, lateKeys?: { at: number; text: string }, onInternalError?: (e: unknown) => void, session: Partial<SessionOptions> = {}): EngineEvent[] {
   const events: EngineEvent[] = [];
   const keyLog = new KeyLog();
   if (keylog !== null) keyLog.addText(keylog, 'test');
-  const stack = new ConnStack(1, (e) => events.push(e), { frames: 0, messages: 0 }, { session: { ...DEFAULT_SESSION_OPTIONS, keyLog }, registry: builtinRegistry(), clientPort: 50000, serverPort: 443, onInternalError });
+  const stack = new ConnStack(1, (e) => events.push(e), { frames: 0, messages: 0 }, { session: { ...DEFAULT_SESSION_OPTIONS, keyLog, ...session }, registry: builtinRegistry(), clientPort: 50000, serverPort: 443, onInternalError });
   let packet = 0;
   for (const [dir, bytes] of steps) {
     if (lateKeys?.at === packet) keyLog.addText(lateKeys.text, 'late');
@@ -174,6 +180,28 @@ describe('the tls layer', () => {
     expect(findings(evs)).toEqual(['tls-alert']);
   });
 
+  it('skips rejected 0-RTT records even when the key log has their early secret (the client sends that data again)', () => {
+    const evs = run(conversation({ earlyData: true }), `${keylogText}\nCLIENT_EARLY_TRAFFIC_SECRET ${RANDOM.toString('hex')} ${EARLY_SECRET}`);
+    expect(texts(evs)).toEqual(['client hello inside TLS', 'client after the key update', 'server one', 'server 010203']);
+    expect(evs.find((e) => e.type === 'handshake')).toMatchObject({ path: '/feed' });
+  });
+
+  it('decrypts accepted 0-RTT data with CLIENT_EARLY_TRAFFIC_SECRET: the upgrade and first message sent early, whole or byte by byte', () => {
+    const keys = `${keylogText}\nCLIENT_EARLY_TRAFFIC_SECRET ${RANDOM.toString('hex')} ${EARLY_SECRET}`;
+    for (const piece of [Infinity, 1, 5]) {
+      const evs = run(conversation({ earlyAccepted: true, keyUpdate: true }), keys, piece);
+      expect(tls(evs)[0]).toMatchObject({ decrypted: true });
+      expect(evs.find((e) => e.type === 'handshake')).toMatchObject({ path: '/early', status: 101, websocket: true });
+      expect(texts(evs)).toEqual(['client sent in 0-RTT', 'client hello inside TLS', 'client after the key update', 'server one', 'server 010203']);
+      expect(findings(evs)).toEqual(['tls-alert']);
+    }
+    // without the early secret: said once, and the rest of the session still decrypts
+    const without = run(conversation({ earlyAccepted: true }), keylogText);
+    expect(findings(without)).toEqual(['tls-no-key', 'tls-alert']);
+    expect(without.find((e) => e.type === 'finding')).toMatchObject({ dir: 'client', text: expect.stringMatching(/no CLIENT_EARLY_TRAFFIC_SECRET/) });
+    expect(tls(without)[0]).toMatchObject({ decrypted: true });
+  });
+
   it('follows a KeyUpdate to the next application secret', () => {
     const evs = run(conversation({ keyUpdate: true }), keylogText);
     expect(findings(evs)).toEqual(['tls-alert']);
@@ -193,6 +221,16 @@ describe('the tls layer', () => {
     const notTls = (e: EngineEvent): boolean => e.type !== 'tls';
     expect(evs.filter(notTls)).toEqual(run(conversation(), keylogText).filter(notTls));
     expect(texts(evs)).toHaveLength(4);
+  });
+
+  it('gives up a connection whose keys come after more than maxTlsHeld bytes of records (limit-reached), and holds up to it', () => {
+    const late = { at: 6, text: keylogText };
+    const over = run(conversation(), null, Infinity, late, undefined, { maxTlsHeld: 100 });
+    expect(findings(over)).toEqual(['limit-reached', 'tls-no-key']);
+    expect(over.find((e) => e.type === 'finding')).toMatchObject({ text: expect.stringMatching(/^Over 100 bytes .* --max-tls-held/) });
+    expect(tls(over)[0]).toMatchObject({ decrypted: false });
+    expect(texts(over)).toEqual([]);
+    expect(texts(run(conversation(), null, Infinity, late, undefined, { maxTlsHeld: 4096 }))).toHaveLength(4);
   });
 
   it('names a cipher suite it does not decrypt (tls-unsupported-cipher) and decodes nothing', () => {
@@ -215,7 +253,7 @@ describe('the tls layer', () => {
     };
     const errors: unknown[] = [];
     for (let round = 0; round < 400; round++) {
-      const steps = conversation({ keyUpdate: round % 2 === 0, hrr: round % 3 === 0, earlyData: round % 5 === 0 }).map(([d, b]): ['client' | 'server', Bytes] => [d, new Uint8Array(b)]);
+      const steps = conversation({ keyUpdate: round % 2 === 0, hrr: round % 3 === 0, earlyData: round % 5 === 0, earlyAccepted: round % 7 === 1 }).map(([d, b]): ['client' | 'server', Bytes] => [d, new Uint8Array(b)]);
       for (let m = 1 + rnd(4); m > 0; m--) {
         const i = rnd(steps.length);
         const b = steps[i][1];
@@ -235,7 +273,7 @@ describe('the tls layer', () => {
         }
         if (steps.length === 0) break;
       }
-      run(steps, keylogText, 1 + rnd(64), undefined, (e) => errors.push(e));
+      run(steps, `${keylogText}\nCLIENT_EARLY_TRAFFIC_SECRET ${RANDOM.toString('hex')} ${EARLY_SECRET}`, 1 + rnd(64), undefined, (e) => errors.push(e));
     }
     expect(errors).toEqual([]);
   });

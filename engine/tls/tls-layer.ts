@@ -23,20 +23,31 @@
  * the connection (no key: `tls-no-key` with the client random; unsupported suite:
  * `tls-unsupported-cipher`). Alerts give `tls-alert` (close_notify excepted).
  *
- * Keys that are not there yet (a pcapng Decryption Secrets Block later in the file): the
- * records are held, copied, up to MAX_HELD_BYTES per connection, and decrypted as soon as
- * the key log has the session; past the bound the connection is given up as keyless.
+ * 0-RTT (RFC 8446 sections 2.3, 4.2.10): the client's records after a ClientHello offering
+ * early_data are held until the server's EncryptedExtensions says whether it accepted early
+ * data. Accepted: they are opened with the keys of CLIENT_EARLY_TRAFFIC_SECRET (the PSK's
+ * suite is the one the ServerHello selects) up to the client's EndOfEarlyData, and their
+ * application data is the start of the client's stream inside. Rejected (or a
+ * HelloRetryRequest): they are skipped as the server skips them; the client sends that data
+ * again after the handshake.
+ *
+ * Keys that are not there yet (a pcapng Decryption Secrets Block later in the file, a line
+ * a followed key log has not got yet): the records are held, copied, up to `maxTlsHeld`
+ * bytes per connection (session option, default MAX_HELD_BYTES; `wsscope capture
+ * --max-tls-held`), and decrypted as soon as the key log has the session; past the bound
+ * (`limit-reached`) the connection is given up as keyless.
  *
  * Memory: a partial record per direction (at most 5 + 2^14 + 2048 bytes), partial handshake
- * messages (handshake.ts bounds them), held records as said. Plaintext handed to the nested
+ * messages (handshake.ts bounds them), held records as said (0-RTT records count in the
+ * same MAX_HELD_BYTES). Plaintext handed to the nested
  * stack is a fresh buffer per record, valid during the push (the nested layers copy what
  * they keep, as with TCP bytes).
  */
 import type { Direction } from '../../shared/events';
 import type { ChunkMeta } from '../types';
 import { DETECT_MORE, DETECT_NO, type ByteStream, type EndReason, type Layer, type LayerContext, type NestedStack, type ProtocolModule } from '../stack/layer';
-import { nextTrafficSecret, tls12Decrypters, tls13Decrypter, type RecordDecrypter } from './crypto';
-import { alpnOfEncryptedExtensions, HandshakeReader, HS_CLIENT_HELLO, HS_ENCRYPTED_EXTENSIONS, HS_FINISHED, HS_KEY_UPDATE, HS_SERVER_HELLO, parseClientHello, parseServerHello, versionName, type ClientHello, type ServerHello } from './handshake';
+import { nextTrafficSecret, tls12Decrypters, tls13Decrypter, type Opened, type RecordDecrypter } from './crypto';
+import { readEncryptedExtensions, HandshakeReader, HS_CLIENT_HELLO, HS_ENCRYPTED_EXTENSIONS, HS_END_OF_EARLY_DATA, HS_FINISHED, HS_KEY_UPDATE, HS_SERVER_HELLO, parseClientHello, parseServerHello, versionName, type ClientHello, type ServerHello } from './handshake';
 import type { SessionSecrets } from './keylog';
 import { suiteName, suiteOf, type Suite } from './suites';
 
@@ -89,8 +100,10 @@ class TlsDirection implements ByteStream {
   appEpoch = false;
   /** a record of this direction was decrypted */
   opened = false;
-  /** 0-RTT records skipped (not decrypted: early data is not supported yet) */
+  /** 0-RTT records skipped (early data the server rejected, or without its key) */
   skippedEarly = 0;
+  /** client: the early traffic keys, from an accepted 0-RTT until EndOfEarlyData */
+  early: RecordDecrypter | null = null;
   readonly clearHs: HandshakeReader;
   readonly innerHs: HandshakeReader;
 
@@ -190,6 +203,8 @@ interface Held {
 }
 
 type State = 'hello' | 'waiting' | 'decrypting' | 'nokey' | 'failed' | 'unsupported';
+/** 0-RTT: none offered; offered and the answer (EncryptedExtensions) not read yet; answered */
+type Early = 'none' | 'pending' | 'answered';
 
 export class TlsLayer implements Layer {
   readonly client: TlsDirection;
@@ -205,6 +220,10 @@ export class TlsLayer implements Layer {
   private announced = false;
   private held: Held[] = [];
   private heldBytes = 0;
+  private early: Early = 'none';
+  /** the client's encrypted records while the server's answer to its 0-RTT offer is unknown */
+  private earlyHeld: Held[] = [];
+  private earlyBytes = 0;
   private keyVersion = -1;
   /** ALPN the server selected: in the ServerHello (TLS 1.2), in EncryptedExtensions (TLS 1.3) */
   private alpn = '';
@@ -228,6 +247,8 @@ export class TlsLayer implements Layer {
       this.announce(meta, this.state === 'decrypting');
     }
     this.held = [];
+    this.earlyHeld = [];
+    this.earlyBytes = 0;
     this.inner?.finish(meta);
   }
 
@@ -235,6 +256,10 @@ export class TlsLayer implements Layer {
     this.recordNo++;
     this.lastMeta = meta;
     const type = header[0];
+    if (this.early === 'pending' && d === this.client && type === CT_APPDATA) {
+      this.holdEarly(header, body, meta);
+      return;
+    }
     if (this.state === 'waiting' && (d.encrypted || type === CT_APPDATA)) {
       if (this.ctx.opts.keyLog !== undefined && this.ctx.opts.keyLog.version !== this.keyVersion) this.tryKeys(meta);
       if (this.state === 'waiting') {
@@ -248,9 +273,11 @@ export class TlsLayer implements Layer {
   private process(d: TlsDirection, header: Uint8Array, body: Uint8Array, meta: ChunkMeta): void {
     const type = header[0];
     const tls13 = this.suite?.tls13 === true;
-    if (type === CT_CCS && !tls13) {
-      // RFC 5246 section 7.1: records after ChangeCipherSpec use the pending keys
-      d.encrypted = true;
+    if (type === CT_CCS) {
+      // RFC 5246 section 7.1: records after ChangeCipherSpec use the pending keys. Before the
+      // ServerHello it is TLS 1.3's middlebox-compatibility CCS (RFC 8446 appendix D.4: after
+      // a HelloRetryRequest, or the client's with 0-RTT), which changes nothing
+      if (!tls13 && this.sh !== null) d.encrypted = true;
       return;
     }
     const sealed = tls13 ? type === CT_APPDATA && this.sh !== null : d.encrypted;
@@ -258,6 +285,13 @@ export class TlsLayer implements Layer {
       if (type === CT_HANDSHAKE) d.clearHs.push(body);
       else if (type === CT_ALERT) this.alert(d, body, meta);
       return;
+    }
+    if (d.early !== null) {
+      // accepted 0-RTT: the early keys until EndOfEarlyData (handshake() drops them then);
+      // a record they do not open is past the early data
+      const o = d.early.open(header, body);
+      if (o !== null) return this.opened(d, o, meta);
+      d.early = null;
     }
     if (d.dec === null) return;
     const opened = d.dec.open(header, body);
@@ -271,6 +305,11 @@ export class TlsLayer implements Layer {
       this.fail(d, meta);
       return;
     }
+    this.opened(d, opened, meta);
+  }
+
+  /** a record of `d` that authenticated */
+  private opened(d: TlsDirection, opened: Opened, meta: ChunkMeta): void {
     d.opened = true;
     if (opened.type === CT_APPDATA) {
       if (!this.announced) this.announce(meta, true);
@@ -285,7 +324,13 @@ export class TlsLayer implements Layer {
     if (!sealed && type === HS_CLIENT_HELLO && d.dir === 'client') {
       const ch = parseClientHello(body);
       // after a HelloRetryRequest the second ClientHello keeps the random (RFC 8446 section 4.1.2)
-      if (ch !== null) this.ch = ch;
+      if (ch !== null) {
+        // RFC 8446 section 4.1.2: a second ClientHello (after a HelloRetryRequest) has no
+        // early_data: the 0-RTT records before it were rejected
+        if (this.ch !== null && this.early === 'pending') this.answerEarly(false, meta);
+        else if (this.ch === null && ch.earlyData) this.early = 'pending';
+        this.ch = ch;
+      }
     } else if (!sealed && type === HS_SERVER_HELLO && d.dir === 'server' && this.sh === null) {
       const sh = parseServerHello(body);
       if (sh === null || sh.retry) return; // a HelloRetryRequest: the real ServerHello follows
@@ -294,7 +339,11 @@ export class TlsLayer implements Layer {
       this.suite = suiteOf(sh.suite);
       this.setup(meta);
     } else if (sealed && this.suite?.tls13 && d.secret !== null) {
-      if (type === HS_ENCRYPTED_EXTENSIONS && d.dir === 'server') this.alpn = alpnOfEncryptedExtensions(body);
+      if (type === HS_ENCRYPTED_EXTENSIONS && d.dir === 'server') {
+        const ee = readEncryptedExtensions(body);
+        this.alpn = ee.alpn;
+        if (this.early === 'pending') this.answerEarly(ee.earlyData, meta);
+      } else if (type === HS_END_OF_EARLY_DATA && d.dir === 'client') d.early = null;
       else if (type === HS_FINISHED && !d.appEpoch) {
         // RFC 8446 section 7.1: after its Finished a side sends with its application secret
         const s = this.secrets;
@@ -316,6 +365,12 @@ export class TlsLayer implements Layer {
 
   private setup(meta: ChunkMeta): void {
     const sh = this.sh as ServerHello;
+    // 0-RTT exists in TLS 1.3 only; a server choosing an older version ignored the offer
+    if (this.early === 'pending' && this.suite?.tls13 !== true) {
+      this.early = 'answered';
+      this.earlyHeld = [];
+      this.earlyBytes = 0;
+    }
     if (this.suite === undefined || (sh.version !== 0x0304 && sh.version !== 0x0303) || this.suite.tls13 !== (sh.version === 0x0304)) {
       this.state = 'unsupported';
       const what = this.suite === undefined ? `cipher suite ${suiteName(sh.suite)}` : `${versionName(sh.version)} with ${suiteName(sh.suite)}`;
@@ -360,8 +415,46 @@ export class TlsLayer implements Layer {
     this.lastMeta = meta;
   }
 
+  /**
+   * The server's answer to the 0-RTT offer (EncryptedExtensions, or a HelloRetryRequest):
+   * the client's records held meanwhile are read now, with the early keys when accepted,
+   * else by the skip rule in process() (RFC 8446 section 4.2.10: the server skips them).
+   */
+  private answerEarly(accepted: boolean, meta: ChunkMeta): void {
+    this.early = 'answered';
+    const held = this.earlyHeld;
+    this.earlyHeld = [];
+    this.earlyBytes = 0;
+    const secret = this.secrets?.clientEarly;
+    if (accepted && this.suite?.tls13 && secret !== undefined) this.client.early = tls13Decrypter(this.suite, secret);
+    else if (accepted) this.ctx.finding('tls-no-key', 'client', meta, 'The server accepted 0-RTT early data, but the key log has no CLIENT_EARLY_TRAFFIC_SECRET for this session: the early data is not decrypted.');
+    for (const h of held) {
+      if (this.state !== 'decrypting') break;
+      this.lastMeta = h.meta;
+      this.process(h.d, h.header, h.body, h.meta);
+    }
+    this.lastMeta = meta;
+  }
+
+  /** a client record while the 0-RTT answer is unknown: copied, within `maxTlsHeld` */
+  private holdEarly(header: Uint8Array, body: Uint8Array, meta: ChunkMeta): void {
+    const max = this.ctx.opts.maxTlsHeld ?? MAX_HELD_BYTES;
+    if (this.heldBytes + this.earlyBytes + body.length > max) {
+      if (this.state === 'waiting' || this.state === 'hello') return this.hold(this.client, header, body, meta);
+      this.ctx.finding('limit-reached', 'client', meta, `Over ${max} bytes of 0-RTT records came before the server's answer to them; they are not decrypted.`);
+      this.early = 'answered';
+      this.earlyBytes = 0;
+      this.earlyHeld = [];
+      return;
+    }
+    this.earlyBytes += body.length + 5;
+    this.earlyHeld.push({ d: this.client, header: header.slice(), body: body.slice(), meta });
+  }
+
   private hold(d: TlsDirection, header: Uint8Array, body: Uint8Array, meta: ChunkMeta): void {
-    if (this.heldBytes + body.length > MAX_HELD_BYTES) {
+    const max = this.ctx.opts.maxTlsHeld ?? MAX_HELD_BYTES;
+    if (this.heldBytes + this.earlyBytes + body.length > max) {
+      this.ctx.finding('limit-reached', d.dir, meta, `Over ${max} bytes of this connection's TLS records came before the key log had its session; they are dropped and the connection is not decrypted (raise the bound with --max-tls-held).`);
       this.noKey(meta);
       return;
     }
@@ -372,6 +465,9 @@ export class TlsLayer implements Layer {
   private noKey(meta: ChunkMeta): void {
     this.state = 'nokey';
     this.held = [];
+    this.earlyHeld = [];
+    this.earlyBytes = 0;
+    this.early = 'answered';
     this.heldBytes = 0;
     const random = this.ch === null ? '' : Buffer.from(this.ch.random).toString('hex');
     this.reason = 'no key for this session';

@@ -32,6 +32,8 @@ export interface SessionOptions {
   ephemeralPayloads: boolean;
   /** TLS secrets the `tls` layer decrypts with (engine/tls/keylog.ts); absent: nothing is decrypted */
   keyLog?: KeyLog;
+  /** bytes of encrypted records a TLS connection holds while its keys are missing (default 256 KiB, engine/tls/tls-layer.ts) */
+  maxTlsHeld?: number;
   /** subprotocol decoding (engine/app/): overrides per connection, the protocols, limits */
   app?: AppOptions;
 }

@@ -3,7 +3,7 @@
  * and print one JSON line on stdout: its own decode wall time (after the engine's modules are
  * loaded), `process.resourceUsage().maxRSS`, and event counts.
  *
- *   node --import tsx scripts/lib/decode-child.ts FILE [--verify FILE.truth.json]
+ *   node --import tsx scripts/lib/decode-child.ts FILE [--verify FILE.truth.json] [--keylog KEYS]
  *   node bench-data/decode-child.mjs FILE      (bundled by the bench with esbuild)
  *
  * With --verify it also hashes every text/binary message payload per connection and
@@ -49,6 +49,8 @@ async function main(argv: string[]): Promise<DecodeChildResult> {
   const file = argv[0];
   const vi = argv.indexOf('--verify');
   const truthFile = vi >= 0 ? argv[vi + 1] : undefined;
+  // a TLS key log (the wss bench capture, scripts/lib/bench-tls.ts)
+  const ki = argv.indexOf('--keylog');
   const res: DecodeChildResult = { ok: false, decodeSeconds: 0, loadSeconds: 0, maxRss: 0, connections: 0, frames: 0, messages: 0, findings: 0, findingIds: {}, truncatedMessages: 0 };
   if (!file) {
     res.error = 'usage: decode-child FILE [--verify TRUTH]';
@@ -57,6 +59,9 @@ async function main(argv: string[]): Promise<DecodeChildResult> {
   const t0 = performance.now();
   // loaded here (not at the top) so the load time is measured apart from the decode
   const { analyzeFile } = await import('../../engine/pipeline');
+  const { KeyLog } = await import('../../engine/tls/keylog');
+  const keyLog = new KeyLog();
+  if (ki >= 0) keyLog.addFile(argv[ki + 1]);
   const t1 = performance.now();
   res.loadSeconds = (t1 - t0) / 1000;
 
@@ -92,7 +97,7 @@ async function main(argv: string[]): Promise<DecodeChildResult> {
         break;
     }
   };
-  res.summary = await analyzeFile(file, emit);
+  res.summary = await analyzeFile(file, emit, { keyLog });
   res.decodeSeconds = (performance.now() - t1) / 1000;
   res.maxRss = process.resourceUsage().maxRSS * 1024;
 

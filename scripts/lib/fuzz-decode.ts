@@ -13,6 +13,7 @@ import { Pipeline, type PipelineOptions } from '../../engine/pipeline';
 import { toWire } from '../../engine/cli/json';
 import type { EngineEvent } from '../../shared/events';
 import { Prng } from './prng';
+import { KeyLog } from '../../engine/tls/keylog';
 
 export interface DecodeResult {
   events: number;
@@ -20,8 +21,12 @@ export interface DecodeResult {
   swallowed: unknown;
 }
 
-/** Decode bytes in memory the way a file would be, pushed in random-sized chunks. */
-export function decodeBytes(bytes: Uint8Array, chunkSeed: number): DecodeResult {
+/**
+ * Decode bytes in memory the way a file would be, pushed in random-sized chunks; pcapng
+ * Decryption Secrets Blocks feed the key log as in `analyzeFile`, and `keys` (a key log text)
+ * is given to it first.
+ */
+export function decodeBytes(bytes: Uint8Array, chunkSeed: number, keys?: string): DecodeResult {
   let swallowed: unknown = null;
   let events = 0;
   const sink = (ev: EngineEvent): void => {
@@ -41,8 +46,12 @@ export function decodeBytes(bytes: Uint8Array, chunkSeed: number): DecodeResult 
   if (r.chance(0.2)) opts.heuristic = false;
   if (r.chance(0.2)) opts.session = { maxInflate: r.pick([0, 100, 65536]), maxMessageBytes: r.pick([0, 10, 65536]) };
   if (r.chance(0.1)) opts.wsPorts = [80, 8080, 8008, 12345, 443];
+  if (keys !== undefined) {
+    opts.keyLog = new KeyLog();
+    opts.keyLog.addText(keys, 'fuzz');
+  }
   const pipe = new Pipeline(sink, opts);
-  const parser = new CaptureParser({ packet: (rec) => pipe.packet(rec), problem: (p) => pipe.problem(p) });
+  const parser = new CaptureParser({ packet: (rec) => pipe.packet(rec), problem: (p) => pipe.problem(p), secrets: (type, data) => pipe.secrets(type, data) });
   const whole = r.chance(0.5);
   for (let o = 0; o < bytes.length && !parser.stopped; ) {
     const n = whole ? bytes.length : r.logInt(1, 65536);

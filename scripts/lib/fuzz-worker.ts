@@ -17,6 +17,7 @@ import { analyzeFile, type AnalyzeOptions } from '../../engine/pipeline';
 import { decodeBytes } from './fuzz-decode';
 import { GoldenCollector } from './fuzz-golden';
 import { mutate, parseRecords, type ParsedRecord } from './fuzz-mutate';
+import { readSidecarKeys } from './fuzz-tls';
 
 export type WorkerJob =
   | { type: 'fuzz'; id: number; seed: number; source: number }
@@ -41,6 +42,8 @@ export interface WorkerReply {
 interface Source {
   bytes: Uint8Array;
   recs: ParsedRecord[] | null | undefined;
+  /** a key log for the source's TLS sessions (./fuzz-tls.ts) */
+  keys: string | undefined;
 }
 
 const sources: Source[] = [];
@@ -58,7 +61,7 @@ async function runJob(job: WorkerJob): Promise<WorkerReply> {
       if (s.recs === undefined) s.recs = parseRecords(s.bytes);
       const m = mutate(s.bytes, s.recs, job.seed);
       reply.desc = m.desc;
-      const d = decodeBytes(m.bytes, job.seed ^ 0x5bd1e995);
+      const d = decodeBytes(m.bytes, job.seed ^ 0x5bd1e995, s.keys);
       reply.events = d.events;
       if (d.swallowed) reply.swallowed = d.swallowed instanceof Error ? (d.swallowed.stack ?? d.swallowed.message) : String(d.swallowed);
     } else {
@@ -83,7 +86,7 @@ async function runJob(job: WorkerJob): Promise<WorkerReply> {
 process.on('message', (m: WorkerInit | WorkerJob) => {
   if (m.type === 'init') {
     sources.length = 0;
-    for (const p of m.sources) sources.push({ bytes: new Uint8Array(readFileSync(p)), recs: undefined });
+    for (const p of m.sources) sources.push({ bytes: new Uint8Array(readFileSync(p)), recs: undefined, keys: readSidecarKeys(p) });
     send({ ready: true });
     return;
   }

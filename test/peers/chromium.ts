@@ -9,6 +9,9 @@
  * serves one page whose script opens `new WebSocket('ws://127.0.0.1:PORT/')`, sends the
  * messages in order, waits for as many echoes and closes with 1000 "done". The page reports
  * through a binding into this process. Chromium is /usr/bin/chromium driven by playwright-core.
+ * With `keylogFile` the page opens `wss://` instead, and Chromium writes its TLS secrets to
+ * that file (`--ssl-key-log-file`) and takes the test's self-signed certificate
+ * (`--ignore-certificate-errors`).
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -20,17 +23,17 @@ const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 /** Launch Debian's Chromium through playwright-core (the one place the flags live). */
-export function launchChromium(o: { timeoutMs?: number } = {}): Promise<Browser> {
-  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_FLAGS, timeout: o.timeoutMs });
+export function launchChromium(o: { timeoutMs?: number; args?: string[] } = {}): Promise<Browser> {
+  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: [...CHROMIUM_FLAGS, ...(o.args ?? [])], timeout: o.timeoutMs });
 }
 
-const PAGE = (port: number, messagesJson: string, path: string): string => `<!doctype html>
+const PAGE = (port: number, messagesJson: string, path: string, scheme: string): string => `<!doctype html>
 <meta charset="utf-8"><title>wsscope peer</title>
 <script>
 const messages = ${messagesJson.replace(/</g, '\\u003c')};
 const b64 = (u8) => { let s = ''; for (const b of u8) s += String.fromCharCode(b); return btoa(s); };
 const bytes = (m) => Uint8Array.from(atob(m.b64), (c) => c.charCodeAt(0));
-const ws = new WebSocket('ws://127.0.0.1:${port}${path}');
+const ws = new WebSocket('${scheme}://127.0.0.1:${port}${path}');
 ws.binaryType = 'arraybuffer';
 let echoes = 0;
 ws.onopen = () => {
@@ -57,21 +60,35 @@ export interface ChromiumOptions {
   messages: Array<string | Uint8Array>;
   path?: string;
   timeoutMs?: number;
+  /** wss://: Chromium writes its TLS secrets to this file (--ssl-key-log-file) and accepts any certificate */
+  keylogFile?: string;
+  /**
+   * Serve the page from the test's own server instead of a local HTTP one: `set` gets the
+   * page's HTML, Chromium loads `url` (e.g. an HTTPS HTTP/2 server that also takes the WebSocket)
+   */
+  page?: { url: string; set(html: string): void };
 }
 
 export async function startChromiumClient(o: ChromiumOptions): Promise<Peer> {
-  const html = PAGE(o.port, encodeMessages(o.messages), o.path ?? '/');
-  const http: Server = createServer((_req, res) => {
-    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
-    res.end(html);
-  });
-  await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
-  const httpPort = (http.address() as { port: number }).port;
+  const html = PAGE(o.port, encodeMessages(o.messages), o.path ?? '/', o.keylogFile === undefined ? 'ws' : 'wss');
+  let http: Server | null = null;
+  let httpPort = o.port;
+  if (o.page) o.page.set(html);
+  else {
+    const server = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
+      res.end(html);
+    });
+    http = server;
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    httpPort = (server.address() as { port: number }).port;
+  }
   let browser: Browser | null = null;
   const closeAll = async (): Promise<void> => {
     await browser?.close().catch(() => {});
     browser = null;
-    await new Promise<void>((r) => http.close(() => r()));
+    if (http) await new Promise<void>((r) => http!.close(() => r()));
+    http = null;
   };
   const log = new PeerLog();
   const { sent, received } = log;
@@ -83,7 +100,7 @@ export async function startChromiumClient(o: ChromiumOptions): Promise<Peer> {
   });
   done.catch(() => {});
   try {
-    browser = await launchChromium({ timeoutMs: 30_000 });
+    browser = await launchChromium({ timeoutMs: 30_000, args: o.keylogFile === undefined ? [] : [`--ssl-key-log-file=${o.keylogFile}`, '--ignore-certificate-errors'] });
     const page = await browser.newPage();
     const timer = setTimeout(() => rejectDone(new Error(`chromium client: not done within ${o.timeoutMs ?? 30_000} ms (sent ${sent.length}, received ${received.length})`)), o.timeoutMs ?? 30_000);
     await page.exposeFunction('peerLog', (m: { ev: string; opcode?: number; b64?: string; message?: string }) => {
@@ -96,7 +113,7 @@ export async function startChromiumClient(o: ChromiumOptions): Promise<Peer> {
         rejectDone(new Error(`chromium client: ${m.message}`));
       }
     });
-    await page.goto(`http://127.0.0.1:${httpPort}/`);
+    await page.goto(o.page?.url ?? `http://127.0.0.1:${httpPort}/`);
   } catch (e) {
     await closeAll();
     throw e;

@@ -11,7 +11,9 @@
  *   a.send('hello'); ...
  *
  * Every message a side sends is logged (`sent`) with the stream id, so a test compares what
- * wsscope decodes with what was on the wire.
+ * wsscope decodes with what was on the wire. With `tls`, the server is
+ * `http2.createSecureServer` (ALPN h2) and keeps the key log its TLS stack writes; `echo`
+ * answers every message (for a browser client); `setPage` gives GET / an HTML page.
  */
 import http2 from 'node:http2';
 import { createRequire } from 'node:module';
@@ -74,12 +76,33 @@ export interface H2Server {
   sent: H2Message[];
   /** the next WebSocket the server accepts */
   accepted(): Promise<H2ServerSocket>;
+  /** TLS: the NSS key log lines the server's TLS stack wrote so far */
+  keylog(): string;
+  /** the HTML GET / answers with */
+  setPage(html: string): void;
   close(): Promise<void>;
 }
 
-/** A server that accepts every extended CONNECT for websocket, and answers GETs with a small body. */
-export async function startH2Server(body = 'plain http2 body'): Promise<H2Server> {
-  const server = http2.createServer({ settings: { enableConnectProtocol: true } });
+export interface H2ServerOptions {
+  /** what GETs are answered with (text/plain) */
+  body?: string;
+  /** HTTPS with ALPN h2 (http2.createSecureServer); the server's TLS secrets are kept in `keylog` */
+  tls?: { key: Buffer; cert: Buffer };
+  /** echo every message back on its WebSocket (logged in `sent`) */
+  echo?: boolean;
+}
+
+/**
+ * A server that accepts every extended CONNECT for websocket, and answers GETs with a small
+ * body (GET / with the page given to `setPage`, as text/html, once set).
+ */
+export async function startH2Server(o: H2ServerOptions = {}): Promise<H2Server> {
+  const body = o.body ?? 'plain http2 body';
+  const settings = { enableConnectProtocol: true };
+  const server = o.tls ? http2.createSecureServer({ ...o.tls, settings, allowHTTP1: false }) : http2.createServer({ settings });
+  const keylog: string[] = [];
+  server.on('keylog', (line: Buffer) => keylog.push(line.toString('latin1')));
+  let page: string | null = null;
   const sent: H2Message[] = [];
   const queue: H2ServerSocket[] = [];
   const waiting: Array<(s: H2ServerSocket) => void> = [];
@@ -105,9 +128,15 @@ export async function startH2Server(body = 'plain http2 body'): Promise<H2Server
       stream.respond(res);
       const ws = wsOn(stream, true, pmd);
       const s: H2ServerSocket = { stream: stream.id!, path: String(headers[':path']), ws, send: logged(sent, ws, stream.id!) };
+      if (o.echo) ws.on('message', (data: Buffer, binary: boolean) => void s.send(binary ? new Uint8Array(data) : data.toString('utf8')));
       const w = waiting.shift();
       if (w) w(s);
       else queue.push(s);
+      return;
+    }
+    if (page !== null && headers[':path'] === '/') {
+      stream.respond({ ':status': 200, 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
+      stream.end(page);
       return;
     }
     stream.respond({ ':status': 200, 'content-type': 'text/plain' });
@@ -117,6 +146,8 @@ export async function startH2Server(body = 'plain http2 body'): Promise<H2Server
   return {
     port: (server.address() as AddressInfo).port,
     sent,
+    keylog: () => keylog.join(''),
+    setPage: (html) => (page = html),
     accepted: () => new Promise((resolve) => (queue.length > 0 ? resolve(queue.shift()!) : waiting.push(resolve))),
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
@@ -141,8 +172,10 @@ export interface H2Client {
   close(): Promise<void>;
 }
 
-export async function connectH2(port: number): Promise<H2Client> {
-  const session = http2.connect(`http://127.0.0.1:${port}`);
+/** `tls`: over HTTPS (ALPN h2), any certificate accepted */
+export async function connectH2(port: number, o: { tls?: boolean } = {}): Promise<H2Client> {
+  const scheme = o.tls ? 'https' : 'http';
+  const session = http2.connect(`${scheme}://127.0.0.1:${port}`, o.tls ? { rejectUnauthorized: false, servername: 'localhost' } : {});
   // RFC 8441 section 4: no extended CONNECT before the server's SETTINGS allow it
   await new Promise<void>((resolve, reject) => {
     session.once('remoteSettings', (s) => (s.enableConnectProtocol ? resolve() : reject(new Error('the server did not enable extended CONNECT'))));
@@ -155,7 +188,7 @@ export async function connectH2(port: number): Promise<H2Client> {
     webSocket: (path, o = {}) =>
       new Promise((resolve, reject) => {
         const pmd = o.deflate ? new PerMessageDeflate({ isServer: false, maxPayload: MAX_PAYLOAD, threshold: 0 }) : null;
-        const h: http2.OutgoingHttpHeaders = { ':method': 'CONNECT', ':protocol': 'websocket', ':scheme': 'http', ':path': path, ':authority': `127.0.0.1:${port}`, 'sec-websocket-version': '13', origin: `http://127.0.0.1:${port}` };
+        const h: http2.OutgoingHttpHeaders = { ':method': 'CONNECT', ':protocol': 'websocket', ':scheme': scheme, ':path': path, ':authority': `127.0.0.1:${port}`, 'sec-websocket-version': '13', origin: `${scheme}://127.0.0.1:${port}` };
         if (pmd) h['sec-websocket-extensions'] = extension.format({ [PerMessageDeflate.extensionName]: [pmd.offer()] });
         if (o.protocol) h['sec-websocket-protocol'] = o.protocol;
         const req = session.request(h, { endStream: false });
@@ -184,7 +217,7 @@ export async function connectH2(port: number): Promise<H2Client> {
       }),
     refusedWebSocket: (path) =>
       new Promise((resolve, reject) => {
-        const req = session.request({ ':method': 'CONNECT', ':protocol': 'websocket', ':scheme': 'http', ':path': path, ':authority': `127.0.0.1:${port}`, 'sec-websocket-version': '13' }, { endStream: false });
+        const req = session.request({ ':method': 'CONNECT', ':protocol': 'websocket', ':scheme': scheme, ':path': path, ':authority': `127.0.0.1:${port}`, 'sec-websocket-version': '13' }, { endStream: false });
         let status = 0;
         req.on('response', (h) => (status = Number(h[':status'])));
         req.on('error', reject);

@@ -93,6 +93,8 @@ export interface PeerOptions {
   path?: string;
   /** ms before a peer that has not finished is declared stuck */
   timeoutMs?: number;
+  /** python only: wss://, the TLS secrets written to `keylog`; a server needs `cert` and `key` (PEM files) */
+  tls?: { keylog: string; cert?: string; key?: string };
 }
 
 export function textOf(m: PeerMessage): string {
@@ -190,7 +192,7 @@ export function startPeer(o: PeerOptions): Promise<Peer> {
   const child =
     o.impl === 'node-ws'
       ? spawn(process.execPath, ['--import', 'tsx', join(here, 'ws-node.ts'), ...args], { stdio: ['pipe', 'pipe', 'pipe'], cwd: REPO })
-      : spawn(PYTHON, [join(here, 'ws_python.py'), ...args], { stdio: ['pipe', 'pipe', 'pipe'], cwd: REPO });
+      : spawn(PYTHON, [join(here, 'ws_python.py'), ...args], { stdio: ['pipe', 'pipe', 'pipe'], cwd: REPO, env: o.tls ? { ...process.env, WSS_KEYLOG: o.tls.keylog, WSS_CERT: o.tls.cert ?? '', WSS_KEY: o.tls.key ?? '' } : process.env });
   child.stdin!.on('error', () => {}); // a peer that died early is reported by attachPeer
   child.stdin!.end(`${encodeMessages(o.messages ?? [])}\n`);
   return attachPeer(child, `${o.impl} ${o.role}`, o.role, o.timeoutMs ?? 30_000);

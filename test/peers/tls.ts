@@ -42,6 +42,8 @@ export interface TlsParams {
   ciphers?: string;
   /** OpenSSL option bits (crypto.constants.SSL_OP_*), e.g. SSL_OP_NO_ENCRYPT_THEN_MAC */
   secureOptions?: number;
+  /** key exchange groups, preferred first (a TLS 1.3 client sends a key share for the first only) */
+  ecdhCurve?: string;
 }
 
 export interface WssConversation {
@@ -55,9 +57,10 @@ export interface WssConversation {
   reused: boolean[];
 }
 
-export async function wssConversation(o: { port: number; cert: Cert; tls: TlsParams; messages: Array<string | Uint8Array>; path?: string; deflate?: boolean; connections?: number; keylogFile?: string }): Promise<WssConversation> {
+/** `serverTls`: what the server alone takes on top of `tls` (e.g. other groups, forcing a HelloRetryRequest) */
+export async function wssConversation(o: { port: number; cert: Cert; tls: TlsParams; serverTls?: TlsParams; messages: Array<string | Uint8Array>; path?: string; deflate?: boolean; connections?: number; keylogFile?: string }): Promise<WssConversation> {
   const lines: string[] = [];
-  const server = createServer({ key: o.cert.key, cert: o.cert.cert, ALPNProtocols: ['http/1.1'], ...o.tls });
+  const server = createServer({ key: o.cert.key, cert: o.cert.cert, ALPNProtocols: ['http/1.1'], ...o.tls, ...o.serverTls });
   server.on('keylog', (line: Buffer) => {
     lines.push(line.toString('latin1'));
     // as SSLKEYLOGFILE is written: appended line by line while connections open
