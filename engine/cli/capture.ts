@@ -12,7 +12,7 @@
  * clean stop, 1 when the capture could not start or failed (a full disk included), 2 for bad
  * options.
  */
-import { toWire } from './json';
+import { toWire, writeEvent } from './json';
 import { TextFormatter } from './format';
 import { Out } from './out';
 import { listInterfaces } from '../capture/interfaces';
@@ -118,6 +118,7 @@ export async function captureCommand(argv: string[]): Promise<number> {
   const json = values.json ?? false;
   const color = wantColor(values);
   const out = new Out();
+  const WIRE_ALL = { maxPayloadOut: Infinity };
   const fmt = new TextFormatter({ color, frames: values.frames ?? false, preview: 100 });
   // live output: flush once per event-loop turn, not per event and not only at 64 KiB
   let flushQueued = false;
@@ -128,8 +129,8 @@ export async function captureCommand(argv: string[]): Promise<number> {
   const emit = (ev: EngineEvent): void => {
     if (ev.type === 'summary') return; // printed with the capture's own figures below
     if (json) {
-      const w = toWire(ev);
-      if (w) out.line(JSON.stringify(w));
+      // streamed like read --json: payloads escaped in slices, never one string per payload
+      writeEvent(out, ev, WIRE_ALL);
     } else {
       const s = fmt.format(ev);
       if (s !== null) out.line(s);
