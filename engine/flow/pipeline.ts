@@ -28,7 +28,7 @@ import { DEFAULT_SESSION_OPTIONS, type Counters, type SessionOptions } from '../
 import { KeyLog } from '../tls/keylog';
 import { ReassemblyBudget } from './budget';
 import { endpointString } from './flow-map';
-import { GapExpiry } from './gap-expiry';
+import { FILE_GAP_TIMEOUT_S, GapExpiry } from './gap-expiry';
 import type { Side, TcpConn, ConnHost } from './tcp-conn';
 import { TcpFlowTable } from './tcp-flows';
 import { UdpFlows } from './udp-flows';
@@ -43,9 +43,9 @@ export interface PipelineOptions {
   /** max out-of-order bytes buffered over all TCP streams together (same remedy) */
   maxTotalBufferedBytes: number;
   /**
-   * Seconds (capture time) a hole may hold back the data after it before it is declared lost.
-   * Infinity for files (a late retransmission can always still come); about 1 s for live
-   * capture, so one lost packet does not freeze a conversation on screen.
+   * Seconds (capture time) a hole may hold back the data after it before it is declared lost:
+   * FILE_GAP_TIMEOUT_S (10 s) for files, so what follows a hole stays in capture order; about
+   * 1 s for live capture, so one lost packet does not freeze a conversation on screen.
    */
   gapTimeoutSeconds: number;
   session: Partial<SessionOptions>;
@@ -73,7 +73,7 @@ export const DEFAULT_PIPELINE_OPTIONS: PipelineOptions = {
   heuristic: true,
   maxBufferedBytes: 4 << 20,
   maxTotalBufferedBytes: 64 << 20,
-  gapTimeoutSeconds: Infinity,
+  gapTimeoutSeconds: FILE_GAP_TIMEOUT_S,
   session: {},
 };
 
@@ -228,6 +228,8 @@ export class Pipeline {
     if (conn.clientSide) conn.announce(meta);
     const before = conn.ra.bufferedBytes + conn.rb.bufferedBytes;
     (side === 'a' ? conn.ra : conn.rb).segment(d.seq, d.flags, d.payload, d.missing, meta);
+    // the peer's acknowledgment: holes it covers are lost to the capture (reassembler.ts)
+    if ((d.flags & TCP_ACK) !== 0) (side === 'a' ? conn.rb : conn.ra).acknowledge(d.ack);
     // RFC 9293 3.10.7.4: a reset aborts the whole connection, so the other direction ends too
     // (what it had buffered is delivered first, holes as skips).
     if ((d.flags & TCP_RST) !== 0) (side === 'a' ? conn.rb : conn.ra).flush(meta);
