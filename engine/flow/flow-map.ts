@@ -4,8 +4,7 @@
  * lookups cost less than hashing a freshly concatenated string. A flow is stored under both
  * directions' keys by its owner.
  *
- * Memory: one entry per key set; `delete` removes one key (empty inner maps are kept, a few
- * per address pair).
+ * Memory: one entry per key set; `delete` removes one key, and the inner maps it empties.
  */
 
 export interface Endpoint {
@@ -34,7 +33,15 @@ export class FlowMap<T> {
   }
 
   delete(src: string, dst: string, sp: number, dp: number): void {
-    this.bySrc.get(src)?.get(dst)?.delete(sp * 65536 + dp);
+    const byDst = this.bySrc.get(src);
+    const byPorts = byDst?.get(dst);
+    if (!byDst || !byPorts) return;
+    byPorts.delete(sp * 65536 + dp);
+    // a flood from many addresses must not leave an empty map per address behind
+    if (byPorts.size === 0) {
+      byDst.delete(dst);
+      if (byDst.size === 0) this.bySrc.delete(src);
+    }
   }
 
   /** every stored value once per key (a flow stored under both directions comes twice) */
