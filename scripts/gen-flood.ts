@@ -19,6 +19,7 @@
  * its IP-id table (one entry per source endpoint).
  */
 import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
 import { CaptureWriter, ipv4, type Endpoint } from './lib/capture-writer';
 import { Prng } from './lib/prng';
 
@@ -75,24 +76,10 @@ export function generateFlood(o: FloodOptions): FloodResult {
 }
 
 function main(argv: string[]): void {
-  const o: FloodOptions = { out: '', shape: 'syn' };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    const val = (): string => {
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`${a} needs a value`);
-      return v;
-    };
-    if (a === '--out') o.out = val();
-    else if (a === '--shape') {
-      const s = val();
-      if (s !== 'syn' && s !== 'tiny') throw new Error('--shape is syn or tiny');
-      o.shape = s;
-    } else if (a === '--flows') o.flows = Number(val());
-    else if (a === '--rate') o.rate = Number(val());
-    else if (a === '--seed') o.seed = Number(val());
-    else throw new Error(`unknown option ${a}`);
-  }
+  const { values } = parseArgs({ args: argv, options: { out: { type: 'string' }, shape: { type: 'string', default: 'syn' }, flows: { type: 'string' }, rate: { type: 'string' }, seed: { type: 'string' } } });
+  if (values.shape !== 'syn' && values.shape !== 'tiny') throw new Error('--shape is syn or tiny');
+  const num = (v: string | undefined): number | undefined => (v === undefined ? undefined : Number(v));
+  const o: FloodOptions = { out: values.out ?? '', shape: values.shape, flows: num(values.flows), rate: num(values.rate), seed: num(values.seed) };
   if (!o.out) throw new Error('usage: gen-flood --out FILE --shape syn|tiny [--flows 1000000] [--rate 10000] [--seed 1]');
   const r = generateFlood(o);
   console.log(`${o.out}: ${(r.bytes / 1e6).toFixed(1)} MB, ${r.packets} packets, ${r.flows} ${o.shape} flows over ${r.seconds.toFixed(1)} s of capture time`);

@@ -29,38 +29,29 @@ function next(em: { once(name: string, f: (...a: unknown[]) => void): unknown },
   return new Promise((resolve) => em.once(name, (...a: unknown[]) => resolve(a)));
 }
 
+/** does `act` and waits for `name` on `on` (listening first, so the answer cannot be missed) */
+async function exchange(on: { once(name: string, f: (...a: unknown[]) => void): unknown }, name: string, act: () => void): Promise<void> {
+  const p = next(on, name);
+  act();
+  await p;
+}
+
 async function conversation(port: number, wss: WebSocketServer): Promise<void> {
   // connection 1: a 1 MiB message, an answer, pings both ways, a last message, close
   const c = new WebSocket(`ws://127.0.0.1:${port}/big`);
   const [server] = (await Promise.all([next(wss, 'connection'), next(c, 'open')]))[0] as [WebSocket];
   const big = new Uint8Array(BIG).map((_, i) => (i * 7) & 0xff);
-  const got = next(server, 'message');
-  c.send(big);
-  await got;
-  const answer = next(c, 'message');
-  server.send('got it');
-  await answer;
-  const pong1 = next(c, 'pong');
-  c.ping('client ping');
-  await pong1;
-  const pong2 = next(server, 'pong');
-  server.ping('server ping');
-  await pong2;
-  const tail = next(server, 'message');
-  c.send('tail');
-  await tail;
-  const closed = next(c, 'close');
-  c.close(1000, 'done');
-  await closed;
+  await exchange(server, 'message', () => c.send(big));
+  await exchange(c, 'message', () => server.send('got it'));
+  await exchange(c, 'pong', () => c.ping('client ping'));
+  await exchange(server, 'pong', () => server.ping('server ping'));
+  await exchange(server, 'message', () => c.send('tail'));
+  await exchange(c, 'close', () => c.close(1000, 'done'));
   // connection 2, after the first has ended
   const c2 = new WebSocket(`ws://127.0.0.1:${port}/second`);
   const [s2] = (await Promise.all([next(wss, 'connection'), next(c2, 'open')]))[0] as [WebSocket];
-  const m2 = next(s2, 'message');
-  c2.send('second connection');
-  await m2;
-  const closed2 = next(c2, 'close');
-  c2.close(1000, 'bye');
-  await closed2;
+  await exchange(s2, 'message', () => c2.send('second connection'));
+  await exchange(c2, 'close', () => c2.close(1000, 'bye'));
 }
 
 beforeAll(async () => {
