@@ -145,7 +145,7 @@ export class Pipeline {
     };
     this.budget = new ReassemblyBudget(this.opts.maxTotalBufferedBytes);
     this.tcp = new TcpFlowTable(host, this.opts.maxBufferedBytes, this.budget, this.opts.maxFlows);
-    this.udp = new UdpFlows(this.emit, host.nextId);
+    this.udp = new UdpFlows(this.emit, host.nextId, this.opts.maxFlows);
     this.gaps = new GapExpiry(this.opts.gapTimeoutSeconds, this.budget);
   }
 
@@ -261,8 +261,13 @@ export class Pipeline {
       this.emit({ type: 'finding', id: 'malformed-packet', severity: FINDINGS['malformed-packet'].severity, conn: 0, ts: this.lastTs, packet: this.lastPacket, text: `${this.malformed - 20} more packet(s) with malformed IP/TCP/UDP headers were skipped.` });
     }
     const ev = this.tcp.evicted;
-    if (ev.transitory + ev.established > 0) {
-      const text = `${ev.transitory + ev.established} TCP flow(s) were evicted before they ended: ${ev.transitory} without payload (idle past ${TRANSITORY_IDLE_S} s, or over the cap), ${ev.established} with payload (idle past ${ESTABLISHED_IDLE_S} s, or the least recently active over the cap of ${this.tcp.maxFlows} flows tracked at once); their decoding ended there.`;
+    const tcpN = ev.transitory + ev.established;
+    const udpN = this.udp.evicted;
+    if (tcpN + udpN > 0) {
+      const parts: string[] = [];
+      if (tcpN > 0) parts.push(`${tcpN} TCP flow(s) were evicted before they ended: ${ev.transitory} without payload (idle past ${TRANSITORY_IDLE_S} s, or over the cap), ${ev.established} with payload (idle past ${ESTABLISHED_IDLE_S} s, or the least recently active over the cap of ${this.tcp.maxFlows} flows tracked at once); their decoding ended there.`);
+      if (udpN > 0) parts.push(`${udpN} UDP flow(s) were forgotten over the cap of ${this.tcp.maxFlows} flows tracked at once (a later datagram starts a new one).`);
+      const text = parts.join(' ');
       this.emit({ type: 'finding', id: 'evicted-flows', severity: FINDINGS['evicted-flows'].severity, conn: 0, ts: this.lastTs, packet: this.lastPacket, text });
     }
     this.captureCap.flush(this.emit, 0, meta, 'this capture');
