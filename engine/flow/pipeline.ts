@@ -30,7 +30,7 @@ import { ReassemblyBudget } from './budget';
 import { endpointString } from './flow-map';
 import { FILE_GAP_TIMEOUT_S, GapExpiry } from './gap-expiry';
 import type { Side, TcpConn, ConnHost } from './tcp-conn';
-import { DEFAULT_MAX_FLOWS, ESTABLISHED_IDLE_S, TRANSITORY_IDLE_S, TcpFlowTable } from './tcp-flows';
+import { DEFAULT_MAX_FLOWS, evictedFlowsText, TcpFlowTable } from './tcp-flows';
 import { UdpFlows } from './udp-flows';
 
 export interface PipelineOptions {
@@ -260,16 +260,8 @@ export class Pipeline {
     if (this.malformed > 20) {
       this.emit({ type: 'finding', id: 'malformed-packet', severity: FINDINGS['malformed-packet'].severity, conn: 0, ts: this.lastTs, packet: this.lastPacket, text: `${this.malformed - 20} more packet(s) with malformed IP/TCP/UDP headers were skipped.` });
     }
-    const ev = this.tcp.evicted;
-    const tcpN = ev.transitory + ev.established;
-    const udpN = this.udp.evicted;
-    if (tcpN + udpN > 0) {
-      const parts: string[] = [];
-      if (tcpN > 0) parts.push(`${tcpN} TCP flow(s) were evicted before they ended: ${ev.transitory} without payload (idle past ${TRANSITORY_IDLE_S} s, or over the cap), ${ev.established} with payload (idle past ${ESTABLISHED_IDLE_S} s, or the least recently active over the cap of ${this.tcp.maxFlows} flows tracked at once); their decoding ended there.`);
-      if (udpN > 0) parts.push(`${udpN} UDP flow(s) were forgotten over the cap of ${this.tcp.maxFlows} flows tracked at once (a later datagram starts a new one).`);
-      const text = parts.join(' ');
-      this.emit({ type: 'finding', id: 'evicted-flows', severity: FINDINGS['evicted-flows'].severity, conn: 0, ts: this.lastTs, packet: this.lastPacket, text });
-    }
+    const evicted = evictedFlowsText(this.tcp.evicted, this.udp.evicted, this.tcp.maxFlows);
+    if (evicted) this.emit({ type: 'finding', id: 'evicted-flows', severity: FINDINGS['evicted-flows'].severity, conn: 0, ts: this.lastTs, packet: this.lastPacket, text: evicted });
     this.captureCap.flush(this.emit, 0, meta, 'this capture');
     const incomplete = this.net.incompleteDatagrams;
     if (incomplete > 0) {

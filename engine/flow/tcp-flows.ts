@@ -82,6 +82,15 @@ export interface EvictedCounts {
   established: number;
 }
 
+/** The `evicted-flows` finding's sentence (null when nothing was evicted); `udp`: UDP flows forgotten. */
+export function evictedFlowsText(tcp: EvictedCounts, udp: number, maxFlows: number): string | null {
+  const n = tcp.transitory + tcp.established;
+  const parts: string[] = [];
+  if (n > 0) parts.push(`${n} TCP flow(s) were evicted before they ended: ${tcp.transitory} without payload (idle past ${TRANSITORY_IDLE_S} s, or over the cap), ${tcp.established} with payload (idle past ${ESTABLISHED_IDLE_S} s, or the least recently active over the cap of ${maxFlows} flows tracked at once); their decoding ended there.`);
+  if (udp > 0) parts.push(`${udp} UDP flow(s) were forgotten over the cap of ${maxFlows} flows tracked at once (a later datagram starts a new one).`);
+  return parts.length > 0 ? parts.join(' ') : null;
+}
+
 export class TcpFlowTable {
   private readonly map = new FlowMap<TcpConn>();
   private readonly lanes = [new Lane(), new Lane(), new Lane()];
