@@ -42,7 +42,7 @@ export const TRANSITORY_IDLE_S = 240;
 /** seconds of capture time a flow with payload may stay idle (RFC 5382 REQ-5) */
 export const ESTABLISHED_IDLE_S = 7440;
 /** flows tracked at once before the least recently active is evicted for a new one */
-export const DEFAULT_MAX_FLOWS = 10_000;
+export const DEFAULT_MAX_FLOWS = 5_000;
 
 const TRANSITORY = 0;
 const ESTABLISHED = 1;
