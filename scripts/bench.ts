@@ -53,6 +53,7 @@ import { fileURLToPath } from 'node:url';
 import { generateCapture, truthPath, type CaptureTruth } from './gen-capture';
 import { hasGnuTime, measure, measureBest, type Measured } from './lib/measure';
 import { benchJson } from './lib/bench-json';
+import { benchFloods } from './lib/bench-flood';
 import type { DecodeChildResult } from './lib/decode-child';
 import type { CaptureFormat } from './lib/capture-writer';
 import { runTlsBench } from './lib/bench-tls';
@@ -385,6 +386,9 @@ async function runOffline(o: Options): Promise<OfflineOutcome> {
   const results: FileResult[] = [];
   const bundle = bundleDecodeChild();
   for (const c of captures) results.push(await benchFile(c.label, c.file, c.truth, o, tsharkStartup, bundle));
+  // flow floods (scripts/lib/bench-flood.ts): RSS bound and MB/s beside the plain capture's
+  const plain = results.find((r) => r.label === 'plain');
+  const flood = await benchFloods({ dir: DATA, keep: o.keep, cli: join(ROOT, 'scripts', 'wsscope.mjs'), plainMBps: plain?.wsscopeWall ? plain.bytes / MB / plain.wsscopeWall : undefined });
 
   const lines = [
     `wsscope offline benchmark, ${new Date().toISOString().slice(0, 10)}, node ${process.version}, seed ${o.seed}, ${o.connections} connections per capture, best of ${o.runs} runs`,
@@ -392,7 +396,8 @@ async function runOffline(o: Options): Promise<OfflineOutcome> {
     tsharkStartup !== undefined ? `tshark start-up (one tiny capture): ${tsharkStartup.toFixed(2)} s` : 'tshark skipped',
     '',
   ];
-  const targets: string[] = [];
+  const targets: string[] = [...flood.targets.map((t) => `- offline ${t.slice(2)}`)];
+  lines.push(...flood.lines, '');
   for (const r of results) {
     const rep = report(r);
     lines.push(...rep, '');

@@ -14,11 +14,17 @@
  * a worker that dies), a hang (over the time limit) or an RSS over the limit is a failure; the
  * input is saved to --out with its seed. Exit status 1 on any failure.
  *
+ * Every FLOOD_EVERY-th input is a flow flood instead (scripts/gen-flood.ts, `floodInput`):
+ * 12,000-30,000 SYNs that never complete or complete connections without payload, started
+ * 100 to 100,000 per second of capture time (so both the cap and idle eviction by time are
+ * hit), decoded under the same time and RSS limits.
+ *
  * Last line: `fuzz: N inputs, C crashes, H hangs, max RSS M MiB`.
  */
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { generateFlood, type FloodOptions } from './gen-flood';
 import { parseArgs } from 'node:util';
 import { FuzzPool, type JobResult } from './lib/fuzz-runner';
 import { mutate, parseRecords } from './lib/fuzz-mutate';
@@ -72,6 +78,14 @@ export function defaultSources(): string[] {
   ];
 }
 
+/** one input in this many is a flow flood */
+export const FLOOD_EVERY = 50;
+
+/** The flow-flood input of seed `s`: its shape, size and pace (see the module comment). */
+export function floodInput(dir: string, s: number): FloodOptions {
+  return { out: join(dir, `flood-${s}.pcap`), shape: s & 1 ? 'syn' : 'tiny', flows: 12_000 + (s % 18_001), rate: [100, 1000, 100_000][s % 3]!, seed: s };
+}
+
 /** splitmix32 of (seed, i): independent seeds per input */
 export function inputSeed(seed: number, i: number): number {
   let z = (Math.imul(seed >>> 0, 0x9e3779b1) + Math.imul(i + 1, 0x85ebca6b)) >>> 0;
@@ -110,13 +124,30 @@ async function fuzzSources(o: FuzzOptions, sources: string[]): Promise<FuzzStats
     st.failures.push({ index: i, seed: s, source: sources[src]!, status: r.status, desc: m.desc, error: r.error, saved: `${base}.pcapng` });
   };
 
+  const floods = mkdtempSync(join(tmpdir(), 'wsscope-fuzz-flood-'));
+  const flood = async (i: number, s: number): Promise<JobResult> => {
+    const f = floodInput(floods, s);
+    generateFlood(f);
+    const r = await pool.run({ type: 'file', id: i, path: f.out });
+    const desc = `flood ${f.shape} ${f.flows} flows at ${f.rate}/s`;
+    if (r.status !== 'ok' || r.swallowed) {
+      mkdirSync(o.out, { recursive: true });
+      const saved = join(o.out, `${r.status}-seed${o.seed}-i${i}.pcap`);
+      copyFileSync(f.out, saved);
+      st.failures.push({ index: i, seed: s, source: 'gen-flood', status: r.status, desc, error: r.error ?? r.swallowed, saved });
+    }
+    rmSync(f.out, { force: true });
+    return { ...r, desc };
+  };
+
   const worker = async (): Promise<void> => {
     for (;;) {
       const i = next++;
       if (i >= o.count) return;
       const s = inputSeed(o.seed, i);
       const src = s % sources.length;
-      const r = await pool.run({ type: 'fuzz', id: i, seed: s, source: src });
+      const isFlood = i % FLOOD_EVERY === FLOOD_EVERY - 1;
+      const r = isFlood ? await flood(i, s) : await pool.run({ type: 'fuzz', id: i, seed: s, source: src });
       st.inputs++;
       const kind = (r.desc ?? '?').split(' ')[0]!;
       st.kinds[kind] = (st.kinds[kind] ?? 0) + 1;
@@ -124,7 +155,9 @@ async function fuzzSources(o: FuzzOptions, sources: string[]): Promise<FuzzStats
       if (r.status === 'crash' || r.status === 'died') st.crashes++;
       else if (r.status === 'hang') st.hangs++;
       else if (r.status === 'rss') st.rssOver++;
-      if (r.status !== 'ok') save(i, s, src, r);
+      if (isFlood) {
+        if (r.swallowed) st.swallowed++;
+      } else if (r.status !== 'ok') save(i, s, src, r);
       else if (r.swallowed) {
         st.swallowed++;
         save(i, s, src, { ...r, status: 'ok', error: `swallowed: ${r.swallowed}` });
@@ -141,6 +174,7 @@ async function fuzzSources(o: FuzzOptions, sources: string[]): Promise<FuzzStats
     await Promise.all(Array.from({ length: o.workers }, worker));
   } finally {
     pool.close();
+    rmSync(floods, { recursive: true, force: true });
   }
   st.maxRssMb = pool.maxRss;
   st.seconds = (performance.now() - t0) / 1000;

@@ -68,6 +68,7 @@ export const FINDINGS = {
   'unsupported-link-type': { severity: 'warning', title: 'Packets of a link type wsscope does not decode', ref: 'pcap LINKTYPE_*' },
   'malformed-packet': { severity: 'warning', title: 'Packet with a malformed IP, TCP or UDP header (skipped)', ref: 'RFC 791, RFC 8200, RFC 9293, RFC 768' },
   'decoder-error': { severity: 'error', title: 'wsscope failed on this connection (a bug: please report it with the capture)', ref: 'wsscope' },
+  'evicted-flows': { severity: 'warning', title: 'TCP flows evicted before they ended (idle too long, or over the cap on flows tracked at once); their decoding ended there', ref: 'RFC 5382 REQ-5' },
   // TLS (engine/tls)
   'tls-no-key': { severity: 'info', title: 'TLS connection without a key in the key log (not decrypted)', ref: 'NSS key log format' },
   'tls-decrypt-failed': { severity: 'error', title: 'TLS record does not authenticate (wrong key or damaged capture)', ref: 'RFC 8446 5.2, RFC 5246 6.2.3' },

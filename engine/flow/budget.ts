@@ -9,8 +9,6 @@
  *
  * Memory: a set of the connections holding bytes; counts only.
  */
-import type { Direction } from '../../shared/events';
-import type { FindingId } from '../../shared/findings';
 import type { ChunkMeta } from '../types';
 import type { TcpReassembler } from '../tcp/reassembler';
 import type { TcpConn } from './tcp-conn';
@@ -20,18 +18,13 @@ export interface ConnSource {
   all(): Iterable<TcpConn>;
 }
 
-export type FindingFn = (id: FindingId, conn: number, dir: Direction | undefined, meta: ChunkMeta, text: string) => void;
-
 export class ReassemblyBudget {
   /** out-of-order bytes buffered over all streams */
   total = 0;
   /** connections with out-of-order data waiting behind a hole */
   readonly holding = new Set<TcpConn>();
 
-  constructor(
-    readonly maxTotal: number,
-    private readonly finding: FindingFn,
-  ) {}
+  constructor(readonly maxTotal: number) {}
 
   /** Account a connection's buffered bytes after a segment (`before`: what it held before). */
   update(conn: TcpConn, before: number, meta: ChunkMeta, conns: ConnSource): void {
@@ -61,9 +54,7 @@ export class ReassemblyBudget {
       if (!worst || worst.bufferedBytes === 0 || !worstConn) return;
       const released = worst.releaseFirstHole();
       this.total -= released;
-      if (worstConn.stack) {
-        this.finding('limit-reached', worstConn.id, worstConn.dirOf(worst === worstConn.ra ? 'a' : 'b'), meta, `All TCP streams together buffered more than ${this.maxTotal} out-of-order bytes; a missing range of this stream was declared lost to free ${released} bytes.`);
-      }
+      worstConn.finding('limit-reached', worst === worstConn.ra ? 'a' : 'b', meta, `All TCP streams together buffered more than ${this.maxTotal} out-of-order bytes; a missing range of this stream was declared lost to free ${released} bytes.`);
       if (released === 0) return;
     }
   }

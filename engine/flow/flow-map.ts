@@ -8,8 +8,7 @@
  * pair, where `sp * 65536 + dp` is a heap number for any source port >= 32768 (every ephemeral
  * port), boxed and hashed as a double on every lookup.
  *
- * Memory: one entry per key set; `delete` removes one key (empty inner maps are kept, a few
- * per address pair).
+ * Memory: one entry per key set; `delete` removes one key, and the inner maps it empties.
  */
 
 export interface Endpoint {
@@ -42,7 +41,15 @@ export class FlowMap<T> {
   }
 
   delete(src: string, dst: string, sp: number, dp: number): void {
-    this.bySrc.get(src)?.get(dst)?.delete(portKey(sp, dp));
+    const byDst = this.bySrc.get(src);
+    const byPorts = byDst?.get(dst);
+    if (!byDst || !byPorts) return;
+    byPorts.delete(portKey(sp, dp));
+    // a flood from many addresses must not leave an empty map per address behind
+    if (byPorts.size === 0) {
+      byDst.delete(dst);
+      if (byDst.size === 0) this.bySrc.delete(src);
+    }
   }
 
   /** every stored value once per key (a flow stored under both directions comes twice) */

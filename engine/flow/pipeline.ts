@@ -22,15 +22,15 @@ import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from '../types';
 import type { Direction, EngineEvent, EventSink, FindingEvent, SummaryEvent } from '../../shared/events';
 import { FINDINGS, type FindingId } from '../../shared/findings';
 import { NetDecoder } from '../net/decode';
-import { ConnStack, type InternalErrorHook } from '../stack/connection-stack';
+import { ConnStack, FindingCap, type InternalErrorHook } from '../stack/connection-stack';
 import { defaultRegistry, type ModuleRegistry } from '../stack/registry';
 import { DEFAULT_SESSION_OPTIONS, type Counters, type SessionOptions } from '../ws/options';
 import { KeyLog } from '../tls/keylog';
 import { ReassemblyBudget } from './budget';
 import { endpointString } from './flow-map';
-import { GapExpiry } from './gap-expiry';
+import { FILE_GAP_TIMEOUT_S, GapExpiry } from './gap-expiry';
 import type { Side, TcpConn, ConnHost } from './tcp-conn';
-import { TcpFlowTable } from './tcp-flows';
+import { DEFAULT_MAX_FLOWS, evictedFlowsText, TcpFlowTable } from './tcp-flows';
 import { UdpFlows } from './udp-flows';
 
 export interface PipelineOptions {
@@ -42,10 +42,12 @@ export interface PipelineOptions {
   maxBufferedBytes: number;
   /** max out-of-order bytes buffered over all TCP streams together (same remedy) */
   maxTotalBufferedBytes: number;
+  /** TCP flows tracked at once; over it the least recently active is evicted (tcp-flows.ts) */
+  maxFlows: number;
   /**
-   * Seconds (capture time) a hole may hold back the data after it before it is declared lost.
-   * Infinity for files (a late retransmission can always still come); about 1 s for live
-   * capture, so one lost packet does not freeze a conversation on screen.
+   * Seconds (capture time) a hole may hold back the data after it before it is declared lost:
+   * FILE_GAP_TIMEOUT_S (10 s) for files, so what follows a hole stays in capture order; about
+   * 1 s for live capture, so one lost packet does not freeze a conversation on screen.
    */
   gapTimeoutSeconds: number;
   session: Partial<SessionOptions>;
@@ -73,7 +75,8 @@ export const DEFAULT_PIPELINE_OPTIONS: PipelineOptions = {
   heuristic: true,
   maxBufferedBytes: 4 << 20,
   maxTotalBufferedBytes: 64 << 20,
-  gapTimeoutSeconds: Infinity,
+  maxFlows: DEFAULT_MAX_FLOWS,
+  gapTimeoutSeconds: FILE_GAP_TIMEOUT_S,
   session: {},
 };
 
@@ -106,6 +109,8 @@ export class Pipeline implements CaptureSink {
   private packetErrors = 0;
   private finished: SummaryEvent | undefined;
   private readonly emit: EventSink;
+  /** the per-id cap on findings about the capture itself (conn 0) */
+  private readonly captureCap = new FindingCap();
 
   constructor(
     private readonly sink: EventSink,
@@ -138,9 +143,9 @@ export class Pipeline implements CaptureSink {
       ended: (conn, ts) => this.tcp.ended(conn, ts),
       onInternalError: this.opts.onInternalError,
     };
-    this.tcp = new TcpFlowTable(host, this.opts.maxBufferedBytes);
-    this.udp = new UdpFlows(this.emit, host.nextId);
-    this.budget = new ReassemblyBudget(this.opts.maxTotalBufferedBytes, finding);
+    this.budget = new ReassemblyBudget(this.opts.maxTotalBufferedBytes);
+    this.tcp = new TcpFlowTable(host, this.opts.maxBufferedBytes, this.budget, this.opts.maxFlows);
+    this.udp = new UdpFlows(this.emit, host.nextId, this.opts.maxFlows);
     this.gaps = new GapExpiry(this.opts.gapTimeoutSeconds, this.budget);
   }
 
@@ -186,7 +191,7 @@ export class Pipeline implements CaptureSink {
     // and skipped (connection-level failures are contained in TcpConn and the stack).
     try {
       if (this.budget.holding.size > 0) this.gaps.tick({ ts: rec.ts, packet: rec.no });
-      this.tcp.evict(rec.ts);
+      this.tcp.evict(rec.ts, rec.no);
       const d = this.net.decode(rec);
       if (!d) return;
       if (d.protocol === 6) this.tcpPacket(d, rec);
@@ -206,14 +211,14 @@ export class Pipeline implements CaptureSink {
   secrets(type: number, data: Uint8Array): void {
     if (type !== SECRETS_TLS_KEY_LOG) return;
     for (const w of this.keyLog.addText(data, 'decryption secrets block')) {
-      this.emit({ type: 'finding', id: 'tls-keylog-line', severity: FINDINGS['tls-keylog-line'].severity, conn: 0, ts: this.lastTs, packet: this.lastPacket, text: w });
+      if (this.captureCap.take('tls-keylog-line')) this.emit({ type: 'finding', id: 'tls-keylog-line', severity: FINDINGS['tls-keylog-line'].severity, conn: 0, ts: this.lastTs, packet: this.lastPacket, text: w });
     }
   }
 
   /** a problem the capture reader reported (truncated file, corrupt block, ...) */
   problem(p: CaptureProblem): void {
     const id: FindingId = p.kind === 'truncated-capture' ? 'truncated-capture' : p.kind === 'unknown-link-type' ? 'unsupported-link-type' : 'corrupt-capture';
-    this.emit({ type: 'finding', id, severity: FINDINGS[id].severity, conn: 0, ts: this.lastTs, packet: p.packet || this.lastPacket, text: p.text });
+    if (this.captureCap.take(id)) this.emit({ type: 'finding', id, severity: FINDINGS[id].severity, conn: 0, ts: this.lastTs, packet: p.packet || this.lastPacket, text: p.text });
   }
 
   private tcpPacket(d: DecodedPacket, rec: PacketRecord): void {
@@ -230,6 +235,8 @@ export class Pipeline implements CaptureSink {
       if (conn.clientSide) conn.announce(meta);
       const before = conn.ra.bufferedBytes + conn.rb.bufferedBytes;
       (side === 'a' ? conn.ra : conn.rb).segment(d.seq, d.flags, d.payload, d.missing, meta);
+      // the peer's acknowledgment: holes it covers are lost to the capture (reassembler.ts)
+      if ((d.flags & TCP_ACK) !== 0) (side === 'a' ? conn.rb : conn.ra).acknowledge(d.ack);
       // RFC 9293 3.10.7.4: a reset aborts the whole connection, so the other direction ends too
       // (what it had buffered is delivered first, holes as skips).
       if ((d.flags & TCP_RST) !== 0) (side === 'a' ? conn.rb : conn.ra).flush(meta);
@@ -259,6 +266,9 @@ export class Pipeline implements CaptureSink {
     if (this.malformed > 20) {
       this.emit({ type: 'finding', id: 'malformed-packet', severity: FINDINGS['malformed-packet'].severity, conn: 0, ts: this.lastTs, packet: this.lastPacket, text: `${this.malformed - 20} more packet(s) with malformed IP/TCP/UDP headers were skipped.` });
     }
+    const evicted = evictedFlowsText(this.tcp.evicted, this.udp.evicted, this.tcp.maxFlows);
+    if (evicted) this.emit({ type: 'finding', id: 'evicted-flows', severity: FINDINGS['evicted-flows'].severity, conn: 0, ts: this.lastTs, packet: this.lastPacket, text: evicted });
+    this.captureCap.flush(this.emit, 0, meta, 'this capture');
     const incomplete = this.net.incompleteDatagrams;
     if (incomplete > 0) {
       this.emit({ type: 'finding', id: 'ip-fragments-incomplete', severity: FINDINGS['ip-fragments-incomplete'].severity, conn: 0, ts: this.lastTs, packet: this.lastPacket, text: `${incomplete} IP datagram(s) never completed: fragments were missing or invalid, so their bytes are lost.` });

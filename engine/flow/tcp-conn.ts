@@ -6,21 +6,26 @@
  *   segment -> TcpReassembler (side a|b) -> SideSink -> stack entry (client|server) -> layers
  *
  * Roles: the SYN sender (set by the flow table), else roles.ts on the first payload. The
- * connection is announced (a `connection` event, then its stack) on the first data or at
- * the end, so the event carries the decided roles.
+ * connection is announced (a `connection` event) at its SYN, on the first data or at the
+ * end, so the event carries the decided roles. Its stack is made on the first data (or when
+ * a direction ends), so a flow that never carries a byte (a SYN flood) costs no decoders.
+ *
+ * Findings raised here (tcp-overlap-conflict, the budget's limit-reached) are under the
+ * per-id cap (FINDINGS_PER_ID, `FindingCap`), counted once the connection is over.
  *
  * Containment: a reassembly failure stops this connection with a `decoder-error` finding
  * (the stack contains its own layers' failures the same way); nothing escapes to the
  * other connections.
  *
  * Memory: the reassemblers buffer out-of-order bytes (bounded by `maxBufferedBytes`, shared
- * budget in budget.ts); the stack is dropped when both directions have ended.
+ * budget in budget.ts); the stack is dropped when both directions have ended. The flow
+ * table's bookkeeping (lane, times, links) lives in the fields below it owns.
  */
 import type { Direction, EngineEvent } from '../../shared/events';
 import type { FindingId } from '../../shared/findings';
 import type { ChunkMeta, StreamSink } from '../types';
 import { TcpReassembler } from '../tcp/reassembler';
-import { reportInternalError, type ConnStack, type DirEntry, type InternalErrorHook } from '../stack/connection-stack';
+import { FindingCap, reportInternalError, type ConnStack, type DirEntry, type InternalErrorHook } from '../stack/connection-stack';
 import { endpointString, type Endpoint } from './flow-map';
 import { decideRoles, type RoleEvidence } from './roles';
 
@@ -51,7 +56,7 @@ class SideSink implements StreamSink {
 
   data(bytes: Uint8Array, skip: number, meta: ChunkMeta): void {
     if (this.entry !== null) this.entry.push(bytes, skip, meta);
-    else if (!this.conn.announced) this.conn.announceFor(this.side, bytes, meta).push(bytes, skip, meta);
+    else this.conn.entryFor(this.side, bytes, meta)?.push(bytes, skip, meta);
   }
 
   end(reason: 'fin' | 'rst' | 'eof', meta: ChunkMeta): void {
@@ -83,6 +88,16 @@ export class TcpConn {
   firstPacket = 0;
   /** decoding stopped after an internal error */
   failed = false;
+  /** payload was delivered (the stack exists since) */
+  hasData = false;
+  /** the flow table's: lane, capture time of the last packet and of the last (re)queueing, links */
+  lane = 0;
+  lastTs = 0;
+  queuedTs = 0;
+  prev: TcpConn | null = null;
+  next: TcpConn | null = null;
+  /** findings raised here, per id (made on the first) */
+  private cap: FindingCap | null = null;
 
   constructor(
     private readonly host: ConnHost,
@@ -131,14 +146,31 @@ export class TcpConn {
     this.roleBy = v.by;
   }
 
-  /** first data of a side before the announcement: decide roles, announce, return the entry */
-  announceFor(side: Side, bytes: Uint8Array, meta: ChunkMeta): DirEntry {
-    if (!this.clientSide) this.decideRoles(side, bytes);
-    this.announce(meta);
-    return (side === 'a' ? this.sa : this.sb).entry as DirEntry;
+  /**
+   * First data of a side: decide roles and announce (if not yet), make the stack, return the
+   * side's entry (null once the connection's decoding is over).
+   */
+  entryFor(side: Side, bytes: Uint8Array, meta: ChunkMeta): DirEntry | null {
+    if (!this.announced) {
+      if (!this.clientSide) this.decideRoles(side, bytes);
+      this.announce(meta);
+    }
+    this.hasData = true;
+    this.makeStack();
+    return (side === 'a' ? this.sa : this.sb).entry;
   }
 
-  /** Emit the `connection` event and make the stack (once). */
+  /** the stack of an announced connection, made on first use (none after it finished) */
+  private makeStack(): ConnStack | undefined {
+    if (this.stack || !this.announced || this.closedAnnounced) return this.stack;
+    const stack = this.host.makeStack(this);
+    this.stack = stack;
+    this.sa.entry = this.clientSide === 'a' ? stack.client : stack.server;
+    this.sb.entry = this.clientSide === 'a' ? stack.server : stack.client;
+    return stack;
+  }
+
+  /** Emit the `connection` event (once); the stack comes with the first data. */
   announce(meta: ChunkMeta): void {
     if (this.announced) return;
     if (!this.clientSide) this.decideRoles('a', new Uint8Array(0));
@@ -154,34 +186,38 @@ export class TcpConn {
       packet: this.firstPacket || meta.packet,
       roleBy: this.roleBy,
     });
-    const stack = this.host.makeStack(this);
-    this.stack = stack;
-    this.sa.entry = this.clientSide === 'a' ? stack.client : stack.server;
-    this.sb.entry = this.clientSide === 'a' ? stack.server : stack.client;
   }
 
   sideEnded(side: Side, reason: 'fin' | 'rst' | 'eof', meta: ChunkMeta): void {
     if (side === 'a') this.endedA = true;
     else this.endedB = true;
     if (reason !== 'fin') this.endReason = reason;
+    if (!this.announced) return;
+    // no stack: no byte was delivered, so there is nothing for decoders to end or flush
     const stack = this.stack;
-    if (!stack) return;
-    stack.entry(this.dirOf(side)).end(reason, meta);
+    stack?.entry(this.dirOf(side)).end(reason, meta);
     if (this.endedA && this.endedB && !this.closedAnnounced) {
       this.closedAnnounced = true;
       // Both directions are over: flush the decoders and let go of them (their buffers), so
       // memory follows the connections open at once, not every connection ever seen.
-      stack.finish(meta);
+      stack?.finish(meta);
       this.stack = undefined;
       this.sa.entry = this.sb.entry = null;
+      this.cap?.flush(this.host.emit, this.id, meta, 'this connection');
+      this.cap = null;
       this.host.emit({ type: 'connection-end', conn: this.id, ts: meta.ts, packet: meta.packet, reason: this.endReason });
       this.host.ended(this, meta.ts);
     }
   }
 
   conflict(side: Side, offset: number, length: number, meta: ChunkMeta): void {
-    if (!this.stack) return;
-    this.host.finding('tcp-overlap-conflict', this.id, this.dirOf(side), meta, `${length} retransmitted bytes at stream offset ${offset} differ from the copy seen first; the first copy is kept.`);
+    this.finding('tcp-overlap-conflict', side, meta, `${length} retransmitted bytes at stream offset ${offset} differ from the copy seen first; the first copy is kept.`);
+  }
+
+  /** A finding about this connection's TCP (after its announcement, before its end), under the per-id cap. */
+  finding(id: FindingId, side: Side, meta: ChunkMeta, text: string): void {
+    if (!this.announced || this.closedAnnounced) return;
+    if ((this.cap ??= new FindingCap()).take(id)) this.host.finding(id, this.id, this.dirOf(side), meta, text);
   }
 
   /** End of capture or port reuse: deliver what is buffered (holes as skips), finish the stack. */

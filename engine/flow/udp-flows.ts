@@ -2,8 +2,10 @@
  * UDP flows: a `connection` event for the first datagram of a 4-tuple (its sender taken as
  * the client), then one `datagram` event per datagram. Nothing is decoded above UDP yet.
  *
- * Memory: one small entry per flow, for the capture's lifetime (flows are cheap and few in
- * the captures this inspector is for).
+ * Memory: one small entry per flow, at most `maxFlows` of them: over the cap the least
+ * recently active flow is forgotten (counted in `evicted`; a later datagram of it starts a new
+ * flow). Least recently active as in tcp-flows.ts: a datagram stores its time on the flow,
+ * the queue is in (re)queueing order and a head seen since it was queued gets a second chance.
  */
 import type { Direction, EngineEvent } from '../../shared/events';
 import type { DecodedPacket, PacketRecord } from '../types';
@@ -12,22 +14,55 @@ import { endpointString, FlowMap, type Endpoint } from './flow-map';
 interface UdpFlow {
   id: number;
   client: Endpoint;
+  server: Endpoint;
+  lastTs: number;
+  queuedTs: number;
 }
 
 export class UdpFlows {
   private readonly map = new FlowMap<UdpFlow>();
+  /** flows in (re)queueing order from `head` on; compacted once half of it is spent */
+  private readonly queue: UdpFlow[] = [];
+  private head = 0;
+  /** flows forgotten over the cap */
+  evicted = 0;
 
   constructor(
     private readonly emit: (ev: EngineEvent) => void,
     private readonly nextId: () => number,
+    private readonly maxFlows = Infinity,
   ) {}
+
+  /** over the cap: forget the least recently active flow */
+  private evictOne(): void {
+    const q = this.queue;
+    while (this.head < q.length) {
+      const f = q[this.head++];
+      if (f.lastTs > f.queuedTs) {
+        f.queuedTs = f.lastTs;
+        q.push(f);
+        continue;
+      }
+      this.map.delete(f.client.addr, f.server.addr, f.client.port, f.server.port);
+      this.map.delete(f.server.addr, f.client.addr, f.server.port, f.client.port);
+      this.evicted++;
+      break;
+    }
+    if (this.head > 1024 && this.head * 2 > q.length) {
+      q.splice(0, this.head);
+      this.head = 0;
+    }
+  }
 
   packet(d: DecodedPacket, rec: PacketRecord): void {
     let flow = this.map.get(d.src, d.dst, d.srcPort, d.dstPort);
     if (!flow) {
+      if (this.queue.length - this.head >= this.maxFlows) this.evictOne();
       const v6 = d.ipVersion === 6;
       const client: Endpoint = { addr: d.src, port: d.srcPort, v6 };
-      flow = { id: this.nextId(), client };
+      const server: Endpoint = { addr: d.dst, port: d.dstPort, v6 };
+      flow = { id: this.nextId(), client, server, lastTs: rec.ts, queuedTs: rec.ts };
+      this.queue.push(flow);
       this.map.set(d.src, d.dst, d.srcPort, d.dstPort, flow);
       this.map.set(d.dst, d.src, d.dstPort, d.srcPort, flow);
       this.emit({
@@ -35,12 +70,13 @@ export class UdpFlows {
         id: flow.id,
         transport: 'udp',
         client: endpointString(client),
-        server: endpointString({ addr: d.dst, port: d.dstPort, v6 }),
+        server: endpointString(server),
         ts: rec.ts,
         packet: rec.no,
         roleBy: 'port',
       });
     }
+    flow.lastTs = rec.ts;
     const dir: Direction = flow.client.port === d.srcPort && flow.client.addr === d.src ? 'client' : 'server';
     this.emit({ type: 'datagram', conn: flow.id, dir, ts: rec.ts, length: d.payload.length + d.missing, packet: rec.no });
   }

@@ -36,6 +36,34 @@ import type { ModuleRegistry } from './registry';
 /** findings of one id listed per connection before they are only counted */
 export const FINDINGS_PER_ID = 20;
 
+/**
+ * The per-id cap: counts findings by id and says whether one is still listed (the first
+ * FINDINGS_PER_ID of an id); `flush` emits one "N more" finding per id over the cap. Used by
+ * every producer of findings (the stack, the TCP connection, the capture itself), so no id
+ * can flood the output. Memory: one count per id seen (a few dozen at most).
+ */
+export class FindingCap {
+  private counts: Map<FindingId, number> | null = null;
+
+  take(id: FindingId): boolean {
+    const m = (this.counts ??= new Map());
+    const n = (m.get(id) ?? 0) + 1;
+    m.set(id, n);
+    return n <= FINDINGS_PER_ID;
+  }
+
+  /** the "N more" findings (`where`: "this connection", "this capture"), then the counts start again */
+  flush(emit: EventSink, conn: number, meta: ChunkMeta, where: string): void {
+    if (this.counts === null) return;
+    for (const [id, n] of this.counts) {
+      if (n <= FINDINGS_PER_ID) continue;
+      const more = n - FINDINGS_PER_ID;
+      emit({ type: 'finding', id, severity: FINDINGS[id].severity, conn, ts: meta.ts, packet: meta.packet, text: `${more} more ${id} finding${more === 1 ? '' : 's'} on ${where} were not listed.` });
+    }
+    this.counts = null;
+  }
+}
+
 /** stacks nested in one connection's stack (TLS in TLS in ...) before nest() refuses */
 export const MAX_NESTING = 4;
 
@@ -185,7 +213,7 @@ export class ConnStack {
   /** layers in creation order (finish order) */
   private readonly made: Layer[] = [];
   private claimer: ProtocolModule | null = null;
-  private readonly counts = new Map<string, number>();
+  private readonly cap = new FindingCap();
   /** module whose code runs (for naming a failure outside a decided stream) */
   private where = 'stack';
   finished = false;
@@ -364,11 +392,7 @@ export class ConnStack {
       }
     });
     if (this.failed) return;
-    for (const [id, n] of this.counts) {
-      if (n <= FINDINGS_PER_ID) continue;
-      const more = n - FINDINGS_PER_ID;
-      this.emit({ type: 'finding', id, severity: FINDINGS[id as FindingId].severity, conn: this.conn, ts: meta.ts, packet: meta.packet, text: `${more} more ${id} finding${more === 1 ? '' : 's'} on this connection were not listed.` });
-    }
+    this.cap.flush(this.emit, this.conn, meta, 'this connection');
   }
 
   /** run `f` inside the boundary (not the hot path: detection, end, finish) */
@@ -400,9 +424,7 @@ export class ConnStack {
   }
 
   private finding(id: FindingId, dir: Direction | undefined, meta: ChunkMeta, text: string, frame?: number): void {
-    const n = (this.counts.get(id) ?? 0) + 1;
-    this.counts.set(id, n);
-    if (n > FINDINGS_PER_ID) return;
+    if (!this.cap.take(id)) return;
     const ev: FindingEvent = {
       type: 'finding',
       id,

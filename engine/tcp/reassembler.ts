@@ -26,6 +26,12 @@
  * - FIN ends the stream once every byte before it is delivered (its offset is remembered
  *   when it comes early). RST ends at once: buffered data is delivered (with skips over
  *   holes), then `end('rst')`. Data after the FIN or after the end is counted and ignored.
+ * - A hole the peer acknowledged is lost to the capture, not to the connection: the receiver
+ *   has those bytes and the sender will never send them again (RFC 9293 section 3.10.7.4:
+ *   SND.UNA advances past acknowledged data, which leaves the retransmission queue). The
+ *   owner hands in the peer's acknowledgment numbers (`acknowledge`); a hole below the
+ *   highest one is declared lost at once (Wireshark's "ACKed segment that wasn't captured"),
+ *   so the bytes behind it are delivered in capture order, not at the end of the file.
  * - `missing` bytes (cut by the snap length) are never invented: the captured prefix is
  *   delivered and the cut tail becomes part of the next chunk's `skip`.
  * - Offsets are kept as JS numbers from the stream start (exact to 2^53), sequence numbers
@@ -130,6 +136,8 @@ export class TcpReassembler {
   /** out-of-order pieces, sorted by offset, non-overlapping, all after nextOffset */
   private buf: Piece[] = [];
   private buffered = 0;
+  /** stream offset the peer acknowledged (-1: no acknowledgment seen since the start) */
+  private acked = -1;
 
   /**
    * Ring of the last delivered bytes, taken on first use (an ended stream's full-size ring from
@@ -161,6 +169,8 @@ export class TcpReassembler {
     this.isEnded = false;
     this.buffered = -1;
     this.buffered = 0;
+    this.acked = 0;
+    this.acked = -1;
     this.buf = [];
     this.buf = [];
   }
@@ -319,6 +329,7 @@ export class TcpReassembler {
       }
       if (overlapped) st.overlaps++;
       this.drain();
+      if (this.acked > this.nextOffset) this.releaseAcked();
       this.enforceBound();
     }
 
@@ -491,6 +502,38 @@ export class TcpReassembler {
   private enforceBound(): void {
     while (this.buf.length > 0 && (this.buffered > this.maxBytes || this.buf.length > this.maxPieces)) {
       this.skipTo(this.buf[0].off);
+      this.drain();
+    }
+  }
+
+  /**
+   * The peer acknowledged sequence number `ack` of this direction (an ACK segment of the other
+   * side). Holes below it are declared lost and what waited behind them is delivered (see the
+   * module comment). Returns the buffered bytes released. Cheap when nothing is buffered: one
+   * comparison and a store.
+   */
+  acknowledge(ack: number): number {
+    if (!this.started || this.isEnded) return 0;
+    const off = this.nextOffset + seqDiff(ack, this.nextSeq);
+    if (off <= this.acked) return 0;
+    this.acked = off;
+    if (this.buf.length === 0 || off <= this.nextOffset) return 0;
+    const before = this.buffered;
+    this.releaseAcked();
+    const released = before - this.buffered;
+    // the FIN may have waited behind the hole
+    if (this.finOffset >= 0 && this.nextOffset >= this.finOffset && this.finMeta !== null) this.finish('fin', this.finMeta);
+    return released;
+  }
+
+  /**
+   * Skips the acknowledged part of each hole below `acked` and delivers what follows. A hole
+   * only partly acknowledged is skipped up to the acknowledgment: its tail may still come.
+   */
+  private releaseAcked(): void {
+    const buf = this.buf;
+    while (buf.length > 0 && this.acked > this.nextOffset) {
+      this.skipTo(Math.min(this.acked, buf[0].off));
       this.drain();
     }
   }

@@ -36,12 +36,43 @@ export interface WsShared {
   /** negotiated extensions other than permessage-deflate: they may define RSV bits we cannot judge */
   foreignExtensions: string[];
   closeSent: Record<Direction, boolean>;
-  /** outstanding ping payloads per sender (bounded) */
-  pings: Record<Direction, Uint8Array[]>;
+  /** outstanding pings per sender, in capture-time order (bounded) */
+  pings: Record<Direction, Ping[]>;
+  /** pongs waiting for the other direction to reach their capture time (made on first use) */
+  pongWait?: PongWait;
   /** inflated bytes so far, both directions (bounded by opts.maxInflatePerConnection) */
   inflated: number;
   finding(id: FindingId, dir: Direction | undefined, meta: ChunkMeta, text: string, frame?: number): void;
   onClose(dir: Direction, meta: ChunkMeta): void;
+}
+
+/** A ping not answered yet: its payload and capture time. */
+export interface Ping {
+  data: Uint8Array;
+  ts: number;
+}
+
+/** A pong no ping answered yet, and where its finding would point. */
+interface HeldPong {
+  data: Uint8Array;
+  meta: ChunkMeta;
+  frame: number;
+}
+
+/**
+ * Pongs are matched with pings by capture time, not by the order the two directions happen
+ * to be emitted in (after a hole one direction can lag behind the other): a pong that no
+ * ping before it answers is held until the pinging direction has emitted a frame later than
+ * the pong, or has ended; only then is it `unsolicited-pong` or `pong-mismatch`.
+ */
+interface PongWait {
+  /** held pongs, by the direction that sent them (bounded like the pings) */
+  held: Record<Direction, HeldPong[]>;
+  /** capture time of the last frame each direction emitted */
+  at: Record<Direction, number>;
+  /** the direction's frames come here (a direction left in HTTP never sends a ping) */
+  open: Record<Direction, boolean>;
+  ended: Record<Direction, boolean>;
 }
 
 interface Message {
@@ -77,6 +108,8 @@ export class MessageAssembler implements FrameSink {
     this.s = shared;
     this.dir = dir;
     this.other = dir === 'client' ? 'server' : 'client';
+    const pw = (shared.pongWait ??= { held: { client: [], server: [] }, at: { client: -Infinity, server: -Infinity }, open: { client: false, server: false }, ended: { client: false, server: false } });
+    pw.open[dir] = true;
   }
 
   get closed(): boolean {
@@ -204,6 +237,9 @@ export class MessageAssembler implements FrameSink {
       this.controlMessage(h, index, meta);
       return;
     }
+    const pw = s.pongWait as PongWait;
+    pw.at[this.dir] = meta.ts;
+    if (pw.held[this.other].length > 0) this.settlePongs(pw);
     const m = this.msg;
     if (m === null) return;
     m.frameCount++;
@@ -347,39 +383,74 @@ export class MessageAssembler implements FrameSink {
         if (!isValidWireCloseCode(code)) after.push(['invalid-close-code', `Close code ${code} may not be sent in a close frame (RFC 6455 section 7.4).`]);
         if (!utf8Valid) after.push(['invalid-utf8', 'Close reason is not valid UTF-8.']);
       }
-    } else if (h.opcode === 9) {
-      const q = s.pings[this.dir];
-      if (q.length >= MAX_PINGS) q.shift();
-      q.push(data);
-    } else if (h.opcode === 10) {
-      // RFC 6455 section 5.5.3: a pong echoes the payload of the ping it answers
-      const q = s.pings[this.other];
-      if (q.length === 0) {
-        after.push(['unsolicited-pong', `Pong from the ${this.dir} with no outstanding ping from the ${this.other}.`]);
-      } else {
-        // Oldest first: pongs answer pings in order, and a pong for the latest ping also
-        // settles the older ones it skipped (a MAY of section 5.5.3). Searching newest-first
-        // would let one pong settle several pings with equal payloads (often empty ones).
-        let hit = -1;
-        for (let k = 0; k < q.length; k++) {
-          if (sameBytes(q[k], data)) {
-            hit = k;
-            break;
-          }
-        }
-        if (hit >= 0) q.splice(0, hit + 1);
-        else {
-          after.push(['pong-mismatch', `Pong payload (${data.length} bytes) matches none of the ${q.length} outstanding ping(s).`]);
-          q.shift();
-        }
-      }
     }
     s.emit(ev);
     for (const [id, text] of after) s.finding(id, this.dir, meta, text, index);
+    const pw = s.pongWait as PongWait;
+    pw.at[this.dir] = meta.ts;
+    if (h.opcode === 9) {
+      const q = s.pings[this.dir];
+      if (q.length >= MAX_PINGS) q.shift();
+      q.push({ data, ts: meta.ts });
+    } else if (h.opcode === 10) {
+      // RFC 6455 section 5.5.3: a pong echoes the payload of the ping it answers
+      const held = pw.held[this.dir];
+      if (held.length >= MAX_PINGS) this.judgePong(held.shift() as HeldPong, this.dir, true);
+      held.push({ data, meta: { ts: meta.ts, packet: meta.packet }, frame: index });
+    }
+    // pongs of this direction (just held) and of the other, now that this one moved on
+    this.settlePongs(pw);
     if (h.opcode === 8) {
       s.closeSent[this.dir] = true;
       s.onClose(this.dir, meta);
     }
+  }
+
+  /**
+   * Judge the held pongs that can be judged: those a ping answers, and those whose pinging
+   * direction has moved past them, has ended, or never reached WebSocket while the pong's
+   * direction has ended.
+   */
+  private settlePongs(pw: PongWait): void {
+    for (const from of [this.dir, this.other]) {
+      const held = pw.held[from];
+      const pinger: Direction = from === 'client' ? 'server' : 'client';
+      const done = pw.ended[pinger] || (!pw.open[pinger] && pw.ended[from]);
+      while (held.length > 0) {
+        const p = held[0];
+        if (!this.judgePong(p, from, done || pw.at[pinger] > p.meta.ts)) break;
+        held.shift();
+      }
+    }
+  }
+
+  /**
+   * Match a pong from `from` with the pings sent before it; false when none answers it and
+   * the pinging direction may still show an earlier ping (not `decided`).
+   */
+  private judgePong(p: HeldPong, from: Direction, decided: boolean): boolean {
+    const s = this.s;
+    const q = s.pings[from === 'client' ? 'server' : 'client'];
+    // Oldest first among the pings sent before the pong: pongs answer pings in order, and a
+    // pong for the latest ping also settles the older ones it skipped (a MAY of section
+    // 5.5.3). Searching newest-first would let one pong settle several pings with equal
+    // payloads (often empty ones).
+    let before = 0;
+    while (before < q.length && q[before].ts <= p.meta.ts) before++;
+    for (let k = 0; k < before; k++) {
+      if (sameBytes(q[k].data, p.data)) {
+        q.splice(0, k + 1);
+        return true;
+      }
+    }
+    if (!decided) return false;
+    const other = from === 'client' ? 'server' : 'client';
+    if (before === 0) s.finding('unsolicited-pong', from, p.meta, `Pong from the ${from} with no outstanding ping from the ${other}.`, p.frame);
+    else {
+      s.finding('pong-mismatch', from, p.meta, `Pong payload (${p.data.length} bytes) matches none of the ${before} outstanding ping(s).`, p.frame);
+      q.shift();
+    }
+    return true;
   }
 
   lostSync(lostBytes: number, partialHeader: number, meta: ChunkMeta): void {
@@ -410,6 +481,10 @@ export class MessageAssembler implements FrameSink {
 
   streamEnd(reason: 'fin' | 'rst' | 'eof', meta: ChunkMeta): void {
     if (this.msg !== null) this.finishMessage(meta, reason);
+    // no ping will come from this direction any more: the other's held pongs are judged
+    const pw = this.s.pongWait as PongWait;
+    pw.ended[this.dir] = true;
+    this.settlePongs(pw);
     // nothing more comes in this direction: release zlib's stream and the scratch buffer
     this.inflater?.close();
     this.inflater = null;

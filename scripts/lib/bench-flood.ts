@@ -1,0 +1,50 @@
+/**
+ * The benchmark's flow-flood cases (issue 10): `wsscope read --summary` on 1,000,000 SYNs that
+ * never complete and on 1,000,000 complete connections that carry nothing (scripts/gen-flood.ts),
+ * each measured from outside (wall time, peak RSS: scripts/lib/measure.ts) against the target:
+ * peak RSS at most FLOOD_RSS_TARGET_MB, and throughput in MB/s beside the plain benchmark
+ * capture's (time linear in file size).
+ *
+ *   import { benchFloods } from './lib/bench-flood'
+ *   const r = await benchFloods({ dir, keep, plainMBps });   // r.lines, r.targets, r.ok
+ *
+ * The captures go to `dir` (reused when present with the same size, deleted unless `keep`).
+ * Memory: the child's stdout (one summary line) only.
+ */
+import { existsSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { generateFlood, type FloodShape } from '../gen-flood';
+import { measure } from './measure';
+
+export const FLOOD_RSS_TARGET_MB = 300;
+const FLOWS = 1_000_000;
+const MB = 1e6;
+
+export interface FloodBench {
+  lines: string[];
+  targets: string[];
+  ok: boolean;
+  rows: Array<{ shape: FloodShape; bytes: number; wall: number; peakRss: number; mbps: number }>;
+}
+
+export async function benchFloods(o: { dir: string; keep: boolean; cli: string; plainMBps?: number }): Promise<FloodBench> {
+  const out: FloodBench = { lines: [], targets: [], ok: true, rows: [] };
+  for (const shape of ['syn', 'tiny'] as const) {
+    const file = join(o.dir, `flood-${shape}-${FLOWS}.pcap`);
+    const want = FLOWS * (shape === 'syn' ? 70 : 280) + 24;
+    if (!existsSync(file) || statSync(file).size !== want) generateFlood({ out: file, shape, flows: FLOWS });
+    const m = await measure(process.execPath, [o.cli, 'read', file, '--summary', '--json'], { captureStdout: true });
+    const bytes = statSync(file).size;
+    const mbps = bytes / MB / m.wall;
+    out.rows.push({ shape, bytes, wall: m.wall, peakRss: m.peakRss, mbps });
+    const rssMb = m.peakRss / 2 ** 20;
+    const okRss = m.exitCode === 0 && rssMb <= FLOOD_RSS_TARGET_MB;
+    out.ok &&= okRss;
+    const what = shape === 'syn' ? '1,000,000 SYNs that never complete' : '1,000,000 complete connections without payload';
+    out.lines.push(`flood (${what}): ${(bytes / MB).toFixed(0)} MB in ${m.wall.toFixed(2)} s = ${mbps.toFixed(1)} MB/s, peak RSS ${rssMb.toFixed(0)} MB`);
+    const pace = o.plainMBps ? `, ${((mbps / o.plainMBps) * 100).toFixed(0)}% of the plain capture's ${o.plainMBps.toFixed(0)} MB/s` : '';
+    out.targets.push(`- target flood ${shape}: peak RSS ${rssMb.toFixed(0)} MB <= ${FLOOD_RSS_TARGET_MB} MB: ${okRss ? 'met' : 'NOT met'}; ${mbps.toFixed(1)} MB/s${pace}`);
+    if (!o.keep) rmSync(file, { force: true });
+  }
+  return out;
+}
