@@ -51,7 +51,7 @@ describe('App', () => {
       batchOf(1, api.rows.slice(), {
         connections: [makeConn(1), makeConn(2)],
         // the finding's own index is 0; it is about the client frame sent at message 2's time
-        findings: [{ id: 'invalid-utf8', severity: 'error', conn: 1, dir: 'client', ts: api.rows[2].ts, packet: 9, text: 'bad utf-8', index: 0 }],
+        findings: [{ id: 'invalid-utf8', severity: 'error', conn: 1, dir: 'client', ts: api.rows[2].ts, packet: 9, frame: 2, text: 'bad utf-8', index: 0 }],
       }),
     );
     await nextTick();
@@ -73,6 +73,63 @@ describe('App', () => {
     expect(useSelectionStore().index).toBe(2);
     expect(w.find('.tl-row.selected').attributes('data-index')).toBe('2');
     expect(w.find('.detail').text()).toContain('#2 · connection 1');
+    w.unmount();
+  });
+
+  it('opens the handshake of the connection a connection-level finding is about, not a message', async () => {
+    const api = createFakeApi({ session: { id: 1, kind: 'file', path: 'a.pcap', totalBytes: 1 } });
+    const w = mountWith(App, api, { attachTo: document.body });
+    await flushPromises();
+    // connection 2's handshake had no Origin; the finding (no frame, no message) comes at the
+    // time of its request, before any of connection 1's and 2's messages
+    api.rows = [makeRow(0, { conn: 1 }), makeRow(1, { conn: 2 }), makeRow(2, { conn: 2 })];
+    const ts = api.rows[0].ts - 0.5;
+    api.emitBatch(
+      batchOf(1, api.rows.slice(), {
+        connections: [makeConn(1), makeConn(2)],
+        findings: [{ id: 'missing-origin', severity: 'info', conn: 2, dir: 'client', ts, packet: 4, text: 'no Origin', index: 0 }],
+      }),
+    );
+    await nextTick();
+    await w.findAll('.tl-row')[0].trigger('click');
+    await flushPromises();
+    expect(useSelectionStore().index).toBe(0);
+
+    await w.find('[data-test="finding"]').trigger('click');
+    await flushPromises();
+    const sel = useSelectionStore();
+    expect(sel.index).toBeNull();
+    expect(sel.conn).toBe(2);
+    expect(sel.tab).toBe('handshake');
+    expect(w.find('.tl-row.selected').exists()).toBe(false);
+    expect(api.calls.filter((c) => c.name === 'getHandshake').map((c) => c.args[0])).toContain(2);
+    expect(w.find('[data-test="tab-handshake"]').attributes('aria-selected')).toBe('true');
+    w.unmount();
+  });
+
+  it('says why "findings only" shows nothing when the findings are about connections, and offers them', async () => {
+    const api = createFakeApi({ session: { id: 1, kind: 'file', path: 'a.pcap', totalBytes: 1 } });
+    const w = mountWith(App, api, { attachTo: document.body });
+    await flushPromises();
+    api.rows = [makeRow(0, { conn: 3 }), makeRow(1, { conn: 3 })];
+    api.emitBatch(
+      batchOf(1, api.rows.slice(), {
+        connections: [makeConn(3)],
+        findings: [{ id: 'missing-origin', severity: 'info', conn: 3, dir: 'client', ts: api.rows[0].ts, packet: 4, text: 'no Origin', index: 0 }],
+      }),
+    );
+    await nextTick();
+    await w.find('[data-test="filter-findings"]').trigger('click');
+    await useFiltersStore().apply();
+    await nextTick();
+    expect(w.findAll('.tl-row')).toHaveLength(0);
+    const note = w.find('[data-test="findings-elsewhere"]');
+    expect(note.text()).toContain('No message has a finding');
+    expect(note.text()).toContain('about connections');
+    await w.find('[data-test="open-conn-3"]').trigger('click');
+    await flushPromises();
+    expect(useSelectionStore().conn).toBe(3);
+    expect(useSelectionStore().tab).toBe('handshake');
     w.unmount();
   });
 
