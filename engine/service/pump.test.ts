@@ -97,6 +97,24 @@ describe('BatchPump', () => {
     expect(batch.handshakes).toHaveLength(1);
   });
 
+  it('replays a read file with its final progress, so a page that joins late knows it was read to the end', () => {
+    const p = pump();
+    const end: ProgressInfo = { ...progress, bytesRead: 1743, done: true };
+    p.finish(end);
+    expect(names().at(-1)).toBe('progress');
+    expect(pushes.at(-1)?.[1]).toEqual(end);
+    pushes = [];
+    p.replay();
+    expect(messages()).toEqual([0, 1, 2, 3, 4, 5, 6]);
+    expect(names().at(-1)).toBe('progress');
+    expect(pushes.at(-1)?.[1]).toEqual(end);
+    // a new session forgets it
+    p.setProgress(null);
+    pushes = [];
+    p.replay();
+    expect(names()).not.toContain('progress');
+  });
+
   it('replays a growing session with its timer: one batch now, the rest on later ticks', () => {
     const p = pump();
     p.hold();

@@ -197,15 +197,14 @@ export class Sessions {
       .then(
         (summary) => {
           if (this.currentStore !== store) return;
-          pump.flush();
-          push('progress', { bytesRead: this.current.totalBytes, totalBytes: this.current.totalBytes, packets: summary.packets, done: true });
+          pump.finish({ bytesRead: this.current.totalBytes, totalBytes: this.current.totalBytes, packets: summary.packets, done: true });
         },
         (e: unknown) => {
           if (abort.signal.aborted || this.currentStore !== store) return;
           pump.flush();
           const code = ANALYSIS_ERRORS.find((c) => c === codeOf(e)) ?? 'internal';
           push('error', { code, message: `Reading ${basename(path)} failed: ${messageOf(e)}` });
-          push('progress', { bytesRead, totalBytes: this.current.totalBytes, packets: store.packetCount, done: true });
+          pump.finish({ bytesRead, totalBytes: this.current.totalBytes, packets: store.packetCount, done: true });
         },
       );
     const entry = {
