@@ -167,10 +167,51 @@ describe('App', () => {
     api.emitProgress({ bytesRead: 2 ** 30, totalBytes: 4 * 2 ** 30, packets: 123456, done: false });
     await nextTick();
     expect(w.find('[data-test="progress"]').text()).toBe('25 % · 1.00 GiB of 4.00 GiB · 123,456 packets');
-    expect(w.find('[data-test="empty-state"]').text()).toContain('Reading the capture');
+    expect(w.find('[data-test="empty-state"]').text()).toContain('Reading /data/big.pcapng…');
     api.emitProgress({ bytesRead: 4 * 2 ** 30, totalBytes: 4 * 2 ** 30, packets: 500000, done: true });
     await nextTick();
     expect(w.find('[data-test="progress"]').exists()).toBe(false);
+    w.unmount();
+  });
+
+  it('shows a file as being opened from the moment it is chosen until it is read, never as empty', async () => {
+    const api = createFakeApi();
+    let finishUpload: () => void = () => {};
+    const uploaded: string[] = [];
+    const fake = api as typeof api & { uploadFile(f: File): Promise<unknown> };
+    fake.uploadFile = (f) =>
+      new Promise((res) => {
+        uploaded.push(f.name);
+        finishUpload = () => {
+          api.emitSession({ id: 2, kind: 'file', path: f.name, totalBytes: f.size });
+          res({ ok: true, value: { id: 2, kind: 'file', path: f.name, totalBytes: f.size } });
+        };
+      });
+    const w = mountWith(App, api);
+    await flushPromises();
+    const input = w.find('[data-test="file-input"]').element as HTMLInputElement;
+    const file = new File([new Uint8Array(3000)], 'big.pcapng');
+    Object.defineProperty(input, 'files', { value: [file], configurable: true });
+    await w.find('[data-test="file-input"]').trigger('change');
+    await nextTick();
+    // streamed by the shell's uploader, not read into the page and sent as bytes
+    expect(uploaded).toEqual(['big.pcapng']);
+    expect(api.calls.some((c) => c.name === 'openBytes')).toBe(false);
+    const state = () => w.find('[data-test="empty-state"]').text();
+    expect(state()).toContain('Opening big.pcapng…');
+    expect(state()).not.toContain('Open a capture');
+
+    finishUpload();
+    await flushPromises();
+    // the session exists, no progress has come yet: still being read, not "no messages"
+    expect(state()).toContain('Reading big.pcapng…');
+    expect(state()).not.toContain('No WebSocket messages');
+    api.emitProgress({ bytesRead: 1000, totalBytes: 3000, packets: 7, done: false });
+    await nextTick();
+    expect(state()).toContain('Reading big.pcapng…');
+    api.emitProgress({ bytesRead: 3000, totalBytes: 3000, packets: 12, done: true });
+    await nextTick();
+    expect(state()).toContain('No WebSocket messages in this capture');
     w.unmount();
   });
 });
