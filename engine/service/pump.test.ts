@@ -4,6 +4,7 @@ import type { Batch, ProgressInfo, PushName, PushPayloads } from '../../shared/a
 import { analyzeFile } from '../pipeline';
 import { SessionStore } from '../store/session-store';
 import { BatchPump } from './pump';
+import { batchRows } from '../../shared/row-block';
 
 // 15 packets, one WebSocket connection, 7 messages (test/corpus/clean-baseline.expected.json)
 const CLEAN = fileURLToPath(new URL('../../test/corpus/clean-baseline.pcap', import.meta.url));
@@ -26,7 +27,7 @@ function pump(): BatchPump {
 }
 
 const names = (): string[] => pushes.map(([n]) => n);
-const messages = (): number[] => pushes.flatMap(([n, p]) => (n === 'batch' ? (p as Batch).messages.map((m) => m.index) : []));
+const messages = (): number[] => pushes.flatMap(([n, p]) => (n === 'batch' ? batchRows(p as Batch).map((m) => m.index) : []));
 const progress: ProgressInfo = { bytesRead: 100, totalBytes: 1743, packets: 3, done: false };
 
 beforeEach(async () => {

@@ -1,12 +1,13 @@
 /**
  * Row readers over a SessionData: the timeline row (MessageRow of shared/api.ts) of a message
- * row, and the header fields of a frame row. Shared by the batches, the detail view and
- * replay.
+ * row, the timeline rows of a range by column (shared/row-block.ts), and the header fields of
+ * a frame row. Shared by the batches, the detail view and replay.
  *
  * Memory: every call returns fresh objects and copies (never views into the tables, which
  * grow and move).
  */
-import type { MessageRow } from '../../shared/api';
+import type { MessageRow, RowBlock } from '../../shared/api';
+import { allocRows, ROW_BITS } from '../../shared/row-block';
 import type { FrameEvent } from '../../shared/events';
 import { previewKind, type PreviewKind } from './preview';
 import { FRAME, HEADER_MAX, MSG, type SessionData } from './session-data';
@@ -41,6 +42,38 @@ export function timelineRow(d: SessionData, r: number): MessageRow {
   };
   if (f & MSG.HAS_CODE) row.code = m.code[r];
   return row;
+}
+
+const KIND_ID: Readonly<Record<PreviewKind, number>> = { text: 0, binary: 1, close: 2, ping: 3, pong: 4, other: 5 };
+
+/** Message rows [from, end) by column: the same rows `timelineRow` makes, without an object each. */
+export function rowBlock(d: SessionData, from: number, end: number): RowBlock {
+  const n = Math.max(0, end - from);
+  const { cols, seal } = allocRows(n);
+  const m = d.messages.cols;
+  cols.ts.set(m.ts.subarray(from, end));
+  cols.length.set(m.length.subarray(from, end));
+  cols.wireLength.set(m.wireLength.subarray(from, end));
+  cols.index.set(m.index.subarray(from, end));
+  cols.conn.set(m.conn.subarray(from, end));
+  cols.frames.set(m.framesCount.subarray(from, end));
+  cols.findings.set(m.findings.subarray(from, end));
+  cols.code.set(m.code.subarray(from, end));
+  const { flags, preview } = m;
+  for (let i = 0; i < n; i++) {
+    const f = flags[from + i];
+    // MSG keeps opcode, direction, compressed and fin in ROW_BITS' places; the rest moves
+    cols.bits[i] =
+      (f & (MSG.OPCODE | MSG.SERVER | MSG.COMPRESSED | MSG.FIN)) |
+      (((f >> MSG.RSV_SHIFT) & 7) << ROW_BITS.RSV_SHIFT) |
+      (f & MSG.MASKED ? ROW_BITS.MASKED : 0) |
+      (f & MSG.TRUNCATED ? ROW_BITS.TRUNCATED : 0) |
+      (f & MSG.HAS_CODE ? ROW_BITS.HAS_CODE : 0) |
+      (KIND_ID[kind(f)] << ROW_BITS.KIND_SHIFT);
+    const p = preview[from + i];
+    cols.preview[i] = f & MSG.PREVIEW_CUT ? p + '…' : p;
+  }
+  return seal();
 }
 
 /** What a frame's event and its detail-pane view have in common. */
