@@ -7,7 +7,8 @@
  * Events arrive as engine/pipeline.ts emits them: a message after its frames, capture-wide
  * indexes; events for a connection never announced get a placeholder connection.
  *
- * Memory: payload bytes are copied into the payload store (the caller may reuse its views);
+ * Memory: payload bytes are copied into the payload store (the caller may reuse its views),
+ * once: a message made of one unmasked, uncompressed frame points at that frame's bytes;
  * connection, handshake, finding and summary events are kept as given.
  */
 import type {
@@ -242,7 +243,11 @@ function onMessage(d: SessionData, ev: MessageEvent): void {
   m.headerBytes[r] = hdr;
   m.packet[r] = ev.packet;
   m.findings[r] = findings;
-  m.dataOff[r] = d.payloads.append(ev.data);
+  // A single unmasked, uncompressed frame carries the message's bytes as they are (RFC 6455
+  // section 5.2): the message points at the frame's stored wire payload instead of a copy.
+  const only = ev.frames.length === 1 && !ev.compressed ? d.frameRow(ev.frames[0]) : -1;
+  if (only >= 0 && (f.flags[only] & (FRAME.HAS_WIRE | FRAME.MASKED)) === FRAME.HAS_WIRE && f.wireLen[only] === ev.data.length) m.dataOff[r] = f.wireOff[only];
+  else m.dataOff[r] = d.payloads.append(ev.data);
   m.dataLen[r] = ev.data.length;
 
   const c = conn(d, ev.conn);

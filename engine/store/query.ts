@@ -11,7 +11,9 @@
  *    digits in whole bytes, spaced or not ("4d515454", "4d 51 54 54"), also matches those
  *    bytes; close messages also match their timeline preview ("1000 Normal Closure: ...");
  *  - or a regular expression (`regex`), run by RE2 in linear time (shared/regex.ts) over the
- *    payload decoded as UTF-8 (invalid bytes become U+FFFD, ASCII stays ASCII).
+ *    payload decoded as UTF-8 (invalid bytes become U+FFFD, ASCII stays ASCII); a text
+ *    message whose preview holds all of it is matched on its preview (the same text, with
+ *    controls shown as the timeline shows them), which saves decoding it again.
  *
  * Memory: returns a fresh Uint32Array sized to the answer; the scan allocates one
  * `messages.length` scratch array and one payload block of at most BLOCK bytes (or one
@@ -181,7 +183,10 @@ export function queryMessages(d: SessionData, q: MessageQuery): Uint32Array {
       const at = cursor.seek(dataOff[r], len);
       const block = cursor.block;
       if (re) {
-        if (!re.test(decoder.decode(block.subarray(at, at + len))) && !((f & OPCODE) === 8 && re.test(previews[r]))) continue;
+        // a text message whose preview was not cut is all there, as the timeline shows it:
+        // no need to decode its bytes again
+        const whole = (f & OPCODE) === 1 && (f & MSG.UTF8) !== 0 && !(f & MSG.PREVIEW_CUT);
+        if (whole ? !re.test(previews[r]) : !re.test(decoder.decode(block.subarray(at, at + len))) && !((f & OPCODE) === 8 && re.test(previews[r]))) continue;
       } else {
         let hit = false;
         for (let i = 0; i < needles.length && !hit; i++) hit = found(block, at, at + len, needles[i]);
