@@ -18,19 +18,27 @@
 import type { MessageRow, RowBlock } from './api';
 
 export const KINDS: readonly MessageRow['kind'][] = ['text', 'binary', 'close', 'ping', 'pong', 'other'];
-const KIND_ID: Readonly<Record<string, number>> = { text: 0, binary: 1, close: 2, ping: 3, pong: 4, other: 5 };
+/** KINDS' positions, by kind */
+export const KIND_ID: Readonly<Record<MessageRow['kind'], number>> = { text: 0, binary: 1, close: 2, ping: 3, pong: 4, other: 5 };
 
-export const ROW_BITS = {
+/**
+ * Bits 0-11 of `bits`, which the engine's message flags share (engine/store/session-data.ts
+ * MSG), so the engine copies them as they are.
+ */
+export const ROW_BITS_COMMON = {
   OPCODE: 0xf,
   SERVER: 1 << 4,
   COMPRESSED: 1 << 5,
   FIN: 1 << 6,
+  /** 3 bits, RSV1 is the most significant (as Wireshark shows them) */
   RSV_SHIFT: 7,
   MASKED: 1 << 10,
   TRUNCATED: 1 << 11,
-  HAS_CODE: 1 << 12,
-  KIND_SHIFT: 13,
 } as const;
+/** bits 0-11 as a mask */
+export const ROW_BITS_COMMON_MASK = 0xfff;
+
+export const ROW_BITS = { ...ROW_BITS_COMMON, HAS_CODE: 1 << 12, KIND_SHIFT: 13 } as const;
 
 /** bytes per row in `data` */
 export const ROW_BYTES = 3 * 8 + 5 * 4 + 2;
@@ -102,26 +110,41 @@ export function rowBits(r: MessageRow): number {
 
 /** Row `i` of `c` as a MessageRow object. */
 export function rowAt(c: RowColumns, i: number): MessageRow {
-  const f = c.bits[i];
+  return makeRow(c.bits[i], c.index[i], c.conn[i], c.ts[i], c.length[i], c.wireLength[i], c.frames[i], c.findings[i], c.code[i], c.preview[i]);
+}
+
+/** A MessageRow from its bits (ROW_BITS) and its other fields. */
+export function makeRow(
+  f: number,
+  index: number,
+  conn: number,
+  ts: number,
+  length: number,
+  wireLength: number,
+  frames: number,
+  findings: number,
+  code: number,
+  preview: string,
+): MessageRow {
   const row: MessageRow = {
-    index: c.index[i],
-    conn: c.conn[i],
+    index,
+    conn,
     dir: f & ROW_BITS.SERVER ? 'server' : 'client',
-    ts: c.ts[i],
+    ts,
     opcode: f & ROW_BITS.OPCODE,
-    length: c.length[i],
-    wireLength: c.wireLength[i],
+    length,
+    wireLength,
     compressed: (f & ROW_BITS.COMPRESSED) !== 0,
     fin: (f & ROW_BITS.FIN) !== 0,
     rsv: (f >> ROW_BITS.RSV_SHIFT) & 7,
     masked: (f & ROW_BITS.MASKED) !== 0,
-    frames: c.frames[i],
+    frames,
     truncated: (f & ROW_BITS.TRUNCATED) !== 0,
-    preview: c.preview[i],
+    preview,
     kind: KINDS[(f >> ROW_BITS.KIND_SHIFT) & 7] ?? 'other',
-    findings: c.findings[i],
+    findings,
   };
-  if (f & ROW_BITS.HAS_CODE) row.code = c.code[i];
+  if (f & ROW_BITS.HAS_CODE) row.code = code;
   return row;
 }
 

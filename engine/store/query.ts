@@ -180,14 +180,18 @@ export function queryMessages(d: SessionData, q: MessageQuery): Uint32Array {
     if (sevMask && !(f & sevMask)) continue;
     if (searching) {
       const len = dataLen[r];
-      const at = cursor.seek(dataOff[r], len);
-      const block = cursor.block;
       if (re) {
         // a text message whose preview was not cut is all there, as the timeline shows it:
-        // no need to decode its bytes again
-        const whole = (f & OPCODE) === 1 && (f & MSG.UTF8) !== 0 && !(f & MSG.PREVIEW_CUT);
-        if (whole ? !re.test(previews[r]) : !re.test(decoder.decode(block.subarray(at, at + len))) && !((f & OPCODE) === 8 && re.test(previews[r]))) continue;
+        // no need to read and decode its bytes again
+        if ((f & OPCODE) === 1 && (f & MSG.UTF8) !== 0 && !(f & MSG.PREVIEW_CUT)) {
+          if (!re.test(previews[r])) continue;
+        } else {
+          const at = cursor.seek(dataOff[r], len);
+          if (!re.test(decoder.decode(cursor.block.subarray(at, at + len))) && !((f & OPCODE) === 8 && re.test(previews[r]))) continue;
+        }
       } else {
+        const at = cursor.seek(dataOff[r], len);
+        const block = cursor.block;
         let hit = false;
         for (let i = 0; i < needles.length && !hit; i++) hit = found(block, at, at + len, needles[i]);
         // a close message's preview names its code ("1000 Normal Closure"), which its bytes do not

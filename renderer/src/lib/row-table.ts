@@ -13,7 +13,7 @@
 import type { MessageRow } from '../../../shared/api';
 import type { Direction } from '../../../shared/events';
 import { ColumnTable, type ColumnTableOptions } from '../../../shared/column-table';
-import { ROW_BITS, type RowColumns } from '../../../shared/row-block';
+import { KIND_ID, KINDS, ROW_BITS, type RowColumns } from '../../../shared/row-block';
 
 const F_SERVER = 1;
 const F_COMPRESSED = 2;
@@ -22,8 +22,6 @@ const F_MASKED = 8;
 const F_TRUNCATED = 16;
 const F_CODE = 32;
 
-const KINDS: MessageRow['kind'][] = ['text', 'binary', 'close', 'ping', 'pong', 'other'];
-const KIND_ID: Record<string, number> = { text: 0, binary: 1, close: 2, ping: 3, pong: 4, other: 5 };
 
 const COLUMNS = {
   index: 'u32',
