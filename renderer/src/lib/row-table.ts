@@ -69,6 +69,11 @@ export class RowTable {
     return this.t.cols.preview;
   }
 
+  /** Room for `n` rows in all (see ColumnTable.reserve). */
+  reserve(n: number): void {
+    this.t.reserve(n);
+  }
+
   /** Appends a row; false (and nothing stored) when the table is full. */
   push(r: MessageRow): boolean {
     const p = this.t.append();

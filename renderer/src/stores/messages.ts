@@ -39,11 +39,16 @@ export const useMessagesStore = defineStore('messages', () => {
     return from;
   }
 
-  /** Appends a row block (Batch.rows) column by column; returns the position of the first new row. */
-  function appendBlock(block: RowBlock): number {
+  /**
+   * Appends a row block (Batch.rows) column by column, with room made for `total` rows (the
+   * batch's message total); returns the position of the first new row.
+   */
+  function appendBlock(block: RowBlock, total = 0): number {
     const t = table.value;
     const from = t.length;
     if (block.count === 0) return from;
+    // the session's message count is known: grow the columns once, not at every doubling
+    t.reserve(total);
     const c = unpackRows(block);
     // as in `append`: rows a replay resends are skipped
     const last = from > 0 ? t.index[from - 1] : -1;
