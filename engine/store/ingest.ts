@@ -187,6 +187,12 @@ function onFrame(d: SessionData, ev: FrameEvent): void {
   log(d, Ev.Frame, r);
 }
 
+/** Whether every byte is printable ASCII (a preview shows such text as it is). */
+function printableAscii(b: Uint8Array): boolean {
+  for (let i = 0; i < b.length; i++) if (b[i] < 0x20 || b[i] > 0x7e) return false;
+  return true;
+}
+
 function onMessage(d: SessionData, ev: MessageEvent): void {
   if (!d.messages.fits(1) || !d.msgFrames.fits(ev.frames.length)) {
     d.dropped++;
@@ -237,6 +243,7 @@ function onMessage(d: SessionData, ev: MessageEvent): void {
   }
   m.preview[r] = messagePreview(ev.opcode, ev.data, ev.utf8Valid, ev.code, false);
   if (lastPreviewCut()) flags |= MSG.PREVIEW_CUT;
+  else if (ev.opcode === 1 && m.preview[r].length === ev.data.length && printableAscii(ev.data)) flags |= MSG.VERBATIM;
   m.flags[r] = flags;
   m.length[r] = ev.length;
   m.wireLength[r] = ev.wireLength;

@@ -131,6 +131,25 @@ export class PayloadStore {
     return out;
   }
 
+  /**
+   * The in-memory chunk holding logical offset `offset` (its bytes in use, and the logical
+   * offset of its first byte), or null when that offset was spilled or is past the end. A view
+   * into the store's memory, valid until the next `append` (which may spill the chunk): for
+   * scans that read many payloads without copying each (engine/store/query.ts).
+   */
+  chunkAt(offset: number): { bytes: Uint8Array; start: number } | null {
+    if (this.closed || offset < this.spilled || offset >= this.total) return null;
+    let lo = 0;
+    let hi = this.chunks.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.chunks[mid].start <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    const c = this.chunks[lo];
+    return c && c.start <= offset ? { bytes: c.buf.subarray(0, c.used), start: c.start } : null;
+  }
+
   close(): void {
     if (this.closed) return;
     this.closed = true;

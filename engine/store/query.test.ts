@@ -1,5 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { SessionStore } from './session-store';
+import { PayloadStore } from './payload-store';
 import { literalNeedles } from './query';
 import { PREVIEW_MAX } from './preview';
 import { analyzeFile } from '../pipeline';
@@ -54,6 +55,21 @@ describe('queryMessages searches whole payloads', () => {
     for (const text of ['ssh-ed25519', 'SSH-2.0', '00 00 00 0c 0a 15']) expect(ids(spilled.query({ text }))).toEqual(ids(inMemory.query({ text })));
     inMemory.close();
     spilled.close();
+  });
+
+  it('lets a scan read in-memory payloads in place, and only those', () => {
+    const p = new PayloadStore({ budget: 1024, chunkSize: 256 });
+    const offs = Array.from({ length: 40 }, (_, i) => p.append(new Uint8Array(100).fill(i)));
+    // the oldest bytes were spilled: no view of them
+    expect(p.spilledBytes).toBeGreaterThan(0);
+    expect(p.chunkAt(offs[0])).toBeNull();
+    const last = offs[39];
+    const c = p.chunkAt(last);
+    expect(c).not.toBeNull();
+    expect(Array.from(c!.bytes.subarray(last - c!.start, last - c!.start + 100))).toEqual(Array.from(p.read(last, 100)));
+    expect(p.chunkAt(p.size)).toBeNull();
+    p.close();
+    expect(p.chunkAt(last)).toBeNull();
   });
 
   it('matches close messages by their preview too, and hex only in whole bytes', () => {

@@ -11,13 +11,15 @@
  *    digits in whole bytes, spaced or not ("4d515454", "4d 51 54 54"), also matches those
  *    bytes; close messages also match their timeline preview ("1000 Normal Closure: ...");
  *  - or a regular expression (`regex`), run by RE2 in linear time (shared/regex.ts) over the
- *    payload decoded as UTF-8 (invalid bytes become U+FFFD, ASCII stays ASCII); a text
- *    message whose preview holds all of it is matched on its preview (the same text, with
- *    controls shown as the timeline shows them), which saves decoding it again.
+ *    payload decoded as UTF-8 (invalid bytes become U+FFFD, ASCII stays ASCII).
+ * A text message whose preview is its payload byte for byte (MSG.VERBATIM: printable ASCII,
+ * not cut) is searched in its preview string instead, which V8 does faster than a byte loop;
+ * its hex is not searched (a text message's bytes are its text).
  *
  * Memory: returns a fresh Uint32Array sized to the answer; the scan allocates one
- * `messages.length` scratch array and one payload block of at most BLOCK bytes (or one
- * payload, when a single payload is bigger) for the duration of the call.
+ * `messages.length` scratch array, reads the store's in-memory chunks in place, and copies
+ * spilled bytes into one block of at most BLOCK bytes (or one payload, when a single payload
+ * is bigger) at a time, for the duration of the call.
  */
 import type { MessageQuery } from '../../shared/api';
 import { compileUserRegex, type UserRegex } from '../../shared/regex';
@@ -29,7 +31,8 @@ const BLOCK = 4 * 1024 * 1024;
 
 /**
  * Sequential reader of payload ranges: a range inside the current block is read in place;
- * otherwise the block is refilled from the range's start. Rows append their payloads in
+ * otherwise the block becomes the store's in-memory chunk holding it (a view, no copy), or is
+ * refilled from the range's start (spilled bytes, a range across chunks). Rows append their payloads in
  * order (engine/store/ingest.ts), so a scan reads each stored byte about once.
  */
 class PayloadCursor {
@@ -41,6 +44,13 @@ class PayloadCursor {
   /** Makes [off, off + len) readable in `block`; returns where it starts there. */
   seek(off: number, len: number): number {
     if (off >= this.start && off + len <= this.start + this.block.length) return off - this.start;
+    // in memory: the store's own chunk, no copy
+    const c = this.store.chunkAt(off);
+    if (c && off + len <= c.start + c.bytes.length) {
+      this.block = c.bytes;
+      this.start = c.start;
+      return off - c.start;
+    }
     this.start = off;
     this.block = this.store.read(off, Math.max(len, Math.min(BLOCK, this.store.size - off)));
     return 0;
@@ -107,6 +117,22 @@ function found(hay: Uint8Array, from: number, to: number, n: Needle): boolean {
   return false;
 }
 
+/**
+ * Case-insensitive literal search for ASCII text as a regex of character classes ("ab" ->
+ * /[aA][bB]/): V8 runs that several times faster than the same literal with the `i` flag
+ * (measured 160 vs 780 ms over 1,000,000 200-character previews). Used on previews that are
+ * their payload byte for byte (MSG.VERBATIM), where V8's string search beats a byte loop.
+ */
+function caseFoldPattern(text: string): RegExp {
+  let src = '';
+  for (const ch of text) {
+    const lo = ch.toLowerCase();
+    const up = ch.toUpperCase();
+    src += lo !== up ? `[${lo}${up}]` : ch.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+  }
+  return new RegExp(src);
+}
+
 const utf8 = new TextEncoder();
 
 /**
@@ -154,6 +180,7 @@ export function queryMessages(d: SessionData, q: MessageQuery): Uint32Array {
   let re: UserRegex | null = null;
   let needles: Needle[] = [];
   let previewNeedle = '';
+  let verbatimTest: RegExp | null = null;
   if (q.text) {
     if (q.regex) {
       const c = compileUserRegex(q.text);
@@ -162,9 +189,12 @@ export function queryMessages(d: SessionData, q: MessageQuery): Uint32Array {
     } else {
       needles = literalNeedles(q.text);
       previewNeedle = q.text.toLowerCase();
+      // a verbatim preview is printable ASCII: other text cannot be in it
+      verbatimTest = /^[\x20-\x7e]*$/.test(q.text) ? caseFoldPattern(q.text) : null;
     }
   }
   const searching = re !== null || needles.length > 0;
+  const verbatim = verbatimTest;
   const decoder = new TextDecoder('utf-8', { fatal: false });
   const cursor = new PayloadCursor(d.payloads);
   const OPCODE = MSG.OPCODE;
@@ -180,15 +210,15 @@ export function queryMessages(d: SessionData, q: MessageQuery): Uint32Array {
     if (sevMask && !(f & sevMask)) continue;
     if (searching) {
       const len = dataLen[r];
-      if (re) {
-        // a text message whose preview was not cut is all there, as the timeline shows it:
-        // no need to read and decode its bytes again
-        if ((f & OPCODE) === 1 && (f & MSG.UTF8) !== 0 && !(f & MSG.PREVIEW_CUT)) {
+      if (f & MSG.VERBATIM) {
+        // the preview is the payload, byte for byte: search it as a string (a text message's
+        // hex is not searched: its bytes are its text)
+        if (re) {
           if (!re.test(previews[r])) continue;
-        } else {
-          const at = cursor.seek(dataOff[r], len);
-          if (!re.test(decoder.decode(cursor.block.subarray(at, at + len))) && !((f & OPCODE) === 8 && re.test(previews[r]))) continue;
-        }
+        } else if (!verbatim || !verbatim.test(previews[r])) continue;
+      } else if (re) {
+        const at = cursor.seek(dataOff[r], len);
+        if (!re.test(decoder.decode(cursor.block.subarray(at, at + len))) && !((f & OPCODE) === 8 && re.test(previews[r]))) continue;
       } else {
         const at = cursor.seek(dataOff[r], len);
         const block = cursor.block;

@@ -47,6 +47,8 @@ export const MSG = {
   SEV_ALL: (1 << 14) | (1 << 15) | (1 << 16),
   /** the stored preview was cut: rows get a trailing "…" (stored previews stay one-byte strings) */
   PREVIEW_CUT: 1 << 17,
+  /** a text message whose preview is its payload byte for byte (printable ASCII, not cut) */
+  VERBATIM: 1 << 18,
 } as const;
 
 /** Bits of the frame flags column: opcode and direction as in MSG, then the header bits. */
