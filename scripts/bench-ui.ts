@@ -31,7 +31,7 @@
  *   task and the number over 50 ms from the start of sending until the timeline shows every
  *   message, and the longest gap between animation frames.
  *
- * --profile DIR writes V8 CPU profiles of the page (filters, stream) and prints the functions
+ * --profile DIR writes V8 CPU profiles of the page (load, filters, stream) and prints the functions
  * with the most self time (the figures of such a run carry the profiler's cost).
  *
  * Targets: filter <= 200 ms at 1,000,000 messages; no main-thread task > 100 ms while
@@ -232,8 +232,10 @@ async function loadFile(bench: Bench, file: string, messages: number, keep?: (pa
   const { serve, engine, readMs } = await bench.serve(file);
   const page = await bench.page();
   try {
-    await page.goto(serve.url);
-    const r = (await page.evaluate(loadedExpr(messages, 600_000))) as { firstRow: number; loaded: number };
+    const r = await bench.profiled(page, 'load', async () => {
+      await page.goto(serve.url);
+      return (await page.evaluate(loadedExpr(messages, 600_000))) as { firstRow: number; loaded: number };
+    });
     const t = await longTasks(page, 0, r.loaded);
     const after = await longTasks(page, r.firstRow, r.loaded);
     const res: LoadResult = {

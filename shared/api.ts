@@ -220,12 +220,28 @@ export interface Batch {
   session: number;
   /** new or changed connections (upsert by id) */
   connections: ConnectionRow[];
-  /** new timeline rows, in index order */
+  /** new timeline rows as objects, in index order (tests and small shells; see `rows`) */
   messages: MessageRow[];
+  /**
+   * new timeline rows by column, in index order, after those of `messages`: what the engine
+   * sends (shared/row-block.ts has the layout; `batchRows` turns both into objects)
+   */
+  rows?: RowBlock;
   findings: FindingRow[];
   /** handshakes completed in this batch */
   handshakes: HandshakeEvent[];
   totals: { packets: number; messages: number; findings: number; connections: number };
+}
+
+/**
+ * Timeline rows packed by column (shared/row-block.ts): `count` rows, their numbers in
+ * `data`, their previews joined by "\n" (a preview never holds one: controls are shown as
+ * control pictures).
+ */
+export interface RowBlock {
+  count: number;
+  data: Uint8Array;
+  previews: string;
 }
 
 export interface MessageQuery {

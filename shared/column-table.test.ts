@@ -50,6 +50,24 @@ describe('ColumnTable', () => {
     expect(t.cols.v.length).toBe(2048);
   });
 
+  it('reserves room once for a known size, by doubling, keeping the rows and the bound', () => {
+    const t = new ColumnTable(SCHEMA, { maxRows: 100_000 });
+    fill(t, 10);
+    const before = t.cols.id;
+    t.reserve(70_000);
+    expect(t.capacity).toBe(100_000); // 1024 doubled past 70,000 is 131,072: capped at the bound
+    expect(t.cols.id).not.toBe(before);
+    expect(t.cols.id[9]).toBe(27);
+    expect(t.length).toBe(10);
+    const after = t.cols.id;
+    for (let i = 10; i < 70_000; i++) t.append();
+    expect(t.cols.id).toBe(after); // no growth on the way
+    t.reserve(1_000_000);
+    expect(t.capacity).toBe(100_000);
+    t.reserve(5);
+    expect(t.capacity).toBe(100_000);
+  });
+
   it('gives new rows zeroes and empty strings, also after growth', () => {
     const t = new ColumnTable(SCHEMA);
     fill(t, 1500);

@@ -124,6 +124,15 @@ export class ColumnTable<S extends Schema> {
     return at;
   }
 
+  /**
+   * Makes room for `n` rows in all (bounded by maxRows) at once, so a table whose final size
+   * is known does not copy its columns at every doubling on the way there.
+   */
+  reserve(n: number): void {
+    const need = Math.min(Math.floor(n), this.maxRows);
+    if (need > this.capacity) this.grow(need);
+  }
+
   private grow(need: number): void {
     let cap = Math.max(MIN_CAPACITY, this.capacity);
     while (cap < need) cap *= 2;

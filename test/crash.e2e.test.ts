@@ -30,6 +30,7 @@ import { REPO, startPeer, textOf, type Peer } from './peers/peer';
 import { tsharkFrameRows } from './peers/capture';
 
 import { publicCapture } from './kit/paths';
+import { batchRows } from '../shared/row-block';
 
 const BROKER = publicCapture('zeek__broker-websocket.pcap');
 // two WebSocket connections in one capture (see engine/pipeline.test.ts)
@@ -116,7 +117,7 @@ describe.each(['cap', 'dumpcap'] as const)('engine killed during a live capture 
       const hostPid = c.pid as number;
       let liveMessages = 0;
       c.onPush((n, p) => {
-        if (n === 'batch') liveMessages += (p as Batch).messages.length;
+        if (n === 'batch') liveMessages += batchRows(p as Batch).length;
       });
       const running = nextPush(c, 'captureStatus', (s) => s.state === 'running');
       const started = await c.call('startCapture', [{ iface: 'lo', filter: `tcp port ${server.port}`, backend }]);

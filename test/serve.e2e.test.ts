@@ -9,6 +9,7 @@ import { decodeWire, encodeWire, type WireMessage } from '../shared/wire';
 import type { Batch, MessageDetail, ProgressInfo, Result } from '../shared/api';
 
 import { publicCapture } from './kit/paths';
+import { batchRows } from '../shared/row-block';
 
 const BROKER = publicCapture('zeek__broker-websocket.pcap');
 
@@ -135,7 +136,7 @@ describe('wsscope serve', () => {
     try {
       expect(await call('openFile', [BROKER])).toMatchObject({ ok: true, value: { kind: 'file', path: BROKER } });
       expect((await done).packets).toBe(22);
-      expect(batches.flatMap((b) => b.messages).map((m) => m.index)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
+      expect(batches.flatMap(batchRows).map((m) => m.index)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
       const d = (await call('getMessageDetail', [0])) as Result<MessageDetail>;
       expect(d.ok && d.value.data).toBeInstanceOf(Uint8Array);
       expect(d.ok && Buffer.from(d.value.data).toString()).toBe('["/zeek/event/my_topic"]');

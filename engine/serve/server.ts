@@ -12,11 +12,18 @@
  * only to this origin), nosniff, no-referrer (the token never leaves in a Referer), and are
  * resolved inside the output directory only: no listing, no traversal.
  *
+ * Uploads: the page's "Open..." POSTs the chosen file to /upload (same token, same Origin
+ * and Host checks); the body is streamed to a new private file (engine/fs/private.ts) in
+ * this server's scratch folder, never held in memory, then opened by the engine like any
+ * file. The previous upload is removed when a new one is opened, the folder on close.
+ *
  * Memory: per connected page nothing but the socket; pushes are encoded once per push and
- * sent to every page.
+ * sent to every page. An upload in flight holds one stream buffer; on disk at most
+ * MAX_UPLOAD bytes.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { createReadStream, existsSync, realpathSync, statSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, realpathSync, rmSync, statSync } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { homedir } from 'node:os';
 import { extname, join, normalize, resolve, sep } from 'node:path';
@@ -27,6 +34,8 @@ import { CONTENT_TYPES } from '../../shared/content-types';
 import { nodeFork, spawnEngine, type EngineClient } from '../service/client';
 import { isCallName } from '../service/validate';
 import { parseCommand } from '../cli/args';
+import { createPrivateFile, ensurePrivateDir, makeScratchDir } from '../fs/private';
+import type { Result, SessionInfo } from '../../shared/api';
 
 export interface ServeOptions {
   /** 0 or absent: any free port */
@@ -54,6 +63,13 @@ export interface ServeHandle {
 /** Largest message a page may send (an uploaded capture, base64 in JSON). */
 export const MAX_WIRE_MESSAGE = 768 * 1024 * 1024;
 
+/** Largest capture a page may upload to /upload (streamed to disk). */
+export const MAX_UPLOAD = 64 * 1024 * 1024 * 1024;
+
+/** The name an upload is stored under: its base name in a safe alphabet (the page chose it). */
+export function uploadName(name: string): string {
+  return (name.replace(/\\/g, '/').split('/').pop() ?? '').replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '_').slice(0, 120) || 'upload.pcap';
+}
 
 
 /**
@@ -120,15 +136,68 @@ export async function startServe(opts: ServeOptions = {}): Promise<ServeHandle> 
     res.end(text);
   };
 
+  const sendResult = (res: ServerResponse, status: number, r: Result<SessionInfo>): void => {
+    res.writeHead(status, {
+      'Content-Type': 'application/json; charset=utf-8',
+      'X-Content-Type-Options': 'nosniff',
+      'Content-Security-Policy': csp,
+      'Cache-Control': 'no-store',
+    });
+    res.end(JSON.stringify(r));
+  };
+  const refuse = (res: ServerResponse, status: number, message: string): void =>
+    sendResult(res, status, { ok: false, error: { code: 'bad-request', message } });
+
+  let scratch = '';
+  let lastUpload = '';
+  /** POST /upload?token=T&name=N: the body streamed to a private file, then opened. */
+  async function upload(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    // the same key as the WebSocket: the token, and a request sent by this server's own page
+    if (!sameSecret(url.searchParams.get('token') ?? '', token) || req.headers.origin !== origin) return refuse(res, 403, 'Forbidden.');
+    const length = Number(req.headers['content-length']);
+    if (!Number.isSafeInteger(length) || length < 0) return refuse(res, 411, 'The upload needs a Content-Length.');
+    if (length > MAX_UPLOAD) return refuse(res, 413, `The capture is larger than ${MAX_UPLOAD / 2 ** 30} GiB.`);
+    let path = '';
+    try {
+      scratch ||= makeScratchDir();
+      const dir = ensurePrivateDir(join(scratch, randomBytes(6).toString('hex')));
+      path = join(dir, uploadName(url.searchParams.get('name') ?? ''));
+      const fd = createPrivateFile(path);
+      let got = 0;
+      req.on('data', (chunk: Buffer) => {
+        got += chunk.length;
+        // a body longer than it said it was is cut off here, not written
+        if (got > length) req.destroy(new Error('the upload is longer than its Content-Length'));
+      });
+      await pipeline(req, createWriteStream(path, { fd }));
+      if (got !== length) throw new Error(`the upload ended after ${got} of ${length} bytes`);
+    } catch (e) {
+      if (path) rmSync(join(path, '..'), { recursive: true, force: true });
+      if (!res.headersSent && !res.destroyed) refuse(res, 400, `The upload failed: ${e instanceof Error ? e.message : String(e)}.`);
+      return;
+    }
+    const r = await engine.call('openFile', [path]);
+    if (!r.ok) {
+      rmSync(join(path, '..'), { recursive: true, force: true });
+      return sendResult(res, 200, r);
+    }
+    if (lastUpload) rmSync(lastUpload, { recursive: true, force: true });
+    lastUpload = join(path, '..');
+    sendResult(res, 200, r);
+  }
+
   const server = createServer((req, res) => {
     if (!hostOk(req)) return send(res, 403, 'Forbidden: wrong Host\n');
-    if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'Method not allowed\n');
+    let url: URL;
     let pathname: string;
     try {
-      pathname = decodeURIComponent(new URL(req.url ?? '/', origin).pathname);
+      url = new URL(req.url ?? '/', origin);
+      pathname = decodeURIComponent(url.pathname);
     } catch {
       return send(res, 400, 'Bad request\n');
     }
+    if (req.method === 'POST' && pathname === '/upload') return void upload(req, res, url);
+    if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'Method not allowed\n');
     if (pathname.includes('\0') || pathname.includes('\\')) return send(res, 404, 'Not found\n');
     if (pathname === '/') pathname = '/index.html';
     // normalise, then require the result to stay inside root (no "..", no symlink escape)
@@ -249,6 +318,7 @@ export async function startServe(opts: ServeOptions = {}): Promise<ServeHandle> 
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
       if (ownsEngine) await engine.close();
+      if (scratch) rmSync(scratch, { recursive: true, force: true });
     },
   };
 }

@@ -6,6 +6,7 @@ import { nodeFork, spawnEngine, type EngineClient, type WatchdogOptions } from '
 import { generateCapture } from '../../scripts/gen-capture';
 import { publicCapture } from '../../test/kit/paths';
 import type { ApiError, Batch, ProgressInfo, PushName, PushPayloads, SessionInfo } from '../../shared/api';
+import { batchRows } from '../../shared/row-block';
 
 let dir: string;
 let big: string;
@@ -55,7 +56,7 @@ describe('engine client and host process', () => {
       expect(r).toMatchObject({ ok: true, value: { kind: 'file' } });
       expect(await session).toMatchObject({ kind: 'file' });
       expect((await done).packets).toBe(22);
-      expect(batches.flatMap((b) => b.messages)).toHaveLength(9);
+      expect(batches.flatMap(batchRows)).toHaveLength(9);
       // typed arrays cross the process boundary intact
       const q = await c.call('queryMessages', [{ dir: 'server' }]);
       expect(q.ok && q.value.indexes).toBeInstanceOf(Uint32Array);

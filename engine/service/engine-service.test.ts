@@ -11,6 +11,7 @@ import { connectionEvent, handshakeEvent, messageEvents } from '../../test/kit/e
 import { testService, type Push } from '../../test/kit/service';
 
 import { PUBLIC_CAPTURES as CAPTURES } from '../../test/kit/paths';
+import { batchRows } from '../../shared/row-block';
 
 const BROKER = `${CAPTURES}/zeek__broker-websocket.pcap`;
 
@@ -116,7 +117,7 @@ describe('EngineService with capture files', () => {
     expect(r).toMatchObject({ ok: true, value: { kind: 'file', path: BROKER, totalBytes: 5103 } });
     await svc.idle();
     expect(pushes[0]).toEqual(['session', { id: 1, kind: 'file', path: BROKER, totalBytes: 5103 }]);
-    const rows = batches().flatMap((b) => b.messages);
+    const rows = batches().flatMap(batchRows);
     expect(rows.map((m) => m.index)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
     const last = pushes.filter((p) => p[0] === 'progress').at(-1);
     expect(last?.[1]).toMatchObject({ done: true, packets: 22 });
@@ -139,7 +140,7 @@ describe('EngineService with capture files', () => {
     pushes.length = 0;
     expect(await svc.call('replay', [])).toMatchObject({ ok: true, value: { kind: 'file', path: BROKER } });
     const again = batches();
-    expect(again.flatMap((b) => b.messages.map((m) => m.index))).toEqual(before.flatMap((b) => b.messages.map((m) => m.index)));
+    expect(again.flatMap((b) => batchRows(b).map((m) => m.index))).toEqual(before.flatMap((b) => batchRows(b).map((m) => m.index)));
     expect(again.flatMap((b) => b.findings.map((f) => f.id))).toEqual(before.flatMap((b) => b.findings.map((f) => f.id)));
     expect(again.flatMap((b) => b.connections.map((c) => c.id))).toContain(1);
     expect(again.flatMap((b) => b.handshakes)).toHaveLength(1);
@@ -211,7 +212,7 @@ describe('EngineService with capture files', () => {
     const uploads = readdirSync(join(dir, 'work', 'uploads'));
     expect(uploads).toHaveLength(1);
     expect(uploads[0]).toMatch(/^[0-9a-f]{12}-evil_name\.pcap$/);
-    expect(batches().flatMap((b) => b.messages)).toHaveLength(9);
+    expect(batches().flatMap(batchRows)).toHaveLength(9);
     // uploads are not "recent files"
     expect(await svc.call('recentFiles', [])).toEqual({ ok: true, value: [] });
     await svc.dispose();

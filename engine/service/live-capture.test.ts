@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { err, ok, type Batch, type CaptureStatus, type PushName, type PushPayloads, type Result, type SessionInfo } from '../../shared/api';
 import { readCaptureFile } from '../capture/file-source';
 import { EngineService, type LiveLoader, type LiveModule } from './engine-service';
+import { batchRows } from '../../shared/row-block';
 
 const CLEAN = fileURLToPath(new URL('../../test/corpus/clean-baseline.pcap', import.meta.url));
 
@@ -182,7 +183,7 @@ describe('a live session', () => {
     const stopped = await s.call('stopCapture', []);
     expect(stopped).toMatchObject({ ok: true, value: { state: 'stopped', packets: 15, file } });
     const batches = pushes.filter((p): p is ['batch', Batch] => p[0] === 'batch').map((p) => p[1]);
-    expect(batches.flatMap((b) => b.messages).map((m) => m.index)).toEqual([0, 1, 2, 3, 4, 5, 6]);
+    expect(batches.flatMap(batchRows).map((m) => m.index)).toEqual([0, 1, 2, 3, 4, 5, 6]);
     expect(batches.every((b) => b.session === 1)).toBe(true);
     expect(pushes.filter(([n]) => n === 'captureStatus').map(([, p]) => (p as CaptureStatus).state)).toEqual(['running', 'stopped']);
     expect(await s.call('getHandshake', [1])).toMatchObject({ ok: true, value: { status: 101, path: '/chat' } });

@@ -4,6 +4,7 @@ import type { Batch, ProgressInfo, PushName, PushPayloads } from '../../shared/a
 import { analyzeFile } from '../pipeline';
 import { SessionStore } from '../store/session-store';
 import { BatchPump } from './pump';
+import { batchRows } from '../../shared/row-block';
 
 // 15 packets, one WebSocket connection, 7 messages (test/corpus/clean-baseline.expected.json)
 const CLEAN = fileURLToPath(new URL('../../test/corpus/clean-baseline.pcap', import.meta.url));
@@ -26,7 +27,7 @@ function pump(): BatchPump {
 }
 
 const names = (): string[] => pushes.map(([n]) => n);
-const messages = (): number[] => pushes.flatMap(([n, p]) => (n === 'batch' ? (p as Batch).messages.map((m) => m.index) : []));
+const messages = (): number[] => pushes.flatMap(([n, p]) => (n === 'batch' ? batchRows(p as Batch).map((m) => m.index) : []));
 const progress: ProgressInfo = { bytesRead: 100, totalBytes: 1743, packets: 3, done: false };
 
 beforeEach(async () => {
@@ -95,6 +96,24 @@ describe('BatchPump', () => {
     const [, batch] = pushes[0] as ['batch', Batch];
     expect(batch.connections.map((c) => c.id)).toEqual([1]);
     expect(batch.handshakes).toHaveLength(1);
+  });
+
+  it('replays a read file with its final progress, so a page that joins late knows it was read to the end', () => {
+    const p = pump();
+    const end: ProgressInfo = { ...progress, bytesRead: 1743, done: true };
+    p.finish(end);
+    expect(names().at(-1)).toBe('progress');
+    expect(pushes.at(-1)?.[1]).toEqual(end);
+    pushes = [];
+    p.replay();
+    expect(messages()).toEqual([0, 1, 2, 3, 4, 5, 6]);
+    expect(names().at(-1)).toBe('progress');
+    expect(pushes.at(-1)?.[1]).toEqual(end);
+    // a new session forgets it
+    p.setProgress(null);
+    pushes = [];
+    p.replay();
+    expect(names()).not.toContain('progress');
   });
 
   it('replays a growing session with its timer: one batch now, the rest on later ticks', () => {

@@ -6,10 +6,12 @@
  *
  * Producers `hold()` the pump and call the release they got when they end; the timer runs
  * while at least one hold is out. `flush()` pushes every batch still pending at once (the end
- * of a file or capture); `replay()` sends the session again from its first row.
+ * of a file or capture); `finish(p)` flushes and pushes a file's final progress;
+ * `replay()` sends the session again from its first row, then its latest progress (a page
+ * that joins after a file was read learns that it was read to the end).
  *
- * Memory: one pending ProgressInfo (the latest replaces the previous); batches are the
- * store's and go straight to `push`.
+ * Memory: one pending ProgressInfo (the latest replaces the previous) and the last one
+ * pushed; batches are the store's and go straight to `push`.
  */
 import type { Batch, ProgressInfo } from '../../shared/api';
 import type { PushFn } from './types';
@@ -36,6 +38,8 @@ const MAX_FLUSH_BATCHES = 1_000_000;
 export class BatchPump {
   private timer: ReturnType<typeof setInterval> | null = null;
   private progress: ProgressInfo | null = null;
+  /** the latest progress of the current session (pushed or pending), for replay */
+  private latest: ProgressInfo | null = null;
   private holds = 0;
   private closed = false;
 
@@ -56,6 +60,14 @@ export class BatchPump {
   /** The progress to push with the next tick (replaces one not yet pushed). */
   setProgress(p: ProgressInfo | null): void {
     this.progress = p;
+    this.latest = p;
+  }
+
+  /** The end of a file: every pending batch, then its final progress (`done`). */
+  finish(p: ProgressInfo): void {
+    this.flush();
+    this.latest = p;
+    this.opts.push('progress', p);
   }
 
   /** Push one batch (if anything changed) and the pending progress. */
@@ -87,7 +99,10 @@ export class BatchPump {
     store.rewind();
     // a session still growing keeps its timer; a finished one is sent at once
     if (this.timer) this.tick();
-    else this.flush();
+    else {
+      this.flush();
+      if (this.latest) this.opts.push('progress', this.latest);
+    }
   }
 
   /** Stops the timer for good (engine shutting down); holds taken later start nothing. */

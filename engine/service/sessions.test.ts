@@ -9,6 +9,7 @@ import { analyzeFile } from '../pipeline';
 import { BatchPump } from './pump';
 import { Sessions } from './sessions';
 import type { Analyzer } from './types';
+import { batchRows } from '../../shared/row-block';
 
 // 1743 bytes, 15 packets, 7 messages (test/corpus/clean-baseline.expected.json)
 const CLEAN = fileURLToPath(new URL('../../test/corpus/clean-baseline.pcap', import.meta.url));
@@ -54,7 +55,7 @@ describe('Sessions', () => {
     await sessions.idle();
     expect(of('session').map((s) => s.id)).toEqual([1, 2]);
     expect(sessions.store?.session).toBe(2);
-    expect(of('batch').filter((b) => b.session === 2).flatMap((b) => b.messages).length).toBeGreaterThan(0);
+    expect(of('batch').filter((b) => b.session === 2).flatMap(batchRows).length).toBeGreaterThan(0);
   });
 
   it('leaves the current session alone when a path is missing, a directory or not a capture', async () => {
@@ -85,7 +86,7 @@ describe('Sessions', () => {
     await sessions.idle();
     expect(of('error')).toEqual([{ code: 'io', message: 'Reading clean-baseline.pcap failed: EIO: i/o error, read' }]);
     // the rows decoded before the failure were pushed, then the end
-    expect(of('batch').flatMap((b: Batch) => b.messages)).toHaveLength(7);
+    expect(of('batch').flatMap((b: Batch) => batchRows(b))).toHaveLength(7);
     expect(pushes.at(-1)).toEqual(['progress', { bytesRead: 1743, totalBytes: 1743, packets: 15, done: true, incomplete: 'reading the file failed (see the error)' } satisfies ProgressInfo]);
   });
 

@@ -2,6 +2,9 @@ import { describe, it, expect } from 'vitest';
 import { SessionStore } from './session-store';
 import { BATCH_MAX_MESSAGES } from './batches';
 import { conversation } from '../../test/kit/events';
+import { batchRows } from '../../shared/row-block';
+import { analyzeFile } from '../pipeline';
+import { publicCapture } from '../../test/kit/paths';
 
 describe('BatchFeed', () => {
   it(`splits a backlog into batches of at most ${BATCH_MAX_MESSAGES} rows and stays pending until it is handed out`, () => {
@@ -12,10 +15,12 @@ describe('BatchFeed', () => {
     while (s.pending) {
       const b = s.takeBatch();
       if (!b) break;
-      sizes.push(b.messages.length);
+      const rows = batchRows(b);
+      expect(b.messages).toEqual([]);
+      sizes.push(rows.length);
       // rows come in order, none skipped or repeated
-      expect(b.messages[0]?.index ?? next).toBe(next);
-      next += b.messages.length;
+      expect(rows[0]?.index ?? next).toBe(next);
+      next += rows.length;
       expect(b.totals.messages).toBe(45_002);
     }
     expect(sizes).toEqual([BATCH_MAX_MESSAGES, BATCH_MAX_MESSAGES, 5002]);
@@ -32,7 +37,7 @@ describe('BatchFeed', () => {
     s.rewind();
     expect(s.pending).toBe(true);
     const again = s.takeBatch();
-    expect(again?.messages).toEqual(first?.messages);
+    expect(batchRows(again!)).toEqual(batchRows(first!));
     expect(again?.findings).toEqual(first?.findings);
     expect(again?.handshakes).toHaveLength(2);
     expect(again?.connections.map((c) => c.id).sort()).toEqual([1, 2]);
@@ -49,7 +54,19 @@ describe('BatchFeed', () => {
     s.ingest({ type: 'connection-end', conn: 2, ts: 1700000200, packet: 99, reason: 'rst' });
     const b = s.takeBatch();
     expect(b?.connections.map((c) => c.id)).toEqual([2]);
-    expect(b?.messages).toEqual([]);
+    expect(batchRows(b!)).toEqual([]);
     s.close();
   });
+
+  for (const name of ['zeek__broker-websocket.pcap', 'zeek-pr5646__websocket_compressed.pcap', 'zeek__wstunnel-ssh.pcap', 'zeek__oversized-close-frame.pcapng']) {
+    it(`sends by column exactly the timeline rows of ${name}`, async () => {
+      const s = new SessionStore(1);
+      await analyzeFile(publicCapture(name), (ev) => s.ingest(ev));
+      const b = s.takeBatch();
+      const want = Array.from({ length: s.messageCount }, (_, i) => s.message(i));
+      expect(want.length).toBeGreaterThan(0);
+      expect(batchRows(b!)).toEqual(want);
+      s.close();
+    });
+  }
 });

@@ -5,11 +5,15 @@
  * clone) stays bounded; what is left stays pending for the next call. `rewind()` makes the
  * next batches start again from the first row (a renderer that reloaded).
  *
- * Memory: batches are fresh copies (rows built on demand, connection rows cloned); the feed
- * keeps only its three cursors and clears the data's change marks.
+ * Rows go by column (Batch.rows, shared/row-block.ts): copied from the store's message
+ * columns in one pass, no object per row, so a batch costs little to build, to clone to
+ * the UI process and to encode for the browser.
+ *
+ * Memory: batches are fresh copies (a row block of their own, connection rows cloned); the
+ * feed keeps only its three cursors and clears the data's change marks.
  */
-import type { Batch, ConnectionRow, MessageRow } from '../../shared/api';
-import { timelineRow } from './rows';
+import type { Batch, ConnectionRow } from '../../shared/api';
+import { rowBlock } from './rows';
 import type { SessionData } from './session-data';
 
 /** Maximum message rows in one batch: keeps one push (and its IPC clone) bounded. */
@@ -52,8 +56,7 @@ export class BatchFeed {
     d.dirty.clear();
     const count = d.messages.length;
     const end = Math.min(count, this.msg + BATCH_MAX_MESSAGES);
-    const messages: MessageRow[] = [];
-    for (let r = this.msg; r < end; r++) messages.push(timelineRow(d, r));
+    const rows = rowBlock(d, this.msg, end);
     this.msg = end;
     const findings = d.findings.slice(this.finding);
     this.finding = d.findings.length;
@@ -64,7 +67,8 @@ export class BatchFeed {
     return {
       session: this.session,
       connections,
-      messages,
+      messages: [],
+      rows,
       findings,
       handshakes,
       totals: { packets: d.packetCount, messages: count, findings: d.findings.length, connections: d.conns.size },

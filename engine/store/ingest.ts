@@ -13,7 +13,8 @@
  * `payload-spill-failed`, shared/findings.ts) on that connection; a spill failure is also
  * handed to `onSpillFailure` with a sentence for the user. `payloadCuts` counts the cuts.
  *
- * Memory: payload bytes are copied into the payload store (the caller may reuse its views);
+ * Memory: payload bytes are copied into the payload store (the caller may reuse its views),
+ * once: a message made of one unmasked, uncompressed frame points at that frame's bytes;
  * connection, handshake, finding and summary events are kept as given.
  */
 import type {
@@ -198,6 +199,12 @@ function onFrame(d: SessionData, ev: FrameEvent): void {
   if (cut) payloadCut(d, ev, ev.index);
 }
 
+/** Whether every byte is printable ASCII (a preview shows such text as it is). */
+function printableAscii(b: Uint8Array): boolean {
+  for (let i = 0; i < b.length; i++) if (b[i] < 0x20 || b[i] > 0x7e) return false;
+  return true;
+}
+
 function onMessage(d: SessionData, ev: MessageEvent): void {
   if (!d.messages.fits(1) || !d.msgFrames.fits(ev.frames.length)) {
     d.dropped++;
@@ -248,8 +255,19 @@ function onMessage(d: SessionData, ev: MessageEvent): void {
   }
   m.preview[r] = messagePreview(ev.opcode, ev.data, ev.utf8Valid, ev.code, false);
   if (lastPreviewCut()) flags |= MSG.PREVIEW_CUT;
-  const off = d.payloads.append(ev.data);
-  const kept = d.payloads.size - off;
+  else if (ev.opcode === 1 && m.preview[r].length === ev.data.length && printableAscii(ev.data)) flags |= MSG.VERBATIM;
+  // A single unmasked, uncompressed frame carries the message's bytes as they are (RFC 6455
+  // section 5.2): the message points at the frame's stored wire payload instead of a copy.
+  const only = ev.frames.length === 1 && !ev.compressed ? d.frameRow(ev.frames[0]) : -1;
+  let off: number;
+  let kept: number;
+  if (only >= 0 && (f.flags[only] & (FRAME.HAS_WIRE | FRAME.MASKED)) === FRAME.HAS_WIRE && f.wireLen[only] === ev.data.length) {
+    off = f.wireOff[only];
+    kept = ev.data.length;
+  } else {
+    off = d.payloads.append(ev.data);
+    kept = d.payloads.size - off;
+  }
   // the bytes kept are not the whole message: exports and the detail view say so
   if (kept < ev.data.length) flags |= MSG.TRUNCATED;
   m.flags[r] = flags;

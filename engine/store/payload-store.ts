@@ -151,15 +151,7 @@ export class PayloadStore {
       o += n;
     }
     if (o < length) {
-      // binary search the first chunk containing pos
-      let lo = 0;
-      let hi = this.chunks.length - 1;
-      while (lo < hi) {
-        const mid = (lo + hi + 1) >> 1;
-        if (this.chunks[mid].start <= pos) lo = mid;
-        else hi = mid - 1;
-      }
-      for (let c = lo; c < this.chunks.length && o < length; c++) {
+      for (let c = this.chunkIndex(pos); c < this.chunks.length && o < length; c++) {
         const ch = this.chunks[c];
         const from = pos - ch.start;
         const n = Math.min(length - o, ch.used - from);
@@ -169,6 +161,30 @@ export class PayloadStore {
       }
     }
     return out;
+  }
+
+  /**
+   * The in-memory chunk holding logical offset `offset` (its bytes in use, and the logical
+   * offset of its first byte), or null when that offset was spilled or is past the end. A view
+   * into the store's memory, valid until the next `append` (which may spill the chunk): for
+   * scans that read many payloads without copying each (engine/store/query.ts).
+   */
+  chunkAt(offset: number): { bytes: Uint8Array; start: number } | null {
+    if (this.closed || offset < this.spilled || offset >= this.total) return null;
+    const c = this.chunks[this.chunkIndex(offset)];
+    return c && c.start <= offset ? { bytes: c.buf.subarray(0, c.used), start: c.start } : null;
+  }
+
+  /** The in-memory chunk containing logical offset `pos` (binary search; 0 when none does). */
+  private chunkIndex(pos: number): number {
+    let lo = 0;
+    let hi = this.chunks.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.chunks[mid].start <= pos) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
   }
 
   close(): void {

@@ -1,12 +1,13 @@
 /**
  * Row readers over a SessionData: the timeline row (MessageRow of shared/api.ts) of a message
- * row, and the header fields of a frame row. Shared by the batches, the detail view and
- * replay.
+ * row, the timeline rows of a range by column (shared/row-block.ts), and the header fields of
+ * a frame row. Shared by the batches, the detail view and replay.
  *
  * Memory: every call returns fresh objects and copies (never views into the tables, which
  * grow and move).
  */
-import type { MessageRow } from '../../shared/api';
+import type { MessageRow, RowBlock } from '../../shared/api';
+import { allocRows, KIND_ID, makeRow, ROW_BITS, ROW_BITS_COMMON_MASK } from '../../shared/row-block';
 import type { FrameEvent } from '../../shared/events';
 import { previewKind, type PreviewKind } from './preview';
 import { FRAME, HEADER_MAX, MSG, type SessionData } from './session-data';
@@ -17,30 +18,41 @@ function kind(flags: number): PreviewKind {
   return op === 1 && !(flags & MSG.UTF8) ? 'binary' : previewKind(op);
 }
 
+/** The timeline row bits (shared/row-block.ts ROW_BITS) of message flags `f`. */
+function rowBits(f: number): number {
+  return (f & ROW_BITS_COMMON_MASK) | (f & MSG.HAS_CODE ? ROW_BITS.HAS_CODE : 0) | (KIND_ID[kind(f)] << ROW_BITS.KIND_SHIFT);
+}
+
+/** The preview of message row `r` as the timeline shows it. */
+function shownPreview(d: SessionData, r: number): string {
+  const m = d.messages.cols;
+  return m.flags[r] & MSG.PREVIEW_CUT ? m.preview[r] + '…' : m.preview[r];
+}
+
 /** The timeline row of message row `r`. */
 export function timelineRow(d: SessionData, r: number): MessageRow {
   const m = d.messages.cols;
-  const f = m.flags[r];
-  const row: MessageRow = {
-    index: m.index[r],
-    conn: m.conn[r],
-    dir: f & MSG.SERVER ? 'server' : 'client',
-    ts: m.ts[r],
-    opcode: f & MSG.OPCODE,
-    length: m.length[r],
-    wireLength: m.wireLength[r],
-    compressed: (f & MSG.COMPRESSED) !== 0,
-    fin: (f & MSG.FIN) !== 0,
-    rsv: (f >> MSG.RSV_SHIFT) & 7,
-    masked: (f & MSG.MASKED) !== 0,
-    frames: m.framesCount[r],
-    truncated: (f & MSG.TRUNCATED) !== 0,
-    preview: f & MSG.PREVIEW_CUT ? m.preview[r] + '…' : m.preview[r],
-    kind: kind(f),
-    findings: m.findings[r],
-  };
-  if (f & MSG.HAS_CODE) row.code = m.code[r];
-  return row;
+  return makeRow(rowBits(m.flags[r]), m.index[r], m.conn[r], m.ts[r], m.length[r], m.wireLength[r], m.framesCount[r], m.findings[r], m.code[r], shownPreview(d, r));
+}
+
+/** Message rows [from, end) by column: the same rows `timelineRow` makes, without an object each. */
+export function rowBlock(d: SessionData, from: number, end: number): RowBlock {
+  const n = Math.max(0, end - from);
+  const { cols, seal } = allocRows(n);
+  const m = d.messages.cols;
+  cols.ts.set(m.ts.subarray(from, end));
+  cols.length.set(m.length.subarray(from, end));
+  cols.wireLength.set(m.wireLength.subarray(from, end));
+  cols.index.set(m.index.subarray(from, end));
+  cols.conn.set(m.conn.subarray(from, end));
+  cols.frames.set(m.framesCount.subarray(from, end));
+  cols.findings.set(m.findings.subarray(from, end));
+  cols.code.set(m.code.subarray(from, end));
+  for (let i = 0; i < n; i++) {
+    cols.bits[i] = rowBits(m.flags[from + i]);
+    cols.preview[i] = shownPreview(d, from + i);
+  }
+  return seal();
 }
 
 /** What a frame's event and its detail-pane view have in common. */

@@ -30,18 +30,16 @@
 import type { ConnectionEndEvent, ConnectionEvent, HandshakeEvent, SummaryEvent } from '../../shared/events';
 import type { ConnectionRow, FindingRow } from '../../shared/api';
 import { ColumnTable, DEFAULT_MAX_ROWS } from '../../shared/column-table';
+import { ROW_BITS_COMMON } from '../../shared/row-block';
 import { PayloadStore, type PayloadStoreOptions } from './payload-store';
 
-/** Bits of the message flags column. */
+/**
+ * Bits of the message flags column: bits 0-11 are those of a timeline row
+ * (shared/row-block.ts ROW_BITS_COMMON: opcode, direction, compressed, fin, rsv, masked,
+ * truncated), so the UI feed copies them as they are.
+ */
 export const MSG = {
-  OPCODE: 0xf,
-  SERVER: 1 << 4,
-  COMPRESSED: 1 << 5,
-  FIN: 1 << 6,
-  /** 3 bits, RSV1 is the most significant (as Wireshark shows them) */
-  RSV_SHIFT: 7,
-  MASKED: 1 << 10,
-  TRUNCATED: 1 << 11,
+  ...ROW_BITS_COMMON,
   UTF8: 1 << 12,
   HAS_CODE: 1 << 13,
   SEV_ERROR: 1 << 14,
@@ -50,6 +48,8 @@ export const MSG = {
   SEV_ALL: (1 << 14) | (1 << 15) | (1 << 16),
   /** the stored preview was cut: rows get a trailing "…" (stored previews stay one-byte strings) */
   PREVIEW_CUT: 1 << 17,
+  /** a text message whose preview is its payload byte for byte (printable ASCII, not cut) */
+  VERBATIM: 1 << 18,
 } as const;
 
 /** Bits of the frame flags column: opcode and direction as in MSG, then the header bits. */

@@ -9,6 +9,7 @@ import { analyzeFile } from '../pipeline';
 import type { EngineEvent, FindingEvent } from '../../shared/events';
 
 import { PUBLIC_CAPTURES as CAPTURES } from '../../test/kit/paths';
+import { batchRows } from '../../shared/row-block';
 
 function load(evs: EngineEvent[], opts?: ConstructorParameters<typeof SessionStore>[1]): SessionStore {
   const s = new SessionStore(1, opts);
@@ -38,13 +39,13 @@ describe('SessionStore', () => {
     for (const e of evs.slice(0, 6)) s.ingest(e); // connection, handshake, two messages
     const b1 = s.takeBatch();
     expect(b1?.session).toBe(7);
-    expect(b1?.messages.map((m) => m.index)).toEqual([0, 1]);
+    expect(batchRows(b1!).map((m) => m.index)).toEqual([0, 1]);
     expect(b1?.handshakes).toHaveLength(1);
     expect(b1?.connections).toHaveLength(1);
     expect(s.takeBatch()).toBeNull();
     for (const e of evs.slice(6)) s.ingest(e);
     const b2 = s.takeBatch();
-    expect(b2?.messages.map((m) => m.index)).toEqual([2, 3, 4, 5]);
+    expect(batchRows(b2!).map((m) => m.index)).toEqual([2, 3, 4, 5]);
     expect(b2?.handshakes).toHaveLength(0);
     expect(b2?.totals).toMatchObject({ messages: 6, connections: 1 });
     s.close();
@@ -52,7 +53,8 @@ describe('SessionStore', () => {
 
   it('builds timeline rows with first-frame bits, previews and close codes', () => {
     const s = load(conversation(1, 2));
-    const rows = s.takeBatch()?.messages ?? [];
+    const b0 = s.takeBatch();
+    const rows = b0 ? batchRows(b0) : [];
     expect(rows[0]).toMatchObject({ dir: 'client', opcode: 1, fin: true, masked: true, rsv: 0, kind: 'text', preview: '{"seq":0,"msg":"hello 0"}' });
     expect(rows[1]).toMatchObject({ dir: 'server', masked: false });
     expect(rows[2]).toMatchObject({ opcode: 8, kind: 'close', code: 1000, preview: '1000 Normal Closure: bye' });
@@ -262,7 +264,7 @@ describe('SessionStore on real captures', () => {
       await writeNdjson(s, out);
       expect(text(out.bytes())).toBe(direct.join(''));
       const b = s.takeBatch();
-      expect(b?.messages.length).toBe(s.messageCount);
+      expect(batchRows(b!).length).toBe(s.messageCount);
       expect(b?.connections.some((c) => c.websocket && c.status === 101)).toBe(true);
       s.close();
     });
@@ -271,7 +273,8 @@ describe('SessionStore on real captures', () => {
   it('shows the inflated text and the compressed wire sizes of permessage-deflate messages', async () => {
     const s = new SessionStore(1);
     await analyzeFile(`${CAPTURES}/suricata-verify__websocket-compressed__example_websocket.pcap`, (ev) => s.ingest(ev), { session: { keepWirePayload: true } });
-    const rows = s.takeBatch()?.messages ?? [];
+    const b0 = s.takeBatch();
+    const rows = b0 ? batchRows(b0) : [];
     const compressed = rows.filter((r) => r.compressed);
     expect(compressed.length).toBe(10);
     expect(compressed[0].rsv).toBe(4);

@@ -6,7 +6,7 @@
  */
 import { inject } from 'vue';
 import type { InjectionKey } from 'vue';
-import type { WsscopeApi } from '../../../shared/api';
+import type { Result, SessionInfo, WsscopeApi } from '../../../shared/api';
 import { apiUrlFromLocation, createWsClient } from './ws-client';
 
 declare global {
@@ -15,16 +15,25 @@ declare global {
   }
 }
 
+/**
+ * The API as the page sees it: the contract, plus what only some shells can do. The browser
+ * shell streams a chosen file to the server (`uploadFile`, ws-client.ts) instead of reading
+ * it into the page.
+ */
+export interface PageApi extends WsscopeApi {
+  uploadFile?(file: Blob & { name: string }): Promise<Result<SessionInfo>>;
+}
+
 export type ApiKind = 'electron' | 'browser';
-export const API_KEY: InjectionKey<WsscopeApi> = Symbol('wsscope-api');
+export const API_KEY: InjectionKey<PageApi> = Symbol('wsscope-api');
 export const API_KIND_KEY: InjectionKey<ApiKind> = Symbol('wsscope-api-kind');
 
-export function createApi(w: Window): { api: WsscopeApi; kind: ApiKind } {
+export function createApi(w: Window): { api: PageApi; kind: ApiKind } {
   if (w.api) return { api: w.api, kind: 'electron' };
   return { api: createWsClient({ url: apiUrlFromLocation(w.location) }), kind: 'browser' };
 }
 
-export function useApi(): WsscopeApi {
+export function useApi(): PageApi {
   const api = inject(API_KEY);
   if (!api) throw new Error('WsscopeApi was not provided (app.provide(API_KEY, api))');
   return api;

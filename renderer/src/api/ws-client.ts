@@ -6,7 +6,9 @@
  * Contract: calls never reject. A call made while disconnected waits for the next connection
  * (at most `queueTimeoutMs`), a call in flight when the socket drops resolves to an `io` error
  * Result, and the socket reconnects with capped exponential backoff until `close()`.
- * Push listeners survive reconnects. Memory: decoded pushes are handed to listeners as is; the
+ * Push listeners survive reconnects. `uploadFile` streams a chosen file to the server's
+ * /upload (same token) with one POST: the browser reads the file from disk as it sends, so
+ * the page never holds the capture. Memory: decoded pushes are handed to listeners as is; the
  * client keeps no reference after dispatch.
  */
 import type {
@@ -17,6 +19,7 @@ import type {
   PushName,
   PushPayloads,
   Result,
+  SessionInfo,
   WsscopeApi,
 } from '../../../shared/api';
 import { err } from '../../../shared/api';
@@ -44,12 +47,24 @@ export interface WsClientOptions {
   maxBackoffMs?: number;
   /** how long a call made while disconnected waits for a connection */
   queueTimeoutMs?: number;
+  /** defaults to the browser's fetch (uploads) */
+  fetch?: (url: string, init: { method: string; body: Blob }) => Promise<{ status: number; json(): Promise<unknown> }>;
 }
 
 export interface WsClient extends WsscopeApi {
+  /** streams `file` to the server, which opens it (the browser shell's Open... and drops) */
+  uploadFile(file: Blob & { name: string }): Promise<Result<SessionInfo>>;
   /** stops reconnecting and fails pending calls */
   close(): void;
   readonly connected: boolean;
+}
+
+/** `http(s)://<host>/upload?token=<token>&name=<name>` beside the API URL `apiUrl`. */
+export function uploadUrl(apiUrl: string, name: string): string {
+  const u = new URL(apiUrl.replace(/^ws/, 'http'));
+  u.pathname = '/upload';
+  u.searchParams.set('name', name);
+  return u.toString();
 }
 
 /** `ws(s)://<host>/api?token=<token>` from the page's own location (token from `?token=`). */
@@ -195,6 +210,18 @@ export function createWsClient(opts: WsClientOptions): WsClient {
     });
   }
 
+  async function uploadFile(file: Blob & { name: string }): Promise<Result<SessionInfo>> {
+    const send = opts.fetch ?? ((url, init) => fetch(url, init));
+    try {
+      const res = await send(uploadUrl(opts.url, file.name), { method: 'POST', body: file });
+      const r = (await res.json()) as Result<SessionInfo>;
+      if (r && typeof r === 'object' && typeof r.ok === 'boolean') return r.ok ? r : err(r.error.code, r.error.message);
+      return err('io', `The upload got an unexpected answer (HTTP ${res.status}).`);
+    } catch (e) {
+      return err('io', `The upload failed: ${e instanceof Error ? e.message : String(e)}.`);
+    }
+  }
+
   function on<K extends PushName>(name: K, cb: (p: PushPayloads[K]) => void): () => void {
     const l = cb as Listener;
     listeners[name].add(l);
@@ -223,10 +250,11 @@ export function createWsClient(opts: WsClientOptions): WsClient {
     listInterfaces: () => call('listInterfaces', []),
     validateFilter: (filter, iface) => call('validateFilter', iface === undefined ? [filter] : [filter, iface]),
     openFile: (path) => call('openFile', [path]),
-    // a browser has no native open dialog: the UI uses <input type=file> + openBytes instead
+    // a browser has no native open dialog: the UI uses <input type=file> + uploadFile instead
     openFileDialog: () =>
       Promise.resolve(err('unsupported', 'The browser shell has no file dialog: use Open or drop a file on the window.')),
     openBytes: (name, bytes) => call('openBytes', [name, bytes]),
+    uploadFile,
     recentFiles: () => call('recentFiles', []),
     startCapture: (o) => call('startCapture', [o]),
     stopCapture: () => call('stopCapture', []),

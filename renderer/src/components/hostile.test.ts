@@ -88,7 +88,7 @@ describe('hostile payloads', () => {
     api.emitBatch(
       batchOf(1, rows, {
         connections: [makeConn(1, { url: `ws://${SVG}/${JS}`, protocol: TPL, extensions: IMG })],
-        findings: [{ id: 'invalid-utf8', severity: 'error', conn: 1, ts: 1_700_000_000, packet: 5, text: SVG + BIDI, index: 0 }],
+        findings: [{ id: 'invalid-utf8', severity: 'error', conn: 1, ts: 1_700_000_000, packet: 5, frame: 0, text: SVG + BIDI, index: 0 }],
       }),
     );
     await nextTick();

@@ -50,9 +50,10 @@ export function useEngineFeed(): { ready: Promise<void> } {
     connections.upsert(b.connections);
     connections.addHandshakes(b.handshakes);
     const from = messages.append(b.messages);
+    if (b.rows) messages.appendBlock(b.rows, b.totals.messages);
     findings.append(b.findings);
     messages.totals = b.totals;
-    if (b.messages.length) filters.onRowsAppended(from);
+    if (b.messages.length || b.rows?.count) filters.onRowsAppended(from);
   }
 
   const offs = [

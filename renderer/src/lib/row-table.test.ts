@@ -1,6 +1,26 @@
 import { describe, it, expect } from 'vitest';
 import { RowTable } from './row-table';
 import { makeRow } from '../testing/fake-api';
+import { packRows, unpackRows } from '../../../shared/row-block';
+
+describe('RowTable, by column', () => {
+  it('appends a row block column by column: the same rows as pushed one by one, across growth and up to its bound', () => {
+    const rows = Array.from({ length: 5000 }, (_, i) =>
+      makeRow(i, { dir: i % 3 ? 'server' : 'client', opcode: [1, 2, 8][i % 3], kind: (['text', 'binary', 'close'] as const)[i % 3], rsv: i % 8, compressed: i % 2 === 0, truncated: i % 5 === 0, length: 2 ** 40 + i, ...(i % 3 === 2 ? { code: 1001 } : {}) }),
+    );
+    const t = new RowTable();
+    const c = unpackRows(packRows(rows));
+    expect(t.appendColumns(c, 0)).toBe(5000);
+    for (let p = 0; p < rows.length; p += 7) expect(t.get(p)).toEqual(rows[p]);
+    // from a position in the block (a replay resends rows the table has), and a full table takes what fits
+    const small = new RowTable([], { maxRows: 100 });
+    expect(small.appendColumns(c, 4950)).toBe(50);
+    expect(small.get(0)).toEqual(rows[4950]);
+    expect(small.appendColumns(c, 0)).toBe(50);
+    expect(small.length).toBe(100);
+    expect(small.appendColumns(c, 0)).toBe(0);
+  });
+});
 
 describe('RowTable', () => {
   it('gives back every field of the rows pushed into it, across growth', () => {

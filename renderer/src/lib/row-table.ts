@@ -13,6 +13,7 @@
 import type { MessageRow } from '../../../shared/api';
 import type { Direction } from '../../../shared/events';
 import { ColumnTable, type ColumnTableOptions } from '../../../shared/column-table';
+import { KIND_ID, KINDS, ROW_BITS, type RowColumns } from '../../../shared/row-block';
 
 const F_SERVER = 1;
 const F_COMPRESSED = 2;
@@ -21,8 +22,6 @@ const F_MASKED = 8;
 const F_TRUNCATED = 16;
 const F_CODE = 32;
 
-const KINDS: MessageRow['kind'][] = ['text', 'binary', 'close', 'ping', 'pong', 'other'];
-const KIND_ID: Record<string, number> = { text: 0, binary: 1, close: 2, ping: 3, pong: 4, other: 5 };
 
 const COLUMNS = {
   index: 'u32',
@@ -74,6 +73,11 @@ export class RowTable {
     return this.t.cols.preview;
   }
 
+  /** Room for `n` rows in all (see ColumnTable.reserve). */
+  reserve(n: number): void {
+    this.t.reserve(n);
+  }
+
   /** Appends a row; false (and nothing stored) when the table is full. */
   push(r: MessageRow): boolean {
     const p = this.t.append();
@@ -99,6 +103,48 @@ export class RowTable {
     c.code[p] = r.code ?? 0;
     c.preview[p] = r.preview;
     return true;
+  }
+
+  /**
+   * Appends rows [from, c.count) of a row block (Batch.rows) column by column; stops early
+   * when the table is full. Returns how many were stored.
+   */
+  appendColumns(c: RowColumns, from = 0): number {
+    let n = c.count - from;
+    if (n <= 0) return 0;
+    let p = this.t.append(n);
+    if (p < 0) {
+      // full: take what still fits
+      n = this.t.maxRows - this.t.length;
+      if (n <= 0 || (p = this.t.append(n)) < 0) return 0;
+    }
+    const t = this.t.cols;
+    const to = from + n;
+    t.index.set(c.index.subarray(from, to), p);
+    t.conn.set(c.conn.subarray(from, to), p);
+    t.ts.set(c.ts.subarray(from, to), p);
+    t.size.set(c.length.subarray(from, to), p);
+    t.wireSize.set(c.wireLength.subarray(from, to), p);
+    t.frames.set(c.frames.subarray(from, to), p);
+    t.findings.set(c.findings.subarray(from, to), p);
+    t.code.set(c.code.subarray(from, to), p);
+    const { bits, preview } = c;
+    for (let i = 0; i < n; i++) {
+      const b = bits[from + i];
+      const q = p + i;
+      t.opcode[q] = b & ROW_BITS.OPCODE;
+      t.flags[q] =
+        (b & ROW_BITS.SERVER ? F_SERVER : 0) |
+        (b & ROW_BITS.COMPRESSED ? F_COMPRESSED : 0) |
+        (b & ROW_BITS.FIN ? F_FIN : 0) |
+        (b & ROW_BITS.MASKED ? F_MASKED : 0) |
+        (b & ROW_BITS.TRUNCATED ? F_TRUNCATED : 0) |
+        (b & ROW_BITS.HAS_CODE ? F_CODE : 0);
+      t.rsv[q] = (b >> ROW_BITS.RSV_SHIFT) & 7;
+      t.kind[q] = (b >> ROW_BITS.KIND_SHIFT) & 7;
+      t.preview[q] = preview[from + i];
+    }
+    return n;
   }
 
   dir(p: number): Direction {

@@ -42,9 +42,18 @@ export const useCaptureStore = defineStore('capture', () => {
   const busy = ref(false);
   const lastExport = ref('');
   const recent = ref<string[]>([]);
+  /** a file the user chose that is being read or uploaded before its session exists */
+  const opening = ref<{ name: string; size: number } | null>(null);
 
   const running = computed(() => ['starting', 'running', 'stopping'].includes(status.value.state));
-  const loading = computed(() => !!progress.value && !progress.value.done);
+  /**
+   * A file is being opened or read: from the moment it is chosen until the engine says it has
+   * read all of it (a file session without its final progress is still being read, even
+   * before the first progress push).
+   */
+  const loading = computed(
+    () => !!opening.value || (session.value.kind === 'file' ? !progress.value?.done : !!progress.value && !progress.value.done),
+  );
   const hasSession = computed(() => session.value.kind !== 'none');
 
   let errorId = 0;
@@ -127,6 +136,24 @@ export const useCaptureStore = defineStore('capture', () => {
     const r = await api.openFileDialog();
     check(r);
   }
+  /**
+   * Opens a file the page holds (the browser shell's picker or a drop): shown as being opened
+   * at once; streamed to the engine when the API can upload (ws-client's `uploadFile`), else
+   * read into memory and sent as bytes.
+   */
+  async function openLocalFile(f: File): Promise<void> {
+    opening.value = { name: f.name, size: f.size };
+    busy.value = true;
+    try {
+      const r = api.uploadFile ? await api.uploadFile(f) : await api.openBytes(f.name, new Uint8Array(await f.arrayBuffer()));
+      check(r);
+    } catch (e) {
+      pushError({ code: 'io', message: `Reading ${f.name} failed: ${e instanceof Error ? e.message : String(e)}` });
+    } finally {
+      busy.value = false;
+      opening.value = null;
+    }
+  }
   async function openBytes(name: string, bytes: Uint8Array): Promise<void> {
     busy.value = true;
     const r = await api.openBytes(name, bytes);
@@ -134,7 +161,12 @@ export const useCaptureStore = defineStore('capture', () => {
     check(r);
   }
   async function openPath(path: string): Promise<void> {
-    check(await api.openFile(path));
+    opening.value = { name: path, size: 0 };
+    try {
+      check(await api.openFile(path));
+    } finally {
+      opening.value = null;
+    }
   }
   async function loadRecent(): Promise<void> {
     const r = await api.recentFiles();
@@ -178,6 +210,7 @@ export const useCaptureStore = defineStore('capture', () => {
     busy,
     lastExport,
     recent,
+    opening,
     running,
     loading,
     hasSession,
@@ -189,6 +222,7 @@ export const useCaptureStore = defineStore('capture', () => {
     start,
     stop,
     openDialog,
+    openLocalFile,
     openBytes,
     openPath,
     loadRecent,

@@ -107,3 +107,24 @@ describe('filters store', () => {
     expect(shown(filters)).toEqual([5]);
   });
 });
+
+describe('filters store, text search', () => {
+  it('asks the engine for text whatever the session size: it searches whole payloads, the page has previews only', async () => {
+    const { filters, api } = setup();
+    // the word is at offset 300 of message 1's payload: no preview holds it
+    api.queryMessages = async (q) => {
+      api.calls.push({ name: 'queryMessages', args: [q] });
+      return { ok: true, value: { indexes: Uint32Array.from(q.text === 'deep-word' ? [1] : []), total: 6 } };
+    };
+    filters.text = 'deep-word';
+    await filters.apply();
+    expect(api.calls.filter((c) => c.name === 'queryMessages')).toHaveLength(1);
+    expect(shown(filters)).toEqual([1]);
+    // without text a small session is still filtered in the page
+    filters.text = '';
+    filters.dir = 'server';
+    await filters.apply();
+    expect(api.calls.filter((c) => c.name === 'queryMessages')).toHaveLength(1);
+    expect(shown(filters)).toEqual([1, 2, 4]);
+  });
+});

@@ -2,9 +2,12 @@
  * Timeline filter: text or regex, direction, opcodes, connection, findings only. The result is
  * `positions` (ascending positions into the messages store's rows, null = no filter), kept in
  * a growable Uint32Array owned by this store and published as a subarray view.
- * Small sessions (<= `localLimit` rows) are filtered here; bigger ones through
- * `api.queryMessages`, re-run at most once a second while rows keep arriving (rows that
- * arrive in between are matched locally so the view never lags).
+ * Text is searched by the engine (`api.queryMessages`), which holds the whole payloads (the
+ * page has 200-character previews only); so are all queries over sessions bigger than
+ * `localLimit` rows. Queries without text over smaller sessions are answered here from the
+ * row columns. An engine query is re-run at most once a second while rows keep arriving
+ * (rows that arrive in between are matched locally, text against their previews, so the view
+ * never lags).
  */
 import { defineStore } from 'pinia';
 import { computed, ref, shallowRef, watch } from 'vue';
@@ -93,7 +96,7 @@ export const useFiltersStore = defineStore('filters', () => {
     error.value = '';
     predicate = compiled.test;
     const rows = messages.table;
-    if (rows.length <= localLimit.value) {
+    if (!text.value && rows.length <= localLimit.value) {
       mode.value = 'local';
       busy.value = false;
       len = 0;
@@ -160,7 +163,7 @@ export const useFiltersStore = defineStore('filters', () => {
     if (!predicate || error.value) return;
     scan(from);
     publish();
-    const needsEngine = mode.value === 'engine' || messages.count > localLimit.value;
+    const needsEngine = mode.value === 'engine' || !!text.value || messages.count > localLimit.value;
     if (needsEngine && !requeryTimer && !busy.value) {
       requeryTimer = setTimeout(() => {
         requeryTimer = null;

@@ -3,9 +3,14 @@
  * with per-severity counts kept incrementally.
  */
 import { defineStore } from 'pinia';
-import { markRaw, ref, shallowRef, triggerRef } from 'vue';
+import { computed, markRaw, ref, shallowRef, triggerRef } from 'vue';
 import type { FindingRow } from '../../../shared/api';
 import { useMessagesStore } from './messages';
+
+/** A finding about a connection (its handshake, its TCP stream), not about one frame or message. */
+export function isConnectionLevel(f: FindingRow): boolean {
+  return f.message === undefined && f.frame === undefined;
+}
 
 export const useFindingsStore = defineStore('findings', () => {
   const list = shallowRef<FindingRow[]>(markRaw([]));
@@ -37,12 +42,14 @@ export const useFindingsStore = defineStore('findings', () => {
 
   /**
    * The message a finding is about, or -1: `FindingRow.message` when the engine knew it when
-   * the finding was sent; otherwise by connection, direction and time (a frame-level finding
-   * carries the time of its frame, and the message that frame belongs to completes at or
-   * after it).
+   * the finding was sent; otherwise, for a frame-level finding, by connection, direction and
+   * time (it carries the time of its frame, and the message that frame belongs to completes
+   * at or after it). A connection-level finding (a handshake check, a TCP gap: no frame, no
+   * message) is about no message: -1.
    */
   function messageIndexOf(f: FindingRow): number {
     if (f.message !== undefined) return f.message;
+    if (isConnectionLevel(f)) return -1;
     const t = messages.table;
     if (t.length === 0) return -1;
     for (let p = messages.positionAtTime(f.ts); p >= 0 && p < t.length; p++) {
@@ -51,5 +58,12 @@ export const useFindingsStore = defineStore('findings', () => {
     return -1;
   }
 
-  return { list, counts, append, reset, messageIndexOf };
+  /** connections with findings that belong to no message, in first-finding order */
+  const connectionLevelConns = computed((): number[] => {
+    const seen = new Set<number>();
+    for (const f of list.value) if (isConnectionLevel(f)) seen.add(f.conn);
+    return Array.from(seen);
+  });
+
+  return { list, counts, connectionLevelConns, append, reset, messageIndexOf };
 });

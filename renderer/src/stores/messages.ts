@@ -1,12 +1,13 @@
 /**
  * Timeline rows of the current session, in a column table (lib/row-table.ts) held by a
  * `shallowRef` and appended in place, then `triggerRef` once per batch: a million rows never
- * become reactive objects. Rows arrive in index order (Batch.messages); position p is the
+ * become reactive objects. Rows arrive in index order (Batch.messages and Batch.rows); position p is the
  * p-th row of the unfiltered timeline. The store owns the table; callers only read it.
  */
 import { defineStore } from 'pinia';
 import { computed, markRaw, ref, shallowRef, triggerRef } from 'vue';
-import type { Batch, MessageRow } from '../../../shared/api';
+import type { Batch, MessageRow, RowBlock } from '../../../shared/api';
+import { unpackRows } from '../../../shared/row-block';
 import { RowTable } from '../lib/row-table';
 
 export type TimeMode = 'absolute' | 'relative';
@@ -35,6 +36,25 @@ export const useMessagesStore = defineStore('messages', () => {
       added++;
     }
     if (added > 0) triggerRef(table);
+    return from;
+  }
+
+  /**
+   * Appends a row block (Batch.rows) column by column, with room made for `total` rows (the
+   * batch's message total); returns the position of the first new row.
+   */
+  function appendBlock(block: RowBlock, total = 0): number {
+    const t = table.value;
+    const from = t.length;
+    if (block.count === 0) return from;
+    // the session's message count is known: grow the columns once, not at every doubling
+    t.reserve(total);
+    const c = unpackRows(block);
+    // as in `append`: rows a replay resends are skipped
+    const last = from > 0 ? t.index[from - 1] : -1;
+    let i = 0;
+    while (i < c.count && c.index[i] <= last) i++;
+    if (t.appendColumns(c, i) > 0) triggerRef(table);
     return from;
   }
 
@@ -83,5 +103,5 @@ export const useMessagesStore = defineStore('messages', () => {
     return Math.min(lo, t.length - 1);
   }
 
-  return { table, totals, timeMode, follow, count, t0, append, setRows, reset, rowAt, positionOfIndex, positionAtTime };
+  return { table, totals, timeMode, follow, count, t0, append, appendBlock, setRows, reset, rowAt, positionOfIndex, positionAtTime };
 });

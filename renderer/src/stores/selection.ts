@@ -60,6 +60,22 @@ export const useSelectionStore = defineStore('selection', () => {
     statsError.value = '';
   }
 
+  /**
+   * Shows connection `c` itself (its handshake): what a connection-level finding is about.
+   * The selected message is let go, so the detail never shows a message of another
+   * connection as if the finding were about it.
+   */
+  function openConnection(c: number): void {
+    detailSeq++;
+    index.value = null;
+    detail.value = null;
+    detailError.value = '';
+    loading.value = false;
+    selectConnection(c);
+    tab.value = 'handshake';
+    openRequests.value++;
+  }
+
   async function loadStats(): Promise<void> {
     const c = conn.value;
     if (c === null) return;
@@ -101,6 +117,7 @@ export const useSelectionStore = defineStore('selection', () => {
     openRequests,
     selectMessage,
     selectConnection,
+    openConnection,
     loadStats,
     openDetail,
     reset,
