@@ -57,6 +57,11 @@ export const CAPTURE_FILTERS = [
   { name: 'All files', extensions: ['*'] },
 ];
 
+export const KEYLOG_FILTERS = [
+  { name: 'Key logs', extensions: ['log', 'txt', 'keys', 'keylog'] },
+  { name: 'All files', extensions: ['*'] },
+];
+
 const EXPORT_FILTERS: Record<string, Array<{ name: string; extensions: string[] }>> = {
   ndjson: [{ name: 'NDJSON events', extensions: ['ndjson', 'jsonl'] }],
   har: [{ name: 'HAR', extensions: ['har'] }],
@@ -71,7 +76,7 @@ export async function openWithDialog(d: Pick<IpcDeps, 'dialog' | 'engine'>): Pro
 }
 
 /** Asks where to save and exports there; `cancelled` when the user backs out. */
-export async function exportWithDialog(d: Pick<IpcDeps, 'dialog' | 'engine'>, format: string, suggestion?: string): Promise<Result<unknown>> {
+export async function exportWithDialog(d: Pick<IpcDeps, 'dialog' | 'engine'>, format: string, suggestion?: string, opts?: unknown): Promise<Result<unknown>> {
   const f = checkFormat(format);
   if (!f.ok) return err('bad-request', f.message);
   const cur = await d.engine.callRaw('currentSession', []);
@@ -83,7 +88,14 @@ export async function exportWithDialog(d: Pick<IpcDeps, 'dialog' | 'engine'>, fo
     filters: EXPORT_FILTERS[f.value],
   });
   if (r.canceled || !r.filePath) return err('cancelled', 'Export cancelled.');
-  return d.engine.callRaw('exportData', [f.value, r.filePath]);
+  return d.engine.callRaw('exportData', opts === undefined ? [f.value, r.filePath] : [f.value, r.filePath, opts]);
+}
+
+/** Picks a TLS key log with the open dialog and loads it; ok(null) when cancelled. */
+export async function keyLogWithDialog(d: Pick<IpcDeps, 'dialog' | 'engine'>): Promise<Result<unknown>> {
+  const r = await d.dialog.showOpenDialog({ title: 'Load a TLS key log (SSLKEYLOGFILE)', properties: ['openFile'], filters: KEYLOG_FILTERS });
+  if (r.canceled || r.filePaths.length === 0) return { ok: true, value: null };
+  return d.engine.callRaw('addKeyLog', [r.filePaths[0]]);
 }
 
 /** Registers every handler; returns a function that removes them and the push relay. */
@@ -101,7 +113,10 @@ export function registerIpc(d: IpcDeps): () => void {
           r = await openWithDialog(d);
           break;
         case 'exportData':
-          r = await exportWithDialog(d, args[0] as string, typeof args[1] === 'string' ? args[1] : undefined);
+          r = await exportWithDialog(d, args[0] as string, typeof args[1] === 'string' ? args[1] : undefined, args[2]);
+          break;
+        case 'addKeyLogDialog':
+          r = await keyLogWithDialog(d);
           break;
         default:
           r = await d.engine.callRaw(name, args);

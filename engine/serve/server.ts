@@ -201,7 +201,7 @@ export async function startServe(opts: ServeOptions = {}): Promise<ServeHandle> 
       const { id, name } = msg;
       let args = msg.args;
       // A page never chooses a path to write on this machine: exports come back as bytes.
-      if (name === 'exportData') args = args.slice(0, 1);
+      if (name === 'exportData') args = args.length > 2 ? [args[0], undefined, args[2]] : args.slice(0, 1);
       const reply = isCallName(name)
         ? engine.callRaw(name, args)
         : Promise.resolve({ ok: false as const, error: { code: 'bad-request' as const, message: `Unknown call ${String(name).slice(0, 60)}.` } });

@@ -2,7 +2,7 @@ import { describe, it, expect, expectTypeOf, beforeEach, afterEach } from 'vites
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CALLS, err, ok, type CallName, type ConnStats, type Result } from '../../shared/api';
+import { CALLS, err, ok, type CallName, type ConnStats, type ExportOptions, type Result } from '../../shared/api';
 import { dispatch, type CallHandlers } from './dispatch';
 import { EngineService } from './engine-service';
 
@@ -36,6 +36,14 @@ const VALID: { [K in CallName]: unknown[] } = {
   getStats: [1],
   queryMessages: [{}],
   exportData: ['ndjson'],
+  getAppFacets: [null],
+  getHttp2Requests: [1],
+  listDecoders: [],
+  setDecoder: [1, 'mqtt'],
+  addKeyLog: [join(tmpdir(), 'wsscope-dispatch-no-such-keylog.txt')],
+  addKeyLogDialog: [],
+  addKeyLogBytes: ['keys.txt', new Uint8Array(4)],
+  keyLogs: [],
 };
 
 describe('the handler map', () => {
@@ -44,7 +52,7 @@ describe('the handler map', () => {
     for (const name of CALLS) expect(typeof svc.handlers[name]).toBe('function');
     // the same at compile time: keys are the call names, handlers take the contract's arguments
     expectTypeOf<keyof CallHandlers>().toEqualTypeOf<CallName>();
-    expectTypeOf<Parameters<CallHandlers['exportData']>>().toEqualTypeOf<[format: 'ndjson' | 'har' | 'pcapng', path?: string | undefined]>();
+    expectTypeOf<Parameters<CallHandlers['exportData']>>().toEqualTypeOf<[format: 'ndjson' | 'har' | 'pcapng', path?: string | undefined, opts?: ExportOptions | undefined]>();
     expectTypeOf<Awaited<ReturnType<CallHandlers['getStats']>>>().toEqualTypeOf<Result<ConnStats>>();
   });
 
@@ -85,7 +93,7 @@ describe('dispatch', () => {
       },
     };
     expect(await dispatch(handlers, 'exportData', 'ndjson')).toEqual(err('bad-request', 'The arguments must be a list.'));
-    expect(await dispatch(handlers, 'exportData', [])).toEqual(err('bad-request', 'exportData takes 1 to 2 arguments, got 0.'));
+    expect(await dispatch(handlers, 'exportData', [])).toEqual(err('bad-request', 'exportData takes 1 to 3 arguments, got 0.'));
     expect(await dispatch(handlers, 'exportData', ['csv'])).toEqual(err('bad-request', 'The export format must be one of ndjson, har, pcapng.'));
     expect(await dispatch(handlers, 'exportData', ['har', ''])).toEqual(err('bad-request', 'The path must be a non-empty string.'));
     expect(seen).toEqual([]);

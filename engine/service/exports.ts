@@ -20,10 +20,11 @@ import { readFileSync, rmSync } from 'node:fs';
 import { copyToPrivateFile, replaceFile } from '../fs/private';
 import { basename, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { err, ok, type ExportFormat, type Result } from '../../shared/api';
+import { err, ok, type ExportFormat, type ExportOptions, type Result } from '../../shared/api';
 import { convertToPcapng, FileSink, MemorySink, Pacer, writeHar, writeNdjson, type TextSink } from '../store/export';
 import type { SessionStore } from '../store/session-store';
 import { fsError, nothingLoaded } from './errors';
+import type { KeyLogs } from './keylogs';
 import type { Sessions } from './sessions';
 
 export type ExportResult = Result<{ path: string; bytes?: Uint8Array }>;
@@ -34,6 +35,8 @@ export interface ExporterOptions {
   workDir: string;
   /** the creator version written into HAR */
   version: string;
+  /** the user's key logs, embedded in a pcapng export when asked (`ExportOptions.secrets`) */
+  keyLogs?: KeyLogs;
 }
 
 /** How long a paced export runs before it yields to the event loop (ms). */
@@ -44,14 +47,14 @@ export class Exporter {
 
   constructor(private readonly opts: ExporterOptions) {}
 
-  async export(format: ExportFormat, pathArg?: string): Promise<ExportResult> {
+  async export(format: ExportFormat, pathArg?: string, o: ExportOptions = {}): Promise<ExportResult> {
     const target = pathArg === undefined ? undefined : resolve(pathArg);
     const store = this.opts.sessions.store;
     if (!store) return nothingLoaded();
     const info = this.opts.sessions.info;
     const stem = info.path ? basename(info.path).replace(/\.(pcapng|pcap|cap)(\.gz)?$/i, '') : 'wsscope';
     const suggested = `${stem}.${format}`;
-    if (format === 'pcapng') return this.pcapng(info.path, info.kind === 'live', target, suggested);
+    if (format === 'pcapng') return this.pcapng(info.path, info.kind === 'live', target, suggested, o.secrets ? this.opts.keyLogs?.secretsText() : undefined);
     return this.opts.sessions.using(this.text(store, format, target, suggested));
   }
 
@@ -60,9 +63,11 @@ export class Exporter {
     this.abort.abort(reason);
   }
 
-  private async pcapng(src: string, live: boolean, target: string | undefined, suggested: string): Promise<ExportResult> {
+  /** `secrets`: key log text the user chose to embed (a Decryption Secrets Block; the file is private either way) */
+  private async pcapng(src: string, live: boolean, target: string | undefined, suggested: string, secrets?: Uint8Array): Promise<ExportResult> {
     const dst = target ?? join(this.opts.workDir, `export-${randomBytes(6).toString('hex')}.pcapng`);
-    const write = async (to: string): Promise<void> => (live ? copyToPrivateFile(src, to) : convertToPcapng(src, to));
+    const embed = secrets !== undefined && secrets.length > 0;
+    const write = async (to: string): Promise<void> => (live && !embed ? copyToPrivateFile(src, to) : convertToPcapng(src, to, undefined, embed ? secrets : undefined));
     try {
       if (target) {
         await replaceFile(target, write);

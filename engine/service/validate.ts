@@ -6,7 +6,7 @@
  * holds one checker per call, typed against the contract (shared/api.ts `CallArgs`), so
  * what it lets through is exactly what the call's handler takes. Pure functions, no state.
  */
-import { CALLS, type CallArgs, type CallName, type CaptureOptions, type ExportFormat, type MessageQuery } from '../../shared/api';
+import { CALLS, type AppFilter, type CallArgs, type CallName, type CaptureOptions, type ExportFormat, type ExportOptions, type MessageQuery } from '../../shared/api';
 import { compileUserRegex } from '../../shared/regex';
 
 export type Checked<T> = { ok: true; value: T } | { ok: false; message: string };
@@ -94,6 +94,11 @@ export function checkQuery(v: unknown): Checked<MessageQuery> {
     if (v.severity !== '' && v.severity !== 'error' && v.severity !== 'warning' && v.severity !== 'info') return bad('"severity" must be "error", "warning", "info" or "".');
     q.severity = v.severity;
   }
+  if (v.app !== undefined) {
+    const a = checkAppFilter(v.app);
+    if (!a.ok) return a;
+    q.app = a.value;
+  }
   return good(q);
 }
 
@@ -150,7 +155,15 @@ export const ARITY: Record<CallName, [number, number]> = {
   getHandshake: [1, 1],
   getStats: [1, 1],
   queryMessages: [1, 1],
-  exportData: [1, 2],
+  exportData: [1, 3],
+  getAppFacets: [1, 1],
+  getHttp2Requests: [1, 1],
+  listDecoders: [0, 0],
+  setDecoder: [2, 2],
+  addKeyLog: [1, 1],
+  addKeyLogDialog: [0, 0],
+  addKeyLogBytes: [2, 2],
+  keyLogs: [0, 0],
 };
 
 const CALL_NAMES: ReadonlySet<string> = new Set(CALLS);
@@ -212,10 +225,47 @@ export const CALL_ARGS: { readonly [K in CallName]: CallArgsChecker<K> } = {
   getHandshake: ([conn]) => single(checkIndex(conn, 'connection id')),
   getStats: ([conn]) => single(checkIndex(conn, 'connection id')),
   queryMessages: ([q]) => single(checkQuery(q)),
-  exportData: ([format, path]) => {
+  exportData: ([format, path, o]) => {
     const f = checkFormat(format);
     if (!f.ok) return f;
-    const p = optional(path, checkPath);
-    return p.ok ? good([f.value, p.value]) : p;
+    const p = path === null ? good(undefined) : optional(path, checkPath);
+    if (!p.ok) return p;
+    const e = optional(o, checkExportOptions);
+    return e.ok ? good([f.value, p.value, e.value]) : e;
   },
+  getAppFacets: ([conn]) => single(conn === null ? good(null) : checkIndex(conn, 'connection id')),
+  getHttp2Requests: ([conn]) => single(checkIndex(conn, 'connection id')),
+  listDecoders: noArgs,
+  setDecoder: ([conn, protocol]) => {
+    const c = checkIndex(conn, 'connection id');
+    if (!c.ok) return c;
+    return typeof protocol === 'string' && protocol.length <= 64 ? good([c.value, protocol]) : bad('The decoder must be a name of at most 64 characters.');
+  },
+  addKeyLog: ([path]) => single(checkPath(path, 'key log path')),
+  addKeyLogDialog: noArgs,
+  addKeyLogBytes: ([name, bytes]) => checkUpload(name, bytes),
+  keyLogs: noArgs,
 };
+
+export function checkExportOptions(v: unknown): Checked<ExportOptions> {
+  if (!isObj(v)) return bad('The export options must be an object.');
+  const o: ExportOptions = {};
+  if (v.secrets !== undefined) {
+    if (typeof v.secrets !== 'boolean') return bad('"secrets" must be true or false.');
+    o.secrets = v.secrets;
+  }
+  return good(o);
+}
+
+/** The decoded-field filter of a query: short strings only. */
+export function checkAppFilter(v: unknown): Checked<AppFilter> {
+  if (!isObj(v)) return bad('"app" must be an object.');
+  const f: AppFilter = {};
+  for (const k of ['protocol', 'type', 'name'] as const) {
+    const x = v[k];
+    if (x === undefined) continue;
+    if (typeof x !== 'string' || x.length > MAX_QUERY_TEXT) return bad(`"app.${k}" must be a string of at most ${MAX_QUERY_TEXT} characters.`);
+    f[k] = x;
+  }
+  return good(f);
+}

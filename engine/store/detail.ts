@@ -47,12 +47,28 @@ export function messageDetail(d: SessionData, index: number): MessageDetail | nu
     dataTruncated: row.truncated || cut < fullLen,
     findings: findingIdx.sort((a, b) => a - b).map((i) => d.findings[i]),
   };
+  appDetail(d, r, detail);
   if (row.code !== undefined) {
     detail.closeCode = row.code;
     detail.closeReason = closeReason(data);
     detail.closeMeaning = closeCodeMeaning(row.code);
   }
   return detail;
+}
+
+/** Replies listed in one MessageDetail at most. */
+export const DETAIL_MAX_REPLIES = 64;
+
+/** The decoded packets of message row `r`, and the links between a reply and its request. */
+function appDetail(d: SessionData, r: number, detail: MessageDetail): void {
+  const app = d.app.packets.get(r);
+  if (app === undefined) return;
+  detail.app = app.slice();
+  const m = d.messages.cols;
+  const req = d.app.requestOf.get(r);
+  if (req !== undefined) detail.request = m.index[req];
+  const replies = d.app.repliesOf.get(r);
+  if (replies) detail.replies = replies.slice(0, DETAIL_MAX_REPLIES).map((x) => m.index[x]);
 }
 
 /** Frame row `fr` for the detail pane: header bits and bytes, wire and unmasked payload (both cut to DETAIL_BYTE_LIMIT). */

@@ -8,7 +8,9 @@
  *    per data message (text as text, binary as base64, as Chrome writes them; a text message
  *    that is not valid UTF-8 keeps opcode 1, U+FFFD in `data`, its bytes in `_wsscopeBase64`);
  *  - pcapng of a capture file: a copy when it already is uncompressed pcapng, else a
- *    conversion record by record (engine/capture/pcapng-writer.ts).
+ *    conversion record by record (engine/capture/pcapng-writer.ts); with `secrets` (key log
+ *    text the user chose to embed), always a conversion with one Decryption Secrets Block
+ *    before the first packet, as `editcap --inject-secrets tls,FILE` writes it.
  *
  * Output goes through a `TextSink`, so big exports stream to a file (`FileSink`) in
  * bounded chunks, or collect into memory (`MemorySink`) for the browser shell's download.
@@ -24,7 +26,8 @@ import { copyToPrivateFile, createPrivateFile, writeAll } from '../fs/private';
 import { toWire } from '../cli/json';
 import { readCaptureFile } from '../capture/file-source';
 import { PcapngWriter } from '../capture/pcapng-writer';
-import type { HandshakeEvent } from '../../shared/events';
+import { SECRETS_TLS_KEY_LOG } from '../flow/pipeline';
+import type { AppPacket, HandshakeEvent } from '../../shared/events';
 import type { SessionStore } from './session-store';
 
 export interface TextSink {
@@ -252,13 +255,14 @@ export async function writeHar(store: SessionStore, out: TextSink, version = '0.
       // the opcode is the captured one: a text message that is not UTF-8 (RFC 6455 section
       // 8.1) stays opcode 1, its data decoded with U+FFFD for the bad bytes, and the exact
       // bytes ride along in base64 (HAR allows custom fields that start with "_")
-      const item: { type: string; time: number; opcode: number; data: string; _wsscopeBase64?: string } = {
+      const item: HarMessage = {
         type: m.dir === 'client' ? 'send' : 'receive',
         time: finiteTime(m.ts, notes),
         opcode: m.opcode,
         data: m.opcode === 1 ? buf.toString('utf8') : buf.toString('base64'),
       };
       if (m.opcode === 1 && !m.utf8Valid) item._wsscopeBase64 = buf.toString('base64');
+      harApp(item, m.app);
       out.write((firstMsg ? '' : ',') + JSON.stringify(item));
       firstMsg = false;
     }
@@ -272,13 +276,27 @@ export async function writeHar(store: SessionStore, out: TextSink, version = '0.
   out.write('}}\n');
 }
 
+interface HarMessage {
+  type: string;
+  time: number;
+  opcode: number;
+  data: string;
+  _wsscopeBase64?: string;
+  _app?: AppPacket[];
+}
+
+/** The decoded packets of a message ride along as `_app` (HAR allows custom fields that start with "_"). */
+function harApp(item: HarMessage, app: AppPacket[] | undefined): void {
+  if (app && app.length > 0) item._app = app;
+}
+
 /**
  * Writes `src` (pcap or pcapng, maybe gzip) to `dst` as pcapng: a plain copy when it is
  * uncompressed pcapng already, else re-encoded record by record with the interfaces' link
  * types, snap lengths and timestamp resolutions. `dst` is created new and private
  * (engine/fs/private.ts): an existing name is refused.
  */
-export async function convertToPcapng(src: string, dst: string, signal?: AbortSignal): Promise<void> {
+export async function convertToPcapng(src: string, dst: string, signal?: AbortSignal, secrets?: Uint8Array): Promise<void> {
   const head = Buffer.alloc(4);
   const fd = openSync(src, 'r');
   try {
@@ -286,7 +304,7 @@ export async function convertToPcapng(src: string, dst: string, signal?: AbortSi
   } finally {
     closeSync(fd);
   }
-  if (head.readUInt32BE(0) === 0x0a0d0d0a) {
+  if (head.readUInt32BE(0) === 0x0a0d0d0a && !secrets?.length) {
     copyToPrivateFile(src, dst);
     return;
   }
@@ -309,6 +327,10 @@ export async function convertToPcapng(src: string, dst: string, signal?: AbortSi
           );
         },
         packet: (rec) => {
+          if (secrets?.length) {
+            w.appendRaw(secretsBlock(secrets));
+            secrets = undefined;
+          }
           let id = ids.get(rec.iface);
           if (id === undefined) {
             id = w.addInterface({ linkType: rec.linkType, snaplen: 262144 });
@@ -322,4 +344,25 @@ export async function convertToPcapng(src: string, dst: string, signal?: AbortSi
   } finally {
     w.close();
   }
+}
+
+/** pcapng Decryption Secrets Block type (pcapng draft section 4.7) */
+const DSB_TYPE = 0x0000000a;
+
+/**
+ * One Decryption Secrets Block holding NSS key log text (pcapng draft section 4.7): block type,
+ * total length, secrets type 'TLSK', secrets length, the text padded to 32 bits, total length
+ * again; little-endian, as the writer's section header declares.
+ */
+export function secretsBlock(text: Uint8Array): Uint8Array {
+  const padded = (text.length + 3) & ~3;
+  const total = 20 + padded;
+  const b = Buffer.alloc(total);
+  b.writeUInt32LE(DSB_TYPE, 0);
+  b.writeUInt32LE(total, 4);
+  b.writeUInt32LE(SECRETS_TLS_KEY_LOG, 8);
+  b.writeUInt32LE(text.length, 12);
+  b.set(text, 16);
+  b.writeUInt32LE(total, total - 4);
+  return b;
 }

@@ -60,6 +60,7 @@ export function queryMessages(d: SessionData, q: MessageQuery): Uint32Array {
     else if (/[A-Za-z]/.test(q.text)) re = caseFoldPattern(q.text);
     else needle = q.text;
   }
+  const appTest = d.app.rowTest(q.app);
   const OPCODE = MSG.OPCODE;
   const n = d.messages.length;
   const { flags, conn: conns, preview: previews, index: idx } = d.messages.cols;
@@ -74,6 +75,7 @@ export function queryMessages(d: SessionData, q: MessageQuery): Uint32Array {
     if (re) {
       if (!re.test(previews[r])) continue;
     } else if (needle && !previews[r].includes(needle)) continue;
+    if (appTest && !appTest(r)) continue;
     out[k++] = idx[r];
   }
   return out.slice(0, k);

@@ -40,6 +40,8 @@ export function timelineRow(d: SessionData, r: number): MessageRow {
     findings: m.findings[r],
   };
   if (f & MSG.HAS_CODE) row.code = m.code[r];
+  const meaning = d.app.meaning(r);
+  if (meaning) row.meaning = meaning;
   return row;
 }
 
