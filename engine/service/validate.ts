@@ -231,7 +231,8 @@ export const CALL_ARGS: { readonly [K in CallName]: CallArgsChecker<K> } = {
     const p = path === null ? good(undefined) : optional(path, checkPath);
     if (!p.ok) return p;
     const e = optional(o, checkExportOptions);
-    return e.ok ? good([f.value, p.value, e.value]) : e;
+    if (!e.ok) return e;
+    return good(e.value === undefined ? [f.value, p.value] : [f.value, p.value, e.value]);
   },
   getAppFacets: ([conn]) => single(conn === null ? good(null) : checkIndex(conn, 'connection id')),
   getHttp2Requests: ([conn]) => single(checkIndex(conn, 'connection id')),
