@@ -10,7 +10,7 @@
  * where files are written.
  */
 import { basename } from 'node:path';
-import type { IpcMainInvokeEvent, OpenDialogOptions, SaveDialogOptions } from 'electron';
+import type { IpcMainInvokeEvent, MessageBoxOptions, OpenDialogOptions, SaveDialogOptions } from 'electron';
 import { CALLS, callChannel, err, pushChannel, type CallName, type Result } from '../../shared/api';
 import { checkArity, checkFormat } from '../../engine/service/validate';
 import type { EngineClient } from '../../engine/service/client';
@@ -23,6 +23,7 @@ export interface IpcMainLike {
 export interface DialogLike {
   showOpenDialog(opts: OpenDialogOptions): Promise<{ canceled: boolean; filePaths: string[] }>;
   showSaveDialog(opts: SaveDialogOptions): Promise<{ canceled: boolean; filePath?: string }>;
+  showMessageBox?(opts: MessageBoxOptions): Promise<{ response: number }>;
 }
 
 export interface IpcDeps {
@@ -89,6 +90,27 @@ export async function exportWithDialog(d: Pick<IpcDeps, 'dialog' | 'engine'>, fo
   });
   if (r.canceled || !r.filePath) return err('cancelled', 'Export cancelled.');
   return d.engine.callRaw('exportData', opts === undefined ? [f.value, r.filePath] : [f.value, r.filePath, opts]);
+}
+
+/**
+ * The menu's "Save Capture as pcapng…": with key logs loaded, asks first whether their secrets
+ * go into the file (they decrypt the traffic); `cancelled` when the user backs out.
+ */
+export async function savePcapngWithDialog(d: Pick<IpcDeps, 'dialog' | 'engine'>): Promise<Result<unknown>> {
+  const k = await d.engine.callRaw('keyLogs', []);
+  const sessions = k.ok ? Number((k.value as { sessions?: number }).sessions ?? 0) : 0;
+  if (sessions === 0 || !d.dialog.showMessageBox) return exportWithDialog(d, 'pcapng');
+  const a = await d.dialog.showMessageBox({
+    type: 'warning',
+    title: 'Embed TLS secrets?',
+    message: `Embed the TLS secrets of ${sessions} session${sessions === 1 ? '' : 's'} in the pcapng?`,
+    detail: 'The file then decrypts on its own, in wsscope and in Wireshark, for anyone who has it.',
+    buttons: ['Embed secrets', 'Save without secrets', 'Cancel'],
+    defaultId: 1,
+    cancelId: 2,
+  });
+  if (a.response === 2) return err('cancelled', 'Export cancelled.');
+  return exportWithDialog(d, 'pcapng', undefined, { secrets: a.response === 0 });
 }
 
 /** Picks a TLS key log with the open dialog and loads it; ok(null) when cancelled. */

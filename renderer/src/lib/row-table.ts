@@ -38,6 +38,8 @@ const COLUMNS = {
   findings: 'u32',
   code: 'u16',
   preview: 'str',
+  /** decoded meaning (MessageRow.meaning), '' for none */
+  meaning: 'str',
 } as const;
 
 export class RowTable {
@@ -94,6 +96,7 @@ export class RowTable {
     c.findings[p] = r.findings;
     c.code[p] = r.code ?? 0;
     c.preview[p] = r.preview;
+    c.meaning[p] = r.meaning ?? '';
     return true;
   }
 
@@ -123,6 +126,7 @@ export class RowTable {
       findings: c.findings[p],
     };
     if (f & F_CODE) row.code = c.code[p];
+    if (c.meaning[p]) row.meaning = c.meaning[p];
     return row;
   }
 }
