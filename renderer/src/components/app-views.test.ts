@@ -70,7 +70,7 @@ describe('decoded meaning', () => {
     const selection = useSelectionStore();
     expect(selection.index).toBe(chat.index);
     expect(selection.detail?.replies).toEqual([ack.index]);
-    await w.setProps({ detail: selection.detail });
+    await w.setProps({ detail: selection.detail! });
     await w.find('[data-test="goto-reply"]').trigger('click');
     await flushPromises();
     expect(selection.index).toBe(ack.index);
