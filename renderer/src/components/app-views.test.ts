@@ -164,7 +164,8 @@ describe('TLS and HTTP/2', () => {
     const add = api.calls.find((c) => c.name === 'addKeyLogBytes')!;
     expect(add.args[0]).toBe('wss.keys');
     expect(new TextDecoder().decode(add.args[1] as Uint8Array)).toBe(keys);
-    expect(w.find('[data-test="keylog-status"]').text()).toBe('wss.keys: 1 session · 1/2 TLS decrypted');
+    expect(w.find('[data-test="keylog-status"]').text()).toBe('wss.keys · 1/2 decrypted');
+    expect(w.find('[data-test="keylog-status"]').attributes('title')).toBe('wss.keys: 1 session · 1/2 TLS decrypted');
     await w.find('[data-test="keylog-help-toggle"]').trigger('click');
     expect(w.find('[data-test="keylog-help"]').text()).toContain('--tls-keylog');
 
