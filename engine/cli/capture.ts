@@ -16,7 +16,7 @@ import { listInterfaces } from '../capture/interfaces';
 import { CAP_DROPS_NOTE, DEFAULT_BUFFER_MIB, DEFAULT_SNAPLEN, startLiveCapture } from '../capture/live';
 import type { EngineEvent, SummaryEvent } from '../../shared/events';
 import type { CaptureStatus } from '../../shared/api';
-import { parseCommand, parsePorts, wantColor } from './args';
+import { parseCommand, parseDecode, parsePorts, wantColor } from './args';
 import { KeyLog } from '../tls/keylog';
 import { KeyLogFollower } from '../tls/keylog-follow';
 
@@ -45,6 +45,10 @@ Options:
   --ws-port N            decode TCP port N as WebSocket without a captured handshake; repeatable
   --keylog FILE          TLS key log to decrypt wss:// with, followed while it grows (a browser
                          appends as it connects; records wait for their keys); repeatable
+  --decode CONN=PROTO    decode the messages of connection CONN as PROTO (socket.io, mqtt,
+                         stomp, graphql-ws, signalr, phoenix, wamp, actioncable, json-rpc)
+                         or not at all (none); repeatable (connections count from 1 as
+                         they appear)
   --color / --no-color   colour the text output (default: on when stdout is a TTY)
   -h, --help             this help
 
@@ -82,6 +86,7 @@ export async function captureCommand(argv: string[]): Promise<number> {
       'no-promisc': { type: 'boolean', default: false },
       'ws-port': { type: 'string', multiple: true, default: [] },
       keylog: { type: 'string', multiple: true, default: [] },
+      decode: { type: 'string', multiple: true, default: [] },
       color: { type: 'boolean' },
       'no-color': { type: 'boolean' },
       help: { type: 'boolean', short: 'h', default: false },
@@ -94,6 +99,10 @@ export async function captureCommand(argv: string[]): Promise<number> {
     return 2;
   };
   if (!values.interface) return usage('choose an interface with -i');
+  // loaded here so `wsscope interfaces` never loads the subprotocol decoders
+  const { defaultAppRegistry } = await import('../app/registry');
+  const decode = parseDecode(values.decode, defaultAppRegistry.list().map((p) => p.id));
+  if (typeof decode === 'string') return usage(decode);
   const backend = values.backend;
   if (backend !== 'auto' && backend !== 'cap' && backend !== 'dumpcap') return usage(`--backend ${backend}: expected auto, cap or dumpcap`);
   const duration = positiveNumber(values.duration, '--duration', false);
@@ -134,7 +143,7 @@ export async function captureCommand(argv: string[]): Promise<number> {
   const keyLog = new KeyLog();
   const followers = (values.keylog ?? []).map((f) => new KeyLogFollower(keyLog, f, (w) => process.stderr.write(`wsscope capture: ${w}\n`)));
   for (const f of followers) f.start();
-  const pipe = new Pipeline(emit, { wsPorts, gapTimeoutSeconds: LIVE_GAP_TIMEOUT_S, keyLog });
+  const pipe = new Pipeline(emit, { wsPorts, gapTimeoutSeconds: LIVE_GAP_TIMEOUT_S, keyLog, session: { app: { decode } } });
 
   const started = await startLiveCapture(
     {
