@@ -10,7 +10,7 @@
  * objects and arrays). Calls never throw across the boundary: they resolve to `Result<T>`.
  * No Node types in this file.
  */
-import type { AppPacket, Direction, FindingEvent, HandshakeEvent, Http2RequestEvent, Severity } from './events';
+import type { AppPacket, AppValue, Direction, FindingEvent, HandshakeEvent, Http2RequestEvent, Severity } from './events';
 
 // ---------------------------------------------------------------- results and errors
 
@@ -233,6 +233,11 @@ export interface MessageDetail {
   request?: number;
   /** a request: the message indexes of its replies (at most DETAIL_MAX_REPLIES) */
   replies?: number[];
+  /**
+   * a binary payload that parses completely as MessagePack or CBOR (a map or an array), and as
+   * protobuf wire format without a schema (an opt-in view): engine/app/binary-tree.ts
+   */
+  trees?: Array<{ format: 'msgpack' | 'cbor' | 'protobuf'; value: AppValue }>;
 }
 
 export type FindingRow = Omit<FindingEvent, 'type'> & {

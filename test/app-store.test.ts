@@ -19,7 +19,7 @@ import { analyzeFile } from '../engine/pipeline';
 import { writeHar, writeNdjson, MemorySink } from '../engine/store/export';
 import { KeyLog } from '../engine/tls/keylog';
 import type { ApiError, Batch, ConnectionRow, KeyLogInfo, MessageRow, Result } from '../shared/api';
-import { recordH2c, recordMqtt, recordSocketIo, recordWss, type H2cSession, type MqttSession, type SocketIoSession, type WssSession } from './peers/app-sessions';
+import { recordBinary, recordH2c, recordMqtt, recordSocketIo, recordWss, type BinarySession, type H2cSession, type MqttSession, type SocketIoSession, type WssSession } from './peers/app-sessions';
 import { REPO_ROOT } from './kit/paths';
 
 let dir: string;
@@ -27,6 +27,7 @@ let sio: SocketIoSession;
 let mq: MqttSession;
 let wss: WssSession;
 let h2: H2cSession;
+let bin: BinarySession;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'wsscope-appstore-'));
@@ -34,6 +35,7 @@ beforeAll(async () => {
   mq = await recordMqtt(dir);
   wss = await recordWss(dir, 20000 + (process.pid % 20000));
   h2 = await recordH2c(dir);
+  bin = await recordBinary(dir);
 }, 60_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -132,6 +134,24 @@ describe('decoded meaning in the session store', () => {
     const har = JSON.parse(Buffer.from(mem.bytes()).toString('utf8')) as { log: { entries: Array<{ _webSocketMessages: Array<{ _app?: Array<{ type: string }> }> }> } };
     const types = har.log.entries[0]._webSocketMessages.flatMap((m) => (m._app ?? []).map((p) => p.type));
     expect(types).toEqual(expect.arrayContaining(['open', 'CONNECT', 'EVENT', 'BINARY_EVENT', 'attachment', 'ACK']));
+  });
+});
+
+describe('binary payloads as trees in the detail', () => {
+  it('shows the MessagePack and CBOR maps a ws client sent as the values @msgpack/msgpack and cbor-x encoded', async () => {
+    const store = await load(bin.file);
+    const binary = rows(store).filter((r) => r.opcode === 2);
+    expect(binary).toHaveLength(2 * bin.sent.length);
+    // each direction in the order sent (the server echoes)
+    for (const dir of ['client', 'server'] as const) {
+      const mine = binary.filter((r) => r.dir === dir);
+      mine.forEach((r, i) => {
+        const [format, value] = bin.sent[i];
+        expect(store.detail(r.index)!.trees?.find((t) => t.format === format)?.value).toEqual(value);
+      });
+    }
+    // text messages get none
+    expect(rows(store).filter((r) => r.opcode !== 2).every((r) => store.detail(r.index)!.trees === undefined)).toBe(true);
   });
 });
 

@@ -8,14 +8,18 @@
  *  - `recordWss`: Node `tls` + `ws` (TLS 1.3) with the key log the server wrote, plus a
  *    second connection whose keys are left out of the key log (a session without a key);
  *  - `recordH2c`: Node's http2 server with enableConnectProtocol and two WebSockets on one
- *    h2c connection plus a plain GET (test/peers/h2-websocket.ts).
+ *    h2c connection plus a plain GET (test/peers/h2-websocket.ts);
+ *  - `recordBinary`: a `ws` pair exchanging a MessagePack and a CBOR map, as
+ *    @msgpack/msgpack and cbor-x encode them.
  * Each resolves once the live decode saw the conversation end, so the file holds all of it.
  */
 import { writeFileSync } from 'node:fs';
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { WebSocketServer, createWebSocketStream } from 'ws';
+import { WebSocket, WebSocketServer, createWebSocketStream } from 'ws';
+import { encode as encodeMsgpack } from '@msgpack/msgpack';
+import { encode as encodeCbor } from 'cbor-x';
 import { Server as IoServer } from 'socket.io';
 import { io as ioClient } from 'socket.io-client';
 import { Aedes } from 'aedes';
@@ -185,4 +189,42 @@ export async function recordH2c(dir: string): Promise<H2cSession> {
     await live.stop();
   }
   return { file, streams };
+}
+
+export interface BinarySession {
+  file: string;
+  /** what the client sent, as the libraries encoded it: [format, value] */
+  sent: Array<['msgpack' | 'cbor', unknown]>;
+}
+
+/** A `ws` pair: the client sends a MessagePack map (@msgpack/msgpack) and a CBOR map (cbor-x), the server echoes them. */
+export async function recordBinary(dir: string): Promise<BinarySession> {
+  const file = join(dir, 'binary.pcapng');
+  const http = createServer();
+  const wss = new WebSocketServer({ server: http });
+  wss.on('connection', (ws) => ws.on('message', (data: Buffer, binary: boolean) => ws.send(data, { binary })));
+  const port = await listen(http);
+  const sent: BinarySession['sent'] = [
+    ['msgpack', { type: 1, target: 'ReceiveMessage', arguments: ['ada', 'hello'], ts: 1700000000 }],
+    ['cbor', { topic: 'sensors/1', values: [21.5, 22], ok: true }],
+  ];
+  try {
+    await record(file, port, async () => {
+      const ws = new WebSocket(`ws://127.0.0.1:${port}/bin`);
+      await new Promise<void>((resolve, reject) => (ws.once('open', resolve), ws.once('error', reject)));
+      const echoes = new Promise<void>((resolve) => {
+        let n = 0;
+        ws.on('message', () => ++n === sent.length && resolve());
+      });
+      for (const [format, value] of sent) ws.send(format === 'msgpack' ? encodeMsgpack(value) : encodeCbor(value));
+      await echoes;
+      ws.close(1000);
+      await new Promise<void>((resolve) => ws.once('close', () => resolve()));
+    });
+  } finally {
+    for (const c of wss.clients) c.terminate();
+    await new Promise<void>((resolve) => wss.close(() => resolve()));
+    await new Promise<void>((resolve) => http.close(() => resolve()));
+  }
+  return { file, sent };
 }
