@@ -10,7 +10,7 @@
  * objects and arrays). Calls never throw across the boundary: they resolve to `Result<T>`.
  * No Node types in this file.
  */
-import type { AppPacket, AppValue, Direction, FindingEvent, HandshakeEvent, Http2RequestEvent, Severity } from './events';
+import type { AppPacket, AppValue, Direction, FindingEvent, HandshakeEvent, Http2RequestEvent, Severity, TlsEvent } from './events';
 
 // ---------------------------------------------------------------- results and errors
 
@@ -119,20 +119,12 @@ export interface ConnectionRow {
  * version, suite, ALPN, and decrypted or why not. No secret ever: the client random is public
  * (it travels in the ClientHello) and is what a user looks for in a key log.
  */
-export interface TlsInfo {
-  version: string;
-  cipherSuite: string;
-  sni: string;
-  alpn: string;
-  decrypted: boolean;
-  /** why not decrypted: "no key for this session", "decryption failed at record N", ... */
-  reason?: string;
+export type TlsInfo = Pick<TlsEvent, 'version' | 'cipherSuite' | 'sni' | 'alpn' | 'decrypted' | 'reason' | 'records'> & {
   /** hex client random of a session without a key (from its tls-no-key finding) */
   clientRandom?: string;
-  records: { client: number; server: number };
   /** true when this row is carried by the TLS connection `via` (HTTP/2 over TLS) */
   via?: number;
-}
+};
 
 /** How a WebSocket rides on HTTP/2 (RFC 8441). */
 export interface H2Carriage {

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium } from './peers/chromium';
+import { openWatchedPage } from './kit/ui-page';
 import { startServe, type ServeHandle } from '../engine/serve/server';
 import { buildRenderer } from '../engine/serve/renderer-build';
 import { recordH2c, recordSocketIo, recordWss, type H2cSession, type SocketIoSession, type WssSession } from './peers/app-sessions';
@@ -48,13 +49,8 @@ afterEach(async () => {
 });
 
 async function openPage(): Promise<Page> {
-  const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+  const page = await openWatchedPage(browser, serve.url, problems, { width: 1440, height: 900 });
   pages.push(page);
-  page.on('console', (m) => {
-    if (m.type() === 'error') problems.push(`console: ${m.text()}`);
-  });
-  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
-  await page.goto(serve.url);
   return page;
 }
 

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium } from './peers/chromium';
+import { openWatchedPage } from './kit/ui-page';
 import { startServe, type ServeHandle } from '../engine/serve/server';
 import { buildRenderer } from '../engine/serve/renderer-build';
 
@@ -47,13 +48,9 @@ afterEach(async () => {
 });
 
 async function openPage(colorScheme: 'light' | 'dark' = 'light'): Promise<Page> {
-  const page = await browser.newPage({ viewport: { width: 1440, height: 860 }, colorScheme });
+  // CSP violations, failed loads and uncaught exceptions all end up in `problems`
+  const page = await openWatchedPage(browser, serve.url, problems, { width: 1440, height: 860, colorScheme });
   pages.push(page);
-  page.on('console', (m) => {
-    if (m.type() === 'error') problems.push(`console: ${m.text()}`);
-  });
-  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
-  await page.goto(serve.url);
   return page;
 }
 
