@@ -5,7 +5,8 @@
  * around malformed ones. The decoder must report `subprotocol-malformed` (or
  * `subprotocol-incomplete` for a packet cut at the end), keep decoding what follows, and
  * never fail the connection (`decoder-error` is forbidden). Appended to scripts/lib/fuzz-corpus.ts
- * CASES; the fuzzer mutates these captures too.
+ * CASES; the fuzzer mutates these captures too, and its app shape (./fuzz-app.ts) mutates the
+ * messages of these conversations inside valid WebSocket framing.
  */
 import type { FindingId } from '../../shared/findings';
 import { Conv, type Bytes } from '../../test/kit/capture';
@@ -13,9 +14,19 @@ import { cf, sf, type HandshakeOpts, type ResponseOpts } from '../../test/kit/we
 import type { CorpusCase } from './fuzz-corpus';
 import type { Golden } from './fuzz-golden';
 
-type Msg = ['c' | 's', number, string | Bytes];
+export type Msg = ['c' | 's', number, string | Bytes];
 
-function conversation(req: HandshakeOpts, res: ResponseOpts, msgs: Msg[]): Bytes {
+/** A conversation: the handshake that selects a decoder, then its messages (scripts/lib/fuzz-app.ts mutates them). */
+export interface AppTemplate {
+  name: string;
+  req: HandshakeOpts;
+  res: ResponseOpts;
+  msgs: Msg[];
+}
+
+export const APP_TEMPLATES: AppTemplate[] = [];
+
+export function conversation(req: HandshakeOpts, res: ResponseOpts, msgs: readonly Msg[]): Bytes {
   const c = new Conv().upgrade(req, res);
   for (const [who, op, data] of msgs) c.send(who, who === 'c' ? cf(op, data) : sf(op, data));
   c.close();
@@ -26,6 +37,7 @@ function conversation(req: HandshakeOpts, res: ResponseOpts, msgs: Msg[]): Bytes
 const messages = (n: number) => (g: Golden) => (g.summary?.messages === n ? null : `expected ${n} messages, got ${g.summary?.messages}`);
 
 function appCase(name: string, checks: string, expect: FindingId[], req: HandshakeOpts, res: ResponseOpts, msgs: Msg[]): CorpusCase {
+  APP_TEMPLATES.push({ name, req, res, msgs });
   return {
     name: `app-${name}`,
     ext: 'pcap',
