@@ -1,7 +1,7 @@
 /**
  * Binary payloads as trees, for the detail pane (engine/store/detail.ts): a binary message
  * that parses completely as MessagePack (@msgpack/msgpack) or as one CBOR item (cbor-x, RFC
- * 8949) is shown as the value it encodes; any binary message that parses completely as
+ * 8949, cbor-x's eval-free decoder) is shown as the value it encodes; any binary message that parses completely as
  * protobuf wire format (no schema: field numbers and wire types, protobuf.dev "Encoding") is
  * offered as an opt-in view, since almost any short byte string parses as some protobuf.
  *
@@ -18,7 +18,14 @@
  * Memory: the input is only read; every tree is new.
  */
 import { decode as decodeMsgpack, ExtData } from '@msgpack/msgpack';
-import { decodeMultiple as decodeCborMultiple, Tag } from 'cbor-x';
+// the decoder alone, built without eval (hostile input never shapes generated code) and
+// without the optional native extractor (which the app's bundles cannot carry)
+import * as cborDecoder from 'cbor-x/decode-no-eval';
+import type { Tag as CborTag } from 'cbor-x';
+
+const decodeCborMultiple = cborDecoder.decodeMultiple;
+// exported by the build, missing from its type declarations
+const Tag = (cborDecoder as unknown as { Tag: typeof CborTag }).Tag;
 import type { AppValue } from '../../shared/events';
 
 export const MAX_TREE_BYTES = 1 << 20;
