@@ -19,14 +19,11 @@ import { join } from 'node:path';
 import { CaptureWriter, ipv4 } from './capture-writer';
 import { measureBest } from './measure';
 import { Prng } from './prng';
+import { ACK, FIN, PSH, SYN } from '../../test/kit/capture';
 
 const MB = 1e6;
 const CONNECTIONS = 32;
 const TARGET = 5;
-const SYN = 0x02;
-const ACK = 0x10;
-const PSH = 0x08;
-const FIN = 0x01;
 
 export interface AppBenchOptions {
   root: string;
