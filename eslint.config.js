@@ -41,8 +41,9 @@ const LAYERS = [
   { name: 'engine hpack', files: ['engine/h2/hpack.ts'], paths: ['engine/', 'shared/'], packages: [NODE, 'hpack.js'] },
   // the browser shell: a WebSocket server, and vite to build the renderer it serves
   { name: 'engine serve', files: ['engine/serve/**/*.ts'], paths: ['engine/', 'shared/'], packages: [NODE, 'ws', 'vite', '@vitejs/plugin-vue'] },
-  // subprotocol decoders: MQTT is parsed by mqtt-packet, the parser mqtt.js and aedes use
-  { name: 'engine subprotocols', files: ['engine/app/**/*.ts'], paths: ['engine/', 'shared/'], packages: [NODE, 'mqtt-packet'] },
+  // subprotocol decoders: MQTT is parsed by mqtt-packet, the parser mqtt.js and aedes use;
+  // binary payloads as trees: MessagePack by @msgpack/msgpack, CBOR by cbor-x (engine/app/binary-tree.ts)
+  { name: 'engine subprotocols', files: ['engine/app/**/*.ts'], paths: ['engine/', 'shared/'], packages: [NODE, 'mqtt-packet', '@msgpack/msgpack', 'cbor-x'] },
   // wiring only: it starts the engine process through the service client and checks IPC
   // arguments with the service's own validators before forwarding them
   {

@@ -1,12 +1,15 @@
 /**
  * `npm run bench`: three sections in one run, each can be left out.
  *
- *   npm run bench -- [--size MB] [--deflate-size MB] [--wss-size MB] [--seed N] [--connections N]
+ *   npm run bench -- [--size MB] [--deflate-size MB] [--wss-size MB] [--socketio-size MB] [--seed N] [--connections N]
  *                    [--runs N] [--format pcap|pcapng] [--tcp-anomalies] [--keep] [--skip-tshark] [--json FILE]
  *                    [--no-offline] [--no-live] [--no-ui]
  *
  * - offline (this file, described below): wsscope's decoder against tshark on the same
  *   generated captures;
+ * - socket.io (scripts/lib/bench-app.ts, after the offline section): a generated Socket.IO
+ *   capture (--socketio-size, default 100 MB) decoded with its meaning, against tshark's plain
+ *   WebSocket decode of it (target >= 5x);
  * - live (scripts/bench-live.ts, run as a child): sustained live capture rate on `lo` with 0
  *   drops and packet-to-event latency, beside dumpcap alone;
  * - ui (scripts/bench-ui.ts, run as a child): the renderer in headless Chromium: time to first
@@ -57,6 +60,7 @@ import { benchFloods } from './lib/bench-flood';
 import type { DecodeChildResult } from './lib/decode-child';
 import type { CaptureFormat } from './lib/capture-writer';
 import { runTlsBench } from './lib/bench-tls';
+import { runAppBench } from './lib/bench-app';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const DATA = join(ROOT, 'bench-data');
@@ -87,10 +91,12 @@ interface Options {
   offline: boolean;
   live: boolean;
   ui: boolean;
+  /** MB of the generated Socket.IO capture (scripts/lib/bench-app.ts); 0 skips it */
+  socketioSize: number;
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { size: 200, deflateSize: 100, seed: 1, connections: 128, keep: false, skipTshark: false, runs: 2, format: 'pcap', tcpAnomalies: false, wssSize: 100, offline: true, live: true, ui: true };
+  const o: Options = { size: 200, deflateSize: 100, seed: 1, connections: 128, keep: false, skipTshark: false, runs: 2, format: 'pcap', tcpAnomalies: false, wssSize: 100, offline: true, live: true, ui: true, socketioSize: 100 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const num = (): number => {
@@ -101,6 +107,7 @@ function parseArgs(argv: string[]): Options {
     if (a === '--size') o.size = num();
     else if (a === '--deflate-size') o.deflateSize = num();
     else if (a === '--wss-size') o.wssSize = num();
+    else if (a === '--socketio-size') o.socketioSize = num();
     else if (a === '--seed') o.seed = num();
     else if (a === '--connections') o.connections = num();
     else if (a === '--runs') o.runs = Math.max(1, Math.floor(num()));
@@ -117,7 +124,7 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--no-ui') o.ui = false;
     else if (a === '-h' || a === '--help') {
       console.log(
-        'npm run bench -- [--size MB] [--deflate-size MB] [--wss-size MB] [--seed N] [--connections N] [--runs N] [--format pcap|pcapng] [--tcp-anomalies] [--keep] [--skip-tshark] [--json FILE] [--no-offline] [--no-live] [--no-ui]',
+        'npm run bench -- [--size MB] [--deflate-size MB] [--wss-size MB] [--socketio-size MB] [--seed N] [--connections N] [--runs N] [--format pcap|pcapng] [--tcp-anomalies] [--keep] [--skip-tshark] [--json FILE] [--no-offline] [--no-live] [--no-ui]',
       );
       process.exit(0);
     } else throw new Error(`unknown option ${a}`);
@@ -447,6 +454,13 @@ async function main(): Promise<void> {
       offline = await runOffline(o);
       ok &&= offline.results.every((r) => r.correct);
       summary.push(...offline.targets);
+      if (o.socketioSize > 0) {
+        console.log('\n## Socket.IO: decoding meaning (scripts/lib/bench-app.ts)\n');
+        const a = await runAppBench({ root: ROOT, sizeMb: o.socketioSize, runs: o.runs, keep: o.keep, skipTshark: o.skipTshark, seed: o.seed });
+        console.log(a.lines.join('\n'));
+        ok &&= a.ok;
+        summary.push(...a.lines.map((l) => `- ${l}`));
+      }
     }
     if (o.offline && o.wssSize > 0) {
       const wss = await runTlsBench({ dataDir: DATA, sizeMB: o.wssSize, seed: o.seed, runs: o.runs, keep: o.keep, skipTshark: o.skipTshark });

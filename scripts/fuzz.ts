@@ -9,7 +9,9 @@
  * captures decoded with their key logs (scripts/lib/fuzz-tls.ts). Input i gets its own seed
  * (derived from --seed and i), which picks the source and the mutation (scripts/lib/fuzz-mutate:
  * ~2% byte errors like `editcap -E 0.02`, truncation, interesting values, splices, and record
- * shuffles, duplicates, drops, snap cuts). Each input is decoded in a worker process under a
+ * shuffles, duplicates, drops, snap cuts); every 8th input is the subprotocol shape instead
+ * (scripts/lib/fuzz-app: well-framed WebSocket messages with mutated Socket.IO, MQTT, STOMP,
+ * ... content). Each input is decoded in a worker process under a
  * time and memory limit (scripts/lib/fuzz-runner). A crash (exception escaping the engine, or
  * a worker that dies), a hang (over the time limit) or an RSS over the limit is a failure; the
  * input is saved to --out with its seed. Exit status 1 on any failure.
@@ -29,6 +31,7 @@ import { parseArgs } from 'node:util';
 import { FuzzPool, type JobResult } from './lib/fuzz-runner';
 import { mutate, parseRecords } from './lib/fuzz-mutate';
 import { tlsShapeSources } from './lib/fuzz-tls';
+import { APP_EVERY, APP_SOURCE, appInput } from './lib/fuzz-app';
 import { CORPUS, PUBLIC_CAPTURES, REPO_ROOT } from '../test/kit/paths';
 
 const PUBLIC = process.env.WSSCOPE_PUBLIC_CAPTURES ?? PUBLIC_CAPTURES;
@@ -94,6 +97,13 @@ export function inputSeed(seed: number, i: number): number {
   return (z ^ (z >>> 16)) >>> 0;
 }
 
+/** the input a seed makes of source file `path` */
+function mutatedSource(path: string, seed: number): { bytes: Uint8Array; desc: string } {
+  const file = readFileSync(path);
+  const bytes = new Uint8Array(file.buffer, file.byteOffset, file.length);
+  return mutate(bytes, parseRecords(bytes), seed);
+}
+
 export async function runFuzz(o: FuzzOptions): Promise<FuzzStats> {
   // the TLS shape: generated wss captures with their keys, in a folder deleted at the end
   const tlsDir = o.sources ? null : mkdtempSync(join(tmpdir(), 'wsscope-fuzz-tls-'));
@@ -114,14 +124,12 @@ async function fuzzSources(o: FuzzOptions, sources: string[]): Promise<FuzzStats
 
   const save = (i: number, s: number, src: number, r: JobResult): void => {
     mkdirSync(o.out, { recursive: true });
-    const file = readFileSync(sources[src]!);
-    const bytes = new Uint8Array(file.buffer, file.byteOffset, file.length);
-    const m = mutate(bytes, parseRecords(bytes), s);
+    const m = src === APP_SOURCE ? appInput(s) : mutatedSource(sources[src]!, s);
     const base = join(o.out, `${r.error?.startsWith('swallowed') ? 'swallowed' : r.status}-seed${o.seed}-i${i}`);
     writeFileSync(`${base}.pcapng`, m.bytes);
-    const info = { seed: o.seed, index: i, inputSeed: s, source: sources[src], mutation: m.desc, status: r.status, ms: r.ms, rssMb: r.rss, error: r.error };
+    const info = { seed: o.seed, index: i, inputSeed: s, source: sources[src] ?? 'app shape', mutation: m.desc, status: r.status, ms: r.ms, rssMb: r.rss, error: r.error };
     writeFileSync(`${base}.json`, JSON.stringify(info, null, 1) + '\n');
-    st.failures.push({ index: i, seed: s, source: sources[src]!, status: r.status, desc: m.desc, error: r.error, saved: `${base}.pcapng` });
+    st.failures.push({ index: i, seed: s, source: sources[src] ?? 'app shape', status: r.status, desc: m.desc, error: r.error, saved: `${base}.pcapng` });
   };
 
   const floods = mkdtempSync(join(tmpdir(), 'wsscope-fuzz-flood-'));
@@ -145,7 +153,8 @@ async function fuzzSources(o: FuzzOptions, sources: string[]): Promise<FuzzStats
       const i = next++;
       if (i >= o.count) return;
       const s = inputSeed(o.seed, i);
-      const src = s % sources.length;
+      // every APP_EVERY-th input: the subprotocol shape (scripts/lib/fuzz-app.ts)
+      const src = i % APP_EVERY === APP_EVERY - 1 ? APP_SOURCE : s % sources.length;
       const isFlood = i % FLOOD_EVERY === FLOOD_EVERY - 1;
       const r = isFlood ? await flood(i, s) : await pool.run({ type: 'fuzz', id: i, seed: s, source: src });
       st.inputs++;

@@ -10,7 +10,7 @@
  * objects and arrays). Calls never throw across the boundary: they resolve to `Result<T>`.
  * No Node types in this file.
  */
-import type { Direction, FindingEvent, HandshakeEvent, Severity } from './events';
+import type { AppPacket, AppValue, Direction, FindingEvent, HandshakeEvent, Http2RequestEvent, Severity, TlsEvent } from './events';
 
 // ---------------------------------------------------------------- results and errors
 
@@ -104,6 +104,67 @@ export interface ConnectionRow {
   compressedPayloadBytes: number;
   handshakeBytes: number;
   lastTs: number;
+  /** a TLS connection (itself, or the one carrying it): what its handshake said, never key material */
+  tls?: TlsInfo;
+  /** a WebSocket carried on an HTTP/2 stream (RFC 8441) */
+  h2?: H2Carriage;
+  /** plain HTTP/2 requests listed on this connection (it carries HTTP/2) */
+  http2Requests?: number;
+  /** the subprotocol decoder of this connection (engine/app/ id), once it decoded a packet */
+  app?: string;
+  /** the decoder the user chose for it (`setDecoder`), 'none' = off; absent = automatic */
+  decodeAs?: string;
+}
+
+/**
+ * A TLS connection as the UI lists it (the `tls` event, shared/events.ts TlsEvent): SNI,
+ * version, suite, ALPN, and decrypted or why not. No secret ever: the client random is public
+ * (it travels in the ClientHello) and is what a user looks for in a key log.
+ */
+export type TlsInfo = Pick<TlsEvent, 'version' | 'cipherSuite' | 'sni' | 'alpn' | 'decrypted' | 'reason' | 'records'> & {
+  /** hex client random of a session without a key (from its tls-no-key finding) */
+  clientRandom?: string;
+  /** true when this row is carried by the TLS connection `via` (HTTP/2 over TLS) */
+  via?: number;
+};
+
+/** How a WebSocket rides on HTTP/2 (RFC 8441). */
+export interface H2Carriage {
+  /** the TCP connection carrying the HTTP/2 session */
+  parent: number;
+  /** the stream id of the extended CONNECT */
+  stream: number;
+  /** false when the CONNECT came without the server's SETTINGS_ENABLE_CONNECT_PROTOCOL = 1 */
+  settingSeen: boolean;
+}
+
+/** One plain HTTP/2 request on a connection (the `http2-request` event without its type). */
+export type Http2RequestRow = Omit<Http2RequestEvent, 'type'>;
+
+/** Decoded fields the timeline can be filtered on (all given ones must match one packet). */
+export interface AppFilter {
+  protocol?: string;
+  type?: string;
+  /** event (Socket.IO), topic (MQTT, Phoenix, WAMP), destination (STOMP), method (JSON-RPC), ... */
+  name?: string;
+}
+
+/** How many messages carry packets with each decoded value (shared/app.ts `appName`). */
+export interface AppFacets {
+  protocols: Array<{ protocol: string; count: number }>;
+  types: Array<{ protocol: string; type: string; count: number }>;
+  names: Array<{ protocol: string; name: string; count: number }>;
+}
+
+/** The key logs loaded into the engine: names and counts only, never a secret. */
+export interface KeyLogInfo {
+  files: Array<{ name: string; sessions: number; warnings: number }>;
+  /** client randoms with a secret, over all files */
+  sessions: number;
+  /** TLS connections of the current session that are decrypted */
+  decrypted: number;
+  /** TLS connections of the current session */
+  tlsConnections: number;
 }
 
 /** One timeline row. `preview` is plain text (never HTML), at most ~200 chars. */
@@ -127,6 +188,8 @@ export interface MessageRow {
   kind: 'text' | 'binary' | 'close' | 'ping' | 'pong' | 'other';
   findings: number;
   code?: number;
+  /** what the message means (shared/app.ts describeAppPacket of its packets, ' · ' between), plain text */
+  meaning?: string;
 }
 
 export interface FrameDetail {
@@ -158,6 +221,17 @@ export interface MessageDetail {
   closeReason?: string;
   closeMeaning?: string;
   findings: FindingRow[];
+  /** the application packets the message completes (engine/app/), when its connection has a decoder */
+  app?: AppPacket[];
+  /** a reply: the message index of its request */
+  request?: number;
+  /** a request: the message indexes of its replies (at most DETAIL_MAX_REPLIES) */
+  replies?: number[];
+  /**
+   * a binary payload that parses completely as MessagePack or CBOR (a map or an array), and as
+   * protobuf wire format without a schema (an opt-in view): engine/app/binary-tree.ts
+   */
+  trees?: Array<{ format: 'msgpack' | 'cbor' | 'protobuf'; value: AppValue }>;
 }
 
 export type FindingRow = Omit<FindingEvent, 'type'> & {
@@ -242,6 +316,8 @@ export interface RowBlock {
   count: number;
   data: Uint8Array;
   previews: string;
+  /** the rows' decoded meanings joined by "\n" ('' for none), absent when no row has one */
+  meanings?: string;
 }
 
 export interface MessageQuery {
@@ -252,6 +328,16 @@ export interface MessageQuery {
   conn?: number | null;
   findingsOnly?: boolean;
   severity?: Severity | '';
+  /** decoded fields (runs in the engine whatever the session's size) */
+  app?: AppFilter;
+}
+
+/** Options of exportData. */
+export interface ExportOptions {
+  /** pcapng: embed the loaded key logs as a Decryption Secrets Block (they decrypt the traffic) */
+  secrets?: boolean;
+  /** NDJSON and HAR: only the messages this query matches (the UI's filtered timeline), with their connections */
+  filter?: MessageQuery;
 }
 
 export type ExportFormat = 'ndjson' | 'har' | 'pcapng';
@@ -292,12 +378,28 @@ export interface WsscopeApi {
   queryMessages(q: MessageQuery): Promise<Result<{ indexes: Uint32Array; total: number }>>;
   /**
    * Electron: asks for a path with a save dialog when `path` is omitted; browser: returns the
-   * bytes for download. With `filter` (NDJSON and HAR), only the messages that match it, with
-   * their connections; pcapng is always the whole capture.
+   * bytes for download. `opts.filter` (NDJSON and HAR): only the messages that match it, with
+   * their connections; pcapng is always the whole capture (`opts.secrets` embeds the key logs).
    */
-  exportData(format: ExportFormat, path?: string, filter?: MessageQuery): Promise<Result<{ path: string; bytes?: Uint8Array }>>;
+  exportData(format: ExportFormat, path?: string, opts?: ExportOptions): Promise<Result<{ path: string; bytes?: Uint8Array }>>;
   /** stops the long work of one kind (see CancelKind); answers how many were stopped */
   cancel(what: CancelKind): Promise<Result<{ cancelled: number }>>;
+  /** counts of decoded protocols, types and names, over one connection or all (null) */
+  getAppFacets(conn: number | null): Promise<Result<AppFacets>>;
+  /** the plain HTTP/2 requests of a connection carrying HTTP/2 */
+  getHttp2Requests(conn: number): Promise<Result<Http2RequestRow[]>>;
+  /** the subprotocol decoders there are (ids for setDecoder) */
+  listDecoders(): Promise<Result<string[]>>;
+  /** decode connection `conn` as `protocol` ('none': no decoder, '': automatic); re-reads the file */
+  setDecoder(conn: number, protocol: string): Promise<Result<SessionInfo>>;
+  /** load a TLS key log by path (re-reads the file open now; a live capture uses it at once) */
+  addKeyLog(path: string): Promise<Result<KeyLogInfo>>;
+  /** Electron only: pick a key log with the open dialog; resolves null when cancelled */
+  addKeyLogDialog(): Promise<Result<KeyLogInfo | null>>;
+  /** a key log dropped on the window or picked in the browser */
+  addKeyLogBytes(name: string, bytes: Uint8Array): Promise<Result<KeyLogInfo>>;
+  /** what key logs are loaded (names and counts) */
+  keyLogs(): Promise<Result<KeyLogInfo>>;
 
   onBatch(cb: (b: Batch) => void): () => void;
   onProgress(cb: (p: ProgressInfo) => void): () => void;
@@ -324,6 +426,14 @@ export const CALLS = [
   'queryMessages',
   'exportData',
   'cancel',
+  'getAppFacets',
+  'getHttp2Requests',
+  'listDecoders',
+  'setDecoder',
+  'addKeyLog',
+  'addKeyLogDialog',
+  'addKeyLogBytes',
+  'keyLogs',
 ] as const satisfies ReadonlyArray<keyof WsscopeApi>;
 export type CallName = (typeof CALLS)[number];
 

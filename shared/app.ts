@@ -102,3 +102,29 @@ function short(v: AppValue | undefined): string {
   const s = typeof v === 'string' ? v : JSON.stringify(v) ?? '';
   return s.length > ARGS_MAX ? `${s.slice(0, ARGS_MAX)}...` : s;
 }
+
+/** the fields that name what a packet is about, per protocol family, in the order they are looked for */
+const NAME_FIELDS = ['event', 'topic', 'destination', 'method', 'operationName', 'target', 'procedure', 'channel'] as const;
+
+/**
+ * The name a packet is filtered by: its event (Socket.IO), topic (MQTT, Phoenix, WAMP pub/sub),
+ * destination (STOMP), method (JSON-RPC), operation (GraphQL), target (SignalR), procedure
+ * (WAMP), channel (Action Cable); '' when it has none.
+ */
+export function appName(p: AppPacket): string {
+  for (const k of NAME_FIELDS) {
+    const v = p[k];
+    if (typeof v === 'string' && v !== '') return v;
+  }
+  return '';
+}
+
+/** Most packets of one message described in its meaning; the rest are counted. */
+const MEANING_PACKETS = 4;
+
+/** The meaning column of a message: its packets described, ' · ' between ('' for none). */
+export function describeApp(app: readonly AppPacket[]): string {
+  const parts = app.slice(0, MEANING_PACKETS).map(describeAppPacket);
+  if (app.length > MEANING_PACKETS) parts.push(`+${app.length - MEANING_PACKETS} more`);
+  return parts.join(' · ');
+}

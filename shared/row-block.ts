@@ -9,6 +9,8 @@
  * Layout of `data` for n rows (each column n values, little-endian as typed arrays are on
  * every platform wsscope runs on), in this order so every column is aligned:
  *   f64 ts, length, wireLength | u32 index, conn, bits, frames, findings | u16 code
+ * Decoded meanings (MessageRow.meaning) travel the same way as previews in `meanings`, only
+ * when a row of the block has one ("\n" inside a meaning is shown as U+240A).
  * `bits`: opcode (bits 0-3), server (4), compressed (5), fin (6), rsv (7-9, RSV1 first),
  * masked (10), truncated (11), has a close code (12), kind (13-15, KINDS order).
  *
@@ -56,6 +58,8 @@ export interface RowColumns {
   findings: Uint32Array;
   code: Uint16Array;
   preview: string[];
+  /** decoded meaning per row ('' for none) */
+  meaning: string[];
 }
 
 /**
@@ -64,11 +68,16 @@ export interface RowColumns {
  */
 export function allocRows(n: number): { cols: RowColumns; seal: () => RowBlock } {
   const data = new Uint8Array(n * ROW_BYTES);
-  const cols = view(data, n, new Array<string>(n));
-  return { cols, seal: () => ({ count: n, data, previews: cols.preview.join('\n') }) };
+  const cols = view(data, n, new Array<string>(n), new Array<string>(n).fill(''));
+  const seal = (): RowBlock => {
+    const block: RowBlock = { count: n, data, previews: cols.preview.join('\n') };
+    if (cols.meaning.some((m) => m !== '')) block.meanings = cols.meaning.map((m) => m.replace(/\n/g, '\u240a')).join('\n');
+    return block;
+  };
+  return { cols, seal };
 }
 
-function view(data: Uint8Array, n: number, preview: string[]): RowColumns {
+function view(data: Uint8Array, n: number, preview: string[], meaning: string[]): RowColumns {
   const b = data.buffer;
   let o = data.byteOffset;
   const f64 = (): Float64Array => {
@@ -81,16 +90,17 @@ function view(data: Uint8Array, n: number, preview: string[]): RowColumns {
     o += 4 * n;
     return a;
   };
-  return { count: n, ts: f64(), length: f64(), wireLength: f64(), index: u32(), conn: u32(), bits: u32(), frames: u32(), findings: u32(), code: new Uint16Array(b, o, n), preview };
+  return { count: n, ts: f64(), length: f64(), wireLength: f64(), index: u32(), conn: u32(), bits: u32(), frames: u32(), findings: u32(), code: new Uint16Array(b, o, n), preview, meaning };
 }
 
 /** The columns of `block`; throws RangeError when its sizes do not agree. */
 export function unpackRows(block: RowBlock): RowColumns {
   const n = block.count;
   const preview = n === 0 ? [] : block.previews.split('\n');
-  if (!Number.isSafeInteger(n) || n < 0 || block.data.byteLength !== n * ROW_BYTES || preview.length !== n) throw new RangeError('malformed row block');
+  const meaning = block.meanings === undefined || n === 0 ? new Array<string>(n).fill('') : block.meanings.split('\n');
+  if (!Number.isSafeInteger(n) || n < 0 || block.data.byteLength !== n * ROW_BYTES || preview.length !== n || meaning.length !== n) throw new RangeError('malformed row block');
   const data = block.data.byteOffset % 8 === 0 ? block.data : block.data.slice();
-  return view(data, n, preview);
+  return view(data, n, preview, meaning);
 }
 
 /** The bits of a row. */
@@ -110,7 +120,9 @@ export function rowBits(r: MessageRow): number {
 
 /** Row `i` of `c` as a MessageRow object. */
 export function rowAt(c: RowColumns, i: number): MessageRow {
-  return makeRow(c.bits[i], c.index[i], c.conn[i], c.ts[i], c.length[i], c.wireLength[i], c.frames[i], c.findings[i], c.code[i], c.preview[i]);
+  const row = makeRow(c.bits[i], c.index[i], c.conn[i], c.ts[i], c.length[i], c.wireLength[i], c.frames[i], c.findings[i], c.code[i], c.preview[i]);
+  if (c.meaning[i]) row.meaning = c.meaning[i];
+  return row;
 }
 
 /** A MessageRow from its bits (ROW_BITS) and its other fields. */

@@ -17,7 +17,9 @@ import {
   type CaptureStatus,
   type ConnStats,
   type ExportFormat,
+  type ExportOptions,
   type InterfaceInfo,
+  type KeyLogInfo,
   type MessageDetail,
   type MessageQuery,
   type PushName,
@@ -67,7 +69,11 @@ describe('the API contract', () => {
     expectTypeOf<WsscopeApi['openBytes']>().parameters.toEqualTypeOf<[name: string, bytes: Uint8Array]>();
     expectTypeOf<WsscopeApi['startCapture']>().parameters.toEqualTypeOf<[opts: CaptureOptions]>();
     expectTypeOf<WsscopeApi['queryMessages']>().parameters.toEqualTypeOf<[q: MessageQuery]>();
-    expectTypeOf<WsscopeApi['exportData']>().parameters.toEqualTypeOf<[format: ExportFormat, path?: string, filter?: MessageQuery]>();
+    expectTypeOf<WsscopeApi['exportData']>().parameters.toEqualTypeOf<[format: ExportFormat, path?: string, opts?: ExportOptions]>();
+    expectTypeOf<WsscopeApi['setDecoder']>().parameters.toEqualTypeOf<[conn: number, protocol: string]>();
+    expectTypeOf<WsscopeApi['addKeyLogBytes']>().parameters.toEqualTypeOf<[name: string, bytes: Uint8Array]>();
+    // key logs answer names and counts only
+    expectTypeOf<Awaited<ReturnType<WsscopeApi['keyLogs']>>>().toEqualTypeOf<Result<KeyLogInfo>>();
     expectTypeOf<WsscopeApi['getMessageDetail']>().parameters.toEqualTypeOf<[index: number]>();
   });
 

@@ -356,7 +356,7 @@ describe('hostile payloads in Chromium through wsscope serve', () => {
       // the previous filter's count can equal this one's: wait for rows whose previews show it
       // (the others hold it past their preview, or as bytes of a binary payload)
       await expect
-        .poll(async () => (await page.locator('.tl-row .preview').allTextContents()).filter((p) => p.includes(s)).length)
+        .poll(async () => (await page.locator('.tl-row .preview .pv').allTextContents()).filter((p) => p.includes(s)).length)
         .toBe(shown);
       expect(await rows(page).count()).toBe(want);
       expect(await page.locator('[data-test="filter-count"]').innerText()).toBe(`${want} of ${messages.length}`);
@@ -372,7 +372,7 @@ describe('hostile payloads in Chromium through wsscope serve', () => {
     const want = messages.filter((m) => regexMatches(m, re)).length;
     expect(want).toBeGreaterThanOrEqual(16);
     await expect.poll(() => page.locator('[data-test="filter-count"]').innerText()).toBe(`${want} of ${messages.length}`);
-    const previews = await page.locator('.tl-row .preview').allTextContents();
+    const previews = await page.locator('.tl-row .preview .pv').allTextContents();
     expect(previews.filter((p) => re.test(p)).length).toBe(messages.filter((m) => regexMatches(m, re) && re.test(modelPreview(m))).length);
     await expectInert('regex filter');
     // `(a+)+$` and `(a|aa)+!x` against "aaa…a!" backtrack exponentially in a JavaScript RegExp (a

@@ -12,7 +12,7 @@ import type { MenuItemConstructorOptions, ForkOptions } from 'electron';
 import { spawnEngine, type EngineClient, type EngineProcess, type ForkFn } from '../../engine/service/client';
 import type { ToHost } from '../../engine/service/protocol';
 import { APP_ORIGIN, APP_SCHEME, APP_SCHEME_PRIVILEGES, APP_URL, appProtocolHandler, createMainWindow, type BrowserWindowCtor, type WindowLike } from './window';
-import { exportWithDialog, openWithDialog, registerIpc, type DialogLike, type IpcMainLike } from './ipc';
+import { exportWithDialog, keyLogWithDialog, openWithDialog, registerIpc, savePcapngWithDialog, type DialogLike, type IpcMainLike } from './ipc';
 import { buildMenuTemplate } from './menu';
 
 export interface UtilityProcessLike {
@@ -112,7 +112,8 @@ export function createApp<W extends WindowLike>(d: AppDeps<W>): AppHandle<W> {
       actions: {
         open: () => eng && report(openWithDialog({ dialog: d.dialog, engine: eng })),
         openRecent: (p) => eng && report(eng.callRaw('openFile', [p])),
-        savePcapng: () => eng && report(exportWithDialog({ dialog: d.dialog, engine: eng }, 'pcapng')),
+        savePcapng: () => eng && report(savePcapngWithDialog({ dialog: d.dialog, engine: eng })),
+        keyLog: () => eng && report(keyLogWithDialog({ dialog: d.dialog, engine: eng })),
         exportAs: (f) => eng && report(exportWithDialog({ dialog: d.dialog, engine: eng }, f)),
         startCapture: () => eng && report(eng.callRaw('startCapture', [lastCapture])),
         stopCapture: () => eng && report(eng.callRaw('stopCapture', [])),

@@ -10,7 +10,7 @@
  * where files are written.
  */
 import { basename } from 'node:path';
-import type { IpcMainInvokeEvent, OpenDialogOptions, SaveDialogOptions } from 'electron';
+import type { IpcMainInvokeEvent, MessageBoxOptions, OpenDialogOptions, SaveDialogOptions } from 'electron';
 import { CALLS, callChannel, err, pushChannel, type CallName, type Result } from '../../shared/api';
 import { checkArity, checkFormat } from '../../engine/service/validate';
 import type { EngineClient } from '../../engine/service/client';
@@ -23,6 +23,7 @@ export interface IpcMainLike {
 export interface DialogLike {
   showOpenDialog(opts: OpenDialogOptions): Promise<{ canceled: boolean; filePaths: string[] }>;
   showSaveDialog(opts: SaveDialogOptions): Promise<{ canceled: boolean; filePath?: string }>;
+  showMessageBox?(opts: MessageBoxOptions): Promise<{ response: number }>;
 }
 
 export interface IpcDeps {
@@ -57,6 +58,11 @@ export const CAPTURE_FILTERS = [
   { name: 'All files', extensions: ['*'] },
 ];
 
+export const KEYLOG_FILTERS = [
+  { name: 'Key logs', extensions: ['log', 'txt', 'keys', 'keylog'] },
+  { name: 'All files', extensions: ['*'] },
+];
+
 const EXPORT_FILTERS: Record<string, Array<{ name: string; extensions: string[] }>> = {
   ndjson: [{ name: 'NDJSON events', extensions: ['ndjson', 'jsonl'] }],
   har: [{ name: 'HAR', extensions: ['har'] }],
@@ -71,7 +77,7 @@ export async function openWithDialog(d: Pick<IpcDeps, 'dialog' | 'engine'>): Pro
 }
 
 /** Asks where to save and exports there; `cancelled` when the user backs out. */
-export async function exportWithDialog(d: Pick<IpcDeps, 'dialog' | 'engine'>, format: string, suggestion?: string, filter?: unknown): Promise<Result<unknown>> {
+export async function exportWithDialog(d: Pick<IpcDeps, 'dialog' | 'engine'>, format: string, suggestion?: string, opts?: unknown): Promise<Result<unknown>> {
   const f = checkFormat(format);
   if (!f.ok) return err('bad-request', f.message);
   const cur = await d.engine.callRaw('currentSession', []);
@@ -83,8 +89,36 @@ export async function exportWithDialog(d: Pick<IpcDeps, 'dialog' | 'engine'>, fo
     filters: EXPORT_FILTERS[f.value],
   });
   if (r.canceled || !r.filePath) return err('cancelled', 'Export cancelled.');
-  // the filter (the timeline's, for a filtered export) is checked by the engine's validator
-  return d.engine.callRaw('exportData', filter === undefined ? [f.value, r.filePath] : [f.value, r.filePath, filter]);
+  // the options (the timeline's filter for a filtered export, secrets) are checked by the engine's validator
+  return d.engine.callRaw('exportData', opts === undefined ? [f.value, r.filePath] : [f.value, r.filePath, opts]);
+}
+
+/**
+ * The menu's "Save Capture as pcapng…": with key logs loaded, asks first whether their secrets
+ * go into the file (they decrypt the traffic); `cancelled` when the user backs out.
+ */
+export async function savePcapngWithDialog(d: Pick<IpcDeps, 'dialog' | 'engine'>): Promise<Result<unknown>> {
+  const k = await d.engine.callRaw('keyLogs', []);
+  const sessions = k.ok ? Number((k.value as { sessions?: number }).sessions ?? 0) : 0;
+  if (sessions === 0 || !d.dialog.showMessageBox) return exportWithDialog(d, 'pcapng');
+  const a = await d.dialog.showMessageBox({
+    type: 'warning',
+    title: 'Embed TLS secrets?',
+    message: `Embed the TLS secrets of ${sessions} session${sessions === 1 ? '' : 's'} in the pcapng?`,
+    detail: 'The file then decrypts on its own, in wsscope and in Wireshark, for anyone who has it.',
+    buttons: ['Embed secrets', 'Save without secrets', 'Cancel'],
+    defaultId: 1,
+    cancelId: 2,
+  });
+  if (a.response === 2) return err('cancelled', 'Export cancelled.');
+  return exportWithDialog(d, 'pcapng', undefined, { secrets: a.response === 0 });
+}
+
+/** Picks a TLS key log with the open dialog and loads it; ok(null) when cancelled. */
+export async function keyLogWithDialog(d: Pick<IpcDeps, 'dialog' | 'engine'>): Promise<Result<unknown>> {
+  const r = await d.dialog.showOpenDialog({ title: 'Load a TLS key log (SSLKEYLOGFILE)', properties: ['openFile'], filters: KEYLOG_FILTERS });
+  if (r.canceled || r.filePaths.length === 0) return { ok: true, value: null };
+  return d.engine.callRaw('addKeyLog', [r.filePaths[0]]);
 }
 
 /** Registers every handler; returns a function that removes them and the push relay. */
@@ -103,6 +137,9 @@ export function registerIpc(d: IpcDeps): () => void {
           break;
         case 'exportData':
           r = await exportWithDialog(d, args[0] as string, typeof args[1] === 'string' ? args[1] : undefined, args[2]);
+          break;
+        case 'addKeyLogDialog':
+          r = await keyLogWithDialog(d);
           break;
         default:
           r = await d.engine.callRaw(name, args);

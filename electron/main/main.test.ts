@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BrowserWindowConstructorOptions, IpcMainInvokeEvent, MenuItemConstructorOptions } from 'electron';
 import { APP_CSP, APP_URL, allowedRequest, appProtocolHandler, createMainWindow, type WindowLike } from './window';
-import { registerIpc, trustedSender, type DialogLike } from './ipc';
+import { keyLogWithDialog, registerIpc, savePcapngWithDialog, trustedSender, type DialogLike } from './ipc';
 import { buildMenuTemplate } from './menu';
 import { createApp, type UtilityProcessLike } from './app';
 import { buildApi } from '../preload/api';
@@ -285,7 +285,7 @@ describe('IPC handlers', () => {
 // ---------------------------------------------------------------- menu
 
 describe('application menu', () => {
-  const noop = { open() {}, openRecent() {}, savePcapng() {}, exportAs() {}, startCapture() {}, stopCapture() {} };
+  const noop = { open() {}, openRecent() {}, savePcapng() {}, keyLog() {}, exportAs() {}, startCapture() {}, stopCapture() {} };
   const flat = (t: MenuItemConstructorOptions[]): MenuItemConstructorOptions[] =>
     t.flatMap((i) => [i, ...(Array.isArray(i.submenu) ? flat(i.submenu) : [])]);
 
@@ -304,14 +304,56 @@ describe('application menu', () => {
       open: () => seen.push('open'),
       openRecent: (p: string) => seen.push(`recent:${p}`),
       savePcapng: () => seen.push('pcapng'),
+      keyLog: () => seen.push('keylog'),
       exportAs: (f: string) => seen.push(`export:${f}`),
       startCapture: () => seen.push('start'),
       stopCapture: () => seen.push('stop'),
     };
     const items = flat(buildMenuTemplate({ isDev: false, isMac: false, recent: ['/a.pcap', '/b.pcapng'], actions }));
     const click = (label: string): void => (items.find((i) => i.label === label)?.click as () => void)();
-    for (const l of ['Open…', '/b.pcapng', 'Save Capture as pcapng…', 'Events as NDJSON…', 'HAR (with WebSocket messages)…', 'Start Capture', 'Stop Capture']) click(l);
-    expect(seen).toEqual(['open', 'recent:/b.pcapng', 'pcapng', 'export:ndjson', 'export:har', 'start', 'stop']);
+    for (const l of ['Open…', '/b.pcapng', 'Key Log File…', 'Save Capture as pcapng…', 'Events as NDJSON…', 'HAR (with WebSocket messages)…', 'Start Capture', 'Stop Capture']) click(l);
+    expect(seen).toEqual(['open', 'recent:/b.pcapng', 'keylog', 'pcapng', 'export:ndjson', 'export:har', 'start', 'stop']);
+  });
+});
+
+describe('key logs and secrets in the main process', () => {
+  function engineWithKeys(sessions: number) {
+    const e = fakeEngine();
+    const base = e.callRaw;
+    e.callRaw = async (name, args) => (name === 'keyLogs' ? { ok: true, value: { files: [], sessions, decrypted: 0, tlsConnections: 0 } } : base(name, args));
+    return e;
+  }
+  it('"Key Log File…" loads the file the dialog picked, by path; cancelling loads nothing', async () => {
+    const e = fakeEngine();
+    const { d } = fakeDialog(['/keys/sslkeys.log'], null);
+    expect(await keyLogWithDialog({ dialog: d, engine: e })).toEqual({ ok: true, value: 'addKeyLog-done' });
+    expect(e.calls).toEqual([['addKeyLog', ['/keys/sslkeys.log']]]);
+    const none = fakeEngine();
+    expect(await keyLogWithDialog({ dialog: fakeDialog(null, null).d, engine: none })).toEqual({ ok: true, value: null });
+    expect(none.calls).toEqual([]);
+  });
+  it('"Save as pcapng" asks before embedding secrets, and embeds them only when the user says so', async () => {
+    for (const [response, want] of [
+      [0, [['pcapng', '/out/a.pcapng', { secrets: true }]]],
+      [1, [['pcapng', '/out/a.pcapng', { secrets: false }]]],
+      [2, []],
+    ] as const) {
+      const e = engineWithKeys(3);
+      const { d } = fakeDialog(null, '/out/a.pcapng');
+      const boxes: string[] = [];
+      d.showMessageBox = async (o) => (boxes.push(o.message), { response });
+      await savePcapngWithDialog({ dialog: d, engine: e });
+      expect(boxes).toEqual(['Embed the TLS secrets of 3 sessions in the pcapng?']);
+      expect(e.calls.filter(([n]) => n === 'exportData').map(([, a]) => a)).toEqual(want);
+    }
+    // no key log: nothing to ask
+    const e = engineWithKeys(0);
+    const { d } = fakeDialog(null, '/out/a.pcapng');
+    d.showMessageBox = async () => {
+      throw new Error('asked without secrets');
+    };
+    await savePcapngWithDialog({ dialog: d, engine: e });
+    expect(e.calls.filter(([n]) => n === 'exportData').map(([, a]) => a)).toEqual([['pcapng', '/out/a.pcapng']]);
   });
 });
 

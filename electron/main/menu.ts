@@ -8,6 +8,7 @@ export interface MenuActions {
   open(): void;
   openRecent(path: string): void;
   savePcapng(): void;
+  keyLog(): void;
   exportAs(format: 'ndjson' | 'har'): void;
   startCapture(): void;
   stopCapture(): void;
@@ -36,6 +37,7 @@ export function buildMenuTemplate(o: MenuOptions): MenuItemConstructorOptions[] 
       submenu: [
         { label: 'Open…', accelerator: 'CmdOrCtrl+O', click: () => a.open() },
         { label: 'Open Recent', submenu: recent },
+        { label: 'Key Log File…', click: () => a.keyLog() },
         { type: 'separator' },
         { label: 'Save Capture as pcapng…', accelerator: 'CmdOrCtrl+S', click: () => a.savePcapng() },
         {

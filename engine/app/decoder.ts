@@ -22,7 +22,6 @@
 import type { AppPacket, Direction, MessageEvent } from '../../shared/events';
 import type { FindingId } from '../../shared/findings';
 import type { ChunkMeta } from '../types';
-import { decodeUtf8Lossy } from '../ws/utf8';
 
 /** Bounds of one connection's decoder. */
 export interface AppLimits {
@@ -109,7 +108,10 @@ export interface AppProtocol {
 /** Text of a text message, or null for binary, invalid UTF-8, cut or oversized messages. */
 export function messageText(m: MessageEvent, limits: AppLimits): string | null {
   if (m.opcode !== 1 || !m.utf8Valid || m.truncated || m.data.length > limits.maxParseBytes) return null;
-  return decodeUtf8Lossy(m.data);
+  // valid UTF-8 (checked above), so Buffer's decoder gives what TextDecoder would, with less
+  // overhead per call on the short messages subprotocols send (a view, no copy)
+  const d = m.data;
+  return Buffer.from(d.buffer, d.byteOffset, d.byteLength).toString('utf8');
 }
 
 /** JSON.parse that answers undefined instead of throwing. */

@@ -19,7 +19,7 @@ import { listInterfaces } from '../capture/interfaces';
 import { CAP_DROPS_NOTE, DEFAULT_BUFFER_MIB, DEFAULT_SNAPLEN, startLiveCapture } from '../capture/live';
 import type { EngineEvent, SummaryEvent } from '../../shared/events';
 import type { CaptureStatus } from '../../shared/api';
-import { byteCount, parseCommand, parsePorts, wantColor } from './args';
+import { byteCount, parseCommand, parseDecode, parsePorts, wantColor } from './args';
 import { KeyLog } from '../tls/keylog';
 import { KeyLogFollower } from '../tls/keylog-follow';
 
@@ -52,6 +52,10 @@ Options:
                          Secrets Blocks), which then decrypts alone in wsscope and Wireshark
   --max-tls-held BYTES   encrypted bytes a TLS connection holds while its keys are not in the
                          key log yet (default 262144); past it the connection is not decrypted
+  --decode CONN=PROTO    decode the messages of connection CONN as PROTO (socket.io, mqtt,
+                         stomp, graphql-ws, signalr, phoenix, wamp, actioncable, json-rpc)
+                         or not at all (none); repeatable (connections count from 1 as
+                         they appear)
   --color / --no-color   colour the text output (default: on when stdout is a TTY)
   -h, --help             this help
 
@@ -91,6 +95,7 @@ export async function captureCommand(argv: string[]): Promise<number> {
       'ws-port': { type: 'string', multiple: true, default: [] },
       keylog: { type: 'string', multiple: true, default: [] },
       'max-tls-held': { type: 'string' },
+      decode: { type: 'string', multiple: true, default: [] },
       color: { type: 'boolean' },
       'no-color': { type: 'boolean' },
       help: { type: 'boolean', short: 'h', default: false },
@@ -103,6 +108,10 @@ export async function captureCommand(argv: string[]): Promise<number> {
     return 2;
   };
   if (!values.interface) return usage('choose an interface with -i');
+  // loaded here so `wsscope interfaces` never loads the subprotocol decoders
+  const { defaultAppRegistry } = await import('../app/registry');
+  const decode = parseDecode(values.decode, defaultAppRegistry.list().map((p) => p.id));
+  if (typeof decode === 'string') return usage(decode);
   const backend = values.backend;
   if (backend !== 'auto' && backend !== 'cap' && backend !== 'dumpcap') return usage(`--backend ${backend}: expected auto, cap or dumpcap`);
   const duration = positiveNumber(values.duration, '--duration', false);
@@ -150,7 +159,7 @@ export async function captureCommand(argv: string[]): Promise<number> {
   let embed = (text: Uint8Array): void => void early.push(text.slice());
   const followers = (values.keylog ?? []).map((f) => new KeyLogFollower(keyLog, f, (w) => process.stderr.write(`wsscope capture: ${w}\n`), undefined, (text) => embed(text)));
   for (const f of followers) f.start();
-  const pipe = new Pipeline(emit, { wsPorts, gapTimeoutSeconds: LIVE_GAP_TIMEOUT_S, keyLog, ...(maxTlsHeld !== undefined ? { session: { maxTlsHeld } } : {}) });
+  const pipe = new Pipeline(emit, { wsPorts, gapTimeoutSeconds: LIVE_GAP_TIMEOUT_S, keyLog, session: { app: { decode }, ...(maxTlsHeld !== undefined ? { maxTlsHeld } : {}) } });
 
   const started = await startLiveCapture(
     {

@@ -2,7 +2,7 @@ import { describe, it, expect, expectTypeOf, beforeEach, afterEach } from 'vites
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CALLS, err, ok, type CallName, type ConnStats, type MessageQuery, type Result } from '../../shared/api';
+import { CALLS, err, ok, type CallName, type ConnStats, type ExportOptions, type Result } from '../../shared/api';
 import { dispatch, type CallHandlers } from './dispatch';
 import { EngineService } from './engine-service';
 
@@ -37,6 +37,14 @@ const VALID: { [K in CallName]: unknown[] } = {
   queryMessages: [{}],
   exportData: ['ndjson'],
   cancel: ['query'],
+  getAppFacets: [null],
+  getHttp2Requests: [1],
+  listDecoders: [],
+  setDecoder: [1, 'mqtt'],
+  addKeyLog: [join(tmpdir(), 'wsscope-dispatch-no-such-keylog.txt')],
+  addKeyLogDialog: [],
+  addKeyLogBytes: ['keys.txt', new Uint8Array(4)],
+  keyLogs: [],
 };
 
 describe('the handler map', () => {
@@ -45,7 +53,7 @@ describe('the handler map', () => {
     for (const name of CALLS) expect(typeof svc.handlers[name]).toBe('function');
     // the same at compile time: keys are the call names, handlers take the contract's arguments
     expectTypeOf<keyof CallHandlers>().toEqualTypeOf<CallName>();
-    expectTypeOf<Parameters<CallHandlers['exportData']>>().toEqualTypeOf<[format: 'ndjson' | 'har' | 'pcapng', path?: string | undefined, filter?: MessageQuery | undefined]>();
+    expectTypeOf<Parameters<CallHandlers['exportData']>>().toEqualTypeOf<[format: 'ndjson' | 'har' | 'pcapng', path?: string | undefined, opts?: ExportOptions | undefined]>();
     expectTypeOf<Awaited<ReturnType<CallHandlers['getStats']>>>().toEqualTypeOf<Result<ConnStats>>();
   });
 
@@ -94,9 +102,9 @@ describe('dispatch', () => {
     expect(await dispatch(handlers, 'exportData', ['ndjson', undefined])).toEqual(ok({ path: 'x' }));
     expect(await dispatch(handlers, 'exportData', ['pcapng', '/tmp/out.pcapng'])).toEqual(ok({ path: 'x' }));
     // a filter after a path left out (null over JSON), and a bad filter refused
-    expect(await dispatch(handlers, 'exportData', ['har', null, { conn: 2 }])).toEqual(ok({ path: 'x' }));
-    expect((await dispatch(handlers, 'exportData', ['har', null, { conn: 'x' }])).ok).toBe(false);
-    expect(seen).toEqual([['ndjson', undefined], ['pcapng', '/tmp/out.pcapng'], ['har', undefined, { conn: 2 }]]);
+    expect(await dispatch(handlers, 'exportData', ['har', null, { filter: { conn: 2 } }])).toEqual(ok({ path: 'x' }));
+    expect((await dispatch(handlers, 'exportData', ['har', null, { filter: { conn: 'x' } }])).ok).toBe(false);
+    expect(seen).toEqual([['ndjson', undefined], ['pcapng', '/tmp/out.pcapng'], ['har', undefined, { filter: { conn: 2 } }]]);
   });
 
   it('turns what a handler throws or rejects with into an internal error', async () => {

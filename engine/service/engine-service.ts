@@ -14,6 +14,8 @@
  *  - ./reads.ts        message detail, handshake, stats and queries over the store;
  *  - ./cancel.ts       the long calls running (queries, exports), for `cancel` and for a
  *                      call's own AbortSignal (`call(name, args, signal)`).
+ *  - ./app-calls.ts    decoded-field facets, HTTP/2 requests, the decoder choice, key logs
+ *                      (./keylogs.ts keeps their text: only names and counts answer).
  *
  * `call` validates the name and the arguments (./validate.ts) and resolves to a Result:
  * nothing throws out of it. Opening a file cancels the analysis still running; it is refused
@@ -36,6 +38,8 @@ import { Exporter } from './exports';
 import { defaultLoadLive, LiveCaptureControl } from './live-capture';
 import { BatchPump } from './pump';
 import { connStats, handshake, messageDetail, queryMessages } from './reads';
+import { AppCalls } from './app-calls';
+import { KeyLogs } from './keylogs';
 import { RecentFiles } from './recent';
 import { Sessions } from './sessions';
 import type { Analyzer, LiveLoader, PushFn } from './types';
@@ -79,6 +83,7 @@ export class EngineService {
   private readonly live: LiveCaptureControl;
   private readonly exporter: Exporter;
   private readonly cancels = new Cancels();
+  private readonly app: AppCalls;
 
   constructor(opts: EngineServiceOptions) {
     const push = opts.push;
@@ -87,7 +92,8 @@ export class EngineService {
     if (this.ownsWorkDir) removeStaleScratchDirs();
     this.workDir = opts.workDir ?? makeScratchDir();
     this.pump = new BatchPump({ push, intervalMs: opts.batchMs ?? 50, source: () => this.sessions.store });
-    this.sessions = new Sessions({ push, pump: this.pump, analyze: opts.analyze ?? analyzeFile, workDir: this.workDir, payloadBudget: opts.payloadBudget, payloadLimit: opts.payloadLimit, pipeline });
+    const keyLogs = new KeyLogs();
+    this.sessions = new Sessions({ push, pump: this.pump, analyze: opts.analyze ?? analyzeFile, workDir: this.workDir, payloadBudget: opts.payloadBudget, payloadLimit: opts.payloadLimit, pipeline, keyLogs });
     this.recent = new RecentFiles(opts.configDir);
     this.live = new LiveCaptureControl({
       push,
@@ -96,8 +102,10 @@ export class EngineService {
       load: opts.loadLive ?? defaultLoadLive,
       captureDir: opts.captureDir,
       pipeline,
+      keyLogs,
     });
-    this.exporter = new Exporter({ sessions: this.sessions, workDir: this.workDir, version: opts.version ?? '0.1.0', cancels: this.cancels });
+    this.exporter = new Exporter({ sessions: this.sessions, workDir: this.workDir, version: opts.version ?? '0.1.0', cancels: this.cancels, keyLogs });
+    this.app = new AppCalls(this.sessions, keyLogs, () => this.live.running);
 
     this.handlers = {
       listInterfaces: () => this.live.listInterfaces(),
@@ -117,8 +125,16 @@ export class EngineService {
       getHandshake: (conn) => handshake(this.sessions.store, conn),
       getStats: (conn) => connStats(this.sessions.store, conn),
       queryMessages: (q) => this.cancels.run('query', (signal) => queryMessages(this.sessions.store, q, signal)),
-      exportData: (format, path, filter) => this.exporter.export(format, path, filter),
+      exportData: (format, path, o) => this.exporter.export(format, path, o),
       cancel: async (what) => ok({ cancelled: what === 'open' ? await this.sessions.stopReading() : this.cancels.cancel(what) }),
+      getAppFacets: (conn) => this.app.facets(conn),
+      getHttp2Requests: (conn) => this.app.http2Requests(conn),
+      listDecoders: () => this.app.decoders(),
+      setDecoder: (conn, protocol) => (this.live.running ? captureRunning() : this.app.setDecoder(conn, protocol)),
+      addKeyLog: (path) => this.app.addFile(path),
+      addKeyLogDialog: () => err('unsupported', 'The key log dialog exists in the desktop app only; drop the key log on the window instead.'),
+      addKeyLogBytes: (name, bytes) => this.app.addBytes(name, bytes),
+      keyLogs: () => this.app.info(),
     };
   }
 

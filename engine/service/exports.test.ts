@@ -161,7 +161,7 @@ describe('Exporter', () => {
 describe('Exporter, filtered', () => {
   it("writes only the filter's messages and their connection's events as NDJSON, named -filtered", async () => {
     await open(SAMPLE_CHAT);
-    const r = await exporter.export('ndjson', undefined, { conn: 2, opcodes: [1] });
+    const r = await exporter.export('ndjson', undefined, { filter: { conn: 2, opcodes: [1] } });
     expect(r.ok).toBe(true);
     if (!r.ok) return;
     expect(r.value.path).toBe('chat-filtered.ndjson');
@@ -179,7 +179,7 @@ describe('Exporter, filtered', () => {
 
   it('writes only the matching data messages under their connections as HAR', async () => {
     await open(SAMPLE_CHAT);
-    const r = await exporter.export('har', undefined, { text: 'part one' });
+    const r = await exporter.export('har', undefined, { filter: { text: 'part one' } });
     expect(r.ok).toBe(true);
     if (!r.ok) return;
     const har = JSON.parse(new TextDecoder().decode(r.value.bytes)) as { log: { entries: Array<{ _wsscopeConnection: number; _webSocketMessages: Array<{ data: string }> }> } };
@@ -189,8 +189,8 @@ describe('Exporter, filtered', () => {
 
   it('refuses a filter with a bad regular expression, and keeps pcapng whole', async () => {
     await open(SAMPLE_CHAT);
-    expect(await exporter.export('ndjson', undefined, { text: '(', regex: true })).toMatchObject({ ok: false, error: { code: 'bad-request' } });
-    const p = await exporter.export('pcapng', undefined, { conn: 2 });
+    expect(await exporter.export('ndjson', undefined, { filter: { text: '(', regex: true } })).toMatchObject({ ok: false, error: { code: 'bad-request' } });
+    const p = await exporter.export('pcapng', undefined, { filter: { conn: 2 } });
     expect(p.ok && p.value.path).toBe('chat.pcapng');
   });
 });

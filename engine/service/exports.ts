@@ -26,11 +26,12 @@ import { readFileSync, rmSync } from 'node:fs';
 import { copyToPrivateFile, replaceFile } from '../fs/private';
 import { basename, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { err, ok, type ExportFormat, type MessageQuery, type Result } from '../../shared/api';
+import { err, ok, type ExportFormat, type ExportOptions, type MessageQuery, type Result } from '../../shared/api';
 import { convertToPcapng, FileSink, MemorySink, Pacer, writeHar, writeNdjson, type ExportSelection, type TextSink } from '../store/export';
 import type { SessionStore } from '../store/session-store';
 import { CancelledError, isCancel, type Cancels } from './cancel';
 import { fsError, isDiskFull, messageOf, nothingLoaded } from './errors';
+import type { KeyLogs } from './keylogs';
 import type { Sessions } from './sessions';
 
 export type ExportResult = Result<{ path: string; bytes?: Uint8Array }>;
@@ -43,6 +44,8 @@ export interface ExporterOptions {
   version: string;
   /** running calls by kind, for `cancel('export')` */
   cancels: Cancels;
+  /** the user's key logs, embedded in a pcapng export when asked (`ExportOptions.secrets`) */
+  keyLogs?: KeyLogs;
 }
 
 /** How long a paced export runs before it yields to the event loop (ms). */
@@ -53,8 +56,8 @@ export class Exporter {
 
   constructor(private readonly opts: ExporterOptions) {}
 
-  /** `filter`: NDJSON and HAR of the matching messages only (the UI's filtered timeline). */
-  async export(format: ExportFormat, pathArg?: string, filter?: MessageQuery): Promise<ExportResult> {
+  /** `o.filter`: NDJSON and HAR of the matching messages only (the UI's filtered timeline); `o.secrets`: pcapng with the key logs embedded. */
+  async export(format: ExportFormat, pathArg?: string, o: ExportOptions = {}): Promise<ExportResult> {
     const target = pathArg === undefined ? undefined : resolve(pathArg);
     const store = this.opts.sessions.store;
     if (!store) return nothingLoaded();
@@ -62,12 +65,13 @@ export class Exporter {
     // the suggestion is a file name in a save dialog or a download: letters, digits, space,
     // . _ - only (a bidi override in a capture's name would disguise the extension)
     const stem = info.path ? basename(info.path).replace(/\.(pcapng|pcap|cap)(\.gz)?$/i, '').replace(/[^\p{L}\p{N} ._-]/gu, '_') || 'wsscope' : 'wsscope';
+    const filter = o.filter;
     const filtered = filter !== undefined && format !== 'pcapng';
     const suggested = `${stem}${filtered ? '-filtered' : ''}.${format}`;
     let sel: ExportSelection | undefined;
     if (filtered) {
       try {
-        sel = selection(store, filter);
+        sel = selection(store, filter!);
       } catch (e) {
         if (e instanceof SyntaxError) return err('bad-request', e.message);
         throw e;
@@ -76,7 +80,7 @@ export class Exporter {
     return this.opts.cancels.run('export', async (own) => {
       const signal = AbortSignal.any([own, this.abort.signal]);
       try {
-        if (format === 'pcapng') return await this.pcapng(info.path, info.kind === 'live', target, suggested, signal);
+        if (format === 'pcapng') return await this.pcapng(info.path, info.kind === 'live', target, suggested, signal, o.secrets ? this.opts.keyLogs?.secretsText() : undefined);
         return await this.opts.sessions.using(this.text(store, format, target, suggested, signal, sel));
       } catch (e) {
         if (isCancel(e, signal)) {
@@ -93,9 +97,11 @@ export class Exporter {
     this.abort.abort(reason);
   }
 
-  private async pcapng(src: string, live: boolean, target: string | undefined, suggested: string, signal: AbortSignal): Promise<ExportResult> {
+  /** `secrets`: key log text the user chose to embed (a Decryption Secrets Block; the file is private either way) */
+  private async pcapng(src: string, live: boolean, target: string | undefined, suggested: string, signal: AbortSignal, secrets?: Uint8Array): Promise<ExportResult> {
     const dst = target ?? join(this.opts.workDir, `export-${randomBytes(6).toString('hex')}.pcapng`);
-    const write = async (to: string): Promise<void> => (live ? copyToPrivateFile(src, to, signal) : convertToPcapng(src, to, signal));
+    const embed = secrets !== undefined && secrets.length > 0;
+    const write = async (to: string): Promise<void> => (live && !embed ? copyToPrivateFile(src, to, signal) : convertToPcapng(src, to, signal, embed ? secrets : undefined));
     try {
       if (target) {
         await replaceFile(target, write);

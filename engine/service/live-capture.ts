@@ -19,6 +19,7 @@ import type { CaptureSink } from '../types';
 import { LIVE_GAP_TIMEOUT_S, Pipeline, type PipelineOptions } from '../pipeline';
 import { messageOf } from './errors';
 import type { BatchPump } from './pump';
+import type { KeyLogs } from './keylogs';
 import type { Sessions } from './sessions';
 import type { LiveCaptureHandle, LiveLoader, LiveModule, PushFn } from './types';
 
@@ -30,6 +31,8 @@ export interface LiveCaptureOptions {
   /** where capture files are written (checked private: engine/fs/private.ts ensurePrivateDir); default defaultCaptureDir() */
   captureDir?: string;
   pipeline: Partial<PipelineOptions>;
+  /** the user's key logs: a capture decrypts with them, and with those added while it runs */
+  keyLogs?: KeyLogs;
 }
 
 /** Loads engine/capture/live.ts and the interface list; rejects with the reason when that fails. */
@@ -79,6 +82,7 @@ export class LiveCaptureControl {
     const pipeline = new Pipeline((ev) => store.ingest(ev), {
       gapTimeoutSeconds: LIVE_GAP_TIMEOUT_S,
       ...this.opts.pipeline,
+      ...(this.opts.keyLogs ? { keyLog: this.opts.keyLogs.forLive() } : {}),
       session: { ...this.opts.pipeline.session, keepWirePayload: true },
     });
     // A decoder bug must not end the capture: the pipeline contains errors per connection,
@@ -123,6 +127,7 @@ export class LiveCaptureControl {
       capture,
       finished: capture.done.then((final) => {
         if (this.live === session) this.live = null;
+        this.opts.keyLogs?.liveDone();
         if (sessions.store === store) {
           if (!decodeError) {
             try {

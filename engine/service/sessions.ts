@@ -27,6 +27,7 @@ import { DEFAULT_KEPT_PAYLOAD } from '../store/payload-store';
 import { SessionStore } from '../store/session-store';
 import { codeOf, fsError, messageOf } from './errors';
 import type { BatchPump } from './pump';
+import type { KeyLogs } from './keylogs';
 import type { Analyzer, PushFn } from './types';
 
 export interface SessionsOptions {
@@ -43,6 +44,8 @@ export interface SessionsOptions {
    */
   payloadLimit?: number;
   pipeline: Partial<PipelineOptions>;
+  /** the key logs the user loaded: each analysis gets a fresh KeyLog of them */
+  keyLogs?: KeyLogs;
 }
 
 /** Error codes an analysis failure keeps; anything else is reported as `internal`. */
@@ -54,6 +57,10 @@ export class Sessions {
   private currentStore: SessionStore | null = null;
   private analysis: { abort: AbortController; done: Promise<void>; stopped: boolean } | null = null;
   private upload = '';
+  /** the file the current session reads (an upload's stored copy), '' for none */
+  private source = '';
+  /** per connection: the decoder the user chose (`setDecoder`), for the file open now */
+  private decode: Record<number, string> = {};
   /** work reading the current store (see `using`); a session switch waits for it */
   private readonly users = new Set<Promise<void>>();
 
@@ -151,7 +158,10 @@ export class Sessions {
       if (e instanceof NotRegularFileError) return err('io', e.message);
       return { ok: false, error: fsError(path, e) };
     }
+    if (path !== this.source) this.decode = {};
     const store = await this.replace('file', path, size);
+    this.source = path;
+    store.setDecodeAs({ ...this.decode });
     this.startAnalysis(store, path);
     return ok({ ...this.current });
   }
@@ -212,6 +222,33 @@ export class Sessions {
     this.upload = '';
   }
 
+  /** Options the user added to the analysis: the key logs. */
+  private analysisOptions(): Partial<PipelineOptions> {
+    return this.opts.keyLogs && this.opts.keyLogs.count > 0 ? { keyLog: this.opts.keyLogs.build() } : {};
+  }
+
+  /** The decoder the user chose for each connection of the file open now. */
+  get decoders(): Readonly<Record<number, string>> {
+    return this.decode;
+  }
+
+  /**
+   * Reads the file open now again (a key log was added, a decoder chosen); `unsupported` for a live capture or when nothing is open.
+   */
+  async reanalyse(decode?: { conn: number; protocol: string }): Promise<Result<SessionInfo>> {
+    if (this.current.kind !== 'file' || !this.source) return err('unsupported', 'Only a capture file can be read again with other decoders or key logs; stop the live capture and open its file.');
+    if (decode) {
+      if (decode.protocol === '') delete this.decode[decode.conn];
+      else this.decode[decode.conn] = decode.protocol;
+    }
+    const upload = this.upload;
+    // an upload is the source: keep it through the replacement
+    this.upload = '';
+    const r = await this.openFile(this.source);
+    this.upload = upload;
+    return r;
+  }
+
   private async usersDone(): Promise<void> {
     while (this.users.size > 0) await Promise.all([...this.users]);
   }
@@ -224,7 +261,8 @@ export class Sessions {
     const done = this.opts
       .analyze(path, (ev) => store.ingest(ev), {
         ...pipeline,
-        session: { ...pipeline.session, keepWirePayload: true },
+        ...this.analysisOptions(),
+        session: { ...pipeline.session, keepWirePayload: true, app: { ...pipeline.session?.app, decode: { ...this.decode } } },
         signal: abort.signal,
         onProgress: (read, totalBytes, packets) => {
           store.setPackets(packets);

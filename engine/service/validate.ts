@@ -6,7 +6,7 @@
  * holds one checker per call, typed against the contract (shared/api.ts `CallArgs`), so
  * what it lets through is exactly what the call's handler takes. Pure functions, no state.
  */
-import { CALLS, type CallArgs, type CallName, type CancelKind, type CaptureOptions, type ExportFormat, type MessageQuery } from '../../shared/api';
+import { CALLS, type AppFilter, type CallArgs, type CallName, type CancelKind, type CaptureOptions, type ExportFormat, type ExportOptions, type MessageQuery } from '../../shared/api';
 import { compileUserRegex } from '../../shared/regex';
 
 export type Checked<T> = { ok: true; value: T } | { ok: false; message: string };
@@ -100,6 +100,11 @@ export function checkQuery(v: unknown): Checked<MessageQuery> {
     if (v.severity !== '' && v.severity !== 'error' && v.severity !== 'warning' && v.severity !== 'info') return bad('"severity" must be "error", "warning", "info" or "".');
     q.severity = v.severity;
   }
+  if (v.app !== undefined) {
+    const a = checkAppFilter(v.app);
+    if (!a.ok) return a;
+    q.app = a.value;
+  }
   return good(q);
 }
 
@@ -158,6 +163,14 @@ export const ARITY: Record<CallName, [number, number]> = {
   queryMessages: [1, 1],
   exportData: [1, 3],
   cancel: [1, 1],
+  getAppFacets: [1, 1],
+  getHttp2Requests: [1, 1],
+  listDecoders: [0, 0],
+  setDecoder: [2, 2],
+  addKeyLog: [1, 1],
+  addKeyLogDialog: [0, 0],
+  addKeyLogBytes: [2, 2],
+  keyLogs: [0, 0],
 };
 
 const CALL_NAMES: ReadonlySet<string> = new Set(CALLS);
@@ -219,15 +232,55 @@ export const CALL_ARGS: { readonly [K in CallName]: CallArgsChecker<K> } = {
   getHandshake: ([conn]) => single(checkIndex(conn, 'connection id')),
   getStats: ([conn]) => single(checkIndex(conn, 'connection id')),
   queryMessages: ([q]) => single(checkQuery(q)),
-  exportData: ([format, path, filter]) => {
+  exportData: ([format, path, o]) => {
     const f = checkFormat(format);
     if (!f.ok) return f;
-    // a path left out before a filter arrives as null over JSON (the browser shell)
-    const p = optional(path === null ? undefined : path, checkPath);
+    // a path left out before the options arrives as null over JSON (the browser shell)
+    const p = path === null ? good(undefined) : optional(path, checkPath);
     if (!p.ok) return p;
-    if (filter === undefined) return good([f.value, p.value]);
-    const q = checkQuery(filter);
-    return q.ok ? good([f.value, p.value, q.value]) : q;
+    const e = optional(o, checkExportOptions);
+    if (!e.ok) return e;
+    return good(e.value === undefined ? [f.value, p.value] : [f.value, p.value, e.value]);
   },
   cancel: ([what]) => single(checkCancelKind(what)),
+  getAppFacets: ([conn]) => single(conn === null ? good(null) : checkIndex(conn, 'connection id')),
+  getHttp2Requests: ([conn]) => single(checkIndex(conn, 'connection id')),
+  listDecoders: noArgs,
+  setDecoder: ([conn, protocol]) => {
+    const c = checkIndex(conn, 'connection id');
+    if (!c.ok) return c;
+    return typeof protocol === 'string' && protocol.length <= 64 ? good([c.value, protocol]) : bad('The decoder must be a name of at most 64 characters.');
+  },
+  addKeyLog: ([path]) => single(checkPath(path, 'key log path')),
+  addKeyLogDialog: noArgs,
+  addKeyLogBytes: ([name, bytes]) => checkUpload(name, bytes),
+  keyLogs: noArgs,
 };
+
+export function checkExportOptions(v: unknown): Checked<ExportOptions> {
+  if (!isObj(v)) return bad('The export options must be an object.');
+  const o: ExportOptions = {};
+  if (v.secrets !== undefined) {
+    if (typeof v.secrets !== 'boolean') return bad('"secrets" must be true or false.');
+    o.secrets = v.secrets;
+  }
+  if (v.filter !== undefined) {
+    const q = checkQuery(v.filter);
+    if (!q.ok) return q;
+    o.filter = q.value;
+  }
+  return good(o);
+}
+
+/** The decoded-field filter of a query: short strings only. */
+export function checkAppFilter(v: unknown): Checked<AppFilter> {
+  if (!isObj(v)) return bad('"app" must be an object.');
+  const f: AppFilter = {};
+  for (const k of ['protocol', 'type', 'name'] as const) {
+    const x = v[k];
+    if (x === undefined) continue;
+    if (typeof x !== 'string' || x.length > MAX_QUERY_TEXT) return bad(`"app.${k}" must be a string of at most ${MAX_QUERY_TEXT} characters.`);
+    f[k] = x;
+  }
+  return good(f);
+}

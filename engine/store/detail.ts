@@ -10,6 +10,7 @@
 import type { FrameDetail, MessageDetail } from '../../shared/api';
 import { DETAIL_BYTE_LIMIT } from '../../shared/api';
 import { closeCodeMeaning, closeReason } from '../../shared/close';
+import { binaryTrees } from '../app/binary-tree';
 import { unmask } from '../ws/unmask';
 import { frameFields, timelineRow } from './rows';
 import { FRAME, type SessionData } from './session-data';
@@ -47,12 +48,36 @@ export function messageDetail(d: SessionData, index: number): MessageDetail | nu
     dataTruncated: row.truncated || cut < fullLen,
     findings: findingIdx.sort((a, b) => a - b).map((i) => d.findings[i]),
   };
+  appDetail(d, r, detail);
+  binaryDetail(detail);
   if (row.code !== undefined) {
     detail.closeCode = row.code;
     detail.closeReason = closeReason(data);
     detail.closeMeaning = closeCodeMeaning(row.code);
   }
   return detail;
+}
+
+/** Replies listed in one MessageDetail at most. */
+export const DETAIL_MAX_REPLIES = 64;
+
+/** The decoded packets of message row `r`, and the links between a reply and its request. */
+function appDetail(d: SessionData, r: number, detail: MessageDetail): void {
+  const app = d.app.packets.get(r);
+  if (app === undefined) return;
+  detail.app = app.slice();
+  const m = d.messages.cols;
+  const req = d.app.requestOf.get(r);
+  if (req !== undefined) detail.request = m.index[req];
+  const replies = d.app.repliesOf.get(r);
+  if (replies) detail.replies = replies.slice(0, DETAIL_MAX_REPLIES).map((x) => m.index[x]);
+}
+
+/** A whole binary payload as MessagePack, CBOR or protobuf trees, when it parses as one (engine/app/binary-tree.ts). */
+function binaryDetail(detail: MessageDetail): void {
+  if (detail.row.kind !== 'binary' || detail.dataTruncated) return;
+  const trees = binaryTrees(detail.data);
+  if (trees.length > 0) detail.trees = trees;
 }
 
 /** Frame row `fr` for the detail pane: header bits and bytes, wire and unmasked payload (both cut to DETAIL_BYTE_LIMIT). */

@@ -10,7 +10,9 @@
  *    a message whose `data` is not all of it carries `_wsscopeTruncated: true`,
  *    `_wsscopeLength` and `_wsscopeWireLength`, as NDJSON lines carry truncated/wireLength);
  *  - pcapng of a capture file: a copy when it already is uncompressed pcapng, else a
- *    conversion record by record (engine/capture/pcapng-writer.ts).
+ *    conversion record by record (engine/capture/pcapng-writer.ts); with `secrets` (key log
+ *    text the user chose to embed), always a conversion with one Decryption Secrets Block
+ *    before the first packet, as `editcap --inject-secrets tls,FILE` writes it.
  *
  * With an `ExportSelection` (the UI's "filtered messages"), NDJSON keeps the selected
  * messages and their connections' connection, handshake, TLS and end events, HAR the
@@ -30,7 +32,8 @@ import { copyToPrivateFile, createPrivateFile, writeAll } from '../fs/private';
 import { toWire } from '../cli/json';
 import { readCaptureFile } from '../capture/file-source';
 import { PcapngWriter } from '../capture/pcapng-writer';
-import type { EngineEvent, HandshakeEvent } from '../../shared/events';
+import { SECRETS_TLS_KEY_LOG } from '../flow/pipeline';
+import type { AppPacket, EngineEvent, HandshakeEvent } from '../../shared/events';
 import type { SessionStore } from './session-store';
 
 export interface TextSink {
@@ -285,7 +288,7 @@ export async function writeHar(store: SessionStore, out: TextSink, version = '0.
       // the opcode is the captured one: a text message that is not UTF-8 (RFC 6455 section
       // 8.1) stays opcode 1, its data decoded with U+FFFD for the bad bytes, and the exact
       // bytes ride along in base64 (HAR allows custom fields that start with "_")
-      const item: { type: string; time: number; opcode: number; data: string; _wsscopeBase64?: string; _wsscopeTruncated?: true; _wsscopeLength?: number; _wsscopeWireLength?: number } = {
+      const item: HarMessage = {
         type: m.dir === 'client' ? 'send' : 'receive',
         time: finiteTime(m.ts, notes),
         opcode: m.opcode,
@@ -299,6 +302,7 @@ export async function writeHar(store: SessionStore, out: TextSink, version = '0.
         item._wsscopeLength = m.length;
         item._wsscopeWireLength = m.wireLength;
       }
+      harApp(item, m.app);
       out.write((firstMsg ? '' : ',') + JSON.stringify(item));
       firstMsg = false;
     }
@@ -312,13 +316,30 @@ export async function writeHar(store: SessionStore, out: TextSink, version = '0.
   out.write('}}\n');
 }
 
+interface HarMessage {
+  type: string;
+  time: number;
+  opcode: number;
+  data: string;
+  _wsscopeBase64?: string;
+  _wsscopeTruncated?: true;
+  _wsscopeLength?: number;
+  _wsscopeWireLength?: number;
+  _app?: AppPacket[];
+}
+
+/** The decoded packets of a message ride along as `_app` (HAR allows custom fields that start with "_"). */
+function harApp(item: HarMessage, app: AppPacket[] | undefined): void {
+  if (app && app.length > 0) item._app = app;
+}
+
 /**
  * Writes `src` (pcap or pcapng, maybe gzip) to `dst` as pcapng: a plain copy when it is
  * uncompressed pcapng already, else re-encoded record by record with the interfaces' link
  * types, snap lengths and timestamp resolutions. `dst` is created new and private
  * (engine/fs/private.ts): an existing name is refused.
  */
-export async function convertToPcapng(src: string, dst: string, signal?: AbortSignal): Promise<void> {
+export async function convertToPcapng(src: string, dst: string, signal?: AbortSignal, secrets?: Uint8Array): Promise<void> {
   const head = Buffer.alloc(4);
   const fd = openSync(src, 'r');
   try {
@@ -326,7 +347,7 @@ export async function convertToPcapng(src: string, dst: string, signal?: AbortSi
   } finally {
     closeSync(fd);
   }
-  if (head.readUInt32BE(0) === 0x0a0d0d0a) {
+  if (head.readUInt32BE(0) === 0x0a0d0d0a && !secrets?.length) {
     await copyToPrivateFile(src, dst, signal);
     return;
   }
@@ -349,6 +370,10 @@ export async function convertToPcapng(src: string, dst: string, signal?: AbortSi
           );
         },
         packet: (rec) => {
+          if (secrets?.length) {
+            w.appendSecrets(SECRETS_TLS_KEY_LOG, secrets);
+            secrets = undefined;
+          }
           let id = ids.get(rec.iface);
           if (id === undefined) {
             id = w.addInterface({ linkType: rec.linkType, snaplen: 262144 });
@@ -363,3 +388,4 @@ export async function convertToPcapng(src: string, dst: string, signal?: AbortSi
     w.close();
   }
 }
+

@@ -25,7 +25,9 @@ import type {
   FindingEvent,
   FrameEvent,
   HandshakeEvent,
+  Http2RequestEvent,
   MessageEvent,
+  TlsEvent,
 } from '../../shared/events';
 import type { ConnectionRow } from '../../shared/api';
 import { lastPreviewCut, messagePreview } from './preview';
@@ -56,8 +58,9 @@ export function ingest(d: SessionData, ev: EngineEvent): void {
     case 'connection-end':
       return onEnd(d, ev);
     case 'tls':
-      // not stored yet: the UI has no TLS view (the connection's messages are stored as usual)
-      return;
+      return onTls(d, ev);
+    case 'http2-request':
+      return onH2Request(d, ev);
     case 'summary':
       d.summary = ev;
       log(d, Ev.Summary, 0);
@@ -120,6 +123,8 @@ function newConn(d: SessionData, ev: ConnectionEvent): ConnRec {
     handshakeBytes: 0,
     lastTs: ev.ts,
   };
+  const as = d.decodeAs[ev.id];
+  if (as !== undefined) row.decodeAs = as;
   const rec: ConnRec = { ev, row, handshake: null, end: null, headerBytes: 0, closedBy: 0 };
   d.conns.set(ev.id, rec);
   d.connOrder.push(ev.id);
@@ -134,6 +139,7 @@ function onConnection(d: SessionData, ev: ConnectionEvent): void {
     Object.assign(old.row, { transport: ev.transport, client: ev.client, server: ev.server, ts: ev.ts });
     d.dirty.add(ev.id);
   } else newConn(d, ev);
+  if (ev.parent !== undefined) carried(d, ev);
   notePacket(d, ev.packet);
   log(d, Ev.Connection, ev.id);
 }
@@ -143,7 +149,7 @@ function onHandshake(d: SessionData, ev: HandshakeEvent): void {
   c.handshake = ev;
   const r = c.row;
   r.websocket = ev.websocket || r.websocket;
-  r.url = `ws://${ev.host || c.ev.server}${ev.path}`;
+  r.url = `${wsScheme(d, c)}://${ev.host || c.ev.server}${ev.path}`;
   r.protocol = ev.protocol;
   r.extensions = ev.extensions;
   r.status = ev.status;
@@ -296,6 +302,7 @@ function onMessage(d: SessionData, ev: MessageEvent): void {
   seen(d, c, ev.ts, ev.packet);
   log(d, Ev.Message, r);
   if (kept < ev.data.length) payloadCut(d, ev, ev.frames[ev.frames.length - 1]);
+  if (ev.app) appMessage(d, c, r, ev);
 }
 
 /**
@@ -327,6 +334,7 @@ function onFinding(d: SessionData, ev: FindingEvent): void {
   const c = conn(d, ev.conn);
   c.row.findings++;
   d.dirty.add(ev.conn);
+  if (ev.id === 'tls-no-key' || ev.id === 'h2-connect-without-setting') findingFacts(d, c, ev);
   if (ev.frame !== undefined) {
     let list = d.findingsByFrame.get(ev.frame);
     if (!list) d.findingsByFrame.set(ev.frame, (list = []));
@@ -374,4 +382,56 @@ function onEnd(d: SessionData, ev: ConnectionEndEvent): void {
   if (c.row.state !== 'failed') c.row.state = 'closed';
   seen(d, c, ev.ts, ev.packet);
   log(d, Ev.End, ev.conn);
+}
+
+// ---------------------------------------------------------------- decoded packets, TLS, HTTP/2
+
+/** `wss` when the connection, or the one carrying it, is TLS (RFC 6455 section 3). */
+function wsScheme(d: SessionData, c: ConnRec): 'ws' | 'wss' {
+  return d.app.tls.has(c.row.id) || (c.ev.parent !== undefined && d.app.tls.has(c.ev.parent)) ? 'wss' : 'ws';
+}
+
+/** A WebSocket on an HTTP/2 stream: its carriage, and the carrier's TLS facts when it has them. */
+function carried(d: SessionData, ev: ConnectionEvent): void {
+  d.app.addConnection(ev);
+  const c = d.conns.get(ev.id) as ConnRec;
+  const h2 = d.app.h2.get(ev.id);
+  if (h2) c.row.h2 = { ...h2 };
+  const tls = d.app.tlsInfo(ev.id, ev.parent);
+  if (tls) c.row.tls = tls;
+}
+
+function onTls(d: SessionData, ev: TlsEvent): void {
+  d.app.addTls(ev);
+  const c = conn(d, ev.conn);
+  c.row.tls = d.app.tlsInfo(ev.conn);
+  seen(d, c, ev.ts, ev.packet);
+  log(d, Ev.Tls, ev.conn);
+}
+
+function onH2Request(d: SessionData, ev: Http2RequestEvent): void {
+  const at = d.app.h2Requests.length;
+  if (!d.app.addH2Request(ev)) {
+    d.dropped++;
+    return;
+  }
+  const c = conn(d, ev.conn);
+  c.row.http2Requests = (c.row.http2Requests ?? 0) + 1;
+  seen(d, c, ev.ts, ev.packet);
+  log(d, Ev.H2Request, at);
+}
+
+/** A message of a decoded connection: its packets, links to its request, the connection's protocol. */
+function appMessage(d: SessionData, c: ConnRec, r: number, ev: MessageEvent): void {
+  d.app.addMessage(r, ev.conn, ev.dir, ev.ts, ev.app ?? []);
+  const p = d.app.connProtocol.get(ev.conn);
+  if (p !== undefined && c.row.app !== p) c.row.app = p;
+}
+
+function findingFacts(d: SessionData, c: ConnRec, ev: FindingEvent): void {
+  d.app.addFinding(ev);
+  const id = c.row.id;
+  if (c.row.tls) c.row.tls = d.app.tlsInfo(id, c.ev.parent);
+  const h2 = d.app.h2.get(id);
+  if (h2) c.row.h2 = { ...h2 };
 }

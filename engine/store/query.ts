@@ -24,7 +24,7 @@
  * spilled bytes into one block of at most BLOCK bytes (or one payload, when a single payload
  * is bigger) at a time, for the duration of the call.
  */
-import type { MessageQuery } from '../../shared/api';
+import type { AppFilter, MessageQuery } from '../../shared/api';
 import { compileUserRegex, type UserRegex } from '../../shared/regex';
 import type { PayloadStore } from './payload-store';
 import { MSG, sevBit, type SessionData } from './session-data';
@@ -170,6 +170,8 @@ export interface CompiledQuery {
   needles: Needle[];
   previewNeedle: string;
   verbatim: RegExp | null;
+  /** decoded-field filter (engine/store/app-index.ts) */
+  app: AppFilter | undefined;
 }
 
 /**
@@ -209,12 +211,13 @@ export function compileQuery(q: MessageQuery): CompiledQuery {
       verbatim = /^[\x20-\x7e]*$/.test(q.text) ? caseFoldPattern(q.text) : null;
     }
   }
-  return { need, want, opMask, conn, sevMask, re, needles, previewNeedle, verbatim };
+  return { need, want, opMask, conn, sevMask, re, needles, previewNeedle, verbatim, app: q.app };
 }
 
 /** Writes the indexes of the matching rows in [from, to) to `out` from position `k`; returns the new `k`. */
 export function scanMessages(d: SessionData, c: CompiledQuery, from: number, to: number, out: Uint32Array, k: number): number {
   const { need, want, opMask, conn, sevMask, re, needles, previewNeedle, verbatim } = c;
+  const appTest = d.app.rowTest(c.app);
   const searching = re !== null || needles.length > 0;
   const decoder = new TextDecoder('utf-8', { fatal: false });
   const cursor = new PayloadCursor(d.payloads);
@@ -247,6 +250,7 @@ export function scanMessages(d: SessionData, c: CompiledQuery, from: number, to:
         if (!hit) continue rows;
       }
     }
+    if (appTest && !appTest(r)) continue;
     out[k++] = idx[r];
   }
   return k;

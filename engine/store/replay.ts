@@ -9,7 +9,7 @@
  * copies re-read from the payload store (memory or spill file). Connection, handshake,
  * connection-end and summary events are the stored objects themselves: do not modify them.
  */
-import type { ConnectionEndEvent, EngineEvent, FrameEvent, MessageEvent, SummaryEvent } from '../../shared/events';
+import type { ConnectionEndEvent, EngineEvent, FrameEvent, Http2RequestEvent, MessageEvent, SummaryEvent, TlsEvent } from '../../shared/events';
 import { closeReason } from '../../shared/close';
 import { frameFields } from './rows';
 import { Ev, FRAME, MSG, type ConnRec, type SessionData } from './session-data';
@@ -57,6 +57,7 @@ export function messageEvent(d: SessionData, r: number): MessageEvent {
     ev.code = m.code[r];
     ev.reason = closeReason(data);
   }
+  appOf(d, r, ev);
   return ev;
 }
 
@@ -98,8 +99,23 @@ export function* replayEvents(d: SessionData, end = Infinity): Generator<EngineE
       case Ev.Summary:
         yield d.summary as SummaryEvent;
         break;
+      case Ev.Tls:
+      case Ev.H2Request:
+        yield appEvent(d, type[i], ref);
+        break;
     }
   }
+}
+
+/** The `app` of message row `r`, as its event had it (absent on connections without a decoder). */
+function appOf(d: SessionData, r: number, ev: MessageEvent): void {
+  const app = d.app.packets.get(r);
+  if (app !== undefined) ev.app = app.slice();
+}
+
+/** A stored `tls` or `http2-request` event (the objects themselves: do not modify them). */
+function appEvent(d: SessionData, type: number, ref: number): TlsEvent | Http2RequestEvent {
+  return type === Ev.Tls ? (d.app.tls.get(ref) as TlsEvent) : d.app.h2Requests[ref];
 }
 
 /**

@@ -32,7 +32,10 @@ function shownPreview(d: SessionData, r: number): string {
 /** The timeline row of message row `r`. */
 export function timelineRow(d: SessionData, r: number): MessageRow {
   const m = d.messages.cols;
-  return makeRow(rowBits(m.flags[r]), m.index[r], m.conn[r], m.ts[r], m.length[r], m.wireLength[r], m.framesCount[r], m.findings[r], m.code[r], shownPreview(d, r));
+  const row = makeRow(rowBits(m.flags[r]), m.index[r], m.conn[r], m.ts[r], m.length[r], m.wireLength[r], m.framesCount[r], m.findings[r], m.code[r], shownPreview(d, r));
+  const meaning = d.app.meaning(r);
+  if (meaning) row.meaning = meaning;
+  return row;
 }
 
 /** Message rows [from, end) by column: the same rows `timelineRow` makes, without an object each. */
@@ -51,6 +54,7 @@ export function rowBlock(d: SessionData, from: number, end: number): RowBlock {
   for (let i = 0; i < n; i++) {
     cols.bits[i] = rowBits(m.flags[from + i]);
     cols.preview[i] = shownPreview(d, from + i);
+    cols.meaning[i] = d.app.meaning(from + i);
   }
   return seal();
 }

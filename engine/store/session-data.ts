@@ -11,7 +11,9 @@
  *    (offset, length kept); a cut payload's message is marked TRUNCATED;
  *  - the event log: (type, row) per event, 5 bytes each, so exports replay the original
  *    order exactly;
- *  - change marks (`dirty` connections, `changed`) that batches.ts turns into UI batches.
+ *  - change marks (`dirty` connections, `changed`) that batches.ts turns into UI batches;
+ *  - `app` (app-index.ts): each message's decoded packets and reply links, each connection's
+ *    TLS facts and HTTP/2 carriage, the plain HTTP/2 requests.
  *
  * Writers and readers: ingest.ts is the only writer (and batches.ts clears the change marks);
  * rows.ts, batches.ts, query.ts, detail.ts, stats.ts and replay.ts only read. Single-threaded,
@@ -31,6 +33,7 @@ import type { ConnectionEndEvent, ConnectionEvent, HandshakeEvent, SummaryEvent 
 import type { ConnectionRow, FindingRow } from '../../shared/api';
 import { ColumnTable, DEFAULT_MAX_ROWS } from '../../shared/column-table';
 import { ROW_BITS_COMMON } from '../../shared/row-block';
+import { AppIndex } from './app-index';
 import { PayloadStore, type PayloadStoreOptions } from './payload-store';
 
 /**
@@ -77,6 +80,10 @@ export const Ev = {
   Datagram: 5,
   End: 6,
   Summary: 7,
+  /** ref: the connection (AppIndex.tls) */
+  Tls: 8,
+  /** ref: position in AppIndex.h2Requests */
+  H2Request: 9,
 } as const;
 export type EvType = (typeof Ev)[keyof typeof Ev];
 
@@ -157,6 +164,10 @@ export class SessionData {
   /** frame index -> finding positions about that frame */
   readonly findingsByFrame = new Map<number, number[]>();
   summary: SummaryEvent | null = null;
+  /** decoded packets, TLS facts, HTTP/2 carriage and requests (app-index.ts) */
+  readonly app = new AppIndex();
+  /** the decoder the user chose per connection (copied onto its row) */
+  decodeAs: Readonly<Record<number, string>> = {};
   /** highest packet number the events named */
   packets = 0;
 

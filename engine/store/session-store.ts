@@ -15,7 +15,7 @@
  * every read returns fresh objects. `close()` releases the spill file.
  */
 import type { ConnectionEvent, EngineEvent, HandshakeEvent, MessageEvent } from '../../shared/events';
-import type { Batch, ConnStats, ConnectionRow, MessageDetail, MessageQuery, MessageRow } from '../../shared/api';
+import type { AppFacets, Batch, ConnStats, ConnectionRow, Http2RequestRow, MessageDetail, MessageQuery, MessageRow } from '../../shared/api';
 import { BatchFeed } from './batches';
 import { messageDetail } from './detail';
 import { ingest, notePacketCount } from './ingest';
@@ -197,6 +197,31 @@ export class SessionStore {
   /** Message row `r` as its event (payload re-read from memory or disk). */
   messageEventAt(r: number): MessageEvent {
     return messageEvent(this.d, r);
+  }
+
+  // ------------------------------------------------------------------ decoded packets, TLS, HTTP/2 (app-index.ts)
+
+  /** Message counts per decoded protocol, type and name, over connection `conn` or all (null). */
+  appFacets(conn: number | null): AppFacets {
+    const conns = this.d.messages.cols.conn;
+    return this.d.app.facets((r) => conns[r], conn);
+  }
+
+  /** The plain HTTP/2 requests of connection `conn`. */
+  http2Requests(conn: number): Http2RequestRow[] {
+    return this.d.app.h2RequestsOf(conn);
+  }
+
+  /** TLS connections: [decrypted, all]. */
+  tlsCounts(): [number, number] {
+    let dec = 0;
+    for (const t of this.d.app.tls.values()) if (t.decrypted) dec++;
+    return [dec, this.d.app.tls.size];
+  }
+
+  /** The decoders the user chose per connection, shown on their rows (set before ingesting). */
+  setDecodeAs(map: Readonly<Record<number, string>>): void {
+    this.d.decodeAs = map;
   }
 
   connectionIds(): number[] {

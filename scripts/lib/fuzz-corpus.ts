@@ -16,6 +16,7 @@ import type { FindingId } from '../../shared/findings';
 import { ACK, Conv, LT_ETHERNET, PSH, ether, ipv4, udp, ascii, concat, ngBlock, ngIdb, ngShb, ngSpb, ngEpb, pcap, pcapHeader, pcapRecord, type Bytes, type ConvOpts, type Rec } from '../../test/kit/capture';
 import { KEY, acceptFor, cf, closePayload, sf, type HandshakeOpts, type ResponseOpts } from '../../test/kit/websocket';
 import type { Golden } from './fuzz-golden';
+import { APP_CASES } from './fuzz-corpus-app';
 
 export interface CorpusCase {
   name: string;
@@ -1162,7 +1163,8 @@ export const CASES: CorpusCase[] = [
         c.send('c', big.subarray(0, 14), 1);
         c.send('c', big.subarray(14), 60000);
       }).pcap(),
-  },
+  },  // the subprotocol decoders' malformed inputs (scripts/lib/fuzz-corpus-app.ts)
+  ...APP_CASES,
 ];
 
 function wsRequestBytes(o: HandshakeOpts = {}): Bytes {

@@ -2,7 +2,8 @@
  * Child-process side of the fuzz/corpus runner (forked by ./fuzz-runner with tsx loaded).
  * One job at a time, over the IPC channel:
  *  - `{ type: 'init', sources }`: read (and parse) the source captures once;
- *  - `{ type: 'fuzz', id, seed, source }`: mutate source `source` with `seed` (./fuzz-mutate),
+ *  - `{ type: 'fuzz', id, seed, source }`: mutate source `source` with `seed` (./fuzz-mutate;
+ *    source APP_SOURCE: the subprotocol shape of ./fuzz-app instead),
  *    push it through CaptureParser (random chunk sizes) and the Pipeline, turn every event into
  *    its wire form and JSON (as `wsscope read --json` does);
  *  - `{ type: 'file', id, path, opts }`: `analyzeFile` on a file, collecting the golden form.
@@ -18,6 +19,7 @@ import { decodeBytes } from './fuzz-decode';
 import { GoldenCollector } from './fuzz-golden';
 import { mutate, parseRecords, type ParsedRecord } from './fuzz-mutate';
 import { readSidecarKeys } from './fuzz-tls';
+import { APP_SOURCE, appInput } from './fuzz-app';
 
 export type WorkerJob =
   | { type: 'fuzz'; id: number; seed: number; source: number }
@@ -52,16 +54,22 @@ function send(m: unknown): void {
   process.send!(m);
 }
 
+/** source `i` mutated with `seed` (./fuzz-mutate) */
+function mutated(i: number, seed: number): { bytes: Uint8Array; desc: string } {
+  const s = sources[i]!;
+  if (s.recs === undefined) s.recs = parseRecords(s.bytes);
+  return mutate(s.bytes, s.recs, seed);
+}
+
 async function runJob(job: WorkerJob): Promise<WorkerReply> {
   const t0 = performance.now();
   const reply: WorkerReply = { id: job.id, status: 'ok', ms: 0, rss: 0 };
   try {
     if (job.type === 'fuzz') {
-      const s = sources[job.source]!;
-      if (s.recs === undefined) s.recs = parseRecords(s.bytes);
-      const m = mutate(s.bytes, s.recs, job.seed);
+      const m = job.source === APP_SOURCE ? appInput(job.seed) : mutated(job.source, job.seed);
       reply.desc = m.desc;
-      const d = decodeBytes(m.bytes, job.seed ^ 0x5bd1e995, s.keys);
+      const keys = job.source === APP_SOURCE ? undefined : sources[job.source]?.keys;
+      const d = decodeBytes(m.bytes, job.seed ^ 0x5bd1e995, keys);
       reply.events = d.events;
       if (d.swallowed) reply.swallowed = d.swallowed instanceof Error ? (d.swallowed.stack ?? d.swallowed.message) : String(d.swallowed);
     } else {

@@ -264,9 +264,18 @@ export function createWsClient(opts: WsClientOptions): WsClient {
     getHandshake: (conn) => call('getHandshake', [conn]),
     getStats: (conn) => call('getStats', [conn]),
     queryMessages: (q) => call('queryMessages', [q]),
-    // a path left out before a filter goes over JSON as null (the engine's validator takes it)
-    exportData: (format, path, filter) => call('exportData', filter !== undefined ? [format, path, filter] : path === undefined ? [format] : [format, path]),
+    // a path left out before options goes over JSON as null (the engine's validator takes it)
+    exportData: (format, path, opts) => call('exportData', opts !== undefined ? [format, path, opts] : path === undefined ? [format] : [format, path]),
     cancel: (what) => call('cancel', [what]),
+    getAppFacets: (conn) => call('getAppFacets', [conn]),
+    getHttp2Requests: (conn) => call('getHttp2Requests', [conn]),
+    listDecoders: () => call('listDecoders', []),
+    setDecoder: (conn, protocol) => call('setDecoder', [conn, protocol]),
+    addKeyLog: (path) => call('addKeyLog', [path]),
+    // a browser has no native open dialog: the UI uses <input type=file> + addKeyLogBytes instead
+    addKeyLogDialog: () => Promise.resolve(err('unsupported', 'The browser shell has no file dialog: pick the key log with the button or drop it on the window.')),
+    addKeyLogBytes: (name, bytes) => call('addKeyLogBytes', [name, bytes]),
+    keyLogs: () => call('keyLogs', []),
     onBatch: (cb) => on('batch', cb),
     onProgress: (cb) => on('progress', cb),
     onCaptureStatus: (cb) => on('captureStatus', cb),

@@ -44,7 +44,7 @@ describe('Export menu', () => {
     expect(w.find('[data-test="export-scope"]').text()).toContain('filtered (2 of 3)');
     await w.find('[data-test="export-har"]').trigger('click');
     await flushPromises();
-    expect(api.calls.at(-1)?.args[2]).toMatchObject({ conn: 2 });
+    expect(api.calls.at(-1)?.args[2]).toMatchObject({ filter: { conn: 2 } });
     expect(names.at(-1)).toBe('chat-filtered.har');
 
     await w.find('[data-test="export-scope"]').setValue('all');

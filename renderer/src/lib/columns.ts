@@ -7,7 +7,7 @@
  * reactive copy.
  */
 
-export type ColumnId = 'no' | 'time' | 'delta' | 'conn' | 'dir' | 'opcode' | 'length' | 'flags' | 'find' | 'preview';
+export type ColumnId = 'no' | 'time' | 'delta' | 'conn' | 'dir' | 'opcode' | 'length' | 'flags' | 'find' | 'meaning' | 'preview';
 export type SortKey = 'time' | 'length' | 'conn';
 
 export interface ColumnDef {
@@ -37,6 +37,8 @@ export const COLUMNS: readonly ColumnDef[] = [
   { id: 'length', label: 'Length', title: 'Length', width: 58, min: 36, sort: 'length', numeric: true },
   { id: 'flags', label: 'Flags', title: 'Flags (FIN, RSV, MASK, compression)', width: 84, min: 30 },
   { id: 'find', label: '', title: 'Findings', width: 16, min: 14 },
+  // only while a connection has a subprotocol decoder (engine/app/): `decoded` below
+  { id: 'meaning', label: 'Meaning', title: 'Meaning (decoded subprotocol)', width: 260, min: 60 },
   { id: 'preview', label: 'Preview', title: 'Preview', width: 0, min: 60 },
 ];
 /** the time column's default width for absolute times (HH:MM:SS.ffffff) */
@@ -87,17 +89,17 @@ export function saveLayout(l: ColumnLayout, storage: Pick<Storage, 'setItem'> | 
   storage?.setItem(STORAGE_KEY, JSON.stringify(l));
 }
 
-/** The visible columns, in order. */
-export function visibleColumns(l: ColumnLayout): ColumnDef[] {
-  return COLUMNS.filter((c) => !l.hidden.includes(c.id));
+/** The visible columns, in order; the meaning column only when something is `decoded`. */
+export function visibleColumns(l: ColumnLayout, decoded = false): ColumnDef[] {
+  return COLUMNS.filter((c) => !l.hidden.includes(c.id) && (decoded || c.id !== 'meaning'));
 }
 
 /**
  * `grid-template-columns` for the visible columns; the preview takes what is left. `absTime`:
- * the time column shows HH:MM:SS.ffffff (wider by default).
+ * the time column shows HH:MM:SS.ffffff (wider by default); `decoded`: with the meaning column.
  */
-export function gridTemplate(l: ColumnLayout, absTime = false): string {
-  return visibleColumns(l)
+export function gridTemplate(l: ColumnLayout, absTime = false, decoded = false): string {
+  return visibleColumns(l, decoded)
     .map((c) => {
       if (c.id === 'preview') return `minmax(${c.min}px, 1fr)`;
       const dflt = c.id === 'time' && absTime ? TIME_ABS_WIDTH : c.width;

@@ -22,7 +22,12 @@ export function tableTest(f: FieldPredicate, t: RowTable): (p: number) => boolea
 }
 
 export function isQueryActive(q: MessageQuery): boolean {
-  return !!q.text || !!q.dir || (q.opcodes?.length ?? 0) > 0 || (q.conn ?? null) !== null || !!q.findingsOnly;
+  return !!q.text || !!q.dir || (q.opcodes?.length ?? 0) > 0 || (q.conn ?? null) !== null || !!q.findingsOnly || isAppQuery(q);
+}
+
+/** A filter on decoded fields: the renderer does not hold the packets, so it runs in the engine. */
+export function isAppQuery(q: MessageQuery): boolean {
+  return !!(q.app && (q.app.protocol || q.app.type || q.app.name));
 }
 
 export function compileQuery(q: MessageQuery): { test: FieldPredicate } | { error: string } {
@@ -42,8 +47,11 @@ export function compileQuery(q: MessageQuery): { test: FieldPredicate } | { erro
   const conn = q.conn ?? null;
   const dir = q.dir || '';
   const findingsOnly = !!q.findingsOnly;
+  // decoded fields are matched by the engine; rows that arrive between its answers wait for the next one
+  const engineOnly = isAppQuery(q);
   return {
     test: (rConn, rDir, rOpcode, rFindings, preview) => {
+      if (engineOnly) return false;
       if (conn !== null && rConn !== conn) return false;
       if (dir && rDir !== dir) return false;
       if (ops && !ops.has(rOpcode)) return false;

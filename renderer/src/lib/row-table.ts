@@ -37,6 +37,8 @@ const COLUMNS = {
   findings: 'u32',
   code: 'u16',
   preview: 'str',
+  /** decoded meaning (MessageRow.meaning), '' for none */
+  meaning: 'str',
 } as const;
 
 export class RowTable {
@@ -102,6 +104,7 @@ export class RowTable {
     c.findings[p] = r.findings;
     c.code[p] = r.code ?? 0;
     c.preview[p] = r.preview;
+    c.meaning[p] = r.meaning ?? '';
     return true;
   }
 
@@ -128,7 +131,7 @@ export class RowTable {
     t.frames.set(c.frames.subarray(from, to), p);
     t.findings.set(c.findings.subarray(from, to), p);
     t.code.set(c.code.subarray(from, to), p);
-    const { bits, preview } = c;
+    const { bits, preview, meaning } = c;
     for (let i = 0; i < n; i++) {
       const b = bits[from + i];
       const q = p + i;
@@ -143,6 +146,7 @@ export class RowTable {
       t.rsv[q] = (b >> ROW_BITS.RSV_SHIFT) & 7;
       t.kind[q] = (b >> ROW_BITS.KIND_SHIFT) & 7;
       t.preview[q] = preview[from + i];
+      t.meaning[q] = meaning[from + i];
     }
     return n;
   }
@@ -173,6 +177,7 @@ export class RowTable {
       findings: c.findings[p],
     };
     if (f & F_CODE) row.code = c.code[p];
+    if (c.meaning[p]) row.meaning = c.meaning[p];
     return row;
   }
 }

@@ -10,8 +10,8 @@ import type {
   ApiError,
   CaptureStatus,
   ExportFormat,
+  ExportOptions,
   InterfaceInfo,
-  MessageQuery,
   ProgressInfo,
   Result,
   SessionInfo,
@@ -177,9 +177,9 @@ export const useCaptureStore = defineStore('capture', () => {
    * Electron: the main process asks for a path and writes the file. Browser: the engine returns
    * the bytes, handed to `download` (a Blob URL; never a URL built from capture content).
    */
-  async function exportAs(format: ExportFormat, download: (name: string, bytes: Uint8Array) => void, filter?: MessageQuery): Promise<void> {
+  async function exportAs(format: ExportFormat, download: (name: string, bytes: Uint8Array) => void, opts?: ExportOptions): Promise<void> {
     busy.value = true;
-    const r = await api.exportData(format, undefined, filter);
+    const r = await (opts ? api.exportData(format, undefined, opts) : api.exportData(format));
     busy.value = false;
     const v = check(r);
     if (!v) return;

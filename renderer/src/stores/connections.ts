@@ -21,11 +21,7 @@ export const useConnectionsStore = defineStore('connections', () => {
   const byId = shallowRef(markRaw(new Map<number, ConnectionRow>()));
   const handshakes = shallowRef(markRaw(new Map<number, HandshakeEvent | null>()));
 
-  const list = computed(() => {
-    const out = Array.from(byId.value.values());
-    out.sort((a, b) => (a.websocket === b.websocket ? a.id - b.id : a.websocket ? -1 : 1));
-    return out;
-  });
+  const list = computed(() => groupedConnections(byId.value));
   const websocketCount = computed(() => {
     let n = 0;
     for (const c of byId.value.values()) if (c.websocket) n++;
@@ -41,7 +37,13 @@ export const useConnectionsStore = defineStore('connections', () => {
       wsOnlyChoice.value = v;
     },
   });
-  const shown = computed(() => (wsOnly.value ? list.value.filter((c) => c.websocket) : list.value));
+  const shown = computed(() => {
+    if (!wsOnly.value) return list.value;
+    // an HTTP/2 connection carrying WebSockets stays, as the group its streams are listed under
+    const carriers = new Set<number>();
+    for (const c of list.value) if (c.websocket && c.h2) carriers.add(c.h2.parent);
+    return list.value.filter((c) => c.websocket || carriers.has(c.id));
+  });
 
   /**
    * Seconds from the connection's first packet (its SYN when captured) to the end of the
@@ -90,3 +92,24 @@ export const useConnectionsStore = defineStore('connections', () => {
 
   return { byId, handshakes, list, websocketCount, otherCount, wsOnly, shown, handshakeTime, loadStats, upsert, addHandshakes, loadHandshake, reset };
 });
+
+/**
+ * WebSocket connections first, then the rest, by id; a WebSocket carried on an HTTP/2 stream
+ * (RFC 8441) comes right under the connection that carries it, by stream id, and that carrier
+ * goes with the WebSockets.
+ */
+export function groupedConnections(byId: ReadonlyMap<number, ConnectionRow>): ConnectionRow[] {
+  const carriers = new Set<number>();
+  for (const c of byId.values()) if (c.h2) carriers.add(c.h2.parent);
+  const top = (c: ConnectionRow): number => (c.h2 && byId.has(c.h2.parent) ? c.h2.parent : c.id);
+  const ws = (c: ConnectionRow): boolean => c.websocket || carriers.has(c.id);
+  const out = Array.from(byId.values());
+  out.sort((a, b) => {
+    const ta = byId.get(top(a)) as ConnectionRow;
+    const tb = byId.get(top(b)) as ConnectionRow;
+    if (ta !== tb) return ws(ta) === ws(tb) ? ta.id - tb.id : ws(ta) ? -1 : 1;
+    // same group: the carrier, then its streams in order
+    return (a === ta ? -1 : (a.h2?.stream ?? 0)) - (b === tb ? -1 : (b.h2?.stream ?? 0));
+  });
+  return out;
+}

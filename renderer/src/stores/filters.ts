@@ -11,10 +11,10 @@
  */
 import { defineStore } from 'pinia';
 import { computed, ref, shallowRef, watch } from 'vue';
-import type { MessageQuery } from '../../../shared/api';
+import type { AppFilter, MessageQuery } from '../../../shared/api';
 import type { Direction } from '../../../shared/events';
 import { useApi } from '../api/index';
-import { compileQuery, isQueryActive, tableTest } from '../lib/filter';
+import { compileQuery, isAppQuery, isQueryActive, tableTest } from '../lib/filter';
 import type { FieldPredicate } from '../lib/filter';
 import { useMessagesStore } from './messages';
 
@@ -32,6 +32,8 @@ export const useFiltersStore = defineStore('filters', () => {
   const opcodes = ref<number[]>([]);
   const conn = ref<number | null>(null);
   const findingsOnly = ref(false);
+  /** decoded fields (protocol, type, name); answered by the engine */
+  const app = ref<AppFilter>({});
   const localLimit = ref(LOCAL_FILTER_LIMIT);
 
   const positions = shallowRef<Uint32Array | null>(null);
@@ -46,6 +48,7 @@ export const useFiltersStore = defineStore('filters', () => {
     opcodes: opcodes.value.slice(),
     conn: conn.value,
     findingsOnly: findingsOnly.value,
+    ...(isAppQuery({ app: app.value }) ? { app: { ...app.value } } : {}),
   }));
   const active = computed(() => isQueryActive(query.value));
   /** rows the timeline shows */
@@ -96,7 +99,7 @@ export const useFiltersStore = defineStore('filters', () => {
     error.value = '';
     predicate = compiled.test;
     const rows = messages.table;
-    if (!text.value && rows.length <= localLimit.value) {
+    if (!text.value && rows.length <= localLimit.value && !isAppQuery(query.value)) {
       mode.value = 'local';
       busy.value = false;
       len = 0;
@@ -163,7 +166,7 @@ export const useFiltersStore = defineStore('filters', () => {
     if (!predicate || error.value) return;
     scan(from);
     publish();
-    const needsEngine = mode.value === 'engine' || !!text.value || messages.count > localLimit.value;
+    const needsEngine = mode.value === 'engine' || !!text.value || messages.count > localLimit.value || isAppQuery(query.value);
     if (needsEngine && !requeryTimer && !busy.value) {
       requeryTimer = setTimeout(() => {
         requeryTimer = null;
@@ -179,6 +182,7 @@ export const useFiltersStore = defineStore('filters', () => {
     opcodes.value = [];
     conn.value = null;
     findingsOnly.value = false;
+    app.value = {};
   }
 
   /** New session: connection ids no longer mean anything; the rest of the query stays. */
@@ -208,6 +212,7 @@ export const useFiltersStore = defineStore('filters', () => {
     opcodes,
     conn,
     findingsOnly,
+    app,
     localLimit,
     positions,
     mode,

@@ -5,11 +5,14 @@
  */
 import type {
   ApiError,
+  AppFacets,
   Batch,
   CaptureStatus,
   ConnStats,
   ConnectionRow,
   FrameDetail,
+  Http2RequestRow,
+  KeyLogInfo,
   MessageDetail,
   MessageRow,
   ProgressInfo,
@@ -30,6 +33,10 @@ export interface FakeApi extends WsscopeApi {
   session: SessionInfo;
   recent: string[];
   validate: (filter: string) => Result<true>;
+  /** what getAppFacets, keyLogs / addKeyLog*, getHttp2Requests answer */
+  facets: AppFacets;
+  keyLogInfo: KeyLogInfo;
+  h2Requests: Map<number, Http2RequestRow[]>;
   emitBatch(b: Batch): void;
   emitProgress(p: ProgressInfo): void;
   emitCaptureStatus(s: CaptureStatus): void;
@@ -203,13 +210,48 @@ export function createFakeApi(init: Partial<Pick<FakeApi, 'rows' | 'session'>> =
       for (const r of api.rows) if (test(r)) out.push(r.index);
       return ok({ indexes: Uint32Array.from(out), total: out.length });
     },
-    async exportData(format, path, filter) {
-      api.calls.push({ name: 'exportData', args: filter === undefined ? [format, path] : [format, path, filter] });
+    async exportData(format, path, opts) {
+      api.calls.push({ name: 'exportData', args: opts === undefined ? [format, path] : [format, path, opts] });
       return ok({ path: '', bytes: new Uint8Array([1, 2, 3]) });
     },
     async cancel(what) {
       api.calls.push({ name: 'cancel', args: [what] });
       return ok({ cancelled: 0 });
+    },
+    facets: { protocols: [], types: [], names: [] },
+    keyLogInfo: { files: [], sessions: 0, decrypted: 0, tlsConnections: 0 },
+    h2Requests: new Map(),
+    async getAppFacets(conn) {
+      api.calls.push({ name: 'getAppFacets', args: [conn] });
+      return ok(api.facets);
+    },
+    async getHttp2Requests(conn) {
+      api.calls.push({ name: 'getHttp2Requests', args: [conn] });
+      return ok(api.h2Requests.get(conn) ?? []);
+    },
+    async listDecoders() {
+      api.calls.push({ name: 'listDecoders', args: [] });
+      return ok(['socket.io', 'mqtt', 'stomp', 'graphql-ws', 'signalr', 'phoenix', 'wamp', 'actioncable', 'json-rpc']);
+    },
+    async setDecoder(conn, protocol) {
+      api.calls.push({ name: 'setDecoder', args: [conn, protocol] });
+      return ok(api.session);
+    },
+    async addKeyLog(path) {
+      api.calls.push({ name: 'addKeyLog', args: [path] });
+      return ok(api.keyLogInfo);
+    },
+    async addKeyLogDialog() {
+      api.calls.push({ name: 'addKeyLogDialog', args: [] });
+      return ok(api.keyLogInfo);
+    },
+    async addKeyLogBytes(name, bytes) {
+      api.calls.push({ name: 'addKeyLogBytes', args: [name, bytes] });
+      return ok(api.keyLogInfo);
+    },
+    async keyLogs() {
+      api.calls.push({ name: 'keyLogs', args: [] });
+      return ok(api.keyLogInfo);
     },
     onBatch: (cb) => sub(subs.batch, cb),
     onProgress: (cb) => sub(subs.progress, cb),
