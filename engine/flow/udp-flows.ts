@@ -20,7 +20,10 @@ interface UdpFlow {
 }
 
 export class UdpFlows {
-  private readonly map = new FlowMap<UdpFlow>();
+  private readonly map = new FlowMap<UdpFlow>(
+    (f) => f.client,
+    (f) => f.server,
+  );
   /** flows in (re)queueing order from `head` on; compacted once half of it is spent */
   private readonly queue: UdpFlow[] = [];
   private head = 0;
@@ -43,8 +46,7 @@ export class UdpFlows {
         q.push(f);
         continue;
       }
-      this.map.delete(f.client.addr, f.server.addr, f.client.port, f.server.port);
-      this.map.delete(f.server.addr, f.client.addr, f.server.port, f.client.port);
+      this.map.delete(f);
       this.evicted++;
       break;
     }
@@ -63,8 +65,7 @@ export class UdpFlows {
       const server: Endpoint = { addr: d.dst, port: d.dstPort, v6 };
       flow = { id: this.nextId(), client, server, lastTs: rec.ts, queuedTs: rec.ts };
       this.queue.push(flow);
-      this.map.set(d.src, d.dst, d.srcPort, d.dstPort, flow);
-      this.map.set(d.dst, d.src, d.dstPort, d.srcPort, flow);
+      this.map.add(flow);
       this.emit({
         type: 'connection',
         id: flow.id,
