@@ -19,7 +19,7 @@ import { listInterfaces } from '../capture/interfaces';
 import { CAP_DROPS_NOTE, DEFAULT_BUFFER_MIB, DEFAULT_SNAPLEN, startLiveCapture } from '../capture/live';
 import type { EngineEvent, SummaryEvent } from '../../shared/events';
 import type { CaptureStatus } from '../../shared/api';
-import { byteCount, parseCommand, parsePorts, wantColor } from './args';
+import { byteCount, maxFlows, parseCommand, parsePorts, wantColor } from './args';
 import { KeyLog } from '../tls/keylog';
 import { KeyLogFollower } from '../tls/keylog-follow';
 
@@ -52,6 +52,8 @@ Options:
                          Secrets Blocks), which then decrypts alone in wsscope and Wireshark
   --max-tls-held BYTES   encrypted bytes a TLS connection holds while its keys are not in the
                          key log yet (default 262144); past it the connection is not decrypted
+  --max-flows N          TCP (and UDP) flows tracked at once (default 5000); over it the least
+                         recently active is evicted, an evicted-flows finding counts them
   --color / --no-color   colour the text output (default: on when stdout is a TTY)
   -h, --help             this help
 
@@ -91,6 +93,7 @@ export async function captureCommand(argv: string[]): Promise<number> {
       'ws-port': { type: 'string', multiple: true, default: [] },
       keylog: { type: 'string', multiple: true, default: [] },
       'max-tls-held': { type: 'string' },
+      'max-flows': { type: 'string' },
       color: { type: 'boolean' },
       'no-color': { type: 'boolean' },
       help: { type: 'boolean', short: 'h', default: false },
@@ -114,6 +117,8 @@ export async function captureCommand(argv: string[]): Promise<number> {
   if (typeof wsPorts === 'string') return usage(wsPorts);
   const maxTlsHeld = byteCount('max-tls-held', values['max-tls-held']);
   if (typeof maxTlsHeld === 'string') return usage(maxTlsHeld);
+  const flows = maxFlows(values['max-flows']);
+  if (typeof flows === 'string') return usage(flows);
 
   const json = values.json ?? false;
   const color = wantColor(values);
@@ -150,7 +155,7 @@ export async function captureCommand(argv: string[]): Promise<number> {
   let embed = (text: Uint8Array): void => void early.push(text.slice());
   const followers = (values.keylog ?? []).map((f) => new KeyLogFollower(keyLog, f, (w) => process.stderr.write(`wsscope capture: ${w}\n`), undefined, (text) => embed(text)));
   for (const f of followers) f.start();
-  const pipe = new Pipeline(emit, { wsPorts, gapTimeoutSeconds: LIVE_GAP_TIMEOUT_S, keyLog, ...(maxTlsHeld !== undefined ? { session: { maxTlsHeld } } : {}) });
+  const pipe = new Pipeline(emit, { wsPorts, gapTimeoutSeconds: LIVE_GAP_TIMEOUT_S, keyLog, ...(flows !== undefined ? { maxFlows: flows } : {}), ...(maxTlsHeld !== undefined ? { session: { maxTlsHeld } } : {}) });
 
   const started = await startLiveCapture(
     {
