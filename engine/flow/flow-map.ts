@@ -1,18 +1,20 @@
 /**
- * Flows by 4-tuple, both directions, in one Map keyed by the port pair: `(sp << 16) | dp` is
- * a small integer (Smi) to V8 for every port pair, hashed without allocating, where a key
- * string built per packet would be allocated and hashed each time, and a map per address (the
- * nested maps this replaced) costs a Map per flow when the addresses are many (a SYN flood
- * from random sources). Different address pairs on the same port pair share a key; their
- * flows are then kept in a short array and told apart by their addresses (string compares
- * of the decoder's cached address strings, no allocation).
+ * Flows by 4-tuple, both directions, in one open-addressing hash table keyed by the port pair
+ * `(sp << 16) | dp`: a lookup hashes one int32 and compares the decoder's cached address
+ * strings, allocating nothing. A Map keyed by a string built per packet would allocate and
+ * hash that string each time; nested maps per address (what this replaced) cost a Map per
+ * flow when addresses are many (a SYN flood from random sources); a Map keyed by the port
+ * pair alone spends a flood's time rehashing as keys come and go.
  *
- * A flow is stored under both directions' keys (once when they are equal), `ends` names its
- * two endpoints. Iteration order is not part of the contract: owners that need an order keep
- * their own (tcp-flows.ts sorts by creation).
+ * A flow is stored under both directions' keys (once when they are equal); flows of different
+ * address pairs on the same port pair take a slot each and are told apart by their addresses
+ * (`ends` names a flow's two endpoints). Linear probing, deletion by backward shift (Knuth,
+ * TAOCP vol. 3, 6.4, Algorithm R), so no tombstones pile up under churn. Iteration is not
+ * offered: owners that need an order keep their own (tcp-flows.ts sorts by creation).
  *
- * Memory: one entry per key, an array only while two flows share a key; `delete` removes
- * the flow's entries.
+ * Memory: a key array and a value array of a power-of-two size, at least twice the keys
+ * stored; doubled when more than half full, never shrunk (the owners bound the flows: at
+ * most 2 x maxFlows keys).
  */
 
 export interface Endpoint {
@@ -29,14 +31,24 @@ function portKey(sp: number, dp: number): number {
   return (sp << 16) | dp;
 }
 
+const INITIAL_SLOTS = 1024;
+
 export class FlowMap<T extends object> {
-  private readonly byPorts = new Map<number, T | T[]>();
+  private keys = new Int32Array(INITIAL_SLOTS);
+  private vals: Array<T | null> = new Array<T | null>(INITIAL_SLOTS).fill(null);
+  private mask = INITIAL_SLOTS - 1;
+  private count = 0;
 
   /** `first`, `second`: a flow's two endpoints (either order) */
   constructor(
     private readonly first: (v: T) => Endpoint,
     private readonly second: (v: T) => Endpoint,
   ) {}
+
+  /** the home slot of a key (Fibonacci hashing: the ports' low bits alone would cluster) */
+  private home(k: number): number {
+    return (Math.imul(k, 0x9e3779b1) >>> 16) & this.mask;
+  }
 
   private matches(v: T, src: string, dst: string, sp: number, dp: number): boolean {
     const x = this.first(v);
@@ -46,11 +58,14 @@ export class FlowMap<T extends object> {
   }
 
   get(src: string, dst: string, sp: number, dp: number): T | undefined {
-    const e = this.byPorts.get(portKey(sp, dp));
-    if (e === undefined) return undefined;
-    if (!Array.isArray(e)) return this.matches(e, src, dst, sp, dp) ? e : undefined;
-    for (const v of e) if (this.matches(v, src, dst, sp, dp)) return v;
-    return undefined;
+    const k = portKey(sp, dp);
+    const keys = this.keys;
+    const vals = this.vals;
+    for (let i = this.home(k); ; i = (i + 1) & this.mask) {
+      const v = vals[i];
+      if (v === null) return undefined;
+      if (keys[i] === k && this.matches(v, src, dst, sp, dp)) return v;
+    }
   }
 
   /** store a flow (not stored yet, and no other flow of its 4-tuple) under both directions */
@@ -59,6 +74,7 @@ export class FlowMap<T extends object> {
     const y = this.second(v);
     const k1 = portKey(x.port, y.port);
     const k2 = portKey(y.port, x.port);
+    if ((this.count + 2) * 2 > this.keys.length) this.grow();
     this.put(k1, v);
     if (k2 !== k1) this.put(k2, v);
   }
@@ -73,19 +89,44 @@ export class FlowMap<T extends object> {
   }
 
   private put(k: number, v: T): void {
-    const e = this.byPorts.get(k);
-    if (e === undefined) this.byPorts.set(k, v);
-    else if (Array.isArray(e)) e.push(v);
-    else this.byPorts.set(k, [e, v]);
+    let i = this.home(k);
+    while (this.vals[i] !== null) i = (i + 1) & this.mask;
+    this.keys[i] = k;
+    this.vals[i] = v;
+    this.count++;
   }
 
   private drop(k: number, v: T): void {
-    const e = this.byPorts.get(k);
-    if (e === v) this.byPorts.delete(k);
-    else if (Array.isArray(e)) {
-      const i = e.indexOf(v);
-      if (i >= 0) e.splice(i, 1);
-      if (e.length === 1) this.byPorts.set(k, e[0]);
+    const keys = this.keys;
+    const vals = this.vals;
+    const mask = this.mask;
+    let i = this.home(k);
+    for (; vals[i] !== v || keys[i] !== k; i = (i + 1) & mask) if (vals[i] === null) return;
+    this.count--;
+    // backward shift: move later entries of the run into the hole when their home slot allows
+    for (let j = (i + 1) & mask; vals[j] !== null; j = (j + 1) & mask) {
+      const h = this.home(keys[j]);
+      // entry j may move to i when its home is not in the cyclic range (i, j]
+      if (i <= j ? h <= i || h > j : h <= i && h > j) {
+        keys[i] = keys[j];
+        vals[i] = vals[j];
+        i = j;
+      }
+    }
+    vals[i] = null;
+  }
+
+  private grow(): void {
+    const oldKeys = this.keys;
+    const oldVals = this.vals;
+    const size = oldKeys.length * 2;
+    this.keys = new Int32Array(size);
+    this.vals = new Array<T | null>(size).fill(null);
+    this.mask = size - 1;
+    this.count = 0;
+    for (let i = 0; i < oldKeys.length; i++) {
+      const v = oldVals[i];
+      if (v !== null) this.put(oldKeys[i], v);
     }
   }
 }
