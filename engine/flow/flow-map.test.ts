@@ -17,10 +17,7 @@ describe('FlowMap', () => {
       seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
       return (seed >>> 8) % n;
     };
-    const map = new FlowMap<Flow>(
-      (f) => f.a,
-      (f) => f.b,
-    );
+    const map = new FlowMap<Flow>();
     const ref = new Map<string, Flow>();
     const live: Flow[] = [];
     const addrs = ['10.0.0.1', '10.0.0.2', '10.0.0.3', '10.0.0.4', '10.0.0.5', '10.0.0.6', '10.0.0.7', '::1'];

@@ -8,7 +8,7 @@
  *
  * A flow is stored under both directions' keys (once when they are equal); flows of different
  * address pairs on the same port pair take a slot each and are told apart by their addresses
- * (`ends` names a flow's two endpoints). Linear probing, deletion by backward shift (Knuth,
+ * (`FlowEnds`: a flow's two endpoints). Linear probing, deletion by backward shift (Knuth,
  * TAOCP vol. 3, 6.4, Algorithm R), so no tombstones pile up under churn. Iteration is not
  * offered: owners that need an order keep their own (tcp-flows.ts sorts by creation).
  *
@@ -33,17 +33,19 @@ function portKey(sp: number, dp: number): number {
 
 const INITIAL_SLOTS = 1024;
 
-export class FlowMap<T extends object> {
+/** what the map keeps: a flow with its two endpoints (either order) */
+export interface FlowEnds {
+  readonly a: Endpoint;
+  readonly b: Endpoint;
+}
+
+export class FlowMap<T extends FlowEnds> {
   private keys = new Int32Array(INITIAL_SLOTS);
   private vals: Array<T | null> = new Array<T | null>(INITIAL_SLOTS).fill(null);
   private mask = INITIAL_SLOTS - 1;
   private count = 0;
-
-  /** `first`, `second`: a flow's two endpoints (either order) */
-  constructor(
-    private readonly first: (v: T) => Endpoint,
-    private readonly second: (v: T) => Endpoint,
-  ) {}
+  /** the flow `get` found last (null when it was deleted) */
+  private last: T | null = null;
 
   /** the home slot of a key (Fibonacci hashing: the ports' low bits alone would cluster) */
   private home(k: number): number {
@@ -51,27 +53,30 @@ export class FlowMap<T extends object> {
   }
 
   private matches(v: T, src: string, dst: string, sp: number, dp: number): boolean {
-    const x = this.first(v);
-    const y = this.second(v);
+    const x = v.a;
+    const y = v.b;
     if (x.port === sp && y.port === dp && x.addr === src && y.addr === dst) return true;
     return y.port === sp && x.port === dp && y.addr === src && x.addr === dst;
   }
 
   get(src: string, dst: string, sp: number, dp: number): T | undefined {
+    // a packet of the flow found last (a burst of segments of one connection) needs no probe
+    const last = this.last;
+    if (last !== null && this.matches(last, src, dst, sp, dp)) return last;
     const k = portKey(sp, dp);
     const keys = this.keys;
     const vals = this.vals;
     for (let i = this.home(k); ; i = (i + 1) & this.mask) {
       const v = vals[i];
       if (v === null) return undefined;
-      if (keys[i] === k && this.matches(v, src, dst, sp, dp)) return v;
+      if (keys[i] === k && this.matches(v, src, dst, sp, dp)) return (this.last = v);
     }
   }
 
   /** store a flow (not stored yet, and no other flow of its 4-tuple) under both directions */
   add(v: T): void {
-    const x = this.first(v);
-    const y = this.second(v);
+    const x = v.a;
+    const y = v.b;
     const k1 = portKey(x.port, y.port);
     const k2 = portKey(y.port, x.port);
     if ((this.count + 2) * 2 > this.keys.length) this.grow();
@@ -80,8 +85,9 @@ export class FlowMap<T extends object> {
   }
 
   delete(v: T): void {
-    const x = this.first(v);
-    const y = this.second(v);
+    if (this.last === v) this.last = null;
+    const x = v.a;
+    const y = v.b;
     const k1 = portKey(x.port, y.port);
     const k2 = portKey(y.port, x.port);
     this.drop(k1, v);

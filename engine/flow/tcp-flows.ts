@@ -105,10 +105,7 @@ export function evictedFlowsText(tcp: EvictedCounts, udp: number, maxFlows: numb
 }
 
 export class TcpFlowTable {
-  private readonly map = new FlowMap<TcpConn>(
-    (c) => c.a,
-    (c) => c.b,
-  );
+  private readonly map = new FlowMap<TcpConn>();
   private readonly lanes = [new Lane(), new Lane(), new Lane()];
   private size = 0;
   /** removed flows that never carried payload, for reuse (at most SPARE_MAX) */

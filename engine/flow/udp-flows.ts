@@ -13,17 +13,16 @@ import { endpointString, FlowMap, type Endpoint } from './flow-map';
 
 interface UdpFlow {
   id: number;
-  client: Endpoint;
-  server: Endpoint;
+  /** the client (the first datagram's sender) */
+  a: Endpoint;
+  /** the server */
+  b: Endpoint;
   lastTs: number;
   queuedTs: number;
 }
 
 export class UdpFlows {
-  private readonly map = new FlowMap<UdpFlow>(
-    (f) => f.client,
-    (f) => f.server,
-  );
+  private readonly map = new FlowMap<UdpFlow>();
   /** flows in (re)queueing order from `head` on; compacted once half of it is spent */
   private readonly queue: UdpFlow[] = [];
   private head = 0;
@@ -63,7 +62,7 @@ export class UdpFlows {
       const v6 = d.ipVersion === 6;
       const client: Endpoint = { addr: d.src, port: d.srcPort, v6 };
       const server: Endpoint = { addr: d.dst, port: d.dstPort, v6 };
-      flow = { id: this.nextId(), client, server, lastTs: rec.ts, queuedTs: rec.ts };
+      flow = { id: this.nextId(), a: client, b: server, lastTs: rec.ts, queuedTs: rec.ts };
       this.queue.push(flow);
       this.map.add(flow);
       this.emit({
@@ -78,7 +77,7 @@ export class UdpFlows {
       });
     }
     flow.lastTs = rec.ts;
-    const dir: Direction = flow.client.port === d.srcPort && flow.client.addr === d.src ? 'client' : 'server';
+    const dir: Direction = flow.a.port === d.srcPort && flow.a.addr === d.src ? 'client' : 'server';
     this.emit({ type: 'datagram', conn: flow.id, dir, ts: rec.ts, length: d.payload.length + d.missing, packet: rec.no });
   }
 }
