@@ -6,11 +6,14 @@
  * the flows may not cost more than a few tens of MB more, the flows given up are counted in
  * one `evicted-flows` finding, and every flow is still announced once.
  *
+ * `--max-flows N` sets that cap from the CLI (read and capture).
+ *
  * Beside it, the per-id cap on findings that used to escape it: `tcp-overlap-conflict` (a
  * connection retransmitting different bytes over and over) and `unsupported-link-type` (a
  * pcapng interface of an unknown link type) list 20 and count the rest.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -35,9 +38,9 @@ interface Decoded {
   findings: Array<{ id: string; text: string; conn: number }>;
 }
 
-/** `wsscope read --json FILE` in a child: peak RSS, connection lines, findings */
-async function decode(file: string): Promise<Decoded> {
-  const m = await measure(process.execPath, [join(REPO_ROOT, 'scripts', 'wsscope.mjs'), 'read', file, '--json'], { captureStdout: true, cwd: REPO_ROOT });
+/** `wsscope read --json FILE [args]` in a child: peak RSS, connection lines, findings */
+async function decode(file: string, ...args: string[]): Promise<Decoded> {
+  const m = await measure(process.execPath, [join(REPO_ROOT, 'scripts', 'wsscope.mjs'), 'read', file, '--json', ...args], { captureStdout: true, cwd: REPO_ROOT });
   expect(m.exitCode, m.stderr).toBe(0);
   let connections = 0;
   const findings: Decoded['findings'] = [];
@@ -79,6 +82,28 @@ describe('flow floods', () => {
     expect(r.findings).toEqual([]);
     expect(r.rssMb).toBeLessThan(300);
   }, 120_000);
+});
+
+describe('--max-flows', () => {
+  it('read --max-flows N evicts over N flows and says so in evicted-flows', async () => {
+    const file = flood('syn', 1_000);
+    // under the default cap nothing is evicted
+    expect((await decode(file)).findings).toEqual([]);
+    const r = await decode(file, '--max-flows', '100');
+    expect(r.connections).toBe(1_000);
+    expect(r.findings.map((f) => [f.id, f.conn])).toEqual([['evicted-flows', 0]]);
+    expect(r.findings[0].text).toContain('900 TCP flow(s) were evicted before they ended: 900 without payload');
+    expect(r.findings[0].text).toContain('over the cap of 100 flows tracked at once');
+  }, 60_000);
+
+  it('read and capture refuse a --max-flows that is not a positive integer, with exit 2', () => {
+    for (const [cmd, v] of [['read', '0'], ['read', '1.5'], ['capture', 'many']]) {
+      const args = cmd === 'read' ? ['read', join(REPO_ROOT, 'resources', 'samples', 'chat.pcapng')] : ['capture', '-i', 'lo'];
+      const r = spawnSync(process.execPath, [join(REPO_ROOT, 'scripts', 'wsscope.mjs'), ...args, '--max-flows', v], { cwd: REPO_ROOT, encoding: 'utf8' });
+      expect(r.status, `${cmd} ${v}`).toBe(2);
+      expect(r.stderr).toMatch(new RegExp(`^wsscope ${cmd}: --max-flows ${v.replace('.', '\\.')}: not a positive number of flows`));
+    }
+  }, 60_000);
 });
 
 describe('every finding id under the per-id cap', () => {

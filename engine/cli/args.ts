@@ -27,6 +27,16 @@ export function byteCount(flag: string, v: string | undefined): number | undefin
   return Number.isSafeInteger(n) && n >= 0 ? n : `--${flag} ${v}: not a byte count`;
 }
 
+/**
+ * `--max-flows N` (flows tracked at once, PipelineOptions.maxFlows: a positive integer):
+ * undefined when absent, or the message for a bad value.
+ */
+export function maxFlows(v: string | undefined): number | undefined | string {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  return Number.isSafeInteger(n) && n >= 1 ? n : `--max-flows ${v}: not a positive number of flows`;
+}
+
 /** `--ws-port` values as port numbers, or the message for the first one that is not a port. */
 export function parsePorts(values: readonly string[] | undefined): number[] | string {
   const ports: number[] = [];

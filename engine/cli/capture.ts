@@ -19,7 +19,7 @@ import { listInterfaces } from '../capture/interfaces';
 import { CAP_DROPS_NOTE, DEFAULT_BUFFER_MIB, DEFAULT_SNAPLEN, startLiveCapture } from '../capture/live';
 import type { EngineEvent, SummaryEvent } from '../../shared/events';
 import type { CaptureStatus } from '../../shared/api';
-import { byteCount, parseCommand, parseDecode, parsePorts, wantColor } from './args';
+import { byteCount, maxFlows, parseCommand, parseDecode, parsePorts, wantColor } from './args';
 import { KeyLog } from '../tls/keylog';
 import { KeyLogFollower } from '../tls/keylog-follow';
 
@@ -56,6 +56,8 @@ Options:
                          stomp, graphql-ws, signalr, phoenix, wamp, actioncable, json-rpc)
                          or not at all (none); repeatable (connections count from 1 as
                          they appear)
+  --max-flows N          TCP (and UDP) flows tracked at once (default 5000); over it the least
+                         recently active is evicted, an evicted-flows finding counts them
   --color / --no-color   colour the text output (default: on when stdout is a TTY)
   -h, --help             this help
 
@@ -96,6 +98,7 @@ export async function captureCommand(argv: string[]): Promise<number> {
       keylog: { type: 'string', multiple: true, default: [] },
       'max-tls-held': { type: 'string' },
       decode: { type: 'string', multiple: true, default: [] },
+      'max-flows': { type: 'string' },
       color: { type: 'boolean' },
       'no-color': { type: 'boolean' },
       help: { type: 'boolean', short: 'h', default: false },
@@ -123,6 +126,8 @@ export async function captureCommand(argv: string[]): Promise<number> {
   if (typeof wsPorts === 'string') return usage(wsPorts);
   const maxTlsHeld = byteCount('max-tls-held', values['max-tls-held']);
   if (typeof maxTlsHeld === 'string') return usage(maxTlsHeld);
+  const flows = maxFlows(values['max-flows']);
+  if (typeof flows === 'string') return usage(flows);
 
   const json = values.json ?? false;
   const color = wantColor(values);
@@ -159,7 +164,7 @@ export async function captureCommand(argv: string[]): Promise<number> {
   let embed = (text: Uint8Array): void => void early.push(text.slice());
   const followers = (values.keylog ?? []).map((f) => new KeyLogFollower(keyLog, f, (w) => process.stderr.write(`wsscope capture: ${w}\n`), undefined, (text) => embed(text)));
   for (const f of followers) f.start();
-  const pipe = new Pipeline(emit, { wsPorts, gapTimeoutSeconds: LIVE_GAP_TIMEOUT_S, keyLog, session: { app: { decode }, ...(maxTlsHeld !== undefined ? { maxTlsHeld } : {}) } });
+  const pipe = new Pipeline(emit, { wsPorts, gapTimeoutSeconds: LIVE_GAP_TIMEOUT_S, keyLog, ...(flows !== undefined ? { maxFlows: flows } : {}), session: { app: { decode }, ...(maxTlsHeld !== undefined ? { maxTlsHeld } : {}) } });
 
   const started = await startLiveCapture(
     {

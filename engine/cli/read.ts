@@ -5,7 +5,7 @@ import { analyzeFile } from '../pipeline';
 import { writeEvent } from './json';
 import { TextFormatter } from './format';
 import { Out } from './out';
-import { byteCount, parseCommand, parseDecode, parsePorts, wantColor } from './args';
+import { byteCount, maxFlows, parseCommand, parseDecode, parsePorts, wantColor } from './args';
 import { defaultAppRegistry } from '../app/registry';
 import { CaptureFileError } from '../capture/file-source';
 import { NotRegularFileError, probeInputFile } from '../fs/input';
@@ -45,6 +45,9 @@ Options:
   --max-reassembly BYTES
                        cap on out-of-order TCP bytes buffered over all streams (default
                        67108864); over it the oldest hole is declared lost (a tcp-gap)
+  --max-flows N        TCP flows (and UDP flows) tracked at once (default 5000); over it
+                       the least recently active is evicted, an evicted-flows finding
+                       counts them (docs/hardening.md "Flows")
   --summary            decode everything, print only the summary line (or event)
   --color / --no-color colour the text output (default: on when stdout is a TTY)
   -h, --help           this help
@@ -68,6 +71,7 @@ export async function readCommand(argv: string[]): Promise<number> {
       'max-inflate-total': { type: 'string' },
       'max-payload-out': { type: 'string' },
       'max-reassembly': { type: 'string' },
+      'max-flows': { type: 'string' },
       summary: { type: 'boolean', default: false },
       color: { type: 'boolean' },
       'no-color': { type: 'boolean' },
@@ -102,6 +106,8 @@ export async function readCommand(argv: string[]): Promise<number> {
   if (typeof maxInflateTotal === 'string') return fail(maxInflateTotal);
   const maxPayloadOut = byteCount('max-payload-out', values['max-payload-out']);
   if (typeof maxPayloadOut === 'string') return fail(maxPayloadOut);
+  const flows = maxFlows(values['max-flows']);
+  if (typeof flows === 'string') return fail(flows);
   const keyLog = new KeyLog();
   for (const f of values.keylog ?? []) {
     try {
@@ -132,6 +138,7 @@ export async function readCommand(argv: string[]): Promise<number> {
       heuristic: !values['no-heuristic'],
       keyLog,
       ...(maxTotal !== undefined ? { maxTotalBufferedBytes: maxTotal } : {}),
+      ...(flows !== undefined ? { maxFlows: flows } : {}),
       // events are printed and dropped at once, so payload buffers can be reused
       session: {
         ephemeralPayloads: true,

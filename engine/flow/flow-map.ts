@@ -1,14 +1,20 @@
 /**
- * Flows keyed by (src, dst, srcPort, dstPort) without building a key string per packet: the
- * decoder hands out cached address strings, whose hashes V8 keeps, so three small Map
- * lookups cost less than hashing a freshly concatenated string. A flow is stored under both
- * directions' keys by its owner.
+ * Flows by 4-tuple, both directions, in one open-addressing hash table keyed by the port pair
+ * `(sp << 16) | dp`: a lookup hashes one int32 and compares the decoder's cached address
+ * strings, allocating nothing. A Map keyed by a string built per packet would allocate and
+ * hash that string each time; nested maps per address (what this replaced) cost a Map per
+ * flow when addresses are many (a SYN flood from random sources); a Map keyed by the port
+ * pair alone spends a flood's time rehashing as keys come and go.
  *
- * The ports are one int32 key, `(sp << 16) | dp`: a small integer (Smi) to V8 for every port
- * pair, where `sp * 65536 + dp` is a heap number for any source port >= 32768 (every ephemeral
- * port), boxed and hashed as a double on every lookup.
+ * A flow is stored under both directions' keys (once when they are equal); flows of different
+ * address pairs on the same port pair take a slot each and are told apart by their addresses
+ * (`FlowEnds`: a flow's two endpoints). Linear probing, deletion by backward shift (Knuth,
+ * TAOCP vol. 3, 6.4, Algorithm R), so no tombstones pile up under churn. Iteration is not
+ * offered: owners that need an order keep their own (tcp-flows.ts sorts by creation).
  *
- * Memory: one entry per key set; `delete` removes one key, and the inner maps it empties.
+ * Memory: a key array and a value array of a power-of-two size, at least twice the keys
+ * stored; doubled when more than half full, never shrunk (the owners bound the flows: at
+ * most 2 x maxFlows keys).
  */
 
 export interface Endpoint {
@@ -25,35 +31,108 @@ function portKey(sp: number, dp: number): number {
   return (sp << 16) | dp;
 }
 
-export class FlowMap<T> {
-  private readonly bySrc = new Map<string, Map<string, Map<number, T>>>();
+const INITIAL_SLOTS = 1024;
+
+/** what the map keeps: a flow with its two endpoints (either order) */
+export interface FlowEnds {
+  readonly a: Endpoint;
+  readonly b: Endpoint;
+}
+
+export class FlowMap<T extends FlowEnds> {
+  private keys = new Int32Array(INITIAL_SLOTS);
+  private vals: Array<T | null> = new Array<T | null>(INITIAL_SLOTS).fill(null);
+  private mask = INITIAL_SLOTS - 1;
+  private count = 0;
+  /** the flow `get` found last (null when it was deleted) */
+  private last: T | null = null;
+
+  /** the home slot of a key (Fibonacci hashing: the ports' low bits alone would cluster) */
+  private home(k: number): number {
+    return (Math.imul(k, 0x9e3779b1) >>> 16) & this.mask;
+  }
+
+  private matches(v: T, src: string, dst: string, sp: number, dp: number): boolean {
+    const x = v.a;
+    const y = v.b;
+    if (x.port === sp && y.port === dp && x.addr === src && y.addr === dst) return true;
+    return y.port === sp && x.port === dp && y.addr === src && x.addr === dst;
+  }
 
   get(src: string, dst: string, sp: number, dp: number): T | undefined {
-    return this.bySrc.get(src)?.get(dst)?.get(portKey(sp, dp));
-  }
-
-  set(src: string, dst: string, sp: number, dp: number, v: T): void {
-    let byDst = this.bySrc.get(src);
-    if (!byDst) this.bySrc.set(src, (byDst = new Map()));
-    let byPorts = byDst.get(dst);
-    if (!byPorts) byDst.set(dst, (byPorts = new Map()));
-    byPorts.set(portKey(sp, dp), v);
-  }
-
-  delete(src: string, dst: string, sp: number, dp: number): void {
-    const byDst = this.bySrc.get(src);
-    const byPorts = byDst?.get(dst);
-    if (!byDst || !byPorts) return;
-    byPorts.delete(portKey(sp, dp));
-    // a flood from many addresses must not leave an empty map per address behind
-    if (byPorts.size === 0) {
-      byDst.delete(dst);
-      if (byDst.size === 0) this.bySrc.delete(src);
+    // a packet of the flow found last (a burst of segments of one connection) needs no probe
+    const last = this.last;
+    if (last !== null && this.matches(last, src, dst, sp, dp)) return last;
+    const k = portKey(sp, dp);
+    const keys = this.keys;
+    const vals = this.vals;
+    for (let i = this.home(k); ; i = (i + 1) & this.mask) {
+      const v = vals[i];
+      if (v === null) return undefined;
+      if (keys[i] === k && this.matches(v, src, dst, sp, dp)) return (this.last = v);
     }
   }
 
-  /** every stored value once per key (a flow stored under both directions comes twice) */
-  *values(): IterableIterator<T> {
-    for (const byDst of this.bySrc.values()) for (const byPorts of byDst.values()) yield* byPorts.values();
+  /** store a flow (not stored yet, and no other flow of its 4-tuple) under both directions */
+  add(v: T): void {
+    const x = v.a;
+    const y = v.b;
+    const k1 = portKey(x.port, y.port);
+    const k2 = portKey(y.port, x.port);
+    if ((this.count + 2) * 2 > this.keys.length) this.grow();
+    this.put(k1, v);
+    if (k2 !== k1) this.put(k2, v);
+  }
+
+  delete(v: T): void {
+    if (this.last === v) this.last = null;
+    const x = v.a;
+    const y = v.b;
+    const k1 = portKey(x.port, y.port);
+    const k2 = portKey(y.port, x.port);
+    this.drop(k1, v);
+    if (k2 !== k1) this.drop(k2, v);
+  }
+
+  private put(k: number, v: T): void {
+    let i = this.home(k);
+    while (this.vals[i] !== null) i = (i + 1) & this.mask;
+    this.keys[i] = k;
+    this.vals[i] = v;
+    this.count++;
+  }
+
+  private drop(k: number, v: T): void {
+    const keys = this.keys;
+    const vals = this.vals;
+    const mask = this.mask;
+    let i = this.home(k);
+    for (; vals[i] !== v || keys[i] !== k; i = (i + 1) & mask) if (vals[i] === null) return;
+    this.count--;
+    // backward shift: move later entries of the run into the hole when their home slot allows
+    for (let j = (i + 1) & mask; vals[j] !== null; j = (j + 1) & mask) {
+      const h = this.home(keys[j]);
+      // entry j may move to i when its home is not in the cyclic range (i, j]
+      if (i <= j ? h <= i || h > j : h <= i && h > j) {
+        keys[i] = keys[j];
+        vals[i] = vals[j];
+        i = j;
+      }
+    }
+    vals[i] = null;
+  }
+
+  private grow(): void {
+    const oldKeys = this.keys;
+    const oldVals = this.vals;
+    const size = oldKeys.length * 2;
+    this.keys = new Int32Array(size);
+    this.vals = new Array<T | null>(size).fill(null);
+    this.mask = size - 1;
+    this.count = 0;
+    for (let i = 0; i < oldKeys.length; i++) {
+      const v = oldVals[i];
+      if (v !== null) this.put(oldKeys[i], v);
+    }
   }
 }

@@ -92,6 +92,8 @@ export class TcpConn {
   hasData = false;
   /** the flow table's: lane, capture time of the last packet and of the last (re)queueing, links */
   lane = 0;
+  /** order of creation in the table */
+  seq = 0;
   lastTs = 0;
   queuedTs = 0;
   prev: TcpConn | null = null;
@@ -116,6 +118,35 @@ export class TcpConn {
     // differs from what was already delivered is flagged too (about 0.2 us per segment).
     this.ra = new TcpReassembler(this.sa, { maxBufferedBytes, conflictWindow: 65536 });
     this.rb = new TcpReassembler(this.sb, { maxBufferedBytes, conflictWindow: 65536 });
+  }
+
+  /**
+   * This object as a new connection from `src`:`srcPort` to `dst`:`dstPort`, for the flow
+   * table's pool (tcp-flows.ts): only a connection that never carried payload is reused, so it
+   * never made a stack and nothing outside the table holds it (its events carried copies).
+   * Every field the class initializes is set here again.
+   */
+  reuse(src: string, srcPort: number, dst: string, dstPort: number, v6: boolean): void {
+    this.a.addr = src;
+    this.a.port = srcPort;
+    this.a.v6 = v6;
+    this.b.addr = dst;
+    this.b.port = dstPort;
+    this.b.v6 = v6;
+    this.id = 0;
+    this.clientSide = undefined;
+    this.roleBy = 'port';
+    this.synSeq = undefined;
+    this.stack = undefined;
+    this.announced = this.endedA = this.endedB = this.closedAnnounced = this.failed = this.hasData = false;
+    this.endReason = 'fin';
+    this.firstTs = this.firstPacket = 0;
+    this.lane = this.seq = this.lastTs = this.queuedTs = 0;
+    this.prev = this.next = null;
+    this.cap = null;
+    this.sa.entry = this.sb.entry = null;
+    this.ra.reset();
+    this.rb.reset();
   }
 
   get client(): Endpoint {

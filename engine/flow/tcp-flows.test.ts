@@ -7,12 +7,13 @@ import { join } from 'node:path';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { Conv, pcap, SYN, type Rec } from '../../test/kit/capture';
-import { cf } from '../../test/kit/websocket';
+import { cf, sf } from '../../test/kit/websocket';
 import { analyzeFile, type PipelineOptions } from '../pipeline';
 import type { EngineEvent, FindingEvent } from '../../shared/events';
 import { ESTABLISHED_IDLE_S, TRANSITORY_IDLE_S } from './tcp-flows';
 
 const S = 1_000_000;
+const utf8 = new TextDecoder();
 
 async function decode(recs: Rec[], opts: Partial<PipelineOptions> = {}): Promise<EngineEvent[]> {
   const file = join(mkdtempSync(join(tmpdir(), 'wsscope-flows-')), 'flows.pcap');
@@ -78,5 +79,56 @@ describe('flow eviction', () => {
     expect(f[0].text).toMatch(/^1 TCP flow\(s\) were evicted before they ended: 1 without payload/);
     const firstEnd = evs.find((e) => e.type === 'connection-end' && e.conn === 3);
     expect(firstEnd && firstEnd.type === 'connection-end' && firstEnd.reason).toBe('eof');
+  });
+});
+
+describe('flow table keys and reuse', () => {
+  it('keeps apart two connections on the same port pair between different addresses', async () => {
+    const t0 = 1_700_000_000 * S;
+    const v4 = new Conv({ clientPort: 42001, t0 }).upgrade();
+    const v6 = new Conv({ clientPort: 42001, t0: t0 + 1000, v6: true }).upgrade();
+    for (let i = 0; i < 3; i++) {
+      v4.send('c', cf(1, `v4 ${i}`));
+      v6.send('c', cf(1, `v6 ${i}`));
+    }
+    v4.close();
+    v6.close();
+    const evs = await decode([...v4.recs, ...v6.recs]);
+    const conns = evs.flatMap((e) => (e.type === 'connection' ? [[e.id, e.client, e.server]] : []));
+    expect(conns).toEqual([
+      [1, '127.0.0.1:42001', '127.0.0.1:8080'],
+      [2, '[::1]:42001', '[::1]:8080'],
+    ]);
+    const texts = (conn: number): string[] => evs.flatMap((e) => (e.type === 'message' && e.conn === conn ? [utf8.decode(e.data)] : []));
+    expect(texts(1)).toEqual(['v4 0', 'v4 1', 'v4 2']);
+    expect(texts(2)).toEqual(['v6 0', 'v6 1', 'v6 2']);
+    expect(evs.filter((e) => e.type === 'connection-end').map((e) => (e.type === 'connection-end' ? [e.conn, e.reason] : []))).toEqual([
+      [1, 'fin'],
+      [2, 'fin'],
+    ]);
+  });
+
+  it('decodes a connection made in place of SYNs evicted over the cap like a new one', async () => {
+    const t0 = 1_700_000_000 * S;
+    const recs: Rec[] = [];
+    // four SYNs over a cap of 2: the first two are evicted (and their objects reused)
+    for (let i = 0; i < 4; i++) {
+      const c = new Conv({ clientPort: 43000 + i, t0: t0 + i * S, isnC: 7000 + i });
+      recs.push(c.push(c.segment('c', c.seq.c, SYN, new Uint8Array(0))));
+    }
+    const ws = new Conv({ clientPort: 43100, t0: t0 + 10 * S }).upgrade();
+    ws.send('c', cf(1, 'first'));
+    ws.send('s', sf(1, 'second'));
+    ws.close();
+    const evs = await decode([...recs, ...ws.recs], { maxFlows: 2 });
+    const conn = evs.find((e) => e.type === 'connection' && e.client === '127.0.0.1:43100');
+    expect(conn && conn.type === 'connection' && [conn.id, conn.server, conn.roleBy]).toEqual([5, '127.0.0.1:8080', 'syn']);
+    const msgs = evs.flatMap((e) => (e.type === 'message' && e.conn === 5 ? [[e.dir, utf8.decode(e.data)]] : []));
+    expect(msgs).toEqual([
+      ['client', 'first'],
+      ['server', 'second'],
+    ]);
+    expect(evs.filter((e) => e.type === 'finding' && e.id !== 'evicted-flows').map((e) => (e.type === 'finding' ? e.text : ''))).toEqual([]);
+    expect(evicted(evs)[0].text).toMatch(/^3 TCP flow\(s\) were evicted before they ended: 3 without payload/);
   });
 });

@@ -26,8 +26,12 @@
  * chance), so the head of a lane is always its least recently active flow. Idle checks run at
  * most once a second of capture time.
  *
- * Memory: one TcpConn and two map keys per tracked flow, at most `maxFlows` of them; the
- * lanes are pointers in the TcpConns themselves.
+ * Flows are found by a flat map keyed by port pair (flow-map.ts). A flow that leaves the table
+ * without ever carrying payload is kept as a spare and its TcpConn (with its reassemblers)
+ * reused for a later flow, so a flood of flows allocates almost nothing per flow.
+ *
+ * Memory: one TcpConn and two map keys per tracked flow, at most `maxFlows` of them, plus at
+ * most SPARE_MAX spare TcpConns; the lanes are pointers in the TcpConns themselves.
  */
 import type { ChunkMeta, DecodedPacket } from '../types';
 import { TCP_ACK, TCP_SYN } from '../types';
@@ -43,6 +47,13 @@ export const TRANSITORY_IDLE_S = 240;
 export const ESTABLISHED_IDLE_S = 7440;
 /** flows tracked at once before the least recently active is evicted for a new one */
 export const DEFAULT_MAX_FLOWS = 5_000;
+/**
+ * Removed flows kept for reuse. A flood evicts one flow per new one, so a few suffice; reuse
+ * spares the allocation of a TcpConn, its reassemblers and sinks per flow, which otherwise
+ * live as long as the table keeps a flow and so cost the garbage collector most of a flood's
+ * time.
+ */
+const SPARE_MAX = 64;
 
 const TRANSITORY = 0;
 const ESTABLISHED = 1;
@@ -50,6 +61,8 @@ const ENDED = 2;
 /** not in the table any more */
 export const GONE = 3;
 
+/** the lane to give a flow up from first, at the cap */
+const EVICT_ORDER = [ENDED, TRANSITORY, ESTABLISHED];
 const IDLE_S = [TRANSITORY_IDLE_S, ESTABLISHED_IDLE_S, ENDED_GRACE_S];
 
 /** One lane: flows linked through their `prev`/`next`, oldest first. */
@@ -95,6 +108,10 @@ export class TcpFlowTable {
   private readonly map = new FlowMap<TcpConn>();
   private readonly lanes = [new Lane(), new Lane(), new Lane()];
   private size = 0;
+  /** removed flows that never carried payload, for reuse (at most SPARE_MAX) */
+  private readonly spare: TcpConn[] = [];
+  /** flows made so far: each flow's `seq`, the order of `all()` */
+  private made = 0;
   private lastIdleCheck = -Infinity;
   readonly evicted: EvictedCounts = { transitory: 0, established: 0 };
 
@@ -120,15 +137,17 @@ export class TcpFlowTable {
     if (!conn) {
       if (this.size >= this.maxFlows) this.evictOne(meta);
       const v6 = d.ipVersion === 6;
-      conn = new TcpConn(this.host, { addr: d.src, port: d.srcPort, v6 }, { addr: d.dst, port: d.dstPort, v6 }, this.maxBufferedBytes);
+      conn = this.spare.pop();
+      if (conn !== undefined) conn.reuse(d.src, d.srcPort, d.dst, d.dstPort, v6);
+      else conn = new TcpConn(this.host, { addr: d.src, port: d.srcPort, v6 }, { addr: d.dst, port: d.dstPort, v6 }, this.maxBufferedBytes);
+      conn.seq = this.made++;
       conn.firstTs = meta.ts;
       conn.firstPacket = meta.packet;
       conn.lane = TRANSITORY;
       conn.queuedTs = meta.ts;
       this.lanes[TRANSITORY].push(conn);
       this.size++;
-      this.map.set(d.src, d.dst, d.srcPort, d.dstPort, conn);
-      this.map.set(d.dst, d.src, d.dstPort, d.srcPort, conn);
+      this.map.add(conn);
     }
     conn.lastTs = meta.ts;
     return conn;
@@ -176,7 +195,7 @@ export class TcpFlowTable {
 
   /** over the cap: give up the least recently active flow (ended, else transitory, else established) */
   private evictOne(meta: ChunkMeta): void {
-    for (const lane of [ENDED, TRANSITORY, ESTABLISHED]) {
+    for (const lane of EVICT_ORDER) {
       const c = this.head(lane);
       if (c !== null) {
         this.remove(c, meta, true);
@@ -203,22 +222,18 @@ export class TcpFlowTable {
       const before = conn.ra.bufferedBytes + conn.rb.bufferedBytes;
       conn.close(meta);
       this.budget.update(conn, before, meta, this);
-      this.budget.holding.delete(conn);
     }
-    const { a, b } = conn;
-    if (this.map.get(a.addr, b.addr, a.port, b.port) === conn) {
-      this.map.delete(a.addr, b.addr, a.port, b.port);
-      this.map.delete(b.addr, a.addr, b.port, a.port);
-    }
+    this.map.delete(conn);
+    this.budget.holding.delete(conn);
+    // only a flow that never carried payload is reused: one that did made a stack, which its
+    // layers (and the closures they gave out) may still reference
+    if (!conn.hasData && this.spare.length < SPARE_MAX) this.spare.push(conn);
   }
 
-  /** every connection in the table, once (in the map's order, which the end-of-capture events follow) */
-  *all(): IterableIterator<TcpConn> {
-    const seen = new Set<TcpConn>();
-    for (const c of this.map.values()) {
-      if (seen.has(c)) continue;
-      seen.add(c);
-      yield c;
-    }
+  /** every connection in the table, once, oldest first (the end-of-capture events follow this order) */
+  all(): TcpConn[] {
+    const out: TcpConn[] = [];
+    for (const l of this.lanes) for (let c = l.head; c !== null; c = c.next) out.push(c);
+    return out.sort((x, y) => x.seq - y.seq);
   }
 }

@@ -13,8 +13,10 @@ import { endpointString, FlowMap, type Endpoint } from './flow-map';
 
 interface UdpFlow {
   id: number;
-  client: Endpoint;
-  server: Endpoint;
+  /** the client (the first datagram's sender) */
+  a: Endpoint;
+  /** the server */
+  b: Endpoint;
   lastTs: number;
   queuedTs: number;
 }
@@ -43,8 +45,7 @@ export class UdpFlows {
         q.push(f);
         continue;
       }
-      this.map.delete(f.client.addr, f.server.addr, f.client.port, f.server.port);
-      this.map.delete(f.server.addr, f.client.addr, f.server.port, f.client.port);
+      this.map.delete(f);
       this.evicted++;
       break;
     }
@@ -61,10 +62,9 @@ export class UdpFlows {
       const v6 = d.ipVersion === 6;
       const client: Endpoint = { addr: d.src, port: d.srcPort, v6 };
       const server: Endpoint = { addr: d.dst, port: d.dstPort, v6 };
-      flow = { id: this.nextId(), client, server, lastTs: rec.ts, queuedTs: rec.ts };
+      flow = { id: this.nextId(), a: client, b: server, lastTs: rec.ts, queuedTs: rec.ts };
       this.queue.push(flow);
-      this.map.set(d.src, d.dst, d.srcPort, d.dstPort, flow);
-      this.map.set(d.dst, d.src, d.dstPort, d.srcPort, flow);
+      this.map.add(flow);
       this.emit({
         type: 'connection',
         id: flow.id,
@@ -77,7 +77,7 @@ export class UdpFlows {
       });
     }
     flow.lastTs = rec.ts;
-    const dir: Direction = flow.client.port === d.srcPort && flow.client.addr === d.src ? 'client' : 'server';
+    const dir: Direction = flow.a.port === d.srcPort && flow.a.addr === d.src ? 'client' : 'server';
     this.emit({ type: 'datagram', conn: flow.id, dir, ts: rec.ts, length: d.payload.length + d.missing, packet: rec.no });
   }
 }

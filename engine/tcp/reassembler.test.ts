@@ -53,12 +53,17 @@ const SYN = (isn: number): Seg => ({ seq: isn, flags: TCP_SYN });
 function run(c: Case): { out: Out[]; r: TcpReassembler } {
   const rec = new Recorder();
   const r = new TcpReassembler(rec, c.opts);
-  c.steps.forEach((s, i) => {
+  feedSteps(r, c.steps);
+  return { out: rec.out, r };
+}
+
+/** Feeds steps to `r` (packet number of step i is i + 1; the flush meta too). */
+function feedSteps(r: TcpReassembler, steps: Step[]): void {
+  steps.forEach((s, i) => {
     const meta = { ts: 1000 + i, packet: i + 1 };
     if (s === 'flush') r.flush(meta);
     else r.segment(s.seq, (s.flags ?? 0) | TCP_ACK, bytes(s.data ?? ''), s.missing ?? 0, meta);
   });
-  return { out: rec.out, r };
 }
 
 // ISN 999: data starts at 1000 (offset 0).
@@ -727,5 +732,30 @@ describe('spare history rings', () => {
     b.segment(101, TCP_ACK, changed, 0, { ts: 6, packet: 7 });
     expect(conflicts).toEqual([[10, 1]]);
     expect(b.offset).toBe(60);
+  });
+});
+
+describe('reset', () => {
+  it('makes a used reassembler reassemble the next stream exactly like a new one', () => {
+    const opts = { conflictWindow: 65536, maxBufferedBytes: 8 };
+    // the first stream leaves every kind of state behind: a hole with buffered bytes, a ring,
+    // an early FIN, an acknowledgment, counters
+    const used: Step[] = [SYN(999), { seq: 1000, data: 'abcd' }, { seq: 1006, data: 'gh' }, { seq: 1009, flags: TCP_FIN }, { seq: 1000, data: 'abXd' }];
+    // the next one: mid-stream pickup (no SYN), reorder, a retransmission that conflicts, a gap over the bound
+    const next: Step[] = [{ seq: 5000, data: 'xy' }, { seq: 5004, data: 'zz' }, { seq: 5002, data: 'vw' }, { seq: 5000, data: 'xQ' }, { seq: 5020, data: '0123456789' }, 'flush'];
+    const fresh = new Recorder();
+    const f = new TcpReassembler(fresh, opts);
+    feedSteps(f, next);
+    const rec = new Recorder();
+    const r = new TcpReassembler(rec, opts);
+    feedSteps(r, used);
+    r.acknowledge(1003);
+    expect(r.bufferedBytes).toBeGreaterThan(0);
+    r.reset();
+    rec.out = [];
+    feedSteps(r, next);
+    expect(rec.out).toEqual(fresh.out);
+    expect(r.stats).toEqual(f.stats);
+    expect([r.offset, r.bufferedBytes, r.ended]).toEqual([f.offset, f.bufferedBytes, f.ended]);
   });
 });

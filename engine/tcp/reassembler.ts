@@ -175,6 +175,35 @@ export class TcpReassembler {
     this.buf = [];
   }
 
+  /**
+   * Back to the state of a new reassembler (same sink and options), so an owner can reuse it
+   * for another stream instead of allocating one: the flow table pools the reassemblers of
+   * flows evicted before they carried payload (tcp-flows.ts). Every field the class
+   * initializes is set here again; the delivered-bytes ring goes back to the spares.
+   */
+  reset(): void {
+    const st = this.stats;
+    st.segments = st.delivered = st.skipped = st.gaps = st.outOfOrder = st.retransmits = 0;
+    st.overlaps = st.conflicts = st.keepAlives = st.beforeStart = st.afterEnd = st.cutBytes = 0;
+    this.started = this.midstream = this.isEnded = false;
+    this.firstChunk = true;
+    this.nextSeq = this.nextOffset = this.pendingSkip = 0;
+    this.finOffset = -1;
+    this.finMeta = null;
+    if (this.buf.length > 0) this.buf = [];
+    this.buffered = 0;
+    this.acked = -1;
+    this.releaseHistory();
+    this.histEnd = this.histValid = 0;
+  }
+
+  /** the delivered-bytes ring goes to the spares (when full-size and there is room) */
+  private releaseHistory(): void {
+    const h = this.hist;
+    if (h !== null && h.length === this.histMax && h.length >= 4096 && spareRings.length < RING_SPARE_MAX) spareRings.push(h);
+    this.hist = null;
+  }
+
   /** bytes of out-of-order data currently held */
   get bufferedBytes(): number {
     return this.buffered;
@@ -653,9 +682,7 @@ export class TcpReassembler {
     this.buf = [];
     this.buffered = 0;
     // nothing is delivered after the end: the retransmission history can go
-    const h = this.hist;
-    if (h !== null && h.length === this.histMax && h.length >= 4096 && spareRings.length < RING_SPARE_MAX) spareRings.push(h);
-    this.hist = null;
+    this.releaseHistory();
     this.sink.end(reason, meta);
   }
 }
