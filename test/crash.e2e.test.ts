@@ -199,11 +199,13 @@ describe('engine killed while showing an uploaded file', () => {
       const done = nextPush(c, 'progress', (p) => p.done);
       const r = await c.call('openBytes', ['my capture.pcap', new Uint8Array(readFileSync(BROKER))]);
       expect(r).toMatchObject({ ok: true, value: { kind: 'file', path: 'my capture.pcap' } });
-      const stored = (await session).path;
+      // the session names the user's file; the stored copy is in the host's scratch folder
+      expect(await session).toMatchObject({ path: 'my capture.pcap', upload: true });
       await done;
-      expect(existsSync(stored)).toBe(true);
-      const scratch = join(stored, '..', '..');
-      expect(scratch.startsWith(tmpdir())).toBe(true);
+      const [scratch] = readdirSync(tmpdir())
+        .filter((d) => d.startsWith(`wsscope-${c.pid}-`))
+        .map((d) => join(tmpdir(), d));
+      expect(readdirSync(join(scratch, 'uploads')).filter((f) => f.endsWith('-my_capture.pcap'))).toHaveLength(1);
       const error = nextPush(c, 'error');
       process.kill(c.pid as number, 'SIGKILL');
       expect(await error).toEqual({

@@ -176,7 +176,8 @@ export async function startServe(opts: ServeOptions = {}): Promise<ServeHandle> 
       if (!res.headersSent && !res.destroyed) refuse(res, 400, `The upload failed: ${e instanceof Error ? e.message : String(e)}.`);
       return;
     }
-    const r = await engine.call('openFile', [path]);
+    // the session shows the user's file name, and the temporary path stays out of the recent files
+    const r = await engine.call('openFile', [path, (url.searchParams.get('name') ?? '').slice(0, 255) || uploadName('')]);
     if (!r.ok) {
       rmSync(join(path, '..'), { recursive: true, force: true });
       return sendResult(res, 200, r);
