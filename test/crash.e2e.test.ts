@@ -24,7 +24,7 @@ import { nodeFork, spawnEngine, type EngineClient } from '../engine/service/clie
 import { startServe } from '../engine/serve/server';
 import { EngineService } from '../engine/service/engine-service';
 import { ModuleRegistry } from '../engine/stack/registry';
-import { decodeWire, encodeWire, type WireMessage } from '../shared/wire';
+import { decodeFrame, encodeWire, type WireMessage } from '../shared/wire';
 import type { ApiError, Batch, CaptureStatus, ProgressInfo, PushName, PushPayloads, Result, SessionInfo } from '../shared/api';
 import { REPO, startPeer, textOf, type Peer } from './peers/peer';
 import { tsharkFrameRows } from './peers/capture';
@@ -280,8 +280,8 @@ describe('wsscope serve when the engine dies', () => {
     const pushes: WireMessage[] = [];
     const results = new Map<number, (r: Result<unknown>) => void>();
     const waiters: Array<{ pred: (m: WireMessage) => boolean; resolve: (m: WireMessage) => void }> = [];
-    ws.on('message', (data) => {
-      const m = decodeWire(String(data));
+    ws.on('message', (data, isBinary) => {
+      const m = decodeFrame(isBinary ? (data as Buffer) : String(data));
       if (m.t === 'result') results.get(m.id)?.(m.result);
       else pushes.push(m);
       for (const w of waiters.splice(0)) {
