@@ -70,10 +70,15 @@ export interface CaptureOptions {
 export interface SessionInfo {
   id: number;
   kind: 'file' | 'live' | 'none';
-  /** file opened, or the pcapng being written by a live capture */
+  /** file opened, or the pcapng being written by a live capture; an upload's: the user's file name */
   path: string;
   /** for files: size in bytes */
   totalBytes: number;
+  /**
+   * true: an upload (browser shell): `path` is the name the user's file had, the capture read
+   * is a temporary copy that cannot be opened again by that name (absent otherwise)
+   */
+  upload?: true;
 }
 
 export interface ConnectionRow {
@@ -354,8 +359,13 @@ export type CancelKind = 'open' | 'query' | 'export';
 export interface WsscopeApi {
   listInterfaces(): Promise<Result<InterfaceInfo[]>>;
   validateFilter(filter: string, iface?: string): Promise<Result<true>>;
-  /** open a capture by path (Electron dialog paths, drag-and-drop, recent files, `serve FILE`) */
-  openFile(path: string): Promise<Result<SessionInfo>>;
+  /**
+   * open a capture by path (Electron dialog paths, drag-and-drop, recent files, `serve FILE`).
+   * `name`: the name the session shows instead of the path (a browser upload stored under a
+   * temporary path shows the user's file name); a file opened with a name is not added to the
+   * recent files, whose entries must be paths that can be opened again.
+   */
+  openFile(path: string, name?: string): Promise<Result<SessionInfo>>;
   /** Electron only: show the open dialog; resolves null when cancelled */
   openFileDialog(): Promise<Result<SessionInfo | null>>;
   /** browser shell: upload the bytes of a dropped file */

@@ -6,8 +6,21 @@
  *                       {"t":"push","name":PushName,"payload":...}
  * Typed arrays do not survive JSON, so `encodeWire` replaces them with {"$u8": base64} /
  * {"$u32": base64} and `decodeWire` restores them. No Node types (runs in the browser too).
+ *
+ * Row blocks go binary (`encodeFrame` / `decodeFrame`): a `batch` push with `rows` (a million
+ * rows are ~46 MB of column bytes and ~50 MB of previews, which as base64 in JSON cost the
+ * server an encoding and the page a parse of ~100 MB) is one binary WebSocket message, every
+ * other message stays JSON text. Binary frame layout, integers little-endian:
+ *   u32 magic FRAME_MAGIC | u32 h = header length | h bytes: UTF-8 JSON of the push with
+ *   `payload.rows` = {count, data: byte length, previews: byte length, meanings: byte length
+ *   or -1 for none} | the previews, UTF-8 | the meanings, UTF-8 | zero padding to a multiple
+ *   of 8 | the block's `data` bytes.
+ * The padding keeps `data` 8-byte aligned in the received buffer, so the page's row table
+ * reads its f64 columns as views, without a copy (shared/row-block.ts unpackRows).
+ * Memory: `encodeFrame` returns a new buffer it owns; `decodeFrame`'s RowBlock `data` is a
+ * view into the received buffer.
  */
-import type { CallName, PushName, PushPayloads, Result } from './api';
+import type { Batch, CallName, PushName, PushPayloads, Result, RowBlock } from './api';
 
 export type WireCall = { t: 'call'; id: number; name: CallName; args: unknown[] };
 export type WireResult = { t: 'result'; id: number; result: Result<unknown> };
@@ -106,4 +119,72 @@ export function decodeWire(text: string): WireMessage {
     }
     return v;
   }) as WireMessage;
+}
+
+/** First four bytes of a binary frame: "WSB1" (a version, and a guard against stray binary). */
+export const FRAME_MAGIC = 0x31425357;
+
+/** The row block's place in a binary frame's header. */
+interface RowsHeader {
+  count: number;
+  data: number;
+  previews: number;
+  meanings: number;
+}
+
+const utf8 = new TextEncoder();
+const fromUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** A wire message as a WebSocket message: binary for a batch with a row block, else JSON text. */
+export function encodeFrame(msg: WireMessage): string | Uint8Array {
+  if (msg.t !== 'push' || msg.name !== 'batch' || !msg.payload.rows) return encodeWire(msg);
+  const { rows, ...rest } = msg.payload;
+  const previews = utf8.encode(rows.previews);
+  const meanings = rows.meanings === undefined ? null : utf8.encode(rows.meanings);
+  const head: RowsHeader = { count: rows.count, data: rows.data.byteLength, previews: previews.length, meanings: meanings ? meanings.length : -1 };
+  const header = utf8.encode(encodeWire({ t: 'push', name: 'batch', payload: { ...rest, rows: head as unknown as RowBlock } }));
+  const textEnd = 8 + header.length + previews.length + (meanings?.length ?? 0);
+  const dataAt = Math.ceil(textEnd / 8) * 8;
+  const out = new Uint8Array(dataAt + rows.data.byteLength);
+  const view = new DataView(out.buffer);
+  view.setUint32(0, FRAME_MAGIC, true);
+  view.setUint32(4, header.length, true);
+  out.set(header, 8);
+  out.set(previews, 8 + header.length);
+  if (meanings) out.set(meanings, 8 + header.length + previews.length);
+  out.set(rows.data, dataAt);
+  return out;
+}
+
+/**
+ * A WebSocket message back to a wire message: text is JSON (decodeWire), bytes a binary frame
+ * (an ArrayBuffer in the browser, a Uint8Array such as Node's Buffer). Throws on anything that
+ * is not a well-formed frame.
+ */
+export function decodeFrame(data: string | ArrayBuffer | Uint8Array): WireMessage {
+  if (typeof data === 'string') return decodeWire(data);
+  const bytes = data instanceof Uint8Array ? data : new Uint8Array(data);
+  if (bytes.length < 8) throw new Error('binary frame too short');
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (view.getUint32(0, true) !== FRAME_MAGIC) throw new Error('not a wsscope binary frame');
+  const h = view.getUint32(4, true);
+  if (8 + h > bytes.length) throw new Error('binary frame header cut off');
+  const msg = decodeWire(fromUtf8.decode(bytes.subarray(8, 8 + h)));
+  if (msg.t !== 'push' || msg.name !== 'batch') throw new Error('a binary frame carries a batch');
+  const head = (msg.payload as Batch).rows as unknown as RowsHeader | undefined;
+  const sizes = head ? [head.count, head.data, head.previews, head.meanings] : [];
+  if (!head || sizes.some((n) => typeof n !== 'number' || !Number.isSafeInteger(n) || n < -1) || head.count < 0 || head.data < 0 || head.previews < 0) {
+    throw new Error('bad row block header');
+  }
+  let at = 8 + h;
+  const previews = fromUtf8.decode(bytes.subarray(at, (at += head.previews)));
+  const meanings = head.meanings >= 0 ? fromUtf8.decode(bytes.subarray(at, (at += head.meanings))) : undefined;
+  const dataAt = Math.ceil(at / 8) * 8;
+  if (dataAt + head.data !== bytes.length) throw new Error('binary frame length does not match its header');
+  // a plain Uint8Array view, never a Node Buffer (whose slice() is no copy): unpackRows copies
+  // an unaligned one (a Buffer from Node's pool may start anywhere)
+  const rows: RowBlock = { count: head.count, data: new Uint8Array(bytes.buffer, bytes.byteOffset + dataAt, head.data), previews };
+  if (meanings !== undefined) rows.meanings = meanings;
+  (msg.payload as Batch).rows = rows;
+  return msg;
 }

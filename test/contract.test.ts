@@ -65,7 +65,7 @@ describe('the API contract', () => {
   });
 
   it('takes the arguments the engine validates', () => {
-    expectTypeOf<WsscopeApi['openFile']>().parameters.toEqualTypeOf<[path: string]>();
+    expectTypeOf<WsscopeApi['openFile']>().parameters.toEqualTypeOf<[path: string, name?: string]>();
     expectTypeOf<WsscopeApi['openBytes']>().parameters.toEqualTypeOf<[name: string, bytes: Uint8Array]>();
     expectTypeOf<WsscopeApi['startCapture']>().parameters.toEqualTypeOf<[opts: CaptureOptions]>();
     expectTypeOf<WsscopeApi['queryMessages']>().parameters.toEqualTypeOf<[q: MessageQuery]>();

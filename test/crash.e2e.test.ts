@@ -24,7 +24,7 @@ import { nodeFork, spawnEngine, type EngineClient } from '../engine/service/clie
 import { startServe } from '../engine/serve/server';
 import { EngineService } from '../engine/service/engine-service';
 import { ModuleRegistry } from '../engine/stack/registry';
-import { decodeWire, encodeWire, type WireMessage } from '../shared/wire';
+import { decodeFrame, encodeWire, type WireMessage } from '../shared/wire';
 import type { ApiError, Batch, CaptureStatus, ProgressInfo, PushName, PushPayloads, Result, SessionInfo } from '../shared/api';
 import { REPO, startPeer, textOf, type Peer } from './peers/peer';
 import { tsharkFrameRows } from './peers/capture';
@@ -199,11 +199,13 @@ describe('engine killed while showing an uploaded file', () => {
       const done = nextPush(c, 'progress', (p) => p.done);
       const r = await c.call('openBytes', ['my capture.pcap', new Uint8Array(readFileSync(BROKER))]);
       expect(r).toMatchObject({ ok: true, value: { kind: 'file', path: 'my capture.pcap' } });
-      const stored = (await session).path;
+      // the session names the user's file; the stored copy is in the host's scratch folder
+      expect(await session).toMatchObject({ path: 'my capture.pcap', upload: true });
       await done;
-      expect(existsSync(stored)).toBe(true);
-      const scratch = join(stored, '..', '..');
-      expect(scratch.startsWith(tmpdir())).toBe(true);
+      const [scratch] = readdirSync(tmpdir())
+        .filter((d) => d.startsWith(`wsscope-${c.pid}-`))
+        .map((d) => join(tmpdir(), d));
+      expect(readdirSync(join(scratch, 'uploads')).filter((f) => f.endsWith('-my_capture.pcap'))).toHaveLength(1);
       const error = nextPush(c, 'error');
       process.kill(c.pid as number, 'SIGKILL');
       expect(await error).toEqual({
@@ -278,8 +280,8 @@ describe('wsscope serve when the engine dies', () => {
     const pushes: WireMessage[] = [];
     const results = new Map<number, (r: Result<unknown>) => void>();
     const waiters: Array<{ pred: (m: WireMessage) => boolean; resolve: (m: WireMessage) => void }> = [];
-    ws.on('message', (data) => {
-      const m = decodeWire(String(data));
+    ws.on('message', (data, isBinary) => {
+      const m = decodeFrame(isBinary ? (data as Buffer) : String(data));
       if (m.t === 'result') results.get(m.id)?.(m.result);
       else pushes.push(m);
       for (const w of waiters.splice(0)) {

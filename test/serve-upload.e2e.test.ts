@@ -2,7 +2,7 @@
 // (token, Origin and Host checked like the WebSocket), writes it to a private file as it
 // arrives and opens it in its real engine process; the page then sees the session as usual.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
@@ -52,6 +52,18 @@ function post(path: string, body: Uint8Array, headers: Record<string, string | n
   });
 }
 
+/** The uploads this server holds on disk: files in its scratch folder (engine/fs/private.ts makeScratchDir). */
+function storedUploads(): string[] {
+  const scratch = readdirSync(tmpdir()).filter((d) => d.startsWith(`wsscope-${process.pid}-`)).map((d) => join(tmpdir(), d));
+  return scratch.flatMap((d) => readdirSync(d, { recursive: true, encoding: 'utf8' }).map((f) => join(d, f))).filter((p) => statSync(p).isFile());
+}
+
+/** The engine's recent files list (recent.json in the config folder), [] while there is none. */
+function recent(): string[] {
+  const file = join(dir, 'cfg', 'recent.json');
+  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as string[]) : [];
+}
+
 const uploadPath = (name: string, token = srv.token): string => `/upload?token=${encodeURIComponent(token)}&name=${encodeURIComponent(name)}`;
 
 describe('wsscope serve /upload', () => {
@@ -64,17 +76,25 @@ describe('wsscope serve /upload', () => {
     if (!r.ok) return;
     expect(r.value.kind).toBe('file');
     expect(r.value.totalBytes).toBe(bytes.length);
+    // the session shows the user's file name, not the temporary path it is stored under
+    expect(r.value.path).toBe('tunnel ssh.pcap');
     // stored under its own safe name, byte for byte, readable by this user only
-    expect(basename(r.value.path)).toBe('tunnel_ssh.pcap');
-    expect(readFileSync(r.value.path).equals(bytes)).toBe(true);
-    expect(statSync(r.value.path).mode & 0o777).toBe(0o600);
-    expect(statSync(dirname(r.value.path)).mode & 0o777).toBe(0o700);
+    const [stored] = storedUploads();
+    expect(storedUploads()).toHaveLength(1);
+    expect(basename(stored)).toBe('tunnel_ssh.pcap');
+    expect(readFileSync(stored).equals(bytes)).toBe(true);
+    expect(statSync(stored).mode & 0o777).toBe(0o600);
+    expect(statSync(dirname(stored)).mode & 0o777).toBe(0o700);
+    // a temporary file is no recent file: it is gone once another capture is opened
+    expect(recent()).toEqual([]);
 
     // the next upload replaces it, and the first one's file is gone
     const second = JSON.parse((await post(uploadPath('broker.pcap'), readFileSync(BROKER))).body) as Result<SessionInfo>;
     expect(second.ok && second.value.id).toBeGreaterThan(r.value.id);
-    expect(existsSync(r.value.path)).toBe(false);
-    expect(second.ok && existsSync(second.value.path)).toBe(true);
+    expect(second.ok && second.value.path).toBe('broker.pcap');
+    expect(existsSync(stored)).toBe(false);
+    expect(storedUploads().map((p) => basename(p))).toEqual(['broker.pcap']);
+    expect(recent()).toEqual([]);
   });
 
   it('refuses uploads without the token, from another Origin or Host, and passes on the engine refusing a non-capture', async () => {

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import { startServe, type ServeHandle } from '../engine/serve/server';
-import { decodeWire, encodeWire, type WireMessage } from '../shared/wire';
+import { decodeFrame, encodeWire, type WireMessage } from '../shared/wire';
 import type { Batch, MessageDetail, ProgressInfo, Result } from '../shared/api';
 
 import { publicCapture } from './kit/paths';
@@ -119,8 +119,15 @@ describe('wsscope serve', () => {
     const results = new Map<number, (r: Result<unknown>) => void>();
     let onDone: (p: ProgressInfo) => void = () => {};
     const done = new Promise<ProgressInfo>((r) => (onDone = r));
-    ws.on('message', (data) => {
-      const m = decodeWire(String(data)) as WireMessage;
+    // row blocks arrive as binary messages, everything else as JSON text
+    let binaryBatches = 0;
+    let textRowBlocks = 0;
+    ws.on('message', (data, isBinary) => {
+      const m = decodeFrame(isBinary ? (data as Buffer) : String(data));
+      if (m.t === 'push' && m.name === 'batch' && m.payload.rows) {
+        if (isBinary) binaryBatches++;
+        else textRowBlocks++;
+      }
       if (m.t === 'result') results.get(m.id)?.(m.result);
       else if (m.t === 'push' && m.name === 'batch') batches.push(m.payload);
       else if (m.t === 'push' && m.name === 'progress' && m.payload.done) onDone(m.payload);
@@ -137,6 +144,8 @@ describe('wsscope serve', () => {
       expect(await call('openFile', [BROKER])).toMatchObject({ ok: true, value: { kind: 'file', path: BROKER } });
       expect((await done).packets).toBe(22);
       expect(batches.flatMap(batchRows).map((m) => m.index)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
+      expect(binaryBatches).toBeGreaterThan(0);
+      expect(textRowBlocks).toBe(0);
       const d = (await call('getMessageDetail', [0])) as Result<MessageDetail>;
       expect(d.ok && d.value.data).toBeInstanceOf(Uint8Array);
       expect(d.ok && Buffer.from(d.value.data).toString()).toBe('["/zeek/event/my_topic"]');

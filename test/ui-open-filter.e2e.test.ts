@@ -118,6 +118,8 @@ describe('opening a capture from the page', () => {
     // one POST of the file, no frame carrying it over the API socket
     expect(uploads).toEqual(['/upload']);
     expect(Math.max(...sent)).toBeLessThan(4096);
+    // the session names the user's file, not the temporary copy the server stored
+    expect(await page.locator('.statusbar .sess').innerText()).toBe('file: zeek__wstunnel-ssh.pcap');
   });
 });
 

@@ -82,6 +82,8 @@ describe('UI in Chromium against wsscope serve', () => {
     await page.keyboard.type('"ack"');
     await expect.poll(() => rows(page).count()).toBe(1);
     expect(await page.locator('[data-test="filter-count"]').innerText()).toBe('1 of 9');
+    // the count is shown once: the timeline names the total only
+    expect(await page.locator('[data-test="shown-count"]').innerText()).toMatch(/^9 messages/);
     await page.locator('[data-test="filter-text"]').fill('');
     await page.locator('[data-test="filter-dir"]').selectOption('client');
     await expect.poll(() => rows(page).count()).toBe(5);

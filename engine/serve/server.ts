@@ -1,7 +1,8 @@
 /**
  * `wsscope serve`: the UI in a browser. A node:http server bound to 127.0.0.1 only serves
  * the built renderer (out/renderer, static files) and one WebSocket endpoint, /api, that
- * relays the WsscopeApi wire format (shared/wire.ts) to an engine process
+ * relays the WsscopeApi wire format (shared/wire.ts: JSON text, row blocks as binary
+ * messages) to an engine process
  * (engine/service/host.ts through engine/service/client.ts).
  *
  * Security model: the page URL carries a random token (crypto.randomBytes); the WebSocket
@@ -29,7 +30,7 @@ import { homedir } from 'node:os';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { ApiError } from '../../shared/api';
-import { decodeWire, encodeWire, type WireMessage } from '../../shared/wire';
+import { decodeWire, encodeFrame, encodeWire, type WireMessage } from '../../shared/wire';
 import { CONTENT_TYPES } from '../../shared/content-types';
 import { nodeFork, spawnEngine, type EngineClient } from '../service/client';
 import { isCallName } from '../service/validate';
@@ -176,7 +177,8 @@ export async function startServe(opts: ServeOptions = {}): Promise<ServeHandle> 
       if (!res.headersSent && !res.destroyed) refuse(res, 400, `The upload failed: ${e instanceof Error ? e.message : String(e)}.`);
       return;
     }
-    const r = await engine.call('openFile', [path]);
+    // the session shows the user's file name, and the temporary path stays out of the recent files
+    const r = await engine.call('openFile', [path, (url.searchParams.get('name') ?? '').slice(0, 255) || uploadName('')]);
     if (!r.ok) {
       rmSync(join(path, '..'), { recursive: true, force: true });
       return sendResult(res, 200, r);
@@ -251,8 +253,9 @@ export async function startServe(opts: ServeOptions = {}): Promise<ServeHandle> 
     // a full disk is the operator's to fix, and no page may be open to show it: say it here too
     if (name === 'error' && (payload as ApiError).code === 'disk-full') log(`wsscope serve: ${(payload as ApiError).message}`);
     if (sockets.size === 0) return;
-    const text = encodeWire({ t: 'push', name, payload } as WireMessage);
-    for (const s of sockets) if (s.readyState === s.OPEN) s.send(text);
+    // a batch's row block goes as one binary message, the rest as JSON text (shared/wire.ts)
+    const frame = encodeFrame({ t: 'push', name, payload } as WireMessage);
+    for (const s of sockets) if (s.readyState === s.OPEN) s.send(frame);
   });
 
   wss.on('connection', (ws) => {

@@ -243,9 +243,10 @@ export function crashMessage(code: number | null, signal: string | null, session
       ? `was killed (${signal})`
       : `exited with code ${code}`;
   const path = session && session.kind !== 'none' ? session.path : '';
-  if (path && ((scratch && path.startsWith(scratch + sep)) || uploadName)) {
-    // uploads are stored as <12 hex digits>-<sanitised name> (engine/service/sessions.ts openBytes)
-    const name = uploadName ?? basename(path).replace(/^[0-9a-f]{12}-/, '');
+  if (path && (session?.upload || (scratch && path.startsWith(scratch + sep)) || uploadName)) {
+    // an upload's session names the user's file (SessionInfo.upload); a stored copy in the
+    // scratch folder is named <12 hex digits>-<sanitised name> (engine/service/sessions.ts openBytes)
+    const name = uploadName ?? (session?.upload ? path : basename(path).replace(/^[0-9a-f]{12}-/, ''));
     return `The wsscope engine ${how} while showing the uploaded file ${name}. Drop ${name} on the window again to continue.`;
   }
   if (capture && path) {

@@ -110,7 +110,7 @@ export class EngineService {
     this.handlers = {
       listInterfaces: () => this.live.listInterfaces(),
       validateFilter: (filter, iface) => this.live.validateFilter(filter, iface),
-      openFile: (path) => this.openFile(path),
+      openFile: (path, name) => this.openFile(path, name),
       openFileDialog: () => err('unsupported', 'The open dialog exists in the desktop app only; drop a file on the window instead.'),
       openBytes: (name, bytes) => (this.live.running ? captureRunning() : this.sessions.openBytes(name, bytes)),
       recentFiles: () => ok(this.recent.list()),
@@ -172,11 +172,15 @@ export class EngineService {
     if (this.ownsWorkDir) rmSync(this.workDir, { recursive: true, force: true });
   }
 
-  /** A capture file by path: the session, then the recent files list (uploads never go there). */
-  private async openFile(path: string): Promise<Result<SessionInfo>> {
+  /**
+   * A capture file by path: the session, then the recent files list. Uploads never go there:
+   * one opened by bytes, or by path with the user's `name` (`wsscope serve`'s /upload), is a
+   * temporary file that is gone once another capture is opened.
+   */
+  private async openFile(path: string, name?: string): Promise<Result<SessionInfo>> {
     if (this.live.running) return captureRunning();
-    const r = await this.sessions.openFile(path);
-    if (r.ok) this.recent.add(r.value.path);
+    const r = await this.sessions.openFile(path, name);
+    if (r.ok && name === undefined) this.recent.add(r.value.path);
     return r;
   }
 }

@@ -150,13 +150,13 @@ describe('Sessions', () => {
 
   it('stores an upload under a safe name and removes it when another session replaces it', async () => {
     const r = await sessions.openBytes('..\\..\\evil name.pcap', new Uint8Array(readFileSync(CLEAN)));
-    expect(r).toMatchObject({ ok: true, value: { id: 1, kind: 'file', path: '..\\..\\evil name.pcap', totalBytes: 1743 } });
+    expect(r).toMatchObject({ ok: true, value: { id: 1, kind: 'file', path: '..\\..\\evil name.pcap', totalBytes: 1743, upload: true } });
     await sessions.idle();
     const uploads = join(dir, 'work', 'uploads');
     const [stored] = readdirSync(uploads);
     expect(stored).toMatch(/^[0-9a-f]{12}-evil_name\.pcap$/);
-    // the session shows the stored copy; the page's name is only in the answer
-    expect(sessions.info.path).toBe(join(uploads, stored));
+    // the session shows the page's name, never the stored copy's temporary path
+    expect(sessions.info).toEqual(r.ok && r.value);
     await sessions.openFile(CLEAN);
     expect(readdirSync(uploads)).toEqual([]);
   });

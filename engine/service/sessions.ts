@@ -59,6 +59,8 @@ export class Sessions {
   private upload = '';
   /** the file the current session reads (an upload's stored copy), '' for none */
   private source = '';
+  /** the name the current session shows for `source` when it is not its path (an upload's), else '' */
+  private sourceName = '';
   /** per connection: the decoder the user chose (`setDecoder`), for the file open now */
   private decode: Record<number, string> = {};
   /** work reading the current store (see `using`); a session switch waits for it */
@@ -95,8 +97,11 @@ export class Sessions {
     }
   }
 
-  /** Ends the current session and starts an empty one of `kind`, pushing its SessionInfo. */
-  async replace(kind: SessionInfo['kind'], path: string, totalBytes: number): Promise<SessionStore> {
+  /**
+   * Ends the current session and starts an empty one of `kind`, pushing its SessionInfo;
+   * `shown`: the user's name of an upload, which the SessionInfo carries instead of `path`.
+   */
+  async replace(kind: SessionInfo['kind'], path: string, totalBytes: number, shown?: string): Promise<SessionStore> {
     await this.cancelAnalysis(new Error('another capture was opened'));
     await this.usersDone();
     this.currentStore?.close();
@@ -115,7 +120,7 @@ export class Sessions {
     });
     this.currentStore = store;
     ensurePrivateDir(this.opts.workDir);
-    this.current = { id, kind, path, totalBytes };
+    this.current = shown === undefined ? { id, kind, path, totalBytes } : { id, kind, path: shown, totalBytes, upload: true };
     this.opts.push('session', { ...this.current });
     return store;
   }
@@ -145,8 +150,11 @@ export class Sessions {
     return this.opts.payloadLimit ?? Math.max(DEFAULT_KEPT_PAYLOAD, 4 * fileBytes);
   }
 
-  /** Opens a capture file (an absolute or relative path) and starts analysing it. */
-  async openFile(pathArg: string): Promise<Result<SessionInfo>> {
+  /**
+   * Opens a capture file (an absolute or relative path) and starts analysing it; the session
+   * shows `name` instead of the path when given (an upload stored under a temporary path).
+   */
+  async openFile(pathArg: string, name?: string): Promise<Result<SessionInfo>> {
     const path = resolve(pathArg);
     let size: number;
     try {
@@ -159,8 +167,9 @@ export class Sessions {
       return { ok: false, error: fsError(path, e) };
     }
     if (path !== this.source) this.decode = {};
-    const store = await this.replace('file', path, size);
+    const store = await this.replace('file', path, size, name);
     this.source = path;
+    this.sourceName = name ?? '';
     store.setDecodeAs({ ...this.decode });
     this.startAnalysis(store, path);
     return ok({ ...this.current });
@@ -182,10 +191,10 @@ export class Sessions {
     } catch (e) {
       return { ok: false, error: fsError(path, e) };
     }
-    const r = await this.openFile(path);
+    const r = await this.openFile(path, name);
     if (r.ok) {
       this.upload = path;
-      return ok({ ...r.value, path: name });
+      return r;
     }
     rmSync(path, { force: true });
     return r;
@@ -244,7 +253,7 @@ export class Sessions {
     const upload = this.upload;
     // an upload is the source: keep it through the replacement
     this.upload = '';
-    const r = await this.openFile(this.source);
+    const r = await this.openFile(this.source, this.sourceName || undefined);
     this.upload = upload;
     return r;
   }

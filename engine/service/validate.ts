@@ -149,7 +149,7 @@ export function checkCaptureOptions(v: unknown): Checked<CaptureOptions> {
 export const ARITY: Record<CallName, [number, number]> = {
   listInterfaces: [0, 0],
   validateFilter: [1, 2],
-  openFile: [1, 1],
+  openFile: [1, 2],
   openFileDialog: [0, 0],
   openBytes: [2, 2],
   recentFiles: [0, 0],
@@ -203,12 +203,19 @@ function optional<T>(v: unknown, check: (v: unknown) => Checked<T>): Checked<T |
   return v === undefined ? good(undefined) : check(v);
 }
 
+/** The name a file is shown under (an upload's: the page chose it). */
+function checkFileName(name: unknown): Checked<string> {
+  if (typeof name !== 'string' || name.length === 0 || name.length > 255) return bad('The file name must be a string of 1 to 255 characters.');
+  return good(name);
+}
+
 /** The name and contents of an uploaded capture (openBytes). */
 export function checkUpload(name: unknown, bytes: unknown): Checked<[string, Uint8Array]> {
-  if (typeof name !== 'string' || name.length === 0 || name.length > 255) return bad('The file name must be a string of 1 to 255 characters.');
+  const n = checkFileName(name);
+  if (!n.ok) return n;
   if (!(bytes instanceof Uint8Array)) return bad('The file contents must be bytes (Uint8Array).');
   if (bytes.length > MAX_UPLOAD_BYTES) return bad('The file is larger than 2 GiB; open it by path instead.');
-  return good([name, bytes]);
+  return good([n.value, bytes]);
 }
 
 /** One checker per call: a call without one, or one of the wrong type, does not compile. */
@@ -220,7 +227,12 @@ export const CALL_ARGS: { readonly [K in CallName]: CallArgsChecker<K> } = {
     const i = optional(iface, checkIface);
     return i.ok ? good([f.value, i.value]) : i;
   },
-  openFile: ([path]) => single(checkPath(path)),
+  openFile: ([path, name]) => {
+    const p = checkPath(path);
+    if (!p.ok) return p;
+    const n = optional(name, checkFileName);
+    return n.ok ? good([p.value, n.value]) : n;
+  },
   openFileDialog: noArgs,
   openBytes: ([name, bytes]) => checkUpload(name, bytes),
   recentFiles: noArgs,

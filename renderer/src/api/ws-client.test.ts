@@ -4,12 +4,14 @@
 import { describe, it, expect, afterEach } from 'vitest';
 import { apiUrlFromLocation, createWsClient } from './ws-client';
 import type { SocketLike, WsClient } from './ws-client';
-import { decodeWire, encodeWire } from '../../../shared/wire';
+import { decodeWire, encodeFrame, encodeWire } from '../../../shared/wire';
+import { batchRows, packRows } from '../../../shared/row-block';
+import { makeRow } from '../testing/fake-api';
 import type { WireCall } from '../../../shared/wire';
 import type { Batch } from '../../../shared/api';
 
 interface WsSocket {
-  send(data: string): void;
+  send(data: string | Uint8Array): void;
   terminate(): void;
   on(ev: 'message', cb: (data: unknown) => void): void;
 }
@@ -135,6 +137,22 @@ describe('ws-client', () => {
     sock.send(encodeWire({ t: 'result', id: call.id, result: { ok: true, value: { id: 2, kind: 'none', path: '', totalBytes: 0 } } }));
     await cs;
     expect(got).toHaveLength(1);
+  });
+
+  it('takes a batch with a row block as a binary message (shared/wire.ts encodeFrame)', async () => {
+    peer = await startPeer();
+    const conn = peer.nextConnection();
+    client = createWsClient({ url: peer.url, connect });
+    const sock = await conn;
+    const got = new Promise<Batch>((r) => client!.onBatch(r));
+    const rows = [makeRow(0, { preview: 'héllo ✓' }), makeRow(1, { meaning: 'join room 7' })];
+    const batch: Batch = { session: 1, connections: [], messages: [], rows: packRows(rows), findings: [], handshakes: [], totals: { packets: 1, messages: 2, findings: 0, connections: 1 } };
+    const frame = encodeFrame({ t: 'push', name: 'batch', payload: batch });
+    expect(frame).toBeInstanceOf(Uint8Array);
+    sock.send(frame);
+    const b = await got;
+    expect(batchRows(b)).toEqual(batchRows(batch));
+    expect(batchRows(b).map((r) => r.preview)).toEqual(['héllo ✓', 'message 1']);
   });
 
   it('fails calls in flight with an io error when the connection drops, then reconnects', async () => {

@@ -1,7 +1,8 @@
 /**
- * `WsscopeApi` over one WebSocket to `wsscope serve` (the browser shell), in the JSON wire
- * format of shared/wire.ts: `{"t":"call",id,name,args}` out, `{"t":"result",id,result}` and
- * `{"t":"push",name,payload}` in.
+ * `WsscopeApi` over one WebSocket to `wsscope serve` (the browser shell), in the wire format
+ * of shared/wire.ts: `{"t":"call",id,name,args}` out, `{"t":"result",id,result}` and
+ * `{"t":"push",name,payload}` in, as JSON text except a batch's row block, which comes as one
+ * binary message (`decodeFrame`).
  *
  * Contract: calls never reject. A call made while disconnected waits for the next connection
  * (at most `queueTimeoutMs`), a call in flight when the socket drops resolves to an `io` error
@@ -23,12 +24,14 @@ import type {
   WsscopeApi,
 } from '../../../shared/api';
 import { err } from '../../../shared/api';
-import { decodeWire, encodeWire } from '../../../shared/wire';
+import { decodeFrame, encodeWire } from '../../../shared/wire';
 import type { WireMessage } from '../../../shared/wire';
 
 /** The part of the WebSocket interface this client uses (browser WebSocket and `ws` both fit). */
 export interface SocketLike {
   readyState: number;
+  /** binary messages as ArrayBuffer (the browser's default is Blob, which would need an await) */
+  binaryType?: string;
   send(data: string): void;
   close(code?: number, reason?: string): void;
   onopen: ((ev: unknown) => void) | null;
@@ -124,10 +127,11 @@ export function createWsClient(opts: WsClientOptions): WsClient {
   }
 
   function onMessage(ev: { data: unknown }): void {
-    if (typeof ev.data !== 'string') return;
+    const data = ev.data;
+    if (typeof data !== 'string' && !(data instanceof ArrayBuffer) && !(data instanceof Uint8Array)) return;
     let msg: WireMessage;
     try {
-      msg = decodeWire(ev.data);
+      msg = decodeFrame(data);
     } catch {
       return;
     }
@@ -162,6 +166,7 @@ export function createWsClient(opts: WsClientOptions): WsClient {
       return;
     }
     sock = s;
+    s.binaryType = 'arraybuffer';
     s.onopen = () => {
       if (sock !== s) return;
       open = true;

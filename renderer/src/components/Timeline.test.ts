@@ -117,7 +117,9 @@ describe('Timeline (virtual list)', () => {
     const shown = renderedIndexes(w);
     // server rows are the odd ones; "message 99999" prefixes 99999 and 999990..999999
     expect(shown).toEqual([99999, 999991, 999993, 999995, 999997, 999999]);
-    expect(w.find('[data-test="shown-count"]').text()).toContain('6 of 1,000,000');
+    // the filter bar counts the filtered rows; the timeline names the total only, so the count shows once
+    expect(w.find('[data-test="shown-count"]').text()).toMatch(/^1,000,000 messages/);
+    expect(w.find('[data-test="shown-count"]').text()).not.toContain(' of ');
     w.unmount();
   });
 
