@@ -19,6 +19,7 @@ import { Server as IoServer } from 'socket.io';
 import { io as ioClient, type Socket } from 'socket.io-client';
 import { captureLo } from './peers/capture';
 import { analyzeFile } from '../engine/pipeline';
+import { SessionStore } from '../engine/store/session-store';
 import type { AppPacket, EngineEvent, FindingEvent, HandshakeEvent, MessageEvent, PollingEvent } from '../shared/events';
 
 let dir: string;
@@ -142,6 +143,13 @@ describe('Engine.IO long-polling decoded from a real socket.io session on lo', (
     expect(items(events, pollOnly, 'server', 'attachment')).toEqual([{ protocol: 'socket.io', type: 'attachment', num: 0, length: 3 }]);
     expect(items(events, pollOnly, 'server', 'CONNECT')[0].sid).toBeTypeOf('string');
     expect(events.filter((e): e is FindingEvent => e.type === 'finding' && e.severity !== 'info')).toEqual([]);
+
+    // the store keeps them in its event log: a replay (NDJSON export) gives them back, in place
+    const store = new SessionStore(1);
+    for (const e of events) store.ingest(e);
+    const kept = [...store.events()].filter((e) => e.type === 'polling' || e.type === 'handshake');
+    expect(kept).toEqual(events.filter((e) => e.type === 'polling' || e.type === 'handshake'));
+    store.close();
 
     // tshark, independently: the same bodies end in the same frames with the same lengths
     const ours = polls(events).map((e) => `${e.packet}:${e.length}`);
