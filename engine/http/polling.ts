@@ -162,7 +162,7 @@ export class EnginePolling {
   end(b: PollBody, meta: ChunkMeta, complete: boolean): void {
     this.budget -= b.size;
     if (b.size === 0 && b.lost === 0) return;
-    const ev: PollingEvent = { type: 'polling', conn: this.ctx.conn, dir: b.dir, ts: meta.ts, packet: meta.packet, method: b.method, path: b.target, sid: engineIoSid(b.target), length: b.size, truncated: true, app: [] };
+    const ev: PollingEvent = { type: 'polling', conn: this.ctx.conn, dir: b.dir, ts: meta.ts, packet: meta.packet, method: b.method, path: b.target, sid: engineIoSid(b.target), length: b.size + b.lost, truncated: true, app: [] };
     const bytes = this.decoded(b, meta, complete);
     if (bytes !== null) {
       ev.length = bytes.length;
