@@ -158,12 +158,15 @@ export class EnginePolling {
     return new PollBody(dir, method, target, headerTokens(headers, 'content-encoding').join(','), room);
   }
 
-  /** the body is over (`complete`: its framing ended; false: the capture or connection did) */
+  /**
+   * The body is over (`complete`: its framing ended; false: the capture or connection did):
+   * its event, then the findings about it.
+   */
   end(b: PollBody, meta: ChunkMeta, complete: boolean): void {
     this.budget -= b.size;
     if (b.size === 0 && b.lost === 0) return;
     const ev: PollingEvent = { type: 'polling', conn: this.ctx.conn, dir: b.dir, ts: meta.ts, packet: meta.packet, method: b.method, path: b.target, sid: engineIoSid(b.target), length: b.size + b.lost, truncated: true, app: [] };
-    const bytes = this.decoded(b, meta, complete);
+    const bytes = this.decoded(b, complete);
     if (bytes !== null) {
       ev.length = bytes.length;
       ev.truncated = false;
@@ -185,15 +188,15 @@ export class EnginePolling {
   }
 
   /** the whole body, content-decoded; null (with a finding) when it cannot be decoded whole */
-  private decoded(b: PollBody, meta: ChunkMeta, complete: boolean): Uint8Array | null {
+  private decoded(b: PollBody, complete: boolean): Uint8Array | null {
     if (b.lost > 0) {
       const why = b.size + b.lost > BODY_MAX ? `over ${BODY_MAX} bytes` : `past the ${CONN_BUDGET}-byte budget of polling bodies on this connection`;
-      if (!this.budgetReported || b.size + b.lost > BODY_MAX) this.ctx.finding('limit-reached', b.dir, meta, `Engine.IO polling body ${why}; it is not decoded.`);
+      if (!this.budgetReported || b.size + b.lost > BODY_MAX) this.held.push({ id: 'limit-reached', dir: b.dir, text: `Engine.IO polling body ${why}; it is not decoded.` });
       if (b.size + b.lost <= BODY_MAX) this.budgetReported = true;
       return null;
     }
     if (!complete) {
-      this.ctx.finding('subprotocol-incomplete', b.dir, meta, `Engine.IO polling body cut after ${b.size} bytes (the capture or the connection ended); it is not decoded.`);
+      this.held.push({ id: 'subprotocol-incomplete', dir: b.dir, text: `Engine.IO polling body cut after ${b.size} bytes (the capture or the connection ended); it is not decoded.` });
       return null;
     }
     const raw = b.chunks.length === 1 ? b.chunks[0] : Buffer.concat(b.chunks);
@@ -213,10 +216,10 @@ export class EnginePolling {
       }
     } catch (e) {
       const over = (e as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE';
-      this.ctx.finding(over ? 'limit-reached' : 'decompression-failed', b.dir, meta, over ? `Engine.IO polling body inflates past ${BODY_MAX} bytes; it is not decoded.` : `Engine.IO polling body does not decode as Content-Encoding ${enc}.`);
+      this.held.push({ id: over ? 'limit-reached' : 'decompression-failed', dir: b.dir, text: over ? `Engine.IO polling body inflates past ${BODY_MAX} bytes; it is not decoded.` : `Engine.IO polling body does not decode as Content-Encoding ${enc}.` });
       return null;
     }
-    this.ctx.finding('subprotocol-malformed', b.dir, meta, `Engine.IO polling body with Content-Encoding ${enc}, which wsscope does not decode.`);
+    this.held.push({ id: 'subprotocol-malformed', dir: b.dir, text: `Engine.IO polling body with Content-Encoding ${enc}, which wsscope does not decode.` });
     return null;
   }
 
