@@ -43,11 +43,11 @@ function res(body: Bytes | string, headers: string[] = [], chunked = false): Byt
   return concat([ascii([...h, 'Transfer-Encoding: chunked'].join('\r\n') + '\r\n\r\n'), chunk(b.subarray(0, cut), ';x=1'), chunk(b.subarray(cut)), ascii('0\r\nX-T: 1\r\n\r\n')]);
 }
 
-async function decode(convs: Conv[]): Promise<EngineEvent[]> {
+async function decode(convs: Conv[], decodeAs?: Record<number, string>): Promise<EngineEvent[]> {
   const file = join(dir, `c${port}.pcap`);
   writeFileSync(file, pcap(convs.flatMap((c) => c.recs).sort((a, b) => a.tsUs - b.tsUs), { linkType: 1 }));
   const evs: EngineEvent[] = [];
-  await analyzeFile(file, (e) => evs.push(e));
+  await analyzeFile(file, (e) => evs.push(e), decodeAs ? { session: { app: { decode: decodeAs } } } : undefined);
   return evs;
 }
 
@@ -173,5 +173,17 @@ describe('Engine.IO polling bodies', () => {
     const evs = await decode([c]);
     expect(polls(evs)).toEqual([]);
     expect(found(evs)).toEqual([]);
+  });
+
+  it('--decode CONN=none turns polling decoding off for that connection only', async () => {
+    const mk = (): Conv => {
+      const c = conv();
+      c.send('c', req('POST', `${V4}&sid=N`, '42["x"]'));
+      c.send('s', res('ok'));
+      c.close();
+      return c;
+    };
+    const evs = await decode([mk(), mk()], { 1: 'none' });
+    expect(polls(evs).map((e) => [e.conn, e.app.map((p) => p.event)])).toEqual([[2, ['x']]]);
   });
 });
