@@ -77,6 +77,11 @@ export interface HandshakeEvent {
    * the order first sent; unregistered identifiers as 0xNNNN
    */
   h2Settings?: { client: Array<[string, number]>; server: Array<[string, number]> };
+  /**
+   * Engine.IO session id named by the upgrade URL (`sid=`): the WebSocket that upgrades a
+   * long-polling session, whose `polling` events carry the same `sid`
+   */
+  sid?: string;
 }
 
 export interface DeflateParams {
@@ -202,6 +207,31 @@ export interface Http2RequestEvent {
   pushed?: true;
 }
 
+/**
+ * One body of an Engine.IO long-polling exchange over HTTP/1.1 (engine/http/polling.ts): a
+ * POST's payload (client) or a GET's or POST's answer (server), decoded into the same
+ * Socket.IO packets a WebSocket message gives.
+ */
+export interface PollingEvent {
+  type: 'polling';
+  conn: number;
+  dir: Direction;
+  ts: number;
+  /** packet that ended the body */
+  packet: number;
+  /** method and target of the request the body belongs to */
+  method: string;
+  path: string;
+  /** Engine.IO session id (the URL's `sid`, or the one the open packet names); '' when neither */
+  sid: string;
+  /** body bytes after content decoding (before it when not decoded) */
+  length: number;
+  /** the body was not decoded (cut by a limit or by the end of the capture, or not decodable) */
+  truncated: boolean;
+  /** the packets of the payload, in order */
+  app: AppPacket[];
+}
+
 export interface DatagramEvent {
   type: 'datagram';
   conn: number;
@@ -264,6 +294,7 @@ export type EngineEvent =
   | FindingEvent
   | DatagramEvent
   | Http2RequestEvent
+  | PollingEvent
   | ConnectionEndEvent
   | TlsEvent
   | SummaryEvent;

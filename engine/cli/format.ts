@@ -80,7 +80,7 @@ export class TextFormatter {
       case 'handshake': {
         const ok = ev.websocket ? this.c('green', `${ev.status} ${ev.statusText}`) : this.c('yellow', ev.status ? `${ev.status} ${ev.statusText}` : 'no answer captured');
         const acc = ev.status === 101 ? (ev.acceptValid ? 'accept ok' : this.c('red', 'accept WRONG')) : '';
-        const extra = [ev.protocol && `protocol=${ev.protocol}`, ev.extensions && `extensions=${ev.extensions}`].filter(Boolean).join(' ');
+        const extra = [ev.protocol && `protocol=${ev.protocol}`, ev.extensions && `extensions=${ev.extensions}`, ev.sid && `sid=${escapeForTerminal(ev.sid)}`].filter(Boolean).join(' ');
         return `#${ev.conn} ${this.time(ev.ts)} ${ev.method} ${this.secure.has(ev.conn) ? 'wss' : 'ws'}://${escapeForTerminal(ev.host)}${escapeForTerminal(ev.path)} -> ${ok} ${acc} ${extra}`.trimEnd();
       }
       case 'frame':
@@ -107,6 +107,11 @@ export class TextFormatter {
       }
       case 'http2-request':
         return this.c('dim', `#${ev.conn} ${this.time(ev.ts)} http2 stream ${ev.stream} ${escapeForTerminal(ev.method)} ${escapeForTerminal(ev.path)} -> ${ev.status || 'no answer'}${ev.reset ? ' reset' : ''}${ev.pushed ? ' pushed' : ''} (${ev.requestBytes}B up, ${ev.responseBytes}B down)`);
+      case 'polling': {
+        // an Engine.IO long-polling body (engine/http/polling.ts), with what its packets mean
+        const head = `#${ev.conn} ${this.time(ev.ts)} ${this.arrow(ev.dir)} ${'poll'.padEnd(6)} ${String(ev.length).padStart(7)}B${ev.truncated ? ' truncated' : ''} ${escapeForTerminal(ev.method)} sid=${escapeForTerminal(ev.sid || '-')}`;
+        return ev.app.length > 0 ? `${head} ${this.c('green', `=> ${escapeForTerminal(ev.app.map(describeAppPacket).join('; '))}`)}` : head;
+      }
       case 'connection-end':
         this.secure.delete(ev.conn);
         return null;

@@ -45,6 +45,8 @@ export function toWire(ev: EngineEvent): Record<string, unknown> | null {
         protocol: ev.protocol,
         extensions: ev.extensions,
         websocket: ev.websocket,
+        // the Engine.IO session this WebSocket upgrades (its `polling` events carry the same sid)
+        ...(ev.sid !== undefined ? { sid: ev.sid } : {}),
       };
     case 'frame':
       return {
@@ -117,6 +119,12 @@ export function toWire(ev: EngineEvent): Record<string, unknown> | null {
     }
     case 'http2-request':
       return { type: 'http2-request', conn: ev.conn, stream: ev.stream, ts: ev.ts, method: ev.method, path: ev.path, host: ev.host, status: ev.status, requestBytes: ev.requestBytes, responseBytes: ev.responseBytes, reset: ev.reset, ...(ev.pushed ? { pushed: true } : {}) };
+    case 'polling': {
+      const o: Record<string, unknown> = { type: 'polling', conn: ev.conn, dir: ev.dir, ts: ev.ts, method: ev.method, path: ev.path, sid: ev.sid, length: ev.length };
+      if (ev.truncated) o.truncated = true;
+      o.app = ev.app;
+      return o;
+    }
     case 'connection-end':
       return null;
   }

@@ -1,8 +1,15 @@
 /**
  * Skips an HTTP/1.1 message body (RFC 9112 section 6): Content-Length, chunked (section 7.1,
  * with extensions and trailers), or until the connection closes. Used for requests and
- * responses pipelined before an upgrade. Keeps no body bytes.
+ * responses pipelined before an upgrade. Keeps no body bytes; a `sink`, when set, is shown
+ * each run of body bytes in place (the payload, without the chunked framing), valid during
+ * the call only.
  */
+
+/** who is shown the body bytes (bytes[a..z) is a view, valid during the call) */
+export interface BodySink {
+  data(bytes: Uint8Array, a: number, z: number): void;
+}
 
 export type BodyMode = 'none' | 'length' | 'chunked' | 'eof';
 
@@ -25,6 +32,7 @@ export class BodySkipper {
   private lineLen = 0;
   /** true when the chunked framing was broken */
   bad = false;
+  sink: BodySink | null = null;
 
   start(mode: BodyMode, length = 0): void {
     this.mode = mode;
@@ -44,9 +52,13 @@ export class BodySkipper {
   push(bytes: Uint8Array, start: number): number {
     const end = bytes.length;
     if (this.mode === 'none') return start;
-    if (this.mode === 'eof') return -1;
+    if (this.mode === 'eof') {
+      this.sink?.data(bytes, start, end);
+      return -1;
+    }
     if (this.mode === 'length') {
       const take = Math.min(this.remaining, end - start);
+      this.sink?.data(bytes, start, start + take);
       this.remaining -= take;
       if (this.remaining === 0) {
         this.mode = 'none';
@@ -87,6 +99,7 @@ export class BodySkipper {
           break;
         case C.DATA: {
           const take = Math.min(this.remaining, end - i);
+          this.sink?.data(bytes, i, i + take);
           this.remaining -= take;
           i += take;
           if (this.remaining === 0) this.c = C.DATA_CR;

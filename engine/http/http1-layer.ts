@@ -5,6 +5,10 @@
  * child with what the handshake negotiated (permessage-deflate parameters, other
  * extensions) and hands both directions to it, bytes after the 101 included.
  *
+ * Engine.IO long-polling (`transport=polling` on an Engine.IO URL): the bodies of those
+ * requests and of their responses are kept, bounded, and decoded (polling.ts) into `polling`
+ * events; an upgrade whose URL names an Engine.IO `sid` puts it on its handshake event.
+ *
  * An accepted `Upgrade: h2c` (RFC 7540 section 3.2) hands both directions to the `http2`
  * child the same way.
  *
@@ -27,6 +31,7 @@ import type { WebSocketInit } from '../ws/ws-layer';
 import type { Http2Init } from '../h2/h2-layer';
 import { looksLikeWebSocketStart } from '../ws/plausible';
 import { BodySkipper } from './body';
+import { EnginePolling, engineIoSid, isPollingTarget, type PollBody } from './polling';
 import { parseExtensions } from './extensions';
 import { HeadReader, headerTokens, headerValue, looksLikeHttpStart } from './head';
 import { buildHandshake, checkRequest, isWebSocketUpgrade, toRequest, toResponse, type HandshakeFinding, type UpgradeRequest, type UpgradeResponse } from './upgrade';
@@ -47,12 +52,16 @@ interface Pending {
   req: UpgradeRequest;
   upgrade: boolean;
   method: string;
+  /** an Engine.IO polling request: its response body is decoded too */
+  poll: boolean;
 }
 
 class Http1Direction implements ByteStream {
   mode: Mode = 'idle';
   readonly head = new HeadReader();
   readonly body = new BodySkipper();
+  /** the Engine.IO polling body being kept (its BodySkipper's sink) */
+  poll: PollBody | null = null;
   ended = false;
   endWhileAwait: { reason: EndReason; meta: ChunkMeta } | null = null;
   stash: Stashed[] = [];
@@ -77,6 +86,7 @@ class Http1Direction implements ByteStream {
       return;
     }
     this.ended = true;
+    this.layer.bodyEnd(this, meta);
     if (this.mode === 'await') this.endWhileAwait = { reason, meta };
   }
 }
@@ -92,6 +102,8 @@ export class Http1Layer implements Layer {
   private childId = 'websocket';
   /** request target of the accepted upgrade (a subprotocol decoder may key on it) */
   private path = '';
+  /** Engine.IO polling decoding, from the connection's first polling request on */
+  private polling: EnginePolling | null = null;
 
   constructor(private readonly ctx: LayerContext) {
     this.client = new Http1Direction(this, 'client');
@@ -111,6 +123,8 @@ export class Http1Layer implements Layer {
   }
 
   finish(meta: ChunkMeta): void {
+    this.bodyEnd(this.client, meta);
+    this.bodyEnd(this.server, meta);
     // an upgrade request nobody answered (in the capture)
     for (const p of this.queue) if (p.upgrade) this.emitHandshake(p.req, null);
     this.queue.length = 0;
@@ -163,6 +177,7 @@ export class Http1Layer implements Layer {
         const r = d.body.push(bytes, p);
         if (r < 0) return;
         p = r;
+        this.bodyEnd(d, meta);
         continue;
       }
       const r = d.head.push(bytes, p);
@@ -180,8 +195,10 @@ export class Http1Layer implements Layer {
           return;
         }
         const upgrade = isWebSocketUpgrade(head);
-        this.queue.push({ req, upgrade, method: req.method });
+        const poll = !upgrade && this.pollingOn(req.target);
+        this.queue.push({ req, upgrade, method: req.method, poll });
         d.body.start(...bodyOf(head.headers, false, 0, req.method));
+        if (poll) this.bodyStart(d, req.method, req.target, head.headers);
         if (upgrade) {
           this.emitFindings(checkRequest(req));
           if (d.body.done) {
@@ -220,13 +237,43 @@ export class Http1Layer implements Layer {
           return;
         }
         d.body.start(...bodyOf(head.headers, true, res.status, pending?.method ?? 'GET'));
+        // the answer to a POST is `ok`, not a payload (engine.io's polling transport)
+        if (pending?.poll === true && pending.method !== 'POST') this.bodyStart(d, pending.method, pending.req.target, head.headers);
       }
     }
+  }
+
+  /** Engine.IO polling on `target` is decoded (not turned off for this connection) */
+  private pollingOn(target: string): boolean {
+    if (!isPollingTarget(target) || this.ctx.opts.app?.decode?.[this.ctx.conn] === 'none') return false;
+    this.polling ??= new EnginePolling(this.ctx);
+    return true;
+  }
+
+  /** keep the body `d` starts (a polling body); one with no bytes is nothing to keep */
+  private bodyStart(d: Http1Direction, method: string, target: string, headers: Array<[string, string]>): void {
+    if (d.body.done || this.polling === null) return;
+    d.poll = this.polling.begin(d.dir, method, target, headers);
+    d.body.sink = d.poll;
+  }
+
+  /** `d`'s body ended (or `d` did): decode the polling body it kept */
+  bodyEnd(d: Http1Direction, meta: ChunkMeta): void {
+    const b = d.poll;
+    if (b === null || this.polling === null) return;
+    d.poll = null;
+    d.body.sink = null;
+    // a body read to the connection's end (no length) is whole when the direction ended
+    const whole = !d.body.bad && (d.body.done || (d.body.mode === 'eof' && d.ended));
+    this.polling.end(b, meta, whole);
   }
 
   /** Emit the handshake and its findings; true when the connection switched to WebSocket. */
   private emitHandshake(req: UpgradeRequest | null, res: UpgradeResponse | null): boolean {
     const out = buildHandshake(this.ctx.conn, req, res);
+    // the WebSocket that upgrades an Engine.IO polling session names it (polling.ts)
+    const sid = engineIoSid(out.event.path);
+    if (sid !== '') out.event.sid = sid;
     this.ctx.emit(out.event);
     this.emitFindings(out.findings);
     if (out.event.websocket) {

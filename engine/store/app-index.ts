@@ -22,13 +22,15 @@
  * never reuses them); TLS and HTTP/2 request events likewise.
  */
 import type { AppFacets, AppFilter, H2Carriage, Http2RequestRow, TlsInfo } from '../../shared/api';
-import type { AppPacket, ConnectionEvent, Direction, FindingEvent, Http2RequestEvent, TlsEvent } from '../../shared/events';
+import type { AppPacket, ConnectionEvent, Direction, FindingEvent, Http2RequestEvent, PollingEvent, TlsEvent } from '../../shared/events';
 import { appName, describeApp } from '../../shared/app';
 
 /** replies listed per request (a subscription's stream of `next` stays bounded) */
 export const MAX_REPLIES_KEPT = 256;
 /** plain HTTP/2 requests kept per session */
 export const MAX_H2_REQUESTS = 100_000;
+/** Engine.IO polling bodies (`polling` events) kept, for the event log's replay */
+export const MAX_POLLING = 100_000;
 
 const NO_PACKETS: readonly AppPacket[] = Object.freeze([]) as readonly AppPacket[];
 /** the client random a tls-no-key finding names (engine/tls/tls-layer.ts noKey) */
@@ -52,6 +54,8 @@ export class AppIndex {
   readonly h2Requests: Http2RequestEvent[] = [];
   /** HTTP/2 requests dropped past MAX_H2_REQUESTS */
   h2RequestsDropped = 0;
+  /** Engine.IO long-polling bodies (engine/http/polling.ts), at most MAX_POLLING */
+  readonly polling: PollingEvent[] = [];
   /** connection -> the protocol that decoded it */
   readonly connProtocol = new Map<number, string>();
 
@@ -106,6 +110,13 @@ export class AppIndex {
       return false;
     }
     this.h2Requests.push(ev);
+    return true;
+  }
+
+  /** Stores a polling event; false when the bound dropped it. */
+  addPolling(ev: PollingEvent): boolean {
+    if (this.polling.length >= MAX_POLLING) return false;
+    this.polling.push(ev);
     return true;
   }
 

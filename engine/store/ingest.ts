@@ -26,6 +26,7 @@ import type {
   FrameEvent,
   HandshakeEvent,
   Http2RequestEvent,
+  PollingEvent,
   MessageEvent,
   TlsEvent,
 } from '../../shared/events';
@@ -61,6 +62,8 @@ export function ingest(d: SessionData, ev: EngineEvent): void {
       return onTls(d, ev);
     case 'http2-request':
       return onH2Request(d, ev);
+    case 'polling':
+      return onPolling(d, ev);
     case 'summary':
       d.summary = ev;
       log(d, Ev.Summary, 0);
@@ -419,6 +422,17 @@ function onH2Request(d: SessionData, ev: Http2RequestEvent): void {
   c.row.http2Requests = (c.row.http2Requests ?? 0) + 1;
   seen(d, c, ev.ts, ev.packet);
   log(d, Ev.H2Request, at);
+}
+
+/** An Engine.IO polling body: kept for the event log (NDJSON export replays it), no row of its own. */
+function onPolling(d: SessionData, ev: PollingEvent): void {
+  const at = d.app.polling.length;
+  if (!d.app.addPolling(ev)) {
+    d.dropped++;
+    return;
+  }
+  seen(d, conn(d, ev.conn), ev.ts, ev.packet);
+  log(d, Ev.Polling, at);
 }
 
 /** A message of a decoded connection: its packets, links to its request, the connection's protocol. */

@@ -103,6 +103,9 @@ export function* replayEvents(d: SessionData, end = Infinity): Generator<EngineE
       case Ev.H2Request:
         yield appEvent(d, type[i], ref);
         break;
+      case Ev.Polling:
+        yield d.app.polling[ref];
+        break;
     }
   }
 }

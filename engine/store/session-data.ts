@@ -84,6 +84,8 @@ export const Ev = {
   Tls: 8,
   /** ref: position in AppIndex.h2Requests */
   H2Request: 9,
+  /** ref: position in AppIndex.polling */
+  Polling: 10,
 } as const;
 export type EvType = (typeof Ev)[keyof typeof Ev];
 

@@ -52,6 +52,39 @@ function appCase(name: string, checks: string, expect: FindingId[], req: Handsha
 const RS = '\x1e';
 const bytes = (...b: number[]): Bytes => Uint8Array.from(b);
 
+/** An HTTP/1.1 request or response with a Content-Length body (Engine.IO long-polling). */
+function http1(head: string, body: string): Bytes {
+  const b = Buffer.from(body, 'utf8');
+  return Uint8Array.from(Buffer.concat([Buffer.from(`${head}\r\nContent-Length: ${b.length}\r\n\r\n`), b]));
+}
+
+/** Engine.IO long-polling with malformed payloads between good ones (engine/http/polling.ts). */
+function pollingCase(): CorpusCase {
+  const url = '/socket.io/?EIO=4&transport=polling';
+  return {
+    name: 'app-socketio-polling-malformed',
+    ext: 'pcap',
+    checks: 'Engine.IO long-polling over HTTP/1.1: a POST whose payload holds a bad `b` base64 record and an unknown packet type between good packets, an answer that says gzip but is not, a v3 payload with a broken length prefix, then a good answer',
+    expect: ['subprotocol-malformed', 'decompression-failed'],
+    absent: ['decoder-error'],
+    build: () => {
+      const c = new Conv().open();
+      c.send('c', http1(`GET ${url}&t=1 HTTP/1.1\r\nHost: 127.0.0.1:8080`, ''));
+      c.send('s', http1('HTTP/1.1 200 OK', '0{"sid":"P1","upgrades":["websocket"],"pingInterval":25000,"pingTimeout":20000}'));
+      c.send('c', http1(`POST ${url}&sid=P1 HTTP/1.1\r\nHost: 127.0.0.1:8080`, `40${RS}b%%%${RS}9x${RS}42["chat","hi"]`), 7);
+      c.send('s', http1('HTTP/1.1 200 OK', 'ok'));
+      c.send('c', http1(`GET ${url}&sid=P1 HTTP/1.1\r\nHost: 127.0.0.1:8080`, ''));
+      c.send('s', http1('HTTP/1.1 200 OK\r\nContent-Encoding: gzip', '40{"sid":"x"}'));
+      c.send('c', http1(`GET /socket.io/?EIO=3&transport=polling&sid=P1 HTTP/1.1\r\nHost: 127.0.0.1:8080`, ''));
+      c.send('s', http1('HTTP/1.1 200 OK', '99:42["a"]'));
+      c.send('c', http1(`GET ${url}&sid=P1 HTTP/1.1\r\nHost: 127.0.0.1:8080`, ''));
+      c.send('s', http1('HTTP/1.1 200 OK', `42["welcome"]${RS}2`));
+      c.close();
+      return c.pcap();
+    },
+  };
+}
+
 export const APP_CASES: CorpusCase[] = [
   appCase('socketio-malformed', 'Socket.IO (chosen by the EIO= URL): an unknown Engine.IO type, an event whose arguments are not JSON, then a good event', ['subprotocol-malformed'], { path: '/socket.io/?EIO=4&transport=websocket' }, {}, [
     ['s', 1, '0{"sid":"abc","upgrades":[],"pingInterval":25000,"pingTimeout":20000}'],
@@ -115,4 +148,5 @@ export const APP_CASES: CorpusCase[] = [
     ['c', 1, '{"identifier":"{\\"channel\\":\\"ChatChannel\\"}"}'],
     ['c', 1, '{"command":"subscribe","identifier":"{\\"channel\\":\\"ChatChannel\\"}"}'],
   ]),
+  pollingCase(),
 ];
