@@ -21,12 +21,18 @@
  * 100 to 100,000 per second of capture time (so both the cap and idle eviction by time are
  * hit), decoded under the same time and RSS limits.
  *
+ * Every BOMB_EVERY-th input is a multi-connection decompression bomb (scripts/gen-bombs.ts,
+ * `bombInput`): 2-9 permessage-deflate connections, each sending 1-2 messages that inflate to
+ * 1, 8 or 80 MiB (past the 64 MiB per-message limit), so the per-message, per-connection and
+ * per-file inflate budgets are hit side by side; same limits.
+ *
  * Last line: `fuzz: N inputs, C crashes, H hangs, max RSS M MiB`.
  */
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { generateFlood, type FloodOptions } from './gen-flood';
+import { writeConnBomb, type ConnBomb } from './gen-bombs';
 import { parseArgs } from 'node:util';
 import { FuzzPool, type JobResult } from './lib/fuzz-runner';
 import { mutate, parseRecords } from './lib/fuzz-mutate';
@@ -89,6 +95,14 @@ export function floodInput(dir: string, s: number): FloodOptions {
   return { out: join(dir, `flood-${s}.pcap`), shape: s & 1 ? 'syn' : 'tiny', flows: 12_000 + (s % 18_001), rate: [100, 1000, 100_000][s % 3]!, seed: s };
 }
 
+/** one input in this many is a multi-connection bomb (at a different index than the floods) */
+export const BOMB_EVERY = 100;
+
+/** The multi-connection bomb of seed `s` (see the module comment). */
+export function bombInput(s: number): ConnBomb {
+  return { connections: 2 + (s % 8), messages: 1 + ((s >>> 3) & 1), mib: [1, 8, 80][(s >>> 4) % 3]! };
+}
+
 /** splitmix32 of (seed, i): independent seeds per input */
 export function inputSeed(seed: number, i: number): number {
   let z = (Math.imul(seed >>> 0, 0x9e3779b1) + Math.imul(i + 1, 0x85ebca6b)) >>> 0;
@@ -133,19 +147,27 @@ async function fuzzSources(o: FuzzOptions, sources: string[]): Promise<FuzzStats
   };
 
   const floods = mkdtempSync(join(tmpdir(), 'wsscope-fuzz-flood-'));
-  const flood = async (i: number, s: number): Promise<JobResult> => {
-    const f = floodInput(floods, s);
-    generateFlood(f);
-    const r = await pool.run({ type: 'file', id: i, path: f.out });
-    const desc = `flood ${f.shape} ${f.flows} flows at ${f.rate}/s`;
+  /** A generated input (`make` writes it to its path), decoded and saved when it fails. */
+  const generated = async (i: number, s: number, path: string, make: () => void, source: string, desc: string): Promise<JobResult> => {
+    make();
+    const r = await pool.run({ type: 'file', id: i, path });
     if (r.status !== 'ok' || r.swallowed) {
       mkdirSync(o.out, { recursive: true });
       const saved = join(o.out, `${r.status}-seed${o.seed}-i${i}.pcap`);
-      copyFileSync(f.out, saved);
-      st.failures.push({ index: i, seed: s, source: 'gen-flood', status: r.status, desc, error: r.error ?? r.swallowed, saved });
+      copyFileSync(path, saved);
+      st.failures.push({ index: i, seed: s, source, status: r.status, desc, error: r.error ?? r.swallowed, saved });
     }
-    rmSync(f.out, { force: true });
+    rmSync(path, { force: true });
     return { ...r, desc };
+  };
+  const flood = (i: number, s: number): Promise<JobResult> => {
+    const f = floodInput(floods, s);
+    return generated(i, s, f.out, () => generateFlood(f), 'gen-flood', `flood ${f.shape} ${f.flows} flows at ${f.rate}/s`);
+  };
+  const bomb = (i: number, s: number): Promise<JobResult> => {
+    const b = bombInput(s);
+    const path = join(floods, `bomb-${s}.pcap`);
+    return generated(i, s, path, () => writeConnBomb(path, b), 'gen-bombs', `bomb ${b.connections} connections x ${b.messages} x ${b.mib} MiB`);
   };
 
   const worker = async (): Promise<void> => {
@@ -156,7 +178,8 @@ async function fuzzSources(o: FuzzOptions, sources: string[]): Promise<FuzzStats
       // every APP_EVERY-th input: the subprotocol shape (scripts/lib/fuzz-app.ts)
       const src = i % APP_EVERY === APP_EVERY - 1 ? APP_SOURCE : s % sources.length;
       const isFlood = i % FLOOD_EVERY === FLOOD_EVERY - 1;
-      const r = isFlood ? await flood(i, s) : await pool.run({ type: 'fuzz', id: i, seed: s, source: src });
+      const isBomb = !isFlood && i % BOMB_EVERY === BOMB_EVERY / 2 + 24;
+      const r = isFlood ? await flood(i, s) : isBomb ? await bomb(i, s) : await pool.run({ type: 'fuzz', id: i, seed: s, source: src });
       st.inputs++;
       const kind = (r.desc ?? '?').split(' ')[0]!;
       st.kinds[kind] = (st.kinds[kind] ?? 0) + 1;
@@ -164,7 +187,7 @@ async function fuzzSources(o: FuzzOptions, sources: string[]): Promise<FuzzStats
       if (r.status === 'crash' || r.status === 'died') st.crashes++;
       else if (r.status === 'hang') st.hangs++;
       else if (r.status === 'rss') st.rssOver++;
-      if (isFlood) {
+      if (isFlood || isBomb) {
         if (r.swallowed) st.swallowed++;
       } else if (r.status !== 'ok') save(i, s, src, r);
       else if (r.swallowed) {

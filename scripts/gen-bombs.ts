@@ -161,19 +161,36 @@ export const BOMBS: Record<string, Builder> = {
     conv.send('s', Buffer.from('still alive'));
     conv.close();
   },
-  'inflate-8conn': (w, scale) => {
-    const msg = zeroMessage(64);
-    const header = serverHeader(2, BigInt(msg.length), true);
-    const convs = Array.from({ length: 8 }, (_, i) => new Conv(w, i + 1).open(DEFLATE));
-    for (let k = 0; k < Math.round(16 * scale); k++) {
-      for (const conv of convs) {
-        conv.send('s', header);
-        conv.send('s', msg);
-      }
-    }
-    for (const conv of convs) conv.close();
-  },
+  'inflate-8conn': (w, scale) => connBomb(w, { connections: 8, messages: Math.round(16 * scale), mib: 64 }),
 };
+
+/** The multi-connection bomb's shape: `connections` each sending `messages` messages that inflate to `mib` MiB (rounded to 16 past 16). */
+export interface ConnBomb {
+  connections: number;
+  messages: number;
+  mib: number;
+}
+
+/** Every connection opens with permessage-deflate, then they send their messages in turn. */
+function connBomb(w: CaptureWriter, b: ConnBomb): void {
+  const msg = zeroMessage(b.mib);
+  const header = serverHeader(2, BigInt(msg.length), true);
+  const convs = Array.from({ length: b.connections }, (_, i) => new Conv(w, i + 1).open(DEFLATE));
+  for (let k = 0; k < b.messages; k++) {
+    for (const conv of convs) {
+      conv.send('s', header);
+      conv.send('s', msg);
+    }
+  }
+  for (const conv of convs) conv.close();
+}
+
+/** Write a multi-connection bomb of shape `b` to `out` (pcap): the fuzzer's bomb shape (scripts/fuzz.ts). */
+export function writeConnBomb(out: string, b: ConnBomb): void {
+  const w = new CaptureWriter(out, 'pcap');
+  connBomb(w, b);
+  w.close();
+}
 
 /** Write the capture of `kind` to `out` (pcap). */
 export function writeBomb(kind: string, out: string, scale = 1): void {

@@ -27,7 +27,8 @@ import { wsRequest, wsResponse } from './kit/websocket';
 import { parseRecords } from '../scripts/lib/fuzz-mutate';
 import { resegment } from '../scripts/lib/fuzz-resegment';
 import { Prng } from '../scripts/lib/prng';
-import { runFuzz } from '../scripts/fuzz';
+import { bombInput, runFuzz } from '../scripts/fuzz';
+import { writeConnBomb } from '../scripts/gen-bombs';
 import { FuzzPool } from '../scripts/lib/fuzz-runner';
 import { CASES } from '../scripts/lib/fuzz-corpus';
 import { writeCase } from '../scripts/make-corpus';
@@ -163,9 +164,27 @@ describe('fuzzer', () => {
     const st = await runFuzz({ count: 200, seed: 20240601, timeLimitMs: 5000, rssLimitMb: 512, workers: 1, out: join(tmp, 'out'), progress: false });
     expect(st.failures).toEqual([]);
     expect(st.inputs).toBe(200);
+    // two of them the multi-connection bomb shape (inputs 74 and 174)
+    expect(st.kinds.bomb).toBe(2);
     expect(st.crashes + st.hangs + st.rssOver + st.swallowed).toBe(0);
     expect(st.maxRssMb).toBeGreaterThan(0);
     expect(st.maxRssMb).toBeLessThan(512);
+  });
+
+  it('decodes its largest multi-connection bomb (9 connections x 2 messages of 80 MiB) within the limits', async () => {
+    const seed = [...Array(64).keys()].find((x) => bombInput(x).connections === 9 && bombInput(x).messages === 2 && bombInput(x).mib === 80)!;
+    expect(seed).toBeDefined();
+    const path = join(tmp, 'bomb.pcap');
+    writeConnBomb(path, bombInput(seed));
+    const pool = new FuzzPool({ workers: 1, timeLimitMs: 20_000, rssLimitMb: 300, sources: [] });
+    try {
+      const r = await pool.run({ type: 'file', id: 1, path });
+      expect(r.status).toBe('ok');
+      expect(r.swallowed).toBeFalsy();
+      expect(r.rss).toBeLessThan(300);
+    } finally {
+      pool.close();
+    }
   });
 
   it('its watchdog reports an input over the time limit as a hang and one over the RSS limit as such', async () => {

@@ -54,6 +54,9 @@ const service = new EngineService({
   captureDir: arg('capture-dir'),
   payloadBudget: Number.isFinite(budget) && budget > 0 ? budget : undefined,
   payloadLimit: Number.isFinite(limit) && limit >= 0 ? limit : undefined,
+  // the store copies every payload it keeps (engine/store/ingest.ts), so inflated messages can
+  // be views into the inflater's memory: no 64 MiB copy per large message (docs/hardening.md)
+  pipeline: { session: { ephemeralPayloads: true } },
 });
 
 let stopping = false;

@@ -5,7 +5,9 @@
  * length)` returns a fresh copy, from memory or from the file.
  *
  * Bounds:
- *  - memory: at most `budget + chunk` bytes whatever the total size;
+ *  - memory: at most `budget + chunk` bytes whatever the total size, in chunks of one size (a
+ *    blob spans as many as it needs); the buffer of a spilled chunk is reused for the next
+ *    one, so a store past its budget allocates nothing more and leaves no garbage;
  *  - kept bytes (memory and spill file together): at most `limit`. `append` keeps the prefix
  *    that fits and drops the rest (`size - offset` tells the caller how much it kept; `cut`
  *    counts the bytes dropped), so the spill file never grows past `limit` however much a
@@ -59,6 +61,8 @@ export class PayloadStore {
   private readonly limit: number;
   private readonly chunkSize: number;
   private readonly chunks: Chunk[] = [];
+  /** the buffer of the chunk spilled last, reused for the next one (chunkAt's views are valid until the next append) */
+  private spare: Uint8Array | null = null;
   /** logical bytes [0, spilled) live in the file */
   private spilled = 0;
   private total = 0;
@@ -115,11 +119,12 @@ export class PayloadStore {
     while (src < want) {
       let tail = this.chunks[this.chunks.length - 1];
       if (!tail || tail.used === tail.buf.length) {
-        // a blob bigger than a chunk gets one chunk of its own size (bounded by the budget
-        // check, which spills it as soon as newer data arrives)
-        const size = Math.max(this.chunkSize, Math.min(want - src, this.budget));
-        if (!this.makeRoom(size)) break;
-        tail = { start: this.total, buf: new Uint8Array(size), used: 0 };
+        // every chunk has the same size, a blob bigger than one spans several: memory moves in
+        // whole chunks, so the buffer of the chunk just spilled becomes the new tail and a
+        // store that spills allocates nothing (no dead 64 MiB buffers waiting for a GC)
+        if (!this.makeRoom(this.chunkSize)) break;
+        tail = { start: this.total, buf: this.spare ?? new Uint8Array(this.chunkSize), used: 0 };
+        this.spare = null;
         this.chunks.push(tail);
       }
       const n = Math.min(want - src, tail.buf.length - tail.used);
@@ -191,6 +196,7 @@ export class PayloadStore {
     if (this.closed) return;
     this.closed = true;
     this.chunks.length = 0;
+    this.spare = null;
     if (this.fd >= 0) closeSync(this.fd);
     this.fd = -1;
     if (this.dir) rmSync(this.dir, { recursive: true, force: true });
@@ -220,6 +226,7 @@ export class PayloadStore {
         return false;
       }
       this.chunks.shift();
+      this.spare = old.buf;
       this.spilled = old.start + old.used;
       mem -= old.buf.length;
     }
