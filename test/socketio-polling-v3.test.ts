@@ -1,0 +1,196 @@
+/**
+ * Engine.IO v3 long-polling against real peers on `lo`: socket.io-client 2.5 (the devDependency
+ * `socket.io-client-v2`, Engine.IO protocol 3, Socket.IO protocol 4) against the project's
+ * socket.io 4 server with `allowEIO3`, captured with dumpcap through a filter on the test's
+ * port. Client A (Node; its XMLHttpRequest has no binary, so its URLs say `b64=1`: text
+ * `<length>:<packet>` payloads, binary as `b4` + base64) polls, sends a binary attachment, then
+ * upgrades to WebSocket. Client B is the library's browser build in headless Chromium (XHR2,
+ * no `b64`), polling only: its binary attachments go both ways in binary payloads
+ * (`<0|1><length digits><0xff><packet>` records). The decoded `polling` events are compared
+ * with what the peers' libraries logged (events, arguments, acks, attachments), the `sid` with
+ * the one each client's engine holds, and the bodies with tshark's own HTTP decode of the file.
+ */
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { createRequire } from 'node:module';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Server as IoServer } from 'socket.io';
+import { captureLo } from './peers/capture';
+import { launchChromium } from './peers/chromium';
+import { analyzeFile } from '../engine/pipeline';
+import type { AppPacket, EngineEvent, FindingEvent, HandshakeEvent, MessageEvent, PollingEvent } from '../shared/events';
+
+/** the part of socket.io-client 2.x this test uses (the package ships no types) */
+interface V2Socket {
+  io: { engine: { id: string; transport: { name: string }; once(ev: 'upgrade', cb: () => void): void } };
+  on(ev: string, cb: (...args: unknown[]) => void): void;
+  emit(ev: string, ...args: unknown[]): void;
+  disconnect(): void;
+}
+const require = createRequire(import.meta.url);
+const ioV2 = require('socket.io-client-v2') as (url: string, o: object) => V2Socket;
+/** the browser build of the same package */
+const BROWSER_BUILD = readFileSync(join(require.resolve('socket.io-client-v2/package.json'), '..', 'dist', 'socket.io.js'));
+
+/** client B's page: polling only, an ack'd chat, then an upload with a binary argument; resolves with its log */
+const PAGE = `<!doctype html><meta charset="utf-8"><script src="/socket.io-v2.js"></script>
+<script>
+window.run = () => new Promise((resolve) => {
+  const log = [];
+  const s = io({ transports: ['polling'], reconnection: false });
+  s.on('welcome', (...a) => log.push(['welcome', ...a]));
+  s.on('connect', () => {
+    const sid = s.io.engine.id;
+    s.emit('chat', 'h\\u00e9 there', (r) => {
+      log.push(['ack', r]);
+      // an ArrayBuffer: socket.io-client 2 sends a typed array as JSON, not as an attachment
+      s.emit('upload', 'b.bin', new Uint8Array([1, 2, 3, 4, 5, 6]).buffer, (w, x) => {
+        log.push(['ack', w, { $binary: x.byteLength }]);
+        s.disconnect();
+        resolve({ sid, log });
+      });
+    });
+  });
+});
+</script>`;
+
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'wsscope-poll3-'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const polls = (evs: EngineEvent[]): PollingEvent[] => evs.filter((e): e is PollingEvent => e.type === 'polling');
+const items = (evs: EngineEvent[], sid: string, dir: 'client' | 'server', type?: string): AppPacket[] => polls(evs).flatMap((e) => (e.sid === sid && e.dir === dir ? e.app.filter((p) => !type || p.type === type) : []));
+const connected = (c: V2Socket): Promise<void> => new Promise((resolve) => c.on('connect', () => resolve()));
+const withAck = (c: V2Socket, ...args: unknown[]): Promise<unknown[]> => new Promise((resolve) => c.emit(...(args as [string]), (...r: unknown[]) => resolve(r)));
+/** a packet as the peers log it: [event, ...args] or ['ack', ...args] */
+const logged = (p: AppPacket): unknown[] => [p.event ?? 'ack', ...(p.args as unknown[])];
+
+/**
+ * tshark's HTTP bodies on polling URLs as `frame:bytes` of the frame that ends each (answers to
+ * POSTs, `ok`, left out; bytes: Content-Length, which both peers send), and the frames of
+ * those whose Content-Type is application/octet-stream (the v3 binary payload form)
+ */
+function tsharkBodies(file: string): { bodies: string[]; binary: string[] } {
+  const out = execFileSync('tshark', ['-r', file, '-Y', 'http.request.uri contains "transport=polling" or http.response_for.uri contains "transport=polling"', '-T', 'fields', '-E', 'separator=/t', '-e', 'frame.number', '-e', 'http.request.method', '-e', 'http.request_in', '-e', 'http.content_length', '-e', 'http.content_type'], { encoding: 'utf8' });
+  const rows = out
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => l.split('\t'));
+  const posts = new Set(rows.filter((r) => r[1] === 'POST').map((r) => r[0]));
+  const bodies = rows.filter((r) => r[3] !== '' && r[3] !== '0' && !posts.has(r[2]));
+  return { bodies: bodies.map((r) => `${r[0]}:${r[3]}`), binary: bodies.filter((r) => r[4] === 'application/octet-stream').map((r) => r[0]) };
+}
+
+describe('Engine.IO v3 long-polling decoded from real socket.io-client 2 sessions on lo', () => {
+  it('text and binary v3 payloads match what the peers logged, and the sid ties polling to the upgraded WebSocket', async () => {
+    const http = createServer((req, res) => {
+      const js = req.url === '/socket.io-v2.js';
+      res.writeHead(200, { 'content-type': js ? 'text/javascript' : 'text/html; charset=utf-8' });
+      res.end(js ? BROWSER_BUILD : PAGE);
+    });
+    const server = new IoServer(http, { allowEIO3: true });
+    const serverLog: Record<string, unknown[][]> = {};
+    server.on('connection', (socket) => {
+      // keyed by the Engine.IO session id (engine.io's Socket#id, private in its typings)
+      const log: unknown[][] = (serverLog[(socket.conn as unknown as { id: string }).id] = []);
+      socket.on('chat', (text: string, ack: (r: unknown) => void) => {
+        log.push(['chat', text]);
+        ack({ ok: true, length: text.length });
+      });
+      socket.on('upload', (name: string, data: Buffer, ack: (...r: unknown[]) => void) => {
+        log.push(['upload', name, { $binary: data.length }]);
+        ack('stored', Buffer.from([9, 8, 7]));
+      });
+      socket.emit('welcome', 'h\u00e9llo', 1);
+    });
+    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+    const port = (http.address() as AddressInfo).port;
+    const file = join(dir, 'polling-v3.pcapng');
+    const live = await captureLo({ backend: 'dumpcap', port, file });
+    const browser = await launchChromium();
+    const logs: Record<string, unknown[][]> = {};
+    let upgraded = '';
+    let xhr2 = '';
+    try {
+      // A: Node, polling then the upgrade; its upload goes by polling (base64) before it
+      const a = ioV2(`http://127.0.0.1:${port}`, { reconnection: false });
+      const welcome = new Promise<unknown[]>((resolve) => a.on('welcome', (...args: unknown[]) => resolve(args)));
+      await connected(a);
+      upgraded = a.io.engine.id;
+      const aLog: unknown[][] = (logs[upgraded] = []);
+      aLog.push(['welcome', ...(await welcome)]);
+      const [word, bin] = (await withAck(a, 'upload', 'a.bin', Buffer.from([1, 2, 3, 4, 5]))) as [string, Uint8Array];
+      aLog.push(['ack', word, { $binary: bin.byteLength }]);
+      if (a.io.engine.transport.name !== 'websocket') await new Promise<void>((resolve) => a.io.engine.once('upgrade', () => resolve()));
+      aLog.push(['ack', ...(await withAck(a, 'chat', 'after the upgrade'))]);
+      a.disconnect();
+      // B: Chromium, XHR2 polling only
+      const page = await browser.newPage();
+      await page.goto(`http://127.0.0.1:${port}/`);
+      const b = await page.evaluate(() => (globalThis as unknown as { run(): Promise<{ sid: string; log: unknown[][] }> }).run());
+      xhr2 = b.sid;
+      logs[xhr2] = b.log;
+      await live.until((evs) => items(evs, xhr2, 'client', 'close').length > 0 && evs.some((e) => e.type === 'message' && e.opcode === 8 && e.dir === 'client'), 'both sessions closed');
+    } finally {
+      await browser.close();
+      await live.stop();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+    const events: EngineEvent[] = [];
+    await analyzeFile(file, (e) => events.push(e));
+    const strip = (e: PollingEvent): unknown => ({ ...e, conn: 0 });
+    expect(polls(events).map(strip)).toEqual(polls(live.events).map(strip));
+    expect(events.filter((e): e is FindingEvent => e.type === 'finding' && e.severity !== 'info')).toEqual([]);
+    for (const e of polls(events)) {
+      expect(e.path).toMatch(/[?&]EIO=3&/);
+      expect([upgraded, xhr2]).toContain(e.sid);
+      expect(e.truncated).toBe(false);
+    }
+    // the two payload forms were both on the wire: A's URLs ask for base64, B's do not
+    expect(polls(events).filter((e) => e.sid === upgraded && !/[?&]b64=1/.test(e.path))).toEqual([]);
+    expect(polls(events).filter((e) => e.sid === xhr2 && /[?&]b64=1/.test(e.path))).toEqual([]);
+
+    // the sid: each handshake's open packet, the WebSocket of A's upgrade
+    expect(items(events, upgraded, 'server', 'open')).toHaveLength(1);
+    expect(items(events, xhr2, 'server', 'open')).toHaveLength(1);
+    const hs = events.filter((e): e is HandshakeEvent => e.type === 'handshake');
+    expect(hs.map((h) => [h.sid, h.websocket])).toEqual([[upgraded, true]]);
+    const wsApp = events.filter((e): e is MessageEvent => e.type === 'message' && e.conn === hs[0].conn).flatMap((m) => m.app ?? []);
+    expect(wsApp.slice(0, 3).map((p) => [p.type, p.data])).toEqual([
+      ['ping', 'probe'],
+      ['pong', 'probe'],
+      ['upgrade', undefined],
+    ]);
+
+    // the session's packets, by polling and (A) over the WebSocket: a packet may start on one
+    // and complete on the other (A's upload: announced in a POST, its attachment sent once upgraded)
+    const wsMsgs = events.filter((e): e is MessageEvent => e.type === 'message' && e.conn === hs[0].conn);
+    const session = (sid: string, dir: 'client' | 'server', types: string[]): AppPacket[] => [...items(events, sid, dir), ...(sid === upgraded ? wsMsgs.filter((m) => m.dir === dir).flatMap((m) => m.app ?? []) : [])].filter((p) => types.includes(p.type));
+    for (const sid of [upgraded, xhr2]) {
+      expect(session(sid, 'client', ['EVENT', 'BINARY_EVENT']).map(logged)).toEqual(serverLog[sid]);
+      const got = session(sid, 'server', ['EVENT', 'ACK', 'BINARY_ACK']);
+      expect(got.map(logged)).toEqual(logs[sid]);
+      // every ack paired with its request, across the requests and the upgrade
+      for (const p of got.filter((x) => x.type !== 'EVENT')) expect(p.latencyMs).toBeGreaterThan(0);
+      // the attachments: the upload's 5 (A) or 6 (B) bytes up, the ack's 3 down
+      expect(session(sid, 'client', ['attachment'])).toEqual([{ protocol: 'socket.io', type: 'attachment', num: 0, length: sid === upgraded ? 5 : 6 }]);
+      expect(session(sid, 'server', ['attachment'])).toEqual([{ protocol: 'socket.io', type: 'attachment', num: 0, length: 3 }]);
+    }
+
+    // tshark, independently: the same bodies end in the same frames with the same lengths, and
+    // B's binary attachments went both ways in binary payloads
+    const ts = tsharkBodies(file);
+    expect(polls(events).map((e) => `${e.packet}:${e.length}`).sort()).toEqual(ts.bodies.sort());
+    const binary = polls(events).filter((e) => ts.binary.includes(String(e.packet)));
+    expect(binary.map((e) => [e.sid, e.dir, e.app.map((p) => p.type)])).toEqual([
+      [xhr2, 'client', ['attachment', 'BINARY_EVENT']],
+      [xhr2, 'server', ['attachment', 'BINARY_ACK']],
+    ]);
+  }, 60_000);
+});
