@@ -22,6 +22,8 @@ import { Server as IoServer } from 'socket.io';
 import { captureLo } from './peers/capture';
 import { launchChromium } from './peers/chromium';
 import { analyzeFile } from '../engine/pipeline';
+import { SessionStore } from '../engine/store/session-store';
+import { describeAppPacket } from '../shared/app';
 import type { AppPacket, EngineEvent, FindingEvent, HandshakeEvent, MessageEvent, PollingEvent } from '../shared/events';
 
 /** the part of socket.io-client 2.x this test uses (the package ships no types) */
@@ -182,6 +184,27 @@ describe('Engine.IO v3 long-polling decoded from real socket.io-client 2 session
       expect(session(sid, 'client', ['attachment'])).toEqual([{ protocol: 'socket.io', type: 'attachment', num: 0, length: sid === upgraded ? 5 : 6 }]);
       expect(session(sid, 'server', ['attachment'])).toEqual([{ protocol: 'socket.io', type: 'attachment', num: 0, length: 3 }]);
     }
+
+    // the session store serves the session on the upgraded WebSocket (the handshake pane's Engine.IO view)
+    const store = new SessionStore(1);
+    for (const e of events) store.ingest(e);
+    const aBodies = polls(events).filter((e) => e.sid === upgraded);
+    expect(store.engineIoSession(hs[0].conn)).toEqual({
+      sid: upgraded,
+      eio: 3,
+      conn: hs[0].conn,
+      upgradeTs: hs[0].ts,
+      total: aBodies.length,
+      beforeUpgrade: aBodies.filter((e) => e.ts < hs[0].ts).length,
+      first: aBodies[0].ts,
+      last: aBodies[aBodies.length - 1].ts,
+      conns: [...new Set(aBodies.map((e) => e.conn))],
+      bodies: aBodies.map((e) => ({ conn: e.conn, dir: e.dir, ts: e.ts, packet: e.packet, method: e.method, length: e.length, truncated: false, packets: e.app.map(describeAppPacket), packetCount: e.app.length })),
+    });
+    expect(store.engineIoSession(hs[0].conn)?.bodies[0].packets).toEqual([`open sid=${upgraded}`]);
+    // B never upgraded: its polling connections name no session of their own
+    for (const c of new Set(polls(events).filter((e) => e.sid === xhr2).map((e) => e.conn))) expect(store.engineIoSession(c)).toBeNull();
+    store.close();
 
     // tshark, independently: the same bodies end in the same frames with the same lengths, and
     // B's binary attachments went both ways in binary payloads
