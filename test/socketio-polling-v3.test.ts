@@ -11,20 +11,18 @@
  * the one each client's engine holds, and the bodies with tshark's own HTTP decode of the file.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Server as IoServer } from 'socket.io';
 import { captureLo } from './peers/capture';
+import { bothClosed, fileEvents, items, loggingIo, polls, tsharkPollingBodies } from './peers/engine-io';
 import { launchChromium } from './peers/chromium';
-import { analyzeFile } from '../engine/pipeline';
 import { SessionStore } from '../engine/store/session-store';
 import { describeAppPacket } from '../shared/app';
-import type { AppPacket, EngineEvent, FindingEvent, HandshakeEvent, MessageEvent, PollingEvent } from '../shared/events';
+import type { AppPacket, FindingEvent, HandshakeEvent, MessageEvent } from '../shared/events';
 
 /** the part of socket.io-client 2.x this test uses (the package ships no types) */
 interface V2Socket {
@@ -66,8 +64,6 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const polls = (evs: EngineEvent[]): PollingEvent[] => evs.filter((e): e is PollingEvent => e.type === 'polling');
-const items = (evs: EngineEvent[], sid: string, dir: 'client' | 'server', type?: string): AppPacket[] => polls(evs).flatMap((e) => (e.sid === sid && e.dir === dir ? e.app.filter((p) => !type || p.type === type) : []));
 const connected = (c: V2Socket): Promise<void> => new Promise((resolve) => c.on('connect', () => resolve()));
 const withAck = (c: V2Socket, ...args: unknown[]): Promise<unknown[]> => new Promise((resolve) => c.emit(...(args as [string]), (...r: unknown[]) => resolve(r)));
 /** a packet as the peers log it: [event, ...args] or ['ack', ...args] */
@@ -79,14 +75,8 @@ const logged = (p: AppPacket): unknown[] => [p.event ?? 'ack', ...(p.args as unk
  * those whose Content-Type is application/octet-stream (the v3 binary payload form)
  */
 function tsharkBodies(file: string): { bodies: string[]; binary: string[] } {
-  const out = execFileSync('tshark', ['-r', file, '-Y', 'http.request.uri contains "transport=polling" or http.response_for.uri contains "transport=polling"', '-T', 'fields', '-E', 'separator=/t', '-e', 'frame.number', '-e', 'http.request.method', '-e', 'http.request_in', '-e', 'http.content_length', '-e', 'http.content_type'], { encoding: 'utf8' });
-  const rows = out
-    .split('\n')
-    .filter((l) => l !== '')
-    .map((l) => l.split('\t'));
-  const posts = new Set(rows.filter((r) => r[1] === 'POST').map((r) => r[0]));
-  const bodies = rows.filter((r) => r[3] !== '' && r[3] !== '0' && !posts.has(r[2]));
-  return { bodies: bodies.map((r) => `${r[0]}:${r[3]}`), binary: bodies.filter((r) => r[4] === 'application/octet-stream').map((r) => r[0]) };
+  const bodies = tsharkPollingBodies(file, ['http.content_length', 'http.content_type']).filter((r) => r[1] !== '' && r[1] !== '0');
+  return { bodies: bodies.map((r) => `${r[0]}:${r[1]}`), binary: bodies.filter((r) => r[2] === 'application/octet-stream').map((r) => r[0]) };
 }
 
 describe('Engine.IO v3 long-polling decoded from real socket.io-client 2 sessions on lo', () => {
@@ -96,21 +86,7 @@ describe('Engine.IO v3 long-polling decoded from real socket.io-client 2 session
       res.writeHead(200, { 'content-type': js ? 'text/javascript' : 'text/html; charset=utf-8' });
       res.end(js ? BROWSER_BUILD : PAGE);
     });
-    const server = new IoServer(http, { allowEIO3: true });
-    const serverLog: Record<string, unknown[][]> = {};
-    server.on('connection', (socket) => {
-      // keyed by the Engine.IO session id (engine.io's Socket#id, private in its typings)
-      const log: unknown[][] = (serverLog[(socket.conn as unknown as { id: string }).id] = []);
-      socket.on('chat', (text: string, ack: (r: unknown) => void) => {
-        log.push(['chat', text]);
-        ack({ ok: true, length: text.length });
-      });
-      socket.on('upload', (name: string, data: Buffer, ack: (...r: unknown[]) => void) => {
-        log.push(['upload', name, { $binary: data.length }]);
-        ack('stored', Buffer.from([9, 8, 7]));
-      });
-      socket.emit('welcome', 'h\u00e9llo', 1);
-    });
+    const { server, serverLog } = loggingIo(http, ['h\u00e9llo', 1], { allowEIO3: true });
     await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
     const port = (http.address() as AddressInfo).port;
     const file = join(dir, 'polling-v3.pcapng');
@@ -138,16 +114,13 @@ describe('Engine.IO v3 long-polling decoded from real socket.io-client 2 session
       const b = await page.evaluate(() => (globalThis as unknown as { run(): Promise<{ sid: string; log: unknown[][] }> }).run());
       xhr2 = b.sid;
       logs[xhr2] = b.log;
-      await live.until((evs) => items(evs, xhr2, 'client', 'close').length > 0 && evs.some((e) => e.type === 'message' && e.opcode === 8 && e.dir === 'client'), 'both sessions closed');
+      await live.until(bothClosed(() => xhr2), 'both sessions closed');
     } finally {
       await browser.close();
       await live.stop();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     }
-    const events: EngineEvent[] = [];
-    await analyzeFile(file, (e) => events.push(e));
-    const strip = (e: PollingEvent): unknown => ({ ...e, conn: 0 });
-    expect(polls(events).map(strip)).toEqual(polls(live.events).map(strip));
+    const events = await fileEvents(file, live.events);
     expect(events.filter((e): e is FindingEvent => e.type === 'finding' && e.severity !== 'info')).toEqual([]);
     for (const e of polls(events)) {
       expect(e.path).toMatch(/[?&]EIO=3&/);
