@@ -146,6 +146,52 @@ export interface H2Carriage {
 /** One plain HTTP/2 request on a connection (the `http2-request` event without its type). */
 export type Http2RequestRow = Omit<Http2RequestEvent, 'type'>;
 
+/** Packets described per polling body in an EngineIoSession at most (the rest counted). */
+export const ENGINE_IO_PACKETS_LISTED = 32;
+/** Polling bodies listed in an EngineIoSession at most (the rest counted). */
+export const ENGINE_IO_BODIES_LISTED = 500;
+
+/** One body of an Engine.IO long-polling exchange (a `polling` event), as the connection detail lists it. */
+export interface PollingBodyRow {
+  /** the HTTP/1.1 connection that carried it */
+  conn: number;
+  /** client: a POST's payload; server: the answer to a GET (or POST) */
+  dir: Direction;
+  ts: number;
+  packet: number;
+  method: string;
+  length: number;
+  /** not decoded (cut, over a bound, or not decodable) */
+  truncated: boolean;
+  /** meaning of each packet it carried (the timeline's meaning text), at most ENGINE_IO_PACKETS_LISTED */
+  packets: string[];
+  /** packets it carried in all */
+  packetCount: number;
+}
+
+/**
+ * The Engine.IO session a WebSocket connection upgraded (its handshake's `sid`): the
+ * long-polling bodies of the same `sid` on other connections, before and after the upgrade.
+ */
+export interface EngineIoSession {
+  sid: string;
+  /** Engine.IO protocol version from the URLs' `EIO=` (3: Socket.IO 2, 4: Socket.IO 3 and 4) */
+  eio: number;
+  /** the WebSocket connection and the time of its opening handshake */
+  conn: number;
+  upgradeTs: number;
+  /** polling bodies of the session, all of them (`bodies` lists the first ENGINE_IO_BODIES_LISTED) */
+  total: number;
+  /** of those, the ones before the upgrade's handshake */
+  beforeUpgrade: number;
+  /** first and last body's time (0 when none) */
+  first: number;
+  last: number;
+  /** the HTTP connections that carried them, in order of first use */
+  conns: number[];
+  bodies: PollingBodyRow[];
+}
+
 /** Decoded fields the timeline can be filtered on (all given ones must match one packet). */
 export interface AppFilter {
   protocol?: string;
@@ -398,6 +444,8 @@ export interface WsscopeApi {
   getAppFacets(conn: number | null): Promise<Result<AppFacets>>;
   /** the plain HTTP/2 requests of a connection carrying HTTP/2 */
   getHttp2Requests(conn: number): Promise<Result<Http2RequestRow[]>>;
+  /** the Engine.IO long-polling session a WebSocket connection upgraded (same `sid`); null when it names none */
+  getEngineIoSession(conn: number): Promise<Result<EngineIoSession | null>>;
   /** the subprotocol decoders there are (ids for setDecoder) */
   listDecoders(): Promise<Result<string[]>>;
   /** decode connection `conn` as `protocol` ('none': no decoder, '': automatic); re-reads the file */
@@ -438,6 +486,7 @@ export const CALLS = [
   'cancel',
   'getAppFacets',
   'getHttp2Requests',
+  'getEngineIoSession',
   'listDecoders',
   'setDecoder',
   'addKeyLog',

@@ -11,11 +11,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { deflateSync, gzipSync } from 'node:zlib';
 import { Conv, ascii, concat, pcap, type Bytes } from './kit/capture';
+import { cf, sf } from './kit/websocket';
 import { analyzeFile } from '../engine/pipeline';
 import { TextFormatter } from '../engine/cli/format';
 import { toWire } from '../engine/cli/json';
 import { BODY_MAX } from '../engine/http/polling';
-import type { EngineEvent, FindingEvent, PollingEvent } from '../shared/events';
+import type { EngineEvent, FindingEvent, MessageEvent, PollingEvent } from '../shared/events';
 
 let dir: string;
 beforeAll(() => {
@@ -60,6 +61,14 @@ const UP = '451-3["up",{"_placeholder":true,"num":0}]';
 const DONE = '433["done"]\x1e2';
 /** an Engine.IO v3 payload: `<length in characters>:<packet>` per packet */
 const v3 = (...packets: string[]): string => packets.map((p) => `${p.length}:${p}`).join('');
+/** an Engine.IO v3 binary payload: per packet 0 (text, UTF-8) or 1 (binary), the length's digits as bytes, 0xff, the packet */
+const v3bin = (...packets: Array<string | Uint8Array>): Buffer =>
+  Buffer.concat(
+    packets.map((p) => {
+      const b = typeof p === 'string' ? Buffer.from(p) : Buffer.from(p);
+      return Buffer.concat([Uint8Array.from([typeof p === 'string' ? 0 : 1, ...[...String(b.length)].map(Number), 0xff]), b]);
+    }),
+  );
 
 describe('Engine.IO polling bodies', () => {
   it('v4: a gzip, chunked answer split over 5-byte segments, a POST with a binary event whose attachment comes on another connection', async () => {
@@ -124,6 +133,59 @@ describe('Engine.IO polling bodies', () => {
       { protocol: 'socket.io', type: 'attachment', num: 0, length: 2 },
       { protocol: 'socket.io', type: 'BINARY_EVENT', nsp: '/', attachments: 1, event: 'b', args: [{ $binary: 2 }] },
     ]);
+  });
+
+  it('v3 binary payloads (XHR2): text records as UTF-8 bytes, binary records as the type byte and the data, split over 3-byte segments', async () => {
+    const c = conv();
+    const V3 = '/socket.io/?EIO=3&transport=polling&sid=B3';
+    const up = v3bin('451-1["up",{"_placeholder":true,"num":0}]', Uint8Array.of(4, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11));
+    c.send('c', req('POST', V3, up, ['Content-Type: application/octet-stream']), 3);
+    c.send('s', res('ok'));
+    c.send('c', req('GET', V3));
+    const down = v3bin('42["h\u00e9"]', '2', '461-1[{"_placeholder":true,"num":0}]', Uint8Array.of(4, 9));
+    c.send('s', res(down), 3);
+    c.close();
+    const evs = await decode([c]);
+    expect(found(evs)).toEqual([]);
+    expect(polls(evs).map((e) => [e.dir, e.length])).toEqual([
+      ['client', up.length],
+      ['server', down.length],
+    ]);
+    expect(polls(evs)[0].app).toEqual([
+      { protocol: 'socket.io', type: 'attachment', num: 0, length: 11 },
+      { protocol: 'socket.io', type: 'BINARY_EVENT', nsp: '/', ackId: 1, attachments: 1, event: 'up', args: [{ $binary: 11 }] },
+    ]);
+    expect(polls(evs)[1].app).toEqual([
+      { protocol: 'socket.io', type: 'EVENT', nsp: '/', event: 'h\u00e9', args: [] },
+      { protocol: 'socket.io', type: 'ping' },
+      { protocol: 'socket.io', type: 'attachment', num: 0, length: 1 },
+      { protocol: 'socket.io', type: 'BINARY_ACK', nsp: '/', ackId: 1, attachments: 1, args: [{ $binary: 1 }], requestTs: polls(evs)[0].ts, latencyMs: expect.any(Number) },
+    ]);
+  });
+
+  it('one session over polling and the WebSocket that upgrades it: a packet announced in a POST completes over the WebSocket, its ack pairs there, pings in between', async () => {
+    const p = conv();
+    p.send('c', req('GET', `${V4}&t=1`));
+    p.send('s', res(OPEN));
+    p.send('c', req('POST', `${V4}&t=2&sid=S1`, '40\x1e451-7["up",{"_placeholder":true,"num":0}]'));
+    p.send('s', res('ok'));
+    const w = new Conv({ clientPort: port++, t0: p.t + 1000 }).upgrade({ path: '/socket.io/?EIO=4&transport=websocket&sid=S1' });
+    w.send('c', cf(1, '2probe'));
+    w.send('s', sf(1, '3probe'));
+    w.send('c', cf(1, '5'));
+    w.send('c', cf(2, Uint8Array.of(1, 2, 3)));
+    w.send('s', sf(1, '437["ok"]'));
+    p.close();
+    w.close();
+    const evs = await decode([p, w]);
+    expect(found(evs)).toEqual([]);
+    const ws = evs.filter((e): e is MessageEvent => e.type === 'message' && e.conn === 2).map((m) => m.app);
+    expect(ws.slice(0, 3)).toEqual([[{ protocol: 'socket.io', type: 'ping', data: 'probe' }], [{ protocol: 'socket.io', type: 'pong', data: 'probe' }], [{ protocol: 'socket.io', type: 'upgrade' }]]);
+    expect(ws[3]).toEqual([
+      { protocol: 'socket.io', type: 'attachment', num: 0, length: 3 },
+      { protocol: 'socket.io', type: 'BINARY_EVENT', nsp: '/', ackId: 7, attachments: 1, event: 'up', args: [{ $binary: 3 }] },
+    ]);
+    expect(ws[4]).toEqual([{ protocol: 'socket.io', type: 'ACK', nsp: '/', ackId: 7, args: ['ok'], requestTs: expect.any(Number), latencyMs: expect.any(Number) }]);
   });
 
   it('malformed payloads and the bounds: each body reported, none decoded wrong', async () => {

@@ -9,18 +9,16 @@
  * file (the frame that ends each body, and its length after de-chunking and decompression).
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Server as IoServer } from 'socket.io';
 import { io as ioClient, type Socket } from 'socket.io-client';
 import { captureLo } from './peers/capture';
-import { analyzeFile } from '../engine/pipeline';
+import { bothClosed, fileEvents, items, loggingIo, polls, tsharkPollingBodies } from './peers/engine-io';
 import { SessionStore } from '../engine/store/session-store';
-import type { AppPacket, EngineEvent, FindingEvent, HandshakeEvent, MessageEvent, PollingEvent } from '../shared/events';
+import type { FindingEvent, HandshakeEvent, MessageEvent } from '../shared/events';
 
 let dir: string;
 beforeAll(() => {
@@ -28,8 +26,6 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const polls = (evs: EngineEvent[]): PollingEvent[] => evs.filter((e): e is PollingEvent => e.type === 'polling');
-const items = (evs: EngineEvent[], sid: string, dir: 'client' | 'server', type?: string): AppPacket[] => polls(evs).flatMap((e) => (e.sid === sid && e.dir === dir ? e.app.filter((p) => !type || p.type === type) : []));
 const connected = (c: Socket): Promise<void> => new Promise((resolve) => c.on('connect', () => resolve()));
 
 /**
@@ -38,33 +34,15 @@ const connected = (c: Socket): Promise<void> => new Promise((resolve) => c.on('c
  * not a payload) left out
  */
 function tsharkBodies(file: string): string[] {
-  const out = execFileSync('tshark', ['-r', file, '-Y', 'http.request.uri contains "transport=polling" or http.response_for.uri contains "transport=polling"', '-T', 'fields', '-E', 'separator=/t', '-e', 'frame.number', '-e', 'http.request.method', '-e', 'http.request_in', '-e', 'http.file_data'], { encoding: 'utf8' });
-  const rows = out
-    .split('\n')
-    .filter((l) => l !== '')
-    .map((l) => l.split('\t'));
-  const posts = new Set(rows.filter((r) => r[1] === 'POST').map((r) => r[0]));
-  return rows.filter((r) => r[3] !== '' && !posts.has(r[2])).map((r) => `${r[0]}:${Buffer.byteLength(r[3])}`);
+  return tsharkPollingBodies(file, ['http.file_data'])
+    .filter((r) => r[1] !== '')
+    .map((r) => `${r[0]}:${Buffer.byteLength(r[1])}`);
 }
 
 describe('Engine.IO long-polling decoded from a real socket.io session on lo', () => {
   it('polling packets match what socket.io and socket.io-client logged, and the sid ties polling to the upgraded WebSocket', async () => {
     const http = createServer();
-    const server = new IoServer(http);
-    const serverLog: Record<string, unknown[][]> = {};
-    server.on('connection', (socket) => {
-      // keyed by the Engine.IO session id (engine.io's Socket#id, private in its typings)
-      const log: unknown[][] = (serverLog[(socket.conn as unknown as { id: string }).id] = []);
-      socket.on('chat', (text: string, ack: (r: unknown) => void) => {
-        log.push(['chat', text]);
-        ack({ ok: true, length: text.length });
-      });
-      socket.on('upload', (name: string, data: Buffer, ack: (...r: unknown[]) => void) => {
-        log.push(['upload', name, { $binary: data.length }]);
-        ack('stored', Buffer.from([9, 8, 7]));
-      });
-      socket.emit('welcome', 'hello', 1);
-    });
+    const { server, serverLog } = loggingIo(http, ['hello', 1]);
     await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
     const port = (http.address() as AddressInfo).port;
     const file = join(dir, 'polling.pcapng');
@@ -96,15 +74,12 @@ describe('Engine.IO long-polling decoded from a real socket.io session on lo', (
       bLog.push(['ack', word, { $binary: bin.byteLength }]);
       b.disconnect();
       // both clients' close packets decoded (the WebSocket's in a message, the poller's in a POST)
-      await live.until((evs) => items(evs, pollOnly, 'client', 'close').length > 0 && evs.some((e) => e.type === 'message' && e.opcode === 8 && e.dir === 'client'), 'both sessions closed');
+      await live.until(bothClosed(() => pollOnly), 'both sessions closed');
     } finally {
       await live.stop();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     }
-    const events: EngineEvent[] = [];
-    await analyzeFile(file, (e) => events.push(e));
-    const strip = (e: PollingEvent): unknown => ({ ...e, conn: 0 });
-    expect(polls(events).map(strip)).toEqual(polls(live.events).map(strip));
+    const events = await fileEvents(file, live.events);
 
     // the sid: the handshake's open packet, every later polling request, the upgrading WebSocket
     expect(items(events, upgraded, 'server', 'open')).toHaveLength(1);

@@ -1,6 +1,7 @@
 // End to end: what the desktop UI shows of decoded meaning, TLS and HTTP/2, in headless
 // Chromium against `wsscope serve` with a real engine process, on captures the test records
-// from real peers on lo (test/peers/app-sessions.ts: socket.io + socket.io-client; Node tls +
+// from real peers on lo (test/peers/app-sessions.ts: socket.io + socket.io-client, over WebSocket
+// and long-polling then the upgrade; Node tls +
 // ws with its key log, one session left without a key; Node http2 with two WebSockets and a
 // plain GET on one h2c connection). Screenshots at 1440x900 for the README:
 // `WSSCOPE_SCREENSHOTS=1 npx vitest run test/ui-app.e2e.test.ts` writes them to docs/screenshots.
@@ -13,13 +14,14 @@ import { launchChromium } from './peers/chromium';
 import { openWatchedPage } from './kit/ui-page';
 import { startServe, type ServeHandle } from '../engine/serve/server';
 import { buildRenderer } from '../engine/serve/renderer-build';
-import { recordH2c, recordSocketIo, recordWss, type H2cSession, type SocketIoSession, type WssSession } from './peers/app-sessions';
+import { recordH2c, recordSocketIo, recordSocketIoPolling, recordWss, type H2cSession, type SocketIoPollingSession, type SocketIoSession, type WssSession } from './peers/app-sessions';
 
 let SHOTS = join(import.meta.dirname, '../docs/screenshots');
 let tmp = '';
 let serve: ServeHandle;
 let browser: Browser;
 let sio: SocketIoSession;
+let sioPolling: SocketIoPollingSession;
 let wss: WssSession;
 let h2: H2cSession;
 const problems: string[] = [];
@@ -30,6 +32,7 @@ beforeAll(async () => {
   if (!process.env.WSSCOPE_SCREENSHOTS) SHOTS = join(tmp, 'screenshots');
   mkdirSync(SHOTS, { recursive: true });
   sio = await recordSocketIo(tmp);
+  sioPolling = await recordSocketIoPolling(tmp);
   wss = await recordWss(tmp, 20000 + ((process.pid + 7) % 20000));
   h2 = await recordH2c(tmp);
   const staticDir = await buildRenderer(join(tmp, 'renderer'));
@@ -124,6 +127,31 @@ describe('decoded meaning in the UI (Socket.IO from socket.io and socket.io-clie
     await expect.poll(() => page.locator('[data-test="decoder-now"]').innerText()).toBe('not decoded');
     await page.locator('[data-test="decode-as"]').selectOption('');
     await expect.poll(() => page.locator('[data-test="meaning-head"]').count()).toBe(1);
+  });
+});
+
+describe('the Engine.IO session in the UI (socket.io-client long-polling, then the upgrade)', () => {
+  it('shows on the upgraded WebSocket the polling bodies of its sid with their packets, and the upgrade among them', async () => {
+    const page = await openPage();
+    await page.locator('[data-test="file-input"]').setInputFiles(sioPolling.file);
+    const ws = page.locator('.conn-row.ws[data-conn]');
+    await expect.poll(() => ws.count()).toBe(1);
+    await ws.click();
+    await page.locator('[data-test="tab-handshake"]').click();
+    const eio = page.locator('[data-test="engine-io"]');
+    await expect.poll(() => eio.locator('[data-test="eio-sid"]').innerText().catch(() => '')).toBe(sioPolling.sid);
+    expect(await eio.locator('[data-test="eio-transports"]').innerText()).toMatch(/^polling: \d+ bodies \(\d+ before the upgrade\) over .+ → websocket \(this connection, #\d+\)$/);
+    const bodies = await eio.locator('[data-test="eio-body"]').allInnerTexts();
+    // the handshake's open packet names the sid the client's engine holds; the client's CONNECT went by polling
+    expect(bodies[0]).toMatch(new RegExp(`GET S→C\\s+\\d+\\s+open sid=${sioPolling.sid}`));
+    expect(bodies.some((b) => /POST C→S\s+2\s+CONNECT$/.test(b))).toBe(true);
+    expect(await eio.locator('[data-test="eio-upgrade"]').innerText()).toContain('WebSocket upgrade (this connection)');
+    // the welcome the client logged came by polling or over the WebSocket: on screen either way
+    const welcome = 'EVENT welcome ["hello",1]';
+    expect(sioPolling.clientLog[0]).toEqual(['welcome', 'hello', 1]);
+    const meanings = await page.locator('[data-test="meaning"]').allInnerTexts();
+    expect([...bodies, ...meanings].some((t) => t.includes(welcome))).toBe(true);
+    if (process.env.WSSCOPE_SCREENSHOTS) await page.screenshot({ path: join(SHOTS, 'engine-io-session.png') });
   });
 });
 

@@ -3,7 +3,7 @@
  * shared/ only), so they are fed `renderer/src/testing/fixtures/app-sessions.json`: what the
  * engine's session store answers for the captures of real peers in test/captures/app/
  * (timeline rows, message details without payload bytes, connection rows, decoded-field
- * facets, HTTP/2 requests). This test decodes those captures and checks the fixture is
+ * facets, HTTP/2 requests, the Engine.IO session of a WebSocket that upgraded long-polling). This test decodes those captures and checks the fixture is
  * exactly that; `WSSCOPE_FIXTURES=1` rewrites it.
  */
 import { describe, it, expect, afterAll } from 'vitest';
@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { analyzeFile } from '../engine/pipeline';
 import { SessionStore } from '../engine/store/session-store';
 import { KeyLog } from '../engine/tls/keylog';
-import type { AppFacets, ConnectionRow, Http2RequestRow, MessageDetail, MessageRow } from '../shared/api';
+import type { AppFacets, ConnectionRow, EngineIoSession, Http2RequestRow, MessageDetail, MessageRow } from '../shared/api';
 import { REPO_ROOT } from './kit/paths';
 
 const APP = join(REPO_ROOT, 'test', 'captures', 'app');
@@ -28,6 +28,8 @@ interface FixtureSession {
   connections: ConnectionRow[];
   facets: AppFacets;
   h2Requests: Record<number, Http2RequestRow[]>;
+  /** per WebSocket connection whose handshake names an Engine.IO sid: the session (getEngineIoSession) */
+  engineIo?: Record<number, EngineIoSession>;
 }
 
 async function session(file: string, keys?: string): Promise<FixtureSession> {
@@ -43,9 +45,14 @@ async function session(file: string, keys?: string): Promise<FixtureSession> {
   const connections = store.connections();
   const h2Requests: Record<number, Http2RequestRow[]> = {};
   for (const c of connections) if (c.http2Requests) h2Requests[c.id] = store.http2Requests(c.id);
+  const engineIo: Record<number, EngineIoSession> = {};
+  for (const c of connections) {
+    const s = store.engineIoSession(c.id);
+    if (s) engineIo[c.id] = s;
+  }
   const facets = store.appFacets(null);
   store.close();
-  return { rows, details, connections, facets, h2Requests };
+  return { rows, details, connections, facets, h2Requests, ...(Object.keys(engineIo).length ? { engineIo } : {}) };
 }
 
 describe('the component tests\' fixture', () => {
@@ -53,6 +60,7 @@ describe('the component tests\' fixture', () => {
     const fresh = JSON.stringify(
       {
         socketIo: await session(join(APP, 'socket.io.pcapng')),
+        socketIoPolling: await session(join(APP, 'socket.io-polling.pcapng')),
         h2c: await session(join(APP, 'h2c.pcapng')),
         wss: await session(join(APP, 'wss.pcapng'), join(APP, 'wss.keys')),
       },

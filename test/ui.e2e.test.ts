@@ -298,6 +298,7 @@ function installMillionRowEngine(total: number): void {
     exportData: () => ok({ path: '' }),
     getAppFacets: () => ok({ protocols: [], types: [], names: [] }),
     getHttp2Requests: () => ok([]),
+    getEngineIoSession: () => ok(null),
     listDecoders: () => ok([]),
     setDecoder: () => ok(session),
     addKeyLog: () => ok({ files: [], sessions: 0, decrypted: 0, tlsConnections: 0 }),

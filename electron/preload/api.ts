@@ -39,6 +39,7 @@ export function buildApi(ipc: IpcRendererLike): WsscopeApi {
     cancel: (what) => call('cancel', what),
     getAppFacets: (conn) => call('getAppFacets', conn),
     getHttp2Requests: (conn) => call('getHttp2Requests', conn),
+    getEngineIoSession: (conn) => call('getEngineIoSession', conn),
     listDecoders: () => call('listDecoders'),
     setDecoder: (conn, protocol) => call('setDecoder', conn, protocol),
     addKeyLog: (path) => call('addKeyLog', path),

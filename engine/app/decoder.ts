@@ -88,6 +88,12 @@ export interface AppHints {
   path: string;
   /** the opening handshake was captured */
   handshake: boolean;
+  /**
+   * one object per capture (the pipeline's Counters): decoders may share state between the
+   * connections of one application session under it (an Engine.IO session's polling requests
+   * and the WebSocket that upgrades it, socket-io.ts)
+   */
+  scope?: object;
 }
 
 export interface AppProtocol {

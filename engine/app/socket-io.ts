@@ -14,12 +14,23 @@
  * Correlation: an EVENT with an ack id from one side is answered by the ACK with the same
  * namespace and id from the other side.
  *
+ * One Engine.IO session, several connections: a session that starts with HTTP long-polling
+ * (engine/http/polling.ts) spreads over its polling requests and the WebSocket that upgrades
+ * it (the same `sid` in every URL), and a packet may start on one and end on another (a
+ * BINARY_EVENT in a POST whose attachment goes over the WebSocket once the upgrade is done;
+ * an ack over the WebSocket to an event sent by polling). So when the caller gives a capture
+ * scope (`AppHints.scope`) and the URL names a `sid`, every connection of that session
+ * decodes through one decoder state (`engineIoSession`), in capture order; findings go to the
+ * connection whose message raised them.
+ *
  * Memory: per direction at most one packet waiting for its attachments (its parsed JSON and
- * the attachments' lengths, never their bytes); the ack table (correlate.ts).
+ * the attachments' lengths, never their bytes); the ack table (correlate.ts). The session
+ * table: at most MAX_SESSIONS sids per capture scope (the oldest let go).
  */
 import type { AppPacket, AppValue, Direction, MessageEvent } from '../../shared/events';
+import type { ChunkMeta } from '../types';
 import { PairingDecoder } from './correlate';
-import { isObject, messageText, parseJson, type AppContext, type AppHints, type AppProtocol, other } from './decoder';
+import { isObject, messageText, parseJson, type AppContext, type AppDecoder, type AppHints, type AppLimits, type AppProtocol, other } from './decoder';
 
 const EIO_TYPES = ['open', 'close', 'ping', 'pong', 'message', 'upgrade', 'noop'];
 const SIO_TYPES = ['CONNECT', 'DISCONNECT', 'EVENT', 'ACK', 'CONNECT_ERROR', 'BINARY_EVENT', 'BINARY_ACK'];
@@ -50,14 +61,16 @@ class SocketIoDecoder extends PairingDecoder {
     if (m.opcode === 2) return this.binary(m);
     const text = messageText(m, this.ctx.limits);
     if (text === null) return [];
+    const t = text.charCodeAt(0) - 48;
+    if (t < 0 || t > 6 || text.length === 0) return this.malformed(m, `Engine.IO packet type ${JSON.stringify(text.slice(0, 1))} is not 0-6`);
+    // Engine.IO's own packets (ping, pong, the upgrade's probe) never reach socket.io-parser,
+    // so they do not interrupt a packet waiting for its attachments; a message does
+    if (t !== 4) return [this.engineIo(m, t, text.slice(1))];
     const w = this.waiting[m.dir];
     if (w !== null) {
       this.waiting[m.dir] = null;
       this.ctx.finding('subprotocol-incomplete', m, `Socket.IO ${w.p.type} announced ${w.need} binary attachments; ${w.lengths.length} came before this text message.`);
     }
-    const t = text.charCodeAt(0) - 48;
-    if (t < 0 || t > 6 || text.length === 0) return this.malformed(m, `Engine.IO packet type ${JSON.stringify(text.slice(0, 1))} is not 0-6`);
-    if (t !== 4) return [this.engineIo(m, t, text.slice(1))];
     return this.socketIo(m, text.slice(1));
   }
 
@@ -173,6 +186,97 @@ function fillPlaceholders(v: unknown, lengths: number[], depth = 0): unknown {
   return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, fillPlaceholders(x, lengths, depth + 1)]));
 }
 
+/** Engine.IO sessions whose decoder state is kept per capture scope */
+export const MAX_SESSIONS = 4096;
+
+/** the `sid` query parameter of an Engine.IO URL, '' when none */
+export function engineIoSid(target: string): string {
+  if (!/[?&]EIO=\d(&|$)/.test(target)) return '';
+  const m = /[?&]sid=([^&#]*)/.exec(target);
+  if (m === null) return '';
+  try {
+    return decodeURIComponent(m[1]);
+  } catch {
+    return m[1];
+  }
+}
+
+/**
+ * The context of a session's shared decoder: that of the connection whose message it is
+ * decoding now (`use`), so findings land on that connection.
+ */
+class CurrentContext implements AppContext {
+  constructor(public cur: AppContext) {}
+  get conn(): number {
+    return this.cur.conn;
+  }
+  get limits(): AppLimits {
+    return this.cur.limits;
+  }
+  get fromStart(): boolean {
+    return this.cur.fromStart;
+  }
+  finding(...a: Parameters<AppContext['finding']>): void {
+    this.cur.finding(...a);
+  }
+  endFinding(...a: Parameters<AppContext['endFinding']>): void {
+    this.cur.endFinding(...a);
+  }
+}
+
+interface Shared {
+  ctx: CurrentContext;
+  dec: SocketIoDecoder;
+}
+
+/** per capture scope: sid -> the session's decoder state */
+const scopes = new WeakMap<object, Map<string, Shared>>();
+
+/** One connection's view of an Engine.IO session's decoder (engineIoSession). */
+export class SessionView implements AppDecoder {
+  constructor(
+    private readonly shared: Shared,
+    private readonly ctx: AppContext,
+    private readonly scope: object,
+  ) {}
+
+  message(m: MessageEvent): AppPacket[] {
+    this.shared.ctx.cur = this.ctx;
+    return this.shared.dec.message(m);
+  }
+
+  finish(meta: ChunkMeta): void {
+    this.shared.ctx.cur = this.ctx;
+    this.shared.dec.finish(meta);
+  }
+
+  /** the session's id became known (its open packet named it): later connections naming it share this state */
+  name(sid: string): void {
+    keep(this.scope, sid, this.shared);
+  }
+}
+
+function keep(scope: object, sid: string, s: Shared): void {
+  let m = scopes.get(scope);
+  if (m === undefined) scopes.set(scope, (m = new Map()));
+  if (m.size >= MAX_SESSIONS && !m.has(sid)) m.delete(m.keys().next().value as string);
+  m.set(sid, s);
+}
+
+/**
+ * Connection `ctx`'s view of Engine.IO session `sid` of capture `scope` (created when new;
+ * sid '': a session not named yet, kept once `name` is called).
+ */
+export function engineIoSession(scope: object, sid: string, ctx: AppContext, hints: AppHints): SessionView {
+  let s = sid === '' ? undefined : scopes.get(scope)?.get(sid);
+  if (s === undefined) {
+    const sctx = new CurrentContext(ctx);
+    s = { ctx: sctx, dec: new SocketIoDecoder(sctx, hints) };
+    if (sid !== '') keep(scope, sid, s);
+  }
+  return new SessionView(s, ctx, scope);
+}
+
 export const socketIoProtocol: AppProtocol = {
   id: 'socket.io',
   subprotocols: [],
@@ -184,5 +288,8 @@ export const socketIoProtocol: AppProtocol = {
     const open = text === null ? undefined : parseJson(text.slice(1));
     return isObject(open) && typeof open.sid === 'string' && typeof open.pingInterval === 'number';
   },
-  create: (ctx, hints) => new SocketIoDecoder(ctx, hints),
+  create(ctx, hints) {
+    const sid = hints.scope === undefined ? '' : engineIoSid(hints.path);
+    return sid === '' ? new SocketIoDecoder(ctx, hints) : engineIoSession(hints.scope as object, sid, ctx, hints);
+  },
 };

@@ -9,8 +9,10 @@
  *   v4: packets separated by the record separator 0x1e; a binary packet is `b` + base64
  *   v3: `<length>:<packet>` repeated, length in characters; binary as `b4` + base64 (the
  *       packet type, then base64), which becomes the type byte + bytes, the form Engine.IO v3
- *       gives a binary packet on WebSocket. (The v3 binary payload form, 0x00/0x01 + length
- *       digits + 0xff, is reported as not decoded.)
+ *       gives a binary packet on WebSocket. With binary packets and a peer that takes binary
+ *       (XHR2: no `b64=1` in the URL) the payload is binary instead: records of 0x00 (text)
+ *       or 0x01 (binary) + the length as bytes 0-9 + 0xff + the packet.
+ *   The version is the URL's `EIO=` (3, else v4).
  *
  * One `polling` event per body that carries anything, with every packet of the payload in
  * `app`, after the last byte of the body (chunked or Content-Length, or the connection's end);
@@ -22,28 +24,27 @@
  *
  * A polling session spreads over several HTTP connections (its POSTs and its long GETs run
  * side by side, and a BINARY_EVENT may come in one POST, its attachment in the next), so
- * the decoder state is per session, not per connection: a capture-wide table (keyed on the
- * pipeline's `Counters`, one object per capture) maps each `sid` to its Socket.IO decoder;
- * bodies are decoded in capture order (the packet that ends each). The decoder's context says
- * it did not see the conversation from its start (an ack may answer an event sent over the
- * WebSocket that upgraded the session: no `subprotocol-unknown-reply`), requests left open
- * are not listed as unanswered, and a session's decoder is not finished (its waiting
- * attachments are not reported at the end).
+ * the decoder state is per session, not per connection: socket-io.ts's `engineIoSession`
+ * keeps one decoder per `sid` per capture (scope: the pipeline's `Counters`), which the
+ * WebSocket that upgrades the session shares (a packet announced in a POST may complete
+ * over the WebSocket); bodies are decoded in capture order (the packet that ends each).
+ * Polling's context says it did not see the conversation from its start (an ack may answer
+ * an event the polling part did not carry: no `subprotocol-unknown-reply`); requests left
+ * open are listed as unanswered only by the upgraded WebSocket's end, and a session that
+ * never upgrades is not finished (its waiting attachments are not reported at the end).
 
  * Memory: one body at a time per direction, copied, at most BODY_MAX bytes (encoded and
  * decoded); at most CONN_BUDGET bytes kept per connection over its life; past either the body
- * is not decoded (`limit-reached`, the event says `truncated`). The session table: at most
- * MAX_SESSIONS sids per capture (the oldest let go), each a Socket.IO decoder's state
- * (socket-io.ts). Events own their packets.
+ * is not decoded (`limit-reached`, the event says `truncated`). The session table is
+ * socket-io.ts's (bounded there). Events own their packets.
  */
 import { brotliDecompressSync, gunzipSync, inflateSync, inflateRawSync } from 'node:zlib';
 import type { AppPacket, Direction, MessageEvent, PollingEvent } from '../../shared/events';
 import type { FindingId } from '../../shared/findings';
 import type { ChunkMeta } from '../types';
 import type { LayerContext } from '../stack/layer';
-import type { Counters } from '../ws/options';
 import { DEFAULT_APP_LIMITS, type AppContext, type AppDecoder } from '../app/decoder';
-import { socketIoProtocol } from '../app/socket-io';
+import { engineIoSession, engineIoSid, socketIoProtocol } from '../app/socket-io';
 import { validUtf8 } from '../ws/utf8';
 import { headerTokens } from './head';
 
@@ -52,36 +53,14 @@ export const BODY_MAX = 1 << 20;
 /** bytes of polling bodies kept per connection over its life */
 export const CONN_BUDGET = 16 << 20;
 
-/** Engine.IO sessions whose decoder state is kept per capture */
-export const MAX_SESSIONS = 4096;
-
 const RS = 0x1e;
-
-/** One Engine.IO session's decoder, and the connection whose body it is decoding now. */
-interface Session {
-  decoder: AppDecoder;
-  at: EnginePolling | null;
-}
-
-/** per capture (its pipeline's Counters): sid -> session */
-const captures = new WeakMap<Counters, Map<string, Session>>();
 
 /** `transport=polling` on an Engine.IO URL (the Socket.IO decoder's `EIO=` rule, or its usual paths) */
 export function isPollingTarget(target: string): boolean {
   return /[?&]transport=polling(&|$)/.test(target) && (socketIoProtocol.path?.(target) === true || /\/(socket|engine)\.io\//.test(target));
 }
 
-/** the `sid` query parameter of an Engine.IO URL, '' when none */
-export function engineIoSid(target: string): string {
-  if (socketIoProtocol.path?.(target) !== true) return '';
-  const m = /[?&]sid=([^&#]*)/.exec(target);
-  if (m === null) return '';
-  try {
-    return decodeURIComponent(m[1]);
-  } catch {
-    return m[1];
-  }
-}
+export { engineIoSid };
 
 /** One body being kept (BodySkipper's sink). */
 export class PollBody {
@@ -121,35 +100,18 @@ export class EnginePolling {
   private budget = CONN_BUDGET;
   private budgetReported = false;
   readonly held: Held[] = [];
-  private readonly sessions: Map<string, Session>;
+  /** this connection's context for the session decoders (findings held until the body's event is out) */
+  private readonly actx: AppContext;
 
   constructor(private readonly ctx: LayerContext) {
-    let m = captures.get(ctx.counters);
-    if (m === undefined) captures.set(ctx.counters, (m = new Map()));
-    this.sessions = m;
-  }
-
-  /** the session `sid` names ('' : a new one, kept once its open packet names it) */
-  private session(sid: string, target: string): Session {
-    const known = sid === '' ? undefined : this.sessions.get(sid);
-    if (known !== undefined) return known;
-    const o = this.ctx.opts.app?.limits;
-    const s: Session = { decoder: null as unknown as AppDecoder, at: null };
-    const actx: AppContext = {
-      conn: this.ctx.conn,
+    const o = ctx.opts.app?.limits;
+    this.actx = {
+      conn: ctx.conn,
       limits: o ? { ...DEFAULT_APP_LIMITS, ...o } : DEFAULT_APP_LIMITS,
       fromStart: false,
-      finding: (id, m, text) => s.at?.held.push({ id, dir: m.dir, text }),
+      finding: (id, m, text) => this.held.push({ id, dir: m.dir, text }),
       endFinding: () => undefined,
     };
-    s.decoder = socketIoProtocol.create(actx, { protocol: '', path: target, handshake: true });
-    if (sid !== '') this.keep(sid, s);
-    return s;
-  }
-
-  private keep(sid: string, s: Session): void {
-    if (this.sessions.size >= MAX_SESSIONS) this.sessions.delete(this.sessions.keys().next().value as string);
-    this.sessions.set(sid, s);
   }
 
   /** start keeping a body of `dir` (the request's method and target name the exchange) */
@@ -170,15 +132,13 @@ export class EnginePolling {
     if (bytes !== null) {
       ev.length = bytes.length;
       ev.truncated = false;
-      const s = this.session(ev.sid, b.target);
-      s.at = this;
-      ev.app = this.payload(s.decoder, b, bytes, meta);
-      s.at = null;
+      const s = engineIoSession(this.ctx.counters, ev.sid, this.actx, { protocol: '', path: b.target, handshake: true });
+      ev.app = this.payload(s, b, bytes, meta);
       if (ev.sid === '') {
         const open = ev.app.find((p) => p.type === 'open' && typeof p.sid === 'string');
         if (open !== undefined) {
           ev.sid = open.sid as string;
-          this.keep(ev.sid, s);
+          s.name(ev.sid);
         }
       }
     }
@@ -234,8 +194,9 @@ export class EnginePolling {
       this.held.push({ id: 'subprotocol-malformed', dir: b.dir, text: `Engine.IO polling payload: ${why}.` });
     };
     if (/[?&]EIO=3(&|$)/.test(b.target)) {
+      // a text payload starts with a length digit (ASCII), the binary form with 0x00 or 0x01
       if (d.length > 0 && (d[0] === 0 || d[0] === 1)) {
-        bad('the Engine.IO v3 binary payload form is not decoded');
+        decodeV3Binary(d, feed, bad);
         return out;
       }
       decodeV3(Buffer.from(d.buffer, d.byteOffset, d.byteLength).toString('utf8'), feed, bad);
@@ -269,6 +230,8 @@ function decodeV3(s: string, feed: (opcode: number, data: Uint8Array) => void, b
     }
     const rec = s.slice(colon + 1, colon + 1 + Number(n));
     i = colon + 1 + Number(n);
+    // `0:` is the empty payload (encodePayload of no packets); decodePayload skips empty records
+    if (rec.length === 0) continue;
     if (rec.startsWith('b')) {
       const bin = base64(rec.slice(2));
       const t = rec.charCodeAt(1) - 48;
@@ -280,6 +243,34 @@ function decodeV3(s: string, feed: (opcode: number, data: Uint8Array) => void, b
         feed(2, data);
       }
     } else feed(1, Buffer.from(rec, 'utf8'));
+  }
+}
+
+/** digits of one v3 binary record's length at most (BODY_MAX has 7) */
+const V3_LENGTH_DIGITS = 9;
+
+/**
+ * v3 binary payload (engine.io-parser 2.x encodePayloadAsBinary, XHR2 polling with binary
+ * packets): records `<0 | 1><length as bytes 0-9>...<0xff><length bytes>`; 0: a text packet
+ * as UTF-8 bytes (utf8.js, so the length counts bytes), 1: a binary packet, the type byte
+ * then the data (the WebSocket form of a v3 binary packet). Each record is a view of `d`.
+ */
+function decodeV3Binary(d: Uint8Array, feed: (opcode: number, data: Uint8Array) => void, bad: (why: string) => void): void {
+  let i = 0;
+  while (i < d.length) {
+    const kind = d[i];
+    let n = 0;
+    let j = i + 1;
+    while (j < d.length && d[j] <= 9 && j - i <= V3_LENGTH_DIGITS) n = n * 10 + d[j++];
+    if ((kind !== 0 && kind !== 1) || j === i + 1 || d[j] !== 0xff || j + 1 + n > d.length) {
+      bad(`v3 binary record at byte ${i} has no valid <0|1><length digits><0xff> prefix`);
+      return;
+    }
+    const rec = d.subarray(j + 1, j + 1 + n);
+    if (kind === 0) feed(1, rec);
+    else if (rec.length === 0) bad(`v3 binary record at byte ${i} is empty (no packet type)`);
+    else feed(2, rec);
+    i = j + 1 + n;
   }
 }
 

@@ -1,11 +1,12 @@
 /**
  * The calls of the contract about decoded meaning, TLS and HTTP/2 (shared/api.ts):
- * decoded-field facets, the plain HTTP/2 requests of a connection, the decoder list and the
+ * decoded-field facets, the plain HTTP/2 requests of a connection, the Engine.IO long-polling
+ * session a WebSocket upgraded, the decoder list and the
  * per-connection decoder choice (which reads the file again), and the key logs (added by
  * path or as bytes; the current file is read again with them, a running live capture takes
  * them at once). Only names and counts answer: key material stays in ./keylogs.ts.
  */
-import { err, ok, type AppFacets, type Http2RequestRow, type KeyLogInfo, type Result, type SessionInfo } from '../../shared/api';
+import { err, ok, type AppFacets, type EngineIoSession, type Http2RequestRow, type KeyLogInfo, type Result, type SessionInfo } from '../../shared/api';
 import { basename } from 'node:path';
 import { defaultAppRegistry } from '../app/registry';
 import { fsError, nothingLoaded } from './errors';
@@ -30,6 +31,13 @@ export class AppCalls {
     if (!store) return nothingLoaded();
     if (!store.hasConnection(conn)) return err('not-found', `There is no connection ${conn} in this session.`);
     return ok(store.http2Requests(conn));
+  }
+
+  engineIoSession(conn: number): Result<EngineIoSession | null> {
+    const store = this.sessions.store;
+    if (!store) return nothingLoaded();
+    if (!store.hasConnection(conn)) return err('not-found', `There is no connection ${conn} in this session.`);
+    return ok(store.engineIoSession(conn));
   }
 
   decoders(): Result<string[]> {

@@ -39,6 +39,7 @@ const VALID: { [K in CallName]: unknown[] } = {
   cancel: ['query'],
   getAppFacets: [null],
   getHttp2Requests: [1],
+  getEngineIoSession: [1],
   listDecoders: [],
   setDecoder: [1, 'mqtt'],
   addKeyLog: [join(tmpdir(), 'wsscope-dispatch-no-such-keylog.txt')],

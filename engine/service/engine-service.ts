@@ -129,6 +129,7 @@ export class EngineService {
       cancel: async (what) => ok({ cancelled: what === 'open' ? await this.sessions.stopReading() : this.cancels.cancel(what) }),
       getAppFacets: (conn) => this.app.facets(conn),
       getHttp2Requests: (conn) => this.app.http2Requests(conn),
+      getEngineIoSession: (conn) => this.app.engineIoSession(conn),
       listDecoders: () => this.app.decoders(),
       setDecoder: (conn, protocol) => (this.live.running ? captureRunning() : this.app.setDecoder(conn, protocol)),
       addKeyLog: (path) => this.app.addFile(path),

@@ -165,6 +165,7 @@ export const ARITY: Record<CallName, [number, number]> = {
   cancel: [1, 1],
   getAppFacets: [1, 1],
   getHttp2Requests: [1, 1],
+  getEngineIoSession: [1, 1],
   listDecoders: [0, 0],
   setDecoder: [2, 2],
   addKeyLog: [1, 1],
@@ -257,6 +258,7 @@ export const CALL_ARGS: { readonly [K in CallName]: CallArgsChecker<K> } = {
   cancel: ([what]) => single(checkCancelKind(what)),
   getAppFacets: ([conn]) => single(conn === null ? good(null) : checkIndex(conn, 'connection id')),
   getHttp2Requests: ([conn]) => single(checkIndex(conn, 'connection id')),
+  getEngineIoSession: ([conn]) => single(checkIndex(conn, 'connection id')),
   listDecoders: noArgs,
   setDecoder: ([conn, protocol]) => {
     const c = checkIndex(conn, 'connection id');

@@ -16,7 +16,8 @@
  *
  * Bounds: one entry per message that carried `app` (the message table's bound applies: a
  * message dropped there is never indexed), at most MAX_REPLIES_KEPT replies listed per
- * request, at most MAX_H2_REQUESTS plain HTTP/2 requests (further ones are counted only).
+ * request, at most MAX_H2_REQUESTS plain HTTP/2 requests (further ones are counted only), at
+ * most MAX_POLLING polling bodies (indexed by their Engine.IO `sid` for the connection detail).
  *
  * Memory: packets are kept as the event gave them (the pipeline builds them per message and
  * never reuses them); TLS and HTTP/2 request events likewise.
@@ -56,6 +57,8 @@ export class AppIndex {
   h2RequestsDropped = 0;
   /** Engine.IO long-polling bodies (engine/http/polling.ts), at most MAX_POLLING */
   readonly polling: PollingEvent[] = [];
+  /** Engine.IO sid -> positions in `polling` (those kept, so bounded by MAX_POLLING) */
+  private readonly pollingBySid = new Map<string, number[]>();
   /** connection -> the protocol that decoded it */
   readonly connProtocol = new Map<number, string>();
 
@@ -116,8 +119,18 @@ export class AppIndex {
   /** Stores a polling event; false when the bound dropped it. */
   addPolling(ev: PollingEvent): boolean {
     if (this.polling.length >= MAX_POLLING) return false;
+    if (ev.sid !== '') {
+      let list = this.pollingBySid.get(ev.sid);
+      if (!list) this.pollingBySid.set(ev.sid, (list = []));
+      list.push(this.polling.length);
+    }
     this.polling.push(ev);
     return true;
+  }
+
+  /** the polling bodies of Engine.IO session `sid`, in capture order */
+  pollingOf(sid: string): PollingEvent[] {
+    return (this.pollingBySid.get(sid) ?? []).map((i) => this.polling[i]);
   }
 
   /** The TLS facts of connection `conn`, or of the TLS connection carrying it (`parent`). */

@@ -7,8 +7,9 @@
  * Memory: every byte array in the answer is a fresh copy (re-read from the payload store,
  * which may read its spill file), owned by the caller.
  */
-import type { FrameDetail, MessageDetail } from '../../shared/api';
-import { DETAIL_BYTE_LIMIT } from '../../shared/api';
+import type { EngineIoSession, FrameDetail, MessageDetail, PollingBodyRow } from '../../shared/api';
+import { DETAIL_BYTE_LIMIT, ENGINE_IO_BODIES_LISTED, ENGINE_IO_PACKETS_LISTED } from '../../shared/api';
+import { describeAppPacket } from '../../shared/app';
 import { closeCodeMeaning, closeReason } from '../../shared/close';
 import { binaryTrees } from '../app/binary-tree';
 import { unmask } from '../ws/unmask';
@@ -93,4 +94,44 @@ export function frameDetail(d: SessionData, fr: number): FrameDetail {
   const first = f.firstPacket[fr];
   const last = f.packet[fr];
   return { ...fields, wirePayload, payload, packets: first && first !== last ? [first, last] : [last] };
+}
+
+/**
+ * The Engine.IO session WebSocket connection `conn` upgraded (its handshake's `sid`), with the
+ * long-polling bodies of that sid (engine/http/polling.ts): null when the connection's
+ * handshake names no sid. Bounded: ENGINE_IO_BODIES_LISTED bodies, ENGINE_IO_PACKETS_LISTED
+ * packet descriptions per body; the counts cover all.
+ */
+export function engineIoSession(d: SessionData, conn: number): EngineIoSession | null {
+  const hs = d.conns.get(conn)?.handshake;
+  if (!hs?.sid) return null;
+  const all = d.app.pollingOf(hs.sid);
+  const conns: number[] = [];
+  for (const e of all) if (!conns.includes(e.conn)) conns.push(e.conn);
+  const eio = /[?&]EIO=(\d)(&|$)/.exec(hs.path);
+  const bodies = all.slice(0, ENGINE_IO_BODIES_LISTED).map(
+    (e): PollingBodyRow => ({
+      conn: e.conn,
+      dir: e.dir,
+      ts: e.ts,
+      packet: e.packet,
+      method: e.method,
+      length: e.length,
+      truncated: e.truncated,
+      packets: e.app.slice(0, ENGINE_IO_PACKETS_LISTED).map(describeAppPacket),
+      packetCount: e.app.length,
+    }),
+  );
+  return {
+    sid: hs.sid,
+    eio: eio ? Number(eio[1]) : 0,
+    conn,
+    upgradeTs: hs.ts,
+    total: all.length,
+    beforeUpgrade: all.filter((e) => e.ts < hs.ts).length,
+    first: all.length ? all[0].ts : 0,
+    last: all.length ? all[all.length - 1].ts : 0,
+    conns,
+    bodies,
+  };
 }

@@ -15,9 +15,9 @@
  * every read returns fresh objects. `close()` releases the spill file.
  */
 import type { ConnectionEvent, EngineEvent, HandshakeEvent, MessageEvent } from '../../shared/events';
-import type { AppFacets, Batch, ConnStats, ConnectionRow, Http2RequestRow, MessageDetail, MessageQuery, MessageRow } from '../../shared/api';
+import type { AppFacets, Batch, ConnStats, ConnectionRow, EngineIoSession, Http2RequestRow, MessageDetail, MessageQuery, MessageRow } from '../../shared/api';
 import { BatchFeed } from './batches';
-import { messageDetail } from './detail';
+import { engineIoSession, messageDetail } from './detail';
 import { ingest, notePacketCount } from './ingest';
 import type { PayloadStore } from './payload-store';
 import { compileQuery, queryMessages, scanMessages } from './query';
@@ -210,6 +210,11 @@ export class SessionStore {
   /** The plain HTTP/2 requests of connection `conn`. */
   http2Requests(conn: number): Http2RequestRow[] {
     return this.d.app.h2RequestsOf(conn);
+  }
+
+  /** The Engine.IO session WebSocket connection `conn` upgraded, with its polling bodies (detail.ts). */
+  engineIoSession(conn: number): EngineIoSession | null {
+    return engineIoSession(this.d, conn);
   }
 
   /** TLS connections: [decrypted, all]. */

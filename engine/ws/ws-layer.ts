@@ -67,7 +67,7 @@ export class WebSocketLayer implements Layer {
     };
     this.protocol = init?.protocol ?? '';
     // taps shared.emit when a decoder applies; connections it does not concern are untouched
-    this.app = attachApp(this.shared, ctx.conn, ctx.finding, ctx.opts.app, { protocol: this.protocol, path: init?.path ?? '', handshake: init !== undefined });
+    this.app = attachApp(this.shared, ctx.conn, ctx.finding, ctx.opts.app, { protocol: this.protocol, path: init?.path ?? '', handshake: init !== undefined, scope: ctx.counters });
     if (!init) ctx.finding('no-handshake', undefined, meta, 'WebSocket frames decoded without a captured opening handshake; extension parameters are unknown.');
   }
 

@@ -85,6 +85,47 @@ function pollingCase(): CorpusCase {
   };
 }
 
+/** A v3 binary payload record (engine.io-parser 2.x encodePayloadAsBinary): kind, the length's decimal digits as bytes, 0xff, the packet. */
+function v3Record(kind: 0 | 1, packet: Bytes | string, digits = String(typeof packet === 'string' ? Buffer.byteLength(packet) : packet.length)): Buffer {
+  return Buffer.concat([Uint8Array.from([kind, ...[...digits].map(Number), 0xff]), typeof packet === 'string' ? Buffer.from(packet) : packet]);
+}
+
+/** Engine.IO v3 long-polling (socket.io 2): malformed `<length>:` text and binary payloads between good ones. */
+function pollingV3Case(): CorpusCase {
+  const url = '/socket.io/?EIO=3&transport=polling';
+  const bin = (head: string, body: Buffer): Bytes => Uint8Array.from(Buffer.concat([Buffer.from(`${head}\r\nContent-Type: application/octet-stream\r\nContent-Length: ${body.length}\r\n\r\n`), body]));
+  return {
+    name: 'app-socketio-polling-v3-malformed',
+    ext: 'pcap',
+    checks: 'Engine.IO v3 long-polling: text payloads with a length past the end, a non-digit length and a `b` record that is not base64; binary payloads with a length digit over 9, a record with no 0xff, a length past the end and an empty binary record; good packets before each and a good binary BINARY_EVENT after',
+    expect: ['subprotocol-malformed'],
+    absent: ['decoder-error'],
+    build: () => {
+      const c = new Conv().open();
+      const get = (): unknown => c.send('c', http1(`GET ${url}&sid=V3 HTTP/1.1\r\nHost: 127.0.0.1:8080`, ''));
+      c.send('c', http1(`GET ${url}&t=1 HTTP/1.1\r\nHost: 127.0.0.1:8080`, ''));
+      const open = '0{"sid":"V3","upgrades":["websocket"],"pingInterval":25000,"pingTimeout":5000}';
+      c.send('s', http1('HTTP/1.1 200 OK', `${open.length}:${open}2:40`));
+      get();
+      c.send('s', http1('HTTP/1.1 200 OK', '11:42["a","b"]9:42["c"]'));
+      get();
+      c.send('s', http1('HTTP/1.1 200 OK', '1:2x:42["d"]'));
+      get();
+      c.send('s', http1('HTTP/1.1 200 OK', '1:36:b4%%%%'));
+      c.send('c', bin(`POST ${url}&sid=V3 HTTP/1.1\r\nHost: 127.0.0.1:8080`, Buffer.concat([v3Record(0, '42["e"]'), Buffer.from([0, 1, 10, 0xff, 0x34])])));
+      c.send('s', http1('HTTP/1.1 200 OK', 'ok'));
+      c.send('c', bin(`POST ${url}&sid=V3 HTTP/1.1\r\nHost: 127.0.0.1:8080`, Buffer.concat([v3Record(0, '2'), Buffer.from([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 1, 2])])));
+      c.send('s', http1('HTTP/1.1 200 OK', 'ok'));
+      get();
+      c.send('s', bin('HTTP/1.1 200 OK', Buffer.concat([v3Record(0, '3'), v3Record(1, Uint8Array.of(4, 1, 2), '9')])));
+      get();
+      c.send('s', bin('HTTP/1.1 200 OK', Buffer.concat([v3Record(1, new Uint8Array(0)), v3Record(0, '451-["f",{"_placeholder":true,"num":0}]'), v3Record(1, Uint8Array.of(4, 7, 7))])));
+      c.close();
+      return c.pcap();
+    },
+  };
+}
+
 export const APP_CASES: CorpusCase[] = [
   appCase('socketio-malformed', 'Socket.IO (chosen by the EIO= URL): an unknown Engine.IO type, an event whose arguments are not JSON, then a good event', ['subprotocol-malformed'], { path: '/socket.io/?EIO=4&transport=websocket' }, {}, [
     ['s', 1, '0{"sid":"abc","upgrades":[],"pingInterval":25000,"pingTimeout":20000}'],
@@ -149,4 +190,5 @@ export const APP_CASES: CorpusCase[] = [
     ['c', 1, '{"command":"subscribe","identifier":"{\\"channel\\":\\"ChatChannel\\"}"}'],
   ]),
   pollingCase(),
+  pollingV3Case(),
 ];

@@ -3,6 +3,8 @@
  * peer's own port), each with what the peers logged:
  *  - `recordSocketIo`: socket.io server + socket.io-client over WebSocket only, an event with
  *    an ack, a binary event with an ack, a server event;
+ *  - `recordSocketIoPolling`: the same peers with their default transports: Engine.IO
+ *    long-polling first, then the upgrade to WebSocket (one Engine.IO session, one `sid`);
  *  - `recordMqtt`: mqtt.js against an aedes broker over WebSocket: a subscription and a
  *    QoS 1 publish that comes back;
  *  - `recordWss`: Node `tls` + `ws` (TLS 1.3) with the key log the server wrote, plus a
@@ -86,6 +88,45 @@ export async function recordSocketIo(dir: string): Promise<SocketIoSession> {
     await new Promise<void>((resolve) => server.close(() => resolve()));
   }
   return { file, serverLog, clientLog };
+}
+
+export interface SocketIoPollingSession extends SocketIoSession {
+  /** the Engine.IO session id (socket.io-client's engine's) */
+  sid: string;
+}
+
+export async function recordSocketIoPolling(dir: string): Promise<SocketIoPollingSession> {
+  const file = join(dir, 'socket.io-polling.pcapng');
+  const http = createServer();
+  const server = new IoServer(http);
+  const serverLog: unknown[][] = [];
+  const clientLog: unknown[][] = [];
+  let sid = '';
+  server.on('connection', (socket) => {
+    socket.on('chat', (text: string, ack: (r: unknown) => void) => {
+      serverLog.push(['chat', text]);
+      ack({ ok: true, length: text.length });
+    });
+    socket.emit('welcome', 'hello', 1);
+  });
+  const port = await listen(http);
+  try {
+    await record(file, port, async () => {
+      const client = ioClient(`http://127.0.0.1:${port}`, { reconnection: false });
+      const welcome = new Promise<void>((resolve) => client.on('welcome', (...args: unknown[]) => (clientLog.push(['welcome', ...args]), resolve())));
+      await new Promise<void>((resolve) => client.on('connect', resolve));
+      sid = client.io.engine.id;
+      await welcome;
+      const chat = client.emitWithAck('chat', 'hi');
+      if (client.io.engine.transport.name !== 'websocket') await new Promise<void>((resolve) => client.io.engine.once('upgrade', () => resolve()));
+      clientLog.push(['ack', await chat]);
+      clientLog.push(['ack', await client.emitWithAck('chat', 'over the websocket')]);
+      client.disconnect();
+    });
+  } finally {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+  return { file, sid, serverLog, clientLog };
 }
 
 export interface MqttSession {

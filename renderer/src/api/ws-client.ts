@@ -274,6 +274,7 @@ export function createWsClient(opts: WsClientOptions): WsClient {
     cancel: (what) => call('cancel', [what]),
     getAppFacets: (conn) => call('getAppFacets', [conn]),
     getHttp2Requests: (conn) => call('getHttp2Requests', [conn]),
+    getEngineIoSession: (conn) => call('getEngineIoSession', [conn]),
     listDecoders: () => call('listDecoders', []),
     setDecoder: (conn, protocol) => call('setDecoder', [conn, protocol]),
     addKeyLog: (path) => call('addKeyLog', [path]),

@@ -11,6 +11,7 @@ import type {
   ConnStats,
   ConnectionRow,
   FrameDetail,
+  EngineIoSession,
   Http2RequestRow,
   KeyLogInfo,
   MessageDetail,
@@ -37,6 +38,8 @@ export interface FakeApi extends WsscopeApi {
   facets: AppFacets;
   keyLogInfo: KeyLogInfo;
   h2Requests: Map<number, Http2RequestRow[]>;
+  /** what getEngineIoSession answers, per connection (none: null) */
+  engineIo: Map<number, EngineIoSession>;
   emitBatch(b: Batch): void;
   emitProgress(p: ProgressInfo): void;
   emitCaptureStatus(s: CaptureStatus): void;
@@ -221,6 +224,7 @@ export function createFakeApi(init: Partial<Pick<FakeApi, 'rows' | 'session'>> =
     facets: { protocols: [], types: [], names: [] },
     keyLogInfo: { files: [], sessions: 0, decrypted: 0, tlsConnections: 0 },
     h2Requests: new Map(),
+    engineIo: new Map(),
     async getAppFacets(conn) {
       api.calls.push({ name: 'getAppFacets', args: [conn] });
       return ok(api.facets);
@@ -228,6 +232,10 @@ export function createFakeApi(init: Partial<Pick<FakeApi, 'rows' | 'session'>> =
     async getHttp2Requests(conn) {
       api.calls.push({ name: 'getHttp2Requests', args: [conn] });
       return ok(api.h2Requests.get(conn) ?? []);
+    },
+    async getEngineIoSession(conn) {
+      api.calls.push({ name: 'getEngineIoSession', args: [conn] });
+      return ok(api.engineIo.get(conn) ?? null);
     },
     async listDecoders() {
       api.calls.push({ name: 'listDecoders', args: [] });
