@@ -9,7 +9,10 @@
  * so they carry its capture-wide index.
  *
  * Memory: emitted `data`, `header` and `wirePayload` buffers are owned by the event (never
- * reused). Nothing of the decoder's input is kept.
+ * reused), except with SessionOptions.ephemeralPayloads: a data message's `data` is then a view
+ * of a per-direction scratch buffer, and so is the `wirePayload` of an unmasked or large masked
+ * frame (see frameStart), both valid during the emit only. Nothing of the decoder's input is
+ * kept.
  */
 import type { ChunkMeta } from '../types';
 import type { DeflateParams, Direction, EventSink, FrameEvent, MessageEvent } from '../../shared/events';
@@ -88,6 +91,12 @@ interface Message {
 }
 
 const MAX_PINGS = 32;
+/**
+ * Masked frames from this length on keep their wire bytes in the target and are unmasked there
+ * in place (see frameStart): the same copies and XORs as unmasking on the way in next to a wire
+ * buffer of their own, minus that buffer. Smaller ones keep the one-pass path.
+ */
+const MASK_IN_PLACE_MIN = 64 * 1024;
 const EMPTY = new Uint8Array(0);
 /** What a compressed message gives once the inflate budget is spent: nothing, cut at the limit. */
 const SPENT: InflateResult = { data: EMPTY, partial: true, error: 'limit' };
@@ -177,7 +186,19 @@ export class MessageAssembler implements FrameSink {
         h.target = m.buf;
       }
     }
-    if (this.s.opts.keepWirePayload) h.wire = new PayloadBuffer(Math.min(h.length, 1 << 20), limit);
+    if (this.s.opts.keepWirePayload) {
+      const t = h.target;
+      // With ephemeral payloads (events are consumed during the emit) the wire bytes of a frame
+      // are a view of the target they all go to, not a second copy of up to maxMessageBytes:
+      // an unmasked frame's bytes are the wire bytes (RFC 6455 section 5.3: only masking makes
+      // them differ); a large masked frame's go there masked and are unmasked in place after
+      // the frame event (frameEnd). Not when the target would cut this frame before a buffer of
+      // its own would (a later fragment near the limit).
+      if (t !== null && this.s.opts.ephemeralPayloads && (!h.masked || h.length >= MASK_IN_PLACE_MIN) && t.dropped === 0 && (t.len === 0 || t.len + h.length <= t.limit)) {
+        h.wireAt = t.len;
+        h.targetMask = null;
+      } else h.wire = new PayloadBuffer(Math.min(h.length, 1 << 20), limit);
+    }
   }
 
   /** Scratch buffer reused by every data message when payloads are ephemeral. */
@@ -226,7 +247,10 @@ export class MessageAssembler implements FrameSink {
       header: h.header,
     };
     if (h.wire !== null) ev.wirePayload = h.wire.view();
+    else if (h.wireAt >= 0) ev.wirePayload = (h.target as PayloadBuffer).sharedFrom(h.wireAt);
     s.emit(ev);
+    // the masked wire bytes are out: the target's bytes become the payload (see frameStart)
+    if (h.wireAt >= 0 && h.masked) (h.target as PayloadBuffer).unmaskFrom(h.wireAt, h.mask);
     const pf = this.pend;
     for (let k = 0; k < pf.length; k++) s.finding(pf[k][0], this.dir, meta, pf[k][1], index);
     pf.length = 0;
