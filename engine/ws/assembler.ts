@@ -96,7 +96,7 @@ const MAX_PINGS = 32;
  * in place (see frameStart): the same copies and XORs as unmasking on the way in next to a wire
  * buffer of their own, minus that buffer. Smaller ones keep the one-pass path.
  */
-const MASK_IN_PLACE_MIN = 64 * 1024;
+const MASK_IN_PLACE_MIN = 16 * 1024;
 const EMPTY = new Uint8Array(0);
 /** What a compressed message gives once the inflate budget is spent: nothing, cut at the limit. */
 const SPENT: InflateResult = { data: EMPTY, partial: true, error: 'limit' };

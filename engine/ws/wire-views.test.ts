@@ -6,8 +6,15 @@
  * chunking, gaps, limits and fragments. And a large message's
  * buffer grows straight to its final size past PayloadBuffer's preallocation bound.
  */
-import { describe, it, expect } from 'vitest';
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { EngineEvent, FrameEvent, MessageEvent } from '../../shared/events';
+import { analyzeFile } from '../analyze';
+import { generateCapture } from '../../scripts/gen-capture';
+import { SAMPLE_CHAT, publicCapture, publicCaptureNames } from '../../test/kit/paths';
 import { DEFAULT_SESSION_OPTIONS, TcpSession, type SessionOptions } from './session';
 import { PayloadBuffer } from './payload-buffer';
 import { concat } from '../../test/kit/bytes';
@@ -69,7 +76,7 @@ const CASES: Array<[string, Step[], Partial<SessionOptions>]> = [
   ['a gap inside the second fragment', [...open, ['server', concat([sf(2, pattern(500), { fin: false }), sf(0, pattern(3000)).subarray(0, 900)])], ['server', concat([sf(0, pattern(3000)).subarray(1000), sf(1, 'next')]), 100]], {}],
   ['a frame claiming 2^62 bytes, cut by the end of the capture', [...open, ['server', concat([longHeader(2, 1n << 62n), pattern(20_000)])]], { maxMessageBytes: 8192 }],
   ['a ping claiming 2^40 bytes', [...open, ['server', concat([longHeader(9, 1n << 40n), pattern(5000)])]], {}],
-  // masked frames from 64 KiB on keep their masked bytes in the target until the frame event is out
+  // masked frames from 16 KiB on keep their masked bytes in the target until the frame event is out
   ['large masked frames, a ping between fragments', [...open, ['client', concat([cf(2, pattern(70_000), { fin: false }), cf(9, pattern(66_000)), cf(0, pattern(65_536, 3)), cf(1, 'small')])]], {}],
   ['large masked fragments, the second crossing maxMessageBytes', [...open, ['client', concat([cf(2, pattern(70_000), { fin: false }), cf(0, pattern(70_000, 9)), cf(1, 'after')])]], { maxMessageBytes: 100_000 }],
   ['a gap inside a large masked frame', [...open, ['client', bigMasked.subarray(0, 30_001)], ['client', concat([bigMasked.subarray(30_500), cf(1, 'next')]), 499]], {}],
@@ -132,5 +139,44 @@ describe('PayloadBuffer growth past the preallocation bound', () => {
     }
     expect(seen).toEqual([1 << 20, 2 << 20, 4 << 20, 5 << 20, 64 << 20]);
     expect(Buffer.from(b.view().subarray(9 << 20, (9 << 20) + 100)).equals(Buffer.from(pattern(100)))).toBe(true);
+  });
+});
+
+/** one line per frame (its wire bytes) and per message (its bytes), read during the emit */
+async function digest(file: string, ephemeralPayloads: boolean): Promise<string[]> {
+  const out: string[] = [];
+  const sha = (b: Uint8Array | undefined): string => (b ? createHash('sha256').update(b).digest('hex') : '-');
+  await analyzeFile(
+    file,
+    (ev) => {
+      if (ev.type === 'frame') out.push(`f ${ev.conn} ${ev.dir} ${ev.index} ${ev.masked} ${ev.length} ${ev.wirePayload?.length} ${sha(ev.wirePayload)}`);
+      else if (ev.type === 'message') out.push(`m ${ev.conn} ${ev.dir} ${ev.index} ${ev.length} ${ev.truncated} ${sha(ev.data)}`);
+    },
+    { session: { keepWirePayload: true, ephemeralPayloads } },
+  );
+  return out;
+}
+
+describe('captures decoded with wire payloads: views and own buffers agree', () => {
+  let tmp = '';
+  let generated = '';
+  beforeAll(async () => {
+    tmp = mkdtempSync(join(tmpdir(), 'wsscope-wire-views-'));
+    generated = join(tmp, 'gen.pcap');
+    // retransmissions and reordering, client messages masked, some past MASK_IN_PLACE_MIN (16 KiB)
+    await generateCapture({ out: generated, bytes: 4_000_000, connections: 16, seed: 11, tcpAnomalies: true });
+  });
+  afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+  for (const file of [...publicCaptureNames().map(publicCapture), SAMPLE_CHAT]) {
+    it(file.split('/').pop()!, async () => {
+      expect(await digest(file, true)).toEqual(await digest(file, false));
+    });
+  }
+
+  it('a generated capture with TCP anomalies and large masked messages', async () => {
+    const [a, b] = [await digest(generated, true), await digest(generated, false)];
+    expect(a.filter((l) => l.startsWith('f ') && l.split(' ')[4] === 'true' && Number(l.split(' ')[5]) >= 16 * 1024).length).toBeGreaterThan(0);
+    expect(a).toEqual(b);
   });
 });
