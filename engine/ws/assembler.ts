@@ -9,8 +9,12 @@
  * so they carry its capture-wide index.
  *
  * Memory: emitted `data`, `header` and `wirePayload` buffers are owned by the event (never
- * reused). Nothing of the decoder's input is kept.
+ * reused), except with SessionOptions.ephemeralPayloads: a data message's `data` is then a view
+ * of a per-direction scratch buffer, and so is the `wirePayload` of an unmasked or large masked
+ * frame (see frameStart), both valid during the emit only. Nothing of the decoder's input is
+ * kept.
  */
+import { createHash } from 'node:crypto';
 import type { ChunkMeta } from '../types';
 import type { DeflateParams, Direction, EventSink, FrameEvent, MessageEvent } from '../../shared/events';
 import type { FindingId } from '../../shared/findings';
@@ -46,15 +50,17 @@ export interface WsShared {
   onClose(dir: Direction, meta: ChunkMeta): void;
 }
 
-/** A ping not answered yet: its payload and capture time. */
+/** A ping not answered yet: its payload (`pingKey`), payload length and capture time. */
 export interface Ping {
   data: Uint8Array;
+  length: number;
   ts: number;
 }
 
-/** A pong no ping answered yet, and where its finding would point. */
+/** A pong no ping answered yet (its payload as `pingKey` keeps it, and length), and where its finding would point. */
 interface HeldPong {
   data: Uint8Array;
+  length: number;
   meta: ChunkMeta;
   frame: number;
 }
@@ -88,6 +94,14 @@ interface Message {
 }
 
 const MAX_PINGS = 32;
+/** ping and pong payloads kept as they are up to this length, as a digest past it (`pingKey`) */
+const PING_BYTES_MAX = 4096;
+/**
+ * Masked frames from this length on keep their wire bytes in the target and are unmasked there
+ * in place (see frameStart): the same copies and XORs as unmasking on the way in next to a wire
+ * buffer of their own, minus that buffer. Smaller ones keep the one-pass path.
+ */
+const MASK_IN_PLACE_MIN = 16 * 1024;
 const EMPTY = new Uint8Array(0);
 /** What a compressed message gives once the inflate budget is spent: nothing, cut at the limit. */
 const SPENT: InflateResult = { data: EMPTY, partial: true, error: 'limit' };
@@ -177,7 +191,19 @@ export class MessageAssembler implements FrameSink {
         h.target = m.buf;
       }
     }
-    if (this.s.opts.keepWirePayload) h.wire = new PayloadBuffer(Math.min(h.length, 1 << 20), limit);
+    if (this.s.opts.keepWirePayload) {
+      const t = h.target;
+      // With ephemeral payloads (events are consumed during the emit) the wire bytes of a frame
+      // are a view of the target they all go to, not a second copy of up to maxMessageBytes:
+      // an unmasked frame's bytes are the wire bytes (RFC 6455 section 5.3: only masking makes
+      // them differ); a large masked frame's go there masked and are unmasked in place after
+      // the frame event (frameEnd). Not when the target would cut this frame before a buffer of
+      // its own would (a later fragment near the limit).
+      if (t !== null && this.s.opts.ephemeralPayloads && (!h.masked || h.length >= MASK_IN_PLACE_MIN) && t.dropped === 0 && (t.len === 0 || t.len + h.length <= t.limit)) {
+        h.wireAt = t.len;
+        h.targetMask = null;
+      } else h.wire = new PayloadBuffer(Math.min(h.length, 1 << 20), limit);
+    }
   }
 
   /** Scratch buffer reused by every data message when payloads are ephemeral. */
@@ -226,7 +252,10 @@ export class MessageAssembler implements FrameSink {
       header: h.header,
     };
     if (h.wire !== null) ev.wirePayload = h.wire.view();
+    else if (h.wireAt >= 0) ev.wirePayload = (h.target as PayloadBuffer).sharedFrom(h.wireAt);
     s.emit(ev);
+    // the masked wire bytes are out: the target's bytes become the payload (see frameStart)
+    if (h.wireAt >= 0 && h.masked) (h.target as PayloadBuffer).unmaskFrom(h.wireAt, h.mask);
     const pf = this.pend;
     for (let k = 0; k < pf.length; k++) s.finding(pf[k][0], this.dir, meta, pf[k][1], index);
     pf.length = 0;
@@ -391,12 +420,12 @@ export class MessageAssembler implements FrameSink {
     if (h.opcode === 9) {
       const q = s.pings[this.dir];
       if (q.length >= MAX_PINGS) q.shift();
-      q.push({ data, ts: meta.ts });
+      q.push({ data: pingKey(data), length: data.length, ts: meta.ts });
     } else if (h.opcode === 10) {
       // RFC 6455 section 5.5.3: a pong echoes the payload of the ping it answers
       const held = pw.held[this.dir];
       if (held.length >= MAX_PINGS) this.judgePong(held.shift() as HeldPong, this.dir, true);
-      held.push({ data, meta: { ts: meta.ts, packet: meta.packet }, frame: index });
+      held.push({ data: pingKey(data), length: data.length, meta: { ts: meta.ts, packet: meta.packet }, frame: index });
     }
     // pongs of this direction (just held) and of the other, now that this one moved on
     this.settlePongs(pw);
@@ -438,7 +467,7 @@ export class MessageAssembler implements FrameSink {
     let before = 0;
     while (before < q.length && q[before].ts <= p.meta.ts) before++;
     for (let k = 0; k < before; k++) {
-      if (sameBytes(q[k].data, p.data)) {
+      if (q[k].length === p.length && sameBytes(q[k].data, p.data)) {
         q.splice(0, k + 1);
         return true;
       }
@@ -447,7 +476,7 @@ export class MessageAssembler implements FrameSink {
     const other = from === 'client' ? 'server' : 'client';
     if (before === 0) s.finding('unsolicited-pong', from, p.meta, `Pong from the ${from} with no outstanding ping from the ${other}.`, p.frame);
     else {
-      s.finding('pong-mismatch', from, p.meta, `Pong payload (${p.data.length} bytes) matches none of the ${before} outstanding ping(s).`, p.frame);
+      s.finding('pong-mismatch', from, p.meta, `Pong payload (${p.length} bytes) matches none of the ${before} outstanding ping(s).`, p.frame);
       q.shift();
     }
     return true;
@@ -504,6 +533,16 @@ function cap(s: string): string {
 function endText(reason: string, what: string): string {
   const how = reason === 'eof' ? 'The capture ended' : reason === 'rst' ? 'The connection was reset' : 'The sender closed the stream';
   return `${how} mid-frame: ${what}.`;
+}
+
+/**
+ * What the ping and pong queues keep of a payload: the bytes themselves up to PING_BYTES_MAX,
+ * past it their SHA-256 (compared along with the length). A control frame over 125 bytes is
+ * already a violation (RFC 6455 section 5.5); kept whole, MAX_PINGS of them could hold 32 x
+ * maxMessageBytes (2 GiB) per direction.
+ */
+function pingKey(data: Uint8Array): Uint8Array {
+  return data.length <= PING_BYTES_MAX ? data : createHash('sha256').update(data).digest();
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {

@@ -10,8 +10,9 @@
  * decoder into RESYNC, which scans for the next plausible frame header (plausible.ts).
  *
  * Memory: input chunks are read during `push` only; the header is copied (`head.header`, 2..14
- * bytes); payload bytes are copied by the target buffers. While resynchronising, an undecided
- * candidate (at most 256 KiB) is carried to the next chunk.
+ * bytes); payload bytes are copied by the target buffers (a frame's wire bytes may be kept in
+ * its target, `head.wireAt`). While resynchronising, an undecided candidate (at most 256 KiB)
+ * is carried to the next chunk.
  */
 import type { ChunkMeta } from '../types';
 import { findFrameStart, type Expectation } from './plausible';
@@ -56,8 +57,18 @@ export class FrameHead {
   cutBy: '' | 'fin' | 'rst' | 'eof' = '';
   /** where unmasked payload goes (null: counted, not kept) */
   target: PayloadBuffer | null = null;
+  /** the mask payload bytes are unmasked with on their way to `target`: `mask`, or null (unmasked frame; or unmasked in place once the frame ends, see `wireAt`) */
+  targetMask: Uint8Array | null = null;
   /** where the masked wire bytes go (null: not kept) */
   wire: PayloadBuffer | null = null;
+  /**
+   * >= 0: the wire bytes are kept without a buffer of their own, as `target`'s bytes from this
+   * offset on (a frame whose bytes all go to the target, see MessageAssembler.frameStart): an
+   * unmasked frame's are the wire bytes; a masked one's go there still masked (`targetMask`
+   * null) and are unmasked in place once the frame event is out. A gap ends that: the bytes
+   * so far move to a `wire` buffer (and are unmasked in the target).
+   */
+  wireAt = -1;
 }
 
 export interface FrameSink {
@@ -125,6 +136,12 @@ export class FrameDecoder {
         const inFrame = Math.min(n, this.left);
         h.received += inFrame;
         h.lost += inFrame;
+        // the wire bytes go on after the hole (as they always did), the target's stop
+        if (h.wireAt >= 0 && h.target !== null) {
+          h.wire = h.target.copyFrom(h.wireAt);
+          if (h.masked) h.target.unmaskFrom(h.wireAt, h.mask);
+        }
+        h.wireAt = -1;
         h.target = null; // never append after a hole: data stays an honest prefix
         this.left -= inFrame;
         if (this.left === 0) {
@@ -190,7 +207,7 @@ export class FrameDecoder {
         case DecoderState.GET_PAYLOAD: {
           const avail = n - p;
           const take = avail < this.left ? avail : this.left;
-          if (h.target !== null) h.target.append(bytes, p, p + take, h.masked ? h.mask : null, h.received);
+          if (h.target !== null) h.target.append(bytes, p, p + take, h.targetMask, h.received);
           if (h.wire !== null) h.wire.append(bytes, p, p + take, null, 0);
           h.received += take;
           this.left -= take;
@@ -290,8 +307,10 @@ export class FrameDecoder {
       h.mask[2] = hb[off + 2];
       h.mask[3] = hb[off + 3];
       h.maskKey = HEX[hb[off]] + HEX[hb[off + 1]] + HEX[hb[off + 2]] + HEX[hb[off + 3]];
+      h.targetMask = h.mask;
     } else {
       h.maskKey = '';
+      h.targetMask = null;
     }
     h.received = 0;
     h.lost = 0;
@@ -299,6 +318,7 @@ export class FrameDecoder {
     h.cutBy = '';
     h.target = null;
     h.wire = null;
+    h.wireAt = -1;
     this.sink.frameStart(h, meta);
     if (h.highBit) {
       // RFC 6455 section 5.2: the length is meaningless; nothing tells where the next frame is

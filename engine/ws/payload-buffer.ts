@@ -1,9 +1,16 @@
 /**
  * A growable byte buffer for one frame or one message payload, bounded by `limit`: bytes past
- * the limit are counted but not kept (`cut`). Growth is geometric so a message built from
- * many fragments costs amortised O(n) and never keeps a per-fragment list of buffers. Capacity
- * is reserved up front only up to `PREALLOC_MAX`, so an absurd declared length never allocates
- * before its bytes arrive (ws lib/permessage-deflate.js checks maxPayload the same way).
+ * the limit are counted but not kept (`cut`). Capacity is reserved up front only up to
+ * `PREALLOC_MAX`, so an absurd declared length never allocates before its bytes arrive (ws
+ * lib/permessage-deflate.js checks maxPayload the same way). Below PREALLOC_MAX growth is
+ * geometric, so a message built from many fragments costs amortised O(n) and never keeps a
+ * per-fragment list of buffers. Past it a buffer grows once more, to its final size: what the
+ * frame header announced (`reserve`, at most the limit) on its first growth past
+ * PREALLOC_MAX, the limit on any later one (a message of many fragments). Large buffers come
+ * from malloc/mmap uninitialised, so their pages cost memory only once bytes are written:
+ * a message holds at most its bytes plus the PREALLOC_MAX-sized buffer it was copied from,
+ * where doubling held the last two buffers (32 + 64 MiB at the 64 MiB limit) and left the
+ * chain before them (4 + 8 + 16 MiB) as garbage V8 collects late.
  *
  * Memory: owns `buf`; `view()` hands out a subarray that stays valid (the buffer is never
  * reused after `view()`; the owner drops the PayloadBuffer). A scratch buffer
@@ -57,6 +64,8 @@ export class PayloadBuffer {
   /** bytes offered beyond the limit (dropped) */
   dropped = 0;
   readonly limit: number;
+  /** where the bytes announced so far end (`reserve`, at most the limit): the size of the growth past PREALLOC_MAX */
+  private want = 0;
 
   /** a scratch buffer: memory from and back to the spare list (see Memory above) */
   private readonly pooled: boolean;
@@ -78,6 +87,7 @@ export class PayloadBuffer {
     this.buf = EMPTY;
     this.len = 0;
     this.dropped = 0;
+    this.want = 0;
   }
 
   get cut(): boolean {
@@ -91,6 +101,8 @@ export class PayloadBuffer {
     let cap = this.buf.length === 0 ? need : Math.max(this.buf.length * 2, need);
     // scratch buffers start at SCRATCH_MIN, so spares fit most messages of the next owner
     if (this.pooled && cap < SCRATCH_MIN) cap = SCRATCH_MIN;
+    // past PREALLOC_MAX, straight to the final size (see the module comment)
+    if (cap > PREALLOC_MAX) cap = this.buf.length <= PREALLOC_MAX && this.want >= need ? this.want : this.limit;
     if (cap > this.limit) cap = Math.max(this.limit, need);
     const nb = this.pooled ? takeSpare(cap) : alloc(cap);
     if (this.len > 0) nb.set(byteView(this.buf, 0, this.len));
@@ -100,6 +112,7 @@ export class PayloadBuffer {
 
   /** Reserve room for an expected number of further bytes (bounded by PREALLOC_MAX). */
   reserve(expected: number): void {
+    this.want = Math.min(this.limit, this.len + expected);
     const room = Math.min(expected, this.limit - this.len, PREALLOC_MAX);
     if (room > 0) this.grow(room);
   }
@@ -124,11 +137,29 @@ export class PayloadBuffer {
   reset(): void {
     this.len = 0;
     this.dropped = 0;
+    this.want = 0;
   }
 
   /** The bytes kept, as a view of the reused buffer (valid until the next reset). */
   shared(): Uint8Array {
     return byteView(this.buf, 0, this.len);
+  }
+
+  /** The bytes kept from offset `start` on, as a view (valid as long as `shared()`'s). */
+  sharedFrom(start: number): Uint8Array {
+    return byteView(this.buf, start, this.len - start);
+  }
+
+  /** Unmask the bytes from offset `start` on in place, mask byte 0 applying to the first (a frame's payload kept masked, see FrameHead.wireAt). */
+  unmaskFrom(start: number, mask: Uint8Array): void {
+    copyUnmasked(this.buf, start, this.buf, start, this.len, mask, 0);
+  }
+
+  /** A new (unpooled) buffer with the same limit holding a copy of the bytes from offset `start` on. */
+  copyFrom(start: number): PayloadBuffer {
+    const b = new PayloadBuffer(this.len - start, this.limit);
+    b.append(this.buf, start, this.len, null, 0);
+    return b;
   }
 
   /** Count bytes as dropped without keeping them (used for lost bytes). */

@@ -44,4 +44,19 @@ describe('ping/pong matching by capture time', () => {
     const f = feed([['client', cf(9, 'one'), 3], ['server', sf(10, 'two'), 4], ['client', cf(1, 'later'), 5]]);
     expect(f.map((x) => x.id)).toEqual(['pong-mismatch']);
   });
+
+  it('matches large pings by digest and length (the queues keep no large payloads)', () => {
+    const big = (n: number, seed: number): Uint8Array => Uint8Array.from({ length: n }, (_, i) => (i * 7 + seed) & 0xff);
+    // an oversized ping (a violation of its own) answered by its echo: matched
+    const ok = feed([['client', cf(9, big(10_000, 1)), 3], ['server', sf(10, big(10_000, 1)), 4], ['client', cf(1, 'later'), 5]]);
+    expect(ok.map((x) => x.id)).toEqual(['control-frame-too-long', 'control-frame-too-long']);
+    // the same length, one byte different; and the same first 4096 bytes, longer
+    const other = big(10_000, 1);
+    other[9_999] ^= 1;
+    const bad = feed([['client', cf(9, big(10_000, 1)), 3], ['server', sf(10, other), 4], ['server', sf(10, big(10_001, 1)), 5], ['client', cf(1, 'later'), 6]]);
+    expect(bad.filter((x) => x.id !== 'control-frame-too-long').map((x) => [x.id, x.text])).toEqual([
+      ['pong-mismatch', 'Pong payload (10000 bytes) matches none of the 1 outstanding ping(s).'],
+      ['unsolicited-pong', 'Pong from the server with no outstanding ping from the client.'],
+    ]);
+  });
 });
