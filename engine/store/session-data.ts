@@ -3,7 +3,10 @@
  * the store reads, the bit layout of their flag columns, and index -> row addressing.
  *
  *  - connections: one record per connection (its ConnectionRow of shared/api.ts, upserted,
- *    plus the events replay needs), in first-seen order;
+ *    plus the events replay needs), in first-seen order; past the first QUIET_ROWS
+ *    connections, a connection that carried nothing yet waits in `quiet` (its event only) and
+ *    gets its record with its first other event; one that ends before it had any is counted in
+ *    `unlisted`, not kept (a flood of SYNs or of empty connections; see "Bounds");
  *  - messages, frames, datagrams: column tables (shared/column-table.ts), one row per event,
  *    one preview string per message; a message's frames are a run of `msgFrames`;
  *  - payload bytes (message data, frame wire payloads) live in a PayloadStore (memory up to a
@@ -23,8 +26,14 @@
  * about 1.3 GB of message columns and as much for frames), `msgFrames` twice that and the
  * event log four times that (every stored event takes one log row). An event that does not
  * fit is dropped whole and counted in `dropped`: the store stops growing rather than the
- * process running out of memory. Findings, handshakes and connections are plain arrays and
- * maps with no bound of their own here (the engine limits findings per kind and connection).
+ * process running out of memory. Findings and handshakes are plain arrays with no bound of
+ * their own here (the engine limits findings per kind and connection). Connection records
+ * (about 700 bytes each with their batch copies) are kept for every connection that carried
+ * something, and for the first QUIET_ROWS others; past that a connection that carried nothing
+ * costs nothing once it ended (`unlisted` counts it, and the `connections-not-listed` finding
+ * gives the count at the summary) and one Map entry while it is open: `quiet` holds at most
+ * QUIET_PENDING_MAX (the pipeline tracks at most DEFAULT_MAX_FLOWS TCP flows at once, so a
+ * flood never reaches it), over which the oldest is given its record.
  *
  * Memory: the tables own their arrays; handshake, connection, finding and summary events are
  * kept as given (they are small and structured-clone safe, the pipeline does not reuse them).
@@ -53,6 +62,11 @@ export const MSG = {
   PREVIEW_CUT: 1 << 17,
   /** a text message whose preview is its payload byte for byte (printable ASCII, not cut) */
   VERBATIM: 1 << 18,
+  /**
+   * a hex preview (preview.ts lastPreviewHex) kept as no string: rows.ts makes it again from
+   * the first HEX_PREVIEW_BYTES payload bytes, which the payload store kept
+   */
+  HEX_LAZY: 1 << 19,
 } as const;
 
 /** Bits of the frame flags column: opcode and direction as in MSG, then the header bits. */
@@ -132,6 +146,14 @@ const FRAME_COLUMNS = {
   findings: 'u32',
 } as const;
 
+/**
+ * Connections listed as soon as they are announced, whatever they carry: a capture with fewer
+ * connections shows every one of them at once, as it always did.
+ */
+export const QUIET_ROWS = 10_000;
+/** Most connections waiting in SessionData.quiet (see the bounds above). */
+export const QUIET_PENDING_MAX = 65_536;
+
 const DATAGRAM_COLUMNS = { conn: 'u32', ts: 'f64', server: 'u8', length: 'u32', packet: 'u32' } as const;
 const LOG_COLUMNS = { type: 'u8', ref: 'u32' } as const;
 const MSG_FRAME_COLUMNS = { frame: 'u32' } as const;
@@ -161,6 +183,16 @@ export class SessionData {
   readonly payloads: PayloadStore;
   readonly conns = new Map<number, ConnRec>();
   readonly connOrder: number[] = [];
+  /**
+   * Connections announced past the first QUIET_ROWS that carried nothing yet (no record, no
+   * log row), in announcement order: ingest.ts gives one its record with its first other
+   * event, or counts it in `unlisted` when it ends first.
+   */
+  readonly quiet = new Map<number, ConnectionEvent>();
+  /** connections that ended without carrying anything, past the first QUIET_ROWS: counted only */
+  unlisted = 0;
+  /** the end of the last of them (the time and packet of the finding that counts them) */
+  unlistedLast: ConnectionEndEvent | null = null;
   readonly handshakes: HandshakeEvent[] = [];
   readonly findings: FindingRow[] = [];
   /** frame index -> finding positions about that frame */
@@ -206,6 +238,11 @@ export class SessionData {
   /** packets seen, as far as the events tell (max packet number; exact after the summary) */
   get packetCount(): number {
     return this.summary ? this.summary.packets : this.packets;
+  }
+
+  /** connections announced: listed, waiting in `quiet`, and `unlisted` */
+  get connectionTotal(): number {
+    return this.conns.size + this.quiet.size + this.unlisted;
   }
 
   /** Row of message `index`, or -1. */
