@@ -85,4 +85,20 @@ describe('ingest bounds', () => {
     expect(out.slice(-3).map((e) => e.type)).toEqual(['connection', 'finding', 'summary']);
     s.close();
   });
+
+  it('keeps maxFindings finding rows, counts the rest on their connection, and says how many at the summary', () => {
+    const s = new SessionStore(1, { maxFindings: 3 });
+    const evs = conversation(1, 2);
+    for (const e of evs.slice(0, -1)) s.ingest(e);
+    for (let i = 0; i < 5; i++) s.ingest({ type: 'finding', id: 'tcp-gap', severity: 'warning', conn: 1, ts: 1700000001 + i, packet: 30 + i, text: `gap ${i}` });
+    s.ingest(evs[evs.length - 1]);
+    s.ingest({ type: 'summary', packets: 40, connections: 1, messages: 4, frames: 4, findings: 5, bytes: 0, seconds: 5 });
+    expect(s.connectionRow(1)?.findings).toBe(5);
+    const b = s.takeBatch();
+    expect(b?.findings.map((f) => f.text.slice(0, 5))).toEqual(['gap 0', 'gap 1', 'gap 2', '2 mor']);
+    expect(b?.findings[3]).toMatchObject({ id: 'findings-not-listed', conn: 0, ts: 1700000005, packet: 34 });
+    expect(b?.totals.findings).toBe(4);
+    s.close();
+  });
 });
+

@@ -13,6 +13,9 @@
  * `payload-spill-failed`, shared/findings.ts) on that connection; a spill failure is also
  * handed to `onSpillFailure` with a sentence for the user. `payloadCuts` counts the cuts.
  *
+ * Connections and findings past their bounds (session-data.ts) are counted, and reported at
+ * the summary as `connections-not-listed` and `findings-not-listed` (shared/findings.ts).
+ *
  * Memory: payload bytes are copied into the payload store (the caller may reuse its views),
  * once: a message made of one unmasked, uncompressed frame points at that frame's bytes;
  * connection, handshake, finding and summary events are kept as given.
@@ -359,7 +362,19 @@ export function spillFailureText(f: SpillFailure, from: string): string {
   return `Writing decoded payloads to ${f.path} failed: ${why}. From ${from} on, payload bytes are not kept (rows, sizes and findings are; payloads show as truncated). Free space there, or start wsscope with TMPDIR on a bigger disk, and open the capture again.`;
 }
 
+/** The store's own findings (this file): kept past `maxFindings`, so a cap never hides them. */
+const STORE_FINDINGS: ReadonlySet<string> = new Set(['payload-limit', 'payload-spill-failed', 'connections-not-listed', 'findings-not-listed']);
+
 function onFinding(d: SessionData, ev: FindingEvent): void {
+  if (d.findings.length >= d.maxFindings && !STORE_FINDINGS.has(ev.id)) {
+    // over the cap: on its connection's count, and in `findings-not-listed` at the summary
+    d.findingsNotKept++;
+    d.findingNotKeptLast = { ts: ev.ts, packet: ev.packet };
+    conn(d, ev.conn).row.findings++;
+    d.dirty.add(ev.conn);
+    notePacket(d, ev.packet);
+    return;
+  }
   const fi = d.findings.length;
   const { type: _type, ...rest } = ev;
   d.findings.push({ ...rest, index: fi });
@@ -425,8 +440,8 @@ function onEnd(d: SessionData, ev: ConnectionEndEvent): void {
 
 /**
  * The end of the capture: connections still quiet get their records (nothing announced is
- * lost), the unlisted ones become one `connections-not-listed` finding with their count, then
- * the summary.
+ * lost), the unlisted ones become one `connections-not-listed` finding with their count, the
+ * findings past the cap one `findings-not-listed`, then the summary.
  */
 function onSummary(d: SessionData, ev: SummaryEvent): void {
   for (const id of [...d.quiet.keys()]) {
@@ -437,6 +452,11 @@ function onSummary(d: SessionData, ev: SummaryEvent): void {
     const text = `${d.unlisted} connection(s) ended without carrying anything wsscope shows (no handshake, frame, message, datagram or finding): past the first ${QUIET_ROWS} connections of a session such connections are counted here, not listed (a flood of SYNs or of empty connections). They are in the connection total; evicted-flows counts those evicted before they ended.`;
     const f: FindingEvent = { type: 'finding', id: 'connections-not-listed', severity: FINDINGS['connections-not-listed'].severity, conn: 0, ts: d.unlistedLast?.ts ?? 0, packet: d.unlistedLast?.packet ?? 0, text };
     ingest(d, f);
+  }
+  if (d.findingsNotKept > 0) {
+    const text = `${d.findingsNotKept} more finding(s) were seen past the ${d.maxFindings} this session keeps: they are counted on their connections' rows (the findings column) but not listed, nor on their messages.`;
+    const last = d.findingNotKeptLast;
+    ingest(d, { type: 'finding', id: 'findings-not-listed', severity: FINDINGS['findings-not-listed'].severity, conn: 0, ts: last?.ts ?? 0, packet: last?.packet ?? 0, text });
   }
   d.summary = ev;
   log(d, Ev.Summary, 0);

@@ -26,8 +26,10 @@
  * about 1.3 GB of message columns and as much for frames), `msgFrames` twice that and the
  * event log four times that (every stored event takes one log row). An event that does not
  * fit is dropped whole and counted in `dropped`: the store stops growing rather than the
- * process running out of memory. Findings and handshakes are plain arrays with no bound of
- * their own here (the engine limits findings per kind and connection). Connection records
+ * process running out of memory. Findings are kept up to `maxFindings` rows (default
+ * DEFAULT_MAX_FINDINGS), the store's own findings always; past it a finding is counted on its
+ * connection's row and in `findingsNotKept`, which the `findings-not-listed` finding reports
+ * at the summary. Handshakes are a plain array (one per connection at most). Connection records
  * (about 700 bytes each with their batch copies) are kept for every connection that carried
  * something, and for the first QUIET_ROWS others; past that a connection that carried nothing
  * costs nothing once it ended (`unlisted` counts it, and the `connections-not-listed` finding
@@ -177,7 +179,16 @@ export interface SessionDataOptions {
   onSpillFailure: (message: string) => void;
   /** most messages, frames and datagrams kept (each); see the bounds above */
   maxRows: number;
+  /** most finding rows kept (default DEFAULT_MAX_FINDINGS); see the bounds above */
+  maxFindings: number;
 }
+
+/**
+ * Finding rows a session keeps: the decoder lists each finding id at most 20 times per
+ * connection, so only a capture of very many connections reaches it (50,000 rows: about
+ * 20 MB here and as much in the UI).
+ */
+export const DEFAULT_MAX_FINDINGS = 50_000;
 
 export class SessionData {
   readonly payloads: PayloadStore;
@@ -195,6 +206,11 @@ export class SessionData {
   unlistedLast: ConnectionEndEvent | null = null;
   readonly handshakes: HandshakeEvent[] = [];
   readonly findings: FindingRow[] = [];
+  readonly maxFindings: number;
+  /** findings past `maxFindings`: counted (and on their connection's row), not kept */
+  findingsNotKept = 0;
+  /** the last of them (the time and packet of the finding that counts them) */
+  findingNotKeptLast: { ts: number; packet: number } | null = null;
   /** frame index -> finding positions about that frame */
   readonly findingsByFrame = new Map<number, number[]>();
   summary: SummaryEvent | null = null;
@@ -228,6 +244,7 @@ export class SessionData {
     this.payloads = new PayloadStore(opts.payload);
     this.onSpillFailure = opts.onSpillFailure;
     const maxRows = opts.maxRows ?? DEFAULT_MAX_ROWS;
+    this.maxFindings = opts.maxFindings ?? DEFAULT_MAX_FINDINGS;
     this.messages = new ColumnTable(MESSAGE_COLUMNS, { maxRows });
     this.frames = new ColumnTable(FRAME_COLUMNS, { maxRows });
     this.msgFrames = new ColumnTable(MSG_FRAME_COLUMNS, { maxRows: 2 * maxRows });
