@@ -4,7 +4,7 @@ import { MemorySink, writeNdjson } from './export';
 import { connectionEvent, conversation } from '../../test/kit/events';
 import { QUIET_ROWS } from './session-data';
 import { toWire } from '../cli/json';
-import type { EngineEvent } from '../../shared/events';
+import type { ConnectionEvent, EngineEvent } from '../../shared/events';
 
 const lines = (evs: EngineEvent[]): string =>
   evs
@@ -58,7 +58,9 @@ describe('ingest bounds', () => {
     s.ingest(connectionEvent(empty, t0 + 1));
     const conv = conversation(ws, 2, t0 + 2);
     s.ingest(conv[0]); // announced: quiet until its handshake
-    s.ingest(connectionEvent(open, t0 + 2.5)); // never carries anything, never ends
+    // never carries anything, never ends; over UDP, from an IPv6 endpoint
+    const openEv: ConnectionEvent = { ...connectionEvent(open, t0 + 2.5), transport: 'udp', client: '[2001:db8:ffff:ffff:ffff:ffff:ffff:1]:65535', roleBy: 'port' };
+    s.ingest(openEv);
     s.ingest({ type: 'connection-end', conn: empty, ts: t0 + 3, packet: 9, reason: 'eof' });
     expect(s.connectionCount).toBe(QUIET_ROWS);
     for (const e of conv.slice(1)) s.ingest(e);
@@ -68,6 +70,8 @@ describe('ingest bounds', () => {
     // the empty one is counted, in the total and in one finding about connection 0
     expect(s.connectionRow(ws)).toMatchObject({ client: `127.0.0.1:${40000 + ws}`, websocket: true, messages: 4 });
     expect(s.connectionRow(open)).toMatchObject({ state: 'open', messages: 0 });
+    expect(s.connectionEvent(open)).toEqual(openEv);
+    expect(s.connectionEvent(ws)).toEqual(conv[0]);
     expect(s.connectionRow(empty)).toBeNull();
     expect(s.unlistedConnections).toBe(1);
     let b = s.takeBatch();
@@ -81,6 +85,9 @@ describe('ingest bounds', () => {
     const out = (await ndjson(s)).trim().split('\n').map((l) => JSON.parse(l) as { type: string; id?: number; conn?: number });
     const at = out.findIndex((e) => e.type === 'connection' && e.id === ws);
     expect(out[at + 1]).toMatchObject({ type: 'handshake', conn: ws });
+    // the events waiting came back as they were given
+    expect(out[at]).toEqual(toWire(conv[0]));
+    expect(out.find((e) => e.type === 'connection' && e.id === open)).toEqual(toWire(openEv));
     expect(out.some((e) => e.id === empty || e.conn === empty)).toBe(false);
     expect(out.slice(-3).map((e) => e.type)).toEqual(['connection', 'finding', 'summary']);
     s.close();

@@ -163,7 +163,7 @@ function onConnection(d: SessionData, ev: ConnectionEvent): void {
   } else if (ev.parent === undefined && (d.quiet.has(ev.id) || d.conns.size >= QUIET_ROWS)) {
     // past the first QUIET_ROWS: no record (nor log row) until it carries something
     if (!d.quiet.has(ev.id) && d.quiet.size >= QUIET_PENDING_MAX) listQuiet(d, d.quiet.keys().next().value as number);
-    d.quiet.set(ev.id, ev);
+    d.quiet.set(ev);
     notePacket(d, ev.packet);
     return;
   } else newConn(d, ev);
