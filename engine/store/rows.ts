@@ -38,7 +38,14 @@ function lazyHex(d: SessionData, r: number): string {
   // a view of the bytes in memory, else a copy from the spill file
   const c = d.payloads.chunkAt(m.dataOff[r]);
   const at = c ? m.dataOff[r] - c.start : 0;
-  const bytes = c && at + n <= c.bytes.length ? c.bytes.subarray(at, at + n) : d.payloads.read(m.dataOff[r], n);
+  let bytes: Uint8Array;
+  try {
+    bytes = c && at + n <= c.bytes.length ? c.bytes.subarray(at, at + n) : d.payloads.read(m.dataOff[r], n);
+  } catch {
+    // the spill file could not be read back (an I/O error, the store closed): a row without
+    // its preview, rather than a batch or a call that fails whole
+    return '';
+  }
   return hexPreview(bytes, PREVIEW_MAX, false);
 }
 
