@@ -84,6 +84,8 @@ export const FINDINGS = {
   // the session store of the UI engine (engine/store): payload bytes it keeps for the views and exports
   'payload-limit': { severity: 'warning', title: 'Payload bytes kept for this session reached their limit: later payloads are cut', ref: 'wsscope WSSCOPE_MAX_KEPT_PAYLOAD' },
   'payload-spill-failed': { severity: 'error', title: 'Writing payloads to the scratch folder failed (disk full?): later payloads are not kept', ref: 'wsscope' },
+  'findings-not-listed': { severity: 'warning', title: 'Findings past the 50,000 a session keeps were counted, not listed', ref: 'wsscope' },
+  'connections-not-listed': { severity: 'warning', title: 'Connections that carried nothing were counted, not listed (past the first 10,000 of the session)', ref: 'wsscope' },
 } as const satisfies Record<string, FindingInfo>;
 
 export type FindingId = keyof typeof FINDINGS;

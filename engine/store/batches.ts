@@ -71,7 +71,7 @@ export class BatchFeed {
       rows,
       findings,
       handshakes,
-      totals: { packets: d.packetCount, messages: count, findings: d.findings.length, connections: d.conns.size },
+      totals: { packets: d.packetCount, messages: count, findings: d.findings.length, connections: d.connectionTotal },
     };
   }
 }

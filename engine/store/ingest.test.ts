@@ -1,9 +1,10 @@
 import { describe, it, expect } from 'vitest';
 import { SessionStore } from './session-store';
 import { MemorySink, writeNdjson } from './export';
-import { conversation } from '../../test/kit/events';
+import { connectionEvent, conversation } from '../../test/kit/events';
+import { QUIET_ROWS } from './session-data';
 import { toWire } from '../cli/json';
-import type { EngineEvent } from '../../shared/events';
+import type { ConnectionEvent, EngineEvent } from '../../shared/events';
 
 const lines = (evs: EngineEvent[]): string =>
   evs
@@ -46,4 +47,65 @@ describe('ingest bounds', () => {
     expect(s.droppedEvents).toBe(evs.length - 4);
     s.close();
   });
+
+  it('past QUIET_ROWS connections, lists a connection with its first event and counts one that ended without any', async () => {
+    const s = new SessionStore(1);
+    const t0 = 1700000000;
+    for (let id = 1; id <= QUIET_ROWS; id++) s.ingest(connectionEvent(id, t0));
+    const empty = QUIET_ROWS + 1;
+    const ws = QUIET_ROWS + 2;
+    const open = QUIET_ROWS + 3;
+    s.ingest(connectionEvent(empty, t0 + 1));
+    const conv = conversation(ws, 2, t0 + 2);
+    s.ingest(conv[0]); // announced: quiet until its handshake
+    // never carries anything, never ends; over UDP, from an IPv6 endpoint
+    const openEv: ConnectionEvent = { ...connectionEvent(open, t0 + 2.5), transport: 'udp', client: '[2001:db8:ffff:ffff:ffff:ffff:ffff:1]:65535', roleBy: 'port' };
+    s.ingest(openEv);
+    s.ingest({ type: 'connection-end', conn: empty, ts: t0 + 3, packet: 9, reason: 'eof' });
+    expect(s.connectionCount).toBe(QUIET_ROWS);
+    for (const e of conv.slice(1)) s.ingest(e);
+    s.ingest({ type: 'summary', packets: 20, connections: QUIET_ROWS + 3, messages: 4, frames: 4, findings: 0, bytes: 0, seconds: 3 });
+
+    // the one that carried something has its row; the open one got its row at the summary;
+    // the empty one is counted, in the total and in one finding about connection 0
+    expect(s.connectionRow(ws)).toMatchObject({ client: `127.0.0.1:${40000 + ws}`, websocket: true, messages: 4 });
+    expect(s.connectionRow(open)).toMatchObject({ state: 'open', messages: 0 });
+    expect(s.connectionEvent(open)).toEqual(openEv);
+    expect(s.connectionEvent(ws)).toEqual(conv[0]);
+    expect(s.connectionRow(empty)).toBeNull();
+    expect(s.unlistedConnections).toBe(1);
+    let b = s.takeBatch();
+    expect(b?.totals.connections).toBe(QUIET_ROWS + 4); // + connection 0, which the finding is about
+    const finding = b?.findings.find((f) => f.id === 'connections-not-listed');
+    expect(finding).toMatchObject({ conn: 0, severity: 'warning', ts: t0 + 3, packet: 9 });
+    expect(finding?.text).toMatch(/^1 connection\(s\) ended without carrying anything/);
+    for (; b; b = s.takeBatch()) expect(b.connections.map((c) => c.id)).not.toContain(empty);
+
+    // the export replays a listed connection's event right before its first one, nothing of the empty one
+    const out = (await ndjson(s)).trim().split('\n').map((l) => JSON.parse(l) as { type: string; id?: number; conn?: number });
+    const at = out.findIndex((e) => e.type === 'connection' && e.id === ws);
+    expect(out[at + 1]).toMatchObject({ type: 'handshake', conn: ws });
+    // the events waiting came back as they were given
+    expect(out[at]).toEqual(toWire(conv[0]));
+    expect(out.find((e) => e.type === 'connection' && e.id === open)).toEqual(toWire(openEv));
+    expect(out.some((e) => e.id === empty || e.conn === empty)).toBe(false);
+    expect(out.slice(-3).map((e) => e.type)).toEqual(['connection', 'finding', 'summary']);
+    s.close();
+  });
+
+  it('keeps maxFindings finding rows, counts the rest on their connection, and says how many at the summary', () => {
+    const s = new SessionStore(1, { maxFindings: 3 });
+    const evs = conversation(1, 2);
+    for (const e of evs.slice(0, -1)) s.ingest(e);
+    for (let i = 0; i < 5; i++) s.ingest({ type: 'finding', id: 'tcp-gap', severity: 'warning', conn: 1, ts: 1700000001 + i, packet: 30 + i, text: `gap ${i}` });
+    s.ingest(evs[evs.length - 1]);
+    s.ingest({ type: 'summary', packets: 40, connections: 1, messages: 4, frames: 4, findings: 5, bytes: 0, seconds: 5 });
+    expect(s.connectionRow(1)?.findings).toBe(5);
+    const b = s.takeBatch();
+    expect(b?.findings.map((f) => f.text.slice(0, 5))).toEqual(['gap 0', 'gap 1', 'gap 2', '2 mor']);
+    expect(b?.findings[3]).toMatchObject({ id: 'findings-not-listed', conn: 0, ts: 1700000005, packet: 34 });
+    expect(b?.totals.findings).toBe(4);
+    s.close();
+  });
 });
+

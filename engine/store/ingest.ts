@@ -13,6 +13,9 @@
  * `payload-spill-failed`, shared/findings.ts) on that connection; a spill failure is also
  * handed to `onSpillFailure` with a sentence for the user. `payloadCuts` counts the cuts.
  *
+ * Connections and findings past their bounds (session-data.ts) are counted, and reported at
+ * the summary as `connections-not-listed` and `findings-not-listed` (shared/findings.ts).
+ *
  * Memory: payload bytes are copied into the payload store (the caller may reuse its views),
  * once: a message made of one unmasked, uncompressed frame points at that frame's bytes;
  * connection, handshake, finding and summary events are kept as given.
@@ -28,18 +31,22 @@ import type {
   Http2RequestEvent,
   PollingEvent,
   MessageEvent,
+  SummaryEvent,
   TlsEvent,
 } from '../../shared/events';
 import type { ConnectionRow } from '../../shared/api';
-import { lastPreviewCut, messagePreview } from './preview';
-import { Ev, FRAME, HEADER_MAX, MSG, sevBit, type ConnRec, type EvType, type SessionData } from './session-data';
+import { FINDINGS } from '../../shared/findings';
+import { HEX_PREVIEW_BYTES, lastPreviewCut, lastPreviewHex, messagePreview } from './preview';
+import { Ev, FRAME, HEADER_MAX, MSG, QUIET_PENDING_MAX, QUIET_ROWS, sevBit, type ConnRec, type EvType, type SessionData } from './session-data';
 import type { SpillFailure } from './payload-store';
 
 /** Writes `ev` into `d`; drops it (counting `d.dropped`) when its table is full. */
 export function ingest(d: SessionData, ev: EngineEvent): void {
   d.changed = true;
-  // every stored event takes a log row: without one it could not be replayed
-  if (!d.log.fits(1)) {
+  // every stored event takes a log row: without one it could not be replayed (two: a quiet
+  // connection's first event also logs its connection)
+  const quiet = d.quiet.size > 0 && ev.type !== 'connection' && 'conn' in ev && d.quiet.has(ev.conn);
+  if (!d.log.fits(quiet ? 2 : 1)) {
     d.dropped++;
     return;
   }
@@ -65,9 +72,7 @@ export function ingest(d: SessionData, ev: EngineEvent): void {
     case 'polling':
       return onPolling(d, ev);
     case 'summary':
-      d.summary = ev;
-      log(d, Ev.Summary, 0);
-      return;
+      return onSummary(d, ev);
   }
 }
 
@@ -98,8 +103,22 @@ function seen(d: SessionData, c: ConnRec, ts: number, packet: number): void {
 }
 
 function conn(d: SessionData, id: number): ConnRec {
-  // events for a connection we were not told about: make a placeholder row
-  return d.conns.get(id) ?? newConn(d, { type: 'connection', id, transport: 'tcp', client: '', server: '', ts: 0, packet: 0, roleBy: 'port' });
+  const c = d.conns.get(id);
+  if (c) return c;
+  // a quiet connection's first event: now it is listed
+  if (d.quiet.has(id)) return listQuiet(d, id);
+  // events for a connection we were not told about (or one counted in `unlisted` already,
+  // whose late event the pipeline does not send: it ends a connection after its decoders)
+  return newConn(d, { type: 'connection', id, transport: 'tcp', client: '', server: '', ts: 0, packet: 0, roleBy: 'port' });
+}
+
+/** Gives quiet connection `id` its record, logged now (replay puts its event here). */
+function listQuiet(d: SessionData, id: number): ConnRec {
+  const ev = d.quiet.get(id) as ConnectionEvent;
+  d.quiet.delete(id);
+  const c = newConn(d, ev);
+  log(d, Ev.Connection, id);
+  return c;
 }
 
 function newConn(d: SessionData, ev: ConnectionEvent): ConnRec {
@@ -141,6 +160,12 @@ function onConnection(d: SessionData, ev: ConnectionEvent): void {
     old.ev = ev;
     Object.assign(old.row, { transport: ev.transport, client: ev.client, server: ev.server, ts: ev.ts });
     d.dirty.add(ev.id);
+  } else if (ev.parent === undefined && (d.quiet.has(ev.id) || d.conns.size >= QUIET_ROWS)) {
+    // past the first QUIET_ROWS: no record (nor log row) until it carries something
+    if (!d.quiet.has(ev.id) && d.quiet.size >= QUIET_PENDING_MAX) listQuiet(d, d.quiet.keys().next().value as number);
+    d.quiet.set(ev);
+    notePacket(d, ev.packet);
+    return;
   } else newConn(d, ev);
   if (ev.parent !== undefined) carried(d, ev);
   notePacket(d, ev.packet);
@@ -262,9 +287,10 @@ function onMessage(d: SessionData, ev: MessageEvent): void {
       flags |= rsv << MSG.RSV_SHIFT;
     }
   }
-  m.preview[r] = messagePreview(ev.opcode, ev.data, ev.utf8Valid, ev.code, false);
+  const preview = messagePreview(ev.opcode, ev.data, ev.utf8Valid, ev.code, false);
+  const hex = lastPreviewHex();
   if (lastPreviewCut()) flags |= MSG.PREVIEW_CUT;
-  else if (ev.opcode === 1 && m.preview[r].length === ev.data.length && printableAscii(ev.data)) flags |= MSG.VERBATIM;
+  else if (ev.opcode === 1 && preview.length === ev.data.length && printableAscii(ev.data)) flags |= MSG.VERBATIM;
   // A single unmasked, uncompressed frame carries the message's bytes as they are (RFC 6455
   // section 5.2): the message points at the frame's stored wire payload instead of a copy.
   const only = ev.frames.length === 1 && !ev.compressed ? d.frameRow(ev.frames[0]) : -1;
@@ -279,6 +305,12 @@ function onMessage(d: SessionData, ev: MessageEvent): void {
   }
   // the bytes kept are not the whole message: exports and the detail view say so
   if (kept < ev.data.length) flags |= MSG.TRUNCATED;
+  // A hex preview is its first payload bytes written out, three characters each: kept as no
+  // string when the store kept those bytes (rows.ts writes it again), a third of the memory
+  // of the string (300,000 binary messages: 65 MB of previews). Close messages keep theirs,
+  // the query searches it (query.ts).
+  if (hex && ev.opcode !== 8 && kept >= Math.min(ev.data.length, HEX_PREVIEW_BYTES)) flags |= MSG.HEX_LAZY;
+  else m.preview[r] = preview;
   m.flags[r] = flags;
   m.length[r] = ev.length;
   m.wireLength[r] = ev.wireLength;
@@ -330,7 +362,19 @@ export function spillFailureText(f: SpillFailure, from: string): string {
   return `Writing decoded payloads to ${f.path} failed: ${why}. From ${from} on, payload bytes are not kept (rows, sizes and findings are; payloads show as truncated). Free space there, or start wsscope with TMPDIR on a bigger disk, and open the capture again.`;
 }
 
+/** The store's own findings (this file): kept past `maxFindings`, so a cap never hides them. */
+const STORE_FINDINGS: ReadonlySet<string> = new Set(['payload-limit', 'payload-spill-failed', 'connections-not-listed', 'findings-not-listed']);
+
 function onFinding(d: SessionData, ev: FindingEvent): void {
+  if (d.findings.length >= d.maxFindings && !STORE_FINDINGS.has(ev.id)) {
+    // over the cap: on its connection's count, and in `findings-not-listed` at the summary
+    d.findingsNotKept++;
+    d.findingNotKeptLast = { ts: ev.ts, packet: ev.packet };
+    conn(d, ev.conn).row.findings++;
+    d.dirty.add(ev.conn);
+    notePacket(d, ev.packet);
+    return;
+  }
   const fi = d.findings.length;
   const { type: _type, ...rest } = ev;
   d.findings.push({ ...rest, index: fi });
@@ -380,11 +424,42 @@ function onDatagram(d: SessionData, ev: DatagramEvent): void {
 }
 
 function onEnd(d: SessionData, ev: ConnectionEndEvent): void {
+  if (d.quiet.delete(ev.conn)) {
+    // it carried nothing: counted (the `connections-not-listed` finding), not kept
+    d.unlisted++;
+    d.unlistedLast = ev;
+    notePacket(d, ev.packet);
+    return;
+  }
   const c = conn(d, ev.conn);
   c.end = ev;
   if (c.row.state !== 'failed') c.row.state = 'closed';
   seen(d, c, ev.ts, ev.packet);
   log(d, Ev.End, ev.conn);
+}
+
+/**
+ * The end of the capture: connections still quiet get their records (nothing announced is
+ * lost), the unlisted ones become one `connections-not-listed` finding with their count, the
+ * findings past the cap one `findings-not-listed`, then the summary.
+ */
+function onSummary(d: SessionData, ev: SummaryEvent): void {
+  for (const id of [...d.quiet.keys()]) {
+    if (!d.log.fits(2)) break;
+    listQuiet(d, id);
+  }
+  if (d.unlisted > 0) {
+    const text = `${d.unlisted} connection(s) ended without carrying anything wsscope shows (no handshake, frame, message, datagram or finding): past the first ${QUIET_ROWS} connections of a session such connections are counted here, not listed (a flood of SYNs or of empty connections). They are in the connection total; evicted-flows counts those evicted before they ended.`;
+    const f: FindingEvent = { type: 'finding', id: 'connections-not-listed', severity: FINDINGS['connections-not-listed'].severity, conn: 0, ts: d.unlistedLast?.ts ?? 0, packet: d.unlistedLast?.packet ?? 0, text };
+    ingest(d, f);
+  }
+  if (d.findingsNotKept > 0) {
+    const text = `${d.findingsNotKept} more finding(s) were seen past the ${d.maxFindings} this session keeps: they are counted on their connections' rows (the findings column) but not listed, nor on their messages.`;
+    const last = d.findingNotKeptLast;
+    ingest(d, { type: 'finding', id: 'findings-not-listed', severity: FINDINGS['findings-not-listed'].severity, conn: 0, ts: last?.ts ?? 0, packet: last?.packet ?? 0, text });
+  }
+  d.summary = ev;
+  log(d, Ev.Summary, 0);
 }
 
 // ---------------------------------------------------------------- decoded packets, TLS, HTTP/2

@@ -26,6 +26,19 @@ export function lastPreviewCut(): boolean {
   return cutFlag;
 }
 
+/** Payload bytes a hex preview shows at most ("xx " each, within PREVIEW_MAX). */
+export const HEX_PREVIEW_BYTES = Math.floor((PREVIEW_MAX - 1) / 3);
+
+let hexFlag = false;
+/**
+ * Whether the last `messagePreview` was `hexPreview(data)` as a whole: the session store
+ * keeps no string for such a preview and makes it again from the first HEX_PREVIEW_BYTES
+ * payload bytes it keeps (engine/store/rows.ts).
+ */
+export function lastPreviewHex(): boolean {
+  return hexFlag;
+}
+
 function invisible(c: number): boolean {
   return (
     (c >= 0x80 && c <= 0x9f) ||
@@ -44,6 +57,7 @@ function invisible(c: number): boolean {
  */
 export function textPreview(data: Uint8Array, max = PREVIEW_MAX, ellipsis = true): string {
   const limit = Math.min(max, PREVIEW_MAX);
+  hexFlag = false;
   // Fast path: printable ASCII only, which most JSON/text traffic is.
   const n = Math.min(data.length, limit);
   let ascii = true;
@@ -97,6 +111,7 @@ export function textPreview(data: Uint8Array, max = PREVIEW_MAX, ellipsis = true
 /** "81 7e 00 ff …": as many bytes as fit in `max` characters. */
 export function hexPreview(data: Uint8Array, max = PREVIEW_MAX, ellipsis = true): string {
   const bytes = Math.min(data.length, Math.floor((Math.min(max, PREVIEW_MAX) - 1) / 3));
+  hexFlag = true;
   let o = 0;
   for (let i = 0; i < bytes; i++) {
     if (i > 0) scratch[o++] = 0x20;
@@ -137,6 +152,7 @@ export function previewKind(opcode: number): PreviewKind {
  */
 export function messagePreview(opcode: number, data: Uint8Array, utf8Valid: boolean, code?: number, ellipsis = true): string {
   cutFlag = false;
+  hexFlag = false;
   if (opcode === 8) {
     if (code === undefined || data.length < 2) return data.length === 0 ? '(no status)' : hexPreview(data, PREVIEW_MAX, ellipsis);
     const head = `${code} ${closeCodeMeaning(code)}`;

@@ -9,7 +9,7 @@
 import type { MessageRow, RowBlock } from '../../shared/api';
 import { allocRows, KIND_ID, makeRow, ROW_BITS, ROW_BITS_COMMON_MASK } from '../../shared/row-block';
 import type { FrameEvent } from '../../shared/events';
-import { previewKind, type PreviewKind } from './preview';
+import { HEX_PREVIEW_BYTES, hexPreview, PREVIEW_MAX, previewKind, type PreviewKind } from './preview';
 import { FRAME, HEADER_MAX, MSG, type SessionData } from './session-data';
 
 function kind(flags: number): PreviewKind {
@@ -26,7 +26,27 @@ function rowBits(f: number): number {
 /** The preview of message row `r` as the timeline shows it. */
 function shownPreview(d: SessionData, r: number): string {
   const m = d.messages.cols;
-  return m.flags[r] & MSG.PREVIEW_CUT ? m.preview[r] + '…' : m.preview[r];
+  const f = m.flags[r];
+  const p = f & MSG.HEX_LAZY ? lazyHex(d, r) : m.preview[r];
+  return f & MSG.PREVIEW_CUT ? p + '…' : p;
+}
+
+/** The hex preview of message row `r` (MSG.HEX_LAZY), from the payload bytes the store kept. */
+function lazyHex(d: SessionData, r: number): string {
+  const m = d.messages.cols;
+  const n = Math.min(m.dataLen[r], HEX_PREVIEW_BYTES);
+  // a view of the bytes in memory, else a copy from the spill file
+  const c = d.payloads.chunkAt(m.dataOff[r]);
+  const at = c ? m.dataOff[r] - c.start : 0;
+  let bytes: Uint8Array;
+  try {
+    bytes = c && at + n <= c.bytes.length ? c.bytes.subarray(at, at + n) : d.payloads.read(m.dataOff[r], n);
+  } catch {
+    // the spill file could not be read back (an I/O error, the store closed): a row without
+    // its preview, rather than a batch or a call that fails whole
+    return '';
+  }
+  return hexPreview(bytes, PREVIEW_MAX, false);
 }
 
 /** The timeline row of message row `r`. */

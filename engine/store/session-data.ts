@@ -3,7 +3,10 @@
  * the store reads, the bit layout of their flag columns, and index -> row addressing.
  *
  *  - connections: one record per connection (its ConnectionRow of shared/api.ts, upserted,
- *    plus the events replay needs), in first-seen order;
+ *    plus the events replay needs), in first-seen order; past the first QUIET_ROWS
+ *    connections, a connection that carried nothing yet waits in `quiet` (its event only) and
+ *    gets its record with its first other event; one that ends before it had any is counted in
+ *    `unlisted`, not kept (a flood of SYNs or of empty connections; see "Bounds");
  *  - messages, frames, datagrams: column tables (shared/column-table.ts), one row per event,
  *    one preview string per message; a message's frames are a run of `msgFrames`;
  *  - payload bytes (message data, frame wire payloads) live in a PayloadStore (memory up to a
@@ -23,8 +26,16 @@
  * about 1.3 GB of message columns and as much for frames), `msgFrames` twice that and the
  * event log four times that (every stored event takes one log row). An event that does not
  * fit is dropped whole and counted in `dropped`: the store stops growing rather than the
- * process running out of memory. Findings, handshakes and connections are plain arrays and
- * maps with no bound of their own here (the engine limits findings per kind and connection).
+ * process running out of memory. Findings are kept up to `maxFindings` rows (default
+ * DEFAULT_MAX_FINDINGS), the store's own findings always; past it a finding is counted on its
+ * connection's row and in `findingsNotKept`, which the `findings-not-listed` finding reports
+ * at the summary. Handshakes are a plain array (one per connection at most). Connection records
+ * (about 700 bytes each with their batch copies) are kept for every connection that carried
+ * something, and for the first QUIET_ROWS others; past that a connection that carried nothing
+ * costs nothing once it ended (`unlisted` counts it, and the `connections-not-listed` finding
+ * gives the count at the summary) and about 140 bytes while it is open: `quiet` holds at most
+ * QUIET_PENDING_MAX (the pipeline tracks at most DEFAULT_MAX_FLOWS TCP flows at once, so a
+ * flood never reaches it), over which the oldest is given its record.
  *
  * Memory: the tables own their arrays; handshake, connection, finding and summary events are
  * kept as given (they are small and structured-clone safe, the pipeline does not reuse them).
@@ -53,6 +64,11 @@ export const MSG = {
   PREVIEW_CUT: 1 << 17,
   /** a text message whose preview is its payload byte for byte (printable ASCII, not cut) */
   VERBATIM: 1 << 18,
+  /**
+   * a hex preview (preview.ts lastPreviewHex) kept as no string: rows.ts makes it again from
+   * the first HEX_PREVIEW_BYTES payload bytes, which the payload store kept
+   */
+  HEX_LAZY: 1 << 19,
 } as const;
 
 /** Bits of the frame flags column: opcode and direction as in MSG, then the header bits. */
@@ -132,6 +148,138 @@ const FRAME_COLUMNS = {
   findings: 'u32',
 } as const;
 
+/**
+ * Connections listed as soon as they are announced, whatever they carry: a capture with fewer
+ * connections shows every one of them at once, as it always did.
+ */
+export const QUIET_ROWS = 10_000;
+/** Most connections waiting in SessionData.quiet (see the bounds above). */
+export const QUIET_PENDING_MAX = 65_536;
+
+/** Characters of an endpoint string a QuietConns slot holds: "[" + 39 + "]:" + 5 is 47. */
+const ENDPOINT_MAX = 48;
+const ROLE_BY: readonly ConnectionEvent['roleBy'][] = ['syn', 'http', 'mask', 'port'];
+const QUIET_COLUMNS = {
+  ts: 'f64',
+  packet: 'f64',
+  /** bit 0: UDP; bits 1-2: index in ROLE_BY */
+  kind: 'u8',
+  clientLen: 'u8',
+  serverLen: 'u8',
+  client: ['u8', ENDPOINT_MAX],
+  server: ['u8', ENDPOINT_MAX],
+} as const;
+
+/**
+ * The connections waiting in SessionData.quiet, by id in announcement order, stored by column:
+ * a flood's ConnectionEvents would live until their flows end (thousands of events later),
+ * long enough for V8 to move each to its old generation, where a million of them cost about a
+ * second of garbage collection and 40 MB of peak RSS; copied here, they die young. `get`
+ * builds the event again, equal to the one given (the key order the pipeline uses).
+ *
+ * Memory: at most `max` slots of 114 bytes (typed columns grown by doubling, slots reused),
+ * endpoint strings as Latin-1 bytes; an event of another shape (an endpoint longer than
+ * ENDPOINT_MAX or not Latin-1, HTTP/2 fields) is kept as given. Callers keep `size` under
+ * `max` (ingest.ts lists the oldest first).
+ */
+export class QuietConns {
+  /** id -> slot, or -1 for an event kept as given (in `odd`); Map order = announcement order */
+  private readonly order = new Map<number, number>();
+  private readonly odd = new Map<number, ConnectionEvent>();
+  private readonly t: ColumnTable<typeof QUIET_COLUMNS>;
+  private readonly free: number[] = [];
+
+  constructor(max: number) {
+    this.t = new ColumnTable(QUIET_COLUMNS, { maxRows: max });
+  }
+
+  get size(): number {
+    return this.order.size;
+  }
+
+  has(id: number): boolean {
+    return this.order.has(id);
+  }
+
+  /** ids, oldest first */
+  keys(): IterableIterator<number> {
+    return this.order.keys();
+  }
+
+  /** Adds (or replaces, as the newest) connection `ev.id`. */
+  set(ev: ConnectionEvent): void {
+    this.delete(ev.id);
+    const slot = this.store(ev);
+    if (slot < 0) this.odd.set(ev.id, ev);
+    this.order.set(ev.id, slot);
+  }
+
+  /** The event of connection `id` as it was given, or undefined. */
+  get(id: number): ConnectionEvent | undefined {
+    const slot = this.order.get(id);
+    if (slot === undefined) return undefined;
+    if (slot < 0) return this.odd.get(id);
+    const c = this.t.cols;
+    const kind = c.kind[slot];
+    return {
+      type: 'connection',
+      id,
+      transport: kind & 1 ? 'udp' : 'tcp',
+      client: latin1(c.client, slot, c.clientLen[slot]),
+      server: latin1(c.server, slot, c.serverLen[slot]),
+      ts: c.ts[slot],
+      packet: c.packet[slot],
+      roleBy: ROLE_BY[(kind >> 1) & 3],
+    };
+  }
+
+  /** Forgets connection `id`; whether it was here. */
+  delete(id: number): boolean {
+    const slot = this.order.get(id);
+    if (slot === undefined) return false;
+    this.order.delete(id);
+    if (slot < 0) this.odd.delete(id);
+    else this.free.push(slot);
+    return true;
+  }
+
+  /** Copies `ev` into a slot; -1 when it has another shape (or no slot is left). */
+  private store(ev: ConnectionEvent): number {
+    const role = ROLE_BY.indexOf(ev.roleBy);
+    const plain = ev.http2 === undefined && ev.h2Stream === undefined && ev.parent === undefined;
+    if (role < 0 || !plain || ev.client.length > ENDPOINT_MAX || ev.server.length > ENDPOINT_MAX) return -1;
+    const slot = this.free.length > 0 ? (this.free.pop() as number) : this.t.append();
+    if (slot < 0) return -1;
+    const c = this.t.cols;
+    if (!putLatin1(c.client, slot, ev.client) || !putLatin1(c.server, slot, ev.server)) {
+      this.free.push(slot);
+      return -1;
+    }
+    c.clientLen[slot] = ev.client.length;
+    c.serverLen[slot] = ev.server.length;
+    c.ts[slot] = ev.ts;
+    c.packet[slot] = ev.packet;
+    c.kind[slot] = (ev.transport === 'udp' ? 1 : 0) | (role << 1);
+    return slot;
+  }
+}
+
+/** Writes `s` into slot `slot` of a fixed-width byte column; false when a character is not Latin-1. */
+function putLatin1(col: Uint8Array, slot: number, s: string): boolean {
+  const at = slot * ENDPOINT_MAX;
+  for (let i = 0; i < s.length; i++) {
+    const ch = s.charCodeAt(i);
+    if (ch > 0xff) return false;
+    col[at + i] = ch;
+  }
+  return true;
+}
+
+function latin1(col: Uint8Array, slot: number, len: number): string {
+  const at = slot * ENDPOINT_MAX;
+  return String.fromCharCode.apply(null, col.subarray(at, at + len) as unknown as number[]);
+}
+
 const DATAGRAM_COLUMNS = { conn: 'u32', ts: 'f64', server: 'u8', length: 'u32', packet: 'u32' } as const;
 const LOG_COLUMNS = { type: 'u8', ref: 'u32' } as const;
 const MSG_FRAME_COLUMNS = { frame: 'u32' } as const;
@@ -155,14 +303,38 @@ export interface SessionDataOptions {
   onSpillFailure: (message: string) => void;
   /** most messages, frames and datagrams kept (each); see the bounds above */
   maxRows: number;
+  /** most finding rows kept (default DEFAULT_MAX_FINDINGS); see the bounds above */
+  maxFindings: number;
 }
+
+/**
+ * Finding rows a session keeps: the decoder lists each finding id at most 20 times per
+ * connection, so only a capture of very many connections reaches it (50,000 rows: about
+ * 20 MB here and as much in the UI).
+ */
+export const DEFAULT_MAX_FINDINGS = 50_000;
 
 export class SessionData {
   readonly payloads: PayloadStore;
   readonly conns = new Map<number, ConnRec>();
   readonly connOrder: number[] = [];
+  /**
+   * Connections announced past the first QUIET_ROWS that carried nothing yet (no record, no
+   * log row), in announcement order: ingest.ts gives one its record with its first other
+   * event, or counts it in `unlisted` when it ends first.
+   */
+  readonly quiet = new QuietConns(QUIET_PENDING_MAX);
+  /** connections that ended without carrying anything, past the first QUIET_ROWS: counted only */
+  unlisted = 0;
+  /** the end of the last of them (the time and packet of the finding that counts them) */
+  unlistedLast: ConnectionEndEvent | null = null;
   readonly handshakes: HandshakeEvent[] = [];
   readonly findings: FindingRow[] = [];
+  readonly maxFindings: number;
+  /** findings past `maxFindings`: counted (and on their connection's row), not kept */
+  findingsNotKept = 0;
+  /** the last of them (the time and packet of the finding that counts them) */
+  findingNotKeptLast: { ts: number; packet: number } | null = null;
   /** frame index -> finding positions about that frame */
   readonly findingsByFrame = new Map<number, number[]>();
   summary: SummaryEvent | null = null;
@@ -196,6 +368,7 @@ export class SessionData {
     this.payloads = new PayloadStore(opts.payload);
     this.onSpillFailure = opts.onSpillFailure;
     const maxRows = opts.maxRows ?? DEFAULT_MAX_ROWS;
+    this.maxFindings = opts.maxFindings ?? DEFAULT_MAX_FINDINGS;
     this.messages = new ColumnTable(MESSAGE_COLUMNS, { maxRows });
     this.frames = new ColumnTable(FRAME_COLUMNS, { maxRows });
     this.msgFrames = new ColumnTable(MSG_FRAME_COLUMNS, { maxRows: 2 * maxRows });
@@ -206,6 +379,11 @@ export class SessionData {
   /** packets seen, as far as the events tell (max packet number; exact after the summary) */
   get packetCount(): number {
     return this.summary ? this.summary.packets : this.packets;
+  }
+
+  /** connections announced: listed, waiting in `quiet`, and `unlisted` */
+  get connectionTotal(): number {
+    return this.conns.size + this.quiet.size + this.unlisted;
   }
 
   /** Row of message `index`, or -1. */

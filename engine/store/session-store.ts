@@ -62,8 +62,14 @@ export class SessionStore {
     return this.d.findings.length;
   }
 
+  /** connections listed (with a row) */
   get connectionCount(): number {
     return this.d.conns.size;
+  }
+
+  /** connections that carried nothing, counted but not listed (session-data.ts QUIET_ROWS) */
+  get unlistedConnections(): number {
+    return this.d.unlisted;
   }
 
   /** packets seen, as far as the events tell (max packet number; exact after the summary) */
