@@ -3,8 +3,8 @@
  * Launcher of the wsscope CLI from source (`npm run wsscope -- ...`, package.json "bin").
  *
  * `read`, the throughput-critical command, runs from an esbuild bundle cached in
- * node_modules/.cache/wsscope/, rebuilt on the fly whenever a source file under engine/,
- * shared/ or bin/ is newer (so there is never a separate build step, and never a stale
+ * node_modules/.cache/wsscope/, rebuilt on the fly whenever one of the source files it was
+ * built from is newer or gone (so there is never a separate build step, and never a stale
  * bundle). Loading ~40 TypeScript modules through tsx costs about half a second per run;
  * the bundle loads in a few milliseconds. Every other command runs through tsx in-process,
  * because they start helper processes from their own source files.
@@ -19,7 +19,7 @@
  * then renamed, so concurrent runs never read half a file). `import.meta.url` in the sources
  * becomes the bundle's URL.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -29,13 +29,26 @@ import { Script } from 'node:vm';
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 const args = process.argv.slice(2);
 
-function newestSource(dir, acc = 0) {
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) acc = newestSource(p, acc);
-    else if (e.name.endsWith('.ts') && !e.name.endsWith('.test.ts')) acc = Math.max(acc, statSync(p).mtimeMs);
+/**
+ * Is the bundle `out` older than a source it was built from? Its inputs (esbuild's metafile,
+ * listed in `${out}.inputs` at build time) are checked, not every file under engine/: a file
+ * that is not an input can only become one through an edit to an input, and checking 71
+ * files instead of listing 18 directories and checking 123 halves the launcher's 4-7 ms.
+ */
+function stale(out) {
+  let built;
+  let inputs;
+  try {
+    built = statSync(out).mtimeMs;
+    inputs = JSON.parse(readFileSync(`${out}.inputs`, 'utf8'));
+  } catch {
+    return true;
   }
-  return acc;
+  for (const f of inputs) {
+    const st = statSync(join(root, f), { throwIfNoEntry: false });
+    if (st === undefined || st.mtimeMs > built) return true;
+  }
+  return false;
 }
 
 /**
@@ -59,12 +72,11 @@ function readCache(file) {
 async function bundledRead() {
   const out = join(root, 'node_modules', '.cache', 'wsscope', 'read.cjs');
   const cacheFile = `${out}.v8cache`;
-  const newest = Math.max(newestSource(join(root, 'engine')), newestSource(join(root, 'shared')), newestSource(join(root, 'bin')));
-  if (!existsSync(out) || statSync(out).mtimeMs < newest) {
+  if (stale(out)) {
     const { buildSync } = await import('esbuild');
     mkdirSync(dirname(out), { recursive: true });
     const tmp = `${out}.${process.pid}.tmp`;
-    buildSync({
+    const { metafile } = buildSync({
       entryPoints: [join(root, 'engine', 'cli', 'read.ts')],
       bundle: true,
       platform: 'node',
@@ -74,8 +86,12 @@ async function bundledRead() {
       define: { 'import.meta.url': '__bundleUrl' },
       outfile: tmp,
       logLevel: 'error',
+      metafile: true,
+      absWorkingDir: root,
     });
     rmSync(cacheFile, { force: true });
+    writeFileSync(`${tmp}.inputs`, JSON.stringify(Object.keys(metafile.inputs)));
+    renameSync(`${tmp}.inputs`, `${out}.inputs`);
     renameSync(tmp, out);
   }
   const cachedData = readCache(cacheFile);
