@@ -49,6 +49,8 @@ export interface ReadCaptureResult {
 const DEFAULT_CHUNK = 1024 * 1024;
 /** reads in flight ahead of the chunk being parsed */
 const READ_AHEAD = 3;
+/** size of the first read (see readPlain) */
+const FIRST_CHUNK = 64 * 1024;
 
 function ioError(path: string, e: unknown): CaptureFileError {
   const code = (e as { code?: string }).code;
@@ -105,15 +107,18 @@ async function readPlain(fh: FileHandle, path: string, total: number, sink: Capt
   for (let k = 0; k <= READ_AHEAD; k++) bufs.push(new Uint8Array(chunkSize));
   // reads in flight, oldest first, each into the next buffer of the ring: at most READ_AHEAD,
   // so the buffer being parsed is never one a read fills
-  const pending: Array<{ buf: Uint8Array; read: Promise<{ bytesRead: number }> }> = [];
+  const pending: Array<{ buf: Uint8Array; want: number; read: Promise<{ bytesRead: number }> }> = [];
   let issued = 0;
   let readPos = 0;
-  const issue = (): void => {
+  const issue = (want: number): void => {
     const buf = bufs[issued++ % bufs.length];
-    pending.push({ buf, read: fh.read(buf, 0, chunkSize, readPos) });
-    readPos += chunkSize;
+    pending.push({ buf, want, read: fh.read(buf, 0, want, readPos) });
+    readPos += want;
   };
-  issue();
+  // A small first read: the parser then meets a record cut by a chunk end within the first
+  // few dozen packets, before V8 optimizes it, instead of after 1 MiB, where the optimized
+  // code had never seen that path and was thrown away (`--trace-deopt`, third pass).
+  issue(Math.min(FIRST_CHUNK, chunkSize));
   let pos = 0;
   try {
     for (;;) {
@@ -126,15 +131,15 @@ async function readPlain(fh: FileHandle, path: string, total: number, sink: Capt
       }
       if (r === 0) break;
       pos += r;
-      if (r === chunkSize) {
+      if (r === next.want) {
         // the file goes on: keep READ_AHEAD reads in flight while this chunk is parsed
-        while (pending.length < READ_AHEAD) issue();
+        while (pending.length < READ_AHEAD) issue(chunkSize);
       } else {
         // a short read (the end for now; a file being written may grow): the reads issued
         // past it are dropped and the next one starts where this one ended
         for (const p of pending.splice(0)) await p.read.catch(() => undefined);
         readPos = pos;
-        issue();
+        issue(chunkSize);
       }
       // The sink's own exceptions pass through unchanged (they are not I/O errors).
       parser.push(r === chunkSize ? next.buf : next.buf.subarray(0, r));
