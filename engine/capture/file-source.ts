@@ -1,12 +1,12 @@
 /**
  * Streams a capture file (pcap / pcapng, optionally gzip-compressed) through a CaptureParser.
  *
- * Contract: the file is read in chunks (default 1 MiB) into READ_AHEAD + 1 reused buffers, never
- * whole: while the parser works on one buffer, READ_AHEAD reads fill the others (1 MiB chunks
- * decode as fast as 4 MiB ones on the benchmark capture and keep 6 MiB less resident; with one
- * read ahead the decoder waited for it about 20 ms per 200 MB whenever the other core was busy,
- * docs/benchmarks.md "third pass"). Records go to `sink`
- * as the parser finds them; `onProgress` gets the bytes of the FILE read so far (compressed
+ * Contract: the file is read in chunks (default 1 MiB; the first one 64 KiB) into
+ * READ_AHEAD + 1 reused buffers, never whole: while the parser works on one buffer, READ_AHEAD
+ * reads fill the others (1 MiB chunks decode as fast as 4 MiB ones on the benchmark capture
+ * and keep 6 MiB less resident; with one read ahead the decoder waited for it about 20 ms per
+ * 200 MB whenever the other core was busy, docs/benchmarks.md "third pass"). Records go to
+ * `sink` as the parser finds them; `onProgress` gets the bytes of the FILE read so far (compressed
  * bytes for a .gz) after each chunk. Missing, unreadable or non-capture files reject with a
  * `CaptureFileError`; an abort rejects with `signal.reason`. Damage inside a capture is not
  * an error: it reaches `sink.problem` and the records before (and after a resync) still arrive.
