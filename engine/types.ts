@@ -86,11 +86,21 @@ export const TCP_SYN = 0x02;
 export const TCP_RST = 0x04;
 export const TCP_ACK = 0x10;
 
-/** Where a chunk of stream data came from. */
+/**
+ * Where a chunk of stream data came from. Like the bytes it comes with, a meta is valid during
+ * the call only: the pipeline refills one object for every packet (no allocation per packet),
+ * so a layer that keeps a meta past the call keeps a copy (`keepMeta`), or the packet numbers
+ * it prints later are those of whatever packet came last.
+ */
 export interface ChunkMeta {
   ts: number;
   /** record number of the packet that carried (the end of) these bytes */
   packet: number;
+}
+
+/** a copy of `m` that may be kept past the call it came with (see ChunkMeta) */
+export function keepMeta(m: ChunkMeta): ChunkMeta {
+  return { ts: m.ts, packet: m.packet };
 }
 
 /**

@@ -1,10 +1,12 @@
 /**
  * Streams a capture file (pcap / pcapng, optionally gzip-compressed) through a CaptureParser.
  *
- * Contract: the file is read in chunks (default 1 MiB) into two reused buffers, never whole:
- * while the parser works on one buffer the next read fills the other (1 MiB chunks decode as
- * fast as 4 MiB ones on the benchmark capture and keep 6 MiB less resident). Records go to `sink`
- * as the parser finds them; `onProgress` gets the bytes of the FILE read so far (compressed
+ * Contract: the file is read in chunks (default 1 MiB; the first one 64 KiB) into
+ * READ_AHEAD + 1 reused buffers, never whole: while the parser works on one buffer, READ_AHEAD
+ * reads fill the others (1 MiB chunks decode as fast as 4 MiB ones on the benchmark capture
+ * and keep 6 MiB less resident; with one read ahead the decoder waited for it about 20 ms per
+ * 200 MB whenever the other core was busy, docs/benchmarks.md "third pass"). Records go to
+ * `sink` as the parser finds them; `onProgress` gets the bytes of the FILE read so far (compressed
  * bytes for a .gz) after each chunk. Missing, unreadable or non-capture files reject with a
  * `CaptureFileError`; an abort rejects with `signal.reason`. Damage inside a capture is not
  * an error: it reaches `sink.problem` and the records before (and after a resync) still arrive.
@@ -45,6 +47,10 @@ export interface ReadCaptureResult {
 }
 
 const DEFAULT_CHUNK = 1024 * 1024;
+/** reads in flight ahead of the chunk being parsed */
+const READ_AHEAD = 3;
+/** size of the first read (see readPlain) */
+const FIRST_CHUNK = 64 * 1024;
 
 function ioError(path: string, e: unknown): CaptureFileError {
   const code = (e as { code?: string }).code;
@@ -97,35 +103,53 @@ export async function readCaptureFile(path: string, sink: CaptureSink, opts: Rea
 
 async function readPlain(fh: FileHandle, path: string, total: number, sink: CaptureSink, opts: ReadCaptureOptions, chunkSize: number): Promise<ReadCaptureResult> {
   const parser = new CaptureParser(sink);
-  const bufs = [new Uint8Array(chunkSize), new Uint8Array(chunkSize)];
+  const bufs: Uint8Array[] = [];
+  for (let k = 0; k <= READ_AHEAD; k++) bufs.push(new Uint8Array(chunkSize));
+  // reads in flight, oldest first, each into the next buffer of the ring: at most READ_AHEAD,
+  // so the buffer being parsed is never one a read fills
+  const pending: Array<{ buf: Uint8Array; want: number; read: Promise<{ bytesRead: number }> }> = [];
+  let issued = 0;
+  let readPos = 0;
+  const issue = (want: number): void => {
+    const buf = bufs[issued++ % bufs.length];
+    pending.push({ buf, want, read: fh.read(buf, 0, want, readPos) });
+    readPos += want;
+  };
+  // A small first read: the parser then meets a record cut by a chunk end within the first
+  // few dozen packets, before V8 optimizes it, instead of after 1 MiB, where the optimized
+  // code had never seen that path and was thrown away (`--trace-deopt`, third pass).
+  issue(Math.min(FIRST_CHUNK, chunkSize));
   let pos = 0;
-  let i = 0;
-  let pending: Promise<{ bytesRead: number }> | undefined = fh.read(bufs[0], 0, chunkSize, 0);
   try {
     for (;;) {
+      const next = pending.shift()!;
       let r: number;
       try {
-        r = (await pending).bytesRead;
+        r = (await next.read).bytesRead;
       } catch (e) {
         throw ioError(path, e);
-      } finally {
-        pending = undefined;
       }
       if (r === 0) break;
-      const cur = bufs[i];
       pos += r;
-      // Overlap the next read with parsing this chunk; it fills the OTHER buffer.
-      i ^= 1;
-      pending = fh.read(bufs[i], 0, chunkSize, pos);
+      if (r === next.want) {
+        // the file goes on: keep READ_AHEAD reads in flight while this chunk is parsed
+        while (pending.length < READ_AHEAD) issue(chunkSize);
+      } else {
+        // a short read (the end for now; a file being written may grow): the reads issued
+        // past it are dropped and the next one starts where this one ended
+        for (const p of pending.splice(0)) await p.read.catch(() => undefined);
+        readPos = pos;
+        issue(chunkSize);
+      }
       // The sink's own exceptions pass through unchanged (they are not I/O errors).
-      parser.push(r === chunkSize ? cur : cur.subarray(0, r));
+      parser.push(r === chunkSize ? next.buf : next.buf.subarray(0, r));
       opts.onProgress?.(pos, total);
       opts.signal?.throwIfAborted();
       if (parser.stopped) break;
     }
   } finally {
     // never close the file under a read in flight
-    if (pending !== undefined) await pending.catch(() => undefined);
+    for (const p of pending) await p.read.catch(() => undefined);
   }
   parser.end();
   return { format: parser.format ?? 'pcap', bytes: parser.bytes, packets: parser.packets, gzip: false };

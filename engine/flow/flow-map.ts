@@ -66,7 +66,12 @@ export class FlowMap<T extends FlowEnds> {
     const k = portKey(sp, dp);
     const keys = this.keys;
     const vals = this.vals;
-    for (let i = this.home(k); ; i = (i + 1) & this.mask) {
+    const mask = this.mask;
+    // the step runs before every probe, the first included: V8 then has its type feedback
+    // when it optimizes this, instead of throwing the optimized code away at the first
+    // collision (`--trace-deopt`: "Insufficient type feedback for binary operation")
+    for (let i = (this.home(k) - 1) & mask; ; ) {
+      i = (i + 1) & mask;
       const v = vals[i];
       if (v === null) return undefined;
       if (keys[i] === k && this.matches(v, src, dst, sp, dp)) return (this.last = v);

@@ -109,6 +109,8 @@ export class Pipeline implements CaptureSink {
   private packetErrors = 0;
   private finished: SummaryEvent | undefined;
   private readonly emit: EventSink;
+  /** the meta of the TCP packet being decoded, refilled for each (see tcpPacket) */
+  private readonly meta: ChunkMeta = { ts: 0, packet: 0 };
   /** the per-id cap on findings about the capture itself (conn 0) */
   private readonly captureCap = new FindingCap();
 
@@ -222,7 +224,10 @@ export class Pipeline implements CaptureSink {
   }
 
   private tcpPacket(d: DecodedPacket, rec: PacketRecord): void {
-    const meta: ChunkMeta = { ts: rec.ts, packet: rec.no };
+    // one meta for every packet, refilled: whoever keeps it past the call copies it (ChunkMeta)
+    const meta = this.meta;
+    meta.ts = rec.ts;
+    meta.packet = rec.no;
     const conn = this.tcp.lookup(d, meta);
     const side: Side = conn.a.port === d.srcPort && conn.a.addr === d.src ? 'a' : 'b';
     const syn = (d.flags & TCP_SYN) !== 0;

@@ -33,7 +33,7 @@
  */
 import type { Direction, HandshakeEvent } from '../../shared/events';
 import type { FindingId } from '../../shared/findings';
-import type { ChunkMeta } from '../types';
+import { keepMeta, type ChunkMeta } from '../types';
 import { parseExtensions } from '../http/extensions';
 import { headerValue } from '../http/head';
 import { checkNegotiation } from '../http/upgrade';
@@ -103,7 +103,8 @@ interface H2Stream {
   open: boolean;
   early: Early[];
   earlyBytes: number;
-  lastMeta: ChunkMeta;
+  /** the packet of the stream's last frame (its http2-request event's packet) */
+  lastPacket: number;
 }
 
 /** a header block being gathered (HEADERS or PUSH_PROMISE, then CONTINUATION frames) */
@@ -343,7 +344,7 @@ export class Http2Layer implements Layer {
       return;
     }
     if (s === undefined) return;
-    s.lastMeta = meta;
+    s.lastPacket = meta.packet;
     if (s.status === 0) {
       const status = Number(headerValue(fields, ':status') ?? '0');
       // RFC 9113 section 8.1: 1xx responses come before the final one
@@ -406,7 +407,7 @@ export class Http2Layer implements Layer {
       open: false,
       early: [],
       earlyBytes: 0,
-      lastMeta: meta,
+      lastPacket: meta.packet,
     };
   }
 
@@ -459,7 +460,7 @@ export class Http2Layer implements Layer {
       if (by === d.dir) this.ctx.finding('h2-data-after-reset', d.dir, meta, `DATA (${f.payload.length} bytes) on stream ${f.stream}, which this side had reset with RST_STREAM (RFC 9113 section 5.1: a closed stream).`);
       return;
     }
-    s.lastMeta = meta;
+    s.lastPacket = meta.packet;
     if (d.dir === 'client') s.up += f.payload.length;
     else s.down += f.payload.length;
     const ws = s.ws;
@@ -478,7 +479,7 @@ export class Http2Layer implements Layer {
       return;
     }
     s.earlyBytes += payload.length;
-    s.early.push({ bytes: new Uint8Array(payload), meta });
+    s.early.push({ bytes: new Uint8Array(payload), meta: keepMeta(meta) });
   }
 
   private endDir(s: H2Stream, dir: Direction, meta: ChunkMeta): void {
@@ -497,7 +498,7 @@ export class Http2Layer implements Layer {
     this.resets.set(id, d.dir);
     const s = this.streams.get(id);
     if (s === undefined) return;
-    s.lastMeta = meta;
+    s.lastPacket = meta.packet;
     const other = d.dir === 'client' ? 'server' : 'client';
     const otherDone = other === 'client' ? s.clientDone : s.serverDone;
     if (s.open && s.resetBy === null && !otherDone) {
@@ -529,7 +530,7 @@ export class Http2Layer implements Layer {
       conn: this.ctx.conn,
       stream: s.id,
       ts: meta.ts,
-      packet: s.lastMeta.packet,
+      packet: s.lastPacket,
       method: s.method,
       path: s.path,
       host: s.host,

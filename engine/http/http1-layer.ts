@@ -25,7 +25,7 @@
  * bodies and whatever follows are read in place. Events own their buffers.
  */
 import type { DeflateParams, Direction } from '../../shared/events';
-import type { ChunkMeta } from '../types';
+import { keepMeta, type ChunkMeta } from '../types';
 import { DETECT_MORE, DETECT_NO, type ByteStream, type EndReason, type Layer, type LayerContext, type ProtocolModule } from '../stack/layer';
 import type { WebSocketInit } from '../ws/ws-layer';
 import type { Http2Init } from '../h2/h2-layer';
@@ -87,7 +87,7 @@ class Http1Direction implements ByteStream {
     }
     this.ended = true;
     this.layer.bodyEnd(this, meta);
-    if (this.mode === 'await') this.endWhileAwait = { reason, meta };
+    if (this.mode === 'await') this.endWhileAwait = { reason, meta: keepMeta(meta) };
   }
 }
 
@@ -164,7 +164,7 @@ export class Http1Layer implements Layer {
     }
     const s = d.stashDropped > 0 ? d.stashDropped + Math.max(skip, 0) : skip;
     d.stashDropped = 0;
-    d.stash.push({ bytes: new Uint8Array(bytes), skip: s, meta });
+    d.stash.push({ bytes: new Uint8Array(bytes), skip: s, meta: keepMeta(meta) });
     d.stashBytes += bytes.length;
   }
 

@@ -3,7 +3,7 @@
  * upgrade attempt, checks the request (section 4.1) and the answer (section 4.2.2), and builds
  * the HandshakeEvent. Pure functions over parsed heads; the caller emits the results.
  */
-import type { ChunkMeta } from '../types';
+import { keepMeta, type ChunkMeta } from '../types';
 import type { DeflateParams, Direction, HandshakeEvent } from '../../shared/events';
 import type { FindingId } from '../../shared/findings';
 import { computeAccept, isValidKey } from './accept';
@@ -35,13 +35,13 @@ export interface UpgradeResponse {
 
 export function toRequest(head: HttpHead, meta: ChunkMeta): UpgradeRequest {
   const l = parseRequestLine(head.startLine);
-  return { head, method: l?.method ?? '', target: l?.target ?? '', version: l?.version ?? '', meta };
+  return { head, method: l?.method ?? '', target: l?.target ?? '', version: l?.version ?? '', meta: keepMeta(meta) };
 }
 
 export function toResponse(head: HttpHead, meta: ChunkMeta): UpgradeResponse | null {
   const l = parseStatusLine(head.startLine);
   if (!l) return null;
-  return { head, status: l.status, statusText: l.text, version: l.version, meta };
+  return { head, status: l.status, statusText: l.text, version: l.version, meta: keepMeta(meta) };
 }
 
 /** An attempt to open a WebSocket: Upgrade names websocket, or the request carries a key. */

@@ -44,7 +44,7 @@
  * they keep, as with TCP bytes).
  */
 import type { Direction } from '../../shared/events';
-import type { ChunkMeta } from '../types';
+import { keepMeta, type ChunkMeta } from '../types';
 import { DETECT_MORE, DETECT_NO, type ByteStream, type EndReason, type Layer, type LayerContext, type NestedStack, type ProtocolModule } from '../stack/layer';
 import { nextTrafficSecret, tls12Decrypters, tls13Decrypter, type Opened, type RecordDecrypter } from './crypto';
 import { readEncryptedExtensions, HandshakeReader, HS_CLIENT_HELLO, HS_ENCRYPTED_EXTENSIONS, HS_END_OF_EARLY_DATA, HS_FINISHED, HS_KEY_UPDATE, HS_SERVER_HELLO, parseClientHello, parseServerHello, versionName, type ClientHello, type ServerHello } from './handshake';
@@ -227,7 +227,11 @@ export class TlsLayer implements Layer {
   private keyVersion = -1;
   /** ALPN the server selected: in the ServerHello (TLS 1.2), in EncryptedExtensions (TLS 1.3) */
   private alpn = '';
-  /** the meta of the record being read (handshake messages come out of the reader without one) */
+  /**
+   * the meta of the record being read (handshake messages come out of the reader without
+   * one): read only while that record is processed, so the caller's meta (or a held record's
+   * kept copy) is referred to, not copied
+   */
   private lastMeta: ChunkMeta = { ts: 0, packet: 0 };
 
   constructor(readonly ctx: LayerContext) {
@@ -448,7 +452,7 @@ export class TlsLayer implements Layer {
       return;
     }
     this.earlyBytes += body.length + 5;
-    this.earlyHeld.push({ d: this.client, header: header.slice(), body: body.slice(), meta });
+    this.earlyHeld.push({ d: this.client, header: header.slice(), body: body.slice(), meta: keepMeta(meta) });
   }
 
   private hold(d: TlsDirection, header: Uint8Array, body: Uint8Array, meta: ChunkMeta): void {
@@ -459,7 +463,7 @@ export class TlsLayer implements Layer {
       return;
     }
     this.heldBytes += body.length + 5;
-    this.held.push({ d, header: header.slice(), body: body.slice(), meta });
+    this.held.push({ d, header: header.slice(), body: body.slice(), meta: keepMeta(meta) });
   }
 
   private noKey(meta: ChunkMeta): void {

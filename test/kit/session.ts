@@ -43,19 +43,24 @@ export function run(steps: Step[], opts: Partial<SessionOptions> = {}, split: nu
   const session = new TcpSession(1, (e) => events.push(e), counters, { ...DEFAULT_SESSION_OPTIONS, ...opts });
   let packet = 0;
   let k = 0;
+  // one meta refilled for every chunk, as the pipeline does (engine/types.ts ChunkMeta): a
+  // layer that keeps a meta without copying it shows a later chunk's packet number
+  const meta = { ts: 0, packet: 0 };
+  const at = (n: number): typeof meta => {
+    meta.ts = meta.packet = n;
+    return meta;
+  };
   for (const step of steps) {
     const bytes = bytesOf(step[1]);
     let skip = step[2] ?? 0;
     if (split.length === 0) {
-      packet++;
-      session.data(step[0], bytes, skip, { ts: packet, packet });
+      session.data(step[0], bytes, skip, at(++packet));
       continue;
     }
     let p = 0;
     while (p < bytes.length) {
       const size = Math.max(1, split[k++ % split.length]);
-      packet++;
-      session.data(step[0], bytes.subarray(p, p + size), skip, { ts: packet, packet });
+      session.data(step[0], bytes.subarray(p, p + size), skip, at(++packet));
       skip = 0;
       p += size;
     }

@@ -1,0 +1,62 @@
+/**
+ * The launcher's bundle and V8 code cache (scripts/wsscope.mjs): `read` runs its bundle with
+ * the cache beside it; a run that found a usable cache leaves it as it is, a damaged one (which
+ * would abort V8) is refused by the launcher's checksum and written anew, an edited source
+ * (one of the bundle's inputs) rebuilds the bundle, and the output is the same whichever way
+ * the bundle was compiled.
+ */
+import { describe, it, expect } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { readFileSync, renameSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { REPO_ROOT } from './kit/paths';
+
+const BUNDLE = join(REPO_ROOT, 'node_modules', '.cache', 'wsscope', 'read.cjs');
+const CACHE = `${BUNDLE}.v8cache`;
+const CAPTURE = join(REPO_ROOT, 'test', 'captures', 'public', 'zeek__two-binary-fragments.pcap');
+
+function read(): string {
+  const r = spawnSync(process.execPath, [join(REPO_ROOT, 'scripts', 'wsscope.mjs'), 'read', CAPTURE, '--json'], { cwd: REPO_ROOT, encoding: 'utf8' });
+  expect(r.stderr).toBe('');
+  expect(r.status).toBe(0);
+  return r.stdout;
+}
+
+describe('the launcher code cache', () => {
+  it('keeps a cache V8 accepts, rewrites a damaged one, and decodes the same either way', () => {
+    const first = read();
+    expect(first).toContain('"type":"message"');
+    const cache = readFileSync(CACHE);
+    expect(cache.length).toBeGreaterThan(10_000);
+    // accepted: not written again (same bytes, same file)
+    const ino = statSync(CACHE).ino;
+    expect(read()).toBe(first);
+    expect(statSync(CACHE).ino).toBe(ino);
+    expect(readFileSync(CACHE).equals(cache)).toBe(true);
+    // damaged (every byte after the checksum and V8's header flipped): refused, decoded from source, replaced
+    const bad = Buffer.from(cache);
+    for (let i = 32 + 64; i < bad.length; i++) bad[i] ^= 0xff;
+    writeFileSync(`${CACHE}.test.tmp`, bad);
+    renameSync(`${CACHE}.test.tmp`, CACHE);
+    expect(read()).toBe(first);
+    const again = readFileSync(CACHE);
+    expect(again.equals(bad)).toBe(false);
+    expect(again.length).toBeGreaterThan(10_000);
+    expect(read()).toBe(first);
+  });
+
+  it('rebuilds the bundle when one of its sources is newer, and writes a cache for the new one', () => {
+    const first = read();
+    const built = statSync(BUNDLE).mtimeMs;
+    const inputs = JSON.parse(readFileSync(`${BUNDLE}.inputs`, 'utf8')) as string[];
+    expect(inputs).toContain('engine/flow/pipeline.ts');
+    // an edit (its time only: the content stays) to a source the bundle was built from
+    const src = join(REPO_ROOT, 'engine', 'flow', 'pipeline.ts');
+    const now = new Date(Math.max(Date.now(), Math.ceil(built) + 1));
+    utimesSync(src, now, now);
+    expect(read()).toBe(first);
+    expect(statSync(BUNDLE).mtimeMs).toBeGreaterThan(built);
+    expect(statSync(CACHE).mtimeMs).toBeGreaterThanOrEqual(statSync(BUNDLE).mtimeMs);
+    expect(read()).toBe(first);
+  });
+});
