@@ -102,10 +102,15 @@ async function bundledRead() {
   script.runInThisContext().call(module.exports, module.exports, createRequire(out), module, out, dirname(out), pathToFileURL(out).href);
   const saveCache = () => {
     if (cachedData !== undefined && !script.cachedDataRejected) return;
-    const data = script.createCachedData();
+    // best effort: a read-only or full node_modules costs the next run its warm start, nothing more
     const tmp = `${cacheFile}.${process.pid}.tmp`;
-    writeFileSync(tmp, Buffer.concat([createHash('sha256').update(data).digest(), data]));
-    renameSync(tmp, cacheFile);
+    try {
+      const data = script.createCachedData();
+      writeFileSync(tmp, Buffer.concat([createHash('sha256').update(data).digest(), data]), { flag: 'wx', mode: 0o600 });
+      renameSync(tmp, cacheFile);
+    } catch {
+      rmSync(tmp, { force: true });
+    }
   };
   return { readCommand: module.exports.readCommand, saveCache };
 }
