@@ -5,6 +5,8 @@ import { analyzeFile } from '../pipeline';
 import { SessionStore } from '../store/session-store';
 import { BatchPump } from './pump';
 import { batchRows } from '../../shared/row-block';
+import { BATCH_FIRST_MESSAGES } from '../store/batches';
+import { conversation } from '../../test/kit/events';
 
 // 15 packets, one WebSocket connection, 7 messages (test/corpus/clean-baseline.expected.json)
 const CLEAN = fileURLToPath(new URL('../../test/corpus/clean-baseline.pcap', import.meta.url));
@@ -87,54 +89,98 @@ describe('BatchPump', () => {
     expect(names()).toEqual(['batch']);
   });
 
-  it('replays a finished session at once, from its first row', () => {
+  it('replays a finished session from its first row', async () => {
     const p = pump();
     p.flush();
     pushes = [];
-    p.replay();
+    await p.replay();
     expect(messages()).toEqual([0, 1, 2, 3, 4, 5, 6]);
     const [, batch] = pushes[0] as ['batch', Batch];
     expect(batch.connections.map((c) => c.id)).toEqual([1]);
     expect(batch.handshakes).toHaveLength(1);
   });
 
-  it('replays a read file with its final progress, so a page that joins late knows it was read to the end', () => {
+  it('replays a read file with its final progress, so a page that joins late knows it was read to the end', async () => {
     const p = pump();
     const end: ProgressInfo = { ...progress, bytesRead: 1743, done: true };
     p.finish(end);
     expect(names().at(-1)).toBe('progress');
     expect(pushes.at(-1)?.[1]).toEqual(end);
     pushes = [];
-    p.replay();
+    await p.replay();
     expect(messages()).toEqual([0, 1, 2, 3, 4, 5, 6]);
     expect(names().at(-1)).toBe('progress');
     expect(pushes.at(-1)?.[1]).toEqual(end);
     // a new session forgets it
     p.setProgress(null);
     pushes = [];
-    p.replay();
+    await p.replay();
     expect(names()).not.toContain('progress');
   });
 
-  it('replays a growing session with its timer: one batch now, the rest on later ticks', () => {
+  it('replays a growing session with its timer: one batch now, the rest on later ticks', async () => {
     const p = pump();
     p.hold();
     vi.advanceTimersByTime(INTERVAL);
     pushes = [];
-    p.replay();
+    await p.replay();
     expect(names()).toEqual(['batch']);
     expect(messages()).toEqual([0, 1, 2, 3, 4, 5, 6]);
   });
 
-  it('does nothing without a store', () => {
+  it('does nothing without a store', async () => {
     store?.close();
     store = null;
     const p = pump();
     p.hold();
     p.flush();
-    p.replay();
+    await p.replay();
     vi.advanceTimersByTime(INTERVAL * 2);
     expect(pushes).toEqual([]);
+  });
+
+  it('replays a session larger than one batch one batch per write, then its progress; a new session stops it', async () => {
+    // a finished session of 3 batches: the small first one, then BATCH_MAX_MESSAGES-sized ones
+    const big = new SessionStore(2);
+    for (const e of conversation(1, BATCH_FIRST_MESSAGES + 1500)) big.ingest(e);
+    store?.close();
+    store = big;
+    // the transport's write callbacks, released by the test one at a time
+    const writes: Array<() => void> = [];
+    const written = (): Promise<void> => new Promise((resolve) => writes.push(resolve));
+    const p = new BatchPump({ push: (name, payload) => pushes.push([name, payload] as Push), intervalMs: INTERVAL, source: () => store, written });
+    const end: ProgressInfo = { ...progress, done: true };
+    p.finish(end);
+    pushes = [];
+    const done = p.replay();
+    // the first batch goes at once; the next waits for its write
+    expect(names()).toEqual(['batch']);
+    expect(messages()).toHaveLength(BATCH_FIRST_MESSAGES);
+    // a second replay meanwhile joins this one (restarting it from the first row)
+    const again = p.replay();
+    await vi.waitUntil(() => writes.length === 1);
+    writes.shift()!();
+    await vi.waitUntil(() => writes.length === 1);
+    expect(names()).toEqual(['batch', 'batch']);
+    writes.shift()!();
+    await Promise.all([done, again]);
+    expect(names()).toEqual(['batch', 'batch', 'batch', 'progress']);
+    expect(pushes.at(-1)?.[1]).toEqual(end);
+    // the first batch, then every row from the first again (the second replay rewound before
+    // the second batch was taken: a small first batch again, then the rest)
+    const n = BATCH_FIRST_MESSAGES + 1502;
+    expect(messages()).toEqual([...Array(BATCH_FIRST_MESSAGES).keys(), ...Array(n).keys()]);
+
+    // a session opened during a replay ends it: nothing of the old one after that
+    pushes = [];
+    const stopped = p.replay();
+    await vi.waitUntil(() => writes.length === 1);
+    const old = store;
+    store = await decoded();
+    writes.shift()!();
+    await stopped;
+    expect(names()).toEqual(['batch']);
+    old.close();
   });
 
   it('stops for good when closed: a later hold starts no timer', () => {
