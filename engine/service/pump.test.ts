@@ -5,7 +5,7 @@ import { analyzeFile } from '../pipeline';
 import { SessionStore } from '../store/session-store';
 import { BatchPump } from './pump';
 import { batchRows } from '../../shared/row-block';
-import { BATCH_FIRST_MESSAGES } from '../store/batches';
+import { BATCH_FIRST_MESSAGES, BATCH_MAX_MESSAGES } from '../store/batches';
 import { conversation } from '../../test/kit/events';
 
 // 15 packets, one WebSocket connection, 7 messages (test/corpus/clean-baseline.expected.json)
@@ -139,10 +139,12 @@ describe('BatchPump', () => {
     expect(pushes).toEqual([]);
   });
 
-  it('replays a session larger than one batch one batch per write, then its progress; a new session stops it', async () => {
-    // a finished session of 3 batches: the small first one, then BATCH_MAX_MESSAGES-sized ones
+  it('replays a large session with one batch in the transport while the next is built, then its progress; a new session stops it', async () => {
+    // a finished session of 4 batches: the small first one, two full ones, the rest
+    const n = BATCH_FIRST_MESSAGES + 2 * BATCH_MAX_MESSAGES + 500;
     const big = new SessionStore(2);
-    for (const e of conversation(1, BATCH_FIRST_MESSAGES + 1500)) big.ingest(e);
+    // conversation(1, k) is k text messages and a close from each side
+    for (const e of conversation(1, n - 2)) big.ingest(e);
     store?.close();
     store = big;
     // the transport's write callbacks, released by the test one at a time
@@ -152,34 +154,37 @@ describe('BatchPump', () => {
     const end: ProgressInfo = { ...progress, done: true };
     p.finish(end);
     pushes = [];
+    vi.useRealTimers();
     const done = p.replay();
-    // the first batch goes at once; the next waits for its write
+    // the first batch goes at once, the second a turn later; the third waits for the first's write
     expect(names()).toEqual(['batch']);
-    expect(messages()).toHaveLength(BATCH_FIRST_MESSAGES);
-    // a second replay meanwhile joins this one (restarting it from the first row)
-    const again = p.replay();
-    await vi.waitUntil(() => writes.length === 1);
-    writes.shift()!();
-    await vi.waitUntil(() => writes.length === 1);
+    await vi.waitUntil(() => writes.length === 2);
     expect(names()).toEqual(['batch', 'batch']);
     writes.shift()!();
-    await Promise.all([done, again]);
-    expect(names()).toEqual(['batch', 'batch', 'batch', 'progress']);
+    await vi.waitUntil(() => writes.length === 2);
+    expect(names()).toEqual(['batch', 'batch', 'batch']);
+    writes.shift()!();
+    await done;
+    expect(names()).toEqual(['batch', 'batch', 'batch', 'batch', 'progress']);
     expect(pushes.at(-1)?.[1]).toEqual(end);
-    // the first batch, then every row from the first again (the second replay rewound before
-    // the second batch was taken: a small first batch again, then the rest)
-    const n = BATCH_FIRST_MESSAGES + 1502;
-    expect(messages()).toEqual([...Array(BATCH_FIRST_MESSAGES).keys(), ...Array(n).keys()]);
+    expect(messages()).toEqual([...Array(n).keys()]);
+    expect(pushes.slice(0, 4).map(([, b]) => batchRows(b as Batch).length)).toEqual([BATCH_FIRST_MESSAGES, BATCH_MAX_MESSAGES, BATCH_MAX_MESSAGES, 500]);
 
-    // a session opened during a replay ends it: nothing of the old one after that
+    // a second replay during one joins it (from the first row again); a session opened
+    // meanwhile ends it: nothing of the old one after that
     pushes = [];
+    writes.length = 0;
     const stopped = p.replay();
-    await vi.waitUntil(() => writes.length === 1);
+    expect(p.replay()).toBe(stopped);
+    await vi.waitUntil(() => writes.length === 2);
     const old = store;
     store = await decoded();
     writes.shift()!();
     await stopped;
-    expect(names()).toEqual(['batch']);
+    // the first batch, then (rewound by the second replay) the first batch again, then nothing
+    const first = [...Array(BATCH_FIRST_MESSAGES).keys()];
+    expect(messages()).toEqual([...first, ...first]);
+    expect(names()).not.toContain('progress');
     old.close();
   });
 

@@ -9,8 +9,8 @@
  * of a file or capture); `finish(p)` flushes and pushes a file's final progress;
  * `replay()` sends the session again from its first row, then its latest progress (a page
  * that joins after a file was read learns that it was read to the end). A replay of a
- * finished session pushes one batch at a time and builds the next once the previous one was
- * written out (`written`, else the next turn of the event loop): the first (small,
+ * finished session pushes one batch per turn of the event loop, and builds the next only
+ * once the one before the previous was written out (`written`): the first (small,
  * engine/store/batches.ts) reaches the page at once, the next ones follow while the page
  * works on it, and calls and pings are answered in between instead of after a million rows.
  * (Built all at once, the batches only left as the event loop got to write them: the second
@@ -125,15 +125,24 @@ export class BatchPump {
     return this.draining;
   }
 
-  /** Pushes `store`'s pending batches one per event-loop turn, then the latest progress. */
+  /**
+   * Pushes `store`'s pending batches, then the latest progress. Before building a batch it
+   * waits a turn of the event loop and for the write of the batch before the previous one:
+   * one batch is in the transport while the next is built, and at most two wait there.
+   */
   private async drain(store: BatchSource): Promise<void> {
+    let previous: Promise<void> | undefined;
+    let last: Promise<void> | undefined;
     for (let i = 0; i < MAX_FLUSH_BATCHES && store.pending; i++) {
-      if (i > 0) await (this.opts.written?.() ?? new Promise<void>((resolve) => setImmediate(resolve)));
+      if (i > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+      if (previous) await previous;
       // another session, a reading or capture that holds the timer, or the engine closing: theirs now
       if (this.closed || this.timer || this.opts.source() !== store) return;
       const b = store.takeBatch();
       if (!b) break;
       this.opts.push('batch', b);
+      previous = last;
+      last = this.opts.written?.();
     }
     if (this.latest) this.opts.push('progress', this.latest);
   }
