@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import type { Batch, ProgressInfo, PushName, PushPayloads } from '../../shared/api';
 import { analyzeFile } from '../pipeline';
 import { SessionStore } from '../store/session-store';
-import { BatchPump } from './pump';
+import { BatchPump, REPLAY_IN_FLIGHT } from './pump';
 import { batchRows } from '../../shared/row-block';
 import { BATCH_FIRST_MESSAGES, BATCH_MAX_MESSAGES } from '../store/batches';
 import { conversation } from '../../test/kit/events';
@@ -139,9 +139,10 @@ describe('BatchPump', () => {
     expect(pushes).toEqual([]);
   });
 
-  it('replays a large session with one batch in the transport while the next is built, then its progress; a new session stops it', async () => {
-    // a finished session of 4 batches: the small first one, two full ones, the rest
-    const n = BATCH_FIRST_MESSAGES + 2 * BATCH_MAX_MESSAGES + 500;
+  it(`replays a large session with at most ${REPLAY_IN_FLIGHT} batches waiting in the transport, then its progress; a new session stops it`, async () => {
+    // a finished session of REPLAY_IN_FLIGHT + 2 batches: the small first one, full ones, the rest
+    const full = REPLAY_IN_FLIGHT;
+    const n = BATCH_FIRST_MESSAGES + full * BATCH_MAX_MESSAGES + 500;
     const big = new SessionStore(2);
     // conversation(1, k) is k text messages and a close from each side
     for (const e of conversation(1, n - 2)) big.ingest(e);
@@ -156,19 +157,21 @@ describe('BatchPump', () => {
     pushes = [];
     vi.useRealTimers();
     const done = p.replay();
-    // the first batch goes at once, the second a turn later; the third waits for the first's write
+    // the first batch goes at once, the next ones a turn of the event loop apart until
+    // REPLAY_IN_FLIGHT wait to be written; then one more per write
     expect(names()).toEqual(['batch']);
-    await vi.waitUntil(() => writes.length === 2);
-    expect(names()).toEqual(['batch', 'batch']);
+    await vi.waitUntil(() => writes.length === REPLAY_IN_FLIGHT);
+    // blocked: a free drain pushes one batch per turn of the event loop, so three turns show it
+    for (let t = 0; t < 3; t++) await new Promise((resolve) => setImmediate(resolve));
+    expect(names()).toHaveLength(REPLAY_IN_FLIGHT);
     writes.shift()!();
-    await vi.waitUntil(() => writes.length === 2);
-    expect(names()).toEqual(['batch', 'batch', 'batch']);
+    await vi.waitUntil(() => names().length === REPLAY_IN_FLIGHT + 1);
     writes.shift()!();
     await done;
-    expect(names()).toEqual(['batch', 'batch', 'batch', 'batch', 'progress']);
+    expect(names()).toEqual([...Array(full + 2).fill('batch'), 'progress']);
     expect(pushes.at(-1)?.[1]).toEqual(end);
     expect(messages()).toEqual([...Array(n).keys()]);
-    expect(pushes.slice(0, 4).map(([, b]) => batchRows(b as Batch).length)).toEqual([BATCH_FIRST_MESSAGES, BATCH_MAX_MESSAGES, BATCH_MAX_MESSAGES, 500]);
+    expect(pushes.slice(0, full + 2).map(([, b]) => batchRows(b as Batch).length)).toEqual([BATCH_FIRST_MESSAGES, ...Array(full).fill(BATCH_MAX_MESSAGES), 500]);
 
     // a second replay during one joins it (from the first row again); a session opened
     // meanwhile ends it: nothing of the old one after that
@@ -176,15 +179,15 @@ describe('BatchPump', () => {
     writes.length = 0;
     const stopped = p.replay();
     expect(p.replay()).toBe(stopped);
-    await vi.waitUntil(() => writes.length === 2);
+    await vi.waitUntil(() => writes.length === REPLAY_IN_FLIGHT);
     const old = store;
     store = await decoded();
     writes.shift()!();
     await stopped;
-    // the first batch, then (rewound by the second replay) the first batch again, then nothing
+    // the first batch, then (rewound by the second replay) from the first row again, until blocked
+    expect(names()).toEqual(Array(REPLAY_IN_FLIGHT).fill('batch'));
     const first = [...Array(BATCH_FIRST_MESSAGES).keys()];
-    expect(messages()).toEqual([...first, ...first]);
-    expect(names()).not.toContain('progress');
+    expect(messages()).toEqual([...first, ...Array(BATCH_FIRST_MESSAGES + (REPLAY_IN_FLIGHT - 2) * BATCH_MAX_MESSAGES).keys()]);
     old.close();
   });
 

@@ -10,7 +10,7 @@
  * `replay()` sends the session again from its first row, then its latest progress (a page
  * that joins after a file was read learns that it was read to the end). A replay of a
  * finished session pushes one batch per turn of the event loop, and builds the next only
- * once the one before the previous was written out (`written`): the first (small,
+ * while fewer than REPLAY_IN_FLIGHT wait to be written out (`written`): the first (small,
  * engine/store/batches.ts) reaches the page at once, the next ones follow while the page
  * works on it, and calls and pings are answered in between instead of after a million rows.
  * (Built all at once, the batches only left as the event loop got to write them: the second
@@ -38,13 +38,21 @@ export interface BatchPumpOptions {
   source: () => BatchSource | null;
   /**
    * Resolves once everything pushed so far was handed to the transport (engine/service/host.ts:
-   * `process.send`'s callback); without it a replay waits for the next turn of the event loop.
+   * `process.send`'s callback); without it a replay only yields a turn of the event loop
+   * between batches.
    */
   written?: () => Promise<void>;
 }
 
 /** Upper bound on the batches one flush pushes (a store hands out its rows in bounded batches). */
 const MAX_FLUSH_BATCHES = 1_000_000;
+
+/**
+ * Batches a replay lets wait in the transport (pushed, not yet written): enough that the
+ * processes down the line (the `wsscope serve` relay, the browser) never wait for the engine
+ * on a busy machine, few enough to bound the memory (each is at most BATCH_MAX_MESSAGES rows).
+ */
+export const REPLAY_IN_FLIGHT = 4;
 
 export class BatchPump {
   private timer: ReturnType<typeof setInterval> | null = null;
@@ -127,22 +135,21 @@ export class BatchPump {
 
   /**
    * Pushes `store`'s pending batches, then the latest progress. Before building a batch it
-   * waits a turn of the event loop and for the write of the batch before the previous one:
-   * one batch is in the transport while the next is built, and at most two wait there.
+   * waits a turn of the event loop and, with REPLAY_IN_FLIGHT batches unwritten, for the
+   * oldest one's write.
    */
   private async drain(store: BatchSource): Promise<void> {
-    let previous: Promise<void> | undefined;
-    let last: Promise<void> | undefined;
+    // the writes of the batches in the transport, oldest first (at most REPLAY_IN_FLIGHT)
+    const inFlight: Array<Promise<void> | undefined> = [];
     for (let i = 0; i < MAX_FLUSH_BATCHES && store.pending; i++) {
       if (i > 0) await new Promise<void>((resolve) => setImmediate(resolve));
-      if (previous) await previous;
+      if (inFlight.length >= REPLAY_IN_FLIGHT) await inFlight.shift();
       // another session, a reading or capture that holds the timer, or the engine closing: theirs now
       if (this.closed || this.timer || this.opts.source() !== store) return;
       const b = store.takeBatch();
       if (!b) break;
       this.opts.push('batch', b);
-      previous = last;
-      last = this.opts.written?.();
+      inFlight.push(this.opts.written?.());
     }
     if (this.latest) this.opts.push('progress', this.latest);
   }
