@@ -52,7 +52,7 @@ const MAX_FLUSH_BATCHES = 1_000_000;
  * processes down the line (the `wsscope serve` relay, the browser) never wait for the engine
  * on a busy machine, few enough to bound the memory (each is at most BATCH_MAX_MESSAGES rows).
  */
-export const REPLAY_IN_FLIGHT = 4;
+export const REPLAY_IN_FLIGHT = 8;
 
 export class BatchPump {
   private timer: ReturnType<typeof setInterval> | null = null;

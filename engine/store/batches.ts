@@ -24,7 +24,7 @@ import type { SessionData } from './session-data';
  * a million rows in 20,000-row batches were 50 of them, and the page spent more time on
  * those than on the rows (docs/benchmarks.md, "UI load at 1,000,000 messages, second pass").
  */
-export const BATCH_MAX_MESSAGES = 50_000;
+export const BATCH_MAX_MESSAGES = 20_000;
 
 /** Maximum rows in a session's first batch: a few screens, built, sent and shown at once. */
 export const BATCH_FIRST_MESSAGES = 1_000;
