@@ -19,10 +19,11 @@ import { rowBlock } from './rows';
 import type { SessionData } from './session-data';
 
 /**
- * Maximum message rows in one batch: keeps one push (and its IPC clone, ~5 MB at this
- * size) bounded. Large, because the page pays a fixed cost per batch (a render, a frame):
- * a million rows in 20,000-row batches were 50 of them, and the page spent more time on
- * those than on the rows (docs/benchmarks.md, "UI load at 1,000,000 messages, second pass").
+ * Maximum message rows in one batch: keeps one push (and its IPC clone, ~2 MB at this size)
+ * bounded, and the page's work on one batch short (about 20 ms on a quiet machine). Larger
+ * batches (50,000) loaded a million rows no faster on the shared 2-core machine and made
+ * every batch a main-thread task over 50 ms (docs/benchmarks.md, "UI load at 1,000,000
+ * messages, second pass").
  */
 export const BATCH_MAX_MESSAGES = 20_000;
 
