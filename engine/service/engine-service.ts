@@ -49,6 +49,8 @@ export { MAX_RECENT } from './recent';
 
 export interface EngineServiceOptions {
   push: PushFn;
+  /** resolves once every push so far was handed to the transport (see BatchPumpOptions.written) */
+  written?: () => Promise<void>;
   /** where recent.json lives */
   configDir: string;
   /**
@@ -91,7 +93,7 @@ export class EngineService {
     this.ownsWorkDir = !opts.workDir;
     if (this.ownsWorkDir) removeStaleScratchDirs();
     this.workDir = opts.workDir ?? makeScratchDir();
-    this.pump = new BatchPump({ push, intervalMs: opts.batchMs ?? 50, source: () => this.sessions.store });
+    this.pump = new BatchPump({ push, intervalMs: opts.batchMs ?? 50, source: () => this.sessions.store, written: opts.written });
     const keyLogs = new KeyLogs();
     this.sessions = new Sessions({ push, pump: this.pump, analyze: opts.analyze ?? analyzeFile, workDir: this.workDir, payloadBudget: opts.payloadBudget, payloadLimit: opts.payloadLimit, pipeline, keyLogs });
     this.recent = new RecentFiles(opts.configDir);
@@ -117,8 +119,8 @@ export class EngineService {
       startCapture: (options) => this.live.start(options),
       stopCapture: () => this.live.stop(),
       currentSession: () => ok(this.sessions.info),
-      replay: () => {
-        this.pump.replay();
+      replay: async () => {
+        await this.pump.replay();
         return ok(this.sessions.info);
       },
       getMessageDetail: (index) => messageDetail(this.sessions.store, index),

@@ -31,12 +31,15 @@ function arg(name: string): string | undefined {
 const parentPort = (process as unknown as { parentPort?: ParentPort }).parentPort;
 let send: (m: FromHost) => void;
 let listen: (cb: (m: unknown) => void) => void;
+/** the last message handed to Node's IPC channel is written (see `written` below) */
+let lastWrite: Promise<void> | undefined;
 if (parentPort) {
   send = (m) => parentPort.postMessage(m);
   listen = (cb) => parentPort.on('message', (e) => cb(e.data));
 } else if (process.send) {
   send = (m) => {
-    if (process.connected) process.send?.(m);
+    // writes go out in order, so the last one's callback says all of them went
+    if (process.connected) lastWrite = new Promise<void>((resolve) => process.send?.(m, undefined, {}, () => resolve()));
   };
   listen = (cb) => process.on('message', cb);
   process.on('disconnect', () => void shutdown(0));
@@ -49,6 +52,10 @@ const budget = Number(arg('payload-budget'));
 const limit = Number(arg('payload-limit') ?? (process.env.WSSCOPE_MAX_KEPT_PAYLOAD || undefined));
 const service = new EngineService({
   push: (name, payload) => send({ t: 'push', name, payload }),
+  // Node's channel writes when the event loop gets to it: a replay waits for each batch's
+  // write before building the next (engine/service/pump.ts); Electron's parentPort has no
+  // such callback, the pump then waits a turn of the event loop
+  written: parentPort ? undefined : () => lastWrite ?? Promise.resolve(),
   configDir: arg('config-dir') ?? join(homedir(), '.config', 'wsscope'),
   workDir: arg('work-dir'),
   captureDir: arg('capture-dir'),

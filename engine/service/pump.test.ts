@@ -3,8 +3,10 @@ import { fileURLToPath } from 'node:url';
 import type { Batch, ProgressInfo, PushName, PushPayloads } from '../../shared/api';
 import { analyzeFile } from '../pipeline';
 import { SessionStore } from '../store/session-store';
-import { BatchPump } from './pump';
+import { BatchPump, REPLAY_IN_FLIGHT } from './pump';
 import { batchRows } from '../../shared/row-block';
+import { BATCH_FIRST_MESSAGES, BATCH_MAX_MESSAGES } from '../store/batches';
+import { conversation } from '../../test/kit/events';
 
 // 15 packets, one WebSocket connection, 7 messages (test/corpus/clean-baseline.expected.json)
 const CLEAN = fileURLToPath(new URL('../../test/corpus/clean-baseline.pcap', import.meta.url));
@@ -87,54 +89,106 @@ describe('BatchPump', () => {
     expect(names()).toEqual(['batch']);
   });
 
-  it('replays a finished session at once, from its first row', () => {
+  it('replays a finished session from its first row', async () => {
     const p = pump();
     p.flush();
     pushes = [];
-    p.replay();
+    await p.replay();
     expect(messages()).toEqual([0, 1, 2, 3, 4, 5, 6]);
     const [, batch] = pushes[0] as ['batch', Batch];
     expect(batch.connections.map((c) => c.id)).toEqual([1]);
     expect(batch.handshakes).toHaveLength(1);
   });
 
-  it('replays a read file with its final progress, so a page that joins late knows it was read to the end', () => {
+  it('replays a read file with its final progress, so a page that joins late knows it was read to the end', async () => {
     const p = pump();
     const end: ProgressInfo = { ...progress, bytesRead: 1743, done: true };
     p.finish(end);
     expect(names().at(-1)).toBe('progress');
     expect(pushes.at(-1)?.[1]).toEqual(end);
     pushes = [];
-    p.replay();
+    await p.replay();
     expect(messages()).toEqual([0, 1, 2, 3, 4, 5, 6]);
     expect(names().at(-1)).toBe('progress');
     expect(pushes.at(-1)?.[1]).toEqual(end);
     // a new session forgets it
     p.setProgress(null);
     pushes = [];
-    p.replay();
+    await p.replay();
     expect(names()).not.toContain('progress');
   });
 
-  it('replays a growing session with its timer: one batch now, the rest on later ticks', () => {
+  it('replays a growing session with its timer: one batch now, the rest on later ticks', async () => {
     const p = pump();
     p.hold();
     vi.advanceTimersByTime(INTERVAL);
     pushes = [];
-    p.replay();
+    await p.replay();
     expect(names()).toEqual(['batch']);
     expect(messages()).toEqual([0, 1, 2, 3, 4, 5, 6]);
   });
 
-  it('does nothing without a store', () => {
+  it('does nothing without a store', async () => {
     store?.close();
     store = null;
     const p = pump();
     p.hold();
     p.flush();
-    p.replay();
+    await p.replay();
     vi.advanceTimersByTime(INTERVAL * 2);
     expect(pushes).toEqual([]);
+  });
+
+  it(`replays a large session with at most ${REPLAY_IN_FLIGHT} batches waiting in the transport, then its progress; a new session stops it`, async () => {
+    // a finished session of REPLAY_IN_FLIGHT + 2 batches: the small first one, full ones, the rest
+    const full = REPLAY_IN_FLIGHT;
+    const n = BATCH_FIRST_MESSAGES + full * BATCH_MAX_MESSAGES + 500;
+    const big = new SessionStore(2);
+    // conversation(1, k) is k text messages and a close from each side
+    for (const e of conversation(1, n - 2)) big.ingest(e);
+    store?.close();
+    store = big;
+    // the transport's write callbacks, released by the test one at a time
+    const writes: Array<() => void> = [];
+    const written = (): Promise<void> => new Promise((resolve) => writes.push(resolve));
+    const p = new BatchPump({ push: (name, payload) => pushes.push([name, payload] as Push), intervalMs: INTERVAL, source: () => store, written });
+    const end: ProgressInfo = { ...progress, done: true };
+    p.finish(end);
+    pushes = [];
+    vi.useRealTimers();
+    const done = p.replay();
+    // the first batch goes at once, the next ones a turn of the event loop apart until
+    // REPLAY_IN_FLIGHT wait to be written; then one more per write
+    expect(names()).toEqual(['batch']);
+    await vi.waitUntil(() => writes.length === REPLAY_IN_FLIGHT);
+    // blocked: a free drain pushes one batch per turn of the event loop, so three turns show it
+    for (let t = 0; t < 3; t++) await new Promise((resolve) => setImmediate(resolve));
+    expect(names()).toHaveLength(REPLAY_IN_FLIGHT);
+    writes.shift()!();
+    await vi.waitUntil(() => names().length === REPLAY_IN_FLIGHT + 1);
+    writes.shift()!();
+    await done;
+    expect(names()).toEqual([...Array(full + 2).fill('batch'), 'progress']);
+    expect(pushes.at(-1)?.[1]).toEqual(end);
+    expect(messages()).toEqual([...Array(n).keys()]);
+    expect(pushes.slice(0, full + 2).map(([, b]) => batchRows(b as Batch).length)).toEqual([BATCH_FIRST_MESSAGES, ...Array(full).fill(BATCH_MAX_MESSAGES), 500]);
+
+    // a second replay during one joins it (from the first row again); a session opened
+    // meanwhile ends it: nothing of the old one after that
+    pushes = [];
+    writes.length = 0;
+    const stopped = p.replay();
+    expect(p.replay()).toBe(stopped);
+    await vi.waitUntil(() => writes.length === REPLAY_IN_FLIGHT);
+    const old = store;
+    store = await decoded();
+    writes.shift()!();
+    await stopped;
+    // the first batch, then (rewound by the second replay) from the first row again, until blocked
+    expect(names()).toEqual(Array(REPLAY_IN_FLIGHT).fill('batch'));
+    const first = [...Array(BATCH_FIRST_MESSAGES).keys()];
+    expect(messages()).toEqual([...first, ...Array(BATCH_FIRST_MESSAGES + (REPLAY_IN_FLIGHT - 2) * BATCH_MAX_MESSAGES).keys()]);
+    old.close();
   });
 
   it('stops for good when closed: a later hold starts no timer', () => {

@@ -8,10 +8,17 @@
  * while at least one hold is out. `flush()` pushes every batch still pending at once (the end
  * of a file or capture); `finish(p)` flushes and pushes a file's final progress;
  * `replay()` sends the session again from its first row, then its latest progress (a page
- * that joins after a file was read learns that it was read to the end).
+ * that joins after a file was read learns that it was read to the end). A replay of a
+ * finished session pushes one batch per turn of the event loop, and builds the next only
+ * while fewer than REPLAY_IN_FLIGHT wait to be written out (`written`): the first (small,
+ * engine/store/batches.ts) reaches the page at once, the next ones follow while the page
+ * works on it, and calls and pings are answered in between instead of after a million rows.
+ * (Built all at once, the batches only left as the event loop got to write them: the second
+ * reached the `wsscope serve` relay 110-220 ms after the first.)
  *
  * Memory: one pending ProgressInfo (the latest replaces the previous) and the last one
- * pushed; batches are the store's and go straight to `push`.
+ * pushed; batches are the store's and go straight to `push`; a replay keeps the write
+ * promises of at most REPLAY_IN_FLIGHT batches.
  */
 import type { Batch, ProgressInfo } from '../../shared/api';
 import type { PushFn } from './types';
@@ -30,10 +37,23 @@ export interface BatchPumpOptions {
   intervalMs: number;
   /** the current session's store (null while nothing is loaded) */
   source: () => BatchSource | null;
+  /**
+   * Resolves once everything pushed so far was handed to the transport (engine/service/host.ts:
+   * `process.send`'s callback); without it a replay only yields a turn of the event loop
+   * between batches.
+   */
+  written?: () => Promise<void>;
 }
 
 /** Upper bound on the batches one flush pushes (a store hands out its rows in bounded batches). */
 const MAX_FLUSH_BATCHES = 1_000_000;
+
+/**
+ * Batches a replay lets wait in the transport (pushed, not yet written): enough that the
+ * processes down the line (the `wsscope serve` relay, the browser) never wait for the engine
+ * on a busy machine, few enough to bound the memory (each is at most BATCH_MAX_MESSAGES rows).
+ */
+export const REPLAY_IN_FLIGHT = 8;
 
 export class BatchPump {
   private timer: ReturnType<typeof setInterval> | null = null;
@@ -42,6 +62,8 @@ export class BatchPump {
   private latest: ProgressInfo | null = null;
   private holds = 0;
   private closed = false;
+  /** the replay pushing a finished session now (one at a time; see `replay`) */
+  private draining: Promise<void> | null = null;
 
   constructor(private readonly opts: BatchPumpOptions) {}
 
@@ -92,17 +114,45 @@ export class BatchPump {
     }
   }
 
-  /** Everything of the current session again, from its first row (see WsscopeApi.replay). */
-  replay(): void {
+  /**
+   * Everything of the current session again, from its first row (see WsscopeApi.replay).
+   * Resolves once a finished session's last batch and its latest progress were pushed; a
+   * replay asked for while one is running restarts that one from the first row.
+   */
+  replay(): Promise<void> {
     const store = this.opts.source();
-    if (!store) return;
+    if (!store) return Promise.resolve();
     store.rewind();
-    // a session still growing keeps its timer; a finished one is sent at once
-    if (this.timer) this.tick();
-    else {
-      this.flush();
-      if (this.latest) this.opts.push('progress', this.latest);
+    // a session still growing keeps its timer: one batch now, the rest on its ticks
+    if (this.timer) {
+      this.tick();
+      return Promise.resolve();
     }
+    this.draining ??= this.drain(store).finally(() => {
+      this.draining = null;
+    });
+    return this.draining;
+  }
+
+  /**
+   * Pushes `store`'s pending batches, then the latest progress. Before building a batch it
+   * waits a turn of the event loop and, with REPLAY_IN_FLIGHT batches unwritten, for the
+   * oldest one's write.
+   */
+  private async drain(store: BatchSource): Promise<void> {
+    // the writes of the batches in the transport, oldest first (at most REPLAY_IN_FLIGHT)
+    const inFlight: Array<Promise<void> | undefined> = [];
+    for (let i = 0; i < MAX_FLUSH_BATCHES && store.pending; i++) {
+      if (i > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+      if (inFlight.length >= REPLAY_IN_FLIGHT) await inFlight.shift();
+      // another session, a reading or capture that holds the timer, or the engine closing: theirs now
+      if (this.closed || this.timer || this.opts.source() !== store) return;
+      const b = store.takeBatch();
+      if (!b) break;
+      this.opts.push('batch', b);
+      inFlight.push(this.opts.written?.());
+    }
+    if (this.latest) this.opts.push('progress', this.latest);
   }
 
   /** Stops the timer for good (engine shutting down); holds taken later start nothing. */

@@ -1,15 +1,17 @@
 import { describe, it, expect } from 'vitest';
 import { SessionStore } from './session-store';
-import { BATCH_MAX_MESSAGES } from './batches';
+import { BATCH_FIRST_MESSAGES, BATCH_MAX_MESSAGES } from './batches';
 import { conversation } from '../../test/kit/events';
 import { batchRows } from '../../shared/row-block';
 import { analyzeFile } from '../pipeline';
 import { publicCapture } from '../../test/kit/paths';
 
 describe('BatchFeed', () => {
-  it(`splits a backlog into batches of at most ${BATCH_MAX_MESSAGES} rows and stays pending until it is handed out`, () => {
+  it(`splits a backlog into a first batch of ${BATCH_FIRST_MESSAGES} rows, then batches of at most ${BATCH_MAX_MESSAGES}, and stays pending until it is handed out`, () => {
     const s = new SessionStore(3);
-    for (const e of conversation(1, 45_000)) s.ingest(e);
+    // conversation(1, n) is n text messages and a close from each side
+    const total = BATCH_FIRST_MESSAGES + BATCH_MAX_MESSAGES + 5002;
+    for (const e of conversation(1, total - 2)) s.ingest(e);
     const sizes: number[] = [];
     let next = 0;
     while (s.pending) {
@@ -21,10 +23,13 @@ describe('BatchFeed', () => {
       // rows come in order, none skipped or repeated
       expect(rows[0]?.index ?? next).toBe(next);
       next += rows.length;
-      expect(b.totals.messages).toBe(45_002);
+      expect(b.totals.messages).toBe(total);
     }
-    expect(sizes).toEqual([BATCH_MAX_MESSAGES, BATCH_MAX_MESSAGES, 5002]);
+    expect(sizes).toEqual([BATCH_FIRST_MESSAGES, BATCH_MAX_MESSAGES, 5002]);
     expect(s.takeBatch()).toBeNull();
+    // after a rewind the first batch is small again
+    s.rewind();
+    expect(batchRows(s.takeBatch()!)).toHaveLength(BATCH_FIRST_MESSAGES);
     s.close();
   });
 

@@ -2,8 +2,10 @@
  * The UI feed of a session: `take()` returns what changed in a SessionData since the previous
  * call (changed connection rows, new timeline rows, findings and handshakes, totals), or null
  * when nothing did. At most BATCH_MAX_MESSAGES rows per batch, so one push (and its IPC
- * clone) stays bounded; what is left stays pending for the next call. `rewind()` makes the
- * next batches start again from the first row (a renderer that reloaded).
+ * clone) stays bounded; what is left stays pending for the next call. The first batch of a
+ * session (and the first after a rewind) holds at most BATCH_FIRST_MESSAGES rows: the page
+ * shows its first screen from it while the large ones are still on their way. `rewind()`
+ * makes the next batches start again from the first row (a renderer that reloaded).
  *
  * Rows go by column (Batch.rows, shared/row-block.ts): copied from the store's message
  * columns in one pass, no object per row, so a batch costs little to build, to clone to
@@ -16,8 +18,17 @@ import type { Batch, ConnectionRow } from '../../shared/api';
 import { rowBlock } from './rows';
 import type { SessionData } from './session-data';
 
-/** Maximum message rows in one batch: keeps one push (and its IPC clone) bounded. */
+/**
+ * Maximum message rows in one batch: keeps one push (and its IPC clone, ~2 MB at this size)
+ * bounded, and the page's work on one batch short (about 20 ms on a quiet machine). Larger
+ * batches (50,000) loaded a million rows no faster on the shared 2-core machine and made
+ * every batch a main-thread task over 50 ms (docs/benchmarks.md, "UI load at 1,000,000
+ * messages, second pass").
+ */
 export const BATCH_MAX_MESSAGES = 20_000;
+
+/** Maximum rows in a session's first batch: a few screens, built, sent and shown at once. */
+export const BATCH_FIRST_MESSAGES = 1_000;
 
 export class BatchFeed {
   private msg = 0;
@@ -55,7 +66,7 @@ export class BatchFeed {
     }
     d.dirty.clear();
     const count = d.messages.length;
-    const end = Math.min(count, this.msg + BATCH_MAX_MESSAGES);
+    const end = Math.min(count, this.msg + (this.msg === 0 ? BATCH_FIRST_MESSAGES : BATCH_MAX_MESSAGES));
     const rows = rowBlock(d, this.msg, end);
     this.msg = end;
     const findings = d.findings.slice(this.finding);

@@ -3,6 +3,7 @@ import { describe, it, expect, beforeEach } from 'vitest';
 import { nextTick } from 'vue';
 import { flushPromises } from '@vue/test-utils';
 import Timeline from './Timeline.vue';
+import TimelineRow from './TimelineRow.vue';
 import { createFakeApi, makeRow } from '../testing/fake-api';
 import type { FakeApi } from '../testing/fake-api';
 import { mountWith, piniaWith } from '../testing/mount';
@@ -41,6 +42,29 @@ describe('Timeline (virtual list)', () => {
     expect(shown.length).toBeLessThanOrEqual(40);
     expect(shown).toContain(0);
     expect(w.find('[data-test="shown-count"]').text()).toContain('1,000,000');
+    w.unmount();
+  });
+
+  it('does not re-render the rows on screen when a batch only appends rows', async () => {
+    const { w, messages } = setup();
+    await nextTick();
+    const rows = w.findAllComponents(TimelineRow);
+    expect(rows.length).toBeGreaterThanOrEqual(20);
+    const before = rows.map((r) => r.props('row'));
+    const els = rows.map((r) => r.element);
+    messages.append([makeRow(MILLION), makeRow(MILLION + 1)]);
+    await nextTick();
+    expect(w.find('[data-test="shown-count"]').text()).toContain('1,000,002');
+    const after = w.findAllComponents(TimelineRow);
+    expect(after.map((r) => r.props('row'))).toEqual(before);
+    // the same row objects and no other prop changed: Vue skips their update (its
+    // shouldUpdateComponent compares props with !==; listeners of declared emits do not count)
+    after.forEach((r, i) => {
+      expect(r.props('row')).toBe(before[i]);
+      expect(r.element).toBe(els[i]);
+    });
+    expect(after.map((r) => r.props('prevTs'))).toEqual(rows.map((r) => r.props('prevTs')));
+    expect(after[0]!.props('prevTs')).toBeUndefined();
     w.unmount();
   });
 

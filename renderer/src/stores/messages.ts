@@ -3,6 +3,12 @@
  * `shallowRef` and appended in place, then `triggerRef` once per batch: a million rows never
  * become reactive objects. Rows arrive in index order (Batch.messages and Batch.rows); position p is the
  * p-th row of the unfiltered timeline. The store owns the table; callers only read it.
+ *
+ * Past REVEAL_THROTTLE_ROWS rows, row blocks are shown at most every REVEAL_MS (the rows are
+ * in the table at once, the views see them at the next reveal; the block that completes the
+ * session's announced total is shown at once): each reveal costs the page a render of the
+ * views and a frame, about 20 ms, which for a million rows in 50 batches was a second of
+ * the load (docs/benchmarks.md, "UI load at 1,000,000 messages, second pass").
  */
 import { defineStore } from 'pinia';
 import { computed, markRaw, ref, shallowRef, triggerRef } from 'vue';
@@ -12,6 +18,11 @@ import { RowTable } from '../lib/row-table';
 
 export type TimeMode = 'absolute' | 'relative';
 
+/** table size from which appended row blocks are revealed at most every REVEAL_MS */
+export const REVEAL_THROTTLE_ROWS = 100_000;
+/** least time between two reveals of appended row blocks past REVEAL_THROTTLE_ROWS */
+export const REVEAL_MS = 100;
+
 export const useMessagesStore = defineStore('messages', () => {
   const table = shallowRef<RowTable>(markRaw(new RowTable()));
   const totals = ref<Batch['totals']>({ packets: 0, messages: 0, findings: 0, connections: 0 });
@@ -20,6 +31,25 @@ export const useMessagesStore = defineStore('messages', () => {
   const follow = ref(false);
 
   const count = computed(() => table.value.length);
+  let revealedAt = 0;
+  let revealTimer: ReturnType<typeof setTimeout> | null = null;
+
+  function reveal(): void {
+    if (revealTimer) clearTimeout(revealTimer);
+    revealTimer = null;
+    revealedAt = Date.now();
+    triggerRef(table);
+  }
+
+  /**
+   * Shows rows appended by `appendBlock` (to a table that held `before` rows) now or, while a
+   * large session streams in, soon.
+   */
+  function revealSoon(before: number, total: number): void {
+    const wait = REVEAL_MS - (Date.now() - revealedAt);
+    if (before < REVEAL_THROTTLE_ROWS || table.value.length >= total || wait <= 0) reveal();
+    else revealTimer ??= setTimeout(reveal, wait);
+  }
   const t0 = computed(() => (table.value.length ? table.value.ts[0] : 0));
 
   /** Appends a batch's rows; returns the position of the first new row. */
@@ -54,16 +84,20 @@ export const useMessagesStore = defineStore('messages', () => {
     const last = from > 0 ? t.index[from - 1] : -1;
     let i = 0;
     while (i < c.count && c.index[i] <= last) i++;
-    if (t.appendColumns(c, i) > 0) triggerRef(table);
+    if (t.appendColumns(c, i) > 0) revealSoon(from, total);
     return from;
   }
 
   /** Replaces all rows (tests, session switch). */
   function setRows(all: MessageRow[]): void {
+    if (revealTimer) clearTimeout(revealTimer);
+    revealTimer = null;
     table.value = markRaw(new RowTable(all));
   }
 
   function reset(): void {
+    if (revealTimer) clearTimeout(revealTimer);
+    revealTimer = null;
     table.value = markRaw(new RowTable());
     totals.value = { packets: 0, messages: 0, findings: 0, connections: 0 };
   }
