@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import type { Batch, ProgressInfo, PushName, PushPayloads } from '../../shared/api';
 import { analyzeFile } from '../pipeline';
 import { SessionStore } from '../store/session-store';
-import { BatchPump, REPLAY_IN_FLIGHT } from './pump';
+import { BatchPump, READ_IN_FLIGHT, REPLAY_IN_FLIGHT } from './pump';
 import { batchRows } from '../../shared/row-block';
 import { BATCH_FIRST_MESSAGES, BATCH_MAX_MESSAGES } from '../store/batches';
 import { conversation } from '../../test/kit/events';
@@ -153,9 +153,20 @@ describe('BatchPump', () => {
     const written = (): Promise<void> => new Promise((resolve) => writes.push(resolve));
     const p = new BatchPump({ push: (name, payload) => pushes.push([name, payload] as Push), intervalMs: INTERVAL, source: () => store, written });
     const end: ProgressInfo = { ...progress, done: true };
-    p.finish(end);
-    pushes = [];
     vi.useRealTimers();
+    // the end of the file: paced too (see the next test); every write released at once here
+    let finished = false;
+    const fin = p.finish(end).then(() => (finished = true));
+    for (let t = 0; t < 10_000 && !finished; t++) {
+      for (const w of writes.splice(0)) w();
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await fin;
+    expect(names().at(-1)).toBe('progress');
+    // the last batch's write (the final progress does not wait for it)
+    for (const w of writes.splice(0)) w();
+    await new Promise((resolve) => setImmediate(resolve));
+    pushes = [];
     const done = p.replay();
     // the first batch goes at once, the next ones a turn of the event loop apart until
     // REPLAY_IN_FLIGHT wait to be written; then one more per write
@@ -176,7 +187,8 @@ describe('BatchPump', () => {
     // a second replay during one joins it (from the first row again); a session opened
     // meanwhile ends it: nothing of the old one after that
     pushes = [];
-    writes.length = 0;
+    for (const w of writes.splice(0)) w();
+    await new Promise((resolve) => setImmediate(resolve));
     const stopped = p.replay();
     expect(p.replay()).toBe(stopped);
     await vi.waitUntil(() => writes.length === REPLAY_IN_FLIGHT);
@@ -189,6 +201,45 @@ describe('BatchPump', () => {
     const first = [...Array(BATCH_FIRST_MESSAGES).keys()];
     expect(messages()).toEqual([...first, ...Array(BATCH_FIRST_MESSAGES + (REPLAY_IN_FLIGHT - 2) * BATCH_MAX_MESSAGES).keys()]);
     old.close();
+  });
+
+  it(`while a file is read, at most ${READ_IN_FLIGHT} batches wait in the transport: the rows wait in the store, and the end of the file pushes the rest paced, then its progress`, async () => {
+    const n = BATCH_FIRST_MESSAGES + 4 * BATCH_MAX_MESSAGES;
+    const big = new SessionStore(2);
+    for (const e of conversation(1, n - 2)) big.ingest(e);
+    store?.close();
+    store = big;
+    const writes: Array<() => void> = [];
+    const written = (): Promise<void> => new Promise((resolve) => writes.push(resolve));
+    const p = new BatchPump({ push: (name, payload) => pushes.push([name, payload] as Push), intervalMs: INTERVAL, source: () => store, written });
+    const release = p.hold();
+    p.setProgress(progress);
+    // ten ticks with nothing written: READ_IN_FLIGHT batches, progress on every tick regardless
+    vi.advanceTimersByTime(INTERVAL * 10);
+    expect(names().filter((x) => x === 'batch')).toHaveLength(READ_IN_FLIGHT);
+    expect(names()[1]).toBe('progress');
+    // one written (its callback runs on the microtask queue): the next tick takes one more
+    writes.shift()!();
+    await Promise.resolve();
+    await Promise.resolve();
+    vi.advanceTimersByTime(INTERVAL);
+    expect(names().filter((x) => x === 'batch')).toHaveLength(READ_IN_FLIGHT + 1);
+    // the end of the file: the rest paced behind the writes, the final progress last
+    vi.useRealTimers();
+    const end: ProgressInfo = { ...progress, done: true };
+    let finished = false;
+    const fin = p.finish(end).then(() => (finished = true));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(finished).toBe(false);
+    for (let t = 0; t < 10_000 && !finished; t++) {
+      for (const w of writes.splice(0, 1)) w();
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await fin;
+    release();
+    expect(names().at(-1)).toBe('progress');
+    expect(pushes.at(-1)?.[1]).toEqual(end);
+    expect(messages()).toEqual([...Array(n).keys()]);
   });
 
   it('stops for good when closed: a later hold starts no timer', () => {

@@ -55,6 +55,12 @@ const MAX_FLUSH_BATCHES = 1_000_000;
  */
 export const REPLAY_IN_FLIGHT = 8;
 
+/**
+ * Batches the timer and the end of a file let wait in the transport while the file is still
+ * being decoded: the decoder's own memory peaks then, so fewer than a replay's.
+ */
+export const READ_IN_FLIGHT = 2;
+
 export class BatchPump {
   private timer: ReturnType<typeof setInterval> | null = null;
   private progress: ProgressInfo | null = null;
@@ -64,6 +70,10 @@ export class BatchPump {
   private closed = false;
   /** the replay pushing a finished session now (one at a time; see `replay`) */
   private draining: Promise<void> | null = null;
+  /** batches pushed and not yet written out by the transport (counted only with `written`) */
+  private unwritten = 0;
+  /** paced pushes waiting for a write (woken by each one; at most one per running pace) */
+  private onWritten: Array<() => void> = [];
 
   constructor(private readonly opts: BatchPumpOptions) {}
 
@@ -85,21 +95,53 @@ export class BatchPump {
     this.latest = p;
   }
 
-  /** The end of a file: every pending batch, then its final progress (`done`). */
-  finish(p: ProgressInfo): void {
-    this.flush();
+  /**
+   * The end of a file: every pending batch, then its final progress (`done`). With `written`,
+   * the batches go out paced like a replay's (at most REPLAY_IN_FLIGHT unwritten), so a file
+   * read faster than the transport drains never has its whole backlog serialized at once; the
+   * returned promise resolves once the final progress was pushed (or the session changed).
+   */
+  finish(p: ProgressInfo): Promise<void> {
+    this.progress = null;
     this.latest = p;
-    this.opts.push('progress', p);
+    const store = this.opts.source();
+    if (!this.opts.written || !store) {
+      this.flush();
+      this.opts.push('progress', p);
+      return Promise.resolve();
+    }
+    return this.pace(store, READ_IN_FLIGHT, () => !this.closed && this.opts.source() === store).then(() => {
+      if (!this.closed && this.opts.source() === store) this.opts.push('progress', p);
+    });
   }
 
-  /** Push one batch (if anything changed) and the pending progress. */
+  /**
+   * Push one batch (if anything changed and the transport is not behind) and the pending
+   * progress. While REPLAY_IN_FLIGHT batches wait to be written, rows stay in the store
+   * (compact, typed columns) instead of piling up as serialized batches in the IPC queue
+   * (docs/hardening.md, many-findings: 100 MB of queued batches before this).
+   */
   tick(): void {
-    const b = this.opts.source()?.takeBatch();
-    if (b) this.opts.push('batch', b);
+    if (this.unwritten < READ_IN_FLIGHT) {
+      const b = this.opts.source()?.takeBatch();
+      if (b) this.pushBatch(b);
+    }
     if (this.progress) {
       this.opts.push('progress', this.progress);
       this.progress = null;
     }
+  }
+
+  /** push a batch; with `written`, count it until the transport has written it */
+  private pushBatch(b: Batch): Promise<void> | undefined {
+    this.opts.push('batch', b);
+    const w = this.opts.written?.();
+    if (!w) return undefined;
+    this.unwritten++;
+    return w.then(() => {
+      this.unwritten--;
+      for (const wake of this.onWritten.splice(0)) wake();
+    });
   }
 
   /** Push every batch still pending (end of a file or capture); the pending progress is dropped. */
@@ -140,19 +182,27 @@ export class BatchPump {
    * oldest one's write.
    */
   private async drain(store: BatchSource): Promise<void> {
-    // the writes of the batches in the transport, oldest first (at most REPLAY_IN_FLIGHT)
-    const inFlight: Array<Promise<void> | undefined> = [];
+    // another session, a reading or capture that holds the timer, or the engine closing: theirs now
+    const ours = (): boolean => !(this.closed || this.timer || this.opts.source() !== store);
+    if (!(await this.pace(store, REPLAY_IN_FLIGHT, ours))) return;
+    if (this.latest) this.opts.push('progress', this.latest);
+  }
+
+  /**
+   * Pushes `store`'s pending batches while `ours()` holds, one per turn of the event loop,
+   * waiting for the oldest write while `limit` are unwritten. False if `ours()` stopped it.
+   */
+  private async pace(store: BatchSource, limit: number, ours: () => boolean): Promise<boolean> {
     for (let i = 0; i < MAX_FLUSH_BATCHES && store.pending; i++) {
       if (i > 0) await new Promise<void>((resolve) => setImmediate(resolve));
-      if (inFlight.length >= REPLAY_IN_FLIGHT) await inFlight.shift();
-      // another session, a reading or capture that holds the timer, or the engine closing: theirs now
-      if (this.closed || this.timer || this.opts.source() !== store) return;
+      // the timer's batches count too: everything pushed and not yet written
+      while (this.unwritten >= limit && ours()) await new Promise<void>((resolve) => this.onWritten.push(resolve));
+      if (!ours()) return false;
       const b = store.takeBatch();
       if (!b) break;
-      this.opts.push('batch', b);
-      inFlight.push(this.opts.written?.());
+      this.pushBatch(b);
     }
-    if (this.latest) this.opts.push('progress', this.latest);
+    return true;
   }
 
   /** Stops the timer for good (engine shutting down); holds taken later start nothing. */

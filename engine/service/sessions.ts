@@ -282,7 +282,7 @@ export class Sessions {
       .then(
         (summary) => {
           if (this.currentStore !== store) return;
-          pump.finish({ bytesRead: this.current.totalBytes, totalBytes: this.current.totalBytes, packets: summary.packets, done: true, ...incomplete(store) });
+          return pump.finish({ bytesRead: this.current.totalBytes, totalBytes: this.current.totalBytes, packets: summary.packets, done: true, ...incomplete(store) });
         },
         (e: unknown) => {
           if (this.currentStore !== store) return;
@@ -290,13 +290,13 @@ export class Sessions {
             // stopped by the user (stopReading): what was read stays, and the progress says so
             if (!entry.stopped) return;
             const total = this.current.totalBytes;
-            pump.finish({ bytesRead, totalBytes: total, packets: store.packetCount, done: true, incomplete: `reading was cancelled after ${bytesRead} of ${total} bytes` });
+            return pump.finish({ bytesRead, totalBytes: total, packets: store.packetCount, done: true, incomplete: `reading was cancelled after ${bytesRead} of ${total} bytes` });
             return;
           }
           pump.flush();
           const code = ANALYSIS_ERRORS.find((c) => c === codeOf(e)) ?? 'internal';
           push('error', { code, message: `Reading ${basename(path)} failed: ${messageOf(e)}` });
-          pump.finish({ bytesRead, totalBytes: this.current.totalBytes, packets: store.packetCount, done: true, incomplete: incomplete(store).incomplete ?? 'reading the file failed (see the error)' });
+          return pump.finish({ bytesRead, totalBytes: this.current.totalBytes, packets: store.packetCount, done: true, incomplete: incomplete(store).incomplete ?? 'reading the file failed (see the error)' });
         },
       );
     const entry: { abort: AbortController; done: Promise<void>; stopped: boolean } = {
