@@ -28,6 +28,21 @@ function pump(): BatchPump {
   return new BatchPump({ push: (name, payload) => pushes.push([name, payload] as Push), intervalMs: INTERVAL, source: () => store });
 }
 
+/**
+ * The current store becomes a finished session of `n` messages, and a pump over it whose
+ * transport's write callbacks (`writes`) the test releases itself.
+ */
+function bigSession(n: number): { p: BatchPump; writes: Array<() => void> } {
+  const big = new SessionStore(2);
+  // conversation(1, k) is k text messages and a close from each side
+  for (const e of conversation(1, n - 2)) big.ingest(e);
+  store?.close();
+  store = big;
+  const writes: Array<() => void> = [];
+  const written = (): Promise<void> => new Promise((resolve) => writes.push(resolve));
+  return { p: new BatchPump({ push: (name, payload) => pushes.push([name, payload] as Push), intervalMs: INTERVAL, source: () => store, written }), writes };
+}
+
 const names = (): string[] => pushes.map(([n]) => n);
 const messages = (): number[] => pushes.flatMap(([n, p]) => (n === 'batch' ? batchRows(p as Batch).map((m) => m.index) : []));
 const progress: ProgressInfo = { bytesRead: 100, totalBytes: 1743, packets: 3, done: false };
@@ -143,15 +158,7 @@ describe('BatchPump', () => {
     // a finished session of REPLAY_IN_FLIGHT + 2 batches: the small first one, full ones, the rest
     const full = REPLAY_IN_FLIGHT;
     const n = BATCH_FIRST_MESSAGES + full * BATCH_MAX_MESSAGES + 500;
-    const big = new SessionStore(2);
-    // conversation(1, k) is k text messages and a close from each side
-    for (const e of conversation(1, n - 2)) big.ingest(e);
-    store?.close();
-    store = big;
-    // the transport's write callbacks, released by the test one at a time
-    const writes: Array<() => void> = [];
-    const written = (): Promise<void> => new Promise((resolve) => writes.push(resolve));
-    const p = new BatchPump({ push: (name, payload) => pushes.push([name, payload] as Push), intervalMs: INTERVAL, source: () => store, written });
+    const { p, writes } = bigSession(n);
     const end: ProgressInfo = { ...progress, done: true };
     vi.useRealTimers();
     // the end of the file: paced too (see the next test); every write released at once here
@@ -205,13 +212,7 @@ describe('BatchPump', () => {
 
   it(`while a file is read, at most ${READ_IN_FLIGHT} batches wait in the transport: the rows wait in the store, and the end of the file pushes the rest paced, then its progress`, async () => {
     const n = BATCH_FIRST_MESSAGES + 4 * BATCH_MAX_MESSAGES;
-    const big = new SessionStore(2);
-    for (const e of conversation(1, n - 2)) big.ingest(e);
-    store?.close();
-    store = big;
-    const writes: Array<() => void> = [];
-    const written = (): Promise<void> => new Promise((resolve) => writes.push(resolve));
-    const p = new BatchPump({ push: (name, payload) => pushes.push([name, payload] as Push), intervalMs: INTERVAL, source: () => store, written });
+    const { p, writes } = bigSession(n);
     const release = p.hold();
     p.setProgress(progress);
     // ten ticks with nothing written: READ_IN_FLIGHT batches, progress on every tick regardless
