@@ -5,10 +5,12 @@
 const HELP = `wsscope: see every WebSocket conversation on the wire
 
 Usage:
-  wsscope read FILE [--json] [--frames] [--ws-port N] [--max-inflate BYTES] [--max-reassembly BYTES] [--summary]
-        decode a .pcap/.pcapng capture file
-  wsscope capture -i IF [-f BPF] [-w FILE] [--json] [--duration S] [--count N] [--backend cap|dumpcap]
-        capture live from an interface (written through to a pcapng file)
+  wsscope read FILE [--json] [--frames] [--summary] [--keylog FILE] [--decode CONN=PROTO] [...]
+        decode a .pcap/.pcapng capture file (wss:// with a TLS key log; limits and
+        the rest of its options: wsscope read --help)
+  wsscope capture -i IF [-f BPF] [-w FILE] [--json] [--keylog FILE] [--duration S] [--count N] [...]
+        capture live from an interface (written through to a pcapng file; all options:
+        wsscope capture --help)
   wsscope interfaces [--json]
         list capture interfaces
   wsscope serve [FILE] [--port N]

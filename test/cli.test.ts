@@ -145,6 +145,18 @@ describe('wsscope read, text output and errors', () => {
     expect(top.out).toContain('wsscope capture');
     expect(top.out).toContain('wsscope serve');
   });
+
+  it('names every option read and capture accept in their --help (the parser\'s own list, read from its source)', () => {
+    for (const cmd of ['read', 'capture']) {
+      const src = readFileSync(join(ROOT, 'engine', 'cli', `${cmd}.ts`), 'utf8');
+      const block = new RegExp(`parseCommand\\('${cmd}'[\\s\\S]*?options: \\{([\\s\\S]*?)\\n    \\},`).exec(src)?.[1] ?? '';
+      const names = [...block.matchAll(/^\s+'?([a-z][a-z-]*)'?: \{ type/gm)].map((m) => m[1]);
+      // a parser with no options found would make this test pass for nothing
+      expect(names.length, cmd).toBeGreaterThan(10);
+      const help = wsscope(cmd, '--help').out;
+      for (const n of names) expect(help, `${cmd} --${n}`).toContain(`--${n}`);
+    }
+  });
 });
 
 describe('wsscope option errors', () => {
