@@ -207,7 +207,7 @@ describe('BatchPump', () => {
     expect(names()).toEqual(Array(REPLAY_IN_FLIGHT).fill('batch'));
     const first = [...Array(BATCH_FIRST_MESSAGES).keys()];
     expect(messages()).toEqual([...first, ...Array(BATCH_FIRST_MESSAGES + (REPLAY_IN_FLIGHT - 2) * BATCH_MAX_MESSAGES).keys()]);
-    old.close();
+    old?.close();
   });
 
   it(`while a file is read, at most ${READ_IN_FLIGHT} batches wait in the transport: the rows wait in the store, and the end of the file pushes the rest paced, then its progress`, async () => {
