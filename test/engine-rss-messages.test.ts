@@ -10,61 +10,33 @@
  * "Engine process", "Large messages").
  * Peak RSS is the host's VmHWM (/proc/PID/status), read after its final progress.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { writeBomb } from '../scripts/gen-bombs';
-import { nodeFork, spawnEngine } from '../engine/service/client';
-import type { ProgressInfo } from '../shared/api';
+import { openInHost } from './kit/host-run';
 
 const dir = mkdtempSync(join(tmpdir(), 'wsscope-rss-msg-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** Open `file` in a fresh engine host; its peak RSS (bytes) and the finding ids pushed, once reading is done. */
-async function openInHost(file: string): Promise<{ peak: number; findings: string[]; messages: number }> {
-  const engine = spawnEngine({ fork: nodeFork({ args: [`--config-dir=${join(dir, 'config')}`, `--work-dir=${join(dir, 'work')}`] }), watchdog: false });
-  try {
-    await engine.ready();
-    const pid = engine.pid;
-    const findings: string[] = [];
-    let messages = 0;
-    const done = new Promise<ProgressInfo>((resolve) =>
-      engine.onPush((name, p) => {
-        if (name === 'batch') {
-          const b = p as { findings: { id: string }[]; connections: { messages: number }[] };
-          for (const f of b.findings) findings.push(f.id);
-          for (const c of b.connections) messages = Math.max(messages, c.messages);
-        }
-        if (name === 'progress' && (p as ProgressInfo).done) resolve(p as ProgressInfo);
-      }),
-    );
-    expect((await engine.call('openFile', [file])).ok).toBe(true);
-    await done;
-    const peak = Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]) * 1024;
-    return { peak, findings, messages };
-  } finally {
-    await engine.close();
-  }
-}
-
 it('the engine host reads a 70 MB text message under 300 MB peak RSS', async () => {
   const file = join(dir, 'text.pcap');
   writeBomb('text-200mb', file, 0.35);
-  const r = await openInHost(file);
+  const r = await openInHost(file, dir);
   // the message was cut at the 64 MiB limit, and the one after it decoded
-  expect(r.findings).toContain('limit-reached');
-  expect(r.messages).toBe(2);
-  expect(r.peak).toBeGreaterThan(64 << 20);
-  expect(r.peak).toBeLessThan(300e6);
+  expect(r.findings.map((f) => f.id)).toContain('limit-reached');
+  expect(r.maxConnMessages).toBe(2);
+  expect(r.hwm).toBeGreaterThan(64 << 20);
+  expect(r.hwm).toBeLessThan(300e6);
 }, 60_000);
 
 it('the engine host reads a frame claiming 2^62 bytes (70 MB of them) under 300 MB peak RSS', async () => {
   const file = join(dir, 'frame.pcap');
   writeBomb('frame-2p62', file, 0.35);
-  const r = await openInHost(file);
-  expect(r.findings).toEqual(expect.arrayContaining(['limit-reached', 'incomplete-frame']));
-  expect(r.messages).toBe(1);
-  expect(r.peak).toBeGreaterThan(64 << 20);
-  expect(r.peak).toBeLessThan(300e6);
+  const r = await openInHost(file, dir);
+  expect(r.findings.map((f) => f.id)).toEqual(expect.arrayContaining(['limit-reached', 'incomplete-frame']));
+  expect(r.maxConnMessages).toBe(1);
+  expect(r.hwm).toBeGreaterThan(64 << 20);
+  expect(r.hwm).toBeLessThan(300e6);
 }, 60_000);

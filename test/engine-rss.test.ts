@@ -14,7 +14,7 @@
  * half scale) is measured in this process: its JS heap after a full GC, which holds no
  * preview string per message (hex previews are written again from the kept payload bytes).
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
@@ -22,57 +22,20 @@ import { runInNewContext } from 'node:vm';
 import { afterAll, expect, it } from 'vitest';
 import { writeBomb } from '../scripts/gen-bombs';
 import { generateFlood } from '../scripts/gen-flood';
-import { nodeFork, spawnEngine } from '../engine/service/client';
+import { openInHost } from './kit/host-run';
 import { analyzeFile } from '../engine/pipeline';
 import { SessionStore } from '../engine/store/session-store';
 import { QUIET_ROWS } from '../engine/store/session-data';
 import { messagePreview } from '../engine/store/preview';
 import { batchRows } from '../shared/row-block';
-import type { Batch, ProgressInfo } from '../shared/api';
 
 const dir = mkdtempSync(join(tmpdir(), 'wsscope-rss-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-interface HostRun {
-  /** the host's peak RSS (bytes) */
-  hwm: number;
-  findings: { id: string; text: string }[];
-  /** connection rows pushed, over all batches */
-  connectionRows: number;
-  totals: Batch['totals'] | null;
-}
-
-/** Opens `file` in an engine host started as `wsscope serve` does, until its final progress. */
-async function openInHost(file: string): Promise<HostRun> {
-  const engine = spawnEngine({ fork: nodeFork({ args: [`--config-dir=${join(dir, 'config')}`, `--work-dir=${join(dir, 'work')}`] }), watchdog: false });
-  try {
-    await engine.ready();
-    const pid = engine.pid;
-    const run: HostRun = { hwm: 0, findings: [], connectionRows: 0, totals: null };
-    const done = new Promise<ProgressInfo>((resolve) =>
-      engine.onPush((name, p) => {
-        if (name === 'batch') {
-          const b = p as Batch;
-          run.findings.push(...b.findings);
-          run.connectionRows += b.connections.length;
-          run.totals = b.totals;
-        }
-        if (name === 'progress' && (p as ProgressInfo).done) resolve(p as ProgressInfo);
-      }),
-    );
-    expect((await engine.call('openFile', [file])).ok).toBe(true);
-    await done;
-    run.hwm = Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]) * 1024;
-    return run;
-  } finally {
-    await engine.close();
-  }
-}
-
 it('the engine host decodes a multi-connection inflate bomb under 300 MB peak RSS', async () => {
   const file = join(dir, 'bomb.pcap');
   writeBomb('inflate-8conn', file, 0.5);
-  const run = await openInHost(file);
+  const run = await openInHost(file, dir);
   // the bomb did inflate past the in-memory budget (the store spilled), and the host stayed bounded
   expect(run.findings.length).toBeGreaterThan(0);
   expect(run.hwm).toBeGreaterThan(64 << 20);
@@ -83,7 +46,7 @@ it('the engine host reads a 200,000-SYN flood under 300 MB, listing 10,000 conne
   const file = join(dir, 'syn.pcap');
   const flows = 200_000;
   generateFlood({ out: file, shape: 'syn', flows });
-  const run = await openInHost(file);
+  const run = await openInHost(file, dir);
   expect(run.hwm).toBeLessThan(300e6);
   // every SYN is a connection in the total (plus the row of connection 0, which the
   // evicted-flows finding is about), but only the first QUIET_ROWS were pushed as rows
