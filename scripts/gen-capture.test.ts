@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { generateCapture, truthPath, type CaptureTruth, type GeneratedMessage } from './gen-capture';
+import { generateCapture, generateUncompressedTwin, truthPath, type CaptureTruth, type GeneratedMessage } from './gen-capture';
 import { acceptFor } from '../test/kit/websocket';
 
 const SIZE = 1_500_000;
@@ -19,6 +19,8 @@ function tshark(file: string, args: string[]): string {
 interface TsharkPacket {
   stream: number;
   fromServer: boolean;
+  /** the client's TCP port (the server is on 8080) */
+  clientPort: number;
   opcodes: number[];
   rsv: number[];
   texts: string[];
@@ -28,11 +30,12 @@ interface TsharkPacket {
 }
 
 function tsharkPackets(file: string): TsharkPacket[] {
-  const fields = ['tcp.stream', 'tcp.srcport', 'websocket.opcode', 'websocket.rsv', 'websocket.payload.text', 'http.sec_websocket_key', 'http.sec_websocket_accept', '_ws.expert.message'];
+  const fields = ['tcp.stream', 'tcp.srcport', 'tcp.dstport', 'websocket.opcode', 'websocket.rsv', 'websocket.payload.text', 'http.sec_websocket_key', 'http.sec_websocket_accept', '_ws.expert.message'];
   const json = JSON.parse(tshark(file, ['-T', 'json', ...fields.flatMap((f) => ['-e', f])])) as Array<{ _source: { layers: Record<string, string[] | undefined> } }>;
   return json.map(({ _source: { layers: l } }) => ({
     stream: Number(l['tcp.stream']?.[0]),
     fromServer: l['tcp.srcport']?.[0] === '8080',
+    clientPort: Number(l['tcp.srcport']?.[0] === '8080' ? l['tcp.dstport']?.[0] : l['tcp.srcport']?.[0]),
     opcodes: (l['websocket.opcode'] ?? []).map(Number),
     rsv: (l['websocket.rsv'] ?? []).map(Number),
     texts: l['websocket.payload.text'] ?? [],
@@ -243,6 +246,61 @@ describe('permessage-deflate capture (pcapng)', () => {
     // failures are only expected on context-takeover connections (even ids)
     const failedStreams = new Set(packets.filter((p) => p.expert.includes('Decompression failed')).map((p) => p.stream));
     expect([...failedStreams].filter((s) => s % 2 === 1)).toEqual([]);
+  });
+});
+
+describe('uncompressed twin of a permessage-deflate capture', () => {
+  let deflate: CaptureTruth;
+  let twin: CaptureTruth;
+  let packets: TsharkPacket[] = [];
+  const texts = new Map<string, string[]>();
+
+  beforeAll(async () => {
+    const twinFile = join(dir, 'twin.pcap');
+    ({ deflate, twin } = await generateUncompressedTwin(
+      {
+        out: join(dir, 'deflate-for-twin.pcap'),
+        bytes: SIZE,
+        connections: 6,
+        seed: 13,
+        onMessage: (m) => {
+          if (m.opcode !== 1 || m.frames !== 1) return;
+          const k = `${m.conn}/${m.dir}`;
+          if (!texts.has(k)) texts.set(k, []);
+          texts.get(k)!.push(Buffer.from(m.data).toString('utf8'));
+        },
+      },
+      twinFile,
+    ));
+    packets = tsharkPackets(twinFile);
+    expect(JSON.parse(readFileSync(truthPath(twinFile), 'utf8'))).toEqual(twin);
+  });
+
+  it('carries the same messages in the same frames, with nothing compressed', () => {
+    expect(deflate.compressedMessages).toBeGreaterThan(0);
+    expect(twin.compressedMessages).toBe(0);
+    expect(twin.messagesByOpcode).toEqual(deflate.messagesByOpcode);
+    // tshark, decoding the twin on its own, sees the deflate run's frames opcode by opcode and no RSV1
+    expect(countOpcodes(packets)).toEqual(deflate.framesByOpcode);
+    expect(packets.some((p) => p.rsv.some((r) => r !== 0))).toBe(false);
+    expect(twin.payloadBytes).toBe(deflate.payloadBytes);
+    expect(twin.perConnection.map((c) => [c.client, c.fromClient.sha256, c.fromServer.sha256])).toEqual(deflate.perConnection.map((c) => [c.client, c.fromClient.sha256, c.fromServer.sha256]));
+    expect(twin.perConnection.every((c) => c.extensions === '')).toBe(true);
+  });
+
+  it('has tshark show the unfragmented texts of the deflate run in order on the twin', () => {
+    const seen = textsBy(packets);
+    let expected = 0;
+    let found = 0;
+    // connection ids are in the client ports (40000 + id); tshark numbers streams by first packet
+    const streamOf = new Map(packets.map((p) => [p.clientPort - 40000, p.stream]));
+    for (const [k, list] of texts) {
+      const [conn, d] = k.split('/');
+      expected += list.length;
+      found += inOrder(list, seen.get(`${streamOf.get(Number(conn))}/${d}`) ?? []);
+    }
+    expect(expected).toBeGreaterThan(20);
+    expect(found / expected).toBeGreaterThan(0.95);
   });
 });
 

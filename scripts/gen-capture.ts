@@ -635,12 +635,67 @@ class Generator {
     this.queueFrame(responder, true, false, 8, echo, 0, 2);
     this.record(c, responder, 8, echo, 1, false);
     this.flush(responder, initiator);
+    this.finTcp(c);
+  }
+
+  /** the server closes TCP first (RFC 6455 section 7.1.1), the client answers */
+  private finTcp(c: Conn): void {
+    const cl = c.client;
+    const sv = c.server;
     this.packet(sv, cl, FIN | ACK);
     sv.seq = (sv.seq + 1) >>> 0;
     this.packet(cl, sv, ACK);
     this.packet(cl, sv, FIN | ACK);
     cl.seq = (cl.seq + 1) >>> 0;
     this.packet(sv, cl, ACK);
+  }
+
+  // ---- twin mode (generateUncompressedTwin) ----
+
+  private readonly twinConns = new Map<number, { c: Conn; closes: number }>();
+
+  /**
+   * Writes message `m` of another generator's run, uncompressed, on connection `m.conn` of
+   * this capture: the connection is opened (handshake without permessage-deflate) at its
+   * first message; a data message goes out in `m.frames` frames cut evenly; once both sides
+   * have sent their close frame, TCP is closed.
+   */
+  replay(m: GeneratedMessage): void {
+    let t = this.twinConns.get(m.conn);
+    if (t === undefined) {
+      t = { c: this.makeConn(m.conn, 0), closes: 0 };
+      this.twinConns.set(m.conn, t);
+      this.handshake(t.c);
+    }
+    const { c } = t;
+    const side = m.dir === 'client' ? c.client : c.server;
+    const other = this.peer(c, side);
+    const frames = m.opcode < 8 && m.data.length >= m.frames ? m.frames : 1;
+    this.record(c, side, m.opcode, m.data, frames, false);
+    for (let i = 0, start = 0; i < frames; i++) {
+      const end = i === frames - 1 ? m.data.length : Math.floor(((i + 1) * m.data.length) / frames);
+      this.queueFrame(side, i === frames - 1, false, i === 0 ? m.opcode : 0, m.data, start, end - start);
+      start = end;
+    }
+    if (m.opcode === 8 && ++t.closes === 2) {
+      this.flush(side, other);
+      this.flush(other, side);
+      this.finTcp(c);
+      return;
+    }
+    if (m.opcode >= 8) this.flush(side, other);
+    else this.maybeFlush(side, other);
+  }
+
+  /** ends twin mode: flushes what is queued, closes the file, returns the truth */
+  endReplay(): CaptureTruth {
+    const conns = [...this.twinConns.values()].map((t) => t.c).sort((a, b) => a.id - b.id);
+    for (const c of conns) {
+      this.flush(c.client, c.server);
+      this.flush(c.server, c.client);
+    }
+    this.w.close();
+    return this.truth(conns);
   }
 
   private truth(conns: Conn[]): CaptureTruth {
@@ -713,6 +768,40 @@ export async function generateCapture(opts: GenerateOptions): Promise<CaptureTru
   const truth = gen.run();
   writeFileSync(truthPath(opts.out), JSON.stringify(truth, null, 1) + '\n');
   return truth;
+}
+
+/**
+ * The permessage-deflate capture of `opts` (as generateCapture writes it) and, beside it in
+ * `twinOut`, its uncompressed twin: the same connections, endpoints and messages in the same
+ * order, every message sent uncompressed on connections that negotiated no extension. The
+ * benchmark decodes the twin to measure what decoding the same messages costs without
+ * inflating them (the second term of the permessage-deflate bound, docs/benchmarks.md).
+ * Both are streamed: nothing but the message in flight is held.
+ */
+export async function generateUncompressedTwin(opts: GenerateOptions, twinOut: string): Promise<{ deflate: CaptureTruth; twin: CaptureTruth }> {
+  if (opts.tls || opts.tcpAnomalies) throw new Error('generateUncompressedTwin: plain TCP captures only');
+  const twinGen = new Generator({
+    out: twinOut,
+    bytes: opts.bytes,
+    deflate: false,
+    connections: opts.connections ?? 128,
+    seed: (opts.seed ?? 1) + 1,
+    format: opts.format ?? 'pcap',
+    concurrency: 1,
+    tcpAnomalies: false,
+  });
+  const onMessage = opts.onMessage;
+  const deflate = await generateCapture({
+    ...opts,
+    deflate: true,
+    onMessage: (m) => {
+      twinGen.replay(m);
+      onMessage?.(m);
+    },
+  });
+  const twin = twinGen.endReplay();
+  writeFileSync(truthPath(twinOut), JSON.stringify(twin, null, 1) + '\n');
+  return { deflate, twin };
 }
 
 /** "200M", "1.5MB", "64k", "1048576" -> bytes */
