@@ -13,6 +13,7 @@
  */
 import type { EngineEvent, MessageEvent } from '../../shared/events';
 import type { Out } from './out';
+import { PIECE, escapeJs } from '../text/json-bytes';
 
 /** Text messages carry `text` when valid UTF-8; everything else carries `base64`. */
 function payloadFields(m: MessageEvent): { text: string } | { base64: string } {
@@ -130,8 +131,13 @@ export function toWire(ev: EngineEvent): Record<string, unknown> | null {
   }
 }
 
-/** Binary payload bytes encoded per base64 slice: a multiple of 3, so the slices join without padding. */
+/**
+ * Binary payload bytes encoded per base64 slice: a multiple of 3, so the slices join without
+ * padding; at most PIECE, what the wasm encoder takes per call.
+ */
 const SLICE = 48 * 1024;
+/** the smallest piece written into a buffer that already holds bytes (below it: flush first) */
+const MIN_PIECE = 4096;
 
 export interface WriteOptions {
   /** payload bytes written per message event at most (`--max-payload-out`; Infinity: all) */
@@ -139,66 +145,52 @@ export interface WriteOptions {
 }
 
 /**
- * JSON string escapes (RFC 8259 section 7, as JSON.stringify writes them): 0 = the byte
- * stands for itself, else the character after the backslash (`u` = \u00XX, lowercase hex).
- */
-const ESCAPE = new Uint8Array(256);
-for (let c = 0; c < 0x20; c++) ESCAPE[c] = 0x75;
-ESCAPE[0x08] = 0x62; // \b
-ESCAPE[0x09] = 0x74; // \t
-ESCAPE[0x0a] = 0x6e; // \n
-ESCAPE[0x0c] = 0x66; // \f
-ESCAPE[0x0d] = 0x72; // \r
-ESCAPE[0x22] = 0x22;
-ESCAPE[0x5c] = 0x5c;
-const HEX = new TextEncoder().encode('0123456789abcdef');
-
-/**
- * Bytes of valid UTF-8 text, d[a, z), JSON-escaped straight into `out`: a byte that needs no
- * escape (ASCII other than ", \ and controls, and every byte of a multi-byte character) is
- * copied as it is, which is what JSON.stringify's UTF-8 output holds. Nothing is allocated.
+ * Bytes of valid UTF-8 text, d[a, z), JSON-escaped straight into `out` (engine/text/json-bytes.ts:
+ * the bytes of JSON.stringify's UTF-8 output of their string). Nothing is allocated.
  */
 function writeEscaped(out: Out, d: Uint8Array, a: number, z: number): void {
-  // \u00XX: at most 6 bytes per byte, so a piece of capacity / 6 bytes always has room
-  const step = Math.max(1, Math.floor(out.capacity / 6));
-  const dv = new DataView(d.buffer, d.byteOffset, d.byteLength);
-  for (let s = a; s < z; s += step) escapePiece(out, d, dv, s, Math.min(z, s + step));
-}
-
-function escapePiece(out: Out, d: Uint8Array, dv: DataView, a: number, z: number): void {
-  const buf = out.room(6 * (z - a));
-  const ov = out.words;
-  let p = out.pos;
-  let i = a;
-  while (i < z) {
-    // Four bytes at a time while none needs an escape (SWAR tests, exact for "any byte":
-    // a byte below 0x20; a byte equal to 0x22 or 0x5c, i.e. a zero byte after the XOR).
-    while (i + 4 <= z) {
-      const w = dv.getUint32(i, true);
-      const q = w ^ 0x22222222;
-      const b = w ^ 0x5c5c5c5c;
-      if (((w - 0x20202020) & ~w & 0x80808080) | ((q - 0x01010101) & ~q & 0x80808080) | ((b - 0x01010101) & ~b & 0x80808080)) break;
-      ov.setUint32(p, w, true);
-      p += 4;
-      i += 4;
+  const enc = out.bytes;
+  if (enc === null) {
+    // \u00XX: at most 6 bytes per byte, so a piece of capacity / 6 bytes always has room
+    const step = Math.max(1, Math.floor(out.capacity / 6));
+    const dv = new DataView(d.buffer, d.byteOffset, d.byteLength);
+    for (let s = a; s < z; s += step) {
+      const e = Math.min(z, s + step);
+      const buf = out.room(6 * (e - s));
+      out.advance(escapeJs(buf, out.words, out.pos, d, dv, s, e));
     }
-    if (i === z) break;
-    const c = d[i++];
-    const e = ESCAPE[c];
-    if (e === 0) {
-      buf[p++] = c;
+    return;
+  }
+  for (let s = a; s < z; ) {
+    const n = Math.min(z - s, PIECE, Math.floor(out.free / 6));
+    // a short piece only when the buffer is empty: otherwise flush and take a whole one
+    if (n < z - s && n < MIN_PIECE && out.pos > 0) {
+      out.flush();
       continue;
     }
-    buf[p++] = 0x5c;
-    buf[p++] = e;
-    if (e === 0x75) {
-      buf[p++] = 0x30;
-      buf[p++] = 0x30;
-      buf[p++] = HEX[c >> 4];
-      buf[p++] = HEX[c & 15];
-    }
+    out.advance(enc.escape(d, s, n, out.pos));
+    s += n;
   }
-  out.advance(p);
+}
+
+/** Base64 of d[0, z) into `out`, in pieces of whole 3-byte groups (so they join without padding). */
+function writeBase64(out: Out, d: Uint8Array, z: number): void {
+  const enc = out.bytes;
+  if (enc === null) {
+    // base64Slice: what toString('base64', a, z) calls, without its argument parsing
+    const b = Buffer.from(d.buffer, d.byteOffset, d.byteLength) as Buffer & { base64Slice(a: number, z: number): string };
+    for (let a = 0; a < z; a += SLICE) out.latin1(b.base64Slice(a, Math.min(z, a + SLICE)));
+    return;
+  }
+  for (let s = 0; s < z; ) {
+    const n = Math.min(z - s, SLICE, 3 * Math.floor(out.free / 4));
+    if (n < z - s && n < MIN_PIECE && out.pos > 0) {
+      out.flush();
+      continue;
+    }
+    out.advance(enc.base64(d, s, n, out.pos));
+    s += n;
+  }
 }
 
 /** A number as JSON.stringify writes it. */
@@ -273,11 +265,7 @@ function writeMessage(out: Out, m: MessageEvent, max: number): void {
   if (m.truncated || cut) h += `,"truncated":true,"wireLength":${num(m.wireLength)}`;
   out.latin1(h + (text ? ',"text":"' : ',"base64":"'));
   if (text) writeEscaped(out, data, 0, end);
-  else {
-    // base64Slice: what toString('base64', a, z) calls, without its argument parsing
-    const b = Buffer.from(data.buffer, data.byteOffset, data.byteLength) as Buffer & { base64Slice(a: number, z: number): string };
-    for (let a = 0; a < end; a += SLICE) out.latin1(b.base64Slice(a, Math.min(end, a + SLICE)));
-  }
+  else writeBase64(out, data, end);
   if (replacement) out.latin1('\xef\xbf\xbd');
   out.latin1('"');
   // on connections with a subprotocol decoder (docs/events.md "Subprotocols")
