@@ -11,9 +11,10 @@
  *
  * Memory: nothing is kept between calls; a payload is only read during the call.
  */
-import type { EngineEvent, MessageEvent } from '../../shared/events';
+import type { EngineEvent, FrameEvent, MessageEvent } from '../../shared/events';
 import type { Out } from './out';
 import { PIECE, escapeJs } from '../text/json-bytes';
+import { type Chunk, chunk, num, putAscii, putChunk, putNum, putTs } from './json-fields';
 
 /** Text messages carry `text` when valid UTF-8; everything else carries `base64`. */
 function payloadFields(m: MessageEvent): { text: string } | { base64: string } {
@@ -193,23 +194,63 @@ function writeBase64(out: Out, d: Uint8Array, z: number): void {
   }
 }
 
-/** A number as JSON.stringify writes it. */
-function num(n: number): string {
-  return Number.isFinite(n) ? String(n) : 'null';
-}
+/**
+ * A frame line and a message line's head take at most HEAD bytes (numbers of at most 24
+ * characters, a maskKey of at most MASK_KEY_MAX): asked for with `room` up front.
+ */
+const HEAD = 512; // <= MIN_SIZE of engine/cli/out.ts
+const MASK_KEY_MAX = 64;
 
-/** `num` of a timestamp, remembering the last one: a frame and the message it ends share theirs. */
-let lastTs = NaN;
-let lastTsText = 'null';
-function tsText(ts: number): string {
-  if (ts !== lastTs) {
-    lastTs = ts;
-    lastTsText = num(ts);
+const FRAME_CONN = chunk('{"type":"frame","conn":');
+const MESSAGE_CONN = chunk('{"type":"message","conn":');
+const CLIENT_TS = chunk(',"dir":"client","ts":');
+const SERVER_TS = chunk(',"dir":"server","ts":');
+const LENGTH = chunk('","length":');
+const PACKET = chunk(',"packet":');
+const OPCODE = chunk(',"opcode":');
+const COMPRESSED_LENGTH = [chunk(',"compressed":false,"length":'), chunk(',"compressed":true,"length":')];
+const WIRE_LENGTH = chunk(',"truncated":true,"wireLength":');
+const TEXT = chunk(',"text":"');
+const BASE64 = chunk(',"base64":"');
+/** a frame line from "fin" to the maskKey's opening quote, by flags and opcode (see frameFlags) */
+const FRAME_MIDDLE: Array<Chunk | undefined> = [];
+
+/** whether JSON.stringify(s) is s between quotes (printable ASCII other than " and \), and short */
+function plainKey(s: string): boolean {
+  if (s.length > MASK_KEY_MAX) return false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) return false;
   }
-  return lastTsText;
+  return true;
 }
 
-const DIR = { client: '"client"', server: '"server"' } as const;
+function frameMiddle(ev: FrameEvent): Chunk {
+  // opcode is 4 bits on the wire (RFC 6455 section 5.2); anything else is not cached
+  const key = ev.opcode >>> 0 === ev.opcode && ev.opcode < 16 ? (ev.opcode << 5) | (+ev.fin << 4) | (+ev.rsv1 << 3) | (+ev.rsv2 << 2) | (+ev.rsv3 << 1) | +ev.masked : -1;
+  const c = key >= 0 ? FRAME_MIDDLE[key] : undefined;
+  if (c !== undefined) return c;
+  const made = chunk(`,"fin":${ev.fin},"rsv1":${ev.rsv1},"rsv2":${ev.rsv2},"rsv3":${ev.rsv3},"opcode":${num(ev.opcode)},"masked":${ev.masked},"maskKey":"`);
+  if (key >= 0) FRAME_MIDDLE[key] = made;
+  return made;
+}
+
+function writeFrame(out: Out, ev: FrameEvent): void {
+  if (!plainKey(ev.maskKey)) {
+    out.utf8(JSON.stringify(toWire(ev)) + '\n');
+    return;
+  }
+  const b = out.room(HEAD);
+  const dv = out.words;
+  let p = putNum(b, putChunk(dv, out.pos, FRAME_CONN), ev.conn);
+  p = putTs(b, putChunk(dv, p, ev.dir === 'client' ? CLIENT_TS : SERVER_TS), ev.ts);
+  p = putAscii(b, putChunk(dv, p, frameMiddle(ev)), ev.maskKey);
+  p = putNum(b, putChunk(dv, p, LENGTH), ev.length);
+  p = putNum(b, putChunk(dv, p, PACKET), ev.packet);
+  b[p++] = 0x7d; // }
+  b[p++] = 0x0a;
+  out.advance(p);
+}
 
 /**
  * End of the last whole UTF-8 character in d[0, end): `end`, or the start of a character
@@ -235,9 +276,7 @@ export function writeEvent(out: Out, ev: EngineEvent, o: WriteOptions): void {
   }
   if (ev.type === 'frame') {
     // the most frequent line: written without building its object (same fields as toWire)
-    out.latin1(
-      `{"type":"frame","conn":${num(ev.conn)},"dir":${DIR[ev.dir]},"ts":${tsText(ev.ts)},"fin":${ev.fin},"rsv1":${ev.rsv1},"rsv2":${ev.rsv2},"rsv3":${ev.rsv3},"opcode":${num(ev.opcode)},"masked":${ev.masked},"maskKey":${JSON.stringify(ev.maskKey)},"length":${num(ev.length)},"packet":${num(ev.packet)}}\n`,
-    );
+    writeFrame(out, ev);
     return;
   }
   const w = toWire(ev);
@@ -261,14 +300,20 @@ function writeMessage(out: Out, m: MessageEvent, max: number): void {
       end = whole;
     }
   }
-  let h = `{"type":"message","conn":${num(m.conn)},"dir":${DIR[m.dir]},"ts":${tsText(m.ts)},"opcode":${num(m.opcode)},"compressed":${m.compressed},"length":${num(m.length)}`;
-  if (m.truncated || cut) h += `,"truncated":true,"wireLength":${num(m.wireLength)}`;
-  out.latin1(h + (text ? ',"text":"' : ',"base64":"'));
+  const b = out.room(HEAD);
+  const dv = out.words;
+  let p = putNum(b, putChunk(dv, out.pos, MESSAGE_CONN), m.conn);
+  p = putTs(b, putChunk(dv, p, m.dir === 'client' ? CLIENT_TS : SERVER_TS), m.ts);
+  p = putNum(b, putChunk(dv, p, OPCODE), m.opcode);
+  p = putNum(b, putChunk(dv, p, COMPRESSED_LENGTH[+m.compressed]), m.length);
+  if (m.truncated || cut) p = putNum(b, putChunk(dv, p, WIRE_LENGTH), m.wireLength);
+  out.advance(putChunk(dv, p, text ? TEXT : BASE64));
   if (text) writeEscaped(out, data, 0, end);
   else writeBase64(out, data, end);
   if (replacement) out.latin1('\xef\xbf\xbd');
-  out.latin1('"');
+  out.byte(0x22);
   // on connections with a subprotocol decoder (docs/events.md "Subprotocols")
   if (m.app !== undefined) out.utf8(`,"app":${JSON.stringify(m.app)}`);
-  out.latin1('}\n');
+  out.byte(0x7d); // }
+  out.byte(0x0a);
 }
