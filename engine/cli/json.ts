@@ -5,11 +5,15 @@
  *
  * Two forms of the same line: `toWire` builds the object (exports, tests), `writeEvent`
  * streams it into an `Out` (engine/cli/out.ts). `writeEvent` never builds a string the size of
- * a payload: text is JSON-escaped straight into the output buffer, in pieces that fit it;
- * binary goes out as base64 of `SLICE`-byte slices. Without a `maxPayloadOut` cut its line is
- * byte for byte `JSON.stringify(toWire(ev))` (engine/cli/json.test.ts holds it to that).
+ * a payload: text is JSON-escaped and binary base64-encoded from the payload's bytes straight
+ * into the output buffer, in pieces that fit it (engine/text/json-bytes.ts: WebAssembly SIMD,
+ * or JS without it). Frame lines and message heads, the most frequent lines, are written as
+ * bytes too, without a string per event (./json-fields.ts). Without a `maxPayloadOut` cut its
+ * line is byte for byte `JSON.stringify(toWire(ev))` (engine/cli/json.test.ts holds it to
+ * that, on every capture of the corpus and on random payloads).
  *
- * Memory: nothing is kept between calls; a payload is only read during the call.
+ * Memory: nothing is kept between calls but the frame-flag constants (at most 512); a payload
+ * is only read during the call.
  */
 import type { EngineEvent, FrameEvent, MessageEvent } from '../../shared/events';
 import type { Out } from './out';
