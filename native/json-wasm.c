@@ -15,21 +15,18 @@
  * JSON string escapes as JSON.stringify writes them (ECMA-262 QuoteJSONString; RFC 8259
  * section 7): '"' and '\\' and the controls below 0x20, two-character forms for \b \t \n \f
  * \r, else \u00XX in lowercase hex. Every other byte, 0x7f and the bytes of multi-byte UTF-8
- * characters (U+2028 and U+2029 too) stands for itself. Per byte: the escape's bytes,
- * little-endian in 8 (so one unaligned 8-byte store writes it), and its length (0: none).
+ * characters (U+2028 and U+2029 too) stands for itself. Per control: the escape's bytes,
+ * little-endian in 8 (so one unaligned 8-byte store writes it), and its length; '"' and '\\'
+ * are a backslash and themselves.
  */
 #define HEX(h) ((h) < 10 ? '0' + (h) : 'a' + (h) - 10)
 #define U(c) (0x3030755cull | (uint64_t)HEX((c) >> 4) << 32 | (uint64_t)HEX((c) & 15) << 40)
 #define S(e) (0x5cull | (uint64_t)(e) << 8)
-static const uint64_t esc_seq[256] = {
+static const uint64_t ctl_seq[32] = {
 	U(0), U(1), U(2), U(3), U(4), U(5), U(6), U(7), S('b'), S('t'), S('n'), U(11), S('f'), S('r'), U(14), U(15),
 	U(16), U(17), U(18), U(19), U(20), U(21), U(22), U(23), U(24), U(25), U(26), U(27), U(28), U(29), U(30), U(31),
-	['"'] = S('"'), ['\\'] = S('\\'),
 };
-static const uint8_t esc_len[256] = {
-	6, 6, 6, 6, 6, 6, 6, 6, 2, 2, 2, 6, 2, 2, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6,
-	['"'] = 2, ['\\'] = 2,
-};
+static const uint8_t ctl_len[32] = {6, 6, 6, 6, 6, 6, 6, 6, 2, 2, 2, 6, 2, 2, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6};
 
 /* one bit per byte of v that needs an escape: below 0x20, '"' or '\\' */
 static inline uint32_t escapes(v128_t v)
@@ -65,9 +62,9 @@ uint8_t *EXPORT(wj_escape)(const uint8_t *in, uint32_t n, uint8_t *out)
 			uint32_t k = __builtin_ctz(bits);
 			bits &= bits - 1;
 			uint8_t c = in[i + k];
-			uint64_t e = esc_seq[c];
+			uint64_t e = c < 0x20 ? ctl_seq[c] : S(c);
 			__builtin_memcpy(out + k + grew, &e, 8);
-			grew += esc_len[c] - 1;
+			grew += (c < 0x20 ? ctl_len[c] : 2) - 1;
 			wasm_v128_store(out + k + 1 + grew, wasm_v128_load(in + i + k + 1));
 		}
 		out += take + grew;
