@@ -38,18 +38,67 @@ static inline uint32_t escapes(v128_t v)
 }
 
 /*
- * Escape in[0, n) into out; returns the end of what was written. Each block of 16 bytes is
- * stored as it is; at each byte that needs an escape, the escape is written over it and the
- * rest of the block is stored again from the input right after it, so a block costs one
- * store plus one per escape, however dense. The caller provides 6n + 32 bytes at out (a byte
- * becomes at most 6, and the stores run up to 16 bytes past the end) and 16 readable bytes
- * after in[n) (loads run past the end; the extra bytes are masked off or overwritten).
+ * For blocks whose only escapes are '"' and '\\' (JSON text is full of quotes), per 8-bit mask
+ * of those bytes in 8 input bytes: the swizzle that spreads the 8 bytes over 8 + popcount
+ * output bytes with a gap before each escaped one (index 0x80: a zero byte), and the
+ * backslashes that fill the gaps. Built on the first call (4 KiB, zero until then).
+ */
+static uint8_t spread[256][16] __attribute__((aligned(16)));
+static uint8_t slashes[256][16] __attribute__((aligned(16)));
+static int spread_ready;
+
+static void build_spread(void)
+{
+	for (int m = 0; m < 256; m++) {
+		int o = 0;
+		for (int j = 0; j < 8; j++) {
+			if (m & (1 << j)) {
+				spread[m][o] = 0x80;
+				slashes[m][o++] = '\\';
+			}
+			spread[m][o++] = (uint8_t)j;
+		}
+		while (o < 16)
+			spread[m][o++] = 0x80;
+	}
+	spread_ready = 1;
+}
+
+/*
+ * Escape in[0, n) into out; returns the end of what was written. The caller provides 6n + 32
+ * bytes at out (a byte becomes at most 6, and stores run up to 16 bytes past the end) and 16
+ * readable bytes after in[n) (loads run past the end; the extra bytes are masked off or
+ * overwritten). Per block of 16 bytes:
+ * - no control byte: each half goes out through its `spread` swizzle, without a branch on
+ *   how many quotes and backslashes it holds (none: the block is stored as it is);
+ * - else (and for the last, short block): the block is stored as it is; at each byte that
+ *   needs an escape, the escape is written over it and the rest of the block is stored again
+ *   from the input right after it.
  */
 uint8_t *EXPORT(wj_escape)(const uint8_t *in, uint32_t n, uint8_t *out)
 {
+	if (!spread_ready)
+		build_spread();
 	uint32_t i = 0;
 	while (i < n) {
 		v128_t v = wasm_v128_load(in + i);
+		if (n - i >= 16 && !wasm_i8x16_bitmask(wasm_u8x16_lt(v, wasm_i8x16_splat(0x20)))) {
+			uint32_t qb = wasm_i8x16_bitmask(wasm_v128_or(wasm_i8x16_eq(v, wasm_i8x16_splat('"')), wasm_i8x16_eq(v, wasm_i8x16_splat('\\'))));
+			i += 16;
+			if (qb == 0) {
+				wasm_v128_store(out, v);
+				out += 16;
+				continue;
+			}
+			uint32_t lo = qb & 255, hi = qb >> 8;
+			wasm_v128_store(out, wasm_v128_or(wasm_i8x16_swizzle(v, wasm_v128_load(spread[lo])), wasm_v128_load(slashes[lo])));
+			out += 8 + __builtin_popcount(lo);
+			/* the high half: the same tables, indexes moved up by 8 (0x80 + 8 still selects zero) */
+			v128_t idx = wasm_i8x16_add(wasm_v128_load(spread[hi]), wasm_i8x16_splat(8));
+			wasm_v128_store(out, wasm_v128_or(wasm_i8x16_swizzle(v, idx), wasm_v128_load(slashes[hi])));
+			out += 8 + __builtin_popcount(hi);
+			continue;
+		}
 		uint32_t bits = escapes(v);
 		uint32_t take = 16;
 		if (n - i < 16) {

@@ -21,9 +21,10 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const target = join(root, 'engine/text/json-wasm-module.ts');
 
-// --no-entry: a library of two functions; __heap_base: where the caller's buffers may start;
+// bulk memory: clang's memset is memory.fill; --no-entry: a library of two functions;
+// __heap_base: where the caller's buffers may start;
 // a 1 KiB stack (the functions keep everything in locals)
-const FLAGS = ['--target=wasm32', '-O2', '-msimd128', '-nostdlib', '-Wall', '-Wextra', '-Werror', '-Wl,--no-entry', '-Wl,--strip-all', '-Wl,--gc-sections', '-Wl,--export=__heap_base', '-Wl,-z,stack-size=1024'];
+const FLAGS = ['--target=wasm32', '-O2', '-msimd128', '-mbulk-memory', '-nostdlib', '-Wall', '-Wextra', '-Werror', '-Wl,--no-entry', '-Wl,--strip-all', '-Wl,--gc-sections', '-Wl,--export=__heap_base', '-Wl,-z,stack-size=1024'];
 
 const tmp = mkdtempSync(join(tmpdir(), 'wsscope-json-wasm-'));
 let wasm;

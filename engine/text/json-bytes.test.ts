@@ -86,6 +86,19 @@ describe('JSON escaping from bytes', () => {
     }
   });
 
+  it('escapes every pattern of quotes and backslashes in a 16-byte block (the swizzle tables), alone and after a control byte', () => {
+    const src = new Uint8Array(48);
+    for (let m = 0; m < 1 << 16; m++) {
+      for (let j = 0; j < 16; j++) src[j] = src[j + 16] = m & (1 << j) ? (j & 1 ? 0x5c : 0x22) : 0xc3 + (j & 1) * 0x2c;
+      src.fill(0x61, 32);
+      src[40] = m & 31; // a control byte: this block takes the byte-by-byte path
+      // bytes for bytes (0xc3 and 0xef between them): read as latin1, JSON.stringify is the byte-wise oracle
+      const want = JSON.stringify(Buffer.from(src).toString('latin1')).slice(1, -1);
+      const j = simd as JsonBytes;
+      expect(j.out.toString('latin1', 0, j.escape(src, 0, 48, 0)), `pattern ${m}`).toBe(want);
+    }
+  });
+
   it('copies multi-byte UTF-8 (U+2028, U+2029 and astral characters included) and 0x7f unchanged', () => {
     const src = Buffer.from('\u2028\u2029\u007f\u{10ffff}\u{1f600}é日本"\\\u0001');
     expect(viaWasm(src)).toBe(oracle(src));
