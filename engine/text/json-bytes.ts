@@ -11,7 +11,7 @@
  * Two implementations of the same contract:
  * - `JsonBytes`: native/json-wasm.c compiled to WebAssembly with SIMD (embedded in
  *   ./json-wasm-module.ts, built by scripts/build-json-wasm.mjs), 16 bytes per step for both
- *   the escape scan and base64 (about 3.5x the JS escape loop on the benchmark's text). The
+ *   the escape scan and base64 (about 4x the JS escape loop on the benchmark's text). The
  *   output buffer lives in the module's memory (engine/cli/out.ts writes it to the fd from
  *   there), so a payload is copied once, into the module's input area, in pieces of at most
  *   `PIECE` bytes.
@@ -19,8 +19,8 @@
  *   escape (Buffer's base64Slice stands in for the base64 half).
  *
  * Memory: each `JsonBytes` owns one WebAssembly memory of its output size + PIECE + about
- * 5 KiB, grown once when created and never again (growing would detach `out`). Source bytes
- * are read during the call only.
+ * 11 KiB (the module's tables and stack), grown once when created and never again (growing
+ * would detach `out`). Source bytes are read during the call only.
  */
 import { createHash } from 'node:crypto';
 import { byteView } from '../net/bytes';
