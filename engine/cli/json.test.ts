@@ -9,7 +9,10 @@ import { join } from 'node:path';
 import { analyzeFile } from '../pipeline';
 import { CaptureFileError } from '../capture/file-source';
 import { toWire, writeEvent } from './json';
-import { Out } from './out';
+import { MIN_SIZE, Out } from './out';
+import fc from 'fast-check';
+import type { MessageEvent } from '../../shared/events';
+import { validUtf8 } from '../ws/utf8';
 import { CORPUS, SAMPLE_CHAT, publicCapture, publicCaptureNames } from '../../test/kit/paths';
 import { generateCapture } from '../../scripts/gen-capture';
 
@@ -19,11 +22,14 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** Decode `file` (payloads ephemeral, as the CLI does); the streamed lines and the toWire lines. */
-async function both(file: string, maxPayloadOut = Infinity): Promise<{ streamed: string; objects: string }> {
+/**
+ * Decode `file` (payloads ephemeral, as the CLI does); the streamed lines and the toWire lines.
+ * `wasm`: whether Out's buffer is the WebAssembly encoder's (the CLI's case) or the JS one's.
+ */
+async function both(file: string, maxPayloadOut = Infinity, wasm = true): Promise<{ streamed: string; objects: string }> {
   const path = join(dir, 'out.ndjson');
   const fd = openSync(path, 'w');
-  const out = new Out(fd, 4096); // small, so lines and slices straddle flushes
+  const out = new Out(fd, 4096, wasm); // small, so lines and slices straddle flushes
   const objects: string[] = [];
   try {
     await analyzeFile(
@@ -47,12 +53,14 @@ describe('writeEvent', () => {
     const files = [SAMPLE_CHAT, ...publicCaptureNames().map(publicCapture), ...readdirSync(CORPUS).filter((f) => /\.pcap(ng)?(\.gz)?$/.test(f)).map((f) => join(CORPUS, f))];
     let truncated = 0;
     for (const f of files) {
-      // a few corpus files are not captures at all (empty, a text file): nothing to write
-      const r = await both(f).catch((e: unknown) => (e instanceof CaptureFileError ? null : Promise.reject(e)));
-      if (r === null) continue;
-      const { streamed, objects } = r;
-      expect(streamed, f).toBe(objects);
-      truncated += (streamed.match(/"truncated":true,"wireLength":\d+/g) ?? []).length;
+      for (const wasm of [true, false]) {
+        // a few corpus files are not captures at all (empty, a text file): nothing to write
+        const r = await both(f, Infinity, wasm).catch((e: unknown) => (e instanceof CaptureFileError ? null : Promise.reject(e)));
+        if (r === null) continue;
+        const { streamed, objects } = r;
+        expect(streamed, `${f} (wasm: ${wasm})`).toBe(objects);
+        if (wasm) truncated += (streamed.match(/"truncated":true,"wireLength":\d+/g) ?? []).length;
+      }
     }
     expect(files.length).toBeGreaterThan(100);
     // the corpus has messages cut by gaps, snap lengths and limits: each line says so
@@ -93,5 +101,35 @@ describe('writeEvent', () => {
     }
     expect(cutText).toBeGreaterThan(10);
     expect(multiByteCut).toBeGreaterThan(0);
+  });
+
+  it('writes random text, binary, invalid UTF-8 and cut-inside-a-character messages exactly as JSON.stringify(toWire(ev))', () => {
+    const path = join(dir, 'random.ndjson');
+    const payload = fc.oneof(
+      fc.string({ unit: 'binary', maxLength: 3000 }).map((s) => ({ opcode: 1, data: Buffer.from(s) })),
+      fc.string({ unit: fc.constantFrom('"', '\\', '\n', '\u0000', '\u001f', '\u007f', '\u2028', '日', '\u{1f600}', 'a'), maxLength: 3000 }).map((s) => ({ opcode: 1, data: Buffer.from(s) })),
+      fc.uint8Array({ maxLength: 3000 }).map((data) => ({ opcode: 1, data })),
+      fc.uint8Array({ maxLength: 3000 }).map((data) => ({ opcode: 2, data })),
+    );
+    fc.assert(
+      fc.property(payload, fc.nat(3000), fc.boolean(), fc.boolean(), fc.double(), fc.constantFrom(MIN_SIZE, 4096, 1 << 19), ({ opcode, data }, cutAt, cutIt, wasm, ts, size) => {
+        // a message truncated by a limit or a gap may end inside a character (validUtf8's cutAtEnd)
+        const truncated = cutIt && cutAt < data.length;
+        const d = truncated ? data.subarray(0, cutAt) : data;
+        const m: MessageEvent = { type: 'message', conn: 7, dir: cutIt ? 'client' : 'server', ts, index: 0, opcode, compressed: wasm, length: data.length, wireLength: data.length + 3, frames: [0], packet: 9, data: d, truncated, utf8Valid: opcode === 1 && validUtf8(d, truncated) };
+        const fd = openSync(path, 'w');
+        try {
+          const out = new Out(fd, size, wasm);
+          writeEvent(out, m, { maxPayloadOut: Infinity });
+          writeEvent(out, m, { maxPayloadOut: Infinity });
+          out.flush();
+        } finally {
+          closeSync(fd);
+        }
+        const line = JSON.stringify(toWire(m)) + '\n';
+        expect(readFileSync(path, 'utf8')).toBe(line + line);
+      }),
+      { numRuns: 800 },
+    );
   });
 });

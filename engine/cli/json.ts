@@ -5,14 +5,20 @@
  *
  * Two forms of the same line: `toWire` builds the object (exports, tests), `writeEvent`
  * streams it into an `Out` (engine/cli/out.ts). `writeEvent` never builds a string the size of
- * a payload: text is JSON-escaped straight into the output buffer, in pieces that fit it;
- * binary goes out as base64 of `SLICE`-byte slices. Without a `maxPayloadOut` cut its line is
- * byte for byte `JSON.stringify(toWire(ev))` (engine/cli/json.test.ts holds it to that).
+ * a payload: text is JSON-escaped and binary base64-encoded from the payload's bytes straight
+ * into the output buffer, in pieces that fit it (engine/text/json-bytes.ts: WebAssembly SIMD,
+ * or JS without it). Frame lines and message heads, the most frequent lines, are written as
+ * bytes too, without a string per event (./json-fields.ts). Without a `maxPayloadOut` cut its
+ * line is byte for byte `JSON.stringify(toWire(ev))` (engine/cli/json.test.ts holds it to
+ * that, on every capture of the corpus and on random payloads).
  *
- * Memory: nothing is kept between calls; a payload is only read during the call.
+ * Memory: nothing is kept between calls but the frame-flag constants (at most 512); a payload
+ * is only read during the call.
  */
-import type { EngineEvent, MessageEvent } from '../../shared/events';
+import type { EngineEvent, FrameEvent, MessageEvent } from '../../shared/events';
 import type { Out } from './out';
+import { PIECE, escapeJs } from '../text/json-bytes';
+import { type Chunk, chunk, num, putAscii, putChunk, putNum, putTs } from './json-fields';
 
 /** Text messages carry `text` when valid UTF-8; everything else carries `base64`. */
 function payloadFields(m: MessageEvent): { text: string } | { base64: string } {
@@ -130,8 +136,13 @@ export function toWire(ev: EngineEvent): Record<string, unknown> | null {
   }
 }
 
-/** Binary payload bytes encoded per base64 slice: a multiple of 3, so the slices join without padding. */
+/**
+ * Binary payload bytes encoded per base64 slice: a multiple of 3, so the slices join without
+ * padding; at most PIECE, what the wasm encoder takes per call.
+ */
 const SLICE = 48 * 1024;
+/** the smallest piece written into a buffer that already holds bytes (below it: flush first) */
+const MIN_PIECE = 4096;
 
 export interface WriteOptions {
   /** payload bytes written per message event at most (`--max-payload-out`; Infinity: all) */
@@ -139,85 +150,111 @@ export interface WriteOptions {
 }
 
 /**
- * JSON string escapes (RFC 8259 section 7, as JSON.stringify writes them): 0 = the byte
- * stands for itself, else the character after the backslash (`u` = \u00XX, lowercase hex).
- */
-const ESCAPE = new Uint8Array(256);
-for (let c = 0; c < 0x20; c++) ESCAPE[c] = 0x75;
-ESCAPE[0x08] = 0x62; // \b
-ESCAPE[0x09] = 0x74; // \t
-ESCAPE[0x0a] = 0x6e; // \n
-ESCAPE[0x0c] = 0x66; // \f
-ESCAPE[0x0d] = 0x72; // \r
-ESCAPE[0x22] = 0x22;
-ESCAPE[0x5c] = 0x5c;
-const HEX = new TextEncoder().encode('0123456789abcdef');
-
-/**
- * Bytes of valid UTF-8 text, d[a, z), JSON-escaped straight into `out`: a byte that needs no
- * escape (ASCII other than ", \ and controls, and every byte of a multi-byte character) is
- * copied as it is, which is what JSON.stringify's UTF-8 output holds. Nothing is allocated.
+ * Bytes of valid UTF-8 text, d[a, z), JSON-escaped straight into `out` (engine/text/json-bytes.ts:
+ * the bytes of JSON.stringify's UTF-8 output of their string). Nothing is allocated.
  */
 function writeEscaped(out: Out, d: Uint8Array, a: number, z: number): void {
-  // \u00XX: at most 6 bytes per byte, so a piece of capacity / 6 bytes always has room
-  const step = Math.max(1, Math.floor(out.capacity / 6));
-  const dv = new DataView(d.buffer, d.byteOffset, d.byteLength);
-  for (let s = a; s < z; s += step) escapePiece(out, d, dv, s, Math.min(z, s + step));
-}
-
-function escapePiece(out: Out, d: Uint8Array, dv: DataView, a: number, z: number): void {
-  const buf = out.room(6 * (z - a));
-  const ov = out.words;
-  let p = out.pos;
-  let i = a;
-  while (i < z) {
-    // Four bytes at a time while none needs an escape (SWAR tests, exact for "any byte":
-    // a byte below 0x20; a byte equal to 0x22 or 0x5c, i.e. a zero byte after the XOR).
-    while (i + 4 <= z) {
-      const w = dv.getUint32(i, true);
-      const q = w ^ 0x22222222;
-      const b = w ^ 0x5c5c5c5c;
-      if (((w - 0x20202020) & ~w & 0x80808080) | ((q - 0x01010101) & ~q & 0x80808080) | ((b - 0x01010101) & ~b & 0x80808080)) break;
-      ov.setUint32(p, w, true);
-      p += 4;
-      i += 4;
+  const enc = out.bytes;
+  if (enc === null) {
+    // \u00XX: at most 6 bytes per byte, so a piece of capacity / 6 bytes always has room
+    const step = Math.max(1, Math.floor(out.capacity / 6));
+    const dv = new DataView(d.buffer, d.byteOffset, d.byteLength);
+    for (let s = a; s < z; s += step) {
+      const e = Math.min(z, s + step);
+      const buf = out.room(6 * (e - s));
+      out.advance(escapeJs(buf, out.words, out.pos, d, dv, s, e));
     }
-    if (i === z) break;
-    const c = d[i++];
-    const e = ESCAPE[c];
-    if (e === 0) {
-      buf[p++] = c;
+    return;
+  }
+  for (let s = a; s < z; ) {
+    const n = Math.min(z - s, PIECE, Math.floor(out.free / 6));
+    // a short piece only when the buffer is empty: otherwise flush and take a whole one
+    if (n < z - s && n < MIN_PIECE && out.pos > 0) {
+      out.flush();
       continue;
     }
-    buf[p++] = 0x5c;
-    buf[p++] = e;
-    if (e === 0x75) {
-      buf[p++] = 0x30;
-      buf[p++] = 0x30;
-      buf[p++] = HEX[c >> 4];
-      buf[p++] = HEX[c & 15];
-    }
+    out.advance(enc.escape(d, s, n, out.pos));
+    s += n;
   }
+}
+
+/** Base64 of d[0, z) into `out`, in pieces of whole 3-byte groups (so they join without padding). */
+function writeBase64(out: Out, d: Uint8Array, z: number): void {
+  const enc = out.bytes;
+  if (enc === null) {
+    // base64Slice: what toString('base64', a, z) calls, without its argument parsing
+    const b = Buffer.from(d.buffer, d.byteOffset, d.byteLength) as Buffer & { base64Slice(a: number, z: number): string };
+    for (let a = 0; a < z; a += SLICE) out.latin1(b.base64Slice(a, Math.min(z, a + SLICE)));
+    return;
+  }
+  for (let s = 0; s < z; ) {
+    const n = Math.min(z - s, SLICE, 3 * Math.floor(out.free / 4));
+    if (n < z - s && n < MIN_PIECE && out.pos > 0) {
+      out.flush();
+      continue;
+    }
+    out.advance(enc.base64(d, s, n, out.pos));
+    s += n;
+  }
+}
+
+/**
+ * A frame line and a message line's head take at most HEAD bytes (numbers of at most 24
+ * characters, a maskKey of at most MASK_KEY_MAX): asked for with `room` up front.
+ */
+const HEAD = 512; // <= MIN_SIZE of engine/cli/out.ts
+const MASK_KEY_MAX = 64;
+
+const FRAME_CONN = chunk('{"type":"frame","conn":');
+const MESSAGE_CONN = chunk('{"type":"message","conn":');
+const CLIENT_TS = chunk(',"dir":"client","ts":');
+const SERVER_TS = chunk(',"dir":"server","ts":');
+const LENGTH = chunk('","length":');
+const PACKET = chunk(',"packet":');
+const OPCODE = chunk(',"opcode":');
+const COMPRESSED_LENGTH = [chunk(',"compressed":false,"length":'), chunk(',"compressed":true,"length":')];
+const WIRE_LENGTH = chunk(',"truncated":true,"wireLength":');
+const TEXT = chunk(',"text":"');
+const BASE64 = chunk(',"base64":"');
+/** a frame line from "fin" to the maskKey's opening quote, by flags and opcode (see frameFlags) */
+const FRAME_MIDDLE: Array<Chunk | undefined> = [];
+
+/** whether JSON.stringify(s) is s between quotes (printable ASCII other than " and \), and short */
+function plainKey(s: string): boolean {
+  if (s.length > MASK_KEY_MAX) return false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) return false;
+  }
+  return true;
+}
+
+function frameMiddle(ev: FrameEvent): Chunk {
+  // opcode is 4 bits on the wire (RFC 6455 section 5.2); anything else is not cached
+  const key = ev.opcode >>> 0 === ev.opcode && ev.opcode < 16 ? (ev.opcode << 5) | (+ev.fin << 4) | (+ev.rsv1 << 3) | (+ev.rsv2 << 2) | (+ev.rsv3 << 1) | +ev.masked : -1;
+  const c = key >= 0 ? FRAME_MIDDLE[key] : undefined;
+  if (c !== undefined) return c;
+  const made = chunk(`,"fin":${ev.fin},"rsv1":${ev.rsv1},"rsv2":${ev.rsv2},"rsv3":${ev.rsv3},"opcode":${num(ev.opcode)},"masked":${ev.masked},"maskKey":"`);
+  if (key >= 0) FRAME_MIDDLE[key] = made;
+  return made;
+}
+
+function writeFrame(out: Out, ev: FrameEvent): void {
+  if (!plainKey(ev.maskKey)) {
+    out.utf8(JSON.stringify(toWire(ev)) + '\n');
+    return;
+  }
+  const b = out.room(HEAD);
+  const dv = out.words;
+  let p = putNum(b, putChunk(dv, out.pos, FRAME_CONN), ev.conn);
+  p = putTs(b, putChunk(dv, p, ev.dir === 'client' ? CLIENT_TS : SERVER_TS), ev.ts);
+  p = putAscii(b, putChunk(dv, p, frameMiddle(ev)), ev.maskKey);
+  p = putNum(b, putChunk(dv, p, LENGTH), ev.length);
+  p = putNum(b, putChunk(dv, p, PACKET), ev.packet);
+  b[p++] = 0x7d; // }
+  b[p++] = 0x0a;
   out.advance(p);
 }
-
-/** A number as JSON.stringify writes it. */
-function num(n: number): string {
-  return Number.isFinite(n) ? String(n) : 'null';
-}
-
-/** `num` of a timestamp, remembering the last one: a frame and the message it ends share theirs. */
-let lastTs = NaN;
-let lastTsText = 'null';
-function tsText(ts: number): string {
-  if (ts !== lastTs) {
-    lastTs = ts;
-    lastTsText = num(ts);
-  }
-  return lastTsText;
-}
-
-const DIR = { client: '"client"', server: '"server"' } as const;
 
 /**
  * End of the last whole UTF-8 character in d[0, end): `end`, or the start of a character
@@ -243,9 +280,7 @@ export function writeEvent(out: Out, ev: EngineEvent, o: WriteOptions): void {
   }
   if (ev.type === 'frame') {
     // the most frequent line: written without building its object (same fields as toWire)
-    out.latin1(
-      `{"type":"frame","conn":${num(ev.conn)},"dir":${DIR[ev.dir]},"ts":${tsText(ev.ts)},"fin":${ev.fin},"rsv1":${ev.rsv1},"rsv2":${ev.rsv2},"rsv3":${ev.rsv3},"opcode":${num(ev.opcode)},"masked":${ev.masked},"maskKey":${JSON.stringify(ev.maskKey)},"length":${num(ev.length)},"packet":${num(ev.packet)}}\n`,
-    );
+    writeFrame(out, ev);
     return;
   }
   const w = toWire(ev);
@@ -269,18 +304,20 @@ function writeMessage(out: Out, m: MessageEvent, max: number): void {
       end = whole;
     }
   }
-  let h = `{"type":"message","conn":${num(m.conn)},"dir":${DIR[m.dir]},"ts":${tsText(m.ts)},"opcode":${num(m.opcode)},"compressed":${m.compressed},"length":${num(m.length)}`;
-  if (m.truncated || cut) h += `,"truncated":true,"wireLength":${num(m.wireLength)}`;
-  out.latin1(h + (text ? ',"text":"' : ',"base64":"'));
+  const b = out.room(HEAD);
+  const dv = out.words;
+  let p = putNum(b, putChunk(dv, out.pos, MESSAGE_CONN), m.conn);
+  p = putTs(b, putChunk(dv, p, m.dir === 'client' ? CLIENT_TS : SERVER_TS), m.ts);
+  p = putNum(b, putChunk(dv, p, OPCODE), m.opcode);
+  p = putNum(b, putChunk(dv, p, COMPRESSED_LENGTH[+m.compressed]), m.length);
+  if (m.truncated || cut) p = putNum(b, putChunk(dv, p, WIRE_LENGTH), m.wireLength);
+  out.advance(putChunk(dv, p, text ? TEXT : BASE64));
   if (text) writeEscaped(out, data, 0, end);
-  else {
-    // base64Slice: what toString('base64', a, z) calls, without its argument parsing
-    const b = Buffer.from(data.buffer, data.byteOffset, data.byteLength) as Buffer & { base64Slice(a: number, z: number): string };
-    for (let a = 0; a < end; a += SLICE) out.latin1(b.base64Slice(a, Math.min(end, a + SLICE)));
-  }
+  else writeBase64(out, data, end);
   if (replacement) out.latin1('\xef\xbf\xbd');
-  out.latin1('"');
+  out.byte(0x22);
   // on connections with a subprotocol decoder (docs/events.md "Subprotocols")
   if (m.app !== undefined) out.utf8(`,"app":${JSON.stringify(m.app)}`);
-  out.latin1('}\n');
+  out.byte(0x7d); // }
+  out.byte(0x0a);
 }

@@ -8,10 +8,15 @@
  * encoded slice of a payload: see engine/cli/json.ts), so nothing is ever joined into a string
  * the size of the output. A piece larger than the buffer is written through on its own.
  *
- * Memory: owns its buffer; strings and byte ranges handed in are copied before the call
- * returns (the caller may reuse or drop them).
+ * The buffer is the output area of a `JsonBytes` (engine/text/json-bytes.ts) when WebAssembly
+ * SIMD runs here: payloads are then JSON-escaped and base64-encoded by the module straight into
+ * it (`bytes`), and written to the fd from the module's memory.
+ *
+ * Memory: owns its buffer (and its JsonBytes); strings and byte ranges handed in are copied
+ * before the call returns (the caller may reuse or drop them).
  */
 import { writeSync } from 'node:fs';
+import { JsonBytes } from '../text/json-bytes';
 
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
 
@@ -24,19 +29,30 @@ interface Encoders {
   utf8Write(s: string, at: number): number;
 }
 const SIZE = 512 * 1024;
+/** the smallest buffer: `room` callers ask for up to this many bytes at once (engine/cli/json.ts) */
+export const MIN_SIZE = 1024;
 
 export class Out {
   private readonly buf: Buffer;
   private readonly enc: Encoders;
   /** the buffer as a DataView, for encoders that write several bytes at once (see `room`) */
   readonly words: DataView;
+  /** the payload encoders that write into the buffer, or null: use the JS ones */
+  readonly bytes: JsonBytes | null;
   private at = 0;
 
+  /**
+   * `size`: at least MIN_SIZE. `wasm`: false keeps the buffer on the JS heap and `bytes` null
+   * (tests of the JS encoders).
+   */
   constructor(
     private readonly fd = 1,
     size = SIZE,
+    wasm = true,
   ) {
-    this.buf = Buffer.allocUnsafe(size);
+    if (!(size >= MIN_SIZE)) throw new RangeError(`Out: a buffer of ${size} bytes (at least ${MIN_SIZE})`);
+    this.bytes = wasm ? JsonBytes.create(size) : null;
+    this.buf = this.bytes?.out ?? Buffer.allocUnsafe(size);
     this.enc = this.buf as unknown as Encoders;
     this.words = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
   }
@@ -91,6 +107,11 @@ export class Out {
 
   get pos(): number {
     return this.at;
+  }
+
+  /** bytes free in the buffer from `pos` */
+  get free(): number {
+    return this.buf.length - this.at;
   }
 
   advance(to: number): void {
