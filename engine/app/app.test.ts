@@ -32,6 +32,15 @@ describe('choosing a decoder', () => {
     expect(plain.messages.map((m) => 'app' in m)).toEqual([false, false, false]);
   });
 
+  it('reads each message\'s own text when payloads are views of one reused buffer (ephemeral payloads)', () => {
+    // the sniffers share one decoded text per message (messageText): with ephemeral payloads
+    // every message is a view of the same scratch buffer, so a text kept by the buffer's bytes
+    // instead of by the message would answer the next message with the previous one's
+    const req = (method: string, id: number): string => `{"jsonrpc":"2.0","method":"${method}","params":[],"id":${id}}`;
+    const r = run([['client', upgradeRequest([])], ['server', upgradeResponse([])], ['client', cf(1, req('alpha', 1))], ['client', cf(1, req('omega', 2))], ['client', cf(1, req('gamma', 3))]], { ephemeralPayloads: true });
+    expect(flat(r.messages).map((a) => (a as { method?: string }).method)).toEqual(['alpha', 'omega', 'gamma']);
+  });
+
   it(`sniffs only the first ${SNIFF_MESSAGES} data messages`, () => {
     const late = conn('', [...Array.from({ length: SNIFF_MESSAGES }, (): Step => ['client', cf(1, 'hi')]), ['client', cf(1, rpc)]]);
     expect(late.messages.map((m) => 'app' in m)).toEqual(Array(SNIFF_MESSAGES + 1).fill(false));

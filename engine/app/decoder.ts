@@ -111,13 +111,25 @@ export interface AppProtocol {
   create(ctx: AppContext, hints: AppHints): AppDecoder;
 }
 
+/**
+ * The last text made by messageText and what it was made from: the sniffers (tap.ts) each
+ * ask for the text of the same message, and decoding it once instead of three or four times
+ * is most of what sniffing costs. One string, dropped at the next message.
+ */
+let lastData: Uint8Array | null = null;
+let lastText = '';
+
 /** Text of a text message, or null for binary, invalid UTF-8, cut or oversized messages. */
 export function messageText(m: MessageEvent, limits: AppLimits): string | null {
   if (m.opcode !== 1 || !m.utf8Valid || m.truncated || m.data.length > limits.maxParseBytes) return null;
   // valid UTF-8 (checked above), so Buffer's decoder gives what TextDecoder would, with less
   // overhead per call on the short messages subprotocols send (a view, no copy)
   const d = m.data;
-  return Buffer.from(d.buffer, d.byteOffset, d.byteLength).toString('utf8');
+  // the same view of the same message (events are not changed once emitted)
+  if (d === lastData) return lastText;
+  lastText = Buffer.from(d.buffer, d.byteOffset, d.byteLength).toString('utf8');
+  lastData = d;
+  return lastText;
 }
 
 /** JSON.parse that answers undefined instead of throwing. */

@@ -111,6 +111,12 @@ export class MessageAssembler implements FrameSink {
   private readonly s: WsShared;
   private readonly dir: Direction;
   private readonly other: Direction;
+  /**
+   * dir === 'client'. The per-frame path reads the shared per-direction records through it
+   * (`isClient ? r.client : r.server`), not as `r[this.dir]`: one keyed site seeing both names
+   * goes megamorphic in V8 (a stub-cache probe on every frame).
+   */
+  private readonly isClient: boolean;
   private msg: Message | null = null;
   private ctrl: PayloadBuffer | null = null;
   private readonly pend: Pending = [];
@@ -122,12 +128,14 @@ export class MessageAssembler implements FrameSink {
     this.s = shared;
     this.dir = dir;
     this.other = dir === 'client' ? 'server' : 'client';
+    this.isClient = dir === 'client';
     const pw = (shared.pongWait ??= { held: { client: [], server: [] }, at: { client: -Infinity, server: -Infinity }, open: { client: false, server: false }, ended: { client: false, server: false } });
     pw.open[dir] = true;
   }
 
   get closed(): boolean {
-    return this.s.closeSent[this.dir];
+    const c = this.s.closeSent;
+    return this.isClient ? c.client : c.server;
   }
 
   expectation(): Expectation {
@@ -140,12 +148,14 @@ export class MessageAssembler implements FrameSink {
 
   frameStart(h: FrameHead, meta: ChunkMeta): void {
     const pf = this.pend;
-    pf.length = 0;
+    // (guarded: setting an array's length goes through V8's generic setter even when it is 0
+    // already, about 20 ns per frame, and the list is nearly always empty)
+    if (pf.length !== 0) pf.length = 0;
     const op = h.opcode;
     const control = (op & 0x08) !== 0;
     const known = op <= 2 || (op >= 8 && op <= 10);
     const mode = this.s.deflateMode;
-    if (this.s.closeSent[this.dir]) pf.push(['frame-after-close', `${this.dir} sent a ${opName(op)} frame after its close frame.`]);
+    if (this.closed) pf.push(['frame-after-close', `${this.dir} sent a ${opName(op)} frame after its close frame.`]);
     if (!known) pf.push(['reserved-opcode', `Opcode 0x${op.toString(16)} is reserved.`]);
     // RFC 6455 section 5.1: clients mask every frame, servers never do
     if (this.dir === 'client' && !h.masked) pf.push(['unmasked-client-frame', `Client ${opName(op)} frame is not masked.`]);
@@ -257,8 +267,10 @@ export class MessageAssembler implements FrameSink {
     // the masked wire bytes are out: the target's bytes become the payload (see frameStart)
     if (h.wireAt >= 0 && h.masked) (h.target as PayloadBuffer).unmaskFrom(h.wireAt, h.mask);
     const pf = this.pend;
-    for (let k = 0; k < pf.length; k++) s.finding(pf[k][0], this.dir, meta, pf[k][1], index);
-    pf.length = 0;
+    if (pf.length !== 0) {
+      for (let k = 0; k < pf.length; k++) s.finding(pf[k][0], this.dir, meta, pf[k][1], index);
+      pf.length = 0;
+    }
     const gapLost = h.lost - h.endLost;
     if (gapLost > 0) s.finding('tcp-gap', this.dir, meta, `${gapLost} of the ${h.length} payload bytes of this frame were lost in the capture.`, index);
     if (h.endLost > 0) s.finding(h.cutBy === 'eof' ? 'truncated-capture' : h.cutBy === 'fin' || h.cutBy === 'rst' ? 'incomplete-frame' : 'tcp-gap', this.dir, meta, endText(h.cutBy, `${h.endLost} of the ${h.length} payload bytes of this frame never arrived`), index);
@@ -267,8 +279,9 @@ export class MessageAssembler implements FrameSink {
       return;
     }
     const pw = s.pongWait as PongWait;
-    pw.at[this.dir] = meta.ts;
-    if (pw.held[this.other].length > 0) this.settlePongs(pw);
+    if (this.isClient) pw.at.client = meta.ts;
+    else pw.at.server = meta.ts;
+    if ((this.isClient ? pw.held.server : pw.held.client).length > 0) this.settlePongs(pw);
     const m = this.msg;
     if (m === null) return;
     m.frameCount++;
