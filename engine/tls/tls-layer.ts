@@ -40,13 +40,14 @@
  * Memory: a partial record per direction (at most 5 + 2^14 + 2048 bytes), partial handshake
  * messages (handshake.ts bounds them), held records as said (0-RTT records count in the
  * same MAX_HELD_BYTES). Plaintext handed to the nested
- * stack is a fresh buffer per record, valid during the push (the nested layers copy what
+ * stack is written into a buffer lent per record (crypto.ts `lendPlaintext`: one per level
+ * of TLS in TLS, not one per connection), valid during the push (the nested layers copy what
  * they keep, as with TCP bytes).
  */
 import type { Direction } from '../../shared/events';
 import { keepMeta, type ChunkMeta } from '../types';
 import { DETECT_MORE, DETECT_NO, type ByteStream, type EndReason, type Layer, type LayerContext, type NestedStack, type ProtocolModule } from '../stack/layer';
-import { nextTrafficSecret, tls12Decrypters, tls13Decrypter, type Opened, type RecordDecrypter } from './crypto';
+import { lendPlaintext, MAX_RECORD_BODY, nextTrafficSecret, returnPlaintext, tls12Decrypters, tls13Decrypter, type Opened, type RecordDecrypter } from './crypto';
 import { readEncryptedExtensions, HandshakeReader, HS_CLIENT_HELLO, HS_ENCRYPTED_EXTENSIONS, HS_END_OF_EARLY_DATA, HS_FINISHED, HS_KEY_UPDATE, HS_SERVER_HELLO, parseClientHello, parseServerHello, versionName, type ClientHello, type ServerHello } from './handshake';
 import type { SessionSecrets } from './keylog';
 import { suiteName, suiteOf, type Suite } from './suites';
@@ -56,7 +57,7 @@ const CT_ALERT = 21;
 const CT_HANDSHAKE = 22;
 const CT_APPDATA = 23;
 /** RFC 8446 section 5.2: TLSCiphertext.length <= 2^14 + 256; RFC 5246 section 6.2.3: 2^14 + 2048 */
-const MAX_RECORD = 16384 + 2048;
+const MAX_RECORD = MAX_RECORD_BODY;
 /** 0-RTT records skipped before the client's first handshake record before that counts as a failure */
 const MAX_EARLY_RECORDS = 64;
 /** bytes of encrypted records held per connection while its keys are missing */
@@ -290,19 +291,30 @@ export class TlsLayer implements Layer {
       else if (type === CT_ALERT) this.alert(d, body, meta);
       return;
     }
+    // the plaintext is read in a lent buffer, given back once it has been pushed on
+    const out = lendPlaintext();
+    try {
+      this.openSealed(d, header, body, out, meta);
+    } finally {
+      returnPlaintext();
+    }
+  }
+
+  /** a sealed record of `d` */
+  private openSealed(d: TlsDirection, header: Uint8Array, body: Uint8Array, out: Uint8Array, meta: ChunkMeta): void {
     if (d.early !== null) {
       // accepted 0-RTT: the early keys until EndOfEarlyData (handshake() drops them then);
       // a record they do not open is past the early data
-      const o = d.early.open(header, body);
+      const o = d.early.open(header, body, out);
       if (o !== null) return this.opened(d, o, meta);
       d.early = null;
     }
     if (d.dec === null) return;
-    const opened = d.dec.open(header, body);
+    const opened = d.dec.open(header, body, out);
     if (opened === null) {
       // RFC 8446 section 4.2.10: 0-RTT records (early traffic keys) come before the client's
       // handshake records; skipped as a server skips rejected early data, not a failure
-      if (d.dir === 'client' && tls13 && this.ch?.earlyData === true && !d.opened && d.skippedEarly < MAX_EARLY_RECORDS) {
+      if (d.dir === 'client' && this.suite?.tls13 === true && this.ch?.earlyData === true && !d.opened && d.skippedEarly < MAX_EARLY_RECORDS) {
         d.skippedEarly++;
         return;
       }
