@@ -19,8 +19,8 @@
  * loaded once per process, on the first key made.
  *
  * Memory: a native key owns an OpenSSL context (freed with the key object by the GC); `open`
- * keeps nothing of its arguments. Its result is a view of `out` (native) or a new buffer
- * (node:crypto): either way valid until the caller lends `out` again.
+ * keeps nothing of its arguments and writes the plaintext into the caller's `out` (node:crypto's
+ * output is copied there), so a record costs no allocation on the native path.
  */
 import { createDecipheriv } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -38,11 +38,11 @@ export const AEAD_TAG = 16;
 /** One key of one AEAD. */
 export interface AeadKey {
   /**
-   * The plaintext of `body` (ciphertext then tag) under `nonce` (12 bytes) and `aad`, or null
-   * when it does not authenticate. `out` (at least body.length - 16 bytes, not overlapping
-   * `body`) may receive it: the result is then a view of `out`.
+   * Opens the record body src[off, off + len) (ciphertext then tag) under `nonce` (12 bytes)
+   * and `aad`: writes the plaintext to out[0, n) and returns n, or -1 when it does not
+   * authenticate. `out` holds at least len - 16 bytes and does not overlap the body.
    */
-  open(nonce: Uint8Array, aad: Uint8Array, body: Uint8Array, out: Uint8Array): Uint8Array | null;
+  open(nonce: Uint8Array, aad: Uint8Array, src: Uint8Array, off: number, len: number, out: Uint8Array): number;
 }
 
 /** the addon's exports (native/tls/wsscope_tls.c) */
@@ -50,7 +50,7 @@ export interface Addon {
   /** which OpenSSL serves: "process: OpenSSL 3.x ..." or "libcrypto.so.3: ...", "none" */
   readonly openssl: string;
   aeadNew(kind: number, key: Uint8Array): object;
-  aeadOpen(ctx: object, nonce: Uint8Array, aad: Uint8Array, body: Uint8Array, out: Uint8Array): number;
+  aeadOpen(ctx: object, nonce: Uint8Array, aad: Uint8Array, src: Uint8Array, off: number, len: number, out: Uint8Array): number;
 }
 
 const KINDS: Record<AeadKind, number> = { 'aes-128-gcm': 0, 'aes-256-gcm': 1, 'chacha20-poly1305': 2 };
@@ -83,10 +83,10 @@ export function passesKnownAnswer(a: Addon): boolean {
   const nonce = Buffer.from(KAT_NONCE, 'hex');
   const ctx = a.aeadNew(KINDS['aes-128-gcm'], Buffer.from(KAT_KEY, 'hex'));
   const out = new Uint8Array(rec.length);
-  const n = a.aeadOpen(ctx, nonce, rec.subarray(0, 5), rec.subarray(5), out);
+  const n = a.aeadOpen(ctx, nonce, rec.subarray(0, 5), rec, 5, rec.length - 5, out);
   if (n !== 51 || out[50] !== 23 || out.subarray(0, 50).some((b, i) => b !== i)) return false;
   rec[20] ^= 1;
-  return a.aeadOpen(ctx, nonce, rec.subarray(0, 5), rec.subarray(5), out) === -1;
+  return a.aeadOpen(ctx, nonce, rec.subarray(0, 5), rec, 5, rec.length - 5, out) === -1;
 }
 
 let addon: Addon | null | undefined;
@@ -146,28 +146,25 @@ export function aeadKey(kind: AeadKind, key: Uint8Array): AeadKey {
   const a = forced === 'node:crypto' ? null : loadAddon();
   if (a !== null) {
     const ctx = a.aeadNew(KINDS[kind], key);
-    return {
-      open(nonce, aad, body, out) {
-        if (body.length < AEAD_TAG) return null;
-        const n = a.aeadOpen(ctx, nonce, aad, body, out);
-        return n < 0 ? null : byteView(out, 0, n);
-      },
-    };
+    return { open: (nonce, aad, src, off, len, out) => (len < AEAD_TAG ? -1 : a.aeadOpen(ctx, nonce, aad, src, off, len, out)) };
   }
   const k = Buffer.from(key);
   return {
-    open(nonce, aad, body) {
-      const ctLen = body.length - AEAD_TAG;
-      if (ctLen < 0) return null;
+    open(nonce, aad, src, off, len, out) {
+      const ctLen = len - AEAD_TAG;
+      if (ctLen < 0) return -1;
       try {
         const d = kind === 'chacha20-poly1305' ? createDecipheriv(kind, k, nonce, { authTagLength: AEAD_TAG }) : createDecipheriv(kind, k, nonce);
         d.setAAD(aad, { plaintextLength: ctLen });
-        d.setAuthTag(byteView(body, ctLen, AEAD_TAG));
-        const p = d.update(byteView(body, 0, ctLen));
+        d.setAuthTag(byteView(src, off + ctLen, AEAD_TAG));
+        const p = d.update(byteView(src, off, ctLen));
         const f = d.final();
-        return f.length === 0 ? p : Buffer.concat([p, f]);
+        // into `out` like the addon's, so callers see one contract (the copy costs this slow path little)
+        out.set(p);
+        out.set(f, p.length);
+        return p.length + f.length;
       } catch {
-        return null;
+        return -1;
       }
     },
   };

@@ -13,11 +13,13 @@
  *       kind 0 AES-128-GCM (16-byte key), 1 AES-256-GCM (32), 2 ChaCha20-Poly1305 (32):
  *       RFC 5288 / RFC 8446 section 5.2 / RFC 7905. The key is copied into OpenSSL's context;
  *       the context is freed (and its key cleansed) when the External is collected.
- *   aeadOpen(ctx, nonce, aad, body, out) -> number
- *       body = ciphertext || 16-byte tag; nonce 12 bytes. Writes the plaintext to out[0..n)
- *       and returns n (body.length - 16), or -1 when the record does not authenticate (then
- *       out[0..n) is zeroed: no unauthenticated byte is left behind). out must not overlap
- *       body and must hold body.length - 16 bytes. Nothing is kept of the arguments.
+ *   aeadOpen(ctx, nonce, aad, src, off, len, out) -> number
+ *       The record body is src[off, off + len): ciphertext || 16-byte tag; nonce 12 bytes.
+ *       Writes the plaintext to out[0, n) and returns n (len - 16), or -1 when the record does
+ *       not authenticate (then out[0, n) is zeroed: no unauthenticated byte is left behind).
+ *       out must not overlap the body and must hold n bytes. Nothing is kept of the
+ *       arguments. (The body is given by offset, not as a view, so that a record costs the
+ *       caller no object.)
  * Bad arguments throw a TypeError (a bug in the caller, never a property of the capture).
  *
  * OpenSSL: no link-time dependency. On load the addon takes the EVP functions from the
@@ -179,28 +181,35 @@ static napi_value aead_new(napi_env env, napi_callback_info info) {
 }
 
 static napi_value aead_open(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
-  napi_value argv[5];
+  size_t argc = 7;
+  napi_value argv[7];
   void *vctx;
   EVP_CIPHER_CTX *ctx;
-  unsigned char *nonce, *aad, *body, *out;
-  size_t nonce_len, aad_len, body_len, out_len, ct_len;
+  unsigned char *nonce, *aad, *src, *out, *body;
+  size_t nonce_len, aad_len, src_len, out_len, ct_len;
+  uint32_t off, len;
   int n, fin, ok;
   napi_value r;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 5) return NULL;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 7) return NULL;
   if (napi_get_value_external(env, argv[0], &vctx) != napi_ok || vctx == NULL) {
     napi_throw_type_error(env, NULL, "wsscope_tls: not a context");
     return NULL;
   }
   ctx = (EVP_CIPHER_CTX *)vctx;
   if (!bytes_of(env, argv[1], &nonce, &nonce_len) || !bytes_of(env, argv[2], &aad, &aad_len) ||
-      !bytes_of(env, argv[3], &body, &body_len) || !bytes_of(env, argv[4], &out, &out_len))
+      !bytes_of(env, argv[3], &src, &src_len) || !bytes_of(env, argv[6], &out, &out_len))
     return NULL;
-  if (nonce_len != NONCE_LEN || body_len < TAG_LEN || out_len < body_len - TAG_LEN || body_len - TAG_LEN > 0x7fffffff || aad_len > 0x7fffffff) {
+  if (napi_get_value_uint32(env, argv[4], &off) != napi_ok || napi_get_value_uint32(env, argv[5], &len) != napi_ok) {
+    napi_throw_type_error(env, NULL, "wsscope_tls: offset and length must be numbers");
+    return NULL;
+  }
+  if (nonce_len != NONCE_LEN || len < TAG_LEN || off > src_len || len > src_len - off || out_len < len - TAG_LEN ||
+      len > 0x7fffffff || aad_len > 0x7fffffff) {
     napi_throw_type_error(env, NULL, "wsscope_tls: bad lengths");
     return NULL;
   }
-  ct_len = body_len - TAG_LEN;
+  body = src + off;
+  ct_len = len - TAG_LEN;
   /* EVP_DecryptInit_ex with only a nonce keeps the key schedule and restarts the message */
   ok = ossl.init(ctx, NULL, NULL, NULL, nonce) == 1 &&
        ossl.ctx_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, TAG_LEN, body + ct_len) == 1 &&
