@@ -105,7 +105,7 @@ function loadAddon(): Addon | null {
   }
   const path = findAddon();
   if (path === null) {
-    whyNot = `${ADDON_PATH} is not built (npm ci builds it; see native/README.md)`;
+    whyNot = `${ADDON_PATH} is not built (npm ci builds it; see native/tls/README.md)`;
     return null;
   }
   try {

@@ -61,6 +61,6 @@ if (r !== null && r.status === 0 && existsSync(addon)) {
   if (r !== null) process.stdout.write(`${r.stdout ?? ''}${r.stderr ?? ''}${r.error ? `${r.error.message}\n` : ''}`);
   console.log(
     `wsscope: the TLS addon was not built (${gyp === undefined ? 'node-gyp not found' : `node-gyp exited ${r?.status}`}); ` +
-      'wss:// decryption uses node:crypto instead: the same results, several times slower. See native/README.md.',
+      'wss:// decryption uses node:crypto instead: the same results, several times slower. See native/tls/README.md.',
   );
 }
