@@ -24,7 +24,6 @@
  */
 import { createDecipheriv } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { byteView } from '../net/bytes';
@@ -109,7 +108,10 @@ function loadAddon(): Addon | null {
     return null;
   }
   try {
-    const a = createRequire(import.meta.url)(path) as Addon;
+    // process.dlopen, not require: no module resolution (package.json lookups) for an absolute path
+    const m = { exports: {} };
+    process.dlopen(m, path);
+    const a = m.exports as Addon;
     if (a.openssl === 'none') whyNot = 'the addon found no OpenSSL 3 (in the process or as libcrypto.so.3)';
     else if (!passesKnownAnswer(a)) whyNot = `${path} failed its known-answer check`;
     else addon = a;
