@@ -143,13 +143,18 @@ function conversation(o: { keyUpdate?: boolean; hrr?: boolean; earlyData?: boole
   return out;
 }
 
-/** run the conversation through a connection's stack, each direction cut into pieces of `piece` bytes */
-function run(steps: Array<['client' | 'server', Bytes]>, keylog: string | null, piece = Infinity, lateKeys?: { at: number; text: string }, onInternalError?: (e: unknown) => void, session: Partial<SessionOptions> = {}): EngineEvent[] {
+/**
+ * run the conversation through a connection's stack, each direction cut into pieces of `piece`
+ * bytes; `reuse`: every piece is pushed as a Node Buffer over one scratch buffer that the next
+ * piece overwrites (as a capture source that reuses its buffer would)
+ */
+function run(steps: Array<['client' | 'server', Bytes]>, keylog: string | null, piece = Infinity, lateKeys?: { at: number; text: string }, onInternalError?: (e: unknown) => void, session: Partial<SessionOptions> = {}, reuse = false): EngineEvent[] {
   const events: EngineEvent[] = [];
   const keyLog = new KeyLog();
   if (keylog !== null) keyLog.addText(keylog, 'test');
   const stack = new ConnStack(1, (e) => events.push(e), { frames: 0, messages: 0 }, { session: { ...DEFAULT_SESSION_OPTIONS, keyLog, ...session }, registry: builtinRegistry(), clientPort: 50000, serverPort: 443, onInternalError });
   let packet = 0;
+  const scratch = Buffer.alloc(steps.reduce((m, [, b]) => Math.max(m, b.length), 0));
   // one meta refilled for every chunk, as the pipeline does (engine/types.ts ChunkMeta): a held
   // record that kept it without a copy would come out with a later packet number
   const meta = { ts: 0, packet: 0 };
@@ -159,7 +164,11 @@ function run(steps: Array<['client' | 'server', Bytes]>, keylog: string | null, 
     const n = Math.min(piece, bytes.length);
     for (let i = 0; i < bytes.length; i += n) {
       meta.ts = meta.packet = ++packet;
-      entry.push(bytes.subarray(i, i + n), 0, meta);
+      const chunk = bytes.subarray(i, i + n);
+      if (reuse) {
+        scratch.set(chunk);
+        entry.push(scratch.subarray(0, chunk.length), 0, meta);
+      } else entry.push(chunk, 0, meta);
     }
   }
   stack.finish({ ts: packet, packet });
@@ -272,6 +281,10 @@ describe.each(usableAeadBackends())('the tls layer (AEAD: %s)', (backend) => {
     const notTls = (e: EngineEvent): boolean => e.type !== 'tls';
     expect(evs.filter(notTls)).toEqual(run(conversation(), keylogText).filter(notTls));
     expect(texts(evs)).toHaveLength(4);
+    // the held records are copies: pushed as Buffers over one reused buffer, the same events
+    expect(run(conversation(), null, Infinity, { at: 6, text: keylogText }, undefined, {}, true)).toEqual(evs);
+    const early = `${keylogText}\nCLIENT_EARLY_TRAFFIC_SECRET ${RANDOM.toString('hex')} ${EARLY_SECRET}`;
+    expect(run(conversation({ earlyAccepted: true }), early, 7, undefined, undefined, {}, true)).toEqual(run(conversation({ earlyAccepted: true }), early, 7));
   });
 
   it('gives up a connection whose keys come after more than maxTlsHeld bytes of records (limit-reached), and holds up to it', () => {

@@ -85,6 +85,14 @@ function recordHeaderOk(b: Uint8Array, p: number): boolean {
   return t >= CT_CCS && t <= 24 && b[p + 1] === 3 && b[p + 2] <= 4 && len <= MAX_RECORD;
 }
 
+/**
+ * A copy of the record at rec[at] (header and `len` bytes of body). Not `rec.slice()`: on a
+ * Node Buffer that is a view, and the bytes pushed may be a Buffer the source reuses.
+ */
+function recordCopy(rec: Uint8Array, at: number, len: number): Uint8Array {
+  return new Uint8Array(byteView(rec, at, 5 + len));
+}
+
 /** One direction's record reader. */
 class TlsDirection implements ByteStream {
   /** the record cut by a segment boundary, copied (one buffer of the largest record, made on first use) */
@@ -466,7 +474,7 @@ export class TlsLayer implements Layer {
       return;
     }
     this.earlyBytes += len + 5;
-    this.earlyHeld.push({ d: this.client, rec: rec.slice(at, at + 5 + len), meta: keepMeta(meta) });
+    this.earlyHeld.push({ d: this.client, rec: recordCopy(rec, at, len), meta: keepMeta(meta) });
   }
 
   private hold(d: TlsDirection, rec: Uint8Array, at: number, len: number, meta: ChunkMeta): void {
@@ -477,7 +485,7 @@ export class TlsLayer implements Layer {
       return;
     }
     this.heldBytes += len + 5;
-    this.held.push({ d, rec: rec.slice(at, at + 5 + len), meta: keepMeta(meta) });
+    this.held.push({ d, rec: recordCopy(rec, at, len), meta: keepMeta(meta) });
   }
 
   private noKey(meta: ChunkMeta): void {
