@@ -3,8 +3,8 @@
  * Builds the TLS AEAD addon (native/tls/wsscope_tls.c -> native/tls/build/Release/wsscope_tls.node)
  * with node-gyp; package.json's `install` script, so `npm ci` and `npm install` run it.
  *
- *   node native/tls/build.mjs            # build; a failure is reported and is not an error
- *   node native/tls/build.mjs --check    # CI: exit 1 unless the built addon loads and has an OpenSSL 3
+ *   node scripts/build-tls-addon.mjs            # build; a failure is reported and is not an error
+ *   node scripts/build-tls-addon.mjs --check    # CI: exit 1 unless the built addon loads and has an OpenSSL 3
  *
  * The addon only makes TLS decryption faster (engine/tls/aead.ts falls back to node:crypto
  * with the same results), so a machine without a C compiler, make or python still installs:
@@ -22,7 +22,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 
-const here = import.meta.dirname;
+const here = join(import.meta.dirname, '..', 'native', 'tls');
 const addon = join(here, 'build', 'Release', 'wsscope_tls.node');
 
 if (process.argv.includes('--check')) {
