@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { hkdfExpandLabel, nextTrafficSecret, prf12, tls13Decrypter } from './crypto';
+import { hkdfExpandLabel, MAX_RECORD_BODY, nextTrafficSecret, prf12, tls13Decrypter } from './crypto';
 import { suiteOf } from './suites';
 
 const h = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
@@ -26,21 +26,27 @@ describe('TLS 1.3 key schedule (RFC 8448 section 3)', () => {
   });
 
   it('opens the client application_data record of the RFC and refuses it altered or with another key', () => {
-    const header = CLIENT_AP_RECORD.subarray(0, 5);
-    const body = CLIENT_AP_RECORD.subarray(5);
-    const opened = tls13Decrypter(AES128, CLIENT_AP).open(header, body);
+    // the record at an offset in a larger buffer, as records come inside TCP bytes
+    const rec = Buffer.concat([Buffer.from('junk'), CLIENT_AP_RECORD]);
+    const len = CLIENT_AP_RECORD.length - 5;
+    const out = new Uint8Array(MAX_RECORD_BODY);
+    const opened = tls13Decrypter(AES128, CLIENT_AP).open(rec, 4, len, out);
     expect(opened?.type).toBe(23);
     expect([...opened!.data]).toEqual(Array.from({ length: 50 }, (_, i) => i));
-    const bad = Buffer.from(body);
-    bad[10] ^= 1;
-    expect(tls13Decrypter(AES128, CLIENT_AP).open(header, bad)).toBeNull();
-    expect(tls13Decrypter(AES128, SERVER_AP).open(header, body)).toBeNull();
+    const bad = Buffer.from(rec);
+    bad[4 + 5 + 10] ^= 1;
+    expect(tls13Decrypter(AES128, CLIENT_AP).open(bad, 4, len, out)).toBeNull();
+    expect(tls13Decrypter(AES128, SERVER_AP).open(rec, 4, len, out)).toBeNull();
+    // the header is the additional data (RFC 8446 section 5.2)
+    const badHeader = Buffer.from(rec);
+    badHeader[4 + 2] = 1;
+    expect(tls13Decrypter(AES128, CLIENT_AP).open(badHeader, 4, len, out)).toBeNull();
     // the sequence number is part of the nonce: the same record as the second one does not
     // open; a record that did not open took no sequence number
     const d = tls13Decrypter(AES128, CLIENT_AP);
-    expect(d.open(header, bad)).toBeNull();
-    expect(d.open(header, body)).not.toBeNull();
-    expect(d.open(header, body)).toBeNull();
+    expect(d.open(bad, 4, len, out)).toBeNull();
+    expect(d.open(rec, 4, len, out)).not.toBeNull();
+    expect(d.open(rec, 4, len, out)).toBeNull();
   });
 
   it('derives the next application secret on KeyUpdate (RFC 8446 section 7.2, "traffic upd")', () => {

@@ -1,22 +1,31 @@
 /**
- * TLS record protection, decrypt side, with node:crypto only (no subprocess, no OpenSSL
- * command line): the TLS 1.3 key schedule's HKDF-Expand-Label (RFC 8446 section 7.1), the
- * TLS 1.2 PRF (RFC 5246 section 5) and key block (section 6.3), and one `RecordDecrypter` per
- * direction and epoch for the AEAD suites (RFC 5288, RFC 7905, RFC 8446 section 5.2) and
- * AES-CBC with HMAC (RFC 5246 section 6.2.3.2, encrypt_then_mac per RFC 7366).
+ * TLS record protection, decrypt side: the TLS 1.3 key schedule's HKDF-Expand-Label
+ * (RFC 8446 section 7.1), the TLS 1.2 PRF (RFC 5246 section 5) and key block (section 6.3),
+ * and one `RecordDecrypter` per direction and epoch for the AEAD suites (RFC 5288, RFC 7905,
+ * RFC 8446 section 5.2) and AES-CBC with HMAC (RFC 5246 section 6.2.3.2, encrypt_then_mac per
+ * RFC 7366). No subprocess, no OpenSSL command line: node:crypto, and for the AEAD suites the
+ * wsscope_tls addon when it is built (aead.ts; the same results either way).
  *
  * A decrypter holds its direction's keys and sequence number; `open` returns the record's
- * plaintext (a new Buffer the caller owns) and its content type, or null when the record does
- * not authenticate (a wrong key or damaged bytes): nothing of an unauthenticated record is
- * ever handed on. Keys never leave this module in a message.
+ * plaintext and its content type, or null when the record does not authenticate (a wrong key
+ * or damaged bytes): nothing of an unauthenticated record is ever handed on. Keys never leave
+ * this module and aead.ts in a message.
  *
- * Speed (the hot path of a wss:// decode): per record, one decipher (node:crypto's AEAD
- * ciphers take their nonce at creation, so one cannot be reused across records) and its output
- * buffer; the nonce and additional data are written into buffers each decrypter owns, the
- * ciphertext is read in place (a view of the record), and the sequence number is a plain
- * number (2^53 records is beyond any capture).
+ * Memory: the plaintext is written into a buffer lent for the record (`lendPlaintext`), or is
+ * a new buffer (node:crypto); either way it is valid until that buffer is lent again, which
+ * the TLS layer does only after it has pushed the plaintext on (engine/stack/layer.ts: pushed
+ * bytes are valid during the call). One lent buffer per level of decryption in progress, so
+ * the record buffers are bounded by nesting, not by connections.
+ *
+ * Speed (the hot path of a wss:// decode): per AEAD record, one call into the addon with the
+ * key schedule already done, no allocation but the result's view; the nonce and additional
+ * data are written into buffers each decrypter owns, the ciphertext is read in place (a view
+ * of the record), and the sequence number is a plain number (2^53 records is beyond any
+ * capture).
  */
 import { createDecipheriv, createHmac, timingSafeEqual } from 'node:crypto';
+import { byteView, uninitializedBytes } from '../net/bytes';
+import { AEAD_TAG, aeadKey, type AeadKey, type AeadKind } from './aead';
 import { keyLength, macLength, type Hash, type Suite } from './suites';
 
 /** HKDF-Expand (RFC 5869 section 2.3) */
@@ -62,75 +71,105 @@ export function prf12(hash: 'sha256' | 'sha384', secret: Uint8Array, label: stri
 /** one record's plaintext and its (inner, for TLS 1.3) content type */
 export interface Opened {
   type: number;
-  data: Buffer;
+  data: Uint8Array;
 }
 
 export interface RecordDecrypter {
-  /** `header`: the 5-byte record header; `body`: the fragment. Null: not authentic. */
-  open(header: Uint8Array, body: Uint8Array): Opened | null;
+  /**
+   * The record at rec[at]: its 5-byte header, then `len` bytes of body (at most
+   * MAX_RECORD_BODY). `out`: a buffer from `lendPlaintext` the plaintext may be written to.
+   * Returns the decrypter's own `Opened`, overwritten by its next call, or null: not authentic.
+   */
+  open(rec: Uint8Array, at: number, len: number, out: Uint8Array): Opened | null;
   /** records opened (or tried) so far in this epoch */
   readonly seq: number;
 }
 
-const TAG = 16;
+/** RFC 5246 section 6.2.3: TLSCiphertext.length <= 2^14 + 2048 (TLS 1.3 allows less, RFC 8446 section 5.2) */
+export const MAX_RECORD_BODY = 16384 + 2048;
+/** plaintext buffers kept for reuse: levels of TLS inside TLS deeper than this get a new buffer per record */
+const KEPT_LEVELS = 4;
+const plainBuffers: Uint8Array[] = [];
+let plainLevel = 0;
+
+/**
+ * A buffer of MAX_RECORD_BODY bytes for one record's plaintext, lent until `returnPlaintext`:
+ * the caller opens the record into it and pushes the plaintext on before giving it back. A
+ * record opened while another's plaintext is still being pushed (TLS carried in TLS) gets
+ * another buffer.
+ */
+export function lendPlaintext(): Uint8Array {
+  const level = plainLevel++;
+  if (level >= KEPT_LEVELS) return uninitializedBytes(MAX_RECORD_BODY);
+  return (plainBuffers[level] ??= uninitializedBytes(MAX_RECORD_BODY));
+}
+
+export function returnPlaintext(): void {
+  plainLevel--;
+}
+
+const TAG = AEAD_TAG;
+const EMPTY = new Uint8Array(0);
 const TWO_32 = 4294967296;
 
-/** write `seq` as a 64-bit big-endian number at `b[at]` */
-function putSeq(b: Buffer, at: number, seq: number): void {
-  b.writeUInt32BE(Math.floor(seq / TWO_32), at);
-  b.writeUInt32BE(seq >>> 0, at + 4);
+/** write `seq` as a 64-bit big-endian number at `b[at]` (byte by byte: Buffer's writers check their arguments on every record) */
+function putSeq(b: Uint8Array, at: number, seq: number): void {
+  const hi = Math.floor(seq / TWO_32);
+  const lo = seq >>> 0;
+  b[at] = hi >>> 24;
+  b[at + 1] = hi >>> 16;
+  b[at + 2] = hi >>> 8;
+  b[at + 3] = hi;
+  b[at + 4] = lo >>> 24;
+  b[at + 5] = lo >>> 16;
+  b[at + 6] = lo >>> 8;
+  b[at + 7] = lo;
 }
 
 /**
  * RFC 8446 section 5.3 / RFC 7905 section 2: the per-record nonce is the IV xor the padded
  * sequence number, written into `out` (the decrypter's own 12-byte buffer)
  */
-function xorNonce(out: Buffer, iv: Buffer, seq: number): Buffer {
-  iv.copy(out);
-  const hi = Math.floor(seq / TWO_32);
-  const lo = seq >>> 0;
-  out.writeUInt32BE((out.readUInt32BE(4) ^ hi) >>> 0, 4);
-  out.writeUInt32BE((out.readUInt32BE(8) ^ lo) >>> 0, 8);
+function xorNonce(out: Uint8Array, iv: Uint8Array, seq: number): Uint8Array {
+  putSeq(out, 4, seq);
+  for (let i = 0; i < 4; i++) out[i] = iv[i];
+  for (let i = 4; i < 12; i++) out[i] ^= iv[i];
   return out;
 }
 
-function aeadOpen(bulk: Suite['bulk'], key: Buffer, nonce: Buffer, aad: Uint8Array, ct: Uint8Array, tag: Uint8Array): Buffer | null {
-  try {
-    const d = bulk === 'chacha20-poly1305' ? createDecipheriv('chacha20-poly1305', key, nonce, { authTagLength: TAG }) : createDecipheriv(bulk as 'aes-128-gcm', key, nonce);
-    d.setAAD(aad, { plaintextLength: ct.length });
-    d.setAuthTag(tag);
-    const a = d.update(ct);
-    const b = d.final();
-    return b.length === 0 ? a : Buffer.concat([a, b]);
-  } catch {
-    return null;
-  }
+/** the AEAD key of an AEAD suite */
+function suiteKey(suite: Suite, key: Uint8Array): AeadKey {
+  return aeadKey(suite.bulk as AeadKind, key);
 }
 
 /** TLS 1.3 traffic keys from a traffic secret (RFC 8446 section 7.3) */
 export function tls13Decrypter(suite: Suite, secret: Uint8Array): RecordDecrypter {
-  const key = hkdfExpandLabel(suite.hash, secret, 'key', new Uint8Array(0), keyLength(suite.bulk));
+  const key = suiteKey(suite, hkdfExpandLabel(suite.hash, secret, 'key', new Uint8Array(0), keyLength(suite.bulk)));
   const iv = hkdfExpandLabel(suite.hash, secret, 'iv', new Uint8Array(0), 12);
-  const nonceBuf = Buffer.alloc(12);
+  const nonce = new Uint8Array(12);
+  const aad = new Uint8Array(5);
+  const opened: Opened = { type: 0, data: EMPTY };
   let seq = 0;
   return {
     get seq() {
       return seq;
     },
-    open(header, body) {
-      if (body.length < TAG + 1) return null;
-      const nonce = xorNonce(nonceBuf, iv, seq);
+    open(rec, at, len, out) {
+      if (len < TAG + 1) return null;
       // RFC 8446 section 5.2: the additional data is the record header
-      const p = aeadOpen(suite.bulk, key, nonce, header, body.subarray(0, body.length - TAG), body.subarray(body.length - TAG));
+      for (let i = 0; i < 5; i++) aad[i] = rec[at + i];
+      const n = key.open(xorNonce(nonce, iv, seq), aad, rec, at + 5, len, out);
       // a record that does not open takes no sequence number: a server skips 0-RTT records it
       // rejected by trial decryption the same way (RFC 8446 section 4.2.10)
-      if (p === null) return null;
+      if (n < 0) return null;
       seq++;
       // TLSInnerPlaintext: content, the real type, zero padding
-      let end = p.length;
-      while (end > 0 && p[end - 1] === 0) end--;
+      let end = n;
+      while (end > 0 && out[end - 1] === 0) end--;
       if (end === 0) return null;
-      return { type: p[end - 1], data: p.subarray(0, end - 1) };
+      opened.type = out[end - 1];
+      opened.data = byteView(out, 0, end - 1);
+      return opened;
     },
   };
 }
@@ -159,36 +198,45 @@ export function tls12Decrypters(suite: Suite, master: Uint8Array, clientRandom: 
   return { client: make(cKey, cMac, cIv), server: make(sKey, sMac, sIv) };
 }
 
-/** RFC 5246 section 6.2.3.3: additional data = seq_num + type + version + length, written into `a` (13 bytes) */
-function aad12(a: Buffer, seq: number, header: Uint8Array, length: number): Buffer {
+/**
+ * RFC 5246 section 6.2.3.3: additional data = seq_num + type + version + length (type and
+ * version from the header at rec[at]), written into `a` (13 bytes)
+ */
+function aad12(a: Uint8Array, seq: number, rec: Uint8Array, at: number, length: number): Uint8Array {
   putSeq(a, 0, seq);
-  a[8] = header[0];
-  a[9] = header[1];
-  a[10] = header[2];
-  a.writeUInt16BE(length, 11);
+  a[8] = rec[at];
+  a[9] = rec[at + 1];
+  a[10] = rec[at + 2];
+  a[11] = length >>> 8;
+  a[12] = length;
   return a;
 }
 
-function aead12Decrypter(suite: Suite, key: Buffer, iv: Buffer): RecordDecrypter {
+function aead12Decrypter(suite: Suite, keyBytes: Buffer, iv: Buffer): RecordDecrypter {
+  const key = suiteKey(suite, keyBytes);
   const chacha = suite.bulk === 'chacha20-poly1305';
-  const nonce = Buffer.alloc(12);
-  const aad = Buffer.alloc(13);
-  if (!chacha) iv.copy(nonce);
+  const nonce = new Uint8Array(12);
+  const aad = new Uint8Array(13);
+  const opened: Opened = { type: 0, data: EMPTY };
+  if (!chacha) nonce.set(iv);
   let seq = 0;
   return {
     get seq() {
       return seq;
     },
-    open(header, body) {
+    open(rec, at, len, out) {
       const s = seq++;
       // GCM: 8-byte explicit nonce after the salt (RFC 5288 section 3); ChaCha20: none
       const explicit = chacha ? 0 : 8;
-      if (body.length < explicit + TAG) return null;
+      if (len < explicit + TAG) return null;
+      const body = at + 5;
       if (chacha) xorNonce(nonce, iv, s);
-      else nonce.set(body.subarray(0, 8), 4);
-      const ct = body.subarray(explicit, body.length - TAG);
-      const p = aeadOpen(suite.bulk, key, nonce, aad12(aad, s, header, ct.length), ct, body.subarray(body.length - TAG));
-      return p === null ? null : { type: header[0], data: p };
+      else for (let i = 0; i < 8; i++) nonce[4 + i] = rec[body + i];
+      const n = key.open(nonce, aad12(aad, s, rec, at, len - explicit - TAG), rec, body + explicit, len - explicit, out);
+      if (n < 0) return null;
+      opened.type = rec[at];
+      opened.data = byteView(out, 0, n);
+      return opened;
     },
   };
 }
@@ -198,7 +246,7 @@ function cbcDecrypter(suite: Suite, key: Buffer, macKey: Buffer, etm: boolean): 
   const macLen = macLength(mac);
   const aad = Buffer.alloc(13);
   let seq = 0;
-  const hmac = (s: number, header: Uint8Array, content: Uint8Array): Buffer => createHmac(mac, macKey).update(aad12(aad, s, header, content.length)).update(content).digest();
+  const hmac = (s: number, rec: Uint8Array, at: number, content: Uint8Array): Buffer => createHmac(mac, macKey).update(aad12(aad, s, rec, at, content.length)).update(content).digest();
   const decrypt = (ivAndCt: Uint8Array): Buffer | null => {
     if (ivAndCt.length < 32 || ivAndCt.length % 16 !== 0) return null;
     const d = createDecipheriv(suite.bulk, key, ivAndCt.subarray(0, 16));
@@ -214,21 +262,22 @@ function cbcDecrypter(suite: Suite, key: Buffer, macKey: Buffer, etm: boolean): 
     get seq() {
       return seq;
     },
-    open(header, body) {
+    open(rec, at, len) {
       const s = seq++;
+      const body = byteView(rec, at + 5, len);
       if (etm) {
         // RFC 7366 section 3: the MAC covers the IV and ciphertext, checked before decrypting
         if (body.length < macLen) return null;
         const ivct = body.subarray(0, body.length - macLen);
-        if (!same(hmac(s, header, ivct), body.subarray(body.length - macLen))) return null;
+        if (!same(hmac(s, rec, at, ivct), body.subarray(body.length - macLen))) return null;
         const p = decrypt(ivct);
-        return p === null ? null : { type: header[0], data: p };
+        return p === null ? null : { type: rec[at], data: p };
       }
       const p = decrypt(body);
       if (p === null || p.length < macLen) return null;
       const content = p.subarray(0, p.length - macLen);
-      if (!same(hmac(s, header, content), p.subarray(p.length - macLen))) return null;
-      return { type: header[0], data: content };
+      if (!same(hmac(s, rec, at, content), p.subarray(p.length - macLen))) return null;
+      return { type: rec[at], data: content };
     },
   };
 }

@@ -2,9 +2,10 @@
  * The `tls` layer on a connection's stack, fed records built here from the specs: the
  * RFC 8448 simple 1-RTT session's secrets in a key log, records sealed on the test side with
  * the key/IV pairs the RFC publishes (so this file does not trust engine/tls/crypto.ts's key
- * derivation), and a WebSocket conversation inside.
+ * derivation), and a WebSocket conversation inside. Every test runs on each AEAD backend
+ * (aead.ts: the wsscope_tls addon when it is built, and node:crypto).
  */
-import { describe, it, expect } from 'vitest';
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { createCipheriv, createHmac } from 'node:crypto';
 import { concat, ascii, be16, type Bytes } from '../../test/kit/bytes';
 import { cf, sf, wsRequest, wsResponse } from '../../test/kit/websocket';
@@ -12,6 +13,7 @@ import type { EngineEvent, TlsEvent } from '../../shared/events';
 import { ConnStack } from '../stack/connection-stack';
 import { builtinRegistry } from '../stack/registry';
 import { DEFAULT_SESSION_OPTIONS, type SessionOptions } from '../ws/options';
+import { usableAeadBackends, useAeadBackend } from './aead';
 import { KeyLog } from './keylog';
 
 const h = (s: string): Buffer => Buffer.from(s, 'hex');
@@ -85,10 +87,20 @@ function expandLabel1(secret: Bytes, label: string, length: number): Buffer {
   return createHmac('sha256', secret).update(info).update(Uint8Array.of(1)).digest().subarray(0, length);
 }
 
-/** the conversation, as [direction, bytes] in wire order */
-function conversation(o: { keyUpdate?: boolean; hrr?: boolean; earlyData?: boolean; earlyAccepted?: boolean } = {}): Array<['client' | 'server', Bytes]> {
+/** a TLS 1.3 session: its client random and the key/IV of each traffic secret */
+interface Session {
+  random: Bytes;
+  keys: Record<keyof typeof KEYS, readonly [Buffer, Buffer]>;
+}
+
+/**
+ * the conversation, as [direction, bytes] in wire order; `session`: another session than
+ * RFC 8448's; `app`: these bytes as the application data instead of the WebSocket
+ */
+function conversation(o: { keyUpdate?: boolean; hrr?: boolean; earlyData?: boolean; earlyAccepted?: boolean; session?: Session; app?: Array<['client' | 'server', Bytes]> } = {}): Array<['client' | 'server', Bytes]> {
   const out: Array<['client' | 'server', Bytes]> = [];
-  const ch = clientHello(RANDOM, o.earlyData || o.earlyAccepted);
+  const keys = o.session?.keys ?? KEYS;
+  const ch = clientHello(o.session?.random ?? RANDOM, o.earlyData || o.earlyAccepted);
   out.push(['client', record(22, ch)]);
   // 0-RTT: application data under early traffic keys right after the hello; rejected by the
   // server (keys the key log does not have), or accepted (the upgrade and a first message,
@@ -102,10 +114,10 @@ function conversation(o: { keyUpdate?: boolean; hrr?: boolean; earlyData?: boole
     out.push(['client', record(20, Uint8Array.of(1))]);
     out.push(['client', record(22, ch)]);
   }
-  const sHs = new Sealer(...KEYS.serverHs);
-  const cHs = new Sealer(...KEYS.clientHs);
-  const sAp = new Sealer(...KEYS.serverAp);
-  const cAp = new Sealer(...KEYS.clientAp);
+  const sHs = new Sealer(...keys.serverHs);
+  const cHs = new Sealer(...keys.clientHs);
+  const sAp = new Sealer(...keys.serverAp);
+  const cAp = new Sealer(...keys.clientAp);
   // EncryptedExtensions (with ALPN: TLS 1.3 selects it there) split over two records, then Certificate + Finished coalesced
   const ee = hsMsg(8, vec(2, concat([ext(16, vec(2, vec(1, ascii('http/1.1')))), ...(o.earlyAccepted ? [ext(42, new Uint8Array(0))] : [])])));
   out.push(['server', concat([record(22, serverHello(h('11'.repeat(32)))), sHs.seal(22, ee.subarray(0, 3)), sHs.seal(22, ee.subarray(3))])]);
@@ -113,6 +125,10 @@ function conversation(o: { keyUpdate?: boolean; hrr?: boolean; earlyData?: boole
   // the server accepted early data: the client ends it (EndOfEarlyData) under the early keys
   if (o.earlyData || o.earlyAccepted) out.push(['client', early.seal(22, hsMsg(5, new Uint8Array(0)))]);
   out.push(['client', concat([record(20, Uint8Array.of(1)), cHs.seal(22, hsMsg(20, new Uint8Array(32)))])]);
+  if (o.app !== undefined) {
+    for (const [dir, bytes] of o.app) out.push([dir, (dir === 'client' ? cAp : sAp).seal(23, bytes)]);
+    return out;
+  }
   if (!o.earlyAccepted) out.push(['client', cAp.seal(23, wsRequest({ path: '/feed' }))]);
   out.push(['server', sAp.seal(23, wsResponse())]);
   out.push(['client', cAp.seal(23, cf(1, 'hello inside TLS'))]);
@@ -127,13 +143,18 @@ function conversation(o: { keyUpdate?: boolean; hrr?: boolean; earlyData?: boole
   return out;
 }
 
-/** run the conversation through a connection's stack, each direction cut into pieces of `piece` bytes */
-function run(steps: Array<['client' | 'server', Bytes]>, keylog: string | null, piece = Infinity, lateKeys?: { at: number; text: string }, onInternalError?: (e: unknown) => void, session: Partial<SessionOptions> = {}): EngineEvent[] {
+/**
+ * run the conversation through a connection's stack, each direction cut into pieces of `piece`
+ * bytes; `reuse`: every piece is pushed as a Node Buffer over one scratch buffer that the next
+ * piece overwrites (as a capture source that reuses its buffer would)
+ */
+function run(steps: Array<['client' | 'server', Bytes]>, keylog: string | null, piece = Infinity, lateKeys?: { at: number; text: string }, onInternalError?: (e: unknown) => void, session: Partial<SessionOptions> = {}, reuse = false): EngineEvent[] {
   const events: EngineEvent[] = [];
   const keyLog = new KeyLog();
   if (keylog !== null) keyLog.addText(keylog, 'test');
   const stack = new ConnStack(1, (e) => events.push(e), { frames: 0, messages: 0 }, { session: { ...DEFAULT_SESSION_OPTIONS, keyLog, ...session }, registry: builtinRegistry(), clientPort: 50000, serverPort: 443, onInternalError });
   let packet = 0;
+  const scratch = Buffer.alloc(steps.reduce((m, [, b]) => Math.max(m, b.length), 0));
   // one meta refilled for every chunk, as the pipeline does (engine/types.ts ChunkMeta): a held
   // record that kept it without a copy would come out with a later packet number
   const meta = { ts: 0, packet: 0 };
@@ -143,18 +164,37 @@ function run(steps: Array<['client' | 'server', Bytes]>, keylog: string | null, 
     const n = Math.min(piece, bytes.length);
     for (let i = 0; i < bytes.length; i += n) {
       meta.ts = meta.packet = ++packet;
-      entry.push(bytes.subarray(i, i + n), 0, meta);
+      const chunk = bytes.subarray(i, i + n);
+      if (reuse) {
+        scratch.set(chunk);
+        entry.push(scratch.subarray(0, chunk.length), 0, meta);
+      } else entry.push(chunk, 0, meta);
     }
   }
   stack.finish({ ts: packet, packet });
   return events;
 }
 
+/** a second session (its own secrets, the test's), for TLS carried inside the RFC 8448 one */
+const INNER_RANDOM = h('ab'.repeat(32));
+const innerKeys = (b: string): readonly [Buffer, Buffer] => [expandLabel1(h(b.repeat(32)), 'key', 16), expandLabel1(h(b.repeat(32)), 'iv', 12)];
+const INNER: Session = { random: INNER_RANDOM, keys: { clientHs: innerKeys('c1'), serverHs: innerKeys('51'), clientAp: innerKeys('c2'), serverAp: innerKeys('52') } };
+const INNER_KEYLOG = [
+  `CLIENT_HANDSHAKE_TRAFFIC_SECRET ${INNER_RANDOM.toString('hex')} ${'c1'.repeat(32)}`,
+  `SERVER_HANDSHAKE_TRAFFIC_SECRET ${INNER_RANDOM.toString('hex')} ${'51'.repeat(32)}`,
+  `CLIENT_TRAFFIC_SECRET_0 ${INNER_RANDOM.toString('hex')} ${'c2'.repeat(32)}`,
+  `SERVER_TRAFFIC_SECRET_0 ${INNER_RANDOM.toString('hex')} ${'52'.repeat(32)}`,
+].join('\n');
+
 const texts = (evs: EngineEvent[]): string[] => evs.flatMap((e) => (e.type === 'message' ? [`${e.dir} ${e.opcode === 1 ? Buffer.from(e.data).toString() : Buffer.from(e.data).toString('hex')}`] : []));
 const tls = (evs: EngineEvent[]): TlsEvent[] => evs.filter((e): e is TlsEvent => e.type === 'tls');
 const findings = (evs: EngineEvent[]): string[] => evs.flatMap((e) => (e.type === 'finding' ? [e.id] : []));
 
-describe('the tls layer', () => {
+// every test on each AEAD backend (aead.ts): the addon when it is built, and node:crypto
+describe.each(usableAeadBackends())('the tls layer (AEAD: %s)', (backend) => {
+  beforeAll(() => useAeadBackend(backend));
+  afterAll(() => useAeadBackend(undefined));
+
   it('decrypts a TLS 1.3 session from the key log and decodes the WebSocket inside it', () => {
     const evs = run(conversation(), keylogText);
     // announced with the first application data (the upgrade request, packet 5), before the handshake event
@@ -164,6 +204,18 @@ describe('the tls layer', () => {
     expect(texts(evs)).toEqual(['client hello inside TLS', 'client after the key update', 'server one', 'server 010203']);
     expect(findings(evs)).toEqual(['tls-alert']);
     expect(evs.find((e) => e.type === 'finding')).toMatchObject({ dir: 'server', text: 'TLS fatal alert handshake_failure (40).' });
+  });
+
+  it('decrypts TLS carried inside TLS (a record opened while the outer plaintext is being read), whole or in pieces', () => {
+    const outer = conversation({ app: conversation({ session: INNER }) });
+    for (const piece of [Infinity, 1, 7]) {
+      const evs = run(outer, `${keylogText}\n${INNER_KEYLOG}`, piece);
+      expect(tls(evs).map((e) => [e.sni, e.decrypted])).toEqual([
+        ['example.com', true],
+        ['example.com', true],
+      ]);
+      expect(texts(evs)).toEqual(['client hello inside TLS', 'client after the key update', 'server one', 'server 010203']);
+    }
   });
 
   it('gives the same events fed byte by byte and in odd pieces (records and handshake messages split anywhere)', () => {
@@ -229,6 +281,10 @@ describe('the tls layer', () => {
     const notTls = (e: EngineEvent): boolean => e.type !== 'tls';
     expect(evs.filter(notTls)).toEqual(run(conversation(), keylogText).filter(notTls));
     expect(texts(evs)).toHaveLength(4);
+    // the held records are copies: pushed as Buffers over one reused buffer, the same events
+    expect(run(conversation(), null, Infinity, { at: 6, text: keylogText }, undefined, {}, true)).toEqual(evs);
+    const early = `${keylogText}\nCLIENT_EARLY_TRAFFIC_SECRET ${RANDOM.toString('hex')} ${EARLY_SECRET}`;
+    expect(run(conversation({ earlyAccepted: true }), early, 7, undefined, undefined, {}, true)).toEqual(run(conversation({ earlyAccepted: true }), early, 7));
   });
 
   it('gives up a connection whose keys come after more than maxTlsHeld bytes of records (limit-reached), and holds up to it', () => {

@@ -40,13 +40,15 @@
  * Memory: a partial record per direction (at most 5 + 2^14 + 2048 bytes), partial handshake
  * messages (handshake.ts bounds them), held records as said (0-RTT records count in the
  * same MAX_HELD_BYTES). Plaintext handed to the nested
- * stack is a fresh buffer per record, valid during the push (the nested layers copy what
+ * stack is written into a buffer lent per record (crypto.ts `lendPlaintext`: one per level
+ * of TLS in TLS, not one per connection), valid during the push (the nested layers copy what
  * they keep, as with TCP bytes).
  */
 import type { Direction } from '../../shared/events';
+import { byteView } from '../net/bytes';
 import { keepMeta, type ChunkMeta } from '../types';
 import { DETECT_MORE, DETECT_NO, type ByteStream, type EndReason, type Layer, type LayerContext, type NestedStack, type ProtocolModule } from '../stack/layer';
-import { nextTrafficSecret, tls12Decrypters, tls13Decrypter, type Opened, type RecordDecrypter } from './crypto';
+import { lendPlaintext, MAX_RECORD_BODY, nextTrafficSecret, returnPlaintext, tls12Decrypters, tls13Decrypter, type Opened, type RecordDecrypter } from './crypto';
 import { readEncryptedExtensions, HandshakeReader, HS_CLIENT_HELLO, HS_ENCRYPTED_EXTENSIONS, HS_END_OF_EARLY_DATA, HS_FINISHED, HS_KEY_UPDATE, HS_SERVER_HELLO, parseClientHello, parseServerHello, versionName, type ClientHello, type ServerHello } from './handshake';
 import type { SessionSecrets } from './keylog';
 import { suiteName, suiteOf, type Suite } from './suites';
@@ -56,7 +58,7 @@ const CT_ALERT = 21;
 const CT_HANDSHAKE = 22;
 const CT_APPDATA = 23;
 /** RFC 8446 section 5.2: TLSCiphertext.length <= 2^14 + 256; RFC 5246 section 6.2.3: 2^14 + 2048 */
-const MAX_RECORD = 16384 + 2048;
+const MAX_RECORD = MAX_RECORD_BODY;
 /** 0-RTT records skipped before the client's first handshake record before that counts as a failure */
 const MAX_EARLY_RECORDS = 64;
 /** bytes of encrypted records held per connection while its keys are missing */
@@ -81,6 +83,14 @@ function recordHeaderOk(b: Uint8Array, p: number): boolean {
   const t = b[p];
   const len = (b[p + 3] << 8) | b[p + 4];
   return t >= CT_CCS && t <= 24 && b[p + 1] === 3 && b[p + 2] <= 4 && len <= MAX_RECORD;
+}
+
+/**
+ * A copy of the record at rec[at] (header and `len` bytes of body). Not `rec.slice()`: on a
+ * Node Buffer that is a view, and the bytes pushed may be a Buffer the source reuses.
+ */
+function recordCopy(rec: Uint8Array, at: number, len: number): Uint8Array {
+  return new Uint8Array(byteView(rec, at, 5 + len));
 }
 
 /** One direction's record reader. */
@@ -139,25 +149,25 @@ class TlsDirection implements ByteStream {
       }
       const want = 5 + ((rec[3] << 8) | rec[4]);
       const take = Math.min(want - this.fill, n - p);
-      rec.set(b.subarray(p, p + take), this.fill);
+      rec.set(byteView(b, p, take), this.fill);
       this.fill += take;
       p += take;
       if (this.fill < want) return;
       this.fill = 0;
-      if (!this.take(rec.subarray(0, 5), rec.subarray(5, want), meta)) return;
+      if (!this.take(rec, 0, want - 5, meta)) return;
     }
     // whole records in this chunk are read in place
     while (n - p >= 5) {
       if (!this.headerOk(b, p, meta)) return;
       const len = (b[p + 3] << 8) | b[p + 4];
       if (n - p - 5 < len) break;
-      if (!this.take(b.subarray(p, p + 5), b.subarray(p + 5, p + 5 + len), meta)) return;
+      if (!this.take(b, p, len, meta)) return;
       p += 5 + len;
     }
     if (p < n) {
       // the start of a record the next chunks finish: copied into the direction's record buffer
       this.part ??= new Uint8Array(5 + MAX_RECORD);
-      this.part.set(b.subarray(p), 0);
+      this.part.set(byteView(b, p, n - p), 0);
       this.fill = n - p;
       if (this.fill >= 5 && !this.headerOk(this.part, 0, meta)) return;
     }
@@ -174,10 +184,10 @@ class TlsDirection implements ByteStream {
     return false;
   }
 
-  /** one whole record (views valid during the call); false when the direction stopped */
-  private take(header: Uint8Array, body: Uint8Array, meta: ChunkMeta): boolean {
+  /** one whole record at rec[at] (header, then `len` bytes of body; valid during the call); false when the direction stopped */
+  private take(rec: Uint8Array, at: number, len: number, meta: ChunkMeta): boolean {
     this.records++;
-    this.layer.record(this, header, body, meta);
+    this.layer.record(this, rec, at, len, meta);
     return !this.stopped;
   }
 
@@ -197,8 +207,8 @@ class TlsDirection implements ByteStream {
 
 interface Held {
   d: TlsDirection;
-  header: Uint8Array;
-  body: Uint8Array;
+  /** the record, header and body, copied */
+  rec: Uint8Array;
   meta: ChunkMeta;
 }
 
@@ -256,26 +266,27 @@ export class TlsLayer implements Layer {
     this.inner?.finish(meta);
   }
 
-  record(d: TlsDirection, header: Uint8Array, body: Uint8Array, meta: ChunkMeta): void {
+  /** a record of `d` at rec[at]: its header, then `len` bytes of body (valid during the call) */
+  record(d: TlsDirection, rec: Uint8Array, at: number, len: number, meta: ChunkMeta): void {
     this.recordNo++;
     this.lastMeta = meta;
-    const type = header[0];
+    const type = rec[at];
     if (this.early === 'pending' && d === this.client && type === CT_APPDATA) {
-      this.holdEarly(header, body, meta);
+      this.holdEarly(rec, at, len, meta);
       return;
     }
     if (this.state === 'waiting' && (d.encrypted || type === CT_APPDATA)) {
       if (this.ctx.opts.keyLog !== undefined && this.ctx.opts.keyLog.version !== this.keyVersion) this.tryKeys(meta);
       if (this.state === 'waiting') {
-        this.hold(d, header, body, meta);
+        this.hold(d, rec, at, len, meta);
         return;
       }
     }
-    this.process(d, header, body, meta);
+    this.process(d, rec, at, len, meta);
   }
 
-  private process(d: TlsDirection, header: Uint8Array, body: Uint8Array, meta: ChunkMeta): void {
-    const type = header[0];
+  private process(d: TlsDirection, rec: Uint8Array, at: number, len: number, meta: ChunkMeta): void {
+    const type = rec[at];
     const tls13 = this.suite?.tls13 === true;
     if (type === CT_CCS) {
       // RFC 5246 section 7.1: records after ChangeCipherSpec use the pending keys. Before the
@@ -286,23 +297,34 @@ export class TlsLayer implements Layer {
     }
     const sealed = tls13 ? type === CT_APPDATA && this.sh !== null : d.encrypted;
     if (!sealed) {
-      if (type === CT_HANDSHAKE) d.clearHs.push(body);
-      else if (type === CT_ALERT) this.alert(d, body, meta);
+      if (type === CT_HANDSHAKE) d.clearHs.push(byteView(rec, at + 5, len));
+      else if (type === CT_ALERT) this.alert(d, byteView(rec, at + 5, len), meta);
       return;
     }
+    // the plaintext is read in a lent buffer, given back once it has been pushed on
+    const out = lendPlaintext();
+    try {
+      this.openSealed(d, rec, at, len, out, meta);
+    } finally {
+      returnPlaintext();
+    }
+  }
+
+  /** a sealed record of `d` */
+  private openSealed(d: TlsDirection, rec: Uint8Array, at: number, len: number, out: Uint8Array, meta: ChunkMeta): void {
     if (d.early !== null) {
       // accepted 0-RTT: the early keys until EndOfEarlyData (handshake() drops them then);
       // a record they do not open is past the early data
-      const o = d.early.open(header, body);
+      const o = d.early.open(rec, at, len, out);
       if (o !== null) return this.opened(d, o, meta);
       d.early = null;
     }
     if (d.dec === null) return;
-    const opened = d.dec.open(header, body);
+    const opened = d.dec.open(rec, at, len, out);
     if (opened === null) {
       // RFC 8446 section 4.2.10: 0-RTT records (early traffic keys) come before the client's
       // handshake records; skipped as a server skips rejected early data, not a failure
-      if (d.dir === 'client' && tls13 && this.ch?.earlyData === true && !d.opened && d.skippedEarly < MAX_EARLY_RECORDS) {
+      if (d.dir === 'client' && this.suite?.tls13 === true && this.ch?.earlyData === true && !d.opened && d.skippedEarly < MAX_EARLY_RECORDS) {
         d.skippedEarly++;
         return;
       }
@@ -414,7 +436,7 @@ export class TlsLayer implements Layer {
     for (const h of held) {
       if (this.state !== 'decrypting') break;
       this.lastMeta = h.meta;
-      this.process(h.d, h.header, h.body, h.meta);
+      this.process(h.d, h.rec, 0, h.rec.length - 5, h.meta);
     }
     this.lastMeta = meta;
   }
@@ -435,35 +457,35 @@ export class TlsLayer implements Layer {
     for (const h of held) {
       if (this.state !== 'decrypting') break;
       this.lastMeta = h.meta;
-      this.process(h.d, h.header, h.body, h.meta);
+      this.process(h.d, h.rec, 0, h.rec.length - 5, h.meta);
     }
     this.lastMeta = meta;
   }
 
   /** a client record while the 0-RTT answer is unknown: copied, within `maxTlsHeld` */
-  private holdEarly(header: Uint8Array, body: Uint8Array, meta: ChunkMeta): void {
+  private holdEarly(rec: Uint8Array, at: number, len: number, meta: ChunkMeta): void {
     const max = this.ctx.opts.maxTlsHeld ?? MAX_HELD_BYTES;
-    if (this.heldBytes + this.earlyBytes + body.length > max) {
-      if (this.state === 'waiting' || this.state === 'hello') return this.hold(this.client, header, body, meta);
+    if (this.heldBytes + this.earlyBytes + len > max) {
+      if (this.state === 'waiting' || this.state === 'hello') return this.hold(this.client, rec, at, len, meta);
       this.ctx.finding('limit-reached', 'client', meta, `Over ${max} bytes of 0-RTT records came before the server's answer to them; they are not decrypted.`);
       this.early = 'answered';
       this.earlyBytes = 0;
       this.earlyHeld = [];
       return;
     }
-    this.earlyBytes += body.length + 5;
-    this.earlyHeld.push({ d: this.client, header: header.slice(), body: body.slice(), meta: keepMeta(meta) });
+    this.earlyBytes += len + 5;
+    this.earlyHeld.push({ d: this.client, rec: recordCopy(rec, at, len), meta: keepMeta(meta) });
   }
 
-  private hold(d: TlsDirection, header: Uint8Array, body: Uint8Array, meta: ChunkMeta): void {
+  private hold(d: TlsDirection, rec: Uint8Array, at: number, len: number, meta: ChunkMeta): void {
     const max = this.ctx.opts.maxTlsHeld ?? MAX_HELD_BYTES;
-    if (this.heldBytes + this.earlyBytes + body.length > max) {
+    if (this.heldBytes + this.earlyBytes + len > max) {
       this.ctx.finding('limit-reached', d.dir, meta, `Over ${max} bytes of this connection's TLS records came before the key log had its session; they are dropped and the connection is not decrypted (raise the bound with --max-tls-held).`);
       this.noKey(meta);
       return;
     }
-    this.heldBytes += body.length + 5;
-    this.held.push({ d, header: header.slice(), body: body.slice(), meta: keepMeta(meta) });
+    this.heldBytes += len + 5;
+    this.held.push({ d, rec: recordCopy(rec, at, len), meta: keepMeta(meta) });
   }
 
   private noKey(meta: ChunkMeta): void {
