@@ -350,10 +350,10 @@ export const DEFAULT_MAX_FINDINGS = 50_000;
  * Bytes of rows a session keeps by default (SessionDataOptions.maxRowBytes): with the engine
  * host's baseline (about 75 MiB of code, 20-60 MiB of JS heap) and the payload store's 32 MiB in
  * memory, an engine process under the 300 MB RSS target of docs/hardening.md whatever the
- * capture. A single-frame message costs about 107 bytes (a message row, a frame row, two log
- * bytes), so about 700,000 of them fit.
+ * capture, with some room for the garbage V8 collects late. A single-frame message costs about
+ * 109 bytes (a message row, a frame row, two log bytes), so about 600,000 of them fit.
  */
-export const DEFAULT_ROW_BYTES = 72 * 1024 * 1024;
+export const DEFAULT_ROW_BYTES = 64 * 1024 * 1024;
 
 export class SessionData {
   readonly payloads: PayloadStore;

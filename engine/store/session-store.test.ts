@@ -219,7 +219,7 @@ describe('SessionStore', () => {
   });
 
   it('answers queries over 1,000,000 messages', () => {
-    // rows for all of them (the default row budget keeps about 700,000 such messages)
+    // rows for all of them (the default row budget keeps about 600,000 such messages)
     const s = new SessionStore(1, { payload: { budget: 8 << 20 }, maxRowBytes: 256 << 20 });
     s.ingest(connectionEvent(1, 0));
     const n = 1_000_000;
