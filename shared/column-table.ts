@@ -59,6 +59,16 @@ interface NumericColumn {
   width: number;
 }
 
+/** A schema's columns in order, widths checked (a string column has width 1). */
+function columnsOf(schema: Schema): Array<NumericColumn | { name: string; kind: 'str'; width: 1 }> {
+  return Object.entries(schema).map(([name, spec]) => {
+    if (spec === 'str') return { name, kind: spec, width: 1 as const };
+    const [kind, width] = typeof spec === 'string' ? [spec, 1] : spec;
+    if (!Number.isInteger(width) || width < 1) throw new RangeError(`column ${name}: width must be a positive integer`);
+    return { name, kind, width };
+  });
+}
+
 export class ColumnTable<S extends Schema> {
   /** The columns by name; a column's array is replaced when the table grows. */
   readonly cols: Columns<S>;
@@ -77,19 +87,17 @@ export class ColumnTable<S extends Schema> {
   constructor(schema: S, opts: Partial<ColumnTableOptions> = {}) {
     const cols: Record<string, Uint8Array | Uint16Array | Uint32Array | Int32Array | Float64Array | string[]> = {};
     let bytes = 0;
-    for (const [name, spec] of Object.entries(schema)) {
-      if (spec === 'str') {
+    for (const c of columnsOf(schema)) {
+      if (c.kind === 'str') {
         const col: string[] = [];
         this.strings.push(col);
-        cols[name] = col;
+        cols[c.name] = col;
         bytes += 8;
         continue;
       }
-      const [kind, width] = typeof spec === 'string' ? [spec, 1] : spec;
-      if (!Number.isInteger(width) || width < 1) throw new RangeError(`column ${name}: width must be a positive integer`);
-      this.numeric.push({ name, kind, width });
-      cols[name] = new ARRAYS[kind](0);
-      bytes += ARRAYS[kind].BYTES_PER_ELEMENT * width;
+      this.numeric.push({ name: c.name, kind: c.kind, width: c.width });
+      cols[c.name] = new ARRAYS[c.kind](0);
+      bytes += ARRAYS[c.kind].BYTES_PER_ELEMENT * c.width;
     }
     this.cols = cols as Columns<S>;
     this.bytesPerRow = bytes;
@@ -297,7 +305,7 @@ export class ChunkedTable<S extends Schema> {
   /** bytes of one row in the numeric columns */
   readonly bytesPerRow: number;
   readonly maxRows: number;
-  /** an `append` was refused: every later one is */
+  /** the table could not grow (`maxRows`, the budget): it never grows again */
   full = false;
   private readonly numeric: NumColumn[] = [];
   private readonly budget: RowBudget | null;
@@ -306,18 +314,16 @@ export class ChunkedTable<S extends Schema> {
     this.budget = opts.budget ?? null;
     const cols: Record<string, NumColumn | StrColumn> = {};
     let bytes = 0;
-    for (const [name, spec] of Object.entries(schema)) {
-      if (spec === 'str') {
-        cols[name] = new StrColumn(this.budget);
+    for (const c of columnsOf(schema)) {
+      if (c.kind === 'str') {
+        cols[c.name] = new StrColumn(this.budget);
         continue;
       }
-      const [kind, width] = typeof spec === 'string' ? [spec, 1] : spec;
-      if (!Number.isInteger(width) || width < 1) throw new RangeError(`column ${name}: width must be a positive integer`);
-      const A = ARRAYS[kind];
-      const col = new NumColumn<NumArray>((n) => new A(n), width);
+      const A = ARRAYS[c.kind];
+      const col = new NumColumn<NumArray>((n) => new A(n), c.width);
       this.numeric.push(col);
-      cols[name] = col;
-      bytes += A.BYTES_PER_ELEMENT * width;
+      cols[c.name] = col;
+      bytes += A.BYTES_PER_ELEMENT * c.width;
     }
     this.cols = cols as ChunkedColumns<S>;
     this.bytesPerRow = bytes;
