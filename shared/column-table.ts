@@ -186,6 +186,11 @@ export class RowBudget {
   has(n: number): boolean {
     return this.used + n <= this.limit;
   }
+
+  /** Counts `n` bytes as used even past the limit (a caller's few rows that must not be lost). */
+  charge(n: number): void {
+    this.used += n;
+  }
 }
 
 type NumArray = Uint8Array | Uint16Array | Uint32Array | Int32Array | Float64Array;
@@ -367,7 +372,7 @@ export class ChunkedTable<S extends Schema> {
     if (end <= this.capacity) return true;
     if (!force) return this.ensure(end);
     if (end > this.maxRows) return false;
-    if (this.budget) this.budget.used += this.growthBytes(end); // counted, even past the limit
+    this.budget?.charge(this.growthBytes(end));
     this.allocate(end);
     return true;
   }

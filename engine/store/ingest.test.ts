@@ -131,4 +131,21 @@ describe('ingest bounds', () => {
     expect(out.slice(-2).map((e) => e.id ?? e.type)).toEqual(['messages-not-listed', 'summary']);
     s.close();
   });
+
+  it('charges kept findings to the row budget: past it they are counted on their connection, not listed', () => {
+    // room for the first chunks of a short conversation, and about 20 findings of 300 characters
+    const s = new SessionStore(1, { maxRowBytes: 256 * (56 + 51 + 1 + 4) + 20 * (192 + 600) });
+    const evs = conversation(1, 2);
+    for (const e of evs.slice(0, -1)) s.ingest(e);
+    for (let i = 0; i < 100; i++) s.ingest({ type: 'finding', id: 'tcp-gap', severity: 'warning', conn: 1, ts: 1700000001 + i, packet: 30 + i, text: `gap ${i} `.padEnd(300, '.') });
+    s.ingest(evs[evs.length - 1]);
+    s.ingest({ type: 'summary', packets: 200, connections: 1, messages: 4, frames: 4, findings: 100, bytes: 0, seconds: 5 });
+    expect(s.connectionRow(1)?.findings).toBe(100);
+    const b = s.takeBatch();
+    const kept = b?.findings.filter((f) => f.id === 'tcp-gap').length ?? 0;
+    expect(kept).toBeGreaterThan(10);
+    expect(kept).toBeLessThan(21);
+    expect(b?.findings.find((f) => f.id === 'findings-not-listed')?.text).toMatch(new RegExp(`^${100 - kept} more finding\\(s\\) were seen past the 50000 this session keeps \\(or past its row budget\\)`));
+    s.close();
+  });
 });

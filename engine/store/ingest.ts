@@ -419,9 +419,17 @@ export function spillFailureText(f: SpillFailure, from: string): string {
 /** The store's own findings (this file): kept past `maxFindings`, so a cap never hides them. */
 const STORE_FINDINGS: ReadonlySet<string> = new Set(['payload-limit', 'payload-spill-failed', 'connections-not-listed', 'findings-not-listed', 'messages-not-listed']);
 
+/**
+ * Row-budget bytes a kept finding is charged besides its text (two bytes a character at most):
+ * its row object with its fields, its place in `findings` and in `findingsByFrame`.
+ */
+const FINDING_COST = 192;
+
 function onFinding(d: SessionData, ev: FindingEvent): void {
-  if (d.findings.length >= d.maxFindings && !STORE_FINDINGS.has(ev.id)) {
-    // over the cap: on its connection's count, and in `findings-not-listed` at the summary
+  const cost = FINDING_COST + 2 * ev.text.length;
+  if (STORE_FINDINGS.has(ev.id)) d.rowBudget.charge(cost);
+  else if (d.findings.length >= d.maxFindings || !d.rowBudget.take(cost)) {
+    // over the cap (or the row budget): on its connection's count, and in `findings-not-listed` at the summary
     d.findingsNotKept++;
     d.findingNotKeptLast = { ts: ev.ts, packet: ev.packet };
     conn(d, ev.conn).row.findings++;
@@ -500,7 +508,7 @@ function onSummary(d: SessionData, ev: SummaryEvent): void {
     ingest(d, f);
   }
   if (d.findingsNotKept > 0) {
-    const text = `${d.findingsNotKept} more finding(s) were seen past the ${d.maxFindings} this session keeps: they are counted on their connections' rows (the findings column) but not listed, nor on their messages.`;
+    const text = `${d.findingsNotKept} more finding(s) were seen past the ${d.maxFindings} this session keeps (or past its row budget): they are counted on their connections' rows (the findings column) but not listed, nor on their messages.`;
     const last = d.findingNotKeptLast;
     ingest(d, { type: 'finding', id: 'findings-not-listed', severity: FINDINGS['findings-not-listed'].severity, conn: 0, ts: last?.ts ?? 0, packet: last?.packet ?? 0, text });
   }

@@ -13,8 +13,9 @@
  *  - or a regular expression (`regex`), run by RE2 in linear time (shared/regex.ts) over the
  *    payload decoded as UTF-8 (invalid bytes become U+FFFD, ASCII stays ASCII).
  * A text message whose preview is its payload byte for byte (MSG.VERBATIM: printable ASCII,
- * not cut) is searched in its preview string instead, which V8 does faster than a byte loop;
- * its hex is not searched (a text message's bytes are its text).
+ * not cut) is searched as text only: its hex is not searched (a text message's bytes are its
+ * text). Previews are not kept as strings (rows.ts makes them again), so every search reads
+ * payload bytes.
  *
  * `compileQuery` + `scanMessages` are the same query in pieces, so a caller can scan a range
  * of rows at a time and yield in between (session-store.ts queryPaced).

@@ -7,13 +7,17 @@
  *    connections, a connection that carried nothing yet waits in `quiet` (its event only) and
  *    gets its record with its first other event; one that ends before it had any is counted in
  *    `unlisted`, not kept (a flood of SYNs or of empty connections; see "Bounds");
- *  - messages, frames, datagrams: column tables (shared/column-table.ts), one row per event,
- *    one preview string per message; a message's frames are a run of `msgFrames`;
+ *  - messages, frames, datagrams: chunked column tables (shared/column-table.ts ChunkedTable),
+ *    one row per event; a message of one frame names it in its row, the frames of a longer one
+ *    are a run of `msgFrames`; a frame's header is not kept but written again from its fields
+ *    (`frameHeader`; the odd one in `oddHeaders`); a preview is kept as a string only when its
+ *    payload was cut (MSG.PREVIEW_KEPT), else rows.ts makes it again from the payload;
  *  - payload bytes (message data, frame wire payloads) live in a PayloadStore (memory up to a
  *    budget, older bytes spilled to a temp file, all of it up to a limit), the rows keep
  *    (offset, length kept); a cut payload's message is marked TRUNCATED;
- *  - the event log: (type, row) per event, 5 bytes each, so exports replay the original
- *    order exactly;
+ *  - the event log: one type byte per event (the event is the next row of its table; events
+ *    about a connection keep its id in `logRefs`), so exports replay the original order
+ *    exactly;
  *  - change marks (`dirty` connections, `changed`) that batches.ts turns into UI batches;
  *  - `app` (app-index.ts): each message's decoded packets and reply links, each connection's
  *    TLS facts and HTTP/2 carriage, the plain HTTP/2 requests.
@@ -22,14 +26,17 @@
  * rows.ts, batches.ts, query.ts, detail.ts, stats.ts and replay.ts only read. Single-threaded,
  * synchronous.
  *
- * Bounds: each column table holds at most `maxRows` rows (default DEFAULT_MAX_ROWS, 16.7 M:
- * about 1.3 GB of message columns and as much for frames), `msgFrames` twice that and the
- * event log four times that (every stored event takes one log row). An event that does not
- * fit is dropped whole and counted in `dropped`: the store stops growing rather than the
- * process running out of memory. Findings are kept up to `maxFindings` rows (default
- * DEFAULT_MAX_FINDINGS), the store's own findings always; past it a finding is counted on its
- * connection's row and in `findingsNotKept`, which the `findings-not-listed` finding reports
- * at the summary. Handshakes are a plain array (one per connection at most). Connection records
+ * Bounds: all the tables draw their chunks from one RowBudget of `maxRowBytes` (default
+ * DEFAULT_ROW_BYTES, 64 MiB), which also pays for kept preview strings, `bigLengths` entries
+ * and kept findings; each table holds at most `maxRows` rows besides (default
+ * DEFAULT_MAX_ROWS), `msgFrames` twice that and the event log four times that (every stored
+ * event takes one log row). A message, frame or datagram that does not fit is dropped whole,
+ * and so is every later one of its table (the rows kept are the first ones); dropped events
+ * are counted in `dropped`, which the `messages-not-listed` finding reports at the summary:
+ * the store stops growing rather than the process running out of memory. Findings are kept
+ * up to `maxFindings` rows (default DEFAULT_MAX_FINDINGS) while the budget lasts, the store's
+ * own findings always; past either a finding is counted on its connection's row and in
+ * `findingsNotKept`, which the `findings-not-listed` finding reports at the summary. Handshakes are a plain array (one per connection at most). Connection records
  * (about 700 bytes each with their batch copies) are kept for every connection that carried
  * something, and for the first QUIET_ROWS others; past that a connection that carried nothing
  * costs nothing once it ended (`unlisted` counts it, and the `connections-not-listed` finding
@@ -37,7 +44,7 @@
  * QUIET_PENDING_MAX (the pipeline tracks at most DEFAULT_MAX_FLOWS TCP flows at once, so a
  * flood never reaches it), over which the oldest is given its record.
  *
- * Memory: the tables own their arrays; handshake, connection, finding and summary events are
+ * Memory: the tables own their chunks; handshake, connection, finding and summary events are
  * kept as given (they are small and structured-clone safe, the pipeline does not reuse them).
  */
 import type { ConnectionEndEvent, ConnectionEvent, HandshakeEvent, SummaryEvent } from '../../shared/events';
