@@ -36,7 +36,7 @@ import type {
 } from '../../shared/events';
 import type { ConnectionRow } from '../../shared/api';
 import { FINDINGS } from '../../shared/findings';
-import { lastPreviewCut, messagePreview } from './preview';
+import { lastPreviewCut, messagePreview, PREVIEW_MAX } from './preview';
 import type { NumColumn } from '../../shared/column-table';
 import { BIG, BIG_COST, buildHeader, Ev, evWithRef, FRAME, HEADER_MAX, Len, MSG, QUIET_PENDING_MAX, QUIET_ROWS, sevBit, type ConnRec, type EvType, type SessionData } from './session-data';
 import type { SpillFailure } from './payload-store';
@@ -340,9 +340,9 @@ function onMessage(d: SessionData, ev: MessageEvent): void {
       flags |= rsv << MSG.RSV_SHIFT;
     }
   }
-  const preview = messagePreview(ev.opcode, ev.data, ev.utf8Valid, ev.code, false);
-  const cutPreview = lastPreviewCut();
-  if (!cutPreview && ev.opcode === 1 && preview.length === ev.data.length && printableAscii(ev.data)) flags |= MSG.VERBATIM;
+  // a text message whose preview is its payload byte for byte (preview.ts: printable ASCII
+  // up to PREVIEW_MAX characters is shown as it is)
+  if (ev.opcode === 1 && (ev.utf8Valid || ev.data.length === 0) && ev.data.length <= PREVIEW_MAX && printableAscii(ev.data)) flags |= MSG.VERBATIM;
   // A single unmasked, uncompressed frame carries the message's bytes as they are (RFC 6455
   // section 5.2): the message points at the frame's stored wire payload instead of a copy.
   const only = nf === 1 && !ev.compressed ? d.frameRow(ev.frames[0]) : -1;
@@ -363,8 +363,8 @@ function onMessage(d: SessionData, ev: MessageEvent): void {
     // here (as far as the row budget lets it: past it the row shows no preview, and the
     // rows after it are not kept).
     flags |= MSG.PREVIEW_KEPT;
-    if (cutPreview) flags |= MSG.PREVIEW_CUT;
-    m.preview.set(r, preview);
+    m.preview.set(r, messagePreview(ev.opcode, ev.data, ev.utf8Valid, ev.code, false));
+    if (lastPreviewCut()) flags |= MSG.PREVIEW_CUT;
   }
   m.flags.set(r, flags);
   putLength(d, m.length, r, Len.Message, ev.length);
