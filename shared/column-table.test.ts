@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { ColumnTable, DEFAULT_MAX_ROWS } from './column-table';
+import { CHUNK_ROWS, ChunkedTable, ColumnTable, DEFAULT_MAX_ROWS, RowBudget } from './column-table';
 
 const SCHEMA = { id: 'u32', t: 'f64', small: 'u8', signed: 'i32', code: 'u16', head: ['u8', 3], name: 'str' } as const;
 
@@ -124,5 +124,102 @@ describe('ColumnTable', () => {
   it('refuses a column width that is not a positive integer', () => {
     expect(() => new ColumnTable({ h: ['u8', 0] })).toThrow(RangeError);
     expect(() => new ColumnTable({ h: ['u8', 1.5] })).toThrow(RangeError);
+  });
+});
+
+describe('ChunkedTable', () => {
+  const SCHEMA2 = { id: 'u32', t: 'f64', small: 'u8', code: 'u16', head: ['u8', 3], name: 'str' } as const;
+
+  it('keeps every cell across chunks, and never moves a full chunk', () => {
+    const t = new ChunkedTable(SCHEMA2);
+    const n = 2 * CHUNK_ROWS + 5;
+    let firstFull: Float64Array | undefined;
+    for (let i = 0; i < n; i++) {
+      const r = t.append();
+      expect(r).toBe(i);
+      const c = t.cols;
+      c.id.set(r, i * 3);
+      c.t.set(r, i + 0.5);
+      c.small.set(r, i & 0xff);
+      c.code.set(r, 1000 + (i % 4000));
+      c.head.cells(r).set([i & 0xff, (i >> 8) & 0xff, 7]);
+      if (i % 1000 === 0) c.name.set(r, `row ${i}`);
+      if (r === CHUNK_ROWS) firstFull = t.cols.t.chunks[0];
+    }
+    expect(t.length).toBe(n);
+    expect(t.capacity).toBe(3 * CHUNK_ROWS);
+    expect(t.cols.t.chunks[0]).toBe(firstFull);
+    for (const r of [0, 1, 255, 256, CHUNK_ROWS - 1, CHUNK_ROWS, 2 * CHUNK_ROWS + 4]) {
+      expect(t.cols.id.get(r)).toBe(r * 3);
+      expect(t.cols.t.get(r)).toBe(r + 0.5);
+      expect(t.cols.small.get(r)).toBe(r & 0xff);
+      expect(t.cols.code.get(r)).toBe(1000 + (r % 4000));
+      expect(Array.from(t.cols.head.cells(r))).toEqual([r & 0xff, (r >> 8) & 0xff, 7]);
+      expect(t.cols.name.get(r)).toBe(r % 1000 === 0 ? `row ${r}` : '');
+    }
+    // a range across chunk boundaries, copied into another array type
+    const out = new Float64Array(10);
+    t.cols.id.copyTo(out, CHUNK_ROWS - 5, CHUNK_ROWS + 5);
+    expect(Array.from(out)).toEqual(Array.from({ length: 10 }, (_, k) => (CHUNK_ROWS - 5 + k) * 3));
+    expect(Array.from(t.cols.t.slice(2 * CHUNK_ROWS + 3, 2 * CHUNK_ROWS + 5))).toEqual([2 * CHUNK_ROWS + 3.5, 2 * CHUNK_ROWS + 4.5]);
+  });
+
+  it('grows its first chunk from 256 rows, then one chunk at a time: at most one chunk unused', () => {
+    const t = new ChunkedTable({ v: 'f64' });
+    expect(t.capacity).toBe(0);
+    t.append();
+    expect(t.capacity).toBe(256);
+    t.append(300);
+    expect(t.capacity).toBe(512);
+    t.append(CHUNK_ROWS);
+    expect(t.capacity).toBe(2 * CHUNK_ROWS);
+    expect(t.cols.v.chunks.map((c) => c.length)).toEqual([CHUNK_ROWS, CHUNK_ROWS]);
+    expect(t.allocatedBytes).toBe(2 * CHUNK_ROWS * 8);
+    // a small table of a small bound stays small
+    const small = new ChunkedTable({ v: 'f64' }, { maxRows: 10 });
+    small.append();
+    expect(small.capacity).toBe(10);
+  });
+
+  it('draws chunks from a shared budget, and stops growing for good at the first refusal', () => {
+    const budget = new RowBudget(CHUNK_ROWS * 8 + CHUNK_ROWS * 4);
+    const a = new ChunkedTable({ v: 'f64' }, { budget });
+    const b = new ChunkedTable({ v: 'u32' }, { budget });
+    expect(a.append(CHUNK_ROWS)).toBe(0);
+    expect(budget.used).toBe(CHUNK_ROWS * 8);
+    expect(b.fits(CHUNK_ROWS)).toBe(true);
+    expect(b.append(CHUNK_ROWS)).toBe(0);
+    expect(budget.used).toBe(budget.limit);
+    // no room for another chunk: refused, nothing added, and the table is full from now on
+    expect(a.fits(1)).toBe(false);
+    expect(a.append()).toBe(-1);
+    expect(a.length).toBe(CHUNK_ROWS);
+    expect(a.full).toBe(true);
+    expect(a.reserve(1)).toBe(false);
+    // ... except for a forced reservation (a caller's last rows), counted past the limit
+    expect(a.reserve(1, true)).toBe(true);
+    expect(a.append()).toBe(CHUNK_ROWS);
+    expect(budget.used).toBe(budget.limit + CHUNK_ROWS * 8);
+  });
+
+  it('stops at maxRows, and refuses a run that would not fit whole', () => {
+    const t = new ChunkedTable({ v: 'u32' }, { maxRows: 1500 });
+    expect(t.append(1400)).toBe(0);
+    expect(t.append(101)).toBe(-1);
+    expect(t.length).toBe(1400);
+    expect(t.full).toBe(true);
+    expect(t.append(100)).toBe(1400); // what fits in the chunk it has is still taken
+    expect(t.append()).toBe(-1);
+  });
+
+  it('charges strings to the budget, and keeps none past it', () => {
+    const budget = new RowBudget(CHUNK_ROWS * 8 + 1000);
+    const t = new ChunkedTable({ s: 'str' }, { budget });
+    t.append(3);
+    expect(t.cols.s.set(0, 'a'.repeat(100))).toBe(true); // the chunk's slots and the string
+    expect(t.cols.s.set(1, 'b'.repeat(1000))).toBe(false);
+    expect(t.cols.s.get(1)).toBe('');
+    expect(t.cols.s.get(0)).toHaveLength(100);
+    expect(t.cols.s.get(2)).toBe('');
   });
 });

@@ -86,6 +86,7 @@ export const FINDINGS = {
   'payload-spill-failed': { severity: 'error', title: 'Writing payloads to the scratch folder failed (disk full?): later payloads are not kept', ref: 'wsscope' },
   'findings-not-listed': { severity: 'warning', title: 'Findings past the 50,000 a session keeps were counted, not listed', ref: 'wsscope' },
   'connections-not-listed': { severity: 'warning', title: 'Connections that carried nothing were counted, not listed (past the first 10,000 of the session)', ref: 'wsscope' },
+  'messages-not-listed': { severity: 'warning', title: "Messages past the session's row bound were counted, not kept", ref: 'wsscope' },
 } as const satisfies Record<string, FindingInfo>;
 
 export type FindingId = keyof typeof FINDINGS;

@@ -64,6 +64,8 @@ export interface EngineServiceOptions {
   batchMs?: number;
   /** memory budget of the payload store (bytes) */
   payloadBudget?: number;
+  /** bytes of rows each session keeps (engine/store/session-data.ts DEFAULT_ROW_BYTES) */
+  rowBudget?: number;
   /** payload bytes a session keeps at most, memory and spill file together (see Sessions) */
   payloadLimit?: number;
   pipeline?: Partial<PipelineOptions>;
@@ -95,7 +97,7 @@ export class EngineService {
     this.workDir = opts.workDir ?? makeScratchDir();
     this.pump = new BatchPump({ push, intervalMs: opts.batchMs ?? 50, source: () => this.sessions.store, written: opts.written });
     const keyLogs = new KeyLogs();
-    this.sessions = new Sessions({ push, pump: this.pump, analyze: opts.analyze ?? analyzeFile, workDir: this.workDir, payloadBudget: opts.payloadBudget, payloadLimit: opts.payloadLimit, pipeline, keyLogs });
+    this.sessions = new Sessions({ push, pump: this.pump, analyze: opts.analyze ?? analyzeFile, workDir: this.workDir, payloadBudget: opts.payloadBudget, rowBudget: opts.rowBudget, payloadLimit: opts.payloadLimit, pipeline, keyLogs });
     this.recent = new RecentFiles(opts.configDir);
     this.live = new LiveCaptureControl({
       push,

@@ -3,7 +3,7 @@
  * ./protocol.ts with whoever started it, over `process.parentPort` when it is an Electron
  * utilityProcess, else over Node's IPC channel (`child_process.fork`, serialization
  * 'advanced'). Arguments: --config-dir=DIR [--work-dir=DIR] [--capture-dir=DIR]
- * [--payload-budget=BYTES] [--payload-limit=BYTES]. The environment variable
+ * [--payload-budget=BYTES] [--payload-limit=BYTES] [--row-budget=BYTES]. The environment variable
  * WSSCOPE_MAX_KEPT_PAYLOAD (bytes) sets the payload limit when the argument is absent (the
  * way to reach it through `wsscope serve` and the desktop app); TMPDIR moves the scratch
  * folder (spill files, uploads) to another disk.
@@ -49,6 +49,7 @@ if (parentPort) {
 }
 
 const budget = Number(arg('payload-budget'));
+const rowBudget = Number(arg('row-budget'));
 const limit = Number(arg('payload-limit') ?? (process.env.WSSCOPE_MAX_KEPT_PAYLOAD || undefined));
 const service = new EngineService({
   push: (name, payload) => send({ t: 'push', name, payload }),
@@ -60,6 +61,7 @@ const service = new EngineService({
   workDir: arg('work-dir'),
   captureDir: arg('capture-dir'),
   payloadBudget: Number.isFinite(budget) && budget > 0 ? budget : undefined,
+  rowBudget: Number.isFinite(rowBudget) && rowBudget > 0 ? rowBudget : undefined,
   payloadLimit: Number.isFinite(limit) && limit >= 0 ? limit : undefined,
   // the store copies every payload it keeps (engine/store/ingest.ts), so inflated messages can
   // be views into the inflater's memory: no 64 MiB copy per large message (docs/hardening.md)

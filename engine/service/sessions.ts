@@ -38,6 +38,8 @@ export interface SessionsOptions {
   workDir: string;
   /** memory budget of each store's payloads (bytes) */
   payloadBudget?: number;
+  /** bytes of rows each store keeps (SessionDataOptions.maxRowBytes; default DEFAULT_ROW_BYTES) */
+  rowBudget?: number;
   /**
    * payload bytes each store keeps at most, memory and spill file together (default: the
    * larger of DEFAULT_KEPT_PAYLOAD, 1 GiB, and 4 times the capture file's size)
@@ -113,6 +115,7 @@ export class Sessions {
     const id = this.nextId++;
     const store = new SessionStore(id, {
       payload: { budget: this.opts.payloadBudget, limit: this.payloadLimit(totalBytes), dir: this.opts.workDir },
+      maxRowBytes: this.opts.rowBudget,
       // the scratch disk filled up: said at once, not only at the end (ingest.ts wrote the sentence)
       onSpillFailure: (message) => {
         if (this.currentStore === store) this.opts.push('error', { code: 'disk-full', message });

@@ -1,8 +1,8 @@
 /**
  * The UI feed of a session: `take()` returns what changed in a SessionData since the previous
  * call (changed connection rows, new timeline rows, findings and handshakes, totals), or null
- * when nothing did. At most BATCH_MAX_MESSAGES rows per batch, so one push (and its IPC
- * clone) stays bounded; what is left stays pending for the next call. The first batch of a
+ * when nothing did. At most BATCH_MAX_MESSAGES rows and BATCH_MAX_CHARS preview characters per
+ * batch, so one push (and its IPC clone) stays bounded; what is left stays pending for the next call. The first batch of a
  * session (and the first after a rewind) holds at most BATCH_FIRST_MESSAGES rows: the page
  * shows its first screen from it while the large ones are still on their way. `rewind()`
  * makes the next batches start again from the first row (a renderer that reloaded).
@@ -29,6 +29,15 @@ export const BATCH_MAX_MESSAGES = 20_000;
 
 /** Maximum rows in a session's first batch: a few screens, built, sent and shown at once. */
 export const BATCH_FIRST_MESSAGES = 1_000;
+
+/**
+ * Maximum preview characters in one batch (at least one row): 20,000 rows of 40-character
+ * previews fit, 20,000 hex previews (200 characters, two-byte strings once a "…" ends them:
+ * 8 MB joined, and as much again serialized) would not. Two such batches waiting in the
+ * engine host's IPC channel, and the strings of the ones before them that V8 had not collected
+ * yet, were most of its peak RSS at the end of a file of 300,000 binary messages.
+ */
+export const BATCH_MAX_CHARS = 1 << 20;
 
 export class BatchFeed {
   private msg = 0;
@@ -67,8 +76,8 @@ export class BatchFeed {
     d.dirty.clear();
     const count = d.messages.length;
     const end = Math.min(count, this.msg + (this.msg === 0 ? BATCH_FIRST_MESSAGES : BATCH_MAX_MESSAGES));
-    const rows = rowBlock(d, this.msg, end);
-    this.msg = end;
+    const rows = rowBlock(d, this.msg, end, BATCH_MAX_CHARS);
+    this.msg += rows.count;
     const findings = d.findings.slice(this.finding);
     this.finding = d.findings.length;
     const handshakes = d.handshakes.slice(this.handshake);

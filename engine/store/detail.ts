@@ -25,17 +25,16 @@ export function messageDetail(d: SessionData, index: number): MessageDetail | nu
   if (r < 0) return null;
   const m = d.messages.cols;
   const row = timelineRow(d, r);
-  const fullLen = m.dataLen[r];
+  const fullLen = m.dataLen.get(r);
   const cut = Math.min(fullLen, DETAIL_BYTE_LIMIT);
-  const data = d.payloads.read(m.dataOff[r], cut);
+  const data = d.payloads.read(m.dataOff.get(r), cut);
   const frames: FrameDetail[] = [];
-  const start = m.framesStart[r];
-  const total = m.framesCount[r];
+  const list = d.messageFrames(r);
+  const total = list.length;
   const count = Math.min(total, DETAIL_MAX_FRAMES);
-  const list = d.msgFrames.cols.frame;
   const findingIdx: number[] = [];
   for (let k = 0; k < total; k++) {
-    const fi = list[start + k];
+    const fi = list[k];
     const about = d.findingsByFrame.get(fi);
     if (about) findingIdx.push(...about);
     if (k >= count) continue;
@@ -69,9 +68,9 @@ function appDetail(d: SessionData, r: number, detail: MessageDetail): void {
   detail.app = app.slice();
   const m = d.messages.cols;
   const req = d.app.requestOf.get(r);
-  if (req !== undefined) detail.request = m.index[req];
+  if (req !== undefined) detail.request = m.index.get(req);
   const replies = d.app.repliesOf.get(r);
-  if (replies) detail.replies = replies.slice(0, DETAIL_MAX_REPLIES).map((x) => m.index[x]);
+  if (replies) detail.replies = replies.slice(0, DETAIL_MAX_REPLIES).map((x) => m.index.get(x));
 }
 
 /** A whole binary payload as MessagePack, CBOR or protobuf trees, when it parses as one (engine/app/binary-tree.ts). */
@@ -86,13 +85,13 @@ export function frameDetail(d: SessionData, fr: number): FrameDetail {
   const f = d.frames.cols;
   const fields = frameFields(d, fr);
   let wirePayload: Uint8Array = new Uint8Array(0);
-  if (f.flags[fr] & FRAME.HAS_WIRE) wirePayload = d.payloads.read(f.wireOff[fr], Math.min(f.wireLen[fr], DETAIL_BYTE_LIMIT));
+  if (f.flags.get(fr) & FRAME.HAS_WIRE) wirePayload = d.payloads.read(f.wireOff.get(fr), Math.min(f.wireLen.get(fr), DETAIL_BYTE_LIMIT));
   // the stored bytes are the wire's: unmasked into a new buffer, both are shown; the key is
   // the header's last 4 bytes (RFC 6455 section 5.2)
   const h = fields.header;
   const payload = fields.maskKey ? unmask(wirePayload, h.subarray(h.length - 4)) : wirePayload;
-  const first = f.firstPacket[fr];
-  const last = f.packet[fr];
+  const first = f.firstPacket.get(fr);
+  const last = f.packet.get(fr);
   return { ...fields, wirePayload, payload, packets: first && first !== last ? [first, last] : [last] };
 }
 

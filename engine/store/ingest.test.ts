@@ -107,5 +107,45 @@ describe('ingest bounds', () => {
     expect(b?.totals.findings).toBe(4);
     s.close();
   });
-});
 
+  it('keeps rows while the row budget lasts, then the first messages only, and says how many it dropped at the summary', async () => {
+    // the first chunk of each table (256 rows of messages, frames, log types and log
+    // references) and a little more: no room for a second chunk of messages
+    const firstChunks = 256 * (56 + 51 + 1 + 4);
+    const s = new SessionStore(1, { maxRowBytes: firstChunks + 4096 });
+    const evs = conversation(1, 400); // 402 messages of one frame each
+    for (const e of evs) s.ingest(e);
+    s.ingest({ type: 'summary', packets: 900, connections: 1, messages: 402, frames: 402, findings: 0, bytes: 0, seconds: 5 });
+    expect(s.messageCount).toBe(256);
+    expect(s.frameCount).toBe(256);
+    // the rows kept are the first ones: each message is the one of its index, with its frame
+    expect(s.message(255)?.preview).toBe('{"seq":255,"msg":"hello 255"}');
+    expect(s.detail(255)?.frames.map((f) => f.index)).toEqual([255]);
+    expect(s.detail(256)).toBeNull();
+    const b = s.takeBatch();
+    const f = b?.findings.find((x) => x.id === 'messages-not-listed');
+    expect(f?.text).toMatch(/^146 message\(s\) and \d+ other event\(s\) .* bound/);
+    // the export holds the kept events in order, then the finding and the summary
+    const out = (await ndjson(s)).trim().split('\n').map((l) => JSON.parse(l) as { type: string; id?: string; text?: string });
+    expect(out.filter((e) => e.type === 'message').map((e) => e.text)).toEqual(Array.from({ length: 256 }, (_, i) => `{"seq":${i},"msg":"hello ${i}"}`));
+    expect(out.slice(-2).map((e) => e.id ?? e.type)).toEqual(['messages-not-listed', 'summary']);
+    s.close();
+  });
+
+  it('charges kept findings to the row budget: past it they are counted on their connection, not listed', () => {
+    // room for the first chunks of a short conversation, and about 20 findings of 300 characters
+    const s = new SessionStore(1, { maxRowBytes: 256 * (56 + 51 + 1 + 4) + 20 * (192 + 600) });
+    const evs = conversation(1, 2);
+    for (const e of evs.slice(0, -1)) s.ingest(e);
+    for (let i = 0; i < 100; i++) s.ingest({ type: 'finding', id: 'tcp-gap', severity: 'warning', conn: 1, ts: 1700000001 + i, packet: 30 + i, text: `gap ${i} `.padEnd(300, '.') });
+    s.ingest(evs[evs.length - 1]);
+    s.ingest({ type: 'summary', packets: 200, connections: 1, messages: 4, frames: 4, findings: 100, bytes: 0, seconds: 5 });
+    expect(s.connectionRow(1)?.findings).toBe(100);
+    const b = s.takeBatch();
+    const kept = b?.findings.filter((f) => f.id === 'tcp-gap').length ?? 0;
+    expect(kept).toBeGreaterThan(10);
+    expect(kept).toBeLessThan(21);
+    expect(b?.findings.find((f) => f.id === 'findings-not-listed')?.text).toMatch(new RegExp(`^${100 - kept} more finding\\(s\\) were seen past the 50000 this session keeps \\(or past its row budget\\)`));
+    s.close();
+  });
+});

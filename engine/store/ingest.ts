@@ -36,18 +36,24 @@ import type {
 } from '../../shared/events';
 import type { ConnectionRow } from '../../shared/api';
 import { FINDINGS } from '../../shared/findings';
-import { HEX_PREVIEW_BYTES, lastPreviewCut, lastPreviewHex, messagePreview } from './preview';
-import { Ev, FRAME, HEADER_MAX, MSG, QUIET_PENDING_MAX, QUIET_ROWS, sevBit, type ConnRec, type EvType, type SessionData } from './session-data';
+import { lastPreviewCut, messagePreview, PREVIEW_MAX } from './preview';
+import type { NumColumn } from '../../shared/column-table';
+import { BIG, BIG_COST, buildHeader, Ev, evWithRef, FRAME, HEADER_MAX, Len, MSG, QUIET_PENDING_MAX, QUIET_ROWS, sevBit, type ConnRec, type EvType, type SessionData } from './session-data';
 import type { SpillFailure } from './payload-store';
 
 /** Writes `ev` into `d`; drops it (counting `d.dropped`) when its table is full. */
 export function ingest(d: SessionData, ev: EngineEvent): void {
   d.changed = true;
   // every stored event takes a log row: without one it could not be replayed (two: a quiet
-  // connection's first event also logs its connection)
+  // connection's first event also logs its connection). Made now, so that the event's own row
+  // cannot take the last of the budget and leave it without one.
   const quiet = d.quiet.size > 0 && ev.type !== 'connection' && 'conn' in ev && d.quiet.has(ev.conn);
-  if (!d.log.fits(quiet ? 2 : 1)) {
-    d.dropped++;
+  const logs = quiet || ev.type === 'connection' ? 2 : 1;
+  // the summary and the store's own findings are logged past the bound: a few rows, and the
+  // user must learn what the bound cut
+  const force = ev.type === 'summary' || (ev.type === 'finding' && STORE_FINDINGS.has(ev.id));
+  if (!d.log.reserve(logs, force) || !d.logRefs.reserve(logs, force)) {
+    dropped(d, ev);
     return;
   }
   switch (ev.type) {
@@ -84,11 +90,17 @@ export function notePacketCount(d: SessionData, n: number): void {
   }
 }
 
+/** Logs an event; `ref` is the connection id of an event about a connection (evWithRef), else unused. */
 function log(d: SessionData, type: EvType, ref: number): void {
-  const r = d.log.append();
-  const c = d.log.cols;
-  c.type[r] = type;
-  c.ref[r] = ref;
+  d.log.cols.type.set(d.log.append(), type);
+  if (evWithRef(type)) d.logRefs.cols.ref.set(d.logRefs.append(), ref);
+}
+
+/** An event that did not fit the row bound: counted, and reported at the summary (`messages-not-listed`). */
+function dropped(d: SessionData, ev: EngineEvent): void {
+  d.dropped++;
+  if (ev.type === 'message') d.droppedMessages++;
+  if ('ts' in ev && 'packet' in ev) d.droppedLast = { ts: ev.ts, packet: ev.packet };
 }
 
 function notePacket(d: SessionData, p: number): void {
@@ -189,16 +201,14 @@ function onHandshake(d: SessionData, ev: HandshakeEvent): void {
 }
 
 function onFrame(d: SessionData, ev: FrameEvent): void {
-  const r = d.frames.append();
-  if (r < 0) {
-    d.dropped++;
-    return;
-  }
+  // past the first frame that did not fit, none is kept: the rows kept are the first frames
+  const r = d.frames.full || !bigRoom(d, ev.length) ? -1 : d.frames.append();
+  if (r < 0) return dropped(d, ev);
   const f = d.frames.cols;
   if (ev.index !== r) (d.frameRowOf ??= new Map()).set(ev.index, r);
-  f.index[r] = ev.index;
-  f.conn[r] = ev.conn;
-  f.ts[r] = ev.ts;
+  f.index.set(r, ev.index);
+  f.conn.set(r, ev.conn);
+  f.ts.set(r, ev.ts);
   let flags = ev.opcode & FRAME.OPCODE;
   if (ev.dir === 'server') flags |= FRAME.SERVER;
   if (ev.fin) flags |= FRAME.FIN;
@@ -206,23 +216,29 @@ function onFrame(d: SessionData, ev: FrameEvent): void {
   if (ev.rsv2) flags |= FRAME.RSV2;
   if (ev.rsv3) flags |= FRAME.RSV3;
   if (ev.masked) flags |= FRAME.MASKED;
-  f.length[r] = ev.length;
-  const hl = Math.min(ev.header.length, HEADER_MAX);
-  f.headerLen[r] = hl;
-  f.header.set(ev.header.subarray(0, hl), r * HEADER_MAX);
-  f.packet[r] = ev.packet;
-  f.firstPacket[r] = ev.firstPacket;
+  putLength(d, f.length, r, Len.Frame, ev.length);
+  const h = ev.header;
+  const hl = Math.min(h.length, HEADER_MAX);
+  f.headerLen.set(r, hl);
+  const mask = ev.masked && hl >= 6 ? ((h[hl - 4] << 24) | (h[hl - 3] << 16) | (h[hl - 2] << 8) | h[hl - 1]) >>> 0 : 0;
+  f.mask.set(r, mask);
+  // the header is its fields written out, but for a length no number holds exactly: kept as is
+  if (!sameBytes(buildHeader(flags, ev.length, hl, mask), h)) {
+    flags |= FRAME.ODD_HEADER;
+    d.oddHeaders.set(r, h.slice(0, hl));
+  }
+  f.packet.set(r, ev.packet);
+  f.firstPacket.set(r, ev.firstPacket);
   let cut = false;
   if (ev.wirePayload) {
     const off = d.payloads.append(ev.wirePayload);
     const kept = d.payloads.size - off;
     cut = kept < ev.wirePayload.length;
     if (kept > 0) flags |= FRAME.HAS_WIRE;
-    f.wireOff[r] = off;
-    f.wireLen[r] = kept;
+    f.wireOff.set(r, off);
+    f.wireLen.set(r, kept);
   }
-  f.flags[r] = flags;
-  f.msg[r] = -1;
+  f.flags.set(r, flags);
   const c = conn(d, ev.conn);
   c.row.frames++;
   c.row.wireBytes += ev.headerLength + ev.length;
@@ -233,6 +249,36 @@ function onFrame(d: SessionData, ev: FrameEvent): void {
   if (cut) payloadCut(d, ev, ev.index);
 }
 
+/** Takes the row budget for the lengths a u32 column cannot hold (bigLengths entries); false when it has no room. */
+function bigRoom(d: SessionData, a: number, b = 0): boolean {
+  const n = (a >= BIG ? 1 : 0) + (b >= BIG ? 1 : 0);
+  return n === 0 || d.rowBudget.take(n * BIG_COST);
+}
+
+/** Writes length `v` of row `r` in `col`, or BIG there and `v` in bigLengths (room taken by bigRoom). */
+function putLength(d: SessionData, col: NumColumn, r: number, which: number, v: number): void {
+  if (v < BIG) col.set(r, v);
+  else {
+    col.set(r, BIG);
+    d.bigLengths.set(r * 4 + which, v);
+  }
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** The finding severity bits (MSG.SEV_*) of the findings listed about frame `index`, and their count. */
+function frameFindings(d: SessionData, index: number): [number, number] {
+  const about = d.findingsByFrame.get(index);
+  if (!about) return [0, 0];
+  let sev = 0;
+  for (const i of about) sev |= sevBit(d.findings[i].severity);
+  return [sev, about.length];
+}
+
 /** Whether every byte is printable ASCII (a preview shows such text as it is). */
 function printableAscii(b: Uint8Array): boolean {
   for (let i = 0; i < b.length; i++) if (b[i] < 0x20 || b[i] > 0x7e) return false;
@@ -240,16 +286,19 @@ function printableAscii(b: Uint8Array): boolean {
 }
 
 function onMessage(d: SessionData, ev: MessageEvent): void {
-  if (!d.messages.fits(1) || !d.msgFrames.fits(ev.frames.length)) {
-    d.dropped++;
-    return;
+  const nf = ev.frames.length;
+  // a message of one frame names it in its own row; more take a run of msgFrames rows
+  // past the first message that did not fit, none is kept: the rows kept are the first messages
+  if (!d.messages.fits(1) || (nf > 1 && !d.msgFrames.reserve(nf)) || !bigRoom(d, ev.length, ev.wireLength)) {
+    d.messages.full = true;
+    return dropped(d, ev);
   }
   const r = d.messages.append();
   const m = d.messages.cols;
   if (ev.index !== r) (d.messageRowOf ??= new Map()).set(ev.index, r);
-  m.index[r] = ev.index;
-  m.conn[r] = ev.conn;
-  m.ts[r] = ev.ts;
+  m.index.set(r, ev.index);
+  m.conn.set(r, ev.conn);
+  m.ts.set(r, ev.ts);
   let flags = ev.opcode & MSG.OPCODE;
   if (ev.dir === 'server') flags |= MSG.SERVER;
   if (ev.compressed) flags |= MSG.COMPRESSED;
@@ -257,68 +306,73 @@ function onMessage(d: SessionData, ev: MessageEvent): void {
   if (ev.utf8Valid) flags |= MSG.UTF8;
   if (ev.code !== undefined) {
     flags |= MSG.HAS_CODE;
-    m.code[r] = ev.code;
+    m.code.set(r, ev.code);
   }
-  // frames: bits of the first one, header bytes, findings already attached to them
-  const start = d.msgFrames.append(ev.frames.length);
-  const list = d.msgFrames.cols.frame;
-  m.framesStart[r] = start;
-  m.framesCount[r] = ev.frames.length;
+  // frames: bits of the first one, findings already listed about them
+  let start = nf === 1 ? ev.frames[0] : 0;
+  if (nf > 1) {
+    start = d.msgFrames.append(nf);
+    const list = d.msgFrames.cols.frame;
+    for (let k = 0; k < nf; k++) list.set(start + k, ev.frames[k]);
+  }
+  m.frames.set(r, start);
+  m.framesCount.set(r, nf);
   const f = d.frames.cols;
-  let hdr = 0;
   let findings = 0;
-  for (let k = 0; k < ev.frames.length; k++) {
+  for (let k = 0; k < nf; k++) {
     const fi = ev.frames[k];
-    list[start + k] = fi;
     const fr = d.frameRow(fi);
     if (fr < 0) continue;
-    f.msg[fr] = r;
+    f.msg.set(fr, r + 1);
     // findings about this frame came before its message: point them at it now
     const about = d.findingsByFrame.get(fi);
-    if (about) for (const idx of about) d.findings[idx].message = ev.index;
-    hdr += f.headerLen[fr];
-    findings += f.findings[fr];
-    flags |= f.findingSev[fr];
+    if (about) {
+      for (const idx of about) d.findings[idx].message = ev.index;
+      const [sev, n] = frameFindings(d, fi);
+      flags |= sev;
+      findings += n;
+    }
     if (k === 0) {
-      const ff = f.flags[fr];
+      const ff = f.flags.get(fr);
       if (ff & FRAME.FIN) flags |= MSG.FIN;
       if (ff & FRAME.MASKED) flags |= MSG.MASKED;
       const rsv = (ff & FRAME.RSV1 ? 4 : 0) | (ff & FRAME.RSV2 ? 2 : 0) | (ff & FRAME.RSV3 ? 1 : 0);
       flags |= rsv << MSG.RSV_SHIFT;
     }
   }
-  const preview = messagePreview(ev.opcode, ev.data, ev.utf8Valid, ev.code, false);
-  const hex = lastPreviewHex();
-  if (lastPreviewCut()) flags |= MSG.PREVIEW_CUT;
-  else if (ev.opcode === 1 && preview.length === ev.data.length && printableAscii(ev.data)) flags |= MSG.VERBATIM;
+  // a text message whose preview is its payload byte for byte (preview.ts: printable ASCII
+  // up to PREVIEW_MAX characters is shown as it is)
+  if (ev.opcode === 1 && (ev.utf8Valid || ev.data.length === 0) && ev.data.length <= PREVIEW_MAX && printableAscii(ev.data)) flags |= MSG.VERBATIM;
   // A single unmasked, uncompressed frame carries the message's bytes as they are (RFC 6455
   // section 5.2): the message points at the frame's stored wire payload instead of a copy.
-  const only = ev.frames.length === 1 && !ev.compressed ? d.frameRow(ev.frames[0]) : -1;
+  const only = nf === 1 && !ev.compressed ? d.frameRow(ev.frames[0]) : -1;
   let off: number;
   let kept: number;
-  if (only >= 0 && (f.flags[only] & (FRAME.HAS_WIRE | FRAME.MASKED)) === FRAME.HAS_WIRE && f.wireLen[only] === ev.data.length) {
-    off = f.wireOff[only];
+  if (only >= 0 && (f.flags.get(only) & (FRAME.HAS_WIRE | FRAME.MASKED)) === FRAME.HAS_WIRE && f.wireLen.get(only) === ev.data.length) {
+    off = f.wireOff.get(only);
     kept = ev.data.length;
   } else {
     off = d.payloads.append(ev.data);
     kept = d.payloads.size - off;
   }
   // the bytes kept are not the whole message: exports and the detail view say so
-  if (kept < ev.data.length) flags |= MSG.TRUNCATED;
-  // A hex preview is its first payload bytes written out, three characters each: kept as no
-  // string when the store kept those bytes (rows.ts writes it again), a third of the memory
-  // of the string (300,000 binary messages: 65 MB of previews). Close messages keep theirs,
-  // the query searches it (query.ts).
-  if (hex && ev.opcode !== 8 && kept >= Math.min(ev.data.length, HEX_PREVIEW_BYTES)) flags |= MSG.HEX_LAZY;
-  else m.preview[r] = preview;
-  m.flags[r] = flags;
-  m.length[r] = ev.length;
-  m.wireLength[r] = ev.wireLength;
-  m.headerBytes[r] = hdr;
-  m.packet[r] = ev.packet;
-  m.findings[r] = findings;
-  m.dataOff[r] = off;
-  m.dataLen[r] = kept;
+  if (kept < ev.data.length) {
+    flags |= MSG.TRUNCATED;
+    // A preview is a function of the payload's first PREVIEW_BYTES bytes (preview.ts): kept
+    // as no string when the store kept the whole payload (rows.ts makes it again), else kept
+    // here (as far as the row budget lets it: past it the row shows no preview, and the
+    // rows after it are not kept).
+    flags |= MSG.PREVIEW_KEPT;
+    m.preview.set(r, messagePreview(ev.opcode, ev.data, ev.utf8Valid, ev.code, false));
+    if (lastPreviewCut()) flags |= MSG.PREVIEW_CUT;
+  }
+  m.flags.set(r, flags);
+  putLength(d, m.length, r, Len.Message, ev.length);
+  putLength(d, m.wireLength, r, Len.Wire, ev.wireLength);
+  m.packet.set(r, ev.packet);
+  m.findings.set(r, Math.min(findings, 0xffff));
+  m.dataOff.set(r, off);
+  m.dataLen.set(r, kept);
 
   const c = conn(d, ev.conn);
   const row = c.row;
@@ -363,11 +417,19 @@ export function spillFailureText(f: SpillFailure, from: string): string {
 }
 
 /** The store's own findings (this file): kept past `maxFindings`, so a cap never hides them. */
-const STORE_FINDINGS: ReadonlySet<string> = new Set(['payload-limit', 'payload-spill-failed', 'connections-not-listed', 'findings-not-listed']);
+const STORE_FINDINGS: ReadonlySet<string> = new Set(['payload-limit', 'payload-spill-failed', 'connections-not-listed', 'findings-not-listed', 'messages-not-listed']);
+
+/**
+ * Row-budget bytes a kept finding is charged besides its text (two bytes a character at most):
+ * its row object with its fields, its place in `findings` and in `findingsByFrame`.
+ */
+const FINDING_COST = 192;
 
 function onFinding(d: SessionData, ev: FindingEvent): void {
-  if (d.findings.length >= d.maxFindings && !STORE_FINDINGS.has(ev.id)) {
-    // over the cap: on its connection's count, and in `findings-not-listed` at the summary
+  const cost = FINDING_COST + 2 * ev.text.length;
+  if (STORE_FINDINGS.has(ev.id)) d.rowBudget.charge(cost);
+  else if (d.findings.length >= d.maxFindings || !d.rowBudget.take(cost)) {
+    // over the cap (or the row budget): on its connection's count, and in `findings-not-listed` at the summary
     d.findingsNotKept++;
     d.findingNotKeptLast = { ts: ev.ts, packet: ev.packet };
     conn(d, ev.conn).row.findings++;
@@ -387,18 +449,13 @@ function onFinding(d: SessionData, ev: FindingEvent): void {
     if (!list) d.findingsByFrame.set(ev.frame, (list = []));
     list.push(fi);
     const fr = d.frameRow(ev.frame);
-    if (fr >= 0) {
-      const bit = sevBit(ev.severity);
-      const f = d.frames.cols;
-      f.findings[fr]++;
-      f.findingSev[fr] |= bit;
-      const mr = f.msg[fr];
-      if (mr >= 0) {
-        const m = d.messages.cols;
-        m.findings[mr]++;
-        m.flags[mr] |= bit;
-        d.findings[fi].message = m.index[mr];
-      }
+    const mr = fr >= 0 ? d.frames.cols.msg.get(fr) - 1 : -1;
+    if (mr >= 0) {
+      // its message came first: counted there now (else onMessage counts it)
+      const m = d.messages.cols;
+      m.findings.set(mr, Math.min(m.findings.get(mr) + 1, 0xffff));
+      m.flags.set(mr, m.flags.get(mr) | sevBit(ev.severity));
+      d.findings[fi].message = m.index.get(mr);
     }
   }
   notePacket(d, ev.packet);
@@ -406,17 +463,14 @@ function onFinding(d: SessionData, ev: FindingEvent): void {
 }
 
 function onDatagram(d: SessionData, ev: DatagramEvent): void {
-  const r = d.datagrams.append();
-  if (r < 0) {
-    d.dropped++;
-    return;
-  }
+  const r = d.datagrams.full ? -1 : d.datagrams.append();
+  if (r < 0) return dropped(d, ev);
   const g = d.datagrams.cols;
-  g.conn[r] = ev.conn;
-  g.ts[r] = ev.ts;
-  g.server[r] = ev.dir === 'server' ? 1 : 0;
-  g.length[r] = ev.length;
-  g.packet[r] = ev.packet;
+  g.conn.set(r, ev.conn);
+  g.ts.set(r, ev.ts);
+  g.server.set(r, ev.dir === 'server' ? 1 : 0);
+  g.length.set(r, ev.length);
+  g.packet.set(r, ev.packet);
   const c = conn(d, ev.conn);
   c.row.datagrams++;
   seen(d, c, ev.ts, ev.packet);
@@ -445,7 +499,7 @@ function onEnd(d: SessionData, ev: ConnectionEndEvent): void {
  */
 function onSummary(d: SessionData, ev: SummaryEvent): void {
   for (const id of [...d.quiet.keys()]) {
-    if (!d.log.fits(2)) break;
+    if (!d.log.reserve(2) || !d.logRefs.reserve(2)) break;
     listQuiet(d, id);
   }
   if (d.unlisted > 0) {
@@ -454,9 +508,15 @@ function onSummary(d: SessionData, ev: SummaryEvent): void {
     ingest(d, f);
   }
   if (d.findingsNotKept > 0) {
-    const text = `${d.findingsNotKept} more finding(s) were seen past the ${d.maxFindings} this session keeps: they are counted on their connections' rows (the findings column) but not listed, nor on their messages.`;
+    const text = `${d.findingsNotKept} more finding(s) were seen past the ${d.maxFindings} this session keeps (or past its row budget): they are counted on their connections' rows (the findings column) but not listed, nor on their messages.`;
     const last = d.findingNotKeptLast;
     ingest(d, { type: 'finding', id: 'findings-not-listed', severity: FINDINGS['findings-not-listed'].severity, conn: 0, ts: last?.ts ?? 0, packet: last?.packet ?? 0, text });
+  }
+  if (d.dropped > 0) {
+    const mib = Math.round(d.rowBudget.limit / 2 ** 20);
+    const text = `${d.droppedMessages} message(s) and ${d.dropped - d.droppedMessages} other event(s) (frames, datagrams, connection events) came after this session's rows reached their bound (${mib} MiB of rows, about ${d.messages.length} messages): they are in no list, view or export of this session. wsscope read decodes the whole capture; a capture cut into parts (editcap -c) shows each part whole.`;
+    const last = d.droppedLast;
+    ingest(d, { type: 'finding', id: 'messages-not-listed', severity: FINDINGS['messages-not-listed'].severity, conn: 0, ts: last?.ts ?? 0, packet: last?.packet ?? 0, text });
   }
   d.summary = ev;
   log(d, Ev.Summary, 0);
@@ -489,10 +549,7 @@ function onTls(d: SessionData, ev: TlsEvent): void {
 
 function onH2Request(d: SessionData, ev: Http2RequestEvent): void {
   const at = d.app.h2Requests.length;
-  if (!d.app.addH2Request(ev)) {
-    d.dropped++;
-    return;
-  }
+  if (!d.app.addH2Request(ev)) return dropped(d, ev);
   const c = conn(d, ev.conn);
   c.row.http2Requests = (c.row.http2Requests ?? 0) + 1;
   seen(d, c, ev.ts, ev.packet);
@@ -502,10 +559,7 @@ function onH2Request(d: SessionData, ev: Http2RequestEvent): void {
 /** An Engine.IO polling body: kept for the event log (NDJSON export replays it), no row of its own. */
 function onPolling(d: SessionData, ev: PollingEvent): void {
   const at = d.app.polling.length;
-  if (!d.app.addPolling(ev)) {
-    d.dropped++;
-    return;
-  }
+  if (!d.app.addPolling(ev)) return dropped(d, ev);
   seen(d, conn(d, ev.conn), ev.ts, ev.packet);
   log(d, Ev.Polling, at);
 }

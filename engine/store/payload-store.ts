@@ -25,8 +25,12 @@ import { closeSync, ftruncateSync, readSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { createPrivateFile, makeScratchDir } from '../fs/private';
 
-/** bytes kept in memory by default: with the tables, an engine under the 300 MB RSS target (docs/hardening.md) */
-export const DEFAULT_PAYLOAD_BUDGET = 64 * 1024 * 1024;
+/**
+ * bytes kept in memory by default: with the row tables (session-data.ts DEFAULT_ROW_BYTES), an
+ * engine under the 300 MB RSS target (docs/hardening.md); older payloads are read back from the
+ * spill file, in 4 MiB blocks when a scan or a batch's previews read many
+ */
+export const DEFAULT_PAYLOAD_BUDGET = 32 * 1024 * 1024;
 /** bytes kept at most by default (memory and spill file together), see PayloadStoreOptions.limit */
 export const DEFAULT_KEPT_PAYLOAD = 1024 * 1024 * 1024;
 
@@ -39,7 +43,7 @@ export interface SpillFailure {
 }
 
 export interface PayloadStoreOptions {
-  /** bytes kept in memory (default 64 MiB) */
+  /** bytes kept in memory (default DEFAULT_PAYLOAD_BUDGET, 32 MiB) */
   budget: number;
   /** bytes kept at most, memory and spill file together (default 1 GiB); the rest is cut */
   limit: number;
@@ -245,5 +249,40 @@ export class PayloadStore {
         // the file only ever reads back below `spilled`, whatever lies beyond
       }
     }
+  }
+}
+
+/** Bytes of payload a PayloadCursor reads from the spill file at once (payloads of consecutive rows are adjacent). */
+const CURSOR_BLOCK = 4 * 1024 * 1024;
+
+/**
+ * Sequential reader of payload ranges (the query's scan, the previews of a batch's rows): a
+ * range inside the current block is read in place; otherwise the block becomes the store's
+ * in-memory chunk holding it (a view, no copy), or is refilled from the range's start (spilled
+ * bytes, a range across chunks: one read of up to CURSOR_BLOCK bytes). Rows append their
+ * payloads in order (engine/store/ingest.ts), so a scan reads each stored byte about once.
+ *
+ * Memory: `block` is a view of a store chunk or the cursor's own copy, valid until the next
+ * `seek` (and, for a chunk, until the store's next append).
+ */
+export class PayloadCursor {
+  block: Uint8Array = new Uint8Array(0);
+  private start = 0;
+
+  constructor(private readonly store: PayloadStore) {}
+
+  /** Makes [off, off + len) readable in `block`; returns where it starts there. */
+  seek(off: number, len: number): number {
+    if (off >= this.start && off + len <= this.start + this.block.length) return off - this.start;
+    // in memory: the store's own chunk, no copy
+    const c = this.store.chunkAt(off);
+    if (c && off + len <= c.start + c.bytes.length) {
+      this.block = c.bytes;
+      this.start = c.start;
+      return off - c.start;
+    }
+    this.start = off;
+    this.block = this.store.read(off, Math.max(len, Math.min(CURSOR_BLOCK, this.store.size - off)));
+    return 0;
   }
 }

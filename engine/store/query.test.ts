@@ -85,7 +85,8 @@ describe('queryMessages searches whole payloads', () => {
   });
 
   it('searches 1,000,000 payloads within a keystroke budget', () => {
-    const s = new SessionStore(1);
+    // rows for all of them (the default row budget keeps about 600,000 such messages)
+    const s = new SessionStore(1, { maxRowBytes: 256 << 20 });
     s.ingest(connectionEvent(1, 0));
     const n = 1_000_000;
     for (let i = 0; i < n; i++) {

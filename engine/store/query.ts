@@ -13,8 +13,9 @@
  *  - or a regular expression (`regex`), run by RE2 in linear time (shared/regex.ts) over the
  *    payload decoded as UTF-8 (invalid bytes become U+FFFD, ASCII stays ASCII).
  * A text message whose preview is its payload byte for byte (MSG.VERBATIM: printable ASCII,
- * not cut) is searched in its preview string instead, which V8 does faster than a byte loop;
- * its hex is not searched (a text message's bytes are its text).
+ * not cut) is searched as text only: its hex is not searched (a text message's bytes are its
+ * text). Previews are not kept as strings (rows.ts makes them again), so every search reads
+ * payload bytes.
  *
  * `compileQuery` + `scanMessages` are the same query in pieces, so a caller can scan a range
  * of rows at a time and yield in between (session-store.ts queryPaced).
@@ -26,39 +27,9 @@
  */
 import type { AppFilter, MessageQuery } from '../../shared/api';
 import { compileUserRegex, type UserRegex } from '../../shared/regex';
-import type { PayloadStore } from './payload-store';
+import { PayloadCursor } from './payload-store';
+import { previewAt } from './rows';
 import { MSG, sevBit, type SessionData } from './session-data';
-
-/** Bytes of payload read from the store at once (payloads of consecutive rows are adjacent). */
-const BLOCK = 4 * 1024 * 1024;
-
-/**
- * Sequential reader of payload ranges: a range inside the current block is read in place;
- * otherwise the block becomes the store's in-memory chunk holding it (a view, no copy), or is
- * refilled from the range's start (spilled bytes, a range across chunks). Rows append their payloads in
- * order (engine/store/ingest.ts), so a scan reads each stored byte about once.
- */
-class PayloadCursor {
-  block: Uint8Array = new Uint8Array(0);
-  private start = 0;
-
-  constructor(private readonly store: PayloadStore) {}
-
-  /** Makes [off, off + len) readable in `block`; returns where it starts there. */
-  seek(off: number, len: number): number {
-    if (off >= this.start && off + len <= this.start + this.block.length) return off - this.start;
-    // in memory: the store's own chunk, no copy
-    const c = this.store.chunkAt(off);
-    if (c && off + len <= c.start + c.bytes.length) {
-      this.block = c.bytes;
-      this.start = c.start;
-      return off - c.start;
-    }
-    this.start = off;
-    this.block = this.store.read(off, Math.max(len, Math.min(BLOCK, this.store.size - off)));
-    return 0;
-  }
-}
 
 /** ASCII lower case of a byte (other bytes unchanged). */
 const FOLD = new Uint8Array(256);
@@ -120,22 +91,6 @@ function found(hay: Uint8Array, from: number, to: number, n: Needle): boolean {
   return false;
 }
 
-/**
- * Case-insensitive literal search for ASCII text as a regex of character classes ("ab" ->
- * /[aA][bB]/): V8 runs that several times faster than the same literal with the `i` flag
- * (measured 160 vs 780 ms over 1,000,000 200-character previews). Used on previews that are
- * their payload byte for byte (MSG.VERBATIM), where V8's string search beats a byte loop.
- */
-function caseFoldPattern(text: string): RegExp {
-  let src = '';
-  for (const ch of text) {
-    const lo = ch.toLowerCase();
-    const up = ch.toUpperCase();
-    src += lo !== up ? `[${lo}${up}]` : ch.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
-  }
-  return new RegExp(src);
-}
-
 const utf8 = new TextEncoder();
 
 /**
@@ -169,7 +124,8 @@ export interface CompiledQuery {
   re: UserRegex | null;
   needles: Needle[];
   previewNeedle: string;
-  verbatim: RegExp | null;
+  /** the text is printable ASCII, so it may be in a verbatim text message (MSG.VERBATIM) */
+  verbatim: boolean;
   /** decoded-field filter (engine/store/app-index.ts) */
   app: AppFilter | undefined;
 }
@@ -198,7 +154,7 @@ export function compileQuery(q: MessageQuery): CompiledQuery {
   let re: UserRegex | null = null;
   let needles: Needle[] = [];
   let previewNeedle = '';
-  let verbatim: RegExp | null = null;
+  let verbatim = false;
   if (q.text) {
     if (q.regex) {
       const c = compileUserRegex(q.text);
@@ -208,7 +164,7 @@ export function compileQuery(q: MessageQuery): CompiledQuery {
       needles = literalNeedles(q.text);
       previewNeedle = q.text.toLowerCase();
       // a verbatim preview is printable ASCII: other text cannot be in it
-      verbatim = /^[\x20-\x7e]*$/.test(q.text) ? caseFoldPattern(q.text) : null;
+      verbatim = /^[\x20-\x7e]*$/.test(q.text);
     }
   }
   return { need, want, opMask, conn, sevMask, re, needles, previewNeedle, verbatim, app: q.app };
@@ -222,36 +178,33 @@ export function scanMessages(d: SessionData, c: CompiledQuery, from: number, to:
   const decoder = new TextDecoder('utf-8', { fatal: false });
   const cursor = new PayloadCursor(d.payloads);
   const OPCODE = MSG.OPCODE;
-  const { flags, conn: conns, preview: previews, index: idx, dataOff, dataLen } = d.messages.cols;
+  const { flags, conn: conns, index: idx, dataOff, dataLen } = d.messages.cols;
+  const textNeedles = needles.filter((n) => n.folded);
   rows: for (let r = from; r < to; r++) {
-    const f = flags[r];
+    const f = flags.get(r);
     if ((f & need) !== want) continue;
     if (!(opMask & (1 << (f & OPCODE)))) continue;
-    if (conn >= 0 && conns[r] !== conn) continue;
+    if (conn >= 0 && conns.get(r) !== conn) continue;
     if (sevMask && !(f & sevMask)) continue;
     if (searching) {
-      const len = dataLen[r];
-      if (f & MSG.VERBATIM) {
-        // the preview is the payload, byte for byte: search it as a string (a text message's
-        // hex is not searched: its bytes are its text)
-        if (re) {
-          if (!re.test(previews[r])) continue;
-        } else if (!verbatim || !verbatim.test(previews[r])) continue;
-      } else if (re) {
-        const at = cursor.seek(dataOff[r], len);
-        if (!re.test(decoder.decode(cursor.block.subarray(at, at + len))) && !((f & OPCODE) === 8 && re.test(previews[r]))) continue;
+      const len = dataLen.get(r);
+      const at = cursor.seek(dataOff.get(r), len);
+      const block = cursor.block;
+      if (re) {
+        if (!re.test(decoder.decode(block.subarray(at, at + len))) && !((f & OPCODE) === 8 && re.test(previewAt(d, r, cursor)))) continue;
       } else {
-        const at = cursor.seek(dataOff[r], len);
-        const block = cursor.block;
+        // a verbatim text message's bytes are its text: searched as text only, never as hex
+        // (and text that is not printable ASCII cannot be in it)
+        const list = f & MSG.VERBATIM ? (verbatim ? textNeedles : []) : needles;
         let hit = false;
-        for (let i = 0; i < needles.length && !hit; i++) hit = found(block, at, at + len, needles[i]);
+        for (let i = 0; i < list.length && !hit; i++) hit = found(block, at, at + len, list[i]);
         // a close message's preview names its code ("1000 Normal Closure"), which its bytes do not
-        if (!hit && (f & OPCODE) === 8) hit = previews[r].toLowerCase().includes(previewNeedle);
+        if (!hit && (f & OPCODE) === 8) hit = previewAt(d, r, cursor).toLowerCase().includes(previewNeedle);
         if (!hit) continue rows;
       }
     }
     if (appTest && !appTest(r)) continue;
-    out[k++] = idx[r];
+    out[k++] = idx.get(r);
   }
   return k;
 }

@@ -12,49 +12,48 @@
 import type { ConnectionEndEvent, EngineEvent, FrameEvent, Http2RequestEvent, MessageEvent, SummaryEvent, TlsEvent } from '../../shared/events';
 import { closeReason } from '../../shared/close';
 import { frameFields } from './rows';
-import { Ev, FRAME, MSG, type ConnRec, type SessionData } from './session-data';
+import { Ev, evWithRef, FRAME, MSG, type ConnRec, type SessionData } from './session-data';
 
 /** Frame row `fr` as its event. */
 function frameEvent(d: SessionData, fr: number): FrameEvent {
   const f = d.frames.cols;
-  const flags = f.flags[fr];
+  const flags = f.flags.get(fr);
   const ev: FrameEvent = {
     type: 'frame',
-    conn: f.conn[fr],
+    conn: f.conn.get(fr),
     dir: flags & FRAME.SERVER ? 'server' : 'client',
     ...frameFields(d, fr),
-    headerLength: f.headerLen[fr],
-    packet: f.packet[fr],
-    firstPacket: f.firstPacket[fr],
+    headerLength: f.headerLen.get(fr),
+    packet: f.packet.get(fr),
+    firstPacket: f.firstPacket.get(fr),
   };
-  if (flags & FRAME.HAS_WIRE) ev.wirePayload = d.payloads.read(f.wireOff[fr], f.wireLen[fr]);
+  if (flags & FRAME.HAS_WIRE) ev.wirePayload = d.payloads.read(f.wireOff.get(fr), f.wireLen.get(fr));
   return ev;
 }
 
 /** Message row `r` as its event. */
 export function messageEvent(d: SessionData, r: number): MessageEvent {
   const m = d.messages.cols;
-  const flags = m.flags[r];
-  const data = d.payloads.read(m.dataOff[r], m.dataLen[r]);
-  const start = m.framesStart[r];
+  const flags = m.flags.get(r);
+  const data = d.payloads.read(m.dataOff.get(r), m.dataLen.get(r));
   const ev: MessageEvent = {
     type: 'message',
-    conn: m.conn[r],
+    conn: m.conn.get(r),
     dir: flags & MSG.SERVER ? 'server' : 'client',
-    ts: m.ts[r],
-    index: m.index[r],
+    ts: m.ts.get(r),
+    index: m.index.get(r),
     opcode: flags & MSG.OPCODE,
     compressed: (flags & MSG.COMPRESSED) !== 0,
-    length: m.length[r],
-    wireLength: m.wireLength[r],
-    frames: Array.from(d.msgFrames.cols.frame.subarray(start, start + m.framesCount[r])),
-    packet: m.packet[r],
+    length: d.messageLength(r),
+    wireLength: d.messageWireLength(r),
+    frames: d.messageFrames(r),
+    packet: m.packet.get(r),
     data,
     truncated: (flags & MSG.TRUNCATED) !== 0,
     utf8Valid: (flags & MSG.UTF8) !== 0,
   };
   if (flags & MSG.HAS_CODE) {
-    ev.code = m.code[r];
+    ev.code = m.code.get(r);
     ev.reason = closeReason(data);
   }
   appOf(d, r, ev);
@@ -66,11 +65,14 @@ export function messageEvent(d: SessionData, r: number): MessageEvent {
  * ingested while the replay runs).
  */
 export function* replayEvents(d: SessionData, end = Infinity): Generator<EngineEvent> {
+  // the next row of each table (the log names its events by their order: session-data.ts)
+  const next = new Array<number>(Object.keys(Ev).length).fill(0);
+  let refs = 0;
   for (let i = 0; i < d.log.length && i < end; i++) {
-    // read the columns per event: ingesting while the replay is suspended may grow them
-    const { type, ref: refs } = d.log.cols;
-    const ref = refs[i];
-    switch (type[i]) {
+    // read through the tables per event: ingesting while the replay is suspended may grow them
+    const type = d.log.cols.type.get(i);
+    const ref = evWithRef(type) ? d.logRefs.cols.ref.get(refs++) : next[type]++;
+    switch (type) {
       case Ev.Connection:
         yield (d.conns.get(ref) as ConnRec).ev;
         break;
@@ -90,7 +92,7 @@ export function* replayEvents(d: SessionData, end = Infinity): Generator<EngineE
       }
       case Ev.Datagram: {
         const g = d.datagrams.cols;
-        yield { type: 'datagram', conn: g.conn[ref], dir: g.server[ref] ? 'server' : 'client', ts: g.ts[ref], length: g.length[ref], packet: g.packet[ref] };
+        yield { type: 'datagram', conn: g.conn.get(ref), dir: g.server.get(ref) ? 'server' : 'client', ts: g.ts.get(ref), length: g.length.get(ref), packet: g.packet.get(ref) };
         break;
       }
       case Ev.End:
@@ -101,7 +103,7 @@ export function* replayEvents(d: SessionData, end = Infinity): Generator<EngineE
         break;
       case Ev.Tls:
       case Ev.H2Request:
-        yield appEvent(d, type[i], ref);
+        yield appEvent(d, type, ref);
         break;
       case Ev.Polling:
         yield d.app.polling[ref];
@@ -130,7 +132,7 @@ export function messageRowsByConnection(d: SessionData, end = d.messages.length)
   const n = Math.min(end, d.messages.length);
   const conns = d.messages.cols.conn;
   for (let r = 0; r < n; r++) {
-    const c = conns[r];
+    const c = conns.get(r);
     const rows = by.get(c);
     if (rows) rows.push(r);
     else by.set(c, [r]);

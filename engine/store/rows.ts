@@ -9,8 +9,9 @@
 import type { MessageRow, RowBlock } from '../../shared/api';
 import { allocRows, KIND_ID, makeRow, ROW_BITS, ROW_BITS_COMMON_MASK } from '../../shared/row-block';
 import type { FrameEvent } from '../../shared/events';
-import { HEX_PREVIEW_BYTES, hexPreview, PREVIEW_MAX, previewKind, type PreviewKind } from './preview';
-import { FRAME, HEADER_MAX, MSG, type SessionData } from './session-data';
+import { lastPreviewCut, messagePreview, PREVIEW_MAX, previewKind, type PreviewKind } from './preview';
+import { PayloadCursor } from './payload-store';
+import { BIG, FRAME, MSG, type SessionData } from './session-data';
 
 function kind(flags: number): PreviewKind {
   const op = flags & MSG.OPCODE;
@@ -23,57 +24,94 @@ function rowBits(f: number): number {
   return (f & ROW_BITS_COMMON_MASK) | (f & MSG.HAS_CODE ? ROW_BITS.HAS_CODE : 0) | (KIND_ID[kind(f)] << ROW_BITS.KIND_SHIFT);
 }
 
-/** The preview of message row `r` as the timeline shows it. */
-function shownPreview(d: SessionData, r: number): string {
-  const m = d.messages.cols;
-  const f = m.flags[r];
-  const p = f & MSG.HEX_LAZY ? lazyHex(d, r) : m.preview[r];
-  return f & MSG.PREVIEW_CUT ? p + '…' : p;
-}
+/**
+ * Payload bytes a preview reads at most (preview.ts: a text preview decodes up to 4 bytes for
+ * each of its PREVIEW_MAX characters, a close preview 2 more for the code): the preview of the
+ * first PREVIEW_BYTES bytes of a payload is the preview of the whole payload.
+ */
+export const PREVIEW_BYTES = 4 * PREVIEW_MAX + 2;
 
-/** The hex preview of message row `r` (MSG.HEX_LAZY), from the payload bytes the store kept. */
-function lazyHex(d: SessionData, r: number): string {
+/**
+ * The preview of message row `r` without the ellipsis of a cut one (whether it was cut is kept
+ * for shownPreview), from its stored string or made again from its payload's first bytes, read
+ * through `cursor` (the store kept them whole: ingest.ts). The cursor may move.
+ */
+export function previewAt(d: SessionData, r: number, cursor: PayloadCursor): string {
   const m = d.messages.cols;
-  const n = Math.min(m.dataLen[r], HEX_PREVIEW_BYTES);
-  // a view of the bytes in memory, else a copy from the spill file
-  const c = d.payloads.chunkAt(m.dataOff[r]);
-  const at = c ? m.dataOff[r] - c.start : 0;
+  const f = m.flags.get(r);
+  if (f & MSG.PREVIEW_KEPT) {
+    cut = (f & MSG.PREVIEW_CUT) !== 0;
+    return m.preview.get(r);
+  }
   let bytes: Uint8Array;
   try {
-    bytes = c && at + n <= c.bytes.length ? c.bytes.subarray(at, at + n) : d.payloads.read(m.dataOff[r], n);
+    const n = Math.min(m.dataLen.get(r), PREVIEW_BYTES);
+    const at = cursor.seek(m.dataOff.get(r), n);
+    bytes = cursor.block.subarray(at, at + n);
   } catch {
     // the spill file could not be read back (an I/O error, the store closed): a row without
     // its preview, rather than a batch or a call that fails whole
+    cut = false;
     return '';
   }
-  return hexPreview(bytes, PREVIEW_MAX, false);
+  const p = messagePreview(f & MSG.OPCODE, bytes, (f & MSG.UTF8) !== 0, f & MSG.HAS_CODE ? m.code.get(r) : undefined, false);
+  cut = lastPreviewCut();
+  return p;
+}
+
+/** whether the last previewAt was cut */
+let cut = false;
+
+/** The preview of message row `r` as the timeline shows it (a cut one ends in "…", without the space hexPreview puts before its own). */
+function shownPreview(d: SessionData, r: number, cursor: PayloadCursor): string {
+  const p = previewAt(d, r, cursor);
+  return cut ? p + '…' : p;
 }
 
 /** The timeline row of message row `r`. */
 export function timelineRow(d: SessionData, r: number): MessageRow {
   const m = d.messages.cols;
-  const row = makeRow(rowBits(m.flags[r]), m.index[r], m.conn[r], m.ts[r], m.length[r], m.wireLength[r], m.framesCount[r], m.findings[r], m.code[r], shownPreview(d, r));
+  const row = makeRow(rowBits(m.flags.get(r)), m.index.get(r), m.conn.get(r), m.ts.get(r), d.messageLength(r), d.messageWireLength(r), m.framesCount.get(r), m.findings.get(r), m.code.get(r), shownPreview(d, r, new PayloadCursor(d.payloads)));
   const meaning = d.app.meaning(r);
   if (meaning) row.meaning = meaning;
   return row;
 }
 
-/** Message rows [from, end) by column: the same rows `timelineRow` makes, without an object each. */
-export function rowBlock(d: SessionData, from: number, end: number): RowBlock {
-  const n = Math.max(0, end - from);
+/**
+ * Message rows [from, end) by column: the same rows `timelineRow` makes, without an object each;
+ * fewer when their previews pass `maxChars` characters (at least one row), so that one block's
+ * strings stay bounded however long its previews are (`count` says how many).
+ */
+export function rowBlock(d: SessionData, from: number, end: number, maxChars = Infinity): RowBlock {
+  const previews: string[] = [];
+  const cursor = new PayloadCursor(d.payloads);
+  let chars = 0;
+  for (let r = from; r < end && (chars < maxChars || r === from); r++) {
+    const p = shownPreview(d, r, cursor);
+    chars += p.length + 1;
+    previews.push(p);
+  }
+  const n = previews.length;
+  end = from + n;
   const { cols, seal } = allocRows(n);
   const m = d.messages.cols;
-  cols.ts.set(m.ts.subarray(from, end));
-  cols.length.set(m.length.subarray(from, end));
-  cols.wireLength.set(m.wireLength.subarray(from, end));
-  cols.index.set(m.index.subarray(from, end));
-  cols.conn.set(m.conn.subarray(from, end));
-  cols.frames.set(m.framesCount.subarray(from, end));
-  cols.findings.set(m.findings.subarray(from, end));
-  cols.code.set(m.code.subarray(from, end));
+  m.ts.copyTo(cols.ts, from, end);
+  m.length.copyTo(cols.length, from, end);
+  m.wireLength.copyTo(cols.wireLength, from, end);
+  if (d.bigLengths.size > 0) {
+    for (let i = 0; i < n; i++) {
+      if (cols.length[i] === BIG) cols.length[i] = d.messageLength(from + i);
+      if (cols.wireLength[i] === BIG) cols.wireLength[i] = d.messageWireLength(from + i);
+    }
+  }
+  m.index.copyTo(cols.index, from, end);
+  m.conn.copyTo(cols.conn, from, end);
+  m.framesCount.copyTo(cols.frames, from, end);
+  m.code.copyTo(cols.code, from, end);
+  m.findings.copyTo(cols.findings, from, end);
   for (let i = 0; i < n; i++) {
-    cols.bits[i] = rowBits(m.flags[from + i]);
-    cols.preview[i] = shownPreview(d, from + i);
+    cols.bits[i] = rowBits(m.flags.get(from + i));
+    cols.preview[i] = previews[i];
     cols.meaning[i] = d.app.meaning(from + i);
   }
   return seal();
@@ -89,13 +127,13 @@ export type FrameFields = Pick<FrameEvent, 'index' | 'ts' | 'fin' | 'rsv1' | 'rs
  */
 export function frameFields(d: SessionData, fr: number): FrameFields {
   const f = d.frames.cols;
-  const flags = f.flags[fr];
-  const hl = f.headerLen[fr];
-  const header = f.header.slice(fr * HEADER_MAX, fr * HEADER_MAX + hl);
+  const flags = f.flags.get(fr);
+  const header = d.frameHeader(fr);
+  const hl = header.length;
   const masked = (flags & FRAME.MASKED) !== 0;
   return {
-    index: f.index[fr],
-    ts: f.ts[fr],
+    index: f.index.get(fr),
+    ts: f.ts.get(fr),
     fin: (flags & FRAME.FIN) !== 0,
     rsv1: (flags & FRAME.RSV1) !== 0,
     rsv2: (flags & FRAME.RSV2) !== 0,
@@ -103,7 +141,7 @@ export function frameFields(d: SessionData, fr: number): FrameFields {
     opcode: flags & FRAME.OPCODE,
     masked,
     maskKey: masked && hl >= 6 ? Buffer.from(header.subarray(hl - 4, hl)).toString('hex') : '',
-    length: f.length[fr],
+    length: d.frameLength(fr),
     header,
   };
 }

@@ -7,13 +7,17 @@
  *    connections, a connection that carried nothing yet waits in `quiet` (its event only) and
  *    gets its record with its first other event; one that ends before it had any is counted in
  *    `unlisted`, not kept (a flood of SYNs or of empty connections; see "Bounds");
- *  - messages, frames, datagrams: column tables (shared/column-table.ts), one row per event,
- *    one preview string per message; a message's frames are a run of `msgFrames`;
+ *  - messages, frames, datagrams: chunked column tables (shared/column-table.ts ChunkedTable),
+ *    one row per event; a message of one frame names it in its row, the frames of a longer one
+ *    are a run of `msgFrames`; a frame's header is not kept but written again from its fields
+ *    (`frameHeader`; the odd one in `oddHeaders`); a preview is kept as a string only when its
+ *    payload was cut (MSG.PREVIEW_KEPT), else rows.ts makes it again from the payload;
  *  - payload bytes (message data, frame wire payloads) live in a PayloadStore (memory up to a
  *    budget, older bytes spilled to a temp file, all of it up to a limit), the rows keep
  *    (offset, length kept); a cut payload's message is marked TRUNCATED;
- *  - the event log: (type, row) per event, 5 bytes each, so exports replay the original
- *    order exactly;
+ *  - the event log: one type byte per event (the event is the next row of its table; events
+ *    about a connection keep its id in `logRefs`), so exports replay the original order
+ *    exactly;
  *  - change marks (`dirty` connections, `changed`) that batches.ts turns into UI batches;
  *  - `app` (app-index.ts): each message's decoded packets and reply links, each connection's
  *    TLS facts and HTTP/2 carriage, the plain HTTP/2 requests.
@@ -22,14 +26,17 @@
  * rows.ts, batches.ts, query.ts, detail.ts, stats.ts and replay.ts only read. Single-threaded,
  * synchronous.
  *
- * Bounds: each column table holds at most `maxRows` rows (default DEFAULT_MAX_ROWS, 16.7 M:
- * about 1.3 GB of message columns and as much for frames), `msgFrames` twice that and the
- * event log four times that (every stored event takes one log row). An event that does not
- * fit is dropped whole and counted in `dropped`: the store stops growing rather than the
- * process running out of memory. Findings are kept up to `maxFindings` rows (default
- * DEFAULT_MAX_FINDINGS), the store's own findings always; past it a finding is counted on its
- * connection's row and in `findingsNotKept`, which the `findings-not-listed` finding reports
- * at the summary. Handshakes are a plain array (one per connection at most). Connection records
+ * Bounds: all the tables draw their chunks from one RowBudget of `maxRowBytes` (default
+ * DEFAULT_ROW_BYTES, 64 MiB), which also pays for kept preview strings, `bigLengths` entries
+ * and kept findings; each table holds at most `maxRows` rows besides (default
+ * DEFAULT_MAX_ROWS), `msgFrames` twice that and the event log four times that (every stored
+ * event takes one log row). A message, frame or datagram that does not fit is dropped whole,
+ * and so is every later one of its table (the rows kept are the first ones); dropped events
+ * are counted in `dropped`, which the `messages-not-listed` finding reports at the summary:
+ * the store stops growing rather than the process running out of memory. Findings are kept
+ * up to `maxFindings` rows (default DEFAULT_MAX_FINDINGS) while the budget lasts, the store's
+ * own findings always; past either a finding is counted on its connection's row and in
+ * `findingsNotKept`, which the `findings-not-listed` finding reports at the summary. Handshakes are a plain array (one per connection at most). Connection records
  * (about 700 bytes each with their batch copies) are kept for every connection that carried
  * something, and for the first QUIET_ROWS others; past that a connection that carried nothing
  * costs nothing once it ended (`unlisted` counts it, and the `connections-not-listed` finding
@@ -37,12 +44,12 @@
  * QUIET_PENDING_MAX (the pipeline tracks at most DEFAULT_MAX_FLOWS TCP flows at once, so a
  * flood never reaches it), over which the oldest is given its record.
  *
- * Memory: the tables own their arrays; handshake, connection, finding and summary events are
+ * Memory: the tables own their chunks; handshake, connection, finding and summary events are
  * kept as given (they are small and structured-clone safe, the pipeline does not reuse them).
  */
 import type { ConnectionEndEvent, ConnectionEvent, HandshakeEvent, SummaryEvent } from '../../shared/events';
 import type { ConnectionRow, FindingRow } from '../../shared/api';
-import { ColumnTable, DEFAULT_MAX_ROWS } from '../../shared/column-table';
+import { ChunkedTable, ColumnTable, DEFAULT_MAX_ROWS, RowBudget, type NumColumn } from '../../shared/column-table';
 import { ROW_BITS_COMMON } from '../../shared/row-block';
 import { AppIndex } from './app-index';
 import { PayloadStore, type PayloadStoreOptions } from './payload-store';
@@ -60,15 +67,19 @@ export const MSG = {
   SEV_WARNING: 1 << 15,
   SEV_INFO: 1 << 16,
   SEV_ALL: (1 << 14) | (1 << 15) | (1 << 16),
-  /** the stored preview was cut: rows get a trailing "…" (stored previews stay one-byte strings) */
+  /** a stored preview (PREVIEW_KEPT) was cut: rows get a trailing "…" (stored previews stay one-byte strings) */
   PREVIEW_CUT: 1 << 17,
-  /** a text message whose preview is its payload byte for byte (printable ASCII, not cut) */
+  /**
+   * a text message whose preview is its payload byte for byte (printable ASCII, not cut): the
+   * query searches it as text only (its bytes are its text), never as hex
+   */
   VERBATIM: 1 << 18,
   /**
-   * a hex preview (preview.ts lastPreviewHex) kept as no string: rows.ts makes it again from
-   * the first HEX_PREVIEW_BYTES payload bytes, which the payload store kept
+   * the preview is kept as a string (`preview` column): the payload store did not keep the
+   * message whole. Without it the preview is made again from the first PREVIEW_BYTES payload
+   * bytes (rows.ts), so a row costs no string.
    */
-  HEX_LAZY: 1 << 19,
+  PREVIEW_KEPT: 1 << 19,
 } as const;
 
 /** Bits of the frame flags column: opcode and direction as in MSG, then the header bits. */
@@ -81,12 +92,21 @@ export const FRAME = {
   RSV3: 1 << 8,
   MASKED: 1 << 9,
   HAS_WIRE: 1 << 10,
+  /** the header bytes are not what frameHeader makes of the fields: see SessionData.oddHeaders */
+  ODD_HEADER: 1 << 11,
 } as const;
 
 /** RFC 6455 section 5.2: 2 bytes, 8 of extended length, 4 of masking key at most */
 export const HEADER_MAX = 14;
 
-/** Event log types. */
+/** A length column's mark for a value it cannot hold (SessionData.bigLengths has it). */
+export const BIG = 0xffffffff;
+/** Row-budget bytes one SessionData.bigLengths entry is charged (a Map entry). */
+export const BIG_COST = 64;
+/** Which length of a row a SessionData.bigLengths key names. */
+export const Len = { Message: 0, Wire: 1, Frame: 2 } as const;
+
+/** Event log types (SessionData.log). */
 export const Ev = {
   Connection: 0,
   Handshake: 1,
@@ -105,6 +125,11 @@ export const Ev = {
 } as const;
 export type EvType = (typeof Ev)[keyof typeof Ev];
 
+/** Log types whose event is named by a connection id (SessionData.logRefs), not by its place in a table. */
+export function evWithRef(type: number): boolean {
+  return type === Ev.Connection || type === Ev.End || type === Ev.Tls;
+}
+
 export function sevBit(sev: string): number {
   return sev === 'error' ? MSG.SEV_ERROR : sev === 'warning' ? MSG.SEV_WARNING : MSG.SEV_INFO;
 }
@@ -115,18 +140,22 @@ const MESSAGE_COLUMNS = {
   conn: 'u32',
   ts: 'f64',
   flags: 'u32',
-  length: 'f64',
-  wireLength: 'f64',
-  /** header bytes of the message's frames */
-  headerBytes: 'u32',
+  /** lengths past 2^32 - 2 read BIG here, the value is in SessionData.bigLengths (see messageLength) */
+  length: 'u32',
+  wireLength: 'u32',
   packet: 'u32',
   code: 'u16',
-  findings: 'u32',
-  /** the message's frame indexes are msgFrames rows [framesStart, framesStart + framesCount) */
-  framesStart: 'u32',
+  /** findings about the message's frames (saturates at 65,535) */
+  findings: 'u16',
+  /**
+   * the message's frame index when it has one frame (no msgFrames rows); else its frame
+   * indexes are msgFrames rows [frames, frames + framesCount)
+   */
+  frames: 'u32',
   framesCount: 'u32',
   dataOff: 'f64',
   dataLen: 'u32',
+  /** only for rows whose preview cannot be made again from their payload (MSG.PREVIEW_KEPT) */
   preview: 'str',
 } as const;
 
@@ -134,18 +163,19 @@ const FRAME_COLUMNS = {
   index: 'u32',
   conn: 'u32',
   ts: 'f64',
-  flags: 'u32',
-  length: 'f64',
+  flags: 'u16',
+  /** as MESSAGE_COLUMNS.length (see frameLength) */
+  length: 'u32',
+  /** header bytes on the wire: with the flags, length and mask key, the header itself (frameHeader) */
   headerLen: 'u8',
-  header: ['u8', HEADER_MAX],
+  /** the masking key, big-endian (RFC 6455 section 5.3), 0 when unmasked */
+  mask: 'u32',
   packet: 'u32',
   firstPacket: 'u32',
   wireOff: 'f64',
   wireLen: 'u32',
-  /** message row the frame belongs to, -1 until its message arrives */
-  msg: 'i32',
-  findingSev: 'u32',
-  findings: 'u32',
+  /** message row the frame belongs to plus one, 0 until its message arrives */
+  msg: 'u32',
 } as const;
 
 /**
@@ -281,7 +311,14 @@ function latin1(col: Uint8Array, slot: number, len: number): string {
 }
 
 const DATAGRAM_COLUMNS = { conn: 'u32', ts: 'f64', server: 'u8', length: 'u32', packet: 'u32' } as const;
-const LOG_COLUMNS = { type: 'u8', ref: 'u32' } as const;
+/**
+ * The event log: one type per event. The event it names is the next row of its table in
+ * order (frames, messages, datagrams, findings, handshakes, HTTP/2 requests, polling bodies:
+ * each is logged once, as it is stored), so only the events about a connection
+ * (EV_WITH_REF) keep a reference, the connection id, in `logRefs`.
+ */
+const LOG_COLUMNS = { type: 'u8' } as const;
+const REF_COLUMNS = { ref: 'u32' } as const;
 const MSG_FRAME_COLUMNS = { frame: 'u32' } as const;
 
 export interface ConnRec {
@@ -303,6 +340,8 @@ export interface SessionDataOptions {
   onSpillFailure: (message: string) => void;
   /** most messages, frames and datagrams kept (each); see the bounds above */
   maxRows: number;
+  /** most bytes of rows (every table's chunks and kept preview strings together); see the bounds above */
+  maxRowBytes: number;
   /** most finding rows kept (default DEFAULT_MAX_FINDINGS); see the bounds above */
   maxFindings: number;
 }
@@ -313,6 +352,15 @@ export interface SessionDataOptions {
  * 20 MB here and as much in the UI).
  */
 export const DEFAULT_MAX_FINDINGS = 50_000;
+
+/**
+ * Bytes of rows a session keeps by default (SessionDataOptions.maxRowBytes): with the engine
+ * host's baseline (about 75 MiB of code, 20-60 MiB of JS heap) and the payload store's 32 MiB in
+ * memory, an engine process under the 300 MB RSS target of docs/hardening.md whatever the
+ * capture, with some room for the garbage V8 collects late. A single-frame message costs about
+ * 109 bytes (a message row, a frame row, two log bytes), so about 600,000 of them fit.
+ */
+export const DEFAULT_ROW_BYTES = 64 * 1024 * 1024;
 
 export class SessionData {
   readonly payloads: PayloadStore;
@@ -345,16 +393,35 @@ export class SessionData {
   /** highest packet number the events named */
   packets = 0;
 
-  readonly messages: ColumnTable<typeof MESSAGE_COLUMNS>;
-  readonly frames: ColumnTable<typeof FRAME_COLUMNS>;
-  readonly msgFrames: ColumnTable<typeof MSG_FRAME_COLUMNS>;
-  readonly datagrams: ColumnTable<typeof DATAGRAM_COLUMNS>;
-  readonly log: ColumnTable<typeof LOG_COLUMNS>;
+  /** what every table below draws its chunks from */
+  readonly rowBudget: RowBudget;
+  readonly messages: ChunkedTable<typeof MESSAGE_COLUMNS>;
+  readonly frames: ChunkedTable<typeof FRAME_COLUMNS>;
+  readonly msgFrames: ChunkedTable<typeof MSG_FRAME_COLUMNS>;
+  readonly datagrams: ChunkedTable<typeof DATAGRAM_COLUMNS>;
+  readonly log: ChunkedTable<typeof LOG_COLUMNS>;
+  /** the connection ids of the log's EV_WITH_REF events, in order */
+  readonly logRefs: ChunkedTable<typeof REF_COLUMNS>;
+  /**
+   * frame row -> its header bytes, for the frames whose header frameHeader does not make again
+   * (FRAME.ODD_HEADER: a 64-bit length past 2^53, which a number cannot hold); a stream stops
+   * at such a frame (it never ends), so there are at most two per connection
+   */
+  readonly oddHeaders = new Map<number, Uint8Array>();
+  /**
+   * Lengths of BIG or more (what a header claims: up to 2^63), by row * 4 + Len: a length a u32
+   * column cannot hold; each entry is charged BIG_COST bytes of the row budget (ingest.ts)
+   */
+  readonly bigLengths = new Map<number, number>();
   /** message index -> row, only once indexes stopped being equal to rows */
   messageRowOf: Map<number, number> | null = null;
   frameRowOf: Map<number, number> | null = null;
-  /** events dropped because a table was full */
+  /** events dropped because a table was full (the row bound): `messages-not-listed` at the summary */
   dropped = 0;
+  /** messages among them */
+  droppedMessages = 0;
+  /** the last of them (the time and packet of the finding that counts them) */
+  droppedLast: { ts: number; packet: number } | null = null;
   /** frames and messages whose payload bytes were cut (the payload store's limit or a failed spill write) */
   payloadCuts = 0;
   readonly onSpillFailure: ((message: string) => void) | undefined;
@@ -369,11 +436,13 @@ export class SessionData {
     this.onSpillFailure = opts.onSpillFailure;
     const maxRows = opts.maxRows ?? DEFAULT_MAX_ROWS;
     this.maxFindings = opts.maxFindings ?? DEFAULT_MAX_FINDINGS;
-    this.messages = new ColumnTable(MESSAGE_COLUMNS, { maxRows });
-    this.frames = new ColumnTable(FRAME_COLUMNS, { maxRows });
-    this.msgFrames = new ColumnTable(MSG_FRAME_COLUMNS, { maxRows: 2 * maxRows });
-    this.datagrams = new ColumnTable(DATAGRAM_COLUMNS, { maxRows });
-    this.log = new ColumnTable(LOG_COLUMNS, { maxRows: 4 * maxRows });
+    const budget = (this.rowBudget = new RowBudget(opts.maxRowBytes ?? DEFAULT_ROW_BYTES));
+    this.messages = new ChunkedTable(MESSAGE_COLUMNS, { maxRows, budget });
+    this.frames = new ChunkedTable(FRAME_COLUMNS, { maxRows, budget });
+    this.msgFrames = new ChunkedTable(MSG_FRAME_COLUMNS, { maxRows: 2 * maxRows, budget });
+    this.datagrams = new ChunkedTable(DATAGRAM_COLUMNS, { maxRows, budget });
+    this.log = new ChunkedTable(LOG_COLUMNS, { maxRows: 4 * maxRows, budget });
+    this.logRefs = new ChunkedTable(REF_COLUMNS, { maxRows: 4 * maxRows, budget });
   }
 
   /** packets seen, as far as the events tell (max packet number; exact after the summary) */
@@ -395,14 +464,89 @@ export class SessionData {
   frameRow(index: number): number {
     return rowOf(this.frameRowOf, this.frames.cols.index, this.frames.length, index);
   }
+
+  /** Payload length of message row `r` (MessageEvent.length). */
+  messageLength(r: number): number {
+    const v = this.messages.cols.length.get(r);
+    return v === BIG ? (this.bigLengths.get(r * 4 + Len.Message) as number) : v;
+  }
+
+  /** Payload bytes on the wire of message row `r` (MessageEvent.wireLength). */
+  messageWireLength(r: number): number {
+    const v = this.messages.cols.wireLength.get(r);
+    return v === BIG ? (this.bigLengths.get(r * 4 + Len.Wire) as number) : v;
+  }
+
+  /** Payload length frame row `fr` declares (FrameEvent.length). */
+  frameLength(fr: number): number {
+    const v = this.frames.cols.length.get(fr);
+    return v === BIG ? (this.bigLengths.get(fr * 4 + Len.Frame) as number) : v;
+  }
+
+  /** The frame indexes of message row `r`. */
+  messageFrames(r: number): number[] {
+    const m = this.messages.cols;
+    const n = m.framesCount.get(r);
+    const at = m.frames.get(r);
+    if (n === 1) return [at];
+    const list = this.msgFrames.cols.frame;
+    const out = new Array<number>(n);
+    for (let k = 0; k < n; k++) out[k] = list.get(at + k);
+    return out;
+  }
+
+  /** The header bytes of frame row `fr`, a fresh copy. */
+  frameHeader(fr: number): Uint8Array {
+    const f = this.frames.cols;
+    const flags = f.flags.get(fr);
+    if (flags & FRAME.ODD_HEADER) return (this.oddHeaders.get(fr) as Uint8Array).slice();
+    return buildHeader(flags, this.frameLength(fr), f.headerLen.get(fr), f.mask.get(fr));
+  }
+}
+
+/**
+ * A frame's header from its fields (RFC 6455 section 5.2): FIN, RSV1-3 and opcode; MASK and
+ * the 7-bit length, 126 + 16 bits or 127 + 64 bits as `headerLen` says (a sender may use a
+ * longer form than needed, which `headerLen` keeps); the masking key. Exact for lengths up to
+ * 2^53 (a number holds those); ingest.ts keeps other headers as they are.
+ */
+export function buildHeader(flags: number, length: number, headerLen: number, mask: number): Uint8Array {
+  const h = new Uint8Array(headerLen);
+  h[0] = (flags & FRAME.FIN ? 0x80 : 0) | (flags & FRAME.RSV1 ? 0x40 : 0) | (flags & FRAME.RSV2 ? 0x20 : 0) | (flags & FRAME.RSV3 ? 0x10 : 0) | (flags & FRAME.OPCODE);
+  const masked = (flags & FRAME.MASKED) !== 0;
+  const ext = headerLen - 2 - (masked ? 4 : 0);
+  h[1] = (masked ? 0x80 : 0) | (ext === 0 ? length : ext === 2 ? 126 : 127);
+  if (ext === 2) {
+    h[2] = length >>> 8;
+    h[3] = length & 0xff;
+  } else if (ext === 8) {
+    const hi = Math.floor(length / 2 ** 32);
+    const lo = length >>> 0;
+    h[2] = hi >>> 24;
+    h[3] = (hi >>> 16) & 0xff;
+    h[4] = (hi >>> 8) & 0xff;
+    h[5] = hi & 0xff;
+    h[6] = lo >>> 24;
+    h[7] = (lo >>> 16) & 0xff;
+    h[8] = (lo >>> 8) & 0xff;
+    h[9] = lo & 0xff;
+  }
+  if (masked) {
+    const at = headerLen - 4;
+    h[at] = mask >>> 24;
+    h[at + 1] = (mask >>> 16) & 0xff;
+    h[at + 2] = (mask >>> 8) & 0xff;
+    h[at + 3] = mask & 0xff;
+  }
+  return h;
 }
 
 /**
  * Row of capture-wide `index`: the row itself while rows and indexes agree (the usual case,
  * no map at all), else the map's entry, which ingest.ts fills from the first row that differs.
  */
-function rowOf(map: Map<number, number> | null, indexes: Uint32Array, length: number, index: number): number {
+function rowOf(map: Map<number, number> | null, indexes: NumColumn, length: number, index: number): number {
   const r = map?.get(index);
   if (r !== undefined) return r;
-  return index < length && indexes[index] === index ? index : -1;
+  return index < length && indexes.get(index) === index ? index : -1;
 }

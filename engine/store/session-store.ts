@@ -210,7 +210,7 @@ export class SessionStore {
   /** Message counts per decoded protocol, type and name, over connection `conn` or all (null). */
   appFacets(conn: number | null): AppFacets {
     const conns = this.d.messages.cols.conn;
-    return this.d.app.facets((r) => conns[r], conn);
+    return this.d.app.facets((r) => conns.get(r), conn);
   }
 
   /** The plain HTTP/2 requests of connection `conn`. */

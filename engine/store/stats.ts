@@ -48,7 +48,7 @@ export function connectionStats(d: SessionData, conn: number): ConnStats | null 
     recs.push(c);
   }
   const n = d.messages.length;
-  const { conn: conns, ts, wireLength, headerBytes } = d.messages.cols;
+  const { conn: conns, ts } = d.messages.cols;
   let t0 = Number.POSITIVE_INFINITY;
   for (const c of recs) if (c.ev.ts && c.ev.ts < t0) t0 = c.ev.ts;
   // first pass: the span of the messages (bins fit it), the count per connection (polling)
@@ -57,11 +57,13 @@ export function connectionStats(d: SessionData, conn: number): ConnStats | null 
   let messages = 0;
   const perConn = new Map<number, number>();
   for (let r = 0; r < n; r++) {
-    if (!all && conns[r] !== conn) continue;
+    const c = conns.get(r);
+    if (!all && c !== conn) continue;
     messages++;
-    if (ts[r] < first) first = ts[r];
-    if (ts[r] > last) last = ts[r];
-    if (all) perConn.set(conns[r], (perConn.get(conns[r]) ?? 0) + 1);
+    const t = ts.get(r);
+    if (t < first) first = t;
+    if (t > last) last = t;
+    if (all) perConn.set(c, (perConn.get(c) ?? 0) + 1);
   }
   if (!Number.isFinite(t0)) t0 = messages ? first : 0;
   const start = messages ? first : t0;
@@ -71,15 +73,16 @@ export function connectionStats(d: SessionData, conn: number): ConnStats | null 
   const buckets = new Map<number, { t: number; messages: number; bytes: number }>();
   let maxT = -1;
   for (let r = 0; r < n; r++) {
-    if (!all && conns[r] !== conn) continue;
-    const bytes = wireLength[r] + headerBytes[r];
-    const t = Math.max(0, Math.floor(ts[r] - t0));
+    if (!all && conns.get(r) !== conn) continue;
+    const tr = ts.get(r);
+    const bytes = d.messageWireLength(r) + messageHeaderBytes(d, r);
+    const t = Math.max(0, Math.floor(tr - t0));
     let b = buckets.get(t);
     if (!b) buckets.set(t, (b = { t, messages: 0, bytes: 0 }));
     b.messages++;
     b.bytes += bytes;
     if (t > maxT) maxT = t;
-    const bin = bins[Math.min(nBins - 1, Math.floor((ts[r] - start) / binSeconds))];
+    const bin = bins[Math.min(nBins - 1, Math.floor((tr - start) / binSeconds))];
     bin.messages++;
     bin.bytes += bytes;
   }
@@ -115,4 +118,20 @@ export function connectionStats(d: SessionData, conn: number): ConnStats | null 
     out.pollingBytesEstimate += (all ? (perConn.get(c.ev.id) ?? 0) : messages) * perPoll(c);
   }
   return out;
+}
+
+/** Header bytes of message row `r`'s frames (those with rows). */
+function messageHeaderBytes(d: SessionData, r: number): number {
+  const m = d.messages.cols;
+  const hl = d.frames.cols.headerLen;
+  if (m.framesCount.get(r) === 1) {
+    const fr = d.frameRow(m.frames.get(r));
+    return fr < 0 ? 0 : hl.get(fr);
+  }
+  let n = 0;
+  for (const fi of d.messageFrames(r)) {
+    const fr = d.frameRow(fi);
+    if (fr >= 0) n += hl.get(fr);
+  }
+  return n;
 }

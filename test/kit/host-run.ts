@@ -3,7 +3,7 @@
  * (engine/service/host.ts through nodeFork), wait for its final progress, and report the
  * host's peak RSS (VmHWM from /proc/PID/status) with what its batches carried. Used by the
  * engine-RSS tests of issue 10 (test/engine-rss.test.ts, test/engine-rss-messages.test.ts).
- * Memory: the findings pushed (bounded by the store's caps) and a few counters.
+ * Memory: the findings and connection ids pushed (bounded by the store's caps) and a few counters.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,10 +15,14 @@ export interface HostRun {
   /** the host's peak RSS (bytes) */
   hwm: number;
   findings: { id: string; text: string }[];
-  /** connection rows pushed, over all batches */
+  /** connection rows pushed, over all batches (a connection that changed between batches is pushed again) */
   connectionRows: number;
+  /** the connections those rows were of */
+  connectionIds: Set<number>;
   /** the largest message count a connection row carried */
   maxConnMessages: number;
+  /** timeline rows pushed, over all batches */
+  rows: number;
   totals: Batch['totals'] | null;
 }
 
@@ -28,14 +32,18 @@ export async function openInHost(file: string, dir: string): Promise<HostRun> {
   try {
     await engine.ready();
     const pid = engine.pid;
-    const run: HostRun = { hwm: 0, findings: [], connectionRows: 0, maxConnMessages: 0, totals: null };
+    const run: HostRun = { hwm: 0, findings: [], connectionRows: 0, connectionIds: new Set(), maxConnMessages: 0, rows: 0, totals: null };
     const done = new Promise<ProgressInfo>((resolve) =>
       engine.onPush((name, p) => {
         if (name === 'batch') {
           const b = p as Batch;
           run.findings.push(...b.findings);
           run.connectionRows += b.connections.length;
-          for (const c of b.connections) run.maxConnMessages = Math.max(run.maxConnMessages, c.messages);
+          run.rows += b.rows?.count ?? 0;
+          for (const c of b.connections) {
+            run.maxConnMessages = Math.max(run.maxConnMessages, c.messages);
+            run.connectionIds.add(c.id);
+          }
           run.totals = b.totals;
         }
         if (name === 'progress' && (p as ProgressInfo).done) resolve(p as ProgressInfo);
