@@ -379,7 +379,7 @@ describe('createApp', () => {
     const order: string[] = [];
     let ready: () => void = () => {};
     const appEvents = new Map<string, () => void>();
-    const forks: Array<[string, string[] | undefined]> = [];
+    const forks: Array<[string, string[] | undefined, string[] | undefined]> = [];
     const util = new FakeUtility();
     const ipc = new FakeIpcMain();
     let menus = 0;
@@ -401,8 +401,8 @@ describe('createApp', () => {
         handle: (scheme) => order.push(`handle:${scheme}`),
       },
       utilityProcess: {
-        fork: (p, args) => {
-          forks.push([p, args]);
+        fork: (p, args, options) => {
+          forks.push([p, args, options?.execArgv]);
           return util;
         },
       },
@@ -414,7 +414,8 @@ describe('createApp', () => {
     ready();
     await handle.ready;
     expect(order).toEqual(['privileged:app:true:true', 'handle:app']);
-    expect(forks).toEqual([['/out/main/host.js', ['--config-dir=/cfg']]]);
+    // the engine runs with the same V8 flags as under nodeFork (the memory bound depends on them)
+    expect(forks).toEqual([['/out/main/host.js', ['--config-dir=/cfg'], ['--max-semi-space-size=4']]]);
     expect(ipc.handlers.size).toBe(CALLS.length);
     const [win] = FakeWindow.created;
     expect(win.loaded).toBe(APP_URL);

@@ -267,12 +267,18 @@ export interface NodeForkOptions {
   stderr?: 'inherit' | 'ignore';
 }
 
+/**
+ * V8 flags every engine host runs with, whoever starts it (nodeFork here, Electron's
+ * utilityProcess in electron/main/app.ts): V8's young generation grows to 3 x 16 MiB on a host
+ * that builds batches fast (the end of a large file); 4 MiB semi-spaces keep it at 12
+ * (docs/hardening.md, "Row tables").
+ */
+export const HOST_V8_FLAGS: readonly string[] = ['--max-semi-space-size=4'];
+
 /** ForkFn over child_process.fork with an IPC channel using structured clone. */
 export function nodeFork(opts: NodeForkOptions = {}): ForkFn {
   const entry = opts.entry ?? fileURLToPath(new URL('./host.ts', import.meta.url));
-  // V8's young generation grows to 3 x 16 MiB on a host that builds batches fast (the end of a
-  // large file); 4 MiB semi-spaces keep it at 12 (docs/hardening.md, "Row tables")
-  const execArgv = ['--max-semi-space-size=4', ...(opts.execArgv ?? [])];
+  const execArgv = [...HOST_V8_FLAGS, ...(opts.execArgv ?? [])];
   if (entry.endsWith('.ts')) {
     // absolute, so the host starts whatever the current directory is
     const tsx = createRequire(import.meta.url).resolve('tsx');
