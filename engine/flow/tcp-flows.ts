@@ -30,7 +30,7 @@
  * without ever carrying payload is kept as a spare and its TcpConn (with its reassemblers)
  * reused for a later flow, so a flood of flows allocates almost nothing per flow.
  *
- * Memory: one TcpConn and two map keys per tracked flow, at most `maxFlows` of them, plus at
+ * Memory: one TcpConn and one map slot per tracked flow, at most `maxFlows` of them, plus at
  * most SPARE_MAX spare TcpConns; the lanes are pointers in the TcpConns themselves.
  */
 import type { ChunkMeta, DecodedPacket } from '../types';
