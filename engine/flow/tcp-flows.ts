@@ -219,12 +219,15 @@ export class TcpFlowTable {
         if (conn.hasData) this.evicted.established++;
         else this.evicted.transitory++;
       }
-      const before = conn.ra.bufferedBytes + conn.rb.bufferedBytes;
-      conn.close(meta);
-      this.budget.update(conn, before, meta, this);
+      if (conn.engaged) {
+        const before = conn.ra.bufferedBytes + conn.rb.bufferedBytes;
+        conn.close(meta);
+        this.budget.update(conn, before, meta, this);
+      } else conn.close(meta);
     }
     this.map.delete(conn);
-    this.budget.holding.delete(conn);
+    // only engaged reassemblers ever buffer
+    if (conn.engaged) this.budget.holding.delete(conn);
     // only a flow that never carried payload is reused: one that did made a stack, which its
     // layers (and the closures they gave out) may still reference
     if (!conn.hasData && this.spare.length < SPARE_MAX) this.spare.push(conn);

@@ -197,6 +197,22 @@ export class TcpReassembler {
     this.histEnd = this.histValid = 0;
   }
 
+  /**
+   * Take over a stream whose first segments, none with payload, its owner followed itself
+   * (tcp-conn.ts: a handshake costs no reassembly): the data starts at sequence number
+   * `nextSeq` (after the SYN; -1: no SYN seen), the peer acknowledged up to stream offset
+   * `acked` (-1: nothing), or the stream `ended` already (its end was reported to the sink).
+   * The state `segment` and `acknowledge` would have left; only on a new or reset reassembler.
+   */
+  resume(nextSeq: number, acked: number, ended: boolean): void {
+    if (ended) this.isEnded = true;
+    else if (nextSeq >= 0) {
+      this.started = true;
+      this.nextSeq = nextSeq;
+      this.acked = acked;
+    }
+  }
+
   /** the delivered-bytes ring goes to the spares (when full-size and there is room) */
   private releaseHistory(): void {
     const h = this.hist;
