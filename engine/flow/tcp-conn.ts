@@ -111,14 +111,9 @@ export class TcpConn {
   /** per side before `engage`: stream offset the peer acknowledged, -1 for none (the reassembler's `acked`) */
   private ackedA = -1;
   private ackedB = -1;
-  /** the flow table's: lane, capture time of the last packet and of the last (re)queueing, links */
-  lane = 0;
-  /** order of creation in the table */
+  /** the flow table's: its slot (-1: not in the table), order of creation */
+  slot = -1;
   seq = 0;
-  lastTs = 0;
-  queuedTs = 0;
-  prev: TcpConn | null = null;
-  next: TcpConn | null = null;
   /** findings raised here, per id (made on the first) */
   private cap: FindingCap | null = null;
 
@@ -164,10 +159,10 @@ export class TcpConn {
     this.announced = this.endedA = this.endedB = this.closedAnnounced = this.failed = this.hasData = false;
     this.endReason = 'fin';
     this.firstTs = this.firstPacket = 0;
-    this.lane = this.seq = this.lastTs = this.queuedTs = 0;
-    this.prev = this.next = null;
+    this.seq = 0;
+    this.slot = -1;
     this.cap = null;
-    this.sa.entry = this.sb.entry = null;
+    // the side entries are null (only a connection with payload makes a stack and sets them);
     // reassemblers never engaged are as new
     if (this.engaged) {
       this.ra.reset();
@@ -259,9 +254,13 @@ export class TcpConn {
       this.closedAnnounced = true;
       // Both directions are over: flush the decoders and let go of them (their buffers), so
       // memory follows the connections open at once, not every connection ever seen.
-      stack?.finish(meta);
-      this.stack = undefined;
-      this.sa.entry = this.sb.entry = null;
+      if (stack !== undefined) {
+        stack.finish(meta);
+        this.stack = undefined;
+        // (without a stack the entries are null already: this spares a flood's flows a look
+        // at two objects that are out of the caches by then)
+        this.sa.entry = this.sb.entry = null;
+      }
       this.cap?.flush(this.host.emit, this.id, meta, 'this connection');
       this.cap = null;
       this.host.emit({ type: 'connection-end', conn: this.id, ts: meta.ts, packet: meta.packet, reason: this.endReason });
