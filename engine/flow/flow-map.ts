@@ -39,6 +39,11 @@ const INITIAL_SLOTS = 1024;
 export interface FlowEnds {
   readonly a: Endpoint;
   readonly b: Endpoint;
+  /**
+   * The map's: the flow's key, stored by `add` so that `delete` need not read the endpoints
+   * (under a flood, a flow deleted is one no packet touched for long: objects out of the caches).
+   */
+  mapKey: number;
 }
 
 export class FlowMap<T extends FlowEnds> {
@@ -83,12 +88,14 @@ export class FlowMap<T extends FlowEnds> {
   /** store a flow (not stored yet, and no other flow of its 4-tuple), found from both directions */
   add(v: T): void {
     if ((this.count + 1) * 2 > this.keys.length) this.grow();
-    this.put(portKey(v.a.port, v.b.port), v);
+    const k = portKey(v.a.port, v.b.port);
+    v.mapKey = k;
+    this.put(k, v);
   }
 
   delete(v: T): void {
     if (this.last === v) this.last = null;
-    this.drop(portKey(v.a.port, v.b.port), v);
+    this.drop(v.mapKey, v);
   }
 
   private put(k: number, v: T): void {

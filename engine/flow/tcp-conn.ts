@@ -114,6 +114,8 @@ export class TcpConn {
   /** the flow table's: its slot (-1: not in the table), order of creation */
   slot = -1;
   seq = 0;
+  /** the flow map's (flow-map.ts) */
+  mapKey = 0;
   /** findings raised here, per id (made on the first) */
   private cap: FindingCap | null = null;
 
