@@ -241,7 +241,7 @@ export class Pipeline implements CaptureSink {
       // a handshake or teardown segment without payload on a flow that carried none yet is the
       // connection's own business (tcp-conn.ts `control`); anything else engages the reassemblers
       if (conn.engaged || !conn.control(side, d.seq, d.flags, d.payload.length + d.missing, d.ack, meta)) {
-        if (!conn.engaged) conn.engage();
+        if (!conn.engaged) conn.engage(meta);
         const before = conn.ra.bufferedBytes + conn.rb.bufferedBytes;
         (side === 'a' ? conn.ra : conn.rb).segment(d.seq, d.flags, d.payload, d.missing, meta);
         // the peer's acknowledgment: holes it covers are lost to the capture (reassembler.ts)

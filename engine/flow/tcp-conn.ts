@@ -319,10 +319,10 @@ export class TcpConn {
   }
 
   /** From now on the reassemblers take every segment: they start from the state `control` kept. */
-  engage(): void {
+  engage(meta: ChunkMeta): void {
     this.engaged = true;
-    this.ra.resume(this.nxtA, this.ackedA, this.endedA);
-    this.rb.resume(this.nxtB, this.ackedB, this.endedB);
+    this.ra.resume(this.nxtA, this.ackedA, this.endedA, meta);
+    this.rb.resume(this.nxtB, this.ackedB, this.endedB, meta);
   }
 
   /** End of capture, eviction or port reuse: deliver what is buffered (holes as skips), finish the stack. */

@@ -202,14 +202,16 @@ export class TcpReassembler {
    * (tcp-conn.ts: a handshake costs no reassembly): the data starts at sequence number
    * `nextSeq` (after the SYN; -1: no SYN seen), the peer acknowledged up to stream offset
    * `acked` (-1: nothing), or the stream `ended` already (its end was reported to the sink).
-   * The state `segment` and `acknowledge` would have left; only on a new or reset reassembler.
+   * Only on a new or reset reassembler. The SYN and the acknowledgment go through `segment`
+   * and `acknowledge`, so their rules stay in one place (and the per-segment path sees a SYN
+   * early, as it did before owners took over handshakes: V8 then compiles it with that branch
+   * known, instead of dropping the compiled code at the first FIN of a capture).
    */
-  resume(nextSeq: number, acked: number, ended: boolean): void {
+  resume(nextSeq: number, acked: number, ended: boolean, meta: ChunkMeta): void {
     if (ended) this.isEnded = true;
     else if (nextSeq >= 0) {
-      this.started = true;
-      this.nextSeq = nextSeq;
-      this.acked = acked;
+      this.segment((nextSeq - 1) >>> 0, TCP_SYN, EMPTY, 0, meta);
+      if (acked >= 0) this.acknowledge((nextSeq + acked) >>> 0);
     }
   }
 
