@@ -82,42 +82,45 @@ class SideSink implements StreamSink {
 }
 
 export class TcpConn {
+  // Field order is memory order (V8 lays fields out as they are first defined): what the flow
+  // table and `sideEnded` read when a flow goes comes first, so that a flow no packet touched
+  // for long (a flood's) costs the fewest cache lines when it is evicted.
   id = 0;
+  /** payload was delivered (the stack exists since) */
+  hasData = false;
+  /** the reassemblers hold the streams' state (see the module comment); until then nxt/acked do */
+  engaged = false;
+  /** the flow table's: its slot (-1: not in the table), order of creation */
+  slot = -1;
+  seq = 0;
+  /** the flow map's (flow-map.ts) */
+  mapKey = 0;
+  /** decoding stopped after an internal error */
+  failed = false;
+  announced = false;
+  endedA = false;
+  endedB = false;
+  closedAnnounced = false;
+  endReason: 'fin' | 'rst' | 'eof' = 'fin';
+  stack: ConnStack | undefined;
+  /** findings raised here, per id (made on the first) */
+  private cap: FindingCap | null = null;
   /** role of side a; undefined until decided */
   clientSide: Side | undefined;
   roleBy: RoleEvidence = 'port';
-  announced = false;
   synSeq: number | undefined;
-  readonly ra: TcpReassembler;
-  readonly rb: TcpReassembler;
-  private readonly sa: SideSink;
-  private readonly sb: SideSink;
-  stack: ConnStack | undefined;
-  endedA = false;
-  endedB = false;
-  endReason: 'fin' | 'rst' | 'eof' = 'fin';
-  closedAnnounced = false;
   firstTs = 0;
   firstPacket = 0;
-  /** decoding stopped after an internal error */
-  failed = false;
-  /** payload was delivered (the stack exists since) */
-  hasData = false;
-  /** the reassemblers hold the streams' state (see the module comment); until then the fields below do */
-  engaged = false;
   /** per side before `engage`: sequence number of the first data byte (after the SYN), -1 before a SYN */
   private nxtA = -1;
   private nxtB = -1;
   /** per side before `engage`: stream offset the peer acknowledged, -1 for none (the reassembler's `acked`) */
   private ackedA = -1;
   private ackedB = -1;
-  /** the flow table's: its slot (-1: not in the table), order of creation */
-  slot = -1;
-  seq = 0;
-  /** the flow map's (flow-map.ts) */
-  mapKey = 0;
-  /** findings raised here, per id (made on the first) */
-  private cap: FindingCap | null = null;
+  readonly ra: TcpReassembler;
+  readonly rb: TcpReassembler;
+  private readonly sa: SideSink;
+  private readonly sb: SideSink;
 
   constructor(
     private readonly host: ConnHost,
