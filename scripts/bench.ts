@@ -445,7 +445,7 @@ async function runOffline(o: Options): Promise<OfflineOutcome> {
   for (const c of captures) results.push(await benchFile(c.label, c.file, c.truth, o, tsharkStartup, bundle));
   // flow floods (scripts/lib/bench-flood.ts): RSS bound and MB/s beside the plain capture's
   const plain = results.find((r) => r.label === 'plain');
-  const flood = await benchFloods({ dir: DATA, keep: o.keep, cli: join(ROOT, 'scripts', 'wsscope.mjs'), plainMBps: plain?.wsscopeWall ? plain.bytes / MB / plain.wsscopeWall : undefined });
+  const flood = await benchFloods({ dir: DATA, keep: o.keep, cli: join(ROOT, 'scripts', 'wsscope.mjs'), runs: o.runs, plainMBps: plain?.wsscopeWall ? plain.bytes / MB / plain.wsscopeWall : undefined });
 
   const lines = [
     `wsscope offline benchmark, ${new Date().toISOString().slice(0, 10)}, node ${process.version}, seed ${o.seed}, ${o.connections} connections per capture, best of ${o.runs} runs`,

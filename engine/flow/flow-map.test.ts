@@ -4,6 +4,7 @@ import { FlowMap, type Endpoint } from './flow-map';
 interface Flow {
   a: Endpoint;
   b: Endpoint;
+  mapKey: number;
 }
 
 const tuple = (src: string, dst: string, sp: number, dp: number): string => `${src}|${dst}|${sp}|${dp}`;
@@ -34,7 +35,7 @@ describe('FlowMap', () => {
         const found = map.get(src, dst, sp, dp);
         expect(found).toBe(ref.get(tuple(src, dst, sp, dp)));
         if (found === undefined && live.length < target) {
-          const f: Flow = { a: { addr: src, port: sp, v6: false }, b: { addr: dst, port: dp, v6: false } };
+          const f: Flow = { a: { addr: src, port: sp, v6: false }, b: { addr: dst, port: dp, v6: false }, mapKey: 0 };
           map.add(f);
           ref.set(tuple(src, dst, sp, dp), f);
           ref.set(tuple(dst, src, dp, sp), f);

@@ -1,20 +1,21 @@
 /**
  * Flows by 4-tuple, both directions, in one open-addressing hash table keyed by the port pair
- * `(sp << 16) | dp`: a lookup hashes one int32 and compares the decoder's cached address
- * strings, allocating nothing. A Map keyed by a string built per packet would allocate and
+ * in either order, `(low << 16) | high`: a lookup hashes one int32 and compares the decoder's
+ * cached address strings, allocating nothing. A Map keyed by a string built per packet would allocate and
  * hash that string each time; nested maps per address (what this replaced) cost a Map per
  * flow when addresses are many (a SYN flood from random sources); a Map keyed by the port
  * pair alone spends a flood's time rehashing as keys come and go.
  *
- * A flow is stored under both directions' keys (once when they are equal); flows of different
- * address pairs on the same port pair take a slot each and are told apart by their addresses
- * (`FlowEnds`: a flow's two endpoints). Linear probing, deletion by backward shift (Knuth,
+ * The key is the same from both directions, so a flow takes one slot (a flood's flows cost one
+ * insertion and one deletion each, not two); flows of different address pairs on the same
+ * port pair take a slot each and are told apart by their ports and addresses (`FlowEnds`: a
+ * flow's two endpoints, either order). Linear probing, deletion by backward shift (Knuth,
  * TAOCP vol. 3, 6.4, Algorithm R), so no tombstones pile up under churn. Iteration is not
  * offered: owners that need an order keep their own (tcp-flows.ts sorts by creation).
  *
- * Memory: a key array and a value array of a power-of-two size, at least twice the keys
+ * Memory: a key array and a value array of a power-of-two size, at least twice the flows
  * stored; doubled when more than half full, never shrunk (the owners bound the flows: at
- * most 2 x maxFlows keys).
+ * most maxFlows of them).
  */
 
 export interface Endpoint {
@@ -27,8 +28,9 @@ export function endpointString(e: Endpoint): string {
   return e.v6 ? `[${e.addr}]:${e.port}` : `${e.addr}:${e.port}`;
 }
 
+/** the key of a port pair, the same from both directions */
 function portKey(sp: number, dp: number): number {
-  return (sp << 16) | dp;
+  return sp <= dp ? (sp << 16) | dp : (dp << 16) | sp;
 }
 
 const INITIAL_SLOTS = 1024;
@@ -37,6 +39,11 @@ const INITIAL_SLOTS = 1024;
 export interface FlowEnds {
   readonly a: Endpoint;
   readonly b: Endpoint;
+  /**
+   * The map's: the flow's key, stored by `add` so that `delete` need not read the endpoints
+   * (under a flood, a flow deleted is one no packet touched for long: objects out of the caches).
+   */
+  mapKey: number;
 }
 
 export class FlowMap<T extends FlowEnds> {
@@ -78,25 +85,17 @@ export class FlowMap<T extends FlowEnds> {
     }
   }
 
-  /** store a flow (not stored yet, and no other flow of its 4-tuple) under both directions */
+  /** store a flow (not stored yet, and no other flow of its 4-tuple), found from both directions */
   add(v: T): void {
-    const x = v.a;
-    const y = v.b;
-    const k1 = portKey(x.port, y.port);
-    const k2 = portKey(y.port, x.port);
-    if ((this.count + 2) * 2 > this.keys.length) this.grow();
-    this.put(k1, v);
-    if (k2 !== k1) this.put(k2, v);
+    if ((this.count + 1) * 2 > this.keys.length) this.grow();
+    const k = portKey(v.a.port, v.b.port);
+    v.mapKey = k;
+    this.put(k, v);
   }
 
   delete(v: T): void {
     if (this.last === v) this.last = null;
-    const x = v.a;
-    const y = v.b;
-    const k1 = portKey(x.port, y.port);
-    const k2 = portKey(y.port, x.port);
-    this.drop(k1, v);
-    if (k2 !== k1) this.drop(k2, v);
+    this.drop(v.mapKey, v);
   }
 
   private put(k: number, v: T): void {

@@ -238,15 +238,20 @@ export class Pipeline implements CaptureSink {
     // per-packet chain with its callees inlined, so every level costs a compile of its own
     try {
       if (conn.clientSide) conn.announce(meta);
-      const before = conn.ra.bufferedBytes + conn.rb.bufferedBytes;
-      (side === 'a' ? conn.ra : conn.rb).segment(d.seq, d.flags, d.payload, d.missing, meta);
-      // the peer's acknowledgment: holes it covers are lost to the capture (reassembler.ts)
-      if ((d.flags & TCP_ACK) !== 0) (side === 'a' ? conn.rb : conn.ra).acknowledge(d.ack);
-      // RFC 9293 3.10.7.4: a reset aborts the whole connection, so the other direction ends too
-      // (what it had buffered is delivered first, holes as skips).
-      if ((d.flags & TCP_RST) !== 0) (side === 'a' ? conn.rb : conn.ra).flush(meta);
-      // in-order data (the common case) leaves nothing buffered before or after: no bookkeeping
-      if (before !== 0 || conn.ra.bufferedBytes + conn.rb.bufferedBytes !== 0) this.budget.update(conn, before, meta, this.tcp);
+      // a handshake or teardown segment without payload on a flow that carried none yet is the
+      // connection's own business (tcp-conn.ts `control`); anything else engages the reassemblers
+      if (conn.engaged || !conn.control(side, d.seq, d.flags, d.payload.length + d.missing, d.ack, meta)) {
+        if (!conn.engaged) conn.engage(meta);
+        const before = conn.ra.bufferedBytes + conn.rb.bufferedBytes;
+        (side === 'a' ? conn.ra : conn.rb).segment(d.seq, d.flags, d.payload, d.missing, meta);
+        // the peer's acknowledgment: holes it covers are lost to the capture (reassembler.ts)
+        if ((d.flags & TCP_ACK) !== 0) (side === 'a' ? conn.rb : conn.ra).acknowledge(d.ack);
+        // RFC 9293 3.10.7.4: a reset aborts the whole connection, so the other direction ends too
+        // (what it had buffered is delivered first, holes as skips).
+        if ((d.flags & TCP_RST) !== 0) (side === 'a' ? conn.rb : conn.ra).flush(meta);
+        // in-order data (the common case) leaves nothing buffered before or after: no bookkeeping
+        if (before !== 0 || conn.ra.bufferedBytes + conn.rb.bufferedBytes !== 0) this.budget.update(conn, before, meta, this.tcp);
+      }
       if ((d.flags & (TCP_FIN | TCP_RST)) !== 0 && !conn.clientSide) {
         // a connection that ends before any role evidence: fall back to ports
         conn.decideRoles(side, EMPTY);

@@ -7,8 +7,19 @@
  *
  * Roles: the SYN sender (set by the flow table), else roles.ts on the first payload. The
  * connection is announced (a `connection` event) at its SYN, on the first data or at the
- * end, so the event carries the decided roles. Its stack is made on the first data (or when
- * a direction ends), so a flow that never carries a byte (a SYN flood) costs no decoders.
+ * end, so the event carries the decided roles. Its stack is made on the first data, so a
+ * flow that never carries a byte (a SYN flood) costs no decoders.
+ *
+ * Handshake first: until a segment needs them, the reassemblers are not used at all. The
+ * segments of a handshake or a teardown without payload (SYN, SYN-ACK, bare ACKs, a FIN at
+ * the next sequence number) change a stream's state in three ways only: where it starts
+ * (the ISN), how far the peer acknowledged it, that it ended; `control` keeps those per side
+ * in plain fields, with the reassembler's rules (tcp/reassembler.ts), and ends a side itself.
+ * The first segment it does not handle (payload, a RST, a FIN after a hole) hands that state
+ * to the reassemblers (`engage`, TcpReassembler.resume), which take every segment from then
+ * on. A flow that never carries payload (a SYN flood, a scan, connections opened and closed
+ * unused) so costs no reassembly work, no flush when it goes, and no reset when the flow
+ * table reuses the object: events and findings are those the reassemblers would have caused.
  *
  * Findings raised here (tcp-overlap-conflict, the budget's limit-reached) are under the
  * per-id cap (FINDINGS_PER_ID, `FindingCap`), counted once the connection is over.
@@ -24,7 +35,9 @@
 import type { Direction, EngineEvent } from '../../shared/events';
 import type { FindingId } from '../../shared/findings';
 import type { ChunkMeta, StreamSink } from '../types';
+import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from '../types';
 import { TcpReassembler } from '../tcp/reassembler';
+import { seqDiff } from '../tcp/seq';
 import { FindingCap, reportInternalError, type ConnStack, type DirEntry, type InternalErrorHook } from '../stack/connection-stack';
 import { endpointString, type Endpoint } from './flow-map';
 import { decideRoles, type RoleEvidence } from './roles';
@@ -69,37 +82,45 @@ class SideSink implements StreamSink {
 }
 
 export class TcpConn {
+  // Field order is memory order (V8 lays fields out as they are first defined): what the flow
+  // table and `sideEnded` read when a flow goes comes first, so that a flow no packet touched
+  // for long (a flood's) costs the fewest cache lines when it is evicted.
   id = 0;
+  /** payload was delivered (the stack exists since) */
+  hasData = false;
+  /** the reassemblers hold the streams' state (see the module comment); until then nxt/acked do */
+  engaged = false;
+  /** the flow table's: its slot (-1: not in the table), order of creation */
+  slot = -1;
+  seq = 0;
+  /** the flow map's (flow-map.ts) */
+  mapKey = 0;
+  /** decoding stopped after an internal error */
+  failed = false;
+  announced = false;
+  endedA = false;
+  endedB = false;
+  closedAnnounced = false;
+  endReason: 'fin' | 'rst' | 'eof' = 'fin';
+  stack: ConnStack | undefined;
+  /** findings raised here, per id (made on the first) */
+  private cap: FindingCap | null = null;
   /** role of side a; undefined until decided */
   clientSide: Side | undefined;
   roleBy: RoleEvidence = 'port';
-  announced = false;
   synSeq: number | undefined;
+  firstTs = 0;
+  firstPacket = 0;
+  /** per side before `engage`: sequence number of the first data byte (after the SYN), -1 before a SYN */
+  private nxtA = -1;
+  private nxtB = -1;
+  /** per side before `engage`: stream offset the peer acknowledged, -1 for none (the reassembler's `acked`) */
+  private ackedA = -1;
+  private ackedB = -1;
   readonly ra: TcpReassembler;
   readonly rb: TcpReassembler;
   private readonly sa: SideSink;
   private readonly sb: SideSink;
-  stack: ConnStack | undefined;
-  endedA = false;
-  endedB = false;
-  endReason: 'fin' | 'rst' | 'eof' = 'fin';
-  closedAnnounced = false;
-  firstTs = 0;
-  firstPacket = 0;
-  /** decoding stopped after an internal error */
-  failed = false;
-  /** payload was delivered (the stack exists since) */
-  hasData = false;
-  /** the flow table's: lane, capture time of the last packet and of the last (re)queueing, links */
-  lane = 0;
-  /** order of creation in the table */
-  seq = 0;
-  lastTs = 0;
-  queuedTs = 0;
-  prev: TcpConn | null = null;
-  next: TcpConn | null = null;
-  /** findings raised here, per id (made on the first) */
-  private cap: FindingCap | null = null;
 
   constructor(
     private readonly host: ConnHost,
@@ -112,8 +133,10 @@ export class TcpConn {
     // V8 folds a field written only once into optimized code as a constant: the first
     // connection to end would then throw away the per-packet path (the reassembler's segment
     // and what it is inlined into) and compile it again. A second write makes them plain fields.
-    this.endedA = this.endedB = this.closedAnnounced = true;
-    this.endedA = this.endedB = this.closedAnnounced = false;
+    this.endedA = this.endedB = this.closedAnnounced = this.engaged = true;
+    this.endedA = this.endedB = this.closedAnnounced = this.engaged = false;
+    this.nxtA = this.nxtB = this.ackedA = this.ackedB = 0;
+    this.nxtA = this.nxtB = this.ackedA = this.ackedB = -1;
     // conflictWindow: keep the last 64 KiB delivered per direction so a retransmission that
     // differs from what was already delivered is flagged too (about 0.2 us per segment).
     this.ra = new TcpReassembler(this.sa, { maxBufferedBytes, conflictWindow: 65536 });
@@ -141,12 +164,17 @@ export class TcpConn {
     this.announced = this.endedA = this.endedB = this.closedAnnounced = this.failed = this.hasData = false;
     this.endReason = 'fin';
     this.firstTs = this.firstPacket = 0;
-    this.lane = this.seq = this.lastTs = this.queuedTs = 0;
-    this.prev = this.next = null;
+    this.seq = 0;
+    this.slot = -1;
     this.cap = null;
-    this.sa.entry = this.sb.entry = null;
-    this.ra.reset();
-    this.rb.reset();
+    // the side entries are null (only a connection with payload makes a stack and sets them);
+    // reassemblers never engaged are as new
+    if (this.engaged) {
+      this.ra.reset();
+      this.rb.reset();
+    }
+    this.engaged = false;
+    this.nxtA = this.nxtB = this.ackedA = this.ackedB = -1;
   }
 
   get client(): Endpoint {
@@ -231,9 +259,13 @@ export class TcpConn {
       this.closedAnnounced = true;
       // Both directions are over: flush the decoders and let go of them (their buffers), so
       // memory follows the connections open at once, not every connection ever seen.
-      stack?.finish(meta);
-      this.stack = undefined;
-      this.sa.entry = this.sb.entry = null;
+      if (stack !== undefined) {
+        stack.finish(meta);
+        this.stack = undefined;
+        // (without a stack the entries are null already: this spares a flood's flows a look
+        // at two objects that are out of the caches by then)
+        this.sa.entry = this.sb.entry = null;
+      }
       this.cap?.flush(this.host.emit, this.id, meta, 'this connection');
       this.cap = null;
       this.host.emit({ type: 'connection-end', conn: this.id, ts: meta.ts, packet: meta.packet, reason: this.endReason });
@@ -251,9 +283,64 @@ export class TcpConn {
     if ((this.cap ??= new FindingCap()).take(id)) this.host.finding(id, this.id, this.dirOf(side), meta, text);
   }
 
-  /** End of capture or port reuse: deliver what is buffered (holes as skips), finish the stack. */
+  /**
+   * A segment without payload, before the reassemblers are engaged (see the module comment):
+   * the state change `segment` and the peer's `acknowledge` would make, done here; false, with
+   * nothing changed, when the segment needs the reassemblers (payload, RST, SYN+FIN, a FIN
+   * sequenced after the next byte: the bytes before it are missing).
+   */
+  control(side: Side, seq: number, flags: number, len: number, ack: number, meta: ChunkMeta): boolean {
+    if (len !== 0 || (flags & TCP_RST) !== 0) return false;
+    const a = side === 'a';
+    if ((flags & (TCP_SYN | TCP_FIN)) !== 0 && !(a ? this.endedA : this.endedB)) {
+      const nxt = a ? this.nxtA : this.nxtB;
+      if ((flags & TCP_FIN) === 0) {
+        // RFC 9293 3.4: the SYN takes one sequence number, data starts after it; a SYN on a
+        // started side (a retransmission) moves nothing
+        if (nxt < 0) {
+          if (a) this.nxtA = (seq + 1) >>> 0;
+          else this.nxtB = (seq + 1) >>> 0;
+        }
+      } else {
+        if ((flags & TCP_SYN) !== 0) return false;
+        // a FIN at or before the next byte ends the side at once (nothing is missing before
+        // it); one that starts the side (no SYN seen) is at its first byte
+        if (nxt >= 0 && seqDiff(seq, nxt) > 0) return false;
+        this.sideEnded(side, 'fin', meta);
+      }
+    }
+    if ((flags & TCP_ACK) !== 0) {
+      // the peer's acknowledgment of the other side (TcpReassembler.acknowledge, nothing buffered)
+      if (a ? !this.endedB && this.nxtB >= 0 : !this.endedA && this.nxtA >= 0) {
+        const off = seqDiff(ack, a ? this.nxtB : this.nxtA);
+        if (a) {
+          if (off > this.ackedB) this.ackedB = off;
+        } else if (off > this.ackedA) this.ackedA = off;
+      }
+    }
+    return true;
+  }
+
+  /** From now on the reassemblers take every segment: they start from the state `control` kept. */
+  engage(meta: ChunkMeta): void {
+    this.engaged = true;
+    this.ra.resume(this.nxtA, this.ackedA, this.endedA, meta);
+    this.rb.resume(this.nxtB, this.ackedB, this.endedB, meta);
+  }
+
+  /** End of capture, eviction or port reuse: deliver what is buffered (holes as skips), finish the stack. */
   close(meta: ChunkMeta): void {
     if (this.failed) return;
+    if (!this.engaged) {
+      // nothing buffered and no stack: the reassemblers' flush would only end the open sides
+      try {
+        if (!this.endedA) this.sideEnded('a', 'eof', meta);
+        if (!this.endedB) this.sideEnded('b', 'eof', meta);
+      } catch (e) {
+        this.fail(e, meta);
+      }
+      return;
+    }
     this.contain(meta, () => {
       this.ra.flush(meta);
       this.rb.flush(meta);

@@ -21,17 +21,22 @@
  * `evicted-flows` finding. A later packet of an evicted 4-tuple starts a new connection.
  *
  * Least recently active without work per packet: a packet only stores its time on the flow
- * (`lastTs`); the lanes are intrusive doubly linked lists in the order flows were (re)queued,
- * and a head touched since it was queued is moved to the tail when it is looked at (a second
- * chance), so the head of a lane is always its least recently active flow. Idle checks run at
- * most once a second of capture time.
+ * (`LAST`); the lanes are doubly linked lists in the order flows were (re)queued, and a head
+ * touched since it was queued is moved to the tail when it is looked at (a second chance).
+ * Idle checks run at most once a second of capture time.
+ *
+ * Each flow has a slot: its times and lane links are numbers in typed arrays indexed by the
+ * slot, not fields of its TcpConn. Under a flood the head of a lane is a flow no packet touched
+ * for thousands of flows, out of the CPU caches; looking at it, unlinking it and its neighbour
+ * then cost a read of one array, not of objects and their boxed numbers spread over the heap.
  *
  * Flows are found by a flat map keyed by port pair (flow-map.ts). A flow that leaves the table
  * without ever carrying payload is kept as a spare and its TcpConn (with its reassemblers)
  * reused for a later flow, so a flood of flows allocates almost nothing per flow.
  *
- * Memory: one TcpConn and two map keys per tracked flow, at most `maxFlows` of them, plus at
- * most SPARE_MAX spare TcpConns; the lanes are pointers in the TcpConns themselves.
+ * Memory: one TcpConn, one map slot and one table slot (REC numbers and a lane byte) per
+ * tracked flow, at most `maxFlows` of them (the slot arrays grow by doubling up to that), plus
+ * at most SPARE_MAX spare TcpConns.
  */
 import type { ChunkMeta, DecodedPacket } from '../types';
 import { TCP_ACK, TCP_SYN } from '../types';
@@ -58,34 +63,19 @@ const SPARE_MAX = 64;
 const TRANSITORY = 0;
 const ESTABLISHED = 1;
 const ENDED = 2;
-/** not in the table any more */
-export const GONE = 3;
+/** a free slot */
+const GONE = 3;
+
+/** the numbers of a slot's record (TcpFlowTable.rec) */
+const LAST = 0;
+const QUEUED = 1;
+const PREV = 2;
+const NEXT = 3;
+const REC = 4;
 
 /** the lane to give a flow up from first, at the cap */
 const EVICT_ORDER = [ENDED, TRANSITORY, ESTABLISHED];
 const IDLE_S = [TRANSITORY_IDLE_S, ESTABLISHED_IDLE_S, ENDED_GRACE_S];
-
-/** One lane: flows linked through their `prev`/`next`, oldest first. */
-class Lane {
-  head: TcpConn | null = null;
-  tail: TcpConn | null = null;
-
-  push(c: TcpConn): void {
-    c.prev = this.tail;
-    c.next = null;
-    if (this.tail) this.tail.next = c;
-    else this.head = c;
-    this.tail = c;
-  }
-
-  unlink(c: TcpConn): void {
-    if (c.prev) c.prev.next = c.next;
-    else this.head = c.next;
-    if (c.next) c.next.prev = c.prev;
-    else this.tail = c.prev;
-    c.prev = c.next = null;
-  }
-}
 
 /** What was evicted before it ended (the `evicted-flows` finding). */
 export interface EvictedCounts {
@@ -106,7 +96,23 @@ export function evictedFlowsText(tcp: EvictedCounts, udp: number, maxFlows: numb
 
 export class TcpFlowTable {
   private readonly map = new FlowMap<TcpConn>();
-  private readonly lanes = [new Lane(), new Lane(), new Lane()];
+  /** the flow in each slot (null: free) */
+  private conns: Array<TcpConn | null> = [];
+  /**
+   * Per slot, REC numbers: capture time of the last packet and of the last (re)queueing, the
+   * previous and next slot in its lane (-1: none). Typed, so that the look at a lane's head,
+   * and its unlinking, read numbers in one array instead of the fields (and their boxed
+   * numbers) of objects no packet touched for a long time: under a flood, that is every flow.
+   */
+  private rec = new Float64Array(0);
+  /** per slot: its lane (GONE when free) */
+  private laneOf = new Uint8Array(0);
+  /** free slots (a stack) */
+  private free = new Int32Array(0);
+  private freeCount = 0;
+  /** per lane: its oldest and newest slot (-1: empty) */
+  private readonly heads = new Int32Array([-1, -1, -1]);
+  private readonly tails = new Int32Array([-1, -1, -1]);
   private size = 0;
   /** removed flows that never carried payload, for reuse (at most SPARE_MAX) */
   private readonly spare: TcpConn[] = [];
@@ -143,23 +149,26 @@ export class TcpFlowTable {
       conn.seq = this.made++;
       conn.firstTs = meta.ts;
       conn.firstPacket = meta.packet;
-      conn.lane = TRANSITORY;
-      conn.queuedTs = meta.ts;
-      this.lanes[TRANSITORY].push(conn);
+      if (this.freeCount === 0) this.grow();
+      const slot = this.free[--this.freeCount];
+      conn.slot = slot;
+      this.conns[slot] = conn;
+      this.rec[slot * REC + QUEUED] = meta.ts;
+      this.push(TRANSITORY, slot);
       this.size++;
       this.map.add(conn);
     }
-    conn.lastTs = meta.ts;
+    this.rec[conn.slot * REC + LAST] = meta.ts;
     return conn;
   }
 
   /** a connection's both directions ended at capture time `ts` */
   ended(conn: TcpConn, ts: number): void {
-    if (conn.lane === GONE || conn.lane === ENDED) return;
-    this.lanes[conn.lane].unlink(conn);
-    conn.lane = ENDED;
-    conn.lastTs = conn.queuedTs = ts;
-    this.lanes[ENDED].push(conn);
+    const slot = conn.slot;
+    if (slot < 0 || this.laneOf[slot] === ENDED) return;
+    this.unlink(slot);
+    this.rec[slot * REC + LAST] = this.rec[slot * REC + QUEUED] = ts;
+    this.push(ENDED, slot);
   }
 
   /** Evict the flows idle past their lane's limit at capture time `now` (at most once a second). */
@@ -168,37 +177,78 @@ export class TcpFlowTable {
     this.lastIdleCheck = now;
     const meta: ChunkMeta = { ts: now, packet };
     for (let lane = TRANSITORY; lane <= ENDED; lane++) {
-      for (let c = this.head(lane); c !== null && now - c.lastTs > IDLE_S[lane]; c = this.head(lane)) this.remove(c, meta, true);
+      for (let s = this.head(lane); s >= 0 && now - this.rec[s * REC + LAST] > IDLE_S[lane]; s = this.head(lane)) this.remove(this.conns[s] as TcpConn, meta, true);
     }
   }
 
+  /** more slots: twice as many, up to maxFlows (there are never more flows) */
+  private grow(): void {
+    const old = this.laneOf.length;
+    const n = Math.min(Math.max(old * 2, 256), this.maxFlows);
+    const rec = new Float64Array(n * REC);
+    rec.set(this.rec);
+    this.rec = rec;
+    const laneOf = new Uint8Array(n).fill(GONE);
+    laneOf.set(this.laneOf);
+    this.laneOf = laneOf;
+    // old slots are all taken (the stack is empty): the new ones are free, lowest on top
+    this.free = new Int32Array(n);
+    for (let i = n - 1; i >= old; i--) this.free[this.freeCount++] = i;
+    for (let i = old; i < n; i++) this.conns.push(null);
+  }
+
+  /** append a slot to a lane (its newest) */
+  private push(lane: number, slot: number): void {
+    const r = this.rec;
+    const tail = this.tails[lane];
+    r[slot * REC + PREV] = tail;
+    r[slot * REC + NEXT] = -1;
+    if (tail >= 0) r[tail * REC + NEXT] = slot;
+    else this.heads[lane] = slot;
+    this.tails[lane] = slot;
+    this.laneOf[slot] = lane;
+  }
+
+  /** take a slot out of its lane */
+  private unlink(slot: number): void {
+    const r = this.rec;
+    const lane = this.laneOf[slot];
+    const prev = r[slot * REC + PREV];
+    const next = r[slot * REC + NEXT];
+    if (prev >= 0) r[prev * REC + NEXT] = next;
+    else this.heads[lane] = next;
+    if (next >= 0) r[next * REC + PREV] = prev;
+    else this.tails[lane] = prev;
+    this.laneOf[slot] = GONE;
+  }
+
   /**
-   * The least recently active flow of a lane: heads touched since they were queued go to the
-   * tail, transitory flows that carried payload since move to the established lane.
+   * The slot of the least recently active flow of a lane (-1: empty): heads touched since
+   * they were queued go to the tail, transitory flows that carried payload since move to the
+   * established lane.
    */
-  private head(lane: number): TcpConn | null {
-    const l = this.lanes[lane];
-    for (let c = l.head; c !== null; c = l.head) {
-      if (lane === TRANSITORY && c.hasData) {
-        l.unlink(c);
-        c.lane = ESTABLISHED;
-        c.queuedTs = c.lastTs;
-        this.lanes[ESTABLISHED].push(c);
-      } else if (c.lastTs > c.queuedTs) {
-        l.unlink(c);
-        c.queuedTs = c.lastTs;
-        l.push(c);
-      } else return c;
+  private head(lane: number): number {
+    const r = this.rec;
+    for (let s = this.heads[lane]; s >= 0; s = this.heads[lane]) {
+      if (lane === TRANSITORY && (this.conns[s] as TcpConn).hasData) {
+        this.unlink(s);
+        r[s * REC + QUEUED] = r[s * REC + LAST];
+        this.push(ESTABLISHED, s);
+      } else if (r[s * REC + LAST] > r[s * REC + QUEUED]) {
+        this.unlink(s);
+        r[s * REC + QUEUED] = r[s * REC + LAST];
+        this.push(lane, s);
+      } else return s;
     }
-    return null;
+    return -1;
   }
 
   /** over the cap: give up the least recently active flow (ended, else transitory, else established) */
   private evictOne(meta: ChunkMeta): void {
     for (const lane of EVICT_ORDER) {
-      const c = this.head(lane);
-      if (c !== null) {
-        this.remove(c, meta, true);
+      const s = this.head(lane);
+      if (s >= 0) {
+        this.remove(this.conns[s] as TcpConn, meta, true);
         return;
       }
     }
@@ -209,22 +259,28 @@ export class TcpFlowTable {
    * delivered, decoders finished) and, when `evicted`, counted.
    */
   private remove(conn: TcpConn, meta: ChunkMeta, evicted: boolean): void {
-    const lane = conn.lane;
-    if (lane === GONE) return;
-    this.lanes[lane].unlink(conn);
-    conn.lane = GONE;
+    const slot = conn.slot;
+    if (slot < 0) return;
+    const lane = this.laneOf[slot];
+    this.unlink(slot);
+    this.conns[slot] = null;
+    this.free[this.freeCount++] = slot;
+    conn.slot = -1;
     this.size--;
     if (lane !== ENDED) {
       if (evicted) {
         if (conn.hasData) this.evicted.established++;
         else this.evicted.transitory++;
       }
-      const before = conn.ra.bufferedBytes + conn.rb.bufferedBytes;
-      conn.close(meta);
-      this.budget.update(conn, before, meta, this);
+      if (conn.engaged) {
+        const before = conn.ra.bufferedBytes + conn.rb.bufferedBytes;
+        conn.close(meta);
+        this.budget.update(conn, before, meta, this);
+      } else conn.close(meta);
     }
     this.map.delete(conn);
-    this.budget.holding.delete(conn);
+    // only engaged reassemblers ever buffer
+    if (conn.engaged) this.budget.holding.delete(conn);
     // only a flow that never carried payload is reused: one that did made a stack, which its
     // layers (and the closures they gave out) may still reference
     if (!conn.hasData && this.spare.length < SPARE_MAX) this.spare.push(conn);
@@ -233,7 +289,7 @@ export class TcpFlowTable {
   /** every connection in the table, once, oldest first (the end-of-capture events follow this order) */
   all(): TcpConn[] {
     const out: TcpConn[] = [];
-    for (const l of this.lanes) for (let c = l.head; c !== null; c = c.next) out.push(c);
+    for (const c of this.conns) if (c !== null) out.push(c);
     return out.sort((x, y) => x.seq - y.seq);
   }
 }

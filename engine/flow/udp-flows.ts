@@ -19,6 +19,8 @@ interface UdpFlow {
   b: Endpoint;
   lastTs: number;
   queuedTs: number;
+  /** the flow map's (flow-map.ts) */
+  mapKey: number;
 }
 
 export class UdpFlows {
@@ -62,7 +64,7 @@ export class UdpFlows {
       const v6 = d.ipVersion === 6;
       const client: Endpoint = { addr: d.src, port: d.srcPort, v6 };
       const server: Endpoint = { addr: d.dst, port: d.dstPort, v6 };
-      flow = { id: this.nextId(), a: client, b: server, lastTs: rec.ts, queuedTs: rec.ts };
+      flow = { id: this.nextId(), a: client, b: server, lastTs: rec.ts, queuedTs: rec.ts, mapKey: 0 };
       this.queue.push(flow);
       this.map.add(flow);
       this.emit({

@@ -197,6 +197,24 @@ export class TcpReassembler {
     this.histEnd = this.histValid = 0;
   }
 
+  /**
+   * Take over a stream whose first segments, none with payload, its owner followed itself
+   * (tcp-conn.ts: a handshake costs no reassembly): the data starts at sequence number
+   * `nextSeq` (after the SYN; -1: no SYN seen), the peer acknowledged up to stream offset
+   * `acked` (-1: nothing), or the stream `ended` already (its end was reported to the sink).
+   * Only on a new or reset reassembler. The SYN and the acknowledgment go through `segment`
+   * and `acknowledge`, so their rules stay in one place (and the per-segment path sees a SYN
+   * early, as it did before owners took over handshakes: V8 then compiles it with that branch
+   * known, instead of dropping the compiled code at the first FIN of a capture).
+   */
+  resume(nextSeq: number, acked: number, ended: boolean, meta: ChunkMeta): void {
+    if (ended) this.isEnded = true;
+    else if (nextSeq >= 0) {
+      this.segment((nextSeq - 1) >>> 0, TCP_SYN, EMPTY, 0, meta);
+      if (acked >= 0) this.acknowledge((nextSeq + acked) >>> 0);
+    }
+  }
+
   /** the delivered-bytes ring goes to the spares (when full-size and there is room) */
   private releaseHistory(): void {
     const h = this.hist;
