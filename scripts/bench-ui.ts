@@ -35,11 +35,13 @@
  * Pages: the load and filter parts measure a page driven over a bare DevTools pipe
  * (scripts/lib/cdp-page.ts), as a user's browser has none attached: Playwright enables the
  * DevTools Network domain, and then Chromium copies every WebSocket frame the page receives
- * (95 MB of row blocks at 1,000,000 messages), base64, to the driver, which is this process,
+ * (62 MB of row blocks at 1,000,000 messages), base64, to the driver, which is this process,
  * the relay of `wsscope serve` too. That cost the 2-core machine more than the page's own work
- * (fully loaded ~2.0 s under Playwright, ~0.8 s without; --playwright measures it the old
- * way). The browser is started while the server reads the file, and the page opened once
- * Chromium's own start-up pages have loaded. The stream part clicks through the UI's controls
+ * (same build, 95 MB of row blocks then: fully loaded ~2.0 s under Playwright, ~0.8 s
+ * without; --playwright measures it the old way). Every new Playwright page also opens a
+ * window, whose omnibox WebUI Chromium preloads in a renderer of its own (~1 s of CPU) while
+ * the page loads. Here the browser is started while the server reads the file, and the page
+ * opened once Chromium's own start-up pages have loaded. The stream part clicks through the UI's controls
  * with Playwright (its frames are small).
  *
  * --profile DIR writes V8 CPU profiles of the page (load, filters, stream) and of the engine
@@ -136,6 +138,8 @@ interface UiResults {
   date: string;
   load: number[];
   machine: string;
+  /** what drove the load and filter pages: 'bare DevTools pipe' or 'Playwright' (--playwright) */
+  driver: string;
   loadPart?: LoadResult;
   smallLoad?: LoadResult;
   filters?: FilterResult[];
@@ -482,7 +486,7 @@ async function streamPart(bench: Bench, rate: number, seconds: number, out: UiRe
 function uiReport(r: UiResults): string[] {
   const lines: string[] = [];
   r.targets = [];
-  lines.push(`wsscope UI benchmark, ${r.date}, headless Chromium (software raster, --disable-gpu), ${r.machine}, load average at start ${r.load.map((l) => l.toFixed(1)).join(' ')}`);
+  lines.push(`wsscope UI benchmark, ${r.date}, headless Chromium (software raster, --disable-gpu; load and filter pages driven by ${r.driver}), ${r.machine}, load average at start ${r.load.map((l) => l.toFixed(1)).join(' ')}`);
   lines.push('');
   lines.push('| figure | value | target | |');
   lines.push('|---|---:|---|---|');
@@ -561,7 +565,7 @@ async function main(): Promise<void> {
     return;
   }
   const parts = new Set(values.parts!.split(','));
-  const out: UiResults = { date: new Date().toISOString().slice(0, 10), load: loadavg(), machine: `${cpus().length} x ${cpus()[0]?.model ?? '?'}`, targets: [], errors: [] };
+  const out: UiResults = { date: new Date().toISOString().slice(0, 10), load: loadavg(), machine: `${cpus().length} x ${cpus()[0]?.model ?? '?'}`, driver: values.playwright ? 'Playwright' : 'a bare DevTools pipe', targets: [], errors: [] };
   const generated: string[] = [];
   const bench = new Bench();
   bench.profileDir = values.profile ?? '';
