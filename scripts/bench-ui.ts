@@ -1,12 +1,13 @@
 /**
- * UI benchmark: the real renderer (built with Vite) in headless Debian Chromium through
- * playwright-core, served by `wsscope serve` (engine/serve/server.ts `startServe`, in this
+ * UI benchmark: the real renderer (built with Vite) in headless Debian Chromium (over a bare
+ * DevTools pipe, and playwright-core for the stream part; see Pages below), served by `wsscope serve` (engine/serve/server.ts `startServe`, in this
  * process) with a real engine process. Part of `npm run bench` (scripts/bench.ts runs it as a
  * child); alone:
  *
  *   npx tsx scripts/bench-ui.ts [--file CAPTURE] [--messages 1000000] [--filter-runs 3]
  *                               [--rate 10000] [--seconds 10] [--parts load,filter,stream]
  *                               [--static DIR] [--keep] [--profile DIR] [--json FILE]
+ *                               [--playwright]
  *
  * Parts:
  * - load: `wsscope serve FILE` on the 200 MB generated capture (--file; default the bench's
@@ -31,6 +32,18 @@
  *   task and the number over 50 ms from the start of sending until the timeline shows every
  *   message, and the longest gap between animation frames.
  *
+ * Pages: the load and filter parts measure a page driven over a bare DevTools pipe
+ * (scripts/lib/cdp-page.ts), as a user's browser has none attached: Playwright enables the
+ * DevTools Network domain, and then Chromium copies every WebSocket frame the page receives
+ * (62 MB of row blocks at 1,000,000 messages), base64, to the driver, which is this process,
+ * the relay of `wsscope serve` too. That cost the 2-core machine more than the page's own work
+ * (same build, 95 MB of row blocks then: fully loaded ~2.0 s under Playwright, ~0.8 s
+ * without; --playwright measures it the old way). Every new Playwright page also opens a
+ * window, whose omnibox WebUI Chromium preloads in a renderer of its own (~1 s of CPU) while
+ * the page loads. Here the browser is started while the server reads the file, and the page
+ * opened once Chromium's own start-up pages have loaded. The stream part clicks through the UI's controls
+ * with Playwright (its frames are small).
+ *
  * --profile DIR writes V8 CPU profiles of the page (load, filters, stream) and of the engine
  * process (DIR/CPU.*.cpuprofile, written when it exits) and prints the page's functions with
  * the most self time (the figures of such a run carry the profiler's cost).
@@ -53,7 +66,8 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, CDPSession, Page } from 'playwright-core';
+import { launchBarePage, type BarePage } from './lib/cdp-page';
 import { launchChromium } from '../test/peers/chromium';
 import { startServe, type ServeHandle } from '../engine/serve/server';
 import { buildRenderer, rendererConfig } from '../engine/serve/renderer-build';
@@ -72,6 +86,7 @@ const TARGET_TASK_MS = 100;
 /** the small-message load: first row within this, fully loaded within TARGET_LOAD_X times the CLI's decode */
 const TARGET_FIRST_ROW_MS = 500;
 const TARGET_LOAD_X = 3;
+const VIEWPORT = { width: 1440, height: 860 };
 /** runs of `wsscope read --summary` whose median is the CLI's decode time */
 const CLI_RUNS = 3;
 
@@ -123,6 +138,8 @@ interface UiResults {
   date: string;
   load: number[];
   machine: string;
+  /** what drove the load and filter pages: 'bare DevTools pipe' or 'Playwright' (--playwright) */
+  driver: string;
   loadPart?: LoadResult;
   smallLoad?: LoadResult;
   filters?: FilterResult[];
@@ -148,6 +165,8 @@ class Bench {
   staticDir = '';
   /** --profile: where CPU profiles of the page go (none when empty) */
   profileDir = '';
+  /** --playwright: the load and filter pages are Playwright's too */
+  playwright = false;
   readonly tmp = mkdtempSync(join(tmpdir(), 'wsscope-bench-ui-'));
   private n = 0;
 
@@ -180,11 +199,21 @@ class Bench {
     return { serve, engine, readMs: file ? doneAt - t0 : NaN };
   }
 
+  /** A Playwright page (the stream part clicks through the UI's controls). */
   async page(): Promise<Page> {
-    const page = await this.browser.newPage({ viewport: { width: 1440, height: 860 } });
+    const page = await this.browser.newPage({ viewport: VIEWPORT });
     page.on('pageerror', (e) => console.log(`page error: ${e.message}`));
     await page.addInitScript({ content: INIT_SCRIPT });
     return page;
+  }
+
+  /**
+   * The page the load and filter parts measure: a bare DevTools page (scripts/lib/cdp-page.ts:
+   * Playwright's Network domain would copy every row block the page receives to this process),
+   * or with --playwright a Playwright page, as before.
+   */
+  async measuredPage(): Promise<MeasuredPage> {
+    return this.playwright ? playwrightPage(await this.page()) : launchBarePage({ ...VIEWPORT, initScript: INIT_SCRIPT });
   }
 
   /**
@@ -193,22 +222,21 @@ class Bench {
    * functions with the most self time. The profiler costs some time itself: figures of a
    * profiled run are not the bench's figures.
    */
-  async profiled<T>(page: Page, name: string, f: () => Promise<T>): Promise<T> {
+  async profiled<T>(page: MeasuredPage, name: string, f: () => Promise<T>): Promise<T> {
     if (!this.profileDir) return f();
-    const cdp = await page.context().newCDPSession(page);
-    await cdp.send('Profiler.enable');
-    await cdp.send('Profiler.setSamplingInterval', { interval: 500 });
-    await cdp.send('Profiler.start');
+    await page.send('Profiler.enable');
+    await page.send('Profiler.setSamplingInterval', { interval: 500 });
+    await page.send('Profiler.start');
     try {
       return await f();
     } finally {
-      const { profile } = (await cdp.send('Profiler.stop')) as unknown as { profile: CpuProfile };
+      const { profile } = await page.send<{ profile: CpuProfile }>('Profiler.stop');
       mkdirSync(this.profileDir, { recursive: true });
       const file = join(this.profileDir, `${name}.cpuprofile`);
       writeFileSync(file, JSON.stringify(profile));
       console.log(`profile ${file}; self time:`);
       for (const t of selfTimes(profile, 12)) console.log(`  ${t.ms.toFixed(0).padStart(6)} ms ${(100 * t.share).toFixed(1).padStart(5)} %  ${t.fn}`);
-      await cdp.detach();
+      await page.send('Profiler.disable');
     }
   }
 
@@ -236,18 +264,45 @@ function withTimeout<T>(p: Promise<T>, timeoutMs: number, what: string): Promise
   ]);
 }
 
-async function longTasks(page: Page, from: number, to: number): Promise<{ longest: number; over50: number; error: string }> {
-  return page.evaluate(`(() => {
+/** What the parts need of a page: a bare DevTools page (scripts/lib/cdp-page.ts) or a Playwright page wrapped alike. */
+type MeasuredPage = Pick<BarePage, 'send' | 'goto' | 'evaluate' | 'close'>;
+
+/** A Playwright page as a MeasuredPage (its DevTools session opened on first use). */
+function playwrightPage(page: Page): MeasuredPage & { page: Page } {
+  let cdp: Promise<CDPSession> | null = null;
+  return {
+    page,
+    async send<T>(method: string, params?: Record<string, unknown>): Promise<T> {
+      cdp ??= page.context().newCDPSession(page);
+      return (await (await cdp).send(method as 'Runtime.evaluate', params as never)) as T;
+    },
+    async goto(url: string): Promise<void> {
+      await page.goto(url);
+    },
+    evaluate: (expression: string): Promise<unknown> => page.evaluate(expression),
+    close: () => page.close(),
+  };
+}
+
+async function longTasks(page: MeasuredPage, from: number, to: number): Promise<{ longest: number; over50: number; error: string }> {
+  return (await page.evaluate(`(() => {
     const b = window.__bench;
     const xs = b.longtasks.filter((t) => t.start + t.duration >= ${from} && t.start <= ${to});
     return { longest: xs.reduce((m, t) => Math.max(m, t.duration), 0), over50: xs.length, error: b.longtaskError };
-  })()`);
+  })()`)) as { longest: number; over50: number; error: string };
 }
 
 /** Open `file` through `wsscope serve FILE` in a fresh page; times first row and full load. */
-async function loadFile(bench: Bench, file: string, messages: number, keep?: (page: Page, engine: EngineClient) => Promise<void>): Promise<LoadResult> {
-  const { serve, engine, readMs } = await bench.serve(file);
-  const page = await bench.page();
+async function loadFile(bench: Bench, file: string, messages: number, keep?: (page: MeasuredPage, engine: EngineClient) => Promise<void>): Promise<LoadResult> {
+  // the browser starts while the server reads the file (its own start-up is over before we navigate)
+  const [served, opened] = await Promise.allSettled([bench.serve(file), bench.measuredPage()]);
+  if (served.status === 'rejected' || opened.status === 'rejected') {
+    if (opened.status === 'fulfilled') await opened.value.close();
+    if (served.status === 'fulfilled') await Promise.all([served.value.serve.close(), served.value.engine.close()]);
+    throw served.status === 'rejected' ? served.reason : (opened as PromiseRejectedResult).reason;
+  }
+  const { serve, engine, readMs } = served.value;
+  const page = opened.value;
   try {
     const r = await bench.profiled(page, 'load', async () => {
       await page.goto(serve.url);
@@ -369,17 +424,17 @@ async function filterPart(bench: Bench, messages: number, runs: number, generate
 
 async function streamPart(bench: Bench, rate: number, seconds: number, out: UiResults): Promise<void> {
   const { serve, engine } = await bench.serve();
-  const page = await bench.page();
+  const page = playwrightPage(await bench.page());
   const gen = await startGenerator(rate, seconds, 32);
   try {
     await page.goto(serve.url);
     // waits run inside the page (window.__bench.waitFor): the CSP forbids eval, which page.waitForFunction needs
     const until = (check: string): Promise<unknown> => page.evaluate(`window.__bench.waitFor(() => ${check}, 30000)`);
     await until(`document.querySelector('[data-test="iface"] option[value="lo"]') !== null`);
-    await page.locator('[data-test="iface"]').selectOption('lo');
-    await page.locator('[data-test="bpf"]').fill(`tcp port ${gen.port}`);
+    await page.page.locator('[data-test="iface"]').selectOption('lo');
+    await page.page.locator('[data-test="bpf"]').fill(`tcp port ${gen.port}`);
     await until(`window.__bench.text('[data-test="bpf-state"]') === '✓'`);
-    await page.locator('[data-test="start"]').click();
+    await page.page.locator('[data-test="start"]').click();
     await until(`window.__bench.text('[data-test="capture-counters"]').startsWith('running')`);
     const from = (await page.evaluate('(() => { window.__bench.frames.start(); return performance.now(); })()')) as number;
     let sentAt = NaN;
@@ -400,7 +455,7 @@ async function streamPart(bench: Bench, rate: number, seconds: number, out: UiRe
     const t = await longTasks(page, from, end);
     const rowsShown = (await page.evaluate('window.__bench.shownCount()')) as number;
     const counters = (await page.evaluate(`window.__bench.text('[data-test="capture-counters"]')`)) as string;
-    await page.locator('[data-test="stop"]').click();
+    await page.page.locator('[data-test="stop"]').click();
     await until(`document.querySelector('[data-test="start"]') !== null`);
     out.stream = {
       rate,
@@ -431,7 +486,7 @@ async function streamPart(bench: Bench, rate: number, seconds: number, out: UiRe
 function uiReport(r: UiResults): string[] {
   const lines: string[] = [];
   r.targets = [];
-  lines.push(`wsscope UI benchmark, ${r.date}, headless Chromium (software raster, --disable-gpu), ${r.machine}, load average at start ${r.load.map((l) => l.toFixed(1)).join(' ')}`);
+  lines.push(`wsscope UI benchmark, ${r.date}, headless Chromium (software raster, --disable-gpu; load and filter pages driven by ${r.driver}), ${r.machine}, load average at start ${r.load.map((l) => l.toFixed(1)).join(' ')}`);
   lines.push('');
   lines.push('| figure | value | target | |');
   lines.push('|---|---:|---|---|');
@@ -501,18 +556,20 @@ async function main(): Promise<void> {
       profile: { type: 'string' },
       keep: { type: 'boolean', default: false },
       json: { type: 'string' },
+      playwright: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
   if (values.help) {
-    console.log('npx tsx scripts/bench-ui.ts [--file CAPTURE] [--messages N] [--filter-runs N] [--rate N] [--seconds S] [--parts load,filter,stream] [--static DIR] [--keep] [--profile DIR] [--json FILE]');
+    console.log('npx tsx scripts/bench-ui.ts [--file CAPTURE] [--messages N] [--filter-runs N] [--rate N] [--seconds S] [--parts load,filter,stream] [--static DIR] [--keep] [--profile DIR] [--json FILE] [--playwright]');
     return;
   }
   const parts = new Set(values.parts!.split(','));
-  const out: UiResults = { date: new Date().toISOString().slice(0, 10), load: loadavg(), machine: `${cpus().length} x ${cpus()[0]?.model ?? '?'}`, targets: [], errors: [] };
+  const out: UiResults = { date: new Date().toISOString().slice(0, 10), load: loadavg(), machine: `${cpus().length} x ${cpus()[0]?.model ?? '?'}`, driver: values.playwright ? 'Playwright' : 'a bare DevTools pipe', targets: [], errors: [] };
   const generated: string[] = [];
   const bench = new Bench();
   bench.profileDir = values.profile ?? '';
+  bench.playwright = values.playwright!;
   const attempt = async (name: string, f: () => Promise<void>): Promise<void> => {
     try {
       await f();

@@ -42,8 +42,38 @@ export const ROW_BITS_COMMON_MASK = 0xfff;
 
 export const ROW_BITS = { ...ROW_BITS_COMMON, HAS_CODE: 1 << 12, KIND_SHIFT: 13 } as const;
 
+/** The numeric columns of `data` in their order, with their element size in bytes. */
+export const ROW_LAYOUT = [
+  ['ts', 8],
+  ['length', 8],
+  ['wireLength', 8],
+  ['index', 4],
+  ['conn', 4],
+  ['bits', 4],
+  ['frames', 4],
+  ['findings', 4],
+  ['code', 2],
+] as const;
+export type RowColumnName = (typeof ROW_LAYOUT)[number][0];
+
 /** bytes per row in `data` */
-export const ROW_BYTES = 3 * 8 + 5 * 4 + 2;
+export const ROW_BYTES = ROW_LAYOUT.reduce((n, [, size]) => n + size, 0);
+
+/** The typed array of each element size in ROW_LAYOUT. */
+const ARRAY_OF_SIZE = { 8: Float64Array, 4: Uint32Array, 2: Uint16Array } as const;
+
+/**
+ * The numeric columns of `n` rows laid out in `data` (8-byte aligned, ROW_BYTES a row) as
+ * typed-array views, in ROW_LAYOUT order.
+ */
+export function columnViews(data: Uint8Array, n: number): Array<Float64Array | Uint32Array | Uint16Array> {
+  let o = data.byteOffset;
+  return ROW_LAYOUT.map(([, size]) => {
+    const a = new ARRAY_OF_SIZE[size](data.buffer as ArrayBuffer, o, n);
+    o += size * n;
+    return a;
+  });
+}
 
 /** The columns of a block, as typed-array views. */
 export interface RowColumns {
@@ -78,19 +108,21 @@ export function allocRows(n: number): { cols: RowColumns; seal: () => RowBlock }
 }
 
 function view(data: Uint8Array, n: number, preview: string[], meaning: string[]): RowColumns {
-  const b = data.buffer;
-  let o = data.byteOffset;
-  const f64 = (): Float64Array => {
-    const a = new Float64Array(b, o, n);
-    o += 8 * n;
-    return a;
+  const [ts, length, wireLength, index, conn, bits, frames, findings, code] = columnViews(data, n);
+  return {
+    count: n,
+    ts: ts as Float64Array,
+    length: length as Float64Array,
+    wireLength: wireLength as Float64Array,
+    index: index as Uint32Array,
+    conn: conn as Uint32Array,
+    bits: bits as Uint32Array,
+    frames: frames as Uint32Array,
+    findings: findings as Uint32Array,
+    code: code as Uint16Array,
+    preview,
+    meaning,
   };
-  const u32 = (): Uint32Array => {
-    const a = new Uint32Array(b, o, n);
-    o += 4 * n;
-    return a;
-  };
-  return { count: n, ts: f64(), length: f64(), wireLength: f64(), index: u32(), conn: u32(), bits: u32(), frames: u32(), findings: u32(), code: new Uint16Array(b, o, n), preview, meaning };
 }
 
 /** The columns of `block`; throws RangeError when its sizes do not agree. */

@@ -18,9 +18,9 @@ import { createServer, type Server } from 'node:http';
 import { chromium, type Browser } from 'playwright-core';
 import { PeerLog, encodeMessages, type Peer } from './peer';
 
-const CHROMIUM = '/usr/bin/chromium';
+export const CHROMIUM = '/usr/bin/chromium';
 /** Debian's Chromium headless, as root, on a machine with no network beyond loopback. */
-const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+export const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 /** Launch Debian's Chromium through playwright-core (the one place the flags live). */
 export function launchChromium(o: { timeoutMs?: number; args?: string[] } = {}): Promise<Browser> {
