@@ -66,11 +66,10 @@ function appDetail(d: SessionData, r: number, detail: MessageDetail): void {
   const app = d.app.packets.get(r);
   if (app === undefined) return;
   detail.app = app.slice();
-  const m = d.messages.cols;
   const req = d.app.requestOf.get(r);
-  if (req !== undefined) detail.request = m.index.get(req);
+  if (req !== undefined) detail.request = d.messageIndex(req);
   const replies = d.app.repliesOf.get(r);
-  if (replies) detail.replies = replies.slice(0, DETAIL_MAX_REPLIES).map((x) => m.index.get(x));
+  if (replies) detail.replies = replies.slice(0, DETAIL_MAX_REPLIES).map((x) => d.messageIndex(x));
 }
 
 /** A whole binary payload as MessagePack, CBOR or protobuf trees, when it parses as one (engine/app/binary-tree.ts). */

@@ -202,11 +202,11 @@ function onHandshake(d: SessionData, ev: HandshakeEvent): void {
 
 function onFrame(d: SessionData, ev: FrameEvent): void {
   // past the first frame that did not fit, none is kept: the rows kept are the first frames
-  const r = d.frames.full || !bigRoom(d, ev.length) ? -1 : d.frames.append();
+  if (!d.frames.full && !bigRoom(d, ev.length)) d.frames.full = true;
+  const r = d.frames.full ? -1 : d.frames.append();
   if (r < 0) return dropped(d, ev);
   const f = d.frames.cols;
-  if (ev.index !== r) (d.frameRowOf ??= new Map()).set(ev.index, r);
-  f.index.set(r, ev.index);
+  d.frameIndexes.set(r, ev.index);
   f.conn.set(r, ev.conn);
   f.ts.set(r, ev.ts);
   let flags = ev.opcode & FRAME.OPCODE;
@@ -295,8 +295,7 @@ function onMessage(d: SessionData, ev: MessageEvent): void {
   }
   const r = d.messages.append();
   const m = d.messages.cols;
-  if (ev.index !== r) (d.messageRowOf ??= new Map()).set(ev.index, r);
-  m.index.set(r, ev.index);
+  d.messageIndexes.set(r, ev.index);
   m.conn.set(r, ev.conn);
   m.ts.set(r, ev.ts);
   let flags = ev.opcode & MSG.OPCODE;
@@ -455,7 +454,7 @@ function onFinding(d: SessionData, ev: FindingEvent): void {
       const m = d.messages.cols;
       m.findings.set(mr, Math.min(m.findings.get(mr) + 1, 0xffff));
       m.flags.set(mr, m.flags.get(mr) | sevBit(ev.severity));
-      d.findings[fi].message = m.index.get(mr);
+      d.findings[fi].message = d.messageIndex(mr);
     }
   }
   notePacket(d, ev.packet);

@@ -178,7 +178,7 @@ export function scanMessages(d: SessionData, c: CompiledQuery, from: number, to:
   const decoder = new TextDecoder('utf-8', { fatal: false });
   const cursor = new PayloadCursor(d.payloads);
   const OPCODE = MSG.OPCODE;
-  const { flags, conn: conns, index: idx, dataOff, dataLen } = d.messages.cols;
+  const { flags, conn: conns, dataOff, dataLen } = d.messages.cols;
   const textNeedles = needles.filter((n) => n.folded);
   rows: for (let r = from; r < to; r++) {
     const f = flags.get(r);
@@ -204,7 +204,7 @@ export function scanMessages(d: SessionData, c: CompiledQuery, from: number, to:
       }
     }
     if (appTest && !appTest(r)) continue;
-    out[k++] = idx.get(r);
+    out[k++] = d.messageIndex(r);
   }
   return k;
 }

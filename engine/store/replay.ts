@@ -41,7 +41,7 @@ export function messageEvent(d: SessionData, r: number): MessageEvent {
     conn: m.conn.get(r),
     dir: flags & MSG.SERVER ? 'server' : 'client',
     ts: m.ts.get(r),
-    index: m.index.get(r),
+    index: d.messageIndex(r),
     opcode: flags & MSG.OPCODE,
     compressed: (flags & MSG.COMPRESSED) !== 0,
     length: d.messageLength(r),

@@ -71,7 +71,7 @@ function shownPreview(d: SessionData, r: number, cursor: PayloadCursor): string 
 /** The timeline row of message row `r`. */
 export function timelineRow(d: SessionData, r: number): MessageRow {
   const m = d.messages.cols;
-  const row = makeRow(rowBits(m.flags.get(r)), m.index.get(r), m.conn.get(r), m.ts.get(r), d.messageLength(r), d.messageWireLength(r), m.framesCount.get(r), m.findings.get(r), m.code.get(r), shownPreview(d, r, new PayloadCursor(d.payloads)));
+  const row = makeRow(rowBits(m.flags.get(r)), d.messageIndex(r), m.conn.get(r), m.ts.get(r), d.messageLength(r), d.messageWireLength(r), m.framesCount.get(r), m.findings.get(r), m.code.get(r), shownPreview(d, r, new PayloadCursor(d.payloads)));
   const meaning = d.app.meaning(r);
   if (meaning) row.meaning = meaning;
   return row;
@@ -104,12 +104,12 @@ export function rowBlock(d: SessionData, from: number, end: number, maxChars = I
       if (cols.wireLength[i] === BIG) cols.wireLength[i] = d.messageWireLength(from + i);
     }
   }
-  m.index.copyTo(cols.index, from, end);
   m.conn.copyTo(cols.conn, from, end);
   m.framesCount.copyTo(cols.frames, from, end);
   m.code.copyTo(cols.code, from, end);
   m.findings.copyTo(cols.findings, from, end);
   for (let i = 0; i < n; i++) {
+    cols.index[i] = d.messageIndex(from + i);
     cols.bits[i] = rowBits(m.flags.get(from + i));
     cols.preview[i] = previews[i];
     cols.meaning[i] = d.app.meaning(from + i);
@@ -132,7 +132,7 @@ export function frameFields(d: SessionData, fr: number): FrameFields {
   const hl = header.length;
   const masked = (flags & FRAME.MASKED) !== 0;
   return {
-    index: f.index.get(fr),
+    index: d.frameIndex(fr),
     ts: f.ts.get(fr),
     fin: (flags & FRAME.FIN) !== 0,
     rsv1: (flags & FRAME.RSV1) !== 0,

@@ -49,7 +49,7 @@
  */
 import type { ConnectionEndEvent, ConnectionEvent, HandshakeEvent, SummaryEvent } from '../../shared/events';
 import type { ConnectionRow, FindingRow } from '../../shared/api';
-import { ChunkedTable, ColumnTable, DEFAULT_MAX_ROWS, RowBudget, type NumColumn } from '../../shared/column-table';
+import { ChunkedTable, ColumnTable, DEFAULT_MAX_ROWS, RowBudget } from '../../shared/column-table';
 import { ROW_BITS_COMMON } from '../../shared/row-block';
 import { AppIndex } from './app-index';
 import { PayloadStore, type PayloadStoreOptions } from './payload-store';
@@ -134,9 +134,12 @@ export function sevBit(sev: string): number {
   return sev === 'error' ? MSG.SEV_ERROR : sev === 'warning' ? MSG.SEV_WARNING : MSG.SEV_INFO;
 }
 
+/*
+ * A row's capture-wide index (MessageEvent.index, FrameEvent.index) is no column: the rows
+ * kept are the first events of their table, so it is the row number, but for the rows of
+ * RowIndexes (see SessionData.messageIndex).
+ */
 const MESSAGE_COLUMNS = {
-  /** capture-wide message index (MessageEvent.index) */
-  index: 'u32',
   conn: 'u32',
   ts: 'f64',
   flags: 'u32',
@@ -160,7 +163,6 @@ const MESSAGE_COLUMNS = {
 } as const;
 
 const FRAME_COLUMNS = {
-  index: 'u32',
   conn: 'u32',
   ts: 'f64',
   flags: 'u16',
@@ -413,9 +415,9 @@ export class SessionData {
    * column cannot hold; each entry is charged BIG_COST bytes of the row budget (ingest.ts)
    */
   readonly bigLengths = new Map<number, number>();
-  /** message index -> row, only once indexes stopped being equal to rows */
-  messageRowOf: Map<number, number> | null = null;
-  frameRowOf: Map<number, number> | null = null;
+  /** capture-wide index <-> row of the messages and frames whose index is not their row */
+  readonly messageIndexes = new RowIndexes();
+  readonly frameIndexes = new RowIndexes();
   /** events dropped because a table was full (the row bound): `messages-not-listed` at the summary */
   dropped = 0;
   /** messages among them */
@@ -457,12 +459,22 @@ export class SessionData {
 
   /** Row of message `index`, or -1. */
   messageRow(index: number): number {
-    return rowOf(this.messageRowOf, this.messages.cols.index, this.messages.length, index);
+    return this.messageIndexes.row(index, this.messages.length);
+  }
+
+  /** Capture-wide index of message row `r` (MessageEvent.index). */
+  messageIndex(r: number): number {
+    return this.messageIndexes.index(r);
   }
 
   /** Row of frame `index`, or -1. */
   frameRow(index: number): number {
-    return rowOf(this.frameRowOf, this.frames.cols.index, this.frames.length, index);
+    return this.frameIndexes.row(index, this.frames.length);
+  }
+
+  /** Capture-wide index of frame row `fr` (FrameEvent.index). */
+  frameIndex(fr: number): number {
+    return this.frameIndexes.index(fr);
   }
 
   /** Payload length of message row `r` (MessageEvent.length). */
@@ -542,11 +554,36 @@ export function buildHeader(flags: number, length: number, headerLen: number, ma
 }
 
 /**
- * Row of capture-wide `index`: the row itself while rows and indexes agree (the usual case,
- * no map at all), else the map's entry, which ingest.ts fills from the first row that differs.
+ * Capture-wide index <-> row of one table: the row itself while rows and indexes agree (the
+ * usual case: the pipeline numbers events from 0 and the store keeps the first ones, so no
+ * map at all), else the maps' entries, which ingest.ts fills (`set`) for each row that differs.
+ * Memory: two Map entries per such row (a session whose events come numbered otherwise: the
+ * maps are charged nothing, as the index column they replace would have cost 4 bytes a row).
  */
-function rowOf(map: Map<number, number> | null, indexes: NumColumn, length: number, index: number): number {
-  const r = map?.get(index);
-  if (r !== undefined) return r;
-  return index < length && indexes.get(index) === index ? index : -1;
+export class RowIndexes {
+  private toRow: Map<number, number> | null = null;
+  private toIndex: Map<number, number> | null = null;
+
+  /** Row `r` holds the event of capture-wide `index`. */
+  set(r: number, index: number): void {
+    if (index === r) return;
+    (this.toRow ??= new Map()).set(index, r);
+    (this.toIndex ??= new Map()).set(r, index);
+  }
+
+  /** Row of `index` among the table's first `length` rows, or -1. */
+  row(index: number, length: number): number {
+    const r = this.toRow?.get(index);
+    if (r !== undefined) return r;
+    return index < length && !this.toIndex?.has(index) ? index : -1;
+  }
+
+  index(r: number): number {
+    return this.toIndex?.get(r) ?? r;
+  }
+
+  /** Whether every row is its index (rows.ts then copies nothing). */
+  get plain(): boolean {
+    return this.toIndex === null;
+  }
 }
