@@ -25,7 +25,7 @@ export function messageDetail(d: SessionData, index: number): MessageDetail | nu
   if (r < 0) return null;
   const m = d.messages.cols;
   const row = timelineRow(d, r);
-  const fullLen = m.dataLen.get(r);
+  const fullLen = d.messageKept(r);
   const cut = Math.min(fullLen, DETAIL_BYTE_LIMIT);
   const data = d.payloads.read(m.dataOff.get(r), cut);
   const frames: FrameDetail[] = [];
@@ -84,7 +84,7 @@ export function frameDetail(d: SessionData, fr: number): FrameDetail {
   const f = d.frames.cols;
   const fields = frameFields(d, fr);
   let wirePayload: Uint8Array = new Uint8Array(0);
-  if (f.flags.get(fr) & FRAME.HAS_WIRE) wirePayload = d.payloads.read(f.wireOff.get(fr), Math.min(f.wireLen.get(fr), DETAIL_BYTE_LIMIT));
+  if (f.flags.get(fr) & FRAME.HAS_WIRE) wirePayload = d.payloads.read(f.wireOff.get(fr), Math.min(d.frameKept(fr), DETAIL_BYTE_LIMIT));
   // the stored bytes are the wire's: unmasked into a new buffer, both are shown; the key is
   // the header's last 4 bytes (RFC 6455 section 5.2)
   const h = fields.header;

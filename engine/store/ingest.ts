@@ -202,7 +202,9 @@ function onHandshake(d: SessionData, ev: HandshakeEvent): void {
 
 function onFrame(d: SessionData, ev: FrameEvent): void {
   // past the first frame that did not fit, none is kept: the rows kept are the first frames
-  if (!d.frames.full && !bigRoom(d, ev.length)) d.frames.full = true;
+  // a wire payload the decoder cut keeps its length in keptLengths
+  const short = ev.wirePayload !== undefined && ev.wirePayload.length > 0 && ev.wirePayload.length !== ev.length;
+  if (!d.frames.full && !bigRoom(d, ev.length, 0, short)) d.frames.full = true;
   const r = d.frames.full ? -1 : d.frames.append();
   if (r < 0) return dropped(d, ev);
   const f = d.frames.cols;
@@ -236,7 +238,7 @@ function onFrame(d: SessionData, ev: FrameEvent): void {
     cut = kept < ev.wirePayload.length;
     if (kept > 0) flags |= FRAME.HAS_WIRE;
     f.wireOff.set(r, off);
-    f.wireLen.set(r, kept);
+    keepLength(d, r * 2 + 1, kept, ev.length, short);
   }
   f.flags.set(r, flags);
   const c = conn(d, ev.conn);
@@ -249,10 +251,26 @@ function onFrame(d: SessionData, ev: FrameEvent): void {
   if (cut) payloadCut(d, ev, ev.index);
 }
 
-/** Takes the row budget for the lengths a u32 column cannot hold (bigLengths entries); false when it has no room. */
-function bigRoom(d: SessionData, a: number, b = 0): boolean {
-  const n = (a >= BIG ? 1 : 0) + (b >= BIG ? 1 : 0);
+/**
+ * Takes the row budget for the lengths a u32 column cannot hold (bigLengths entries) and, when
+ * `short`, for a keptLengths entry; false when it has no room.
+ */
+function bigRoom(d: SessionData, a: number, b = 0, short = false): boolean {
+  const n = (a >= BIG ? 1 : 0) + (b >= BIG ? 1 : 0) + (short ? 1 : 0);
   return n === 0 || d.rowBudget.take(n * BIG_COST);
+}
+
+/**
+ * Notes that the payload store kept `kept` bytes of a row whose length says `length`
+ * (SessionData.messageKept, frameKept): nothing when it kept none (the row's flag says so) or
+ * all; else a keptLengths entry at `key`, its room taken by bigRoom when the cut was known
+ * (`short`: the decoder cut it), charged now when the store cut it (its limit or a failed
+ * spill write: one row, the budget's next take then fails).
+ */
+function keepLength(d: SessionData, key: number, kept: number, length: number, short: boolean): void {
+  if (kept === 0 || kept === length) return;
+  if (!short) d.rowBudget.charge(BIG_COST);
+  d.keptLengths.set(key, kept);
 }
 
 /** Writes length `v` of row `r` in `col`, or BIG there and `v` in bigLengths (room taken by bigRoom). */
@@ -289,7 +307,9 @@ function onMessage(d: SessionData, ev: MessageEvent): void {
   const nf = ev.frames.length;
   // a message of one frame names it in its own row; more take a run of msgFrames rows
   // past the first message that did not fit, none is kept: the rows kept are the first messages
-  if (!d.messages.fits(1) || (nf > 1 && !d.msgFrames.reserve(nf)) || !bigRoom(d, ev.length, ev.wireLength)) {
+  // a payload the decoder cut keeps its length in keptLengths
+  const short = ev.data.length > 0 && ev.data.length !== ev.length;
+  if (!d.messages.fits(1) || (nf > 1 && !d.msgFrames.reserve(nf)) || !bigRoom(d, ev.length, ev.wireLength, short)) {
     d.messages.full = true;
     return dropped(d, ev);
   }
@@ -347,7 +367,7 @@ function onMessage(d: SessionData, ev: MessageEvent): void {
   const only = nf === 1 && !ev.compressed ? d.frameRow(ev.frames[0]) : -1;
   let off: number;
   let kept: number;
-  if (only >= 0 && (f.flags.get(only) & (FRAME.HAS_WIRE | FRAME.MASKED)) === FRAME.HAS_WIRE && f.wireLen.get(only) === ev.data.length) {
+  if (only >= 0 && (f.flags.get(only) & (FRAME.HAS_WIRE | FRAME.MASKED)) === FRAME.HAS_WIRE && d.frameKept(only) === ev.data.length) {
     off = f.wireOff.get(only);
     kept = ev.data.length;
   } else {
@@ -365,13 +385,14 @@ function onMessage(d: SessionData, ev: MessageEvent): void {
     m.preview.set(r, messagePreview(ev.opcode, ev.data, ev.utf8Valid, ev.code, false));
     if (lastPreviewCut()) flags |= MSG.PREVIEW_CUT;
   }
+  if (kept === 0 && ev.length > 0) flags |= MSG.NO_DATA;
   m.flags.set(r, flags);
   putLength(d, m.length, r, Len.Message, ev.length);
   putLength(d, m.wireLength, r, Len.Wire, ev.wireLength);
   m.packet.set(r, ev.packet);
   m.findings.set(r, Math.min(findings, 0xffff));
   m.dataOff.set(r, off);
-  m.dataLen.set(r, kept);
+  keepLength(d, r * 2, kept, ev.length, short);
 
   const c = conn(d, ev.conn);
   const row = c.row;

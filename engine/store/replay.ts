@@ -27,7 +27,7 @@ function frameEvent(d: SessionData, fr: number): FrameEvent {
     packet: f.packet.get(fr),
     firstPacket: f.firstPacket.get(fr),
   };
-  if (flags & FRAME.HAS_WIRE) ev.wirePayload = d.payloads.read(f.wireOff.get(fr), f.wireLen.get(fr));
+  if (flags & FRAME.HAS_WIRE) ev.wirePayload = d.payloads.read(f.wireOff.get(fr), d.frameKept(fr));
   return ev;
 }
 
@@ -35,7 +35,7 @@ function frameEvent(d: SessionData, fr: number): FrameEvent {
 export function messageEvent(d: SessionData, r: number): MessageEvent {
   const m = d.messages.cols;
   const flags = m.flags.get(r);
-  const data = d.payloads.read(m.dataOff.get(r), m.dataLen.get(r));
+  const data = d.payloads.read(m.dataOff.get(r), d.messageKept(r));
   const ev: MessageEvent = {
     type: 'message',
     conn: m.conn.get(r),

@@ -45,7 +45,7 @@ export function previewAt(d: SessionData, r: number, cursor: PayloadCursor): str
   }
   let bytes: Uint8Array;
   try {
-    const n = Math.min(m.dataLen.get(r), PREVIEW_BYTES);
+    const n = Math.min(d.messageKept(r), PREVIEW_BYTES);
     const at = cursor.seek(m.dataOff.get(r), n);
     bytes = cursor.block.subarray(at, at + n);
   } catch {

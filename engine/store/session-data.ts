@@ -80,6 +80,8 @@ export const MSG = {
    * bytes (rows.ts), so a row costs no string.
    */
   PREVIEW_KEPT: 1 << 19,
+  /** the payload store kept none of the message's bytes (see SessionData.messageKept) */
+  NO_DATA: 1 << 20,
 } as const;
 
 /** Bits of the frame flags column: opcode and direction as in MSG, then the header bits. */
@@ -156,8 +158,8 @@ const MESSAGE_COLUMNS = {
    */
   frames: 'u32',
   framesCount: 'u32',
+  /** where the payload store keeps its bytes; how many it kept is no column (SessionData.messageKept) */
   dataOff: 'f64',
-  dataLen: 'u32',
   /** only for rows whose preview cannot be made again from their payload (MSG.PREVIEW_KEPT) */
   preview: 'str',
 } as const;
@@ -174,8 +176,8 @@ const FRAME_COLUMNS = {
   mask: 'u32',
   packet: 'u32',
   firstPacket: 'u32',
+  /** where the payload store keeps its wire bytes (FRAME.HAS_WIRE; how many: SessionData.frameKept) */
   wireOff: 'f64',
-  wireLen: 'u32',
   /** message row the frame belongs to plus one, 0 until its message arrives */
   msg: 'u32',
 } as const;
@@ -415,6 +417,13 @@ export class SessionData {
    * column cannot hold; each entry is charged BIG_COST bytes of the row budget (ingest.ts)
    */
   readonly bigLengths = new Map<number, number>();
+  /**
+   * Payload bytes kept of the rows that kept some but not all their length says, by message
+   * row * 2 or frame row * 2 + 1 (a payload the decoder cut, or the payload store's limit or a
+   * failed spill write crossed; see messageKept, frameKept); each entry is charged BIG_COST
+   * bytes of the row budget (ingest.ts)
+   */
+  readonly keptLengths = new Map<number, number>();
   /** capture-wide index <-> row of the messages and frames whose index is not their row */
   readonly messageIndexes = new RowIndexes();
   readonly frameIndexes = new RowIndexes();
@@ -487,6 +496,21 @@ export class SessionData {
   messageWireLength(r: number): number {
     const v = this.messages.cols.wireLength.get(r);
     return v === BIG ? (this.bigLengths.get(r * 4 + Len.Wire) as number) : v;
+  }
+
+  /**
+   * Payload bytes the store kept of message row `r` (at `dataOff`): none (MSG.NO_DATA), a
+   * `keptLengths` entry, or else its whole length.
+   */
+  messageKept(r: number): number {
+    if (this.messages.cols.flags.get(r) & MSG.NO_DATA) return 0;
+    return this.keptLengths.get(r * 2) ?? this.messageLength(r);
+  }
+
+  /** Wire payload bytes the store kept of frame row `fr` (at `wireOff`): as messageKept, by FRAME.HAS_WIRE. */
+  frameKept(fr: number): number {
+    if (!(this.frames.cols.flags.get(fr) & FRAME.HAS_WIRE)) return 0;
+    return this.keptLengths.get(fr * 2 + 1) ?? this.frameLength(fr);
   }
 
   /** Payload length frame row `fr` declares (FrameEvent.length). */
