@@ -111,7 +111,7 @@ describe('ingest bounds', () => {
   it('keeps rows while the row budget lasts, then the first messages only, and says how many it dropped at the summary', async () => {
     // the first chunk of each table (256 rows of messages, frames, log types and log
     // references) and a little more: no room for a second chunk of messages
-    const firstChunks = 256 * (56 + 51 + 1 + 4);
+    const firstChunks = 256 * (43 + 37 + 1 + 4);
     const s = new SessionStore(1, { maxRowBytes: firstChunks + 4096 });
     const evs = conversation(1, 400); // 402 messages of one frame each
     for (const e of evs) s.ingest(e);
@@ -134,7 +134,7 @@ describe('ingest bounds', () => {
 
   it('charges kept findings to the row budget: past it they are counted on their connection, not listed', () => {
     // room for the first chunks of a short conversation, and about 20 findings of 300 characters
-    const s = new SessionStore(1, { maxRowBytes: 256 * (48 + 43 + 1 + 4) + 20 * (192 + 600) });
+    const s = new SessionStore(1, { maxRowBytes: 256 * (43 + 37 + 1 + 4) + 20 * (192 + 600) });
     const evs = conversation(1, 2);
     for (const e of evs.slice(0, -1)) s.ingest(e);
     for (let i = 0; i < 100; i++) s.ingest({ type: 'finding', id: 'tcp-gap', severity: 'warning', conn: 1, ts: 1700000001 + i, packet: 30 + i, text: `gap ${i} `.padEnd(300, '.') });

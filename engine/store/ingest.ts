@@ -38,7 +38,7 @@ import type { ConnectionRow } from '../../shared/api';
 import { FINDINGS } from '../../shared/findings';
 import { lastPreviewCut, messagePreview, PREVIEW_MAX } from './preview';
 import type { NumColumn } from '../../shared/column-table';
-import { BIG, BIG_COST, buildHeader, Ev, evWithRef, FRAME, HEADER_MAX, Len, MSG, QUIET_PENDING_MAX, QUIET_ROWS, sevBit, type ConnRec, type EvType, type SessionData } from './session-data';
+import { BIG, BIG_COST, buildHeader, Ev, evWithRef, FRAME, HEADER_MAX, Len, MSG, QUIET_PENDING_MAX, QUIET_ROWS, sevBit, Spill, WIDE, type ConnRec, type EvType, type SessionData } from './session-data';
 import type { SpillFailure } from './payload-store';
 
 /** Writes `ev` into `d`; drops it (counting `d.dropped`) when its table is full. */
@@ -202,9 +202,11 @@ function onHandshake(d: SessionData, ev: HandshakeEvent): void {
 
 function onFrame(d: SessionData, ev: FrameEvent): void {
   // past the first frame that did not fit, none is kept: the rows kept are the first frames
-  // a wire payload the decoder cut keeps its length in keptLengths
+  // a wire payload the decoder cut keeps its length in `spill`, and so does a far first packet
   const short = ev.wirePayload !== undefined && ev.wirePayload.length > 0 && ev.wirePayload.length !== ev.length;
-  if (!d.frames.full && !bigRoom(d, ev.length, 0, short)) d.frames.full = true;
+  const back = ev.firstPacket === 0 ? 0 : ev.packet - ev.firstPacket + 1;
+  const far = back < 0 || back >= WIDE;
+  if (!d.frames.full && !bigRoom(d, ev.length, 0, (short ? 1 : 0) + (far ? 1 : 0))) d.frames.full = true;
   const r = d.frames.full ? -1 : d.frames.append();
   if (r < 0) return dropped(d, ev);
   const f = d.frames.cols;
@@ -221,7 +223,6 @@ function onFrame(d: SessionData, ev: FrameEvent): void {
   putLength(d, f.length, r, Len.Frame, ev.length);
   const h = ev.header;
   const hl = Math.min(h.length, HEADER_MAX);
-  f.headerLen.set(r, hl);
   const mask = ev.masked && hl >= 6 ? ((h[hl - 4] << 24) | (h[hl - 3] << 16) | (h[hl - 2] << 8) | h[hl - 1]) >>> 0 : 0;
   f.mask.set(r, mask);
   // the header is its fields written out, but for a length no number holds exactly: kept as is
@@ -230,17 +231,18 @@ function onFrame(d: SessionData, ev: FrameEvent): void {
     d.oddHeaders.set(r, h.slice(0, hl));
   }
   f.packet.set(r, ev.packet);
-  f.firstPacket.set(r, ev.firstPacket);
+  f.firstBack.set(r, far ? WIDE : back);
+  if (far) d.spill.set(r * 4 + Spill.FirstPacket, ev.firstPacket);
   let cut = false;
   if (ev.wirePayload) {
     const off = d.payloads.append(ev.wirePayload);
     const kept = d.payloads.size - off;
     cut = kept < ev.wirePayload.length;
     if (kept > 0) flags |= FRAME.HAS_WIRE;
-    f.wireOff.set(r, off);
-    keepLength(d, r * 2 + 1, kept, ev.length, short);
+    putOffset(f.wireOff, f.wireOffHi, r, off);
+    keepLength(d, r * 4 + Spill.FrameKept, kept, ev.length, short);
   }
-  f.flags.set(r, flags);
+  f.flags.set(r, flags | (hl << FRAME.HEADER_SHIFT));
   const c = conn(d, ev.conn);
   c.row.frames++;
   c.row.wireBytes += ev.headerLength + ev.length;
@@ -252,25 +254,31 @@ function onFrame(d: SessionData, ev: FrameEvent): void {
 }
 
 /**
- * Takes the row budget for the lengths a u32 column cannot hold (bigLengths entries) and, when
- * `short`, for a keptLengths entry; false when it has no room.
+ * Takes the row budget for the lengths a u32 column cannot hold (bigLengths entries) and for
+ * `more` entries of SessionData.spill; false when it has no room.
  */
-function bigRoom(d: SessionData, a: number, b = 0, short = false): boolean {
-  const n = (a >= BIG ? 1 : 0) + (b >= BIG ? 1 : 0) + (short ? 1 : 0);
+function bigRoom(d: SessionData, a: number, b = 0, more = 0): boolean {
+  const n = (a >= BIG ? 1 : 0) + (b >= BIG ? 1 : 0) + more;
   return n === 0 || d.rowBudget.take(n * BIG_COST);
+}
+
+/** Writes payload store offset `off` of row `r` (SessionData.messageOffset: bits 0-31 and 32-39). */
+function putOffset(lo: NumColumn, hi: NumColumn, r: number, off: number): void {
+  lo.set(r, off >>> 0);
+  hi.set(r, Math.floor(off / 2 ** 32));
 }
 
 /**
  * Notes that the payload store kept `kept` bytes of a row whose length says `length`
  * (SessionData.messageKept, frameKept): nothing when it kept none (the row's flag says so) or
- * all; else a keptLengths entry at `key`, its room taken by bigRoom when the cut was known
+ * all; else a `spill` entry at `key`, its room taken by bigRoom when the cut was known
  * (`short`: the decoder cut it), charged now when the store cut it (its limit or a failed
  * spill write: one row, the budget's next take then fails).
  */
 function keepLength(d: SessionData, key: number, kept: number, length: number, short: boolean): void {
   if (kept === 0 || kept === length) return;
   if (!short) d.rowBudget.charge(BIG_COST);
-  d.keptLengths.set(key, kept);
+  d.spill.set(key, kept);
 }
 
 /** Writes length `v` of row `r` in `col`, or BIG there and `v` in bigLengths (room taken by bigRoom). */
@@ -307,9 +315,9 @@ function onMessage(d: SessionData, ev: MessageEvent): void {
   const nf = ev.frames.length;
   // a message of one frame names it in its own row; more take a run of msgFrames rows
   // past the first message that did not fit, none is kept: the rows kept are the first messages
-  // a payload the decoder cut keeps its length in keptLengths
+  // a payload the decoder cut keeps its length in `spill`, and so does a count of WIDE frames or more
   const short = ev.data.length > 0 && ev.data.length !== ev.length;
-  if (!d.messages.fits(1) || (nf > 1 && !d.msgFrames.reserve(nf)) || !bigRoom(d, ev.length, ev.wireLength, short)) {
+  if (!d.messages.fits(1) || (nf > 1 && !d.msgFrames.reserve(nf)) || !bigRoom(d, ev.length, ev.wireLength, (short ? 1 : 0) + (nf >= WIDE ? 1 : 0))) {
     d.messages.full = true;
     return dropped(d, ev);
   }
@@ -335,7 +343,8 @@ function onMessage(d: SessionData, ev: MessageEvent): void {
     for (let k = 0; k < nf; k++) list.set(start + k, ev.frames[k]);
   }
   m.frames.set(r, start);
-  m.framesCount.set(r, nf);
+  m.framesCount.set(r, Math.min(nf, WIDE));
+  if (nf >= WIDE) d.spill.set(r * 4 + Spill.FramesCount, nf);
   const f = d.frames.cols;
   let findings = 0;
   for (let k = 0; k < nf; k++) {
@@ -368,7 +377,7 @@ function onMessage(d: SessionData, ev: MessageEvent): void {
   let off: number;
   let kept: number;
   if (only >= 0 && (f.flags.get(only) & (FRAME.HAS_WIRE | FRAME.MASKED)) === FRAME.HAS_WIRE && d.frameKept(only) === ev.data.length) {
-    off = f.wireOff.get(only);
+    off = d.frameOffset(only);
     kept = ev.data.length;
   } else {
     off = d.payloads.append(ev.data);
@@ -391,8 +400,8 @@ function onMessage(d: SessionData, ev: MessageEvent): void {
   putLength(d, m.wireLength, r, Len.Wire, ev.wireLength);
   m.packet.set(r, ev.packet);
   m.findings.set(r, Math.min(findings, 0xffff));
-  m.dataOff.set(r, off);
-  keepLength(d, r * 2, kept, ev.length, short);
+  putOffset(m.dataOff, m.dataOffHi, r, off);
+  keepLength(d, r * 4 + Spill.MessageKept, kept, ev.length, short);
 
   const c = conn(d, ev.conn);
   const row = c.row;

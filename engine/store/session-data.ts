@@ -96,6 +96,8 @@ export const FRAME = {
   HAS_WIRE: 1 << 10,
   /** the header bytes are not what frameHeader makes of the fields: see SessionData.oddHeaders */
   ODD_HEADER: 1 << 11,
+  /** bits 12-15: the header's length in bytes (at most HEADER_MAX; SessionData.frameHeaderLen) */
+  HEADER_SHIFT: 12,
 } as const;
 
 /** RFC 6455 section 5.2: 2 bytes, 8 of extended length, 4 of masking key at most */
@@ -107,6 +109,16 @@ export const BIG = 0xffffffff;
 export const BIG_COST = 64;
 /** Which length of a row a SessionData.bigLengths key names. */
 export const Len = { Message: 0, Wire: 1, Frame: 2 } as const;
+/** A u16 column's mark for a value it cannot hold (SessionData.spill has it). */
+export const WIDE = 0xffff;
+/** Which value of a row a SessionData.spill key names (row * 4 + Spill). */
+export const Spill = { MessageKept: 0, FrameKept: 1, FramesCount: 2, FirstPacket: 3 } as const;
+
+/**
+ * Payload store offsets a row holds: a u32 column and a u8 one for bits 32-39 (see
+ * SessionData.messageOffset), so the store keeps at most 2^40 bytes (payload-store.ts MAX_KEPT).
+ */
+const OFF_HI = 2 ** 32;
 
 /** Event log types (SessionData.log). */
 export const Ev = {
@@ -157,9 +169,14 @@ const MESSAGE_COLUMNS = {
    * indexes are msgFrames rows [frames, frames + framesCount)
    */
   frames: 'u32',
-  framesCount: 'u32',
-  /** where the payload store keeps its bytes; how many it kept is no column (SessionData.messageKept) */
-  dataOff: 'f64',
+  /** WIDE: the count is in SessionData.spill (see messageFrameCount) */
+  framesCount: 'u16',
+  /**
+   * where the payload store keeps its bytes, bits 0-31 and 32-39 (messageOffset); how many it
+   * kept is no column (messageKept)
+   */
+  dataOff: 'u32',
+  dataOffHi: 'u8',
   /** only for rows whose preview cannot be made again from their payload (MSG.PREVIEW_KEPT) */
   preview: 'str',
 } as const;
@@ -170,14 +187,14 @@ const FRAME_COLUMNS = {
   flags: 'u16',
   /** as MESSAGE_COLUMNS.length (see frameLength) */
   length: 'u32',
-  /** header bytes on the wire: with the flags, length and mask key, the header itself (frameHeader) */
-  headerLen: 'u8',
   /** the masking key, big-endian (RFC 6455 section 5.3), 0 when unmasked */
   mask: 'u32',
   packet: 'u32',
-  firstPacket: 'u32',
-  /** where the payload store keeps its wire bytes (FRAME.HAS_WIRE; how many: SessionData.frameKept) */
-  wireOff: 'f64',
+  /** packet - firstPacket + 1, 0 when firstPacket is 0, WIDE: in SessionData.spill (frameFirstPacket) */
+  firstBack: 'u16',
+  /** where the payload store keeps its wire bytes (FRAME.HAS_WIRE), as MESSAGE_COLUMNS.dataOff (frameOffset, frameKept) */
+  wireOff: 'u32',
+  wireOffHi: 'u8',
   /** message row the frame belongs to plus one, 0 until its message arrives */
   msg: 'u32',
 } as const;
@@ -418,12 +435,13 @@ export class SessionData {
    */
   readonly bigLengths = new Map<number, number>();
   /**
-   * Payload bytes kept of the rows that kept some but not all their length says, by message
-   * row * 2 or frame row * 2 + 1 (a payload the decoder cut, or the payload store's limit or a
-   * failed spill write crossed; see messageKept, frameKept); each entry is charged BIG_COST
-   * bytes of the row budget (ingest.ts)
+   * Values of a row its narrow column cannot hold, by row * 4 + Spill: payload bytes kept of a
+   * row that kept some but not all its length says (a payload the decoder cut, or the payload
+   * store's limit or a failed spill write crossed; messageKept, frameKept), a message of WIDE
+   * frames or more (messageFrameCount), a frame whose first packet is far before its last
+   * (frameFirstPacket); each entry is charged BIG_COST bytes of the row budget (ingest.ts)
    */
-  readonly keptLengths = new Map<number, number>();
+  readonly spill = new Map<number, number>();
   /** capture-wide index <-> row of the messages and frames whose index is not their row */
   readonly messageIndexes = new RowIndexes();
   readonly frameIndexes = new RowIndexes();
@@ -504,13 +522,44 @@ export class SessionData {
    */
   messageKept(r: number): number {
     if (this.messages.cols.flags.get(r) & MSG.NO_DATA) return 0;
-    return this.keptLengths.get(r * 2) ?? this.messageLength(r);
+    return this.spill.get(r * 4 + Spill.MessageKept) ?? this.messageLength(r);
+  }
+
+  /** Payload store offset of message row `r`'s bytes. */
+  messageOffset(r: number): number {
+    const m = this.messages.cols;
+    return m.dataOffHi.get(r) * OFF_HI + m.dataOff.get(r);
+  }
+
+  /** Payload store offset of frame row `fr`'s wire bytes. */
+  frameOffset(fr: number): number {
+    const f = this.frames.cols;
+    return f.wireOffHi.get(fr) * OFF_HI + f.wireOff.get(fr);
+  }
+
+  /** Frames of message row `r` (MessageEvent.frames.length). */
+  messageFrameCount(r: number): number {
+    const n = this.messages.cols.framesCount.get(r);
+    return n === WIDE ? (this.spill.get(r * 4 + Spill.FramesCount) as number) : n;
+  }
+
+  /** The first packet of frame row `fr` (FrameEvent.firstPacket). */
+  frameFirstPacket(fr: number): number {
+    const f = this.frames.cols;
+    const back = f.firstBack.get(fr);
+    if (back === WIDE) return this.spill.get(fr * 4 + Spill.FirstPacket) as number;
+    return back === 0 ? 0 : f.packet.get(fr) - back + 1;
+  }
+
+  /** Header bytes of frame row `fr` (FrameEvent.headerLength, at most HEADER_MAX). */
+  frameHeaderLen(fr: number): number {
+    return this.frames.cols.flags.get(fr) >>> FRAME.HEADER_SHIFT;
   }
 
   /** Wire payload bytes the store kept of frame row `fr` (at `wireOff`): as messageKept, by FRAME.HAS_WIRE. */
   frameKept(fr: number): number {
     if (!(this.frames.cols.flags.get(fr) & FRAME.HAS_WIRE)) return 0;
-    return this.keptLengths.get(fr * 2 + 1) ?? this.frameLength(fr);
+    return this.spill.get(fr * 4 + Spill.FrameKept) ?? this.frameLength(fr);
   }
 
   /** Payload length frame row `fr` declares (FrameEvent.length). */
@@ -522,7 +571,7 @@ export class SessionData {
   /** The frame indexes of message row `r`. */
   messageFrames(r: number): number[] {
     const m = this.messages.cols;
-    const n = m.framesCount.get(r);
+    const n = this.messageFrameCount(r);
     const at = m.frames.get(r);
     if (n === 1) return [at];
     const list = this.msgFrames.cols.frame;
@@ -536,7 +585,7 @@ export class SessionData {
     const f = this.frames.cols;
     const flags = f.flags.get(fr);
     if (flags & FRAME.ODD_HEADER) return (this.oddHeaders.get(fr) as Uint8Array).slice();
-    return buildHeader(flags, this.frameLength(fr), f.headerLen.get(fr), f.mask.get(fr));
+    return buildHeader(flags, this.frameLength(fr), flags >>> FRAME.HEADER_SHIFT, f.mask.get(fr));
   }
 }
 
