@@ -28,9 +28,10 @@ import { createPrivateFile, makeScratchDir } from '../fs/private';
 /**
  * bytes kept in memory by default: with the row tables (session-data.ts DEFAULT_ROW_BYTES), an
  * engine under the 300 MB RSS target (docs/hardening.md); older payloads are read back from the
- * spill file, in 4 MiB blocks when a scan or a batch's previews read many
+ * spill file, in 4 MiB blocks when a scan or a batch's previews read many. (32 MiB before the
+ * row budget grew to hold 1,000,000 small messages.)
  */
-export const DEFAULT_PAYLOAD_BUDGET = 32 * 1024 * 1024;
+export const DEFAULT_PAYLOAD_BUDGET = 16 * 1024 * 1024;
 /** bytes kept at most by default (memory and spill file together), see PayloadStoreOptions.limit */
 export const DEFAULT_KEPT_PAYLOAD = 1024 * 1024 * 1024;
 /**
@@ -48,7 +49,7 @@ export interface SpillFailure {
 }
 
 export interface PayloadStoreOptions {
-  /** bytes kept in memory (default DEFAULT_PAYLOAD_BUDGET, 32 MiB) */
+  /** bytes kept in memory (default DEFAULT_PAYLOAD_BUDGET, 16 MiB) */
   budget: number;
   /** bytes kept at most, memory and spill file together (default 1 GiB, at most MAX_KEPT); the rest is cut */
   limit: number;
