@@ -27,7 +27,7 @@
  * synchronous.
  *
  * Bounds: all the tables draw their chunks from one RowBudget of `maxRowBytes` (default
- * DEFAULT_ROW_BYTES, 96 MiB), which also pays for kept preview strings, `bigLengths` and `spill` entries
+ * DEFAULT_ROW_BYTES, 84 MiB), which also pays for kept preview strings, `bigLengths` and `spill` entries
  * and kept findings; each table holds at most `maxRows` rows besides (default
  * DEFAULT_MAX_ROWS), `msgFrames` twice that and the event log four times that (every stored
  * event takes one log row). A message, frame or datagram that does not fit is dropped whole,
@@ -379,10 +379,11 @@ export const DEFAULT_MAX_FINDINGS = 50_000;
  * host's baseline (about 75 MiB of code, 20-60 MiB of JS heap) and the payload store's 16 MiB in
  * memory, an engine process under the 300 MB RSS target of docs/hardening.md whatever the
  * capture, with some room for the garbage V8 collects late. A single-frame message costs 82
- * bytes (a 43-byte message row, a 37-byte frame row, two log bytes), so about 1,200,000 of
- * them fit (the 1,000,000 of the UI benchmark's capture with room to spare).
+ * bytes (a 43-byte message row, a 37-byte frame row, two log bytes), so about 1,070,000 of
+ * them fit (the 1,000,000 of the UI benchmark's capture, and a little room). A capture past it
+ * peaks about where that one does (docs/hardening.md, "Narrower rows").
  */
-export const DEFAULT_ROW_BYTES = 96 * 1024 * 1024;
+export const DEFAULT_ROW_BYTES = 84 * 1024 * 1024;
 
 export class SessionData {
   readonly payloads: PayloadStore;
