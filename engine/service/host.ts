@@ -99,14 +99,3 @@ listen((m) => {
   void service.call(m.name, m.args).then((result) => send({ t: 'result', id: m.id, result }));
 });
 send({ t: 'ready', pid: process.pid, scratch: service.scratchDir });
-if (process.env.ZZ_MEM) {
-  let peak = 0;
-  setInterval(() => {
-    const u = process.memoryUsage();
-    if (u.rss > peak) {
-      peak = u.rss;
-      const M = (x: number) => (x / 1048576).toFixed(1);
-      process.stderr.write(`ZZ rss ${M(u.rss)} heapTot ${M(u.heapTotal)} heapUsed ${M(u.heapUsed)} ext ${M(u.external)} ab ${M(u.arrayBuffers)}\n`);
-    }
-  }, 50).unref();
-}
