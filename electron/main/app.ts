@@ -9,7 +9,7 @@
  *  - when the last window closes the engine is shut down and the app quits.
  */
 import type { MenuItemConstructorOptions, ForkOptions } from 'electron';
-import { HOST_V8_FLAGS, spawnEngine, type EngineClient, type EngineProcess, type ForkFn } from '../../engine/service/client';
+import { HOST_V8_FLAGS, hostEnv, spawnEngine, type EngineClient, type EngineProcess, type ForkFn } from '../../engine/service/client';
 import type { ToHost } from '../../engine/service/protocol';
 import { APP_ORIGIN, APP_SCHEME, APP_SCHEME_PRIVILEGES, APP_URL, appProtocolHandler, createMainWindow, type BrowserWindowCtor, type WindowLike } from './window';
 import { exportWithDialog, keyLogWithDialog, openWithDialog, registerIpc, savePcapngWithDialog, type DialogLike, type IpcMainLike } from './ipc';
@@ -54,7 +54,7 @@ export interface AppHandle<W extends WindowLike> {
 /** ForkFn over Electron's utilityProcess. */
 export function utilityFork(up: AppDeps['utilityProcess'], modulePath: string, args: string[]): ForkFn {
   return (): EngineProcess => {
-    const child = up.fork(modulePath, args, { serviceName: 'wsscope engine', stdio: 'inherit', execArgv: [...HOST_V8_FLAGS] });
+    const child = up.fork(modulePath, args, { serviceName: 'wsscope engine', stdio: 'inherit', execArgv: [...HOST_V8_FLAGS], env: hostEnv() });
     let exited = false;
     let exitCode: number | null = null;
     const exitCbs: Array<(code: number | null, signal: string | null) => void> = [];

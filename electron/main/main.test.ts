@@ -379,7 +379,7 @@ describe('createApp', () => {
     const order: string[] = [];
     let ready: () => void = () => {};
     const appEvents = new Map<string, () => void>();
-    const forks: Array<[string, string[] | undefined, string[] | undefined]> = [];
+    const forks: Array<[string, string[] | undefined, string[] | undefined, string | undefined]> = [];
     const util = new FakeUtility();
     const ipc = new FakeIpcMain();
     let menus = 0;
@@ -402,7 +402,7 @@ describe('createApp', () => {
       },
       utilityProcess: {
         fork: (p, args, options) => {
-          forks.push([p, args, options?.execArgv]);
+          forks.push([p, args, options?.execArgv, options?.env?.MALLOC_MMAP_THRESHOLD_]);
           return util;
         },
       },
@@ -414,8 +414,8 @@ describe('createApp', () => {
     ready();
     await handle.ready;
     expect(order).toEqual(['privileged:app:true:true', 'handle:app']);
-    // the engine runs with the same V8 flags as under nodeFork (the memory bound depends on them)
-    expect(forks).toEqual([['/out/main/host.js', ['--config-dir=/cfg'], ['--max-semi-space-size=4']]]);
+    // the engine runs with the same V8 flags and malloc threshold as under nodeFork (the memory bound depends on them)
+    expect(forks).toEqual([['/out/main/host.js', ['--config-dir=/cfg'], ['--max-semi-space-size=4'], process.env.MALLOC_MMAP_THRESHOLD_ ?? '131072']]);
     expect(ipc.handlers.size).toBe(CALLS.length);
     const [win] = FakeWindow.created;
     expect(win.loaded).toBe(APP_URL);

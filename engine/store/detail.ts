@@ -23,11 +23,10 @@ export const DETAIL_MAX_FRAMES = 1000;
 export function messageDetail(d: SessionData, index: number): MessageDetail | null {
   const r = d.messageRow(index);
   if (r < 0) return null;
-  const m = d.messages.cols;
   const row = timelineRow(d, r);
-  const fullLen = m.dataLen.get(r);
+  const fullLen = d.messageKept(r);
   const cut = Math.min(fullLen, DETAIL_BYTE_LIMIT);
-  const data = d.payloads.read(m.dataOff.get(r), cut);
+  const data = d.payloads.read(d.messageOffset(r), cut);
   const frames: FrameDetail[] = [];
   const list = d.messageFrames(r);
   const total = list.length;
@@ -66,11 +65,10 @@ function appDetail(d: SessionData, r: number, detail: MessageDetail): void {
   const app = d.app.packets.get(r);
   if (app === undefined) return;
   detail.app = app.slice();
-  const m = d.messages.cols;
   const req = d.app.requestOf.get(r);
-  if (req !== undefined) detail.request = m.index.get(req);
+  if (req !== undefined) detail.request = d.messageIndex(req);
   const replies = d.app.repliesOf.get(r);
-  if (replies) detail.replies = replies.slice(0, DETAIL_MAX_REPLIES).map((x) => m.index.get(x));
+  if (replies) detail.replies = replies.slice(0, DETAIL_MAX_REPLIES).map((x) => d.messageIndex(x));
 }
 
 /** A whole binary payload as MessagePack, CBOR or protobuf trees, when it parses as one (engine/app/binary-tree.ts). */
@@ -85,12 +83,12 @@ export function frameDetail(d: SessionData, fr: number): FrameDetail {
   const f = d.frames.cols;
   const fields = frameFields(d, fr);
   let wirePayload: Uint8Array = new Uint8Array(0);
-  if (f.flags.get(fr) & FRAME.HAS_WIRE) wirePayload = d.payloads.read(f.wireOff.get(fr), Math.min(f.wireLen.get(fr), DETAIL_BYTE_LIMIT));
+  if (f.flags.get(fr) & FRAME.HAS_WIRE) wirePayload = d.payloads.read(d.frameOffset(fr), Math.min(d.frameKept(fr), DETAIL_BYTE_LIMIT));
   // the stored bytes are the wire's: unmasked into a new buffer, both are shown; the key is
   // the header's last 4 bytes (RFC 6455 section 5.2)
   const h = fields.header;
   const payload = fields.maskKey ? unmask(wirePayload, h.subarray(h.length - 4)) : wirePayload;
-  const first = f.firstPacket.get(fr);
+  const first = d.frameFirstPacket(fr);
   const last = f.packet.get(fr);
   return { ...fields, wirePayload, payload, packets: first && first !== last ? [first, last] : [last] };
 }

@@ -4,7 +4,7 @@ import { MemorySink, writeNdjson } from './export';
 import { connectionEvent, conversation } from '../../test/kit/events';
 import { QUIET_ROWS } from './session-data';
 import { toWire } from '../cli/json';
-import type { ConnectionEvent, EngineEvent } from '../../shared/events';
+import type { ConnectionEvent, EngineEvent, FrameEvent, MessageEvent } from '../../shared/events';
 
 const lines = (evs: EngineEvent[]): string =>
   evs
@@ -111,7 +111,7 @@ describe('ingest bounds', () => {
   it('keeps rows while the row budget lasts, then the first messages only, and says how many it dropped at the summary', async () => {
     // the first chunk of each table (256 rows of messages, frames, log types and log
     // references) and a little more: no room for a second chunk of messages
-    const firstChunks = 256 * (56 + 51 + 1 + 4);
+    const firstChunks = 256 * (43 + 37 + 1 + 4);
     const s = new SessionStore(1, { maxRowBytes: firstChunks + 4096 });
     const evs = conversation(1, 400); // 402 messages of one frame each
     for (const e of evs) s.ingest(e);
@@ -134,7 +134,7 @@ describe('ingest bounds', () => {
 
   it('charges kept findings to the row budget: past it they are counted on their connection, not listed', () => {
     // room for the first chunks of a short conversation, and about 20 findings of 300 characters
-    const s = new SessionStore(1, { maxRowBytes: 256 * (56 + 51 + 1 + 4) + 20 * (192 + 600) });
+    const s = new SessionStore(1, { maxRowBytes: 256 * (43 + 37 + 1 + 4) + 20 * (192 + 600) });
     const evs = conversation(1, 2);
     for (const e of evs.slice(0, -1)) s.ingest(e);
     for (let i = 0; i < 100; i++) s.ingest({ type: 'finding', id: 'tcp-gap', severity: 'warning', conn: 1, ts: 1700000001 + i, packet: 30 + i, text: `gap ${i} `.padEnd(300, '.') });
@@ -146,6 +146,45 @@ describe('ingest bounds', () => {
     expect(kept).toBeGreaterThan(10);
     expect(kept).toBeLessThan(21);
     expect(b?.findings.find((f) => f.id === 'findings-not-listed')?.text).toMatch(new RegExp(`^${100 - kept} more finding\\(s\\) were seen past the 50000 this session keeps \\(or past its row budget\\)`));
+    s.close();
+  });
+});
+
+describe('narrow row columns', () => {
+  it('gives back what they cannot hold: indexes that are not row numbers, far first packets, 70,000 frames, cut payloads', async () => {
+    const t0 = 1700000000;
+    const evs: EngineEvent[] = conversation(1, 3, t0).map((e) =>
+      // capture-wide indexes that do not start at 0 (RowIndexes keeps them)
+      e.type === 'frame' ? { ...e, index: e.index + 7 } : e.type === 'message' ? { ...e, index: e.index + 7, frames: e.frames.map((f) => f + 7) } : e,
+    );
+    const frames = evs.filter((e): e is FrameEvent => e.type === 'frame');
+    const messages = evs.filter((e): e is MessageEvent => e.type === 'message');
+    // a frame 80,000 packets long (u16 distance column: the first packet is in the spill map) and one with no first packet
+    Object.assign(frames[0], { packet: 100_000, firstPacket: 20_000 });
+    Object.assign(messages[0], { packet: 100_000 });
+    Object.assign(frames[1], { firstPacket: 0 });
+    // a payload the decoder cut: 10 of 100 bytes kept, on the frame and on its message
+    Object.assign(frames[2], { length: 100, wirePayload: frames[2].wirePayload?.subarray(0, 10) });
+    Object.assign(messages[2], { length: 100, wireLength: 100, truncated: true, data: messages[2].data.subarray(0, 10) });
+    // a text message of 70,000 one-byte server frames (u16 frame count: in the spill map)
+    const n = 70_000;
+    const big: EngineEvent[] = [];
+    const ts = t0 + 0.5;
+    for (let k = 0; k < n; k++) {
+      const fin = k === n - 1;
+      const opcode = k === 0 ? 1 : 0;
+      big.push({ type: 'frame', conn: 1, dir: 'server', ts, index: 100 + k, fin, rsv1: false, rsv2: false, rsv3: false, opcode, masked: false, maskKey: '', length: 1, headerLength: 2, packet: 60, firstPacket: 60, header: Uint8Array.of((fin ? 0x80 : 0) | opcode, 1), wirePayload: Uint8Array.of(0x61) });
+    }
+    const data = new Uint8Array(n).fill(0x61);
+    big.push({ type: 'message', conn: 1, dir: 'server', ts, index: 50, opcode: 1, compressed: false, length: n, wireLength: n, frames: Array.from({ length: n }, (_, k) => 100 + k), packet: 60, data, truncated: false, utf8Valid: true });
+    const all = [...evs.slice(0, -1), ...big, evs[evs.length - 1]];
+    const s = new SessionStore(1);
+    for (const e of all) s.ingest(e);
+    expect(await ndjson(s)).toBe(lines(all));
+    expect(s.message(50)?.frames).toBe(n);
+    expect(s.detail(7)?.frames[0].packets).toEqual([20_000, 100_000]);
+    expect(s.detail(8)?.frames[0].packets).toEqual([frames[1].packet]);
+    expect([...(s.detail(9)?.data ?? [])]).toEqual([...messages[2].data]);
     s.close();
   });
 });

@@ -38,7 +38,7 @@ import type { ConnectionRow } from '../../shared/api';
 import { FINDINGS } from '../../shared/findings';
 import { lastPreviewCut, messagePreview, PREVIEW_MAX } from './preview';
 import type { NumColumn } from '../../shared/column-table';
-import { BIG, BIG_COST, buildHeader, Ev, evWithRef, FRAME, HEADER_MAX, Len, MSG, QUIET_PENDING_MAX, QUIET_ROWS, sevBit, type ConnRec, type EvType, type SessionData } from './session-data';
+import { BIG, BIG_COST, buildHeader, Ev, evWithRef, FRAME, HEADER_MAX, Len, MSG, QUIET_PENDING_MAX, QUIET_ROWS, sevBit, Spill, WIDE, type ConnRec, type EvType, type SessionData } from './session-data';
 import type { SpillFailure } from './payload-store';
 
 /** Writes `ev` into `d`; drops it (counting `d.dropped`) when its table is full. */
@@ -202,11 +202,15 @@ function onHandshake(d: SessionData, ev: HandshakeEvent): void {
 
 function onFrame(d: SessionData, ev: FrameEvent): void {
   // past the first frame that did not fit, none is kept: the rows kept are the first frames
-  const r = d.frames.full || !bigRoom(d, ev.length) ? -1 : d.frames.append();
+  // a wire payload the decoder cut keeps its length in `spill`, and so does a far first packet
+  const short = ev.wirePayload !== undefined && ev.wirePayload.length > 0 && ev.wirePayload.length !== ev.length;
+  const back = ev.firstPacket === 0 ? 0 : ev.packet - ev.firstPacket + 1;
+  const far = back < 0 || back >= WIDE;
+  if (!d.frames.full && !bigRoom(d, ev.length, 0, (short ? 1 : 0) + (far ? 1 : 0))) d.frames.full = true;
+  const r = d.frames.full ? -1 : d.frames.append();
   if (r < 0) return dropped(d, ev);
   const f = d.frames.cols;
-  if (ev.index !== r) (d.frameRowOf ??= new Map()).set(ev.index, r);
-  f.index.set(r, ev.index);
+  d.frameIndexes.set(r, ev.index);
   f.conn.set(r, ev.conn);
   f.ts.set(r, ev.ts);
   let flags = ev.opcode & FRAME.OPCODE;
@@ -219,7 +223,6 @@ function onFrame(d: SessionData, ev: FrameEvent): void {
   putLength(d, f.length, r, Len.Frame, ev.length);
   const h = ev.header;
   const hl = Math.min(h.length, HEADER_MAX);
-  f.headerLen.set(r, hl);
   const mask = ev.masked && hl >= 6 ? ((h[hl - 4] << 24) | (h[hl - 3] << 16) | (h[hl - 2] << 8) | h[hl - 1]) >>> 0 : 0;
   f.mask.set(r, mask);
   // the header is its fields written out, but for a length no number holds exactly: kept as is
@@ -228,17 +231,18 @@ function onFrame(d: SessionData, ev: FrameEvent): void {
     d.oddHeaders.set(r, h.slice(0, hl));
   }
   f.packet.set(r, ev.packet);
-  f.firstPacket.set(r, ev.firstPacket);
+  f.firstBack.set(r, far ? WIDE : back);
+  if (far) d.spill.set(r * 4 + Spill.FirstPacket, ev.firstPacket);
   let cut = false;
   if (ev.wirePayload) {
     const off = d.payloads.append(ev.wirePayload);
     const kept = d.payloads.size - off;
     cut = kept < ev.wirePayload.length;
     if (kept > 0) flags |= FRAME.HAS_WIRE;
-    f.wireOff.set(r, off);
-    f.wireLen.set(r, kept);
+    putOffset(f.wireOff, f.wireOffHi, r, off);
+    keepLength(d, r * 4 + Spill.FrameKept, kept, ev.length, short);
   }
-  f.flags.set(r, flags);
+  f.flags.set(r, flags | (hl << FRAME.HEADER_SHIFT));
   const c = conn(d, ev.conn);
   c.row.frames++;
   c.row.wireBytes += ev.headerLength + ev.length;
@@ -249,10 +253,32 @@ function onFrame(d: SessionData, ev: FrameEvent): void {
   if (cut) payloadCut(d, ev, ev.index);
 }
 
-/** Takes the row budget for the lengths a u32 column cannot hold (bigLengths entries); false when it has no room. */
-function bigRoom(d: SessionData, a: number, b = 0): boolean {
-  const n = (a >= BIG ? 1 : 0) + (b >= BIG ? 1 : 0);
+/**
+ * Takes the row budget for the lengths a u32 column cannot hold (bigLengths entries) and for
+ * `more` entries of SessionData.spill; false when it has no room.
+ */
+function bigRoom(d: SessionData, a: number, b = 0, more = 0): boolean {
+  const n = (a >= BIG ? 1 : 0) + (b >= BIG ? 1 : 0) + more;
   return n === 0 || d.rowBudget.take(n * BIG_COST);
+}
+
+/** Writes payload store offset `off` of row `r` (SessionData.messageOffset: bits 0-31 and 32-39). */
+function putOffset(lo: NumColumn, hi: NumColumn, r: number, off: number): void {
+  lo.set(r, off >>> 0);
+  hi.set(r, Math.floor(off / 2 ** 32));
+}
+
+/**
+ * Notes that the payload store kept `kept` bytes of a row whose length says `length`
+ * (SessionData.messageKept, frameKept): nothing when it kept none (the row's flag says so) or
+ * all; else a `spill` entry at `key`, its room taken by bigRoom when the cut was known
+ * (`short`: the decoder cut it), charged now when the store cut it (its limit or a failed
+ * spill write: one row, the budget's next take then fails).
+ */
+function keepLength(d: SessionData, key: number, kept: number, length: number, short: boolean): void {
+  if (kept === 0 || kept === length) return;
+  if (!short) d.rowBudget.charge(BIG_COST);
+  d.spill.set(key, kept);
 }
 
 /** Writes length `v` of row `r` in `col`, or BIG there and `v` in bigLengths (room taken by bigRoom). */
@@ -289,14 +315,15 @@ function onMessage(d: SessionData, ev: MessageEvent): void {
   const nf = ev.frames.length;
   // a message of one frame names it in its own row; more take a run of msgFrames rows
   // past the first message that did not fit, none is kept: the rows kept are the first messages
-  if (!d.messages.fits(1) || (nf > 1 && !d.msgFrames.reserve(nf)) || !bigRoom(d, ev.length, ev.wireLength)) {
+  // a payload the decoder cut keeps its length in `spill`, and so does a count of WIDE frames or more
+  const short = ev.data.length > 0 && ev.data.length !== ev.length;
+  if (!d.messages.fits(1) || (nf > 1 && !d.msgFrames.reserve(nf)) || !bigRoom(d, ev.length, ev.wireLength, (short ? 1 : 0) + (nf >= WIDE ? 1 : 0))) {
     d.messages.full = true;
     return dropped(d, ev);
   }
   const r = d.messages.append();
   const m = d.messages.cols;
-  if (ev.index !== r) (d.messageRowOf ??= new Map()).set(ev.index, r);
-  m.index.set(r, ev.index);
+  d.messageIndexes.set(r, ev.index);
   m.conn.set(r, ev.conn);
   m.ts.set(r, ev.ts);
   let flags = ev.opcode & MSG.OPCODE;
@@ -316,7 +343,8 @@ function onMessage(d: SessionData, ev: MessageEvent): void {
     for (let k = 0; k < nf; k++) list.set(start + k, ev.frames[k]);
   }
   m.frames.set(r, start);
-  m.framesCount.set(r, nf);
+  m.framesCount.set(r, Math.min(nf, WIDE));
+  if (nf >= WIDE) d.spill.set(r * 4 + Spill.FramesCount, nf);
   const f = d.frames.cols;
   let findings = 0;
   for (let k = 0; k < nf; k++) {
@@ -348,8 +376,8 @@ function onMessage(d: SessionData, ev: MessageEvent): void {
   const only = nf === 1 && !ev.compressed ? d.frameRow(ev.frames[0]) : -1;
   let off: number;
   let kept: number;
-  if (only >= 0 && (f.flags.get(only) & (FRAME.HAS_WIRE | FRAME.MASKED)) === FRAME.HAS_WIRE && f.wireLen.get(only) === ev.data.length) {
-    off = f.wireOff.get(only);
+  if (only >= 0 && (f.flags.get(only) & (FRAME.HAS_WIRE | FRAME.MASKED)) === FRAME.HAS_WIRE && d.frameKept(only) === ev.data.length) {
+    off = d.frameOffset(only);
     kept = ev.data.length;
   } else {
     off = d.payloads.append(ev.data);
@@ -366,13 +394,14 @@ function onMessage(d: SessionData, ev: MessageEvent): void {
     m.preview.set(r, messagePreview(ev.opcode, ev.data, ev.utf8Valid, ev.code, false));
     if (lastPreviewCut()) flags |= MSG.PREVIEW_CUT;
   }
+  if (kept === 0 && ev.length > 0) flags |= MSG.NO_DATA;
   m.flags.set(r, flags);
   putLength(d, m.length, r, Len.Message, ev.length);
   putLength(d, m.wireLength, r, Len.Wire, ev.wireLength);
   m.packet.set(r, ev.packet);
   m.findings.set(r, Math.min(findings, 0xffff));
-  m.dataOff.set(r, off);
-  m.dataLen.set(r, kept);
+  putOffset(m.dataOff, m.dataOffHi, r, off);
+  keepLength(d, r * 4 + Spill.MessageKept, kept, ev.length, short);
 
   const c = conn(d, ev.conn);
   const row = c.row;
@@ -455,7 +484,7 @@ function onFinding(d: SessionData, ev: FindingEvent): void {
       const m = d.messages.cols;
       m.findings.set(mr, Math.min(m.findings.get(mr) + 1, 0xffff));
       m.flags.set(mr, m.flags.get(mr) | sevBit(ev.severity));
-      d.findings[fi].message = m.index.get(mr);
+      d.findings[fi].message = d.messageIndex(mr);
     }
   }
   notePacket(d, ev.packet);

@@ -28,11 +28,17 @@ import { createPrivateFile, makeScratchDir } from '../fs/private';
 /**
  * bytes kept in memory by default: with the row tables (session-data.ts DEFAULT_ROW_BYTES), an
  * engine under the 300 MB RSS target (docs/hardening.md); older payloads are read back from the
- * spill file, in 4 MiB blocks when a scan or a batch's previews read many
+ * spill file, in 4 MiB blocks when a scan or a batch's previews read many. (32 MiB before the
+ * row budget grew to hold 1,000,000 small messages.)
  */
-export const DEFAULT_PAYLOAD_BUDGET = 32 * 1024 * 1024;
+export const DEFAULT_PAYLOAD_BUDGET = 16 * 1024 * 1024;
 /** bytes kept at most by default (memory and spill file together), see PayloadStoreOptions.limit */
 export const DEFAULT_KEPT_PAYLOAD = 1024 * 1024 * 1024;
+/**
+ * bytes kept at most whatever the options say (1 TiB): the session store's rows hold offsets
+ * in 40 bits (session-data.ts messageOffset)
+ */
+export const MAX_KEPT = 2 ** 40;
 
 /** A failed spill write: what the user is told (engine/store/ingest.ts) and its errno code. */
 export interface SpillFailure {
@@ -43,9 +49,9 @@ export interface SpillFailure {
 }
 
 export interface PayloadStoreOptions {
-  /** bytes kept in memory (default DEFAULT_PAYLOAD_BUDGET, 32 MiB) */
+  /** bytes kept in memory (default DEFAULT_PAYLOAD_BUDGET, 16 MiB) */
   budget: number;
-  /** bytes kept at most, memory and spill file together (default 1 GiB); the rest is cut */
+  /** bytes kept at most, memory and spill file together (default 1 GiB, at most MAX_KEPT); the rest is cut */
   limit: number;
   /** size of one in-memory chunk (default 4 MiB, or budget/4 if smaller) */
   chunkSize: number;
@@ -81,7 +87,7 @@ export class PayloadStore {
 
   constructor(opts: Partial<PayloadStoreOptions> = {}) {
     this.budget = Math.max(1024, opts.budget ?? DEFAULT_PAYLOAD_BUDGET);
-    this.limit = Math.max(0, opts.limit ?? DEFAULT_KEPT_PAYLOAD);
+    this.limit = Math.min(MAX_KEPT, Math.max(0, opts.limit ?? DEFAULT_KEPT_PAYLOAD));
     this.chunkSize = Math.max(256, Math.min(opts.chunkSize ?? 4 * 1024 * 1024, Math.floor(this.budget / 4)));
     this.parentDir = opts.dir;
   }

@@ -178,7 +178,7 @@ export function scanMessages(d: SessionData, c: CompiledQuery, from: number, to:
   const decoder = new TextDecoder('utf-8', { fatal: false });
   const cursor = new PayloadCursor(d.payloads);
   const OPCODE = MSG.OPCODE;
-  const { flags, conn: conns, index: idx, dataOff, dataLen } = d.messages.cols;
+  const { flags, conn: conns } = d.messages.cols;
   const textNeedles = needles.filter((n) => n.folded);
   rows: for (let r = from; r < to; r++) {
     const f = flags.get(r);
@@ -187,8 +187,8 @@ export function scanMessages(d: SessionData, c: CompiledQuery, from: number, to:
     if (conn >= 0 && conns.get(r) !== conn) continue;
     if (sevMask && !(f & sevMask)) continue;
     if (searching) {
-      const len = dataLen.get(r);
-      const at = cursor.seek(dataOff.get(r), len);
+      const len = d.messageKept(r);
+      const at = cursor.seek(d.messageOffset(r), len);
       const block = cursor.block;
       if (re) {
         if (!re.test(decoder.decode(block.subarray(at, at + len))) && !((f & OPCODE) === 8 && re.test(previewAt(d, r, cursor)))) continue;
@@ -204,7 +204,7 @@ export function scanMessages(d: SessionData, c: CompiledQuery, from: number, to:
       }
     }
     if (appTest && !appTest(r)) continue;
-    out[k++] = idx.get(r);
+    out[k++] = d.messageIndex(r);
   }
   return k;
 }

@@ -23,11 +23,11 @@ function frameEvent(d: SessionData, fr: number): FrameEvent {
     conn: f.conn.get(fr),
     dir: flags & FRAME.SERVER ? 'server' : 'client',
     ...frameFields(d, fr),
-    headerLength: f.headerLen.get(fr),
+    headerLength: d.frameHeaderLen(fr),
     packet: f.packet.get(fr),
-    firstPacket: f.firstPacket.get(fr),
+    firstPacket: d.frameFirstPacket(fr),
   };
-  if (flags & FRAME.HAS_WIRE) ev.wirePayload = d.payloads.read(f.wireOff.get(fr), f.wireLen.get(fr));
+  if (flags & FRAME.HAS_WIRE) ev.wirePayload = d.payloads.read(d.frameOffset(fr), d.frameKept(fr));
   return ev;
 }
 
@@ -35,13 +35,13 @@ function frameEvent(d: SessionData, fr: number): FrameEvent {
 export function messageEvent(d: SessionData, r: number): MessageEvent {
   const m = d.messages.cols;
   const flags = m.flags.get(r);
-  const data = d.payloads.read(m.dataOff.get(r), m.dataLen.get(r));
+  const data = d.payloads.read(d.messageOffset(r), d.messageKept(r));
   const ev: MessageEvent = {
     type: 'message',
     conn: m.conn.get(r),
     dir: flags & MSG.SERVER ? 'server' : 'client',
     ts: m.ts.get(r),
-    index: m.index.get(r),
+    index: d.messageIndex(r),
     opcode: flags & MSG.OPCODE,
     compressed: (flags & MSG.COMPRESSED) !== 0,
     length: d.messageLength(r),

@@ -11,7 +11,7 @@ import { allocRows, KIND_ID, makeRow, ROW_BITS, ROW_BITS_COMMON_MASK } from '../
 import type { FrameEvent } from '../../shared/events';
 import { lastPreviewCut, messagePreview, PREVIEW_MAX, previewKind, type PreviewKind } from './preview';
 import { PayloadCursor } from './payload-store';
-import { BIG, FRAME, MSG, type SessionData } from './session-data';
+import { BIG, FRAME, MSG, WIDE, type SessionData } from './session-data';
 
 function kind(flags: number): PreviewKind {
   const op = flags & MSG.OPCODE;
@@ -45,8 +45,8 @@ export function previewAt(d: SessionData, r: number, cursor: PayloadCursor): str
   }
   let bytes: Uint8Array;
   try {
-    const n = Math.min(m.dataLen.get(r), PREVIEW_BYTES);
-    const at = cursor.seek(m.dataOff.get(r), n);
+    const n = Math.min(d.messageKept(r), PREVIEW_BYTES);
+    const at = cursor.seek(d.messageOffset(r), n);
     bytes = cursor.block.subarray(at, at + n);
   } catch {
     // the spill file could not be read back (an I/O error, the store closed): a row without
@@ -71,7 +71,7 @@ function shownPreview(d: SessionData, r: number, cursor: PayloadCursor): string 
 /** The timeline row of message row `r`. */
 export function timelineRow(d: SessionData, r: number): MessageRow {
   const m = d.messages.cols;
-  const row = makeRow(rowBits(m.flags.get(r)), m.index.get(r), m.conn.get(r), m.ts.get(r), d.messageLength(r), d.messageWireLength(r), m.framesCount.get(r), m.findings.get(r), m.code.get(r), shownPreview(d, r, new PayloadCursor(d.payloads)));
+  const row = makeRow(rowBits(m.flags.get(r)), d.messageIndex(r), m.conn.get(r), m.ts.get(r), d.messageLength(r), d.messageWireLength(r), d.messageFrameCount(r), m.findings.get(r), m.code.get(r), shownPreview(d, r, new PayloadCursor(d.payloads)));
   const meaning = d.app.meaning(r);
   if (meaning) row.meaning = meaning;
   return row;
@@ -104,12 +104,13 @@ export function rowBlock(d: SessionData, from: number, end: number, maxChars = I
       if (cols.wireLength[i] === BIG) cols.wireLength[i] = d.messageWireLength(from + i);
     }
   }
-  m.index.copyTo(cols.index, from, end);
   m.conn.copyTo(cols.conn, from, end);
   m.framesCount.copyTo(cols.frames, from, end);
   m.code.copyTo(cols.code, from, end);
   m.findings.copyTo(cols.findings, from, end);
   for (let i = 0; i < n; i++) {
+    cols.index[i] = d.messageIndex(from + i);
+    if (cols.frames[i] === WIDE) cols.frames[i] = d.messageFrameCount(from + i);
     cols.bits[i] = rowBits(m.flags.get(from + i));
     cols.preview[i] = previews[i];
     cols.meaning[i] = d.app.meaning(from + i);
@@ -132,7 +133,7 @@ export function frameFields(d: SessionData, fr: number): FrameFields {
   const hl = header.length;
   const masked = (flags & FRAME.MASKED) !== 0;
   return {
-    index: f.index.get(fr),
+    index: d.frameIndex(fr),
     ts: f.ts.get(fr),
     fin: (flags & FRAME.FIN) !== 0,
     rsv1: (flags & FRAME.RSV1) !== 0,

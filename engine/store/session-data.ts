@@ -27,7 +27,7 @@
  * synchronous.
  *
  * Bounds: all the tables draw their chunks from one RowBudget of `maxRowBytes` (default
- * DEFAULT_ROW_BYTES, 64 MiB), which also pays for kept preview strings, `bigLengths` entries
+ * DEFAULT_ROW_BYTES, 84 MiB), which also pays for kept preview strings, `bigLengths` and `spill` entries
  * and kept findings; each table holds at most `maxRows` rows besides (default
  * DEFAULT_MAX_ROWS), `msgFrames` twice that and the event log four times that (every stored
  * event takes one log row). A message, frame or datagram that does not fit is dropped whole,
@@ -49,7 +49,7 @@
  */
 import type { ConnectionEndEvent, ConnectionEvent, HandshakeEvent, SummaryEvent } from '../../shared/events';
 import type { ConnectionRow, FindingRow } from '../../shared/api';
-import { ChunkedTable, ColumnTable, DEFAULT_MAX_ROWS, RowBudget, type NumColumn } from '../../shared/column-table';
+import { ChunkedTable, ColumnTable, DEFAULT_MAX_ROWS, RowBudget } from '../../shared/column-table';
 import { ROW_BITS_COMMON } from '../../shared/row-block';
 import { AppIndex } from './app-index';
 import { PayloadStore, type PayloadStoreOptions } from './payload-store';
@@ -80,6 +80,8 @@ export const MSG = {
    * bytes (rows.ts), so a row costs no string.
    */
   PREVIEW_KEPT: 1 << 19,
+  /** the payload store kept none of the message's bytes (see SessionData.messageKept) */
+  NO_DATA: 1 << 20,
 } as const;
 
 /** Bits of the frame flags column: opcode and direction as in MSG, then the header bits. */
@@ -94,6 +96,8 @@ export const FRAME = {
   HAS_WIRE: 1 << 10,
   /** the header bytes are not what frameHeader makes of the fields: see SessionData.oddHeaders */
   ODD_HEADER: 1 << 11,
+  /** bits 12-15: the header's length in bytes (at most HEADER_MAX; SessionData.frameHeaderLen) */
+  HEADER_SHIFT: 12,
 } as const;
 
 /** RFC 6455 section 5.2: 2 bytes, 8 of extended length, 4 of masking key at most */
@@ -105,6 +109,16 @@ export const BIG = 0xffffffff;
 export const BIG_COST = 64;
 /** Which length of a row a SessionData.bigLengths key names. */
 export const Len = { Message: 0, Wire: 1, Frame: 2 } as const;
+/** A u16 column's mark for a value it cannot hold (SessionData.spill has it). */
+export const WIDE = 0xffff;
+/** Which value of a row a SessionData.spill key names (row * 4 + Spill). */
+export const Spill = { MessageKept: 0, FrameKept: 1, FramesCount: 2, FirstPacket: 3 } as const;
+
+/**
+ * Payload store offsets a row holds: a u32 column and a u8 one for bits 32-39 (see
+ * SessionData.messageOffset), so the store keeps at most 2^40 bytes (payload-store.ts MAX_KEPT).
+ */
+const OFF_HI = 2 ** 32;
 
 /** Event log types (SessionData.log). */
 export const Ev = {
@@ -134,9 +148,12 @@ export function sevBit(sev: string): number {
   return sev === 'error' ? MSG.SEV_ERROR : sev === 'warning' ? MSG.SEV_WARNING : MSG.SEV_INFO;
 }
 
+/*
+ * A row's capture-wide index (MessageEvent.index, FrameEvent.index) is no column: the rows
+ * kept are the first events of their table, so it is the row number, but for the rows of
+ * RowIndexes (see SessionData.messageIndex).
+ */
 const MESSAGE_COLUMNS = {
-  /** capture-wide message index (MessageEvent.index) */
-  index: 'u32',
   conn: 'u32',
   ts: 'f64',
   flags: 'u32',
@@ -152,28 +169,32 @@ const MESSAGE_COLUMNS = {
    * indexes are msgFrames rows [frames, frames + framesCount)
    */
   frames: 'u32',
-  framesCount: 'u32',
-  dataOff: 'f64',
-  dataLen: 'u32',
+  /** WIDE: the count is in SessionData.spill (see messageFrameCount) */
+  framesCount: 'u16',
+  /**
+   * where the payload store keeps its bytes, bits 0-31 and 32-39 (messageOffset); how many it
+   * kept is no column (messageKept)
+   */
+  dataOff: 'u32',
+  dataOffHi: 'u8',
   /** only for rows whose preview cannot be made again from their payload (MSG.PREVIEW_KEPT) */
   preview: 'str',
 } as const;
 
 const FRAME_COLUMNS = {
-  index: 'u32',
   conn: 'u32',
   ts: 'f64',
   flags: 'u16',
   /** as MESSAGE_COLUMNS.length (see frameLength) */
   length: 'u32',
-  /** header bytes on the wire: with the flags, length and mask key, the header itself (frameHeader) */
-  headerLen: 'u8',
   /** the masking key, big-endian (RFC 6455 section 5.3), 0 when unmasked */
   mask: 'u32',
   packet: 'u32',
-  firstPacket: 'u32',
-  wireOff: 'f64',
-  wireLen: 'u32',
+  /** packet - firstPacket + 1, 0 when firstPacket is 0, WIDE: in SessionData.spill (frameFirstPacket) */
+  firstBack: 'u16',
+  /** where the payload store keeps its wire bytes (FRAME.HAS_WIRE), as MESSAGE_COLUMNS.dataOff (frameOffset, frameKept) */
+  wireOff: 'u32',
+  wireOffHi: 'u8',
   /** message row the frame belongs to plus one, 0 until its message arrives */
   msg: 'u32',
 } as const;
@@ -355,12 +376,14 @@ export const DEFAULT_MAX_FINDINGS = 50_000;
 
 /**
  * Bytes of rows a session keeps by default (SessionDataOptions.maxRowBytes): with the engine
- * host's baseline (about 75 MiB of code, 20-60 MiB of JS heap) and the payload store's 32 MiB in
+ * host's baseline (about 75 MiB of code, 20-60 MiB of JS heap) and the payload store's 16 MiB in
  * memory, an engine process under the 300 MB RSS target of docs/hardening.md whatever the
- * capture, with some room for the garbage V8 collects late. A single-frame message costs about
- * 109 bytes (a message row, a frame row, two log bytes), so about 600,000 of them fit.
+ * capture, with some room for the garbage V8 collects late. A single-frame message costs 82
+ * bytes (a 43-byte message row, a 37-byte frame row, two log bytes), so about 1,070,000 of
+ * them fit (the 1,000,000 of the UI benchmark's capture, and a little room). A capture past it
+ * peaks about where that one does (docs/hardening.md, "Narrower rows").
  */
-export const DEFAULT_ROW_BYTES = 64 * 1024 * 1024;
+export const DEFAULT_ROW_BYTES = 84 * 1024 * 1024;
 
 export class SessionData {
   readonly payloads: PayloadStore;
@@ -413,9 +436,17 @@ export class SessionData {
    * column cannot hold; each entry is charged BIG_COST bytes of the row budget (ingest.ts)
    */
   readonly bigLengths = new Map<number, number>();
-  /** message index -> row, only once indexes stopped being equal to rows */
-  messageRowOf: Map<number, number> | null = null;
-  frameRowOf: Map<number, number> | null = null;
+  /**
+   * Values of a row its narrow column cannot hold, by row * 4 + Spill: payload bytes kept of a
+   * row that kept some but not all its length says (a payload the decoder cut, or the payload
+   * store's limit or a failed spill write crossed; messageKept, frameKept), a message of WIDE
+   * frames or more (messageFrameCount), a frame whose first packet is far before its last
+   * (frameFirstPacket); each entry is charged BIG_COST bytes of the row budget (ingest.ts)
+   */
+  readonly spill = new Map<number, number>();
+  /** capture-wide index <-> row of the messages and frames whose index is not their row */
+  readonly messageIndexes = new RowIndexes();
+  readonly frameIndexes = new RowIndexes();
   /** events dropped because a table was full (the row bound): `messages-not-listed` at the summary */
   dropped = 0;
   /** messages among them */
@@ -457,12 +488,22 @@ export class SessionData {
 
   /** Row of message `index`, or -1. */
   messageRow(index: number): number {
-    return rowOf(this.messageRowOf, this.messages.cols.index, this.messages.length, index);
+    return this.messageIndexes.row(index, this.messages.length);
+  }
+
+  /** Capture-wide index of message row `r` (MessageEvent.index). */
+  messageIndex(r: number): number {
+    return this.messageIndexes.index(r);
   }
 
   /** Row of frame `index`, or -1. */
   frameRow(index: number): number {
-    return rowOf(this.frameRowOf, this.frames.cols.index, this.frames.length, index);
+    return this.frameIndexes.row(index, this.frames.length);
+  }
+
+  /** Capture-wide index of frame row `fr` (FrameEvent.index). */
+  frameIndex(fr: number): number {
+    return this.frameIndexes.index(fr);
   }
 
   /** Payload length of message row `r` (MessageEvent.length). */
@@ -477,6 +518,52 @@ export class SessionData {
     return v === BIG ? (this.bigLengths.get(r * 4 + Len.Wire) as number) : v;
   }
 
+  /**
+   * Payload bytes the store kept of message row `r` (at `dataOff`): none (MSG.NO_DATA), a
+   * `keptLengths` entry, or else its whole length.
+   */
+  messageKept(r: number): number {
+    if (this.messages.cols.flags.get(r) & MSG.NO_DATA) return 0;
+    return this.spill.get(r * 4 + Spill.MessageKept) ?? this.messageLength(r);
+  }
+
+  /** Payload store offset of message row `r`'s bytes. */
+  messageOffset(r: number): number {
+    const m = this.messages.cols;
+    return m.dataOffHi.get(r) * OFF_HI + m.dataOff.get(r);
+  }
+
+  /** Payload store offset of frame row `fr`'s wire bytes. */
+  frameOffset(fr: number): number {
+    const f = this.frames.cols;
+    return f.wireOffHi.get(fr) * OFF_HI + f.wireOff.get(fr);
+  }
+
+  /** Frames of message row `r` (MessageEvent.frames.length). */
+  messageFrameCount(r: number): number {
+    const n = this.messages.cols.framesCount.get(r);
+    return n === WIDE ? (this.spill.get(r * 4 + Spill.FramesCount) as number) : n;
+  }
+
+  /** The first packet of frame row `fr` (FrameEvent.firstPacket). */
+  frameFirstPacket(fr: number): number {
+    const f = this.frames.cols;
+    const back = f.firstBack.get(fr);
+    if (back === WIDE) return this.spill.get(fr * 4 + Spill.FirstPacket) as number;
+    return back === 0 ? 0 : f.packet.get(fr) - back + 1;
+  }
+
+  /** Header bytes of frame row `fr` (FrameEvent.headerLength, at most HEADER_MAX). */
+  frameHeaderLen(fr: number): number {
+    return this.frames.cols.flags.get(fr) >>> FRAME.HEADER_SHIFT;
+  }
+
+  /** Wire payload bytes the store kept of frame row `fr` (at `wireOff`): as messageKept, by FRAME.HAS_WIRE. */
+  frameKept(fr: number): number {
+    if (!(this.frames.cols.flags.get(fr) & FRAME.HAS_WIRE)) return 0;
+    return this.spill.get(fr * 4 + Spill.FrameKept) ?? this.frameLength(fr);
+  }
+
   /** Payload length frame row `fr` declares (FrameEvent.length). */
   frameLength(fr: number): number {
     const v = this.frames.cols.length.get(fr);
@@ -486,7 +573,7 @@ export class SessionData {
   /** The frame indexes of message row `r`. */
   messageFrames(r: number): number[] {
     const m = this.messages.cols;
-    const n = m.framesCount.get(r);
+    const n = this.messageFrameCount(r);
     const at = m.frames.get(r);
     if (n === 1) return [at];
     const list = this.msgFrames.cols.frame;
@@ -500,7 +587,7 @@ export class SessionData {
     const f = this.frames.cols;
     const flags = f.flags.get(fr);
     if (flags & FRAME.ODD_HEADER) return (this.oddHeaders.get(fr) as Uint8Array).slice();
-    return buildHeader(flags, this.frameLength(fr), f.headerLen.get(fr), f.mask.get(fr));
+    return buildHeader(flags, this.frameLength(fr), flags >>> FRAME.HEADER_SHIFT, f.mask.get(fr));
   }
 }
 
@@ -542,11 +629,36 @@ export function buildHeader(flags: number, length: number, headerLen: number, ma
 }
 
 /**
- * Row of capture-wide `index`: the row itself while rows and indexes agree (the usual case,
- * no map at all), else the map's entry, which ingest.ts fills from the first row that differs.
+ * Capture-wide index <-> row of one table: the row itself while rows and indexes agree (the
+ * usual case: the pipeline numbers events from 0 and the store keeps the first ones, so no
+ * map at all), else the maps' entries, which ingest.ts fills (`set`) for each row that differs.
+ * Memory: two Map entries per such row (a session whose events come numbered otherwise: the
+ * maps are charged nothing, as the index column they replace would have cost 4 bytes a row).
  */
-function rowOf(map: Map<number, number> | null, indexes: NumColumn, length: number, index: number): number {
-  const r = map?.get(index);
-  if (r !== undefined) return r;
-  return index < length && indexes.get(index) === index ? index : -1;
+export class RowIndexes {
+  private toRow: Map<number, number> | null = null;
+  private toIndex: Map<number, number> | null = null;
+
+  /** Row `r` holds the event of capture-wide `index`. */
+  set(r: number, index: number): void {
+    if (index === r) return;
+    (this.toRow ??= new Map()).set(index, r);
+    (this.toIndex ??= new Map()).set(r, index);
+  }
+
+  /** Row of `index` among the table's first `length` rows, or -1. */
+  row(index: number, length: number): number {
+    const r = this.toRow?.get(index);
+    if (r !== undefined) return r;
+    return index < length && !this.toIndex?.has(index) ? index : -1;
+  }
+
+  index(r: number): number {
+    return this.toIndex?.get(r) ?? r;
+  }
+
+  /** Whether every row is its index (rows.ts then copies nothing). */
+  get plain(): boolean {
+    return this.toIndex === null;
+  }
 }

@@ -123,15 +123,14 @@ export function connectionStats(d: SessionData, conn: number): ConnStats | null 
 /** Header bytes of message row `r`'s frames (those with rows). */
 function messageHeaderBytes(d: SessionData, r: number): number {
   const m = d.messages.cols;
-  const hl = d.frames.cols.headerLen;
   if (m.framesCount.get(r) === 1) {
     const fr = d.frameRow(m.frames.get(r));
-    return fr < 0 ? 0 : hl.get(fr);
+    return fr < 0 ? 0 : d.frameHeaderLen(fr);
   }
   let n = 0;
   for (const fi of d.messageFrames(r)) {
     const fr = d.frameRow(fi);
-    if (fr >= 0) n += hl.get(fr);
+    if (fr >= 0) n += d.frameHeaderLen(fr);
   }
   return n;
 }
