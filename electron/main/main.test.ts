@@ -402,7 +402,7 @@ describe('createApp', () => {
       },
       utilityProcess: {
         fork: (p, args, options) => {
-          forks.push([p, args, options?.execArgv, options?.env?.MALLOC_MMAP_THRESHOLD_]);
+          forks.push([p, args, options?.execArgv, (options?.env as Record<string, string | undefined> | undefined)?.MALLOC_MMAP_THRESHOLD_]);
           return util;
         },
       },
