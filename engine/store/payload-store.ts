@@ -151,7 +151,11 @@ export class PayloadStore {
   read(offset: number, length: number): Uint8Array {
     if (this.closed) throw new Error('payload store closed');
     if (offset < 0 || length < 0 || offset + length > this.total) throw new RangeError('payload range out of bounds');
-    const out = new Uint8Array(length);
+    return this.readInto(offset, length, new Uint8Array(length));
+  }
+
+  /** Copies [offset, offset + length) into out[0, length) (the caller checked the range); returns `out`. */
+  private readInto(offset: number, length: number, out: Uint8Array): Uint8Array {
     let pos = offset;
     let o = 0;
     if (pos < this.spilled) {
@@ -176,6 +180,17 @@ export class PayloadStore {
       }
     }
     return out;
+  }
+
+  /**
+   * [offset, offset + length) in `into` when it is long enough (else in a new array): a view
+   * of its first `length` bytes. For readers that refill one buffer (PayloadCursor).
+   */
+  readReusing(offset: number, length: number, into: Uint8Array | null): Uint8Array {
+    if (this.closed) throw new Error('payload store closed');
+    if (offset < 0 || length < 0 || offset + length > this.total) throw new RangeError('payload range out of bounds');
+    const out = into !== null && into.length >= length ? into.subarray(0, length) : new Uint8Array(length);
+    return this.readInto(offset, length, out);
   }
 
   /**
@@ -258,22 +273,33 @@ export class PayloadStore {
   }
 }
 
-/** Bytes of payload a PayloadCursor reads from the spill file at once (payloads of consecutive rows are adjacent). */
+/**
+ * Bytes of payload a PayloadCursor reads from the spill file at once: CURSOR_FIRST for its first
+ * refill (a row's preview, a detail view: one small read), doubling while the reads follow each
+ * other (a scan: payloads of consecutive rows are adjacent) up to CURSOR_BLOCK.
+ */
+const CURSOR_FIRST = 64 * 1024;
 const CURSOR_BLOCK = 4 * 1024 * 1024;
 
 /**
  * Sequential reader of payload ranges (the query's scan, the previews of a batch's rows): a
  * range inside the current block is read in place; otherwise the block becomes the store's
  * in-memory chunk holding it (a view, no copy), or is refilled from the range's start (spilled
- * bytes, a range across chunks: one read of up to CURSOR_BLOCK bytes). Rows append their
- * payloads in order (engine/store/ingest.ts), so a scan reads each stored byte about once.
+ * bytes, a range across chunks: one read of CURSOR_FIRST bytes, doubling up to CURSOR_BLOCK
+ * while the refills follow each other). Rows append their payloads in order
+ * (engine/store/ingest.ts), so a scan reads each stored byte about once, and a cursor made for
+ * one row reads little more than that row.
  *
- * Memory: `block` is a view of a store chunk or the cursor's own copy, valid until the next
- * `seek` (and, for a chunk, until the store's next append).
+ * Memory: `block` is a view of a store chunk or of the cursor's own buffer (one, reused by
+ * every refill it can hold: at most CURSOR_BLOCK or the longest range asked for), valid until
+ * the next `seek` (and, for a chunk, until the store's next append).
  */
 export class PayloadCursor {
   block: Uint8Array = new Uint8Array(0);
   private start = 0;
+  /** the cursor's own buffer (refills), and the size of the next refill */
+  private own: Uint8Array | null = null;
+  private want = CURSOR_FIRST;
 
   constructor(private readonly store: PayloadStore) {}
 
@@ -287,8 +313,12 @@ export class PayloadCursor {
       this.start = c.start;
       return off - c.start;
     }
+    // a refill that goes on from the last block (a scan): read more at once
+    if (this.own !== null && off >= this.start && off <= this.start + this.block.length) this.want = Math.min(2 * this.want, CURSOR_BLOCK);
     this.start = off;
-    this.block = this.store.read(off, Math.max(len, Math.min(CURSOR_BLOCK, this.store.size - off)));
+    const n = Math.max(len, Math.min(this.want, this.store.size - off));
+    if (this.own === null || this.own.length < n) this.own = new Uint8Array(Math.max(n, Math.min(this.want, CURSOR_BLOCK)));
+    this.block = this.store.readReusing(off, n, this.own);
     return 0;
   }
 }
