@@ -23,7 +23,7 @@
  * never reuses them); TLS and HTTP/2 request events likewise.
  */
 import type { AppFacets, AppFilter, H2Carriage, Http2RequestRow, TlsInfo } from '../../shared/api';
-import type { AppPacket, ConnectionEvent, Direction, FindingEvent, Http2RequestEvent, PollingEvent, TlsEvent } from '../../shared/events';
+import type { AppPacket, AppValue, ConnectionEvent, Direction, FindingEvent, Http2RequestEvent, PollingEvent, TlsEvent } from '../../shared/events';
 import { appName, describeApp } from '../../shared/app';
 import { ChunkedTable, DEFAULT_MAX_ROWS, type RowBudget } from '../../shared/column-table';
 
@@ -58,6 +58,21 @@ export interface RowKeys {
   ts(r: number): number;
 }
 
+/**
+ * The field names and the protocol and type of a packet, kept once for all the packets of
+ * that shape: a packet is encoded as [shape, ...its other values] (a Socket.IO event: its
+ * namespace, ack id, event name and arguments).
+ */
+interface Shape {
+  protocol: string;
+  type: string;
+  keys: string[];
+}
+/** shapes kept per session (each decoder has a few dozen); a packet of a further shape is encoded whole */
+export const MAX_SHAPES = 4096;
+/** longest shape key kept ("protocol\0type\0field..."); a longer one is encoded whole */
+const SHAPE_KEY_MAX = 512;
+
 const utf8 = new TextEncoder();
 const utf8Decoder = new TextDecoder();
 const tsBits = new Float64Array(1);
@@ -76,6 +91,10 @@ export class AppIndex {
    * less a message, charged to the row budget as it doubles.
    */
   private slots = new Int32Array(0);
+  /** packet shapes (protocol, type, field names in order), at most MAX_SHAPES */
+  private readonly shapes: Shape[] = [];
+  /** "protocol\0type\0field..." -> position in `shapes` */
+  private readonly shapeIds = new Map<string, number>();
   private slotsUsed = 0;
   /** connection -> the TLS event that describes it */
   readonly tls = new Map<number, TlsEvent>();
@@ -103,7 +122,41 @@ export class AppIndex {
 
   /** The form a message's packets are kept in (JSON as UTF-8: a few bytes a field, no object). */
   encode(app: readonly AppPacket[]): Uint8Array {
-    return utf8.encode(JSON.stringify(app));
+    const out: unknown[] = [];
+    for (const p of app) {
+      const keys = Object.keys(p);
+      const vals: unknown[] = [];
+      let shapeKey = `${p.protocol}\0${p.type}`;
+      let plain = typeof p.protocol === 'string' && typeof p.type === 'string';
+      for (const k of keys) {
+        const v = p[k];
+        if (v === undefined) plain = false;
+        shapeKey += `\0${k}`;
+        if (k !== 'protocol' && k !== 'type') vals.push(v);
+      }
+      let id = plain && shapeKey.length <= SHAPE_KEY_MAX ? this.shapeIds.get(shapeKey) : undefined;
+      if (plain && id === undefined && shapeKey.length <= SHAPE_KEY_MAX && this.shapes.length < MAX_SHAPES) {
+        id = this.shapes.length;
+        this.shapes.push({ protocol: p.protocol, type: p.type, keys });
+        this.shapeIds.set(shapeKey, id);
+      }
+      // a packet of a new shape past MAX_SHAPES (or with an undefined field) is kept as it is
+      out.push(id === undefined ? p : [id, ...vals]);
+    }
+    return utf8.encode(JSON.stringify(out));
+  }
+
+  /** The packets `encode` wrote (fresh objects, fields in their order). */
+  private decode(bytes: Uint8Array): AppPacket[] {
+    const list = JSON.parse(utf8Decoder.decode(bytes)) as (AppPacket | AppValue[])[];
+    return list.map((e) => {
+      if (!Array.isArray(e)) return e;
+      const shape = this.shapes[e[0] as number];
+      const p: AppPacket = { protocol: shape.protocol, type: shape.type };
+      let at = 1;
+      for (const k of shape.keys) if (k !== 'protocol' && k !== 'type') p[k] = e[at++];
+      return p;
+    });
   }
 
   /**
@@ -158,7 +211,7 @@ export class AppIndex {
     const len = c.len.get(r);
     if (len === 0) return undefined;
     const off = c.off.get(r);
-    return JSON.parse(utf8Decoder.decode(this.arena[c.chunk.get(r)].subarray(off, off + len))) as AppPacket[];
+    return this.decode(this.arena[c.chunk.get(r)].subarray(off, off + len));
   }
 
   /** the request row of reply row `r`, or undefined */
