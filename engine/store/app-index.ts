@@ -14,13 +14,17 @@
  * request is the message of the same connection, other direction, with that ts that carried
  * packets. Messages with packets are keyed by (connection, direction, ts) for that lookup.
  *
- * Bounds: one entry per message that carried `app` (the message table's bound applies: a
- * message dropped there is never indexed), at most MAX_REPLIES_KEPT replies listed per
+ * Bounds: one entry per message that carried `app` (the message table's bound and the row
+ * budget apply: a message dropped there is never indexed), at most MAX_SHAPES packet shapes, at most MAX_REPLIES_KEPT replies listed per
  * request, at most MAX_H2_REQUESTS plain HTTP/2 requests (further ones are counted only), at
  * most MAX_POLLING polling bodies (indexed by their Engine.IO `sid` for the connection detail).
  *
- * Memory: packets are kept as the event gave them (the pipeline builds them per message and
- * never reuses them); TLS and HTTP/2 request events likewise.
+ * Memory: packets are kept encoded (`encode`: JSON in UTF-8, each packet as its shape and
+ * values) in arena chunks, and the links and the (conn, dir, ts) lookup in typed columns, all
+ * charged to the session's row budget (shared/column-table.ts RowBudget): a message whose
+ * packets do not fit is not kept (ingest.ts counts it in `messages-not-listed`). Readers get
+ * fresh objects decoded on demand (`packets`). TLS and HTTP/2 request events are kept as the
+ * event gave them (the pipeline builds them per event and never reuses them).
  */
 import type { AppFacets, AppFilter, H2Carriage, Http2RequestRow, TlsInfo } from '../../shared/api';
 import type { AppPacket, AppValue, ConnectionEvent, Direction, FindingEvent, Http2RequestEvent, PollingEvent, TlsEvent } from '../../shared/events';
