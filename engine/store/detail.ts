@@ -62,12 +62,12 @@ export const DETAIL_MAX_REPLIES = 64;
 
 /** The decoded packets of message row `r`, and the links between a reply and its request. */
 function appDetail(d: SessionData, r: number, detail: MessageDetail): void {
-  const app = d.app.packets.get(r);
+  const app = d.app.packets(r);
   if (app === undefined) return;
-  detail.app = app.slice();
-  const req = d.app.requestOf.get(r);
+  detail.app = app;
+  const req = d.app.requestOf(r);
   if (req !== undefined) detail.request = d.messageIndex(req);
-  const replies = d.app.repliesOf.get(r);
+  const replies = d.app.repliesOf(r);
   if (replies) detail.replies = replies.slice(0, DETAIL_MAX_REPLIES).map((x) => d.messageIndex(x));
 }
 

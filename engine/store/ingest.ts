@@ -317,7 +317,15 @@ function onMessage(d: SessionData, ev: MessageEvent): void {
   // past the first message that did not fit, none is kept: the rows kept are the first messages
   // a payload the decoder cut keeps its length in `spill`, and so does a count of WIDE frames or more
   const short = ev.data.length > 0 && ev.data.length !== ev.length;
-  if (!d.messages.fits(1) || (nf > 1 && !d.msgFrames.reserve(nf)) || !bigRoom(d, ev.length, ev.wireLength, (short ? 1 : 0) + (nf >= WIDE ? 1 : 0))) {
+  // decoded packets are kept encoded, under the same row budget (app-index.ts); their room is
+  // taken first, so that the message row `fits` still tells whether it can be appended
+  const app = ev.app && !d.messages.full ? d.app.encode(ev.app) : null;
+  if (
+    (app !== null && !d.app.reserve(d.messages.length, app.length)) ||
+    !d.messages.fits(1) ||
+    (nf > 1 && !d.msgFrames.reserve(nf)) ||
+    !bigRoom(d, ev.length, ev.wireLength, (short ? 1 : 0) + (nf >= WIDE ? 1 : 0))
+  ) {
     d.messages.full = true;
     return dropped(d, ev);
   }
@@ -420,7 +428,7 @@ function onMessage(d: SessionData, ev: MessageEvent): void {
   seen(d, c, ev.ts, ev.packet);
   log(d, Ev.Message, r);
   if (kept < ev.data.length) payloadCut(d, ev, ev.frames[ev.frames.length - 1]);
-  if (ev.app) appMessage(d, c, r, ev);
+  if (app !== null) appMessage(d, c, r, ev, app);
 }
 
 /**
@@ -594,8 +602,8 @@ function onPolling(d: SessionData, ev: PollingEvent): void {
 }
 
 /** A message of a decoded connection: its packets, links to its request, the connection's protocol. */
-function appMessage(d: SessionData, c: ConnRec, r: number, ev: MessageEvent): void {
-  d.app.addMessage(r, ev.conn, ev.dir, ev.ts, ev.app ?? []);
+function appMessage(d: SessionData, c: ConnRec, r: number, ev: MessageEvent, bytes: Uint8Array): void {
+  d.app.addMessage(r, ev.conn, ev.dir, ev.ts, ev.app ?? [], bytes);
   const p = d.app.connProtocol.get(ev.conn);
   if (p !== undefined && c.row.app !== p) c.row.app = p;
 }

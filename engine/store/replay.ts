@@ -114,8 +114,8 @@ export function* replayEvents(d: SessionData, end = Infinity): Generator<EngineE
 
 /** The `app` of message row `r`, as its event had it (absent on connections without a decoder). */
 function appOf(d: SessionData, r: number, ev: MessageEvent): void {
-  const app = d.app.packets.get(r);
-  if (app !== undefined) ev.app = app.slice();
+  const app = d.app.packets(r);
+  if (app !== undefined) ev.app = app;
 }
 
 /** A stored `tls` or `http2-request` event (the objects themselves: do not modify them). */

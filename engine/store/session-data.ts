@@ -410,7 +410,7 @@ export class SessionData {
   readonly findingsByFrame = new Map<number, number[]>();
   summary: SummaryEvent | null = null;
   /** decoded packets, TLS facts, HTTP/2 carriage and requests (app-index.ts) */
-  readonly app = new AppIndex();
+  readonly app: AppIndex;
   /** the decoder the user chose per connection (copied onto its row) */
   decodeAs: Readonly<Record<number, string>> = {};
   /** highest packet number the events named */
@@ -474,6 +474,8 @@ export class SessionData {
     this.datagrams = new ChunkedTable(DATAGRAM_COLUMNS, { maxRows, budget });
     this.log = new ChunkedTable(LOG_COLUMNS, { maxRows: 4 * maxRows, budget });
     this.logRefs = new ChunkedTable(REF_COLUMNS, { maxRows: 4 * maxRows, budget });
+    const m = this.messages.cols;
+    this.app = new AppIndex(budget, { conn: (r) => m.conn.get(r), dir: (r) => (m.flags.get(r) & MSG.SERVER ? 'server' : 'client'), ts: (r) => m.ts.get(r) }, maxRows);
   }
 
   /** packets seen, as far as the events tell (max packet number; exact after the summary) */

@@ -23,6 +23,8 @@ export interface HostRun {
   maxConnMessages: number;
   /** timeline rows pushed, over all batches */
   rows: number;
+  /** those of them with a decoded meaning (Socket.IO, JSON-RPC, ...) */
+  meanings: number;
   totals: Batch['totals'] | null;
 }
 
@@ -32,7 +34,7 @@ export async function openInHost(file: string, dir: string): Promise<HostRun> {
   try {
     await engine.ready();
     const pid = engine.pid;
-    const run: HostRun = { hwm: 0, findings: [], connectionRows: 0, connectionIds: new Set(), maxConnMessages: 0, rows: 0, totals: null };
+    const run: HostRun = { hwm: 0, findings: [], connectionRows: 0, connectionIds: new Set(), maxConnMessages: 0, rows: 0, meanings: 0, totals: null };
     const done = new Promise<ProgressInfo>((resolve) =>
       engine.onPush((name, p) => {
         if (name === 'batch') {
@@ -40,6 +42,7 @@ export async function openInHost(file: string, dir: string): Promise<HostRun> {
           run.findings.push(...b.findings);
           run.connectionRows += b.connections.length;
           run.rows += b.rows?.count ?? 0;
+          for (const m of b.rows?.meanings?.split('\n') ?? []) if (m !== '') run.meanings++;
           for (const c of b.connections) {
             run.maxConnMessages = Math.max(run.maxConnMessages, c.messages);
             run.connectionIds.add(c.id);
