@@ -28,7 +28,8 @@ import { createPrivateFile, makeScratchDir } from '../fs/private';
 /**
  * bytes kept in memory by default: with the row tables (session-data.ts DEFAULT_ROW_BYTES), an
  * engine under the 300 MB RSS target (docs/hardening.md); older payloads are read back from the
- * spill file, in 4 MiB blocks when a scan or a batch's previews read many. (32 MiB before the
+ * spill file through PayloadCursor (64 KiB for one row, up to 4 MiB blocks while a scan or a
+ * batch's previews read many). (32 MiB before the
  * row budget grew to hold 1,000,000 small messages.)
  */
 export const DEFAULT_PAYLOAD_BUDGET = 16 * 1024 * 1024;
@@ -149,12 +150,10 @@ export class PayloadStore {
 
   /** A fresh copy of [offset, offset + length). */
   read(offset: number, length: number): Uint8Array {
-    if (this.closed) throw new Error('payload store closed');
-    if (offset < 0 || length < 0 || offset + length > this.total) throw new RangeError('payload range out of bounds');
-    return this.readInto(offset, length, new Uint8Array(length));
+    return this.readReusing(offset, length, null);
   }
 
-  /** Copies [offset, offset + length) into out[0, length) (the caller checked the range); returns `out`. */
+  /** Copies [offset, offset + length) into out[0, length) (readReusing checked the range); returns `out`. */
   private readInto(offset: number, length: number, out: Uint8Array): Uint8Array {
     let pos = offset;
     let o = 0;
