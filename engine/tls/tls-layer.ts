@@ -45,7 +45,7 @@
  * they keep, as with TCP bytes).
  */
 import type { Direction } from '../../shared/events';
-import { byteView } from '../net/bytes';
+import { byteView, uninitializedBytes } from '../net/bytes';
 import { keepMeta, type ChunkMeta } from '../types';
 import { DETECT_MORE, DETECT_NO, type ByteStream, type EndReason, type Layer, type LayerContext, type NestedStack, type ProtocolModule } from '../stack/layer';
 import { lendPlaintext, MAX_RECORD_BODY, nextTrafficSecret, returnPlaintext, tls12Decrypters, tls13Decrypter, type Opened, type RecordDecrypter } from './crypto';
@@ -149,7 +149,8 @@ class TlsDirection implements ByteStream {
       }
       const want = 5 + ((rec[3] << 8) | rec[4]);
       const take = Math.min(want - this.fill, n - p);
-      rec.set(byteView(b, p, take), this.fill);
+      // most chunks of a record larger than a segment fall whole into it: copied without a view
+      rec.set(p === 0 && take === n ? b : byteView(b, p, take), this.fill);
       this.fill += take;
       p += take;
       if (this.fill < want) return;
@@ -166,8 +167,8 @@ class TlsDirection implements ByteStream {
     }
     if (p < n) {
       // the start of a record the next chunks finish: copied into the direction's record buffer
-      this.part ??= new Uint8Array(5 + MAX_RECORD);
-      this.part.set(byteView(b, p, n - p), 0);
+      this.part ??= uninitializedBytes(5 + MAX_RECORD);
+      this.part.set(p === 0 ? b : byteView(b, p, n - p), 0);
       this.fill = n - p;
       if (this.fill >= 5 && !this.headerOk(this.part, 0, meta)) return;
     }
