@@ -189,6 +189,8 @@ const INNER_KEYLOG = [
 const texts = (evs: EngineEvent[]): string[] => evs.flatMap((e) => (e.type === 'message' ? [`${e.dir} ${e.opcode === 1 ? Buffer.from(e.data).toString() : Buffer.from(e.data).toString('hex')}`] : []));
 const tls = (evs: EngineEvent[]): TlsEvent[] => evs.filter((e): e is TlsEvent => e.type === 'tls');
 const findings = (evs: EngineEvent[]): string[] => evs.flatMap((e) => (e.type === 'finding' ? [e.id] : []));
+/** the events without their times and packet numbers (a run fed in other pieces numbers its packets otherwise); payloads as hex, which compares fast */
+const strip = (evs: EngineEvent[]): unknown[] => evs.map((e) => ({ ...e, ts: 0, packet: 0, ...('firstPacket' in e ? { firstPacket: 0 } : {}), ...('data' in e && e.data instanceof Uint8Array ? { data: Buffer.from(e.data).toString('hex') } : {}) }));
 
 // every test on each AEAD backend (aead.ts): the addon when it is built, and node:crypto
 describe.each(usableAeadBackends())('the tls layer (AEAD: %s)', (backend) => {
@@ -221,8 +223,36 @@ describe.each(usableAeadBackends())('the tls layer (AEAD: %s)', (backend) => {
   it('gives the same events fed byte by byte and in odd pieces (records and handshake messages split anywhere)', () => {
     const whole = run(conversation({ keyUpdate: true }), keylogText);
     expect(texts(whole)).toEqual(['client hello inside TLS', 'client after the key update', 'server one', 'server 010203']);
-    const strip = (evs: EngineEvent[]): unknown[] => evs.map((e) => ({ ...e, ts: 0, packet: 0, ...('firstPacket' in e ? { firstPacket: 0 } : {}) }));
     for (const piece of [1, 3, 7, 100]) expect(strip(run(conversation({ keyUpdate: true }), keylogText, piece))).toEqual(strip(whole));
+  });
+
+  it('opens full-size records cut at segment sizes and pushed from a reused buffer: each record whole, its bytes copied as they come', () => {
+    // two messages over several 2^14-byte records (RFC 8446 section 5.1), so most chunks of a
+    // 1448-byte segmentation fall whole into a record begun in a chunk before
+    const fromClient = Uint8Array.from({ length: 40_000 }, (_, i) => (i * 7 + 1) & 255);
+    const fromServer = Uint8Array.from({ length: 50_000 }, (_, i) => (i * 13 + 5) & 255);
+    const inRecords = (dir: 'client' | 'server', b: Bytes): Array<['client' | 'server', Bytes]> => {
+      const out: Array<['client' | 'server', Bytes]> = [];
+      for (let at = 0; at < b.length; at += 16384) out.push([dir, b.subarray(at, at + 16384)]);
+      return out;
+    };
+    const app: Array<['client' | 'server', Bytes]> = [['client', wsRequest({ path: '/big' })], ['server', wsResponse()], ...inRecords('client', cf(2, fromClient)), ...inRecords('server', sf(2, fromServer))];
+    // each direction's consecutive records in one run of bytes, as on a TCP stream, so the cuts below fall anywhere in them
+    const steps: Array<['client' | 'server', Bytes]> = [];
+    for (const [dir, b] of conversation({ app })) {
+      const last = steps[steps.length - 1];
+      if (last?.[0] === dir) last[1] = concat([last[1], b]);
+      else steps.push([dir, b]);
+    }
+    const whole = run(steps, keylogText);
+    // as hex: vitest compares long byte arrays element by element, slowly
+    const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
+    expect(whole.flatMap((e) => (e.type === 'message' ? [[e.dir, hex(e.data)]] : []))).toEqual([
+      ['client', hex(fromClient)],
+      ['server', hex(fromServer)],
+    ]);
+    // a segment's worth, one byte more, a record (5 + 2^14 + 1 + 16 bytes) and the next one's first 3 header bytes, a record less 3 bytes
+    for (const piece of [1448, 1449, 16409, 16403]) expect(strip(run(steps, keylogText, piece, undefined, undefined, {}, true))).toEqual(strip(whole));
   });
 
   it('reads an empty record split over chunks without stalling', () => {
