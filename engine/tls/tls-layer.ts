@@ -150,7 +150,7 @@ class TlsDirection implements ByteStream {
       const want = 5 + ((rec[3] << 8) | rec[4]);
       const take = Math.min(want - this.fill, n - p);
       // most chunks of a record larger than a segment fall whole into it: copied without a view
-      rec.set(p === 0 && take === n ? b : byteView(b, p, take), this.fill);
+      rec.set(take === n ? b : byteView(b, p, take), this.fill);
       this.fill += take;
       p += take;
       if (this.fill < want) return;
