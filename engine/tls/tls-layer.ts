@@ -43,6 +43,12 @@
  * stack is written into a buffer lent per record (crypto.ts `lendPlaintext`: one per level
  * of TLS in TLS, not one per connection), valid during the push (the nested layers copy what
  * they keep, as with TCP bytes).
+ *
+ * Speed (the wss:// hot path besides the AEAD): a record inside one chunk is opened in place;
+ * a record cut by segment boundaries (most of them: 16 KB records over ~1.4 KB segments) is
+ * copied once, chunk by chunk, into the direction's record buffer, a chunk that falls whole
+ * into it without making a view. Opening such a record chunk by chunk instead (a streaming
+ * AEAD, no copy) was measured no faster: an addon call per chunk costs what the copy does.
  */
 import type { Direction } from '../../shared/events';
 import { byteView, uninitializedBytes } from '../net/bytes';
