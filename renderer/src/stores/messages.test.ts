@@ -53,4 +53,20 @@ describe('messages store', () => {
     vi.advanceTimersByTime(REVEAL_MS);
     expect(messages.count).toBe(10);
   });
+
+  it('renders a due reveal past the threshold in a task of its own, not in the task that appended the rows', () => {
+    vi.useFakeTimers();
+    piniaWith(createFakeApi({ rows: [] }));
+    const messages = useMessagesStore();
+    const total = 3 * REVEAL_THROTTLE_ROWS;
+    messages.appendBlock(block(0, REVEAL_THROTTLE_ROWS), total);
+    expect(messages.count).toBe(REVEAL_THROTTLE_ROWS);
+    vi.advanceTimersByTime(10 * REVEAL_MS);
+    // the last reveal is long past: due, yet the views see the rows only once the timer's task ran
+    messages.appendBlock(block(REVEAL_THROTTLE_ROWS, 10), total);
+    expect(messages.table.length).toBe(REVEAL_THROTTLE_ROWS + 10);
+    expect(messages.count).toBe(REVEAL_THROTTLE_ROWS);
+    vi.advanceTimersByTime(0);
+    expect(messages.count).toBe(REVEAL_THROTTLE_ROWS + 10);
+  });
 });
