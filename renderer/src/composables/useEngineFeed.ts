@@ -28,12 +28,13 @@ import { useMessagesStore } from '../stores/messages';
 import { useSelectionStore } from '../stores/selection';
 
 /**
- * Most rows of row blocks appended in one task. Appending a row costs ~0.1-0.2 us (column
- * copies and its flag bits; its preview stays in the block's string), so a slice is about
- * 2-3 ms of the page's time: the engine's batches (at most 20,000 rows, engine/store/batches.ts)
- * go in over two tasks, a block of any size in tasks of this size.
+ * Most rows of row blocks appended in one task. Appending a row costs ~0.1-0.2 us of a quiet
+ * machine (column copies and its flag bits; its preview stays in the block's string), so a
+ * slice is 1-2 ms of the page's time, small enough to stay short when the machine is so busy
+ * that the page gets a fraction of a core: the engine's batches (at most 20,000 rows,
+ * engine/store/batches.ts) go in over three tasks, a block of any size in tasks of this size.
  */
-export const INGEST_SLICE_ROWS = 16_384;
+export const INGEST_SLICE_ROWS = 8_192;
 
 /** A batch being ingested: its row block prepared, and the next row of it to append. */
 interface Ingest {
