@@ -135,4 +135,20 @@ describe('useEngineFeed', () => {
     expect(messages.table.length).toBe(1);
     w.unmount();
   });
+
+  it('drops a batch whose row block is malformed and goes on with the ones after it', async () => {
+    const api = createFakeApi({ session: { id: 1, kind: 'file', path: 'a.pcap', totalBytes: 100 } });
+    const w = mountWith(Host, api);
+    await flushPromises();
+    const messages = useMessagesStore();
+    const logged = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    const bad = packRows([makeRow(0), makeRow(1)]);
+    api.emitBatch(batchOf(1, [], { rows: { ...bad, previews: 'only one' } }));
+    api.emitBatch(batchOf(1, [], { rows: packRows([makeRow(0, { preview: 'good' })]) }));
+    expect(logged).toHaveBeenCalledTimes(1);
+    expect(messages.count).toBe(1);
+    expect(messages.rowAt(0).preview).toBe('good');
+    logged.mockRestore();
+    w.unmount();
+  });
 });

@@ -112,7 +112,15 @@ export function useEngineFeed(): { ready: Promise<void> } {
     let room = INGEST_SLICE_ROWS;
     while (queue.length > 0 && !disposed) {
       const q = queue[0];
-      if (!q.started && !begin(q)) {
+      let ok: boolean;
+      try {
+        ok = q.started || begin(q);
+      } catch (e) {
+        // a malformed row block: that batch is lost, not the ones queued behind it
+        console.error('wsscope: a batch could not be read', e);
+        ok = false;
+      }
+      if (!ok) {
         queue.shift();
         continue;
       }
@@ -167,8 +175,9 @@ export function useEngineFeed(): { ready: Promise<void> } {
     // Batches are pushed once, to whoever listens: a page that connects after a file was
     // opened or a capture started (`wsscope serve FILE`, a reload, a second tab) asks for
     // the session again from its first row; pages that have the rows ignore the repeats.
-    // Both calls go out together (a replay without a session does nothing; the engine answers
-    // calls in order, so the session comes before its rows): a round trip less to the first row.
+    // Both calls go out together, a round trip less to the first row: a replay without a
+    // session does nothing, and rows that come before the session's answer switch to their
+    // session themselves (begin).
     const [r] = await Promise.all([api.currentSession(), api.replay()]);
     if (r.ok) onSession(r.value);
     await Promise.all([capture.loadInterfaces(), capture.loadRecent()]);
