@@ -108,6 +108,13 @@ export function allocRows(n: number): { cols: RowColumns; seal: () => RowBlock }
 }
 
 function view(data: Uint8Array, n: number, preview: string[], meaning: string[]): RowColumns {
+  return { ...numbers(data, n), preview, meaning };
+}
+
+/** The numeric columns of a block (RowColumns without its texts). */
+export type RowNumbers = Omit<RowColumns, 'preview' | 'meaning'>;
+
+function numbers(data: Uint8Array, n: number): RowNumbers {
   const [ts, length, wireLength, index, conn, bits, frames, findings, code] = columnViews(data, n);
   return {
     count: n,
@@ -120,9 +127,34 @@ function view(data: Uint8Array, n: number, preview: string[], meaning: string[])
     frames: frames as Uint32Array,
     findings: findings as Uint32Array,
     code: code as Uint16Array,
-    preview,
-    meaning,
   };
+}
+
+/**
+ * The numeric columns of a block as typed-array views, its previews and meanings left joined
+ * (RowBlock.previews / .meanings): the renderer keeps them so and cuts a row's text out only
+ * when it is shown (renderer/src/lib/row-table.ts), where splitting made a million strings for
+ * the garbage collector to walk. Throws RangeError when the column bytes do not fit `count`
+ * (the joined texts are checked by whoever splits them).
+ */
+export interface PackedColumns extends RowNumbers {
+  /** `count` previews joined by "\n" */
+  previews: string;
+  /** `count` meanings joined by "\n", undefined when no row has one */
+  meanings: string | undefined;
+}
+
+export function packedColumns(block: RowBlock): PackedColumns {
+  return { ...blockNumbers(block), previews: block.previews, meanings: block.meanings };
+}
+
+/** The numeric columns of `block`, its byte size checked against its count. */
+function blockNumbers(block: RowBlock): RowNumbers {
+  const n = block.count;
+  if (!Number.isSafeInteger(n) || n < 0 || block.data.byteLength !== n * ROW_BYTES) throw new RangeError('malformed row block');
+  // a view that does not start on an 8-byte boundary is copied: typed-array views need alignment
+  const data = block.data.byteOffset % 8 === 0 ? block.data : block.data.slice();
+  return numbers(data, n);
 }
 
 /** The columns of `block`; throws RangeError when its sizes do not agree. */
@@ -130,9 +162,8 @@ export function unpackRows(block: RowBlock): RowColumns {
   const n = block.count;
   const preview = n === 0 ? [] : block.previews.split('\n');
   const meaning = block.meanings === undefined || n === 0 ? new Array<string>(n).fill('') : block.meanings.split('\n');
-  if (!Number.isSafeInteger(n) || n < 0 || block.data.byteLength !== n * ROW_BYTES || preview.length !== n || meaning.length !== n) throw new RangeError('malformed row block');
-  const data = block.data.byteOffset % 8 === 0 ? block.data : block.data.slice();
-  return view(data, n, preview, meaning);
+  if (preview.length !== n || meaning.length !== n) throw new RangeError('malformed row block');
+  return { ...blockNumbers(block), preview, meaning };
 }
 
 /** The bits of a row. */

@@ -141,7 +141,9 @@ export async function launchBarePage(opts: { width: number; height: number; init
       proc.kill();
       await gone;
     }
-    rmSync(profile, { recursive: true, force: true });
+    // the browser's child processes can still be writing there for a moment after it exits
+    // (ENOTEMPTY failed a part of the bench at a high load): rmSync retries those errors
+    rmSync(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
   };
 
   try {

@@ -18,7 +18,7 @@ export function rowTest(f: FieldPredicate): RowPredicate {
 
 /** Predicate over positions of a RowTable. */
 export function tableTest(f: FieldPredicate, t: RowTable): (p: number) => boolean {
-  return (p) => f(t.conn[p], t.dir(p), t.opcode[p], t.findings[p], t.preview[p]);
+  return (p) => f(t.conn[p], t.dir(p), t.opcode[p], t.findings[p], t.previewAt(p));
 }
 
 export function isQueryActive(q: MessageQuery): boolean {

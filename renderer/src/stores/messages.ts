@@ -5,23 +5,28 @@
  * p-th row of the unfiltered timeline. The store owns the table; callers only read it.
  *
  * Past REVEAL_THROTTLE_ROWS rows, row blocks are shown at most every REVEAL_MS (the rows are
- * in the table at once, the views see them at the next reveal; the block that completes the
- * session's announced total is shown at once): each reveal costs the page a render of the
- * views and a frame, about 20 ms, which for a million rows in 50 batches was a second of
- * the load (docs/benchmarks.md, "UI load at 1,000,000 messages, second pass").
+ * in the table at once, the views see them at the next reveal, in a task of its own; the
+ * block that completes the session's announced total is shown at once): each reveal costs
+ * the page a render of the views and a frame, about 20 ms, which for a million rows in 50
+ * batches was a second of the load (docs/benchmarks.md, "UI load at 1,000,000 messages,
+ * second pass" and "third pass").
  */
 import { defineStore } from 'pinia';
 import { computed, markRaw, ref, shallowRef, triggerRef } from 'vue';
 import type { Batch, MessageRow, RowBlock } from '../../../shared/api';
-import { unpackRows } from '../../../shared/row-block';
-import { RowTable } from '../lib/row-table';
+import { packedColumns } from '../../../shared/row-block';
+import { RowTable, type PreparedBlock } from '../lib/row-table';
 
 export type TimeMode = 'absolute' | 'relative';
 
 /** table size from which appended row blocks are revealed at most every REVEAL_MS */
 export const REVEAL_THROTTLE_ROWS = 100_000;
-/** least time between two reveals of appended row blocks past REVEAL_THROTTLE_ROWS */
-export const REVEAL_MS = 100;
+/**
+ * least time between two reveals of appended row blocks past REVEAL_THROTTLE_ROWS: five
+ * renders a second still show the count and the scroll range growing, where ten (100 ms,
+ * tuned under Playwright) were a tenth of the page's time while a million rows loaded
+ */
+export const REVEAL_MS = 200;
 
 export const useMessagesStore = defineStore('messages', () => {
   const table = shallowRef<RowTable>(markRaw(new RowTable()));
@@ -46,9 +51,10 @@ export const useMessagesStore = defineStore('messages', () => {
    * large session streams in, soon.
    */
   function revealSoon(before: number, total: number): void {
-    const wait = REVEAL_MS - (Date.now() - revealedAt);
-    if (before < REVEAL_THROTTLE_ROWS || table.value.length >= total || wait <= 0) reveal();
-    else revealTimer ??= setTimeout(reveal, wait);
+    if (before < REVEAL_THROTTLE_ROWS || table.value.length >= total) reveal();
+    // a task of its own even when due (wait <= 0): the views' render is not added to the
+    // task that appended the rows
+    else revealTimer ??= setTimeout(reveal, Math.max(0, REVEAL_MS - (Date.now() - revealedAt)));
   }
   const t0 = computed(() => (table.value.length ? table.value.ts[0] : 0));
 
@@ -70,21 +76,39 @@ export const useMessagesStore = defineStore('messages', () => {
   }
 
   /**
-   * Appends a row block (Batch.rows) column by column, with room made for `total` rows (the
-   * batch's message total); returns the position of the first new row.
+   * A row block (Batch.rows) made ready to append by slices (`appendSlice`), and its first row
+   * the table does not have yet (a replay resends rows we already have). Throws RangeError on
+   * a malformed block.
    */
-  function appendBlock(block: RowBlock, total = 0): number {
+  function prepareBlock(block: RowBlock): { rows: PreparedBlock; at: number } {
+    const rows = RowTable.prepare(packedColumns(block));
     const t = table.value;
-    const from = t.length;
-    if (block.count === 0) return from;
-    // the session's message count is known: grow the columns once, not at every doubling
+    const last = t.length > 0 ? t.index[t.length - 1] : -1;
+    const index = rows.cols.index;
+    let at = 0;
+    while (at < rows.cols.count && index[at] <= last) at++;
+    return { rows, at };
+  }
+
+  /**
+   * Appends rows [from, to) of a prepared block, with room made for `total` rows (the batch's
+   * message total: the columns grow once, not at every doubling); returns how many it stored.
+   */
+  function appendSlice(rows: PreparedBlock, from: number, to: number, total = 0): number {
+    const t = table.value;
+    const before = t.length;
     t.reserve(total);
-    const c = unpackRows(block);
-    // as in `append`: rows a replay resends are skipped
-    const last = from > 0 ? t.index[from - 1] : -1;
-    let i = 0;
-    while (i < c.count && c.index[i] <= last) i++;
-    if (t.appendColumns(c, i) > 0) revealSoon(from, total);
+    const n = t.appendColumns(rows, from, to);
+    if (n > 0) revealSoon(before, total);
+    return n;
+  }
+
+  /** Appends a whole row block at once; returns the position of the first new row. */
+  function appendBlock(block: RowBlock, total = 0): number {
+    const from = table.value.length;
+    if (block.count === 0) return from;
+    const { rows, at } = prepareBlock(block);
+    appendSlice(rows, at, rows.cols.count, total);
     return from;
   }
 
@@ -137,5 +161,5 @@ export const useMessagesStore = defineStore('messages', () => {
     return Math.min(lo, t.length - 1);
   }
 
-  return { table, totals, timeMode, follow, count, t0, append, appendBlock, setRows, reset, rowAt, positionOfIndex, positionAtTime };
+  return { table, totals, timeMode, follow, count, t0, append, appendBlock, prepareBlock, appendSlice, setRows, reset, rowAt, positionOfIndex, positionAtTime };
 });
