@@ -1,0 +1,307 @@
+/**
+ * What one TCP direction delivered, kept so that a later retransmission overlapping it can be
+ * compared with the first copy (reassembler.ts `conflictWindow`, finding tcp-overlap-conflict):
+ * the last `window` bytes of the current run of delivered bytes, where a run is what was
+ * delivered since the last skip (a lost range ends the run: nothing before it is compared).
+ *
+ * A delivered byte is kept in one of two ways, mixed freely within a direction:
+ * - where it lies in the capture file. Bytes delivered straight from a record of a plain
+ *   capture file (the pipeline holds the file source's `CaptureFileReader`, types.ts) become
+ *   an entry: stream offset, length, file offset, and the last byte as delivered. Nothing is
+ *   copied per packet; the bytes are read back with a positional read (pread) only when a
+ *   retransmission overlaps them, which a clean capture never does.
+ * - a copy, in a ring indexed by stream offset (bytes at offset o at o % size): everything
+ *   without a file position (live capture, gzip'd files, reassembled IP datagrams, the
+ *   reassembler's own copies of out-of-order pieces), and file bytes once the entries are
+ *   full. Adjacent copied bytes share one entry.
+ * Either way the same bytes are compared over the same range, so the findings do not depend
+ * on where the capture came from.
+ *
+ * Reading back can fail: the read of the file is over (the reader answers -1), an I/O error,
+ * or the file is shorter now than when it was read (a short read: it was truncated or
+ * replaced in place under us). Those bytes are then "not comparable": the comparison skips
+ * them and reports no conflict for them, since the first copy is no longer known; a missed
+ * finding rather than a false one. A file rewritten in place with other bytes of the same
+ * length is caught by the entry's last byte, checked on every read back (the whole entry is
+ * not comparable when it differs). A file only growing (still being written) is read back
+ * correctly: offsets already read do not move.
+ *
+ * Memory (per direction, none of it counted in the reassembly budget, budget.ts, which bounds
+ * out-of-order bytes only): at most MAX_ENTRIES entries of 32 bytes (16 KiB), grown fourfold
+ * from 32 as needed; the ring only when something is copied, grown eightfold from 4 KiB to
+ * `window` as the copied bytes need it. Both go to module-wide spares when the stream ends,
+ * so a capture of many connections reuses them instead of faulting in new memory for each.
+ * One 64 KiB scratch buffer per process holds bytes read back (reads are synchronous).
+ */
+import type { CaptureFileReader } from '../types';
+import { uninitializedBytes } from '../net/bytes';
+
+/** The pipeline's handle on the reader of the capture file being read (null: none, or the read is over). */
+export class ReadBackLink {
+  reader: CaptureFileReader | null = null;
+}
+
+/**
+ * Full-size rings of ended streams, handed to the next streams: at most RING_SPARE_MAX (4 MiB
+ * at the pipeline's 64 KiB window); a ring is only ever in one place.
+ */
+const spareRings: Uint8Array[] = [];
+const RING_SPARE_MAX = 64;
+/** entry tables of ended streams (at most 64 x 16 KiB) */
+const spareEntries: Float64Array[] = [];
+const ENTRIES_SPARE_MAX = 64;
+/** entries per direction at most (a power of 2): 64 KiB of segments of 128 bytes or more */
+export const MAX_ENTRIES = 512;
+const FIRST_ENTRIES = 32;
+/** numbers per entry: stream offset, length, file offset (-1: in the ring), last byte */
+const E = 4;
+const READ_CHUNK = 64 * 1024;
+let scratch: Uint8Array | null = null;
+const oneByte = new Uint8Array(1);
+
+export class DeliveredHistory {
+  /** stream offset where the current run starts */
+  private start = 0;
+  /** stream offset after the last byte recorded */
+  private end = 0;
+  /** entries, a ring of `count` from slot `head` (capacity a power of 2), in stream order; null until the first record */
+  private e: Float64Array | null = null;
+  private head = 0;
+  private count = 0;
+  /** copied bytes; null until something is copied */
+  private ring: Uint8Array | null = null;
+  /** stream offsets of the first copied byte of the run (-1: none yet) and after the last */
+  private firstCopy = -1;
+  private copyEnd = 0;
+  /** first and last differing offsets found by `compare` (-1: none) */
+  private diffA = -1;
+  private diffZ = -1;
+
+  constructor(
+    private readonly window: number,
+    private readonly link: ReadBackLink | null,
+  ) {}
+
+  /** last differing offset of the last `compare` that found one */
+  get lastDiff(): number {
+    return this.diffZ;
+  }
+
+  /**
+   * Keeps `bytes`, delivered at stream offset `off`; `pos` is their capture-file offset
+   * (-1: they are not a contiguous range of the file being read).
+   */
+  record(off: number, bytes: Uint8Array, pos: number): void {
+    const len = bytes.length;
+    let e = this.e;
+    if (off !== this.end || e === null) {
+      // the first bytes, or bytes after a skip: a new run
+      this.start = off;
+      this.head = this.count = 0;
+      this.firstCopy = -1;
+      this.copyEnd = off;
+      if (e === null) e = this.e = spareEntries.pop() ?? new Float64Array(FIRST_ENTRIES * E);
+    }
+    const end = off + len;
+    this.end = end;
+    const lo = Math.max(this.start, end - this.window);
+    // entries wholly before the window are forgotten
+    let mask = e.length / E - 1;
+    while (this.count > 0) {
+      const i = this.head * E;
+      if (e[i] + e[i + 1] > lo) break;
+      this.head = (this.head + 1) & mask;
+      this.count--;
+    }
+    const link = this.link;
+    if (pos >= 0 && link !== null && link.reader !== null && this.count < MAX_ENTRIES - 1) {
+      if (this.count > mask) {
+        e = this.growEntries();
+        mask = e.length / E - 1;
+      }
+      const i = ((this.head + this.count) & mask) * E;
+      e[i] = off;
+      e[i + 1] = len;
+      e[i + 2] = pos;
+      e[i + 3] = bytes[len - 1];
+      this.count++;
+      return;
+    }
+    this.copy(off, bytes, lo);
+  }
+
+  /** `bytes` at `off` into the ring (see the module comment); `lo`: where the window starts */
+  private copy(off: number, bytes: Uint8Array, lo: number): void {
+    const len = bytes.length;
+    const end = off + len;
+    if (this.firstCopy < 0) this.firstCopy = off;
+    // The ring must hold every copied byte still in the window: a write at offset o lands on
+    // o % size, over a byte `size` earlier, so size >= end - (oldest copied byte kept).
+    const need = Math.min(this.window, end - Math.max(this.firstCopy, lo));
+    let h = this.ring;
+    if (h === null || h.length < need) h = this.growRing(need, lo);
+    const size = h.length;
+    let src = bytes;
+    let o = off;
+    if (len > size) {
+      o = end - size;
+      src = bytes.subarray(len - size);
+    }
+    const p = o % size;
+    const first = Math.min(size - p, src.length);
+    h.set(first === src.length ? src : src.subarray(0, first), p);
+    if (first < src.length) h.set(src.subarray(first), 0);
+    this.copyEnd = end;
+    // the entry: the last one grows when it is a copy too (entries are contiguous in a run)
+    let e = this.e as Float64Array;
+    let mask = e.length / E - 1;
+    if (this.count > 0) {
+      const i = ((this.head + this.count - 1) & mask) * E;
+      if (e[i + 2] < 0) {
+        e[i + 1] += len;
+        return;
+      }
+    }
+    // (count < MAX_ENTRIES here: file entries stop at MAX_ENTRIES - 1, so a copy entry always fits)
+    if (this.count > mask) {
+      e = this.growEntries();
+      mask = e.length / E - 1;
+    }
+    const i = ((this.head + this.count) & mask) * E;
+    e[i] = off;
+    e[i + 1] = len;
+    e[i + 2] = -1;
+    e[i + 3] = 0;
+    this.count++;
+  }
+
+  /** a table of four times the entries, holding the same entries from slot 0 */
+  private growEntries(): Float64Array {
+    const old = this.e as Float64Array;
+    const cap = old.length / E;
+    const e = new Float64Array(Math.min(cap * 4, MAX_ENTRIES) * E);
+    for (let k = 0; k < this.count; k++) {
+      const i = ((this.head + k) & (cap - 1)) * E;
+      e.set(old.subarray(i, i + E), k * E);
+    }
+    this.head = 0;
+    this.e = e;
+    return e;
+  }
+
+  /** A larger ring holding the same copied bytes of the window (at their offset mod the new size). */
+  private growRing(want: number, lo: number): Uint8Array {
+    const old = this.ring;
+    if (old === null && spareRings.length > 0 && spareRings[spareRings.length - 1].length === this.window) {
+      // a spare ring of the full size: no growth at all (its old bytes are never read: only
+      // bytes of copy entries are, and each was written when its entry was made)
+      const h = spareRings.pop() as Uint8Array;
+      this.ring = h;
+      return h;
+    }
+    let size = old === null ? 4096 : old.length;
+    while (size < want) size *= 8;
+    size = Math.min(size, this.window);
+    const h = size < 4096 ? new Uint8Array(size) : uninitializedBytes(size);
+    if (old !== null && this.firstCopy >= 0) {
+      // copy the copied bytes still in the window, in runs contiguous in both rings
+      const os = old.length;
+      for (let o = Math.max(this.firstCopy, lo); o < this.copyEnd; ) {
+        const po = o % os;
+        const pn = o % size;
+        const n = Math.min(this.copyEnd - o, os - po, size - pn);
+        h.set(old.subarray(po, po + n), pn);
+        o += n;
+      }
+    }
+    this.ring = h;
+    return h;
+  }
+
+  /**
+   * Compares the first `n` bytes of `payload`, a segment at stream offset `off`, with the
+   * delivered bytes they overlap in the window. Returns the first differing offset (the last
+   * one is then `lastDiff`), or -1 when none differs (or none could be compared).
+   */
+  compare(off: number, payload: Uint8Array, n: number): number {
+    this.diffA = this.diffZ = -1;
+    const e = this.e;
+    const lo = Math.max(off, this.start, this.end - this.window);
+    const hi = Math.min(off + n, this.end);
+    if (e === null || lo >= hi) return -1;
+    const mask = e.length / E - 1;
+    for (let k = 0; k < this.count; k++) {
+      const i = ((this.head + k) & mask) * E;
+      const eOff = e[i];
+      const eEnd = eOff + e[i + 1];
+      if (eEnd <= lo) continue;
+      if (eOff >= hi) break;
+      const s = Math.max(lo, eOff);
+      const t = Math.min(hi, eEnd);
+      if (e[i + 2] < 0) this.compareRing(s, t, payload, off);
+      else this.compareFile(e[i + 2] + (s - eOff), s, t, eEnd, e[i + 3], payload, off);
+    }
+    return this.diffA;
+  }
+
+  private compareRing(s: number, t: number, payload: Uint8Array, off: number): void {
+    const h = this.ring as Uint8Array;
+    const size = h.length;
+    for (let o = s; o < t; o++) {
+      if (h[o % size] !== payload[o - off]) {
+        if (this.diffA < 0) this.diffA = o;
+        this.diffZ = o;
+      }
+    }
+  }
+
+  /**
+   * Stream offsets [s, t) of a file entry ending at `eEnd`, whose bytes from s on are at file
+   * offset `pos`; `last` is its last byte as delivered. Differences count only when every byte
+   * was read back and the last byte is still the one delivered (see the module comment).
+   */
+  private compareFile(pos: number, s: number, t: number, eEnd: number, last: number, payload: Uint8Array, off: number): void {
+    const reader = this.link?.reader ?? null;
+    if (reader === null) return;
+    const buf = (scratch ??= new Uint8Array(READ_CHUNK));
+    let a = -1;
+    let z = -1;
+    let got = 0;
+    for (let o = s; o < t; o += got) {
+      const want = Math.min(READ_CHUNK, t - o);
+      got = reader.readAt(pos + (o - s), buf, want);
+      if (got !== want) return; // not comparable
+      for (let j = 0; j < got; j++) {
+        if (buf[j] !== payload[o + j - off]) {
+          if (a < 0) a = o + j;
+          z = o + j;
+        }
+      }
+    }
+    if (t === eEnd) {
+      if (buf[got - 1] !== last) return;
+    } else if (reader.readAt(pos + (eEnd - 1 - s), oneByte, 1) !== 1 || oneByte[0] !== last) return;
+    if (a >= 0) {
+      if (this.diffA < 0) this.diffA = a;
+      this.diffZ = z;
+    }
+  }
+
+  /** The stream is over: the ring and the entry table go to the spares (when there is room). */
+  release(): void {
+    const h = this.ring;
+    if (h !== null && h.length === this.window && h.length >= 4096 && spareRings.length < RING_SPARE_MAX) spareRings.push(h);
+    this.ring = null;
+    if (this.e !== null && spareEntries.length < ENTRIES_SPARE_MAX) spareEntries.push(this.e);
+    this.e = null;
+    this.head = this.count = 0;
+  }
+
+  /** as new (for a reassembler reused for another stream) */
+  reset(): void {
+    this.release();
+    this.start = this.end = 0;
+    this.firstCopy = -1;
+    this.copyEnd = 0;
+  }
+}
