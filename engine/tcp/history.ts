@@ -93,6 +93,26 @@ export class DeliveredHistory {
    */
   record(off: number, bytes: Uint8Array, pos: number): void {
     const len = bytes.length;
+    const e = this.e;
+    const count = this.count;
+    const link = this.link;
+    if (off === this.end && pos >= 0 && e !== null && count < MAX_ENTRIES - 1 && count < e.length / E && link !== null && link.reader !== null) {
+      // the common case, bytes of a record read from a file following the last ones: four
+      // numbers, no copy (entries that left the window are dropped only when the table fills)
+      const i = ((this.head + count) & (e.length / E - 1)) * E;
+      e[i] = off;
+      e[i + 1] = len;
+      e[i + 2] = pos;
+      e[i + 3] = bytes[len - 1];
+      this.count = count + 1;
+      this.end = off + len;
+      return;
+    }
+    this.recordSlow(off, bytes, pos);
+  }
+
+  private recordSlow(off: number, bytes: Uint8Array, pos: number): void {
+    const len = bytes.length;
     let e = this.e;
     if (off !== this.end || e === null) {
       // the first bytes, or bytes after a skip: a new run
