@@ -21,8 +21,8 @@ interface Driver {
   r: TcpReassembler;
   file: SegmentFile;
   conflicts: Array<[number, number]>;
-  /** the segment at stream offset `off`; `copy` forces no file position */
-  send(off: number, payload: Uint8Array, copy?: boolean): void;
+  /** the segment at stream offset `off`; `copy` forces no file position; returns the file position given */
+  send(off: number, payload: Uint8Array, copy?: boolean): number;
 }
 
 function driver(mode: HistoryMode): Driver {
@@ -39,13 +39,16 @@ function driver(mode: HistoryMode): Driver {
     send(off, payload, copy = false) {
       const pos = copy ? -1 : file.put(payload);
       r.segment((ISN + 1 + off) >>> 0, TCP_ACK, payload, 0, { ts: packet, packet: packet++ }, pos);
+      return pos;
     },
   };
 }
 
-/** `stream` sent in order in segments of `seg` bytes (every `copyEvery`-th without a file position) */
-function sendStream(d: Driver, stream: Uint8Array, seg: number, copyEvery = 0): void {
-  for (let o = 0, k = 0; o < stream.length; o += seg, k++) d.send(o, stream.subarray(o, Math.min(stream.length, o + seg)), copyEvery > 0 && k % copyEvery === copyEvery - 1);
+/** `stream` sent in order in segments of `seg` bytes; returns their file positions */
+function sendStream(d: Driver, stream: Uint8Array, seg: number): number[] {
+  const pos: number[] = [];
+  for (let o = 0; o < stream.length; o += seg) pos.push(d.send(o, stream.subarray(o, Math.min(stream.length, o + seg))));
+  return pos;
 }
 
 /** stream[off, off + len) with the bytes at `changed` (absolute offsets) flipped */
@@ -141,11 +144,7 @@ describe('delivered bytes kept as file positions', () => {
   it('treats bytes the file no longer has as not comparable when it is truncated under the reader', () => {
     const stream = streamBytes(10_000, 4);
     const d = driver('file');
-    const pos: number[] = [];
-    for (let o = 0; o < stream.length; o += 1000) {
-      pos.push(d.file.put(stream.subarray(o, o + 1000)));
-      d.r.segment(ISN + 1 + o, TCP_ACK, stream.subarray(o, o + 1000), 0, { ts: 1, packet: 2 }, pos[pos.length - 1]);
-    }
+    const pos = sendStream(d, stream, 1000);
     // the file now ends in the middle of the 6th segment (offsets 5000..5999)
     d.file.truncate(pos[5] + 500);
     // (the retransmissions are not appended to the file: it stays cut)
@@ -162,11 +161,7 @@ describe('delivered bytes kept as file positions', () => {
   it('does not report a file rewritten in place as a conflict (the last byte changed)', () => {
     const stream = streamBytes(5000, 5);
     const d = driver('file');
-    const pos: number[] = [];
-    for (let o = 0; o < stream.length; o += 1000) {
-      pos.push(d.file.put(stream.subarray(o, o + 1000)));
-      d.r.segment(ISN + 1 + o, TCP_ACK, stream.subarray(o, o + 1000), 0, { ts: 1, packet: 2 }, pos[pos.length - 1]);
-    }
+    const pos = sendStream(d, stream, 1000);
     d.file.overwrite(pos[2], new Uint8Array(1000).fill(0x33));
     // the true bytes retransmitted: what the file holds now is not what was delivered
     d.send(2000, stream.subarray(2000, 3000));

@@ -113,20 +113,19 @@ export class DeliveredHistory {
 
   private recordSlow(off: number, bytes: Uint8Array, pos: number): void {
     const len = bytes.length;
-    let e = this.e;
-    if (off !== this.end || e === null) {
+    const e = this.e ?? (this.e = spareEntries.pop() ?? new Float64Array(FIRST_ENTRIES * E));
+    if (off !== this.end || this.count === 0) {
       // the first bytes, or bytes after a skip: a new run
       this.start = off;
       this.head = this.count = 0;
       this.firstCopy = -1;
       this.copyEnd = off;
-      if (e === null) e = this.e = spareEntries.pop() ?? new Float64Array(FIRST_ENTRIES * E);
     }
     const end = off + len;
     this.end = end;
     const lo = Math.max(this.start, end - this.window);
     // entries wholly before the window are forgotten
-    let mask = e.length / E - 1;
+    const mask = e.length / E - 1;
     while (this.count > 0) {
       const i = this.head * E;
       if (e[i] + e[i + 1] > lo) break;
@@ -134,20 +133,20 @@ export class DeliveredHistory {
       this.count--;
     }
     const link = this.link;
-    if (pos >= 0 && link !== null && link.reader !== null && this.count < MAX_ENTRIES - 1) {
-      if (this.count > mask) {
-        e = this.growEntries();
-        mask = e.length / E - 1;
-      }
-      const i = ((this.head + this.count) & mask) * E;
-      e[i] = off;
-      e[i + 1] = len;
-      e[i + 2] = pos;
-      e[i + 3] = bytes[len - 1];
-      this.count++;
-      return;
-    }
-    this.copy(off, bytes, lo);
+    if (pos >= 0 && link !== null && link.reader !== null && this.count < MAX_ENTRIES - 1) this.append(off, len, pos, bytes[len - 1]);
+    else this.copy(off, bytes, lo);
+  }
+
+  /** a new last entry (the table grows when full) */
+  private append(off: number, len: number, pos: number, last: number): void {
+    let e = this.e as Float64Array;
+    if (this.count === e.length / E) e = this.growEntries();
+    const i = ((this.head + this.count) & (e.length / E - 1)) * E;
+    e[i] = off;
+    e[i + 1] = len;
+    e[i + 2] = pos;
+    e[i + 3] = last;
+    this.count++;
   }
 
   /** `bytes` at `off` into the ring (see the module comment); `lo`: where the window starts */
@@ -173,26 +172,16 @@ export class DeliveredHistory {
     if (first < src.length) h.set(src.subarray(first), 0);
     this.copyEnd = end;
     // the entry: the last one grows when it is a copy too (entries are contiguous in a run)
-    let e = this.e as Float64Array;
-    let mask = e.length / E - 1;
+    const e = this.e as Float64Array;
     if (this.count > 0) {
-      const i = ((this.head + this.count - 1) & mask) * E;
+      const i = ((this.head + this.count - 1) & (e.length / E - 1)) * E;
       if (e[i + 2] < 0) {
         e[i + 1] += len;
         return;
       }
     }
     // (count < MAX_ENTRIES here: file entries stop at MAX_ENTRIES - 1, so a copy entry always fits)
-    if (this.count > mask) {
-      e = this.growEntries();
-      mask = e.length / E - 1;
-    }
-    const i = ((this.head + this.count) & mask) * E;
-    e[i] = off;
-    e[i + 1] = len;
-    e[i + 2] = -1;
-    e[i + 3] = 0;
-    this.count++;
+    this.append(off, len, -1, 0);
   }
 
   /** a table of four times the entries, holding the same entries from slot 0 */
