@@ -141,6 +141,26 @@ describe('delivered bytes kept as file positions', () => {
     expect(results[1]).toEqual(results[0]);
   });
 
+  it('reads the file about once per window in a burst of retransmissions, with the findings of the copying history', () => {
+    // every segment sent twice, the second copy changed (scripts/gen-bombs.ts many-findings)
+    const stream = streamBytes(300_000, 7);
+    const results = (['copy', 'file'] as const).map((mode) => {
+      const d = driver(mode);
+      sendStream(d, stream.subarray(0, 100_000), 1000);
+      for (let o = 100_000; o < stream.length; o += 1000) {
+        d.send(o, stream.subarray(o, o + 1000));
+        d.send(o, altered(stream, o, 1000, [o + 500]));
+      }
+      return d;
+    });
+    expect(results[0].conflicts).toHaveLength(200);
+    expect(results[0].conflicts[0]).toEqual([100_500, 1]);
+    expect(results[1].conflicts).toEqual(results[0].conflicts);
+    // 200 retransmissions over 200 KB: the first of each 64 KiB reads, the rest find copies
+    expect(results[1].file.reads).toBeGreaterThan(0);
+    expect(results[1].file.reads).toBeLessThanOrEqual(4);
+  });
+
   it('treats bytes the file no longer has as not comparable when it is truncated under the reader', () => {
     const stream = streamBytes(10_000, 4);
     const d = driver('file');

@@ -15,7 +15,11 @@
  *   reassembler's own copies of out-of-order pieces), and file bytes once the entries are
  *   full. Adjacent copied bytes share one entry.
  * Either way the same bytes are compared over the same range, so the findings do not depend
- * on where the capture came from.
+ * on where the capture came from. Retransmissions come in bursts (a lossy stretch of the
+ * path): once a comparison had to read the file, the direction copies the next `window`
+ * delivered bytes, so a burst costs about one read back per window rather than one per
+ * segment (a capture that retransmits every segment with other bytes, scripts/gen-bombs.ts
+ * many-findings, took 0.5 s more CPU than copying with a read back per segment).
  *
  * Reading back can fail: the read of the file is over (the reader answers -1), an I/O error,
  * or the file is shorter now than when it was read (a short read: it was truncated or
@@ -73,6 +77,8 @@ export class DeliveredHistory {
   /** stream offsets of the first copied byte of the run (-1: none yet) and after the last */
   private firstCopy = -1;
   private copyEnd = 0;
+  /** stream offset before which delivered bytes are copied (a burst of retransmissions, see the module comment) */
+  private copyBefore = 0;
   /** first and last differing offsets found by `compare` (-1: none) */
   private diffA = -1;
   private diffZ = -1;
@@ -96,7 +102,7 @@ export class DeliveredHistory {
     const e = this.e;
     const count = this.count;
     const link = this.link;
-    if (off === this.end && pos >= 0 && e !== null && count < MAX_ENTRIES - 1 && count < e.length / E && link !== null && link.reader !== null) {
+    if (off === this.end && pos >= 0 && e !== null && count < MAX_ENTRIES - 1 && count < e.length / E && off >= this.copyBefore && link !== null && link.reader !== null) {
       // the common case, bytes of a record read from a file following the last ones: four
       // numbers, no copy (entries that left the window are dropped only when the table fills)
       const i = ((this.head + count) & (e.length / E - 1)) * E;
@@ -133,7 +139,7 @@ export class DeliveredHistory {
       this.count--;
     }
     const link = this.link;
-    if (pos >= 0 && link !== null && link.reader !== null && this.count < MAX_ENTRIES - 1) this.append(off, len, pos, bytes[len - 1]);
+    if (pos >= 0 && link !== null && link.reader !== null && this.count < MAX_ENTRIES - 1 && off >= this.copyBefore) this.append(off, len, pos, bytes[len - 1]);
     else this.copy(off, bytes, lo);
   }
 
@@ -272,6 +278,7 @@ export class DeliveredHistory {
   private compareFile(pos: number, s: number, t: number, eEnd: number, last: number, payload: Uint8Array, off: number): void {
     const reader = this.link?.reader ?? null;
     if (reader === null) return;
+    this.copyBefore = this.end + this.window;
     const buf = (scratch ??= new Uint8Array(READ_CHUNK));
     let a = -1;
     let z = -1;
@@ -312,5 +319,6 @@ export class DeliveredHistory {
     this.start = this.end = 0;
     this.firstCopy = -1;
     this.copyEnd = 0;
+    this.copyBefore = 0;
   }
 }
