@@ -178,7 +178,7 @@ describe('delivered bytes kept as file positions', () => {
     ]);
   });
 
-  it('does not report a file rewritten in place as a conflict (the last byte changed)', () => {
+  it('does not report a file rewritten in place as a conflict (its first byte changed)', () => {
     const stream = streamBytes(5000, 5);
     const d = driver('file');
     const pos = sendStream(d, stream, 1000);
@@ -186,6 +186,7 @@ describe('delivered bytes kept as file positions', () => {
     // the true bytes retransmitted: what the file holds now is not what was delivered
     d.send(2000, stream.subarray(2000, 3000));
     d.send(1900, altered(stream, 1900, 300, [1950, 2050]));
+    d.send(2500, altered(stream, 2500, 100, [2550])); // from the middle of the rewritten bytes
     expect(d.conflicts).toEqual([[1950, 1]]);
   });
 
