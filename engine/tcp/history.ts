@@ -75,6 +75,9 @@ export class DeliveredHistory {
   private e: Float64Array | null = null;
   private head = 0;
   private count = 0;
+  /** slots of the table - 1 (a power of 2 minus 1), and how many entries the per-segment path may fill: 0 without a table or a reader's link */
+  private mask = 0;
+  private room = 0;
   /** copied bytes; null until something is copied */
   private ring: Uint8Array | null = null;
   /** stream offsets of the first copied byte of the run (-1: none yet) and after the last */
@@ -101,28 +104,34 @@ export class DeliveredHistory {
    * (-1: they are not a contiguous range of the file being read).
    */
   record(off: number, bytes: Uint8Array, pos: number): void {
-    const len = bytes.length;
-    const e = this.e;
     const count = this.count;
-    const link = this.link;
-    if (off === this.end && pos >= 0 && e !== null && count < MAX_ENTRIES - 1 && count < e.length / E && off >= this.copyBefore && link !== null && link.reader !== null) {
+    if (off === this.end && pos >= 0 && count < this.room && off >= this.copyBefore && (this.link as ReadBackLink).reader !== null) {
       // the common case, bytes of a record read from a file following the last ones: four
       // numbers, no copy (entries that left the window are dropped only when the table fills)
-      const i = ((this.head + count) & (e.length / E - 1)) * E;
+      const e = this.e as Float64Array;
+      const i = ((this.head + count) & this.mask) * E;
       e[i] = off;
-      e[i + 1] = len;
+      e[i + 1] = bytes.length;
       e[i + 2] = pos;
       e[i + 3] = bytes[0];
       this.count = count + 1;
-      this.end = off + len;
+      this.end = off + bytes.length;
       return;
     }
     this.recordSlow(off, bytes, pos);
   }
 
+  /** a new entry table `e` (mask and room follow it) */
+  private setTable(e: Float64Array | null): void {
+    this.e = e;
+    this.mask = e === null ? 0 : e.length / E - 1;
+    this.room = e === null || this.link === null ? 0 : Math.min(e.length / E, MAX_ENTRIES - 1);
+  }
+
   private recordSlow(off: number, bytes: Uint8Array, pos: number): void {
     const len = bytes.length;
-    const e = this.e ?? (this.e = spareEntries.pop() ?? new Float64Array(FIRST_ENTRIES * E));
+    if (this.e === null) this.setTable(spareEntries.pop() ?? new Float64Array(FIRST_ENTRIES * E));
+    const e = this.e as Float64Array;
     if (off !== this.end || this.count === 0) {
       // the first bytes, or bytes after a skip: a new run
       this.start = off;
@@ -203,7 +212,7 @@ export class DeliveredHistory {
       e.set(old.subarray(i, i + E), k * E);
     }
     this.head = 0;
-    this.e = e;
+    this.setTable(e);
     return e;
   }
 
@@ -310,7 +319,7 @@ export class DeliveredHistory {
     if (h !== null && h.length === this.window && h.length >= 4096 && spareRings.length < RING_SPARE_MAX) spareRings.push(h);
     this.ring = null;
     if (this.e !== null && spareEntries.length < ENTRIES_SPARE_MAX) spareEntries.push(this.e);
-    this.e = null;
+    this.setTable(null);
     this.head = this.count = 0;
   }
 
