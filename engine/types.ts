@@ -30,6 +30,22 @@ export interface PacketRecord {
   origLen: number;
   /** pcapng interface id (0 for pcap) */
   iface: number;
+  /**
+   * Offset in the capture file of the record's first captured byte, for reading it back
+   * (`CaptureFileReader`); -1 or absent when unknown (gzip, live capture, a stream).
+   */
+  readonly filePos?: number;
+}
+
+/**
+ * Reads the bytes of the capture file being read back by their file offset, synchronously
+ * (engine/capture/file-source.ts makes it; the TCP conflict history uses it,
+ * engine/tcp/history.ts). `readAt` fills dst[0, len) from file offset `pos` and returns the
+ * bytes read: fewer than `len` when the file is shorter now than when it was read, -1 once
+ * the read of the file is over (the file is closed) or on an I/O error.
+ */
+export interface CaptureFileReader {
+  readAt(pos: number, dst: Uint8Array, len: number): number;
 }
 
 export interface CaptureInterfaceInfo {
@@ -57,6 +73,12 @@ export interface CaptureSink {
   iface?(info: CaptureInterfaceInfo): void;
   /** a pcapng Decryption Secrets Block: its secrets type (0x544c534b = TLS key log) and data (a view, valid during the call) */
   secrets?(type: number, data: Uint8Array): void;
+  /**
+   * A file source's reader of the file's bytes by position: given before the first record
+   * (whose `filePos` is then set), withdrawn (null) when the read ends, before the file is
+   * closed. A sink without this method gets records with `filePos` -1.
+   */
+  fileReader?(reader: CaptureFileReader | null): void;
 }
 
 /** Result of the link/IP/transport header walk. */
@@ -79,6 +101,11 @@ export interface DecodedPacket {
   payload: Uint8Array;
   /** transport payload bytes that the snap length cut (payload is shorter than the segment) */
   missing: number;
+  /**
+   * TCP only: capture-file offset of payload[0] when the payload is a view of the record and
+   * the record's `filePos` is known; -1 otherwise (a reassembled IP datagram, an unknown position)
+   */
+  payloadPos: number;
 }
 
 export const TCP_FIN = 0x01;

@@ -13,11 +13,17 @@
  *
  * Memory ownership: `rec.data` views alias the read buffer, which is refilled once the
  * synchronous `push` of its chunk has returned, so a sink must copy what it keeps.
+ *
+ * Reading back: a plain (not gzip'd) file is also readable by position while it is read, for
+ * a sink with `fileReader` (types.ts `CaptureFileReader`; the TCP conflict history reads
+ * delivered bytes back instead of copying them, engine/tcp/history.ts). The reader uses the
+ * same read-only descriptor; it is withdrawn and answers -1 from the moment the read ends
+ * (done, failed or aborted), before the file is closed, so no read ever reaches a closed fd.
  */
 import { open, type FileHandle } from 'node:fs/promises';
-import { createReadStream } from 'node:fs';
+import { createReadStream, readSync } from 'node:fs';
 import { createGunzip } from 'node:zlib';
-import type { CaptureSink } from '../types';
+import type { CaptureFileReader, CaptureSink } from '../types';
 import { CaptureParser, isCaptureMagic, type CaptureFormat } from './pcap-parser';
 
 export type CaptureFileErrorCode = 'not-found' | 'not-a-capture' | 'io';
@@ -101,8 +107,39 @@ export async function readCaptureFile(path: string, sink: CaptureSink, opts: Rea
   }
 }
 
+/** Positional reads of an open capture file, until `close` (see the module comment). */
+class FileReadBack implements CaptureFileReader {
+  constructor(private fd: number) {}
+
+  readAt(pos: number, dst: Uint8Array, len: number): number {
+    if (this.fd < 0) return -1;
+    try {
+      // pread(2): no shared file position, so the chunk reads in flight are not disturbed
+      return readSync(this.fd, dst, 0, len, pos);
+    } catch {
+      return -1;
+    }
+  }
+
+  close(): void {
+    this.fd = -1;
+  }
+}
+
 async function readPlain(fh: FileHandle, path: string, total: number, sink: CaptureSink, opts: ReadCaptureOptions, chunkSize: number): Promise<ReadCaptureResult> {
-  const parser = new CaptureParser(sink);
+  const readBack = sink.fileReader !== undefined ? new FileReadBack(fh.fd) : null;
+  const parser = new CaptureParser(sink, { filePositions: readBack !== null });
+  if (readBack !== null) sink.fileReader?.(readBack);
+  try {
+    return await readPlainChunks(fh, parser, path, total, opts, chunkSize);
+  } finally {
+    // withdrawn before readCaptureFile closes the file
+    readBack?.close();
+    if (readBack !== null) sink.fileReader?.(null);
+  }
+}
+
+async function readPlainChunks(fh: FileHandle, parser: CaptureParser, path: string, total: number, opts: ReadCaptureOptions, chunkSize: number): Promise<ReadCaptureResult> {
   const bufs: Uint8Array[] = [];
   for (let k = 0; k <= READ_AHEAD; k++) bufs.push(new Uint8Array(chunkSize));
   // reads in flight, oldest first, each into the next buffer of the ring: at most READ_AHEAD,

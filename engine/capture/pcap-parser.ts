@@ -18,6 +18,10 @@
  * Interface ids in `PacketRecord.iface` are global across pcapng sections (as in Wireshark),
  * so two sections' interface 0 get distinct ids.
  *
+ * File positions: with `filePositions` (the caller pushes a file's bytes from its start, not
+ * decompressed ones), `PacketRecord.filePos` is the file offset of each record's first
+ * captured byte; otherwise -1.
+ *
  * Memory ownership: when a whole record lies inside the pushed chunk, `rec.data` is a view of
  * that chunk (zero copy); a record that straddles chunks is assembled in an internal buffer
  * that grows to the largest unit seen (bounded by MAX_BUFFERED_UNIT) and is reused. Either way
@@ -130,9 +134,14 @@ export class CaptureParser {
 
   /** the record handed to `sink.packet`, refilled for every packet (see Memory ownership) */
   private readonly rec = new ParsedRecord();
+  /** pushed bytes are a file's from offset 0: records get their `filePos` */
+  private readonly positions: boolean;
+  /** file offset of b[0] for the `b` of the unit being parsed (set by `unit`) */
+  private unitBase = 0;
 
-  constructor(sink: CaptureSink) {
+  constructor(sink: CaptureSink, opts?: { filePositions?: boolean }) {
     this.sink = sink;
+    this.positions = opts?.filePositions === true;
   }
 
   get format(): CaptureFormat | undefined {
@@ -265,6 +274,8 @@ export class CaptureParser {
    * needed) or changing state (call again).
    */
   private unit(b: Uint8Array, off: number, len: number): number {
+    // every unit starts at `offset`, at b[off]
+    this.unitBase = this.offset - off;
     switch (this.state) {
       case 'pcap-record':
         return this.pcapRecord(b, off, len);
@@ -434,6 +445,7 @@ export class CaptureParser {
     rec.view = null;
     rec.origLen = origLen;
     rec.iface = iface;
+    rec.filePos = this.positions ? this.unitBase + off : -1;
     this.sink.packet(rec);
   }
 
@@ -680,6 +692,7 @@ class ParsedRecord implements PacketRecord {
   buf: Uint8Array = EMPTY_BYTES;
   off = 0;
   caplen = 0;
+  filePos = -1;
   /** the view of this packet, once made */
   view: Uint8Array | null = null;
 

@@ -17,7 +17,7 @@
  * Memory: records are only looked at during `packet()`; the reassemblers copy what they
  * must buffer; nothing keeps a reference to a record's bytes afterwards.
  */
-import type { CaptureProblem, CaptureSink, ChunkMeta, DecodedPacket, PacketRecord } from '../types';
+import type { CaptureFileReader, CaptureProblem, CaptureSink, ChunkMeta, DecodedPacket, PacketRecord } from '../types';
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from '../types';
 import type { Direction, EngineEvent, EventSink, FindingEvent, SummaryEvent } from '../../shared/events';
 import { FINDINGS, type FindingId } from '../../shared/findings';
@@ -26,6 +26,7 @@ import { ConnStack, FindingCap, type InternalErrorHook } from '../stack/connecti
 import { defaultRegistry, type ModuleRegistry } from '../stack/registry';
 import { DEFAULT_SESSION_OPTIONS, type Counters, type SessionOptions } from '../ws/options';
 import { KeyLog } from '../tls/keylog';
+import { ReadBackLink } from '../tcp/history';
 import { ReassemblyBudget } from './budget';
 import { endpointString } from './flow-map';
 import { FILE_GAP_TIMEOUT_S, GapExpiry } from './gap-expiry';
@@ -113,6 +114,8 @@ export class Pipeline implements CaptureSink {
   private readonly meta: ChunkMeta = { ts: 0, packet: 0 };
   /** the per-id cap on findings about the capture itself (conn 0) */
   private readonly captureCap = new FindingCap();
+  /** the capture file's reader while a file source reads it (delivered bytes are read back, tcp/history.ts) */
+  private readonly readBack = new ReadBackLink();
 
   constructor(
     private readonly sink: EventSink,
@@ -144,6 +147,7 @@ export class Pipeline implements CaptureSink {
       makeStack: (conn) => this.makeStack(conn),
       ended: (conn, ts) => this.tcp.ended(conn, ts),
       onInternalError: this.opts.onInternalError,
+      readBack: this.readBack,
     };
     this.budget = new ReassemblyBudget(this.opts.maxTotalBufferedBytes);
     this.tcp = new TcpFlowTable(host, this.opts.maxBufferedBytes, this.budget, this.opts.maxFlows);
@@ -217,6 +221,11 @@ export class Pipeline implements CaptureSink {
     }
   }
 
+  /** the file source's positional reader (CaptureSink.fileReader): given before the first record, withdrawn after the last */
+  fileReader(reader: CaptureFileReader | null): void {
+    this.readBack.reader = reader;
+  }
+
   /** a problem the capture reader reported (truncated file, corrupt block, ...) */
   problem(p: CaptureProblem): void {
     const id: FindingId = p.kind === 'truncated-capture' ? 'truncated-capture' : p.kind === 'unknown-link-type' ? 'unsupported-link-type' : 'corrupt-capture';
@@ -243,7 +252,7 @@ export class Pipeline implements CaptureSink {
       if (conn.engaged || !conn.control(side, d.seq, d.flags, d.payload.length + d.missing, d.ack, meta)) {
         if (!conn.engaged) conn.engage(meta);
         const before = conn.ra.bufferedBytes + conn.rb.bufferedBytes;
-        (side === 'a' ? conn.ra : conn.rb).segment(d.seq, d.flags, d.payload, d.missing, meta);
+        (side === 'a' ? conn.ra : conn.rb).segment(d.seq, d.flags, d.payload, d.missing, meta, d.payloadPos);
         // the peer's acknowledgment: holes it covers are lost to the capture (reassembler.ts)
         if ((d.flags & TCP_ACK) !== 0) (side === 'a' ? conn.rb : conn.ra).acknowledge(d.ack);
         // RFC 9293 3.10.7.4: a reset aborts the whole connection, so the other direction ends too

@@ -37,6 +37,7 @@ import type { FindingId } from '../../shared/findings';
 import type { ChunkMeta, StreamSink } from '../types';
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from '../types';
 import { TcpReassembler } from '../tcp/reassembler';
+import type { ReadBackLink } from '../tcp/history';
 import { seqDiff } from '../tcp/seq';
 import { FindingCap, reportInternalError, type ConnStack, type DirEntry, type InternalErrorHook } from '../stack/connection-stack';
 import { endpointString, type Endpoint } from './flow-map';
@@ -55,6 +56,8 @@ export interface ConnHost {
   /** both directions ended at capture time `ts` */
   ended(conn: TcpConn, ts: number): void;
   readonly onInternalError?: InternalErrorHook;
+  /** the reader of the capture file being read, for the conflict history (tcp/history.ts) */
+  readonly readBack?: ReadBackLink;
 }
 
 /** One side's ordered bytes, handed to the stack's entry for that side's role. */
@@ -138,9 +141,11 @@ export class TcpConn {
     this.nxtA = this.nxtB = this.ackedA = this.ackedB = 0;
     this.nxtA = this.nxtB = this.ackedA = this.ackedB = -1;
     // conflictWindow: keep the last 64 KiB delivered per direction so a retransmission that
-    // differs from what was already delivered is flagged too (about 0.2 us per segment).
-    this.ra = new TcpReassembler(this.sa, { maxBufferedBytes, conflictWindow: 65536 });
-    this.rb = new TcpReassembler(this.sb, { maxBufferedBytes, conflictWindow: 65536 });
+    // differs from what was already delivered is flagged too; read from a capture file, the
+    // bytes are kept as where they lie in it, else copied (tcp/history.ts).
+    const readBack = host.readBack;
+    this.ra = new TcpReassembler(this.sa, { maxBufferedBytes, conflictWindow: 65536, readBack });
+    this.rb = new TcpReassembler(this.sb, { maxBufferedBytes, conflictWindow: 65536, readBack });
   }
 
   /**

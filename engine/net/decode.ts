@@ -15,7 +15,8 @@
  *
  * Memory: the returned DecodedPacket is ONE object reused by every call of this decoder:
  * read (or copy) its fields before the next `decode`. `payload` is a view of the record's
- * bytes (valid during the record's callback) except for reassembled datagrams. A record that
+ * bytes (valid during the record's callback) except for reassembled datagrams; `payloadPos`
+ * says where a TCP payload view lies in the capture file (-1 when unknown). A record that
  * says where its bytes lie (`buf`, `off`, `caplen`) is read there without making `data`; the
  * decoder holds that buffer until the next `decode` but never reads it outside one. Address strings come
  * from a bounded cache (./addr) and may be kept.
@@ -122,6 +123,7 @@ export class NetDecoder {
     window: 0,
     payload: new Uint8Array(0),
     missing: 0,
+    payloadPos: -1,
   };
   private no = 0;
   /** the record being decoded: its bytes are d[base, n), origLen and ts as in the record */
@@ -130,6 +132,8 @@ export class NetDecoder {
   private n = 0;
   private origLen = 0;
   private ts = 0;
+  /** capture-file offset of d[base] (-1: unknown) */
+  private filePos = -1;
 
   constructor(opts: NetDecoderOptions = {}) {
     this.frag = new FragmentReassembler(opts.fragments);
@@ -166,6 +170,7 @@ export class NetDecoder {
     this.base = b;
     this.origLen = rec.origLen;
     this.ts = rec.ts;
+    this.filePos = rec.filePos ?? -1;
     const n = this.n - b;
     let off = b;
     let etype = 0;
@@ -394,6 +399,8 @@ export class NetDecoder {
       // pure ACKs (about a third of a bulk transfer's packets) share one empty payload
       o.payload = capEnd > off + hl ? byteView(d, off + hl, capEnd - off - hl) : NO_PAYLOAD;
       o.missing = segEnd - capEnd;
+      // a file position only for a view of the record (a reassembled datagram is a new buffer)
+      o.payloadPos = this.filePos >= 0 && d === this.d ? this.filePos + (off + hl - this.base) : -1;
     } else if (proto === 17) {
       if (capEnd - off < 8) {
         if (capEnd < segEnd) return this.short('UDP header');
@@ -413,6 +420,7 @@ export class NetDecoder {
       o.window = 0;
       o.payload = d.subarray(off + 8, cend);
       o.missing = end - cend;
+      o.payloadPos = -1;
     } else {
       o.srcPort = 0;
       o.dstPort = 0;
@@ -422,6 +430,7 @@ export class NetDecoder {
       o.window = 0;
       o.payload = d.subarray(off, capEnd);
       o.missing = segEnd - capEnd;
+      o.payloadPos = -1;
     }
     this.stats.decoded++;
     return o;

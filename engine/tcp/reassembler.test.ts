@@ -6,6 +6,11 @@ import type { ReassemblerOptions } from './reassembler';
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from '../types';
 import type { ChunkMeta, StreamSink } from '../types';
 import { publicCapture } from '../../test/kit/paths';
+import { HISTORY_MODES, SegmentFile, type HistoryMode } from '../../test/kit/segment-file';
+
+// Conflicts with delivered bytes are found in a history that copies them or reads them back
+// from the capture file (history.ts): every case with a conflict window runs in each mode
+// (test/kit/segment-file.ts) and must give the same output.
 
 const MAX = 0xffffffff;
 const latin1 = new TextDecoder('latin1');
@@ -49,20 +54,28 @@ interface Case {
 
 const SYN = (isn: number): Seg => ({ seq: isn, flags: TCP_SYN });
 
-/** Packet number of step i is i + 1; the flush meta too. */
-function run(c: Case): { out: Out[]; r: TcpReassembler } {
+/** Packet number of step i is i + 1; the flush meta too. The history as `mode` says. */
+function run(c: Case, mode: HistoryMode = 'copy'): { out: Out[]; r: TcpReassembler } {
   const rec = new Recorder();
-  const r = new TcpReassembler(rec, c.opts);
-  feedSteps(r, c.steps);
-  return { out: rec.out, r };
+  const file = new SegmentFile(mode);
+  try {
+    const r = new TcpReassembler(rec, { ...c.opts, readBack: file.link });
+    feedSteps(r, c.steps, file);
+    return { out: rec.out, r };
+  } finally {
+    file.close();
+  }
 }
 
-/** Feeds steps to `r` (packet number of step i is i + 1; the flush meta too). */
-function feedSteps(r: TcpReassembler, steps: Step[]): void {
+/** Feeds steps to `r` (packet number of step i is i + 1; the flush meta too); payloads go through `file` when given. */
+function feedSteps(r: TcpReassembler, steps: Step[], file?: SegmentFile): void {
   steps.forEach((s, i) => {
     const meta = { ts: 1000 + i, packet: i + 1 };
     if (s === 'flush') r.flush(meta);
-    else r.segment(s.seq, (s.flags ?? 0) | TCP_ACK, bytes(s.data ?? ''), s.missing ?? 0, meta);
+    else {
+      const payload = bytes(s.data ?? '');
+      r.segment(s.seq, (s.flags ?? 0) | TCP_ACK, payload, s.missing ?? 0, meta, file ? file.put(payload) : -1);
+    }
   });
 }
 
@@ -302,10 +315,12 @@ const cases: Case[] = [
 describe('TcpReassembler step tables', () => {
   for (const c of cases) {
     it(c.name, () => {
-      const { out, r } = run(c);
-      expect(out).toEqual(c.want);
-      if (c.stats) expect(r.stats).toMatchObject(c.stats);
-      expect(r.bufferedBytes).toBeLessThanOrEqual(c.opts?.maxBufferedBytes ?? 4 << 20);
+      for (const mode of c.opts?.conflictWindow ? HISTORY_MODES : (['copy'] as const)) {
+        const { out, r } = run(c, mode);
+        expect(out, mode).toEqual(c.want);
+        if (c.stats) expect(r.stats, mode).toMatchObject(c.stats);
+        expect(r.bufferedBytes).toBeLessThanOrEqual(c.opts?.maxBufferedBytes ?? 4 << 20);
+      }
     });
   }
 
@@ -443,6 +458,7 @@ function feed(
   segs: RawSeg[],
   opts: ReassemblerOptions | undefined,
   check?: (r: TcpReassembler) => void,
+  file?: SegmentFile,
 ): { chunks: Chunk[]; ends: string[]; r: TcpReassembler } {
   const chunks: Chunk[] = [];
   const ends: string[] = [];
@@ -451,13 +467,13 @@ function feed(
       data: (b, skip) => chunks.push({ bytes: b.slice(), skip }),
       end: (reason) => ends.push(reason),
     },
-    opts,
+    file ? { ...opts, readBack: file.link } : opts,
   );
   r.segment(isn, TCP_SYN, new Uint8Array(0), 0, { ts: 0, packet: 0 });
   segs.forEach((s, i) => {
     const seq = (isn + 1 + s.off) >>> 0;
     const payload = stream.subarray(s.off, s.off + s.cap);
-    r.segment(seq, TCP_ACK | (s.fin ? TCP_FIN : 0), payload, s.len - s.cap, { ts: i, packet: i + 1 });
+    r.segment(seq, TCP_ACK | (s.fin ? TCP_FIN : 0), payload, s.len - s.cap, { ts: i, packet: i + 1 }, file ? file.put(payload) : -1);
     check?.(r);
   });
   r.flush({ ts: 0, packet: segs.length + 1 });
@@ -473,12 +489,19 @@ describe('TcpReassembler properties', () => {
       fc.property(streamArb, isnArb, fc.integer(), fc.integer({ min: 1, max: 1500 }), fc.nat(40), fc.boolean(), (stream, isn, seed, maxSeg, dups, window) => {
         const rnd = prng(seed);
         const segs = shuffle([...cutStream(stream.length, maxSeg, rnd), ...retransmits(stream.length, dups, maxSeg, rnd)], rnd);
-        const { chunks, ends, r } = feed(isn, stream, segs, window ? { conflictWindow: 4096 } : undefined);
-        expect(chunks.every((c) => c.skip === 0)).toBe(true);
-        expect(Buffer.concat(chunks.map((c) => c.bytes)).equals(Buffer.from(stream))).toBe(true);
-        expect(ends).toEqual([stream.length > 0 ? 'fin' : 'eof']);
-        expect(r.stats.conflicts).toBe(0);
-        expect(r.stats.skipped).toBe(0);
+        for (const mode of window ? HISTORY_MODES : (['copy'] as const)) {
+          const file = new SegmentFile(mode);
+          try {
+            const { chunks, ends, r } = feed(isn, stream, segs, window ? { conflictWindow: 4096 } : undefined, undefined, file);
+            expect(chunks.every((c) => c.skip === 0)).toBe(true);
+            expect(Buffer.concat(chunks.map((c) => c.bytes)).equals(Buffer.from(stream))).toBe(true);
+            expect(ends).toEqual([stream.length > 0 ? 'fin' : 'eof']);
+            expect(r.stats.conflicts).toBe(0);
+            expect(r.stats.skipped).toBe(0);
+          } finally {
+            file.close();
+          }
+        }
       }),
       { numRuns: 300 },
     );
@@ -541,35 +564,51 @@ describe('TcpReassembler properties', () => {
         fc.integer({ min: 1, max: 40 }),
         fc.nat(128),
         (base, segs, maxBufferedBytes, maxSegments, conflictWindow) => {
-          let ended = 0;
-          let chunks = 0;
-          const r = new TcpReassembler(
-            {
-              data: (b, skip) => {
-                expect(ended).toBe(0);
-                expect(b.length).toBeGreaterThan(0);
-                expect(skip === -1 ? chunks === 0 : skip >= 0).toBe(true);
-                chunks++;
-              },
-              end: () => {
-                ended++;
-              },
-              conflict: (offset, length) => {
-                expect(offset).toBeGreaterThanOrEqual(0);
-                expect(length).toBeGreaterThan(0);
-              },
-            },
-            { maxBufferedBytes, maxSegments, conflictWindow },
-          );
-          segs.forEach((s, i) => {
-            const seq = s.near ? (base + s.delta) >>> 0 : s.seq;
-            r.segment(seq, s.flags, s.data, s.missing, { ts: i, packet: i + 1 });
-            expect(r.bufferedBytes).toBeLessThanOrEqual(maxBufferedBytes);
-            expect(r.bufferedBytes).toBeGreaterThanOrEqual(0);
+          // every sink call, in order: the same in each history mode
+          const logs = HISTORY_MODES.map((mode) => {
+            const log: string[] = [];
+            let ended = 0;
+            let chunks = 0;
+            const file = new SegmentFile(mode);
+            try {
+              const r = new TcpReassembler(
+                {
+                  data: (b, skip, meta) => {
+                    expect(ended).toBe(0);
+                    expect(b.length).toBeGreaterThan(0);
+                    expect(skip === -1 ? chunks === 0 : skip >= 0).toBe(true);
+                    chunks++;
+                    log.push(`data ${Buffer.from(b).toString('hex')} ${skip} ${meta.packet}`);
+                  },
+                  end: (reason, meta) => {
+                    ended++;
+                    log.push(`end ${reason} ${meta.packet}`);
+                  },
+                  conflict: (offset, length, meta) => {
+                    expect(offset).toBeGreaterThanOrEqual(0);
+                    expect(length).toBeGreaterThan(0);
+                    log.push(`conflict ${offset} ${length} ${meta.packet}`);
+                  },
+                },
+                { maxBufferedBytes, maxSegments, conflictWindow, readBack: file.link },
+              );
+              segs.forEach((s, i) => {
+                const seq = s.near ? (base + s.delta) >>> 0 : s.seq;
+                r.segment(seq, s.flags, s.data, s.missing, { ts: i, packet: i + 1 }, file.put(s.data));
+                expect(r.bufferedBytes).toBeLessThanOrEqual(maxBufferedBytes);
+                expect(r.bufferedBytes).toBeGreaterThanOrEqual(0);
+              });
+              r.flush({ ts: 0, packet: 0 });
+              expect(ended).toBe(1);
+              expect(r.bufferedBytes).toBe(0);
+              log.push(JSON.stringify(r.stats));
+            } finally {
+              file.close();
+            }
+            return log;
           });
-          r.flush({ ts: 0, packet: 0 });
-          expect(ended).toBe(1);
-          expect(r.bufferedBytes).toBe(0);
+          expect(logs[1]).toEqual(logs[0]);
+          expect(logs[2]).toEqual(logs[0]);
         },
       ),
       { numRuns: 300 },

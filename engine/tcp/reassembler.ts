@@ -17,8 +17,10 @@
  *   bytes sequenced before that start are dropped and counted (`stats.beforeStart`).
  * - Bytes already delivered or already buffered are trimmed from a new segment; where the
  *   overlapping bytes differ from the first copy, `sink.conflict` is called. Buffered bytes
- *   are always checked; delivered bytes only within `conflictWindow` (a copy of the last
- *   delivered bytes, off by default so the in-order path copies nothing).
+ *   are always checked; delivered bytes only within `conflictWindow` (the last delivered
+ *   bytes since the last skip, off by default): history.ts keeps them, as where they lie in
+ *   the capture file when the segment says so (`pos` of `segment`, with a reader in
+ *   `readBack`) and read back only for a comparison, else as a copy.
  * - Keep-alives (0 or 1 byte at next-1, RFC 9293 section 3.8.4) are counted and ignored.
  *   Zero-window probes are either of that form (Linux) or carry the genuine next byte
  *   (RFC 9293 section 3.8.6.1); that byte is delivered once and its later retransmission
@@ -40,7 +42,7 @@
 import { TCP_FIN, TCP_RST, TCP_SYN } from '../types';
 import type { ChunkMeta, StreamSink } from '../types';
 import { seqDiff } from './seq';
-import { uninitializedBytes } from '../net/bytes';
+import { DeliveredHistory, type ReadBackLink } from './history';
 
 export interface ReassemblerOptions {
   /** bytes of out-of-order data kept per direction before a hole is declared lost (4 MiB) */
@@ -49,6 +51,8 @@ export interface ReassemblerOptions {
   maxSegments?: number;
   /** bytes of delivered data remembered to detect conflicting retransmits (0 = off) */
   conflictWindow?: number;
+  /** the reader of the capture file the segments' `pos` refer to (history.ts) */
+  readBack?: ReadBackLink;
 }
 
 export interface ReassemblerStats {
@@ -87,15 +91,6 @@ interface Piece {
 
 const EMPTY = new Uint8Array(0);
 const EMPTY_META: ChunkMeta = { ts: 0, packet: 0 };
-/**
- * Full-size history rings of ended streams, handed to the next streams. Every byte delivered
- * goes through a ring, and rings live as long as their connection: without reuse, each
- * connection's rings would be fresh memory (page faults) that only a full GC gives back, so a
- * capture of many connections would grow the process by their sum. At most RING_SPARE_MAX
- * rings are kept (4 MiB at the pipeline's 64 KiB window); a ring is only ever in one place.
- */
-const spareRings: Uint8Array[] = [];
-const RING_SPARE_MAX = 64;
 const CTRL = TCP_SYN | TCP_FIN | TCP_RST;
 const INSERTED = 1;
 const OVERLAPPED = 2;
@@ -139,24 +134,15 @@ export class TcpReassembler {
   /** stream offset the peer acknowledged (-1: no acknowledgment seen since the start) */
   private acked = -1;
 
-  /**
-   * Ring of the last delivered bytes, taken on first use (an ended stream's full-size ring from
-   * `spareRings` when there is one, else 4 KiB) and grown eightfold up to
-   * `conflictWindow` (a connection of small messages keeps a small ring); null until then.
-   * Every delivered byte is copied here, so growth is steep (a 64 KiB ring is reached after
-   * one copy of 4 KiB and one of 32 KiB) and rings are not zero-filled: only the valid range,
-   * [max(histValid, histEnd - size), histEnd), is ever read.
-   */
-  private hist: Uint8Array | null = null;
-  private readonly histMax: number;
-  private histEnd = 0;
-  private histValid = 0;
+  /** the delivered bytes a retransmission is compared with (null: conflictWindow 0) */
+  private readonly history: DeliveredHistory | null;
 
   constructor(sink: StreamSink, opts?: ReassemblerOptions) {
     this.sink = sink;
     this.maxBytes = opts?.maxBufferedBytes ?? 4 * 1024 * 1024;
     this.maxPieces = opts?.maxSegments ?? 8192;
-    this.histMax = opts?.conflictWindow ?? 0;
+    const window = opts?.conflictWindow ?? 0;
+    this.history = window > 0 ? new DeliveredHistory(window, opts?.readBack ?? null) : null;
     // V8 treats a field written only once as a constant and folds its value into optimized
     // code; the first FIN or end of any stream, typically well into a capture, would then
     // throw away the optimized per-packet path (segment and everything it is inlined into)
@@ -179,7 +165,7 @@ export class TcpReassembler {
    * Back to the state of a new reassembler (same sink and options), so an owner can reuse it
    * for another stream instead of allocating one: the flow table pools the reassemblers of
    * flows evicted before they carried payload (tcp-flows.ts). Every field the class
-   * initializes is set here again; the delivered-bytes ring goes back to the spares.
+   * initializes is set here again; the delivered-bytes history goes back to the spares.
    */
   reset(): void {
     const st = this.stats;
@@ -193,8 +179,7 @@ export class TcpReassembler {
     if (this.buf.length > 0) this.buf = [];
     this.buffered = 0;
     this.acked = -1;
-    this.releaseHistory();
-    this.histEnd = this.histValid = 0;
+    this.history?.reset();
   }
 
   /**
@@ -210,16 +195,9 @@ export class TcpReassembler {
   resume(nextSeq: number, acked: number, ended: boolean, meta: ChunkMeta): void {
     if (ended) this.isEnded = true;
     else if (nextSeq >= 0) {
-      this.segment((nextSeq - 1) >>> 0, TCP_SYN, EMPTY, 0, meta);
+      this.segment((nextSeq - 1) >>> 0, TCP_SYN, EMPTY, 0, meta, -1);
       if (acked >= 0) this.acknowledge((nextSeq + acked) >>> 0);
     }
-  }
-
-  /** the delivered-bytes ring goes to the spares (when full-size and there is room) */
-  private releaseHistory(): void {
-    const h = this.hist;
-    if (h !== null && h.length === this.histMax && h.length >= 4096 && spareRings.length < RING_SPARE_MAX) spareRings.push(h);
-    this.hist = null;
   }
 
   /** bytes of out-of-order data currently held */
@@ -237,7 +215,11 @@ export class TcpReassembler {
     return this.nextOffset;
   }
 
-  segment(seq: number, flags: number, payload: Uint8Array, missing: number, meta: ChunkMeta): void {
+  /**
+   * One segment of the direction; `pos` is the capture-file offset of payload[0] when the
+   * payload is a contiguous range of the file being read (-1: unknown, see history.ts).
+   */
+  segment(seq: number, flags: number, payload: Uint8Array, missing: number, meta: ChunkMeta, pos = -1): void {
     this.stats.segments++;
     const len = payload.length;
     if (len === 0 && missing === 0 && (flags & CTRL) === 0) {
@@ -251,7 +233,7 @@ export class TcpReassembler {
     }
     if (seq === this.nextSeq && (flags & CTRL) === 0 && this.buf.length === 0 && this.finOffset < 0 && this.started) {
       // Fast path: the next bytes, nothing buffered: hand the view over, no copy.
-      if (len > 0) this.emit(payload, meta);
+      if (len > 0) this.emit(payload, meta, pos);
       const n = len + missing;
       this.nextOffset += n;
       this.nextSeq = (seq + n) >>> 0;
@@ -261,7 +243,7 @@ export class TcpReassembler {
       }
       return;
     }
-    this.slowPath(seq, flags, payload, missing, meta);
+    this.slowPath(seq, flags, payload, missing, meta, pos);
   }
 
   /** End of input: deliver what is buffered, with skips over holes, then end the stream. */
@@ -277,7 +259,7 @@ export class TcpReassembler {
     }
   }
 
-  private slowPath(seq: number, flags: number, payload: Uint8Array, missing: number, meta: ChunkMeta): void {
+  private slowPath(seq: number, flags: number, payload: Uint8Array, missing: number, meta: ChunkMeta, pos: number): void {
     const st = this.stats;
     let dataSeq = seq;
     if ((flags & TCP_SYN) !== 0) {
@@ -328,7 +310,11 @@ export class TcpReassembler {
       // Some or all of these bytes were delivered already: the first copy wins.
       const old = Math.min(this.nextOffset - off, segLen);
       if (off < 0) st.beforeStart += Math.min(-off, segLen);
-      if (this.hist !== null && len > 0) this.checkHistory(off, payload, Math.min(old, len), meta);
+      const h = this.history;
+      if (h !== null && len > 0) {
+        const a = h.compare(off, payload, Math.min(old, len));
+        if (a >= 0) this.conflict(a, h.lastDiff - a + 1, meta);
+      }
       if (old === segLen) {
         if (off + segLen > 0) st.retransmits++;
         segLen = 0;
@@ -337,6 +323,7 @@ export class TcpReassembler {
         if (old <= len) {
           payload = payload.subarray(old);
           len -= old;
+          if (pos >= 0) pos += old;
         } else {
           missing -= old - len;
           payload = EMPTY;
@@ -354,7 +341,7 @@ export class TcpReassembler {
         // In order: deliver what precedes the first buffered piece straight from the view.
         const d = Math.min(direct, len);
         if (d > 0) {
-          this.emit(d === len ? payload : payload.subarray(0, d), meta);
+          this.emit(d === len ? payload : payload.subarray(0, d), meta, pos);
           this.advance(d);
         }
         if (direct > d) {
@@ -510,24 +497,6 @@ export class TcpReassembler {
     this.sink.conflict?.(offset, length, meta);
   }
 
-  /** compares the first `n` bytes of a segment at `off` with the delivered-bytes ring */
-  private checkHistory(off: number, payload: Uint8Array, n: number, meta: ChunkMeta): void {
-    const h = this.hist;
-    if (h === null) return;
-    const size = h.length;
-    const lo = Math.max(off, this.histValid, this.histEnd - size);
-    const hi = Math.min(off + n, this.histEnd);
-    let a = -1;
-    let z = -1;
-    for (let o = lo; o < hi; o++) {
-      if (h[o % size] !== payload[o - off]) {
-        if (a < 0) a = o;
-        z = o;
-      }
-    }
-    if (a >= 0) this.conflict(a, z - a + 1, meta);
-  }
-
   /** delivers buffered pieces that start at the next offset */
   private drain(): void {
     const buf = this.buf;
@@ -535,7 +504,8 @@ export class TcpReassembler {
       const p = buf.shift() as Piece;
       this.buffered -= p.data.length;
       if (p.data.length > 0) {
-        this.emit(p.data, p.meta);
+        // (a buffered piece is a copy already: its file position is not kept)
+        this.emit(p.data, p.meta, -1);
         this.advance(p.data.length);
       }
       if (p.missing > 0) {
@@ -631,8 +601,8 @@ export class TcpReassembler {
     this.nextSeq = (this.nextSeq + n) >>> 0;
   }
 
-  /** hands `bytes` (starting at nextOffset) to the sink; the caller advances */
-  private emit(bytes: Uint8Array, meta: ChunkMeta): void {
+  /** hands `bytes` (starting at nextOffset; at file offset `pos`, -1: none) to the sink; the caller advances */
+  private emit(bytes: Uint8Array, meta: ChunkMeta, pos: number): void {
     let skip = this.pendingSkip;
     if (this.firstChunk) {
       this.firstChunk = false;
@@ -640,59 +610,8 @@ export class TcpReassembler {
     }
     this.pendingSkip = 0;
     this.stats.delivered += bytes.length;
-    if (this.histMax > 0 && !this.isEnded) this.record(bytes);
+    if (this.history !== null && !this.isEnded) this.history.record(this.nextOffset, bytes, pos);
     this.sink.data(bytes, skip, meta);
-  }
-
-  private record(bytes: Uint8Array): void {
-    let h = this.hist;
-    if (h === null || h.length < this.histMax) {
-      const kept = h === null ? 0 : this.histEnd - Math.max(this.histValid, this.histEnd - h.length);
-      const want = Math.min(this.histMax, (this.nextOffset === this.histEnd ? kept : 0) + bytes.length);
-      if (h === null || want > h.length) h = this.growHistory(want);
-    }
-    const size = h.length;
-    const off = this.nextOffset;
-    if (off !== this.histEnd) this.histValid = off;
-    let src = bytes;
-    let o = off;
-    if (src.length > size) {
-      o = off + src.length - size;
-      src = src.subarray(src.length - size);
-    }
-    const p = o % size;
-    const first = Math.min(size - p, src.length);
-    h.set(first === src.length ? src : src.subarray(0, first), p);
-    if (first < src.length) h.set(src.subarray(first), 0);
-    this.histEnd = off + bytes.length;
-  }
-
-  /** A larger ring holding the same last delivered bytes (at their offset mod the new size). */
-  private growHistory(want: number): Uint8Array {
-    const old = this.hist;
-    if (old === null && spareRings.length > 0 && spareRings[spareRings.length - 1].length === this.histMax) {
-      // a spare ring of the full size: no growth at all (its old bytes lie outside the valid range)
-      const h = spareRings.pop() as Uint8Array;
-      this.hist = h;
-      return h;
-    }
-    let size = old === null ? 4096 : old.length;
-    while (size < want) size *= 8;
-    size = Math.min(size, this.histMax);
-    const h = size < 4096 ? new Uint8Array(size) : uninitializedBytes(size);
-    if (old !== null) {
-      // copy the valid range in runs that are contiguous in both rings (a few set() calls)
-      const os = old.length;
-      for (let o = Math.max(this.histValid, this.histEnd - os); o < this.histEnd; ) {
-        const po = o % os;
-        const pn = o % size;
-        const n = Math.min(this.histEnd - o, os - po, size - pn);
-        h.set(old.subarray(po, po + n), pn);
-        o += n;
-      }
-    }
-    this.hist = h;
-    return h;
   }
 
   private finish(reason: 'fin' | 'rst' | 'eof', meta: ChunkMeta): void {
@@ -700,7 +619,7 @@ export class TcpReassembler {
     this.buf = [];
     this.buffered = 0;
     // nothing is delivered after the end: the retransmission history can go
-    this.releaseHistory();
+    this.history?.release();
     this.sink.end(reason, meta);
   }
 }
