@@ -193,6 +193,11 @@ export class CaptureParser {
     }
     // 3. units wholly inside this chunk are parsed in place (zero copy)
     while (pos < n) {
+      // the run of whole pcap records, in one loop (the common case)
+      if (this.state === 'pcap-record') {
+        pos = this.pcapRun(chunk, pos, n);
+        if (pos === n) return;
+      }
       const avail = n - pos;
       const r = this.unit(chunk, pos, avail);
       if (this.stopped) return;
@@ -382,6 +387,35 @@ export class CaptureParser {
     if (origLen < caplen) origLen = caplen;
     this.emit(ts, this.pcapLink, b, off + hl, caplen, origLen, 0, this.pcapFcs);
     return total;
+  }
+
+  /**
+   * Hand on the whole pcap records at b[pos, n) in one loop; returns where the first one that
+   * is not whole (or not plausible) starts, which `pcapRecord` then handles. What `pcapRecord`
+   * does per record, without the per-unit dispatch and the byte-order branch per field: on a
+   * capture of small packets (a SYN flood: 70-byte records) that dispatch was a fifth of the
+   * parser's time.
+   */
+  private pcapRun(b: Uint8Array, pos: number, n: number): number {
+    const hl = this.recHdrLen;
+    const limit = this.pcapCaplenLimit();
+    const div = this.nanos ? 1e9 : 1e6;
+    const link = this.pcapLink;
+    const fcs = this.pcapFcs;
+    const le = this.le;
+    while (pos + hl <= n) {
+      const caplen = le ? u32le(b, pos + 8) : u32be(b, pos + 8);
+      const total = hl + caplen;
+      if (caplen > limit || pos + total > n) break;
+      const sec = le ? u32le(b, pos) : u32be(b, pos);
+      const frac = le ? u32le(b, pos + 4) : u32be(b, pos + 4);
+      const origLen = le ? u32le(b, pos + 12) : u32be(b, pos + 12);
+      this.lastSec = sec;
+      this.emit(sec + frac / div, link, b, pos + hl, caplen, origLen < caplen ? caplen : origLen, 0, fcs);
+      pos += total;
+      this.offset += total;
+    }
+    return pos;
   }
 
   /** Is there a believable pcap record header at b[o..o+hl)? (used only while resyncing) */
@@ -689,6 +723,14 @@ class ParsedRecord implements PacketRecord {
 }
 
 const EMPTY_BYTES = new Uint8Array(0);
+
+function u32le(b: Uint8Array, o: number): number {
+  return (b[o] | (b[o + 1] << 8) | (b[o + 2] << 16) | (b[o + 3] << 24)) >>> 0;
+}
+
+function u32be(b: Uint8Array, o: number): number {
+  return ((b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]) >>> 0;
+}
 
 const decoder = new TextDecoder('utf-8', { fatal: false });
 function utf8(b: Uint8Array, o: number, n: number): string {
