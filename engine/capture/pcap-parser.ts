@@ -130,6 +130,8 @@ export class CaptureParser {
 
   /** the record handed to `sink.packet`, refilled for every packet (see Memory ownership) */
   private readonly rec = new ParsedRecord();
+  /** file offset of b[0] for the `b` of the unit being parsed (set by `unit`) */
+  private unitBase = 0;
 
   constructor(sink: CaptureSink) {
     this.sink = sink;
@@ -269,6 +271,8 @@ export class CaptureParser {
    * needed) or changing state (call again).
    */
   private unit(b: Uint8Array, off: number, len: number): number {
+    // every unit starts at `offset`, at b[off]
+    this.unitBase = this.offset - off;
     switch (this.state) {
       case 'pcap-record':
         return this.pcapRecord(b, off, len);
@@ -402,6 +406,8 @@ export class CaptureParser {
     const link = this.pcapLink;
     const fcs = this.pcapFcs;
     const le = this.le;
+    // as `unit` does: the records handed on here start at `offset`, at b[pos]
+    this.unitBase = this.offset - pos;
     while (pos + hl <= n) {
       const caplen = le ? u32le(b, pos + 8) : u32be(b, pos + 8);
       const total = hl + caplen;
@@ -535,6 +541,8 @@ export class CaptureParser {
   private ngRun(b: Uint8Array, pos: number, n: number): number {
     if (!this.sawSection) return pos;
     const le = this.le;
+    // as `unit` does: the blocks handed on here start at `offset`, at b[pos]
+    this.unitBase = this.offset - pos;
     // an EPB is at least 32 bytes: type, length, 20 bytes of fields, trailing length
     while (pos + 32 <= n) {
       if ((le ? u32le(b, pos) : u32be(b, pos)) !== BT_EPB) break;
