@@ -18,6 +18,11 @@
  * Interface ids in `PacketRecord.iface` are global across pcapng sections (as in Wireshark),
  * so two sections' interface 0 get distinct ids.
  *
+ * Speed: the run of whole pcap records, or of whole well-formed Enhanced Packet Blocks, inside a
+ * pushed chunk is handed on from one loop (`pcapRun`, `ngRun`); every other unit (headers,
+ * other blocks, a unit cut by the chunk end, one that fails a check) goes through the per-unit
+ * state machine (`unit`), which reports it. Both paths give the same records and problems.
+ *
  * Memory ownership: when a whole record lies inside the pushed chunk, `rec.data` is a view of
  * that chunk (zero copy); a record that straddles chunks is assembled in an internal buffer
  * that grows to the largest unit seen (bounded by MAX_BUFFERED_UNIT) and is reused. Either way
