@@ -84,6 +84,37 @@ describe('split writes give the same records as one push', () => {
   }
 });
 
+describe('the one-loop path for whole records', () => {
+  it('leaves every EPB it cannot hand on to the block parser: the same records and problems as byte by byte, in both byte orders', () => {
+    for (const bigEndian of [false, true]) {
+      const o = { bigEndian };
+      const badTrailer = ngEpbRaw(0, 3n, pkt('trailer'), o);
+      new DataView(badTrailer.buffer).setUint32(badTrailer.length - 4, badTrailer.length + 4, !bigEndian);
+      const bytes = concat([
+        ngShb(o),
+        ngIdb({ linkType: 1, ...o }),
+        ngEpbRaw(0, 1n, pkt('one'), o),
+        ngEpbRaw(7, 2n, pkt('no such interface'), o),
+        ngEpbRaw(0, 2n, pkt('caplen'), { ...o, caplen: 4000 }),
+        ngEpbRaw(0, 3n, pkt('two'), o),
+        badTrailer,
+        ngEpbRaw(0, 4n, pkt('three'), o),
+      ]);
+      const whole = parse(bytes);
+      expect(whole.recs.map((x) => Buffer.from(x.hex, 'hex').subarray(54).toString())).toEqual(['one', 'two', 'three']);
+      expect(whole.recs.map((x) => x.ts)).toEqual([1e-6, 3e-6, 4e-6]);
+      expect(whole.problems.map((p) => p.text.replace(/ at offset \d+/, ''))).toEqual([
+        'packet refers to interface 7, which this section did not describe',
+        'packet: captured length 4000 is larger than its block',
+        expect.stringMatching(/trailing length .* differs from leading length/),
+        expect.stringMatching(/^skipped \d+ bytes; blocks resume/),
+      ]);
+      expect(parse(bytes, [1])).toEqual(whole);
+      expect(parse(bytes, [5, 97])).toEqual(whole);
+    }
+  });
+});
+
 describe('zero copy', () => {
   it('hands out views of the pushed chunk when a record lies wholly inside it, and copies only a straddling one', () => {
     const bytes = readPub('arkime__websocket.pcap');

@@ -22,6 +22,11 @@
  * decompressed ones), `PacketRecord.filePos` is the file offset of each record's first
  * captured byte; otherwise -1.
  *
+ * Speed: the run of whole pcap records, or of whole well-formed Enhanced Packet Blocks, inside a
+ * pushed chunk is handed on from one loop (`pcapRun`, `ngRun`); every other unit (headers,
+ * other blocks, a unit cut by the chunk end, one that fails a check) goes through the per-unit
+ * state machine (`unit`), which reports it. Both paths give the same records and problems.
+ *
  * Memory ownership: when a whole record lies inside the pushed chunk, `rec.data` is a view of
  * that chunk (zero copy); a record that straddles chunks is assembled in an internal buffer
  * that grows to the largest unit seen (bounded by MAX_BUFFERED_UNIT) and is reused. Either way
@@ -202,6 +207,10 @@ export class CaptureParser {
     }
     // 3. units wholly inside this chunk are parsed in place (zero copy)
     while (pos < n) {
+      // the run of whole pcap records or Enhanced Packet Blocks, in one loop (the common case)
+      if (this.state === 'pcap-record') pos = this.pcapRun(chunk, pos, n);
+      else if (this.state === 'ng-block') pos = this.ngRun(chunk, pos, n);
+      if (pos === n) return;
       const avail = n - pos;
       const r = this.unit(chunk, pos, avail);
       if (this.stopped) return;
@@ -395,6 +404,37 @@ export class CaptureParser {
     return total;
   }
 
+  /**
+   * Hand on the whole pcap records at b[pos, n) in one loop; returns where the first one that
+   * is not whole (or not plausible) starts, which `pcapRecord` then handles. What `pcapRecord`
+   * does per record, without the per-unit dispatch and the byte-order branch per field: on a
+   * capture of small packets (a SYN flood: 70-byte records) that dispatch was a fifth of the
+   * parser's time.
+   */
+  private pcapRun(b: Uint8Array, pos: number, n: number): number {
+    const hl = this.recHdrLen;
+    const limit = this.pcapCaplenLimit();
+    const div = this.nanos ? 1e9 : 1e6;
+    const link = this.pcapLink;
+    const fcs = this.pcapFcs;
+    const le = this.le;
+    // as `unit` does: the records handed on here start at `offset`, at b[pos]
+    this.unitBase = this.offset - pos;
+    while (pos + hl <= n) {
+      const caplen = le ? u32le(b, pos + 8) : u32be(b, pos + 8);
+      const total = hl + caplen;
+      if (caplen > limit || pos + total > n) break;
+      const sec = le ? u32le(b, pos) : u32be(b, pos);
+      const frac = le ? u32le(b, pos + 4) : u32be(b, pos + 4);
+      const origLen = le ? u32le(b, pos + 12) : u32be(b, pos + 12);
+      this.lastSec = sec;
+      this.emit(sec + frac / div, link, b, pos + hl, caplen, origLen < caplen ? caplen : origLen, 0, fcs);
+      pos += total;
+      this.offset += total;
+    }
+    return pos;
+  }
+
   /** Is there a believable pcap record header at b[o..o+hl)? (used only while resyncing) */
   private plausiblePcapHeader(b: Uint8Array, o: number): boolean {
     const sec = this.u32(b, o);
@@ -502,6 +542,36 @@ export class CaptureParser {
     else this.ngPb(b, body, bodyLen);
     if (this.state === 'stopped') return 0;
     return blen;
+  }
+
+  /**
+   * `pcapRun` for pcapng: hand on the whole, well-formed Enhanced Packet Blocks at b[pos, n) in
+   * one loop; returns where the first other unit starts (another block type, a block cut by the
+   * chunk end, anything `ngBlock` would report), which `ngBlock` then handles. The checks are
+   * `ngBlock`'s and `ngPacket`'s for an EPB: a block that fails one is left to them, so what
+   * they report is unchanged.
+   */
+  private ngRun(b: Uint8Array, pos: number, n: number): number {
+    if (!this.sawSection) return pos;
+    const le = this.le;
+    // as `unit` does: the blocks handed on here start at `offset`, at b[pos]
+    this.unitBase = this.offset - pos;
+    // an EPB is at least 32 bytes: type, length, 20 bytes of fields, trailing length
+    while (pos + 32 <= n) {
+      if ((le ? u32le(b, pos) : u32be(b, pos)) !== BT_EPB) break;
+      const blen = le ? u32le(b, pos + 4) : u32be(b, pos + 4);
+      if (blen < 32 || blen % 4 !== 0 || blen > MAX_BUFFERED_UNIT || pos + blen > n) break;
+      if ((le ? u32le(b, pos + blen - 4) : u32be(b, pos + blen - 4)) !== blen) break;
+      const body = pos + 8;
+      const ifc = this.ifaces[le ? u32le(b, body) : u32be(b, body)];
+      const caplen = le ? u32le(b, body + 12) : u32be(b, body + 12);
+      if (ifc === undefined || caplen > blen - 32) break;
+      const ts = this.ngTs(ifc, le ? u32le(b, body + 4) : u32be(b, body + 4), le ? u32le(b, body + 8) : u32be(b, body + 8));
+      this.ngEmit(ifc, ts, b, body + 20, caplen, le ? u32le(b, body + 16) : u32be(b, body + 16));
+      pos += blen;
+      this.offset += blen;
+    }
+    return pos;
   }
 
   /** Report a corrupt block and look for the next plausible one (4-byte steps). */
@@ -702,6 +772,14 @@ class ParsedRecord implements PacketRecord {
 }
 
 const EMPTY_BYTES = new Uint8Array(0);
+
+function u32le(b: Uint8Array, o: number): number {
+  return (b[o] | (b[o + 1] << 8) | (b[o + 2] << 16) | (b[o + 3] << 24)) >>> 0;
+}
+
+function u32be(b: Uint8Array, o: number): number {
+  return ((b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]) >>> 0;
+}
 
 const decoder = new TextDecoder('utf-8', { fatal: false });
 function utf8(b: Uint8Array, o: number, n: number): string {
