@@ -10,9 +10,12 @@
  * decoder into RESYNC, which scans for the next plausible frame header (plausible.ts).
  *
  * Memory: input chunks are read during `push` only; the header is copied (`head.header`, 2..14
- * bytes); payload bytes are copied by the target buffers (a frame's wire bytes may be kept in
- * its target, `head.wireAt`). While resynchronising, an undecided candidate (at most 256 KiB)
- * is carried to the next chunk.
+ * bytes: a new buffer per frame, or with `sharedHeaders` a view of the decoder's own 14 bytes,
+ * valid until the frame has ended); payload bytes are copied by the target buffers (a frame's
+ * wire bytes may be kept in its target, `head.wireAt`), or not at all when the sink takes a
+ * frame whose payload lies whole in the chunk as a view of it (`head.whole`, during
+ * `frameStart` only). While resynchronising, an undecided candidate (at most 256 KiB) is
+ * carried to the next chunk.
  */
 import type { ChunkMeta } from '../types';
 import { findFrameStart, type Expectation } from './plausible';
@@ -62,6 +65,14 @@ export class FrameHead {
   /** where the masked wire bytes go (null: not kept) */
   wire: PayloadBuffer | null = null;
   /**
+   * During `frameStart` only: the chunk holding the whole payload, from `wholeAt` on (null when
+   * the payload runs past the chunk or the header came in pieces). A sink that consumes the
+   * frame before the chunk's `push` returns may take the payload as a view of it and leave
+   * `target` null; the decoder clears the field when `frameStart` returns, so no chunk is kept.
+   */
+  whole: Uint8Array | null = null;
+  wholeAt = 0;
+  /**
    * >= 0: the wire bytes are kept without a buffer of their own, as `target`'s bytes from this
    * offset on (a frame whose bytes all go to the target, see MessageAssembler.frameStart): an
    * unmasked frame's are the wire bytes; a masked one's go there still masked (`targetMask`
@@ -105,10 +116,18 @@ export class FrameDecoder {
   private readonly pending = { at: -1 };
   /** mask bit of the last decoded frame (resync expects the same) */
   lastMasked: boolean | null = null;
+  /** with sharedHeaders: `hdr` viewed at each header length (2..14), handed out as `head.header` */
+  private readonly hdrViews: Uint8Array[] | null;
 
-  constructor(sink: FrameSink, startInResync = false) {
+  /**
+   * `sharedHeaders`: `head.header` (and so FrameEvent.header) is a view of the decoder's own
+   * header buffer, valid until the frame's end has been handled, instead of a new buffer per
+   * frame (for SessionOptions.ephemeralPayloads: events consumed during the emit).
+   */
+  constructor(sink: FrameSink, startInResync = false, sharedHeaders = false) {
     this.sink = sink;
     if (startInResync) this.state = DecoderState.RESYNC;
+    this.hdrViews = sharedHeaders ? Array.from({ length: 15 }, (_, n) => this.hdr.subarray(0, n)) : null;
     // written twice so V8 does not treat it as a constant until the first header split across
     // chunks (see TcpReassembler's constructor)
     this.hdrNeed = 14;
@@ -186,8 +205,16 @@ export class FrameDecoder {
             if (n - p >= 2) {
               const need = headerLength(bytes[p + 1]);
               if (n - p >= need) {
-                this.startFrame(headerCopy(bytes, p, need), meta);
+                const v = this.hdrViews;
+                let hb: Uint8Array;
+                if (v === null) hb = headerCopy(bytes, p, need);
+                else {
+                  const hdr = this.hdr;
+                  for (let k = 0; k < need; k++) hdr[k] = bytes[p + k];
+                  hb = v[need];
+                }
                 p += need;
+                this.startFrame(hb, meta, bytes, p);
                 break;
               }
             }
@@ -198,10 +225,10 @@ export class FrameDecoder {
             if (this.hdrHave === 2) this.hdrNeed = headerLength(this.hdr[1]);
           }
           if (this.hdrHave < this.hdrNeed) return;
-          const hb = this.hdr.slice(0, this.hdrNeed);
+          const hb = this.hdrViews === null ? this.hdr.slice(0, this.hdrNeed) : this.hdrViews[this.hdrNeed];
           this.hdrHave = 0;
           this.hdrNeed = 2;
-          this.startFrame(hb, meta);
+          this.startFrame(hb, meta, null, 0);
           break;
         }
         case DecoderState.GET_PAYLOAD: {
@@ -270,7 +297,8 @@ export class FrameDecoder {
     return e;
   }
 
-  private startFrame(hb: Uint8Array, meta: ChunkMeta): void {
+  /** A frame header `hb`; `src` holds the payload from `at` on when it holds its start (else null). */
+  private startFrame(hb: Uint8Array, meta: ChunkMeta, src: Uint8Array | null, at: number): void {
     const h = this.head;
     const b0 = hb[0];
     const b1 = hb[1];
@@ -319,7 +347,12 @@ export class FrameDecoder {
     h.target = null;
     h.wire = null;
     h.wireAt = -1;
-    this.sink.frameStart(h, meta);
+    if (src !== null && !h.highBit && h.length <= src.length - at) {
+      h.whole = src;
+      h.wholeAt = at;
+      this.sink.frameStart(h, meta);
+      h.whole = null;
+    } else this.sink.frameStart(h, meta);
     if (h.highBit) {
       // RFC 6455 section 5.2: the length is meaningless; nothing tells where the next frame is
       this.sink.frameEnd(h, meta);
