@@ -12,9 +12,10 @@
  * reused), except with SessionOptions.ephemeralPayloads: a data message's `data` is then a view
  * of a per-direction scratch buffer, and so is the `wirePayload` of an unmasked or large masked
  * frame (see frameStart), a frame's `header` is a view of its decoder's header buffer, all
- * valid during the emit only; an unmasked single-frame message whose payload lies whole in the
- * decoder's input chunk is not copied at all: its `data` (and `wirePayload`) is a view of that
- * chunk, emitted before the chunk's `push` returns. Nothing of the decoder's input is kept.
+ * valid during the emit only. What lies whole in the decoder's input chunk is not copied at
+ * all: the `wirePayload` of such a frame and the `data` of such an unmasked single-frame
+ * message are views of the chunk, emitted before the chunk's `push` returns. Nothing of the
+ * decoder's input is kept.
  */
 import { createHash } from 'node:crypto';
 import type { ChunkMeta } from '../types';
@@ -218,8 +219,13 @@ export class MessageAssembler implements FrameSink {
     }
     if (this.s.opts.keepWirePayload) {
       const t = h.target;
-      const m = this.msg;
-      if (m !== null && m.direct !== null && !control) return; // the wire bytes are `direct` (frameEnd)
+      if (h.whole !== null && this.s.opts.ephemeralPayloads && h.length <= limit) {
+        // all of the frame is in the chunk being decoded and its event goes out before the
+        // chunk's push returns: its wire bytes (masked or not) are a view of the chunk
+        const m = this.msg;
+        h.wireView = !control && m !== null && m.direct !== null ? m.direct : byteView(h.whole, h.wholeAt, h.length);
+        return;
+      }
       // With ephemeral payloads (events are consumed during the emit) the wire bytes of a frame
       // are a view of the target they all go to, not a second copy of up to maxMessageBytes:
       // an unmasked frame's bytes are the wire bytes (RFC 6455 section 5.3: only masking makes
@@ -283,7 +289,10 @@ export class MessageAssembler implements FrameSink {
     };
     if (h.wire !== null) ev.wirePayload = h.wire.view();
     else if (h.wireAt >= 0) ev.wirePayload = (h.target as PayloadBuffer).sharedFrom(h.wireAt);
-    else if (s.opts.keepWirePayload && (h.opcode & 0x08) === 0 && this.msg !== null && this.msg.direct !== null) ev.wirePayload = this.msg.direct;
+    else if (h.wireView !== null) {
+      ev.wirePayload = h.wireView;
+      h.wireView = null; // a view of the decoder's input: not kept past this frame
+    }
     s.emit(ev);
     // the masked wire bytes are out: the target's bytes become the payload (see frameStart)
     if (h.wireAt >= 0 && h.masked) (h.target as PayloadBuffer).unmaskFrom(h.wireAt, h.mask);

@@ -72,6 +72,8 @@ export class FrameHead {
    */
   whole: Uint8Array | null = null;
   wholeAt = 0;
+  /** the wire bytes as a view of `whole`, when the sink took them so at `frameStart`; it clears the field when the frame ends */
+  wireView: Uint8Array | null = null;
   /**
    * >= 0: the wire bytes are kept without a buffer of their own, as `target`'s bytes from this
    * offset on (a frame whose bytes all go to the target, see MessageAssembler.frameStart): an
@@ -347,6 +349,7 @@ export class FrameDecoder {
     h.target = null;
     h.wire = null;
     h.wireAt = -1;
+    h.wireView = null;
     if (src !== null && !h.highBit && h.length <= src.length - at) {
       h.whole = src;
       h.wholeAt = at;

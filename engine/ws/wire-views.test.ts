@@ -252,6 +252,25 @@ describe('zero-copy views of the input with ephemeral payloads', () => {
     });
   }
 
+  it('the wire bytes of a frame whole in its chunk are a view of it, masked ones included', () => {
+    const c = open({ ephemeralPayloads: true, keepWirePayload: true });
+    const chunk = concat([cf(1, 'masked'), cf(2, pattern(3000)), cf(9, 'ping')]);
+    c.push('client', chunk);
+    const cut = cf(2, pattern(900));
+    c.push('client', cut.subarray(0, 500));
+    c.push('client', cut.subarray(500));
+    const fr = c.events.filter((e) => e.ev.type === 'frame').map((e) => e.ev as FrameEvent);
+    expect(fr.map((f) => f.wirePayload?.buffer === chunk.buffer)).toEqual([true, true, true, false]);
+    // the masked bytes as they were on the wire
+    let at = 0;
+    for (const f of fr.slice(0, 3)) {
+      at += f.headerLength;
+      expect(f.wirePayload?.byteOffset).toBe(chunk.byteOffset + at);
+      at += f.length;
+    }
+    expect(c.client.head.wireView).toBeNull();
+  });
+
   it('masked frames and owned payloads are copies', () => {
     for (const opts of [{ ephemeralPayloads: true }, { ephemeralPayloads: false }]) {
       const c = open(opts);
