@@ -11,8 +11,8 @@
  * Memory: emitted `data`, `header` and `wirePayload` buffers are owned by the event (never
  * reused), except with SessionOptions.ephemeralPayloads: a data message's `data` is then a view
  * of a per-direction scratch buffer, and so is the `wirePayload` of an unmasked or large masked
- * frame (see frameStart), a frame's `header` is a view of its decoder's header buffer, all
- * valid during the emit only. What lies whole in the decoder's input chunk is not copied at
+ * frame (see frameStart), a frame's `header` is a view of one process-wide buffer
+ * (FrameHead.eventHeader), all valid during the emit only. What lies whole in the decoder's input chunk is not copied at
  * all: the `wirePayload` of such a frame and the `data` of such an unmasked single-frame
  * message are views of the chunk, emitted before the chunk's `push` returns. Nothing of the
  * decoder's input is kept.
@@ -285,7 +285,7 @@ export class MessageAssembler implements FrameSink {
       headerLength: h.headerLength,
       packet: meta.packet,
       firstPacket: h.firstPacket,
-      header: h.header,
+      header: h.eventHeader(),
     };
     if (h.wire !== null) ev.wirePayload = h.wire.view();
     else if (h.wireAt >= 0) ev.wirePayload = (h.target as PayloadBuffer).sharedFrom(h.wireAt);

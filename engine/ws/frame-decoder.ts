@@ -10,8 +10,8 @@
  * decoder into RESYNC, which scans for the next plausible frame header (plausible.ts).
  *
  * Memory: input chunks are read during `push` only; the header is copied (`head.header`, 2..14
- * bytes: a new buffer per frame, or with `sharedHeaders` a view of the decoder's own 14 bytes,
- * valid until the frame has ended); payload bytes are copied by the target buffers (a frame's
+ * bytes: a new buffer per frame; with `sharedHeaders` into the decoder's own 14 bytes, and the
+ * frame event's copy into one process-wide buffer, see `FrameHead.eventHeader`); payload bytes are copied by the target buffers (a frame's
  * wire bytes may be kept in its target, `head.wireAt`), or not at all when the sink takes a
  * frame whose payload lies whole in the chunk as a view of it (`head.whole`, during
  * `frameStart` only). While resynchronising, an undecided candidate (at most 256 KiB) is
@@ -42,7 +42,10 @@ export class FrameHead {
   /** declared payload length (approximate above 2^53) */
   length = 0;
   headerLength = 0;
+  /** the header's bytes: exactly them, or with shared headers the decoder's buffer holding them at [0, headerLength) */
   header: Uint8Array = new Uint8Array(0);
+  /** see FrameDecoder's `sharedHeaders` */
+  sharedHeader = false;
   /** the 64-bit length had its most significant bit set (RFC 6455 section 5.2) */
   highBit = false;
   /** the length was not in its minimal encoding */
@@ -82,7 +85,26 @@ export class FrameHead {
    * so far move to a `wire` buffer (and are unmasked in the target).
    */
   wireAt = -1;
+
+  /**
+   * The header as the frame event's `header`: `header` itself (a buffer of its own), or with
+   * shared headers the one process-wide header buffer refilled with it, a view of the right
+   * length: valid until the next frame event of the process, that is during the emit (no frame
+   * is decoded while an event is being consumed). No allocation per frame, and no memory per
+   * decoder.
+   */
+  eventHeader(): Uint8Array {
+    if (!this.sharedHeader) return this.header;
+    const n = this.headerLength;
+    const src = this.header;
+    for (let k = 0; k < n; k++) SHARED_HEADER[k] = src[k];
+    return SHARED_HEADER_VIEWS[n];
+  }
 }
+
+/** the process-wide buffer of FrameHead.eventHeader and its views at each header length (2..14) */
+const SHARED_HEADER = new Uint8Array(new ArrayBuffer(14));
+const SHARED_HEADER_VIEWS = Array.from({ length: 15 }, (_, n) => new Uint8Array(SHARED_HEADER.buffer, 0, n));
 
 export interface FrameSink {
   frameStart(h: FrameHead, meta: ChunkMeta): void;
@@ -118,18 +140,16 @@ export class FrameDecoder {
   private readonly pending = { at: -1 };
   /** mask bit of the last decoded frame (resync expects the same) */
   lastMasked: boolean | null = null;
-  /** with sharedHeaders: `hdr` viewed at each header length (2..14), handed out as `head.header` */
-  private readonly hdrViews: Uint8Array[] | null;
-
   /**
-   * `sharedHeaders`: `head.header` (and so FrameEvent.header) is a view of the decoder's own
-   * header buffer, valid until the frame's end has been handled, instead of a new buffer per
-   * frame (for SessionOptions.ephemeralPayloads: events consumed during the emit).
+   * `sharedHeaders`: `head.header` is the decoder's own header buffer (the bytes at [0,
+   * headerLength), until the frame has ended), and the frame event's header a view of a
+   * process-wide one (`FrameHead.eventHeader`), instead of a new buffer per frame (for
+   * SessionOptions.ephemeralPayloads: events consumed during the emit).
    */
   constructor(sink: FrameSink, startInResync = false, sharedHeaders = false) {
     this.sink = sink;
     if (startInResync) this.state = DecoderState.RESYNC;
-    this.hdrViews = sharedHeaders ? Array.from({ length: 15 }, (_, n) => this.hdr.subarray(0, n)) : null;
+    this.head.sharedHeader = sharedHeaders;
     // written twice so V8 does not treat it as a constant until the first header split across
     // chunks (see TcpReassembler's constructor)
     this.hdrNeed = 14;
@@ -207,16 +227,14 @@ export class FrameDecoder {
             if (n - p >= 2) {
               const need = headerLength(bytes[p + 1]);
               if (n - p >= need) {
-                const v = this.hdrViews;
                 let hb: Uint8Array;
-                if (v === null) hb = headerCopy(bytes, p, need);
+                if (!h.sharedHeader) hb = headerCopy(bytes, p, need);
                 else {
-                  const hdr = this.hdr;
-                  for (let k = 0; k < need; k++) hdr[k] = bytes[p + k];
-                  hb = v[need];
+                  hb = this.hdr;
+                  for (let k = 0; k < need; k++) hb[k] = bytes[p + k];
                 }
                 p += need;
-                this.startFrame(hb, meta, bytes, p);
+                this.startFrame(hb, need, meta, bytes, p);
                 break;
               }
             }
@@ -227,10 +245,11 @@ export class FrameDecoder {
             if (this.hdrHave === 2) this.hdrNeed = headerLength(this.hdr[1]);
           }
           if (this.hdrHave < this.hdrNeed) return;
-          const hb = this.hdrViews === null ? this.hdr.slice(0, this.hdrNeed) : this.hdrViews[this.hdrNeed];
+          const need = this.hdrNeed;
+          const hb = h.sharedHeader ? this.hdr : this.hdr.slice(0, need);
           this.hdrHave = 0;
           this.hdrNeed = 2;
-          this.startFrame(hb, meta, null, 0);
+          this.startFrame(hb, need, meta, null, 0);
           break;
         }
         case DecoderState.GET_PAYLOAD: {
@@ -299,13 +318,13 @@ export class FrameDecoder {
     return e;
   }
 
-  /** A frame header `hb`; `src` holds the payload from `at` on when it holds its start (else null). */
-  private startFrame(hb: Uint8Array, meta: ChunkMeta, src: Uint8Array | null, at: number): void {
+  /** A frame header, hb[0, len); `src` holds the payload from `at` on when it holds its start (else null). */
+  private startFrame(hb: Uint8Array, len: number, meta: ChunkMeta, src: Uint8Array | null, at: number): void {
     const h = this.head;
     const b0 = hb[0];
     const b1 = hb[1];
     h.header = hb;
-    h.headerLength = hb.length;
+    h.headerLength = len;
     h.fin = (b0 & 0x80) !== 0;
     h.rsv1 = (b0 & 0x40) !== 0;
     h.rsv2 = (b0 & 0x20) !== 0;
