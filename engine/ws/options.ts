@@ -30,10 +30,10 @@ export interface SessionOptions {
    * `FrameEvent.wirePayload` (with keepWirePayload: unmasked and large masked frames are
    * views of the message's buffer, engine/ws/assembler.ts) and `FrameEvent.header` (a view
    * of one process-wide buffer). What lies whole in the chunk being decoded is not copied at
-   * all: the wire bytes of such a frame and the data of such an unmasked single-frame message
-   * are views of the decoder's input. For consumers that print and forget (the CLI) or copy
-   * what they keep (the engine host's store); saves one allocation, one copy and the garbage
-   * of every message.
+   * all: the wire bytes of such a frame and the data of such an unmasked, uncompressed
+   * single-frame message are views of the decoder's input. For consumers that print and
+   * forget (the CLI) or copy what they keep (the engine host's store); saves one allocation,
+   * one copy and the garbage of every message.
    */
   ephemeralPayloads: boolean;
   /** TLS secrets the `tls` layer decrypts with (engine/tls/keylog.ts); absent: nothing is decrypted */
