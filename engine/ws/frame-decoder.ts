@@ -11,11 +11,11 @@
  *
  * Memory: input chunks are read during `push` only; the header is copied (`head.header`, 2..14
  * bytes: a new buffer per frame; with `sharedHeaders` into the decoder's own 14 bytes, and the
- * frame event's copy into one process-wide buffer, see `FrameHead.eventHeader`); payload bytes are copied by the target buffers (a frame's
- * wire bytes may be kept in its target, `head.wireAt`), or not at all when the sink takes a
- * frame whose payload lies whole in the chunk as a view of it (`head.whole`, during
- * `frameStart` only). While resynchronising, an undecided candidate (at most 256 KiB) is
- * carried to the next chunk.
+ * frame event's copy into one process-wide buffer, see `FrameHead.eventHeader`); payload
+ * bytes are copied by the target buffers (a frame's wire bytes may be kept in its target,
+ * `head.wireAt`), or not at all when the sink takes a frame whose payload lies whole in the
+ * chunk as a view of it (`head.whole`, during `frameStart` only). While resynchronising, an
+ * undecided candidate (at most 256 KiB) is carried to the next chunk.
  */
 import type { ChunkMeta } from '../types';
 import { findFrameStart, type Expectation } from './plausible';
@@ -75,7 +75,7 @@ export class FrameHead {
    */
   whole: Uint8Array | null = null;
   wholeAt = 0;
-  /** the wire bytes as a view of `whole`, when the sink took them so at `frameStart`; it clears the field when the frame ends */
+  /** the wire bytes as a view of `whole`, when the sink took them so at `frameStart` (the sink clears it when the frame ends) */
   wireView: Uint8Array | null = null;
   /**
    * >= 0: the wire bytes are kept without a buffer of their own, as `target`'s bytes from this
