@@ -125,8 +125,14 @@ export function parseHead(text: string, bytes: number): HttpHead {
 export function headerValue(headers: Array<[string, string]>, name: string): string | undefined {
   const lower = name.toLowerCase();
   let out: string | undefined;
-  for (const [n, v] of headers) {
-    if (n.toLowerCase() === lower) out = out === undefined ? v : `${out}, ${v}`;
+  for (let k = 0; k < headers.length; k++) {
+    const n = headers[k][0];
+    // names of another length are not lower-cased just to differ (a handshake looks up about
+    // 30 names among its headers, in code that runs too rarely to be optimised)
+    if (n.length === lower.length && n.toLowerCase() === lower) {
+      const v = headers[k][1];
+      out = out === undefined ? v : `${out}, ${v}`;
+    }
   }
   return out;
 }

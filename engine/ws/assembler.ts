@@ -11,8 +11,11 @@
  * Memory: emitted `data`, `header` and `wirePayload` buffers are owned by the event (never
  * reused), except with SessionOptions.ephemeralPayloads: a data message's `data` is then a view
  * of a per-direction scratch buffer, and so is the `wirePayload` of an unmasked or large masked
- * frame (see frameStart), both valid during the emit only. Nothing of the decoder's input is
- * kept.
+ * frame (see frameStart), a frame's `header` is a view of one process-wide buffer
+ * (FrameHead.eventHeader), all valid during the emit only. What lies whole in the decoder's
+ * input chunk is not copied at all: the `wirePayload` of such a frame and the `data` of such
+ * an unmasked, uncompressed single-frame message are views of the chunk, emitted before the
+ * chunk's `push` returns. Nothing of the decoder's input is kept.
  */
 import { createHash } from 'node:crypto';
 import type { ChunkMeta } from '../types';
@@ -21,6 +24,7 @@ import type { FindingId } from '../../shared/findings';
 import { OPCODE_NAMES, isValidWireCloseCode } from '../../shared/labels';
 import type { FrameHead, FrameSink } from './frame-decoder';
 import { Inflater, type InflateResult } from './inflate';
+import { byteView } from '../net/bytes';
 import { PayloadBuffer } from './payload-buffer';
 import type { Expectation } from './plausible';
 import { firstBytePlausible } from './plausible';
@@ -88,6 +92,8 @@ interface Message {
   frameCount: number;
   wireLength: number;
   buf: PayloadBuffer;
+  /** ephemeral payloads: the whole payload as a view of the decoder's input (see frameStart); null when in `buf` */
+  direct: Uint8Array | null;
   /** bytes are missing in the middle (gap) or at the end (stream ended): data is a prefix */
   holed: boolean;
   fragLimitReported: boolean;
@@ -103,6 +109,8 @@ const PING_BYTES_MAX = 4096;
  */
 const MASK_IN_PLACE_MIN = 16 * 1024;
 const EMPTY = new Uint8Array(0);
+/** the frame list of a message before its first frame has ended (never written: frameEnd replaces it) */
+const NO_FRAMES: number[] = [];
 /** What a compressed message gives once the inflate budget is spent: nothing, cut at the limit. */
 const SPENT: InflateResult = { data: EMPTY, partial: true, error: 'limit' };
 type Pending = Array<[FindingId, string]>;
@@ -120,6 +128,8 @@ export class MessageAssembler implements FrameSink {
   private msg: Message | null = null;
   private ctrl: PayloadBuffer | null = null;
   private readonly pend: Pending = [];
+  /** findings of the message being emitted, listed after its event (reused: nearly always empty) */
+  private readonly post: Pending = [];
   private inflater: Inflater | null = null;
   private zeroMaskReported = false;
   private drained = 0;
@@ -196,13 +206,29 @@ export class MessageAssembler implements FrameSink {
         this.msg = this.newMessage(op, h.rsv1 && mode !== 'none');
       }
       const m = this.msg as Message;
-      if (!m.holed) {
+      if (h.whole !== null && h.fin && !h.masked && !m.compressed && m.frameCount === 0 && this.s.opts.ephemeralPayloads && h.length <= m.buf.limit) {
+        // A message of one unmasked frame, all of it in the chunk being decoded: its bytes are
+        // the payload (RFC 6455 section 5.3: only masking makes them differ), and the message
+        // event goes out before the chunk's push returns, so `data` is a view of the chunk and
+        // no byte is copied. `target` stays null: the decoder counts the payload, copies none.
+        // Not a compressed one: the inflater may hold on to its input past the call (zlib's
+        // handle keeps the last buffer written), which would keep the chunk, and the capture
+        // buffer under it, alive (+1 MB peak RSS on the deflate benchmark capture).
+        m.direct = byteView(h.whole, h.wholeAt, h.length);
+      } else if (!m.holed) {
         m.buf.reserve(h.length);
         h.target = m.buf;
       }
     }
     if (this.s.opts.keepWirePayload) {
       const t = h.target;
+      if (h.whole !== null && this.s.opts.ephemeralPayloads && h.length <= limit) {
+        // all of the frame is in the chunk being decoded and its event goes out before the
+        // chunk's push returns: its wire bytes (masked or not) are a view of the chunk
+        const m = this.msg;
+        h.wireView = !control && m !== null && m.direct !== null ? m.direct : byteView(h.whole, h.wholeAt, h.length);
+        return;
+      }
       // With ephemeral payloads (events are consumed during the emit) the wire bytes of a frame
       // are a view of the target they all go to, not a second copy of up to maxMessageBytes:
       // an unmasked frame's bytes are the wire bytes (RFC 6455 section 5.3: only masking makes
@@ -230,10 +256,13 @@ export class MessageAssembler implements FrameSink {
     return {
       opcode,
       compressed,
-      frames: [],
+      // replaced by a new array at the first frame (frameEnd): `[index]` is one allocation of the
+      // right size, where pushing to an empty array allocates it twice (the array, then room for 17)
+      frames: NO_FRAMES,
       frameCount: 0,
       wireLength: 0,
       buf: this.messageBuffer(),
+      direct: null,
       holed: false,
       fragLimitReported: false,
     };
@@ -259,10 +288,14 @@ export class MessageAssembler implements FrameSink {
       headerLength: h.headerLength,
       packet: meta.packet,
       firstPacket: h.firstPacket,
-      header: h.header,
+      header: h.eventHeader(),
     };
     if (h.wire !== null) ev.wirePayload = h.wire.view();
     else if (h.wireAt >= 0) ev.wirePayload = (h.target as PayloadBuffer).sharedFrom(h.wireAt);
+    else if (h.wireView !== null) {
+      ev.wirePayload = h.wireView;
+      h.wireView = null; // a view of the decoder's input: not kept past this frame
+    }
     s.emit(ev);
     // the masked wire bytes are out: the target's bytes become the payload (see frameStart)
     if (h.wireAt >= 0 && h.masked) (h.target as PayloadBuffer).unmaskFrom(h.wireAt, h.mask);
@@ -285,7 +318,10 @@ export class MessageAssembler implements FrameSink {
     const m = this.msg;
     if (m === null) return;
     m.frameCount++;
-    if (m.frameCount <= s.opts.maxFragments) m.frames.push(index);
+    if (m.frameCount <= s.opts.maxFragments) {
+      if (m.frameCount === 1) m.frames = [index];
+      else m.frames.push(index);
+    }
     else if (!m.fragLimitReported) {
       m.fragLimitReported = true;
       s.finding('limit-reached', this.dir, meta, `Message has more than ${s.opts.maxFragments} fragments; the frame list is cut there.`, index);
@@ -302,8 +338,8 @@ export class MessageAssembler implements FrameSink {
     if (m === null) return;
     this.msg = null;
     const s = this.s;
-    const after: Pending = [];
-    const raw = this.s.opts.ephemeralPayloads ? m.buf.shared() : m.buf.view();
+    const after = this.post;
+    const raw = m.direct !== null ? m.direct : this.s.opts.ephemeralPayloads ? m.buf.shared() : m.buf.view();
     const cut = m.buf.cut;
     let truncated = cut || m.holed || incomplete;
     let data = raw;
@@ -372,8 +408,11 @@ export class MessageAssembler implements FrameSink {
       m.buf.release();
       this.scratch = null;
     }
-    const lastFrame = m.frames.length ? m.frames[m.frames.length - 1] : undefined;
-    for (const [id, text] of after) s.finding(id, this.dir, meta, text, lastFrame);
+    if (after.length !== 0) {
+      const lastFrame = m.frames.length ? m.frames[m.frames.length - 1] : undefined;
+      for (let k = 0; k < after.length; k++) s.finding(after[k][0], this.dir, meta, after[k][1], lastFrame);
+      after.length = 0;
+    }
   }
 
   private makeInflater(): Inflater {
@@ -391,7 +430,7 @@ export class MessageAssembler implements FrameSink {
     this.ctrl = null;
     const data = buf ? buf.view() : EMPTY;
     const truncated = (buf?.cut ?? false) || h.lost > 0 || h.highBit;
-    const after: Pending = [];
+    const after = this.post;
     // RFC 6455 section 5.5.1: a close payload is empty, or a 2-byte code followed by a UTF-8
     // reason. The reason is validated before the event is built: writing utf8Valid afterwards
     // would turn the field mutable in the shape every message event shares, and V8 would drop
@@ -427,7 +466,10 @@ export class MessageAssembler implements FrameSink {
       }
     }
     s.emit(ev);
-    for (const [id, text] of after) s.finding(id, this.dir, meta, text, index);
+    if (after.length !== 0) {
+      for (let k = 0; k < after.length; k++) s.finding(after[k][0], this.dir, meta, after[k][1], index);
+      after.length = 0;
+    }
     const pw = s.pongWait as PongWait;
     pw.at[this.dir] = meta.ts;
     if (h.opcode === 9) {
@@ -454,15 +496,19 @@ export class MessageAssembler implements FrameSink {
    * direction has ended.
    */
   private settlePongs(pw: PongWait): void {
-    for (const from of [this.dir, this.other]) {
-      const held = pw.held[from];
-      const pinger: Direction = from === 'client' ? 'server' : 'client';
-      const done = pw.ended[pinger] || (!pw.open[pinger] && pw.ended[from]);
-      while (held.length > 0) {
-        const p = held[0];
-        if (!this.judgePong(p, from, done || pw.at[pinger] > p.meta.ts)) break;
-        held.shift();
-      }
+    // this direction's, then the other's (no array of the two per call: this runs per control frame)
+    this.settlePongsFrom(pw, this.dir);
+    this.settlePongsFrom(pw, this.other);
+  }
+
+  private settlePongsFrom(pw: PongWait, from: Direction): void {
+    const held = pw.held[from];
+    const pinger: Direction = from === 'client' ? 'server' : 'client';
+    const done = pw.ended[pinger] || (!pw.open[pinger] && pw.ended[from]);
+    while (held.length > 0) {
+      const p = held[0];
+      if (!this.judgePong(p, from, done || pw.at[pinger] > p.meta.ts)) break;
+      held.shift();
     }
   }
 

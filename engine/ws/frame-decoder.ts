@@ -10,9 +10,12 @@
  * decoder into RESYNC, which scans for the next plausible frame header (plausible.ts).
  *
  * Memory: input chunks are read during `push` only; the header is copied (`head.header`, 2..14
- * bytes); payload bytes are copied by the target buffers (a frame's wire bytes may be kept in
- * its target, `head.wireAt`). While resynchronising, an undecided candidate (at most 256 KiB)
- * is carried to the next chunk.
+ * bytes: a new buffer per frame; with `sharedHeaders` into the decoder's own 14 bytes, and the
+ * frame event's copy into one process-wide buffer, see `FrameHead.eventHeader`); payload
+ * bytes are copied by the target buffers (a frame's wire bytes may be kept in its target,
+ * `head.wireAt`), or not at all when the sink takes a frame whose payload lies whole in the
+ * chunk as a view of it (`head.whole`, during `frameStart` only). While resynchronising, an
+ * undecided candidate (at most 256 KiB) is carried to the next chunk.
  */
 import type { ChunkMeta } from '../types';
 import { findFrameStart, type Expectation } from './plausible';
@@ -39,7 +42,10 @@ export class FrameHead {
   /** declared payload length (approximate above 2^53) */
   length = 0;
   headerLength = 0;
+  /** the header's bytes: exactly them, or with shared headers the decoder's buffer holding them at [0, headerLength) */
   header: Uint8Array = new Uint8Array(0);
+  /** see FrameDecoder's `sharedHeaders` */
+  sharedHeader = false;
   /** the 64-bit length had its most significant bit set (RFC 6455 section 5.2) */
   highBit = false;
   /** the length was not in its minimal encoding */
@@ -62,6 +68,16 @@ export class FrameHead {
   /** where the masked wire bytes go (null: not kept) */
   wire: PayloadBuffer | null = null;
   /**
+   * During `frameStart` only: the chunk holding the whole payload, from `wholeAt` on (null when
+   * the payload runs past the chunk or the header came in pieces). A sink that consumes the
+   * frame before the chunk's `push` returns may take the payload as a view of it and leave
+   * `target` null; the decoder clears the field when `frameStart` returns, so no chunk is kept.
+   */
+  whole: Uint8Array | null = null;
+  wholeAt = 0;
+  /** the wire bytes as a view of `whole`, when the sink took them so at `frameStart` (the sink clears it when the frame ends) */
+  wireView: Uint8Array | null = null;
+  /**
    * >= 0: the wire bytes are kept without a buffer of their own, as `target`'s bytes from this
    * offset on (a frame whose bytes all go to the target, see MessageAssembler.frameStart): an
    * unmasked frame's are the wire bytes; a masked one's go there still masked (`targetMask`
@@ -69,7 +85,26 @@ export class FrameHead {
    * so far move to a `wire` buffer (and are unmasked in the target).
    */
   wireAt = -1;
+
+  /**
+   * The header as the frame event's `header`: `header` itself (a buffer of its own), or with
+   * shared headers the one process-wide header buffer refilled with it, a view of the right
+   * length: valid until the next frame event of the process, that is during the emit (no frame
+   * is decoded while an event is being consumed). No allocation per frame, and no memory per
+   * decoder.
+   */
+  eventHeader(): Uint8Array {
+    if (!this.sharedHeader) return this.header;
+    const n = this.headerLength;
+    const src = this.header;
+    for (let k = 0; k < n; k++) SHARED_HEADER[k] = src[k];
+    return SHARED_HEADER_VIEWS[n];
+  }
 }
+
+/** the process-wide buffer of FrameHead.eventHeader and its views at each header length (2..14) */
+const SHARED_HEADER = new Uint8Array(new ArrayBuffer(14));
+const SHARED_HEADER_VIEWS = Array.from({ length: 15 }, (_, n) => new Uint8Array(SHARED_HEADER.buffer, 0, n));
 
 export interface FrameSink {
   frameStart(h: FrameHead, meta: ChunkMeta): void;
@@ -105,10 +140,16 @@ export class FrameDecoder {
   private readonly pending = { at: -1 };
   /** mask bit of the last decoded frame (resync expects the same) */
   lastMasked: boolean | null = null;
-
-  constructor(sink: FrameSink, startInResync = false) {
+  /**
+   * `sharedHeaders`: `head.header` is the decoder's own header buffer (the bytes at [0,
+   * headerLength), until the frame has ended), and the frame event's header a view of a
+   * process-wide one (`FrameHead.eventHeader`), instead of a new buffer per frame (for
+   * SessionOptions.ephemeralPayloads: events consumed during the emit).
+   */
+  constructor(sink: FrameSink, startInResync = false, sharedHeaders = false) {
     this.sink = sink;
     if (startInResync) this.state = DecoderState.RESYNC;
+    this.head.sharedHeader = sharedHeaders;
     // written twice so V8 does not treat it as a constant until the first header split across
     // chunks (see TcpReassembler's constructor)
     this.hdrNeed = 14;
@@ -186,8 +227,14 @@ export class FrameDecoder {
             if (n - p >= 2) {
               const need = headerLength(bytes[p + 1]);
               if (n - p >= need) {
-                this.startFrame(headerCopy(bytes, p, need), meta);
+                let hb: Uint8Array;
+                if (!h.sharedHeader) hb = headerCopy(bytes, p, need);
+                else {
+                  hb = this.hdr;
+                  for (let k = 0; k < need; k++) hb[k] = bytes[p + k];
+                }
                 p += need;
+                this.startFrame(hb, need, meta, bytes, p);
                 break;
               }
             }
@@ -198,10 +245,11 @@ export class FrameDecoder {
             if (this.hdrHave === 2) this.hdrNeed = headerLength(this.hdr[1]);
           }
           if (this.hdrHave < this.hdrNeed) return;
-          const hb = this.hdr.slice(0, this.hdrNeed);
+          const need = this.hdrNeed;
+          const hb = h.sharedHeader ? this.hdr : this.hdr.slice(0, need);
           this.hdrHave = 0;
           this.hdrNeed = 2;
-          this.startFrame(hb, meta);
+          this.startFrame(hb, need, meta, null, 0);
           break;
         }
         case DecoderState.GET_PAYLOAD: {
@@ -270,12 +318,13 @@ export class FrameDecoder {
     return e;
   }
 
-  private startFrame(hb: Uint8Array, meta: ChunkMeta): void {
+  /** A frame header, hb[0, len); `src` holds the payload from `at` on when it holds its start (else null). */
+  private startFrame(hb: Uint8Array, len: number, meta: ChunkMeta, src: Uint8Array | null, at: number): void {
     const h = this.head;
     const b0 = hb[0];
     const b1 = hb[1];
     h.header = hb;
-    h.headerLength = hb.length;
+    h.headerLength = len;
     h.fin = (b0 & 0x80) !== 0;
     h.rsv1 = (b0 & 0x40) !== 0;
     h.rsv2 = (b0 & 0x20) !== 0;
@@ -319,7 +368,13 @@ export class FrameDecoder {
     h.target = null;
     h.wire = null;
     h.wireAt = -1;
-    this.sink.frameStart(h, meta);
+    h.wireView = null;
+    if (src !== null && !h.highBit && h.length <= src.length - at) {
+      h.whole = src;
+      h.wholeAt = at;
+      this.sink.frameStart(h, meta);
+      h.whole = null;
+    } else this.sink.frameStart(h, meta);
     if (h.highBit) {
       // RFC 6455 section 5.2: the length is meaningless; nothing tells where the next frame is
       this.sink.frameEnd(h, meta);

@@ -26,9 +26,12 @@ export interface SessionOptions {
   /**
    * Reuse one payload buffer per direction for data messages, and hand out inflated
    * messages as views into the inflater's memory: `MessageEvent.data` is then only valid
-   * during the emit callback (a consumer that keeps it must copy), and so is a
+   * during the emit callback (a consumer that keeps it must copy), and so are a
    * `FrameEvent.wirePayload` (with keepWirePayload: unmasked and large masked frames are
-   * views of the message's buffer, engine/ws/assembler.ts). For consumers that print and
+   * views of the message's buffer, engine/ws/assembler.ts) and `FrameEvent.header` (a view
+   * of one process-wide buffer). What lies whole in the chunk being decoded is not copied at
+   * all: the wire bytes of such a frame and the data of such an unmasked, uncompressed
+   * single-frame message are views of the decoder's input. For consumers that print and
    * forget (the CLI) or copy what they keep (the engine host's store); saves one allocation,
    * one copy and the garbage of every message.
    */

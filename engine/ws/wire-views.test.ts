@@ -17,6 +17,10 @@ import { generateCapture } from '../../scripts/gen-capture';
 import { SAMPLE_CHAT, publicCapture, publicCaptureNames } from '../../test/kit/paths';
 import { DEFAULT_SESSION_OPTIONS, TcpSession, type SessionOptions } from './session';
 import { PayloadBuffer } from './payload-buffer';
+import type { FrameDecoder } from './frame-decoder';
+import type { WebSocketLayer } from './ws-layer';
+import { ConnStack } from '../stack/connection-stack';
+import { defaultRegistry } from '../stack/registry';
 import { concat } from '../../test/kit/bytes';
 import { cf, sf } from '../../test/kit/websocket';
 import { normalise, upgradeRequest, upgradeResponse, type Step } from '../../test/kit/session';
@@ -178,5 +182,129 @@ describe('captures decoded with wire payloads: views and own buffers agree', () 
     const [a, b] = [await digest(generated, true), await digest(generated, false)];
     expect(a.filter((l) => l.startsWith('f ') && l.split(' ')[4] === 'true' && Number(l.split(' ')[5]) >= 16 * 1024).length).toBeGreaterThan(0);
     expect(a).toEqual(b);
+  });
+});
+
+/**
+ * The per-frame path without copies or allocations the events do not need, with ephemeral
+ * payloads (the CLI, the engine host): a single unmasked frame whose payload lies whole in the
+ * chunk being decoded is handed out as a view of that chunk, and frame headers as views of one
+ * process-wide header buffer. Both rest on the events being consumed during the emit, and on the
+ * message event going out before the chunk's push returns.
+ */
+describe('zero-copy views of the input with ephemeral payloads', () => {
+  const enc = new TextEncoder();
+  /** a stack over the default registry, its server decoder once the upgrade is through, and a push that notes which chunk each event came in */
+  function open(opts: Partial<SessionOptions>) {
+    const events: Array<{ ev: EngineEvent; chunk: Uint8Array | null; data?: string; header?: string }> = [];
+    let pushing: Uint8Array | null = null;
+    const stack = new ConnStack(1, (ev) => {
+      // bytes read during the emit, the only time ephemeral bytes are valid
+      const rec: (typeof events)[number] = { ev, chunk: pushing };
+      if (ev.type === 'message') rec.data = Buffer.from(ev.data).toString('hex');
+      if (ev.type === 'frame') rec.header = Buffer.from(ev.header).toString('hex');
+      events.push(rec);
+    }, { frames: 0, messages: 0 }, { session: { ...DEFAULT_SESSION_OPTIONS, ...opts }, registry: defaultRegistry });
+    const meta = { ts: 1, packet: 1 };
+    const push = (dir: 'client' | 'server', b: Uint8Array): void => {
+      pushing = b;
+      stack.entry(dir).push(b, 0, meta);
+      pushing = null;
+      meta.packet++;
+    };
+    push('client', enc.encode(upgradeRequest()));
+    push('server', enc.encode(upgradeResponse()));
+    const ws = stack.layer('websocket') as WebSocketLayer;
+    return { events, push, server: ws.open('server', false) as FrameDecoder, client: ws.open('client', false) as FrameDecoder };
+  }
+
+  const frames = [sf(1, 'hello'), sf(2, pattern(300)), sf(1, 'x'.repeat(5000)), sf(2)];
+
+  for (const keepWirePayload of [false, true]) {
+    it(`a whole unmasked single-frame message is a view of its chunk, out before the push returns${keepWirePayload ? ' (wire payload too)' : ''}`, () => {
+      const c = open({ ephemeralPayloads: true, keepWirePayload });
+      // an all-in-one chunk, then a frame cut across two chunks, then a fragmented message
+      const chunk = concat(frames);
+      c.push('server', chunk);
+      const cut = sf(2, pattern(2000, 3));
+      c.push('server', cut.subarray(0, 700));
+      c.push('server', cut.subarray(700));
+      c.push('server', concat([sf(1, 'frag', { fin: false }), sf(0, 'ment')]));
+      const msgs = c.events.filter((e) => e.ev.type === 'message');
+      expect(msgs.map((m) => m.data)).toEqual([...['hello', pattern(300), 'x'.repeat(5000), ''].map((p) => Buffer.from(typeof p === 'string' ? enc.encode(p) : p).toString('hex')), Buffer.from(pattern(2000, 3)).toString('hex'), Buffer.from('fragment').toString('hex')]);
+      let at = 0;
+      for (let k = 0; k < frames.length; k++) {
+        const m = msgs[k].ev as MessageEvent;
+        const headerLength = frames[k].length - m.data.length;
+        // the very bytes of the chunk (no copy), emitted during its push
+        expect(msgs[k].chunk).toBe(chunk);
+        expect(m.data.buffer).toBe(chunk.buffer);
+        expect(m.data.byteOffset).toBe(chunk.byteOffset + at + headerLength);
+        const f = c.events.filter((e) => e.ev.type === 'frame')[k].ev as FrameEvent;
+        if (keepWirePayload) expect(f.wirePayload).toBe(m.data);
+        else expect(f.wirePayload).toBeUndefined();
+        at += frames[k].length;
+      }
+      // a frame in pieces and a fragmented message are gathered into a buffer of the decoder's
+      for (const m of msgs.slice(frames.length)) expect((m.ev as MessageEvent).data.buffer).not.toBe(chunk.buffer);
+      // nothing of a chunk is kept once its push has returned
+      expect(c.server.head.whole).toBeNull();
+    });
+  }
+
+  it('the wire bytes of a frame whole in its chunk are a view of it, masked ones included', () => {
+    const c = open({ ephemeralPayloads: true, keepWirePayload: true });
+    const chunk = concat([cf(1, 'masked'), cf(2, pattern(3000)), cf(9, 'ping')]);
+    c.push('client', chunk);
+    const cut = cf(2, pattern(900));
+    c.push('client', cut.subarray(0, 500));
+    c.push('client', cut.subarray(500));
+    const fr = c.events.filter((e) => e.ev.type === 'frame').map((e) => e.ev as FrameEvent);
+    expect(fr.map((f) => f.wirePayload?.buffer === chunk.buffer)).toEqual([true, true, true, false]);
+    // the masked bytes as they were on the wire
+    let at = 0;
+    for (const f of fr.slice(0, 3)) {
+      at += f.headerLength;
+      expect(f.wirePayload?.byteOffset).toBe(chunk.byteOffset + at);
+      at += f.length;
+    }
+    expect(c.client.head.wireView).toBeNull();
+  });
+
+  it('masked frames and owned payloads are copies', () => {
+    for (const opts of [{ ephemeralPayloads: true }, { ephemeralPayloads: false }]) {
+      const c = open(opts);
+      const client = cf(1, 'masked');
+      c.push('client', client);
+      const server = sf(1, 'owned');
+      c.push('server', server);
+      const [mc, ms] = c.events.filter((e) => e.ev.type === 'message').map((e) => e.ev as MessageEvent);
+      expect(Buffer.from(mc.data).toString()).toBe('masked');
+      expect(mc.data.buffer).not.toBe(client.buffer);
+      expect(Buffer.from(ms.data).toString()).toBe('owned');
+      if (!opts.ephemeralPayloads) expect(ms.data.buffer).not.toBe(server.buffer);
+    }
+  });
+
+  it('frame headers: one process-wide buffer with ephemeral payloads, a buffer each otherwise, the same bytes', () => {
+    const headersOf = (ephemeralPayloads: boolean): { hex: string[]; headers: Uint8Array[] } => {
+      const c = open({ ephemeralPayloads });
+      // whole headers, a header split across chunks, 2- to 14-byte headers
+      const server = concat([sf(1, 'a'), sf(2, pattern(200)), sf(2, pattern(70_000))]);
+      c.push('server', server.subarray(0, 4));
+      c.push('server', server.subarray(4, 210));
+      c.push('server', server.subarray(210));
+      c.push('client', concat([cf(2, pattern(200)), cf(9, 'p')]));
+      const fr = c.events.filter((e) => e.ev.type === 'frame');
+      return { hex: fr.map((e) => e.header as string), headers: fr.map((e) => (e.ev as FrameEvent).header) };
+    };
+    const shared = headersOf(true);
+    const owned = headersOf(false);
+    expect(shared.hex).toEqual(owned.hex);
+    expect(shared.hex.map((h) => h.length / 2)).toEqual([2, 4, 10, 8, 6]);
+    // every header (both directions, any connection) is a view of one buffer; owned ones keep their bytes afterwards
+    expect(new Set([...shared.headers, ...headersOf(true).headers].map((h) => h.buffer)).size).toBe(1);
+    expect(new Set(owned.headers.map((h) => h.buffer)).size).toBe(owned.headers.length);
+    expect(owned.headers.map((h) => Buffer.from(h).toString('hex'))).toEqual(owned.hex);
   });
 });

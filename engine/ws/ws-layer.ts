@@ -77,8 +77,10 @@ export class WebSocketLayer implements Layer {
   }
 
   open(dir: Direction, resync: boolean): ByteStream {
-    if (dir === 'client') return (this.client ??= new FrameDecoder(new MessageAssembler(this.shared, 'client'), resync));
-    return (this.server ??= new FrameDecoder(new MessageAssembler(this.shared, 'server'), resync));
+    // events consumed during the emit (ephemeral payloads) take frame headers as views too
+    const shared = this.shared.opts.ephemeralPayloads;
+    if (dir === 'client') return (this.client ??= new FrameDecoder(new MessageAssembler(this.shared, 'client'), resync, shared));
+    return (this.server ??= new FrameDecoder(new MessageAssembler(this.shared, 'server'), resync, shared));
   }
 
   finish(meta: ChunkMeta): void {
