@@ -76,6 +76,8 @@ export async function launchBarePage(opts: { width: number; height: number; init
   const profile = mkdtempSync(join(tmpdir(), 'wsscope-cdp-'));
   const proc: ChildProcess = spawn(CHROMIUM, [...CHROMIUM_FLAGS, ...(opts.args ?? []), '--remote-debugging-pipe', `--user-data-dir=${profile}`, 'about:blank'], {
     stdio: ['ignore', 'ignore', 'ignore', 'pipe', 'pipe'],
+    // its own process group, so that close() can stop the renderer, GPU and zygote children too
+    detached: true,
   });
   const toBrowser = proc.stdio[3] as Writable;
   const fromBrowser = proc.stdio[4] as Readable;
@@ -138,11 +140,20 @@ export async function launchBarePage(opts: { width: number; height: number; init
   const close = async (): Promise<void> => {
     if (!exited) {
       const gone = new Promise<void>((r) => proc.once('exit', () => r()));
-      proc.kill();
+      // Browser.close shuts Chromium down the way a user does (children stopped, profile
+      // flushed); a browser that does not exit within 5 s is killed
+      command('Browser.close').catch(() => undefined);
+      const timer = setTimeout(() => proc.kill('SIGKILL'), 5000);
       await gone;
+      clearTimeout(timer);
     }
-    // the browser's child processes can still be writing there for a moment after it exits
-    // (ENOTEMPTY failed a part of the bench at a high load): rmSync retries those errors
+    // whatever is left of its process group (a child still writing into the profile made
+    // rmdir fail with ENOTEMPTY even at load 0)
+    try {
+      if (proc.pid !== undefined) process.kill(-proc.pid, 'SIGKILL');
+    } catch {
+      // the group is gone already
+    }
     rmSync(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
   };
 
