@@ -209,7 +209,7 @@ describe('live: wsscope capture --keylog', () => {
       const talk = await wssConversation({ port, cert, tls: { minVersion: 'TLSv1.3', ciphers: 'TLS_CHACHA20_POLY1305_SHA256' }, messages: MESSAGES, keylogFile: keylog });
       const parsed = (): Array<Record<string, unknown>> => cli.lines.map((l) => JSON.parse(l) as Record<string, unknown>);
       const data = (dir: string): Array<Record<string, unknown>> => parsed().filter((l) => l.type === 'message' && (l.opcode === 1 || l.opcode === 2) && l.dir === dir);
-      await cli.linesUntil(() => data('client').length >= MESSAGES.length && data('server').length >= MESSAGES.length, 'every message each way');
+      await cli.linesUntil(() => data('client').length >= MESSAGES.length && data('server').length >= MESSAGES.length, 'every message each way', 45_000); // 20 s was too short at load 11
       const key = (m: Record<string, unknown>): string => `${String(m.opcode)}:${Buffer.from((m.text as string | undefined) ?? '', 'utf8').toString('hex') || Buffer.from((m.base64 as string | undefined) ?? '', 'base64').toString('hex')}`;
       expect(data('client').map(key)).toEqual(messageKeys(talk.clientSent));
       expect(data('server').map(key)).toEqual(messageKeys(talk.serverSent));

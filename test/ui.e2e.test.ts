@@ -217,10 +217,14 @@ describe('UI in Chromium against wsscope serve', () => {
       pages.push(page);
       page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
       await page.goto(empty.url);
+      // the engine process of a new server starts and lists the interfaces first: vitest's
+      // 1 s default poll was too short on a loaded 2-core machine
       await expect
-        .poll(() => page.locator('[data-test="empty-state"]').innerText())
+        .poll(() => page.locator('[data-test="empty-state"]').innerText(), { timeout: 20_000 })
         .toContain('Open a capture (.pcap/.pcapng) or pick an interface and press Start');
-      await expect.poll(() => page.locator('[data-test="iface"] option').allInnerTexts()).toContainEqual(expect.stringMatching(/^lo \(loopback/));
+      await expect
+        .poll(() => page.locator('[data-test="iface"] option').allInnerTexts(), { timeout: 20_000 })
+        .toContainEqual(expect.stringMatching(/^lo \(loopback/));
       await page.screenshot({ path: join(SHOTS, 'empty-light.png') });
     } finally {
       for (const p of pages.splice(0)) await p.close();

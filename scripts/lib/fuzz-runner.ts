@@ -146,8 +146,8 @@ export class FuzzPool {
     return new Promise((resolve) => this.waiting.push(resolve));
   }
 
-  /** Run one job on the next free worker. */
-  async run(job: WorkerJob): Promise<JobResult> {
+  /** Run one job on the next free worker; `timeLimitMs` overrides the pool's for this job. */
+  async run(job: WorkerJob, timeLimitMs = this.o.timeLimitMs): Promise<JobResult> {
     const slot = await this.acquire();
     await slot.ready;
     return new Promise<JobResult>((resolve) => {
@@ -157,8 +157,8 @@ export class FuzzPool {
       const pid = slot.child.pid!;
       slot.timer = setTimeout(() => {
         slot.child.kill('SIGKILL');
-        this.settle(slot, { id: job.id, status: 'hang', ms: this.o.timeLimitMs, rss: slot.maxRss, error: `no answer within ${this.o.timeLimitMs} ms` });
-      }, this.o.timeLimitMs);
+        this.settle(slot, { id: job.id, status: 'hang', ms: timeLimitMs, rss: slot.maxRss, error: `no answer within ${timeLimitMs} ms` });
+      }, timeLimitMs);
       slot.poll = setInterval(() => {
         const rss = rssOf(pid);
         if (rss > slot.maxRss) slot.maxRss = rss;
