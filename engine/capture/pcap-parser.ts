@@ -95,8 +95,8 @@ interface NgIface {
 /** True when `bytes` starts with a pcap magic (any byte order) or a pcapng SHB. */
 export function isCaptureMagic(bytes: Uint8Array): boolean {
   if (bytes.length < 4) return false;
-  const be = ((bytes[0] << 24) | (bytes[1] << 16) | (bytes[2] << 8) | bytes[3]) >>> 0;
-  const le = ((bytes[3] << 24) | (bytes[2] << 16) | (bytes[1] << 8) | bytes[0]) >>> 0;
+  const be = u32be(bytes, 0);
+  const le = u32le(bytes, 0);
   for (const m of [PCAP_MAGIC_US, PCAP_MAGIC_NS, PCAP_MAGIC_KUZNETSOV]) if (be === m || le === m) return true;
   return be === PCAPNG_SHB;
 }
@@ -304,9 +304,7 @@ export class CaptureParser {
   }
 
   private u32(b: Uint8Array, o: number): number {
-    return this.le
-      ? (b[o] | (b[o + 1] << 8) | (b[o + 2] << 16) | (b[o + 3] << 24)) >>> 0
-      : ((b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]) >>> 0;
+    return this.le ? u32le(b, o) : u32be(b, o);
   }
 
   private u16(b: Uint8Array, o: number): number {
@@ -318,8 +316,8 @@ export class CaptureParser {
       this.need = 4;
       return 0;
     }
-    const be = ((b[off] << 24) | (b[off + 1] << 16) | (b[off + 2] << 8) | b[off + 3]) >>> 0;
-    const le = ((b[off + 3] << 24) | (b[off + 2] << 16) | (b[off + 1] << 8) | b[off]) >>> 0;
+    const be = u32be(b, off);
+    const le = u32le(b, off);
     if (be === PCAPNG_SHB) {
       this._format = 'pcapng';
       this.state = 'ng-block';
@@ -497,14 +495,14 @@ export class CaptureParser {
       return 0;
     }
     // The SHB's type is a palindrome; its byte order comes from the byte-order magic.
-    const typeBE = ((b[off] << 24) | (b[off + 1] << 16) | (b[off + 2] << 8) | b[off + 3]) >>> 0;
+    const typeBE = u32be(b, off);
     if (typeBE === PCAPNG_SHB) {
       if (len < 12) {
         this.need = 12;
         return 0;
       }
-      const bomLE = (b[off + 8] | (b[off + 9] << 8) | (b[off + 10] << 16) | (b[off + 11] << 24)) >>> 0;
-      const bomBE = ((b[off + 8] << 24) | (b[off + 9] << 16) | (b[off + 10] << 8) | b[off + 11]) >>> 0;
+      const bomLE = u32le(b, off + 8);
+      const bomBE = u32be(b, off + 8);
       if (bomLE === PCAPNG_BOM) this.le = true;
       else if (bomBE === PCAPNG_BOM) this.le = false;
       else if (!this.sawSection) return this.stop('bad-header', this.offset, 'pcapng section header has no valid byte-order magic');
@@ -589,7 +587,7 @@ export class CaptureParser {
       this.need = 12;
       return 0;
     }
-    const typeBE = ((b[off] << 24) | (b[off + 1] << 16) | (b[off + 2] << 8) | b[off + 3]) >>> 0;
+    const typeBE = u32be(b, off);
     let candidate = false;
     if (typeBE === PCAPNG_SHB) candidate = true;
     else {
