@@ -169,5 +169,7 @@ export default tseslint.config(
       'vue/html-self-closing': 'off',
     },
   },
+  // CommonJS files (scripts/wsscope.cjs) import with require(), which the boundaries rule checks too
+  { files: ['**/*.cjs'], languageOptions: { sourceType: 'commonjs' }, rules: { '@typescript-eslint/no-require-imports': 'off' } },
   ...LAYERS.map((l) => ({ files: l.files, rules: { 'wsscope/boundaries': ['error', { layer: l.name }] } })),
 );

@@ -76,6 +76,7 @@ import { generateCapture, truthPath, type CaptureTruth } from './gen-capture';
 import { FILTER_PROBES, generateSmallMessageCapture, smallTruthPath, type SmallCaptureTruth } from './lib/bench-small-capture';
 import { startGenerator, type TrafficResult } from './lib/bench-traffic';
 import { filterExpr, INIT_SCRIPT, loadedExpr, type FilterRun } from './lib/bench-ui-page';
+import { wsscopeCli } from './lib/wsscope-cli';
 import { selfTimes, type CpuProfile } from './lib/bench-profile';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -371,7 +372,7 @@ function cliDecode(file: string, runs: number): number[] {
   const xs: number[] = [];
   for (let i = 0; i < runs; i++) {
     const t0 = performance.now();
-    const r = spawnSync(process.execPath, [join(ROOT, 'scripts', 'wsscope.mjs'), 'read', file, '--summary', '--json'], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+    const r = spawnSync(...wsscopeCli('read', file, '--summary', '--json'), { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
     xs.push(performance.now() - t0);
     if (r.status !== 0) throw new Error(`wsscope read --summary failed (exit ${r.status}): ${r.stderr.slice(0, 200)}`);
   }

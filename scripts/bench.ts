@@ -31,7 +31,7 @@
  *    - wsscope: `analyzeFile` in a child (scripts/lib/decode-child.ts) that reports its decode
  *      time, and the process's wall time and peak RSS measured from outside; once bundled
  *      with esbuild into plain JS (as an app ships it) and once through tsx (as in development);
- *    - wsscope CLI: `node scripts/wsscope.mjs read FILE --summary --json` (the launcher of `npm run wsscope`);
+ *    - wsscope CLI: `scripts/wsscope read FILE --summary --json` (the package bin, what `npm run wsscope` runs);
  *    - permessage-deflate only: inflating the file's compressed messages alone with the
  *      engine's Inflater, wasm and zlib paths (scripts/lib/inflate-child.ts, regenerates the
  *      capture to collect them), and how much of the 10x budget that takes; and the CLI on
@@ -61,6 +61,7 @@ import { generateCapture, generateUncompressedTwin, truthPath, type CaptureTruth
 import { hasGnuTime, measure, measureBest, type Measured } from './lib/measure';
 import { benchJson } from './lib/bench-json';
 import { benchFloods } from './lib/bench-flood';
+import { extraCaCerts, launcherCli, wsscopeCli } from './lib/wsscope-cli';
 import type { DecodeChildResult } from './lib/decode-child';
 import type { CaptureFormat } from './lib/capture-writer';
 import { runTlsBench } from './lib/bench-tls';
@@ -264,9 +265,9 @@ async function benchFile(label: string, file: string, truth: CaptureTruth, o: Op
     res.rows.push({ name: 'wsscope decode-child via tsx (process)', wall: dm.wall, peakRss: dm.peakRss, note: 'node --import tsx, transpiles at start' });
   }
 
-  // wsscope CLI, as a user runs it (scripts/wsscope.mjs: `read` runs from its cached bundle);
-  // one untimed run first builds the bundle if a source changed
-  const cli: [string, string[]] = [process.execPath, [join(ROOT, 'scripts', 'wsscope.mjs'), 'read', file, '--summary', '--json']];
+  // wsscope CLI, as a user runs it (scripts/wsscope, the package's bin: `read` runs from its
+  // cached bundle); one untimed run first builds the bundle if a source changed
+  const cli = wsscopeCli('read', file, '--summary', '--json');
   await measure(...cli, { captureStdout: true });
   const cm = await measureBest(o.runs, ...cli, { captureStdout: true });
   if (cm.exitCode === 0) {
@@ -284,6 +285,11 @@ async function benchFile(label: string, file: string, truth: CaptureTruth, o: Op
     res.wsscopeKind = 'CLI';
   }
   else res.rows.push({ name: 'wsscope read --summary --json (CLI)', wall: NaN, peakRss: NaN, note: `failed (exit ${cm.exitCode}): ${cm.stderr.split('\n').find((l) => /error/i.test(l))?.trim().slice(0, 80) ?? ''}` });
+  // what the environment's NODE_EXTRA_CA_CERTS, which the command drops, would cost (shown, not counted)
+  if (extraCaCerts() !== undefined) {
+    const lm = await measureBest(o.runs, ...launcherCli('read', file, '--summary', '--json'), { captureStdout: true });
+    res.rows.push({ name: 'node scripts/wsscope.cjs read --summary --json', wall: lm.wall, peakRss: lm.peakRss, note: 'the launcher alone, NODE_EXTRA_CA_CERTS kept' });
+  }
 
   // read --json against read --summary, in alternation (scripts/lib/bench-json.ts)
   const jb = await benchJson(file, o.runs).catch((e: unknown) => ({ rows: [], verdict: `read --json failed: ${String(e)}` }));
@@ -330,7 +336,7 @@ async function benchFile(label: string, file: string, truth: CaptureTruth, o: Op
     const twin = twinPath(file);
     if (existsSync(truthPath(twin))) {
       const twinTruth = JSON.parse(readFileSync(truthPath(twin), 'utf8')) as CaptureTruth;
-      const tcli: [string, string[]] = [process.execPath, [join(ROOT, 'scripts', 'wsscope.mjs'), 'read', twin, '--summary', '--json']];
+      const tcli = wsscopeCli('read', twin, '--summary', '--json');
       await measure(...tcli);
       const tw = await measureBest(o.runs, ...tcli, { captureStdout: true });
       let n = NaN;
@@ -445,7 +451,7 @@ async function runOffline(o: Options): Promise<OfflineOutcome> {
   for (const c of captures) results.push(await benchFile(c.label, c.file, c.truth, o, tsharkStartup, bundle));
   // flow floods (scripts/lib/bench-flood.ts): RSS bound and MB/s beside the plain capture's
   const plain = results.find((r) => r.label === 'plain');
-  const flood = await benchFloods({ dir: DATA, keep: o.keep, cli: join(ROOT, 'scripts', 'wsscope.mjs'), runs: o.runs, plainMBps: plain?.wsscopeWall ? plain.bytes / MB / plain.wsscopeWall : undefined });
+  const flood = await benchFloods({ dir: DATA, keep: o.keep, runs: o.runs, plainMBps: plain?.wsscopeWall ? plain.bytes / MB / plain.wsscopeWall : undefined });
 
   const lines = [
     `wsscope offline benchmark, ${new Date().toISOString().slice(0, 10)}, node ${process.version}, seed ${o.seed}, ${o.connections} connections per capture, best of ${o.runs} runs`,

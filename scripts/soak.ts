@@ -32,7 +32,7 @@ import { generateCapture, truthPath, type CaptureTruth } from './gen-capture';
 import { bucketMax, flatness, mb, MB, readChars, sampleTree, sparkline, type Flatness, type ProcRss } from './lib/soak-rss';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-const CLI = join(ROOT, 'scripts', 'wsscope.mjs');
+const CLI = join(ROOT, 'scripts', 'wsscope.cjs');
 const LIMIT = 300 * MB;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

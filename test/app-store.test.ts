@@ -55,7 +55,7 @@ function rows(store: SessionStore): MessageRow[] {
 }
 
 function cli(...args: string[]): string {
-  const r = spawnSync(process.execPath, [join(REPO_ROOT, 'scripts', 'wsscope.mjs'), ...args], { cwd: REPO_ROOT, encoding: 'utf8', maxBuffer: 64 << 20 });
+  const r = spawnSync(process.execPath, [join(REPO_ROOT, 'scripts', 'wsscope.cjs'), ...args], { cwd: REPO_ROOT, encoding: 'utf8', maxBuffer: 64 << 20 });
   expect(r.status).toBe(0);
   return r.stdout;
 }

@@ -16,7 +16,7 @@ import { writeBomb } from '../scripts/gen-bombs';
 import { measure } from '../scripts/lib/measure';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const CLI = join(ROOT, 'scripts', 'wsscope.mjs');
+const CLI = join(ROOT, 'scripts', 'wsscope.cjs');
 const RSS_TARGET = 300e6;
 type Ev = Record<string, unknown>;
 

@@ -18,7 +18,7 @@ let dir: string;
 let file: string;
 
 function wsscope(...args: string[]): { code: number; out: string; err: string } {
-  const r = spawnSync(process.execPath, [join(ROOT, 'scripts', 'wsscope.mjs'), ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, FORCE_COLOR: '0' } });
+  const r = spawnSync(process.execPath, [join(ROOT, 'scripts', 'wsscope.cjs'), ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, FORCE_COLOR: '0' } });
   return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
 }
 

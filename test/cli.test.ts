@@ -13,7 +13,7 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SAMPLE = join(ROOT, 'resources', 'samples', 'chat.pcapng');
 
 function wsscope(...args: string[]): { code: number; out: string; err: string } {
-  const r = spawnSync(process.execPath, [join(ROOT, 'scripts', 'wsscope.mjs'), ...args], {
+  const r = spawnSync(process.execPath, [join(ROOT, 'scripts', 'wsscope.cjs'), ...args], {
     cwd: ROOT,
     encoding: 'utf8',
     maxBuffer: 64 << 20,

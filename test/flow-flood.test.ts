@@ -40,7 +40,7 @@ interface Decoded {
 
 /** `wsscope read --json FILE [args]` in a child: peak RSS, connection lines, findings */
 async function decode(file: string, ...args: string[]): Promise<Decoded> {
-  const m = await measure(process.execPath, [join(REPO_ROOT, 'scripts', 'wsscope.mjs'), 'read', file, '--json', ...args], { captureStdout: true, cwd: REPO_ROOT });
+  const m = await measure(process.execPath, [join(REPO_ROOT, 'scripts', 'wsscope.cjs'), 'read', file, '--json', ...args], { captureStdout: true, cwd: REPO_ROOT });
   expect(m.exitCode, m.stderr).toBe(0);
   let connections = 0;
   const findings: Decoded['findings'] = [];
@@ -99,7 +99,7 @@ describe('--max-flows', () => {
   it('read and capture refuse a --max-flows that is not a positive integer, with exit 2', () => {
     for (const [cmd, v] of [['read', '0'], ['read', '1.5'], ['capture', 'many']]) {
       const args = cmd === 'read' ? ['read', join(REPO_ROOT, 'resources', 'samples', 'chat.pcapng')] : ['capture', '-i', 'lo'];
-      const r = spawnSync(process.execPath, [join(REPO_ROOT, 'scripts', 'wsscope.mjs'), ...args, '--max-flows', v], { cwd: REPO_ROOT, encoding: 'utf8' });
+      const r = spawnSync(process.execPath, [join(REPO_ROOT, 'scripts', 'wsscope.cjs'), ...args, '--max-flows', v], { cwd: REPO_ROOT, encoding: 'utf8' });
       expect(r.status, `${cmd} ${v}`).toBe(2);
       expect(r.stderr).toMatch(new RegExp(`^wsscope ${cmd}: --max-flows ${v.replace('.', '\\.')}: not a positive number of flows`));
     }

@@ -31,7 +31,7 @@ beforeAll(() => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function readJson(file: string, ...args: string[]): Line[] {
-  const r = spawnSync(process.execPath, [join(REPO_ROOT, 'scripts', 'wsscope.mjs'), 'read', file, '--json', ...args], { cwd: REPO_ROOT, encoding: 'utf8', maxBuffer: 256 << 20 });
+  const r = spawnSync(process.execPath, [join(REPO_ROOT, 'scripts', 'wsscope.cjs'), 'read', file, '--json', ...args], { cwd: REPO_ROOT, encoding: 'utf8', maxBuffer: 256 << 20 });
   expect(r.stderr).toBe('');
   expect(r.status).toBe(0);
   return r.stdout

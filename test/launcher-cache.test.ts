@@ -1,14 +1,20 @@
 /**
- * The launcher's bundle and V8 code cache (scripts/wsscope.mjs): `read` runs its bundle with
+ * The launcher's bundle and V8 code cache (scripts/wsscope.cjs): `read` runs its bundle with
  * the cache beside it; a run that found a usable cache leaves it as it is, a damaged one (which
  * would abort V8) is refused by the launcher's checksum and written anew, an edited source
  * (one of the bundle's inputs) rebuilds the bundle, and the output is the same whichever way
  * the bundle was compiled.
+ *
+ * And the command in front of it (scripts/wsscope, the package's bin): run through a relative
+ * symbolic link as npm links it, it starts the launcher without NODE_EXTRA_CA_CERTS. Node warns
+ * on stderr when the file that variable names cannot be loaded, which makes the variable's
+ * presence visible from outside: the launcher run directly shows the warning, the command not.
  */
 import { describe, it, expect } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { readFileSync, renameSync, statSync, utimesSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
 import { REPO_ROOT } from './kit/paths';
 
 const BUNDLE = join(REPO_ROOT, 'node_modules', '.cache', 'wsscope', 'read.cjs');
@@ -16,7 +22,7 @@ const CACHE = `${BUNDLE}.v8cache`;
 const CAPTURE = join(REPO_ROOT, 'test', 'captures', 'public', 'zeek__two-binary-fragments.pcap');
 
 function read(): string {
-  const r = spawnSync(process.execPath, [join(REPO_ROOT, 'scripts', 'wsscope.mjs'), 'read', CAPTURE, '--json'], { cwd: REPO_ROOT, encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [join(REPO_ROOT, 'scripts', 'wsscope.cjs'), 'read', CAPTURE, '--json'], { cwd: REPO_ROOT, encoding: 'utf8' });
   expect(r.stderr).toBe('');
   expect(r.status).toBe(0);
   return r.stdout;
@@ -58,5 +64,29 @@ describe('the launcher code cache', () => {
     expect(statSync(BUNDLE).mtimeMs).toBeGreaterThan(built);
     expect(statSync(CACHE).mtimeMs).toBeGreaterThanOrEqual(statSync(BUNDLE).mtimeMs);
     expect(read()).toBe(first);
+  });
+});
+
+describe('the wsscope command (scripts/wsscope)', () => {
+  it('runs the launcher through a relative bin link, without NODE_EXTRA_CA_CERTS', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wsscope-bin-'));
+    try {
+      const bin = join(dir, 'node_modules', '.bin');
+      mkdirSync(bin, { recursive: true });
+      symlinkSync(relative(bin, join(REPO_ROOT, 'scripts', 'wsscope')), join(bin, 'wsscope'));
+      const env = { ...process.env, NODE_EXTRA_CA_CERTS: join(dir, 'missing.pem') };
+      const args = ['read', CAPTURE, '--summary', '--json'];
+      // the oracle: the launcher alone, with the variable, makes Node warn about the file
+      const direct = spawnSync(process.execPath, [join(REPO_ROOT, 'scripts', 'wsscope.cjs'), ...args], { cwd: dir, env, encoding: 'utf8' });
+      expect(direct.status).toBe(0);
+      expect(direct.stderr).toContain('missing.pem');
+      const viaBin = spawnSync(join('node_modules', '.bin', 'wsscope'), args, { cwd: dir, env, encoding: 'utf8' });
+      expect(viaBin.stderr).toBe('');
+      expect(viaBin.status).toBe(0);
+      expect(viaBin.stdout).toBe(direct.stdout);
+      expect(JSON.parse(viaBin.stdout.trim().split('\n').pop() ?? '{}').messages).toBeGreaterThan(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -10,7 +10,7 @@ import { REPO_ROOT } from './kit/paths';
 const SAMPLES = join(REPO_ROOT, 'resources', 'samples');
 
 function read(...args: string[]): Array<Record<string, unknown>> {
-  const r = spawnSync(process.execPath, [join(REPO_ROOT, 'scripts', 'wsscope.mjs'), 'read', ...args, '--json'], { cwd: REPO_ROOT, encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [join(REPO_ROOT, 'scripts', 'wsscope.cjs'), 'read', ...args, '--json'], { cwd: REPO_ROOT, encoding: 'utf8' });
   expect(r.stderr).toBe('');
   expect(r.status).toBe(0);
   return r.stdout

@@ -140,7 +140,7 @@ describe('order after TCP loss in a real conversation with three segments delete
   });
 
   it('prints the same order through wsscope read --json (CLI)', () => {
-    const r = spawnSync(process.execPath, [join(REPO_ROOT, 'scripts', 'wsscope.mjs'), 'read', cut, '--json'], { cwd: REPO_ROOT, encoding: 'utf8', maxBuffer: 64 << 20 });
+    const r = spawnSync(process.execPath, [join(REPO_ROOT, 'scripts', 'wsscope.cjs'), 'read', cut, '--json'], { cwd: REPO_ROOT, encoding: 'utf8', maxBuffer: 64 << 20 });
     expect(r.status).toBe(0);
     const evs = r.stdout
       .split('\n')

@@ -94,7 +94,7 @@ const findingIds = (evs: EngineEvent[]): string[] => evs.flatMap((e) => (e.type 
 const REPO = join(import.meta.dirname, '..');
 
 function wsscope(...args: string[]): { code: number; out: string; err: string } {
-  const r = spawnSync(process.execPath, [join(REPO, 'scripts', 'wsscope.mjs'), ...args], { cwd: REPO, encoding: 'utf8', maxBuffer: 64 << 20, env: { ...process.env, FORCE_COLOR: '0' } });
+  const r = spawnSync(process.execPath, [join(REPO, 'scripts', 'wsscope.cjs'), ...args], { cwd: REPO, encoding: 'utf8', maxBuffer: 64 << 20, env: { ...process.env, FORCE_COLOR: '0' } });
   return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
 }
 

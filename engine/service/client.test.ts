@@ -2,7 +2,7 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { nodeFork, spawnEngine, type EngineClient, type WatchdogOptions } from './client';
+import { hostEnv, nodeFork, spawnEngine, type EngineClient, type WatchdogOptions } from './client';
 import { generateCapture } from '../../scripts/gen-capture';
 import { publicCapture } from '../../test/kit/paths';
 import type { ApiError, Batch, ProgressInfo, PushName, PushPayloads, SessionInfo } from '../../shared/api';
@@ -38,6 +38,13 @@ function nextPush<K extends PushName>(c: EngineClient, name: K, pred: (p: PushPa
     });
   });
 }
+
+describe('hostEnv', () => {
+  it('drops NODE_EXTRA_CA_CERTS, adds the malloc threshold and keeps the rest, a threshold the user set included', () => {
+    expect(hostEnv({ PATH: '/bin', NODE_EXTRA_CA_CERTS: '/etc/ssl/certs/ca-certificates.crt' })).toEqual({ PATH: '/bin', MALLOC_MMAP_THRESHOLD_: '131072' });
+    expect(hostEnv({ MALLOC_MMAP_THRESHOLD_: '65536' })).toEqual({ MALLOC_MMAP_THRESHOLD_: '65536' });
+  });
+});
 
 describe('engine client and host process', () => {
   it('runs calls in a child process and relays its pushes', async () => {

@@ -284,9 +284,14 @@ export const HOST_V8_FLAGS: readonly string[] = ['--max-semi-space-size=4'];
  * when freed. On the 1,000,000-message capture that is 25-30 MiB less peak RSS
  * (docs/hardening.md, "Row tables"); other C libraries ignore the variable. A value the user
  * set is kept.
+ *
+ * NODE_EXTRA_CA_CERTS is left out: Node reads and parses that certificate file as it starts
+ * (30 ms for a 146-certificate system bundle), and the host opens no TLS connection that would
+ * verify a certificate (the same reason scripts/wsscope, the CLI, drops it).
  */
 export function hostEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
-  return { MALLOC_MMAP_THRESHOLD_: String(128 * 1024), ...env };
+  const { NODE_EXTRA_CA_CERTS: _unused, ...rest } = env;
+  return { MALLOC_MMAP_THRESHOLD_: String(128 * 1024), ...rest };
 }
 
 /** ForkFn over child_process.fork with an IPC channel using structured clone. */

@@ -110,7 +110,7 @@ describe('the wsscope_tls addon', () => {
   it('gives the CLI the same output on the bundled wss:// samples as node:crypto does', () => {
     const samples = join(REPO_ROOT, 'resources', 'samples');
     const read = (native: '0' | '1', ...args: string[]): string => {
-      const r = spawnSync(process.execPath, [join(REPO_ROOT, 'scripts', 'wsscope.mjs'), 'read', ...args, '--json'], { cwd: REPO_ROOT, encoding: 'utf8', env: { ...process.env, WSSCOPE_TLS_NATIVE: native } });
+      const r = spawnSync(process.execPath, [join(REPO_ROOT, 'scripts', 'wsscope.cjs'), 'read', ...args, '--json'], { cwd: REPO_ROOT, encoding: 'utf8', env: { ...process.env, WSSCOPE_TLS_NATIVE: native } });
       expect(r.status).toBe(0);
       return r.stdout;
     };

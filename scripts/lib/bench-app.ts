@@ -18,6 +18,7 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CaptureWriter, ipv4 } from './capture-writer';
 import { measureBest } from './measure';
+import { wsscopeCli } from './wsscope-cli';
 import { Prng } from './prng';
 import { ACK, FIN, PSH, SYN } from '../../test/kit/capture';
 
@@ -133,8 +134,7 @@ export async function runAppBench(o: AppBenchOptions): Promise<{ lines: string[]
   const expected = Number(readFileSync(countFile, 'utf8'));
   const lines: string[] = [];
   try {
-    const cli = [join(o.root, 'scripts', 'wsscope.mjs'), 'read', file, '--summary', '--json'];
-    const m = await measureBest(o.runs, process.execPath, cli, { captureStdout: true, cwd: o.root });
+    const m = await measureBest(o.runs, ...wsscopeCli('read', file, '--summary', '--json'), { captureStdout: true, cwd: o.root });
     const summary = JSON.parse(m.stdout.trim().split('\n').pop() ?? '{}') as { messages?: number };
     const ok = summary.messages === expected;
     const mbps = o.sizeMb / m.wall;

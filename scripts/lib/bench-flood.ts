@@ -7,7 +7,7 @@
  * the fastest of `runs` runs; the peak RSS is the highest of them (the bound holds in every run).
  *
  *   import { benchFloods } from './lib/bench-flood'
- *   const r = await benchFloods({ dir, keep, cli, runs, plainMBps });   // r.lines, r.targets, r.ok
+ *   const r = await benchFloods({ dir, keep, runs, plainMBps });   // r.lines, r.targets, r.ok
  *
  * The captures go to `dir` (reused when present with the same size, deleted unless `keep`).
  * Memory: the child's stdout (one summary line) only.
@@ -16,6 +16,7 @@ import { existsSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { generateFlood, type FloodShape } from '../gen-flood';
 import { measure } from './measure';
+import { wsscopeCli } from './wsscope-cli';
 
 export const FLOOD_RSS_TARGET_MB = 300;
 const FLOWS = 1_000_000;
@@ -28,15 +29,15 @@ export interface FloodBench {
   rows: Array<{ shape: FloodShape; bytes: number; wall: number; peakRss: number; mbps: number }>;
 }
 
-export async function benchFloods(o: { dir: string; keep: boolean; cli: string; runs: number; plainMBps?: number }): Promise<FloodBench> {
+export async function benchFloods(o: { dir: string; keep: boolean; runs: number; plainMBps?: number }): Promise<FloodBench> {
   const out: FloodBench = { lines: [], targets: [], ok: true, rows: [] };
   for (const shape of ['syn', 'tiny'] as const) {
     const file = join(o.dir, `flood-${shape}-${FLOWS}.pcap`);
     const want = FLOWS * (shape === 'syn' ? 70 : 280) + 24;
     if (!existsSync(file) || statSync(file).size !== want) generateFlood({ out: file, shape, flows: FLOWS });
-    let m = await measure(process.execPath, [o.cli, 'read', file, '--summary', '--json'], { captureStdout: true });
+    let m = await measure(...wsscopeCli('read', file, '--summary', '--json'), { captureStdout: true });
     for (let i = 1; i < o.runs && m.exitCode === 0; i++) {
-      const r = await measure(process.execPath, [o.cli, 'read', file, '--summary', '--json'], { captureStdout: true });
+      const r = await measure(...wsscopeCli('read', file, '--summary', '--json'), { captureStdout: true });
       const peakRss = Math.max(m.peakRss, r.peakRss);
       m = r.exitCode !== 0 || r.wall < m.wall ? { ...r, peakRss } : { ...m, peakRss };
     }

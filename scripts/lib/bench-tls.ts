@@ -25,6 +25,7 @@ import { join } from 'node:path';
 import { hkdfExpandLabel, prf12 } from '../../engine/tls/crypto';
 import { generateCapture, truthPath, type CaptureTruth, type TlsWrap } from '../gen-capture';
 import { measure, measureBest } from './measure';
+import { extraCaCerts, launcherCli, wsscopeCli } from './wsscope-cli';
 import { Prng } from './prng';
 import type { DecodeChildResult } from './decode-child';
 
@@ -195,12 +196,16 @@ export async function runTlsBench(o: TlsBenchOptions): Promise<TlsBenchResult> {
   const rows: Array<[string, number, number, string]> = [];
   try {
     // the whole command as a user runs it; one untimed run first (page cache, CLI bundle)
-    const cli: [string, string[]] = [process.execPath, [join(ROOT, 'scripts', 'wsscope.mjs'), 'read', file, '--keylog', keys, '--summary', '--json']];
+    const cli = wsscopeCli('read', file, '--keylog', keys, '--summary', '--json');
     await measure(...cli);
     const cm = await measureBest(o.runs, ...cli, { captureStdout: true });
     const summary = JSON.parse(cm.stdout.trim().split('\n').pop() || '{}') as { messages?: number };
     if (cm.exitCode !== 0 || summary.messages !== truth.messages) problems.push(`CLI: exit ${cm.exitCode}, ${summary.messages} messages (truth ${truth.messages})`);
     rows.push(['wsscope read --keylog --summary --json (CLI)', cm.wall, cm.peakRss, 'the whole command']);
+    if (extraCaCerts() !== undefined) {
+      const lm = await measureBest(o.runs, ...launcherCli('read', file, '--keylog', keys, '--summary', '--json'), { captureStdout: true });
+      rows.push(['node scripts/wsscope.cjs read --keylog --summary --json', lm.wall, lm.peakRss, 'the launcher alone, NODE_EXTRA_CA_CERTS kept']);
+    }
 
     // correctness, untimed: every payload per connection and direction against the truth
     const v = await measure(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts/lib/decode-child.ts'), file, '--keylog', keys, '--verify', truthPath(file)], { captureStdout: true });

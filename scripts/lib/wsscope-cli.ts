@@ -1,0 +1,32 @@
+/**
+ * The wsscope command as the benchmarks run it: `scripts/wsscope` (package.json "bin", what
+ * `npm run wsscope` and an installed `wsscope` run), so every figure is the command a user
+ * types, start-up included.
+ *
+ *   import { wsscopeCli } from './wsscope-cli'
+ *   await measure(...wsscopeCli('read', file, '--summary', '--json'))
+ *
+ * That script starts the launcher (scripts/wsscope.cjs) without NODE_EXTRA_CA_CERTS, which
+ * costs every Node process here 30 ms at start and does nothing for wsscope (the script says
+ * why). `launcherCli` runs the launcher directly with this process's environment instead, so
+ * a report can show what the variable costs beside the figure that counts.
+ */
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
+
+/** [executable, arguments] of `wsscope ARGS...` */
+export function wsscopeCli(...args: string[]): [string, string[]] {
+  return [join(ROOT, 'scripts', 'wsscope'), args];
+}
+
+/** [executable, arguments] of `node scripts/wsscope.cjs ARGS...`, environment as it is */
+export function launcherCli(...args: string[]): [string, string[]] {
+  return [process.execPath, [join(ROOT, 'scripts', 'wsscope.cjs'), ...args]];
+}
+
+/** the environment's NODE_EXTRA_CA_CERTS, which `wsscope` drops (undefined when unset) */
+export function extraCaCerts(): string | undefined {
+  return process.env.NODE_EXTRA_CA_CERTS || undefined;
+}
