@@ -20,11 +20,13 @@
  * cache against the source and its own version and flags, the launcher against a SHA-256 it
  * stores with it (V8 does not check the rest, and a damaged cache would abort the process); a
  * rejected, damaged or missing cache is written anew after the command (to a temporary name,
- * then renamed, so concurrent runs never read half a file). `import.meta.url` in the sources
- * becomes the bundle's URL.
+ * then renamed, so concurrent runs never read half a file). V8 rejects a cache made under other
+ * flags, so runs with other V8 flags (scripts/wsscope passes its own; `node scripts/wsscope.cjs`
+ * none) keep a cache each, named by a hash of the flags, instead of rewriting one another's.
+ * `import.meta.url` in the sources becomes the bundle's URL.
  */
 'use strict';
-const { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } = require('node:fs');
+const { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } = require('node:fs');
 const { createHash } = require('node:crypto');
 const { createRequire } = require('node:module');
 const { dirname, join } = require('node:path');
@@ -32,6 +34,8 @@ const { pathToFileURL } = require('node:url');
 const { Script } = require('node:vm');
 
 const root = dirname(__dirname);
+/** code caches kept beside the bundle, one per set of V8 flags (about 330 KB each) */
+const MAX_CACHES = 4;
 const args = process.argv.slice(2);
 
 /**
@@ -76,7 +80,8 @@ function readCache(file) {
 /** the bundle of `read`, built when a source is newer; returns its exports and a hook to run after the command */
 function bundledRead() {
   const out = join(root, 'node_modules', '.cache', 'wsscope', 'read.cjs');
-  const cacheFile = `${out}.v8cache`;
+  const flags = [...process.execArgv, process.env.NODE_OPTIONS ?? ''].join(' ').trim();
+  const cacheFile = flags === '' ? `${out}.v8cache` : `${out}.${createHash('sha256').update(flags).digest('hex').slice(0, 12)}.v8cache`;
   if (stale(out)) {
     const { buildSync } = require('esbuild');
     mkdirSync(dirname(out), { recursive: true });
@@ -94,7 +99,8 @@ function bundledRead() {
       metafile: true,
       absWorkingDir: root,
     });
-    rmSync(cacheFile, { force: true });
+    // every cache was made for the old bundle
+    for (const f of readdirSync(dirname(out))) if (f.endsWith('.v8cache')) rmSync(join(dirname(out), f), { force: true });
     writeFileSync(`${tmp}.inputs`, JSON.stringify(Object.keys(metafile.inputs)));
     renameSync(`${tmp}.inputs`, `${out}.inputs`);
     renameSync(tmp, out);
@@ -110,6 +116,13 @@ function bundledRead() {
     // best effort: a read-only or full node_modules costs the next run its warm start, nothing more
     const tmp = `${cacheFile}.${process.pid}.tmp`;
     try {
+      // at most MAX_CACHES flag sets keep a cache: the least recently written goes
+      const dir = dirname(out);
+      const others = readdirSync(dir).filter((f) => f.endsWith('.v8cache') && join(dir, f) !== cacheFile);
+      if (others.length >= MAX_CACHES) {
+        const byAge = others.map((f) => [statSync(join(dir, f)).mtimeMs, f]).sort((a, b) => a[0] - b[0]);
+        for (const [, f] of byAge.slice(0, others.length - MAX_CACHES + 1)) rmSync(join(dir, f), { force: true });
+      }
       const data = script.createCachedData();
       writeFileSync(tmp, Buffer.concat([createHash('sha256').update(data).digest(), data]), { flag: 'wx', mode: 0o600 });
       renameSync(tmp, cacheFile);

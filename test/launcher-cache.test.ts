@@ -12,17 +12,17 @@
  */
 import { describe, it, expect } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { REPO_ROOT } from './kit/paths';
 
 const BUNDLE = join(REPO_ROOT, 'node_modules', '.cache', 'wsscope', 'read.cjs');
 const CACHE = `${BUNDLE}.v8cache`;
 const CAPTURE = join(REPO_ROOT, 'test', 'captures', 'public', 'zeek__two-binary-fragments.pcap');
 
-function read(): string {
-  const r = spawnSync(process.execPath, [join(REPO_ROOT, 'scripts', 'wsscope.cjs'), 'read', CAPTURE, '--json'], { cwd: REPO_ROOT, encoding: 'utf8' });
+function read(...v8Flags: string[]): string {
+  const r = spawnSync(process.execPath, [...v8Flags, join(REPO_ROOT, 'scripts', 'wsscope.cjs'), 'read', CAPTURE, '--json'], { cwd: REPO_ROOT, encoding: 'utf8' });
   expect(r.stderr).toBe('');
   expect(r.status).toBe(0);
   return r.stdout;
@@ -49,6 +49,19 @@ describe('the launcher code cache', () => {
     expect(again.equals(bad)).toBe(false);
     expect(again.length).toBeGreaterThan(10_000);
     expect(read()).toBe(first);
+    // other V8 flags (V8 rejects a cache made under other flags): a cache of their own, the first left as it is
+    const kept = statSync(CACHE);
+    const before = new Set(readdirSync(dirname(CACHE)).filter((f) => f.endsWith('.v8cache')));
+    expect(read('--max-semi-space-size=8')).toBe(first);
+    const added = readdirSync(dirname(CACHE)).filter((f) => f.endsWith('.v8cache') && !before.has(f));
+    expect(added.length).toBeLessThanOrEqual(1);
+    expect(readdirSync(dirname(CACHE)).filter((f) => f.endsWith('.v8cache')).length).toBeLessThanOrEqual(4);
+    expect(statSync(CACHE).ino).toBe(kept.ino);
+    expect(statSync(CACHE).mtimeMs).toBe(kept.mtimeMs);
+    const flagged = readdirSync(dirname(CACHE)).filter((f) => /^read\.cjs\.[0-9a-f]{12}\.v8cache$/.test(f));
+    expect(flagged.length).toBeGreaterThan(0);
+    expect(read('--max-semi-space-size=8')).toBe(first);
+    expect(statSync(CACHE).mtimeMs).toBe(kept.mtimeMs);
   });
 
   it('rebuilds the bundle when one of its sources is newer, and writes a cache for the new one', () => {
