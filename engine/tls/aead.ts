@@ -4,9 +4,7 @@
  *
  *  - `native`: the wsscope_tls Node-API addon (native/tls/wsscope_tls.c, built by `npm ci`),
  *    one OpenSSL context per key with its key schedule done once, the plaintext written into
- *    a buffer the caller lends. Several times node:crypto's speed on a wss:// capture. It also
- *    opens a body that comes in pieces (`piecewise`: `begin`, then `update` per piece), so a
- *    TLS record cut by TCP segments is decrypted as they arrive, never copied together.
+ *    a buffer the caller lends. Several times node:crypto's speed on a wss:// capture.
  *  - `node:crypto`: a decipher per record (node:crypto's AEAD ciphers take the nonce at
  *    creation) and a fresh plaintext buffer. Used when the addon is not built (no compiler,
  *    no libcrypto.so.3), does not load, fails its known-answer check on load, or
@@ -20,10 +18,9 @@
  * from source, the CLI's bundle in node_modules/.cache, or electron-vite's out/). It is
  * loaded once per process, on the first key made.
  *
- * Memory: a native key owns an OpenSSL context and, during a piecewise open, the tag bytes
- * seen so far (freed with the key object by the GC); `open`, `begin` and `update` keep nothing
- * of their arguments and write the plaintext into the caller's `out` (node:crypto's output is
- * copied there), so a record costs no allocation on the native path.
+ * Memory: a native key owns an OpenSSL context (freed with the key object by the GC); `open`
+ * keeps nothing of its arguments and writes the plaintext into the caller's `out` (node:crypto's
+ * output is copied there), so a record costs no allocation on the native path.
  */
 import { createDecipheriv } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -37,9 +34,6 @@ export type AeadBackend = 'native' | 'node:crypto';
 /** RFC 5116 section 5 / RFC 8439 section 2.8: every AEAD here has a 16-byte tag and a 12-byte nonce */
 export const AEAD_TAG = 16;
 
-/** `AeadKey.update`'s answer while the body is not complete */
-export const AEAD_MORE = -2;
-
 /** One key of one AEAD. */
 export interface AeadKey {
   /**
@@ -48,20 +42,6 @@ export interface AeadKey {
    * authenticate. `out` holds at least len - 16 bytes and does not overlap the body.
    */
   open(nonce: Uint8Array, aad: Uint8Array, src: Uint8Array, off: number, len: number, out: Uint8Array): number;
-  /** `begin` and `update` are there (the addon); false: only `open` (node:crypto) */
-  readonly piecewise: boolean;
-  /**
-   * Starts opening a body of `len` bytes (>= 16, ciphertext then tag) that comes in pieces,
-   * under `nonce` and `aad` (not kept). Only when `piecewise`.
-   */
-  begin(nonce: Uint8Array, aad: Uint8Array, len: number): void;
-  /**
-   * The body's next bytes src[off, off + len) (no more than are left of it): their plaintext
-   * goes to its place in `out` (the same buffer for every piece of a body, holding its whole
-   * plaintext). AEAD_MORE until the last byte; then n (the plaintext is out[0, n)) or -1 when
-   * the body does not authenticate (out[0, n) is zeroed then).
-   */
-  update(src: Uint8Array, off: number, len: number, out: Uint8Array): number;
 }
 
 /** the addon's exports (native/tls/wsscope_tls.c) */
@@ -70,8 +50,6 @@ export interface Addon {
   readonly openssl: string;
   aeadNew(kind: number, key: Uint8Array): object;
   aeadOpen(ctx: object, nonce: Uint8Array, aad: Uint8Array, src: Uint8Array, off: number, len: number, out: Uint8Array): number;
-  aeadBegin(ctx: object, nonce: Uint8Array, aad: Uint8Array, len: number): void;
-  aeadUpdate(ctx: object, src: Uint8Array, off: number, len: number, out: Uint8Array): number;
 }
 
 const KINDS: Record<AeadKind, number> = { 'aes-128-gcm': 0, 'aes-256-gcm': 1, 'chacha20-poly1305': 2 };
@@ -165,27 +143,15 @@ export function useAeadBackend(backend: AeadBackend | undefined): void {
   forced = backend;
 }
 
-function notPiecewise(): never {
-  throw new Error('node:crypto keys open whole bodies only');
-}
-
 /** A key of `kind` for opening records. */
 export function aeadKey(kind: AeadKind, key: Uint8Array): AeadKey {
   const a = forced === 'node:crypto' ? null : loadAddon();
   if (a !== null) {
     const ctx = a.aeadNew(KINDS[kind], key);
-    return {
-      open: (nonce, aad, src, off, len, out) => (len < AEAD_TAG ? -1 : a.aeadOpen(ctx, nonce, aad, src, off, len, out)),
-      piecewise: true,
-      begin: (nonce, aad, len) => a.aeadBegin(ctx, nonce, aad, len),
-      update: (src, off, len, out) => a.aeadUpdate(ctx, src, off, len, out),
-    };
+    return { open: (nonce, aad, src, off, len, out) => (len < AEAD_TAG ? -1 : a.aeadOpen(ctx, nonce, aad, src, off, len, out)) };
   }
   const k = Buffer.from(key);
   return {
-    piecewise: false,
-    begin: notPiecewise,
-    update: notPiecewise,
     open(nonce, aad, src, off, len, out) {
       const ctLen = len - AEAD_TAG;
       if (ctLen < 0) return -1;

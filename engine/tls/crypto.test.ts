@@ -1,9 +1,7 @@
-import { describe, it, expect, afterEach } from 'vitest';
+import { describe, it, expect } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { createCipheriv, randomBytes } from 'node:crypto';
-import { AEAD_MORE, usableAeadBackends, useAeadBackend } from './aead';
-import { hkdfExpandLabel, MAX_RECORD_BODY, nextTrafficSecret, prf12, tls12Decrypters, tls13Decrypter, type RecordDecrypter } from './crypto';
-import { keyLength, suiteOf } from './suites';
+import { hkdfExpandLabel, MAX_RECORD_BODY, nextTrafficSecret, prf12, tls13Decrypter } from './crypto';
+import { suiteOf } from './suites';
 
 const h = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 const NONE = new Uint8Array(0);
@@ -70,99 +68,5 @@ describe('TLS 1.2 PRF (RFC 5246 section 5)', () => {
     const label = Buffer.from('test label').toString('hex');
     const out = execFileSync('openssl', ['kdf', '-keylen', '148', '-kdfopt', 'digest:SHA2-384', '-kdfopt', `hexsecret:${secret.toString('hex')}`, '-kdfopt', `hexseed:${label}${seed.toString('hex')}`, 'TLS1-PRF'], { encoding: 'utf8' });
     expect(prf12('sha384', secret, 'test label', seed, 148).toString('hex')).toBe(out.trim().replace(/:/g, '').toLowerCase());
-  });
-});
-
-/**
- * the record rec (header then body) opened piecewise by `d` as TlsDirection does: begun with
- * the first `first` bytes of body there, the rest in pieces of `piece`; undefined when `d`
- * does not take it piecewise
- */
-function openInPieces(d: RecordDecrypter, rec: Uint8Array, firstAsked: number, piece: number, out: Uint8Array): { type: number; data: string } | null | undefined {
-  const len = rec.length - 5;
-  // the first chunk never holds the whole record (it would be opened whole)
-  const first = Math.min(firstAsked, len - 1);
-  const used = d.begin(rec, 0, len, first);
-  if (used < 0) return undefined;
-  let r = AEAD_MORE;
-  if (first > used) r = d.update(rec, 5 + used, first - used, out);
-  for (let at = 5 + first; at < rec.length; at += piece) {
-    expect(r).toBe(AEAD_MORE);
-    r = d.update(rec, at, Math.min(piece, rec.length - at), out);
-  }
-  const o = d.finish(r, out);
-  return o && { type: o.type, data: Buffer.from(o.data).toString('hex') };
-}
-
-afterEach(() => useAeadBackend(undefined));
-
-describe.each(usableAeadBackends())('records opened as their pieces come (%s)', (backend) => {
-  it('TLS 1.3: the RFC 8448 record cut at every offset, as when opened whole; the addon only (node:crypto keys take records whole)', () => {
-    useAeadBackend(backend);
-    const out = new Uint8Array(MAX_RECORD_BODY);
-    const whole = tls13Decrypter(AES128, CLIENT_AP).open(CLIENT_AP_RECORD, 0, CLIENT_AP_RECORD.length - 5, out);
-    const want = { type: 23, data: Buffer.from(whole!.data).toString('hex') };
-    for (let first = 0; first < CLIENT_AP_RECORD.length - 5; first++) {
-      for (const piece of [1, 16, 1000]) {
-        const got = openInPieces(tls13Decrypter(AES128, CLIENT_AP), CLIENT_AP_RECORD, first, piece, out);
-        expect(got).toEqual(backend === 'native' ? want : undefined);
-      }
-    }
-    if (backend !== 'native') return;
-    // altered: null, and the sequence number not taken (the record then opens whole)
-    const bad = Buffer.from(CLIENT_AP_RECORD);
-    bad[30] ^= 1;
-    const d = tls13Decrypter(AES128, CLIENT_AP);
-    expect(openInPieces(d, bad, 3, 7, out)).toBeNull();
-    expect(d.seq).toBe(0);
-    expect(d.open(CLIENT_AP_RECORD, 0, CLIENT_AP_RECORD.length - 5, out)).not.toBeNull();
-    // a body too short for a tag and a content type is not begun
-    expect(tls13Decrypter(AES128, CLIENT_AP).begin(CLIENT_AP_RECORD, 0, 16, 3)).toBe(-1);
-  });
-
-  it.each([0xc02f, 0xc030, 0xcca8])('TLS 1.2 suite %s: records cut anywhere, the GCM explicit nonce taken by begin (and not begun without it)', (code) => {
-    useAeadBackend(backend);
-    const suite = suiteOf(code)!;
-    const master = randomBytes(48);
-    const cr = randomBytes(32);
-    const sr = randomBytes(32);
-    // the client write key and IV, as RFC 5246 section 6.3 lays the key block out (no MAC keys in AEAD suites)
-    const keyLen = keyLength(suite.bulk);
-    const ivLen = suite.bulk === 'chacha20-poly1305' ? 12 : 4;
-    const kb = prf12(suite.hash, master, 'key expansion', Buffer.concat([sr, cr]), 2 * (keyLen + ivLen));
-    const key = kb.subarray(0, keyLen);
-    const iv = kb.subarray(2 * keyLen, 2 * keyLen + ivLen);
-    /** RFC 5246 section 6.2.3.3 / RFC 7905: application data record `seq` */
-    const seal = (seq: number, pt: Buffer): Buffer => {
-      const explicit = ivLen === 4 ? randomBytes(8) : Buffer.alloc(0);
-      const nonce = ivLen === 4 ? Buffer.concat([iv, explicit]) : Buffer.from(iv);
-      if (ivLen === 12) for (let i = 0; i < 8; i++) nonce[4 + i] ^= Number((BigInt(seq) >> BigInt(8 * (7 - i))) & 255n);
-      const aad = Buffer.alloc(13);
-      aad.writeBigUInt64BE(BigInt(seq));
-      aad.set([23, 3, 3], 8);
-      aad.writeUInt16BE(pt.length, 11);
-      const c = createCipheriv(suite.bulk as 'aes-128-gcm', key, nonce, { authTagLength: 16 });
-      c.setAAD(aad, { plaintextLength: pt.length });
-      const body = Buffer.concat([explicit, c.update(pt), c.final(), c.getAuthTag()]);
-      return Buffer.concat([Buffer.from([23, 3, 3, body.length >> 8, body.length & 255]), body]);
-    };
-    const out = new Uint8Array(MAX_RECORD_BODY);
-    const pts = [randomBytes(3000), randomBytes(1), randomBytes(700)];
-    const recs = pts.map((p, i) => seal(i, p));
-    for (const first of [0, 5, 8, 9, 100]) {
-      for (const piece of [1, 13, 1448]) {
-        const d = tls12Decrypters(suite, master, cr, sr, false).client;
-        recs.forEach((rec, i) => {
-          const got = openInPieces(d, rec, first, piece, out);
-          // GCM's 8-byte explicit nonce must be in the first piece for begin to take the record
-          const piecewise = backend === 'native' && (ivLen === 12 || Math.min(first, rec.length - 6) >= 8);
-          if (piecewise) expect(got, `record ${i}, ${first} then pieces of ${piece}`).toEqual({ type: 23, data: pts[i].toString('hex') });
-          else {
-            expect(got).toBeUndefined();
-            expect(Buffer.from(d.open(rec, 0, rec.length - 5, out)!.data).equals(pts[i])).toBe(true);
-          }
-        });
-      }
-    }
   });
 });

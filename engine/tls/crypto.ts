@@ -81,23 +81,6 @@ export interface RecordDecrypter {
    * Returns the decrypter's own `Opened`, overwritten by its next call, or null: not authentic.
    */
   open(rec: Uint8Array, at: number, len: number, out: Uint8Array): Opened | null;
-  /**
-   * Starts opening a record whose body comes in pieces (a record cut by TCP segments): its
-   * header is rec[at, at + 5), its body `len` bytes, of which the first `avail` are at
-   * rec[at + 5]. Returns how many of those `begin` took itself (TLS 1.2 GCM's explicit nonce);
-   * every body byte after them goes to `update`, then `finish` gives the record. -1: this
-   * record is not opened piecewise (node:crypto, AES-CBC, a body too short, the explicit
-   * nonce not all there): the caller gathers it and calls `open`.
-   */
-  begin(rec: Uint8Array, at: number, len: number, avail: number): number;
-  /**
-   * The next piece of the body begun: src[off, off + len), no more than is left of it, the
-   * plaintext written to its place in `out` (a buffer of MAX_RECORD_BODY bytes, the same for
-   * every piece). AEAD_MORE until the body is complete; then what `finish` takes.
-   */
-  update(src: Uint8Array, off: number, len: number, out: Uint8Array): number;
-  /** the record begun, given update's last answer `n` and its `out`: as `open` returns */
-  finish(n: number, out: Uint8Array): Opened | null;
   /** records opened (or tried) so far in this epoch */
   readonly seq: number;
 }
@@ -175,30 +158,20 @@ export function tls13Decrypter(suite: Suite, secret: Uint8Array): RecordDecrypte
       if (len < TAG + 1) return null;
       // RFC 8446 section 5.2: the additional data is the record header
       for (let i = 0; i < 5; i++) aad[i] = rec[at + i];
-      return finish(key.open(xorNonce(nonce, iv, seq), aad, rec, at + 5, len, out), out);
+      const n = key.open(xorNonce(nonce, iv, seq), aad, rec, at + 5, len, out);
+      // a record that does not open takes no sequence number: a server skips 0-RTT records it
+      // rejected by trial decryption the same way (RFC 8446 section 4.2.10)
+      if (n < 0) return null;
+      seq++;
+      // TLSInnerPlaintext: content, the real type, zero padding
+      let end = n;
+      while (end > 0 && out[end - 1] === 0) end--;
+      if (end === 0) return null;
+      opened.type = out[end - 1];
+      opened.data = byteView(out, 0, end - 1);
+      return opened;
     },
-    begin(rec, at, len) {
-      if (!key.piecewise || len < TAG + 1) return -1;
-      for (let i = 0; i < 5; i++) aad[i] = rec[at + i];
-      key.begin(xorNonce(nonce, iv, seq), aad, len);
-      return 0;
-    },
-    update: (src, off, len, out) => key.update(src, off, len, out),
-    finish,
   };
-  function finish(n: number, out: Uint8Array): Opened | null {
-    // a record that does not open takes no sequence number: a server skips 0-RTT records it
-    // rejected by trial decryption the same way (RFC 8446 section 4.2.10)
-    if (n < 0) return null;
-    seq++;
-    // TLSInnerPlaintext: content, the real type, zero padding
-    let end = n;
-    while (end > 0 && out[end - 1] === 0) end--;
-    if (end === 0) return null;
-    opened.type = out[end - 1];
-    opened.data = byteView(out, 0, end - 1);
-    return opened;
-  }
 }
 
 /** RFC 8446 section 7.2: application_traffic_secret_N+1 */
@@ -242,48 +215,30 @@ function aad12(a: Uint8Array, seq: number, rec: Uint8Array, at: number, length: 
 function aead12Decrypter(suite: Suite, keyBytes: Buffer, iv: Buffer): RecordDecrypter {
   const key = suiteKey(suite, keyBytes);
   const chacha = suite.bulk === 'chacha20-poly1305';
-  // GCM: 8-byte explicit nonce after the salt (RFC 5288 section 3); ChaCha20: none
-  const explicit = chacha ? 0 : 8;
   const nonce = new Uint8Array(12);
   const aad = new Uint8Array(13);
   const opened: Opened = { type: 0, data: EMPTY };
   if (!chacha) nonce.set(iv);
   let seq = 0;
-  /** the content type of the record being opened */
-  let type = 0;
   return {
     get seq() {
       return seq;
     },
     open(rec, at, len, out) {
       const s = seq++;
+      // GCM: 8-byte explicit nonce after the salt (RFC 5288 section 3); ChaCha20: none
+      const explicit = chacha ? 0 : 8;
       if (len < explicit + TAG) return null;
-      const n = key.open(nonceAad(rec, at, len, s), aad, rec, at + 5 + explicit, len - explicit, out);
-      type = rec[at];
-      return finish(n, out);
+      const body = at + 5;
+      if (chacha) xorNonce(nonce, iv, s);
+      else for (let i = 0; i < 8; i++) nonce[4 + i] = rec[body + i];
+      const n = key.open(nonce, aad12(aad, s, rec, at, len - explicit - TAG), rec, body + explicit, len - explicit, out);
+      if (n < 0) return null;
+      opened.type = rec[at];
+      opened.data = byteView(out, 0, n);
+      return opened;
     },
-    begin(rec, at, len, avail) {
-      if (!key.piecewise || len < explicit + TAG || avail < explicit) return -1;
-      key.begin(nonceAad(rec, at, len, seq++), aad, len - explicit);
-      type = rec[at];
-      return explicit;
-    },
-    update: (src, off, len, out) => key.update(src, off, len, out),
-    finish,
   };
-  /** the record's nonce (returned) and additional data (in `aad`) at sequence number s */
-  function nonceAad(rec: Uint8Array, at: number, len: number, s: number): Uint8Array {
-    if (chacha) xorNonce(nonce, iv, s);
-    else for (let i = 0; i < 8; i++) nonce[4 + i] = rec[at + 5 + i];
-    aad12(aad, s, rec, at, len - explicit - TAG);
-    return nonce;
-  }
-  function finish(n: number, out: Uint8Array): Opened | null {
-    if (n < 0) return null;
-    opened.type = type;
-    opened.data = byteView(out, 0, n);
-    return opened;
-  }
 }
 
 function cbcDecrypter(suite: Suite, key: Buffer, macKey: Buffer, etm: boolean): RecordDecrypter {
@@ -324,14 +279,7 @@ function cbcDecrypter(suite: Suite, key: Buffer, macKey: Buffer, etm: boolean): 
       if (!same(hmac(s, rec, at, content), p.subarray(p.length - macLen))) return null;
       return { type: rec[at], data: content };
     },
-    begin: () => -1,
-    update: wholeOnly,
-    finish: wholeOnly,
   };
-}
-
-function wholeOnly(): never {
-  throw new Error('AES-CBC records are opened whole');
 }
 
 function same(a: Uint8Array, b: Uint8Array): boolean {

@@ -45,11 +45,10 @@
  * they keep, as with TCP bytes).
  *
  * Speed (the wss:// hot path besides the AEAD): a record inside one chunk is opened in place;
- * a record cut by segment boundaries (most of them: 16 KB records over ~1.4 KB segments) is,
- * with the addon, opened piece by piece as its chunks come (`RecordDecrypter.begin`/`update`):
- * the ciphertext is read where it lies and never copied, the plaintext written once into the
- * direction's record buffer and pushed on from there. Otherwise (node:crypto, AES-CBC, a
- * header cut, records held for keys) it is copied once, chunk by chunk, into that buffer.
+ * a record cut by segment boundaries (most of them: 16 KB records over ~1.4 KB segments) is
+ * copied once, chunk by chunk, into the direction's record buffer, a chunk that falls whole
+ * into it without making a view. Opening such a record chunk by chunk instead (a streaming
+ * AEAD, no copy) was measured no faster: an addon call per chunk costs what the copy does.
  */
 import type { Direction } from '../../shared/events';
 import { byteView, uninitializedBytes } from '../net/bytes';
@@ -102,18 +101,10 @@ function recordCopy(rec: Uint8Array, at: number, len: number): Uint8Array {
 
 /** One direction's record reader. */
 class TlsDirection implements ByteStream {
-  /**
-   * The direction's record buffer (one of the largest record, made on first use): the
-   * plaintext of the record being opened piece by piece, or the record cut by a segment
-   * boundary, copied
-   */
-  private buf: Uint8Array | null = null;
-  /** bytes of a copied record held in `buf` */
+  /** the record cut by a segment boundary, copied (one buffer of the largest record, made on first use) */
+  private part: Uint8Array | null = null;
+  /** bytes of it held */
   private fill = 0;
-  /** body bytes still to come of the record being opened piece by piece (0: none is) */
-  private left = 0;
-  /** its decrypter */
-  private pieceDec: RecordDecrypter | null = null;
   stopped = false;
   records = 0;
   /** decrypts this direction's records from now on (null: clear, or no key) */
@@ -151,17 +142,9 @@ class TlsDirection implements ByteStream {
     const b = bytes;
     const n = b.length;
     let p = 0;
-    if (this.left > 0) {
-      // the record being opened piece by piece: this chunk's part of its body goes to the AEAD
-      const take = Math.min(this.left, n);
-      const r = (this.pieceDec as RecordDecrypter).update(b, 0, take, this.buf as Uint8Array);
-      this.left -= take;
-      if (this.left > 0) return;
-      p = take;
-      if (!this.pieced(r, meta)) return;
-    } else if (this.fill > 0) {
+    if (this.fill > 0) {
       // complete the record held from the chunks before: header first, then its body
-      const rec = this.buf as Uint8Array;
+      const rec = this.part as Uint8Array;
       if (this.fill < 5) {
         const take = Math.min(5 - this.fill, n);
         rec.set(b.subarray(0, take), this.fill);
@@ -189,40 +172,12 @@ class TlsDirection implements ByteStream {
       p += 5 + len;
     }
     if (p < n) {
-      // the start of a record the next chunks finish (its header, when here, was checked above)
-      this.buf ??= uninitializedBytes(5 + MAX_RECORD);
-      if (n - p >= 5 && this.begin(b, p, n - p - 5)) return;
-      // else copied into the record buffer
-      this.buf.set(p === 0 ? b : byteView(b, p, n - p), 0);
+      // the start of a record the next chunks finish: copied into the direction's record buffer
+      this.part ??= uninitializedBytes(5 + MAX_RECORD);
+      this.part.set(p === 0 ? b : byteView(b, p, n - p), 0);
       this.fill = n - p;
+      if (this.fill >= 5 && !this.headerOk(this.part, 0, meta)) return;
     }
-  }
-
-  /**
-   * Open the record at b[p] (header checked, `avail` < its length bytes of body here) piece
-   * by piece as its chunks come, when the layer would open it with a decrypter that can: no
-   * copy of the ciphertext, the plaintext written once, into `buf`, and pushed on from there.
-   * False: it is copied together instead.
-   */
-  private begin(b: Uint8Array, p: number, avail: number): boolean {
-    const dec = this.layer.piecewise(this, b[p]);
-    if (dec === null) return false;
-    const len = (b[p + 3] << 8) | b[p + 4];
-    const used = dec.begin(b, p, len, avail);
-    if (used < 0) return false;
-    this.pieceDec = dec;
-    if (avail > used) dec.update(b, p + 5 + used, avail - used, this.buf as Uint8Array);
-    this.left = len - avail;
-    return true;
-  }
-
-  /** the record opened piece by piece is complete (`r`: its decrypter's last update); false when the direction stopped */
-  private pieced(r: number, meta: ChunkMeta): boolean {
-    const dec = this.pieceDec as RecordDecrypter;
-    this.pieceDec = null;
-    this.records++;
-    this.layer.pieced(this, dec, r, this.buf as Uint8Array, meta);
-    return !this.stopped;
   }
 
   /** is there a record header at `p`? When not, the direction is given up */
@@ -243,22 +198,16 @@ class TlsDirection implements ByteStream {
     return !this.stopped;
   }
 
-  /** the record in progress is let go (the direction ended or stopped: it never completes) */
-  private drop(): void {
-    this.buf = null;
-    this.fill = 0;
-    this.left = 0;
-    this.pieceDec = null;
-  }
-
   end(reason: EndReason, meta: ChunkMeta): void {
-    this.drop();
+    this.part = null;
+    this.fill = 0;
     this.layer.inner?.[this.dir].end(reason, meta);
   }
 
   private stop(meta: ChunkMeta): void {
     this.stopped = true;
-    this.drop();
+    this.part = null;
+    this.fill = 0;
     this.layer.inner?.[this.dir].end('eof', meta);
   }
 }
@@ -379,47 +328,17 @@ export class TlsLayer implements Layer {
     }
     if (d.dec === null) return;
     const opened = d.dec.open(rec, at, len, out);
-    if (opened === null) this.notOpened(d, meta);
-    else this.opened(d, opened, meta);
-  }
-
-  /**
-   * The decrypter that opens `d`'s next record, of content type `type`, when it can do so
-   * piece by piece as the record's chunks come (TlsDirection.begin), else null. It is what
-   * record() -> process() -> openSealed() would open the whole record with; records those
-   * treat otherwise (held for keys or for the 0-RTT answer, in clear, tried with early keys)
-   * are not opened piecewise.
-   */
-  piecewise(d: TlsDirection, type: number): RecordDecrypter | null {
-    if (this.state !== 'decrypting' || d.dec === null || d.early !== null || (this.early === 'pending' && d === this.client)) return null;
-    const sealed = this.suite?.tls13 === true ? type === CT_APPDATA : d.encrypted && type !== CT_CCS;
-    return sealed ? d.dec : null;
-  }
-
-  /**
-   * A record of `d` opened piece by piece with `dec` (given by piecewise() at its first
-   * chunk) is complete: `n` is the decrypter's last update, the plaintext is in `out`.
-   * As record() for a sealed record. Between the record's first and last chunk only fail()
-   * (a record of the other direction) can take the keys; openSealed opens nothing then.
-   */
-  pieced(d: TlsDirection, dec: RecordDecrypter, n: number, out: Uint8Array, meta: ChunkMeta): void {
-    this.recordNo++;
-    this.lastMeta = meta;
-    if (d.dec !== dec) return;
-    const opened = dec.finish(n, out);
-    if (opened === null) this.notOpened(d, meta);
-    else this.opened(d, opened, meta);
-  }
-
-  /** a sealed record of `d` did not authenticate */
-  private notOpened(d: TlsDirection, meta: ChunkMeta): void {
-    // RFC 8446 section 4.2.10: 0-RTT records (early traffic keys) come before the client's
-    // handshake records; skipped as a server skips rejected early data, not a failure
-    if (d.dir === 'client' && this.suite?.tls13 === true && this.ch?.earlyData === true && !d.opened && d.skippedEarly < MAX_EARLY_RECORDS) {
-      d.skippedEarly++;
+    if (opened === null) {
+      // RFC 8446 section 4.2.10: 0-RTT records (early traffic keys) come before the client's
+      // handshake records; skipped as a server skips rejected early data, not a failure
+      if (d.dir === 'client' && this.suite?.tls13 === true && this.ch?.earlyData === true && !d.opened && d.skippedEarly < MAX_EARLY_RECORDS) {
+        d.skippedEarly++;
+        return;
+      }
+      this.fail(d, meta);
       return;
     }
-    this.fail(d, meta);
+    this.opened(d, opened, meta);
   }
 
   /** a record of `d` that authenticated */

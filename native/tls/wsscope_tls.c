@@ -19,19 +19,7 @@
  *       not authenticate (then out[0, n) is zeroed: no unauthenticated byte is left behind).
  *       out must not overlap the body and must hold n bytes. Nothing is kept of the
  *       arguments. (The body is given by offset, not as a view, so that a record costs the
- *       caller no object.) Ends a piecewise open in progress on ctx.
- *   aeadBegin(ctx, nonce, aad, len) -> undefined
- *       Starts opening a body of len bytes (>= 16) that comes in pieces: a TLS record cut by
- *       TCP segment boundaries, decrypted as its segments arrive instead of being copied
- *       together first (GCM and ChaCha20-Poly1305 both stream: EVP_DecryptUpdate takes any
- *       lengths). Nonce and additional data are used here and not kept.
- *   aeadUpdate(ctx, src, off, len, out) -> number
- *       The next len bytes of that body, src[off, off + len) (at most what is left of it).
- *       Their ciphertext is decrypted into out at its place in the plaintext (out must hold
- *       the whole plaintext, the same out on every call of one body); the tag's bytes are
- *       kept here. Returns -2 while the body is not complete; with its last byte, the tag is
- *       checked: n (len - 16 of aeadBegin) when it authenticates, else -1 and out[0, n)
- *       zeroed, as aeadOpen. Nothing of src is kept.
+ *       caller no object.)
  * Bad arguments throw a TypeError (a bug in the caller, never a property of the capture).
  *
  * OpenSSL: no link-time dependency. On load the addon takes the EVP functions from the
@@ -123,30 +111,19 @@ static void ossl_load(void) {
   memset(&ossl, 0, sizeof(ossl));
 }
 
-/* one key: its OpenSSL context, and the body being opened piece by piece (aeadBegin/aeadUpdate) */
-typedef struct {
-  EVP_CIPHER_CTX *ctx;
-  /* ciphertext bytes of the body, and how many were decrypted; tag bytes held */
-  uint32_t ct_len, ct_done, tag_have;
-  /* a piecewise open is in progress; and no OpenSSL step of it failed so far */
-  int active, ok;
-  unsigned char tag[TAG_LEN];
-} aead_key;
-
-static void key_free(napi_env env, void *data, void *hint) {
-  aead_key *k = (aead_key *)data;
+static void ctx_free(napi_env env, void *data, void *hint) {
   (void)env;
   (void)hint;
-  ossl.ctx_free(k->ctx);
-  free(k);
+  ossl.ctx_free((EVP_CIPHER_CTX *)data);
 }
 
 /* the bytes of argument v (a TypedArray of bytes); 0 and a pending TypeError if it is not */
 static int bytes_of(napi_env env, napi_value v, unsigned char **p, size_t *n) {
   napi_typedarray_type t;
+  napi_value ab;
+  size_t off;
   void *data;
-  /* no array buffer or offset asked for: each out-parameter costs the call a handle */
-  if (napi_get_typedarray_info(env, v, &t, n, &data, NULL, NULL) != napi_ok || t != napi_uint8_array) {
+  if (napi_get_typedarray_info(env, v, &t, n, &data, &ab, &off) != napi_ok || t != napi_uint8_array) {
     napi_throw_type_error(env, NULL, "wsscope_tls: a Uint8Array was expected");
     return 0;
   }
@@ -163,7 +140,6 @@ static napi_value aead_new(napi_env env, napi_callback_info info) {
   const EVP_CIPHER *cipher;
   size_t want;
   EVP_CIPHER_CTX *ctx;
-  aead_key *k;
   napi_value out;
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 2) return NULL;
   if (napi_get_value_int32(env, argv[0], &kind) != napi_ok) {
@@ -197,174 +173,55 @@ static napi_value aead_new(napi_env env, napi_callback_info info) {
     napi_throw_error(env, NULL, "wsscope_tls: OpenSSL refused the cipher");
     return NULL;
   }
-  k = (aead_key *)calloc(1, sizeof(*k));
-  if (k == NULL) {
+  if (napi_create_external(env, ctx, ctx_free, NULL, &out) != napi_ok) {
     ossl.ctx_free(ctx);
-    napi_throw_error(env, NULL, "wsscope_tls: out of memory");
-    return NULL;
-  }
-  k->ctx = ctx;
-  if (napi_create_external(env, k, key_free, NULL, &out) != napi_ok) {
-    key_free(env, k, NULL);
     return NULL;
   }
   return out;
 }
 
-/* the key of argument v; NULL and a pending TypeError if it is not one */
-static aead_key *key_of(napi_env env, napi_value v) {
-  void *k;
-  if (napi_get_value_external(env, v, &k) != napi_ok || k == NULL) {
-    napi_throw_type_error(env, NULL, "wsscope_tls: not a context");
-    return NULL;
-  }
-  return (aead_key *)k;
-}
-
-/* a number argument in [0, 2^31); 0 and a pending TypeError if it is not */
-static int length_of(napi_env env, napi_value v, uint32_t *n) {
-  if (napi_get_value_uint32(env, v, n) != napi_ok || *n > 0x7fffffff) {
-    napi_throw_type_error(env, NULL, "wsscope_tls: offsets and lengths must be numbers below 2^31");
-    return 0;
-  }
-  return 1;
-}
-
-/*
- * Ask for src[0, len) to be brought into the cache before it is decrypted: a record's bytes are
- * first touched here (the capture's read buffers were filled by another thread), and the
- * AES-GCM loop stalls on each line it reads cold, where these loads overlap.
- */
-static void prefetch(const unsigned char *src, size_t len) {
-  size_t i;
-  for (i = 0; i < len; i += 64) __builtin_prefetch(src + i);
-}
-
-/*
- * Restart k's context for a body of ct_len ciphertext bytes under nonce and aad: EVP_DecryptInit_ex
- * with only a nonce keeps the key schedule and starts a new message. 0 when OpenSSL refuses.
- */
-static int start(aead_key *k, const unsigned char *nonce, const unsigned char *aad, size_t aad_len, uint32_t ct_len) {
-  int n;
-  k->active = 0;
-  k->ok = 1;
-  k->ct_len = ct_len;
-  k->ct_done = 0;
-  k->tag_have = 0;
-  return ossl.init(k->ctx, NULL, NULL, NULL, nonce) == 1 && (aad_len == 0 || ossl.update(k->ctx, NULL, &n, aad, (int)aad_len) == 1);
-}
-
-/*
- * Check the tag (k->tag, all TAG_LEN bytes) after the whole ciphertext went into out: the
- * plaintext length, or -1 with out[0, ct_len) cleansed (RFC 5116 section 2.2: nothing of a
- * body that does not authenticate is released). `ok`: the steps before succeeded.
- */
-static int32_t finish(aead_key *k, unsigned char *out, int ok) {
-  int fin;
-  k->active = 0;
-  ok = ok && ossl.ctx_ctrl(k->ctx, EVP_CTRL_AEAD_SET_TAG, TAG_LEN, k->tag) == 1 && ossl.final(k->ctx, out + k->ct_len, &fin) == 1;
-  if (!ok) {
-    ossl.cleanse(out, k->ct_len);
-    /* the errors a failed check queues would surface in a later node:crypto call of this thread */
-    ossl.err_clear();
-    return -1;
-  }
-  return (int32_t)k->ct_len;
-}
-
 static napi_value aead_open(napi_env env, napi_callback_info info) {
   size_t argc = 7;
   napi_value argv[7];
-  aead_key *k;
+  void *vctx;
+  EVP_CIPHER_CTX *ctx;
   unsigned char *nonce, *aad, *src, *out, *body;
-  size_t nonce_len, aad_len, src_len, out_len;
-  uint32_t off, len, ct_len;
-  int n, ok;
+  size_t nonce_len, aad_len, src_len, out_len, ct_len;
+  uint32_t off, len;
+  int n, fin, ok;
   napi_value r;
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 7) return NULL;
-  if ((k = key_of(env, argv[0])) == NULL) return NULL;
-  if (!bytes_of(env, argv[1], &nonce, &nonce_len) || !bytes_of(env, argv[2], &aad, &aad_len) ||
-      !bytes_of(env, argv[3], &src, &src_len) || !bytes_of(env, argv[6], &out, &out_len) ||
-      !length_of(env, argv[4], &off) || !length_of(env, argv[5], &len))
+  if (napi_get_value_external(env, argv[0], &vctx) != napi_ok || vctx == NULL) {
+    napi_throw_type_error(env, NULL, "wsscope_tls: not a context");
     return NULL;
+  }
+  ctx = (EVP_CIPHER_CTX *)vctx;
+  if (!bytes_of(env, argv[1], &nonce, &nonce_len) || !bytes_of(env, argv[2], &aad, &aad_len) ||
+      !bytes_of(env, argv[3], &src, &src_len) || !bytes_of(env, argv[6], &out, &out_len))
+    return NULL;
+  if (napi_get_value_uint32(env, argv[4], &off) != napi_ok || napi_get_value_uint32(env, argv[5], &len) != napi_ok) {
+    napi_throw_type_error(env, NULL, "wsscope_tls: offset and length must be numbers");
+    return NULL;
+  }
   if (nonce_len != NONCE_LEN || len < TAG_LEN || off > src_len || len > src_len - off || out_len < len - TAG_LEN ||
-      aad_len > 0x7fffffff) {
+      len > 0x7fffffff || aad_len > 0x7fffffff) {
     napi_throw_type_error(env, NULL, "wsscope_tls: bad lengths");
     return NULL;
   }
   body = src + off;
   ct_len = len - TAG_LEN;
-  prefetch(body, len);
-  ok = start(k, nonce, aad, aad_len, ct_len) && (ct_len == 0 || ossl.update(k->ctx, out, &n, body, (int)ct_len) == 1);
-  memcpy(k->tag, body + ct_len, TAG_LEN);
-  napi_create_int32(env, finish(k, out, ok), &r);
-  return r;
-}
-
-static napi_value aead_begin(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
-  napi_value argv[4];
-  aead_key *k;
-  unsigned char *nonce, *aad;
-  size_t nonce_len, aad_len;
-  uint32_t len;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 4) return NULL;
-  if ((k = key_of(env, argv[0])) == NULL) return NULL;
-  if (!bytes_of(env, argv[1], &nonce, &nonce_len) || !bytes_of(env, argv[2], &aad, &aad_len) || !length_of(env, argv[3], &len)) return NULL;
-  if (nonce_len != NONCE_LEN || len < TAG_LEN || aad_len > 0x7fffffff) {
-    napi_throw_type_error(env, NULL, "wsscope_tls: bad lengths");
-    return NULL;
-  }
-  if (!start(k, nonce, aad, aad_len, len - TAG_LEN)) {
+  /* EVP_DecryptInit_ex with only a nonce keeps the key schedule and restarts the message */
+  ok = ossl.init(ctx, NULL, NULL, NULL, nonce) == 1 &&
+       ossl.ctx_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, TAG_LEN, body + ct_len) == 1 &&
+       (aad_len == 0 || ossl.update(ctx, NULL, &n, aad, (int)aad_len) == 1) &&
+       (ct_len == 0 || ossl.update(ctx, out, &n, body, (int)ct_len) == 1) &&
+       ossl.final(ctx, out + ct_len, &fin) == 1;
+  if (!ok) {
+    /* the tag did not match: what was written is not authentic */
+    ossl.cleanse(out, ct_len);
     ossl.err_clear();
-    napi_throw_error(env, NULL, "wsscope_tls: OpenSSL refused the nonce");
-    return NULL;
   }
-  k->active = 1;
-  return NULL;
-}
-
-static napi_value aead_update(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
-  napi_value argv[5];
-  aead_key *k;
-  unsigned char *src, *out, *p;
-  size_t src_len, out_len;
-  uint32_t off, len, ct;
-  int n;
-  napi_value r;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 5) return NULL;
-  if ((k = key_of(env, argv[0])) == NULL) return NULL;
-  if (!bytes_of(env, argv[1], &src, &src_len) || !bytes_of(env, argv[4], &out, &out_len) ||
-      !length_of(env, argv[2], &off) || !length_of(env, argv[3], &len))
-    return NULL;
-  if (!k->active) {
-    napi_throw_type_error(env, NULL, "wsscope_tls: no body is being opened");
-    return NULL;
-  }
-  if (off > src_len || len > src_len - off || len > (k->ct_len - k->ct_done) + (TAG_LEN - k->tag_have) || out_len < k->ct_len) {
-    napi_throw_type_error(env, NULL, "wsscope_tls: bad lengths");
-    return NULL;
-  }
-  p = src + off;
-  prefetch(p, len);
-  /* the ciphertext part of the piece, decrypted at its place in the plaintext */
-  ct = k->ct_len - k->ct_done;
-  if (ct > len) ct = len;
-  if (ct > 0) {
-    k->ok = k->ok && ossl.update(k->ctx, out + k->ct_done, &n, p, (int)ct) == 1;
-    k->ct_done += ct;
-    p += ct;
-    len -= ct;
-  }
-  /* the rest is tag */
-  memcpy(k->tag + k->tag_have, p, len);
-  k->tag_have += len;
-  if (k->tag_have < TAG_LEN) {
-    napi_create_int32(env, -2, &r);
-    return r;
-  }
-  napi_create_int32(env, finish(k, out, k->ok), &r);
+  napi_create_int32(env, ok ? (int32_t)ct_len : -1, &r);
   return r;
 }
 
@@ -378,8 +235,6 @@ static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"aeadNew", NULL, aead_new, NULL, NULL, NULL, napi_default, NULL},
       {"aeadOpen", NULL, aead_open, NULL, NULL, NULL, napi_default, NULL},
-      {"aeadBegin", NULL, aead_begin, NULL, NULL, NULL, napi_default, NULL},
-      {"aeadUpdate", NULL, aead_update, NULL, NULL, NULL, napi_default, NULL},
       {"openssl", NULL, NULL, NULL, NULL, which, napi_enumerable, NULL},
   };
   if (napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props) != napi_ok) return NULL;
