@@ -380,11 +380,31 @@ describe.each(usableAeadBackends())('the tls layer (AEAD: %s)', (backend) => {
     expect(texts(evs)).toEqual([]);
   });
 
-  it('with a wrong key: decryption failed at the first encrypted record, once, and no bytes handed on', () => {
+  it('with a wrong key: decryption failed at the first encrypted record, once, and no bytes handed on, whole or in pieces', () => {
     const wrong = keylogText.replace(SECRETS.SERVER_HANDSHAKE_TRAFFIC_SECRET, 'ab'.repeat(32));
     const evs = run(conversation(), wrong);
     expect(tls(evs)).toEqual([expect.objectContaining({ decrypted: false, reason: 'decryption failed at record 3' })]);
     expect(findings(evs)).toEqual(['tls-decrypt-failed']);
     expect(evs.filter((e) => e.type === 'handshake' || e.type === 'message')).toEqual([]);
+    for (const piece of [1, 7, 100]) expect(strip(run(conversation(), wrong, piece))).toEqual(strip(evs));
+  });
+
+  it('drops a record completed after a record of the other direction failed between its pieces, as one that came whole after the failure', () => {
+    const steps = conversation();
+    // the client's message record ('hello inside TLS'), and the server's next record damaged
+    const i = steps.findIndex(([d, b], k) => d === 'client' && k > 0 && steps[k - 1][0] === 'server' && b[0] === 23 && steps[k + 1]?.[0] === 'client');
+    const msg = steps[i][1];
+    const damaged = new Uint8Array(steps[i + 2][1]);
+    damaged[20] ^= 1;
+    const cut: Array<['client' | 'server', Bytes]> = [...steps.slice(0, i), ['client', msg.subarray(0, 12)], ['server', damaged], ['client', msg.subarray(12)], ...steps.slice(i + 1)];
+    const evs = run(cut, keylogText);
+    expect(findings(evs)).toEqual(['tls-decrypt-failed']);
+    expect(evs.find((e) => e.type === 'finding')).toMatchObject({ dir: 'server', text: expect.stringMatching(/^Decryption failed at record 10 /) });
+    expect(evs.find((e) => e.type === 'handshake')).toMatchObject({ path: '/feed', status: 101 });
+    expect(texts(evs)).toEqual([]);
+    const after: Array<['client' | 'server', Bytes]> = [...steps.slice(0, i), ['server', damaged], ['client', msg], ...steps.slice(i + 1)];
+    expect(strip(evs)).toEqual(strip(run(after, keylogText)));
+    // the client's record whole before the damaged one is decoded
+    expect(texts(run([...steps.slice(0, i + 1), ['server', damaged], ...steps.slice(i + 1)], keylogText))).toEqual(['client hello inside TLS']);
   });
 });
