@@ -24,8 +24,27 @@ export interface Endpoint {
   v6: boolean;
 }
 
+/**
+ * The last endpoint string made for each port modulo ENDPOINT_SLOTS (direct-mapped, bounded):
+ * a flood's flows all reach one server endpoint, whose string is then made once instead of in
+ * two joins (two strings of garbage) per flow.
+ */
+const ENDPOINT_SLOTS = 256;
+const endpointAddr: Array<string | undefined> = new Array<string | undefined>(ENDPOINT_SLOTS).fill(undefined);
+/** the port, with 0x10000 set for IPv6 */
+const endpointPort = new Int32Array(ENDPOINT_SLOTS);
+const endpointText: string[] = new Array<string>(ENDPOINT_SLOTS).fill('');
+
+/** `addr:port`, `[addr]:port` for IPv6 (RFC 5952 section 6) */
 export function endpointString(e: Endpoint): string {
-  return e.v6 ? `[${e.addr}]:${e.port}` : `${e.addr}:${e.port}`;
+  const key = e.v6 ? e.port | 0x10000 : e.port;
+  const slot = e.port & (ENDPOINT_SLOTS - 1);
+  if (endpointPort[slot] === key && endpointAddr[slot] === e.addr) return endpointText[slot];
+  const s = e.v6 ? `[${e.addr}]:${e.port}` : `${e.addr}:${e.port}`;
+  endpointAddr[slot] = e.addr;
+  endpointPort[slot] = key;
+  endpointText[slot] = s;
+  return s;
 }
 
 /** the key of a port pair, the same from both directions */
