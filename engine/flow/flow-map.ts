@@ -15,7 +15,8 @@
  *
  * Memory: a key array and a value array of a power-of-two size, at least twice the flows
  * stored; doubled when more than half full, never shrunk (the owners bound the flows: at
- * most maxFlows of them).
+ * most maxFlows of them). Module-wide, `endpointString` keeps the last string it made for each
+ * of 256 port slots.
  */
 
 export interface Endpoint {
@@ -26,8 +27,8 @@ export interface Endpoint {
 
 /**
  * The last endpoint string made for each port modulo ENDPOINT_SLOTS (direct-mapped, bounded):
- * a flood's flows all reach one server endpoint, whose string is then made once instead of in
- * two joins (two strings of garbage) per flow.
+ * a flood's flows all reach one server endpoint, whose string is then made once instead of
+ * once per flow.
  */
 const ENDPOINT_SLOTS = 256;
 const endpointAddr: Array<string | undefined> = new Array<string | undefined>(ENDPOINT_SLOTS).fill(undefined);
@@ -35,12 +36,28 @@ const endpointAddr: Array<string | undefined> = new Array<string | undefined>(EN
 const endpointPort = new Int32Array(ENDPOINT_SLOTS);
 const endpointText: string[] = new Array<string>(ENDPOINT_SLOTS).fill('');
 
+/**
+ * `:port` in one string made from its character codes. A number's text comes from V8's
+ * number-string cache, and a flood's random client ports mostly miss it: each miss is a call
+ * into the runtime, the largest single cost of announcing such a flow; a table of the 65,536
+ * texts instead costs two cache misses (its slot, the string) per random port.
+ */
+function portText(p: number): string {
+  if (p >>> 0 !== p || p > 0xffff) return `:${p}`;
+  const c = 48; // '0'
+  if (p < 10) return String.fromCharCode(58, c + p);
+  if (p < 100) return String.fromCharCode(58, c + ((p / 10) | 0), c + (p % 10));
+  if (p < 1000) return String.fromCharCode(58, c + ((p / 100) | 0), c + (((p / 10) | 0) % 10), c + (p % 10));
+  if (p < 10000) return String.fromCharCode(58, c + ((p / 1000) | 0), c + (((p / 100) | 0) % 10), c + (((p / 10) | 0) % 10), c + (p % 10));
+  return String.fromCharCode(58, c + ((p / 10000) | 0), c + (((p / 1000) | 0) % 10), c + (((p / 100) | 0) % 10), c + (((p / 10) | 0) % 10), c + (p % 10));
+}
+
 /** `addr:port`, `[addr]:port` for IPv6 (RFC 5952 section 6) */
 export function endpointString(e: Endpoint): string {
   const key = e.v6 ? e.port | 0x10000 : e.port;
   const slot = e.port & (ENDPOINT_SLOTS - 1);
   if (endpointPort[slot] === key && endpointAddr[slot] === e.addr) return endpointText[slot];
-  const s = e.v6 ? `[${e.addr}]:${e.port}` : `${e.addr}:${e.port}`;
+  const s = e.v6 ? `[${e.addr}]${portText(e.port)}` : e.addr + portText(e.port);
   endpointAddr[slot] = e.addr;
   endpointPort[slot] = key;
   endpointText[slot] = s;
