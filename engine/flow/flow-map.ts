@@ -15,8 +15,7 @@
  *
  * Memory: a key array and a value array of a power-of-two size, at least twice the flows
  * stored; doubled when more than half full, never shrunk (the owners bound the flows: at
- * most maxFlows of them). Module-wide, `endpointString` keeps the last string it made for each
- * of 256 port slots.
+ * most maxFlows of them).
  */
 
 export interface Endpoint {
@@ -24,17 +23,6 @@ export interface Endpoint {
   port: number;
   v6: boolean;
 }
-
-/**
- * The last endpoint string made for each port modulo ENDPOINT_SLOTS (direct-mapped, bounded):
- * a flood's flows all reach one server endpoint, whose string is then made once instead of
- * once per flow.
- */
-const ENDPOINT_SLOTS = 256;
-const endpointAddr: Array<string | undefined> = new Array<string | undefined>(ENDPOINT_SLOTS).fill(undefined);
-/** the port, with 0x10000 set for IPv6 */
-const endpointPort = new Int32Array(ENDPOINT_SLOTS);
-const endpointText: string[] = new Array<string>(ENDPOINT_SLOTS).fill('');
 
 /**
  * `:port` in one string made from its character codes. A number's text comes from V8's
@@ -54,14 +42,7 @@ function portText(p: number): string {
 
 /** `addr:port`, `[addr]:port` for IPv6 (RFC 5952 section 6) */
 export function endpointString(e: Endpoint): string {
-  const key = e.v6 ? e.port | 0x10000 : e.port;
-  const slot = e.port & (ENDPOINT_SLOTS - 1);
-  if (endpointPort[slot] === key && endpointAddr[slot] === e.addr) return endpointText[slot];
-  const s = e.v6 ? `[${e.addr}]${portText(e.port)}` : e.addr + portText(e.port);
-  endpointAddr[slot] = e.addr;
-  endpointPort[slot] = key;
-  endpointText[slot] = s;
-  return s;
+  return e.v6 ? `[${e.addr}]${portText(e.port)}` : e.addr + portText(e.port);
 }
 
 /** the key of a port pair, the same from both directions */
