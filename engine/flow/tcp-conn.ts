@@ -131,8 +131,8 @@ export class TcpConn {
 
   constructor(
     private readonly host: ConnHost,
-    public a: Endpoint,
-    public b: Endpoint,
+    readonly a: Endpoint,
+    readonly b: Endpoint,
     maxBufferedBytes: number,
   ) {
     this.sa = new SideSink(this, 'a');
@@ -163,10 +163,12 @@ export class TcpConn {
    * Every field the class initializes is set here again.
    */
   reuse(src: string, srcPort: number, dst: string, dstPort: number, v6: boolean): void {
-    // new endpoints rather than the old ones rewritten: those were last touched when the flow
-    // was, thousands of flows ago under a flood, and writing them costs two cache misses
-    this.a = { addr: src, port: srcPort, v6 };
-    this.b = { addr: dst, port: dstPort, v6 };
+    this.a.addr = src;
+    this.a.port = srcPort;
+    this.a.v6 = v6;
+    this.b.addr = dst;
+    this.b.port = dstPort;
+    this.b.v6 = v6;
     this.id = 0;
     this.clientSide = undefined;
     this.roleBy = 'port';
