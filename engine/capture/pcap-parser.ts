@@ -398,7 +398,8 @@ export class CaptureParser {
     const ts = sec + (this.nanos ? frac / 1e9 : frac / 1e6);
     this.lastSec = sec;
     if (origLen < caplen) origLen = caplen;
-    this.emit(ts, this.pcapLink, b, off + hl, caplen, origLen, 0, this.pcapFcs);
+    this.rec.ts = ts;
+    this.emit(this.pcapLink, b, off + hl, caplen, origLen, 0, this.pcapFcs);
     return total;
   }
 
@@ -426,7 +427,9 @@ export class CaptureParser {
       const frac = le ? u32le(b, pos + 4) : u32be(b, pos + 4);
       const origLen = le ? u32le(b, pos + 12) : u32be(b, pos + 12);
       this.lastSec = sec;
-      this.emit(sec + frac / div, link, b, pos + hl, caplen, origLen < caplen ? caplen : origLen, 0, fcs);
+      // the time straight into the record: as an argument it would be a heap number per packet
+      this.rec.ts = sec + frac / div;
+      this.emit(link, b, pos + hl, caplen, origLen < caplen ? caplen : origLen, 0, fcs);
       pos += total;
       this.offset += total;
     }
@@ -465,8 +468,11 @@ export class CaptureParser {
     return 1;
   }
 
-  /** Hand b[off, off + caplen) to the sink as record `no`, less a trailing FCS of `fcs` bytes. */
-  private emit(ts: number, linkType: number, b: Uint8Array, off: number, caplen: number, origLen: number, iface: number, fcs: number): void {
+  /**
+   * Hand b[off, off + caplen) to the sink as record `no`, less a trailing FCS of `fcs` bytes;
+   * the caller has set the record's `ts`.
+   */
+  private emit(linkType: number, b: Uint8Array, off: number, caplen: number, origLen: number, iface: number, fcs: number): void {
     this._packets++;
     if (fcs > 0) {
       // drop the frame check sequence: it is not part of the frame's payload
@@ -475,7 +481,6 @@ export class CaptureParser {
     }
     const rec = this.rec;
     rec.no = this._packets;
-    rec.ts = ts;
     rec.linkType = linkType;
     rec.buf = b;
     rec.off = off;
@@ -742,7 +747,8 @@ export class CaptureParser {
   }
 
   private ngEmit(ifc: NgIface, ts: number, b: Uint8Array, off: number, caplen: number, origLen: number): void {
-    this.emit(ts, ifc.linkType, b, off, caplen, origLen < caplen ? caplen : origLen, ifc.id, ifc.fcsLen);
+    this.rec.ts = ts;
+    this.emit(ifc.linkType, b, off, caplen, origLen < caplen ? caplen : origLen, ifc.id, ifc.fcsLen);
   }
 }
 

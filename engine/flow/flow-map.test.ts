@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { FlowMap, type Endpoint } from './flow-map';
+import { endpointString, FlowMap, type Endpoint } from './flow-map';
 
 interface Flow {
   a: Endpoint;
@@ -59,5 +59,18 @@ describe('FlowMap', () => {
       const [src, dst, sp, dp] = k.split('|');
       expect(map.get(src, dst, Number(sp), Number(dp))).toBeUndefined();
     }
+  });
+});
+
+describe('endpointString', () => {
+  it('writes every port as String does, for IPv4 and IPv6', () => {
+    const wrong: string[] = [];
+    for (let port = 0; port <= 0xffff; port++) {
+      if (endpointString({ addr: '192.0.2.1', port, v6: false }) !== `192.0.2.1:${String(port)}`) wrong.push(`v4 ${port}`);
+      if (endpointString({ addr: '2001:db8::1', port, v6: true }) !== `[2001:db8::1]:${String(port)}`) wrong.push(`v6 ${port}`);
+    }
+    expect(wrong).toEqual([]);
+    // not a port a header can hold: written as String writes it all the same
+    for (const port of [-1, 65536, 1.5]) expect(endpointString({ addr: '10.0.0.1', port, v6: false })).toBe(`10.0.0.1:${String(port)}`);
   });
 });

@@ -111,7 +111,11 @@ export class TcpConn {
   /** role of side a; undefined until decided */
   clientSide: Side | undefined;
   roleBy: RoleEvidence = 'port';
-  synSeq: number | undefined;
+  /**
+   * ISN of the SYN that opened the flow, -1 before one: a number field, not `number |
+   * undefined`, so V8 keeps it as a double in place instead of a new heap number per flow
+   */
+  synSeq = -1;
   firstTs = 0;
   firstPacket = 0;
   /** per side before `engage`: sequence number of the first data byte (after the SYN), -1 before a SYN */
@@ -140,6 +144,10 @@ export class TcpConn {
     this.endedA = this.endedB = this.closedAnnounced = this.engaged = false;
     this.nxtA = this.nxtB = this.ackedA = this.ackedB = 0;
     this.nxtA = this.nxtB = this.ackedA = this.ackedB = -1;
+    // an ISN is mostly above V8's small integers: the field is a double from the start, so the
+    // first such ISN does not change its representation under optimized code
+    this.synSeq = 0x80000000;
+    this.synSeq = -1;
     // conflictWindow: keep the last 64 KiB delivered per direction so a retransmission that
     // differs from what was already delivered is flagged too; read from a capture file, the
     // bytes are kept as where they lie in it, else copied (tcp/history.ts).
@@ -164,7 +172,7 @@ export class TcpConn {
     this.id = 0;
     this.clientSide = undefined;
     this.roleBy = 'port';
-    this.synSeq = undefined;
+    this.synSeq = -1;
     this.stack = undefined;
     this.announced = this.endedA = this.endedB = this.closedAnnounced = this.failed = this.hasData = false;
     this.endReason = 'fin';

@@ -136,7 +136,7 @@ export class TcpFlowTable {
   /** The connection of a segment: found, or new (after closing one a new SYN replaces). */
   lookup(d: DecodedPacket, meta: ChunkMeta): TcpConn {
     let conn = this.map.get(d.src, d.dst, d.srcPort, d.dstPort);
-    if (conn && (d.flags & (TCP_SYN | TCP_ACK)) === TCP_SYN && conn.synSeq !== undefined && conn.synSeq !== d.seq) {
+    if (conn && (d.flags & (TCP_SYN | TCP_ACK)) === TCP_SYN && conn.synSeq >= 0 && conn.synSeq !== d.seq) {
       this.remove(conn, meta, false);
       conn = undefined;
     }

@@ -50,6 +50,18 @@ describe('AddressCache', () => {
     expect(c.v4(Uint8Array.of(192, 168, 1, 20), 0)).toBe(c.v4(b, 1));
   });
 
+  it('writes every octet value in every position as decimal text', () => {
+    const wrong: string[] = [];
+    for (let v = 0; v < 256; v++) {
+      for (let pos = 0; pos < 4; pos++) {
+        const q = [7, 77, 177, 0];
+        q[pos] = v;
+        if (formatIPv4(Uint8Array.from(q), 0) !== q.map(String).join('.')) wrong.push(q.join(','));
+      }
+    }
+    expect(wrong).toEqual([]);
+  });
+
   it('never returns a stale string when addresses collide in its slots', () => {
     const c = new AddressCache();
     fc.assert(

@@ -10,8 +10,17 @@
  * Memory: functions read the given bytes during the call only and keep no reference to them.
  */
 
+/** each octet's decimal text followed by a dot, and without */
+const OCTET_DOT: readonly string[] = Array.from({ length: 256 }, (_, i) => `${i}.`);
+const OCTET: readonly string[] = Array.from({ length: 256 }, (_, i) => `${i}`);
+
+/**
+ * Dotted quad of the 4 bytes at `off`. Three joins of table strings, not a template of seven
+ * parts: a flood from random sources formats an address per packet, and each join makes a
+ * string (about 40 instead of 60 ns and half the garbage, issue 10).
+ */
 export function formatIPv4(b: Uint8Array, off: number): string {
-  return `${b[off]}.${b[off + 1]}.${b[off + 2]}.${b[off + 3]}`;
+  return OCTET_DOT[b[off]] + OCTET_DOT[b[off + 1]] + OCTET_DOT[b[off + 2]] + OCTET[b[off + 3]];
 }
 
 export function formatIPv6(b: Uint8Array, off: number): string {
