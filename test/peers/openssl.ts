@@ -78,7 +78,7 @@ export function openssl(args: string[], cwd?: string): OpensslProcess {
     write: (bytes) => child.stdin.write(typeof bytes === 'string' ? bytes : Buffer.from(bytes)),
     exited,
     kill: () => {
-      if (code === null && child.pid !== undefined) process.kill(child.pid, 'SIGTERM');
+      if (code === null) child.kill('SIGTERM');
     },
   };
 }

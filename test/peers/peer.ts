@@ -136,7 +136,7 @@ export function attachPeer(child: ChildProcess, what: string, role: 'server' | '
       const e = new Error(`${what}: no progress within ${timeoutMs} ms (sent ${sent.length}, received ${received.length}); stderr: ${stderr}`);
       reject(e);
       rejectDone(e);
-      if (child.pid) process.kill(child.pid, 'SIGKILL');
+      child.kill('SIGKILL');
     }, timeoutMs);
     const peer: Peer = {
       port: 0,
@@ -148,7 +148,9 @@ export function attachPeer(child: ChildProcess, what: string, role: 'server' | '
       stop: async () => {
         clearTimeout(timer);
         if (onStop) await onStop();
-        if (child.exitCode === null && child.signalCode === null && child.pid) process.kill(child.pid, 'SIGTERM');
+        // child.kill, not process.kill: a child that has exited and been reaped before its 'exit'
+        // event ran gives ESRCH, which child.kill reports as false instead of throwing
+        if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
         await exited;
       },
     };

@@ -88,7 +88,7 @@ export function runWsscope(args: string[], o: { asUser?: { user: string; group: 
     },
     linesUntil: (pred, what, timeoutMs = 20_000) => wait(() => pred(lines), what, timeoutMs),
     kill: (signal) => {
-      if (child.pid && child.exitCode === null && child.signalCode === null) process.kill(child.pid, signal);
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
     },
   };
 }
