@@ -339,7 +339,11 @@ export class FrameDecoder {
       const hi = ((hb[2] << 24) | (hb[3] << 16) | (hb[4] << 8) | hb[5]) >>> 0;
       const lo = ((hb[6] << 24) | (hb[7] << 16) | (hb[8] << 8) | hb[9]) >>> 0;
       h.highBit = hi >= 0x80000000;
-      h.length = hi * TWO32 + lo;
+      // a small integer when it is one: `hi * TWO32` makes a double even for hi = 0, and the
+      // first double stored in `length` (the first frame of 64 KiB or more, some MB into a
+      // capture) changed FrameHead's map under every optimized function that reads a frame
+      // head ("wrong map" and "not a Smi" deoptimizations all along the frame path)
+      h.length = hi === 0 ? lo : hi * TWO32 + lo;
       h.nonMinimal = h.length < 65536;
       off = 10;
     } else {
