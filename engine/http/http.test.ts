@@ -10,6 +10,10 @@ describe('Sec-WebSocket-Accept', () => {
   it('computes the accept value of the RFC 6455 section 1.3 example', () => {
     expect(computeAccept('dGhlIHNhbXBsZSBub25jZQ==')).toBe('s3pPLMBiTxaQ9kYGzzhZRbK+xOo=');
   });
+  it('hashes a key holding bytes over 0x7f as those bytes (header values are latin1), not as their UTF-8', () => {
+    // base64(SHA-1 of the latin1 bytes of 'cl\u00e9 \u00ff' + GUID), computed with Python's hashlib
+    expect(computeAccept('cl\u00e9 \u00ff')).toBe('5S/M27/8fVnEss2wORUbp7LRkak=');
+  });
   it('accepts only 16 bytes of base64 as a key', () => {
     expect(isValidKey('dGhlIHNhbXBsZSBub25jZQ==')).toBe(true);
     expect(isValidKey('dGhlIHNhbXBsZSBub25jZQ=')).toBe(false);

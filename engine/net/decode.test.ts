@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { CaptureParser } from '../capture/pcap-parser';
 import { NetDecoder, type NetProblem } from './decode';
 import type { DecodedPacket, PacketRecord } from '../types';
-import { ACK, PSH, concat, ether, ipv4, ipv6, nullLoop, sll, sll2, tcp, udp, type TcpOpts } from '../../test/kit/capture';
+import { ACK, PSH, concat, ether, ipv4, ipv6, nullLoop, pcap, sll, sll2, tcp, udp, type TcpOpts } from '../../test/kit/capture';
 
 import { CAPTURE_FIXTURES as FIX, PUBLIC_CAPTURES as PUBLIC, publicCaptureNames } from '../../test/kit/paths';
 
@@ -125,6 +125,25 @@ describe('NetDecoder against tshark on the link-type and fragment fixtures', () 
 });
 
 describe('NetDecoder on hand-made packets', () => {
+  it('makes payload views of the right buffer when records come from read buffers that are reused and alternate', () => {
+    // the capture file as the file source hands it on: chunks of 700 bytes read in turn into
+    // two buffers that are refilled (the same objects), one at a byteOffset; the payload
+    // views reuse the ArrayBuffer looked up for the previous record when the buffer is the same
+    const file = pcap(Array.from({ length: 40 }, (_, i) => ({ tsUs: 1e6 + i, data: ether(0x0800, tcp4(`segment ${i} `.repeat(1 + (i % 7)))) })), { linkType: 1 });
+    const bufs = [new Uint8Array(700), new Uint8Array(new ArrayBuffer(1024), 100, 700)];
+    const dec = new NetDecoder();
+    const got: string[] = [];
+    const p = new CaptureParser({ packet: (r) => got.push(Buffer.from(dec.decode(r)?.payload ?? []).toString()) });
+    for (let at = 0, k = 0; at < file.length; at += 700, k++) {
+      const b = bufs[k % 2];
+      const n = Math.min(700, file.length - at);
+      b.set(file.subarray(at, at + n));
+      p.push(b.subarray(0, n));
+    }
+    p.end();
+    expect(got).toEqual(Array.from({ length: 40 }, (_, i) => `segment ${i} `.repeat(1 + (i % 7))));
+  });
+
   it('returns one reused object (callers copy what they keep)', () => {
     const dec = new NetDecoder();
     const a = dec.decode(rec(ether(0x0800, tcp4('a'))));

@@ -18,12 +18,13 @@
  * bytes (valid during the record's callback) except for reassembled datagrams; `payloadPos`
  * says where a TCP payload view lies in the capture file (-1 when unknown). A record that
  * says where its bytes lie (`buf`, `off`, `caplen`) is read there without making `data`; the
- * decoder holds that buffer until the next `decode` but never reads it outside one. Address strings come
+ * decoder holds that buffer (and the ArrayBuffer of the last one a payload view was made of)
+ * until the next `decode` but never reads it outside one. Address strings come
  * from a bounded cache (./addr) and may be kept.
  */
 import type { DecodedPacket, PacketRecord } from '../types';
 import { AddressCache } from './addr';
-import { byteView } from './bytes';
+import { ViewMaker } from './bytes';
 import { FragmentReassembler, type FragmentLimits, type FragmentStats } from './ipfrag';
 
 export const LINKTYPE_NULL = 0;
@@ -134,6 +135,8 @@ export class NetDecoder {
   private ts = 0;
   /** capture-file offset of d[base] (-1: unknown) */
   private filePos = -1;
+  /** the TCP payload views (one ArrayBuffer lookup per capture chunk, not per packet) */
+  private readonly views = new ViewMaker();
 
   constructor(opts: NetDecoderOptions = {}) {
     this.frag = new FragmentReassembler(opts.fragments);
@@ -397,7 +400,7 @@ export class NetDecoder {
       o.flags = d[off + 13];
       o.window = (d[off + 14] << 8) | d[off + 15];
       // pure ACKs (about a third of a bulk transfer's packets) share one empty payload
-      o.payload = capEnd > off + hl ? byteView(d, off + hl, capEnd - off - hl) : NO_PAYLOAD;
+      o.payload = capEnd > off + hl ? this.views.view(d, off + hl, capEnd - off - hl) : NO_PAYLOAD;
       o.missing = segEnd - capEnd;
       // a file position only for a view of the record (a reassembled datagram is a new buffer)
       o.payloadPos = this.filePos >= 0 && d === this.d ? this.filePos + (off + hl - this.base) : -1;

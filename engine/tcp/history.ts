@@ -52,10 +52,10 @@ export class ReadBackLink {
  * Full-size rings of ended streams, handed to the next streams: at most RING_SPARE_MAX (4 MiB
  * at the pipeline's 64 KiB window); a ring is only ever in one place.
  */
-const spareRings: Uint8Array[] = [];
+const spareRings = objectList<Uint8Array>();
 const RING_SPARE_MAX = 64;
 /** entry tables of ended streams (at most 64 x 16 KiB) */
-const spareEntries: Float64Array[] = [];
+const spareEntries = objectList<Float64Array>();
 const ENTRIES_SPARE_MAX = 64;
 /** entries per direction at most (a power of 2): 64 KiB of segments of 128 bytes or more */
 export const MAX_ENTRIES = 512;
@@ -65,6 +65,18 @@ const E = 4;
 const READ_CHUNK = 64 * 1024;
 let scratch: Uint8Array | null = null;
 const oneByte = new Uint8Array(1);
+
+/**
+ * An empty list whose elements are objects from the start. An empty array literal starts with
+ * small-integer elements, and the first table pushed into it changes its map: optimized code
+ * that had only seen it empty (`recordSlow`'s `pop`, some 16 MB into the benchmark capture,
+ * when the first streams end) was thrown away there ("wrong map", --trace-deopt).
+ */
+function objectList<T extends object>(): T[] {
+  const a: Array<T | null> = [null];
+  a.pop();
+  return a as T[];
+}
 
 export class DeliveredHistory {
   /** stream offset where the current run starts */

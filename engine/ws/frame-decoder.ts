@@ -150,10 +150,12 @@ export class FrameDecoder {
     this.sink = sink;
     if (startInResync) this.state = DecoderState.RESYNC;
     this.head.sharedHeader = sharedHeaders;
-    // written twice so V8 does not treat it as a constant until the first header split across
+    // written twice so V8 does not treat them as constants until the first header split across
     // chunks (see TcpReassembler's constructor)
     this.hdrNeed = 14;
     this.hdrNeed = 2;
+    this.hdrHave = 1;
+    this.hdrHave = 0;
   }
 
   /** In a frame (header started or payload pending)? */
@@ -216,40 +218,33 @@ export class FrameDecoder {
     while (p < n) {
       switch (this.state) {
         case DecoderState.GET_HEADER: {
-          if (this.hdrHave === 0) {
+          let have = this.hdrHave;
+          // the header began in an earlier chunk: its payload cannot be a view of this one (`head.whole`)
+          const split = have > 0;
+          if (!split) {
             if (this.sink.closed && !this.sink.acceptAfterClose(bytes[p], meta, n - p)) {
               this.state = DecoderState.DRAIN;
               return;
             }
             h.firstPacket = meta.packet;
             h.firstTs = meta.ts;
-            // fast path: the whole header is in this chunk
-            if (n - p >= 2) {
-              const need = headerLength(bytes[p + 1]);
-              if (n - p >= need) {
-                let hb: Uint8Array;
-                if (!h.sharedHeader) hb = headerCopy(bytes, p, need);
-                else {
-                  hb = this.hdr;
-                  for (let k = 0; k < need; k++) hb[k] = bytes[p + k];
-                }
-                p += need;
-                this.startFrame(hb, need, meta, bytes, p);
-                break;
-              }
-            }
           }
-          // slow path: gather header bytes across chunks
-          while (p < n && this.hdrHave < this.hdrNeed) {
-            this.hdr[this.hdrHave++] = bytes[p++];
-            if (this.hdrHave === 2) this.hdrNeed = headerLength(this.hdr[1]);
+          // One path for every header, whole in this chunk or not: the first header split
+          // across chunks (a few MB into a capture) then runs code V8 has run before. A slow
+          // path of its own had no type feedback when it first ran, and TurboFan threw the
+          // optimized `run` away there and took 5-7 MB to optimize it again (--trace-deopt).
+          let need = this.hdrNeed;
+          const hdr = this.hdr;
+          while (have < need && p < n) {
+            hdr[have++] = bytes[p++];
+            if (have === 2) need = headerLength(hdr[1]);
           }
-          if (this.hdrHave < this.hdrNeed) return;
-          const need = this.hdrNeed;
-          const hb = h.sharedHeader ? this.hdr : this.hdr.slice(0, need);
-          this.hdrHave = 0;
-          this.hdrNeed = 2;
-          this.startFrame(hb, need, meta, null, 0);
+          const done = have === need;
+          // written on both outcomes, so neither store is new to V8 when a header splits
+          this.hdrHave = done ? 0 : have;
+          this.hdrNeed = done ? 2 : need;
+          if (!done) return;
+          this.startFrame(h.sharedHeader ? hdr : headerCopy(hdr, 0, need), need, meta, split ? null : bytes, p);
           break;
         }
         case DecoderState.GET_PAYLOAD: {
@@ -344,7 +339,11 @@ export class FrameDecoder {
       const hi = ((hb[2] << 24) | (hb[3] << 16) | (hb[4] << 8) | hb[5]) >>> 0;
       const lo = ((hb[6] << 24) | (hb[7] << 16) | (hb[8] << 8) | hb[9]) >>> 0;
       h.highBit = hi >= 0x80000000;
-      h.length = hi * TWO32 + lo;
+      // a small integer when it is one: `hi * TWO32` makes a double even for hi = 0, and the
+      // first double stored in `length` (the first frame of 64 KiB or more, some MB into a
+      // capture) changed FrameHead's map under every optimized function that reads a frame
+      // head ("wrong map" and "not a Smi" deoptimizations all along the frame path)
+      h.length = hi === 0 ? lo : hi * TWO32 + lo;
       h.nonMinimal = h.length < 65536;
       off = 10;
     } else {

@@ -59,7 +59,15 @@ function giveSpare(b: Uint8Array): void {
 }
 
 export class PayloadBuffer {
+  /** the bytes, from offset 0 of their own ArrayBuffer (see `alloc`); replaced by `setBuf` only */
   buf: Uint8Array;
+  /**
+   * `buf.buffer` once `shared()` has read it, then for every later message in the same buffer:
+   * from optimized code V8 (node 20) reads that accessor through the generic load IC and a
+   * call into C++, about 50 ns (see ViewMaker in engine/net/bytes.ts). Not read before: for a
+   * buffer of 64 bytes or less, which V8 keeps inside its object, it allocates an ArrayBuffer.
+   */
+  private ab: ArrayBufferLike | null = null;
   len = 0;
   /** bytes offered beyond the limit (dropped) */
   dropped = 0;
@@ -76,6 +84,11 @@ export class PayloadBuffer {
     this.buf = alloc(Math.min(expected, limit, PREALLOC_MAX));
   }
 
+  private setBuf(b: Uint8Array): void {
+    this.buf = b;
+    this.ab = null;
+  }
+
   /** An empty scratch buffer for ephemeral payloads (reset per message, `shared()`, `release()`). */
   static scratch(limit: number): PayloadBuffer {
     return new PayloadBuffer(0, limit, true);
@@ -84,7 +97,7 @@ export class PayloadBuffer {
   /** A scratch buffer's owner is done with it: its memory goes back to the spare list. */
   release(): void {
     if (this.pooled) giveSpare(this.buf);
-    this.buf = EMPTY;
+    this.setBuf(EMPTY);
     this.len = 0;
     this.dropped = 0;
     this.want = 0;
@@ -107,7 +120,7 @@ export class PayloadBuffer {
     const nb = this.pooled ? takeSpare(cap) : alloc(cap);
     if (this.len > 0) nb.set(byteView(this.buf, 0, this.len));
     if (this.pooled) giveSpare(this.buf);
-    this.buf = nb;
+    this.setBuf(nb);
   }
 
   /** Reserve room for an expected number of further bytes (bounded by PREALLOC_MAX). */
@@ -142,12 +155,12 @@ export class PayloadBuffer {
 
   /** The bytes kept, as a view of the reused buffer (valid until the next reset). */
   shared(): Uint8Array {
-    return byteView(this.buf, 0, this.len);
+    return new Uint8Array((this.ab ??= this.buf.buffer), 0, this.len);
   }
 
   /** The bytes kept from offset `start` on, as a view (valid as long as `shared()`'s). */
   sharedFrom(start: number): Uint8Array {
-    return byteView(this.buf, start, this.len - start);
+    return new Uint8Array((this.ab ??= this.buf.buffer), start, this.len - start);
   }
 
   /** Unmask the bytes from offset `start` on in place, mask byte 0 applying to the first (a frame's payload kept masked, see FrameHead.wireAt). */
