@@ -21,8 +21,9 @@
  * stores with it (V8 does not check the rest, and a damaged cache would abort the process); a
  * rejected, damaged or missing cache is written anew after the command (to a temporary name,
  * then renamed, so concurrent runs never read half a file). V8 rejects a cache made under other
- * flags, so runs with other V8 flags (scripts/wsscope passes its own; `node scripts/wsscope.cjs`
- * none) keep a cache each, named by a hash of the flags, instead of rewriting one another's.
+ * flags, so runs with V8 flags (`node --cpu-prof scripts/wsscope.cjs`, NODE_OPTIONS) and runs
+ * without keep a cache each, named by a hash of the flags (at most MAX_CACHES), instead of
+ * rewriting one another's.
  * `import.meta.url` in the sources becomes the bundle's URL.
  */
 'use strict';
