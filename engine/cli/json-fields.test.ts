@@ -27,6 +27,22 @@ describe('putTs', () => {
     );
   });
 
+  it('writes timestamps in time order, many in the same second, as JSON.stringify does (the last second is kept)', () => {
+    // capture times: runs within one second, then jumps forwards and backwards across seconds
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 999_999 })), { minLength: 1, maxLength: 50 }), (steps) => {
+        let sec = 1_700_000_000;
+        for (const [jump, us] of steps) {
+          sec += jump === 3 ? -1 : jump === 2 ? 1 : 0;
+          const ts = (sec * 1e6 + us) / 1e6;
+          expect(written(putTs, ts)).toBe(JSON.stringify(ts));
+        }
+      }),
+      { numRuns: 2000 },
+    );
+    for (const ts of [9.5, 10, 10.000001, 10.1, 99.99, 100, 100.000100, 1e9, 999_999_999.999999, 1e9 + 0.5]) expect(written(putTs, ts), String(ts)).toBe(JSON.stringify(ts));
+  });
+
   it('writes any other double (nanoseconds, huge, tiny, negative, not finite) as JSON.stringify does', () => {
     const edges = [0, -0, 1, 0.5, 1e-6, 1e-7, 5e-7, 0.000001, 0.0000015, 1700000000, 1700000000.0000005, 1700000000.9999995, 1700000000.000001, 2 ** 33 - 1e-6, 2 ** 33, 2 ** 33 + 0.5, 1e21, 1e21 + 1e6, 2 ** 53, 2 ** 53 + 2, 1.7976931348623157e308, 5e-324, -1700000000.25, -1e-6, NaN, Infinity, -Infinity];
     for (const ts of edges) expect(written(putTs, ts), String(ts)).toBe(JSON.stringify(ts) ?? 'null');

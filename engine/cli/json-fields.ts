@@ -5,10 +5,12 @@
  * formatting of a fractional timestamp) cost about as much as escaping the payloads; these
  * writers build no string. Each one takes the buffer, a DataView of it and a position, writes
  * what JSON.stringify would (engine/cli/json-fields.test.ts holds them to it) and returns the
- * end. The caller has made room: every writer may store up to 3 bytes past its end.
+ * end. The caller has made room: every writer may store up to 5 bytes past its end (putTs
+ * writes six fraction digits, then drops trailing zeros; putChunk writes whole words).
  *
- * Memory: the constants (`Chunk`) are built once; nothing is allocated per call but by the
- * fallbacks to String() (numbers outside the fast cases below).
+ * Memory: the constants (`Chunk`) and the digit-pair table are built once, putTs keeps the
+ * digits of the last whole second it wrote (16 bytes); nothing is allocated per call but by
+ * the fallbacks to String() (numbers outside the fast cases below).
  */
 
 /** An ASCII constant as little-endian 32-bit words, stored 4 bytes at a time. */
@@ -42,16 +44,30 @@ export function num(n: number): string {
 }
 
 /** the decimal digits of an integer 0 <= n <= 2^53 */
+/** "00" to "99": the two ASCII digits of i at 2i and 2i + 1 (two digits per division below) */
+const PAIRS = new Uint8Array(200);
+for (let i = 0; i < 100; i++) {
+  PAIRS[2 * i] = 0x30 + ((i / 10) | 0);
+  PAIRS[2 * i + 1] = 0x30 + (i % 10);
+}
+
 function putDigits(b: Uint8Array, p: number, n: number): number {
   let len = 1;
   for (let t = 10; t <= n; t *= 10) len++;
   let q = p + len;
   if (n <= 0x7fffffff) {
-    for (let t = n; q > p; ) {
-      const d = (t / 10) | 0;
-      b[--q] = 0x30 + t - d * 10;
+    let t = n;
+    while (t >= 100) {
+      const d = (t / 100) | 0;
+      const r = 2 * (t - d * 100);
+      b[--q] = PAIRS[r + 1];
+      b[--q] = PAIRS[r];
       t = d;
     }
+    if (t >= 10) {
+      b[--q] = PAIRS[2 * t + 1];
+      b[--q] = PAIRS[2 * t];
+    } else b[--q] = 0x30 + t;
   } else {
     for (let t = n; q > p; t = Math.floor(t / 10)) b[--q] = 0x30 + (t % 10);
   }
@@ -86,20 +102,34 @@ export function putBool(dv: DataView, p: number, v: boolean): number {
 export function putTs(b: Uint8Array, p: number, ts: number): number {
   const u = Math.round(ts * 1e6);
   const whole = Math.floor(ts);
-  let frac = u - whole * 1e6;
+  const frac = u - whole * 1e6;
   if (!(ts >= 0 && ts < 2 ** 33 && u / 1e6 === ts && frac >= 0 && frac < 1e6)) return putAscii(b, p, num(ts));
-  p = putDigits(b, p, whole);
+  // the whole seconds: events come in time order, so most share the last one's
+  if (whole !== lastWhole) {
+    lastWholeLen = putDigits(lastWholeDigits, 0, whole);
+    lastWhole = whole;
+  }
+  for (let i = 0; i < lastWholeLen; i++) b[p + i] = lastWholeDigits[i];
+  p += lastWholeLen;
   if (frac === 0) return p;
-  b[p++] = 0x2e; // .
-  let digits = 6;
-  while (frac % 10 === 0) {
-    frac /= 10;
-    digits--;
-  }
-  for (let q = p + digits; q > p; ) {
-    const d = (frac / 10) | 0;
-    b[--q] = 0x30 + frac - d * 10;
-    frac = d;
-  }
-  return p + digits;
+  b[p] = 0x2e; // .
+  // six fraction digits, two per step, then the trailing zeros dropped (frac > 0: one is not zero)
+  const hi = (frac / 10000) | 0;
+  const rest = frac - hi * 10000;
+  const mid = (rest / 100) | 0;
+  const lo = rest - mid * 100;
+  b[p + 1] = PAIRS[2 * hi];
+  b[p + 2] = PAIRS[2 * hi + 1];
+  b[p + 3] = PAIRS[2 * mid];
+  b[p + 4] = PAIRS[2 * mid + 1];
+  b[p + 5] = PAIRS[2 * lo];
+  b[p + 6] = PAIRS[2 * lo + 1];
+  let end = p + 7;
+  while (b[end - 1] === 0x30) end--;
+  return end;
 }
+
+/** the digits of the last whole second putTs wrote (at most 11: whole < 2^33) */
+const lastWholeDigits = new Uint8Array(16);
+let lastWhole = -1;
+let lastWholeLen = 0;
