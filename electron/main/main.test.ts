@@ -415,7 +415,7 @@ describe('createApp', () => {
     await handle.ready;
     expect(order).toEqual(['privileged:app:true:true', 'handle:app']);
     // the engine runs with the same V8 flags and malloc threshold as under nodeFork (the memory bound depends on them)
-    expect(forks).toEqual([['/out/main/host.js', ['--config-dir=/cfg'], ['--max-semi-space-size=4', '--heap-growing-percent=50'], process.env.MALLOC_MMAP_THRESHOLD_ ?? '131072']]);
+    expect(forks).toEqual([['/out/main/host.js', ['--config-dir=/cfg'], ['--max-semi-space-size=4', '--heap-growing-percent=100'], process.env.MALLOC_MMAP_THRESHOLD_ ?? '131072']]);
     expect(ipc.handlers.size).toBe(CALLS.length);
     const [win] = FakeWindow.created;
     expect(win.loaded).toBe(APP_URL);
