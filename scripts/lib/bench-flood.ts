@@ -18,7 +18,7 @@
 import { existsSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { generateFlood, type FloodShape } from '../gen-flood';
-import { measure, type Measured } from './measure';
+import { measureBest, type Measured } from './measure';
 import { wsscopeCli } from './wsscope-cli';
 
 export const FLOOD_RSS_TARGET_MB = 300;
@@ -36,17 +36,6 @@ export interface FloodBench {
   rows: Array<{ shape: FloodShape; bytes: number; wall: number; peakRss: number; mbps: number }>;
 }
 
-/** `wsscope read --summary --json FILE`, best wall time of `runs` runs, highest peak RSS of them */
-async function best(file: string, runs: number): Promise<Measured> {
-  let m = await measure(...wsscopeCli('read', file, '--summary', '--json'), { captureStdout: true });
-  for (let i = 1; i < runs && m.exitCode === 0; i++) {
-    const r = await measure(...wsscopeCli('read', file, '--summary', '--json'), { captureStdout: true });
-    const peakRss = Math.max(m.peakRss, r.peakRss);
-    m = r.exitCode !== 0 || r.wall < m.wall ? { ...r, peakRss } : { ...m, peakRss };
-  }
-  return m;
-}
-
 export async function benchFloods(o: { dir: string; keep: boolean; runs: number; plainMBps?: number }): Promise<FloodBench> {
   const out: FloodBench = { lines: [], targets: [], ok: true, rows: [] };
   for (const shape of ['syn', 'tiny'] as const) {
@@ -57,7 +46,7 @@ export async function benchFloods(o: { dir: string; keep: boolean; runs: number;
       const file = join(o.dir, `flood-${shape}-${flows}.pcap`);
       const want = flows * (shape === 'syn' ? 70 : 280) + 24;
       if (!existsSync(file) || statSync(file).size !== want) generateFlood({ out: file, shape, flows });
-      sizes.push({ flows, bytes: statSync(file).size, m: await best(file, o.runs) });
+      sizes.push({ flows, bytes: statSync(file).size, m: await measureBest(o.runs, ...wsscopeCli('read', file, '--summary', '--json'), { captureStdout: true, maxRss: true }) });
       if (!o.keep) rmSync(file, { force: true });
     }
     const { bytes, m } = sizes[sizes.length - 1];
