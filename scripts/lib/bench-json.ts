@@ -21,7 +21,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { hasGnuTime, measure, type Measured } from './measure';
-import { wsscopeCli } from './wsscope-cli';
+import { wsscopeCliIn } from './wsscope-cli';
 
 const ROOT = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
 export const JSON_RATIO_TARGET = 1.5;
@@ -52,7 +52,7 @@ export interface JsonBench {
 }
 
 function cliArgs(root: string, file: string, json: boolean): [string, string[]] {
-  return wsscopeCli('read', file, ...(json ? ['--json'] : ['--summary', '--json']));
+  return wsscopeCliIn(root, 'read', file, ...(json ? ['--json'] : ['--summary', '--json']));
 }
 
 /** One run of the command, with its CPU time from GNU time when there is one (written to a side file, as measure does for RSS). */

@@ -11,6 +11,7 @@
  * why). `launcherCli` runs the launcher directly with this process's environment instead, so
  * a report can show what the variable costs beside the figure that counts.
  */
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -19,6 +20,17 @@ const ROOT = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
 /** [executable, arguments] of `wsscope ARGS...` */
 export function wsscopeCli(...args: string[]): [string, string[]] {
   return [join(ROOT, 'scripts', 'wsscope'), args];
+}
+
+/**
+ * The same in another checkout `root` (a comparison against main, say), which may predate the
+ * `scripts/wsscope` command: then its launcher, `.cjs` or the older `.mjs`, run with node.
+ */
+export function wsscopeCliIn(root: string, ...args: string[]): [string, string[]] {
+  const bin = join(root, 'scripts', 'wsscope');
+  if (existsSync(bin)) return [bin, args];
+  const cjs = join(root, 'scripts', 'wsscope.cjs');
+  return [process.execPath, [existsSync(cjs) ? cjs : join(root, 'scripts', 'wsscope.mjs'), ...args]];
 }
 
 /** [executable, arguments] of `node scripts/wsscope.cjs ARGS...`, environment as it is */
