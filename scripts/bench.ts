@@ -31,7 +31,10 @@
  *    - wsscope: `analyzeFile` in a child (scripts/lib/decode-child.ts) that reports its decode
  *      time, and the process's wall time and peak RSS measured from outside; once bundled
  *      with esbuild into plain JS (as an app ships it) and once through tsx (as in development);
- *    - wsscope CLI: `scripts/wsscope read FILE --summary --json` (the package bin, what `npm run wsscope` runs);
+ *    - wsscope CLI: `scripts/wsscope read FILE --summary --json` (the package bin, what `npm run wsscope` runs),
+ *      in alternation with tshark (below): CLI, tshark, CLI, tshark, ... (measureAlternating),
+ *      so that the two whose ratio is the target are timed in the same stretches of a VM whose
+ *      speed drifts by 20% and more over minutes; the round-by-round ratios are printed too;
  *    - permessage-deflate only: inflating the file's compressed messages alone with the
  *      engine's Inflater, wasm and zlib paths (scripts/lib/inflate-child.ts, regenerates the
  *      capture to collect them), and how much of the 10x budget that takes; and the CLI on
@@ -39,7 +42,8 @@
  *      it by generateUncompressedTwin): the bound for this capture is the whole command
  *      within 1.2x of inflating alone plus decoding the twin;
  *    - tshark: `tshark -r FILE -Y websocket -T fields -e frame.number -e websocket.opcode`
- *      (full dissection with TCP reassembly, unmasking and inflation), output to /dev/null;
+ *      (full dissection with TCP reassembly, unmasking and inflation), output to /dev/null,
+ *      alternated with the CLI;
  *    - tshark's fixed start-up cost, on a capture of one small connection.
  * 3. Checks correctness in a separate, untimed run: wsscope's message and frame counts equal
  *    the truth sidecar, every connection's per-direction payload SHA-256 matches, and the
@@ -58,7 +62,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateCapture, generateUncompressedTwin, truthPath, type CaptureTruth } from './gen-capture';
-import { hasGnuTime, measure, measureBest, type Measured } from './lib/measure';
+import { hasGnuTime, measure, measureAlternating, measureBest, median, roundRatios, type Measured, type Timed } from './lib/measure';
 import { benchJson } from './lib/bench-json';
 import { benchFloods } from './lib/bench-flood';
 import { extraCaCerts, launcherCli, wsscopeCli } from './lib/wsscope-cli';
@@ -206,6 +210,8 @@ interface FileResult {
   tsharkWall?: number;
   tsharkRss?: number;
   tsharkStartup?: number;
+  /** tshark's wall over the CLI's in each round of their alternation (measureAlternating) */
+  tsharkRounds?: number[];
   correctness: string[];
   correct: boolean;
   /** permessage-deflate: seconds to inflate the file's compressed messages alone (wasm path) */
@@ -269,7 +275,13 @@ async function benchFile(label: string, file: string, truth: CaptureTruth, o: Op
   // cached bundle); one untimed run first builds the bundle if a source changed
   const cli = wsscopeCli('read', file, '--summary', '--json');
   await measure(...cli, { captureStdout: true });
-  const cm = await measureBest(o.runs, ...cli, { captureStdout: true });
+  // the CLI and tshark in alternation (measureAlternating): the ratio is the figure
+  // reordered segments need tshark's out-of-order reassembly (off by default in 4.0)
+  const prefs = o.tcpAnomalies ? ['-o', 'tcp.reassemble_out_of_order:TRUE'] : [];
+  const tshark: Timed = { cmd: 'tshark', args: [...prefs, '-r', file, '-Y', 'websocket', '-T', 'fields', '-e', 'frame.number', '-e', 'websocket.opcode'] };
+  const alt = await measureAlternating(o.runs, [{ cmd: cli[0], args: cli[1], opts: { captureStdout: true } }, ...(o.skipTshark ? [] : [tshark])]);
+  const cm = alt.best[0];
+  if (!o.skipTshark) res.tsharkRounds = roundRatios(alt.rounds, 1, 0);
   if (cm.exitCode === 0) {
     let cliMessages = NaN;
     try {
@@ -356,9 +368,8 @@ async function benchFile(label: string, file: string, truth: CaptureTruth, o: Op
   }
 
   if (!o.skipTshark) {
-    // reordered segments need tshark's out-of-order reassembly (off by default in 4.0)
-    const prefs = o.tcpAnomalies ? ['-o', 'tcp.reassemble_out_of_order:TRUE'] : [];
-    const tm = await measureBest(o.runs, 'tshark', [...prefs, '-r', file, '-Y', 'websocket', '-T', 'fields', '-e', 'frame.number', '-e', 'websocket.opcode']);
+    // timed with the CLI above, in alternation
+    const tm = alt.best[1];
     if (tm.exitCode !== 0) {
       res.rows.push({ name: 'tshark -Y websocket -T fields', wall: NaN, peakRss: NaN, note: `exit ${tm.exitCode}` });
     } else {
@@ -392,7 +403,8 @@ function report(r: FileResult): string[] {
     const startup = r.tsharkStartup ?? 0;
     const decRatio = (r.tsharkWall - startup) / r.decodeSeconds;
     const rssRatio = (r.wsscopeRss ?? NaN) / r.tsharkRss!;
-    out.push(`- throughput, process vs process (wsscope ${r.wsscopeKind ?? ''}): wsscope ${procRatio.toFixed(1)}x tshark`);
+    out.push(`- throughput, process vs process (wsscope ${r.wsscopeKind ?? ''}): wsscope ${procRatio.toFixed(1)}x tshark (best run of each, timed in alternation)`);
+    if (r.tsharkRounds?.length) out.push(`- the same, round by round: ${r.tsharkRounds.map((x) => `${x.toFixed(1)}x`).join(', ')} (median ${median(r.tsharkRounds).toFixed(1)}x)`);
     out.push(`- throughput, decode only (tshark minus its ${startup.toFixed(2)} s start-up): wsscope ${decRatio.toFixed(1)}x tshark`);
     out.push(`- peak RSS (wsscope ${r.wsscopeKind ?? ''} process): wsscope ${f1((r.wsscopeRss ?? NaN) / MB)} MB = ${rssRatio.toFixed(2)} x tshark's ${f1(r.tsharkRss! / MB)} MB`);
     const verdict = `${procRatio >= target.ratio ? 'holds' : 'MISSED'} (process), ${decRatio >= target.ratio ? 'holds' : 'MISSED'} (decode only)`;

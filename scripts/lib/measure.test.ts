@@ -1,7 +1,10 @@
 // The bench's external measurement: peak RSS must reflect what the child really touched, and
 // wall time must cover the child's whole life.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it, expect } from 'vitest';
-import { measure, measureBest, hasGnuTime } from './measure';
+import { measure, measureAlternating, measureBest, median, roundRatios, hasGnuTime } from './measure';
 
 const MB = 1e6;
 
@@ -27,5 +30,54 @@ describe('measure', () => {
   it('returns the failing run with its exit code instead of a faster success', async () => {
     const m = await measureBest(3, process.execPath, ['-e', 'process.exit(3)']);
     expect(m.exitCode).toBe(3);
+  });
+});
+
+describe('measureAlternating', () => {
+  it('runs the commands in turn, round after round, and keeps the fastest run of each', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wsscope-measure-'));
+    try {
+      const log = join(dir, 'order');
+      // B sleeps longer than A in every round: its best is still the slower one
+      const a = { cmd: 'sh', args: ['-c', `echo A >> ${log}; sleep 0.05`] };
+      const b = { cmd: 'sh', args: ['-c', `echo B >> ${log}; sleep 0.15`] };
+      const r = await measureAlternating(3, [a, b]);
+      expect(readFileSync(log, 'utf8')).toBe('A\nB\nA\nB\nA\nB\n');
+      expect(r.rounds).toHaveLength(3);
+      for (const [wa, wb] of r.rounds) {
+        expect(wa).toBeGreaterThanOrEqual(0.05);
+        expect(wb).toBeGreaterThanOrEqual(0.15);
+      }
+      expect(r.best[0].wall).toBe(Math.min(...r.rounds.map((x) => x[0])));
+      expect(r.best[1].wall).toBe(Math.min(...r.rounds.map((x) => x[1])));
+      const ratios = roundRatios(r.rounds, 1, 0);
+      expect(ratios).toEqual(r.rounds.map(([wa, wb]) => wb / wa));
+      expect(ratios.every((x) => x > 1)).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('does not run a failed command again, keeps timing the others, and counts no round it failed in', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wsscope-measure-'));
+    try {
+      const log = join(dir, 'order');
+      const r = await measureAlternating(3, [
+        { cmd: 'sh', args: ['-c', `echo A >> ${log}; exit 3`] },
+        { cmd: 'sh', args: ['-c', `echo B >> ${log}`] },
+      ]);
+      expect(readFileSync(log, 'utf8')).toBe('A\nB\nB\nB\n');
+      expect(r.best[0].exitCode).toBe(3);
+      expect(r.best[1].exitCode).toBe(0);
+      expect(r.rounds).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('median: the middle value, the mean of the two middle ones, NaN for none', () => {
+    expect(median([3, 1, 2])).toBe(2);
+    expect(median([4, 1, 3, 2])).toBe(2.5);
+    expect(median([])).toBeNaN();
   });
 });

@@ -96,3 +96,55 @@ export async function measureBest(runs: number, cmd: string, args: string[], opt
   }
   return opts.maxRss ? { ...best!, peakRss } : best!;
 }
+
+/** one command of measureAlternating */
+export interface Timed {
+  cmd: string;
+  args: string[];
+  opts?: { captureStdout?: boolean; cwd?: string };
+}
+
+export interface Alternated {
+  /** each command's fastest run (as measureBest), or its failed one */
+  best: Measured[];
+  /** wall seconds of each round in which every command ran and succeeded, one per command in the given order */
+  rounds: number[][];
+}
+
+/**
+ * Time several commands in alternation, `runs` rounds of A, B, ... each, and keep each
+ * command's fastest run. The speed of a shared VM drifts by 20% and more over minutes: timed
+ * one block after the other, two commands whose ratio is the figure (wsscope against tshark)
+ * would each see another stretch of that drift; alternated, both are timed in the same
+ * stretches. `rounds` gives the walls of each round for a per-round ratio beside the ratio of
+ * the bests. A command that fails is not run again (its failed run is its result).
+ */
+export async function measureAlternating(runs: number, cmds: Timed[]): Promise<Alternated> {
+  const best: Array<Measured | undefined> = cmds.map(() => undefined);
+  const rounds: number[][] = [];
+  for (let i = 0; i < Math.max(1, runs); i++) {
+    const walls: number[] = [];
+    for (let k = 0; k < cmds.length; k++) {
+      const b = best[k];
+      if (b !== undefined && b.exitCode !== 0) continue;
+      const m = await measure(cmds[k].cmd, cmds[k].args, cmds[k].opts);
+      if (b === undefined || m.exitCode !== 0 || m.wall < b.wall) best[k] = m;
+      if (m.exitCode === 0) walls.push(m.wall);
+    }
+    if (walls.length === cmds.length) rounds.push(walls);
+  }
+  return { best: best as Measured[], rounds };
+}
+
+/** `a / b` in each round of measureAlternating (columns `a` and `b` of its `rounds`) */
+export function roundRatios(rounds: number[][], a: number, b: number): number[] {
+  return rounds.map((r) => r[a] / r[b]);
+}
+
+/** the median of some numbers (NaN for none) */
+export function median(xs: number[]): number {
+  const s = [...xs].sort((x, y) => x - y);
+  if (s.length === 0) return NaN;
+  const h = s.length >> 1;
+  return s.length % 2 ? s[h] : (s[h - 1] + s[h]) / 2;
+}
