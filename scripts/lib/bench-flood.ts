@@ -6,8 +6,9 @@
  * capture's. Time linear in file size is checked on the shape itself: each is timed at 250,000,
  * 500,000 and 1,000,000 flows, and the marginal rates (MB more over seconds more, between
  * consecutive sizes, so the command's fixed start-up cancels out) must agree within LINEAR_SLACK.
- * Like every timed figure of the benchmark, the time is the fastest of `runs` runs; the peak RSS
- * is the highest of them (the bound holds in every run).
+ * Like every timed figure of the benchmark, the time is the fastest of `runs` runs, the three
+ * sizes timed in alternation (scripts/lib/measure.ts measureAlternating); the peak RSS is the
+ * highest of all runs (the bound holds in every run).
  *
  *   import { benchFloods } from './lib/bench-flood'
  *   const r = await benchFloods({ dir, keep, runs, plainMBps });   // r.lines, r.targets, r.ok
@@ -18,10 +19,16 @@
 import { existsSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { generateFlood, type FloodShape } from '../gen-flood';
-import { measureBest, type Measured } from './measure';
+import { measureAlternating, type Measured, type Timed } from './measure';
 import { wsscopeCli } from './wsscope-cli';
 
 export const FLOOD_RSS_TARGET_MB = 300;
+
+/** `wsscope read FILE --summary --json`, its peak RSS the highest of all runs (the bound holds in every run) */
+function cliOf(file: string): Timed {
+  const [cmd, args] = wsscopeCli('read', file, '--summary', '--json');
+  return { cmd, args, opts: { captureStdout: true, maxRss: true } };
+}
 const FLOWS = 1_000_000;
 /** the sizes timed for the linearity check, the last the one reported */
 const LINEARITY_FLOWS = [FLOWS / 4, FLOWS / 2, FLOWS];
@@ -41,13 +48,19 @@ export async function benchFloods(o: { dir: string; keep: boolean; runs: number;
   for (const shape of ['syn', 'tiny'] as const) {
     // the same shape at a quarter, half and all of FLOWS: time linear in size means the same time
     // per flow between sizes (the marginal rate), whatever the command's fixed start-up
-    const sizes: Array<{ flows: number; bytes: number; m: Measured }> = [];
-    for (const flows of LINEARITY_FLOWS) {
+    const files = LINEARITY_FLOWS.map((flows) => {
       const file = join(o.dir, `flood-${shape}-${flows}.pcap`);
       const want = flows * (shape === 'syn' ? 70 : 280) + 24;
       if (!existsSync(file) || statSync(file).size !== want) generateFlood({ out: file, shape, flows });
-      sizes.push({ flows, bytes: statSync(file).size, m: await measureBest(o.runs, ...wsscopeCli('read', file, '--summary', '--json'), { captureStdout: true, maxRss: true }) });
-      if (!o.keep) rmSync(file, { force: true });
+      return file;
+    });
+    // the three sizes in alternation (measureAlternating): the marginal rates compare their times
+    let sizes: Array<{ flows: number; bytes: number; m: Measured }>;
+    try {
+      const alt = await measureAlternating(o.runs, files.map(cliOf));
+      sizes = LINEARITY_FLOWS.map((flows, k) => ({ flows, bytes: statSync(files[k]).size, m: alt.best[k] }));
+    } finally {
+      if (!o.keep) for (const f of files) rmSync(f, { force: true });
     }
     const { bytes, m } = sizes[sizes.length - 1];
     const mbps = bytes / MB / m.wall;

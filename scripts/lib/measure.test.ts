@@ -75,6 +75,24 @@ describe('measureAlternating', () => {
     }
   });
 
+  it('with maxRss, reports the highest peak RSS of all runs beside the fastest run', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wsscope-measure-'));
+    try {
+      // the first run touches 150 MB and is slow; the later ones touch nothing and are fast
+      const mark = join(dir, 'ran');
+      const script = `const fs = require('fs'); if (!fs.existsSync(${JSON.stringify(mark)})) { fs.writeFileSync(${JSON.stringify(mark)}, ''); const b = Buffer.alloc(150e6, 1); const t = Date.now(); while (Date.now() - t < 300); }`;
+      const cmd = { cmd: process.execPath, args: ['-e', script] };
+      const withMax = await measureAlternating(3, [{ ...cmd, opts: { maxRss: true } }]);
+      expect(withMax.best[0].wall).toBeLessThan(withMax.rounds[0][0]);
+      expect(withMax.best[0].peakRss).toBeGreaterThan(150 * MB);
+      rmSync(mark);
+      const plain = await measureAlternating(3, [cmd]);
+      expect(plain.best[0].peakRss).toBeLessThan(120 * MB);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('median: the middle value, the mean of the two middle ones, NaN for none', () => {
     expect(median([3, 1, 2])).toBe(2);
     expect(median([4, 1, 3, 2])).toBe(2.5);

@@ -101,7 +101,8 @@ export async function measureBest(runs: number, cmd: string, args: string[], opt
 export interface Timed {
   cmd: string;
   args: string[];
-  opts?: { captureStdout?: boolean; cwd?: string };
+  /** `maxRss`: the result's peak RSS is the highest of all its runs (as for measureBest) */
+  opts?: { captureStdout?: boolean; cwd?: string; maxRss?: boolean };
 }
 
 export interface Alternated {
@@ -121,6 +122,7 @@ export interface Alternated {
  */
 export async function measureAlternating(runs: number, cmds: Timed[]): Promise<Alternated> {
   const best: Array<Measured | undefined> = cmds.map(() => undefined);
+  const peak = cmds.map(() => 0);
   const rounds: number[][] = [];
   for (let i = 0; i < Math.max(1, runs); i++) {
     const walls: number[] = [];
@@ -128,12 +130,13 @@ export async function measureAlternating(runs: number, cmds: Timed[]): Promise<A
       const b = best[k];
       if (b !== undefined && b.exitCode !== 0) continue;
       const m = await measure(cmds[k].cmd, cmds[k].args, cmds[k].opts);
+      peak[k] = Math.max(peak[k], m.peakRss);
       if (b === undefined || m.exitCode !== 0 || m.wall < b.wall) best[k] = m;
       if (m.exitCode === 0) walls.push(m.wall);
     }
     if (walls.length === cmds.length) rounds.push(walls);
   }
-  return { best: best as Measured[], rounds };
+  return { best: (best as Measured[]).map((m, k) => (cmds[k].opts?.maxRss ? { ...m, peakRss: peak[k] } : m)), rounds };
 }
 
 /** `a / b` in each round of measureAlternating (columns `a` and `b` of its `rounds`) */
