@@ -30,7 +30,8 @@
  *    - floor: reading the file alone (scripts/lib/read-child.ts, 1 MiB chunks like FileSource);
  *    - wsscope: `analyzeFile` in a child (scripts/lib/decode-child.ts) that reports its decode
  *      time, and the process's wall time and peak RSS measured from outside; once bundled
- *      with esbuild into plain JS (as an app ships it) and once through tsx (as in development);
+ *      with esbuild into plain JS (as an app ships it; alternated with the CLI and tshark, its
+ *      in-process time is the decode-only figure) and once through tsx (as in development);
  *    - wsscope CLI: `scripts/wsscope read FILE --summary --json` (the package bin, what `npm run wsscope` runs),
  *      in alternation with tshark (below): CLI, tshark, CLI, tshark, ... (measureAlternating),
  *      so that the two whose ratio is the target are timed in the same stretches of a VM whose
@@ -241,9 +242,24 @@ async function benchFile(label: string, file: string, truth: CaptureTruth, o: Op
   const floorIn = JSON.parse(floor.stdout) as { seconds: number };
   res.rows.push({ name: 'read file only (floor, in-process)', wall: floorIn.seconds, peakRss: floor.peakRss });
 
-  // wsscope, timed runs: bundled JS as an app ships it, then through tsx as in development
+  // Timed in alternation (measureAlternating), as their ratios are the figures: the wsscope
+  // CLI as a user runs it (scripts/wsscope, the package's bin: `read` runs from its cached
+  // bundle), tshark, and the decode child bundled as an app ships it (its in-process time is the
+  // decode-only figure). One untimed CLI run first builds the bundle if a source changed.
+  const cli = wsscopeCli('read', file, '--summary', '--json');
+  await measure(...cli, { captureStdout: true });
+  // reordered segments need tshark's out-of-order reassembly (off by default in 4.0)
+  const prefs = o.tcpAnomalies ? ['-o', 'tcp.reassemble_out_of_order:TRUE'] : [];
+  const timed: Timed[] = [{ cmd: cli[0], args: cli[1], opts: { captureStdout: true } }];
+  const T_TSHARK = o.skipTshark ? -1 : timed.push({ cmd: 'tshark', args: [...prefs, '-r', file, '-Y', 'websocket', '-T', 'fields', '-e', 'frame.number', '-e', 'websocket.opcode'] }) - 1;
+  const T_BUNDLE = bundle ? timed.push({ cmd: process.execPath, args: [bundle, file], opts: { captureStdout: true } }) - 1 : -1;
+  const alt = await measureAlternating(o.runs, timed);
+  const cm = alt.best[0];
+  if (T_TSHARK >= 0) res.tsharkRounds = roundRatios(alt.rounds, T_TSHARK, 0);
+
+  // wsscope's decode child: bundled JS as an app ships it (timed above), then through tsx as in development
   if (bundle) {
-    const bm = await measureBest(o.runs, process.execPath, [bundle, file], { captureStdout: true });
+    const bm = alt.best[T_BUNDLE];
     const b = parseChild(bm);
     if (b.ok) {
       res.decodeSeconds = b.decodeSeconds;
@@ -271,17 +287,7 @@ async function benchFile(label: string, file: string, truth: CaptureTruth, o: Op
     res.rows.push({ name: 'wsscope decode-child via tsx (process)', wall: dm.wall, peakRss: dm.peakRss, note: 'node --import tsx, transpiles at start' });
   }
 
-  // wsscope CLI, as a user runs it (scripts/wsscope, the package's bin: `read` runs from its
-  // cached bundle); one untimed run first builds the bundle if a source changed
-  const cli = wsscopeCli('read', file, '--summary', '--json');
-  await measure(...cli, { captureStdout: true });
-  // the CLI and tshark in alternation (measureAlternating): the ratio is the figure
-  // reordered segments need tshark's out-of-order reassembly (off by default in 4.0)
-  const prefs = o.tcpAnomalies ? ['-o', 'tcp.reassemble_out_of_order:TRUE'] : [];
-  const tshark: Timed = { cmd: 'tshark', args: [...prefs, '-r', file, '-Y', 'websocket', '-T', 'fields', '-e', 'frame.number', '-e', 'websocket.opcode'] };
-  const alt = await measureAlternating(o.runs, [{ cmd: cli[0], args: cli[1], opts: { captureStdout: true } }, ...(o.skipTshark ? [] : [tshark])]);
-  const cm = alt.best[0];
-  if (!o.skipTshark) res.tsharkRounds = roundRatios(alt.rounds, 1, 0);
+  // the CLI rows (timed above, with tshark)
   if (cm.exitCode === 0) {
     let cliMessages = NaN;
     try {
@@ -369,7 +375,7 @@ async function benchFile(label: string, file: string, truth: CaptureTruth, o: Op
 
   if (!o.skipTshark) {
     // timed with the CLI above, in alternation
-    const tm = alt.best[1];
+    const tm = alt.best[T_TSHARK];
     if (tm.exitCode !== 0) {
       res.rows.push({ name: 'tshark -Y websocket -T fields', wall: NaN, peakRss: NaN, note: `exit ${tm.exitCode}` });
     } else {
