@@ -3,7 +3,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, it, expect } from 'vitest';
+import { afterEach, beforeEach, describe, it, expect } from 'vitest';
 import { measure, measureAlternating, measureBest, median, roundRatios, hasGnuTime } from './measure';
 
 const MB = 1e6;
@@ -34,63 +34,54 @@ describe('measure', () => {
 });
 
 describe('measureAlternating', () => {
+  let dir = '';
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'wsscope-measure-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
   it('runs the commands in turn, round after round, and keeps the fastest run of each', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'wsscope-measure-'));
-    try {
-      const log = join(dir, 'order');
-      // B sleeps longer than A in every round: its best is still the slower one
-      const a = { cmd: 'sh', args: ['-c', `echo A >> ${log}; sleep 0.05`] };
-      const b = { cmd: 'sh', args: ['-c', `echo B >> ${log}; sleep 0.15`] };
-      const r = await measureAlternating(3, [a, b]);
-      expect(readFileSync(log, 'utf8')).toBe('A\nB\nA\nB\nA\nB\n');
-      expect(r.rounds).toHaveLength(3);
-      for (const [wa, wb] of r.rounds) {
-        expect(wa).toBeGreaterThanOrEqual(0.05);
-        expect(wb).toBeGreaterThanOrEqual(0.15);
-      }
-      expect(r.best[0].wall).toBe(Math.min(...r.rounds.map((x) => x[0])));
-      expect(r.best[1].wall).toBe(Math.min(...r.rounds.map((x) => x[1])));
-      const ratios = roundRatios(r.rounds, 1, 0);
-      expect(ratios).toEqual(r.rounds.map(([wa, wb]) => wb / wa));
-      expect(ratios.every((x) => x > 1)).toBe(true);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
+    const log = join(dir, 'order');
+    // B sleeps longer than A in every round: its best is still the slower one
+    const a = { cmd: 'sh', args: ['-c', `echo A >> ${log}; sleep 0.05`] };
+    const b = { cmd: 'sh', args: ['-c', `echo B >> ${log}; sleep 0.15`] };
+    const r = await measureAlternating(3, [a, b]);
+    expect(readFileSync(log, 'utf8')).toBe('A\nB\nA\nB\nA\nB\n');
+    expect(r.rounds).toHaveLength(3);
+    for (const [wa, wb] of r.rounds) {
+      expect(wa).toBeGreaterThanOrEqual(0.05);
+      expect(wb).toBeGreaterThanOrEqual(0.15);
     }
+    expect(r.best[0].wall).toBe(Math.min(...r.rounds.map((x) => x[0])));
+    expect(r.best[1].wall).toBe(Math.min(...r.rounds.map((x) => x[1])));
+    const ratios = roundRatios(r.rounds, 1, 0);
+    expect(ratios).toEqual(r.rounds.map(([wa, wb]) => wb / wa));
+    expect(ratios.every((x) => x > 1)).toBe(true);
   });
 
   it('does not run a failed command again, keeps timing the others, and counts no round it failed in', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'wsscope-measure-'));
-    try {
-      const log = join(dir, 'order');
-      const r = await measureAlternating(3, [
-        { cmd: 'sh', args: ['-c', `echo A >> ${log}; exit 3`] },
-        { cmd: 'sh', args: ['-c', `echo B >> ${log}`] },
-      ]);
-      expect(readFileSync(log, 'utf8')).toBe('A\nB\nB\nB\n');
-      expect(r.best[0].exitCode).toBe(3);
-      expect(r.best[1].exitCode).toBe(0);
-      expect(r.rounds).toEqual([]);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    const log = join(dir, 'order');
+    const r = await measureAlternating(3, [
+      { cmd: 'sh', args: ['-c', `echo A >> ${log}; exit 3`] },
+      { cmd: 'sh', args: ['-c', `echo B >> ${log}`] },
+    ]);
+    expect(readFileSync(log, 'utf8')).toBe('A\nB\nB\nB\n');
+    expect(r.best[0].exitCode).toBe(3);
+    expect(r.best[1].exitCode).toBe(0);
+    expect(r.rounds).toEqual([]);
   });
 
   it('with maxRss, reports the highest peak RSS of all runs beside the fastest run', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'wsscope-measure-'));
-    try {
-      // the first run touches 150 MB and is slow; the later ones touch nothing and are fast
-      const mark = join(dir, 'ran');
-      const script = `const fs = require('fs'); if (!fs.existsSync(${JSON.stringify(mark)})) { fs.writeFileSync(${JSON.stringify(mark)}, ''); const b = Buffer.alloc(150e6, 1); const t = Date.now(); while (Date.now() - t < 300); }`;
-      const cmd = { cmd: process.execPath, args: ['-e', script] };
-      const withMax = await measureAlternating(3, [{ ...cmd, opts: { maxRss: true } }]);
-      expect(withMax.best[0].wall).toBeLessThan(withMax.rounds[0][0]);
-      expect(withMax.best[0].peakRss).toBeGreaterThan(150 * MB);
-      rmSync(mark);
-      const plain = await measureAlternating(3, [cmd]);
-      expect(plain.best[0].peakRss).toBeLessThan(120 * MB);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    // the first run touches 150 MB and is slow; the later ones touch nothing and are fast
+    const mark = join(dir, 'ran');
+    const script = `const fs = require('fs'); if (!fs.existsSync(${JSON.stringify(mark)})) { fs.writeFileSync(${JSON.stringify(mark)}, ''); const b = Buffer.alloc(150e6, 1); const t = Date.now(); while (Date.now() - t < 300); }`;
+    const cmd = { cmd: process.execPath, args: ['-e', script] };
+    const withMax = await measureAlternating(3, [{ ...cmd, opts: { maxRss: true } }]);
+    expect(withMax.best[0].wall).toBeLessThan(withMax.rounds[0][0]);
+    expect(withMax.best[0].peakRss).toBeGreaterThan(150 * MB);
+    rmSync(mark);
+    const plain = await measureAlternating(3, [cmd]);
+    expect(plain.best[0].peakRss).toBeLessThan(120 * MB);
   });
 
   it('median: the middle value, the mean of the two middle ones, NaN for none', () => {
