@@ -22,6 +22,7 @@ import { selfSigned } from './peers/tls';
 import type { PeerMessage } from './peers/peer';
 import { cf, closePayload, sf, wsRequest, wsResponse } from './kit/websocket';
 import { concat } from './kit/bytes';
+import { portBlock } from './kit/ports';
 import { analyzeFile } from '../engine/pipeline';
 import { KeyLog } from '../engine/tls/keylog';
 import type { EngineEvent, TlsEvent } from '../shared/events';
@@ -47,7 +48,8 @@ describe('OpenSSL peers: TLS 1.3 0-RTT and KeyUpdate', () => {
     const cert = selfSigned(dir);
     writeFileSync(join(dir, 'key.pem'), cert.key);
     writeFileSync(join(dir, 'cert.pem'), cert.cert);
-    const port = 46300 + (process.pid % 200) * 4;
+    // below the ephemeral range (test/kit/ports.ts)
+    const port = portBlock(26000, 4);
     const file = join(dir, 'zero-rtt.pcapng');
     const keys = join(dir, 'client.keys');
     const live = await captureLo({ backend: 'dumpcap', port, file });

@@ -19,6 +19,7 @@ import { captureLo, dataMessages, frameRows, messageKeys, tsharkFrameRows } from
 import { startPeer, type Peer, type PeerMessage } from './peers/peer';
 import { startChromiumClient } from './peers/chromium';
 import { runWsscope } from './peers/wsscope';
+import { portBlock } from './kit/ports';
 import { selfSigned, wssConversation, type Cert, type TlsParams, type WssConversation } from './peers/tls';
 import { analyzeFile } from '../engine/pipeline';
 import { KeyLog } from '../engine/tls/keylog';
@@ -52,8 +53,8 @@ const CASES: Case[] = [
 
 let dir: string;
 let cert: Cert;
-// one port per test: the base is far from the kernel's ephemeral range and from the other live tests
-let nextPort = 47300 + (process.pid % 200) * 16;
+// one port per test, from a block below the ephemeral range (test/kit/ports.ts)
+let nextPort = portBlock(20000, 24);
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'wsscope-tls-'));
   cert = selfSigned(dir);
