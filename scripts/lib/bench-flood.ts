@@ -24,11 +24,6 @@ import { wsscopeCli } from './wsscope-cli';
 
 export const FLOOD_RSS_TARGET_MB = 300;
 
-/** `wsscope read FILE --summary --json`, its peak RSS the highest of all runs (the bound holds in every run) */
-function cliOf(file: string): Timed {
-  const [cmd, args] = wsscopeCli('read', file, '--summary', '--json');
-  return { cmd, args, opts: { captureStdout: true, maxRss: true } };
-}
 const FLOWS = 1_000_000;
 /** the sizes timed for the linearity check, the last the one reported */
 const LINEARITY_FLOWS = [FLOWS / 4, FLOWS / 2, FLOWS];
@@ -41,6 +36,12 @@ export interface FloodBench {
   targets: string[];
   ok: boolean;
   rows: Array<{ shape: FloodShape; bytes: number; wall: number; peakRss: number; mbps: number }>;
+}
+
+/** `wsscope read FILE --summary --json`, its peak RSS the highest of all runs (the bound holds in every run) */
+function cliOf(file: string): Timed {
+  const [cmd, args] = wsscopeCli('read', file, '--summary', '--json');
+  return { cmd, args, opts: { captureStdout: true, maxRss: true } };
 }
 
 export async function benchFloods(o: { dir: string; keep: boolean; runs: number; plainMBps?: number }): Promise<FloodBench> {
