@@ -97,7 +97,9 @@ async function main(argv: string[]): Promise<DecodeChildResult> {
         break;
     }
   };
-  res.summary = await analyzeFile(file, emit, { keyLog });
+  // payloads read during the emit only (above), as `wsscope read` and the app's engine host
+  // decode: the decode-only figure is the configuration that ships
+  res.summary = await analyzeFile(file, emit, { keyLog, session: { ephemeralPayloads: true } });
   res.decodeSeconds = (performance.now() - t1) / 1000;
   res.maxRss = process.resourceUsage().maxRSS * 1024;
 
