@@ -11,7 +11,9 @@
  * Memory: the pool keeps only per-worker bookkeeping; replies are handed to the caller.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { WorkerJob, WorkerReply } from './fuzz-worker';
 
@@ -60,6 +62,8 @@ export class FuzzPool {
   /** largest RSS seen in any worker, MiB */
   maxRss = 0;
   private closed = false;
+  /** the workers' scratch files (a private folder, removed by `close`) */
+  private readonly scratch = mkdtempSync(join(tmpdir(), 'wsscope-fuzz-'));
 
   constructor(private readonly o: PoolOptions) {
     for (let i = 0; i < o.workers; i++) {
@@ -103,7 +107,7 @@ export class FuzzPool {
     child.on('exit', (code, signal) => {
       if (slot.done) this.settle(slot, { id: slot.job?.id ?? -1, status: 'died', ms: 0, rss: slot.maxRss, error: `worker exited (code ${code}, signal ${signal}): ${slot.stderr.slice(-2000)}` });
     });
-    child.send({ type: 'init', sources: this.o.sources });
+    child.send({ type: 'init', sources: this.o.sources, scratch: this.scratch });
     return slot;
   }
 
@@ -178,5 +182,6 @@ export class FuzzPool {
       s.child.removeAllListeners('exit');
       if (s.child.exitCode === null && s.child.signalCode === null) s.child.kill('SIGKILL');
     }
+    rmSync(this.scratch, { recursive: true, force: true });
   }
 }

@@ -1,11 +1,13 @@
 /**
  * Child-process side of the fuzz/corpus runner (forked by ./fuzz-runner with tsx loaded).
  * One job at a time, over the IPC channel:
- *  - `{ type: 'init', sources }`: read (and parse) the source captures once;
+ *  - `{ type: 'init', sources, scratch }`: read (and parse) the source captures once; `scratch`
+ *    is a private folder (the pool's) for the file the streamed JSON goes to;
  *  - `{ type: 'fuzz', id, seed, source }`: mutate source `source` with `seed` (./fuzz-mutate;
  *    source APP_SOURCE: the subprotocol shape of ./fuzz-app instead),
  *    push it through CaptureParser (random chunk sizes) and the Pipeline, turn every event into
- *    its wire form and JSON (as `wsscope read --json` does);
+ *    its wire form and JSON, and stream it as `wsscope read --json` does; the streamed lines
+ *    must be those JSON texts byte for byte (./fuzz-decode);
  *  - `{ type: 'file', id, path, opts }`: `analyzeFile` on a file, collecting the golden form.
  * Replies `{ id, status: 'ok' | 'crash', ms, rss, ... }`. An exception that escapes the engine
  * is a crash (its stack is sent). Hangs and memory are watched by the parent, which kills us.
@@ -13,9 +15,10 @@
  * Memory: sources stay loaded for the process's life; each job's buffers are dropped after it.
  */
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { CaptureFileError } from '../../engine/capture/file-source';
 import { analyzeFile, type AnalyzeOptions } from '../../engine/pipeline';
-import { decodeBytes } from './fuzz-decode';
+import { JsonStream, decodeBytes } from './fuzz-decode';
 import { GoldenCollector } from './fuzz-golden';
 import { mutate, parseRecords, type ParsedRecord } from './fuzz-mutate';
 import { readSidecarKeys } from './fuzz-tls';
@@ -25,7 +28,7 @@ export type WorkerJob =
   | { type: 'fuzz'; id: number; seed: number; source: number }
   | { type: 'file'; id: number; path: string; opts?: AnalyzeOptions };
 
-export type WorkerInit = { type: 'init'; sources: string[] };
+export type WorkerInit = { type: 'init'; sources: string[]; scratch: string };
 
 export interface WorkerReply {
   id: number;
@@ -49,6 +52,8 @@ interface Source {
 }
 
 const sources: Source[] = [];
+/** where this worker's streamed JSON goes (a file in the pool's scratch folder) */
+let json: JsonStream | undefined;
 
 function send(m: unknown): void {
   process.send!(m);
@@ -69,8 +74,9 @@ async function runJob(job: WorkerJob): Promise<WorkerReply> {
       const m = job.source === APP_SOURCE ? appInput(job.seed) : mutated(job.source, job.seed);
       reply.desc = m.desc;
       const keys = job.source === APP_SOURCE ? undefined : sources[job.source]?.keys;
-      const d = decodeBytes(m.bytes, job.seed ^ 0x5bd1e995, keys);
+      const d = decodeBytes(m.bytes, job.seed ^ 0x5bd1e995, keys, json);
       reply.events = d.events;
+      if (d.streamMismatch) throw new Error(`read --json streamed ${d.streamMismatch}`);
       if (d.swallowed) reply.swallowed = d.swallowed instanceof Error ? (d.swallowed.stack ?? d.swallowed.message) : String(d.swallowed);
     } else {
       const col = new GoldenCollector();
@@ -93,6 +99,7 @@ async function runJob(job: WorkerJob): Promise<WorkerReply> {
 
 process.on('message', (m: WorkerInit | WorkerJob) => {
   if (m.type === 'init') {
+    json = new JsonStream(join(m.scratch, `json-${process.pid}`));
     sources.length = 0;
     for (const p of m.sources) sources.push({ bytes: new Uint8Array(readFileSync(p)), recs: undefined, keys: readSidecarKeys(p) });
     send({ ready: true });
