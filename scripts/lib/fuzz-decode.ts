@@ -31,7 +31,7 @@ export interface DecodeResult {
   events: number;
   /** the first internal error the engine contained (reported as a decoder-error finding) */
   swallowed: unknown;
-  /** with `jsonFile`: how the streamed lines differ from the JSON texts, when they do */
+  /** with a JsonStream: how the streamed lines differ from the JSON texts, when they do */
   streamMismatch?: string;
 }
 
