@@ -80,29 +80,28 @@ export async function measure(cmd: string, args: string[], opts: { captureStdout
   return { wall, peakRss, exitCode, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8'), rssSource };
 }
 
+/** what measureBest and measureAlternating take beside the command: measure's options, and `maxRss` */
+export interface BestOptions {
+  captureStdout?: boolean;
+  cwd?: string;
+  /** the result's peak RSS is the highest of all runs, for a bound that must hold in every run */
+  maxRss?: boolean;
+}
+
 /**
  * Run the command `runs` times and keep the fastest run (on a shared machine the minimum is
- * the run least disturbed by other load); stops early when a run fails. `maxRss`: the result's
- * peak RSS is the highest of all runs, for a bound that must hold in every run.
+ * the run least disturbed by other load); stops early when a run fails. measureAlternating of
+ * one command.
  */
-export async function measureBest(runs: number, cmd: string, args: string[], opts: { captureStdout?: boolean; cwd?: string; maxRss?: boolean } = {}): Promise<Measured> {
-  let best: Measured | undefined;
-  let peakRss = 0;
-  for (let i = 0; i < Math.max(1, runs); i++) {
-    const m = await measure(cmd, args, opts);
-    peakRss = Math.max(peakRss, m.peakRss);
-    if (m.exitCode !== 0) return opts.maxRss ? { ...m, peakRss } : m;
-    if (!best || m.wall < best.wall) best = m;
-  }
-  return opts.maxRss ? { ...best!, peakRss } : best!;
+export async function measureBest(runs: number, cmd: string, args: string[], opts: BestOptions = {}): Promise<Measured> {
+  return (await measureAlternating(runs, [{ cmd, args, opts }])).best[0];
 }
 
 /** one command of measureAlternating */
 export interface Timed {
   cmd: string;
   args: string[];
-  /** `maxRss`: the result's peak RSS is the highest of all its runs (as for measureBest) */
-  opts?: { captureStdout?: boolean; cwd?: string; maxRss?: boolean };
+  opts?: BestOptions;
 }
 
 export interface Alternated {
