@@ -43,7 +43,6 @@ export function num(n: number): string {
   return Number.isFinite(n) ? String(n) : 'null';
 }
 
-/** the decimal digits of an integer 0 <= n <= 2^53 */
 /** "00" to "99": the two ASCII digits of i at 2i and 2i + 1 (two digits per division below) */
 const PAIRS = new Uint8Array(200);
 for (let i = 0; i < 100; i++) {
@@ -51,6 +50,7 @@ for (let i = 0; i < 100; i++) {
   PAIRS[2 * i + 1] = 0x30 + (i % 10);
 }
 
+/** the decimal digits of an integer 0 <= n <= 2^53 */
 function putDigits(b: Uint8Array, p: number, n: number): number {
   let len = 1;
   for (let t = 10; t <= n; t *= 10) len++;
