@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: three sections in one run, each can be left out.
  *
- *   npm run bench -- [--size MB] [--deflate-size MB] [--wss-size MB] [--socketio-size MB] [--seed N] [--connections N]
+ *   npm run bench -- [--size MB] [--deflate-size MB] [--wss-size MB] [--socketio-size MB] [--scale K] [--seed N] [--connections N]
  *                    [--runs N] [--format pcap|pcapng] [--tcp-anomalies] [--keep] [--skip-tshark] [--json FILE]
  *                    [--no-offline] [--no-live] [--no-ui]
  *
@@ -65,6 +65,7 @@ import { fileURLToPath } from 'node:url';
 import { generateCapture, generateUncompressedTwin, truthPath, type CaptureTruth } from './gen-capture';
 import { hasGnuTime, measure, measureAlternating, measureBest, median, roundRatios, type Measured, type Timed } from './lib/measure';
 import { benchJson } from './lib/bench-json';
+import { benchScale, tsharkOpcodeCount } from './lib/bench-scale';
 import { benchFloods } from './lib/bench-flood';
 import { extraCaCerts, launcherCli, wsscopeCli } from './lib/wsscope-cli';
 import type { DecodeChildResult } from './lib/decode-child';
@@ -104,10 +105,12 @@ interface Options {
   ui: boolean;
   /** MB of the generated Socket.IO capture (scripts/lib/bench-app.ts); 0 skips it */
   socketioSize: number;
+  /** the plain and wss captures are timed again at this many times their size (scripts/lib/bench-scale.ts); 0 skips it */
+  scale: number;
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { size: 200, deflateSize: 100, seed: 1, connections: 128, keep: false, skipTshark: false, runs: 2, format: 'pcap', tcpAnomalies: false, wssSize: 100, offline: true, live: true, ui: true, socketioSize: 100 };
+  const o: Options = { size: 200, deflateSize: 100, seed: 1, connections: 128, keep: false, skipTshark: false, runs: 2, format: 'pcap', tcpAnomalies: false, wssSize: 100, offline: true, live: true, ui: true, socketioSize: 100, scale: 3 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const num = (): number => {
@@ -119,6 +122,7 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--deflate-size') o.deflateSize = num();
     else if (a === '--wss-size') o.wssSize = num();
     else if (a === '--socketio-size') o.socketioSize = num();
+    else if (a === '--scale') o.scale = num();
     else if (a === '--seed') o.seed = num();
     else if (a === '--connections') o.connections = num();
     else if (a === '--runs') o.runs = Math.max(1, Math.floor(num()));
@@ -135,7 +139,7 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--no-ui') o.ui = false;
     else if (a === '-h' || a === '--help') {
       console.log(
-        'npm run bench -- [--size MB] [--deflate-size MB] [--wss-size MB] [--socketio-size MB] [--seed N] [--connections N] [--runs N] [--format pcap|pcapng] [--tcp-anomalies] [--keep] [--skip-tshark] [--json FILE] [--no-offline] [--no-live] [--no-ui]',
+        'npm run bench -- [--size MB] [--deflate-size MB] [--wss-size MB] [--socketio-size MB] [--scale K] [--seed N] [--connections N] [--runs N] [--format pcap|pcapng] [--tcp-anomalies] [--keep] [--skip-tshark] [--json FILE] [--no-offline] [--no-live] [--no-ui]',
       );
       process.exit(0);
     } else throw new Error(`unknown option ${a}`);
@@ -416,7 +420,7 @@ function report(r: FileResult): string[] {
     const verdict = `${procRatio >= target.ratio ? 'holds' : 'MISSED'} (process), ${decRatio >= target.ratio ? 'holds' : 'MISSED'} (decode only)`;
     // permessage-deflate: the inflater bound below is the target; the ratio is for comparison
     if (r.label === 'permessage-deflate') out.push(`- for comparison (this capture's target is the inflater bound below), >= ${target.ratio}x tshark: ${verdict}`);
-    else out.push(`- target >= ${target.ratio}x tshark: ${verdict}`);
+    else out.push(`- target >= ${target.ratio}x tshark at ${f1(r.bytes / MB)} MB: ${verdict}`);
   }
   if (r.inflateSeconds !== undefined && r.tsharkWall !== undefined) {
     const budget = r.tsharkWall / target.ratio;
@@ -486,6 +490,14 @@ async function runOffline(o: Options): Promise<OfflineOutcome> {
   }
   console.log('\n' + lines.join('\n'));
 
+  // the plain capture's traffic at --scale times its size (scripts/lib/bench-scale.ts)
+  const scaled = plain !== undefined && o.scale > 1 ? await scalePlain(plain, o, targetsFor('plain').ratio) : undefined;
+  if (scaled) {
+    console.log(scaled.lines.join('\n'));
+    targets.push(...scaled.lines.map((l) => `- offline ${l.slice(2)}`));
+    if (scaled.generated) captures.push(scaled.generated);
+  }
+
   if (bundle) rmSync(bundle, { force: true });
   if (tiny) {
     rmSync(tiny, { force: true });
@@ -493,6 +505,36 @@ async function runOffline(o: Options): Promise<OfflineOutcome> {
   }
   const generated = captures.filter((c) => c.generated).flatMap((c) => [c.file, truthPath(c.file), twinPath(c.file), truthPath(twinPath(c.file))]);
   return { tsharkStartup, results, plain: captures.find((c) => c.label === 'plain')?.file, generated, targets };
+}
+
+/**
+ * The plain capture's traffic (same seed and connections) at `o.scale` times its size, the CLI
+ * and tshark timed on it in alternation (scripts/lib/bench-scale.ts), with the target line for
+ * that size. Undefined when the standard capture's CLI or tshark figure is missing.
+ */
+async function scalePlain(r: FileResult, o: Options, targetRatio: number): Promise<{ lines: string[]; generated?: { label: string; file: string; truth: CaptureTruth; generated: boolean } } | undefined> {
+  if (r.wsscopeWall === undefined || r.wsscopeKind !== 'CLI' || r.tsharkWall === undefined) return undefined;
+  const big = await ensureCapture('ws-plain', Math.round(o.size * o.scale * MB), false, o);
+  const s = await benchScale({
+    label: 'plain',
+    runs: o.runs,
+    small: { bytes: r.bytes, cli: r.wsscopeWall, tshark: r.tsharkWall },
+    large: {
+      bytes: big.truth.bytes,
+      cli: wsscopeCli('read', big.file, '--summary', '--json'),
+      tshark: ['tshark', ['-r', big.file, '-Y', 'websocket', '-T', 'fields', '-e', 'frame.number', '-e', 'websocket.opcode']],
+    },
+    check: (cli, tshark) => {
+      const p: string[] = [];
+      const messages = (JSON.parse(cli.stdout.trim().split('\n').pop() || '{}') as { messages?: number }).messages;
+      if (messages !== big.truth.messages) p.push(`CLI summary says ${messages} messages, truth ${big.truth.messages}`);
+      const frames = tsharkOpcodeCount(tshark.stdout);
+      if (frames !== big.truth.frames) p.push(`tshark decoded ${frames} WebSocket frames, truth ${big.truth.frames}`);
+      return p;
+    },
+  });
+  const verdict = `- plain: target >= ${targetRatio}x tshark at ${f1(big.truth.bytes / MB)} MB (whole command): ${s.ratio >= targetRatio ? 'holds' : 'MISSED'}`;
+  return { lines: [...s.lines, verdict], generated: big.generated ? { label: 'plain at scale', ...big } : undefined };
 }
 
 /** Run a section script as a child through tsx, its output straight to ours; returns its --json output. */
@@ -537,7 +579,7 @@ async function main(): Promise<void> {
       }
     }
     if (o.offline && o.wssSize > 0) {
-      const wss = await runTlsBench({ dataDir: DATA, sizeMB: o.wssSize, seed: o.seed, runs: o.runs, keep: o.keep, skipTshark: o.skipTshark });
+      const wss = await runTlsBench({ dataDir: DATA, sizeMB: o.wssSize, seed: o.seed, runs: o.runs, keep: o.keep, skipTshark: o.skipTshark, scale: o.scale });
       ok &&= wss.ok;
       summary.push(...wss.targets);
     }

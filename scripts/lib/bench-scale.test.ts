@@ -1,0 +1,88 @@
+// The bench's throughput-at-scale step: the frame count it checks tshark by, read from real
+// tshark output on a generated capture (the generator's truth is the oracle); the marginal
+// ratio; and the step itself with commands of known duration, right and failing.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateCapture, type CaptureTruth } from '../gen-capture';
+import { benchScale, marginalRatio, tsharkOpcodeCount } from './bench-scale';
+
+let dir = '';
+let file = '';
+let truth: CaptureTruth;
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'wsscope-bench-scale-'));
+  file = join(dir, 'plain.pcap');
+  // fragmented messages and control frames included: frames != messages != packets
+  truth = await generateCapture({ out: file, bytes: 300_000, connections: 4, seed: 7 });
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const tshark = (...fields: string[]): string => {
+  const r = spawnSync('tshark', ['-r', file, '-Y', 'websocket', '-T', 'fields', ...fields.flatMap((f) => ['-e', f])], { encoding: 'utf8', maxBuffer: 64e6 });
+  expect(r.status, r.stderr).toBe(0);
+  return r.stdout;
+};
+
+describe('tsharkOpcodeCount', () => {
+  it("counts tshark's WebSocket frames, several per packet, as the generator's truth has them", () => {
+    const withFrame = tshark('frame.number', 'websocket.opcode');
+    const alone = tshark('websocket.opcode');
+    // packets that carry more than one frame exist, so a line count would be wrong
+    expect(withFrame.split('\n').filter((l) => l !== '').length).toBe(truth.wsPackets);
+    expect(truth.frames).toBeGreaterThan(truth.wsPackets);
+    expect(tsharkOpcodeCount(withFrame)).toBe(truth.frames);
+    expect(tsharkOpcodeCount(alone)).toBe(truth.frames);
+    expect(tsharkOpcodeCount('')).toBe(0);
+  });
+});
+
+describe('marginalRatio', () => {
+  it("is tshark's extra seconds over the CLI's, and NaN when either did not grow", () => {
+    expect(marginalRatio({ cli: 2, tshark: 4 }, { cli: 4, tshark: 12 })).toBe(4);
+    expect(marginalRatio({ cli: 2, tshark: 4 }, { cli: 2, tshark: 12 })).toBeNaN();
+    expect(marginalRatio({ cli: 2, tshark: 4 }, { cli: 3, tshark: 3 })).toBeNaN();
+  });
+});
+
+describe('benchScale', () => {
+  const cli: [string, string[]] = ['sh', ['-c', 'sleep 0.05; echo \'{"messages":3}\'']];
+  const slow: [string, string[]] = ['sh', ['-c', 'sleep 0.25; printf "1\\t1,2\\n2\\t8\\n"']];
+  const small = { bytes: 1e6, cli: 0.04, tshark: 0.1 };
+
+  it('times both in alternation, checks the untimed runs, and reports the ratio, the rounds and the marginal rate', async () => {
+    const seen: string[] = [];
+    const s = await benchScale({
+      label: 'plain',
+      runs: 2,
+      small,
+      large: { bytes: 3e6, cli, tshark: slow },
+      check: (c, t) => {
+        seen.push(c.stdout, t.stdout);
+        return tsharkOpcodeCount(t.stdout) === 3 ? [] : ['wrong count'];
+      },
+    });
+    expect(seen).toEqual(['{"messages":3}\n', '1\t1,2\n2\t8\n']);
+    expect(s.problems).toEqual([]);
+    expect(s.cli.wall).toBeGreaterThanOrEqual(0.05);
+    expect(s.tshark.wall).toBeGreaterThanOrEqual(0.25);
+    expect(s.ratio).toBe(s.tshark.wall / s.cli.wall);
+    expect(s.rounds).toHaveLength(2);
+    expect(s.marginal).toBe((s.tshark.wall - 0.1) / (s.cli.wall - 0.04));
+    expect(s.lines[0]).toMatch(/^- plain at 3\.0 MB \(the same traffic, 3\.0x the size\): wsscope CLI .* timed in alternation; round by round .*x, .*x/);
+    expect(s.lines[1]).toMatch(/^- plain, marginal throughput between 1\.0 and 3\.0 MB .*= \d+\.\dx$/);
+    expect(s.lines[2]).toMatch(/correctness .*: OK$/);
+  });
+
+  it('reports a failing command or a failed check, with no ratio', async () => {
+    const failing = await benchScale({ label: 'wss', runs: 2, small, large: { bytes: 3e6, cli: ['sh', ['-c', 'exit 4']], tshark: slow }, check: () => [] });
+    expect(failing.ratio).toBeNaN();
+    expect(failing.problems[0]).toMatch(/^CLI exit 4/);
+    expect(failing.lines[2]).toMatch(/FAILED: CLI exit 4/);
+    const wrong = await benchScale({ label: 'wss', runs: 1, small, large: { bytes: 3e6, cli, tshark: slow }, check: () => ['tshark at scale: 2 frames (truth 3)'] });
+    expect(wrong.ratio).toBeNaN();
+    expect(wrong.lines[2]).toBe('- wss at 3.0 MB, correctness (counts against the truth, both tools): FAILED: tshark at scale: 2 frames (truth 3)');
+  });
+});
