@@ -225,6 +225,12 @@ interface FileResult {
   twinSeconds?: number;
 }
 
+/** reordered segments need tshark's out-of-order reassembly (off by default in 4.0) */
+const TSHARK_OUT_OF_ORDER = ['-o', 'tcp.reassemble_out_of_order:TRUE'];
+
+/** tshark's full WebSocket dissection of `file`, one line per WebSocket packet (frame number, opcodes) */
+const tsharkArgs = (file: string, prefs: string[] = []): string[] => [...prefs, '-r', file, '-Y', 'websocket', '-T', 'fields', '-e', 'frame.number', '-e', 'websocket.opcode'];
+
 const nodeTsx = (script: string, args: string[]): [string, string[]] => [process.execPath, ['--import', 'tsx', join(ROOT, script), ...args]];
 
 function parseChild(m: Measured): DecodeChildResult {
@@ -252,10 +258,9 @@ async function benchFile(label: string, file: string, truth: CaptureTruth, o: Op
   // decode-only figure). One untimed CLI run first builds the bundle if a source changed.
   const cli = wsscopeCli('read', file, '--summary', '--json');
   await measure(...cli, { captureStdout: true });
-  // reordered segments need tshark's out-of-order reassembly (off by default in 4.0)
-  const prefs = o.tcpAnomalies ? ['-o', 'tcp.reassemble_out_of_order:TRUE'] : [];
+  const prefs = o.tcpAnomalies ? TSHARK_OUT_OF_ORDER : [];
   const timed: Timed[] = [{ cmd: cli[0], args: cli[1], opts: { captureStdout: true } }];
-  const T_TSHARK = o.skipTshark ? -1 : timed.push({ cmd: 'tshark', args: [...prefs, '-r', file, '-Y', 'websocket', '-T', 'fields', '-e', 'frame.number', '-e', 'websocket.opcode'] }) - 1;
+  const T_TSHARK = o.skipTshark ? -1 : timed.push({ cmd: 'tshark', args: tsharkArgs(file, prefs) }) - 1;
   const T_BUNDLE = bundle ? timed.push({ cmd: process.execPath, args: [bundle, file], opts: { captureStdout: true } }) - 1 : -1;
   const alt = await measureAlternating(o.runs, timed);
   const cm = alt.best[0];
@@ -465,7 +470,7 @@ async function runOffline(o: Options): Promise<OfflineOutcome> {
     tiny = join(DATA, 'tiny.pcap');
     await generateCapture({ out: tiny, bytes: 2000, connections: 1, seed: 1 });
     await measure('tshark', ['-r', tiny, '-Y', 'websocket']);
-    tsharkStartup = (await measureBest(3, 'tshark', ['-r', tiny, '-Y', 'websocket', '-T', 'fields', '-e', 'frame.number', '-e', 'websocket.opcode'])).wall;
+    tsharkStartup = (await measureBest(3, 'tshark', tsharkArgs(tiny))).wall;
   }
 
   const results: FileResult[] = [];
@@ -515,14 +520,15 @@ async function runOffline(o: Options): Promise<OfflineOutcome> {
 async function scalePlain(r: FileResult, o: Options, targetRatio: number): Promise<{ lines: string[]; generated?: { label: string; file: string; truth: CaptureTruth; generated: boolean } } | undefined> {
   if (r.wsscopeWall === undefined || r.wsscopeKind !== 'CLI' || r.tsharkWall === undefined) return undefined;
   const big = await ensureCapture('ws-plain', Math.round(o.size * o.scale * MB), false, o);
+  const prefs = o.tcpAnomalies ? TSHARK_OUT_OF_ORDER : [];
   const s = await benchScale({
     label: 'plain',
     runs: o.runs,
-    small: { bytes: r.bytes, cli: r.wsscopeWall, tshark: r.tsharkWall },
+    small: { bytes: r.bytes, cli: wsscopeCli('read', r.file, '--summary', '--json'), tshark: ['tshark', tsharkArgs(r.file, prefs)] },
     large: {
       bytes: big.truth.bytes,
       cli: wsscopeCli('read', big.file, '--summary', '--json'),
-      tshark: ['tshark', ['-r', big.file, '-Y', 'websocket', '-T', 'fields', '-e', 'frame.number', '-e', 'websocket.opcode']],
+      tshark: ['tshark', tsharkArgs(big.file, prefs)],
     },
     check: (cli, tshark) => {
       const p: string[] = [];

@@ -14,8 +14,12 @@
  * Both are printed beside the whole-command ratio on the standard capture, never instead of it.
  *
  *   const s = await benchScale({ label: 'wss', runs: 3, small, large, check });
- *   s.lines  // "- ..." report lines
- *   s.ratio  // tshark's wall over the CLI's on the large capture (best run of each)
+ *   s.lines     // "- ..." report lines
+ *   s.ratio     // tshark's wall over the CLI's on the large capture (best run of each)
+ *   s.marginal  // tshark's extra seconds over the CLI's between the sizes (median of the rounds)
+ *
+ * Each round runs the CLI and tshark on both captures (the standard one again), so a round's
+ * differences between the sizes come from one stretch of the VM's speed.
  *
  * Memory: the two commands' stdout in the untimed runs, which the caller's check reads (a
  * summary line; tshark's one line per WebSocket packet).
@@ -24,16 +28,8 @@ import { measure, measureAlternating, median, roundRatios, type Measured } from 
 
 const MB = 1e6;
 
-/** the standard capture's figures, already measured */
-export interface ScaleSmall {
-  bytes: number;
-  /** best wall seconds of the CLI and of tshark */
-  cli: number;
-  tshark: number;
-}
-
-/** the larger capture and the two commands to time on it */
-export interface ScaleLarge {
+/** a capture and the two commands to time on it */
+export interface ScaleCapture {
   bytes: number;
   cli: [string, string[]];
   tshark: [string, string[]];
@@ -43,9 +39,11 @@ export interface ScaleOptions {
   /** what the lines call the case ("plain", "wss") */
   label: string;
   runs: number;
-  small: ScaleSmall;
-  large: ScaleLarge;
-  /** problems with the two commands' output (counts against the capture's truth; an untimed run of each); [] when right */
+  /** the standard capture (already checked by the caller) */
+  small: ScaleCapture;
+  /** the same traffic at a larger size */
+  large: ScaleCapture;
+  /** problems with the two commands' output on the large capture (counts against its truth; an untimed run of each); [] when right */
   check(cli: Measured, tshark: Measured): string[];
 }
 
@@ -54,8 +52,9 @@ export interface ScaleResult {
   ratio: number;
   /** the same, each round */
   rounds: number[];
-  /** tshark's marginal seconds over the CLI's between the two sizes */
+  /** the median over the rounds of tshark's extra seconds over the CLI's between the two sizes */
   marginal: number;
+  /** best runs on the large capture */
   cli: Measured;
   tshark: Measured;
   problems: string[];
@@ -77,29 +76,41 @@ export function marginalRatio(small: { cli: number; tshark: number }, large: { c
   return dc > 0 && dt > 0 ? dt / dc : NaN;
 }
 
+/** columns of benchScale's alternation */
+const [CLI_S, CLI_L, TSHARK_S, TSHARK_L] = [0, 1, 2, 3];
+
 export async function benchScale(o: ScaleOptions): Promise<ScaleResult> {
   const { small, large } = o;
   // one untimed run of each first, whose output is checked (and the page cache holds the
   // file for both); the timed runs discard tshark's output, as on the standard capture
   const problems: string[] = [];
   const first = [await measure(...large.cli, { captureStdout: true }), await measure(...large.tshark, { captureStdout: true })] as const;
-  const alt = await measureAlternating(o.runs, [
-    { cmd: large.cli[0], args: large.cli[1] },
-    { cmd: large.tshark[0], args: large.tshark[1] },
-  ]);
-  const [cli, tshark] = alt.best;
-  for (const [name, m] of [['CLI', first[0]], ['tshark', first[1]], ['CLI', cli], ['tshark', tshark]] as const) {
+  // both sizes in one alternation, so that each round's differences come from one stretch
+  // of the VM's speed (differences of runs minutes apart can be off by more than themselves)
+  const cmds = [small.cli, large.cli, small.tshark, large.tshark];
+  const alt = await measureAlternating(
+    o.runs,
+    cmds.map(([cmd, args]) => ({ cmd, args })),
+  );
+  const names = ['CLI', 'CLI at scale', 'tshark', 'tshark at scale'];
+  for (const [name, m] of [['CLI at scale', first[0]], ['tshark at scale', first[1]], ...alt.best.map((b, i) => [names[i], b] as const)] as const) {
     if (m.exitCode !== 0) problems.push(`${name} exit ${m.exitCode}: ${m.stderr.slice(0, 200)}`);
   }
   if (problems.length === 0) problems.push(...o.check(first[0], first[1]));
   const ok = problems.length === 0;
+  const cli = alt.best[CLI_L];
+  const tshark = alt.best[TSHARK_L];
   const ratio = ok ? tshark.wall / cli.wall : NaN;
-  const rounds = ok ? roundRatios(alt.rounds, 1, 0) : [];
-  const marginal = ok ? marginalRatio(small, { cli: cli.wall, tshark: tshark.wall }) : NaN;
+  const rounds = ok ? roundRatios(alt.rounds, TSHARK_L, CLI_L) : [];
   const dMB = (large.bytes - small.bytes) / MB;
+  const margins = ok ? alt.rounds.map((r) => marginalRatio({ cli: r[CLI_S], tshark: r[TSHARK_S] }, { cli: r[CLI_L], tshark: r[TSHARK_L] })) : [];
+  const cliRates = alt.rounds.map((r) => rate(dMB, r[CLI_L] - r[CLI_S]));
+  const tsharkRates = alt.rounds.map((r) => rate(dMB, r[TSHARK_L] - r[TSHARK_S]));
+  const marginal = median(margins.filter(Number.isFinite));
+  const list = (xs: number[], unit: string): string => xs.map((x) => `${f1(x)}${unit}`).join(', ');
   const lines = [
-    `- ${o.label} at ${f1(large.bytes / MB)} MB (the same traffic, ${f1(large.bytes / small.bytes)}x the size): wsscope CLI ${f2(cli.wall)} s (peak RSS ${f1(cli.peakRss / MB)} MB) vs tshark ${f2(tshark.wall)} s (${f1(tshark.peakRss / MB)} MB) = ${f1(ratio)}x (best run of each, timed in alternation${rounds.length ? `; round by round ${rounds.map((x) => `${f1(x)}x`).join(', ')} (median ${f1(median(rounds))}x)` : ''})`,
-    `- ${o.label}, marginal throughput between ${f1(small.bytes / MB)} and ${f1(large.bytes / MB)} MB (the extra ${f1(dMB)} MB over the extra seconds, no start-up in it): wsscope ${f1(rate(dMB, cli.wall - small.cli))} MB/s, tshark ${f1(rate(dMB, tshark.wall - small.tshark))} MB/s = ${f1(marginal)}x`,
+    `- ${o.label} at ${f1(large.bytes / MB)} MB (the same traffic, ${f1(large.bytes / small.bytes)}x the size): wsscope CLI ${f2(cli.wall)} s (peak RSS ${f1(cli.peakRss / MB)} MB) vs tshark ${f2(tshark.wall)} s (${f1(tshark.peakRss / MB)} MB) = ${f1(ratio)}x (best run of each, timed in alternation${rounds.length ? `; round by round ${list(rounds, 'x')} (median ${f1(median(rounds))}x)` : ''})`,
+    `- ${o.label}, marginal throughput from ${f1(small.bytes / MB)} to ${f1(large.bytes / MB)} MB (the extra ${f1(dMB)} MB over the extra seconds, both sizes in each round, no start-up in it): wsscope ${list(cliRates, '')} MB/s, tshark ${list(tsharkRates, '')} MB/s; ratio round by round ${list(margins, 'x')} (median ${f1(marginal)}x)`,
     `- ${o.label} at ${f1(large.bytes / MB)} MB, correctness (counts against the truth, both tools): ${ok ? 'OK' : `FAILED: ${problems.slice(0, 3).join('; ')}`}`,
   ];
   return { ratio, rounds, marginal, cli, tshark, problems, lines };

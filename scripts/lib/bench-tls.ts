@@ -24,7 +24,7 @@ import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:
 import { join } from 'node:path';
 import { hkdfExpandLabel, prf12 } from '../../engine/tls/crypto';
 import { generateCapture, truthPath, type CaptureTruth, type TlsWrap } from '../gen-capture';
-import { benchScale, tsharkOpcodeCount, type ScaleSmall } from './bench-scale';
+import { benchScale, tsharkOpcodeCount, type ScaleCapture } from './bench-scale';
 import { measure, measureAlternating, measureBest, median, roundRatios } from './measure';
 import { extraCaCerts, launcherCli, wsscopeCli } from './wsscope-cli';
 import { Prng } from './prng';
@@ -250,7 +250,7 @@ export async function runTlsBench(o: TlsBenchOptions): Promise<TlsBenchResult> {
       `- offline wss: correctness against the truth and tshark: ${problems.length === 0 ? 'OK' : `FAILED: ${problems.slice(0, 5).join('; ')}`}`,
     ];
     if (!o.skipTshark && (o.scale ?? 0) > 1 && Number.isFinite(ratio)) {
-      const s = await scaleWss(o, { bytes: truth.bytes, cli: cm.wall, tshark: alt.best[1].wall });
+      const s = await scaleWss(o, { bytes: truth.bytes, cli, tshark: ['tshark', targs] });
       targets.push(...s.lines);
       if (s.problems.length > 0) problems.push(...s.problems);
     }
@@ -269,7 +269,7 @@ const removeWss = (file: string, keys: string): void => {
 const tsharkArgs = (file: string, keys: string): string[] => ['-o', `tls.keylog_file:${keys}`, '-d', 'tcp.port==8080,tls', '-r', file, '-Y', 'websocket', '-T', 'fields', '-e', 'websocket.opcode'];
 
 /** the same wss traffic at `o.scale` times the size, CLI and tshark in alternation, with the target line for that size */
-async function scaleWss(o: TlsBenchOptions, small: ScaleSmall): Promise<{ lines: string[]; problems: string[] }> {
+async function scaleWss(o: TlsBenchOptions, small: ScaleCapture): Promise<{ lines: string[]; problems: string[] }> {
   const big = await ensureWssCapture({ ...o, sizeMB: o.sizeMB * (o.scale ?? 1) });
   try {
     const s = await benchScale({
