@@ -54,6 +54,10 @@
  *    whether the targets hold: on the plain capture >= 15x tshark's throughput and peak RSS
  *    <= 150 MB, on the permessage-deflate capture the inflater bound above (the 10x ratio is
  *    printed beside it) and <= 300 MB (targetsFor).
+ * 5. At scale (--scale K, default 3; scripts/lib/bench-scale.ts): the plain capture's traffic at
+ *    K times the size, the CLI and tshark on both sizes in one alternation: the whole-command
+ *    ratio there (target line of its own) and the marginal rate between the sizes, which has
+ *    no start-up in it (the wss case does the same in scripts/lib/bench-tls.ts).
  *
  * Memory: the bench process holds only results; every measured program runs as a child.
  */
