@@ -4,10 +4,11 @@
  * (setpriv to `nobody`).
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startPeer, type Peer } from './peers/peer';
+import { REPO, startPeer, type Peer } from './peers/peer';
 import { runWsscope } from './peers/wsscope';
 import { tsharkPacketCount } from './peers/capture';
 import { CaptureParser } from '../engine/capture/pcap-parser';
@@ -103,6 +104,10 @@ describe('wsscope capture', () => {
   });
 
   it.each(['auto', 'cap', 'dumpcap'])('without capture privileges (--backend %s) says how to get them', async (backend) => {
+    // the CLI runs as nobody from this checkout, so every folder above it must let others in
+    // (a clone inside a folder from `mktemp -d`, mode 0700, failed here with tsx not found)
+    const probe = spawnSync('setpriv', [`--reuid=${NOBODY.user}`, `--regid=${NOBODY.group}`, '--clear-groups', 'test', '-r', join(REPO, 'node_modules', 'tsx', 'package.json')]);
+    expect(probe.status, `user ${NOBODY.user} cannot read ${REPO}: clone the repository where other users may enter (not inside a 0700 folder)`).toBe(0);
     const cli = runWsscope(['capture', '-i', 'lo', '--backend', backend, '-w', join(dir, `nobody-${backend}.pcapng`)], { asUser: NOBODY });
     expect(await cli.exited).toBe(1);
     const msg = cli.stderr();
