@@ -69,7 +69,7 @@ import { fileURLToPath } from 'node:url';
 import { generateCapture, generateUncompressedTwin, truthPath, type CaptureTruth } from './gen-capture';
 import { hasGnuTime, measure, measureAlternating, measureBest, median, roundRatios, type Measured, type Timed } from './lib/measure';
 import { benchJson } from './lib/bench-json';
-import { benchScale, tsharkOpcodeCount } from './lib/bench-scale';
+import { benchScale, countsCheck } from './lib/bench-scale';
 import { benchFloods } from './lib/bench-flood';
 import { extraCaCerts, launcherCli, wsscopeCli } from './lib/wsscope-cli';
 import type { DecodeChildResult } from './lib/decode-child';
@@ -458,6 +458,8 @@ interface OfflineOutcome {
   generated: string[];
   /** report lines ("- target ...") for the summary */
   targets: string[];
+  /** false when the at-scale step's commands failed or its counts were wrong */
+  scaleOk: boolean;
 }
 
 async function runOffline(o: Options): Promise<OfflineOutcome> {
@@ -513,7 +515,7 @@ async function runOffline(o: Options): Promise<OfflineOutcome> {
     rmSync(truthPath(tiny), { force: true });
   }
   const generated = captures.filter((c) => c.generated).flatMap((c) => [c.file, truthPath(c.file), twinPath(c.file), truthPath(twinPath(c.file))]);
-  return { tsharkStartup, results, plain: captures.find((c) => c.label === 'plain')?.file, generated, targets };
+  return { tsharkStartup, results, plain: captures.find((c) => c.label === 'plain')?.file, generated, targets, scaleOk: scaled?.ok ?? true };
 }
 
 /**
@@ -521,7 +523,7 @@ async function runOffline(o: Options): Promise<OfflineOutcome> {
  * and tshark timed on it in alternation (scripts/lib/bench-scale.ts), with the target line for
  * that size. Undefined when the standard capture's CLI or tshark figure is missing.
  */
-async function scalePlain(r: FileResult, o: Options, targetRatio: number): Promise<{ lines: string[]; generated?: { label: string; file: string; truth: CaptureTruth; generated: boolean } } | undefined> {
+async function scalePlain(r: FileResult, o: Options, targetRatio: number): Promise<{ lines: string[]; ok: boolean; generated?: { label: string; file: string; truth: CaptureTruth; generated: boolean } } | undefined> {
   if (r.wsscopeWall === undefined || r.wsscopeKind !== 'CLI' || r.tsharkWall === undefined) return undefined;
   const big = await ensureCapture('ws-plain', Math.round(o.size * o.scale * MB), false, o);
   const prefs = o.tcpAnomalies ? TSHARK_OUT_OF_ORDER : [];
@@ -534,17 +536,10 @@ async function scalePlain(r: FileResult, o: Options, targetRatio: number): Promi
       cli: wsscopeCli('read', big.file, '--summary', '--json'),
       tshark: ['tshark', tsharkArgs(big.file, prefs)],
     },
-    check: (cli, tshark) => {
-      const p: string[] = [];
-      const messages = (JSON.parse(cli.stdout.trim().split('\n').pop() || '{}') as { messages?: number }).messages;
-      if (messages !== big.truth.messages) p.push(`CLI summary says ${messages} messages, truth ${big.truth.messages}`);
-      const frames = tsharkOpcodeCount(tshark.stdout);
-      if (frames !== big.truth.frames) p.push(`tshark decoded ${frames} WebSocket frames, truth ${big.truth.frames}`);
-      return p;
-    },
+    check: countsCheck(big.truth),
   });
   const verdict = `- plain: target >= ${targetRatio}x tshark at ${f1(big.truth.bytes / MB)} MB (whole command): ${s.ratio >= targetRatio ? 'holds' : 'MISSED'}`;
-  return { lines: [...s.lines, verdict], generated: big.generated ? { label: 'plain at scale', ...big } : undefined };
+  return { lines: [...s.lines, verdict], ok: s.problems.length === 0, generated: big.generated ? { label: 'plain at scale', ...big } : undefined };
 }
 
 /** Run a section script as a child through tsx, its output straight to ours; returns its --json output. */
@@ -578,7 +573,7 @@ async function main(): Promise<void> {
     if (o.offline) {
       console.log('\n## Offline decode: wsscope vs tshark\n');
       offline = await runOffline(o);
-      ok &&= offline.results.every((r) => r.correct);
+      ok &&= offline.results.every((r) => r.correct) && offline.scaleOk;
       summary.push(...offline.targets);
       if (o.socketioSize > 0) {
         console.log('\n## Socket.IO: decoding meaning (scripts/lib/bench-app.ts)\n');

@@ -7,7 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateCapture, type CaptureTruth } from '../gen-capture';
-import { benchScale, marginalRatio, tsharkOpcodeCount } from './bench-scale';
+import { benchScale, countsCheck, marginalRatio, tsharkOpcodeCount } from './bench-scale';
+import type { Measured } from './measure';
+import { wsscopeCli } from './wsscope-cli';
 
 let dir = '';
 let file = '';
@@ -36,6 +38,22 @@ describe('tsharkOpcodeCount', () => {
     expect(tsharkOpcodeCount(withFrame)).toBe(truth.frames);
     expect(tsharkOpcodeCount(alone)).toBe(truth.frames);
     expect(tsharkOpcodeCount('')).toBe(0);
+  });
+});
+
+describe('countsCheck', () => {
+  const run = (stdout: string): Measured => ({ wall: 0, peakRss: 0, exitCode: 0, stdout, stderr: '', rssSource: 'none' });
+
+  it("passes the real CLI's summary and tshark's output against the truth, and names each count that differs", () => {
+    const [cmd, args] = wsscopeCli('read', file, '--summary', '--json');
+    const cli = spawnSync(cmd, args, { encoding: 'utf8' });
+    expect(cli.status, cli.stderr).toBe(0);
+    const t = tshark('frame.number', 'websocket.opcode');
+    expect(countsCheck(truth)(run(cli.stdout), run(t))).toEqual([]);
+    expect(countsCheck({ ...truth, messages: truth.messages + 1 })(run(cli.stdout), run(t))).toEqual([`CLI at scale: ${truth.messages} messages (truth ${truth.messages + 1})`]);
+    expect(countsCheck({ ...truth, frames: truth.frames - 1 })(run(cli.stdout), run(t))).toEqual([`tshark at scale: ${truth.frames} WebSocket frames (truth ${truth.frames - 1})`]);
+    // a CLI that printed no summary
+    expect(countsCheck(truth)(run('not json'), run(t))).toEqual([`CLI at scale: undefined messages (truth ${truth.messages})`]);
   });
 });
 

@@ -116,6 +116,26 @@ export async function benchScale(o: ScaleOptions): Promise<ScaleResult> {
   return { ratio, rounds, marginal, cli, tshark, problems, lines };
 }
 
+/**
+ * The usual check of the large capture: the CLI's summary (`read --summary --json`, its last
+ * line) counts the truth's messages, and tshark's output its WebSocket frames.
+ */
+export function countsCheck(truth: { messages: number; frames: number }): ScaleOptions['check'] {
+  return (cli, tshark) => {
+    const p: string[] = [];
+    let messages: number | undefined;
+    try {
+      messages = (JSON.parse(cli.stdout.trim().split('\n').pop() || '{}') as { messages?: number }).messages;
+    } catch {
+      messages = undefined;
+    }
+    if (messages !== truth.messages) p.push(`CLI at scale: ${messages} messages (truth ${truth.messages})`);
+    const frames = tsharkOpcodeCount(tshark.stdout);
+    if (frames !== truth.frames) p.push(`tshark at scale: ${frames} WebSocket frames (truth ${truth.frames})`);
+    return p;
+  };
+}
+
 /** WebSocket frames in `tshark -T fields` output whose last field is websocket.opcode (comma-separated per packet) */
 export function tsharkOpcodeCount(stdout: string): number {
   let n = 0;

@@ -24,7 +24,7 @@ import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:
 import { join } from 'node:path';
 import { hkdfExpandLabel, prf12 } from '../../engine/tls/crypto';
 import { generateCapture, truthPath, type CaptureTruth, type TlsWrap } from '../gen-capture';
-import { benchScale, tsharkOpcodeCount, type ScaleCapture } from './bench-scale';
+import { benchScale, countsCheck, type ScaleCapture } from './bench-scale';
 import { measure, measureAlternating, measureBest, median, roundRatios } from './measure';
 import { extraCaCerts, launcherCli, wsscopeCli } from './wsscope-cli';
 import { Prng } from './prng';
@@ -277,14 +277,7 @@ async function scaleWss(o: TlsBenchOptions, small: ScaleCapture): Promise<{ line
       runs: o.runs,
       small,
       large: { bytes: big.truth.bytes, cli: wsscopeCli('read', big.file, '--keylog', big.keys, '--summary', '--json'), tshark: ['tshark', tsharkArgs(big.file, big.keys)] },
-      check: (cli, tshark) => {
-        const p: string[] = [];
-        const messages = (JSON.parse(cli.stdout.trim().split('\n').pop() || '{}') as { messages?: number }).messages;
-        if (messages !== big.truth.messages) p.push(`CLI at scale: ${messages} messages (truth ${big.truth.messages})`);
-        const frames = tsharkOpcodeCount(tshark.stdout);
-        if (frames !== big.truth.frames) p.push(`tshark at scale: ${frames} WebSocket frames decrypted (truth ${big.truth.frames})`);
-        return p;
-      },
+      check: countsCheck(big.truth),
     });
     const verdict = `- offline wss: target >= ${TARGET_RATIO}x tshark at ${f1(big.truth.bytes / MB)} MB (whole command): ${s.ratio >= TARGET_RATIO ? 'holds' : 'MISSED'}`;
     return { lines: [...s.lines.map((l) => `- offline ${l.slice(2)}`), verdict], problems: s.problems };
