@@ -70,8 +70,9 @@ import { generateCapture, generateUncompressedTwin, truthPath, type CaptureTruth
 import { hasGnuTime, measure, measureAlternating, measureBest, median, roundRatios, type Measured, type Timed } from './lib/measure';
 import { benchJson } from './lib/bench-json';
 import { benchScale, countsCheck } from './lib/bench-scale';
+import { TSHARK_OUT_OF_ORDER, tsharkWebSocketArgs } from './lib/tshark-ws';
 import { benchFloods } from './lib/bench-flood';
-import { extraCaCerts, launcherCli, wsscopeCli } from './lib/wsscope-cli';
+import { extraCaCerts, launcherCli, summaryMessages, wsscopeCli } from './lib/wsscope-cli';
 import type { DecodeChildResult } from './lib/decode-child';
 import type { CaptureFormat } from './lib/capture-writer';
 import { runTlsBench } from './lib/bench-tls';
@@ -229,12 +230,6 @@ interface FileResult {
   twinSeconds?: number;
 }
 
-/** reordered segments need tshark's out-of-order reassembly (off by default in 4.0) */
-const TSHARK_OUT_OF_ORDER = ['-o', 'tcp.reassemble_out_of_order:TRUE'];
-
-/** tshark's full WebSocket dissection of `file`, one line per WebSocket packet (frame number, opcodes) */
-const tsharkArgs = (file: string, prefs: string[] = []): string[] => [...prefs, '-r', file, '-Y', 'websocket', '-T', 'fields', '-e', 'frame.number', '-e', 'websocket.opcode'];
-
 const nodeTsx = (script: string, args: string[]): [string, string[]] => [process.execPath, ['--import', 'tsx', join(ROOT, script), ...args]];
 
 function parseChild(m: Measured): DecodeChildResult {
@@ -264,7 +259,7 @@ async function benchFile(label: string, file: string, truth: CaptureTruth, o: Op
   await measure(...cli, { captureStdout: true });
   const prefs = o.tcpAnomalies ? TSHARK_OUT_OF_ORDER : [];
   const timed: Timed[] = [{ cmd: cli[0], args: cli[1], opts: { captureStdout: true } }];
-  const T_TSHARK = o.skipTshark ? -1 : timed.push({ cmd: 'tshark', args: tsharkArgs(file, prefs) }) - 1;
+  const T_TSHARK = o.skipTshark ? -1 : timed.push({ cmd: 'tshark', args: tsharkWebSocketArgs(file, prefs) }) - 1;
   const T_BUNDLE = bundle ? timed.push({ cmd: process.execPath, args: [bundle, file], opts: { captureStdout: true } }) - 1 : -1;
   const alt = await measureAlternating(o.runs, timed);
   const cm = alt.best[0];
@@ -302,12 +297,7 @@ async function benchFile(label: string, file: string, truth: CaptureTruth, o: Op
 
   // the CLI rows (timed above, with tshark)
   if (cm.exitCode === 0) {
-    let cliMessages = NaN;
-    try {
-      cliMessages = (JSON.parse(cm.stdout.trim().split('\n').pop() ?? '') as { messages: number }).messages;
-    } catch {
-      // reported below as a mismatch
-    }
+    const cliMessages = summaryMessages(cm.stdout) ?? NaN;
     if (cliMessages !== truth.messages) res.correctness.push(`CLI summary says ${cliMessages} messages, truth ${truth.messages}`);
     res.rows.push({ name: 'wsscope read --summary --json (CLI)', wall: cm.wall, peakRss: cm.peakRss, note: 'the whole command, process start to exit' });
     // the ratios compare whole processes: the CLI against tshark
@@ -370,12 +360,7 @@ async function benchFile(label: string, file: string, truth: CaptureTruth, o: Op
       const tcli = wsscopeCli('read', twin, '--summary', '--json');
       await measure(...tcli);
       const tw = await measureBest(o.runs, ...tcli, { captureStdout: true });
-      let n = NaN;
-      try {
-        n = (JSON.parse(tw.stdout.trim().split('\n').pop() ?? '') as { messages: number }).messages;
-      } catch {
-        // reported below as a mismatch
-      }
+      const n = summaryMessages(tw.stdout) ?? NaN;
       if (tw.exitCode !== 0 || n !== twinTruth.messages) {
         res.correctness.push(`uncompressed twin: exit ${tw.exitCode}, ${n} messages (truth ${twinTruth.messages})`);
         res.correct = false;
@@ -476,7 +461,7 @@ async function runOffline(o: Options): Promise<OfflineOutcome> {
     tiny = join(DATA, 'tiny.pcap');
     await generateCapture({ out: tiny, bytes: 2000, connections: 1, seed: 1 });
     await measure('tshark', ['-r', tiny, '-Y', 'websocket']);
-    tsharkStartup = (await measureBest(3, 'tshark', tsharkArgs(tiny))).wall;
+    tsharkStartup = (await measureBest(3, 'tshark', tsharkWebSocketArgs(tiny))).wall;
   }
 
   const results: FileResult[] = [];
@@ -530,11 +515,11 @@ async function scalePlain(r: FileResult, o: Options, targetRatio: number): Promi
   const s = await benchScale({
     label: 'plain',
     runs: o.runs,
-    small: { bytes: r.bytes, cli: wsscopeCli('read', r.file, '--summary', '--json'), tshark: ['tshark', tsharkArgs(r.file, prefs)] },
+    small: { bytes: r.bytes, cli: wsscopeCli('read', r.file, '--summary', '--json'), tshark: ['tshark', tsharkWebSocketArgs(r.file, prefs)] },
     large: {
       bytes: big.truth.bytes,
       cli: wsscopeCli('read', big.file, '--summary', '--json'),
-      tshark: ['tshark', tsharkArgs(big.file, prefs)],
+      tshark: ['tshark', tsharkWebSocketArgs(big.file, prefs)],
     },
     check: countsCheck(big.truth),
   });

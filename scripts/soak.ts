@@ -30,6 +30,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { generateCapture, truthPath, type CaptureTruth } from './gen-capture';
 import { bucketMax, flatness, mb, MB, readChars, sampleTree, sparkline, type Flatness, type ProcRss } from './lib/soak-rss';
+import { summaryMessages } from './lib/wsscope-cli';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const CLI = join(ROOT, 'scripts', 'wsscope.cjs');
@@ -124,12 +125,7 @@ async function fileSoak(gb: number, connections: number, seed: number): Promise<
   clearInterval(timer);
   const wall = (performance.now() - t0) / 1000;
 
-  let messages: number | null = null;
-  try {
-    messages = (JSON.parse(stdout.trim().split('\n').pop() ?? '') as { messages: number }).messages;
-  } catch {
-    /* reported below */
-  }
+  const messages = summaryMessages(stdout) ?? null;
   const warmIdx = samples.findIndex((s) => s.progress >= 0.1);
   const warmT = warmIdx >= 0 ? samples[warmIdx]!.t : wall * 0.1;
   const f = flatness(samples, warmT, LIMIT);

@@ -18,7 +18,8 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CaptureWriter, ipv4 } from './capture-writer';
 import { measureAlternating, median, roundRatios } from './measure';
-import { wsscopeCli } from './wsscope-cli';
+import { tsharkWebSocketArgs } from './tshark-ws';
+import { summaryMessages, wsscopeCli } from './wsscope-cli';
 import { Prng } from './prng';
 import { ACK, FIN, PSH, SYN } from '../../test/kit/capture';
 
@@ -135,14 +136,14 @@ export async function runAppBench(o: AppBenchOptions): Promise<{ lines: string[]
   const lines: string[] = [];
   try {
     const cli = wsscopeCli('read', file, '--summary', '--json');
-    const tshark = { cmd: 'tshark', args: ['-r', file, '-Y', 'websocket', '-T', 'fields', '-e', 'frame.number', '-e', 'websocket.opcode'] };
+    const tshark = { cmd: 'tshark', args: tsharkWebSocketArgs(file) };
     // the CLI and tshark in alternation (measureAlternating): the ratio is the figure
     const alt = await measureAlternating(o.runs, [{ cmd: cli[0], args: cli[1], opts: { captureStdout: true, cwd: o.root } }, ...(o.skipTshark ? [] : [tshark])]);
     const m = alt.best[0];
-    const summary = JSON.parse(m.stdout.trim().split('\n').pop() ?? '{}') as { messages?: number };
-    const ok = summary.messages === expected;
+    const messages = summaryMessages(m.stdout);
+    const ok = messages === expected;
     const mbps = o.sizeMb / m.wall;
-    lines.push(`socket.io ${o.sizeMb} MB: wsscope read --summary (decoding Socket.IO) ${m.wall.toFixed(2)} s = ${mbps.toFixed(1)} MB/s, peak RSS ${(m.peakRss / MB).toFixed(0)} MB; ${summary.messages} messages (${ok ? 'as generated' : `WRONG: generated ${expected}`})`);
+    lines.push(`socket.io ${o.sizeMb} MB: wsscope read --summary (decoding Socket.IO) ${m.wall.toFixed(2)} s = ${mbps.toFixed(1)} MB/s, peak RSS ${(m.peakRss / MB).toFixed(0)} MB; ${messages} messages (${ok ? 'as generated' : `WRONG: generated ${expected}`})`);
     if (!o.skipTshark) {
       const t = alt.best[1];
       const ratio = t.wall / m.wall;

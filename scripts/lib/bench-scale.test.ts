@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateCapture, type CaptureTruth } from '../gen-capture';
-import { benchScale, countsCheck, marginalRatio, tsharkOpcodeCount } from './bench-scale';
+import { benchScale, countsCheck, marginalRatio } from './bench-scale';
+import { tsharkOpcodeCount } from './tshark-ws';
 import type { Measured } from './measure';
 import { wsscopeCli } from './wsscope-cli';
 

@@ -25,6 +25,8 @@
  * summary line; tshark's one line per WebSocket packet).
  */
 import { measure, measureAlternating, median, roundRatios, type Measured } from './measure';
+import { tsharkOpcodeCount } from './tshark-ws';
+import { summaryMessages } from './wsscope-cli';
 
 const MB = 1e6;
 
@@ -123,25 +125,10 @@ export async function benchScale(o: ScaleOptions): Promise<ScaleResult> {
 export function countsCheck(truth: { messages: number; frames: number }): ScaleOptions['check'] {
   return (cli, tshark) => {
     const p: string[] = [];
-    let messages: number | undefined;
-    try {
-      messages = (JSON.parse(cli.stdout.trim().split('\n').pop() || '{}') as { messages?: number }).messages;
-    } catch {
-      messages = undefined;
-    }
+    const messages = summaryMessages(cli.stdout);
     if (messages !== truth.messages) p.push(`CLI at scale: ${messages} messages (truth ${truth.messages})`);
     const frames = tsharkOpcodeCount(tshark.stdout);
     if (frames !== truth.frames) p.push(`tshark at scale: ${frames} WebSocket frames (truth ${truth.frames})`);
     return p;
   };
-}
-
-/** WebSocket frames in `tshark -T fields` output whose last field is websocket.opcode (comma-separated per packet) */
-export function tsharkOpcodeCount(stdout: string): number {
-  let n = 0;
-  for (const line of stdout.split('\n')) {
-    const f = line.slice(line.lastIndexOf('\t') + 1);
-    if (f !== '') n += f.split(',').length;
-  }
-  return n;
 }

@@ -26,7 +26,7 @@ import { hkdfExpandLabel, prf12 } from '../../engine/tls/crypto';
 import { generateCapture, truthPath, type CaptureTruth, type TlsWrap } from '../gen-capture';
 import { benchScale, countsCheck, type ScaleCapture } from './bench-scale';
 import { measure, measureAlternating, measureBest, median, roundRatios } from './measure';
-import { extraCaCerts, launcherCli, wsscopeCli } from './wsscope-cli';
+import { extraCaCerts, launcherCli, summaryMessages, wsscopeCli } from './wsscope-cli';
 import { Prng } from './prng';
 import type { DecodeChildResult } from './decode-child';
 
@@ -209,8 +209,8 @@ export async function runTlsBench(o: TlsBenchOptions): Promise<TlsBenchResult> {
       ...(o.skipTshark ? [] : [{ cmd: 'tshark', args: targs, opts: { captureStdout: true } }]),
     ]);
     const cm = alt.best[0];
-    const summary = JSON.parse(cm.stdout.trim().split('\n').pop() || '{}') as { messages?: number };
-    if (cm.exitCode !== 0 || summary.messages !== truth.messages) problems.push(`CLI: exit ${cm.exitCode}, ${summary.messages} messages (truth ${truth.messages})`);
+    const messages = summaryMessages(cm.stdout);
+    if (cm.exitCode !== 0 || messages !== truth.messages) problems.push(`CLI: exit ${cm.exitCode}, ${messages} messages (truth ${truth.messages})`);
     rows.push(['wsscope read --keylog --summary --json (CLI)', cm.wall, cm.peakRss, 'the whole command']);
     if (extraCaCerts() !== undefined) {
       const lm = await measureBest(o.runs, ...launcherCli('read', file, '--keylog', keys, '--summary', '--json'), { captureStdout: true });

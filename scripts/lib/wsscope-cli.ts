@@ -3,8 +3,9 @@
  * `npm run wsscope` and an installed `wsscope` run), so every figure is the command a user
  * types, start-up included.
  *
- *   import { wsscopeCli } from './wsscope-cli'
- *   await measure(...wsscopeCli('read', file, '--summary', '--json'))
+ *   import { summaryMessages, wsscopeCli } from './wsscope-cli'
+ *   const m = await measure(...wsscopeCli('read', file, '--summary', '--json'), { captureStdout: true })
+ *   summaryMessages(m.stdout)   // the summary's message count
  *
  * That script starts the launcher (scripts/wsscope.cjs) without NODE_EXTRA_CA_CERTS, which
  * costs every Node process here 30 ms at start and does nothing for wsscope (the script says
@@ -31,6 +32,19 @@ export function wsscopeCliIn(root: string, ...args: string[]): [string, string[]
   if (existsSync(bin)) return [bin, args];
   const cjs = join(root, 'scripts', 'wsscope.cjs');
   return [process.execPath, [existsSync(cjs) ? cjs : join(root, 'scripts', 'wsscope.mjs'), ...args]];
+}
+
+/**
+ * The message count in the summary of `wsscope read --summary --json`, the last line it printed
+ * (undefined when that line is missing or not a summary with a count).
+ */
+export function summaryMessages(stdout: string): number | undefined {
+  try {
+    const v = JSON.parse(stdout.trim().split('\n').pop() ?? '') as { messages?: unknown };
+    return typeof v.messages === 'number' ? v.messages : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** [executable, arguments] of `node scripts/wsscope.cjs ARGS...`, environment as it is */
