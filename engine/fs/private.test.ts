@@ -1,5 +1,5 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { chownSync, chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chownSync, chmodSync, closeSync, existsSync, ftruncateSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -36,6 +36,21 @@ describe('private files', () => {
     expect(() => createPrivateFile(dangling)).toThrow(PrivateFsError);
     expect(existsSync(join(dir, 'nothing-here'))).toBe(false);
     expect(readFileSync(victim, 'utf8')).toBe('untouched');
+  });
+
+  it('opens a new private file for appending: after a truncation to 0, writes start at the beginning again', () => {
+    const p = join(dir, 'stream.json');
+    const fd = createPrivateFile(p, false, true);
+    try {
+      writeSync(fd, 'first line\n');
+      ftruncateSync(fd, 0);
+      writeSync(fd, 'second\n');
+    } finally {
+      closeSync(fd);
+    }
+    expect(mode(p)).toBe(0o600);
+    expect(readFileSync(p, 'utf8')).toBe('second\n');
+    expect(() => createPrivateFile(p, false, true)).toThrow(/already exists/);
   });
 
   it('replaces a target by renaming a new private file over it: a symlink there is replaced, not written through', async () => {

@@ -32,7 +32,7 @@ import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 
-const { O_CREAT, O_EXCL, O_NOFOLLOW, O_WRONLY, O_RDWR } = constants;
+const { O_APPEND, O_CREAT, O_EXCL, O_NOFOLLOW, O_WRONLY, O_RDWR } = constants;
 
 /** A refused path, with a message meant for the user. */
 export class PrivateFsError extends Error {
@@ -49,11 +49,12 @@ const euid = (): number | undefined => process.geteuid?.();
 
 /**
  * Creates `path` as a new file, mode 0600, and returns its descriptor (write-only, or
- * read-write with `readable`). Refuses an existing name, a symlink included.
+ * read-write with `readable`; with `append`, every write goes to the end, so a file truncated
+ * to 0 is written from its start again). Refuses an existing name, a symlink included.
  */
-export function createPrivateFile(path: string, readable = false): number {
+export function createPrivateFile(path: string, readable = false, append = false): number {
   try {
-    return openSync(path, O_CREAT | O_EXCL | O_NOFOLLOW | (readable ? O_RDWR : O_WRONLY), 0o600);
+    return openSync(path, O_CREAT | O_EXCL | O_NOFOLLOW | (readable ? O_RDWR : O_WRONLY) | (append ? O_APPEND : 0), 0o600);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'EEXIST') throw new PrivateFsError(`${path} already exists; wsscope never overwrites a file there: choose a new name or remove it first.`, 'EEXIST');

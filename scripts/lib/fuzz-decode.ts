@@ -17,9 +17,10 @@
  * input, whose memories the garbage collector would free too late) and one file, started over
  * for every input.
  */
-import { ftruncateSync, openSync, readFileSync } from 'node:fs';
+import { ftruncateSync, readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { CaptureParser } from '../../engine/capture/pcap-parser';
+import { createPrivateFile } from '../../engine/fs/private';
 import { Pipeline, type PipelineOptions } from '../../engine/pipeline';
 import { toWire, writeEvent } from '../../engine/cli/json';
 import { MIN_SIZE, Out } from '../../engine/cli/out';
@@ -40,9 +41,9 @@ export class JsonStream {
   private readonly fd: number;
   private readonly outs = new Map<string, Out>();
 
-  /** `path` in a private folder; opened for appending, so truncating the file starts it over */
+  /** `path`: a new name in a private folder; created 0600 (engine/fs/private.ts) for appending, so truncating the file starts it over */
   constructor(readonly path: string) {
-    this.fd = openSync(path, 'a', 0o600);
+    this.fd = createPrivateFile(path, true, true);
   }
 
   /** An empty file and a writer with a buffer size and encoders picked by `r`. */
