@@ -78,8 +78,9 @@ export function marginalRatio(small: { cli: number; tshark: number }, large: { c
   return dc > 0 && dt > 0 ? dt / dc : NaN;
 }
 
-/** columns of benchScale's alternation */
+/** columns of benchScale's alternation, and their names in its problems */
 const [CLI_S, CLI_L, TSHARK_S, TSHARK_L] = [0, 1, 2, 3];
+const NAMES = ['CLI', 'CLI at scale', 'tshark', 'tshark at scale'];
 
 export async function benchScale(o: ScaleOptions): Promise<ScaleResult> {
   const { small, large } = o;
@@ -94,10 +95,8 @@ export async function benchScale(o: ScaleOptions): Promise<ScaleResult> {
     o.runs,
     cmds.map(([cmd, args]) => ({ cmd, args })),
   );
-  const names = ['CLI', 'CLI at scale', 'tshark', 'tshark at scale'];
-  for (const [name, m] of [['CLI at scale', first[0]], ['tshark at scale', first[1]], ...alt.best.map((b, i) => [names[i], b] as const)] as const) {
-    if (m.exitCode !== 0) problems.push(`${name} exit ${m.exitCode}: ${m.stderr.slice(0, 200)}`);
-  }
+  const failed = (name: string, m: Measured): string[] => (m.exitCode !== 0 ? [`${name} exit ${m.exitCode}: ${m.stderr.slice(0, 200)}`] : []);
+  problems.push(...failed(NAMES[CLI_L], first[0]), ...failed(NAMES[TSHARK_L], first[1]), ...alt.best.flatMap((m, i) => failed(NAMES[i], m)));
   if (problems.length === 0) problems.push(...o.check(first[0], first[1]));
   const ok = problems.length === 0;
   const cli = alt.best[CLI_L];
