@@ -26,6 +26,7 @@ import { hkdfExpandLabel, prf12 } from '../../engine/tls/crypto';
 import { generateCapture, truthPath, type CaptureTruth, type TlsWrap } from '../gen-capture';
 import { benchScale, countsCheck, type ScaleCapture } from './bench-scale';
 import { measure, measureAlternating, measureBest, median, roundRatios } from './measure';
+import { tsharkOpcodeCount } from './tshark-ws';
 import { extraCaCerts, launcherCli, summaryMessages, wsscopeCli } from './wsscope-cli';
 import { Prng } from './prng';
 import type { DecodeChildResult } from './decode-child';
@@ -233,7 +234,7 @@ export async function runTlsBench(o: TlsBenchOptions): Promise<TlsBenchResult> {
     if (!o.skipTshark) {
       const tm = alt.best[1];
       // tshark decrypted every frame: its opcode count is the generator's frame count
-      const frames = tm.stdout.split(/[\n,]/).filter((x) => x !== '').length;
+      const frames = tsharkOpcodeCount(tm.stdout);
       if (tm.exitCode !== 0 || frames !== truth.frames) problems.push(`tshark: exit ${tm.exitCode}, ${frames} WebSocket frames decrypted (truth ${truth.frames})`);
       rows.push(['tshark -o tls.keylog_file -Y websocket -T fields', tm.wall, tm.peakRss, `${frames} frames decrypted`]);
       ratio = tm.wall / cm.wall;
